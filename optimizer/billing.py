@@ -1,0 +1,274 @@
+"""The billing engine: replays purchases against a forecast month by month.
+
+This is the one place where the pricing rules of SPEC §2 live. The optimizer's
+answers are re-billed here before anyone sees them, so this module is the truth.
+Money is exact `Decimal` in the catalog's currency; nothing here uses floats.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from .catalog import Catalog, Product
+from .exceptions import InputError
+from .inputs import Forecast, Holding, Plan, check_plan_against
+from .months import Month
+
+ZERO = Decimal(0)
+FROZEN_SHARE = Decimal("1.2")        # SPEC §2 rule 10: 120 % of a bill is frozen
+LOW_BALANCE = (15, 100)              # SPEC §2 rule 9: reminder below 15 % of a pack
+
+
+@dataclass(frozen=True)
+class Lot:
+    """Pack balance drawn as one unit: a purchase row (month, size, count) or a holding."""
+
+    label: str
+    start: int            # first usable month index (holdings: 0)
+    expiry: int           # last usable month index
+    calls: int
+    size: int | None      # pack size, None for holdings
+    count: int
+    cost: Decimal
+    order: int            # tie-break after expiry: earlier bought first
+
+
+@dataclass(frozen=True)
+class MonthBill:
+    month: Month
+    calls: int
+    free: int
+    pack: int             # calls drawn from packs
+    postpaid: int
+    tier_volume: int
+    rate: Decimal         # rate applied to this month's postpaid calls
+    rate_published: bool
+    postpaid_cost: Decimal
+    pack_spend: Decimal   # packs bought at the start of this month
+    balance: int          # pack balance left at the end of the month, after expiry
+    waste: int            # calls that expired unused at the end of this month
+    lot_balances: tuple[int, ...]   # per lot, after this month's draw
+    reminders: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ProductBill:
+    product: str
+    name: str
+    lots: tuple[Lot, ...]
+    months: tuple[MonthBill, ...]
+    pack_cost: Decimal
+    postpaid_cost: Decimal
+    postpaid_only_cost: Decimal
+    waste_calls: int
+    carry_over_calls: int
+    unpublished_months: tuple[Month, ...]
+
+    @property
+    def total_cost(self) -> Decimal:
+        return self.pack_cost + self.postpaid_cost
+
+    @property
+    def savings(self) -> Decimal:
+        return self.postpaid_only_cost - self.total_cost
+
+    @property
+    def purchases(self) -> tuple[Lot, ...]:
+        return tuple(l for l in self.lots if l.size is not None)
+
+
+@dataclass(frozen=True)
+class CashflowMonth:
+    month: Month
+    packs: Decimal          # packs paid this month
+    postpaid: Decimal       # last month's postpaid bill, settled this month
+    frozen: Decimal         # 120 % of that bill, frozen until the next settlement
+
+    @property
+    def outflow(self) -> Decimal:
+        return self.packs + self.postpaid
+
+
+@dataclass(frozen=True)
+class Bill:
+    tier_basis: str
+    currency: str
+    start: Month
+    months: int
+    products: tuple[ProductBill, ...]
+    warnings: tuple[str, ...]
+
+    @property
+    def pack_cost(self) -> Decimal:
+        return sum((p.pack_cost for p in self.products), ZERO)
+
+    @property
+    def postpaid_cost(self) -> Decimal:
+        return sum((p.postpaid_cost for p in self.products), ZERO)
+
+    @property
+    def total_cost(self) -> Decimal:
+        return self.pack_cost + self.postpaid_cost
+
+    @property
+    def postpaid_only_cost(self) -> Decimal:
+        return sum((p.postpaid_only_cost for p in self.products), ZERO)
+
+    @property
+    def savings(self) -> Decimal:
+        return self.postpaid_only_cost - self.total_cost
+
+    @property
+    def waste_calls(self) -> int:
+        return sum(p.waste_calls for p in self.products)
+
+    @property
+    def carry_over_calls(self) -> int:
+        return sum(p.carry_over_calls for p in self.products)
+
+    def product(self, pid: str) -> ProductBill:
+        for p in self.products:
+            if p.product == pid:
+                return p
+        raise KeyError(pid)
+
+    def cashflow(self) -> tuple[CashflowMonth, ...]:
+        """Packs paid when bought, postpaid settled the month after use, 120 % frozen."""
+        out = []
+        for k in range(self.months + 1):
+            packs = sum((p.months[k].pack_spend for p in self.products if k < self.months), ZERO)
+            settled = sum((p.months[k - 1].postpaid_cost for p in self.products if k > 0), ZERO)
+            out.append(CashflowMonth(self.start + k, packs, settled, settled * FROZEN_SHARE))
+        return tuple(out)
+
+
+# --------------------------------------------------------------------------- the rules
+
+def month_fee(product: Product, calls: int, pack_used: int, basis: str
+              ) -> tuple[int, int, Decimal, bool, Decimal]:
+    """One month of one product: (postpaid calls, tier volume, rate, published?, fee).
+
+    `pack_used` must already respect the free quota and the balance; this applies
+    rules 3–6 and 8 of SPEC §2.
+    """
+    free = min(calls, product.free_calls)
+    postpaid = calls - free - pack_used
+    volume = calls if basis == "total" else calls - pack_used
+    rate, published = product.rate(volume)
+    return postpaid, volume, rate, published, postpaid * rate
+
+
+def make_lots(product: Product, pid_purchases, holdings, start: Month, validity: int
+              ) -> list[Lot]:
+    """Lots of one product: holdings first (bought earlier), then purchases by month."""
+    lots: list[Lot] = []
+    for h in sorted(holdings, key=lambda h: h.expires):
+        lots.append(Lot(f"held until {h.expires}", 0, h.expires - start, h.calls_left,
+                        None, 1, ZERO, len(lots)))
+    merged: dict[tuple[int, int], int] = {}
+    for p in pid_purchases:
+        key = (p.month - start, p.size)
+        merged[key] = merged.get(key, 0) + p.count
+    for (m, size), count in sorted(merged.items()):
+        pack = product.pack(size)
+        if pack is None:
+            raise InputError(f"{product.id} has no pack of {size} calls", field="size")
+        lots.append(Lot(f"{start + m} {size}×{count}", m, m + validity - 1, size * count,
+                        size, count, pack.price * count, len(lots)))
+    return lots
+
+
+def bill_product(product: Product, calls: tuple[int, ...], start: Month, lots: list[Lot],
+                 basis: str, with_postpaid_only: bool = True) -> ProductBill:
+    """Replay one product's months: free quota, then packs soonest-expiring first, then postpaid."""
+    n = len(calls)
+    balance = [lot.calls for lot in lots]
+    draw_order = sorted(range(len(lots)), key=lambda i: (lots[i].expiry, lots[i].order))
+    months: list[MonthBill] = []
+    pack_cost = sum((l.cost for l in lots), ZERO)
+    postpaid_cost = ZERO
+    waste_total = 0
+    unpublished = []
+    for m in range(n):
+        d = calls[m]
+        need = d - min(d, product.free_calls)
+        used = 0
+        reminders = []
+        for i in draw_order:
+            lot = lots[i]
+            if need == used:
+                break
+            if not (lot.start <= m <= lot.expiry) or balance[i] == 0:
+                continue
+            take = min(balance[i], need - used)
+            before = balance[i]
+            balance[i] -= take
+            used += take
+            lo_num, lo_den = LOW_BALANCE
+            if balance[i] == 0:
+                reminders.append(f"exhausted: {lot.label}")
+            elif balance[i] * lo_den < lot.calls * lo_num <= before * lo_den:
+                reminders.append(f"below 15%: {lot.label}")
+        postpaid, volume, rate, published, fee = month_fee(product, d, used, basis)
+        if postpaid and not published:
+            unpublished.append(start + m)
+        postpaid_cost += fee
+        lot_balances = tuple(balance)
+        waste = 0
+        for i, lot in enumerate(lots):
+            if lot.expiry == m and balance[i] > 0:
+                waste += balance[i]
+                balance[i] = 0
+        waste_total += waste
+        spend = sum((l.cost for l in lots if l.start == m and l.size is not None), ZERO)
+        live = sum(b for i, b in enumerate(balance) if lots[i].expiry > m)
+        months.append(MonthBill(start + m, d, min(d, product.free_calls), used, postpaid, volume,
+                                rate, published, fee, spend, live, waste, lot_balances,
+                                tuple(reminders)))
+    carry = sum(b for i, b in enumerate(balance) if lots[i].expiry >= n)
+    if with_postpaid_only:
+        held = [l for l in lots if l.size is None]
+        only = bill_product(product, calls, start, held, basis, False).postpaid_cost if held \
+            else postpaid_only_cost(product, calls, basis)
+    else:
+        only = ZERO
+    return ProductBill(product.id, product.name, tuple(lots), tuple(months), pack_cost,
+                       postpaid_cost, only, waste_total, carry, tuple(unpublished))
+
+
+def postpaid_only_cost(product: Product, calls, basis: str = "total") -> Decimal:
+    """Cost of a forecast with no packs at all: the sum of the monthly tier formulas."""
+    return sum((month_fee(product, d, 0, basis)[4] for d in calls), ZERO)
+
+
+def bill(catalog: Catalog, forecast: Forecast, plan: Plan | None = None,
+         holdings: tuple[Holding, ...] = ()) -> Bill:
+    """Bill a purchase plan (and packs already held) against a forecast, exactly."""
+    plan = plan or Plan(())
+    check_plan_against(plan, forecast)
+    validity = catalog.validity_months
+    products = []
+    warnings = []
+    for pid, calls in forecast.demand:
+        product = catalog.product(pid)
+        held = [h for h in holdings if h.product == pid]
+        for h in held:
+            if h.expires < forecast.start:
+                warnings.append(f"{pid}: holding that expired in {h.expires} (before the "
+                                f"horizon) is ignored")
+        held = [h for h in held if h.expires >= forecast.start]
+        lots = make_lots(product, plan.for_product(pid), held, forecast.start, validity)
+        pb = bill_product(product, calls, forecast.start, lots, catalog.tier_basis)
+        if pb.unpublished_months:
+            rate = product.rate(10 ** 18)[0]
+            months = ", ".join(str(m) for m in pb.unpublished_months)
+            warnings.append(f"{pid}: postpaid volume above the top published tier in {months}; "
+                            f"priced at the last published rate {rate} "
+                            f"(unpublished rate: contact sales)")
+        products.append(pb)
+    for h in holdings:
+        if h.product not in forecast.products():
+            warnings.append(f"{h.product}: holding ignored, the product is not in the forecast")
+    return Bill(catalog.tier_basis, catalog.currency, forecast.start, forecast.months,
+                tuple(products), tuple(warnings))

@@ -1,0 +1,330 @@
+"""The price list: packs, postpaid tiers, free quota and validity, as data.
+
+The seed's catalog is a TOML file shipped with the package and loaded exactly like a
+user's `--catalog FILE`, so there is one parser and one set of checks.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from dataclasses import dataclass, replace
+from decimal import Decimal, InvalidOperation
+from importlib import resources
+from pathlib import Path
+
+from .exceptions import InputError
+
+TIER_BASES = ("total", "after-packs")
+UNPUBLISHED = "unpublished"
+
+
+@dataclass(frozen=True)
+class Pack:
+    """A prepaid pack: `calls` calls for `price` (exact decimal, catalog currency)."""
+
+    calls: int
+    price: Decimal
+
+
+@dataclass(frozen=True)
+class Tier:
+    """All-units tier: a month whose tier volume is <= up_to pays `rate` for every postpaid call.
+
+    `up_to` is None for the last tier; `rate` is None where no rate is published.
+    """
+
+    up_to: int | None
+    rate: Decimal | None
+
+
+@dataclass(frozen=True)
+class Product:
+    id: str
+    name: str
+    packs: tuple[Pack, ...]
+    tiers: tuple[Tier, ...]
+    free_calls: int
+
+    @property
+    def has_packs(self) -> bool:
+        return bool(self.packs)
+
+    def pack(self, calls: int) -> Pack | None:
+        for p in self.packs:
+            if p.calls == calls:
+                return p
+        return None
+
+    def tier_index(self, volume: int) -> int:
+        """Index of the tier reached by a month's tier volume (inclusive upper bounds)."""
+        for i, t in enumerate(self.tiers):
+            if t.up_to is None or volume <= t.up_to:
+                return i
+        return len(self.tiers) - 1
+
+    def rate(self, volume: int) -> tuple[Decimal, bool]:
+        """(rate per call, published?) for a month's tier volume.
+
+        An unpublished top tier is priced at the last published rate (SPEC §2 rule 6);
+        the flag lets the caller warn.
+        """
+        i = self.tier_index(volume)
+        if self.tiers[i].rate is not None:
+            return self.tiers[i].rate, True
+        for t in reversed(self.tiers[:i]):
+            if t.rate is not None:
+                return t.rate, False
+        raise AssertionError("validated catalogs have a published rate")
+
+    def tier_rates(self) -> list[tuple[int | None, Decimal, bool]]:
+        """Every tier as (up_to, effective rate, published?)."""
+        out = []
+        last = None
+        for t in self.tiers:
+            if t.rate is not None:
+                last = t.rate
+            out.append((t.up_to, t.rate if t.rate is not None else last, t.rate is not None))
+        return out
+
+
+@dataclass(frozen=True)
+class Catalog:
+    currency: str
+    validity_months: int
+    tier_basis: str
+    products: tuple[Product, ...]
+    source: str = "built-in seed catalog"
+
+    def get(self, key: str) -> Product | None:
+        """A product by id or by name (exact), else None."""
+        for p in self.products:
+            if p.id == key or p.name == key:
+                return p
+        return None
+
+    def product(self, pid: str) -> Product:
+        p = self.get(pid)
+        if p is None:
+            raise KeyError(pid)
+        return p
+
+    def suggest(self, key: str) -> str | None:
+        """The closest product id to a misspelt one, for error messages."""
+        by_lower = {p.id.lower(): p.id for p in self.products}
+        by_lower.update({p.name.lower(): p.id for p in self.products})
+        hits = difflib.get_close_matches(key.strip().lower(), list(by_lower), n=1, cutoff=0.5)
+        return by_lower[hits[0]] if hits else None
+
+    def with_tier_basis(self, basis: str | None) -> "Catalog":
+        if basis is None:
+            return self
+        if basis not in TIER_BASES:
+            raise InputError(f"tier basis must be one of {', '.join(TIER_BASES)}, not '{basis}'",
+                             field="tier_basis")
+        return replace(self, tier_basis=basis)
+
+    def with_negotiated_rates(self, rates: dict[str, Decimal]) -> "Catalog":
+        """Replace the unpublished top tier of named products with a negotiated rate."""
+        if not rates:
+            return self
+        products = []
+        for p in self.products:
+            r = rates.get(p.id)
+            if r is not None and p.tiers[-1].rate is None:
+                p = replace(p, tiers=p.tiers[:-1] + (Tier(None, r),))
+            products.append(p)
+        return replace(self, products=tuple(products))
+
+
+# --------------------------------------------------------------------------- loading
+
+_TOP_KEYS = {"currency", "free_calls_per_month", "validity_months", "tier_basis", "product"}
+_PRODUCT_KEYS = {"id", "name", "packs", "tiers", "free_calls_per_month"}
+_PACK_KEYS = {"calls", "price"}
+_TIER_KEYS = {"up_to", "rate"}
+
+
+class _Locator:
+    """Finds the line of a key in the TOML text (tomllib reports no positions)."""
+
+    def __init__(self, text: str):
+        self.lines = text.splitlines()
+        self.product_lines = [i + 1 for i, ln in enumerate(self.lines)
+                              if re.match(r"^\s*\[\[\s*product\s*\]\]", ln)]
+
+    def find(self, key: str, product: int | None = None, nth: int = 0) -> int | None:
+        lo, hi = 0, len(self.lines)
+        if product is not None and product < len(self.product_lines):
+            lo = self.product_lines[product] - 1
+            if product + 1 < len(self.product_lines):
+                hi = self.product_lines[product + 1] - 1
+        elif product is None and self.product_lines:
+            hi = self.product_lines[0] - 1
+        pat = re.compile(r"(^|[\s{,])" + re.escape(key) + r"\s*=")
+        seen = 0
+        for i in range(lo, hi):
+            if pat.search(self.lines[i]):
+                if seen == nth:
+                    return i + 1
+                seen += 1
+        if product is not None and product < len(self.product_lines):
+            return self.product_lines[product]
+        return None
+
+
+def _decimal(value, what: str, err) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
+        raise err(f"{what} must be a decimal number or string, not {value!r}")
+    try:
+        d = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise err(f"{what} '{value}' is not a decimal number") from None
+    if not d.is_finite() or d < 0:
+        raise err(f"{what} must be a finite non-negative number, not '{value}'")
+    return d
+
+
+def _whole(value, what: str, err, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise err(f"{what} must be a whole number, not {value!r}")
+    if value < minimum:
+        raise err(f"{what} must be at least {minimum}, not {value}")
+    return value
+
+
+def parse_catalog(text: str, source: str) -> Catalog:
+    """Parse and validate a catalog TOML text; every error names source, line and field."""
+    loc = _Locator(text)
+    try:
+        data = tomllib.loads(text, parse_float=Decimal)
+    except tomllib.TOMLDecodeError as e:
+        m = re.search(r"line (\d+)", str(e))
+        raise InputError(f"not valid TOML ({e})", source=source,
+                         line=int(m.group(1)) if m else None, field="toml") from None
+
+    def top_err(key):
+        return lambda msg: InputError(msg, source=source, line=loc.find(key), field=key)
+
+    unknown = sorted(set(data) - _TOP_KEYS)
+    if unknown:
+        raise InputError(f"unknown key (expected one of {', '.join(sorted(_TOP_KEYS))})",
+                         source=source, line=loc.find(unknown[0]), field=unknown[0])
+    currency = data.get("currency", "CNY")
+    if not isinstance(currency, str) or not currency.strip():
+        raise top_err("currency")("currency must be a non-empty string")
+    free_default = _whole(data.get("free_calls_per_month", 0), "free_calls_per_month",
+                          top_err("free_calls_per_month"), 0)
+    validity = _whole(data.get("validity_months", 12), "validity_months",
+                      top_err("validity_months"), 1)
+    basis = data.get("tier_basis", "total")
+    if basis not in TIER_BASES:
+        raise top_err("tier_basis")(f"tier_basis must be one of {', '.join(TIER_BASES)}, "
+                                    f"not {basis!r}")
+    raw_products = data.get("product")
+    if not isinstance(raw_products, list) or not raw_products:
+        raise InputError("the catalog defines no [[product]]", source=source, field="product")
+
+    products: list[Product] = []
+    seen: dict[str, int] = {}
+    for n, raw in enumerate(raw_products):
+        def err(key, nth=0, n=n):
+            return lambda msg: InputError(msg, source=source, line=loc.find(key, n, nth),
+                                          field=f"product[{n + 1}].{key}")
+        if not isinstance(raw, dict):
+            raise err("product")("each product must be a table")
+        unknown = sorted(set(raw) - _PRODUCT_KEYS)
+        if unknown:
+            raise err(unknown[0])(f"unknown key (expected one of {', '.join(sorted(_PRODUCT_KEYS))})")
+        pid = raw.get("id")
+        if not isinstance(pid, str) or not re.fullmatch(r"[A-Za-z0-9_.\-]+", pid or ""):
+            raise err("id")("id must be a non-empty string of letters, digits, '_', '-' or '.'")
+        name = raw.get("name", pid)
+        if not isinstance(name, str) or not name.strip():
+            raise err("name")("name must be a non-empty string")
+        for key in (pid, name):
+            if key in seen:
+                raise err("id")(f"'{key}' names two products")
+            seen[key] = n
+        free = _whole(raw.get("free_calls_per_month", free_default), "free_calls_per_month",
+                      err("free_calls_per_month"), 0)
+
+        packs = []
+        raw_packs = raw.get("packs", [])
+        if not isinstance(raw_packs, list):
+            raise err("packs")("packs must be a list of { calls = N, price = \"P\" }")
+        for k, rp in enumerate(raw_packs):
+            perr = err("calls", k)
+            if not isinstance(rp, dict):
+                raise perr(f"pack {k + 1} must be a table {{ calls = N, price = \"P\" }}")
+            unknown = sorted(set(rp) - _PACK_KEYS)
+            if unknown:
+                raise perr(f"pack {k + 1} has unknown key '{unknown[0]}'")
+            if "calls" not in rp:
+                raise perr(f"pack {k + 1} has no calls")
+            if "price" not in rp:
+                raise perr(f"pack {k + 1} ({rp['calls']} calls) has no price")
+            calls = _whole(rp["calls"], f"pack {k + 1} calls", perr, 1)
+            price = _decimal(rp["price"], f"pack {k + 1} price", perr)
+            if any(p.calls == calls for p in packs):
+                raise perr(f"two packs of {calls} calls")
+            packs.append(Pack(calls, price))
+        packs.sort(key=lambda p: p.calls)
+
+        raw_tiers = raw.get("tiers")
+        if not isinstance(raw_tiers, list) or not raw_tiers:
+            raise err("tiers")("tiers must be a non-empty list of { up_to = N, rate = \"R\" }")
+        tiers = []
+        for k, rt in enumerate(raw_tiers):
+            terr = err("rate", k) if isinstance(rt, dict) and "up_to" not in rt else err("up_to", k)
+            if not isinstance(rt, dict):
+                raise terr(f"tier {k + 1} must be a table {{ up_to = N, rate = \"R\" }}")
+            unknown = sorted(set(rt) - _TIER_KEYS)
+            if unknown:
+                raise terr(f"tier {k + 1} has unknown key '{unknown[0]}'")
+            last = k == len(raw_tiers) - 1
+            if last and "up_to" in rt:
+                raise terr(f"the last tier must have no up_to (it covers every higher volume)")
+            if not last and "up_to" not in rt:
+                raise terr(f"tier {k + 1} needs up_to (only the last tier is open-ended)")
+            up_to = None
+            if not last:
+                up_to = _whole(rt["up_to"], f"tier {k + 1} up_to", terr, 1)
+                if tiers and up_to <= tiers[-1].up_to:
+                    raise terr(f"tiers overlap or are unsorted: tier {k + 1} up_to {up_to} is not "
+                               f"above the previous tier's {tiers[-1].up_to}")
+            if "rate" not in rt:
+                raise terr(f"tier {k + 1} has no rate")
+            rate_raw = rt["rate"]
+            if isinstance(rate_raw, str) and rate_raw.strip().lower() == UNPUBLISHED:
+                if not last:
+                    raise terr("only the last tier may be 'unpublished'")
+                if not tiers:
+                    raise terr("an 'unpublished' tier needs a published tier below it")
+                rate = None
+            else:
+                rate = _decimal(rate_raw, f"tier {k + 1} rate", terr)
+            tiers.append(Tier(up_to, rate))
+        products.append(Product(pid, name.strip(), tuple(packs), tuple(tiers), free))
+
+    return Catalog(currency.strip(), validity, basis, tuple(products), source)
+
+
+def load_catalog(path: str | Path | None = None) -> Catalog:
+    """The catalog in a TOML file, or the built-in seed catalog when path is None."""
+    if path is None:
+        text = resources.files("optimizer").joinpath("data/seed_catalog.toml").read_text("utf-8")
+        return parse_catalog(text, "built-in seed catalog")
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as e:
+        raise InputError(f"cannot read catalog ({e.strerror})", source=str(path)) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise InputError(f"not UTF-8 text (byte {e.start})", source=str(path)) from None
+    if not text.strip():
+        raise InputError("the catalog file is empty", source=str(path))
+    return parse_catalog(text, str(path))
