@@ -255,13 +255,14 @@ def parse_plan_csv(text: str, catalog: Catalog, source: str = "plan") -> Plan:
     if not rows:
         raise InputError("the plan file is empty", source=source)
     line0, header = rows[0]
-    if [h.lower() for h in header] != ["product", "month", "size", "count"]:
+    # Extra columns after the four (e.g. the `cost` that `plan --format csv` writes) are ignored.
+    if [h.lower() for h in header[:4]] != ["product", "month", "size", "count"]:
         raise InputError("header must be product,month,size,count", source=source,
                          line=line0, field=header[0] if header else "header")
     out = []
     for line, row in rows[1:]:
-        if len(row) != 4:
-            raise InputError(f"expected 4 fields (product,month,size,count), found {len(row)}",
+        if len(row) != len(header):
+            raise InputError(f"expected {len(header)} fields as in the header, found {len(row)}",
                              source=source, line=line, field="row")
         prod = resolve_product(catalog, row[0], source=source, line=line)
         month = parse_month(row[1], source=source, line=line)
