@@ -222,7 +222,7 @@ def bill_product(product: Product, calls: tuple[int, ...], start: Month, lots: l
                 balance[i] = 0
         waste_total += waste
         spend = sum((l.cost for l in lots if l.start == m and l.size is not None), ZERO)
-        live = sum(b for i, b in enumerate(balance) if lots[i].expiry > m)
+        live = sum(b for i, b in enumerate(balance) if lots[i].start <= m < lots[i].expiry)
         months.append(MonthBill(start + m, d, min(d, product.free_calls), used, postpaid, volume,
                                 rate, published, fee, spend, live, waste, lot_balances,
                                 tuple(reminders)))
