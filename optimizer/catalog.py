@@ -201,8 +201,10 @@ def parse_catalog(text: str, source: str) -> Catalog:
         data = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as e:
         m = re.search(r"line (\d+)", str(e))
-        raise InputError(f"not valid TOML ({e})", source=source,
-                         line=int(m.group(1)) if m else None, field="toml") from None
+        # "at end of document" (e.g. an unclosed array) carries no number: the last line
+        line = int(m.group(1)) if m else max(1, len(loc.lines))
+        raise InputError(f"not valid TOML ({e})", source=source, line=line,
+                         field="toml") from None
 
     def top_err(key):
         return lambda msg: InputError(msg, source=source, line=loc.find(key), field=key)
@@ -229,9 +231,10 @@ def parse_catalog(text: str, source: str) -> Catalog:
     products: list[Product] = []
     seen: dict[str, int] = {}
     for n, raw in enumerate(raw_products):
-        def err(key, nth=0, n=n):
+        def err(key, nth=0, n=n, name=None):
+            """Error at the nth `key =` of product n; `name` is the field reported, if not key."""
             return lambda msg: InputError(msg, source=source, line=loc.find(key, n, nth),
-                                          field=f"product[{n + 1}].{key}")
+                                          field=f"product[{n + 1}].{name or key}")
         if not isinstance(raw, dict):
             raise err("product")("each product must be a table")
         unknown = sorted(set(raw) - _PRODUCT_KEYS)
@@ -255,20 +258,21 @@ def parse_catalog(text: str, source: str) -> Catalog:
         if not isinstance(raw_packs, list):
             raise err("packs")("packs must be a list of { calls = N, price = \"P\" }")
         for k, rp in enumerate(raw_packs):
-            perr = err("calls", k)
+            def perr(name="calls", k=k):     # located by the pack's `calls =`
+                return err("calls", k, name=name)
             if not isinstance(rp, dict):
-                raise perr(f"pack {k + 1} must be a table {{ calls = N, price = \"P\" }}")
+                raise perr("packs")(f"pack {k + 1} must be a table {{ calls = N, price = \"P\" }}")
             unknown = sorted(set(rp) - _PACK_KEYS)
             if unknown:
-                raise perr(f"pack {k + 1} has unknown key '{unknown[0]}'")
+                raise perr(unknown[0])(f"pack {k + 1} has unknown key '{unknown[0]}'")
             if "calls" not in rp:
-                raise perr(f"pack {k + 1} has no calls")
+                raise perr()(f"pack {k + 1} has no calls")
             if "price" not in rp:
-                raise perr(f"pack {k + 1} ({rp['calls']} calls) has no price")
-            calls = _whole(rp["calls"], f"pack {k + 1} calls", perr, 1)
-            price = _decimal(rp["price"], f"pack {k + 1} price", perr)
+                raise perr("price")(f"pack {k + 1} ({rp['calls']} calls) has no price")
+            calls = _whole(rp["calls"], f"pack {k + 1} calls", perr(), 1)
+            price = _decimal(rp["price"], f"pack {k + 1} price", perr("price"))
             if any(p.calls == calls for p in packs):
-                raise perr(f"two packs of {calls} calls")
+                raise perr()(f"two packs of {calls} calls")
             packs.append(Pack(calls, price))
         packs.sort(key=lambda p: p.calls)
 
@@ -277,34 +281,39 @@ def parse_catalog(text: str, source: str) -> Catalog:
             raise err("tiers")("tiers must be a non-empty list of { up_to = N, rate = \"R\" }")
         tiers = []
         for k, rt in enumerate(raw_tiers):
-            terr = err("rate", k) if isinstance(rt, dict) and "up_to" not in rt else err("up_to", k)
+            anchor = "rate" if isinstance(rt, dict) and "up_to" not in rt else "up_to"
+
+            def terr(name, k=k, anchor=anchor):     # located by the tier's up_to (or rate)
+                return err(anchor, k, name=name)
             if not isinstance(rt, dict):
-                raise terr(f"tier {k + 1} must be a table {{ up_to = N, rate = \"R\" }}")
+                raise terr("tiers")(f"tier {k + 1} must be a table {{ up_to = N, rate = \"R\" }}")
             unknown = sorted(set(rt) - _TIER_KEYS)
             if unknown:
-                raise terr(f"tier {k + 1} has unknown key '{unknown[0]}'")
+                raise terr(unknown[0])(f"tier {k + 1} has unknown key '{unknown[0]}'")
             last = k == len(raw_tiers) - 1
             if last and "up_to" in rt:
-                raise terr(f"the last tier must have no up_to (it covers every higher volume)")
+                raise terr("up_to")(f"the last tier must have no up_to (it covers every higher "
+                                    f"volume)")
             if not last and "up_to" not in rt:
-                raise terr(f"tier {k + 1} needs up_to (only the last tier is open-ended)")
+                raise terr("up_to")(f"tier {k + 1} needs up_to (only the last tier is open-ended)")
             up_to = None
             if not last:
-                up_to = _whole(rt["up_to"], f"tier {k + 1} up_to", terr, 1)
+                up_to = _whole(rt["up_to"], f"tier {k + 1} up_to", terr("up_to"), 1)
                 if tiers and up_to <= tiers[-1].up_to:
-                    raise terr(f"tiers overlap or are unsorted: tier {k + 1} up_to {up_to} is not "
-                               f"above the previous tier's {tiers[-1].up_to}")
+                    raise terr("up_to")(f"tiers overlap or are unsorted: tier {k + 1} up_to "
+                                        f"{up_to} is not above the previous tier's "
+                                        f"{tiers[-1].up_to}")
             if "rate" not in rt:
-                raise terr(f"tier {k + 1} has no rate")
+                raise terr("rate")(f"tier {k + 1} has no rate")
             rate_raw = rt["rate"]
             if isinstance(rate_raw, str) and rate_raw.strip().lower() == UNPUBLISHED:
                 if not last:
-                    raise terr("only the last tier may be 'unpublished'")
+                    raise terr("rate")("only the last tier may be 'unpublished'")
                 if not tiers:
-                    raise terr("an 'unpublished' tier needs a published tier below it")
+                    raise terr("rate")("an 'unpublished' tier needs a published tier below it")
                 rate = None
             else:
-                rate = _decimal(rate_raw, f"tier {k + 1} rate", terr)
+                rate = _decimal(rate_raw, f"tier {k + 1} rate", terr("rate"))
             tiers.append(Tier(up_to, rate))
         products.append(Product(pid, name.strip(), tuple(packs), tuple(tiers), free))
 
@@ -326,5 +335,5 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
     except UnicodeDecodeError as e:
         raise InputError(f"not UTF-8 text (byte {e.start})", source=str(path)) from None
     if not text.strip():
-        raise InputError("the catalog file is empty", source=str(path))
+        raise InputError("the catalog file is empty", source=str(path), line=1, field="product")
     return parse_catalog(text, str(path))
