@@ -97,7 +97,7 @@ def read_text(path: str | Path, what: str) -> str:
         line = raw[:e.start].count(b"\n") + 1
         raise InputError("not UTF-8 text", source=str(path), line=line) from None
     if not text.strip():
-        raise InputError(f"the {what} file is empty", source=str(path))
+        raise InputError(f"the {what} file is empty", source=str(path), line=1, field="header")
     return text
 
 
@@ -163,7 +163,7 @@ def parse_forecast(text: str, catalog: Catalog, source: str = "forecast") -> For
     """Read a long (`product,month,calls`) or wide (`product,YYYY-MM,...`) forecast CSV."""
     rows = _rows(text, source)
     if not rows:
-        raise InputError("the forecast file is empty", source=source)
+        raise InputError("the forecast file is empty", source=source, line=1, field="header")
     line0, header = rows[0]
     head = [h.lower() for h in header]
     cells: dict[tuple[str, Month], tuple[int, int]] = {}   # (pid, month) -> (calls, line)
@@ -193,9 +193,13 @@ def parse_forecast(text: str, catalog: Catalog, source: str = "forecast") -> For
                 months.append(Month.parse(h))
             except ValueError:
                 if col == 2 and h.lower() in ("month", "calls"):
+                    # a long-form header gone wrong: name its first wrong (or missing) column
+                    want = ["product", "month", "calls"]
+                    bad = next((c for c, w in zip(header, want) if c.lower() != w), None)
+                    bad = bad or (header[3] if len(header) > 3 else want[len(header)])
                     raise InputError("header must be exactly product,month,calls (long form) or "
                                      "product,YYYY-MM,... (wide form)", source=source,
-                                     line=line0, field=h) from None
+                                     line=line0, field=bad) from None
                 raise InputError(f"column header '{h}' is not a month in the form YYYY-MM",
                                  source=source, line=line0, field=h) from None
         if len(set(months)) != len(months):
@@ -217,7 +221,8 @@ def parse_forecast(text: str, catalog: Catalog, source: str = "forecast") -> For
                          source=source, line=line0, field=header[0] if header else "header")
 
     if not cells:
-        raise InputError("the forecast has a header but no data rows", source=source, line=line0)
+        raise InputError("the forecast has a header but no data rows", source=source,
+                         line=line0 + 1, field="product")
     all_months = sorted({m for _, m in cells})
     start, end = all_months[0], all_months[-1]
     n = end - start + 1
@@ -253,7 +258,7 @@ def _check_purchase(catalog: Catalog, pid: str, size: int, *, source: str, line:
 def parse_plan_csv(text: str, catalog: Catalog, source: str = "plan") -> Plan:
     rows = _rows(text, source)
     if not rows:
-        raise InputError("the plan file is empty", source=source)
+        raise InputError("the plan file is empty", source=source, line=1, field="header")
     line0, header = rows[0]
     # Extra columns after the four (e.g. the `cost` that `plan --format csv` writes) are ignored.
     if [h.lower() for h in header[:4]] != ["product", "month", "size", "count"]:
@@ -286,9 +291,11 @@ def parse_plan_json(text: str, catalog: Catalog, source: str = "plan") -> Plan:
                          "(an object with a 'products' list)", source=source, field="products")
     lines = text.splitlines()
 
-    def line_of(needle: str, start: int = 0) -> int | None:
+    def line_of(needle: str, start: int = 0, nth: int = 0) -> int | None:
+        """Line of the nth occurrence of needle from line index start (several may share one)."""
         for i in range(start, len(lines)):
-            if needle in lines[i]:
+            nth -= lines[i].count(needle)
+            if nth < 0:
                 return i + 1
         return None
 
@@ -311,7 +318,7 @@ def parse_plan_json(text: str, catalog: Catalog, source: str = "plan") -> Plan:
             if not isinstance(p, dict):
                 raise InputError("each purchase must be an object", source=source, line=pl,
                                  field=fld)
-            mline = line_of('"month"', (pl or 1) - 1) or pl
+            mline = line_of('"month"', (pl or 1) - 1, j) or pl
             try:
                 month = Month.parse(str(p.get("month", "")))
             except ValueError:
@@ -345,7 +352,7 @@ def parse_holdings(text: str, catalog: Catalog, source: str = "holdings") -> tup
     """Packs already owned: CSV `product,expires,calls_left` (expires = last usable month)."""
     rows = _rows(text, source)
     if not rows:
-        raise InputError("the holdings file is empty", source=source)
+        raise InputError("the holdings file is empty", source=source, line=1, field="header")
     line0, header = rows[0]
     if [h.lower() for h in header] != ["product", "expires", "calls_left"]:
         raise InputError("header must be product,expires,calls_left", source=source,
