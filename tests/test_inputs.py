@@ -1,0 +1,351 @@
+"""Forecast, plan and holdings readers: what they accept, and errors naming source/line/field."""
+
+import json
+
+import pytest
+
+from optimizer import InputError, read_forecast, read_holdings, read_plan
+from optimizer.inputs import (Purchase, check_plan_against, parse_forecast, parse_holdings,
+                              parse_plan_csv, parse_plan_json)
+
+from helpers import SEED, M, forecast, plan
+
+
+def write(tmp_path, text: str, name: str, bom: bool = False) -> str:
+    path = tmp_path / name
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8"))
+    return str(path)
+
+
+def error(fn, *args) -> InputError:
+    """The InputError that fn(*args) raises; it must name its source."""
+    with pytest.raises(InputError) as e:
+        fn(*args)
+    assert e.value.source, f"the error names its file: {e.value}"
+    return e.value
+
+
+# --------------------------------------------------------------------------- forecast: accepted
+
+LONG = """product,month,calls
+id_card,2027-01,25000
+id_card,2027-02,26000
+bank_card,2027-01,900
+bank_card,2027-02,0
+"""
+
+WIDE = """product,2027-01,2027-02
+bank_card,900,0
+id_card,25000,26000
+"""
+
+
+def test_long_form():
+    f = parse_forecast(LONG, SEED, "f.csv")
+    assert f.start == M("2027-01") and f.months == 2 and f.source == "f.csv"
+    # Products come in catalog order, whatever the file's order.
+    assert f.demand == (("id_card", (25000, 26000)), ("bank_card", (900, 0)))
+    assert f.products() == ["id_card", "bank_card"]
+    assert f.calls("bank_card") == (900, 0)
+
+
+def test_wide_form_equals_long_form():
+    assert parse_forecast(WIDE, SEED, "w.csv").demand == parse_forecast(LONG, SEED, "l.csv").demand
+
+
+def test_long_form_rows_in_any_order_across_a_year_boundary():
+    text = ("product,month,calls\nid_card,2028-01,3\nid_card,2027-11,1\n"
+            "id_card,2027-12,2\n")
+    f = parse_forecast(text, SEED, "f.csv")
+    assert (str(f.start), f.months, f.calls("id_card")) == ("2027-11", 3, (1, 2, 3))
+
+
+def test_products_by_id_or_by_the_seeds_chinese_name():
+    text = ("product,month,calls\n身份证识别,2027-01,5\n增值税发票,2027-01,7\n"
+            "行驶证/驾驶证识别,2027-01,9\n")
+    f = parse_forecast(text, SEED, "f.csv")
+    assert dict(f.demand) == {"id_card": (5,), "vat_invoice": (7,), "vehicle_license": (9,)}
+    wide = "product,2027-01\n身份证识别,5\n"
+    assert parse_forecast(wide, SEED, "w.csv").demand == (("id_card", (5,)),)
+
+
+def test_blank_lines_and_spaces_are_tolerated():
+    text = "\nproduct,month,calls\n\n id_card , 2027-01 , 5 \n\n"
+    assert parse_forecast(text, SEED, "f.csv").demand == (("id_card", (5,)),)
+
+
+@pytest.mark.parametrize("text", [LONG, WIDE])
+def test_utf8_bom_is_accepted(tmp_path, text):
+    path = write(tmp_path, text.replace("id_card", "身份证识别"), "bom.csv", bom=True)
+    f = read_forecast(path, SEED)
+    assert f.source == path
+    assert dict(f.demand)["id_card"] == (25000, 26000)
+
+
+def test_crlf_line_endings(tmp_path):
+    path = write(tmp_path, LONG.replace("\n", "\r\n"), "crlf.csv")
+    assert read_forecast(path, SEED).demand == parse_forecast(LONG, SEED).demand
+
+
+# --------------------------------------------------------------------------- forecast: errors
+
+H = "product,month,calls\n"
+
+
+@pytest.mark.parametrize("text, line, field, words", [
+    (H + "id_card,2027-01,-5\n", 2, "calls", "negative"),
+    (H + "id_card,2027-01,5\nid_card,2027-02,12.5\n", 3, "calls", "whole number"),
+    (H + "id_card,2027-01,1e3\n", 2, "calls", "whole number"),
+    (H + 'id_card,2027-01,"1,000"\n', 2, "calls", "thousands separators"),
+    (H + "id_card,2027-01,\n", 2, "calls", "empty"),
+    (H + "id_card,2027-01,lots\n", 2, "calls", "whole number"),
+    (H + "id_card,2027-13,5\n", 2, "month", "YYYY-MM"),
+    (H + "id_card,2027/01,5\n", 2, "month", "YYYY-MM"),
+    (H + "id_card,2027-1,5\n", 2, "month", "YYYY-MM"),
+    (H + "id_card,2027-01,5\nid_card,2027-02,5\n身份证识别,2027-01,6\n", 4, "month", "line 2"),
+    (H + "id_crad,2027-01,5\n", 2, "product", "did you mean 'id_card'"),
+    (H + "id_card,2027-01\n", 2, "calls", "3 fields"),
+    ("product,2027-01,2027-02\nid_card,5,-1\n", 2, "2027-02", "negative"),
+    ("product,2027-01,2027-02\nid_card,5,2.5\n", 2, "2027-02", "whole number"),
+    ('product,2027-01,2027-02\nid_card,"1,000",2\n', 2, "2027-01", "thousands separators"),
+    ("product,2027-01,2027-13\nid_card,5,2\n", 1, "2027-13", "YYYY-MM"),
+    ("product,2027-01,2027-01\nid_card,5,2\n", 1, "2027-01", "twice"),
+    ("product,2027-01\nid_card,5\nid_card,6\n", 3, "product", "duplicate"),
+    ("product,2027-01\nid_crad,5\n", 2, "product", "did you mean 'id_card'"),
+])
+def test_forecast_errors_name_source_line_and_field(text, line, field, words):
+    err = error(parse_forecast, text, SEED, "f.csv")
+    assert (err.source, err.line, err.field) == ("f.csv", line, field)
+    assert words in err.message
+    assert str(err).startswith(f"f.csv, line {line}, field '{field}': ")
+
+
+def test_missing_product_month_names_the_product_and_the_month():
+    text = H + "id_card,2027-01,5\nbank_card,2027-01,5\nid_card,2027-02,5\n"
+    err = error(parse_forecast, text, SEED, "f.csv")
+    assert (err.line, err.field) == (3, "month")          # bank_card's row
+    assert "bank_card" in err.message and "2027-02" in err.message
+
+
+def test_a_month_missing_for_every_product_is_a_gap():
+    text = H + "id_card,2027-01,5\nid_card,2027-03,5\n"
+    err = error(parse_forecast, text, SEED, "f.csv")
+    assert (err.line, err.field) == (2, "month") and "2027-02" in err.message
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "\ufeff"])
+def test_empty_forecast_file(tmp_path, text):
+    path = write(tmp_path, text, "empty.csv")
+    err = error(read_forecast, path, SEED)
+    assert err.source == path
+    assert err.line == 1 and err.field
+    assert "empty" in err.message
+
+
+def test_empty_forecast_text():
+    err = error(parse_forecast, "", SEED, "f.csv")
+    assert err.line == 1 and err.field and "empty" in err.message
+
+
+@pytest.mark.parametrize("text", [H, "product,2027-01,2027-02\n"])
+def test_header_only(text):
+    err = error(parse_forecast, text, SEED, "f.csv")
+    assert err.line is not None and err.field
+    assert "no data rows" in err.message
+
+
+@pytest.mark.parametrize("header, field", [
+    ("product,month,count", "count"),
+    ("sku,month,calls", "sku"),
+    ("product,calls,month", "calls"),
+    ("product,month", "calls"),                 # the missing column
+    ("product", "product"),
+    ("month,product,calls", "month"),
+])
+def test_wrong_header_names_the_wrong_column(header, field):
+    err = error(parse_forecast, header + "\nid_card,2027-01,5\n", SEED, "f.csv")
+    assert (err.line, err.field) == (1, field)
+    assert "header" in err.message
+
+
+def test_unknown_product_without_a_close_match_points_to_the_catalog():
+    err = error(parse_forecast, H + "zzzz,2027-01,5\n", SEED, "f.csv")
+    assert "did you mean" not in err.message and "catalog" in err.message
+
+
+def test_unreadable_or_non_utf8_forecast(tmp_path):
+    err = error(read_forecast, tmp_path / "nope.csv", SEED)
+    assert err.source == str(tmp_path / "nope.csv")
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(H.encode() + b"id_card,2027-01,5\n\xe9t\xe9,2027-01,5\n")
+    err = error(read_forecast, path, SEED)
+    assert err.line == 3 and "UTF-8" in err.message
+
+
+# --------------------------------------------------------------------------- plan CSV
+
+PH = "product,month,size,count\n"
+
+
+def test_plan_csv():
+    text = PH + ("id_card,2027-01,100000,3\n身份证识别,2027-02,1000,0\n"
+                 "bank_card,2027-03,10000,2\n")
+    p = parse_plan_csv(text, SEED, "p.csv")
+    assert p.source == "p.csv"
+    assert p.purchases == (Purchase("id_card", M("2027-01"), 100000, 3),
+                           Purchase("bank_card", M("2027-03"), 10000, 2))
+    assert [x.line for x in p.purchases] == [2, 4]       # the count-0 row is dropped
+    assert p.for_product("id_card") == [p.purchases[0]]
+
+
+def test_plan_csv_with_the_cost_column_that_plan_writes():
+    p = parse_plan_csv("product,month,size,count,cost\nid_card,2027-01,1000,2,240.00\n",
+                       SEED, "p.csv")
+    assert p.purchases == (Purchase("id_card", M("2027-01"), 1000, 2),)
+
+
+@pytest.mark.parametrize("row, field, words", [
+    ("id_card,2027-01,5000,1", "size", "no pack of 5000"),
+    ("vat_invoice,2027-01,1000,1", "product", "postpaid only"),
+    ("id_card,2027-01,1000,-1", "count", "negative"),
+    ("id_card,2027-01,1000,1.5", "count", "whole number"),
+    ("id_card,2027-01,0,1", "size", "at least 1"),
+    ("id_card,2027-13,1000,1", "month", "YYYY-MM"),
+    ("id_crad,2027-01,1000,1", "product", "did you mean 'id_card'"),
+    ("id_card,2027-01,1000", "row", "fields"),
+])
+def test_plan_csv_errors(row, field, words):
+    err = error(parse_plan_csv, PH + "id_card,2027-01,1000,1\n" + row + "\n", SEED, "p.csv")
+    assert (err.source, err.line, err.field) == ("p.csv", 3, field)
+    assert words in err.message
+
+
+def test_plan_csv_wrong_header_and_empty(tmp_path):
+    err = error(parse_plan_csv, "product,month,calls\nid_card,2027-01,1\n", SEED, "p.csv")
+    assert err.line == 1 and err.field and "header" in err.message
+    err = error(read_plan, write(tmp_path, "", "p.csv"), SEED)
+    assert err.line == 1 and err.field and "empty" in err.message
+
+
+# --------------------------------------------------------------------------- plan JSON
+
+PLAN_JSON = """{
+  "status": "optimal",
+  "tier_basis": "total",
+  "products": [
+    {"product": "id_card",
+     "purchases": [
+       {"month": "2027-01", "size": 100000, "count": 3, "cost": 15000.0},
+       {"month": "2027-04", "size": 1000, "count": 2, "cost": 240.0}
+     ],
+     "months": [{"month": "2027-01", "calls": 25000}]},
+    {"product": "vat_invoice",
+     "purchases": [],
+     "months": [{"month": "2027-01", "calls": 100}]}
+  ]
+}
+"""
+
+
+def test_plan_json_written_by_plan():
+    p = parse_plan_json(PLAN_JSON, SEED, "p.json")
+    assert p.purchases == (Purchase("id_card", M("2027-01"), 100000, 3),
+                           Purchase("id_card", M("2027-04"), 1000, 2))
+
+
+def test_plan_json_compact_and_read_plan_dispatch(tmp_path):
+    compact = json.dumps(json.loads(PLAN_JSON))
+    assert parse_plan_json(compact, SEED, "p.json").purchases == \
+        parse_plan_json(PLAN_JSON, SEED, "p.json").purchases
+    assert read_plan(write(tmp_path, PLAN_JSON, "p.json", bom=True), SEED).purchases == \
+        parse_plan_json(PLAN_JSON, SEED).purchases
+    assert read_plan(write(tmp_path, PH + "id_card,2027-01,1000,1\n", "p.csv"), SEED).purchases \
+        == (Purchase("id_card", M("2027-01"), 1000, 1),)
+
+
+@pytest.mark.parametrize("old, new, line, field, words", [
+    # The error is in the second purchase, on line 8: the line must be that one.
+    ('"size": 1000, "count": 2', '"size": 5000, "count": 2', 8, "size", "no pack of 5000"),
+    ('"size": 1000, "count": 2', '"size": 1000, "count": -2', 8, "count", "non-negative"),
+    ('"2027-04"', '"2027-4"', 8, "month", "YYYY-MM"),
+    ('"size": 100000, "count": 3', '"size": 100000, "count": 2.5', 7, "count", "whole"),
+])
+def test_plan_json_errors_point_at_the_purchase(old, new, line, field, words):
+    err = error(parse_plan_json, PLAN_JSON.replace(old, new), SEED, "p.json")
+    assert (err.source, err.line) == ("p.json", line)
+    assert err.field.endswith(field)
+    assert words in err.message
+
+
+def test_plan_json_postpaid_only_product():
+    text = PLAN_JSON.replace('"purchases": [],',
+                             '"purchases": [{"month": "2027-01", "size": 1000, "count": 1}],')
+    err = error(parse_plan_json, text, SEED, "p.json")
+    assert err.line == 12 and "postpaid only" in err.message and err.field.endswith("product")
+
+
+def test_plan_json_structure_errors():
+    err = error(parse_plan_json, '{"products": [\n  {"product": "id_card",}\n]}', SEED, "p.json")
+    assert err.line == 2 and "JSON" in err.message
+    err = error(parse_plan_json, '{"plan": []}', SEED, "p.json")
+    assert err.field == "products"
+    err = error(parse_plan_json, '{"products": [\n {"product": "id_crad"}]}', SEED, "p.json")
+    assert err.line == 2 and "did you mean 'id_card'" in err.message
+
+
+# --------------------------------------------------------------------------- holdings
+
+HH = "product,expires,calls_left\n"
+
+
+def test_holdings():
+    hs = parse_holdings(HH + "id_card,2027-06,4000\n银行卡识别,2028-01,100\nid_card,2027-09,0\n",
+                        SEED, "h.csv")
+    assert [(h.product, str(h.expires), h.calls_left, h.line) for h in hs] == [
+        ("id_card", "2027-06", 4000, 2), ("bank_card", "2028-01", 100, 3)]
+
+
+def test_holdings_from_file_with_bom(tmp_path):
+    hs = read_holdings(write(tmp_path, HH + "id_card,2027-06,4000\n", "h.csv", bom=True), SEED)
+    assert len(hs) == 1 and hs[0].calls_left == 4000
+
+
+@pytest.mark.parametrize("row, field, words", [
+    ("id_card,2027-06,-1", "calls_left", "negative"),
+    ("id_card,2027-06,1,000", "row", "fields"),
+    ("id_card,June,100", "expires", "YYYY-MM"),
+    ("id_crad,2027-06,100", "product", "did you mean 'id_card'"),
+])
+def test_holdings_errors(row, field, words):
+    err = error(parse_holdings, HH + row + "\n", SEED, "h.csv")
+    assert (err.source, err.line, err.field) == ("h.csv", 2, field)
+    assert words in err.message
+
+
+def test_holdings_wrong_header():
+    err = error(parse_holdings, "product,expiry,calls\nid_card,2027-06,1\n", SEED, "h.csv")
+    assert err.line == 1 and err.field and "header" in err.message
+
+
+# --------------------------------------------------------------------------- plan vs forecast
+
+@pytest.mark.parametrize("month", ["2026-12", "2028-01"])
+def test_purchase_outside_the_horizon(month):
+    f = forecast({"id_card": [5000] * 12})
+    p = parse_plan_csv(PH + "id_card,2027-01,1000,1\n" + f"id_card,{month},1000,1\n", SEED,
+                       "p.csv")
+    err = error(check_plan_against, p, f)
+    assert (err.source, err.line, err.field) == ("p.csv", 3, "month")
+    assert month in err.message and "2027-01..2027-12" in err.message
+
+
+def test_purchase_at_either_end_of_the_horizon_is_fine():
+    f = forecast({"id_card": [5000] * 12})
+    check_plan_against(plan(("id_card", "2027-01", 1000, 1), ("id_card", "2027-12", 1000, 1)), f)
+
+
+def test_purchase_of_a_product_not_in_the_forecast():
+    f = forecast({"id_card": [5000] * 12})
+    p = parse_plan_csv(PH + "bank_card,2027-01,1000,1\n", SEED, "p.csv")
+    err = error(check_plan_against, p, f)
+    assert (err.line, err.field) == (2, "product") and "bank_card" in err.message
