@@ -363,6 +363,9 @@ def parse_holdings(text: str, catalog: Catalog, source: str = "holdings") -> tup
             raise InputError(f"expected 3 fields (product,expires,calls_left), found {len(row)}",
                              source=source, line=line, field="row")
         prod = resolve_product(catalog, row[0], source=source, line=line)
+        if not prod.has_packs:
+            raise InputError(f"{prod.id} is postpaid only: it has no packs to hold",
+                             source=source, line=line, field="product")
         expires = parse_month(row[1], source=source, line=line, field_name="expires")
         calls = parse_count(row[2], source=source, line=line, field_name="calls_left")
         if calls:

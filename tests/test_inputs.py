@@ -315,6 +315,8 @@ def test_holdings_from_file_with_bom(tmp_path):
     ("id_card,2027-06,1,000", "row", "fields"),
     ("id_card,June,100", "expires", "YYYY-MM"),
     ("id_crad,2027-06,100", "product", "did you mean 'id_card'"),
+    # No packs are sold for it, so none can be held (else its calls would be billed as free).
+    ("vat_invoice,2027-06,100", "product", "postpaid only"),
 ])
 def test_holdings_errors(row, field, words):
     err = error(parse_holdings, HH + row + "\n", SEED, "h.csv")
