@@ -165,7 +165,7 @@ class _Locator:
         pat = re.compile(r"(^|[\s{,])" + re.escape(key) + r"\s*=")
         seen = 0
         for i in range(lo, hi):
-            if pat.search(self.lines[i]):
+            for _ in pat.finditer(self.lines[i]):     # several keys may share a line
                 if seen == nth:
                     return i + 1
                 seen += 1
@@ -246,7 +246,7 @@ def parse_catalog(text: str, source: str) -> Catalog:
         name = raw.get("name", pid)
         if not isinstance(name, str) or not name.strip():
             raise err("name")("name must be a non-empty string")
-        for key in (pid, name):
+        for key in dict.fromkeys((pid, name)):     # name defaults to the id
             if key in seen:
                 raise err("id")(f"'{key}' names two products")
             seen[key] = n
