@@ -1,0 +1,286 @@
+"""The seed catalog's content, TOML loading, and every validation error's source/line/field."""
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from optimizer import InputError, load_catalog
+
+from helpers import SEED
+
+IDS = ["general_print", "general_handwriting", "id_card", "vehicle_license", "business_license",
+       "business_card", "bank_card", "license_plate", "vat_invoice"]
+NAMES = ["通用印刷体识别", "通用手写体识别", "身份证识别", "行驶证/驾驶证识别", "营业执照识别",
+         "名片识别", "银行卡识别", "车牌识别", "增值税发票"]
+
+
+# --------------------------------------------------------------------------- the seed
+
+def test_seed_catalog_has_the_nine_products_of_the_seed():
+    assert [p.id for p in SEED.products] == IDS
+    assert [p.name for p in SEED.products] == NAMES
+    assert SEED.currency == "CNY"
+    assert SEED.validity_months == 12
+    assert SEED.tier_basis == "total"
+    assert SEED.source == "built-in seed catalog"
+
+
+@pytest.mark.parametrize("pid", IDS[:-1])
+def test_seed_pack_products(pid):
+    p = SEED.product(pid)
+    assert p.has_packs
+    assert [(k.calls, k.price) for k in p.packs] == [
+        (1000, Decimal("120")), (10000, Decimal("800")), (100000, Decimal("5000")),
+        (1000000, Decimal("30000")), (10000000, Decimal("200000"))]
+    assert [(t.up_to, t.rate) for t in p.tiers] == [
+        (10000, Decimal("0.15")), (100000, Decimal("0.10")), (1000000, Decimal("0.06")),
+        (None, None)]
+    assert p.free_calls == 1000
+    assert p.pack(10000).price == Decimal("800") and p.pack(5000) is None
+
+
+def test_seed_vat_invoice_is_postpaid_only():
+    v = SEED.product("vat_invoice")
+    assert not v.has_packs and v.packs == ()
+    assert [(t.up_to, t.rate) for t in v.tiers] == [
+        (10000, Decimal("0.50")), (100000, Decimal("0.35")), (1000000, Decimal("0.20")),
+        (None, None)]
+    assert v.free_calls == 1000
+
+
+def test_lookup_by_id_or_seed_name_and_suggestions():
+    assert SEED.get("身份证识别").id == "id_card"
+    assert SEED.get("id_card").name == "身份证识别"
+    assert SEED.get("ID_CARD") is None
+    assert SEED.suggest("id_crad") == "id_card"
+    assert SEED.suggest("bankcard") == "bank_card"
+    with pytest.raises(KeyError):
+        SEED.product("nope")
+
+
+def test_rate_of_the_unpublished_tier_is_the_last_published_one():
+    p = SEED.product("general_print")
+    assert p.rate(1000000) == (Decimal("0.06"), True)
+    assert p.rate(1000001) == (Decimal("0.06"), False)
+    assert p.tier_rates()[-1] == (None, Decimal("0.06"), False)
+
+
+# --------------------------------------------------------------------------- loading TOML
+
+def write(tmp_path: Path, text: str, name: str = "cat.toml", bom: bool = False) -> str:
+    path = tmp_path / name
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8"))
+    return str(path)
+
+
+GOOD = """\
+currency = "USD"
+free_calls_per_month = 200
+validity_months = 6
+tier_basis = "after-packs"
+
+[[product]]
+id = "scan"
+name = "Scanner"
+packs = [ { calls = 10000, price = "800" }, { calls = 1000, price = 120 } ]
+tiers = [ { up_to = 10000, rate = "0.15" }, { up_to = 100000, rate = 0.1 },
+          { rate = "unpublished" } ]
+
+[[product]]
+id = "fax"
+free_calls_per_month = 0
+tiers = [ { up_to = 500, rate = "0.5" }, { rate = 0.25 } ]
+"""
+
+
+def test_load_a_custom_catalog(tmp_path):
+    path = write(tmp_path, GOOD, bom=True)
+    cat = load_catalog(path)
+    assert cat.source == path
+    assert (cat.currency, cat.validity_months, cat.tier_basis) == ("USD", 6, "after-packs")
+    scan, fax = cat.products
+    assert scan.id == "scan" and scan.name == "Scanner" and scan.free_calls == 200
+    # Packs are sorted by size; numbers and strings both give exact decimals.
+    assert [(p.calls, p.price) for p in scan.packs] == [(1000, Decimal("120")),
+                                                       (10000, Decimal("800"))]
+    assert [(t.up_to, t.rate) for t in scan.tiers] == [
+        (10000, Decimal("0.15")), (100000, Decimal("0.1")), (None, None)]
+    assert scan.tiers[1].rate == Decimal("0.1")           # not the binary float 0.1000000000000000055
+    assert str(scan.tiers[1].rate) == "0.1"
+    # A product without a name is named by its id; without packs it is postpaid only.
+    assert fax.name == "fax" and not fax.has_packs and fax.free_calls == 0
+    assert fax.tiers[-1] == fax.tiers[-1].__class__(None, Decimal("0.25"))
+    assert cat.get("Scanner") is scan
+
+
+def test_defaults_of_a_minimal_catalog(tmp_path):
+    cat = load_catalog(write(tmp_path, '[[product]]\nid = "x"\ntiers = [ { rate = "0.1" } ]\n'))
+    assert (cat.currency, cat.validity_months, cat.tier_basis) == ("CNY", 12, "total")
+    assert cat.product("x").free_calls == 0
+
+
+def test_unreadable_catalog_is_an_input_error(tmp_path):
+    with pytest.raises(InputError) as e:
+        load_catalog(tmp_path / "missing.toml")
+    assert e.value.source == str(tmp_path / "missing.toml")
+
+
+# --------------------------------------------------------------------------- validation errors
+
+HEAD = 'currency = "CNY"\nfree_calls_per_month = 1000\n\n'     # lines 1-3
+
+
+def product(packs: str = 'packs = [ { calls = 1000, price = "120" } ]',
+            tiers: str = 'tiers = [ { up_to = 10000, rate = "0.15" }, { rate = "0.10" } ]',
+            extra: str = "") -> str:
+    """A product table: [[product]] on line 4 of HEAD + product, id on 5, name on 6, ..."""
+    body = '[[product]]\nid = "id_card"\nname = "身份证识别"\n' + extra
+    return body + packs + "\n" + tiers + "\n"
+
+
+def load_error(tmp_path, text) -> InputError:
+    path = write(tmp_path, text)
+    with pytest.raises(InputError) as e:
+        load_catalog(path)
+    err = e.value
+    assert err.source == path, "the error names the file"
+    assert err.line is not None, f"the error names a line: {err}"
+    assert err.field, f"the error names a field: {err}"
+    assert path in str(err) and f"line {err.line}" in str(err)
+    return err
+
+
+def test_overlapping_tiers_on_the_specs_layout(tmp_path):
+    # Two tiers per line, as in SPEC §4's example; tier 2 (line 8) is not above tier 1.
+    text = HEAD + product(tiers=(
+        'tiers = [ { up_to = 10000, rate = "0.15" }, { up_to = 10000, rate = "0.10" },\n'
+        '          { up_to = 1000000, rate = "0.06" }, { rate = "unpublished" } ]'))
+    err = load_error(tmp_path, text)
+    assert err.line == 8
+    assert err.field.endswith("up_to") and "product[1]" in err.field
+    assert "overlap" in err.message
+
+
+def test_unsorted_tiers_one_per_line(tmp_path):
+    text = HEAD + product(tiers=(
+        'tiers = [\n'                                    # line 8
+        '  { up_to = 100000, rate = "0.10" },\n'         # line 9
+        '  { up_to = 10000, rate = "0.15" },\n'          # line 10: below the previous one
+        '  { rate = "0.06" },\n]'))
+    err = load_error(tmp_path, text)
+    assert err.line == 10
+    assert err.field.endswith("up_to")
+
+
+def test_unsorted_tiers_in_the_second_product(tmp_path):
+    second = product(tiers='tiers = [ { up_to = 500, rate = "0.2" },\n'
+                           '  { up_to = 400, rate = "0.1" }, { rate = "0.05" } ]')
+    second = second.replace('"id_card"', '"bank_card"').replace("身份证识别", "银行卡识别")
+    text = HEAD + product() + "\n" + second      # product 2 starts on line 10
+    err = load_error(tmp_path, text)
+    assert err.line == 15
+    assert "product[2]" in err.field and err.field.endswith("up_to")
+
+
+def test_pack_without_price(tmp_path):
+    # The second pack, on the same line as the first, has no price.
+    text = HEAD + product(packs='packs = [ { calls = 1000, price = "120" }, { calls = 10000 } ]')
+    err = load_error(tmp_path, text)
+    assert err.line == 7
+    assert err.field.endswith("price")
+    assert "no price" in err.message
+
+
+def test_pack_without_price_on_its_own_line(tmp_path):
+    text = HEAD + product(packs='packs = [\n  { calls = 1000, price = "120" },\n'
+                                '  { calls = 10000 },\n]')
+    err = load_error(tmp_path, text)
+    assert err.line == 9
+    assert err.field.endswith("price")
+
+
+def test_unknown_top_level_key(tmp_path):
+    text = 'currency = "CNY"\nvalidty_months = 12\n\n' + product()
+    err = load_error(tmp_path, text)
+    assert (err.line, err.field) == (2, "validty_months")
+
+
+def test_unknown_product_key(tmp_path):
+    text = HEAD + product(extra='rates = "0.1"\n')
+    err = load_error(tmp_path, text)
+    assert err.line == 7
+    assert err.field.endswith("rates")
+
+
+def test_unknown_pack_key(tmp_path):
+    text = HEAD + product(packs='packs = [ { calls = 1000, price = "120" },\n'
+                                '          { calls = 10000, price = "800", expires = 6 } ]')
+    err = load_error(tmp_path, text)
+    assert err.line == 8
+    assert err.field.endswith("expires")
+    assert "unknown" in err.message
+
+
+def test_last_tier_with_up_to(tmp_path):
+    text = HEAD + product(tiers='tiers = [ { up_to = 10000, rate = "0.15" },\n'
+                                '  { up_to = 100000, rate = "0.10" } ]')
+    err = load_error(tmp_path, text)
+    assert err.line == 9
+    assert err.field.endswith("up_to")
+
+
+def test_non_last_tier_without_up_to(tmp_path):
+    text = HEAD + product(tiers='tiers = [ { up_to = 10000, rate = "0.15" },\n'
+                                '  { rate = "0.10" },\n  { rate = "0.06" } ]')
+    err = load_error(tmp_path, text)
+    assert err.line == 9
+    assert err.field.endswith("up_to")
+    assert "up_to" in err.message
+
+
+def test_unpublished_in_a_non_last_tier(tmp_path):
+    text = HEAD + product(tiers='tiers = [ { up_to = 10000, rate = "0.15" },\n'
+                                '  { up_to = 100000, rate = "unpublished" },\n'
+                                '  { rate = "0.06" } ]')
+    err = load_error(tmp_path, text)
+    assert err.line == 9
+    assert err.field.endswith("rate")
+    assert "unpublished" in err.message
+
+
+def test_bad_tier_basis(tmp_path):
+    text = HEAD + 'tier_basis = "net"\n\n' + product()
+    err = load_error(tmp_path, text)
+    assert (err.line, err.field) == (4, "tier_basis")
+
+
+@pytest.mark.parametrize("text, line", [
+    ('currency = "CNY"\nvalidity_months = \n\n[[product]]\nid = "x"\n', 2),
+    ('currency = "CNY"\n[[product]\nid = "x"\n', 2),
+    # An unclosed array runs to the end of the file: the error is on the last line.
+    ('currency = "CNY"\n\n[[product]]\nid = "x"\ntiers = [ { rate = "0.1" },\n', 5),
+])
+def test_invalid_toml(tmp_path, text, line):
+    err = load_error(tmp_path, text)
+    assert err.line == line
+    assert err.field == "toml"
+    assert "TOML" in err.message
+
+
+@pytest.mark.parametrize("text", ["", "\n\n  \n", "\ufeff"])
+def test_empty_catalog_file(tmp_path, text):
+    err = load_error(tmp_path, text)
+    assert err.line == 1
+    assert "empty" in err.message
+
+
+def test_other_value_errors(tmp_path):
+    err = load_error(tmp_path, HEAD + product(packs='packs = [ { calls = 1000, price = "-5" } ]'))
+    assert (err.line, err.field.endswith("price")) == (7, True)
+    err = load_error(tmp_path, HEAD + product(tiers='tiers = [ { rate = "cheap" } ]'))
+    assert (err.line, err.field.endswith("rate")) == (8, True)
+    err = load_error(tmp_path, 'validity_months = 0\n' + product())
+    assert (err.line, err.field) == (1, "validity_months")
+    err = load_error(tmp_path, HEAD + product() + "\n" + product())
+    assert err.line == 11 and "two products" in err.message     # the second `id =`
