@@ -178,6 +178,9 @@ def parse_forecast(text: str, catalog: Catalog, source: str = "forecast") -> For
 
     if head == ["product", "month", "calls"]:
         for line, row in rows[1:]:
+            if len(row) > 3 and re.fullmatch(r"\d{1,3}(,\d{3})+", ",".join(row[2:])):
+                # an unquoted 25,000 splits into two CSV fields: say what happened
+                parse_count(",".join(row[2:]), source=source, line=line, field_name="calls")
             if len(row) != 3:
                 raise InputError(f"expected 3 fields (product,month,calls), found {len(row)}",
                                  source=source, line=line,
@@ -208,8 +211,12 @@ def parse_forecast(text: str, catalog: Catalog, source: str = "forecast") -> For
                              line=line0, field=str(dup))
         for line, row in rows[1:]:
             if len(row) != len(header):
+                hint = ("; a number with thousands separators (25,000) splits into two "
+                        "fields: write it plainly (25000)"
+                        if len(row) > len(header) and any(re.fullmatch(r"\d{3}", c)
+                                                          for c in row[2:]) else "")
                 raise InputError(f"expected {len(header)} fields as in the header, "
-                                 f"found {len(row)}", source=source, line=line,
+                                 f"found {len(row)}{hint}", source=source, line=line,
                                  field=header[min(len(row), len(header) - 1)])
             prod = resolve_product(catalog, row[0], source=source, line=line)
             for h, month, v in zip(header[1:], months, row[1:]):
