@@ -1,0 +1,771 @@
+"""The command line, invoked for real through Click's CliRunner.
+
+Every command works and has help; JSON carries the fields of SPEC §4; the golden
+examples reproduce through `bill`; every bad input of SPEC §4 "Errors" gives exit 2,
+exactly one line on stderr naming the file, line and field, and nothing on stdout.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import cli as cli_module
+from cli import cli
+from optimizer import __version__
+from optimizer.exceptions import BillingMismatchError, InfeasibleError, SolverError
+
+DATA = Path(__file__).parent / "data"
+ROOT = Path(__file__).parent.parent
+G6_FORECAST = str(DATA / "golden6_forecast.csv")
+G6_PLAN = str(DATA / "golden6_plan.csv")
+ID_YEAR = str(DATA / "id_card_year.csv")
+ID_PLAN = str(DATA / "id_card_plan.csv")
+WIDE = str(DATA / "small_wide.csv")
+HOLDINGS = str(DATA / "holdings.csv")
+
+
+def run(*args, env=None):
+    return CliRunner(env=env).invoke(cli, [str(a) for a in args])
+
+
+def ok(*args, env=None):
+    result = run(*args, env=env)
+    assert result.exit_code == 0, (result.output, result.stderr, result.exception)
+    return result
+
+
+def as_json(*args):
+    return json.loads(ok(*args, "--format", "json").stdout)
+
+
+def as_csv(*args):
+    return list(csv.reader(io.StringIO(ok(*args, "--format", "csv").stdout)))
+
+
+def write(tmp_path, name, text, *, bom=False):
+    p = tmp_path / name
+    p.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8"))
+    return str(p)
+
+
+def assert_input_error(result, name, *, line=None, field=None, says=None, code=2):
+    """Exit code, one line on stderr naming file/line/field, no traceback, empty stdout."""
+    assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    msg = lines[0]
+    assert msg.startswith("Error: "), msg
+    assert name in msg, msg
+    if line is not None:
+        assert f"line {line}," in msg or msg.count(f"line {line}:") == 1, msg
+    if field is not None:
+        assert f"field '{field}'" in msg, msg
+    if says is not None:
+        assert re.search(says, msg), msg
+    return msg
+
+
+# --------------------------------------------------------------------------- basics
+
+def test_version():
+    result = ok("--version")
+    assert result.stdout == f"packopt {__version__}\n"
+
+
+@pytest.mark.parametrize("flag", ["-h", "--help"])
+def test_group_help(flag):
+    out = ok(flag).stdout
+    for name in ("plan", "bill", "catalog"):
+        assert name in out
+    assert "Examples:" in out
+
+
+@pytest.mark.parametrize("name", sorted(cli.commands))
+@pytest.mark.parametrize("flag", ["-h", "--help"])
+def test_every_command_has_help(name, flag):
+    command = cli.commands[name]
+    assert command.help and command.get_short_help_str().strip()
+    out = ok(name, flag).stdout
+    assert f"Usage: packopt {name}" in out
+    assert "Examples:" in out
+    for option in ("--format", "--catalog", "--tier-basis", "--negotiated-rate"):
+        assert option in out
+
+
+def test_python_cli_py_is_the_same_program():
+    proc = subprocess.run([sys.executable, "cli.py", "bill", G6_FORECAST, "--plan", G6_PLAN,
+                           "--format", "json"], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["total_cost"] == 195.0
+    proc = subprocess.run([sys.executable, "cli.py", "--help"], cwd=ROOT, capture_output=True,
+                          text=True)
+    assert proc.returncode == 0 and "Usage: packopt" in proc.stdout
+
+
+def test_unknown_option_is_a_usage_error():
+    result = run("bill", G6_FORECAST, "--no-such-option")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "No such option" in result.stderr
+
+
+# --------------------------------------------------------------------------- catalog
+
+def test_catalog_table():
+    out = ok("catalog").stdout
+    assert out.startswith("Catalog: built-in seed catalog · currency CNY · packs valid 12 months"
+                          " · tier basis total\n")
+    assert "通用印刷体识别" in out
+    assert "10,000,000 → 200,000.00" in out
+    assert "≤ 1,000,000 → 0.06" in out
+    assert "above → unpublished (charged 0.06)" in out
+    assert "postpaid only" in out          # vat_invoice has no packs
+    assert "\x1b[" not in out
+
+
+def test_catalog_json():
+    data = as_json("catalog")
+    assert data["currency"] == "CNY"
+    assert data["validity_months"] == 12
+    assert data["tier_basis"] == "total"
+    ids = [p["id"] for p in data["products"]]
+    assert ids[0] == "general_print" and ids[-1] == "vat_invoice" and len(ids) == 9
+    gp = data["products"][0]
+    assert gp["free_calls_per_month"] == 1000
+    assert gp["packs"][0] == {"calls": 1000, "price": 120.0}
+    assert gp["packs"][-1] == {"calls": 10_000_000, "price": 200000.0}
+    assert gp["tiers"] == [
+        {"up_to": 10000, "rate": 0.15, "published": True},
+        {"up_to": 100000, "rate": 0.1, "published": True},
+        {"up_to": 1000000, "rate": 0.06, "published": True},
+        {"up_to": None, "rate": 0.06, "published": False},
+    ]
+    vat = data["products"][-1]
+    assert vat["packs"] == [] and vat["tiers"][0]["rate"] == 0.5
+
+
+def test_catalog_csv():
+    rows = as_csv("catalog")
+    assert rows[0] == ["product", "name", "free_calls_per_month", "kind", "calls", "up_to",
+                       "price", "rate", "published"]
+    assert rows[1] == ["general_print", "通用印刷体识别", "1000", "pack", "1000", "", "120.00",
+                       "", ""]
+    assert ["vat_invoice", "增值税发票", "1000", "tier", "", "10000", "", "0.50", "true"] in rows
+
+
+def test_catalog_overrides():
+    data = as_json("catalog", "--tier-basis", "after-packs",
+                   "--negotiated-rate", "license_plate=0.04")
+    assert data["tier_basis"] == "after-packs"
+    lp = next(p for p in data["products"] if p["id"] == "license_plate")
+    assert lp["tiers"][-1] == {"up_to": None, "rate": 0.04, "published": True}
+    gp = data["products"][0]
+    assert gp["tiers"][-1]["published"] is False
+
+
+def test_catalog_from_file(tmp_path):
+    path = write(tmp_path, "prices.toml", """
+currency = "CNY"
+free_calls_per_month = 500
+validity_months = 6
+
+[[product]]
+id = "widget"
+packs = [ { calls = 1000, price = "90" } ]
+tiers = [ { up_to = 10000, rate = "0.12" }, { rate = 0.08 } ]
+""")
+    data = as_json("catalog", "--catalog", path)
+    assert data["source"] == path
+    assert data["validity_months"] == 6
+    assert data["products"] == [{
+        "id": "widget", "name": "widget", "free_calls_per_month": 500,
+        "packs": [{"calls": 1000, "price": 90.0}],
+        "tiers": [{"up_to": 10000, "rate": 0.12, "published": True},
+                  {"up_to": None, "rate": 0.08, "published": True}]}]
+
+
+# --------------------------------------------------------------------------- bill
+
+SPEC_TOP = {"status", "tier_basis", "horizon", "total_cost", "pack_cost", "postpaid_cost",
+            "postpaid_only_cost", "savings", "warnings", "products"}
+SPEC_PRODUCT = {"product", "purchases", "total_cost", "pack_cost", "postpaid_cost",
+                "postpaid_only_cost", "waste_calls", "carry_over_calls", "months"}
+SPEC_PURCHASE = {"month", "size", "count", "cost"}
+SPEC_MONTH = {"month", "calls", "free", "pack", "postpaid", "postpaid_cost"}
+MONEY_KEYS = {"total_cost", "pack_cost", "postpaid_cost", "postpaid_only_cost", "savings", "cost"}
+
+
+def check_spec_shape(data, status):
+    """The fields SPEC §4 lists, with their types; money as numbers with at most 2 decimals."""
+    assert SPEC_TOP <= set(data)
+    assert data["status"] == status
+    assert data["tier_basis"] in ("total", "after-packs")
+    assert set(data["horizon"]) == {"start", "months"}
+    assert re.fullmatch(r"\d{4}-\d{2}", data["horizon"]["start"])
+    assert isinstance(data["horizon"]["months"], int)
+    assert isinstance(data["warnings"], list)
+
+    def money_ok(obj):
+        for k, v in obj.items():
+            if k in MONEY_KEYS:
+                assert isinstance(v, float), (k, v)
+                assert round(v, 2) == v, (k, v)
+
+    money_ok(data)
+    for p in data["products"]:
+        assert SPEC_PRODUCT <= set(p)
+        money_ok(p)
+        assert isinstance(p["waste_calls"], int) and isinstance(p["carry_over_calls"], int)
+        for pur in p["purchases"]:
+            assert SPEC_PURCHASE <= set(pur)
+            money_ok(pur)
+            assert isinstance(pur["size"], int) and isinstance(pur["count"], int)
+        assert len(p["months"]) == data["horizon"]["months"]
+        for m in p["months"]:
+            assert SPEC_MONTH <= set(m)
+            money_ok(m)
+            for k in ("calls", "free", "pack", "postpaid"):
+                assert isinstance(m[k], int)
+
+
+def test_bill_json_is_the_spec_example():
+    """SPEC §4's JSON example (golden example 5: 3 packs of 100,000 id_card) through bill."""
+    data = as_json("bill", ID_YEAR, "--plan", ID_PLAN)
+    check_spec_shape(data, "billed")
+    assert data["horizon"] == {"start": "2027-01", "months": 12}
+    assert (data["total_cost"], data["pack_cost"], data["postpaid_cost"]) == (15000.0, 15000.0, 0.0)
+    assert data["postpaid_only_cost"] == 28800.0
+    assert data["savings"] == 13800.0
+    assert data["warnings"] == []
+    [p] = data["products"]
+    assert p["product"] == "id_card"
+    assert p["purchases"] == [{"month": "2027-01", "size": 100000, "count": 3, "cost": 15000.0}]
+    assert (p["waste_calls"], p["carry_over_calls"]) == (12000, 0)
+    first = {k: p["months"][0][k] for k in SPEC_MONTH}
+    assert first == {"month": "2027-01", "calls": 25000, "free": 1000, "pack": 24000,
+                     "postpaid": 0, "postpaid_cost": 0.0}
+
+
+def test_golden_example_6_through_bill():
+    data = as_json("bill", G6_FORECAST, "--plan", G6_PLAN)
+    check_spec_shape(data, "billed")
+    assert data["total_cost"] == 195.0
+    assert (data["pack_cost"], data["postpaid_cost"]) == (120.0, 75.0)
+    month = data["products"][0]["months"][0]
+    assert (month["free"], month["pack"], month["postpaid"], month["rate"]) == (1000, 1000, 500, 0.15)
+    assert month["reminders"] == ["exhausted: 2027-01 1000×1"]
+
+
+@pytest.mark.parametrize("product, calls, cost", [
+    ("id_card", 900, 0.0),                 # golden 1
+    ("vehicle_license", 9000, 1200.0),     # golden 2
+    ("general_print", 90000, 8900.0),      # golden 3
+    ("bank_card", 900000, 53940.0),        # golden 4
+])
+def test_golden_examples_1_to_4_through_bill(tmp_path, product, calls, cost):
+    path = write(tmp_path, "f.csv", f"product,month,calls\n{product},2027-01,{calls}\n")
+    data = as_json("bill", path)
+    assert data["total_cost"] == cost == data["postpaid_only_cost"]
+    assert data["products"][0]["purchases"] == []
+
+
+def test_bill_table_exact():
+    out = ok("bill", G6_FORECAST, "--plan", G6_PLAN).stdout
+    assert out == f"""\
+packopt bill: {G6_PLAN} against {G6_FORECAST}
+Horizon 2027-01..2027-01 (1 month) · tier basis total · money in CNY
+Packs bought
+Product     Month     Packs (size × count)   Calls     Cost
+───────────────────────────────────────────────────────────
+bank_card   2027-01              1,000 × 1   1,000   120.00
+
+Total                                        1,000   120.00
+
+Cost by product
+              Pack   Postpaid    Total   Postpaid            Saving   Waste   Carry-over
+Product       cost       cost     cost       only   Saving        %   calls        calls
+────────────────────────────────────────────────────────────────────────────────────────
+bank_card   120.00      75.00   195.00     225.00    30.00    13.3%       0            0
+
+Total       120.00      75.00   195.00     225.00    30.00    13.3%       0            0
+Total cost 195.00 CNY (packs 120.00, postpaid 75.00) against 225.00 pure postpaid: saving 30.00 CNY (13.3%).
+"""
+    assert "\x1b[" not in out
+
+
+def test_bill_table_thousands_separators():
+    out = ok("bill", ID_YEAR, "--plan", ID_PLAN).stdout
+    assert "100,000 × 3" in out
+    assert "15,000.00" in out and "28,800.00" in out and "13,800.00" in out
+    assert "47.9%" in out
+    assert "12,000" in out           # waste
+
+
+def test_bill_csv_summary():
+    rows = as_csv("bill", G6_FORECAST, "--plan", G6_PLAN)
+    assert rows == [
+        ["product", "pack_cost", "postpaid_cost", "total_cost", "postpaid_only_cost", "savings",
+         "waste_calls", "carry_over_calls"],
+        ["bank_card", "120.00", "75.00", "195.00", "225.00", "30.00", "0", "0"],
+    ]
+
+
+def test_bill_csv_months():
+    rows = as_csv("bill", ID_YEAR, "--plan", ID_PLAN, "--months")
+    assert rows[0][:6] == ["product", "month", "calls", "free", "pack", "postpaid"]
+    assert len(rows) == 13
+    assert rows[1][:6] == ["id_card", "2027-01", "25000", "1000", "24000", "0"]
+    last = dict(zip(rows[0], rows[-1]))
+    assert last["waste"] == "12000" and last["balance"] == "0"
+    assert "below 15%" in dict(zip(rows[0], rows[-2]))["reminders"]
+
+
+def test_bill_months_table_shows_balance_waste_and_reminders():
+    out = ok("bill", ID_YEAR, "--plan", ID_PLAN, "-v").stdout
+    assert "id_card (身份证识别), month by month" in out
+    assert "276,000" in out            # balance after January
+    assert "below 15%" in out
+    assert re.search(r"2027-12 .* 0 +12,000", out)
+
+
+def test_bill_without_plan_is_pure_postpaid():
+    data = as_json("bill", WIDE)
+    assert data["pack_cost"] == 0.0
+    assert data["total_cost"] == data["postpaid_only_cost"]
+    assert [p["product"] for p in data["products"]] == ["id_card", "bank_card", "vat_invoice"]
+
+
+def test_bill_wide_and_long_forms_agree(tmp_path):
+    long = write(tmp_path, "long.csv", "product,month,calls\n" + "".join(
+        f"id_card,2027-{m:02d},25000\n" for m in range(1, 13)))
+    assert as_json("bill", long, "--plan", ID_PLAN) == as_json("bill", ID_YEAR, "--plan", ID_PLAN)
+
+
+def test_bill_accepts_product_names(tmp_path):
+    path = write(tmp_path, "f.csv", "product,month,calls\n银行卡识别,2027-01,2500\n")
+    assert as_json("bill", path, "--plan", G6_PLAN)["total_cost"] == 195.0
+
+
+def test_bill_plan_with_cost_column(tmp_path):
+    plan = write(tmp_path, "p.csv", "product,month,size,count,cost\nbank_card,2027-01,1000,1,120.00\n")
+    assert as_json("bill", G6_FORECAST, "--plan", plan)["total_cost"] == 195.0
+
+
+def test_bill_tier_basis_after_packs(tmp_path):
+    # 12,000 calls, 10,000 from packs: 'total' tier by 12,000 (0.10); 'after-packs' by 2,000 (0.15)
+    f = write(tmp_path, "f.csv", "product,month,calls\nid_card,2027-01,12000\n")
+    p = write(tmp_path, "p.csv", "product,month,size,count\nid_card,2027-01,10000,1\n")
+    total = as_json("bill", f, "--plan", p)
+    after = as_json("bill", f, "--plan", p, "--tier-basis", "after-packs")
+    assert total["tier_basis"] == "total" and after["tier_basis"] == "after-packs"
+    assert total["postpaid_cost"] == 100.0      # 1,000 × 0.10
+    assert after["postpaid_cost"] == 150.0      # 1,000 × 0.15
+
+
+def test_bill_unpublished_tier_warns_and_negotiated_rate_applies(tmp_path):
+    f = write(tmp_path, "f.csv", "product,month,calls\nlicense_plate,2027-01,1500000\n")
+    data = as_json("bill", f)
+    assert data["total_cost"] == 1499000 * 0.06
+    [w] = data["warnings"]
+    assert "license_plate" in w and "2027-01" in w and "contact sales" in w
+    table = ok("bill", f).stdout
+    assert "Warning: license_plate" in table
+    data = as_json("bill", f, "--negotiated-rate", "license_plate=0.05")
+    assert data["warnings"] == []
+    assert data["total_cost"] == 74950.0
+
+
+def test_bill_holdings(tmp_path):
+    f = write(tmp_path, "f.csv", "product,month,calls\nid_card,2027-01,11000\nid_card,2027-02,11000\n"
+                                 "id_card,2027-03,11000\n")
+    data = as_json("bill", f, "--holdings", HOLDINGS)
+    p = data["products"][0]
+    assert p["holdings"] == [{"expires": "2027-02", "calls": 20000}]
+    assert [m["pack"] for m in p["months"]] == [10000, 10000, 0]
+    assert data["pack_cost"] == 0.0
+    assert "Held: id_card: 20,000 calls held, usable until 2027-02" in ok("bill", f, "--holdings",
+                                                                           HOLDINGS).stdout
+
+
+def test_bill_cashflow():
+    data = as_json("bill", G6_FORECAST, "--plan", G6_PLAN, "--cashflow")
+    cf = data["cashflow"]
+    assert cf["months"] == [
+        {"month": "2027-01", "packs": 120.0, "postpaid": 0.0, "outflow": 120.0, "frozen": 0.0},
+        {"month": "2027-02", "packs": 0.0, "postpaid": 75.0, "outflow": 75.0, "frozen": 90.0},
+    ]
+    assert (cf["peak_frozen"], cf["peak_frozen_month"]) == (90.0, "2027-02")
+    assert (cf["largest_outflow"], cf["largest_outflow_month"]) == (120.0, "2027-01")
+    out = ok("bill", G6_FORECAST, "--plan", G6_PLAN, "--cashflow").stdout
+    assert "Peak frozen 90.00 CNY in 2027-02; largest outflow 120.00 CNY in 2027-01" in out
+    rows = as_csv("bill", G6_FORECAST, "--plan", G6_PLAN, "--cashflow")
+    assert rows == [["month", "packs", "postpaid", "outflow", "frozen"],
+                    ["2027-01", "120.00", "0.00", "120.00", "0.00"],
+                    ["2027-02", "0.00", "75.00", "75.00", "90.00"]]
+
+
+def test_bill_accepts_a_utf8_bom(tmp_path):
+    f = write(tmp_path, "f.csv", "product,month,calls\nbank_card,2027-01,2500\n", bom=True)
+    p = write(tmp_path, "p.csv", "product,month,size,count\nbank_card,2027-01,1000,1\n", bom=True)
+    assert as_json("bill", f, "--plan", p)["total_cost"] == 195.0
+
+
+# --------------------------------------------------------------------------- colour
+
+def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch):
+    monkeypatch.setattr(cli_module, "_stdout_isatty", lambda: True)
+    args = ("bill", G6_FORECAST, "--plan", G6_PLAN)
+    assert "\x1b[" in ok(*args, env={"NO_COLOR": None, "TERM": "xterm-256color"}).stdout
+    assert "\x1b[" not in ok(*args, "--no-color").stdout
+    assert "\x1b[" not in ok(*args, env={"NO_COLOR": "1"}).stdout
+    assert "\x1b[" not in ok(*args, "--format", "json").stdout
+
+
+# --------------------------------------------------------------------------- plan
+
+def test_plan_bundled_example_says_so_on_stderr():
+    result = ok("plan", "--format", "json")
+    assert "bundled example forecast" in result.stderr
+    data = json.loads(result.stdout)              # stdout is pure JSON
+    check_spec_shape(data, "optimal")
+    assert data["horizon"] == {"start": "2027-01", "months": 12}
+    assert len(data["products"]) == 9
+    assert data["gap"] == 0.0
+    assert data["solver"] == "highs" and data["purchase_months"] == "start"
+    assert set(data["timings"]) == {"build_seconds", "solve_seconds", "bill_seconds"}
+    assert data["total_cost"] == round(data["pack_cost"] + data["postpaid_cost"], 2)
+    assert data["savings"] == round(data["postpaid_only_cost"] - data["total_cost"], 2)
+
+
+def test_plan_spec_example():
+    data = as_json("plan", ID_YEAR)
+    check_spec_shape(data, "optimal")
+    [p] = data["products"]
+    assert data["total_cost"] == 15000.0
+    assert p["purchases"] == [{"month": "2027-01", "size": 100000, "count": 3, "cost": 15000.0}]
+
+
+def test_plan_table():
+    result = ok("plan", ID_YEAR)
+    assert result.stderr == ""
+    out = result.stdout
+    assert out.startswith("packopt plan: optimal (proven to the fen)\n")
+    assert "Packs to buy" in out and "100,000 × 3" in out
+    assert "Total cost 15,000.00 CNY" in out
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_plan_round_trips_through_bill(tmp_path, fmt):
+    """What `plan` reports equals what `bill` computes for the same plan, to the fen."""
+    out = ok("plan", WIDE, "--format", fmt).stdout
+    plan_file = write(tmp_path, f"plan.{fmt}", out)
+    billed = as_json("bill", WIDE, "--plan", plan_file)
+    planned = as_json("plan", WIDE)
+    for key in ("total_cost", "pack_cost", "postpaid_cost", "postpaid_only_cost"):
+        assert billed[key] == planned[key]
+    assert [p["purchases"] for p in billed["products"]] == \
+        [p["purchases"] for p in planned["products"]]
+
+
+def test_plan_csv_rows():
+    rows = as_csv("plan", ID_YEAR)
+    assert rows == [["product", "month", "size", "count", "cost"],
+                    ["id_card", "2027-01", "100000", "3", "15000.00"]]
+
+
+def test_plan_compare():
+    data = as_json("plan", ID_YEAR, "--compare")
+    cmp = data["comparison"]
+    names = [s["strategy"] for s in cmp["strategies"]]
+    assert names == ["postpaid_only", "rule_of_thumb", "optimal"]
+    postpaid, thumb, optimal = cmp["strategies"]
+    assert postpaid["total_cost"] == data["postpaid_only_cost"] == 28800.0
+    assert optimal["total_cost"] == data["total_cost"]
+    assert cmp["optimizer_value"] == round(thumb["total_cost"] - optimal["total_cost"], 2)
+    assert cmp["optimizer_value"] >= 0
+    out = ok("plan", ID_YEAR, "--compare").stdout
+    assert "Pure postpaid" in out and "Rule of thumb" in out and "Optimal plan" in out
+    assert "The optimizer is worth" in out
+    rows = as_csv("plan", ID_YEAR, "--compare")
+    assert [r[0] for r in rows] == ["strategy", "postpaid_only", "rule_of_thumb", "optimal"]
+
+
+def test_plan_months_and_cashflow_views():
+    out = ok("plan", ID_YEAR, "-v", "--cashflow").stdout
+    assert "month by month" in out and "Cash flow" in out and "Peak frozen" in out
+    rows = as_csv("plan", ID_YEAR, "--months")
+    assert rows[0][:2] == ["product", "month"] and len(rows) == 13
+
+
+def test_plan_with_holdings_and_options(tmp_path):
+    data = as_json("plan", ID_YEAR, "--holdings", HOLDINGS, "--tier-basis", "after-packs",
+                   "--time-limit", "30")
+    assert data["tier_basis"] == "after-packs"
+    assert data["products"][0]["holdings"] == [{"expires": "2027-02", "calls": 20000}]
+
+
+# --------------------------------------------------------------------------- library errors
+
+class FakePlanner:
+    """Stands in for optimizer.planner to drive the error paths of `plan`."""
+
+    def __init__(self, error):
+        self.error = error
+
+    def plan(self, *args, **kwargs):
+        raise self.error
+
+    def rule_of_thumb(self, *args, **kwargs):
+        raise AssertionError("not reached")
+
+
+@pytest.mark.parametrize("error, code", [
+    (SolverError("id_card: the highs solver failed (crashed)"), 1),
+    (BillingMismatchError("id_card: the model's cost 1 differs from the billed cost 2"), 1),
+    (InfeasibleError("the budget of 100 CNY admits no plan"), 2),
+])
+def test_plan_library_errors_become_one_line_and_exit_codes(monkeypatch, error, code):
+    monkeypatch.setattr(cli_module, "load_planner", lambda: FakePlanner(error))
+    result = run("plan", ID_YEAR, "--format", "json")
+    assert result.exit_code == code
+    assert result.stdout == ""
+    assert result.stderr == f"Error: {error}\n"
+
+
+def test_plan_bundled_example_error_prints_only_the_error(monkeypatch):
+    monkeypatch.setattr(cli_module, "load_planner", lambda: FakePlanner(SolverError("boom")))
+    result = run("plan")
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", "Error: boom\n")
+
+
+# --------------------------------------------------------------------------- usage errors
+
+@pytest.mark.parametrize("args, flags", [
+    (("bill", G6_FORECAST, "--months", "--cashflow", "--format", "csv"), "--months and --cashflow"),
+    (("plan", ID_YEAR, "--compare", "--months", "--format", "csv"), "--months and --compare"),
+])
+def test_conflicting_options_name_the_flags(args, flags):
+    result = run(*args)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert flags in result.stderr and "--format csv" in result.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ("plan", ID_YEAR, "--solver", "gurobi"),
+    ("plan", ID_YEAR, "--purchase-months", "sometimes"),
+    ("plan", ID_YEAR, "--time-limit", "0"),
+    ("plan", ID_YEAR, "--time-limit", "soon"),
+    ("bill", ID_YEAR, "--tier-basis", "monthly"),
+    ("bill", ID_YEAR, "--format", "xml"),
+    ("bill",),
+])
+def test_bad_option_values_are_usage_errors(args):
+    result = run(*args)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr and "Error:" in result.stderr
+
+
+@pytest.mark.parametrize("value, says", [
+    ("idcard=0.04", r"unknown product 'idcard'; did you mean 'id_card'\?"),
+    ("license_plate", r"expected PRODUCT=RATE"),
+    ("license_plate=cheap", r"rate for license_plate must be a non-negative decimal"),
+    ("license_plate=-1", r"non-negative"),
+])
+def test_bad_negotiated_rate(value, says):
+    result = run("bill", ID_YEAR, "--negotiated-rate", value)
+    assert_input_error(result, "--negotiated-rate", says=says)
+
+
+def test_negotiated_rate_needs_an_unpublished_tier(tmp_path):
+    path = write(tmp_path, "c.toml", """
+[[product]]
+id = "id_card"
+tiers = [ { up_to = 10000, rate = "0.15" }, { rate = "0.10" } ]
+""")
+    result = run("catalog", "--catalog", path, "--negotiated-rate", "id_card=0.05")
+    assert_input_error(result, "--negotiated-rate", says="no unpublished top tier")
+
+
+# --------------------------------------------------------------------------- bad forecasts
+
+LONG = "product,month,calls\n"
+
+
+@pytest.mark.parametrize("text, line, field, says", [
+    (LONG + "id_card,2027-01,100\nid_card,2027-02,-5\n", 3, "calls", "must not be negative"),
+    (LONG + "id_card,2027-01,12.5\n", 2, "calls", "whole number"),
+    (LONG + "id_card,2027-01,lots\n", 2, "calls", "not a whole number"),
+    (LONG + "id_card,2027-01,\n", 2, "calls", "empty"),
+    (LONG + 'id_card,2027-01,"25,000"\n', 2, "calls", "thousands separators.*25000"),
+    (LONG + "id_card,2027-01,25,000\n", 2, "calls", "thousands separators.*25000"),
+    (LONG + "id_card,2027-1,100\n", 2, "month", "not a month in the form YYYY-MM"),
+    (LONG + "id_card,01/2027,100\n", 2, "month", "YYYY-MM"),
+    (LONG + "id_card,2027-13,100\n", 2, "month", "YYYY-MM"),
+    (LONG + "id_card,2027-01,1\nid_card,2027-02,1\nid_card,2027-01,2\n", 4, "month",
+     r"duplicate row for id_card 2027-01 \(first given on line 2\)"),
+    (LONG + "id_card,2027-01,1\nid_card,2027-03,1\n", 2, "month",
+     "no calls given for id_card in 2027-02"),
+    (LONG + "id_card,2027-01,1\nid_card,2027-02,1\nbank_card,2027-01,1\n", 4, "month",
+     "no calls given for bank_card in 2027-02"),
+    (LONG + "idcard,2027-01,1\n", 2, "product", r"unknown product 'idcard'; did you mean 'id_card'\?"),
+    (LONG + "bank-card,2027-01,1\n", 2, "product", r"did you mean 'bank_card'\?"),
+    ("product,month,calls,extra\nid_card,2027-01,1,2\n", 1, None, "header"),
+    ("product,2027-01,2027-02\nid_card,1,-2\n", 2, "2027-02", "must not be negative"),
+    ("product,2027-01,2027-02\nid_card,1,2,000\n", 2, "2027-02", "thousands separators"),
+    ("product,2027-01,Feb\nid_card,1,2\n", 1, "Feb", "not a month in the form YYYY-MM"),
+    ("product,2027-01,2027-02\nidcard,1,2\n", 2, "product", "did you mean 'id_card'"),
+])
+def test_bad_forecast(tmp_path, text, line, field, says):
+    path = write(tmp_path, "forecast.csv", text)
+    for command in (["bill", path], ["plan", path]):
+        assert_input_error(run(*command), "forecast.csv", line=line, field=field, says=says)
+
+
+@pytest.mark.parametrize("text, says", [
+    ("", "the forecast file is empty"),
+    ("\n  \n", "the forecast file is empty"),
+    ("product,month,calls\n", "header but no data rows"),
+])
+def test_empty_forecast(tmp_path, text, says):
+    path = write(tmp_path, "forecast.csv", text)
+    for command in (["bill", path], ["plan", path]):
+        assert_input_error(run(*command), "forecast.csv", says=says)
+
+
+def test_missing_forecast_file(tmp_path):
+    missing = str(tmp_path / "nope.csv")
+    assert_input_error(run("bill", missing), "nope.csv", says="cannot read forecast")
+
+
+def test_forecast_not_utf8(tmp_path):
+    p = tmp_path / "forecast.csv"
+    p.write_bytes("product,month,calls\n身份证识别,2027-01,5\n".encode("gbk"))
+    assert_input_error(run("bill", str(p)), "forecast.csv", line=2, says="not UTF-8")
+
+
+# --------------------------------------------------------------------------- bad catalogs
+
+CATALOG_HEAD = 'currency = "CNY"\nfree_calls_per_month = 1000\n\n[[product]]\nid = "id_card"\n'
+
+
+@pytest.mark.parametrize("body, line, field, says", [
+    ('packs = [ { calls = 1000, price = "120" } ]\n'
+     'tiers = [ { up_to = 10000, rate = "0.15" }, { up_to = 5000, rate = "0.10" },\n'
+     '          { rate = "0.06" } ]\n', 7, "product[1].up_to", "tiers overlap"),
+    ('packs = [ { calls = 1000, price = "120" } ]\n'
+     'tiers = [\n  { up_to = 10000, rate = "0.15" },\n  { up_to = 10000, rate = "0.10" },\n'
+     '  { rate = "0.06" },\n]\n', 9, "product[1].up_to", "tiers overlap"),
+    ('packs = [ { calls = 1000, price = "120" },\n          { calls = 10000 } ]\n'
+     'tiers = [ { up_to = 10000, rate = "0.15" }, { rate = "0.06" } ]\n', 7,
+     "product[1].price", "pack 2 \\(10000 calls\\) has no price"),
+    ('packs = [ { calls = 1000, price = "cheap" } ]\n'
+     'tiers = [ { up_to = 10000, rate = "0.15" }, { rate = "0.06" } ]\n', 6,
+     "product[1].price", "not a decimal number"),
+    ('packs = [ { calls = 1000, price = "120" } ]\n'
+     'tiers = [ { up_to = 10000, rate = "0.15" }, { up_to = 20000, rate = "0.06" } ]\n', 7,
+     "product[1].up_to", "last tier must have no up_to"),
+    ('packs = [ { calls = 1000, price = "120" } ]\n'
+     'tiers = [ { up_to = 10000, rate = "0.15" }, { rate = "0.06" } ]\ncolour = "red"\n', 8,
+     "product[1].colour", "unknown key"),
+])
+def test_bad_catalog(tmp_path, body, line, field, says):
+    path = write(tmp_path, "prices.toml", CATALOG_HEAD + body)
+    for command in (["catalog"], ["bill", G6_FORECAST], ["plan", G6_FORECAST]):
+        assert_input_error(run(*command, "--catalog", path), "prices.toml", line=line,
+                           field=field, says=says)
+
+
+def test_catalog_not_toml(tmp_path):
+    path = write(tmp_path, "prices.toml", 'currency = "CNY"\n[[product]\n')
+    assert_input_error(run("catalog", "--catalog", path), "prices.toml", line=2, field="toml",
+                       says="not valid TOML")
+
+
+def test_empty_catalog(tmp_path):
+    path = write(tmp_path, "prices.toml", "")
+    assert_input_error(run("catalog", "--catalog", path), "prices.toml", says="empty")
+
+
+def test_catalog_with_bom_is_accepted(tmp_path):
+    path = write(tmp_path, "prices.toml", CATALOG_HEAD +
+                 'tiers = [ { up_to = 10000, rate = "0.15" }, { rate = "0.06" } ]\n', bom=True)
+    assert as_json("catalog", "--catalog", path)["products"][0]["id"] == "id_card"
+
+
+def test_forecast_product_missing_from_catalog(tmp_path):
+    path = write(tmp_path, "prices.toml", CATALOG_HEAD +
+                 'tiers = [ { up_to = 10000, rate = "0.15" }, { rate = "0.06" } ]\n')
+    # the bundled example names products this catalog does not have
+    result = run("plan", "--catalog", path)
+    assert_input_error(result, "bundled example forecast", line=2, field="product",
+                       says="unknown product 'general_print'")
+
+
+# --------------------------------------------------------------------------- bad plans
+
+PLAN = "product,month,size,count\n"
+
+
+@pytest.mark.parametrize("text, line, field, says", [
+    (PLAN + "bank_card,2027-01,1500,1\n", 2, "size", r"no pack of 1500 calls \(sizes: 1000"),
+    (PLAN + "bank_card,2027-01,1000,-1\n", 2, "count", "must not be negative"),
+    (PLAN + "bank_card,2027-01,1000,1.5\n", 2, "count", "whole number"),
+    (PLAN + "bank_card,2027-01,1000,\n", 2, "count", "empty"),
+    (PLAN + "bank_card,2027-01,0,1\n", 2, "size", "at least 1"),
+    (PLAN + "bank_card,Jan 2027,1000,1\n", 2, "month", "YYYY-MM"),
+    (PLAN + "bank_card,2027-01,1000,1\nbankcard,2027-01,1000,1\n", 3, "product",
+     "did you mean 'bank_card'"),
+    (PLAN + "vat_invoice,2027-01,1000,1\n", 2, "product", "postpaid only"),
+    (PLAN + "bank_card,2027-01,1000\n", 2, "row", "expected 4 fields"),
+    (PLAN + "bank_card,2026-12,1000,1\n", 2, "month", "outside the forecast horizon"),
+    (PLAN + "id_card,2027-01,1000,1\n", 2, "product", "not in the forecast"),
+    ("product,month,count,size\nbank_card,2027-01,1,1000\n", 1, "product",
+     "header must be product,month,size,count"),
+])
+def test_bad_plan(tmp_path, text, line, field, says):
+    path = write(tmp_path, "plan.csv", text)
+    assert_input_error(run("bill", G6_FORECAST, "--plan", path), "plan.csv", line=line,
+                       field=field, says=says)
+
+
+def test_empty_plan(tmp_path):
+    path = write(tmp_path, "plan.csv", "")
+    assert_input_error(run("bill", G6_FORECAST, "--plan", path), "plan.csv",
+                       says="the plan file is empty")
+
+
+def test_bad_plan_json(tmp_path):
+    path = write(tmp_path, "plan.json", '{"products": [\n  {"product": "bank_card",\n'
+                 '   "purchases": [{"month": "2027-01", "size": 1000, "count": -1}]}]}\n')
+    assert_input_error(run("bill", G6_FORECAST, "--plan", path), "plan.json", line=3,
+                       field="products[0].purchases[0].count", says="non-negative")
+    path = write(tmp_path, "plan.json", '{"products": [\n')
+    assert_input_error(run("bill", G6_FORECAST, "--plan", path), "plan.json", says="not valid JSON")
+
+
+# --------------------------------------------------------------------------- bad holdings
+
+@pytest.mark.parametrize("text, line, field, says", [
+    ("product,expires,calls_left\nid_card,2027-02,-1\n", 2, "calls_left", "negative"),
+    ("product,expires,calls_left\nid_card,Feb,1\n", 2, "expires", "YYYY-MM"),
+    ("product,expires,calls_left\nidcard,2027-02,1\n", 2, "product", "did you mean 'id_card'"),
+    ("product,calls_left\nid_card,1\n", 1, "product", "header must be"),
+])
+def test_bad_holdings(tmp_path, text, line, field, says):
+    path = write(tmp_path, "held.csv", text)
+    for command in (["bill", ID_YEAR], ["plan", ID_YEAR]):
+        assert_input_error(run(*command, "--holdings", path), "held.csv", line=line,
+                           field=field, says=says)
