@@ -1,0 +1,176 @@
+"""The integer program: one product's pack purchases against its postpaid overflow.
+
+Start mode (all packs bought in the horizon's first month) reduces to one number per
+product, the new capacity C = Σ size·count, because every new pack shares one expiry.
+Packs are drawn automatically in month order, so C fills the months' residual demand
+greedily: the "incremental" piecewise-linear formulation below encodes exactly that
+fill (month k may draw only if every earlier month is full) with binaries whose big-M
+constants are the months' own demands, which keeps the relaxation tight.
+
+Money is in integer units (fen, or finer if the catalog needs it), so every integer
+solution has an integer objective and a gap below one unit proves optimality.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import pulp
+
+from .billing import Lot, bill_product, month_fee
+from .catalog import Catalog, Product
+from .months import Month
+
+
+def money_scale(catalog: Catalog) -> int:
+    """Units per currency unit so that every price and rate is a whole number of units."""
+    exp = 2
+    for p in catalog.products:
+        values = [pk.price for pk in p.packs] + [r for _, r, _ in p.tier_rates() if r is not None]
+        for v in values:
+            exp = max(exp, -v.normalize().as_tuple().exponent)
+    return 10 ** exp
+
+
+def to_units(amount: Decimal, scale: int) -> int:
+    v = amount * scale
+    assert v == v.to_integral_value(), "money_scale makes every amount whole"
+    return int(v)
+
+
+def count_bounds(product: Product, max_capacity: int) -> dict[int, int]:
+    """Upper bound on the count of each pack size in some optimal plan.
+
+    Capacity above `max_capacity` is never useful. Dominance: if k packs of size s cost at
+    least one pack of size k·s, an optimal plan needs at most k−1 of them (swap k for one).
+    """
+    bounds = {}
+    for p in product.packs:
+        ub = max_capacity // p.calls + (1 if max_capacity % p.calls else 0)
+        for q in product.packs:
+            if q.calls > p.calls and q.calls % p.calls == 0:
+                k = q.calls // p.calls
+                if p.price * k >= q.price:
+                    ub = min(ub, k - 1)
+        bounds[p.calls] = max(ub, 0)
+    return bounds
+
+
+@dataclass
+class ProductModel:
+    """Handles to one product's variables and cost expressions inside a PuLP problem."""
+
+    product: Product
+    counts: dict[int, pulp.LpVariable] = field(default_factory=dict)   # size -> packs bought
+    cost: pulp.LpAffineExpression | int = 0      # pack + postpaid, money units
+    pack_spend: pulp.LpAffineExpression | int = 0
+    constant: int = 0                             # postpaid that no decision can change
+
+
+def _held_usage(product: Product, calls, start: Month, held: list[Lot]) -> list[int]:
+    """Calls drawn from holdings each month (they expire first, so C cannot change it)."""
+    if not held:
+        return [0] * len(calls)
+    pb = bill_product(product, calls, start, held, "total", with_postpaid_only=False)
+    return [mb.pack for mb in pb.months]
+
+
+def add_start_mode(prob: pulp.LpProblem, product: Product, calls: tuple[int, ...],
+                   start: Month, validity: int, basis: str, scale: int,
+                   held: list[Lot] = (), tag: str = "") -> ProductModel:
+    """Add one product's start-mode model to `prob`; returns its cost expressions.
+
+    `held` are lots that expire no later than the new packs (they are drawn first).
+    """
+    T = len(calls)
+    window = min(validity, T)
+    used_held = _held_usage(product, calls, start, list(held))
+    resid = [d - min(d, product.free_calls) - h for d, h in zip(calls, used_held)]
+    pm = ProductModel(product)
+
+    def fee_units(m: int, extra_pack: int) -> int:
+        return to_units(month_fee(product, calls[m], used_held[m] + extra_pack, basis)[4], scale)
+
+    # Data: months the new packs can serve (inside validity, with demand left).
+    months = [m for m in range(window) if resid[m] > 0] if product.packs else []
+    pm.constant = sum(fee_units(m, 0) for m in range(T) if m not in months)
+    if not months:
+        pm.cost = pm.constant
+        return pm
+    need = sum(resid[m] for m in months)
+    w_max = max(p.calls for p in product.packs)
+    bounds = count_bounds(product, need + w_max)
+
+    # Variables.
+    # n[s]: packs of size s bought in the first month.
+    n = {p.calls: pulp.LpVariable(f"n{tag}_{p.calls}", 0, bounds[p.calls], cat="Integer")
+         for p in product.packs}
+    # c[m]: calls of month m covered by the new packs.
+    c = {m: pulp.LpVariable(f"c{tag}_{m}", 0, resid[m]) for m in months}
+    # full[j]: the first j serviceable months are fully covered (j = 1..len(months)).
+    full = {j: pulp.LpVariable(f"full{tag}_{j}", cat="Binary") for j in range(1, len(months) + 1)}
+    # waste: capacity left when every month is covered (expires or carries over).
+    waste = pulp.LpVariable(f"waste{tag}", 0, w_max)
+    pm.counts = n
+
+    # Constraints.
+    # Capacity bought is drawn month by month or left over.
+    prob += pulp.lpSum(s * v for s, v in n.items()) == pulp.lpSum(c.values()) + waste, \
+        f"capacity{tag}"
+    # Packs are drawn automatically in month order: month j may draw only once the months
+    # before it are full, and a month that is full lets the next one draw.
+    for j in range(1, len(months) + 1):
+        prev = months[j - 1]
+        prob += c[prev] >= resid[prev] * full[j], f"fill{tag}_{j}"
+        if j < len(months):
+            nxt = months[j]
+            prob += c[nxt] <= resid[nxt] * full[j], f"order{tag}_{j}"
+    # Capacity can be left over only when every month is covered.
+    prob += waste <= w_max * full[len(months)], f"leftover{tag}"
+
+    # Objective parts.
+    price = {p.calls: to_units(p.price, scale) for p in product.packs}
+    pm.pack_spend = pulp.lpSum(price[s] * v for s, v in n.items())
+    postpaid = []
+    for m in months:
+        postpaid.append(_postpaid_cost(prob, product, m, calls[m], used_held[m], resid[m],
+                                       c[m], basis, scale, tag))
+    pm.cost = pm.pack_spend + pulp.lpSum(postpaid) + pm.constant
+    return pm
+
+
+def _postpaid_cost(prob, product: Product, m: int, d: int, held_used: int, resid: int,
+                   covered, basis: str, scale: int, tag: str):
+    """Postpaid fee of month m as a linear expression of the calls `covered` by new packs."""
+    rates = product.tier_rates()
+    if basis == "total":
+        rate = product.rate(d)[0]
+        return to_units(rate, scale) * (resid - covered)
+    # after-packs: the tier is set by d − pack_used = free + postpaid, which depends on
+    # `covered`; choose the tier with binaries (cost is not monotone in capacity).
+    free = min(d, product.free_calls)
+    lo_vol, hi_vol = free, free + resid           # range of the month's tier volume
+    options = []
+    lower = -1
+    for up_to, rate, _ in rates:
+        top = up_to if up_to is not None else hi_vol
+        a, b = max(lower + 1, lo_vol), min(top, hi_vol)
+        if a <= b:
+            options.append((a - free, b - free, to_units(rate, scale)))   # postpaid range
+        lower = top
+        if up_to is None or up_to >= hi_vol:
+            break
+    if len(options) == 1:
+        return options[0][2] * (resid - covered)
+    pick = {k: pulp.LpVariable(f"tier{tag}_{m}_{k}", cat="Binary") for k in range(len(options))}
+    part = {k: pulp.LpVariable(f"post{tag}_{m}_{k}", 0, options[k][1])
+            for k in range(len(options))}
+    # Exactly one tier is reached; the month's postpaid calls lie in that tier's range.
+    prob += pulp.lpSum(pick.values()) == 1, f"onetier{tag}_{m}"
+    prob += pulp.lpSum(part.values()) == resid - covered, f"postsplit{tag}_{m}"
+    for k, (lo, hi, _) in enumerate(options):
+        prob += part[k] <= hi * pick[k], f"tierhi{tag}_{m}_{k}"
+        if lo > 0:
+            prob += part[k] >= lo * pick[k], f"tierlo{tag}_{m}_{k}"
+    return pulp.lpSum(options[k][2] * part[k] for k in range(len(options)))
