@@ -104,14 +104,14 @@ def add_start_mode(prob: pulp.LpProblem, product: Product, calls: tuple[int, ...
 
     # Variables.
     # n[s]: packs of size s bought in the first month.
-    n = {p.calls: pulp.LpVariable(f"n{tag}_{p.calls}", 0, bounds[p.calls], cat="Integer")
+    n = {p.calls: prob.add_variable(f"n{tag}_{p.calls}", 0, bounds[p.calls], cat="Integer")
          for p in product.packs}
     # c[m]: calls of month m covered by the new packs.
-    c = {m: pulp.LpVariable(f"c{tag}_{m}", 0, resid[m]) for m in months}
+    c = {m: prob.add_variable(f"c{tag}_{m}", 0, resid[m]) for m in months}
     # full[j]: the first j serviceable months are fully covered (j = 1..len(months)).
-    full = {j: pulp.LpVariable(f"full{tag}_{j}", cat="Binary") for j in range(1, len(months) + 1)}
+    full = {j: prob.add_variable(f"full{tag}_{j}", cat="Binary") for j in range(1, len(months) + 1)}
     # waste: capacity left when every month is covered (expires or carries over).
-    waste = pulp.LpVariable(f"waste{tag}", 0, w_max)
+    waste = prob.add_variable(f"waste{tag}", 0, w_max)
     pm.counts = n
 
     # Constraints.
@@ -163,8 +163,8 @@ def _postpaid_cost(prob, product: Product, m: int, d: int, held_used: int, resid
             break
     if len(options) == 1:
         return options[0][2] * (resid - covered)
-    pick = {k: pulp.LpVariable(f"tier{tag}_{m}_{k}", cat="Binary") for k in range(len(options))}
-    part = {k: pulp.LpVariable(f"post{tag}_{m}_{k}", 0, options[k][1])
+    pick = {k: prob.add_variable(f"tier{tag}_{m}_{k}", cat="Binary") for k in range(len(options))}
+    part = {k: prob.add_variable(f"post{tag}_{m}_{k}", 0, options[k][1])
             for k in range(len(options))}
     # Exactly one tier is reached; the month's postpaid calls lie in that tier's range.
     prob += pulp.lpSum(pick.values()) == 1, f"onetier{tag}_{m}"

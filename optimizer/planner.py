@@ -193,7 +193,7 @@ def cheapest_cover(product: Product, need: int) -> dict[int, int]:
     prob = pulp.LpProblem("cover", pulp.LpMinimize)
     biggest = max(p.calls for p in product.packs)
     bounds = _cover_bounds(product, need + biggest)
-    n = {p.calls: pulp.LpVariable(f"n_{p.calls}", 0, bounds[p.calls], cat="Integer")
+    n = {p.calls: prob.add_variable(f"n_{p.calls}", 0, bounds[p.calls], cat="Integer")
          for p in product.packs}
     prob += pulp.lpSum(to_units(p.price, 10 ** 6) * n[p.calls] for p in product.packs)
     prob += pulp.lpSum(s * v for s, v in n.items()) >= need
