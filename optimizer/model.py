@@ -63,9 +63,19 @@ class ProductModel:
 
     product: Product
     counts: dict[int, pulp.LpVariable] = field(default_factory=dict)   # size -> packs bought
-    cost: pulp.LpAffineExpression | int = 0      # pack + postpaid, money units
-    pack_spend: pulp.LpAffineExpression | int = 0
-    constant: int = 0                             # postpaid that no decision can change
+    pack_spend: pulp.LpAffineExpression | int = 0                       # money units
+    postpaid: list = field(default_factory=list)   # per demand scenario, money units
+    constants: list = field(default_factory=list)  # per scenario: postpaid no decision changes
+
+    @property
+    def cost(self):
+        """Pack spend plus postpaid for a single-scenario model."""
+        assert len(self.postpaid) == 1
+        return self.pack_spend + self.postpaid[0]
+
+    @property
+    def constant(self) -> int:
+        return self.constants[0]
 
 
 def _held_usage(product: Product, calls, start: Month, held: list[Lot]) -> list[int]:
@@ -76,48 +86,69 @@ def _held_usage(product: Product, calls, start: Month, held: list[Lot]) -> list[
     return [mb.pack for mb in pb.months]
 
 
-def add_start_mode(prob: pulp.LpProblem, product: Product, calls: tuple[int, ...],
-                   start: Month, validity: int, basis: str, scale: int,
-                   held: list[Lot] = (), tag: str = "") -> ProductModel:
-    """Add one product's start-mode model to `prob`; returns its cost expressions.
+def add_start_mode(prob: pulp.LpProblem, product: Product, calls, start: Month,
+                   validity: int, basis: str, scale: int, held: list[Lot] = (),
+                   tag: str = "") -> ProductModel:
+    """Add one product's start-mode model to `prob`.
 
-    `held` are lots that expire no later than the new packs (they are drawn first).
+    `calls` is one demand series, or a list of series (scenarios) that share the pack
+    decision; `pm.postpaid[k]` is then scenario k's postpaid cost. `held` are lots that
+    expire no later than the new packs (they are drawn first).
     """
-    T = len(calls)
+    series = [tuple(calls)] if calls and isinstance(calls[0], int) else [tuple(c) for c in calls]
+    T = len(series[0])
     window = min(validity, T)
-    used_held = _held_usage(product, calls, start, list(held))
-    resid = [d - min(d, product.free_calls) - h for d, h in zip(calls, used_held)]
     pm = ProductModel(product)
-
-    def fee_units(m: int, extra_pack: int) -> int:
-        return to_units(month_fee(product, calls[m], used_held[m] + extra_pack, basis)[4], scale)
-
-    # Data: months the new packs can serve (inside validity, with demand left).
-    months = [m for m in range(window) if resid[m] > 0] if product.packs else []
-    pm.constant = sum(fee_units(m, 0) for m in range(T) if m not in months)
-    if not months:
-        pm.cost = pm.constant
+    fills = []
+    for calls_k in series:
+        used_held = _held_usage(product, calls_k, start, list(held))
+        resid = [d - min(d, product.free_calls) - h for d, h in zip(calls_k, used_held)]
+        # Data: months the new packs can serve (inside validity, with demand left).
+        months = [m for m in range(window) if resid[m] > 0] if product.packs else []
+        constant = sum(to_units(month_fee(product, calls_k[m], used_held[m], basis)[4], scale)
+                       for m in range(T) if m not in months)
+        fills.append((calls_k, used_held, resid, months))
+        pm.constants.append(constant)
+    needs = [sum(resid[m] for m in months) for _, _, resid, months in fills]
+    if not any(needs):
+        pm.postpaid = list(pm.constants)
         return pm
-    need = sum(resid[m] for m in months)
     w_max = max(p.calls for p in product.packs)
-    bounds = count_bounds(product, need + w_max)
+    cap_ub = max(needs) + w_max      # more capacity than this: drop a pack, nothing changes
+    bounds = count_bounds(product, cap_ub)
 
     # Variables.
     # n[s]: packs of size s bought in the first month.
     n = {p.calls: prob.add_variable(f"n{tag}_{p.calls}", 0, bounds[p.calls], cat="Integer")
          for p in product.packs}
+    pm.counts = n
+    capacity = pulp.lpSum(s * v for s, v in n.items())
+    price = {p.calls: to_units(p.price, scale) for p in product.packs}
+    pm.pack_spend = pulp.lpSum(price[s] * v for s, v in n.items())
+    for k, ((calls_k, used_held, resid, months), need) in enumerate(zip(fills, needs)):
+        stag = f"{tag}s{k}" if len(series) > 1 else tag
+        covered = _add_drawdown(prob, capacity, resid, months, cap_ub - need, stag)
+        postpaid = [_postpaid_cost(prob, product, m, calls_k[m], used_held[m], resid[m],
+                                   covered[m], basis, scale, stag) for m in months]
+        pm.postpaid.append(pulp.lpSum(postpaid) + pm.constants[k])
+    return pm
+
+
+def _add_drawdown(prob, capacity, resid: list[int], months: list[int], waste_ub: int,
+                  tag: str) -> dict:
+    """Calls each month draws from `capacity`, filled in month order as billing does it."""
+    if not months:
+        return {}
     # c[m]: calls of month m covered by the new packs.
     c = {m: prob.add_variable(f"c{tag}_{m}", 0, resid[m]) for m in months}
     # full[j]: the first j serviceable months are fully covered (j = 1..len(months)).
-    full = {j: prob.add_variable(f"full{tag}_{j}", cat="Binary") for j in range(1, len(months) + 1)}
+    full = {j: prob.add_variable(f"full{tag}_{j}", cat="Binary")
+            for j in range(1, len(months) + 1)}
     # waste: capacity left when every month is covered (expires or carries over).
-    waste = prob.add_variable(f"waste{tag}", 0, w_max)
-    pm.counts = n
+    waste = prob.add_variable(f"waste{tag}", 0, max(waste_ub, 0))
 
-    # Constraints.
     # Capacity bought is drawn month by month or left over.
-    prob += pulp.lpSum(s * v for s, v in n.items()) == pulp.lpSum(c.values()) + waste, \
-        f"capacity{tag}"
+    prob += capacity == pulp.lpSum(c.values()) + waste, f"capacity{tag}"
     # Packs are drawn automatically in month order: month j may draw only once the months
     # before it are full, and a month that is full lets the next one draw.
     for j in range(1, len(months) + 1):
@@ -127,17 +158,8 @@ def add_start_mode(prob: pulp.LpProblem, product: Product, calls: tuple[int, ...
             nxt = months[j]
             prob += c[nxt] <= resid[nxt] * full[j], f"order{tag}_{j}"
     # Capacity can be left over only when every month is covered.
-    prob += waste <= w_max * full[len(months)], f"leftover{tag}"
-
-    # Objective parts.
-    price = {p.calls: to_units(p.price, scale) for p in product.packs}
-    pm.pack_spend = pulp.lpSum(price[s] * v for s, v in n.items())
-    postpaid = []
-    for m in months:
-        postpaid.append(_postpaid_cost(prob, product, m, calls[m], used_held[m], resid[m],
-                                       c[m], basis, scale, tag))
-    pm.cost = pm.pack_spend + pulp.lpSum(postpaid) + pm.constant
-    return pm
+    prob += waste <= max(waste_ub, 0) * full[len(months)], f"leftover{tag}"
+    return c
 
 
 def _postpaid_cost(prob, product: Product, m: int, d: int, held_used: int, resid: int,
