@@ -1,0 +1,189 @@
+"""The methods compared: each takes an instance and returns one plain-data run record.
+
+    ours-SOLVER          optimizer.planner.plan: the project's model, one small MILP per product
+    ours-joint-SOLVER    the same per-product model (optimizer.model.add_start_mode), all
+                         products in one MILP: measures the planner's decomposition choice
+    baseline-SOLVER      the straightforward big-M model (benchmarks/baseline.py), one joint MILP
+    baseline-pp-SOLVER   the same big-M model, one MILP per product
+    exhaustive           every useful pack mix billed by the billing engine (no solver)
+
+Every method's plan is re-billed with `optimizer.billing.bill`; the record carries both the
+method's own objective and the billed cost, so the runner can check one against the other.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from decimal import Decimal
+
+import pulp
+
+from optimizer.billing import bill
+from optimizer.model import add_start_mode, money_scale, to_units
+from optimizer.solvers import Status, solve
+
+from .baseline import solve_baseline
+from .exhaustive import OutOfTime, TooLarge, count_mixes, search
+from .families import Instance
+
+KINDS = ("ours", "ours-joint", "baseline", "baseline-pp", "exhaustive")
+SOLVER_FREE = ("exhaustive",)
+
+
+def method_names(kinds, solvers) -> list[str]:
+    """Expand kinds x solvers into method names, in a stable order."""
+    names = []
+    for kind in kinds:
+        if kind in SOLVER_FREE:
+            names.append(kind)
+        else:
+            names.extend(f"{kind}-{s}" for s in solvers)
+    return names
+
+
+def split_method(name: str) -> tuple[str, str | None]:
+    """'baseline-pp-cbc' -> ('baseline-pp', 'cbc'); 'exhaustive' -> ('exhaustive', None)."""
+    if name in SOLVER_FREE:
+        return name, None
+    kind, _, solver = name.rpartition("-")
+    if kind not in KINDS or solver not in ("highs", "cbc"):
+        raise ValueError(f"unknown method {name!r}")
+    return kind, solver
+
+
+def _money(units: int | float | None, scale: int) -> str | None:
+    if units is None:
+        return None
+    return str((Decimal(round(units)) / scale).quantize(Decimal(1) / scale))
+
+
+def _plan_rows(plan) -> list[list]:
+    return [[p.product, p.size, p.count] for p in plan.purchases]
+
+
+def run_method(name: str, inst: Instance, time_limit: float | None,
+               exhaustive_limit: int) -> dict:
+    """Run one method on one instance; never raises (errors become the record's status)."""
+    kind, solver = split_method(name)
+    rec = {"method": name, "status": "error", "note": "", "build_s": 0.0, "solve_s": 0.0,
+           "bill_s": 0.0, "wall_s": 0.0, "objective": None, "bound": None, "gap": None,
+           "billed": None, "plan": None, "extra": {}}
+    scale = money_scale(inst.catalog)
+    t_start = time.perf_counter()
+    try:
+        if kind == "ours":
+            _ours(rec, inst, solver, time_limit, scale)
+        elif kind == "ours-joint":
+            _ours_joint(rec, inst, solver, time_limit, scale)
+        elif kind in ("baseline", "baseline-pp"):
+            _baseline(rec, inst, solver, time_limit, scale, joint=kind == "baseline")
+        else:
+            _exhaustive(rec, inst, time_limit, exhaustive_limit)
+    except Exception as e:  # a crash is a result too: the runner fails the run on it
+        rec["status"] = "error"
+        rec["note"] = f"{type(e).__name__}: {e}"
+        rec["extra"]["traceback"] = traceback.format_exc()
+    rec["wall_s"] = time.perf_counter() - t_start
+    return rec
+
+
+def _ours(rec, inst, solver, time_limit, scale):
+    from optimizer.planner import plan
+    r = plan(inst.catalog, inst.forecast, solver=solver, time_limit=time_limit)
+    rec.update(build_s=r.build_seconds, solve_s=r.solve_seconds, bill_s=r.bill_seconds)
+    rec["status"] = r.status
+    rec["billed"] = str(r.bill.total_cost)
+    decided = {s.product for s in r.solves}
+    units = sum(s.objective for s in r.solves if s.objective is not None)
+    units += sum(to_units(pb.total_cost, scale) for pb in r.bill.products
+                 if pb.product not in decided)
+    rec["objective"] = _money(units, scale) if all(s.objective is not None
+                                                   for s in r.solves) else None
+    rec["gap"] = str(r.gap)
+    rec["bound"] = str(r.bill.total_cost - r.gap)
+    rec["plan"] = _plan_rows(r.plan)
+    rec["extra"]["models"] = len(r.solves)
+
+
+def _ours_joint(rec, inst, solver, time_limit, scale):
+    from optimizer.inputs import Plan, Purchase
+    cat, fc = inst.catalog, inst.forecast
+    t0 = time.perf_counter()
+    prob = pulp.LpProblem("ours_joint", pulp.LpMinimize)
+    models = []
+    for i, (pid, calls) in enumerate(fc.demand):
+        models.append(add_start_mode(prob, cat.product(pid), calls, fc.start,
+                                     cat.validity_months, cat.tier_basis, scale, (), f"_{i}"))
+    prob += pulp.lpSum(pm.cost for pm in models)
+    rec["build_s"] = time.perf_counter() - t0
+    rec["extra"].update(variables=len(prob.variables()), constraints=len(prob.constraints))
+    out = solve(prob, solver, time_limit)
+    rec["solve_s"] = out.seconds
+    _solver_status(rec, out, scale)
+    if not out.has_solution:
+        return
+    purchases = [Purchase(pm.product.id, fc.start, s, round(v.value() or 0))
+                 for pm in models for s, v in sorted(pm.counts.items())
+                 if round(v.value() or 0) > 0]
+    _rebill(rec, inst, Plan(tuple(purchases), "ours-joint"))
+
+
+def _baseline(rec, inst, solver, time_limit, scale, joint):
+    out = solve_baseline(inst.catalog, inst.forecast, solver, time_limit, joint)
+    rec.update(build_s=out.build_seconds, solve_s=out.solve_seconds)
+    rec["status"] = out.status
+    rec["note"] = "; ".join(dict.fromkeys(out.messages))
+    rec["extra"].update(models=out.models, variables=out.variables,
+                        constraints=out.constraints)
+    rec["objective"] = _money(out.objective_units, scale)
+    if out.bound_units is not None:
+        rec["bound"] = _money(-(-out.bound_units // 1) if out.status != "optimal"
+                              else out.objective_units, scale)
+    if out.status in ("optimal", "feasible"):
+        _rebill(rec, inst, out.plan)
+        if out.status == "optimal":
+            rec["gap"] = "0"
+        elif rec["bound"] is not None:
+            rec["gap"] = str(Decimal(rec["billed"]) - Decimal(rec["bound"]))
+
+
+def _exhaustive(rec, inst, time_limit, limit):
+    t0 = time.perf_counter()
+    try:
+        rec["extra"]["mixes"] = count_mixes(inst.catalog, inst.forecast, limit)
+    except TooLarge as e:
+        rec["status"], rec["note"] = "skipped", f"skipped: too large ({e})"
+        return
+    deadline = None if time_limit is None else t0 + time_limit
+    try:
+        out = search(inst.catalog, inst.forecast, deadline)
+    except OutOfTime as e:
+        rec["status"], rec["note"] = "no_solution", f"time limit: {e}"
+        rec["solve_s"] = time.perf_counter() - t0
+        return
+    rec["solve_s"] = time.perf_counter() - t0     # enumeration and per-mix billing
+    rec["status"] = "optimal"
+    rec["objective"] = str(out.cost)
+    rec["gap"] = "0"
+    _rebill(rec, inst, out.plan)
+
+
+def _solver_status(rec, out, scale):
+    rec["status"] = out.status.value
+    if out.status is not Status.OPTIMAL:
+        rec["note"] = out.message
+    rec["objective"] = _money(out.objective, scale) if out.objective is not None else None
+    if out.status is Status.OPTIMAL:
+        rec["bound"], rec["gap"] = rec["objective"], "0"
+    elif out.bound is not None and out.objective is not None:
+        rec["bound"] = _money(-(-out.bound // 1), scale)
+        rec["gap"] = str(Decimal(rec["objective"]) - Decimal(rec["bound"]))
+
+
+def _rebill(rec, inst, plan):
+    t0 = time.perf_counter()
+    b = bill(inst.catalog, inst.forecast, plan)
+    rec["bill_s"] = time.perf_counter() - t0
+    rec["billed"] = str(b.total_cost)
+    rec["plan"] = _plan_rows(plan)
