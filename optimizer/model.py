@@ -66,6 +66,7 @@ class ProductModel:
     pack_spend: pulp.LpAffineExpression | int = 0                       # money units
     postpaid: list = field(default_factory=list)   # per demand scenario, money units
     constants: list = field(default_factory=list)  # per scenario: postpaid no decision changes
+    weighted: bool = False   # postpaid[0] is already the weighted sum over scenarios
 
     @property
     def cost(self):
@@ -88,12 +89,14 @@ def _held_usage(product: Product, calls, start: Month, held: list[Lot]) -> list[
 
 def add_start_mode(prob: pulp.LpProblem, product: Product, calls, start: Month,
                    validity: int, basis: str, scale: int, held: list[Lot] = (),
-                   tag: str = "") -> ProductModel:
+                   tag: str = "", weights: list[int] | None = None) -> ProductModel:
     """Add one product's start-mode model to `prob`.
 
     `calls` is one demand series, or a list of series (scenarios) that share the pack
     decision; `pm.postpaid[k]` is then scenario k's postpaid cost. `held` are lots that
-    expire no later than the new packs (they are drawn first).
+    expire no later than the new packs (they are drawn first). With `weights` (and the
+    total tier basis) the scenarios' weighted postpaid is built as one chain instead, in
+    `pm.postpaid[0]`, which is much tighter than one chain per scenario.
     """
     series = [tuple(calls)] if calls and isinstance(calls[0], int) else [tuple(c) for c in calls]
     T = len(series[0])
@@ -125,6 +128,11 @@ def add_start_mode(prob: pulp.LpProblem, product: Product, calls, start: Month,
     capacity = pulp.lpSum(s * v for s, v in n.items())
     price = {p.calls: to_units(p.price, scale) for p in product.packs}
     pm.pack_spend = pulp.lpSum(price[s] * v for s, v in n.items())
+    if weights is not None and len(series) > 1 and basis == "total":
+        pm.postpaid = [_weighted_chain(prob, product, capacity, fills, needs, weights, cap_ub,
+                                       pm.constants, scale, tag)]
+        pm.weighted = True
+        return pm
     for k, ((calls_k, used_held, resid, months), need) in enumerate(zip(fills, needs)):
         stag = f"{tag}s{k}" if len(series) > 1 else tag
         covered = _add_drawdown(prob, capacity, resid, months, cap_ub - need, stag)
@@ -132,6 +140,38 @@ def add_start_mode(prob: pulp.LpProblem, product: Product, calls, start: Month,
                                    covered[m], basis, scale, stag) for m in months]
         pm.postpaid.append(pulp.lpSum(postpaid) + pm.constants[k])
     return pm
+
+
+def _weighted_chain(prob, product, capacity, fills, needs, weights, cap_ub, constants,
+                    scale, tag):
+    """Σ_k w_k · postpaid_k(C) under the total basis, as one piecewise-linear chain in C.
+
+    Each scenario's postpaid falls linearly while C fills one of its months (at that
+    month's fixed rate), so the weighted sum is linear between the union of all
+    scenarios' cumulative needs; segments must fill in order, exactly as months do.
+    """
+    cumulative = []
+    for (calls_k, _, resid, months), need in zip(fills, needs):
+        run, steps = 0, []
+        for m in months:
+            run += resid[m]
+            steps.append((run, to_units(product.rate(calls_k[m])[0], scale)))
+        cumulative.append(steps)
+    points = sorted({0} | {c for steps in cumulative for c, _ in steps})
+    lengths, slopes = [], []
+    for lo, hi in zip(points, points[1:]):
+        slope = 0
+        for w, steps in zip(weights, cumulative):
+            rate = next((r for c, r in steps if c > lo), 0)   # month being filled at C = lo
+            slope += w * rate
+        lengths.append(hi - lo)
+        slopes.append(slope)
+    base = sum(w * (constants[k] + sum(to_units(product.rate(fills[k][0][m])[0], scale)
+                                       * fills[k][2][m] for m in fills[k][3]))
+               for k, w in enumerate(weights))
+    fill = _add_drawdown(prob, capacity, lengths, list(range(len(lengths))),
+                         cap_ub - max(needs), tag)
+    return base - pulp.lpSum(slopes[i] * fill[i] for i in range(len(lengths)))
 
 
 def _add_drawdown(prob, capacity, resid: list[int], months: list[int], waste_ub: int,

@@ -1,8 +1,9 @@
 """plan(): the minimum-cost purchase plan, proven optimal, re-billed before it is returned.
 
-Products share nothing in start mode, so each gets its own small model (measured faster
-than one joint model, see benchmarks/README.md). The billing engine re-bills the plan and
-its cost must equal the solver's objective to the unit, or BillingMismatchError is raised.
+Products that share no constraint are solved one small model each (faster than one joint
+model; see benchmarks/README.md). A budget cap or a worst-case objective couples them into
+one joint model. The billing engine re-bills every plan under every scenario and the
+solver's objective must equal the billed cost to the unit, or BillingMismatchError is raised.
 """
 
 from __future__ import annotations
@@ -17,39 +18,88 @@ from .billing import Bill, bill, make_lots
 from .catalog import Catalog, Product
 from .exceptions import BillingMismatchError, InfeasibleError, InputError, SolverError
 from .inputs import Forecast, Holding, Plan, Purchase
-from .model import add_start_mode, money_scale, to_units
+from .model import add_start_mode, count_bounds, money_scale, to_units
 from .solvers import SOLVERS, Status, solve
 
 PURCHASE_MODES = ("start", "any")
+OBJECTIVES = ("expected", "worst-case")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One demand forecast among several, with its (positive) weight."""
+
+    name: str
+    weight: Decimal
+    forecast: Forecast
+
+
+@dataclass(frozen=True)
+class ScenarioOutcome:
+    name: str
+    weight: Decimal
+    bill: Bill                    # the chosen plan billed under this scenario
+    best_cost: Decimal | None     # cost of the plan that is optimal for this scenario alone
+
+    @property
+    def regret(self) -> Decimal | None:
+        return None if self.best_cost is None else self.bill.total_cost - self.best_cost
 
 
 @dataclass(frozen=True)
 class ProductSolve:
-    """How one product's model was solved (for benchmarks and -v output)."""
+    """How one model was solved (for benchmarks and verbose output)."""
 
-    product: str
+    product: str                  # product id, or "all" for a joint model
     status: str
-    objective: int | None      # money units
+    objective: int | None         # money units (weighted in scenario mode)
     bound: int | None
     seconds: float
 
 
 @dataclass(frozen=True)
 class PlanResult:
-    status: str                 # "optimal" | "feasible"
-    gap: Decimal                # proven absolute gap in currency, 0 when optimal
+    status: str                   # "optimal" | "feasible"
+    gap: Decimal                  # proven absolute gap in currency, 0 when optimal
     gap_rel: float | None
     plan: Plan
-    bill: Bill                  # re-billed: every reported amount comes from here
+    bill: Bill                    # re-billed on the base forecast: report money from here
     solver: str
     purchase_months: str
     build_seconds: float
     solve_seconds: float
     bill_seconds: float
     solves: tuple[ProductSolve, ...] = ()
+    scenarios: tuple[ScenarioOutcome, ...] = ()
+    objective: str = "expected"
+    budget: Decimal | None = None
+    monthly_budget: Decimal | None = None
+
+    @property
+    def expected_cost(self) -> Decimal:
+        """Weighted mean of the scenarios' billed costs (the base cost without scenarios)."""
+        if not self.scenarios:
+            return self.bill.total_cost
+        total_w = sum(s.weight for s in self.scenarios)
+        return sum(s.weight * s.bill.total_cost for s in self.scenarios) / total_w
+
+    @property
+    def worst_cost(self) -> Decimal:
+        if not self.scenarios:
+            return self.bill.total_cost
+        return max(s.bill.total_cost for s in self.scenarios)
 
 
-def _check_options(purchase_months: str, solver: str, time_limit) -> None:
+class _Clock:
+    def __init__(self, limit: float | None):
+        self.deadline = None if limit is None else time.perf_counter() + limit
+
+    def remaining(self) -> float | None:
+        return None if self.deadline is None else max(self.deadline - time.perf_counter(), 0.01)
+
+
+def _check_options(catalog, forecast, purchase_months, solver, time_limit, scenarios,
+                   objective, budget, monthly_budget) -> None:
     if purchase_months not in PURCHASE_MODES:
         raise InputError(f"--purchase-months must be one of {', '.join(PURCHASE_MODES)}",
                          field="purchase_months")
@@ -60,13 +110,30 @@ def _check_options(purchase_months: str, solver: str, time_limit) -> None:
         raise InputError(f"--solver must be one of {', '.join(SOLVERS)}", field="solver")
     if time_limit is not None and time_limit <= 0:
         raise InputError("--time-limit must be a positive number of seconds", field="time_limit")
+    if objective not in OBJECTIVES:
+        raise InputError(f"--objective must be one of {', '.join(OBJECTIVES)}", field="objective")
+    for name, cap in (("--budget", budget), ("--monthly-budget", monthly_budget)):
+        if cap is not None and (not cap.is_finite() or cap < 0):
+            raise InputError(f"{name} must be a non-negative amount, not {cap}", field=name[2:])
+    for s in scenarios:
+        if s.weight <= 0:
+            raise InputError(f"scenario '{s.name}' has weight {s.weight}; weights must be "
+                             f"positive", field="weight")
+        f = s.forecast
+        if (f.start, f.months) != (forecast.start, forecast.months):
+            raise InputError(f"scenario '{s.name}' covers {f.start} for {f.months} months but "
+                             f"the forecast covers {forecast.start} for {forecast.months}",
+                             field="month")
+        if f.products() != forecast.products():
+            raise InputError(f"scenario '{s.name}' has products {', '.join(f.products())} but "
+                             f"the forecast has {', '.join(forecast.products())}",
+                             field="product")
 
 
 def _held_lots(catalog: Catalog, product: Product, forecast: Forecast, holdings):
     held = [h for h in holdings if h.product == product.id and h.expires >= forecast.start]
     lots = make_lots(product, [], held, forecast.start, catalog.validity_months)
-    new_expiry = catalog.validity_months - 1
-    late = [l for l in lots if l.expiry > new_expiry]
+    late = [l for l in lots if l.expiry > catalog.validity_months - 1]
     if late and product.packs:
         raise InputError(f"{product.id}: a holding usable until {forecast.start + late[0].expiry} "
                          f"outlives packs bought now; start mode cannot order such holdings "
@@ -74,94 +141,172 @@ def _held_lots(catalog: Catalog, product: Product, forecast: Forecast, holdings)
     return lots
 
 
+def _integer_weights(scenarios) -> list[int]:
+    """Scenario weights as integers with the same ratios, so objectives stay integral."""
+    exp = max(-min(s.weight.normalize().as_tuple().exponent, 0) for s in scenarios)
+    return [int(s.weight * 10 ** exp) for s in scenarios]
+
+
 def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start",
          solver: str = "highs", time_limit: float | None = None,
-         holdings: tuple[Holding, ...] = ()) -> PlanResult:
-    """The cheapest purchase plan for `forecast`, proven optimal unless time runs out."""
-    _check_options(purchase_months, solver, time_limit)
-    deadline = None if time_limit is None else time.perf_counter() + time_limit
+         holdings: tuple[Holding, ...] = (), scenarios: tuple[Scenario, ...] = (),
+         objective: str = "expected", budget: Decimal | None = None,
+         monthly_budget: Decimal | None = None, regret: bool = True) -> PlanResult:
+    """The cheapest purchase plan, proven optimal unless the time limit stops the solver.
+
+    With `scenarios`, packs are chosen once and postpaid follows each scenario; the
+    objective is the weighted expected cost or the worst scenario's cost. `budget` caps the
+    total prepaid spend (`monthly_budget` the spend of any one month).
+    """
+    scenarios = tuple(scenarios)
+    _check_options(catalog, forecast, purchase_months, solver, time_limit, scenarios,
+                   objective, budget, monthly_budget)
+    clock = _Clock(time_limit)
     scale = money_scale(catalog)
+    series_set = [s.forecast for s in scenarios] or [forecast]
+    weights = _integer_weights(scenarios) if scenarios else [1]
+    caps = [to_units(c.quantize(Decimal(1) / scale, rounding="ROUND_FLOOR"), scale)
+            for c in (budget, monthly_budget) if c is not None]
+    cap = min(caps) if caps else None     # start mode: one purchase month, so both caps bind it
+    coupled = cap is not None or (objective == "worst-case" and len(series_set) > 1)
+    pids = forecast.products()
+    groups = [pids] if coupled else [[pid] for pid in pids]
+
     build = solve_s = 0.0
-    purchases: list[Purchase] = []
+    counts: dict[str, dict[int, int]] = {}
     solves: list[ProductSolve] = []
-    objectives: dict[str, int] = {}
-    gap_units = 0
+    expect: dict[tuple[str, ...], int] = {}     # group -> solver objective (units)
+    gap_units = 0.0
     all_optimal = True
-    for pid, calls in forecast.demand:
-        product = catalog.product(pid)
+    for gi, group in enumerate(groups):
         t0 = time.perf_counter()
-        held = _held_lots(catalog, product, forecast, holdings)
-        prob = pulp.LpProblem(f"packs_{len(solves)}", pulp.LpMinimize)
-        pm = add_start_mode(prob, product, calls, forecast.start, catalog.validity_months,
-                            catalog.tier_basis, scale, held)
+        prob = pulp.LpProblem(f"packs_{gi}", pulp.LpMinimize)
+        models = {}
+        for pi, pid in enumerate(group):
+            product = catalog.product(pid)
+            held = _held_lots(catalog, product, forecast, holdings)
+            models[pid] = add_start_mode(prob, product, [f.calls(pid) for f in series_set],
+                                         forecast.start, catalog.validity_months,
+                                         catalog.tier_basis, scale, held, tag=f"_{pi}",
+                                         weights=weights if objective == "expected" else None)
+        spend = pulp.lpSum(pm.pack_spend for pm in models.values())
+        if objective == "worst-case" and len(series_set) > 1:
+            # worst: the dearest scenario's cost, which the objective pushes down.
+            worst = prob.add_variable(f"worst_{gi}", 0)
+            for k in range(len(series_set)):
+                prob += worst >= spend + pulp.lpSum(pm.postpaid[k] for pm in models.values()), \
+                    f"worst_{gi}_{k}"
+            goal = worst
+        else:
+            goal = sum(weights) * spend + pulp.lpSum(
+                pm.postpaid[0] if pm.weighted else
+                pulp.lpSum(w * pm.postpaid[k] for k, w in enumerate(weights))
+                for pm in models.values())
+        if cap is not None:
+            # Prepaid spend stays within the budget.
+            prob += spend <= cap, "budget"
         build += time.perf_counter() - t0
-        if not pm.counts:                       # nothing to decide: postpaid only
-            objectives[pid] = pm.constant
+        decided = [pid for pid, pm in models.items() if pm.counts]
+        if not decided:
+            for pid in group:
+                counts[pid] = {}
+            expect[tuple(group)] = round(pulp.value(goal) if not isinstance(goal, int) else goal)
             continue
-        prob += pm.cost
-        remaining = None if deadline is None else max(deadline - time.perf_counter(), 0.01)
-        out = solve(prob, solver, remaining)
+        prob += goal
+        out = solve(prob, solver, clock.remaining())
         solve_s += out.seconds
         if out.status is Status.INFEASIBLE:
-            raise InfeasibleError(f"{pid}: the model has no feasible plan")
+            raise InfeasibleError("no plan satisfies these options (the solver proved the "
+                                  "model infeasible)")
         if out.status is Status.NO_SOLUTION:
-            # Out of time before any plan: buying nothing is a valid plan; 0 bounds it.
-            counts = {s: 0 for s in pm.counts}
-            obj, bound = None, 0
+            # Out of time before any plan: buying nothing is a valid plan; 0 bounds the cost.
+            for pid in group:
+                counts[pid] = {}
             all_optimal = False
-        elif not out.has_solution:
-            raise SolverError(f"{pid}: the {solver} solver failed ({out.message})")
+            solves.append(ProductSolve(group[0] if len(group) == 1 else "all", out.status.value,
+                                       None, 0, out.seconds))
+            continue
+        if not out.has_solution:
+            raise SolverError(f"the {solver} solver failed on "
+                              f"{group[0] if len(group) == 1 else 'the joint model'} "
+                              f"({out.message})")
+        obj = round(out.objective)
+        values = {pid: {s: round(v.value() or 0) for s, v in pm.counts.items()}
+                  for pid, pm in models.items()}
+        if out.status is Status.OPTIMAL:
+            values = _prefer_less_prepaid(prob, goal, spend, models, obj, values, solver, clock)
+            bound = obj
         else:
-            counts = {s: round(v.value() or 0) for s, v in pm.counts.items()}
-            obj = round(out.objective)
-            bound = obj if out.status is Status.OPTIMAL else \
-                (int(-(-out.bound // 1)) if out.bound is not None else 0)
-            if out.status is Status.OPTIMAL:
-                counts = _prefer_less_prepaid(prob, pm, obj, counts, solver, deadline)
-            else:
-                all_optimal = False
-        solves.append(ProductSolve(pid, out.status.value, obj, bound, out.seconds))
-        if obj is not None:
-            objectives[pid] = obj
-        for size, k in sorted(counts.items()):
-            if k > 0:
-                purchases.append(Purchase(pid, forecast.start, size, k))
-        if obj is None or out.status is not Status.OPTIMAL:
-            gap_units += None if obj is None else max(obj - bound, 0) or 0
+            all_optimal = False
+            bound = out.bound if out.bound is not None else 0
+            gap_units += max(obj - bound, 0) / sum(weights) if objective == "expected" \
+                else max(obj - bound, 0)
+        solves.append(ProductSolve(group[0] if len(group) == 1 else "all", out.status.value,
+                                   obj, round(bound), out.seconds))
+        counts.update(values)
+        expect[tuple(group)] = obj
 
-    result_plan = Plan(tuple(purchases), "optimizer")
+    purchases = tuple(Purchase(pid, forecast.start, size, k)
+                      for pid in pids for size, k in sorted(counts.get(pid, {}).items()) if k)
+    result_plan = Plan(purchases, "optimizer")
+
     t0 = time.perf_counter()
-    billed = bill(catalog, forecast, result_plan, holdings)
+    bills = [bill(catalog, f, result_plan, holdings) for f in series_set]
+    base_bill = bill(catalog, forecast, result_plan, holdings) if scenarios else bills[0]
     bill_s = time.perf_counter() - t0
-    for pb in billed.products:
-        units = to_units(pb.total_cost, scale)
-        if pb.product in objectives and objectives[pb.product] != units:
+    _verify(expect, bills, weights, objective, scale, len(series_set))
+    unsolved = [s for s in solves if s.objective is None]
+    if unsolved:
+        gap_units += sum(to_units(b.total_cost, scale) for b in bills) / len(bills)
+    gap = (Decimal(gap_units) / scale).quantize(Decimal(1) / scale) if not all_optimal \
+        else Decimal(0)
+    ref = base_bill.total_cost
+    gap_rel = 0.0 if all_optimal else (float(gap / ref) if ref else None)
+
+    outcomes = ()
+    if scenarios:
+        outcomes = tuple(
+            ScenarioOutcome(s.name, s.weight, b,
+                            _best_cost(catalog, s.forecast, solver, holdings, budget,
+                                       monthly_budget) if regret else None)
+            for s, b in zip(scenarios, bills))
+    return PlanResult("optimal" if all_optimal else "feasible", gap, gap_rel, result_plan,
+                      base_bill, solver, purchase_months, build, solve_s, bill_s, tuple(solves),
+                      outcomes, objective, budget, monthly_budget)
+
+
+def _verify(expect, bills, weights, objective, scale, n_series) -> None:
+    """The solver's objective must be the billed cost, to the unit, for every model."""
+    for group, obj in expect.items():
+        per_series = [sum(to_units(b.product(pid).total_cost, scale) for pid in group)
+                      for b in bills]
+        if objective == "worst-case" and n_series > 1:
+            billed = max(per_series)
+        else:
+            billed = sum(w * c for w, c in zip(weights, per_series))
+        if billed != obj:
+            name = group[0] if len(group) == 1 else "the joint model"
             raise BillingMismatchError(
-                f"{pb.product}: the model's cost {objectives[pb.product] / scale} differs from "
-                f"the billed cost {pb.total_cost}; this is a bug in packopt")
-    for s in solves:
-        if s.objective is None:       # unsolved product: gap is its billed cost above 0
-            gap_units += to_units(billed.product(s.product).total_cost, scale)
-    gap = Decimal(gap_units) / scale
-    status = "optimal" if all_optimal else "feasible"
-    gap_rel = float(gap / billed.total_cost) if billed.total_cost else (0.0 if not gap else None)
-    return PlanResult(status, gap if not all_optimal else Decimal(0), gap_rel if not all_optimal
-                      else 0.0, result_plan, billed, solver, purchase_months, build, solve_s,
-                      bill_s, tuple(solves))
+                f"{name}: the model's cost {obj} differs from the billed cost {billed} "
+                f"(in 1/{scale} units); this is a bug in packopt")
 
 
-def _prefer_less_prepaid(prob, pm, best: int, counts, solver, deadline):
+def _best_cost(catalog, forecast, solver, holdings, budget, monthly_budget) -> Decimal:
+    return plan(catalog, forecast, solver=solver, holdings=holdings, budget=budget,
+                monthly_budget=monthly_budget).bill.total_cost
+
+
+def _prefer_less_prepaid(prob, goal, spend, models, best: int, values, solver, clock):
     """Among plans of the optimal cost, take the one with the least prepaid spend (SPEC §3)."""
-    spend = sum(to_units(pm.product.pack(s).price, 1) * k for s, k in counts.items())
-    if spend == 0:
-        return counts
-    prob += pm.cost <= best + 0.5, "keep_optimal_cost"
-    prob.setObjective(pm.pack_spend)
-    remaining = None if deadline is None else max(deadline - time.perf_counter(), 0.01)
-    out = solve(prob, solver, remaining)
+    if not any(k for v in values.values() for k in v.values()):
+        return values
+    prob += goal <= best + 0.5, "keep_optimal_cost"
+    prob.setObjective(spend)
+    out = solve(prob, solver, clock.remaining())
     if out.status is Status.OPTIMAL:
-        return {s: round(v.value() or 0) for s, v in pm.counts.items()}
-    return counts
+        return {pid: {s: round(v.value() or 0) for s, v in pm.counts.items()}
+                for pid, pm in models.items()}
+    return values
 
 
 def rule_of_thumb(catalog: Catalog, forecast: Forecast, holdings: tuple[Holding, ...] = ()
@@ -191,18 +336,13 @@ def rule_of_thumb(catalog: Catalog, forecast: Forecast, holdings: tuple[Holding,
 def cheapest_cover(product: Product, need: int) -> dict[int, int]:
     """Cheapest pack counts whose calls add up to at least `need` (a covering knapsack)."""
     prob = pulp.LpProblem("cover", pulp.LpMinimize)
-    biggest = max(p.calls for p in product.packs)
-    bounds = _cover_bounds(product, need + biggest)
+    bounds = count_bounds(product, need + max(p.calls for p in product.packs))
     n = {p.calls: prob.add_variable(f"n_{p.calls}", 0, bounds[p.calls], cat="Integer")
          for p in product.packs}
-    prob += pulp.lpSum(to_units(p.price, 10 ** 6) * n[p.calls] for p in product.packs)
+    scale = money_scale(Catalog("", 1, "total", (product,)))
+    prob += pulp.lpSum(to_units(p.price, scale) * n[p.calls] for p in product.packs)
     prob += pulp.lpSum(s * v for s, v in n.items()) >= need
     out = solve(prob, "highs")
     if out.status is not Status.OPTIMAL:
         raise SolverError(f"{product.id}: could not size the rule-of-thumb packs")
     return {s: round(v.value() or 0) for s, v in n.items()}
-
-
-def _cover_bounds(product: Product, cap: int) -> dict[int, int]:
-    from .model import count_bounds
-    return count_bounds(product, cap)

@@ -1,0 +1,154 @@
+"""Scenarios and budgets (start mode): plan() against exhaustive search and invariants."""
+
+from __future__ import annotations
+
+import itertools
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from optimizer.billing import bill
+from optimizer.catalog import load_catalog, parse_catalog
+from optimizer.exceptions import InputError
+from optimizer.inputs import Forecast, Plan, Purchase
+from optimizer.months import Month
+from optimizer.planner import Scenario, plan
+
+START = Month.parse("2027-01")
+
+CATALOG = """
+free_calls_per_month = 500
+validity_months = 4
+tier_basis = "{basis}"
+[[product]]
+id = "a"
+packs = [ {{ calls = 2000, price = "230" }}, {{ calls = 5000, price = "480" }} ]
+tiers = [ {{ up_to = 2500, rate = "0.15" }}, {{ up_to = 6000, rate = "0.09" }}, {{ rate = "0.07" }} ]
+[[product]]
+id = "b"
+packs = [ {{ calls = 3000, price = "300" }} ]
+tiers = [ {{ up_to = 4000, rate = "0.12" }}, {{ rate = "0.08" }} ]
+"""
+
+
+def catalog(basis="total"):
+    return parse_catalog(CATALOG.format(basis=basis), "two.toml")
+
+
+def fc(a, b):
+    return Forecast(START, len(a), (("a", tuple(a)), ("b", tuple(b))))
+
+
+def all_plans(cat, forecasts):
+    """Every start-mode plan worth enumerating: counts up to ceil(max need / size)."""
+    per_product = []
+    for pid in forecasts[0].products():
+        product = cat.product(pid)
+        need = max(sum(max(d - product.free_calls, 0) for d in f.calls(pid)[:4])
+                   for f in forecasts)
+        ranges = [range(-(-need // p.calls) + 1) for p in product.packs]
+        per_product.append([tuple(Purchase(pid, START, p.calls, k)
+                                  for k, p in zip(counts, product.packs) if k)
+                            for counts in itertools.product(*ranges)])
+    for combo in itertools.product(*per_product):
+        yield Plan(tuple(p for part in combo for p in part))
+
+
+def expected(cat, scenarios, plan_):
+    total_w = sum(s.weight for s in scenarios)
+    return sum(s.weight * bill(cat, s.forecast, plan_).total_cost for s in scenarios) / total_w
+
+
+SCEN_DEMAND = st.lists(st.integers(0, 7000), min_size=3, max_size=3)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(a=st.lists(SCEN_DEMAND, min_size=2, max_size=3), w=st.lists(st.integers(1, 5),
+       min_size=3, max_size=3), basis=st.sampled_from(["total", "after-packs"]))
+def test_expected_cost_matches_exhaustive(a, w, basis):
+    cat = catalog(basis)
+    scen = tuple(Scenario(f"s{k}", Decimal(w[k]), fc(d, d[::-1])) for k, d in enumerate(a))
+    r = plan(cat, scen[0].forecast, scenarios=scen, regret=False)
+    assert r.status == "optimal"
+    best = min(expected(cat, scen, p) for p in all_plans(cat, [s.forecast for s in scen]))
+    assert r.expected_cost == best
+
+
+def test_worst_case_matches_exhaustive():
+    cat = catalog()
+    scen = (Scenario("low", Decimal(1), fc([1000, 2000, 1500], [900, 800, 4000])),
+            Scenario("high", Decimal(1), fc([6000, 7000, 5000], [5000, 6000, 4000])))
+    r = plan(cat, scen[0].forecast, scenarios=scen, objective="worst-case", regret=False)
+    best = min(max(bill(cat, s.forecast, p).total_cost for s in scen)
+               for p in all_plans(cat, [s.forecast for s in scen]))
+    assert r.worst_cost == best
+    # ...and never above the worst case of either scenario's own optimal plan.
+    for s in scen:
+        own = plan(cat, s.forecast).plan
+        assert r.worst_cost <= max(bill(cat, t.forecast, own).total_cost for t in scen)
+
+
+def test_stochastic_plan_beats_every_single_scenario_plan_in_expectation():
+    cat = load_catalog()
+    base = Forecast(START, 12, (("id_card", (30000,) * 12), ("bank_card", (4000,) * 12)))
+    scen = (Scenario("low", Decimal("0.3"), base.scaled(Decimal("0.5"))),
+            Scenario("mid", Decimal("0.5"), base),
+            Scenario("high", Decimal("0.2"), base.scaled(Decimal("1.6"))))
+    r = plan(cat, base, scenarios=scen)
+    for s in scen:
+        own = plan(cat, s.forecast).plan
+        assert r.expected_cost <= expected(cat, scen, own)
+    for o in r.scenarios:
+        assert o.regret >= 0
+        assert o.bill.total_cost == bill(cat, [s for s in scen if s.name == o.name][0].forecast,
+                                         r.plan).total_cost
+
+
+def test_one_scenario_is_the_ordinary_plan():
+    cat = load_catalog()
+    base = Forecast(START, 12, (("id_card", tuple(20000 + 1000 * m for m in range(12))),))
+    r1 = plan(cat, base)
+    r2 = plan(cat, base, scenarios=(Scenario("only", Decimal(3), base),))
+    assert r2.plan == r1.plan
+    assert r2.expected_cost == r1.bill.total_cost
+    assert r2.scenarios[0].regret == 0
+
+
+@pytest.mark.parametrize("basis", ["total", "after-packs"])
+def test_budget_matches_exhaustive(basis):
+    cat = catalog(basis)
+    f = fc([3000, 6500, 4000, 2000], [5000, 3500, 4500, 6000])
+    for cap in (Decimal(0), Decimal(500), Decimal(777), Decimal(1000), Decimal(5000)):
+        r = plan(cat, f, budget=cap)
+        assert r.bill.pack_cost <= cap
+        best = min(bill(cat, f, p).total_cost for p in all_plans(cat, [f])
+                   if bill(cat, f, p).pack_cost <= cap)
+        assert r.bill.total_cost == best, cap
+
+
+def test_budget_edges():
+    cat = load_catalog()
+    f = Forecast(START, 12, (("id_card", (25000,) * 12), ("business_card", (3000,) * 12)))
+    free = plan(cat, f)
+    assert plan(cat, f, budget=free.bill.pack_cost).bill.total_cost == free.bill.total_cost
+    assert plan(cat, f, budget=free.bill.pack_cost * 10).plan == free.plan
+    zero = plan(cat, f, budget=Decimal(0))
+    assert zero.plan.purchases == ()
+    assert zero.bill.total_cost == zero.bill.postpaid_only_cost
+    # A cap in the middle: cost rises as the budget falls.
+    mid = plan(cat, f, budget=free.bill.pack_cost / 2)
+    assert free.bill.total_cost <= mid.bill.total_cost <= zero.bill.total_cost
+
+
+def test_bad_options_are_input_errors():
+    cat = load_catalog()
+    f = Forecast(START, 12, (("id_card", (25000,) * 12),))
+    with pytest.raises(InputError, match="weight"):
+        plan(cat, f, scenarios=(Scenario("x", Decimal(0), f),))
+    with pytest.raises(InputError, match="budget"):
+        plan(cat, f, budget=Decimal(-1))
+    short = Forecast(START, 6, (("id_card", (25000,) * 6),))
+    with pytest.raises(InputError, match="covers"):
+        plan(cat, f, scenarios=(Scenario("short", Decimal(1), short),))
