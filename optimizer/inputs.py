@@ -227,6 +227,16 @@ def parse_forecast(text: str, catalog: Catalog, source: str = "forecast") -> For
                          "product,YYYY-MM,YYYY-MM,... (wide form)",
                          source=source, line=line0, field=header[0] if header else "header")
 
+    return assemble_forecast(cells, first_line, catalog, source, line0)
+
+
+def assemble_forecast(cells: dict, first_line: dict, catalog: Catalog, source: str,
+                      header_line: int) -> Forecast:
+    """A Forecast from (product, month) -> (calls, line) cells, checking the horizon.
+
+    Every product must cover the same contiguous run of months.
+    """
+    line0 = header_line
     if not cells:
         raise InputError("the forecast has a header but no data rows", source=source,
                          line=line0 + 1, field="product")
@@ -243,6 +253,8 @@ def parse_forecast(text: str, catalog: Catalog, source: str = "forecast") -> For
     order = [p.id for p in catalog.products if p.id in first_line]
     demand = tuple((pid, tuple(cells[(pid, start + i)][0] for i in range(n))) for pid in order)
     return Forecast(start, n, demand, source)
+
+
 
 
 def read_forecast(path: str | Path, catalog: Catalog) -> Forecast:

@@ -152,3 +152,72 @@ def test_bad_options_are_input_errors():
     short = Forecast(START, 6, (("id_card", (25000,) * 6),))
     with pytest.raises(InputError, match="covers"):
         plan(cat, f, scenarios=(Scenario("short", Decimal(1), short),))
+
+
+# --------------------------------------------------------------------------- files and what-if
+
+from optimizer.scenarios import parse_scenarios  # noqa: E402
+from optimizer.whatif import break_even, whatif  # noqa: E402
+
+
+def test_scale_scenarios_file():
+    cat = load_catalog()
+    base = Forecast(START, 2, (("id_card", (10000, 20000)),))
+    sc = parse_scenarios("scenario,weight,scale\nlow,1,0.5\nhigh,3,1.25\n", cat, base, "s.csv")
+    assert [(s.name, s.weight) for s in sc] == [("low", 1), ("high", 3)]
+    assert sc[0].forecast.calls("id_card") == (5000, 10000)
+    assert sc[1].forecast.calls("id_card") == (12500, 25000)
+
+
+def test_full_scenarios_file():
+    cat = load_catalog()
+    text = ("scenario,weight,product,month,calls\n"
+            "a,2,id_card,2027-01,100\na,2,id_card,2027-02,200\n"
+            "b,1,身份证识别,2027-01,300\nb,1,id_card,2027-02,400\n")
+    sc = parse_scenarios(text, cat, None, "s.csv")
+    assert [s.forecast.calls("id_card") for s in sc] == [(100, 200), (300, 400)]
+
+
+@pytest.mark.parametrize("text, line, field", [
+    ("scenario,weight,scale\nlow,0,0.5\n", 2, "weight"),
+    ("scenario,weight,scale\nlow,-1,0.5\n", 2, "weight"),
+    ("scenario,weight,scale\nlow,x,0.5\n", 2, "weight"),
+    ("scenario,weight,scale\nlow,1,0\n", 2, "scale"),
+    ("scenario,weight,factor\nlow,1,2\n", 1, "factor"),
+    ("scenario,weight,scale\n", 2, "scenario"),
+    ("scenario,weight,scale\nlow,1,2\nlow,1,3\n", 3, "scenario"),
+    ("scenario,weight,product,month,calls\na,1,id_card,2027-01,5\na,2,id_card,2027-02,5\n",
+     3, "weight"),
+    ("scenario,weight,product,month,calls\na,1,id_card,2027-01,5\na,1,id_card,2027-03,5\n",
+     2, "month"),
+])
+def test_bad_scenarios_files(text, line, field):
+    cat = load_catalog()
+    base = Forecast(START, 2, (("id_card", (10000, 20000)),))
+    with pytest.raises(InputError) as e:
+        parse_scenarios(text, cat, base, "s.csv")
+    assert (e.value.source, e.value.line, e.value.field) == ("s.csv", line, field)
+
+
+def test_whatif_rows_and_break_even():
+    cat = load_catalog()
+    f = Forecast(START, 12, (("id_card", (25000,) * 12), ("vat_invoice", (5000,) * 12)))
+    examined, rows = whatif(cat, f, [Decimal("0.5"), Decimal(1), Decimal(2)])
+    assert examined == plan(cat, f).plan
+    by = {r.label: r for r in rows}
+    assert by["×1"].regret == 0
+    assert all(r.regret >= 0 for r in rows)
+    assert by["×0.5"].fixed.waste_calls > by["×1"].fixed.waste_calls
+    assert by["×2"].best.total_cost == plan(cat, f.scaled(2)).bill.total_cost
+    be = {b.product: b for b in break_even(cat, f, examined)}
+    lo, hi = be["id_card"].low, be["id_card"].high
+    assert lo is not None and hi is not None and lo <= 1 <= hi
+    # Just inside the range the plan is still optimal; just outside it is not.
+    single = Forecast(START, 12, (("id_card", (25000,) * 12),))
+    mine = Plan(tuple(p for p in examined.purchases if p.product == "id_card"))
+    for x, inside in ((lo, True), (hi, True), (lo - Decimal("0.02"), False),
+                      (hi + Decimal("0.02"), False)):
+        g = single.scaled(x)
+        same = bill(cat, g, mine).total_cost == plan(cat, g).bill.total_cost
+        assert same == inside, x
+    assert be["vat_invoice"].low is None and be["vat_invoice"].high is None

@@ -1,0 +1,90 @@
+"""What-if analysis: a fixed plan under other demand levels, beside the plan each would want."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from .billing import Bill, bill
+from .catalog import Catalog
+from .exceptions import InputError
+from .inputs import Forecast, Holding, Plan
+from .planner import plan as optimize
+
+
+@dataclass(frozen=True)
+class WhatIfRow:
+    label: str                 # the scale ("×0.8") or the scenario name
+    forecast: Forecast
+    fixed: Bill                # the examined plan billed under this demand
+    best: Bill                 # the plan that would be optimal for this demand, billed
+
+    @property
+    def regret(self) -> Decimal:
+        return self.fixed.total_cost - self.best.total_cost
+
+
+@dataclass(frozen=True)
+class BreakEven:
+    """Scale range around 1 over which a product's recommended packs stay optimal."""
+
+    product: str
+    low: Decimal | None        # None: still optimal at the lowest scale searched
+    high: Decimal | None       # None: still optimal at the highest scale searched
+
+
+def whatif(catalog: Catalog, forecast: Forecast, scales=(), scenarios=(), *,
+           plan: Plan | None = None, holdings: tuple[Holding, ...] = (),
+           solver: str = "highs") -> tuple[Plan, tuple[WhatIfRow, ...]]:
+    """Bill `plan` (default: the optimal plan for `forecast`) under each demand level."""
+    if not scales and not scenarios:
+        raise InputError("give demand levels with --scale or --scenarios", field="scale")
+    for s in scales:
+        if s <= 0:
+            raise InputError(f"scale {s} must be positive", field="scale")
+    examined = plan if plan is not None else optimize(
+        catalog, forecast, solver=solver, holdings=holdings).plan
+    levels = [(f"×{s.normalize()}", forecast.scaled(s)) for s in scales]
+    levels += [(sc.name, sc.forecast) for sc in scenarios]
+    rows = []
+    for label, f in levels:
+        rows.append(WhatIfRow(label, f, bill(catalog, f, examined, holdings),
+                              optimize(catalog, f, solver=solver, holdings=holdings).bill))
+    return examined, tuple(rows)
+
+
+def break_even(catalog: Catalog, forecast: Forecast, examined: Plan, *,
+               holdings: tuple[Holding, ...] = (), solver: str = "highs",
+               lowest: Decimal = Decimal("0.1"), highest: Decimal = Decimal("10"),
+               precision: Decimal = Decimal("0.01")) -> tuple[BreakEven, ...]:
+    """Per product, the scale range (to `precision`) where `examined` costs no more than the
+    optimum. Assumes the range is an interval around 1, which it is for monotone demand."""
+    out = []
+    for pid, calls in forecast.demand:
+        single = Forecast(forecast.start, forecast.months, ((pid, calls),), forecast.source)
+        mine = Plan(tuple(p for p in examined.purchases if p.product == pid))
+        held = tuple(h for h in holdings if h.product == pid)
+
+        def still_optimal(x: Decimal) -> bool:
+            f = single.scaled(x)
+            best = optimize(catalog, f, solver=solver, holdings=held).bill.total_cost
+            return bill(catalog, f, mine, held).total_cost == best
+
+        if not catalog.product(pid).packs:
+            out.append(BreakEven(pid, None, None))
+            continue
+        bounds = []
+        for edge in (lowest, highest):
+            if still_optimal(edge):
+                bounds.append(None)
+                continue
+            good, bad = Decimal(1), edge
+            while abs(bad - good) > precision:
+                mid = ((good + bad) / 2).quantize(precision / 10)
+                if still_optimal(mid):
+                    good = mid
+                else:
+                    bad = mid
+            bounds.append(good.quantize(precision))
+        out.append(BreakEven(pid, bounds[0], bounds[1]))
+    return tuple(out)
