@@ -67,6 +67,7 @@ class ProductModel:
     postpaid: list = field(default_factory=list)   # per demand scenario, money units
     constants: list = field(default_factory=list)  # per scenario: postpaid no decision changes
     weighted: bool = False   # postpaid[0] is already the weighted sum over scenarios
+    unit_prices: dict = field(default_factory=dict)   # pack size -> price, money units
 
     @property
     def cost(self):
@@ -77,6 +78,11 @@ class ProductModel:
     @property
     def constant(self) -> int:
         return self.constants[0]
+
+    def price_of(self, key) -> int:
+        """Price in money units of one pack behind a `counts` key (size or (month, size))."""
+        size = key if isinstance(key, int) else key[1]
+        return self.unit_prices[size]
 
 
 def _held_usage(product: Product, calls, start: Month, held: list[Lot]) -> list[int]:
@@ -127,6 +133,7 @@ def add_start_mode(prob: pulp.LpProblem, product: Product, calls, start: Month,
     pm.counts = n
     capacity = pulp.lpSum(s * v for s, v in n.items())
     price = {p.calls: to_units(p.price, scale) for p in product.packs}
+    pm.unit_prices = price
     pm.pack_spend = pulp.lpSum(price[s] * v for s, v in n.items())
     if weights is not None and len(series) > 1 and basis == "total":
         pm.postpaid = [_weighted_chain(prob, product, capacity, fills, needs, weights, cap_ub,

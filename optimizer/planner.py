@@ -14,11 +14,12 @@ from decimal import Decimal
 
 import pulp
 
-from .billing import Bill, bill, make_lots
+from .billing import Bill, bill, bill_product, make_lots
 from .catalog import Catalog, Product
 from .exceptions import BillingMismatchError, InfeasibleError, InputError, SolverError
 from .inputs import Forecast, Holding, Plan, Purchase
 from .model import add_start_mode, count_bounds, money_scale, to_units
+from .model_any import add_any_mode
 from .solvers import SOLVERS, Status, solve
 
 PURCHASE_MODES = ("start", "any")
@@ -103,9 +104,9 @@ def _check_options(catalog, forecast, purchase_months, solver, time_limit, scena
     if purchase_months not in PURCHASE_MODES:
         raise InputError(f"--purchase-months must be one of {', '.join(PURCHASE_MODES)}",
                          field="purchase_months")
-    if purchase_months == "any":
-        raise InputError("--purchase-months any (purchases in later months) is not available "
-                         "in this version; use --purchase-months start", field="purchase_months")
+    if purchase_months == "any" and len(scenarios) > 1:
+        raise InputError("--scenarios with --purchase-months any is not available yet; use "
+                         "--purchase-months start", field="purchase_months")
     if solver not in SOLVERS:
         raise InputError(f"--solver must be one of {', '.join(SOLVERS)}", field="solver")
     if time_limit is not None and time_limit <= 0:
@@ -136,9 +137,19 @@ def _held_lots(catalog: Catalog, product: Product, forecast: Forecast, holdings)
     late = [l for l in lots if l.expiry > catalog.validity_months - 1]
     if late and product.packs:
         raise InputError(f"{product.id}: a holding usable until {forecast.start + late[0].expiry} "
-                         f"outlives packs bought now; start mode cannot order such holdings "
-                         f"yet", field="expires")
+                         f"outlives packs bought in the first month; such holdings are not "
+                         f"supported yet", field="expires")
     return lots
+
+
+def _residual(product: Product, calls, start, held) -> list[int]:
+    """Calls left each month for new packs: after the free quota and the holdings (which
+    expire before any new pack, so they are drawn first whatever is bought)."""
+    used = [0] * len(calls)
+    if held:
+        pb = bill_product(product, calls, start, held, "total", with_postpaid_only=False)
+        used = [mb.pack for mb in pb.months]
+    return [d - min(d, product.free_calls) - h for d, h in zip(calls, used)]
 
 
 def _integer_weights(scenarios) -> list[int]:
@@ -165,10 +176,16 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
     scale = money_scale(catalog)
     series_set = [s.forecast for s in scenarios] or [forecast]
     weights = _integer_weights(scenarios) if scenarios else [1]
-    caps = [to_units(c.quantize(Decimal(1) / scale, rounding="ROUND_FLOOR"), scale)
-            for c in (budget, monthly_budget) if c is not None]
-    cap = min(caps) if caps else None     # start mode: one purchase month, so both caps bind it
-    coupled = cap is not None or (objective == "worst-case" and len(series_set) > 1)
+    def units(c):
+        return None if c is None else to_units(
+            c.quantize(Decimal(1) / scale, rounding="ROUND_FLOOR"), scale)
+    cap, month_cap = units(budget), units(monthly_budget)
+    if purchase_months == "start" and month_cap is not None:
+        # One purchase month: the monthly cap is a cap on the whole spend.
+        cap = month_cap if cap is None else min(cap, month_cap)
+        month_cap = None
+    coupled = cap is not None or month_cap is not None or (
+        objective == "worst-case" and len(series_set) > 1)
     pids = forecast.products()
     groups = [pids] if coupled else [[pid] for pid in pids]
 
@@ -185,10 +202,16 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
         for pi, pid in enumerate(group):
             product = catalog.product(pid)
             held = _held_lots(catalog, product, forecast, holdings)
-            models[pid] = add_start_mode(prob, product, [f.calls(pid) for f in series_set],
-                                         forecast.start, catalog.validity_months,
-                                         catalog.tier_basis, scale, held, tag=f"_{pi}",
-                                         weights=weights if objective == "expected" else None)
+            if purchase_months == "start":
+                models[pid] = add_start_mode(
+                    prob, product, [f.calls(pid) for f in series_set], forecast.start,
+                    catalog.validity_months, catalog.tier_basis, scale, held, tag=f"_{pi}",
+                    weights=weights if objective == "expected" else None)
+            else:
+                calls = forecast.calls(pid)
+                models[pid] = add_any_mode(
+                    prob, product, calls, _residual(product, calls, forecast.start, held),
+                    catalog.validity_months, catalog.tier_basis, scale, tag=f"_{pi}")
         spend = pulp.lpSum(pm.pack_spend for pm in models.values())
         if objective == "worst-case" and len(series_set) > 1:
             # worst: the dearest scenario's cost, which the objective pushes down.
@@ -205,6 +228,13 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
         if cap is not None:
             # Prepaid spend stays within the budget.
             prob += spend <= cap, "budget"
+        if month_cap is not None:
+            # Each month's prepaid spend stays within the monthly budget.
+            for t in range(forecast.months):
+                month_spend = [pm.price_of(key) * v for pm in models.values()
+                               for key, v in pm.counts.items() if key[0] == t]
+                if month_spend:
+                    prob += pulp.lpSum(month_spend) <= month_cap, f"budget_{t}"
         build += time.perf_counter() - t0
         decided = [pid for pid, pm in models.items() if pm.counts]
         if not decided:
@@ -246,8 +276,12 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
         counts.update(values)
         expect[tuple(group)] = obj
 
-    purchases = tuple(Purchase(pid, forecast.start, size, k)
-                      for pid in pids for size, k in sorted(counts.get(pid, {}).items()) if k)
+    def when(key):
+        return (0, key) if isinstance(key, int) else key
+    purchases = tuple(Purchase(pid, forecast.start + when(key)[0], when(key)[1], k)
+                      for pid in pids
+                      for key, k in sorted(counts.get(pid, {}).items(), key=lambda kv: when(kv[0]))
+                      if k)
     result_plan = Plan(purchases, "optimizer")
 
     t0 = time.perf_counter()

@@ -1,0 +1,189 @@
+"""The integer program when packs may be bought at the start of any month.
+
+Under the `total` tier basis a month's rate is fixed by its own calls, and delaying a
+purchase to the month in which it is first drawn never lowers any month's pack usage
+(later expiry, same FIFO position). So some optimal plan buys only in months where the
+balance already held runs out ("just in time"); then at most one purchase has balance at
+any month end, and the balance is one number per month. That structure gives a model with
+one integer block per purchase month, a scalar balance and bounds taken from the demand
+itself, instead of a usage variable per purchase and month.
+
+Under `after-packs` more pack usage can push a month into a dearer tier, the argument
+fails, and the general model below (each purchase its own cohort, drawn soonest-expiring
+first) is used instead.
+"""
+
+from __future__ import annotations
+
+import pulp
+
+from .catalog import Product
+from .model import ProductModel, _postpaid_cost, count_bounds, to_units
+
+
+def useful_packs(product: Product, window_need: int):
+    """Packs that can appear in an optimal plan: a pack dearer than covering the largest
+    validity window's whole need with one size is never worth buying."""
+    if window_need <= 0 or not product.packs:
+        return []
+    cover = min(-(-window_need // p.calls) * p.price for p in product.packs)
+    return [p for p in product.packs if p.price <= cover]
+
+
+def add_any_mode(prob: pulp.LpProblem, product: Product, calls, resid, validity: int,
+                 basis: str, scale: int, tag: str = "") -> ProductModel:
+    """One product's purchases in any month. `resid[m]`: calls of month m left for new
+    packs after the free quota and holdings (holdings expire before any new pack)."""
+    T = len(resid)
+    V = validity
+    pm = ProductModel(product)
+    window = [sum(resid[t:t + V]) for t in range(T)]     # need a purchase at t can serve
+    packs = useful_packs(product, max(window, default=0))
+    if not packs:
+        pm.constants = [sum(to_units(product.rate(calls[m])[0], scale) * resid[m]
+                            if basis == "total" else _fee(product, calls[m], resid[m], scale)
+                            for m in range(T))]
+        pm.postpaid = list(pm.constants)
+        return pm
+    s_max = max(p.calls for p in packs)
+    price = {p.calls: to_units(p.price, scale) for p in packs}
+    pm.unit_prices = price
+    if basis == "total":
+        return _jit_model(prob, pm, product, calls, resid, V, packs, s_max, price, window,
+                          scale, tag)
+    return _cohort_model(prob, pm, product, calls, resid, V, packs, s_max, price, window,
+                         basis, scale, tag)
+
+
+def _fee(product, d, postpaid, scale):
+    free = min(d, product.free_calls)
+    return to_units(product.rate(free + postpaid)[0], scale) * postpaid
+
+
+def _jit_model(prob, pm, product, calls, resid, V, packs, s_max, price, window, scale, tag):
+    T = len(resid)
+    buy_months = [t for t in range(T) if resid[t] > 0]   # a purchase waits for demand
+    # Largest balance worth carrying out of month m: what the next V-1 months can draw,
+    # plus less than one pack (one pack more would only expire).
+    cap = [sum(resid[m + 1:m + V]) + s_max for m in range(T)]
+
+    # Variables.
+    # x[t, s]: packs of size s bought at the start of month t.
+    x = {}
+    for t in buy_months:
+        bounds = count_bounds(product, window[t] + s_max)
+        for p in packs:
+            if bounds[p.calls] > 0:
+                x[t, p.calls] = prob.add_variable(f"x{tag}_{t}_{p.calls}", 0, bounds[p.calls],
+                                                  cat="Integer")
+    # y[t]: some pack is bought in month t.
+    y = {t: prob.add_variable(f"y{tag}_{t}", cat="Binary") for t in buy_months}
+    # u[m]: calls of month m drawn from packs; bal[m]: balance at the end of month m.
+    u = {m: prob.add_variable(f"u{tag}_{m}", 0, resid[m]) for m in range(T)}
+    bal = {m: prob.add_variable(f"bal{tag}_{m}", 0, cap[m]) for m in range(T)}
+    # lost[m]: balance that expires at the end of month m.
+    lost = {m: prob.add_variable(f"lost{tag}_{m}", 0) for m in range(T)}
+    # full[m]: month m draws all its calls from packs (no postpaid).
+    full = {m: prob.add_variable(f"full{tag}_{m}", cat="Binary") for m in range(T)
+            if resid[m] > 0}
+    pm.counts = x
+
+    # Constraints.
+    for m in range(T):
+        bought = pulp.lpSum(s * x[m, s] for s in (p.calls for p in packs) if (m, s) in x)
+        before = bal[m - 1] if m > 0 else 0
+        # Balance flows: what was held plus what is bought, less what is drawn or expires.
+        prob += bal[m] == before + bought - u[m] - lost[m], f"flow{tag}_{m}"
+        if m in y:
+            for s in (p.calls for p in packs):
+                if (m, s) in x:
+                    # A count is positive only in a purchase month.
+                    prob += x[m, s] <= x[m, s].upBound * y[m], f"buy{tag}_{m}_{s}"
+            # Just in time: a purchase month draws all the balance held before it.
+            prob += before - u[m] <= (cap[m - 1] if m > 0 else 0) * (1 - y[m]), \
+                f"jit{tag}_{m}"
+        if m in full:
+            # Packs are drawn automatically: postpaid only once the balance is gone.
+            prob += u[m] >= resid[m] * full[m], f"drawn{tag}_{m}"
+            prob += bal[m] <= cap[m] * full[m], f"empty{tag}_{m}"
+        else:
+            prob += u[m] == 0, f"nodemand{tag}_{m}"
+        # Balance outlives month m only if its purchase is less than V months old.
+        recent = [y[t] for t in range(max(0, m - V + 2), m + 1) if t in y]
+        prob += bal[m] <= cap[m] * pulp.lpSum(recent) if recent else bal[m] == 0, \
+            f"expiry{tag}_{m}"
+
+    pm.pack_spend = pulp.lpSum(price[s] * v for (t, s), v in x.items())
+    rate = [to_units(product.rate(calls[m])[0], scale) for m in range(T)]
+    pm.constants = [0]
+    pm.postpaid = [pulp.lpSum(rate[m] * (resid[m] - u[m]) for m in range(T))]
+    return pm
+
+
+def _cohort_model(prob, pm, product, calls, resid, V, packs, s_max, price, window, basis,
+                  scale, tag):
+    """General model: each month's purchase is a cohort drawn soonest-expiring first."""
+    T = len(resid)
+    buy_months = [t for t in range(T) if window[t] > 0]
+    # Variables.
+    # x[t, s]: packs of size s bought at the start of month t.
+    x = {}
+    for t in buy_months:
+        bounds = count_bounds(product, window[t] + s_max)
+        for p in packs:
+            if bounds[p.calls] > 0:
+                x[t, p.calls] = prob.add_variable(f"x{tag}_{t}_{p.calls}", 0, bounds[p.calls],
+                                                  cat="Integer")
+    alive = {t: [m for m in range(t, min(T, t + V)) if resid[m] > 0] for t in buy_months}
+    # use[t, m]: calls of month m drawn from the cohort bought in month t.
+    use = {(t, m): prob.add_variable(f"use{tag}_{t}_{m}", 0, resid[m])
+           for t in buy_months for m in alive[t]}
+    # left[t, m]: cohort t's balance after month m's draw (m in its validity).
+    capc = {t: window[t] + s_max for t in buy_months}
+    left = {(t, m): prob.add_variable(f"left{tag}_{t}_{m}", 0, capc[t])
+            for t in buy_months for m in range(t, min(T, t + V))}
+    # gone[t, m]: cohort t is empty after month m's draw (later cohorts may draw).
+    gone = {(t, m): prob.add_variable(f"gone{tag}_{t}_{m}", cat="Binary")
+            for t in buy_months for m in alive[t]}
+    # paid[m]: month m pays postpaid (every cohort alive is empty).
+    paid = {m: prob.add_variable(f"paid{tag}_{m}", cat="Binary") for m in range(T)
+            if resid[m] > 0}
+    pm.counts = x
+
+    # Constraints.
+    for t in buy_months:
+        bought = pulp.lpSum(s * x[t, s] for s in (p.calls for p in packs) if (t, s) in x)
+        for m in range(t, min(T, t + V)):
+            prev = left[t, m - 1] if m > t else bought
+            drawn = use[t, m] if (t, m) in use else 0
+            # A cohort's balance falls by what each month draws from it.
+            prob += left[t, m] == prev - drawn, f"left{tag}_{t}_{m}"
+            if (t, m) in gone:
+                # Empty means empty.
+                prob += left[t, m] <= capc[t] * (1 - gone[t, m]), f"gone{tag}_{t}_{m}"
+    for m in range(T):
+        if resid[m] == 0:
+            continue
+        cohorts = [t for t in buy_months if (t, m) in use]     # soonest-expiring first
+        postpaid = resid[m] - pulp.lpSum(use[t, m] for t in cohorts)
+        # Packs draw no more than the month's calls.
+        prob += postpaid >= 0, f"cover{tag}_{m}"
+        # Postpaid only when every cohort alive is empty ...
+        prob += postpaid <= resid[m] * paid[m], f"paid{tag}_{m}"
+        for i, t in enumerate(cohorts):
+            prob += paid[m] <= gone[t, m], f"paidgone{tag}_{t}_{m}"
+            # ... and a later-expiring cohort draws only once the earlier ones are empty.
+            for later in cohorts[i + 1:]:
+                prob += use[later, m] <= resid[m] * gone[t, m], f"fifo{tag}_{t}_{later}_{m}"
+
+    pm.pack_spend = pulp.lpSum(price[s] * v for (t, s), v in x.items())
+    cost = []
+    for m in range(T):
+        if resid[m] == 0:
+            continue
+        covered = pulp.lpSum(use[t, m] for t in buy_months if (t, m) in use)
+        cost.append(_postpaid_cost(prob, product, m, calls[m], calls[m] - min(
+            calls[m], product.free_calls) - resid[m], resid[m], covered, basis, scale, tag))
+    pm.constants = [0]
+    pm.postpaid = [pulp.lpSum(cost)]
+    return pm

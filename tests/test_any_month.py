@@ -1,0 +1,148 @@
+"""--purchase-months any against exhaustive search over purchase schedules.
+
+The oracle enumerates every purchase in every month (memoised on the exact state of
+every lot's balance and expiry) and draws lots soonest-expiring first month by month with
+the billing rules; its best schedule is then billed by the billing engine as well.
+"""
+
+from __future__ import annotations
+
+import itertools
+from decimal import Decimal
+from functools import lru_cache
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from optimizer.billing import bill, month_fee
+from optimizer.catalog import load_catalog, parse_catalog
+from optimizer.inputs import Forecast, Holding, Plan, Purchase
+from optimizer.months import Month
+from optimizer.planner import plan
+
+START = Month.parse("2027-01")
+
+CATALOG = """
+free_calls_per_month = 300
+validity_months = {validity}
+tier_basis = "{basis}"
+[[product]]
+id = "p"
+packs = [ {{ calls = 1000, price = "{small}" }}, {{ calls = 3000, price = "240" }} ]
+tiers = [ {{ up_to = 1500, rate = "0.15" }}, {{ up_to = 3000, rate = "0.10" }}, {{ rate = "0.06" }} ]
+"""
+
+
+def catalog(validity=3, basis="total", small="95"):
+    return parse_catalog(CATALOG.format(validity=validity, basis=basis, small=small), "c.toml")
+
+
+def oracle(cat, calls, held=()):
+    """(cost, prepaid spend, purchases) of the best schedule, by exhaustive search."""
+    product = cat.product("p")
+    V, T = cat.validity_months, len(calls)
+    need = [max(d - product.free_calls, 0) for d in calls]
+    sizes = [(p.calls, p.price) for p in product.packs]
+
+    def options(m):
+        window = sum(need[m:m + V])
+        ranges = [range(-(-window // s) + 1) for s, _ in sizes]
+        return list(itertools.product(*ranges))
+
+    @lru_cache(maxsize=None)
+    def best(m, lots):
+        if m == T:
+            return (Decimal(0), Decimal(0), ())
+        result = None
+        for counts in options(m):
+            spend = sum(k * price for k, (_, price) in zip(counts, sizes))
+            new = list(lots)
+            for k, (s, _) in zip(counts, sizes):
+                if k:
+                    new.append((m + V - 1, m, k * s))     # (expiry, bought, balance)
+            new.sort()
+            want, used, after = need[m], 0, []
+            for expiry, bought, bal in new:
+                take = min(bal, want - used)
+                used += take
+                if bal - take > 0 and expiry > m:
+                    after.append((expiry, bought, bal - take))
+            fee = month_fee(product, calls[m], used, cat.tier_basis)[4]
+            rest = best(m + 1, tuple(after))
+            cand = (spend + fee + rest[0], spend + rest[1],
+                    tuple((m, s, k) for k, (s, _) in zip(counts, sizes) if k) + rest[2])
+            if result is None or cand[:2] < result[:2]:
+                result = cand
+        return result
+
+    start_lots = tuple(sorted((h.expires - START, -1, h.calls_left) for h in held))
+    return best(0, start_lots)
+
+
+def check(cat, calls, held=()):
+    f = Forecast(START, len(calls), (("p", tuple(calls)),))
+    r = plan(cat, f, purchase_months="any", holdings=held)
+    assert r.status == "optimal"
+    cost, spend, schedule = oracle(cat, tuple(calls), held)
+    truth = Plan(tuple(Purchase("p", START + m, s, k) for m, s, k in schedule))
+    assert bill(cat, f, truth, held).total_cost == cost      # the oracle agrees with billing
+    assert (r.bill.total_cost, r.bill.pack_cost) == (cost, spend)
+    assert bill(cat, f, r.plan, held).total_cost == r.bill.total_cost
+    start_only = plan(cat, f, holdings=held)
+    assert r.bill.total_cost <= start_only.bill.total_cost
+    return r, start_only
+
+
+@pytest.mark.parametrize("basis", ["total", "after-packs"])
+@pytest.mark.parametrize("calls", [
+    [500, 800, 2500, 3200, 3300],      # growing
+    [3300, 3300, 300, 300, 3300],      # seasonal
+    [3300, 0, 0, 0, 2000],             # long gap: buy again later
+    [1000, 1000, 1000, 1000, 1000],    # flat
+])
+def test_matches_exhaustive(basis, calls):
+    check(catalog(3, basis), calls)
+
+
+def test_delaying_a_purchase_is_strictly_better():
+    # Demand starts in month 4; packs bought at the start would expire unused by then.
+    r, start_only = check(catalog(3), [300, 300, 300, 1300, 1300])
+    assert r.bill.total_cost < start_only.bill.total_cost
+    assert all(p.month >= START + 1 for p in r.plan.purchases)
+
+
+def test_top_up_while_balance_remains():
+    # 2,000 calls a month beyond the free quota, 2-month validity: a 3,000 pack leaves 1,000
+    # after month 1; topping up at the start of month 2, while that balance remains, beats
+    # both paying postpaid and buying everything at once (half of it would expire).
+    cat = catalog(2)
+    r, _ = check(cat, [2300, 2300, 2300, 2300])
+    months = sorted({p.month for p in r.plan.purchases})
+    assert len(months) >= 2
+    first = r.bill.products[0].months
+    assert any(first[m - START - 1].balance > 0 for m in months if m > START)
+
+
+def test_holdings_are_drawn_before_new_packs():
+    held = (Holding("p", START + 1, 2500),)
+    check(catalog(3), [1800, 1800, 1800, 1800], held)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(calls=st.lists(st.integers(0, 3500), min_size=1, max_size=5),
+       validity=st.integers(1, 3), basis=st.sampled_from(["total", "after-packs"]))
+def test_random_schedules_match_exhaustive(calls, validity, basis):
+    check(catalog(validity, basis), calls)
+
+
+def test_seed_catalog_over_two_years():
+    """A 24-month horizon: packs must be bought again after the first ones expire."""
+    cat = load_catalog()
+    calls = tuple(20000 + 2000 * m for m in range(24))
+    f = Forecast(START, 24, (("id_card", calls),))
+    r = plan(cat, f, purchase_months="any")
+    assert r.status == "optimal"
+    assert {p.month for p in r.plan.purchases} - {START} != set()
+    assert bill(cat, f, r.plan).total_cost == r.bill.total_cost
+    assert r.bill.total_cost < plan(cat, f).bill.total_cost
