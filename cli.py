@@ -423,7 +423,7 @@ def plan_cmd(forecast, purchase_months, solver, time_limit, compare, catalog_pat
         head = (f"packopt plan: {report.status_line(result)}\n"
                 f"Horizon {horizon_text(b)} · tier basis {b.tier_basis} · money in "
                 f"{b.currency} · packs bought at "
-                f"{'the start' if result.purchase_months == 'start' else 'any month'} · "
+                f"{'the start' if result.purchase_months == 'start' else 'the start of any month'} · "
                 f"solver {result.solver}")
         extra = []
         if baselines:
