@@ -192,8 +192,8 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
     build = solve_s = 0.0
     counts: dict[str, dict[int, int]] = {}
     solves: list[ProductSolve] = []
-    expect: dict[tuple[str, ...], int] = {}     # group -> solver objective (units)
-    gap_units = 0.0
+    # group -> (solver objective or None, proven lower bound, proven optimal?), money units
+    expect: dict[tuple[str, ...], tuple[int | None, float, bool]] = {}
     all_optimal = True
     for gi, group in enumerate(groups):
         t0 = time.perf_counter()
@@ -240,7 +240,8 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
         if not decided:
             for pid in group:
                 counts[pid] = {}
-            expect[tuple(group)] = round(pulp.value(goal) if not isinstance(goal, int) else goal)
+            fixed = round(pulp.value(goal) if not isinstance(goal, int) else goal)
+            expect[tuple(group)] = (fixed, fixed, True)
             continue
         prob += goal
         out = solve(prob, solver, clock.remaining())
@@ -255,6 +256,7 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
             all_optimal = False
             solves.append(ProductSolve(group[0] if len(group) == 1 else "all", out.status.value,
                                        None, 0, out.seconds))
+            expect[tuple(group)] = (None, 0, False)
             continue
         if not out.has_solution:
             raise SolverError(f"the {solver} solver failed on "
@@ -268,13 +270,12 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
             bound = obj
         else:
             all_optimal = False
-            bound = out.bound if out.bound is not None else 0
-            gap_units += max(obj - bound, 0) / sum(weights) if objective == "expected" \
-                else max(obj - bound, 0)
+            # Every cost is non-negative, so 0 bounds it even before the solver proves more.
+            bound = max(out.bound, 0) if out.bound is not None else 0
         solves.append(ProductSolve(group[0] if len(group) == 1 else "all", out.status.value,
                                    obj, round(bound), out.seconds))
         counts.update(values)
-        expect[tuple(group)] = obj
+        expect[tuple(group)] = (obj, bound, out.status is Status.OPTIMAL)
 
     def when(key):
         return (0, key) if isinstance(key, int) else key
@@ -288,10 +289,9 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
     bills = [bill(catalog, f, result_plan, holdings) for f in series_set]
     base_bill = bill(catalog, forecast, result_plan, holdings) if scenarios else bills[0]
     bill_s = time.perf_counter() - t0
-    _verify(expect, bills, weights, objective, scale, len(series_set))
-    unsolved = [s for s in solves if s.objective is None]
-    if unsolved:
-        gap_units += sum(to_units(b.total_cost, scale) for b in bills) / len(bills)
+    gap_units = _verify(expect, bills, weights, objective, scale, len(series_set))
+    if objective == "expected":
+        gap_units /= sum(weights)
     gap = (Decimal(gap_units) / scale).quantize(Decimal(1) / scale) if not all_optimal \
         else Decimal(0)
     ref = base_bill.total_cost
@@ -309,20 +309,29 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
                       outcomes, objective, budget, monthly_budget)
 
 
-def _verify(expect, bills, weights, objective, scale, n_series) -> None:
-    """The solver's objective must be the billed cost, to the unit, for every model."""
-    for group, obj in expect.items():
+def _verify(expect, bills, weights, objective, scale, n_series) -> float:
+    """Check every model against the billing engine; return the proven gap (units).
+
+    A proven optimum must equal its billed cost to the unit. A plan stopped early may bill
+    for less than the model says (the any-month model may let balance lapse that billing
+    draws automatically), never for more; its gap is measured from the billed cost.
+    """
+    gap = 0.0
+    for group, (obj, bound, optimal) in expect.items():
         per_series = [sum(to_units(b.product(pid).total_cost, scale) for pid in group)
                       for b in bills]
         if objective == "worst-case" and n_series > 1:
             billed = max(per_series)
         else:
             billed = sum(w * c for w, c in zip(weights, per_series))
-        if billed != obj:
+        if (optimal and billed != obj) or (obj is not None and billed > obj):
             name = group[0] if len(group) == 1 else "the joint model"
             raise BillingMismatchError(
                 f"{name}: the model's cost {obj} differs from the billed cost {billed} "
                 f"(in 1/{scale} units); this is a bug in packopt")
+        if not optimal:
+            gap += max(billed - bound, 0)
+    return gap
 
 
 def _best_cost(catalog, forecast, solver, holdings, budget, monthly_budget) -> Decimal:

@@ -132,7 +132,7 @@ def _solve_cbc(prob, time_limit):
         # PuLP 3.3 flags its bundled CBC as deprecated for 4.0; we pin <3.4 and use it.
         warnings.simplefilter("ignore", DeprecationWarning)
         backend = pulp.PULP_CBC_CMD(msg=False, gapRel=0.0, gapAbs=ABS_GAP, threads=1,
-                                    timeLimit=None if time_limit is None else max(time_limit, 1),
+                                    timeLimit=None if time_limit is None else max(time_limit, 0.1),
                                     logPath=log)
     t0 = time.perf_counter()
     try:

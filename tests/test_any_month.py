@@ -146,3 +146,19 @@ def test_seed_catalog_over_two_years():
     assert {p.month for p in r.plan.purchases} - {START} != set()
     assert bill(cat, f, r.plan).total_cost == r.bill.total_cost
     assert r.bill.total_cost < plan(cat, f).bill.total_cost
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+def test_time_limit_reports_feasible_with_gap(solver):
+    """Stopped by the clock: never 'optimal' without proof; the gap bounds the billed cost."""
+    cat = load_catalog()
+    calls = tuple((37000 + 9000 * ((m * 7) % 5)) * (1 + m // 12) for m in range(36))
+    f = Forecast(START, 36, (("id_card", calls), ("bank_card", calls[::-1])))
+    r = plan(cat, f, purchase_months="any", solver=solver, time_limit=0.5)
+    assert r.status in ("optimal", "feasible")
+    assert bill(cat, f, r.plan).total_cost == r.bill.total_cost
+    if r.status == "feasible":
+        assert r.gap > 0 and r.gap <= r.bill.total_cost
+        assert r.gap_rel is not None and 0 < r.gap_rel <= 1
+    else:
+        assert r.gap == 0
