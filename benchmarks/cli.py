@@ -8,7 +8,7 @@ import sys
 
 from .families import FAMILIES
 from .methods import KINDS, SOLVER_FREE, split_method
-from .runner import DEFAULT_FAMILIES, SMOKE_FAMILIES, Config, run
+from .runner import DEFAULT_FAMILIES, DEFAULT_METHODS, SMOKE_FAMILIES, Config, run
 
 EPILOG = """examples:
   python -m benchmarks --smoke
@@ -33,7 +33,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--sizes", help="products per instance, comma separated (default: each "
                    "family's sweep; fixed-size families such as example ignore it)")
     p.add_argument("--solvers", default="highs,cbc", help="highs, cbc (default: both)")
-    p.add_argument("--methods", help=f"kinds ({', '.join(KINDS)}) or full method names")
+    p.add_argument("--methods", help=f"kinds ({', '.join(KINDS)}) or full method names "
+                   f"(default: {','.join(DEFAULT_METHODS)})")
     p.add_argument("--repeat", type=int, help="runs per instance and method (default 3; "
                    "smoke: 1); medians are reported")
     p.add_argument("--time-limit", type=float, help="seconds per run (default 60; smoke 20); "
@@ -73,7 +74,7 @@ def config_from(args) -> Config:
     solvers = tuple(_csv(args.solvers))
     if any(s not in ("highs", "cbc") for s in solvers) or not solvers:
         raise SystemExit("--solvers must be highs, cbc or both")
-    kinds, methods = KINDS, None
+    kinds, methods = None, None
     if args.methods:
         names = _csv(args.methods)
         if all(n in KINDS for n in names):

@@ -35,6 +35,11 @@ from .methods import KINDS, method_names, run_method
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_FAMILIES = ("example", "mixed-12m", "mixed-24m", "after-packs")
 SMOKE_FAMILIES = ("example", "mixed-12m", "mixed-24m", "after-packs")
+# CBC on the big-M baseline claims "optimal" for plans that are not (README, "Findings"),
+# so the default sweep runs that baseline with HiGHS only; `--methods baseline --solvers
+# cbc` (or baseline-cbc) runs it, and the runner then fails on its wrong answers.
+DEFAULT_METHODS = ("ours-highs", "ours-cbc", "ours-joint-highs", "ours-joint-cbc",
+                   "baseline-highs", "baseline-pp-highs", "exhaustive")
 TARGETS = {"e2e_example_s": 1.0, "solve_example_s": 0.2, "mixed_1000x12_s": 10.0}
 
 
@@ -43,7 +48,7 @@ class Config:
     families: tuple[str, ...] = DEFAULT_FAMILIES
     sizes: tuple[int, ...] | None = None          # None: each family's own sweep
     solvers: tuple[str, ...] = ("highs", "cbc")
-    kinds: tuple[str, ...] = KINDS
+    kinds: tuple[str, ...] | None = None          # None: DEFAULT_METHODS
     methods: tuple[str, ...] | None = None        # explicit method names (override kinds)
     repeat: int = 3
     time_limit: float | None = 60.0
@@ -56,7 +61,12 @@ class Config:
     progress: bool = True
 
     def method_list(self) -> list[str]:
-        return list(self.methods) if self.methods else method_names(self.kinds, self.solvers)
+        if self.methods:
+            return list(self.methods)
+        if self.kinds:
+            return method_names(self.kinds, self.solvers)
+        return [m for m in DEFAULT_METHODS
+                if m == "exhaustive" or m.rpartition("-")[2] in self.solvers]
 
 
 @dataclass
@@ -102,6 +112,10 @@ def machine_info() -> dict:
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO,
                                 capture_output=True, text=True, timeout=5).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "optimizer", "cli.py"],
+                               cwd=REPO, capture_output=True, text=True, timeout=5).stdout
+        if commit and dirty.strip():
+            commit += " (optimizer/ or cli.py modified)"
     except Exception:
         pass
     return {"cpus": os.cpu_count(), "cpu_model": model, "python": platform.python_version(),
@@ -299,6 +313,14 @@ def run(cfg: Config, console=None) -> Report:
                     if progress:
                         progress.advance(task)
                         progress.refresh()
+                        if not progress.console.is_terminal and report.runs \
+                                and report.runs[-1]["method"] == method \
+                                and report.runs[-1]["instance"] == inst.label \
+                                and report.runs[-1]["repeat"] == rep + 1:
+                            last = report.runs[-1]     # a log line where no bar is drawn
+                            progress.console.print(
+                                f"{inst.label} {method} #{rep + 1}: {last['status']} "
+                                f"{last['wall_s']:.2f} s", highlight=False)
     except KeyboardInterrupt:
         report.interrupted = True
     finally:
