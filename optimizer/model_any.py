@@ -60,6 +60,18 @@ def _fee(product, d, postpaid, scale):
     return to_units(product.rate(free + postpaid)[0], scale) * postpaid
 
 
+def _purchase_counts(prob, product, packs, buy_months, window, s_max, tag) -> dict:
+    """Integer pack counts per purchase month, bounded by what that month's packs can serve."""
+    x = {}
+    for t in buy_months:
+        bounds = count_bounds(product, window[t] + s_max)
+        for p in packs:
+            if bounds[p.calls] > 0:
+                x[t, p.calls] = prob.add_variable(f"x{tag}_{t}_{p.calls}", 0, bounds[p.calls],
+                                                  cat="Integer")
+    return x
+
+
 def _jit_model(prob, pm, product, calls, resid, V, packs, s_max, price, window, scale, tag):
     T = len(resid)
     buy_months = [t for t in range(T) if resid[t] > 0]   # a purchase waits for demand
@@ -69,13 +81,7 @@ def _jit_model(prob, pm, product, calls, resid, V, packs, s_max, price, window, 
 
     # Variables.
     # x[t, s]: packs of size s bought at the start of month t.
-    x = {}
-    for t in buy_months:
-        bounds = count_bounds(product, window[t] + s_max)
-        for p in packs:
-            if bounds[p.calls] > 0:
-                x[t, p.calls] = prob.add_variable(f"x{tag}_{t}_{p.calls}", 0, bounds[p.calls],
-                                                  cat="Integer")
+    x = _purchase_counts(prob, product, packs, buy_months, window, s_max, tag)
     # y[t]: some pack is bought in month t.
     y = {t: prob.add_variable(f"y{tag}_{t}", cat="Binary") for t in buy_months}
     # u[m]: calls of month m drawn from packs; bal[m]: balance at the end of month m.
@@ -127,13 +133,7 @@ def _cohort_model(prob, pm, product, calls, resid, V, packs, s_max, price, windo
     buy_months = [t for t in range(T) if window[t] > 0]
     # Variables.
     # x[t, s]: packs of size s bought at the start of month t.
-    x = {}
-    for t in buy_months:
-        bounds = count_bounds(product, window[t] + s_max)
-        for p in packs:
-            if bounds[p.calls] > 0:
-                x[t, p.calls] = prob.add_variable(f"x{tag}_{t}_{p.calls}", 0, bounds[p.calls],
-                                                  cat="Integer")
+    x = _purchase_counts(prob, product, packs, buy_months, window, s_max, tag)
     alive = {t: [m for m in range(t, min(T, t + V)) if resid[m] > 0] for t in buy_months}
     # use[t, m]: calls of month m drawn from the cohort bought in month t.
     use = {(t, m): prob.add_variable(f"use{tag}_{t}_{m}", 0, resid[m])
