@@ -7,6 +7,7 @@ Money stays `Decimal` until the last step; JSON gets numbers rounded to 2 decima
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Iterable
 
@@ -420,3 +421,239 @@ def status_line(result) -> str:
         return "optimal (proven to the fen)"
     rel = "" if result.gap_rel is None else f" ({result.gap_rel * 100:.4g}%)"
     return f"{result.status}, proven gap ≤ {fmt_money(result.gap)} {result.bill.currency}{rel}"
+
+
+# --------------------------------------------------------------------------- scenarios and budgets
+
+def share(part: Decimal, whole: Decimal) -> float | None:
+    """part / whole as a fraction with 4 decimals; None when whole is zero."""
+    if not whole:
+        return None
+    return float((Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"))) + 0.0
+
+
+def objective_cost(result) -> Decimal:
+    """What the planner minimised: the expected cost, or the worst scenario's cost."""
+    return result.worst_cost if result.objective == "worst-case" else result.expected_cost
+
+
+def scenario_dicts(result) -> list[dict[str, Any]]:
+    """Each scenario's cost, waste, postpaid share and regret under the chosen plan."""
+    return [{"name": s.name, "weight": float(s.weight) + 0.0,
+             "total_cost": money(s.bill.total_cost), "pack_cost": money(s.bill.pack_cost),
+             "postpaid_cost": money(s.bill.postpaid_cost), "waste_calls": s.bill.waste_calls,
+             "postpaid_share": share(s.bill.postpaid_cost, s.bill.total_cost),
+             "regret": None if s.regret is None else money(s.regret)}
+            for s in result.scenarios]
+
+
+@dataclass(frozen=True)
+class BudgetValue:
+    """What raising the prepaid cap is worth: the plan with no cap, and with cap + `step`."""
+
+    cap: Decimal                 # the binding cap (budget, or the monthly cap when alone)
+    flag: str                    # "--budget" or "--monthly-budget"
+    spend: Decimal               # prepaid spend of the capped plan
+    cost: Decimal                # objective cost of the capped plan
+    uncapped_cost: Decimal
+    uncapped_spend: Decimal
+    step: Decimal
+    raised_cost: Decimal
+    measure: str = "cost"        # what `cost` is: "cost", "expected cost", "worst-case cost"
+
+    @property
+    def uncapped_saving(self) -> Decimal:
+        return self.cost - self.uncapped_cost
+
+    @property
+    def step_saving(self) -> Decimal:
+        return self.cost - self.raised_cost
+
+
+def budget_value_dict(v: BudgetValue) -> dict[str, Any]:
+    return {"cap": money(v.cap), "cap_option": v.flag, "measure": v.measure, "spend": money(v.spend),
+            "cost": money(v.cost), "binding": v.uncapped_saving > 0,
+            "no_cap": {"cost": money(v.uncapped_cost), "spend": money(v.uncapped_spend),
+                       "saving": money(v.uncapped_saving)},
+            "raised_cap": money(v.cap + v.step), "raised_cost": money(v.raised_cost),
+            "saving_per_step": money(v.step_saving), "step": money(v.step)}
+
+
+def uncertainty_dict(result, budget_value: BudgetValue | None = None) -> dict[str, Any]:
+    """The JSON fields `plan` adds for scenarios and budgets (SPEC fields stay as they are)."""
+    return {
+        "objective": result.objective,
+        "expected_cost": money(result.expected_cost),
+        "worst_cost": money(result.worst_cost),
+        "scenarios": scenario_dicts(result),
+        "budget": None if result.budget is None else money(result.budget),
+        "monthly_budget": None if result.monthly_budget is None else money(result.monthly_budget),
+        "budget_value": None if budget_value is None else budget_value_dict(budget_value),
+    }
+
+
+SCENARIO_COLUMNS = ("Scenario", "Weight", "Total\ncost", "Pack\ncost", "Postpaid\ncost",
+                    "Waste\ncalls", "Postpaid\nshare", "Regret")
+
+
+def scenario_cells(result) -> tuple[list[list[str]], list[str]]:
+    """Rows of the per-scenario table and a line with the expected and worst costs."""
+    rows = []
+    for s in result.scenarios:
+        p = pct(s.bill.postpaid_cost, s.bill.total_cost)
+        rows.append([s.name, f"{s.weight.normalize():f}", fmt_money(s.bill.total_cost),
+                     fmt_money(s.bill.pack_cost), fmt_money(s.bill.postpaid_cost),
+                     fmt_int(s.bill.waste_calls), fmt_pct(p),
+                     "—" if s.regret is None else fmt_money(s.regret)])
+    total = ["Expected", "", fmt_money(result.expected_cost), "", "", "", "", ""]
+    worst = ["Worst", "", fmt_money(result.worst_cost), "", "", "", "", ""]
+    return rows, [total, worst]
+
+
+def budget_lines(v: BudgetValue, currency: str) -> list[str]:
+    c = currency
+    lines = [f"Prepaid cap {fmt_money(v.cap)} {c} ({v.flag}); prepaid spend "
+             f"{fmt_money(v.spend)} {c}."]
+    if v.uncapped_saving > 0:
+        lines.append(f"With no cap: {v.measure} {fmt_money(v.uncapped_cost)} {c}, spend "
+                     f"{fmt_money(v.uncapped_spend)} {c}, saving {fmt_money(v.uncapped_saving)} "
+                     f"{c} more.")
+        lines.append(f"Value of raising the cap: {fmt_money(v.step_saving)} {c} saved per "
+                     f"{fmt_money(v.step)} {c} (a cap of {fmt_money(v.cap + v.step)} {c} gives "
+                     f"{v.measure} {fmt_money(v.raised_cost)} {c}).")
+    else:
+        lines.append(f"The cap does not bind: with no cap the {v.measure} is the same "
+                     f"({fmt_money(v.uncapped_cost)} {c}, spend {fmt_money(v.uncapped_spend)} "
+                     f"{c}); raising it saves nothing.")
+    return lines
+
+
+# --------------------------------------------------------------------------- what-if
+
+def whatif_dict(examined_bill: Bill, rows, scale_count: int, break_even=None) -> dict[str, Any]:
+    """The examined plan, each demand level's fixed and optimal costs, break-even ranges."""
+    levels = []
+    for i, r in enumerate(rows):
+        levels.append({
+            "label": r.label,
+            "scale": float(r.label.lstrip("×")) if i < scale_count else None,
+            "scenario": None if i < scale_count else r.label,
+            "total_cost": money(r.fixed.total_cost), "pack_cost": money(r.fixed.pack_cost),
+            "postpaid_cost": money(r.fixed.postpaid_cost), "waste_calls": r.fixed.waste_calls,
+            "optimal_cost": money(r.best.total_cost),
+            "optimal_pack_cost": money(r.best.pack_cost),
+            "optimal_waste_calls": r.best.waste_calls,
+            "regret": money(r.regret),
+            "optimal_purchases": [dict(product=pb.product, **p) for pb in r.best.products
+                                  for p in purchases(r.best, pb)],
+        })
+    out: dict[str, Any] = {
+        "status": "whatif",
+        "tier_basis": examined_bill.tier_basis,
+        "horizon": {"start": str(examined_bill.start), "months": examined_bill.months},
+        "currency": examined_bill.currency,
+        "plan": [dict(product=pb.product, **p) for pb in examined_bill.products
+                 for p in purchases(examined_bill, pb)],
+        "plan_pack_cost": money(examined_bill.pack_cost),
+        "levels": levels,
+    }
+    if break_even is not None:
+        out["break_even"] = [{"product": b.product,
+                              "low": None if b.low is None else float(b.low),
+                              "high": None if b.high is None else float(b.high)}
+                             for b in break_even]
+    return out
+
+
+WHATIF_HEADER = ("level", "scale", "total_cost", "pack_cost", "postpaid_cost", "waste_calls",
+                 "optimal_cost", "optimal_pack_cost", "regret")
+BREAK_EVEN_HEADER = ("product", "low", "high")
+
+
+def whatif_rows(rows, scale_count: int) -> list[tuple]:
+    out = [WHATIF_HEADER]
+    for i, r in enumerate(rows):
+        out.append((r.label, r.label.lstrip("×") if i < scale_count else "",
+                    csv_money(r.fixed.total_cost), csv_money(r.fixed.pack_cost),
+                    csv_money(r.fixed.postpaid_cost), r.fixed.waste_calls,
+                    csv_money(r.best.total_cost), csv_money(r.best.pack_cost),
+                    csv_money(r.regret)))
+    return out
+
+
+def break_even_rows(break_even) -> list[tuple]:
+    return [BREAK_EVEN_HEADER] + [(b.product, "" if b.low is None else str(b.low),
+                                   "" if b.high is None else str(b.high)) for b in break_even]
+
+
+WHATIF_COLUMNS = ("Demand", "This plan\ncost", "Optimal\ncost", "Regret", "Waste\ncalls",
+                  "Optimal plan's\nwaste calls")
+
+
+def whatif_cells(rows) -> list[list[str]]:
+    return [[r.label, fmt_money(r.fixed.total_cost), fmt_money(r.best.total_cost),
+             fmt_money(r.regret), fmt_int(r.fixed.waste_calls), fmt_int(r.best.waste_calls)]
+            for r in rows]
+
+
+BREAK_EVEN_COLUMNS = ("Product", "Packs in this plan", "Stays optimal from", "to")
+
+
+def break_even_cells(break_even, examined_bill: Bill, catalog: Catalog, lowest="0.1",
+                     highest="10") -> list[list[str]]:
+    """Per product: its packs and the demand range (× forecast) where they stay optimal."""
+    rows = []
+    for b in break_even:
+        pb = examined_bill.product(b.product)
+        packs = ", ".join(f"{fmt_int(l.size)} × {l.count}" for l in pb.purchases) or "none"
+        if not catalog.product(b.product).packs:
+            rows.append([b.product, "postpaid only", "any", "any"])
+            continue
+        rows.append([b.product, packs,
+                     f"≤ ×{lowest}" if b.low is None else f"×{b.low}",
+                     f"≥ ×{highest}" if b.high is None else f"×{b.high}"])
+    return rows
+
+
+# --------------------------------------------------------------------------- month series
+
+def month_series(pb: ProductBill) -> list[dict[str, Any]]:
+    """Per month, what a chart of pack balance against demand needs (counts in calls).
+
+    `balance_start` is the balance usable in the month (after that month's purchases),
+    `balance` what is left at its end after expiry; `expiring` calls lost at its end.
+    """
+    out = []
+    for i, mb in enumerate(pb.months):
+        bought = sum(l.calls for l in pb.purchases if l.start == i)
+        out.append({"month": str(mb.month), "calls": mb.calls, "free": mb.free,
+                    "pack": mb.pack, "postpaid": mb.postpaid, "bought": bought,
+                    "balance_start": mb.balance + mb.pack + mb.waste, "balance": mb.balance,
+                    "expiring": mb.waste, "reminders": list(mb.reminders)})
+    return out
+
+
+def has_packs(pb: ProductBill) -> bool:
+    """A product worth charting month by month: it buys or holds packs."""
+    return bool(pb.lots)
+
+
+# --------------------------------------------------------------------------- markdown
+
+def _md_cell(s: str) -> str:
+    return s.replace("|", "\\|").replace("\n", "<br>")
+
+
+def markdown_table(columns, rows, *, total=None, right_from: int = 1, left=()) -> list[str]:
+    """A GitHub-flavoured pipe table (lines); a total line (or lines) in bold."""
+    head = [c.replace("\n", " ") for c in columns]
+    align = ["---:" if i >= right_from and c not in left else ":---"
+             for i, c in enumerate(columns)]
+    lines = ["| " + " | ".join(_md_cell(h) for h in head) + " |",
+             "| " + " | ".join(align) + " |"]
+    for r in rows:
+        lines.append("| " + " | ".join(_md_cell(c) for c in r) + " |")
+    totals = [] if total is None else (total if total and isinstance(total[0], list) else [total])
+    for t in totals:
+        lines.append("| " + " | ".join(f"**{_md_cell(c)}**" if c else "" for c in t) + " |")
+    return lines
