@@ -1,15 +1,20 @@
 """The packopt command line: a thin shell over the `optimizer` library.
 
 Each command parses its options, calls one library function, formats the result with
-`optimizer.report`, and turns the library's own exceptions into one-line messages and
-exit codes. This is the only module that knows about the terminal.
+`optimizer.report` (HTML with `optimizer.html_report`, PNG with `optimizer.chart`), and
+turns the library's own exceptions into one-line messages and exit codes. This is the only
+module that knows about the terminal.
 
 Exit codes: 0 success; 2 bad input or usage (InputError, InfeasibleError, Click usage
 errors); 1 solver failure (SolverError, BillingMismatchError, any other packopt error).
+
+Option values come from, in this order: the command line, the environment
+(`PACKOPT_<OPTION>`, e.g. PACKOPT_FORMAT=json), a TOML config file (`--config`), the default.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import importlib
@@ -19,6 +24,9 @@ import os
 import re
 import shutil
 import sys
+import threading
+import tomllib
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from importlib import resources
 
@@ -32,7 +40,10 @@ from optimizer.inputs import parse_forecast, read_forecast, read_holdings, read_
 
 EXAMPLE_FORECAST = "data/example_forecast.csv"
 TABLE_WIDTH = 120          # fixed width when stdout is not a terminal: stable output
-FORMATS = ("table", "json", "csv")
+FORMATS = ("table", "json", "csv", "markdown")
+DEFAULT_SCALES = "0.5,0.8,1,1.2,1.5"
+BUDGET_STEP = Decimal(1000)   # "what is one more 1,000 CNY of prepaid budget worth?"
+ENV_PREFIX = "PACKOPT_"
 
 
 # --------------------------------------------------------------------------- errors
@@ -61,6 +72,82 @@ def library_errors(f):
     return wrapper
 
 
+# --------------------------------------------------------------------------- config file
+
+def option_key(param: click.Parameter) -> str:
+    """An option's name in a config file and the environment: its long flag, '_' for '-'."""
+    longs = [o for o in param.opts if o.startswith("--")]
+    return (longs[0][2:] if longs else param.name).replace("-", "_")
+
+
+def config_default_map(path: str, commands: dict[str, click.Command]) -> dict[str, dict]:
+    """A TOML config file as Click's default_map: {command: {param name: value}}.
+
+    Top-level keys apply to every command that has the option; a table `[plan]` (etc.)
+    applies to one command. Keys are option names (`format`, `tier_basis` or
+    `tier-basis`, `time_limit`, ...). Unknown keys are an error naming the file.
+    """
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise CommandError(f"{path}: config file not found", 2) from None
+    except OSError as e:
+        raise CommandError(f"{path}: cannot read the config file ({e.strerror})", 2) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise CommandError(f"{path}: not valid TOML ({e})", 2) from None
+
+    def keys_of(cmd):
+        return {option_key(p): p.name for p in cmd.params
+                if isinstance(p, click.Option) and option_key(p) != "config"}
+
+    known = {name: keys_of(cmd) for name, cmd in commands.items()}
+    everything = set().union(*known.values())
+    common = {}
+    sections = {}
+    for raw, value in data.items():
+        key = raw.replace("-", "_")
+        if isinstance(value, dict):
+            if raw not in commands:
+                raise CommandError(f"{path}: unknown section [{raw}] (commands: "
+                                   f"{', '.join(sorted(commands))})", 2)
+            sections[raw] = value
+        elif key in everything:
+            common[key] = value
+        else:
+            raise CommandError(f"{path}: unknown option '{raw}'", 2)
+    out: dict[str, dict] = {}
+    for name, keys in known.items():
+        values = {keys[k]: v for k, v in common.items() if k in keys}
+        for raw, value in sections.get(name, {}).items():
+            key = raw.replace("-", "_")
+            if key not in keys:
+                raise CommandError(f"{path}: [{name}] has no option '{raw}'", 2)
+            values[keys[key]] = value
+        out[name] = values
+    return out
+
+
+def set_config(ctx: click.Context, param: click.Parameter, value: str | None):
+    """--config: load the file into the default map (of the group or of one command)."""
+    if value is None:
+        return value
+    root = ctx.find_root().command
+    default_map = config_default_map(value, root.commands)
+    if ctx.parent is None:                     # packopt --config FILE <command>
+        ctx.default_map = default_map
+    else:                                      # packopt <command> --config FILE
+        ctx.default_map = default_map.get(ctx.info_name, {})
+    return value
+
+
+def config_option(f):
+    return click.option("--config", metavar="FILE.toml", is_eager=True, expose_value=False,
+                        callback=set_config, envvar=ENV_PREFIX + "CONFIG",
+                        help="Option defaults from a TOML file (command line > environment "
+                             "PACKOPT_* > config file > built-in default).")(f)
+
+
 # --------------------------------------------------------------------------- shared options
 
 def catalog_options(f):
@@ -78,31 +165,80 @@ def catalog_options(f):
     return f
 
 
+@dataclass(frozen=True)
+class Output:
+    """How a command writes its result: format, colour, BOM, notes."""
+
+    fmt: str
+    no_color: bool
+    excel_bom: bool
+    quiet: bool
+
+    def note(self, message: str) -> None:
+        """A note for the user on stderr (never on stdout), unless --quiet."""
+        if not self.quiet:
+            click.echo(f"packopt: {message}", err=True)
+
+
 def output_options(f):
-    """--format and --no-color, shared by every command."""
-    f = click.option("--no-color", is_flag=True,
-                     help="No colour in tables (the NO_COLOR variable does the same).")(f)
-    f = click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
-                     show_default=True, help="Output format.")(f)
-    return f
+    """--format, --no-color, --excel-bom, -q/--quiet and --config, shared by every command.
+
+    The command receives them as one `out: Output` argument.
+    """
+    @functools.wraps(f)
+    def wrapper(*args, fmt, no_color, excel_bom, quiet, **kwargs):
+        ctx = click.get_current_context()
+        if excel_bom and fmt != "csv" and \
+                ctx.get_parameter_source("excel_bom") is click.core.ParameterSource.COMMANDLINE:
+            raise click.UsageError("--excel-bom applies only to --format csv")
+        return f(*args, out=Output(fmt, no_color, excel_bom and fmt == "csv", quiet), **kwargs)
+
+    wrapper = click.option("-q", "--quiet", is_flag=True,
+                           help="No notes or progress on stderr (errors still go there).")(wrapper)
+    wrapper = click.option("--excel-bom", is_flag=True,
+                           help="Start CSV output with a UTF-8 byte-order mark, so that Excel "
+                                "reads the UTF-8 correctly.")(wrapper)
+    wrapper = click.option("--no-color", is_flag=True,
+                           help="No colour in tables (the NO_COLOR variable does the same)."
+                           )(wrapper)
+    wrapper = click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
+                           show_default=True,
+                           help="Output format: a table, JSON, CSV, or a Markdown pipe table "
+                                "for pasting into documents.")(wrapper)
+    return config_option(wrapper)
 
 
 def billing_options(f):
-    """--holdings, --months, --cashflow: shared by `bill` and `plan`."""
+    """--holdings, --months, --cashflow, --report, --chart: shared by `bill` and `plan`."""
+    f = click.option("--chart", "chart_path", metavar="FILE.png",
+                     help="Also write a PNG chart: pack balance against demand month by month, "
+                          "one panel per product with packs.")(f)
+    f = click.option("--report", "report_path", metavar="FILE.html",
+                     help="Also write a self-contained HTML report (summary, purchases, cost "
+                          "bars, month-by-month charts, cash flow) for a budget request.")(f)
     f = click.option("--cashflow", is_flag=True,
                      help="Cash flow: packs paid in their purchase month, postpaid paid the "
                           "month after use, 120% of it frozen until the next settlement.")(f)
     f = click.option("--months", "-v", "months", is_flag=True,
                      help="Month-by-month view: calls, free, pack, postpaid, rate, postpaid "
                           "cost, balance, waste and reminder months.")(f)
-    f = click.option("--holdings", "holdings_path", metavar="FILE",
-                     help="Packs already owned: CSV product,expires,calls_left.")(f)
+    f = holdings_option(f)
     return f
+
+
+def holdings_option(f):
+    return click.option("--holdings", "holdings_path", metavar="FILE",
+                        help="Packs already owned: CSV product,expires,calls_left.")(f)
+
+
+def solver_option(f):
+    return click.option("--solver", type=click.Choice(["highs", "cbc"]), default="highs",
+                        show_default=True, help="MILP solver.")(f)
 
 
 def check_csv_views(fmt: str, **views: bool) -> None:
     """CSV is one table: at most one of the alternative views may be asked for."""
-    chosen = [f"--{name}" for name, on in views.items() if on]
+    chosen = [f"--{name.replace('_', '-')}" for name, on in views.items() if on]
     if fmt == "csv" and len(chosen) > 1:
         raise click.UsageError(f"{' and '.join(chosen)} cannot be combined with --format csv "
                                f"(CSV is one table; choose one of them, or use --format json)")
@@ -136,6 +272,32 @@ def parse_negotiated_rates(values, catalog) -> dict[str, Decimal]:
     return rates
 
 
+def parse_amount(value: str | None, flag: str) -> Decimal | None:
+    """A money option (--budget 20000, --monthly-budget 5000.50) as an exact Decimal."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not re.fullmatch(r"\+?(\d+(\.\d*)?|\.\d+)", text):
+        hint = " (no thousands separators)" if re.fullmatch(r"[\d,]+(\.\d*)?", text) else ""
+        raise InputError(f"expected a non-negative amount in the catalog's currency, such as "
+                         f"20000 or 1500.50, not '{value}'{hint}", source=flag)
+    return Decimal(text)
+
+
+def parse_scales(value: str) -> list[Decimal]:
+    """--scale 0.5,0.8,1,1.2: positive decimal multiples of the forecast, in the order given."""
+    scales = []
+    for raw in value.split(","):
+        text = raw.strip()
+        if not re.fullmatch(r"\+?(\d+(\.\d*)?|\.\d+)", text) or Decimal(text) <= 0:
+            raise InputError(f"each scale must be a positive decimal number (such as 0.8), "
+                             f"not '{raw.strip()}'", source="--scale")
+        d = Decimal(text)
+        if d not in scales:
+            scales.append(d)
+    return scales
+
+
 def load_inputs(catalog_path, tier_basis, negotiated_rates):
     """The catalog in force after --catalog, --tier-basis and --negotiated-rate."""
     catalog = load_catalog(catalog_path)
@@ -143,9 +305,42 @@ def load_inputs(catalog_path, tier_basis, negotiated_rates):
     return catalog.with_negotiated_rates(parse_negotiated_rates(negotiated_rates, catalog))
 
 
+def load_forecast(forecast, catalog):
+    """FORECAST, or the bundled example when none is given (a note says so)."""
+    if forecast is not None:
+        return read_forecast(forecast, catalog)
+    text = resources.files("optimizer").joinpath(EXAMPLE_FORECAST).read_text("utf-8")
+    return parse_forecast(text, catalog, "bundled example forecast")
+
+
+def example_note(fc, out: Output) -> None:
+    out.note(f"no FORECAST given; using the bundled example forecast "
+             f"({fc.start}..{fc.start + (fc.months - 1)}, {len(fc.demand)} products)")
+
+
 def load_planner():
-    """The optimizer, imported only by `plan` (it pulls in the MILP stack)."""
+    """The optimizer, imported only by the commands that solve (it pulls in the MILP stack)."""
     return importlib.import_module("optimizer.planner")
+
+
+def load_scenarios(path, catalog, base):
+    """Scenarios from FILE, each covering the forecast's horizon and products."""
+    scenarios = importlib.import_module("optimizer.scenarios").read_scenarios(path, catalog, base)
+    for s in scenarios:
+        f = s.forecast
+        if (f.start, f.months) != (base.start, base.months):
+            raise InputError(f"scenario '{s.name}' covers {f.start}..{f.start + (f.months - 1)} "
+                             f"but the forecast covers {base.start}..{base.start + (base.months - 1)}",
+                             source=path, field="month")
+        if sorted(f.products()) != sorted(base.products()):
+            missing = sorted(set(base.products()) - set(f.products()))
+            extra = sorted(set(f.products()) - set(base.products()))
+            detail = "; ".join(x for x in (
+                f"missing {', '.join(missing)}" if missing else "",
+                f"not in the forecast: {', '.join(extra)}" if extra else "") if x)
+            raise InputError(f"scenario '{s.name}' has other products than the forecast "
+                             f"({detail})", source=path, field="product")
+    return scenarios
 
 
 # --------------------------------------------------------------------------- output
@@ -157,8 +352,94 @@ def _stdout_isatty() -> bool:
         return False
 
 
+def _stderr_isatty() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+@contextlib.contextmanager
+def progress(message: str, out: Output, delay: float = 1.0):
+    """A spinner on stderr for work that takes longer than `delay` seconds.
+
+    Only when stderr is a terminal and not --quiet: pipes and logs never see it.
+    """
+    if out.quiet or not _stderr_isatty():
+        yield
+        return
+    from rich.console import Console
+
+    status = Console(stderr=True).status(message)
+    lock = threading.Lock()
+    state = {"done": False}
+
+    def start():
+        with lock:
+            if not state["done"]:
+                status.start()
+
+    timer = threading.Timer(delay, start)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        with lock:
+            state["done"] = True
+            timer.cancel()
+            status.stop()
+
+
+@dataclass
+class Table:
+    """A table to be rendered with Rich or as Markdown: strings, first columns left."""
+
+    columns: tuple
+    rows: list
+    title: str | None = None
+    total: list | None = None          # one line, or a list of lines
+    right_from: int = 1
+    left: tuple = ()
+    wrap: tuple = ()
+
+
+@dataclass
+class Styled:
+    """A line of prose with a Rich style (bold titles, yellow warnings)."""
+
+    text: str
+    style: str
+
+
+def table(columns, rows, *, title=None, total=None, right_from=1, left=(), wrap=()):
+    return Table(tuple(columns), rows, title, total, right_from, tuple(left), tuple(wrap))
+
+
+def rich_table(t: Table):
+    """A Rich table: first column(s) left, numbers right, optional bold total lines.
+
+    Columns do not wrap, except those named in `wrap` (free text such as purchase lists).
+    """
+    from rich import box
+    from rich.table import Table as RichTable
+
+    rt = RichTable(box=box.SIMPLE_HEAD, title=t.title, title_justify="left", title_style="bold",
+                   show_edge=False, pad_edge=False)
+    for i, c in enumerate(t.columns):
+        right = i >= t.right_from and c not in t.left
+        rt.add_column(c, justify="right" if right else "left", no_wrap=c not in t.wrap)
+    for r in t.rows:
+        rt.add_row(*r)
+    if t.total is not None:
+        rt.add_section()
+        for line in (t.total if t.total and isinstance(t.total[0], list) else [t.total]):
+            rt.add_row(*line, style="bold")
+    return rt
+
+
 def render(parts, no_color: bool) -> str:
-    """Rich renderables (or plain strings) to text; colour only on a terminal."""
+    """Parts (strings, Styled, Table) to text with Rich; colour only on a terminal."""
     from rich.console import Console
     from rich.text import Text
 
@@ -171,12 +452,32 @@ def render(parts, no_color: bool) -> str:
                       legacy_windows=False)
     with console.capture() as cap:
         for part in parts:
-            # lines of prose stay whole (soft wrap); tables fit the width
-            console.print(part, soft_wrap=isinstance(part, (str, Text)))
+            if isinstance(part, Table):
+                console.print(rich_table(part))
+            else:
+                # lines of prose stay whole (soft wrap); tables fit the width
+                text = Text(part.text, style=part.style) if isinstance(part, Styled) else part
+                console.print(text, soft_wrap=True)
     text = cap.get()
     if console.color_system is None:    # Rich pads lines to the table width: trim them
         text = "".join(line.rstrip() + "\n" for line in text.splitlines())
     return text
+
+
+def markdown(parts) -> str:
+    """Parts as Markdown: prose paragraphs, bold titles, GitHub pipe tables."""
+    blocks: list[str] = []
+    for part in parts:
+        if isinstance(part, Table):
+            lines = [f"**{part.title}**", ""] if part.title else []
+            lines += report.markdown_table(part.columns, part.rows, total=part.total,
+                                           right_from=part.right_from, left=part.left)
+            blocks.append("\n".join(lines))
+        elif isinstance(part, Styled):
+            blocks.append(f"**{part.text}**")
+        elif part:
+            blocks.append("  \n".join(part.splitlines()))
+    return "\n\n".join(blocks) + "\n"
 
 
 def to_json(data) -> str:
@@ -189,25 +490,46 @@ def to_csv(rows) -> str:
     return buf.getvalue()
 
 
-def table(columns, rows, *, title=None, total=None, right_from=1, left=(), wrap=()):
-    """A Rich table: first column(s) left, numbers right, an optional bold total line.
+def emit(out: Output, *, parts=None, data=None, rows=None) -> None:
+    """Write the result on stdout in the chosen format (the only place that does)."""
+    if out.fmt == "json":
+        text = to_json(data)
+    elif out.fmt == "csv":
+        text = ("\ufeff" if out.excel_bom else "") + to_csv(rows)
+    elif out.fmt == "markdown":
+        text = markdown(parts)
+    else:
+        text = render(parts, out.no_color)
+    click.echo(text, nl=False, color=True)   # render() added colour only for a terminal
 
-    Columns do not wrap, except those named in `wrap` (free text such as purchase lists).
-    """
-    from rich import box
-    from rich.table import Table
 
-    t = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left", title_style="bold",
-              show_edge=False, pad_edge=False)
-    for i, c in enumerate(columns):
-        right = i >= right_from and c not in left
-        t.add_column(c, justify="right" if right else "left", no_wrap=c not in wrap)
-    for r in rows:
-        t.add_row(*r)
-    if total is not None:
-        t.add_section()
-        t.add_row(*total, style="bold")
-    return t
+def write_file(path: str, write, what: str) -> None:
+    """Write an output file; a file that cannot be written is a one-line error (exit 2)."""
+    try:
+        write(path)
+    except OSError as e:
+        raise CommandError(f"{path}: cannot write the {what} ({e.strerror or e})", 2) from None
+
+
+def write_extras(b, out: Output, *, report_path, chart_path, title, result=None,
+                 budget_value=None) -> None:
+    """--report FILE.html and --chart FILE.png, written before anything goes to stdout."""
+    if report_path:
+        from optimizer import html_report
+        html = html_report.render_html(b, title=title, result=result,
+                                       budget_value=budget_value)
+
+        def save(p):
+            with open(p, "w", encoding="utf-8") as fh:
+                fh.write(html)
+        write_file(report_path, save, "HTML report")
+    if chart_path:
+        try:
+            from optimizer import chart
+        except ImportError as e:   # matplotlib missing: an installation problem, say so
+            raise CommandError(f"--chart needs matplotlib ({e}); install packopt with "
+                               f"`pip install -e .` or `pip install matplotlib`", 1) from None
+        write_file(chart_path, lambda p: chart.month_chart(b, p, title=title), "chart")
 
 
 def horizon_text(b) -> str:
@@ -217,14 +539,12 @@ def horizon_text(b) -> str:
 
 def bill_parts(b, *, purchases_title: str, months: bool, cashflow: bool, extra=()):
     """Purchases, cost by product, the optional month and cash-flow views, `extra`, warnings."""
-    from rich.text import Text
-
     rows, total = report.purchase_cells(b)
     if rows:
         parts = [table(report.PURCHASE_COLUMNS, rows, total=total, right_from=2,
                        title=purchases_title)]
     else:
-        parts = [Text(f"{purchases_title}: none", style="bold")]
+        parts = [Styled(f"{purchases_title}: none", "bold")]
     parts += [f"Held: {line}" for line in report.holding_lines(b)]
     rows, total = report.summary_cells(b)
     parts += ["", table(report.SUMMARY_COLUMNS, rows, total=total, title="Cost by product")]
@@ -250,15 +570,21 @@ def bill_parts(b, *, purchases_title: str, months: bool, cashflow: bool, extra=(
         parts.append(line)
     parts.extend(extra)
     for w in b.warnings:
-        parts.append(Text(f"Warning: {w}", style="yellow"))
+        parts.append(Styled(f"Warning: {w}", "yellow"))
     return parts
 
 
 # --------------------------------------------------------------------------- commands
 
-@click.group(name="packopt", context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(name="packopt", context_settings={"help_option_names": ["-h", "--help"],
+                                               "max_content_width": 100})
 @click.version_option(__version__, "--version", prog_name="packopt",
                       message="%(prog)s %(version)s")
+@click.option("--config", metavar="FILE.toml", is_eager=True, expose_value=False,
+              callback=set_config, envvar=ENV_PREFIX + "CONFIG",
+              help="Option defaults from a TOML file: top-level keys for every command, "
+                   "[plan], [bill], [whatif], [catalog] tables for one. Precedence: command "
+                   "line > environment PACKOPT_<OPTION> > config file > default.")
 def cli():
     """Plan purchases of prepaid OCR call packs against tiered postpaid billing.
 
@@ -270,8 +596,11 @@ def cli():
     Examples:
         packopt plan                          # the bundled example forecast
         packopt plan forecast.csv --compare
+        packopt plan forecast.csv --report plan.html --chart plan.png
+        packopt plan forecast.csv --budget 20000 --scenarios scenarios.csv
         packopt plan forecast.csv --format csv > plan.csv
         packopt bill forecast.csv --plan plan.csv --months
+        packopt whatif forecast.csv --scale 0.7,1,1.3
         packopt catalog
     """
 
@@ -280,32 +609,31 @@ def cli():
 @catalog_options
 @output_options
 @library_errors
-def catalog_cmd(catalog_path, tier_basis, negotiated_rates, fmt, no_color):
+def catalog_cmd(catalog_path, tier_basis, negotiated_rates, out: Output):
     """Print the catalog in use: packs, tiers, free quota, validity.
 
     \b
     Examples:
         packopt catalog
         packopt catalog --format json
+        packopt catalog --format markdown > prices.md
         packopt catalog --catalog my_prices.toml --negotiated-rate license_plate=0.04
     """
     catalog = load_inputs(catalog_path, tier_basis, negotiated_rates)
-    if fmt == "json":
-        out = to_json(report.catalog_dict(catalog))
-    elif fmt == "csv":
-        out = to_csv(report.catalog_rows(catalog))
-    else:
+    parts = None
+    if out.fmt in ("table", "markdown"):
         head = (f"Catalog: {catalog.source} · currency {catalog.currency} · packs valid "
                 f"{catalog.validity_months} months · tier basis {catalog.tier_basis}")
         note = ("Tiers are all-units: every postpaid call of a month is charged the rate of the "
                 "tier its volume reaches (basis 'total': all calls of the month; 'after-packs': "
                 "calls not covered by packs). The free quota is used first, then packs "
                 "(soonest-expiring first), then postpaid.")
-        out = render([head, table(report.CATALOG_COLUMNS, report.catalog_cells(catalog),
-                                  right_from=2, left=report.CATALOG_COLUMNS[3:],
-                                  wrap=report.CATALOG_COLUMNS[1:2]), note],
-                     no_color)
-    click.echo(out, nl=False, color=True)   # render() added colour only for a terminal
+        parts = [head, table(report.CATALOG_COLUMNS, report.catalog_cells(catalog),
+                             right_from=2, left=report.CATALOG_COLUMNS[3:],
+                             wrap=report.CATALOG_COLUMNS[1:2]), note]
+    emit(out, parts=parts,
+         data=report.catalog_dict(catalog) if out.fmt == "json" else None,
+         rows=report.catalog_rows(catalog) if out.fmt == "csv" else None)
 
 
 @cli.command(name="bill")
@@ -318,7 +646,7 @@ def catalog_cmd(catalog_path, tier_basis, negotiated_rates, fmt, no_color):
 @output_options
 @library_errors
 def bill_cmd(forecast, plan_path, catalog_path, tier_basis, negotiated_rates, holdings_path,
-             months, cashflow, fmt, no_color):
+             months, cashflow, report_path, chart_path, out: Output):
     """Bill a purchase plan against FORECAST, month by month.
 
     FORECAST is a CSV, long (product,month,calls) or wide (product,YYYY-MM,...).
@@ -332,26 +660,45 @@ def bill_cmd(forecast, plan_path, catalog_path, tier_basis, negotiated_rates, ho
         packopt bill forecast.csv --plan plan.json --months
         packopt bill forecast.csv --plan plan.csv --tier-basis after-packs --format json
         packopt bill forecast.csv --holdings held.csv --cashflow
+        packopt bill forecast.csv --plan plan.csv --report bill.html --chart bill.png
     """
-    check_csv_views(fmt, months=months, cashflow=cashflow)
+    check_csv_views(out.fmt, months=months, cashflow=cashflow)
     catalog = load_inputs(catalog_path, tier_basis, negotiated_rates)
     fc = read_forecast(forecast, catalog)
     plan = read_plan(plan_path, catalog) if plan_path else None
     holdings = read_holdings(holdings_path, catalog) if holdings_path else ()
     b = bill_forecast(catalog, fc, plan, holdings)
 
-    if fmt == "json":
-        out = to_json(report.bill_dict(b, cashflow=cashflow))
-    elif fmt == "csv":
+    write_extras(b, out, report_path=report_path, chart_path=chart_path,
+                 title=f"packopt bill: {plan_path or 'no purchases'} against {forecast}")
+    parts = data = rows = None
+    if out.fmt == "json":
+        data = report.bill_dict(b, cashflow=cashflow)
+    elif out.fmt == "csv":
         rows = (report.month_rows(b) if months else report.cashflow_rows(b) if cashflow
                 else report.summary_rows(b))
-        out = to_csv(rows)
     else:
         head = (f"packopt bill: {plan_path or 'no purchases'} against {forecast}\n"
                 f"Horizon {horizon_text(b)} · tier basis {b.tier_basis} · money in {b.currency}")
-        out = render([head, *bill_parts(b, purchases_title="Packs bought", months=months,
-                                      cashflow=cashflow)], no_color)
-    click.echo(out, nl=False, color=True)   # render() added colour only for a terminal
+        parts = [head, *bill_parts(b, purchases_title="Packs bought", months=months,
+                                   cashflow=cashflow)]
+    emit(out, parts=parts, data=data, rows=rows)
+
+
+def budget_value(planner, kwargs: dict, result) -> report.BudgetValue:
+    """The value of raising the cap: plan again with no cap, and with every cap + 1,000."""
+    cap, flag = ((result.budget, "--budget") if result.budget is not None
+                 else (result.monthly_budget, "--monthly-budget"))
+    free = planner.plan(**kwargs, budget=None, monthly_budget=None, regret=False)
+    raised = planner.plan(**kwargs, regret=False,
+                          budget=None if result.budget is None else result.budget + BUDGET_STEP,
+                          monthly_budget=None if result.monthly_budget is None
+                          else result.monthly_budget + BUDGET_STEP)
+    measure = ("cost" if not result.scenarios else "expected cost"
+               if result.objective == "expected" else "worst-case cost")
+    return report.BudgetValue(cap, flag, result.bill.pack_cost, report.objective_cost(result),
+                              report.objective_cost(free), free.bill.pack_cost, BUDGET_STEP,
+                              report.objective_cost(raised), measure)
 
 
 @cli.command(name="plan")
@@ -360,20 +707,33 @@ def bill_cmd(forecast, plan_path, catalog_path, tier_basis, negotiated_rates, ho
               show_default=True,
               help="'start': every pack bought in the first month; 'any': packs may be bought "
                    "at the start of any month (top-ups, delayed purchases).")
-@click.option("--solver", type=click.Choice(["highs", "cbc"]), default="highs",
-              show_default=True, help="MILP solver.")
+@solver_option
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
               help="Stop the solver after SECONDS; the best plan found is reported as "
                    "'feasible' with its proven gap.")
 @click.option("--compare", is_flag=True,
               help="Also show pure postpaid and the rule of thumb, and what the optimizer "
                    "is worth.")
+@click.option("--scenarios", "scenarios_path", metavar="FILE",
+              help="Weighted demand scenarios: CSV scenario,weight,product,month,calls (full "
+                   "forecasts) or scenario,weight,scale (multiples of FORECAST). Packs are "
+                   "chosen once; postpaid follows each scenario.")
+@click.option("--objective", type=click.Choice(["expected", "worst-case"]), default="expected",
+              show_default=True,
+              help="With --scenarios: minimise the weighted expected cost or the worst "
+                   "scenario's cost.")
+@click.option("--budget", metavar="CNY",
+              help="Cap on the total prepaid spend over the horizon (packs go where they "
+                   "save most); the output shows what raising the cap is worth.")
+@click.option("--monthly-budget", metavar="CNY",
+              help="Cap on the prepaid spend of any one month.")
 @catalog_options
 @billing_options
 @output_options
 @library_errors
-def plan_cmd(forecast, purchase_months, solver, time_limit, compare, catalog_path, tier_basis,
-             negotiated_rates, holdings_path, months, cashflow, fmt, no_color):
+def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_path, objective,
+             budget, monthly_budget, catalog_path, tier_basis, negotiated_rates, holdings_path,
+             months, cashflow, report_path, chart_path, out: Output):
     """Find the minimum-cost pack purchase plan for FORECAST.
 
     FORECAST is a CSV, long (product,month,calls) or wide (product,YYYY-MM,...);
@@ -389,54 +749,178 @@ def plan_cmd(forecast, purchase_months, solver, time_limit, compare, catalog_pat
         packopt plan
         packopt plan forecast.csv --compare
         packopt plan forecast.csv --purchase-months any --time-limit 60
+        packopt plan forecast.csv --budget 20000             # best use of 20,000 CNY
+        packopt plan forecast.csv --scenarios scenarios.csv --objective worst-case
+        packopt plan forecast.csv --report plan.html --chart plan.png
+        packopt plan forecast.csv --format markdown          # for a budget request
         packopt plan forecast.csv --format csv > plan.csv
         packopt bill forecast.csv --plan plan.csv     # same total, to the fen
     """
-    check_csv_views(fmt, months=months, cashflow=cashflow, compare=compare)
+    check_csv_views(out.fmt, months=months, cashflow=cashflow, compare=compare)
+    budget = parse_amount(budget, "--budget")
+    monthly_budget = parse_amount(monthly_budget, "--monthly-budget")
     catalog = load_inputs(catalog_path, tier_basis, negotiated_rates)
-    if forecast is None:
-        text = resources.files("optimizer").joinpath(EXAMPLE_FORECAST).read_text("utf-8")
-        fc = parse_forecast(text, catalog, "bundled example forecast")
-    else:
-        fc = read_forecast(forecast, catalog)
+    fc = load_forecast(forecast, catalog)
     holdings = read_holdings(holdings_path, catalog) if holdings_path else ()
+    scenarios = load_scenarios(scenarios_path, catalog, fc) if scenarios_path else ()
     planner = load_planner()
-    result = planner.plan(catalog, fc, purchase_months=purchase_months, solver=solver,
-                          time_limit=time_limit, holdings=holdings)
-    b = result.bill
-    baselines = None
-    if compare:
-        thumb_plan = planner.rule_of_thumb(catalog, fc, holdings=holdings)
-        baselines = (bill_forecast(catalog, fc, None, holdings),
-                     bill_forecast(catalog, fc, thumb_plan, holdings), b)
+    kwargs = dict(purchase_months=purchase_months, solver=solver, time_limit=time_limit,
+                  holdings=holdings, scenarios=scenarios, objective=objective)
+    with progress("Solving…", out):
+        result = planner.plan(catalog, fc, budget=budget, monthly_budget=monthly_budget,
+                              **kwargs)
+        value = None
+        if budget is not None or monthly_budget is not None:
+            value = budget_value(planner, {"catalog": catalog, "forecast": fc, **kwargs}, result)
+        b = result.bill
+        baselines = None
+        if compare:
+            thumb_plan = planner.rule_of_thumb(catalog, fc, holdings=holdings)
+            baselines = (bill_forecast(catalog, fc, None, holdings),
+                         bill_forecast(catalog, fc, thumb_plan, holdings), b)
+    uncertain = bool(scenarios) or value is not None
 
-    if fmt == "json":
+    head = (f"packopt plan: {report.status_line(result)}\n"
+            f"Horizon {horizon_text(b)} · tier basis {b.tier_basis} · money in "
+            f"{b.currency} · packs bought at "
+            f"{'the start' if result.purchase_months == 'start' else 'the start of any month'} · "
+            f"solver {result.solver}")
+    write_extras(b, out, report_path=report_path, chart_path=chart_path, result=result,
+                 budget_value=value, title=head.splitlines()[0])
+    parts = data = rows = None
+    if out.fmt == "json":
         data = report.plan_dict(result, cashflow=cashflow)
+        if uncertain:
+            data.update(report.uncertainty_dict(result, value))
         if baselines:
             data["comparison"] = report.comparison(*baselines)
-        out = to_json(data)
-    elif fmt == "csv":
+    elif out.fmt == "csv":
         rows = (report.month_rows(b) if months else report.cashflow_rows(b) if cashflow
                 else report.comparison_rows(*baselines) if compare else report.plan_rows(b))
-        out = to_csv(rows)
     else:
-        head = (f"packopt plan: {report.status_line(result)}\n"
-                f"Horizon {horizon_text(b)} · tier basis {b.tier_basis} · money in "
-                f"{b.currency} · packs bought at "
-                f"{'the start' if result.purchase_months == 'start' else 'the start of any month'} · "
-                f"solver {result.solver}")
         extra = []
         if baselines:
-            rows, line = report.comparison_cells(*baselines)
-            extra = ["", table(report.COMPARE_COLUMNS, rows, title="Compared with"), line]
+            cells, line = report.comparison_cells(*baselines)
+            extra += ["", table(report.COMPARE_COLUMNS, cells, title="Compared with"), line]
+        if scenarios:
+            cells, totals = report.scenario_cells(result)
+            goal = ("expected (weighted mean) cost" if result.objective == "expected"
+                    else "worst scenario's cost")
+            extra += ["", table(report.SCENARIO_COLUMNS, cells, total=totals,
+                                title="Scenarios (the same packs; postpaid follows each)"),
+                      f"Packs chosen to minimise the {goal}: expected "
+                      f"{report.fmt_money(result.expected_cost)} {b.currency}, worst "
+                      f"{report.fmt_money(result.worst_cost)} {b.currency}. Regret: cost minus "
+                      f"that of the plan that would be optimal had the scenario been known. "
+                      f"The tables above bill the plan on the base forecast."]
+        if value is not None:
+            extra += ["", *report.budget_lines(value, b.currency)]
         parts = [head, *bill_parts(b, purchases_title="Packs to buy", months=months,
-                                      cashflow=cashflow, extra=extra)]
-        out = render(parts, no_color)
+                                   cashflow=cashflow, extra=extra)]
     if forecast is None:
-        click.echo(f"packopt: no FORECAST given; using the bundled example forecast "
-                   f"({fc.start}..{fc.start + (fc.months - 1)}, "
-                   f"{len(fc.demand)} products)", err=True)
-    click.echo(out, nl=False, color=True)   # render() added colour only for a terminal
+        example_note(fc, out)
+    emit(out, parts=parts, data=data, rows=rows)
+
+
+@cli.command(name="whatif")
+@click.argument("forecast", required=False)
+@click.option("--scale", "scales", metavar="X,Y,...",
+              help=f"Demand levels as multiples of FORECAST, comma-separated (default "
+                   f"{DEFAULT_SCALES} when --scenarios is not given either).")
+@click.option("--scenarios", "scenarios_path", metavar="FILE",
+              help="Demand levels from a scenarios CSV (scenario,weight,product,month,calls or "
+                   "scenario,weight,scale); weights are ignored here.")
+@click.option("--plan", "plan_path", metavar="PLAN",
+              help="The plan to examine (CSV or the JSON of `packopt plan`); default: the "
+                   "optimal plan for FORECAST.")
+@click.option("--break-even/--no-break-even", "break_even", default=None,
+              help="Per product, the range of demand (× forecast) over which its packs stay "
+                   "optimal. On by default, except with --format csv, where it replaces the "
+                   "levels table when asked for.")
+@solver_option
+@holdings_option
+@catalog_options
+@output_options
+@library_errors
+def whatif_cmd(forecast, scales, scenarios_path, plan_path, break_even, solver, holdings_path,
+               catalog_path, tier_basis, negotiated_rates, out: Output):
+    """What a plan costs if demand comes in lower or higher, and how much you would regret it.
+
+    Bills one plan (the optimal plan for FORECAST, or --plan) under each demand level
+    and sets it beside the plan that would be optimal for that level: the difference
+    is the regret. Then, per product, the break-even range: the multiples of the
+    forecast over which the plan's packs stay optimal (searched from ×0.1 to ×10).
+    Without FORECAST the bundled example forecast is used.
+
+    \b
+    Examples:
+        packopt whatif                                  # example forecast, ×0.5 … ×1.5
+        packopt whatif forecast.csv --scale 0.7,1,1.3
+        packopt whatif forecast.csv --plan plan.csv --scenarios scenarios.csv
+        packopt whatif forecast.csv --no-break-even --format markdown
+        packopt whatif forecast.csv --format csv --break-even > break_even.csv
+    """
+    level_list = parse_scales(scales) if scales else []
+    catalog = load_inputs(catalog_path, tier_basis, negotiated_rates)
+    fc = load_forecast(forecast, catalog)
+    holdings = read_holdings(holdings_path, catalog) if holdings_path else ()
+    scenarios = load_scenarios(scenarios_path, catalog, fc) if scenarios_path else ()
+    if not level_list and not scenarios:
+        level_list = parse_scales(DEFAULT_SCALES)
+    given = read_plan(plan_path, catalog) if plan_path else None
+    if break_even is None:
+        break_even = out.fmt != "csv"
+    whatif = importlib.import_module("optimizer.whatif")
+    with progress("Solving each demand level…", out):
+        examined, rows_ = whatif.whatif(catalog, fc, level_list, scenarios, plan=given,
+                                        holdings=holdings, solver=solver)
+        ranges = (whatif.break_even(catalog, fc, examined, holdings=holdings, solver=solver)
+                  if break_even else None)
+    examined_bill = bill_forecast(catalog, fc, examined, holdings)
+
+    parts = data = rows = None
+    if out.fmt == "json":
+        data = report.whatif_dict(examined_bill, rows_, len(level_list), ranges)
+    elif out.fmt == "csv":
+        rows = (report.break_even_rows(ranges) if break_even
+                else report.whatif_rows(rows_, len(level_list)))
+    else:
+        b = examined_bill
+        what = plan_path or "the optimal plan for the forecast"
+        head = (f"packopt whatif: {what}, billed under {len(rows_)} demand "
+                f"level{'' if len(rows_) == 1 else 's'}\n"
+                f"Horizon {horizon_text(b)} · tier basis {b.tier_basis} · money in {b.currency}")
+        cells, total = report.purchase_cells(b)
+        parts = [head]
+        parts += ([table(report.PURCHASE_COLUMNS, cells, total=total, right_from=2,
+                         title="The plan examined")] if cells
+                  else [Styled("The plan examined: no purchases", "bold")])
+        parts += ["", table(report.WHATIF_COLUMNS, report.whatif_cells(rows_),
+                            title="Under each demand level"),
+                  "Regret: this plan's cost minus the cost of the plan that would be optimal "
+                  "for that demand level."]
+        if ranges is not None:
+            parts += ["", table(report.BREAK_EVEN_COLUMNS,
+                                report.break_even_cells(ranges, b, catalog), right_from=2,
+                                wrap=("Packs in this plan",),
+                                title="Break-even: demand (× forecast) over which each "
+                                      "product's packs stay optimal"),
+                      "Outside that range another purchase is cheaper for the product; "
+                      "the range is found by bisection to ×0.01."]
+    if forecast is None:
+        example_note(fc, out)
+    emit(out, parts=parts, data=data, rows=rows)
+
+
+def _set_envvars(group: click.Group) -> None:
+    """Every option can come from the environment: PACKOPT_<OPTION>, e.g. PACKOPT_FORMAT."""
+    for cmd in group.commands.values():
+        for p in cmd.params:
+            if isinstance(p, click.Option) and p.envvar is None:
+                p.envvar = ENV_PREFIX + option_key(p).upper()
+
+
+_set_envvars(cli)
 
 
 if __name__ == "__main__":
