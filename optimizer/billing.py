@@ -64,6 +64,9 @@ class ProductBill:
     waste_calls: int
     carry_over_calls: int
     unpublished_months: tuple[Month, ...]
+    # Carry-over at its purchase price times the unexpired share of its validity (a
+    # holding, bought before, is valued at zero). Reported only: costs never include it.
+    carry_over_value: Decimal = ZERO
 
     @property
     def total_cost(self) -> Decimal:
@@ -126,6 +129,10 @@ class Bill:
     @property
     def carry_over_calls(self) -> int:
         return sum(p.carry_over_calls for p in self.products)
+
+    @property
+    def carry_over_value(self) -> Decimal:
+        return sum((p.carry_over_value for p in self.products), ZERO)
 
     def product(self, pid: str) -> ProductBill:
         for p in self.products:
@@ -227,6 +234,10 @@ def bill_product(product: Product, calls: tuple[int, ...], start: Month, lots: l
                                 rate, published, fee, spend, live, waste, lot_balances,
                                 tuple(reminders)))
     carry = sum(b for i, b in enumerate(balance) if lots[i].expiry >= n)
+    carry_value = sum((Decimal(b) * lots[i].cost / lots[i].calls
+                       * (lots[i].expiry - (n - 1)) / (lots[i].expiry - lots[i].start + 1)
+                       for i, b in enumerate(balance) if lots[i].expiry >= n and b
+                       and lots[i].size is not None), ZERO)
     if with_postpaid_only:
         held = [l for l in lots if l.size is None]
         only = bill_product(product, calls, start, held, basis, False).postpaid_cost if held \
@@ -234,7 +245,7 @@ def bill_product(product: Product, calls: tuple[int, ...], start: Month, lots: l
     else:
         only = ZERO
     return ProductBill(product.id, product.name, tuple(lots), tuple(months), pack_cost,
-                       postpaid_cost, only, waste_total, carry, tuple(unpublished))
+                       postpaid_cost, only, waste_total, carry, tuple(unpublished), carry_value)
 
 
 def postpaid_only_cost(product: Product, calls, basis: str = "total") -> Decimal:

@@ -105,6 +105,7 @@ def product_dict(bill: Bill, pb: ProductBill) -> dict[str, Any]:
         "savings_pct": pct(pb.savings, pb.postpaid_only_cost),
         "waste_calls": pb.waste_calls,
         "carry_over_calls": pb.carry_over_calls,
+        "carry_over_value": money(pb.carry_over_value),
         "months": [month_dict(mb) for mb in pb.months],
     }
 
@@ -148,6 +149,7 @@ def bill_dict(bill: Bill, *, status: str = "billed", cashflow: bool = False) -> 
         "savings_pct": pct(bill.savings, bill.postpaid_only_cost),
         "waste_calls": bill.waste_calls,
         "carry_over_calls": bill.carry_over_calls,
+        "carry_over_value": money(bill.carry_over_value),
         "warnings": list(bill.warnings),
         "products": [product_dict(bill, pb) for pb in bill.products],
     }

@@ -511,3 +511,21 @@ def test_hand_checked_year_three_products_packs_expiry_and_overflow():
     assert max(c.frozen for c in cf) == Decimal("41580")        # 1.2 x 34,650, in 2027-09
     assert str(max(cf, key=lambda c: c.frozen).month) == "2027-09"
     assert sum(c.outflow for c in cf) == b.total_cost
+
+
+def test_carry_over_value_is_prorata():
+    """Balance still valid after the horizon is valued at its price times the unexpired share."""
+    from optimizer.billing import bill
+    from optimizer.catalog import load_catalog
+    from optimizer.inputs import Forecast, Plan, Purchase
+    from optimizer.months import Month
+    start = Month.parse("2027-01")
+    cat = load_catalog()
+    # 3 months of 11,000 calls: 10,000 a month beyond free, drawn from one 100,000 pack.
+    f = Forecast(start, 3, (("id_card", (11000, 11000, 11000)),))
+    pb = bill(cat, f, Plan((Purchase("id_card", start + 1, 100000, 1),))).products[0]
+    # Bought in month 2: used 20,000, 80,000 left, valid 10 more months of its 12.
+    assert pb.carry_over_calls == 80000
+    assert pb.carry_over_value == Decimal("5000") * 80000 / 100000 * 10 / 12
+    # Month 1 is postpaid: 10,000 calls at 0.10 (11,000 in the month). The value is no credit.
+    assert pb.total_cost == Decimal("5000") + Decimal("1000")
