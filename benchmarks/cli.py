@@ -8,7 +8,7 @@ import sys
 
 from .families import FAMILIES
 from .methods import KINDS, SOLVER_FREE, split_method
-from .runner import DEFAULT_FAMILIES, DEFAULT_METHODS, SMOKE_FAMILIES, Config, run
+from .runner import DEFAULT_FAMILIES, DEFAULT_METHODS, SMOKE_FAMILIES, Config, Report, run
 
 EPILOG = """examples:
   python -m benchmarks --smoke
@@ -52,6 +52,8 @@ def parser() -> argparse.ArgumentParser:
                    help="run methods in this process (no fork; memory figures are rougher)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.add_argument("--list", action="store_true", help="list the families and exit")
+    p.add_argument("--from-json", metavar="FILE", help="re-render the table and plot of an "
+                   "earlier --json report instead of running")
     return p
 
 
@@ -109,16 +111,20 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{f.name:20} sizes {','.join(map(str, f.sizes)):12} smoke "
                   f"{','.join(map(str, f.smoke_sizes)):4} {f.months:3} months  {f.description}")
         return 0
-    cfg = config_from(args)
-    from rich.console import Console
-    report = run(cfg, Console(stderr=True))
+    if args.from_json:
+        with open(args.from_json, encoding="utf-8") as fh:
+            report = Report.from_json(json.load(fh))
+    else:
+        cfg = config_from(args)
+        from rich.console import Console
+        report = run(cfg, Console(stderr=True))
     from .report import markdown
     text = markdown(report)
     print(text)
     if args.markdown:
         with open(args.markdown, "w", encoding="utf-8") as fh:
             fh.write(text)
-    if args.json:
+    if args.json and not args.from_json:
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump(report.to_json(), fh, indent=1, default=str)
     if args.plot:

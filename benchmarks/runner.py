@@ -84,6 +84,12 @@ class Report:
     def ok(self) -> bool:
         return not self.failures
 
+    @classmethod
+    def from_json(cls, data: dict) -> "Report":
+        return cls(data["config"], data["machine"], data["runs"], data["rows"],
+                   data["failures"], data.get("e2e"), data.get("targets", []),
+                   data.get("interrupted", False))
+
     def to_json(self) -> dict:
         return {"config": self.config, "machine": self.machine, "interrupted": self.interrupted,
                 "ok": self.ok, "failures": self.failures, "targets": self.targets,
