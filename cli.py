@@ -778,6 +778,11 @@ def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_p
             thumb_plan = planner.rule_of_thumb(catalog, fc, holdings=holdings)
             baselines = (bill_forecast(catalog, fc, None, holdings),
                          bill_forecast(catalog, fc, thumb_plan, holdings), b)
+            if purchase_months == "any":
+                # Side by side: the best plan when everything is bought in the first month.
+                start_only = planner.plan(catalog, fc, **{**kwargs, "purchase_months": "start"},
+                                          budget=budget, monthly_budget=monthly_budget)
+                baselines += (start_only.bill,)
     uncertain = bool(scenarios) or value is not None
 
     head = (f"packopt plan: {report.status_line(result)}\n"

@@ -187,7 +187,16 @@ def strategy_dict(name: str, bill: Bill, baseline: Decimal) -> dict[str, Any]:
     }
 
 
-def comparison(postpaid: Bill, thumb: Bill, optimal: Bill) -> dict[str, Any]:
+def _strategies(postpaid: Bill, thumb: Bill, optimal: Bill, start_only: Bill | None):
+    """(name, bill) of each compared strategy, in display order."""
+    out = [("postpaid_only", postpaid), ("rule_of_thumb", thumb)]
+    if start_only is not None:
+        out.append(("optimal_start", start_only))
+    return out + [("optimal", optimal)]
+
+
+def comparison(postpaid: Bill, thumb: Bill, optimal: Bill,
+               start_only: Bill | None = None) -> dict[str, Any]:
     """Pure postpaid vs the rule of thumb vs the optimal plan, and what the optimizer is worth.
 
     Savings are against pure postpaid (with any holdings still drawn); `optimizer_value` is
@@ -199,8 +208,8 @@ def comparison(postpaid: Bill, thumb: Bill, optimal: Bill) -> dict[str, Any]:
     rot["purchases"] = [dict(product=pb.product, **p) for pb in thumb.products
                         for p in purchases(thumb, pb)]
     return {
-        "strategies": [strategy_dict("postpaid_only", postpaid, base), rot,
-                       strategy_dict("optimal", optimal, base)],
+        "strategies": [rot if name == "rule_of_thumb" else strategy_dict(name, b, base)
+                       for name, b in _strategies(postpaid, thumb, optimal, start_only)],
         "optimizer_value": money(worth),
         "optimizer_value_pct": pct(worth, thumb.total_cost),
     }
@@ -275,10 +284,11 @@ def cashflow_rows(bill: Bill) -> list[tuple]:
     return rows
 
 
-def comparison_rows(postpaid: Bill, thumb: Bill, optimal: Bill) -> list[tuple]:
+def comparison_rows(postpaid: Bill, thumb: Bill, optimal: Bill,
+                    start_only: Bill | None = None) -> list[tuple]:
     rows = [COMPARE_HEADER]
     base = postpaid.total_cost
-    for name, b in (("postpaid_only", postpaid), ("rule_of_thumb", thumb), ("optimal", optimal)):
+    for name, b in _strategies(postpaid, thumb, optimal, start_only):
         saving = base - b.total_cost
         p = pct(saving, base)
         rows.append((name, csv_money(b.pack_cost), csv_money(b.postpaid_cost),
@@ -379,14 +389,15 @@ def cashflow_cells(bill: Bill) -> tuple[list[list[str]], str]:
 COMPARE_COLUMNS = ("Strategy", "Pack\ncost", "Postpaid\ncost", "Total\ncost",
                    "Saving vs\npostpaid", "Saving\n%", "Waste\ncalls")
 STRATEGY_NAMES = {"postpaid_only": "Pure postpaid", "rule_of_thumb": "Rule of thumb",
-                  "optimal": "Optimal plan"}
+                  "optimal_start": "Optimal, all bought at the start", "optimal": "Optimal plan"}
 
 
-def comparison_cells(postpaid: Bill, thumb: Bill, optimal: Bill) -> tuple[list[list[str]], str]:
+def comparison_cells(postpaid: Bill, thumb: Bill, optimal: Bill,
+                     start_only: Bill | None = None) -> tuple[list[list[str]], str]:
     """Rows of the comparison table and a sentence on what the optimizer is worth."""
     base = postpaid.total_cost
     rows = []
-    for name, b in (("postpaid_only", postpaid), ("rule_of_thumb", thumb), ("optimal", optimal)):
+    for name, b in _strategies(postpaid, thumb, optimal, start_only):
         saving = base - b.total_cost
         rows.append([STRATEGY_NAMES[name], fmt_money(b.pack_cost), fmt_money(b.postpaid_cost),
                      fmt_money(b.total_cost), fmt_money(saving), fmt_pct(pct(saving, base)),

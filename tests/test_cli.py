@@ -769,3 +769,25 @@ def test_bad_holdings(tmp_path, text, line, field, says):
     for command in (["bill", ID_YEAR], ["plan", ID_YEAR]):
         assert_input_error(run(*command, "--holdings", path), "held.csv", line=line,
                            field=field, says=says)
+
+
+def test_any_month_compare_shows_the_start_only_plan_side_by_side(tmp_path):
+    """Growing demand over 18 months: buying in later months beats buying all at once."""
+    calls = [2000, 3000, 5000, 8000, 12000, 18000, 25000, 30000, 35000, 40000, 45000, 50000,
+             55000, 60000, 60000, 60000, 60000, 60000]
+    f = tmp_path / "grow.csv"
+    f.write_text("product,month,calls\n" + "".join(
+        f"id_card,{2027 + (m // 12)}-{m % 12 + 1:02d},{c}\n" for m, c in enumerate(calls)))
+    r = CliRunner().invoke(cli, ["plan", str(f), "--purchase-months", "any", "--compare",
+                                 "--format", "json"])
+    assert r.exit_code == 0, r.stderr
+    data = json.loads(r.stdout)
+    cost = {s["strategy"]: s["total_cost"] for s in data["comparison"]["strategies"]}
+    assert cost["optimal"] == data["total_cost"] < cost["optimal_start"] <= cost["rule_of_thumb"]
+    assert len({p["month"] for p in data["products"][0]["purchases"]}) > 1
+    # The dated schedule bills to the same cost.
+    plan_csv = tmp_path / "plan.csv"
+    r = CliRunner().invoke(cli, ["plan", str(f), "--purchase-months", "any", "--format", "csv"])
+    plan_csv.write_text(r.stdout)
+    r = CliRunner().invoke(cli, ["bill", str(f), "--plan", str(plan_csv), "--format", "json"])
+    assert json.loads(r.stdout)["total_cost"] == data["total_cost"]
