@@ -56,6 +56,33 @@ class CommandError(click.ClickException):
         self.exit_code = exit_code
 
 
+_NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
+class PackoptGroup(click.Group):
+    """Click's group, but a usage error is one line on stderr like every other error."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
+             **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        except _NO_ARGS_IS_HELP as e:        # bare `packopt`: show the help, as Click does
+            e.show()
+            sys.exit(e.exit_code)
+        except click.UsageError as e:
+            where = e.ctx.command_path if e.ctx is not None else "packopt"
+            click.echo(f"Error: {e.format_message()} (see '{where} --help')", err=True)
+            sys.exit(e.exit_code)
+        except click.ClickException as e:
+            e.show()
+            sys.exit(e.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+
+
 def exit_code_for(error: PackoptError) -> int:
     """2 for bad input (including an infeasible request), 1 for solver/engine failures."""
     return 2 if isinstance(error, (InputError, InfeasibleError)) else 1
@@ -576,7 +603,7 @@ def bill_parts(b, *, purchases_title: str, months: bool, cashflow: bool, extra=(
 
 # --------------------------------------------------------------------------- commands
 
-@click.group(name="packopt", context_settings={"help_option_names": ["-h", "--help"],
+@click.group(name="packopt", cls=PackoptGroup, context_settings={"help_option_names": ["-h", "--help"],
                                                "max_content_width": 100})
 @click.version_option(__version__, "--version", prog_name="packopt",
                       message="%(prog)s %(version)s")

@@ -791,3 +791,18 @@ def test_any_month_compare_shows_the_start_only_plan_side_by_side(tmp_path):
     plan_csv.write_text(r.stdout)
     r = CliRunner().invoke(cli, ["bill", str(f), "--plan", str(plan_csv), "--format", "json"])
     assert json.loads(r.stdout)["total_cost"] == data["total_cost"]
+
+
+@pytest.mark.parametrize("args, flag", [
+    (["plan", "--time-limit", "0"], "--time-limit"),
+    (["plan", "--solver", "gurobi"], "--solver"),
+    (["plan", "--bogus"], "--bogus"),
+    (["bill", "--format", "xml"], "--format"),
+    (["nope"], "nope"),
+])
+def test_usage_errors_are_one_line(args, flag):
+    r = CliRunner().invoke(cli, args)
+    assert r.exit_code == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and flag in lines[0]
+    assert "Traceback" not in r.stderr and r.stdout == ""
