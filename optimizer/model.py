@@ -85,7 +85,7 @@ class ProductModel:
         return self.unit_prices[size]
 
 
-def _held_usage(product: Product, calls, start: Month, held: list[Lot]) -> list[int]:
+def held_usage(product: Product, calls, start: Month, held: list[Lot]) -> list[int]:
     """Calls drawn from holdings each month (they expire first, so C cannot change it)."""
     if not held:
         return [0] * len(calls)
@@ -110,7 +110,7 @@ def add_start_mode(prob: pulp.LpProblem, product: Product, calls, start: Month,
     pm = ProductModel(product)
     fills = []
     for calls_k in series:
-        used_held = _held_usage(product, calls_k, start, list(held))
+        used_held = held_usage(product, calls_k, start, list(held))
         resid = [d - min(d, product.free_calls) - h for d, h in zip(calls_k, used_held)]
         # Data: months the new packs can serve (inside validity, with demand left).
         months = [m for m in range(window) if resid[m] > 0] if product.packs else []

@@ -14,11 +14,11 @@ from decimal import Decimal
 
 import pulp
 
-from .billing import Bill, bill, bill_product, make_lots
+from .billing import Bill, bill, make_lots
 from .catalog import Catalog, Product
 from .exceptions import BillingMismatchError, InfeasibleError, InputError, SolverError
 from .inputs import Forecast, Holding, Plan, Purchase
-from .model import add_start_mode, count_bounds, money_scale, to_units
+from .model import add_start_mode, count_bounds, held_usage, money_scale, to_units
 from .model_any import add_any_mode
 from .solvers import SOLVERS, Status, solve
 
@@ -145,10 +145,7 @@ def _held_lots(catalog: Catalog, product: Product, forecast: Forecast, holdings)
 def _residual(product: Product, calls, start, held) -> list[int]:
     """Calls left each month for new packs: after the free quota and the holdings (which
     expire before any new pack, so they are drawn first whatever is bought)."""
-    used = [0] * len(calls)
-    if held:
-        pb = bill_product(product, calls, start, held, "total", with_postpaid_only=False)
-        used = [mb.pack for mb in pb.months]
+    used = held_usage(product, calls, start, held)
     return [d - min(d, product.free_calls) - h for d, h in zip(calls, used)]
 
 
