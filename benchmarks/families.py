@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from importlib import resources
 from typing import Callable
 
@@ -41,10 +42,30 @@ class Instance:
     catalog: Catalog
     forecast: Forecast
     shapes: tuple[str, ...] = ()
+    # Keyword options passed to plan(...) beside catalog and forecast: purchase_months,
+    # scenarios (a tuple of optimizer.planner.Scenario), objective, budget. A tuple of
+    # (name, value) pairs, so the instance stays frozen; empty for start mode.
+    options: tuple[tuple[str, object], ...] = ()
+
+    @property
+    def plan_options(self) -> dict:
+        return dict(self.options)
+
+    @property
+    def scenarios(self) -> tuple:
+        return tuple(self.plan_options.get("scenarios", ()))
+
+    @property
+    def start_mode_single(self) -> bool:
+        """Plain start mode, one forecast, no budget: what every method can solve."""
+        o = self.plan_options
+        return o.get("purchase_months", "start") == "start" and not o.get("scenarios") \
+            and o.get("budget") is None and o.get("monthly_budget") is None
 
     @property
     def label(self) -> str:
-        return f"{self.family}/{self.size}x{self.months}"
+        extra = f"x{len(self.scenarios)}sc" if self.scenarios else ""
+        return f"{self.family}/{self.size}x{self.months}{extra}"
 
     @property
     def annual_calls(self) -> int:
@@ -61,12 +82,15 @@ class Family:
     basis: str
     sizes: tuple[int, ...]
     smoke_sizes: tuple[int, ...]
-    make: Callable[[int, int], Instance] = field(repr=False)
+    make: Callable[..., Instance] = field(repr=False)
     seed: int = 2027
     fixed_size: bool = False   # the size is the data's (e.g. the bundled example)
+    smoke_params: tuple[tuple[str, object], ...] = ()   # extra make() keywords in smoke runs
+    smoke_time_limit: float | None = None   # a shorter per-run limit in smoke runs
 
-    def instance(self, size: int, seed: int | None = None) -> Instance:
-        return self.make(size, self.seed if seed is None else seed)
+    def instance(self, size: int, seed: int | None = None, smoke: bool = False) -> Instance:
+        params = dict(self.smoke_params) if smoke else {}
+        return self.make(size, self.seed if seed is None else seed, **params)
 
 
 # --------------------------------------------------------------------------- demand
@@ -143,6 +167,57 @@ def mixed(months: int, basis: str, family: str) -> Callable[[int, int], Instance
     return make
 
 
+def any_month(months: int, basis: str, family: str) -> Callable[[int, int], Instance]:
+    """`mixed` products, planned with purchase_months="any" (packs bought in any month)."""
+    base = mixed(months, basis, family)
+
+    def make(size: int, seed: int) -> Instance:
+        return replace(base(size, seed), options=(("purchase_months", "any"),))
+    return make
+
+
+SCALE_RANGE = (0.5, 1.5)       # scenario demand multipliers, drawn uniform
+WEIGHT_RANGE = (1, 9)          # scenario weights, whole numbers drawn uniform
+
+
+def scale_scenarios(months: int, basis: str, family: str,
+                    count: int = 50) -> Callable[..., Instance]:
+    """`mixed` products in start mode with `count` scenarios, each the forecast times a
+    multiplier (0.5-1.5, to the hundredth) with a weight (1-9); objective expected."""
+    base = mixed(months, basis, family)
+
+    def make(size: int, seed: int, scenarios: int = count) -> Instance:
+        from optimizer.planner import Scenario
+        inst = base(size, seed)
+        rng = np.random.default_rng([seed, 1_000_003, scenarios])
+        scen = []
+        for k in range(scenarios):
+            mult = Decimal(f"{rng.uniform(*SCALE_RANGE):.2f}")
+            weight = Decimal(int(rng.integers(WEIGHT_RANGE[0], WEIGHT_RANGE[1] + 1)))
+            scen.append(Scenario(f"s{k + 1:02d}x{mult}", weight, inst.forecast.scaled(mult)))
+        return replace(inst, options=(("scenarios", tuple(scen)), ("objective", "expected")))
+    return make
+
+
+BUDGET_SHARE = Decimal("0.5")  # the budget: this share of the unconstrained optimum's packs
+
+
+def budgeted(months: int, basis: str, family: str) -> Callable[[int, int], Instance]:
+    """`mixed` products in start mode with a cap on total prepaid spend: half of what the
+    unconstrained optimum spends on packs (found by one plan() call here, with HiGHS)."""
+    base = mixed(months, basis, family)
+
+    def make(size: int, seed: int) -> Instance:
+        from optimizer.planner import plan
+        inst = base(size, seed)
+        free = plan(inst.catalog, inst.forecast, solver="highs")
+        if free.status != "optimal":
+            raise RuntimeError(f"{family} size {size}: the unconstrained plan is not optimal")
+        cap = (free.bill.pack_cost * BUDGET_SHARE).quantize(Decimal("0.01"))
+        return replace(inst, options=(("budget", cap),))
+    return make
+
+
 FAMILIES: dict[str, Family] = {f.name: f for f in (
     Family("example", "the bundled 9-product example forecast, total tier basis",
            12, "total", (9,), (9,), bundled_example("total", "example"), fixed_size=True),
@@ -157,6 +232,23 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
            "after-packs", (9, 100), (5,), mixed(12, "after-packs", "after-packs")),
     Family("after-packs-24m", "N products x 24 months under the after-packs tier basis", 24,
            "after-packs", (9, 100), (5,), mixed(24, "after-packs", "after-packs-24m")),
+    # Other modes: only the planner (ours-*) solves these; the other methods are n/a.
+    Family("any-12m", "N products x 12 months, packs bought in any month "
+           "(purchase_months any), total basis", 12, "total", (9, 100), (3,),
+           any_month(12, "total", "any-12m")),
+    # smoke: CBC needs more than 20 s on 3x24 (HiGHS about 1 s); a 5 s limit keeps the
+    # smoke run short and exercises the timed-out path (a plan with its gap, not a failure).
+    Family("any-24m", "N products x 24 months, purchase_months any, total basis", 24, "total",
+           (9, 30), (3,), any_month(24, "total", "any-24m"), smoke_time_limit=5.0),
+    Family("any-36m", "N products x 36 months, purchase_months any, total basis", 36, "total",
+           (9,), (2,), any_month(36, "total", "any-36m")),
+    Family("scenarios-12m", "N products x 12 months, start mode, 50 scale scenarios "
+           "(multipliers 0.5-1.5, weights 1-9; smoke: 5), objective expected", 12, "total",
+           (9,), (3,), scale_scenarios(12, "total", "scenarios-12m"),
+           smoke_params=(("scenarios", 5),)),
+    Family("budget-12m", "N products x 12 months, start mode, total prepaid spend capped at "
+           "50 % of the unconstrained optimum's pack cost", 12, "total", (9, 50, 200), (5,),
+           budgeted(12, "total", "budget-12m")),
 )}
 
 

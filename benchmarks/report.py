@@ -39,6 +39,15 @@ def status_text(row) -> str:
     return st
 
 
+def _smoke_limits(cfg) -> str:
+    if not cfg.get("smoke"):
+        return ""
+    from .families import FAMILIES
+    short = [f"{f} {FAMILIES[f].smoke_time_limit:g} s" for f in cfg.get("families", ())
+             if f in FAMILIES and FAMILIES[f].smoke_time_limit is not None]
+    return f" (smoke limits: {', '.join(short)})" if short else ""
+
+
 def markdown(report) -> str:
     out = []
     cfg = report.config
@@ -46,12 +55,16 @@ def markdown(report) -> str:
     out.append(f"Machine: {mach['cpus']} CPUs, {mach['cpu_model']}, Python {mach['python']}, "
                f"PuLP {mach['packages'].get('pulp')}, highspy {mach['packages'].get('highspy')}"
                f"; commit {mach.get('commit') or '?'}. Repeats: {cfg['repeat']} (medians), "
-               f"time limit {cfg['time_limit']} s per run.")
+               f"time limit {cfg['time_limit']} s per run{_smoke_limits(cfg)}.")
     out.append("")
     out.append("| instance | basis | method | status | build s | solve s | re-bill s | total s "
                "| solve ×ours | total ×ours | billed cost (CNY) | mem MB | verified |")
     out.append("|---|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|")
+    na = [r for r in report.rows if r["status"] == "skipped"
+          and str(r["note"]).startswith("n/a")]
     for r in report.rows:
+        if any(r is x for x in na):
+            continue                     # listed once below the table
         timed = r["status"] not in ("skipped",)
         out.append("| " + " | ".join([
             r["instance"], r["basis"], r["method"], status_text(r),
@@ -59,13 +72,19 @@ def markdown(report) -> str:
             _s(r["bill_s"]) if timed else "–", _s(r["wall_s"]) if timed else "–",
             _ratio(r["solve_ratio"]), _ratio(r["wall_ratio"]), _money(r["billed"]),
             "–" if r["mem_mb"] is None else f"{r['mem_mb']:.0f}",
-            r["verified"] if not str(r["verified"]).startswith("skipped") else "–",
+            r["verified"] if not str(r["verified"]).startswith(("skipped", "n/a")) else "–",
         ]) + " |")
     out.append("")
     out.append("×ours: the method's median time divided by ours-highs' median on the same "
                "instance, same run. total = the whole call (build + solve + re-bill + the "
                "planner's tie-break re-solve); mem = peak RSS growth of the run, or the CBC "
                "process's peak when larger.")
+    if na:
+        fams = ", ".join(dict.fromkeys(r["family"] for r in na))
+        meths = ", ".join(dict.fromkeys(r["method"] for r in na))
+        out.append("")
+        out.append(f"Not run, n/a (start mode, one forecast, no budget only): {meths} on "
+                   f"{fams}.")
     growth = growth_lines(report)
     if growth:
         out.append("")
