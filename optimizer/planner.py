@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import pulp
 
-from .billing import Bill, bill, make_lots
+from .billing import Bill, bill, make_lots, month_fee
 from .catalog import Catalog, Product
 from .exceptions import BillingMismatchError, InfeasibleError, InputError, SolverError
 from .inputs import Forecast, Holding, Plan, Purchase
@@ -192,6 +192,19 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
     # group -> (solver objective or None, proven lower bound, proven optimal?), money units
     expect: dict[tuple[str, ...], tuple[int | None, float, bool]] = {}
     all_optimal = True
+    if cap is not None and month_cap is None and purchase_months == "start" \
+            and len(series_set) == 1:
+        # A budget in start mode: exact on the products' cost curves (much faster than
+        # one joint model); None when a curve would be too large, then the model below.
+        t0 = time.perf_counter()
+        done = _budget_on_curves(catalog, forecast, holdings, scale, cap, solver, clock)
+        build += time.perf_counter() - t0
+        if done is not None:
+            counts, obj, seconds = done
+            solve_s += seconds
+            solves.append(ProductSolve("all", "optimal", obj, obj, seconds))
+            expect[tuple(pids)] = (obj, obj, True)
+            groups = []
     for gi, group in enumerate(groups):
         t0 = time.perf_counter()
         prob = pulp.LpProblem(f"packs_{gi}", pulp.LpMinimize)
@@ -304,6 +317,33 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
     return PlanResult("optimal" if all_optimal else "feasible", gap, gap_rel, result_plan,
                       base_bill, solver, purchase_months, build, solve_s, bill_s, tuple(solves),
                       outcomes, objective, budget, monthly_budget)
+
+
+def _budget_on_curves(catalog, forecast, holdings, scale, cap, solver, clock):
+    """Budgeted start-mode plan from exact per-product cost curves (see frontier.py)."""
+    from .frontier import capacity_curve, solve_budget
+    curves, fixed = {}, 0
+    for pid, calls in forecast.demand:
+        product = catalog.product(pid)
+        held = _held_lots(catalog, product, forecast, holdings)
+        if not product.packs:
+            fixed += sum(to_units(month_fee(product, d, u, catalog.tier_basis)[4], scale)
+                         for d, u in zip(calls, held_usage(product, calls, forecast.start,
+                                                           held)))
+            continue
+        curve = capacity_curve(product, calls, forecast.start, catalog.validity_months,
+                               catalog.tier_basis, scale, held)
+        if curve is None:
+            return None
+        curves[pid] = curve
+    t0 = time.perf_counter()
+    ks, obj, status = solve_budget(curves, fixed, cap, solver, clock.remaining())
+    if status is Status.INFEASIBLE:
+        raise InfeasibleError("no plan keeps prepaid spend within the budget")
+    if status is not Status.OPTIMAL:
+        return None
+    return ({pid: {s: k for s, k in curves[pid].counts(ks[pid]).items()} for pid in curves},
+            obj, time.perf_counter() - t0)
 
 
 def _verify(expect, bills, weights, objective, scale, n_series) -> float:

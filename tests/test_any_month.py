@@ -38,7 +38,7 @@ def catalog(validity=3, basis="total", small="95"):
     return parse_catalog(CATALOG.format(validity=validity, basis=basis, small=small), "c.toml")
 
 
-def oracle(cat, calls, held=()):
+def oracle(cat, calls, held=(), month_cap=None):
     """(cost, prepaid spend, purchases) of the best schedule, by exhaustive search."""
     product = cat.product("p")
     V, T = cat.validity_months, len(calls)
@@ -48,7 +48,8 @@ def oracle(cat, calls, held=()):
     def options(m):
         window = sum(need[m:m + V])
         ranges = [range(-(-window // s) + 1) for s, _ in sizes]
-        return list(itertools.product(*ranges))
+        return [c for c in itertools.product(*ranges) if month_cap is None
+                or sum(k * price for k, (_, price) in zip(c, sizes)) <= month_cap]
 
     @lru_cache(maxsize=None)
     def best(m, lots):
@@ -162,3 +163,18 @@ def test_time_limit_reports_feasible_with_gap(solver):
         assert r.gap_rel is not None and 0 < r.gap_rel <= 1
     else:
         assert r.gap == 0
+
+
+@pytest.mark.parametrize("cap", ["0", "95", "240", "300"])
+def test_monthly_budget_matches_exhaustive(cap):
+    """--monthly-budget in any-month mode: no month's purchases may cost more than the cap."""
+    cat = catalog(3)
+    calls = (2300, 3300, 3300, 1300, 2300)
+    f = Forecast(START, len(calls), (("p", calls),))
+    r = plan(cat, f, purchase_months="any", monthly_budget=Decimal(cap))
+    assert r.status == "optimal"
+    cost, spend, _ = oracle(cat, calls, month_cap=Decimal(cap))
+    assert (r.bill.total_cost, r.bill.pack_cost) == (cost, spend)
+    for month in {p.month for p in r.plan.purchases}:
+        assert sum(p.count * cat.product("p").pack(p.size).price
+                   for p in r.plan.purchases if p.month == month) <= Decimal(cap)

@@ -221,3 +221,52 @@ def test_whatif_rows_and_break_even():
         same = bill(cat, g, mine).total_cost == plan(cat, g).bill.total_cost
         assert same == inside, x
     assert be["vat_invoice"].low is None and be["vat_invoice"].high is None
+
+
+# --------------------------------------------------------------------------- exact cost curves
+
+import numpy as np  # noqa: E402
+
+import optimizer.frontier as frontier  # noqa: E402
+from optimizer.model import money_scale, to_units  # noqa: E402
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(calls=st.lists(st.integers(0, 40000), min_size=1, max_size=14),
+       basis=st.sampled_from(["total", "after-packs"]), k=st.integers(0, 10 ** 6))
+def test_capacity_curve_is_the_billed_cost(calls, basis, k):
+    """Every point of a start-mode cost curve is what the billing engine charges."""
+    cat = load_catalog().with_tier_basis(basis)
+    product = cat.product("id_card")
+    curve = frontier.capacity_curve(product, tuple(calls), START, 12, basis, 100)
+    ok = np.nonzero(curve.spend < frontier.INF)[0]
+    point = int(ok[k % len(ok)])
+    mix = curve.counts(point)
+    assert sum(s * n for s, n in mix.items()) == point * curve.step
+    f = Forecast(START, len(calls), (("id_card", tuple(calls)),))
+    b = bill(cat, f, Plan(tuple(Purchase("id_card", START, s, n) for s, n in mix.items() if n)))
+    assert to_units(b.total_cost, 100) == curve.cost[point]
+    assert to_units(b.pack_cost, 100) == curve.spend[point]
+
+
+@pytest.mark.parametrize("basis", ["total", "after-packs"])
+def test_budget_without_the_dynamic_programme_matches_exhaustive(basis, monkeypatch):
+    """The fallback for large budgets (bound, reduced-cost fixing, integer program)."""
+    monkeypatch.setattr(frontier, "MAX_DP_CELLS", 0)
+    cat = catalog(basis)
+    f = fc([3000, 6500, 4000, 2000], [5000, 3500, 4500, 6000])
+    for cap in (Decimal(0), Decimal(500), Decimal(777), Decimal(1000)):
+        r = plan(cat, f, budget=cap)
+        best = min((bill(cat, f, p).total_cost, bill(cat, f, p).pack_cost)
+                   for p in all_plans(cat, [f]) if bill(cat, f, p).pack_cost <= cap)
+        assert (r.bill.total_cost, r.bill.pack_cost) == best, cap
+
+
+def test_budget_prefers_less_prepaid_among_equal_costs():
+    cat = catalog()
+    f = fc([3000, 6500, 4000, 2000], [5000, 3500, 4500, 6000])
+    for cap in (Decimal(600), Decimal(2000)):
+        r = plan(cat, f, budget=cap)
+        best = min((bill(cat, f, p).total_cost, bill(cat, f, p).pack_cost)
+                   for p in all_plans(cat, [f]) if bill(cat, f, p).pack_cost <= cap)
+        assert (r.bill.total_cost, r.bill.pack_cost) == best
