@@ -67,6 +67,31 @@ class Curve:
         return out
 
 
+def needed_top(product: Product, calls, start, validity: int, held=()) -> int:
+    """Largest capacity worth pricing: the window's need plus one pack."""
+    used = held_usage(product, calls, start, list(held))
+    need = sum(d - min(d, product.free_calls) - h
+               for d, h in list(zip(calls, used))[:validity])
+    return max(need, 0) + max(p.calls for p in product.packs)
+
+
+def weighted_curve(curves: list[Curve], weights: list[int]) -> Curve:
+    """Scenarios sharing one purchase: spend once, costs weighted (Σw·spend + Σ w·postpaid)."""
+    first = curves[0]
+    cost = sum((w * (c.cost - c.spend) for c, w in zip(curves, weights)),
+               np.zeros_like(first.spend)) + sum(weights) * first.spend
+    curve = Curve(first.product, first.step, first.spend,
+                  np.where(first.spend < INF, cost, INF))
+    object.__setattr__(curve, "_units", first._units)
+    return curve
+
+
+def best_point(curve: Curve) -> int:
+    """The cheapest capacity, and among equally cheap ones the least spend."""
+    order = np.lexsort((curve.spend, curve.cost))
+    return int(order[0])
+
+
 def _budget_dp(fronts: dict[str, list], cap: int):
     """Multiple-choice knapsack by dynamic programming over the spend, in units of the
     gcd of all spends; among optimal plans the least spend. None when too large."""
@@ -101,7 +126,7 @@ def _budget_dp(fronts: dict[str, list], cap: int):
 
 
 def capacity_curve(product: Product, calls, start, validity: int, basis: str, scale: int,
-                   held=()) -> Curve | None:
+                   held=(), top: int | None = None) -> Curve | None:
     """The exact start-mode cost of every capacity, or None when the lattice is too large."""
     T = len(calls)
     used = held_usage(product, calls, start, list(held))
@@ -109,7 +134,8 @@ def capacity_curve(product: Product, calls, start, validity: int, basis: str, sc
     window = [m for m in range(min(validity, T)) if resid[m] > 0]
     need = sum(resid[m] for m in window)
     step = math.gcd(*(p.calls for p in product.packs))
-    top = need + max(p.calls for p in product.packs)
+    if top is None:
+        top = need + max(p.calls for p in product.packs)
     n = top // step + 1
     if n > MAX_POINTS:
         return None

@@ -192,12 +192,14 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
     # group -> (solver objective or None, proven lower bound, proven optimal?), money units
     expect: dict[tuple[str, ...], tuple[int | None, float, bool]] = {}
     all_optimal = True
-    if cap is not None and month_cap is None and purchase_months == "start" \
-            and len(series_set) == 1:
-        # A budget in start mode: exact on the products' cost curves (much faster than
-        # one joint model); None when a curve would be too large, then the model below.
+    if month_cap is None and purchase_months == "start" and objective == "expected" \
+            and (cap is not None or len(series_set) > 1):
+        # Budgets and scenarios in start mode: exact on the products' cost curves (much
+        # faster than the integer programs); None when a curve would be too large, and
+        # then the models below.
         t0 = time.perf_counter()
-        done = _budget_on_curves(catalog, forecast, holdings, scale, cap, solver, clock)
+        done = _solve_on_curves(catalog, forecast, series_set, weights, holdings, scale, cap,
+                                solver, clock)
         build += time.perf_counter() - t0
         if done is not None:
             counts, obj, seconds = done
@@ -319,31 +321,40 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
                       outcomes, objective, budget, monthly_budget)
 
 
-def _budget_on_curves(catalog, forecast, holdings, scale, cap, solver, clock):
-    """Budgeted start-mode plan from exact per-product cost curves (see frontier.py)."""
-    from .frontier import capacity_curve, solve_budget
+def _solve_on_curves(catalog, forecast, series_set, weights, holdings, scale, cap, solver,
+                     clock):
+    """Start-mode plan from exact per-product cost curves (see frontier.py), weighted over
+    scenarios, under a budget if `cap` is set."""
+    from .frontier import best_point, capacity_curve, needed_top, solve_budget, weighted_curve
     curves, fixed = {}, 0
-    for pid, calls in forecast.demand:
+    for pid, _ in forecast.demand:
         product = catalog.product(pid)
         held = _held_lots(catalog, product, forecast, holdings)
+        series = [f.calls(pid) for f in series_set]
         if not product.packs:
-            fixed += sum(to_units(month_fee(product, d, u, catalog.tier_basis)[4], scale)
-                         for d, u in zip(calls, held_usage(product, calls, forecast.start,
-                                                           held)))
+            fixed += sum(w * sum(to_units(month_fee(product, d, u, catalog.tier_basis)[4], scale)
+                                 for d, u in zip(s, held_usage(product, s, forecast.start, held)))
+                         for s, w in zip(series, weights))
             continue
-        curve = capacity_curve(product, calls, forecast.start, catalog.validity_months,
-                               catalog.tier_basis, scale, held)
-        if curve is None:
+        top = max(needed_top(product, s, forecast.start, catalog.validity_months, held)
+                  for s in series)
+        parts = [capacity_curve(product, s, forecast.start, catalog.validity_months,
+                                catalog.tier_basis, scale, held, top) for s in series]
+        if any(c is None for c in parts):
             return None
-        curves[pid] = curve
+        curves[pid] = weighted_curve(parts, weights) if len(parts) > 1 else parts[0]
     t0 = time.perf_counter()
-    ks, obj, status = solve_budget(curves, fixed, cap, solver, clock.remaining())
-    if status is Status.INFEASIBLE:
-        raise InfeasibleError("no plan keeps prepaid spend within the budget")
-    if status is not Status.OPTIMAL:
-        return None
-    return ({pid: {s: k for s, k in curves[pid].counts(ks[pid]).items()} for pid in curves},
-            obj, time.perf_counter() - t0)
+    if cap is None:
+        ks = {pid: best_point(c) for pid, c in curves.items()}
+        obj = fixed + sum(int(c.cost[ks[pid]]) for pid, c in curves.items())
+    else:
+        ks, obj, status = solve_budget(curves, fixed, cap, solver, clock.remaining())
+        if status is Status.INFEASIBLE:
+            raise InfeasibleError("no plan keeps prepaid spend within the budget")
+        if status is not Status.OPTIMAL:
+            return None
+    return ({pid: dict(curves[pid].counts(ks[pid])) for pid in curves}, obj,
+            time.perf_counter() - t0)
 
 
 def _verify(expect, bills, weights, objective, scale, n_series) -> float:

@@ -270,3 +270,15 @@ def test_budget_prefers_less_prepaid_among_equal_costs():
         best = min((bill(cat, f, p).total_cost, bill(cat, f, p).pack_cost)
                    for p in all_plans(cat, [f]) if bill(cat, f, p).pack_cost <= cap)
         assert (r.bill.total_cost, r.bill.pack_cost) == best
+
+
+def test_scenarios_under_a_budget_match_exhaustive():
+    cat = catalog()
+    scen = (Scenario("low", Decimal(2), fc([1000, 2000, 1500], [900, 800, 4000])),
+            Scenario("high", Decimal(1), fc([6000, 7000, 5000], [5000, 6000, 4000])))
+    for cap in (Decimal(300), Decimal(800)):
+        r = plan(cat, scen[0].forecast, scenarios=scen, budget=cap, regret=False)
+        best = min((expected(cat, scen, p), bill(cat, scen[0].forecast, p).pack_cost)
+                   for p in all_plans(cat, [s.forecast for s in scen])
+                   if bill(cat, scen[0].forecast, p).pack_cost <= cap)
+        assert (r.expected_cost, r.bill.pack_cost) == best, cap
