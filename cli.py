@@ -869,13 +869,16 @@ def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_p
               help="Per product, the range of demand (× forecast) over which its packs stay "
                    "optimal. On by default, except with --format csv, where it replaces the "
                    "levels table when asked for.")
+@click.option("--budget", metavar="CNY",
+              help="Cap on prepaid spend: the examined plan and every level's best plan keep "
+                   "within it (break-even ranges are then per product under the same cap).")
 @solver_option
 @holdings_option
 @catalog_options
 @output_options
 @library_errors
-def whatif_cmd(forecast, scales, scenarios_path, plan_path, break_even, solver, holdings_path,
-               catalog_path, tier_basis, negotiated_rates, out: Output):
+def whatif_cmd(forecast, scales, scenarios_path, plan_path, break_even, budget, solver,
+               holdings_path, catalog_path, tier_basis, negotiated_rates, out: Output):
     """What a plan costs if demand comes in lower or higher, and how much you would regret it.
 
     Bills one plan (the optimal plan for FORECAST, or --plan) under each demand level
@@ -889,10 +892,12 @@ def whatif_cmd(forecast, scales, scenarios_path, plan_path, break_even, solver, 
         packopt whatif                                  # example forecast, ×0.5 … ×1.5
         packopt whatif forecast.csv --scale 0.7,1,1.3
         packopt whatif forecast.csv --plan plan.csv --scenarios scenarios.csv
+        packopt whatif forecast.csv --budget 20000 --scale 0.7  # budget, 30 % less demand
         packopt whatif forecast.csv --no-break-even --format markdown
         packopt whatif forecast.csv --format csv --break-even > break_even.csv
     """
     level_list = parse_scales(scales) if scales else []
+    budget = parse_amount(budget, "--budget")
     catalog = load_inputs(catalog_path, tier_basis, negotiated_rates)
     fc = load_forecast(forecast, catalog)
     holdings = read_holdings(holdings_path, catalog) if holdings_path else ()
@@ -905,9 +910,9 @@ def whatif_cmd(forecast, scales, scenarios_path, plan_path, break_even, solver, 
     whatif = importlib.import_module("optimizer.whatif")
     with progress("Solving each demand level…", out):
         examined, rows_ = whatif.whatif(catalog, fc, level_list, scenarios, plan=given,
-                                        holdings=holdings, solver=solver)
-        ranges = (whatif.break_even(catalog, fc, examined, holdings=holdings, solver=solver)
-                  if break_even else None)
+                                        holdings=holdings, solver=solver, budget=budget)
+        ranges = (whatif.break_even(catalog, fc, examined, holdings=holdings, solver=solver,
+                                    budget=budget) if break_even else None)
     examined_bill = bill_forecast(catalog, fc, examined, holdings)
 
     parts = data = rows = None

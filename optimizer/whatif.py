@@ -35,26 +35,33 @@ class BreakEven:
 
 def whatif(catalog: Catalog, forecast: Forecast, scales=(), scenarios=(), *,
            plan: Plan | None = None, holdings: tuple[Holding, ...] = (),
-           solver: str = "highs") -> tuple[Plan, tuple[WhatIfRow, ...]]:
-    """Bill `plan` (default: the optimal plan for `forecast`) under each demand level."""
+           solver: str = "highs", budget=None, monthly_budget=None
+           ) -> tuple[Plan, tuple[WhatIfRow, ...]]:
+    """Bill `plan` (default: the optimal plan for `forecast`) under each demand level.
+
+    With a budget, both the examined plan and each level's best plan respect it.
+    """
+    caps = dict(budget=budget, monthly_budget=monthly_budget)
     if not scales and not scenarios:
         raise InputError("give demand levels with --scale or --scenarios", field="scale")
     for s in scales:
         if s <= 0:
             raise InputError(f"scale {s} must be positive", field="scale")
     examined = plan if plan is not None else optimize(
-        catalog, forecast, solver=solver, holdings=holdings).plan
+        catalog, forecast, solver=solver, holdings=holdings, **caps).plan
     levels = [(f"×{s.normalize()}", forecast.scaled(s)) for s in scales]
     levels += [(sc.name, sc.forecast) for sc in scenarios]
     rows = []
     for label, f in levels:
         rows.append(WhatIfRow(label, f, bill(catalog, f, examined, holdings),
-                              optimize(catalog, f, solver=solver, holdings=holdings).bill))
+                              optimize(catalog, f, solver=solver, holdings=holdings,
+                                       **caps).bill))
     return examined, tuple(rows)
 
 
 def break_even(catalog: Catalog, forecast: Forecast, examined: Plan, *,
                holdings: tuple[Holding, ...] = (), solver: str = "highs",
+               budget=None, monthly_budget=None,
                lowest: Decimal = Decimal("0.1"), highest: Decimal = Decimal("10"),
                precision: Decimal = Decimal("0.01")) -> tuple[BreakEven, ...]:
     """Per product, the scale range (to `precision`) where `examined` costs no more than the
@@ -67,7 +74,8 @@ def break_even(catalog: Catalog, forecast: Forecast, examined: Plan, *,
 
         def still_optimal(x: Decimal) -> bool:
             f = single.scaled(x)
-            best = optimize(catalog, f, solver=solver, holdings=held).bill.total_cost
+            best = optimize(catalog, f, solver=solver, holdings=held,
+                            budget=budget, monthly_budget=monthly_budget).bill.total_cost
             return bill(catalog, f, mine, held).total_cost == best
 
         if not catalog.product(pid).packs:

@@ -13,6 +13,7 @@ import json
 import re
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -806,3 +807,24 @@ def test_usage_errors_are_one_line(args, flag):
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: ") and flag in lines[0]
     assert "Traceback" not in r.stderr and r.stdout == ""
+
+
+def test_budget_question_in_two_commands(tmp_path):
+    """"What do we buy with 20,000 CNY of prepaid, and what if demand is 30 % lower?" """
+    r = CliRunner().invoke(cli, ["plan", "--budget", "20000", "--format", "csv"])
+    assert r.exit_code == 0, r.stderr
+    plan_csv = tmp_path / "plan.csv"
+    plan_csv.write_text(r.stdout)
+    spent = sum(Decimal(row["cost"]) for row in csv.DictReader(io.StringIO(r.stdout)))
+    assert 0 < spent <= 20000
+    r = CliRunner().invoke(cli, ["whatif", "--budget", "20000", "--scale", "0.7", "--format",
+                                 "json", "--no-break-even"])
+    assert r.exit_code == 0, r.stderr
+    level = json.loads(r.stdout)["levels"][0]
+    assert level["optimal_pack_cost"] <= 20000 and level["regret"] >= 0
+    # The numbers reproduce with bill: the examined plan at ×1 is the budgeted plan.
+    example = Path(cli_module.__file__).parent / "optimizer" / "data" / "example_forecast.csv"
+    billed = CliRunner().invoke(cli, ["bill", str(example), "--plan", str(plan_csv),
+                                      "--format", "json"])
+    planned = CliRunner().invoke(cli, ["plan", "--budget", "20000", "--format", "json"])
+    assert json.loads(billed.stdout)["total_cost"] == json.loads(planned.stdout)["total_cost"]
