@@ -70,11 +70,15 @@ def _silence_highs_banner() -> None:
     _banner_silenced = True
 
 
-def solve(prob: pulp.LpProblem, solver: str = "highs", time_limit: float | None = None
-          ) -> SolveOutcome:
-    """Solve `prob` to proven optimality (or until `time_limit` seconds)."""
+def solve(prob: pulp.LpProblem, solver: str = "highs", time_limit: float | None = None,
+          warm: bool = False) -> SolveOutcome:
+    """Solve `prob` to proven optimality (or until `time_limit` seconds).
+
+    `warm`: start HiGHS from the variables' current values (a re-solve of a model whose
+    last solution is still feasible, such as the least-prepaid tie-break).
+    """
     if solver == "highs":
-        return _solve_highs(prob, time_limit)
+        return _solve_highs(prob, time_limit, warm)
     if solver == "cbc":
         return _solve_cbc(prob, time_limit)
     raise ValueError(f"unknown solver {solver!r}; choose one of {', '.join(SOLVERS)}")
@@ -86,11 +90,25 @@ def _highs_stopped(S) -> set:
     return {getattr(S, n) for n in names if hasattr(S, n)}
 
 
-def _solve_highs(prob, time_limit):
+class _WarmHiGHS(pulp.HiGHS):
+    """PuLP's in-process HiGHS, handed the variables' current values as a first solution."""
+
+    def callSolver(self, lp):
+        import highspy
+        values = [v.varValue if v.varValue is not None else 0.0 for v in lp.variables()]
+        sol = highspy.HighsSolution()
+        sol.col_value = values
+        sol.value_valid = True
+        lp.solverModel.setSolution(sol)
+        super().callSolver(lp)
+
+
+def _solve_highs(prob, time_limit, warm=False):
     import highspy
     _silence_highs_banner()
-    backend = pulp.HiGHS(msg=False, gapRel=0.0, gapAbs=ABS_GAP, threads=1,
-                         timeLimit=None if time_limit is None else max(time_limit, 0.01))
+    cls = _WarmHiGHS if warm else pulp.HiGHS
+    backend = cls(msg=False, gapRel=0.0, gapAbs=ABS_GAP, threads=1,
+                  timeLimit=None if time_limit is None else max(time_limit, 0.01))
     t0 = time.perf_counter()
     try:
         prob.solve(backend)
