@@ -192,7 +192,8 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
     # group -> (solver objective or None, proven lower bound, proven optimal?), money units
     expect: dict[tuple[str, ...], tuple[int | None, float, bool]] = {}
     all_optimal = True
-    if month_cap is None and purchase_months == "start" and objective == "expected" \
+    if month_cap is None and purchase_months == "start" \
+            and (objective == "expected" or len(series_set) == 1) \
             and (cap is not None or len(series_set) > 1):
         # Budgets and scenarios in start mode: exact on the products' cost curves (much
         # faster than the integer programs); None when a curve would be too large, and
@@ -200,13 +201,15 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
         t0 = time.perf_counter()
         done = _solve_on_curves(catalog, forecast, series_set, weights, holdings, scale, cap,
                                 solver, clock)
-        build += time.perf_counter() - t0
         if done is not None:
             counts, obj, seconds = done
+            build += time.perf_counter() - t0 - seconds
             solve_s += seconds
             solves.append(ProductSolve("all", "optimal", obj, obj, seconds))
             expect[tuple(pids)] = (obj, obj, True)
             groups = []
+        else:
+            build += time.perf_counter() - t0
     for gi, group in enumerate(groups):
         t0 = time.perf_counter()
         prob = pulp.LpProblem(f"packs_{gi}", pulp.LpMinimize)
