@@ -33,11 +33,12 @@ class Curve:
     step: int
     spend: np.ndarray        # INF where no mix has exactly that capacity
     cost: np.ndarray         # spend + postpaid
+    prices: dict             # pack size -> price, money units
 
     def counts(self, k: int) -> dict[int, int]:
         """A cheapest mix of capacity k·step (backtracking through the knapsack)."""
         out = {p.calls: 0 for p in self.product.packs}
-        units = {p.calls: self.spend_unit[p.calls] for p in self.product.packs}
+        units = self.prices
         while k > 0:
             for p in self.product.packs:
                 j = k - p.calls // self.step
@@ -49,10 +50,6 @@ class Curve:
             else:
                 raise AssertionError("knapsack backtrack failed")
         return out
-
-    @property
-    def spend_unit(self) -> dict[int, int]:
-        return self._units
 
     def frontier(self) -> list[tuple[int, int, int]]:
         """(spend, cost, k) of the capacities no other beats on both, by spend."""
@@ -80,10 +77,8 @@ def weighted_curve(curves: list[Curve], weights: list[int]) -> Curve:
     first = curves[0]
     cost = sum((w * (c.cost - c.spend) for c, w in zip(curves, weights)),
                np.zeros_like(first.spend)) + sum(weights) * first.spend
-    curve = Curve(first.product, first.step, first.spend,
-                  np.where(first.spend < INF, cost, INF))
-    object.__setattr__(curve, "_units", first._units)
-    return curve
+    return Curve(first.product, first.step, first.spend,
+                 np.where(first.spend < INF, cost, INF), first.prices)
 
 
 def best_point(curve: Curve) -> int:
@@ -174,9 +169,7 @@ def capacity_curve(product: Product, calls, start, validity: int, basis: str, sc
         volume = np.full(n, d, dtype=np.int64) if basis == "total" else free + o
         postpaid += o * rates[np.searchsorted(bounds, volume, side="left")]
     cost = np.where(spend < INF, spend + postpaid, INF)
-    curve = Curve(product, step, spend, cost)
-    object.__setattr__(curve, "_units", units)
-    return curve
+    return Curve(product, step, spend, cost, units)
 
 
 MAX_DP_CELLS = 150_000_000   # products × budget cells for the dynamic programme
