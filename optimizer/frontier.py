@@ -18,7 +18,7 @@ import numpy as np
 import pulp
 
 from .catalog import Product
-from .model import held_usage, to_units
+from .model import residual_demand, to_units
 from .solvers import Status, solve
 
 MAX_POINTS = 2_000_000      # larger lattices are left to the general model
@@ -66,9 +66,7 @@ class Curve:
 
 def needed_top(product: Product, calls, start, validity: int, held=()) -> int:
     """Largest capacity worth pricing: the window's need plus one pack."""
-    used = held_usage(product, calls, start, list(held))
-    need = sum(d - min(d, product.free_calls) - h
-               for d, h in list(zip(calls, used))[:validity])
+    need = sum(residual_demand(product, calls, start, held)[:validity])
     return max(need, 0) + max(p.calls for p in product.packs)
 
 
@@ -124,8 +122,7 @@ def capacity_curve(product: Product, calls, start, validity: int, basis: str, sc
                    held=(), top: int | None = None) -> Curve | None:
     """The exact start-mode cost of every capacity, or None when the lattice is too large."""
     T = len(calls)
-    used = held_usage(product, calls, start, list(held))
-    resid = [d - min(d, product.free_calls) - h for d, h in zip(calls, used)]
+    resid = residual_demand(product, calls, start, held)
     window = [m for m in range(min(validity, T)) if resid[m] > 0]
     need = sum(resid[m] for m in window)
     step = math.gcd(*(p.calls for p in product.packs))

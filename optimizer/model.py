@@ -93,6 +93,13 @@ def held_usage(product: Product, calls, start: Month, held: list[Lot]) -> list[i
     return [mb.pack for mb in pb.months]
 
 
+def residual_demand(product: Product, calls, start: Month, held=()) -> list[int]:
+    """Calls left each month for new packs: after the free quota and the holdings (which
+    expire before any new pack, so they are drawn first whatever is bought)."""
+    used = held_usage(product, calls, start, list(held))
+    return [d - min(d, product.free_calls) - h for d, h in zip(calls, used)]
+
+
 def add_start_mode(prob: pulp.LpProblem, product: Product, calls, start: Month,
                    validity: int, basis: str, scale: int, held: list[Lot] = (),
                    tag: str = "", weights: list[int] | None = None) -> ProductModel:
@@ -110,8 +117,8 @@ def add_start_mode(prob: pulp.LpProblem, product: Product, calls, start: Month,
     pm = ProductModel(product)
     fills = []
     for calls_k in series:
-        used_held = held_usage(product, calls_k, start, list(held))
-        resid = [d - min(d, product.free_calls) - h for d, h in zip(calls_k, used_held)]
+        resid = residual_demand(product, calls_k, start, held)
+        used_held = [d - min(d, product.free_calls) - r for d, r in zip(calls_k, resid)]
         # Data: months the new packs can serve (inside validity, with demand left).
         months = [m for m in range(window) if resid[m] > 0] if product.packs else []
         constant = sum(to_units(month_fee(product, calls_k[m], used_held[m], basis)[4], scale)

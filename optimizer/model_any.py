@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import pulp
 
+from .billing import month_fee
 from .catalog import Product
 from .model import ProductModel, _postpaid_cost, count_bounds, to_units
 
@@ -40,9 +41,9 @@ def add_any_mode(prob: pulp.LpProblem, product: Product, calls, resid, validity:
     window = [sum(resid[t:t + V]) for t in range(T)]     # need a purchase at t can serve
     packs = useful_packs(product, max(window, default=0))
     if not packs:
-        pm.constants = [sum(to_units(product.rate(calls[m])[0], scale) * resid[m]
-                            if basis == "total" else _fee(product, calls[m], resid[m], scale)
-                            for m in range(T))]
+        # Nothing worth buying: each month's bill as the billing engine charges it.
+        pm.constants = [sum(to_units(month_fee(product, calls[m], calls[m] - min(
+            calls[m], product.free_calls) - resid[m], basis)[4], scale) for m in range(T))]
         pm.postpaid = list(pm.constants)
         return pm
     s_max = max(p.calls for p in packs)
@@ -53,11 +54,6 @@ def add_any_mode(prob: pulp.LpProblem, product: Product, calls, resid, validity:
                           scale, tag)
     return _cohort_model(prob, pm, product, calls, resid, V, packs, s_max, price, window,
                          basis, scale, tag)
-
-
-def _fee(product, d, postpaid, scale):
-    free = min(d, product.free_calls)
-    return to_units(product.rate(free + postpaid)[0], scale) * postpaid
 
 
 def _purchase_counts(prob, product, packs, buy_months, window, s_max, tag) -> dict:

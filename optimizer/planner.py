@@ -18,7 +18,8 @@ from .billing import Bill, bill, make_lots, month_fee
 from .catalog import Catalog, Product
 from .exceptions import BillingMismatchError, InfeasibleError, InputError, SolverError
 from .inputs import Forecast, Holding, Plan, Purchase
-from .model import add_start_mode, count_bounds, held_usage, money_scale, to_units
+from .model import (add_start_mode, count_bounds, held_usage, money_scale,
+                    residual_demand, to_units)
 from .model_any import add_any_mode
 from .solvers import SOLVERS, Status, solve
 
@@ -142,13 +143,6 @@ def _held_lots(catalog: Catalog, product: Product, forecast: Forecast, holdings)
     return lots
 
 
-def _residual(product: Product, calls, start, held) -> list[int]:
-    """Calls left each month for new packs: after the free quota and the holdings (which
-    expire before any new pack, so they are drawn first whatever is bought)."""
-    used = held_usage(product, calls, start, held)
-    return [d - min(d, product.free_calls) - h for d, h in zip(calls, used)]
-
-
 def _integer_weights(scenarios) -> list[int]:
     """Scenario weights as integers with the same ratios, so objectives stay integral."""
     exp = max(-min(s.weight.normalize().as_tuple().exponent, 0) for s in scenarios)
@@ -225,7 +219,7 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
             else:
                 calls = forecast.calls(pid)
                 models[pid] = add_any_mode(
-                    prob, product, calls, _residual(product, calls, forecast.start, held),
+                    prob, product, calls, residual_demand(product, calls, forecast.start, held),
                     catalog.validity_months, catalog.tier_basis, scale, tag=f"_{pi}")
         spend = pulp.lpSum(pm.pack_spend for pm in models.values())
         if objective == "worst-case" and len(series_set) > 1:
