@@ -118,6 +118,24 @@ def _budget_dp(fronts: dict[str, list], cap: int):
     return ks, best
 
 
+def cheapest_spend(packs: list[tuple[int, int]], n: int) -> np.ndarray:
+    """Least spend for each exact capacity 0..n-1 (in lattice steps), INF where no mix has
+    it: an unbounded knapsack over (steps, price) packs, all residues of a size at once."""
+    spend = np.full(n, INF, dtype=np.int64)
+    spend[0] = 0
+    for q, price in packs:
+        # Row j holds capacities j·q + r: j·price plus a running minimum down each column.
+        rows = -(-n // q)
+        grid = np.full(rows * q, INF, dtype=np.int64)
+        grid[:n] = spend
+        grid = grid.reshape(rows, q)
+        j = np.arange(rows, dtype=np.int64)[:, None] * price
+        grid = np.minimum.accumulate(np.minimum(grid, INF) - j, axis=0) + j
+        spend = np.minimum(spend, grid.reshape(-1)[:n])
+    spend[spend >= INF // 2] = INF
+    return spend
+
+
 def capacity_curve(product: Product, calls, start, validity: int, basis: str, scale: int,
                    held=(), top: int | None = None) -> Curve | None:
     """The exact start-mode cost of every capacity, or None when the lattice is too large."""
@@ -132,22 +150,8 @@ def capacity_curve(product: Product, calls, start, validity: int, basis: str, sc
     if n > MAX_POINTS:
         return None
 
-    # Cheapest mix of each exact capacity: per size, j·price + running min over the residue.
-    spend = np.full(n, INF, dtype=np.int64)
-    spend[0] = 0
-    units = {}
-    for p in product.packs:
-        q, price = p.calls // step, to_units(p.price, scale)
-        units[p.calls] = price
-        # All residues mod q at once: row j holds capacities (j·q + r)·step.
-        rows = -(-n // q)
-        grid = np.full(rows * q, INF, dtype=np.int64)
-        grid[:n] = spend
-        grid = grid.reshape(rows, q)
-        j = np.arange(rows, dtype=np.int64)[:, None] * price
-        grid = np.minimum.accumulate(np.minimum(grid, INF) - j, axis=0) + j
-        spend = np.minimum(spend, grid.reshape(-1)[:n])
-    spend[spend >= INF // 2] = INF
+    units = {p.calls: to_units(p.price, scale) for p in product.packs}
+    spend = cheapest_spend([(p.calls // step, units[p.calls]) for p in product.packs], n)
 
     # Postpaid of every month for every capacity, filling months in order (billing rules).
     cap = np.arange(n, dtype=np.int64) * step

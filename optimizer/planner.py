@@ -21,10 +21,13 @@ from .inputs import Forecast, Holding, Plan, Purchase
 from .model import (add_start_mode, count_bounds, held_usage, money_scale,
                     residual_demand, to_units)
 from .model_any import add_any_mode
+from .schedule import optimal_schedule
 from .solvers import SOLVERS, Status, solve
 
 PURCHASE_MODES = ("start", "any")
 OBJECTIVES = ("expected", "worst-case")
+CARRY_OVER = ("zero", "prorata")       # how unexpired balance at the horizon's end is valued
+ALGORITHMS = ("auto", "milp")          # "milp": the integer program even where the DP applies
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class ProductSolve:
     objective: int | None         # money units (weighted in scenario mode)
     bound: int | None
     seconds: float
+    method: str = "milp"          # "milp" | "dp" (schedule.py) | "curves" (frontier.py)
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,15 @@ class PlanResult:
     objective: str = "expected"
     budget: Decimal | None = None
     monthly_budget: Decimal | None = None
+    carry_over: str = "zero"      # what the optimiser minimised: cost, or cost less prorata
+
+    @property
+    def method(self) -> str:
+        """How the plan was found, for people comparing solvers."""
+        methods = {s.method for s in self.solves} or {"milp"}
+        names = {"milp": f"solver {self.solver}", "dp": "exact dynamic program",
+                 "curves": "exact cost curves"}
+        return " + ".join(names[m] for m in sorted(methods))
 
     @property
     def expected_cost(self) -> Decimal:
@@ -101,10 +114,25 @@ class _Clock:
 
 
 def _check_options(catalog, forecast, purchase_months, solver, time_limit, scenarios,
-                   objective, budget, monthly_budget) -> None:
+                   objective, budget, monthly_budget, carry_over, algorithm) -> None:
     if purchase_months not in PURCHASE_MODES:
         raise InputError(f"--purchase-months must be one of {', '.join(PURCHASE_MODES)}",
                          field="purchase_months")
+    if carry_over not in CARRY_OVER:
+        raise InputError(f"--carry-over-value must be one of {', '.join(CARRY_OVER)}",
+                         field="carry_over_value")
+    if algorithm not in ALGORITHMS:
+        raise InputError(f"algorithm must be one of {', '.join(ALGORITHMS)}", field="algorithm")
+    if carry_over == "prorata":
+        # The credit is priced exactly by the dynamic program, which needs the total basis
+        # and one forecast with no spending caps.
+        why = ("the after-packs tier basis" if catalog.tier_basis != "total" else
+               "--scenarios" if scenarios else
+               "--budget" if budget is not None else
+               "--monthly-budget" if monthly_budget is not None else None)
+        if why:
+            raise InputError(f"--carry-over-value prorata is not available with {why}; "
+                             f"use --carry-over-value zero", field="carry_over_value")
     if purchase_months == "any" and len(scenarios) > 1:
         raise InputError("--scenarios with --purchase-months any is not available yet; use "
                          "--purchase-months start", field="purchase_months")
@@ -153,16 +181,21 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
          solver: str = "highs", time_limit: float | None = None,
          holdings: tuple[Holding, ...] = (), scenarios: tuple[Scenario, ...] = (),
          objective: str = "expected", budget: Decimal | None = None,
-         monthly_budget: Decimal | None = None, regret: bool = True) -> PlanResult:
+         monthly_budget: Decimal | None = None, regret: bool = True,
+         carry_over: str = "zero", algorithm: str = "auto") -> PlanResult:
     """The cheapest purchase plan, proven optimal unless the time limit stops the solver.
 
     With `scenarios`, packs are chosen once and postpaid follows each scenario; the
     objective is the weighted expected cost or the worst scenario's cost. `budget` caps the
-    total prepaid spend (`monthly_budget` the spend of any one month).
+    total prepaid spend (`monthly_budget` the spend of any one month). With `carry_over`
+    "prorata" the objective is the cost less the prorata value of the balance left at the
+    horizon's end (the bill reports both). Single-forecast any-month plans under the total
+    basis (and prorata plans) are solved exactly by the dynamic program in schedule.py;
+    `algorithm="milp"` forces the integer program instead where it can.
     """
     scenarios = tuple(scenarios)
     _check_options(catalog, forecast, purchase_months, solver, time_limit, scenarios,
-                   objective, budget, monthly_budget)
+                   objective, budget, monthly_budget, carry_over, algorithm)
     clock = _Clock(time_limit)
     scale = money_scale(catalog)
     series_set = [s.forecast for s in scenarios] or [forecast]
@@ -199,11 +232,31 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
             counts, obj, seconds = done
             build += time.perf_counter() - t0 - seconds
             solve_s += seconds
-            solves.append(ProductSolve("all", "optimal", obj, obj, seconds))
+            solves.append(ProductSolve("all", "optimal", obj, obj, seconds, "curves"))
             expect[tuple(pids)] = (obj, obj, True)
             groups = []
         else:
             build += time.perf_counter() - t0
+    prorata = carry_over == "prorata"
+    if not coupled and len(series_set) == 1 and catalog.tier_basis == "total" and (
+            prorata or (purchase_months == "any" and algorithm == "auto")):
+        # Exact and fast: one shortest path per product (schedule.py).
+        for pid in pids:
+            t0 = time.perf_counter()
+            product = catalog.product(pid)
+            held = _held_lots(catalog, product, forecast, holdings)
+            calls = forecast.calls(pid)
+            sch = optimal_schedule(product, calls,
+                                   residual_demand(product, calls, forecast.start, held),
+                                   catalog.validity_months, scale,
+                                   start_only=purchase_months == "start", prorata=prorata)
+            seconds = time.perf_counter() - t0
+            solve_s += seconds
+            counts[pid] = dict(sch.counts)
+            solves.append(ProductSolve(pid, "optimal", sch.objective, sch.objective, seconds,
+                                       "dp"))
+            expect[(pid,)] = (sch.objective, sch.objective, True)
+        groups = []
     for gi, group in enumerate(groups):
         t0 = time.perf_counter()
         prob = pulp.LpProblem(f"packs_{gi}", pulp.LpMinimize)
@@ -299,7 +352,7 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
     bills = [bill(catalog, f, result_plan, holdings) for f in series_set]
     base_bill = bill(catalog, forecast, result_plan, holdings) if scenarios else bills[0]
     bill_s = time.perf_counter() - t0
-    gap_units = _verify(expect, bills, weights, objective, scale, len(series_set))
+    gap_units = _verify(expect, bills, weights, objective, scale, len(series_set), prorata)
     if objective == "expected":
         gap_units /= sum(weights)
     gap = (Decimal(gap_units) / scale).quantize(Decimal(1) / scale) if not all_optimal \
@@ -316,7 +369,7 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
             for s, b in zip(scenarios, bills))
     return PlanResult("optimal" if all_optimal else "feasible", gap, gap_rel, result_plan,
                       base_bill, solver, purchase_months, build, solve_s, bill_s, tuple(solves),
-                      outcomes, objective, budget, monthly_budget)
+                      outcomes, objective, budget, monthly_budget, carry_over)
 
 
 def _solve_on_curves(catalog, forecast, series_set, weights, holdings, scale, cap, solver,
@@ -355,17 +408,19 @@ def _solve_on_curves(catalog, forecast, series_set, weights, holdings, scale, ca
             time.perf_counter() - t0)
 
 
-def _verify(expect, bills, weights, objective, scale, n_series) -> float:
+def _verify(expect, bills, weights, objective, scale, n_series, prorata=False) -> float:
     """Check every model against the billing engine; return the proven gap (units).
 
     A proven optimum must equal its billed cost to the unit. A plan stopped early may bill
     for less than the model says (the any-month model may let balance lapse that billing
-    draws automatically), never for more; its gap is measured from the billed cost.
+    draws automatically), never for more; its gap is measured from the billed cost. With
+    prorata carry-over the objective is the billed cost less the billed carry-over value.
     """
     gap = 0.0
     for group, (obj, bound, optimal) in expect.items():
-        per_series = [sum(to_units(b.product(pid).total_cost, scale) for pid in group)
-                      for b in bills]
+        per_series = [sum(to_units(b.product(pid).total_cost - (
+            b.product(pid).carry_over_value if prorata else 0), scale) for pid in group)
+            for b in bills]
         if objective == "worst-case" and n_series > 1:
             billed = max(per_series)
         else:

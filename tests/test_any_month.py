@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from decimal import Decimal
+from fractions import Fraction
 from functools import lru_cache
 
 import pytest
@@ -38,8 +39,9 @@ def catalog(validity=3, basis="total", small="95"):
     return parse_catalog(CATALOG.format(validity=validity, basis=basis, small=small), "c.toml")
 
 
-def oracle(cat, calls, held=(), month_cap=None):
-    """(cost, prepaid spend, purchases) of the best schedule, by exhaustive search."""
+def oracle(cat, calls, held=(), month_cap=None, prorata=False):
+    """(cost, prepaid spend, purchases) of the best schedule, by exhaustive search. With
+    `prorata` the cost is net of the billed value of the balance left at the end."""
     product = cat.product("p")
     V, T = cat.validity_months, len(calls)
     need = [max(d - product.free_calls, 0) for d in calls]
@@ -51,24 +53,33 @@ def oracle(cat, calls, held=(), month_cap=None):
         return [c for c in itertools.product(*ranges) if month_cap is None
                 or sum(k * price for k, (_, price) in zip(c, sizes)) <= month_cap]
 
+    price_of = dict(sizes)
+
+    def credit_of(size, bal, expiry):
+        """One lot's prorata value, rounded half up to the fen."""
+        exact = Fraction(bal) * Fraction(price_of[size]) / size * (expiry - (T - 1)) / V
+        return Decimal(int(exact * 100 + Fraction(1, 2))) / 100     # non-negative: floor
+
     @lru_cache(maxsize=None)
     def best(m, lots):
         if m == T:
-            return (Decimal(0), Decimal(0), ())
+            credit = sum((credit_of(size, bal, expiry)
+                          for expiry, bought, size, bal in lots if bought >= 0), Decimal(0))
+            return (-credit if prorata else Decimal(0), Decimal(0), ())
         result = None
         for counts in options(m):
             spend = sum(k * price for k, (_, price) in zip(counts, sizes))
             new = list(lots)
             for k, (s, _) in zip(counts, sizes):
                 if k:
-                    new.append((m + V - 1, m, k * s))     # (expiry, bought, balance)
-            new.sort()
+                    new.append((m + V - 1, m, s, k * s))    # (expiry, bought, size, balance)
+            new.sort()          # soonest-expiring, then earliest bought, then smallest pack
             want, used, after = need[m], 0, []
-            for expiry, bought, bal in new:
+            for expiry, bought, size, bal in new:
                 take = min(bal, want - used)
                 used += take
                 if bal - take > 0 and expiry > m:
-                    after.append((expiry, bought, bal - take))
+                    after.append((expiry, bought, size, bal - take))
             fee = month_fee(product, calls[m], used, cat.tier_basis)[4]
             rest = best(m + 1, tuple(after))
             cand = (spend + fee + rest[0], spend + rest[1],
@@ -77,7 +88,7 @@ def oracle(cat, calls, held=(), month_cap=None):
                 result = cand
         return result
 
-    start_lots = tuple(sorted((h.expires - START, -1, h.calls_left) for h in held))
+    start_lots = tuple(sorted((h.expires - START, -1, 0, h.calls_left) for h in held))
     return best(0, start_lots)
 
 
@@ -179,3 +190,68 @@ def test_monthly_budget_matches_exhaustive(cap):
     for month in {p.month for p in r.plan.purchases}:
         assert sum(p.count * cat.product("p").pack(p.size).price
                    for p in r.plan.purchases if p.month == month) <= Decimal(cap)
+
+
+def check_prorata(cat, calls, purchase_months="any"):
+    """The optimiser's objective with prorata carry-over is the billed cost less the billed
+    carry-over value, and no schedule does better on it."""
+    f = Forecast(START, len(calls), (("p", tuple(calls)),))
+    r = plan(cat, f, purchase_months=purchase_months, carry_over="prorata")
+    assert r.status == "optimal"
+    months = purchase_months == "any"
+    net, spend, schedule = oracle(cat, tuple(calls), prorata=True) if months else \
+        start_oracle(cat, tuple(calls))
+    truth = Plan(tuple(Purchase("p", START + m, s, k) for m, s, k in schedule))
+    tb = bill(cat, f, truth)
+    assert tb.total_cost - tb.carry_over_value == net          # the oracle agrees with billing
+    assert r.bill.total_cost - r.bill.carry_over_value == net
+    assert r.bill.pack_cost == spend
+    return r
+
+
+def start_oracle(cat, calls):
+    """Start mode by brute force: every mix bought in the first month."""
+    product, T, V = cat.product("p"), len(calls), cat.validity_months
+    f = Forecast(START, T, (("p", calls),))
+    need = sum(max(d - product.free_calls, 0) for d in calls[:V])
+    best = None
+    for counts in itertools.product(*(range(-(-need // p.calls) + 2) for p in product.packs)):
+        truth = Plan(tuple(Purchase("p", START, p.calls, k)
+                           for p, k in zip(product.packs, counts) if k))
+        b = bill(cat, f, truth)
+        cand = (b.total_cost - b.carry_over_value, b.pack_cost,
+                tuple((0, p.calls, k) for p, k in zip(product.packs, counts) if k))
+        if best is None or cand[:2] < best[:2]:
+            best = cand
+    return best
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(calls=st.lists(st.integers(0, 3500), min_size=1, max_size=5),
+       validity=st.integers(1, 4), small=st.sampled_from(["95", "70"]))
+def test_prorata_carry_over_matches_exhaustive(calls, validity, small):
+    check_prorata(catalog(validity, small=small), calls)
+
+
+@pytest.mark.parametrize("calls", [[2300, 2300, 2300], [300, 300, 3300], [3300, 300]])
+def test_prorata_in_start_mode_matches_exhaustive(calls):
+    check_prorata(catalog(4), calls, purchase_months="start")
+
+
+def test_prorata_credits_a_late_purchase():
+    """A pack bought near the end is credited for its unexpired share, which can make a
+    bigger pack the better buy; the bill reports both figures either way."""
+    cat = catalog(12, small="100")
+    calls = [300, 300, 300, 1300]       # 1,000 calls beyond the free quota, in the last month
+    f = Forecast(START, len(calls), (("p", tuple(calls)),))
+    zero = plan(cat, f, purchase_months="any")
+    pro = plan(cat, f, purchase_months="any", carry_over="prorata")
+    # Valued at zero: one 1,000-call pack (100) beats the 3,000 pack (240) and postpaid (150).
+    assert [(p.size, p.count) for p in zero.plan.purchases] == [(1000, 1)]
+    assert zero.bill.total_cost == Decimal("100.00")
+    # Prorata: the 3,000 pack leaves 2,000 calls with 11 of 12 months to run, worth
+    # 2,000 × 0.08 × 11/12 = 146.67, so it nets 93.33.
+    assert [(p.size, p.count, p.month) for p in pro.plan.purchases] == [(3000, 1, START + 3)]
+    assert (pro.bill.total_cost, pro.bill.carry_over_value) == (Decimal("240.00"),
+                                                                Decimal("146.67"))
+    assert pro.carry_over == "prorata"
