@@ -236,7 +236,8 @@ def output_options(f):
 
 
 def billing_options(f):
-    """--holdings, --months, --cashflow, --report, --chart: shared by `bill` and `plan`."""
+    """--holdings, --carry-over-value, --months, --cashflow, --report, --chart: shared by
+    `bill` and `plan`."""
     f = click.option("--chart", "chart_path", metavar="FILE.png",
                      help="Also write a PNG chart: pack balance against demand month by month, "
                           "one panel per product with packs.")(f)
@@ -250,6 +251,12 @@ def billing_options(f):
                      help="Month-by-month view: calls, free, pack, postpaid, rate, postpaid "
                           "cost, balance, waste and reminder months.")(f)
     f = holdings_option(f)
+    f = click.option("--carry-over-value", "carry_over", type=click.Choice(["zero", "prorata"]),
+                     default="zero", show_default=True,
+                     help="Value of pack balance still valid when the horizon ends: 'zero', or "
+                          "'prorata' (price per call × unexpired share of validity, credited "
+                          "against cost; `plan` then minimises cost less that credit). Both "
+                          "figures are reported either way.")(f)
     return f
 
 
@@ -564,7 +571,8 @@ def horizon_text(b) -> str:
     return f"{b.start}..{end} ({b.months} month{'' if b.months == 1 else 's'})"
 
 
-def bill_parts(b, *, purchases_title: str, months: bool, cashflow: bool, extra=()):
+def bill_parts(b, *, purchases_title: str, months: bool, cashflow: bool, extra=(),
+               carry_over: str = "zero"):
     """Purchases, cost by product, the optional month and cash-flow views, `extra`, warnings."""
     rows, total = report.purchase_cells(b)
     if rows:
@@ -581,6 +589,9 @@ def bill_parts(b, *, purchases_title: str, months: bool, cashflow: bool, extra=(
                  f"{report.fmt_money(b.postpaid_cost)}) against "
                  f"{report.fmt_money(b.postpaid_only_cost)} pure postpaid: saving "
                  f"{report.fmt_money(b.savings)} {b.currency} ({pct}).")
+    line = report.carry_over_line(b, carry_over)
+    if line:
+        parts.append(line)
     if months:
         for pb in b.products:
             parts.append("")
@@ -672,8 +683,8 @@ def catalog_cmd(catalog_path, tier_basis, negotiated_rates, out: Output):
 @billing_options
 @output_options
 @library_errors
-def bill_cmd(forecast, plan_path, catalog_path, tier_basis, negotiated_rates, holdings_path,
-             months, cashflow, report_path, chart_path, out: Output):
+def bill_cmd(forecast, plan_path, catalog_path, tier_basis, negotiated_rates, carry_over,
+             holdings_path, months, cashflow, report_path, chart_path, out: Output):
     """Bill a purchase plan against FORECAST, month by month.
 
     FORECAST is a CSV, long (product,month,calls) or wide (product,YYYY-MM,...).
@@ -700,7 +711,7 @@ def bill_cmd(forecast, plan_path, catalog_path, tier_basis, negotiated_rates, ho
                  title=f"packopt bill: {plan_path or 'no purchases'} against {forecast}")
     parts = data = rows = None
     if out.fmt == "json":
-        data = report.bill_dict(b, cashflow=cashflow)
+        data = report.bill_dict(b, cashflow=cashflow, carry_over=carry_over)
     elif out.fmt == "csv":
         rows = (report.month_rows(b) if months else report.cashflow_rows(b) if cashflow
                 else report.summary_rows(b))
@@ -708,7 +719,7 @@ def bill_cmd(forecast, plan_path, catalog_path, tier_basis, negotiated_rates, ho
         head = (f"packopt bill: {plan_path or 'no purchases'} against {forecast}\n"
                 f"Horizon {horizon_text(b)} · tier basis {b.tier_basis} · money in {b.currency}")
         parts = [head, *bill_parts(b, purchases_title="Packs bought", months=months,
-                                   cashflow=cashflow)]
+                                   cashflow=cashflow, carry_over=carry_over)]
     emit(out, parts=parts, data=data, rows=rows)
 
 
@@ -759,8 +770,8 @@ def budget_value(planner, kwargs: dict, result) -> report.BudgetValue:
 @output_options
 @library_errors
 def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_path, objective,
-             budget, monthly_budget, catalog_path, tier_basis, negotiated_rates, holdings_path,
-             months, cashflow, report_path, chart_path, out: Output):
+             budget, monthly_budget, catalog_path, tier_basis, negotiated_rates, carry_over,
+             holdings_path, months, cashflow, report_path, chart_path, out: Output):
     """Find the minimum-cost pack purchase plan for FORECAST.
 
     FORECAST is a CSV, long (product,month,calls) or wide (product,YYYY-MM,...);
@@ -792,7 +803,8 @@ def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_p
     scenarios = load_scenarios(scenarios_path, catalog, fc) if scenarios_path else ()
     planner = load_planner()
     kwargs = dict(purchase_months=purchase_months, solver=solver, time_limit=time_limit,
-                  holdings=holdings, scenarios=scenarios, objective=objective)
+                  holdings=holdings, scenarios=scenarios, objective=objective,
+                  carry_over=carry_over)
     with progress("Solving…", out):
         result = planner.plan(catalog, fc, budget=budget, monthly_budget=monthly_budget,
                               **kwargs)
@@ -816,7 +828,7 @@ def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_p
             f"Horizon {horizon_text(b)} · tier basis {b.tier_basis} · money in "
             f"{b.currency} · packs bought at "
             f"{'the start' if result.purchase_months == 'start' else 'the start of any month'} · "
-            f"solver {result.solver}")
+            f"{result.method}")
     write_extras(b, out, report_path=report_path, chart_path=chart_path, result=result,
                  budget_value=value, title=head.splitlines()[0])
     parts = data = rows = None
@@ -848,7 +860,7 @@ def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_p
         if value is not None:
             extra += ["", *report.budget_lines(value, b.currency)]
         parts = [head, *bill_parts(b, purchases_title="Packs to buy", months=months,
-                                   cashflow=cashflow, extra=extra)]
+                                   cashflow=cashflow, extra=extra, carry_over=carry_over)]
     if forecast is None:
         example_note(fc, out)
     emit(out, parts=parts, data=data, rows=rows)

@@ -7,8 +7,10 @@ Money is exact `Decimal` in the catalog's currency; nothing here uses floats.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 
 from .catalog import Catalog, Product
 from .exceptions import InputError
@@ -65,7 +67,8 @@ class ProductBill:
     carry_over_calls: int
     unpublished_months: tuple[Month, ...]
     # Carry-over at its purchase price times the unexpired share of its validity (a
-    # holding, bought before, is valued at zero). Reported only: costs never include it.
+    # holding, bought before, is valued at zero); see carry_over_credit. Costs never
+    # include it; `--carry-over-value prorata` makes the optimiser minimise cost less it.
     carry_over_value: Decimal = ZERO
 
     @property
@@ -75,6 +78,11 @@ class ProductBill:
     @property
     def savings(self) -> Decimal:
         return self.postpaid_only_cost - self.total_cost
+
+    @property
+    def net_cost(self) -> Decimal:
+        """Cost less the prorata value of the carry-over (what `prorata` minimises)."""
+        return self.total_cost - self.carry_over_value
 
     @property
     def purchases(self) -> tuple[Lot, ...]:
@@ -133,6 +141,10 @@ class Bill:
     @property
     def carry_over_value(self) -> Decimal:
         return sum((p.carry_over_value for p in self.products), ZERO)
+
+    @property
+    def net_cost(self) -> Decimal:
+        return self.total_cost - self.carry_over_value
 
     def product(self, pid: str) -> ProductBill:
         for p in self.products:
@@ -234,10 +246,8 @@ def bill_product(product: Product, calls: tuple[int, ...], start: Month, lots: l
                                 rate, published, fee, spend, live, waste, lot_balances,
                                 tuple(reminders)))
     carry = sum(b for i, b in enumerate(balance) if lots[i].expiry >= n)
-    carry_value = sum((Decimal(b) * lots[i].cost / lots[i].calls
-                       * (lots[i].expiry - (n - 1)) / (lots[i].expiry - lots[i].start + 1)
-                       for i, b in enumerate(balance) if lots[i].expiry >= n and b
-                       and lots[i].size is not None), ZERO)
+    carry_value = sum((carry_over_credit(lots[i], b, n) for i, b in enumerate(balance)
+                       if lots[i].expiry >= n and b and lots[i].size is not None), ZERO)
     if with_postpaid_only:
         held = [l for l in lots if l.size is None]
         only = bill_product(product, calls, start, held, basis, False).postpaid_cost if held \
@@ -246,6 +256,15 @@ def bill_product(product: Product, calls: tuple[int, ...], start: Month, lots: l
         only = ZERO
     return ProductBill(product.id, product.name, tuple(lots), tuple(months), pack_cost,
                        postpaid_cost, only, waste_total, carry, tuple(unpublished), carry_value)
+
+
+def carry_over_credit(lot: Lot, left: int, months: int) -> Decimal:
+    """Prorata value of `left` calls of a purchase lot still valid after the horizon's
+    `months`: its price per call times the unexpired share of its validity, rounded half up
+    to the fen per lot (a credit is money, and money is whole fen)."""
+    share = Fraction(lot.expiry - (months - 1), lot.expiry - lot.start + 1)
+    fen = Fraction(left) * Fraction(lot.cost) / lot.calls * share * 100
+    return Decimal(math.floor(fen + Fraction(1, 2))) / 100
 
 
 def postpaid_only_cost(product: Product, calls, basis: str = "total") -> Decimal:

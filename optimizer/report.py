@@ -81,14 +81,30 @@ def holdings(bill: Bill, pb: ProductBill) -> list[dict[str, Any]]:
             for lot in pb.lots if lot.size is None]
 
 
-def month_dict(mb) -> dict[str, Any]:
-    return {
+def cohorts(pb: ProductBill, k: int) -> list[tuple[str, str, int]]:
+    """(bought, expires, balance after the draw) of each cohort usable in month k: a
+    purchase month's packs, or a holding ("held")."""
+    first = pb.months[0].month
+    out: dict[tuple[str, str], int] = {}
+    for lot, left in zip(pb.lots, pb.months[k].lot_balances):
+        if lot.start <= k <= lot.expiry:
+            key = ("held" if lot.size is None else str(first + lot.start), str(first + lot.expiry))
+            out[key] = out.get(key, 0) + left
+    return [(bought, expires, left) for (bought, expires), left in out.items()]
+
+
+def month_dict(mb, pb: ProductBill | None = None, k: int = 0) -> dict[str, Any]:
+    out = {
         "month": str(mb.month), "calls": mb.calls, "free": mb.free, "pack": mb.pack,
         "postpaid": mb.postpaid, "postpaid_cost": money(mb.postpaid_cost),
         "tier_volume": mb.tier_volume, "rate": rate_number(mb.rate),
         "rate_published": mb.rate_published, "pack_spend": money(mb.pack_spend),
         "balance": mb.balance, "waste": mb.waste, "reminders": list(mb.reminders),
     }
+    if pb is not None:
+        out["cohorts"] = [{"bought": b, "expires": e, "balance": left}
+                          for b, e, left in cohorts(pb, k)]
+    return out
 
 
 def product_dict(bill: Bill, pb: ProductBill) -> dict[str, Any]:
@@ -106,7 +122,8 @@ def product_dict(bill: Bill, pb: ProductBill) -> dict[str, Any]:
         "waste_calls": pb.waste_calls,
         "carry_over_calls": pb.carry_over_calls,
         "carry_over_value": money(pb.carry_over_value),
-        "months": [month_dict(mb) for mb in pb.months],
+        "net_cost": money(pb.net_cost),
+        "months": [month_dict(mb, pb, k) for k, mb in enumerate(pb.months)],
     }
 
 
@@ -134,8 +151,13 @@ def cashflow_dict(bill: Bill) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- JSON
 
-def bill_dict(bill: Bill, *, status: str = "billed", cashflow: bool = False) -> dict[str, Any]:
-    """The JSON document of SPEC §4 for a bill (`packopt bill --format json`)."""
+def bill_dict(bill: Bill, *, status: str = "billed", cashflow: bool = False,
+              carry_over: str = "zero") -> dict[str, Any]:
+    """The JSON document of SPEC §4 for a bill (`packopt bill --format json`).
+
+    Both carry-over figures are always there: `total_cost` values it at zero, `net_cost`
+    subtracts its prorata `carry_over_value`; `carry_over_valuation` says which one counts.
+    """
     out: dict[str, Any] = {
         "status": status,
         "tier_basis": bill.tier_basis,
@@ -150,6 +172,8 @@ def bill_dict(bill: Bill, *, status: str = "billed", cashflow: bool = False) -> 
         "waste_calls": bill.waste_calls,
         "carry_over_calls": bill.carry_over_calls,
         "carry_over_value": money(bill.carry_over_value),
+        "carry_over_valuation": carry_over,
+        "net_cost": money(bill.net_cost),
         "warnings": list(bill.warnings),
         "products": [product_dict(bill, pb) for pb in bill.products],
     }
@@ -160,11 +184,13 @@ def bill_dict(bill: Bill, *, status: str = "billed", cashflow: bool = False) -> 
 
 def plan_dict(result, *, cashflow: bool = False) -> dict[str, Any]:
     """The JSON document of SPEC §4 for a planner result; all money from its re-billed bill."""
-    out = bill_dict(result.bill, status=result.status, cashflow=cashflow)
+    out = bill_dict(result.bill, status=result.status, cashflow=cashflow,
+                    carry_over=result.carry_over)
     extra = {
         "gap": money(result.gap),
         "gap_rel": result.gap_rel,
         "solver": result.solver,
+        "method": result.method,
         "purchase_months": result.purchase_months,
         "timings": {"build_seconds": round(result.build_seconds, 3),
                     "solve_seconds": round(result.solve_seconds, 3),
@@ -173,6 +199,17 @@ def plan_dict(result, *, cashflow: bool = False) -> dict[str, Any]:
     # status first, then what qualifies it, then the rest in SPEC order
     head = {"status": out.pop("status"), **extra}
     return {**head, **out}
+
+
+def carry_over_line(bill: Bill, carry_over: str) -> str | None:
+    """Both carry-over figures in words, when anything is carried over or it was asked for."""
+    if not bill.carry_over_calls and carry_over == "zero":
+        return None
+    counted = ("the plan minimises the cost less this value" if carry_over == "prorata"
+               else "valued at zero in the total")
+    return (f"Carry-over at the end: {fmt_int(bill.carry_over_calls)} calls still valid, worth "
+            f"{fmt_money(bill.carry_over_value)} {bill.currency} prorata ({counted}); cost net "
+            f"of it {fmt_money(bill.net_cost)} {bill.currency}.")
 
 
 def strategy_dict(name: str, bill: Bill, baseline: Decimal) -> dict[str, Any]:
@@ -360,13 +397,19 @@ MONTH_COLUMNS = ("Month", "Calls", "Free", "Pack", "Postpaid", "Rate", "Postpaid
 
 
 def month_cells(pb: ProductBill) -> list[list[str]]:
+    """Rows of the month view; with several cohorts alive, the balance of each (by purchase
+    month) under the month's balance after expiry."""
     rows = []
-    for mb in pb.months:
+    for k, mb in enumerate(pb.months):
         rate = fmt_rate(mb.rate) + ("" if mb.rate_published else "*")
+        alive = [c for c in cohorts(pb, k) if c[2]]
+        balance = fmt_int(mb.balance)
+        if len(alive) > 1 or (alive and alive[0][2] != mb.balance):
+            balance += "".join(f"\n{b}: {fmt_int(left)}" for b, _, left in alive)
         rows.append([str(mb.month), fmt_int(mb.calls), fmt_int(mb.free), fmt_int(mb.pack),
                      fmt_int(mb.postpaid), rate, fmt_money(mb.postpaid_cost),
                      fmt_money(mb.pack_spend) if mb.pack_spend else "",
-                     fmt_int(mb.balance), fmt_int(mb.waste) if mb.waste else "",
+                     balance, fmt_int(mb.waste) if mb.waste else "",
                      "\n".join(mb.reminders)])
     return rows
 

@@ -514,7 +514,8 @@ def test_hand_checked_year_three_products_packs_expiry_and_overflow():
 
 
 def test_carry_over_value_is_prorata():
-    """Balance still valid after the horizon is valued at its price times the unexpired share."""
+    """Balance still valid after the horizon is valued at its price times the unexpired
+    share, to the fen (half up) per lot."""
     from optimizer.billing import bill
     from optimizer.catalog import load_catalog
     from optimizer.inputs import Forecast, Plan, Purchase
@@ -526,6 +527,19 @@ def test_carry_over_value_is_prorata():
     pb = bill(cat, f, Plan((Purchase("id_card", start + 1, 100000, 1),))).products[0]
     # Bought in month 2: used 20,000, 80,000 left, valid 10 more months of its 12.
     assert pb.carry_over_calls == 80000
-    assert pb.carry_over_value == Decimal("5000") * 80000 / 100000 * 10 / 12
+    # 5,000 × 80,000 / 100,000 × 10/12 = 3,333.333…, rounded half up to the fen.
+    assert pb.carry_over_value == Decimal("3333.33")
+    assert pb.net_cost == pb.total_cost - Decimal("3333.33")
     # Month 1 is postpaid: 10,000 calls at 0.10 (11,000 in the month). The value is no credit.
     assert pb.total_cost == Decimal("5000") + Decimal("1000")
+
+
+def test_carry_over_value_rounds_half_up_per_lot():
+    from optimizer.billing import Lot, carry_over_credit
+    # 1 call of a 1,000-call pack at 120: 0.12 × 6/12 = 0.06 exactly; 0.12 × 1/12 = 0.01.
+    lot = Lot("x", 0, 11, 1000, 1000, 1, Decimal("120"), 0)
+    assert carry_over_credit(lot, 1, 6) == Decimal("0.06")
+    assert carry_over_credit(lot, 1, 11) == Decimal("0.01")
+    # 0.125 → 0.13 (half up, not half even): 25 calls at 0.01 per call × 6/12.
+    lot = Lot("y", 0, 11, 1000, 1000, 1, Decimal("10"), 0)
+    assert carry_over_credit(lot, 25, 6) == Decimal("0.13")
