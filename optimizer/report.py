@@ -82,14 +82,15 @@ def holdings(bill: Bill, pb: ProductBill) -> list[dict[str, Any]]:
 
 
 def cohorts(pb: ProductBill, k: int) -> list[tuple[str, str, int]]:
-    """(bought, expires, balance after the draw) of each cohort usable in month k: a
-    purchase month's packs, or a holding ("held")."""
+    """(bought, expires, balance at the month's end) of each cohort usable in month k: a
+    purchase month's packs, or a holding ("held"). One expiring this month ends at 0 (what
+    it had left is the month's waste)."""
     first = pb.months[0].month
     out: dict[tuple[str, str], int] = {}
     for lot, left in zip(pb.lots, pb.months[k].lot_balances):
         if lot.start <= k <= lot.expiry:
             key = ("held" if lot.size is None else str(first + lot.start), str(first + lot.expiry))
-            out[key] = out.get(key, 0) + left
+            out[key] = out.get(key, 0) + (left if lot.expiry > k else 0)
     return [(bought, expires, left) for (bought, expires), left in out.items()]
 
 
@@ -404,7 +405,7 @@ def month_cells(pb: ProductBill) -> list[list[str]]:
         rate = fmt_rate(mb.rate) + ("" if mb.rate_published else "*")
         alive = [c for c in cohorts(pb, k) if c[2]]
         balance = fmt_int(mb.balance)
-        if len(alive) > 1 or (alive and alive[0][2] != mb.balance):
+        if len(alive) > 1:
             balance += "".join(f"\n{b}: {fmt_int(left)}" for b, _, left in alive)
         rows.append([str(mb.month), fmt_int(mb.calls), fmt_int(mb.free), fmt_int(mb.pack),
                      fmt_int(mb.postpaid), rate, fmt_money(mb.postpaid_cost),
