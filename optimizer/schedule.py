@@ -11,7 +11,10 @@ proves optimality slowly over long horizons. The structure gives an exact shorte
   full, the month where it runs out (the next state), or its expiry follow from cumulative
   demand alone. Only capacities that no larger capacity undercuts in price can be optimal
   (more balance never costs more under `total`), and a pack whose price per call is at least
-  every later month's rate is never worth buying (it could only replace postpaid calls).
+  every later month's rate is never worth buying: dropping it loses at most one call of pack
+  usage or of carry-over per call it held, and each was worth less than its price (the
+  carry-over credit, with `prorata`, is a fraction of a price per call no higher than its own
+  or than a later month's rate, if the useless packs bought last are dropped first).
 * More carried balance at equal or lower cost dominates, so each month keeps only the
   Pareto-optimal labels (balance up, cost down). Among equal costs the lower prepaid spend
   wins (SPEC §3), kept as a second key all the way through.
@@ -103,7 +106,10 @@ def _pareto(b, cost, spend):
     """Indices of labels no other beats: at least as much balance, (cost, spend) no worse."""
     if len(b) <= 1:
         return np.arange(len(b))
-    rank = _lex_rank(cost, spend)
+    # One integer key in (cost, spend) order when it fits (costs and spends are >= 0).
+    width = int(spend.max()) + 1
+    rank = cost * width + spend if int(cost.max()) < (1 << 62) // width else \
+        _lex_rank(cost, spend)
     order = np.lexsort((rank, -b))            # most balance first, then best
     r = rank[order]
     prev = np.minimum.accumulate(np.concatenate(([np.iinfo(np.int64).max], r[:-1])))
@@ -143,10 +149,7 @@ def optimal_schedule(product: Product, calls, resid, validity: int, scale: int, 
 
     def options(t: int) -> _Options | None:
         e = min(t + V - 1, T - 1)
-        if prorata:
-            useful = sorted(price.items())
-        else:
-            useful = [(s, p) for s, p in sorted(price.items()) if p < s * later_max[t]]
+        useful = [(s, p) for s, p in sorted(price.items()) if p < s * later_max[t]]
         cover = int(cum[e + 1] - cum[t])
         if not useful or cover == 0:
             return None
@@ -174,8 +177,16 @@ def optimal_schedule(product: Product, calls, resid, validity: int, scale: int, 
     kept: dict[int, tuple] = {}
     opts: dict[int, _Options | None] = {}
 
+    # Buying nothing costs `ceiling`; a label already dearer can never lead to a better plan
+    # (what follows costs >= 0: a credit is always less than its pack's price).
+    ceiling = int((rate * resid).sum())
+
     def send(dest, b, cost, spend, t, idx, choice):
         """Queue labels for their months (dest = T: the horizon's end)."""
+        ok = cost <= ceiling
+        if not ok.all():
+            dest, b, cost, spend, idx, choice = (a[ok] for a in (dest, b, cost, spend, idx,
+                                                                  choice))
         order = np.argsort(dest, kind="stable")
         dest, b, cost, spend, idx, choice = (a[order] for a in (dest, b, cost, spend, idx,
                                                                  choice))
