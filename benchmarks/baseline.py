@@ -18,8 +18,31 @@ picks its tier with binaries y_mk and big-M constraints on the tier volume free 
 the fee. This is what issue 4 calls "the direct big-M model"; it is exact, but its
 relaxation is weak. Nothing here is shared with optimizer/model.py except the money scale.
 
+Per product, packs bought at the start of any month (`purchase_months="any"`, total basis;
+each month's purchase is its own cohort, valid V = validity months):
+
+    x_ts    integer    packs of size s bought at the start of month t (every t, every s)
+    w_tm    continuous calls of month m drawn from cohort t, t <= m <= t+V-1, 0 <= w_tm <= r_m
+    o_m     continuous postpaid calls of month m, o_m = r_m - sum_t w_tm >= 0
+    z_m     binary     1 when month m may pay postpaid, i.e. every live cohort is empty
+
+    sum_m w_tm <= C_t = sum_s s x_ts                   cohort t draws within its capacity
+    o_m <= M z_m                                       no postpaid ...
+    sum_{t=m-V+1..m} (C_t - sum_{k=t..m} w_tk) <= M (1 - z_m)    ... while balance remains
+
+with one M per product = its total demand plus the largest pack times the cohorts that can
+be live at once (min(V, months)): an optimal plan leaves less than one pack unused in each
+cohort (else drop that pack), so no live balance it carries exceeds M. The model lets any
+live cohort serve a month where billing draws the soonest-expiring first; under the total
+basis that does not change the cost: the binaries force each month to draw
+min(r_m, live balance), and soonest-expiring first leaves at least as much live balance for
+every later month as any other order, so for fixed counts the billed cost is the model's
+least cost over the draws. (Under after-packs a smaller postpaid volume can be dearer, the
+order matters, and this model would be inexact: not offered.)
+
 `solve_baseline` builds either one joint model for every product or one model per product,
-solves at zero gap with optimizer.solvers.solve, and returns the plan read from the counts.
+solves at zero gap with optimizer.solvers.solve, and returns the plan read from the counts,
+each purchase with its month.
 """
 
 from __future__ import annotations
@@ -38,7 +61,7 @@ from optimizer.solvers import Status, solve
 @dataclass
 class ProductVars:
     product: Product
-    counts: dict[int, pulp.LpVariable]
+    counts: dict[tuple[int, int], pulp.LpVariable]    # (purchase month index, size)
     cost: pulp.LpAffineExpression
 
 
@@ -58,7 +81,8 @@ class BaselineOutcome:
 
 def add_product(prob: pulp.LpProblem, product: Product, calls: tuple[int, ...], validity: int,
                 basis: str, scale: int, tag: str) -> ProductVars:
-    """One product's big-M model added to `prob`; returns its counts and cost expression."""
+    """One product's start-mode big-M model added to `prob`; returns its counts (all in
+    month 0) and cost expression."""
     T = len(calls)
     free = [min(d, product.free_calls) for d in calls]
     r = [d - f for d, f in zip(calls, free)]
@@ -66,11 +90,11 @@ def add_product(prob: pulp.LpProblem, product: Product, calls: tuple[int, ...], 
     M = sum(r) + biggest
     rates = product.tier_rates()
 
-    n = {p.calls: pulp.LpVariable(f"n{tag}_{p.calls}", lowBound=0, cat="Integer")
+    n = {p.calls: prob.add_variable(f"n{tag}_{p.calls}", lowBound=0, cat="Integer")
          for p in product.packs}
-    u = {m: pulp.LpVariable(f"u{tag}_{m}", 0, r[m] if m < validity else 0) for m in range(T)}
-    o = {m: pulp.LpVariable(f"o{tag}_{m}", 0) for m in range(T)}
-    b = {m: pulp.LpVariable(f"b{tag}_{m}", cat="Binary") for m in range(min(T, validity))}
+    u = {m: prob.add_variable(f"u{tag}_{m}", 0, r[m] if m < validity else 0) for m in range(T)}
+    o = {m: prob.add_variable(f"o{tag}_{m}", 0) for m in range(T)}
+    b = {m: prob.add_variable(f"b{tag}_{m}", cat="Binary") for m in range(min(T, validity))}
     capacity = pulp.lpSum(s * v for s, v in n.items())
 
     for m in range(T):
@@ -88,8 +112,8 @@ def add_product(prob: pulp.LpProblem, product: Product, calls: tuple[int, ...], 
             fees.append(to_units(product.rate(calls[m])[0], scale) * o[m])
             continue
         # after-packs: the tier volume free + o_m picks the rate; one binary per tier.
-        fee = pulp.LpVariable(f"fee{tag}_{m}", 0)
-        y = {k: pulp.LpVariable(f"y{tag}_{m}_{k}", cat="Binary") for k in range(len(rates))}
+        fee = prob.add_variable(f"fee{tag}_{m}", 0)
+        y = {k: prob.add_variable(f"y{tag}_{m}_{k}", cat="Binary") for k in range(len(rates))}
         prob += pulp.lpSum(y.values()) == 1, f"tier{tag}_{m}"
         vol = free[m] + o[m]
         top_rate = max(to_units(rt, scale) for _, rt, _ in rates)
@@ -103,12 +127,61 @@ def add_product(prob: pulp.LpProblem, product: Product, calls: tuple[int, ...], 
                 f"fee{tag}_{m}_{k}"
             lower = up_to or 0
         fees.append(fee)
-    return ProductVars(product, n, pack_cost + pulp.lpSum(fees))
+    return ProductVars(product, {(0, s): v for s, v in n.items()}, pack_cost + pulp.lpSum(fees))
+
+
+def add_product_any(prob: pulp.LpProblem, product: Product, calls: tuple[int, ...],
+                    validity: int, scale: int, tag: str) -> ProductVars:
+    """One product's any-month big-M model (total basis) added to `prob`: a cohort per
+    purchase month, usage per cohort and month, one binary per month."""
+    T = len(calls)
+    V = validity
+    r = [d - min(d, product.free_calls) for d in calls]
+    biggest = max(p.calls for p in product.packs)
+    M = sum(r) + min(V, T) * biggest
+
+    def serves(t):                 # months cohort t can be drawn in
+        return range(t, min(t + V, T))
+
+    def live(m):                   # cohorts that can be drawn in month m
+        return range(max(0, m - V + 1), m + 1)
+
+    x = {(t, p.calls): prob.add_variable(f"x{tag}_{t}_{p.calls}", lowBound=0, cat="Integer")
+         for t in range(T) for p in product.packs}
+    w = {(t, m): prob.add_variable(f"w{tag}_{t}_{m}", 0, r[m])
+         for t in range(T) for m in serves(t)}
+    o = {m: prob.add_variable(f"o{tag}_{m}", 0) for m in range(T)}
+    z = {m: prob.add_variable(f"z{tag}_{m}", cat="Binary") for m in range(T)}
+    capacity = {t: pulp.lpSum(p.calls * x[t, p.calls] for p in product.packs) for t in range(T)}
+
+    for t in range(T):
+        # Cohort t draws at most what it bought.
+        prob += pulp.lpSum(w[t, m] for m in serves(t)) <= capacity[t], f"cap{tag}_{t}"
+    for m in range(T):
+        # Postpaid is what the live cohorts do not cover.
+        prob += o[m] == r[m] - pulp.lpSum(w[t, m] for t in live(m)), f"post{tag}_{m}"
+        # No postpaid while any live cohort still has balance after this month's draw.
+        balance = pulp.lpSum(capacity[t] - pulp.lpSum(w[t, k] for k in range(t, m + 1))
+                             for t in live(m))
+        prob += o[m] <= M * z[m], f"nopost{tag}_{m}"
+        prob += balance <= M * (1 - z[m]), f"empty{tag}_{m}"
+
+    pack_cost = pulp.lpSum(to_units(p.price, scale) * x[t, p.calls]
+                           for t in range(T) for p in product.packs)
+    # Total basis: the month's own calls fix its rate.
+    fees = pulp.lpSum(to_units(product.rate(calls[m])[0], scale) * o[m] for m in range(T))
+    return ProductVars(product, x, pack_cost + fees)
 
 
 def solve_baseline(catalog: Catalog, forecast: Forecast, solver: str = "highs",
-                   time_limit: float | None = None, joint: bool = True) -> BaselineOutcome:
-    """Build and solve the big-M model: all products in one model, or one model each."""
+                   time_limit: float | None = None, joint: bool = True,
+                   purchase_months: str = "start") -> BaselineOutcome:
+    """Build and solve the big-M model: all products in one model, or one model each;
+    packs bought in the first month (`start`) or in any month (`any`, total basis)."""
+    if purchase_months not in ("start", "any"):
+        raise ValueError(f"unknown purchase_months {purchase_months!r}")
+    if purchase_months == "any" and catalog.tier_basis != "total":
+        raise ValueError("the any-month baseline models the total tier basis only")
     scale = money_scale(catalog)
     validity = catalog.validity_months
     deadline = None if time_limit is None else time.perf_counter() + time_limit
@@ -136,13 +209,17 @@ def solve_baseline(catalog: Catalog, forecast: Forecast, solver: str = "highs",
         handles = []
         for i, (pid, calls) in enumerate(group):
             product = catalog.product(pid)
-            handles.append(add_product(prob, product, calls, validity, catalog.tier_basis,
-                                       scale, f"_{g}_{i}"))
+            if purchase_months == "any":
+                handles.append(add_product_any(prob, product, calls, validity, scale,
+                                               f"_{g}_{i}"))
+            else:
+                handles.append(add_product(prob, product, calls, validity,
+                                           catalog.tier_basis, scale, f"_{g}_{i}"))
         prob += pulp.lpSum(h.cost for h in handles)
         out.build_seconds += time.perf_counter() - t0
         out.models += 1
         out.variables += len(prob.variables())
-        out.constraints += len(prob.constraints)
+        out.constraints += prob.numConstraints()
         remaining = None if deadline is None else max(deadline - time.perf_counter(), 0.01)
         res = solve(prob, solver, remaining)
         out.solve_seconds += res.seconds
@@ -158,10 +235,10 @@ def solve_baseline(catalog: Catalog, forecast: Forecast, solver: str = "highs",
         if out.bound_units is not None:
             out.bound_units = None if res.bound is None else out.bound_units + res.bound
         for h in handles:
-            for size, var in sorted(h.counts.items()):
+            for (t, size), var in sorted(h.counts.items()):
                 k = round(var.value() or 0)
                 if k > 0:
-                    purchases.append(Purchase(h.product.id, forecast.start, size, k))
+                    purchases.append(Purchase(h.product.id, forecast.start + t, size, k))
     if any(s is Status.INFEASIBLE for s in statuses):
         out.status = "infeasible"
     elif any(s is Status.ERROR for s in statuses):

@@ -15,8 +15,8 @@ EPILOG = """examples:
   python -m benchmarks --family mixed-12m --sizes 9,100 --solvers highs --repeat 3
   python -m benchmarks --family example,mixed-12m,mixed-24m,after-packs --repeat 3 \\
       --time-limit 60 --json bench.json --markdown bench.md --plot bench.png
-methods: ours, ours-joint, baseline, baseline-pp (each with every --solvers), exhaustive;
-or full names such as ours-highs,baseline-cbc,exhaustive.
+methods: ours, ours-milp, ours-joint, baseline, baseline-pp (each with every --solvers),
+exhaustive; or full names such as ours-highs,baseline-cbc,exhaustive.
 families: """ + ", ".join(FAMILIES)
 
 

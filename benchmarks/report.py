@@ -22,8 +22,14 @@ def _s(x) -> str:
     return f"{x:.3f}"
 
 
-def _ratio(x) -> str:
-    return "–" if x is None else f"{x:.1f}×"
+TIMED_OUT = ("feasible", "no_solution", "killed")
+
+
+def _ratio(x, status: str = "optimal") -> str:
+    """A time ratio; at least that much ("≥") when the run was stopped by its limit."""
+    if x is None:
+        return "–"
+    return f"≥{x:.1f}×" if status in TIMED_OUT else f"{x:.1f}×"
 
 
 def _money(x) -> str:
@@ -70,21 +76,33 @@ def markdown(report) -> str:
             r["instance"], r["basis"], r["method"], status_text(r),
             _s(r["build_s"]) if timed else "–", _s(r["solve_s"]) if timed else "–",
             _s(r["bill_s"]) if timed else "–", _s(r["wall_s"]) if timed else "–",
-            _ratio(r["solve_ratio"]), _ratio(r["wall_ratio"]), _money(r["billed"]),
+            _ratio(r["solve_ratio"], r["status"]), _ratio(r["wall_ratio"], r["status"]),
+            _money(r["billed"]),
             "–" if r["mem_mb"] is None else f"{r['mem_mb']:.0f}",
             r["verified"] if not str(r["verified"]).startswith(("skipped", "n/a")) else "–",
         ]) + " |")
     out.append("")
     out.append("×ours: the method's median time divided by ours-highs' median on the same "
-               "instance, same run. total = the whole call (build + solve + re-bill + the "
+               "instance, same run (≥ where the method was stopped by its time limit). "
+               "total = the whole call (build + solve + re-bill + the "
                "planner's tie-break re-solve); mem = peak RSS growth of the run, or the CBC "
                "process's peak when larger.")
-    if na:
-        fams = ", ".join(dict.fromkeys(r["family"] for r in na))
-        meths = ", ".join(dict.fromkeys(r["method"] for r in na))
+    speed = speedup_lines(report)
+    if speed:
         out.append("")
-        out.append(f"Not run, n/a (start mode, one forecast, no budget only): {meths} on "
-                   f"{fams}.")
+        out.append("Speed-up of ours-highs over the straightforward big-M model (the "
+                   "baseline's median total time divided by ours-highs', same instance, "
+                   "same run):")
+        out.append("")
+        out.extend(speed)
+    by_note: dict[str, list[dict]] = {}
+    for r in na:
+        by_note.setdefault(r["note"], []).append(r)
+    for note, rows in by_note.items():
+        fams = ", ".join(dict.fromkeys(r["family"] for r in rows))
+        meths = ", ".join(dict.fromkeys(r["method"] for r in rows))
+        out.append("")
+        out.append(f"Not run, {note}: {meths} on {fams}.")
     growth = growth_lines(report)
     if growth:
         out.append("")
@@ -111,6 +129,18 @@ def markdown(report) -> str:
         out.append("")
         out.append("_Interrupted: the table holds the runs finished before Ctrl-C._")
     return "\n".join(out) + "\n"
+
+
+def speedup_lines(report) -> list[str]:
+    """One line per instance where a big-M baseline ran beside a proven ours-highs."""
+    lines = []
+    for label in dict.fromkeys(r["instance"] for r in report.rows):
+        parts = [f"{r['method']} {_ratio(r['wall_ratio'], r['status'])}"
+                 for r in report.rows if r["instance"] == label
+                 and r["method"].startswith("baseline") and r["wall_ratio"] is not None]
+        if parts:
+            lines.append(f"- {label}: " + ", ".join(parts))
+    return lines
 
 
 def growth_lines(report) -> list[str]:

@@ -14,7 +14,7 @@ Verification, per instance, over every run of every method:
 * other modes (any month, scenarios, budget): the benchmark's own re-bill of the plan must
   match what the planner reported (base bill, every scenario's bill, the expected cost),
   and the prepaid spend must be within the budget (methods.py lists these as "problems").
-Methods that do not apply to an instance's mode are recorded as skipped ("n/a: ...").
+Methods that do not apply to an instance's mode are recorded as skipped ("n/a (...)").
 Any failure makes `main` return 1 and names the instance (family, size, seed) and method.
 """
 
@@ -44,8 +44,10 @@ MODE_FAMILIES = ("any-12m", "any-24m", "any-36m", "scenarios-12m", "budget-12m")
 # CBC on the big-M baseline claims "optimal" for plans that are not (README, "Findings"),
 # so the default sweep runs that baseline with HiGHS only; `--methods baseline --solvers
 # cbc` (or baseline-cbc) runs it, and the runner then fails on its wrong answers.
-DEFAULT_METHODS = ("ours-highs", "ours-cbc", "ours-joint-highs", "ours-joint-cbc",
-                   "baseline-highs", "baseline-pp-highs", "exhaustive")
+# ours-milp-highs runs on the any-month families only (n/a elsewhere): the planner's integer
+# program beside its dynamic program and the big-M baseline, in the same run.
+DEFAULT_METHODS = ("ours-highs", "ours-cbc", "ours-milp-highs", "ours-joint-highs",
+                   "ours-joint-cbc", "baseline-highs", "baseline-pp-highs", "exhaustive")
 TARGETS = {"e2e_example_s": 1.0, "solve_example_s": 0.2, "mixed_1000x12_s": 10.0}
 # Other modes (from their issues): (family, products, seconds, what), whole plan() call.
 MODE_TARGETS = (("any-12m", 9, 1.0, "any month, 9 products x 12 months"),

@@ -3,14 +3,26 @@
 Runs the real runner through its Python entry point, as `python -m benchmarks --smoke`
 does, and checks that every run was verified: each optimal cost equals its re-billed
 cost and all methods that prove an optimum agree to the fen on every instance. The other
-modes (any month, scenarios, budget) run ours-* only; the rest are n/a there.
+modes run ours-* (any month also ours-milp-* and the any-month big-M baseline); the rest
+are n/a there. The any-month baseline is also checked on its own against the planner.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
+from benchmarks.baseline import solve_baseline
 from benchmarks.cli import main
+from benchmarks.families import FAMILIES, START
+from benchmarks.methods import not_applicable, run_method
+from optimizer.billing import bill
+from optimizer.catalog import load_catalog
+from optimizer.inputs import Forecast
+from optimizer.model import money_scale
+from optimizer.planner import plan
+
+ANY_MONTH = {"any-12m", "any-24m", "any-36m"}
 
 
 def test_smoke_run_verifies_every_row(tmp_path):
@@ -25,16 +37,25 @@ def test_smoke_run_verifies_every_row(tmp_path):
     assert {"example", "mixed-12m", "mixed-24m", "after-packs", "any-12m", "any-24m",
             "any-36m", "scenarios-12m", "budget-12m"} <= families
     methods = {r["method"] for r in rows}
-    assert {"ours-highs", "ours-cbc", "baseline-highs", "exhaustive"} <= methods
+    assert {"ours-highs", "ours-cbc", "ours-milp-highs", "baseline-highs", "baseline-pp-highs",
+            "exhaustive"} <= methods
     modes = {"any-12m", "any-24m", "any-36m", "scenarios-12m", "budget-12m"}
     for r in rows:
-        if r["family"] in modes and not r["method"].startswith("ours-") \
-                or r["family"] in modes and r["method"].startswith("ours-joint"):
-            # the baselines, ours-joint and exhaustive solve start mode only: n/a, not failed
+        kind = r["method"].rpartition("-")[0] or r["method"]
+        if kind == "ours":
+            runs = True
+        elif kind == "ours-milp":                    # the planner's any-month MILP
+            runs = r["family"] in ANY_MONTH
+        elif kind in ("baseline", "baseline-pp"):    # start mode, or any month (total basis)
+            runs = r["family"] not in modes or r["family"] in ANY_MONTH
+        else:                                        # ours-joint, exhaustive: start mode
+            runs = r["family"] not in modes
+        if not runs:
+            # not modelled for this mode: n/a, not failed
             assert r["status"] == "skipped" and r["note"].startswith("n/a"), r
             continue
         if r["family"] == "any-24m" and r["status"] == "feasible":
-            # a 5 s smoke limit: CBC stops with a plan and an open gap, honestly reported
+            # a 5 s smoke limit: a MILP may stop with a plan and an open gap, honestly reported
             assert r["verified"] == "not optimal (bound consistent)", r
             assert r["billed"] is not None and r["gap"] not in (None, "0"), r
             continue
@@ -50,6 +71,9 @@ def test_smoke_run_verifies_every_row(tmp_path):
     # every mode has at least one proven optimum, and highs and cbc agree wherever both do
     for fam in modes:
         assert any(r["family"] == fam and r["status"] == "optimal" for r in rows), fam
+    # the big-M baseline runs on any month too, and its speed-up is reported
+    assert any(r["family"] == "any-12m" and r["method"] == "baseline-pp-highs"
+               and r["status"] == "optimal" and r["wall_ratio"] is not None for r in rows)
     scen = next(r for r in rows if r["family"] == "scenarios-12m" and r["method"] == "ours-highs")
     assert scen["instance"].endswith("x5sc") and "weighted_sum" in scen["extra"]
     budget = next(r for r in rows if r["family"] == "budget-12m" and r["method"] == "ours-highs")
@@ -58,3 +82,53 @@ def test_smoke_run_verifies_every_row(tmp_path):
     assert runs and all(len(row) == 4 for r in runs for row in r["plan"])  # month included
     assert report["e2e"] and not report["e2e"]["problems"]
     assert "| instance |" in md.read_text()
+
+
+def _any_month_check(catalog, forecast):
+    """The any-month baseline, joint and per product, proves the planner's optimum: both
+    plans re-billed by the billing engine, to the fen."""
+    ours = bill(catalog, forecast, plan(catalog, forecast, purchase_months="any").plan)
+    scale = money_scale(catalog)
+    plans = []
+    for joint in (True, False):
+        out = solve_baseline(catalog, forecast, "highs", 30, joint, "any")
+        assert out.status == "optimal", (joint, out.status, out.messages)
+        billed = bill(catalog, forecast, out.plan).total_cost
+        assert billed * scale == out.objective_units, (joint, billed, out.objective_units)
+        assert billed == ours.total_cost, (joint, billed, ours.total_cost)
+        plans.append(out.plan)
+    return plans
+
+
+def test_any_month_baseline_matches_the_planner():
+    inst = FAMILIES["any-12m"].instance(3)
+    _any_month_check(inst.catalog, inst.forecast)
+    # Through the harness: the instance's purchase_months reaches the baseline.
+    rec = run_method("baseline-pp-highs", inst, 30, 1000)
+    assert rec["status"] == "optimal" and rec["billed"] == rec["objective"], rec
+
+
+def test_any_month_baseline_buys_top_ups():
+    # Validity 3 months over 6: the optimum must buy after the first month, and the
+    # cohorts overlap, so soonest-expiring-first billing is exercised.
+    catalog = replace(load_catalog(), validity_months=3)
+    forecast = Forecast(START, 6, (
+        ("id_card", (9000, 9000, 30000, 30000, 60000, 60000)),
+        ("bank_card", (2000, 60000, 80000, 2000, 45000, 2000)),
+        ("vat_invoice", (5000,) * 6)), "top-ups")
+    for p in _any_month_check(catalog, forecast):
+        assert any(b.month != START for b in p.purchases), p
+
+
+def test_any_month_methods_apply_where_modelled():
+    start = FAMILIES["mixed-12m"].instance(2)
+    anym = FAMILIES["any-12m"].instance(2)
+    after = replace(anym, basis="after-packs",
+                    catalog=anym.catalog.with_tier_basis("after-packs"))
+    for name in ("baseline-highs", "baseline-pp-cbc"):
+        assert not_applicable(name, start) is None
+        assert not_applicable(name, anym) is None
+        assert not_applicable(name, after).startswith("n/a")
+    assert not_applicable("ours-milp-highs", anym) is None
+    assert not_applicable("ours-milp-highs", start).startswith("n/a")
+    assert not_applicable("exhaustive", anym).startswith("n/a")
