@@ -256,7 +256,10 @@ def render_html(bill: Bill, *, title: str, result=None, budget_value=None,
              f'saving of <b>{fmt_money(bill.savings)} {escape(c)}</b> '
              f'(<span data-field="savings_pct">{fmt_pct(saving_pct)}</span>). '
              f'{fmt_int(bill.waste_calls)} prepaid calls expire unused; '
-             f'{fmt_int(bill.carry_over_calls)} remain valid after the horizon.</p>')
+             f'{fmt_int(bill.carry_over_calls)} remain valid after the horizon'
+             + (f', worth {fmt_money(bill.carry_over_value)} {escape(c)} prorata (cost net of '
+                f'it: {fmt_money(bill.net_cost)} {escape(c)})' if bill.carry_over_calls else '')
+             + '.</p>')
     for w in bill.warnings:
         h.append(f'<p class="warn">Warning: {escape(w)}</p>')
 
