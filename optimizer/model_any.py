@@ -32,14 +32,24 @@ def useful_packs(product: Product, window_need: int):
 
 
 def add_any_mode(prob: pulp.LpProblem, product: Product, calls, resid, validity: int,
-                 basis: str, scale: int, tag: str = "") -> ProductModel:
-    """One product's purchases in any month. `resid[m]`: calls of month m left for new
-    packs after the free quota and holdings (holdings expire before any new pack)."""
+                 basis: str, scale: int, tag: str = "", late=(),
+                 start_only: bool = False) -> ProductModel:
+    """One product's purchases in any month (or, with `start_only`, the first month only).
+
+    `resid[m]`: calls of month m left after the free quota and the holdings that expire
+    before any new pack. `late`: (last usable month index, calls) of holdings that outlive
+    some new pack; they are cohorts drawn in expiry order like purchases (general model).
+    """
     T = len(resid)
     V = validity
     pm = ProductModel(product)
     window = [sum(resid[t:t + V]) for t in range(T)]     # need a purchase at t can serve
     packs = useful_packs(product, max(window, default=0))
+    if late or start_only:
+        pm.unit_prices = {p.calls: to_units(p.price, scale) for p in packs}
+        return _cohort_model(prob, pm, product, calls, resid, V, packs,
+                             max((p.calls for p in packs), default=0), pm.unit_prices,
+                             window, basis, scale, tag, late, start_only)
     if not packs:
         # Nothing worth buying: each month's bill as the billing engine charges it.
         pm.constants = [sum(to_units(month_fee(product, calls[m], calls[m] - min(
@@ -123,63 +133,78 @@ def _jit_model(prob, pm, product, calls, resid, V, packs, s_max, price, window, 
 
 
 def _cohort_model(prob, pm, product, calls, resid, V, packs, s_max, price, window, basis,
-                  scale, tag):
-    """General model: each month's purchase is a cohort drawn soonest-expiring first."""
+                  scale, tag, late=(), start_only=False):
+    """General model: each month's purchase (and each late holding) is a cohort, drawn
+    soonest-expiring first (a holding before a purchase expiring the same month)."""
     T = len(resid)
-    buy_months = [t for t in range(T) if window[t] > 0]
+    buy_months = [t for t in range(T) if window[t] > 0 and (t == 0 or not start_only)] \
+        if packs else []
     # Variables.
     # x[t, s]: packs of size s bought at the start of month t.
     x = _purchase_counts(prob, product, packs, buy_months, window, s_max, tag)
-    alive = {t: [m for m in range(t, min(T, t + V)) if resid[m] > 0] for t in buy_months}
-    # use[t, m]: calls of month m drawn from the cohort bought in month t.
-    use = {(t, m): prob.add_variable(f"use{tag}_{t}_{m}", 0, resid[m])
-           for t in buy_months for m in alive[t]}
-    # left[t, m]: cohort t's balance after month m's draw (m in its validity).
-    capc = {t: window[t] + s_max for t in buy_months}
-    left = {(t, m): prob.add_variable(f"left{tag}_{t}_{m}", 0, capc[t])
-            for t in buy_months for m in range(t, min(T, t + V))}
-    # gone[t, m]: cohort t is empty after month m's draw (later cohorts may draw).
-    gone = {(t, m): prob.add_variable(f"gone{tag}_{t}_{m}", cat="Binary")
-            for t in buy_months for m in alive[t]}
+    # Cohorts: key -> (first month, last usable month, draw order key, capacity bound).
+    cohorts = {("b", t): (t, t + V - 1, (t + V - 1, 1, t), window[t] + s_max)
+               for t in buy_months}
+    for i, (expiry, amount) in enumerate(late):
+        cohorts["h", i] = (0, expiry, (expiry, 0, i), amount)
+    alive = {c: [m for m in range(first, min(T, last + 1)) if resid[m] > 0]
+             for c, (first, last, _, _) in cohorts.items()}
+    # use[c, m]: calls of month m drawn from cohort c.
+    use = {(c, m): prob.add_variable(f"use{tag}_{c[0]}{c[1]}_{m}", 0, resid[m])
+           for c in cohorts for m in alive[c]}
+    # left[c, m]: cohort c's balance after month m's draw (m in its validity).
+    left = {(c, m): prob.add_variable(f"left{tag}_{c[0]}{c[1]}_{m}", 0, ub)
+            for c, (first, last, _, ub) in cohorts.items()
+            for m in range(first, min(T, last + 1))}
+    # gone[c, m]: cohort c is empty after month m's draw (later cohorts may draw).
+    gone = {(c, m): prob.add_variable(f"gone{tag}_{c[0]}{c[1]}_{m}", cat="Binary")
+            for c in cohorts for m in alive[c]}
     # paid[m]: month m pays postpaid (every cohort alive is empty).
     paid = {m: prob.add_variable(f"paid{tag}_{m}", cat="Binary") for m in range(T)
             if resid[m] > 0}
     pm.counts = x
 
     # Constraints.
-    for t in buy_months:
-        bought = pulp.lpSum(s * x[t, s] for s in (p.calls for p in packs) if (t, s) in x)
-        for m in range(t, min(T, t + V)):
-            prev = left[t, m - 1] if m > t else bought
-            drawn = use[t, m] if (t, m) in use else 0
+    for c, (first, last, _, ub) in cohorts.items():
+        if c[0] == "b":
+            start = pulp.lpSum(s * x[first, s] for s in (p.calls for p in packs)
+                               if (first, s) in x)
+        else:
+            start = ub
+        for m in range(first, min(T, last + 1)):
+            prev = left[c, m - 1] if m > first else start
+            drawn = use[c, m] if (c, m) in use else 0
             # A cohort's balance falls by what each month draws from it.
-            prob += left[t, m] == prev - drawn, f"left{tag}_{t}_{m}"
-            if (t, m) in gone:
+            prob += left[c, m] == prev - drawn, f"left{tag}_{c[0]}{c[1]}_{m}"
+            if (c, m) in gone:
                 # Empty means empty.
-                prob += left[t, m] <= capc[t] * (1 - gone[t, m]), f"gone{tag}_{t}_{m}"
+                prob += left[c, m] <= ub * (1 - gone[c, m]), f"gone{tag}_{c[0]}{c[1]}_{m}"
     for m in range(T):
         if resid[m] == 0:
             continue
-        cohorts = [t for t in buy_months if (t, m) in use]     # soonest-expiring first
-        postpaid = resid[m] - pulp.lpSum(use[t, m] for t in cohorts)
+        order = sorted((c for c in cohorts if (c, m) in use), key=lambda c: cohorts[c][2])
+        postpaid = resid[m] - pulp.lpSum(use[c, m] for c in order)
         # Packs draw no more than the month's calls.
         prob += postpaid >= 0, f"cover{tag}_{m}"
         # Postpaid only when every cohort alive is empty ...
         prob += postpaid <= resid[m] * paid[m], f"paid{tag}_{m}"
-        for i, t in enumerate(cohorts):
-            prob += paid[m] <= gone[t, m], f"paidgone{tag}_{t}_{m}"
+        for i, c in enumerate(order):
+            prob += paid[m] <= gone[c, m], f"paidgone{tag}_{c[0]}{c[1]}_{m}"
             # ... and a later-expiring cohort draws only once the earlier ones are empty.
-            for later in cohorts[i + 1:]:
-                prob += use[later, m] <= resid[m] * gone[t, m], f"fifo{tag}_{t}_{later}_{m}"
+            for later in order[i + 1:]:
+                prob += use[later, m] <= resid[m] * gone[c, m], \
+                    f"fifo{tag}_{c[0]}{c[1]}_{later[0]}{later[1]}_{m}"
 
     pm.pack_spend = pulp.lpSum(price[s] * v for (t, s), v in x.items())
-    cost = []
+    cost, fixed = [], 0
     for m in range(T):
+        held_used = calls[m] - min(calls[m], product.free_calls) - resid[m]
         if resid[m] == 0:
+            fixed += to_units(month_fee(product, calls[m], held_used, basis)[4], scale)
             continue
-        covered = pulp.lpSum(use[t, m] for t in buy_months if (t, m) in use)
-        cost.append(_postpaid_cost(prob, product, m, calls[m], calls[m] - min(
-            calls[m], product.free_calls) - resid[m], resid[m], covered, basis, scale, tag))
-    pm.constants = [0]
-    pm.postpaid = [pulp.lpSum(cost)]
+        covered = pulp.lpSum(use[c, m] for c in cohorts if (c, m) in use)
+        cost.append(_postpaid_cost(prob, product, m, calls[m], held_used, resid[m], covered,
+                                   basis, scale, tag))
+    pm.constants = [fixed]
+    pm.postpaid = [pulp.lpSum(cost) + fixed]
     return pm

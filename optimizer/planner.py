@@ -160,15 +160,23 @@ def _check_options(catalog, forecast, purchase_months, solver, time_limit, scena
                              field="product")
 
 
-def _held_lots(catalog: Catalog, product: Product, forecast: Forecast, holdings):
+def _held_lots(catalog: Catalog, product: Product, forecast: Forecast, holdings,
+               late_ok: bool = True):
+    """Holdings as (lots that expire no later than any new pack, late ones).
+
+    The first are drawn before every purchase, so they only lower the residual demand.
+    A late one, (last usable month index, calls), outlives packs bought in the first month
+    and is drawn between purchases by expiry: only the general cohort model takes it.
+    """
     held = [h for h in holdings if h.product == product.id and h.expires >= forecast.start]
     lots = make_lots(product, [], held, forecast.start, catalog.validity_months)
-    late = [l for l in lots if l.expiry > catalog.validity_months - 1]
-    if late and product.packs:
-        raise InputError(f"{product.id}: a holding usable until {forecast.start + late[0].expiry} "
-                         f"outlives packs bought in the first month; such holdings are not "
-                         f"supported yet", field="expires")
-    return lots
+    early = [l for l in lots if l.expiry <= catalog.validity_months - 1 or not product.packs]
+    late = [(l.expiry, l.calls) for l in lots if l not in early]
+    if late and not late_ok:
+        raise InputError(f"{product.id}: a holding usable until {forecast.start + late[0][0]} "
+                         f"outlives packs bought in the first month; with scenarios such "
+                         f"holdings are not supported", field="expires")
+    return early, late
 
 
 def _integer_weights(scenarios) -> list[int]:
@@ -240,11 +248,20 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
     prorata = carry_over == "prorata"
     if not coupled and len(series_set) == 1 and catalog.tier_basis == "total" and (
             prorata or (purchase_months == "any" and algorithm == "auto")):
-        # Exact and fast: one shortest path per product (schedule.py).
+        # Exact and fast: one shortest path per product (schedule.py); a product with a
+        # holding that outlives new packs goes to the general model below.
+        general = []
         for pid in pids:
             t0 = time.perf_counter()
             product = catalog.product(pid)
-            held = _held_lots(catalog, product, forecast, holdings)
+            held, late = _held_lots(catalog, product, forecast, holdings)
+            if late:
+                if prorata:
+                    raise InputError(f"{pid}: --carry-over-value prorata is not available "
+                                     f"with a holding that outlives new packs (usable until "
+                                     f"{forecast.start + late[0][0]})", field="expires")
+                general.append([pid])
+                continue
             calls = forecast.calls(pid)
             sch = optimal_schedule(product, calls,
                                    residual_demand(product, calls, forecast.start, held),
@@ -256,15 +273,22 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
             solves.append(ProductSolve(pid, "optimal", sch.objective, sch.objective, seconds,
                                        "dp"))
             expect[(pid,)] = (sch.objective, sch.objective, True)
-        groups = []
+        groups = general
     for gi, group in enumerate(groups):
         t0 = time.perf_counter()
         prob = pulp.LpProblem(f"packs_{gi}", pulp.LpMinimize)
         models = {}
         for pi, pid in enumerate(group):
             product = catalog.product(pid)
-            held = _held_lots(catalog, product, forecast, holdings)
-            if purchase_months == "start":
+            held, late = _held_lots(catalog, product, forecast, holdings,
+                                    late_ok=len(series_set) == 1)
+            if late:
+                calls = forecast.calls(pid)
+                models[pid] = add_any_mode(
+                    prob, product, calls, residual_demand(product, calls, forecast.start, held),
+                    catalog.validity_months, catalog.tier_basis, scale, tag=f"_{pi}",
+                    late=late, start_only=purchase_months == "start")
+            elif purchase_months == "start":
                 models[pid] = add_start_mode(
                     prob, product, [f.calls(pid) for f in series_set], forecast.start,
                     catalog.validity_months, catalog.tier_basis, scale, held, tag=f"_{pi}",
@@ -380,7 +404,10 @@ def _solve_on_curves(catalog, forecast, series_set, weights, holdings, scale, ca
     curves, fixed = {}, 0
     for pid, _ in forecast.demand:
         product = catalog.product(pid)
-        held = _held_lots(catalog, product, forecast, holdings)
+        held, late = _held_lots(catalog, product, forecast, holdings,
+                                late_ok=len(series_set) == 1)
+        if late:
+            return None                  # the general model below takes it
         series = [f.calls(pid) for f in series_set]
         if not product.packs:
             fixed += sum(w * sum(to_units(month_fee(product, d, u, catalog.tier_basis)[4], scale)

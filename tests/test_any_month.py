@@ -39,7 +39,7 @@ def catalog(validity=3, basis="total", small="95"):
     return parse_catalog(CATALOG.format(validity=validity, basis=basis, small=small), "c.toml")
 
 
-def oracle(cat, calls, held=(), month_cap=None, prorata=False):
+def oracle(cat, calls, held=(), month_cap=None, prorata=False, start_only=False):
     """(cost, prepaid spend, purchases) of the best schedule, by exhaustive search. With
     `prorata` the cost is net of the billed value of the balance left at the end."""
     product = cat.product("p")
@@ -48,6 +48,8 @@ def oracle(cat, calls, held=(), month_cap=None, prorata=False):
     sizes = [(p.calls, p.price) for p in product.packs]
 
     def options(m):
+        if start_only and m > 0:
+            return [tuple(0 for _ in sizes)]
         window = sum(need[m:m + V])
         ranges = [range(-(-window // s) + 1) for s, _ in sizes]
         return [c for c in itertools.product(*ranges) if month_cap is None
@@ -255,3 +257,35 @@ def test_prorata_credits_a_late_purchase():
     assert (pro.bill.total_cost, pro.bill.carry_over_value) == (Decimal("240.00"),
                                                                 Decimal("146.67"))
     assert pro.carry_over == "prorata"
+
+
+@pytest.mark.parametrize("basis", ["total", "after-packs"])
+@pytest.mark.parametrize("purchase_months", ["any", "start"])
+@pytest.mark.parametrize("held, calls", [
+    ((Holding("p", START + 4, 2500),), [1800, 1800, 1800, 1800, 1800]),
+    ((Holding("p", START + 3, 900), Holding("p", START, 400)), [2300, 300, 3300, 2300]),
+    ((Holding("p", START + 5, 6000),), [3300, 3300, 300, 300, 3300]),
+])
+def test_holdings_that_outlive_new_packs(basis, purchase_months, held, calls):
+    """A holding usable after packs bought now expire is drawn after them (soonest-expiring
+    first): the general cohort model, against exhaustive search."""
+    cat = catalog(3, basis)
+    f = Forecast(START, len(calls), (("p", tuple(calls)),))
+    r = plan(cat, f, purchase_months=purchase_months, holdings=held)
+    assert r.status == "optimal"
+    cost, spend, _ = oracle(cat, tuple(calls), held, start_only=purchase_months == "start")
+    assert (r.bill.total_cost, r.bill.pack_cost) == (cost, spend)
+    assert all(p.month == START for p in r.plan.purchases) or purchase_months == "any"
+
+
+def test_late_holdings_refused_with_scenarios_and_prorata():
+    from optimizer.exceptions import InputError
+    from optimizer.planner import Scenario
+    cat = catalog(3)
+    f = Forecast(START, 4, (("p", (1800, 1800, 1800, 1800)),))
+    held = (Holding("p", START + 4, 2500),)
+    with pytest.raises(InputError, match="outlives"):
+        plan(cat, f, holdings=held, scenarios=(Scenario("a", Decimal(1), f),
+                                               Scenario("b", Decimal(1), f)))
+    with pytest.raises(InputError, match="outlives"):
+        plan(cat, f, purchase_months="any", holdings=held, carry_over="prorata")
