@@ -87,3 +87,14 @@ def test_months_show_each_cohorts_balance(tmp_path):
     r = run("plan", f, "--purchase-months", "any", "--months")
     assert r.exit_code == 0
     assert "exact dynamic program" in r.stdout
+
+
+def test_readme_any_month_example():
+    """The README's any-month example: 83,000.00 against 134,400.00 bought at the start."""
+    from pathlib import Path
+    f = Path(__file__).parent / "data" / "grow24.csv"
+    d = as_json("plan", f, "--purchase-months", "any", "--compare")
+    cost = {s["strategy"]: s["total_cost"] for s in d["comparison"]["strategies"]}
+    assert (d["status"], cost["optimal"], cost["optimal_start"]) == ("optimal", 83000.0, 134400.0)
+    assert d["method"] == "exact dynamic program"
+    assert {p["month"] for p in d["products"][0]["purchases"]} == {"2027-01", "2028-01"}
