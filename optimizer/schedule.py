@@ -145,7 +145,8 @@ def optimal_schedule(product: Product, calls, resid, validity: int, scale: int, 
     for m in range(T - 1, -1, -1):
         later_max[m] = max(later_max[m + 1], rate[m] if resid[m] > 0 else 0)
 
-    knaps: dict[tuple, tuple[int, np.ndarray]] = {}
+    knaps: dict[tuple, np.ndarray] = {}
+    widest = int(max(cum[min(t + V, T)] - cum[t] for t in range(T))) if T else 0
 
     def options(t: int) -> _Options | None:
         e = min(t + V - 1, T - 1)
@@ -157,7 +158,8 @@ def optimal_schedule(product: Product, calls, resid, validity: int, scale: int, 
         key = tuple(useful)
         step = math.gcd(*(s for s, _ in useful))
         if key not in knaps or len(knaps[key]) * step < limit:
-            top = max(limit, int(cum[T]) + max(s for s, _ in useful))
+            # Priced once per pack set, up to the largest window any month can need.
+            top = max(limit, widest + max(s for s, _ in useful))
             knaps[key] = cheapest_spend([(s // step, p) for s, p in useful], top // step + 1)
         knap = knaps[key]
         caps, prices = _pareto_caps(knap, step, limit)
