@@ -12,9 +12,10 @@ proves optimality slowly over long horizons. The structure gives an exact shorte
   demand alone. Only capacities that no larger capacity undercuts in price can be optimal
   (more balance never costs more under `total`), and a pack whose price per call is at least
   every later month's rate is never worth buying: dropping it loses at most one call of pack
-  usage or of carry-over per call it held, and each was worth less than its price (the
-  carry-over credit, with `prorata`, is a fraction of a price per call no higher than its own
-  or than a later month's rate, if the useless packs bought last are dropped first).
+  usage or of carry-over per call it held, and each was worth no more than its price (with
+  `prorata` the credit is at most (V-1)/V of a price per call no higher than its own or a
+  later month's rate, if the useless packs bought last are dropped first; a margin of a
+  fen per lot covers the credit's rounding).
 * More carried balance at equal or lower cost dominates, so each month keeps only the
   Pareto-optimal labels (balance up, cost down). Among equal costs the lower prepaid spend
   wins (SPEC §3), kept as a second key all the way through.
@@ -141,6 +142,10 @@ def optimal_schedule(product: Product, calls, resid, validity: int, scale: int, 
     fen = scale // 100
 
     # Highest rate still to come: a pack is useless when its price per call is not below it.
+    # With prorata, credits are rounded to the fen per lot, so a useless pack must also beat
+    # the rate by a fen per lot that could hold carry-over, and its credit share (at most
+    # (V-1)/V of its price) by as much.
+    margin = (len(price) * V + 1) * fen if prorata else 0
     later_max = np.zeros(T + 1, dtype=np.int64)
     for m in range(T - 1, -1, -1):
         later_max[m] = max(later_max[m + 1], rate[m] if resid[m] > 0 else 0)
@@ -150,7 +155,8 @@ def optimal_schedule(product: Product, calls, resid, validity: int, scale: int, 
 
     def options(t: int) -> _Options | None:
         e = min(t + V - 1, T - 1)
-        useful = [(s, p) for s, p in sorted(price.items()) if p < s * later_max[t]]
+        useful = [(s, p) for s, p in sorted(price.items())
+                  if p < s * later_max[t] + margin or p < V * margin]
         cover = int(cum[e + 1] - cum[t])
         if not useful or cover == 0:
             return None
@@ -180,7 +186,7 @@ def optimal_schedule(product: Product, calls, resid, validity: int, scale: int, 
     opts: dict[int, _Options | None] = {}
 
     # Buying nothing costs `ceiling`; a label already dearer can never lead to a better plan
-    # (what follows costs >= 0: a credit is always less than its pack's price).
+    # (what follows costs >= 0: a lot's credit never exceeds its price).
     ceiling = int((rate * resid).sum())
 
     def send(dest, b, cost, spend, t, idx, choice):
