@@ -35,12 +35,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from .catalog import Product
+from .exceptions import SolverError
 from .frontier import INF, cheapest_spend
 from .model import count_bounds, to_units
 
 NONE = -1            # label choice: no purchase in the predecessor month
 CHUNK = 1 << 20      # labels × purchases expanded at once (bounds memory)
 COMPACT = 1 << 20    # queued labels of one month before they are pruned
+MAX_MIXES = 2_000_000   # end-of-horizon pack mixes priced with prorata carry-over
 
 
 @dataclass(frozen=True)
@@ -317,6 +319,10 @@ def _end_mixes(product: Product, useful, lo: int, limit: int):
     caps = np.zeros(1, dtype=np.int64)
     for s in sizes:
         k = np.arange(min(bounds[s], -(-limit // s)) + 1, dtype=np.int64)
+        if len(mixes) * len(k) > MAX_MIXES:
+            raise SolverError(f"{product.id}: --carry-over-value prorata would have to price "
+                              f"more than {MAX_MIXES:,} pack mixes for the last purchase; "
+                              f"use --carry-over-value zero")
         caps = (caps[:, None] + k[None, :] * s).reshape(-1)
         mixes = np.concatenate([np.repeat(mixes, len(k), axis=0),
                                 np.tile(k, len(mixes))[:, None]], axis=1)

@@ -289,3 +289,19 @@ def test_late_holdings_refused_with_scenarios_and_prorata():
                                                Scenario("b", Decimal(1), f)))
     with pytest.raises(InputError, match="outlives"):
         plan(cat, f, purchase_months="any", holdings=held, carry_over="prorata")
+
+
+def test_prorata_refuses_an_unpriceable_number_of_end_mixes():
+    """Sixteen pack sizes 500 calls apart over millions of calls: too many mixes to price
+    the end credit exactly, so a clear error (exit 1), never a silently rougher plan."""
+    from optimizer.exceptions import SolverError
+    packs = ", ".join(f'{{ calls = {c}, price = "{c // 10}" }}' for c in range(1000, 9000, 500))
+    cat = parse_catalog(f"""
+[[product]]
+id = "p"
+packs = [ {packs} ]
+tiers = [ {{ up_to = 10000, rate = "0.15" }}, {{ rate = "0.12" }} ]
+""", "c.toml")
+    f = Forecast(START, 3, (("p", (3_000_000,) * 3),))
+    with pytest.raises(SolverError, match="pack mixes"):
+        plan(cat, f, purchase_months="any", carry_over="prorata")
