@@ -250,30 +250,9 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
             prorata or (purchase_months == "any" and algorithm == "auto")):
         # Exact and fast: one shortest path per product (schedule.py); a product with a
         # holding that outlives new packs goes to the general model below.
-        general = []
-        for pid in pids:
-            t0 = time.perf_counter()
-            product = catalog.product(pid)
-            held, late = _held_lots(catalog, product, forecast, holdings)
-            if late:
-                if prorata:
-                    raise InputError(f"{pid}: --carry-over-value prorata is not available "
-                                     f"with a holding that outlives new packs (usable until "
-                                     f"{forecast.start + late[0][0]})", field="expires")
-                general.append([pid])
-                continue
-            calls = forecast.calls(pid)
-            sch = optimal_schedule(product, calls,
-                                   residual_demand(product, calls, forecast.start, held),
-                                   catalog.validity_months, scale,
-                                   start_only=purchase_months == "start", prorata=prorata)
-            seconds = time.perf_counter() - t0
-            solve_s += seconds
-            counts[pid] = dict(sch.counts)
-            solves.append(ProductSolve(pid, "optimal", sch.objective, sch.objective, seconds,
-                                       "dp"))
-            expect[(pid,)] = (sch.objective, sch.objective, True)
-        groups = general
+        groups, seconds = _plan_by_schedule(catalog, forecast, holdings, scale, purchase_months,
+                                            prorata, counts, solves, expect)
+        solve_s += seconds
     for gi, group in enumerate(groups):
         t0 = time.perf_counter()
         prob = pulp.LpProblem(f"packs_{gi}", pulp.LpMinimize)
@@ -394,6 +373,35 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
     return PlanResult("optimal" if all_optimal else "feasible", gap, gap_rel, result_plan,
                       base_bill, solver, purchase_months, build, solve_s, bill_s, tuple(solves),
                       outcomes, objective, budget, monthly_budget, carry_over)
+
+
+def _plan_by_schedule(catalog, forecast, holdings, scale, purchase_months, prorata, counts,
+                      solves, expect):
+    """Each product's plan from the dynamic program, recorded like a solved model; returns
+    the products it cannot take (one group each) and the seconds it spent."""
+    general, total = [], 0.0
+    for pid in forecast.products():
+        t0 = time.perf_counter()
+        product = catalog.product(pid)
+        held, late = _held_lots(catalog, product, forecast, holdings)
+        if late:
+            if prorata:
+                raise InputError(f"{pid}: --carry-over-value prorata is not available with a "
+                                 f"holding that outlives new packs (usable until "
+                                 f"{forecast.start + late[0][0]})", field="expires")
+            general.append([pid])
+            continue
+        calls = forecast.calls(pid)
+        sch = optimal_schedule(product, calls,
+                               residual_demand(product, calls, forecast.start, held),
+                               catalog.validity_months, scale,
+                               start_only=purchase_months == "start", prorata=prorata)
+        seconds = time.perf_counter() - t0
+        total += seconds
+        counts[pid] = dict(sch.counts)
+        solves.append(ProductSolve(pid, "optimal", sch.objective, sch.objective, seconds, "dp"))
+        expect[(pid,)] = (sch.objective, sch.objective, True)
+    return general, total
 
 
 def _solve_on_curves(catalog, forecast, series_set, weights, holdings, scale, cap, solver,
