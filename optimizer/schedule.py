@@ -16,6 +16,11 @@ proves optimality slowly over long horizons. The structure gives an exact shorte
   `prorata` the credit is at most (V-1)/V of a price per call no higher than its own or a
   later month's rate, if the useless packs bought last are dropped first; a margin of a
   fen per lot covers the credit's rounding).
+* A purchase whose balance carried into the next purchase month is at least one of its
+  packs could leave that pack to the next purchase instead: the months before are covered
+  all the same, and the pack then expires later (same spend, never dearer). So carries are
+  kept below the smallest pack of the purchase (not with `prorata`, where which lot holds
+  the final balance changes the credit).
 * More carried balance at equal or lower cost dominates, so each month keeps only the
   Pareto-optimal labels (balance up, cost down). Among equal costs the lower prepaid spend
   wins (SPEC §3), kept as a second key all the way through.
@@ -63,6 +68,7 @@ class _Options:
     prices: np.ndarray          # money units
     knap: np.ndarray | None     # cheapest spend per lattice point, to rebuild the mix
     sizes: list                 # (size, price units) of the packs used here
+    smallest: np.ndarray | None = None      # smallest pack in some cheapest mix of each cap
     mix_counts: np.ndarray | None = None    # prorata end mixes: counts per size (desc)
     mix_caps: np.ndarray | None = None
     mix_prices: np.ndarray | None = None
@@ -80,6 +86,19 @@ def _mix_of(opt: _Options, cap: int) -> dict[int, int]:
                 break
         else:
             raise AssertionError("knapsack backtrack failed")
+    return out
+
+
+def _smallest_pack(knap: np.ndarray, step: int, sizes, caps: np.ndarray) -> np.ndarray:
+    """For each capacity, the smallest pack that some cheapest mix of it contains."""
+    k = caps // step
+    out = np.full(len(k), INF, dtype=np.int64)
+    for size, price in sorted(sizes, reverse=True):
+        j = k - size // step
+        ok = j >= 0
+        hit = np.zeros(len(k), dtype=bool)
+        hit[ok] = knap[j[ok]] + price == knap[k[ok]]
+        out[hit] = size
     return out
 
 
@@ -171,7 +190,8 @@ def optimal_schedule(product: Product, calls, resid, validity: int, scale: int, 
             knaps[key] = cheapest_spend([(s // step, p) for s, p in useful], top // step + 1)
         knap = knaps[key]
         caps, prices = _pareto_caps(knap, step, limit)
-        opt = _Options(step, caps, prices, knap, useful)
+        opt = _Options(step, caps, prices, knap, useful,
+                       None if prorata else _smallest_pack(knap, step, useful, caps))
         if prorata and t + V - 1 >= T - 1:
             # A mix lasting to the end holds at least what is left after the carried balance.
             lo = int(cum[T] - cum[t]) - int(resid[t]) + 1
@@ -232,7 +252,11 @@ def optimal_schedule(product: Product, calls, resid, validity: int, scale: int, 
             dest = np.where(lapse, nxt[e + 1], dest)
         c2 = c2 + np.where(short, rate[t] * (cum[t + 1] - P), 0)
         b2 = np.where(carry, P - cum[np.minimum(land, T)], 0)
-        valid = ~(ends & prorata)              # prorata ends are priced as mixes below
+        if prorata:
+            valid = ~ends                      # prorata ends are priced as mixes below
+        else:
+            # A pack the carried balance could spare is as well bought where it is drawn.
+            valid = ~carry | (b2 < opt.smallest[None, :])
         choice = np.broadcast_to(np.arange(k, dtype=np.int64)[None, :], (n, k))
         rows = np.broadcast_to(idx[:, None], (n, k))
         send(dest[valid], b2[valid], c2[valid], s2[valid], t, rows[valid], choice[valid])
