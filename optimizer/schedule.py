@@ -19,8 +19,8 @@ proves optimality slowly over long horizons. The structure gives an exact shorte
 * A purchase whose balance carried into the next purchase month is at least one of its
   packs could leave that pack to the next purchase instead: the months before are covered
   all the same, and the pack then expires later (same spend, never dearer). So carries are
-  kept below the smallest pack of the purchase (not with `prorata`, where which lot holds
-  the final balance changes the credit).
+  kept below the smallest pack of the purchase (with `prorata` only where the next purchase
+  expires within the horizon: otherwise which lot holds the final balance sets the credit).
 * More carried balance at equal or lower cost dominates, so each month keeps only the
   Pareto-optimal labels (balance up, cost down). Among equal costs the lower prepaid spend
   wins (SPEC §3), kept as a second key all the way through.
@@ -191,7 +191,7 @@ def optimal_schedule(product: Product, calls, resid, validity: int, scale: int, 
         knap = knaps[key]
         caps, prices = _pareto_caps(knap, step, limit)
         opt = _Options(step, caps, prices, knap, useful,
-                       None if prorata else _smallest_pack(knap, step, useful, caps))
+                       _smallest_pack(knap, step, useful, caps))
         if prorata and t + V - 1 >= T - 1:
             # A mix lasting to the end holds at least what is left after the carried balance.
             lo = int(cum[T] - cum[t]) - int(resid[t]) + 1
@@ -252,11 +252,13 @@ def optimal_schedule(product: Product, calls, resid, validity: int, scale: int, 
             dest = np.where(lapse, nxt[e + 1], dest)
         c2 = c2 + np.where(short, rate[t] * (cum[t + 1] - P), 0)
         b2 = np.where(carry, P - cum[np.minimum(land, T)], 0)
+        # A pack the carried balance could spare is as well bought where it is drawn (with
+        # prorata only where that purchase expires within the horizon; never in start mode,
+        # where nothing is bought later).
+        spare = carry & (b2 >= opt.smallest[None, :]) & (not start_only)
         if prorata:
-            valid = ~ends                      # prorata ends are priced as mixes below
-        else:
-            # A pack the carried balance could spare is as well bought where it is drawn.
-            valid = ~carry | (b2 < opt.smallest[None, :])
+            spare &= land + V - 1 < T
+        valid = ~spare & ~(ends & prorata)     # prorata ends are priced as mixes below
         choice = np.broadcast_to(np.arange(k, dtype=np.int64)[None, :], (n, k))
         rows = np.broadcast_to(idx[:, None], (n, k))
         send(dest[valid], b2[valid], c2[valid], s2[valid], t, rows[valid], choice[valid])

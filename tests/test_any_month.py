@@ -235,9 +235,12 @@ def test_prorata_carry_over_matches_exhaustive(calls, validity, small):
     check_prorata(catalog(validity, small=small), calls)
 
 
-@pytest.mark.parametrize("calls", [[2300, 2300, 2300], [300, 300, 3300], [3300, 300]])
-def test_prorata_in_start_mode_matches_exhaustive(calls):
-    check_prorata(catalog(4), calls, purchase_months="start")
+@pytest.mark.parametrize("validity, small, calls", [
+    (4, "95", [2300, 2300, 2300]), (4, "95", [300, 300, 3300]), (4, "95", [3300, 300]),
+    (2, "70", [300, 2342, 300]),     # a carry no later purchase can take over (start mode)
+])
+def test_prorata_in_start_mode_matches_exhaustive(validity, small, calls):
+    check_prorata(catalog(validity, small=small), calls, purchase_months="start")
 
 
 def test_prorata_credits_a_late_purchase():
