@@ -308,3 +308,31 @@ tiers = [ {{ up_to = 10000, rate = "0.15" }}, {{ rate = "0.12" }} ]
     f = Forecast(START, 3, (("p", (3_000_000,) * 3),))
     with pytest.raises(SolverError, match="pack mixes"):
         plan(cat, f, purchase_months="any", carry_over="prorata")
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(s1=st.sampled_from([500, 1000]), p1=st.sampled_from(["40", "70", "100", "150"]),
+       s2=st.sampled_from([1500, 2000, 3000]), p2=st.sampled_from(["120", "240", "300"]),
+       rates=st.lists(st.sampled_from(["0.15", "0.12", "0.10", "0.08", "0.06"]), min_size=3,
+                      max_size=3, unique=True),
+       validity=st.integers(1, 4), free=st.sampled_from([0, 300]),
+       calls=st.lists(st.integers(0, 3500), min_size=1, max_size=5),
+       carry_over=st.sampled_from(["zero", "prorata"]))
+def test_random_catalogs_match_exhaustive(s1, p1, s2, p2, rates, validity, free, calls,
+                                          carry_over):
+    """Pack sizes that do not divide each other, prices per call above and below the
+    rates: the dynamic program's pruning rules against exhaustive search."""
+    r = sorted(rates, key=Decimal, reverse=True)
+    cat = parse_catalog(f"""
+free_calls_per_month = {free}
+validity_months = {validity}
+[[product]]
+id = "p"
+packs = [ {{ calls = {s1}, price = "{p1}" }}, {{ calls = {s2}, price = "{p2}" }} ]
+tiers = [ {{ up_to = 1500, rate = "{r[0]}" }}, {{ up_to = 3000, rate = "{r[1]}" }},
+          {{ rate = "{r[2]}" }} ]
+""", "c.toml")
+    if carry_over == "prorata":
+        check_prorata(cat, calls)
+    else:
+        check(cat, calls)
