@@ -36,20 +36,9 @@ class Curve:
     prices: dict             # pack size -> price, money units
 
     def counts(self, k: int) -> dict[int, int]:
-        """A cheapest mix of capacity k·step (backtracking through the knapsack)."""
-        out = {p.calls: 0 for p in self.product.packs}
-        units = self.prices
-        while k > 0:
-            for p in self.product.packs:
-                j = k - p.calls // self.step
-                if j >= 0 and self.spend[j] < INF and self.spend[j] + units[p.calls] == \
-                        self.spend[k]:
-                    out[p.calls] += 1
-                    k = j
-                    break
-            else:
-                raise AssertionError("knapsack backtrack failed")
-        return out
+        """A cheapest mix of capacity k·step."""
+        mix = cheapest_mix(self.spend, self.step, list(self.prices.items()), k)
+        return {p.calls: mix.get(p.calls, 0) for p in self.product.packs}
 
     def frontier(self) -> list[tuple[int, int, int]]:
         """(spend, cost, k) of the capacities no other beats on both, by spend."""
@@ -134,6 +123,23 @@ def cheapest_spend(packs: list[tuple[int, int]], n: int) -> np.ndarray:
         spend = np.minimum(spend, grid.reshape(-1)[:n])
     spend[spend >= INF // 2] = INF
     return spend
+
+
+def cheapest_mix(spend: np.ndarray, step: int, packs: list[tuple[int, int]], k: int
+                 ) -> dict[int, int]:
+    """A cheapest mix of capacity k·step, {size: count}, by backtracking through the
+    `cheapest_spend` array of the (size in calls, price) packs."""
+    out: dict[int, int] = {}
+    while k > 0:
+        for size, price in packs:
+            j = k - size // step
+            if j >= 0 and spend[j] < INF and spend[j] + price == spend[k]:
+                out[size] = out.get(size, 0) + 1
+                k = j
+                break
+        else:
+            raise AssertionError("knapsack backtrack failed")
+    return out
 
 
 def capacity_curve(product: Product, calls, start, validity: int, basis: str, scale: int,

@@ -196,15 +196,14 @@ def _cohort_model(prob, pm, product, calls, resid, V, packs, s_max, price, windo
                     f"fifo{tag}_{c[0]}{c[1]}_{later[0]}{later[1]}_{m}"
 
     pm.pack_spend = pulp.lpSum(price[s] * v for (t, s), v in x.items())
-    cost, fixed = [], 0
+    cost = []
     for m in range(T):
-        held_used = calls[m] - min(calls[m], product.free_calls) - resid[m]
         if resid[m] == 0:
-            fixed += to_units(month_fee(product, calls[m], held_used, basis)[4], scale)
-            continue
+            continue          # nothing left after the free quota and early holdings: no fee
+        held_used = calls[m] - min(calls[m], product.free_calls) - resid[m]
         covered = pulp.lpSum(use[c, m] for c in cohorts if (c, m) in use)
         cost.append(_postpaid_cost(prob, product, m, calls[m], held_used, resid[m], covered,
                                    basis, scale, tag))
-    pm.constants = [fixed]
-    pm.postpaid = [pulp.lpSum(cost) + fixed]
+    pm.constants = [0]
+    pm.postpaid = [pulp.lpSum(cost)]
     return pm

@@ -41,7 +41,7 @@ import numpy as np
 
 from .catalog import Product
 from .exceptions import SolverError
-from .frontier import INF, cheapest_spend
+from .frontier import INF, cheapest_mix, cheapest_spend
 from .model import count_bounds, to_units
 
 NONE = -1            # label choice: no purchase in the predecessor month
@@ -72,21 +72,6 @@ class _Options:
     mix_counts: np.ndarray | None = None    # prorata end mixes: counts per size (desc)
     mix_caps: np.ndarray | None = None
     mix_prices: np.ndarray | None = None
-
-
-def _mix_of(opt: _Options, cap: int) -> dict[int, int]:
-    """A cheapest mix with exactly `cap` calls (backtracking through the knapsack)."""
-    k, out = cap // opt.step, {}
-    while k > 0:
-        for size, price in opt.sizes:
-            j = k - size // opt.step
-            if j >= 0 and opt.knap[j] < INF and opt.knap[j] + price == opt.knap[k]:
-                out[size] = out.get(size, 0) + 1
-                k = j
-                break
-        else:
-            raise AssertionError("knapsack backtrack failed")
-    return out
 
 
 def _smallest_pack(knap: np.ndarray, step: int, sizes, caps: np.ndarray) -> np.ndarray:
@@ -154,7 +139,8 @@ def optimal_schedule(product: Product, calls, resid, validity: int, scale: int, 
     for m in range(T - 1, -1, -1):
         nxt[m] = m if resid[m] > 0 else nxt[m + 1]
     price = {p.calls: to_units(p.price, scale) for p in product.packs}
-    # Prorata credit of a lot in fen: take × share × a // c, rounded half up (a/c reduced).
+    # Prorata credit of a lot in fen, as billing.carry_over_credit computes it, vectorised:
+    # take × share × a / c rounded half up (a/c reduced).
     credit_frac = {}
     for s, p in price.items():
         a, c = p * 100, s * V * scale
@@ -322,7 +308,7 @@ def optimal_schedule(product: Product, calls, resid, validity: int, scale: int, 
     while t >= 0:
         opt = opts.get(t)
         if c >= 0:
-            mix = _mix_of(opt, int(opt.caps[c]))
+            mix = cheapest_mix(opt.knap, opt.step, opt.sizes, int(opt.caps[c]) // opt.step)
         elif c <= -2:
             sizes = sorted((s for s, _ in opt.sizes), reverse=True)
             mix = {s: int(v) for s, v in zip(sizes, opt.mix_counts[-2 - c]) if v}
