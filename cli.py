@@ -1,7 +1,7 @@
 """The packopt command line: a thin shell over the `optimizer` library.
 
 Each command parses its options, calls one library function, formats the result with
-`optimizer.report` (HTML with `optimizer.html_report`, PNG with `optimizer.chart`), and
+`optimizer.output.report` (HTML with `optimizer.output.html`, PNG with `optimizer.output.chart`), and
 turns the library's own exceptions into one-line messages and exit codes. This is the only
 module that knows about the terminal.
 
@@ -32,11 +32,15 @@ from importlib import resources
 
 import click
 
-from optimizer import __version__, report
+from optimizer import __version__
 from optimizer.billing import bill as bill_forecast
-from optimizer.catalog import TIER_BASES, load_catalog
+from optimizer.domain.catalog import TIER_BASES
 from optimizer.exceptions import InfeasibleError, InputError, PackoptError
-from optimizer.inputs import parse_forecast, read_forecast, read_holdings, read_plan
+from optimizer.io.catalog import load_catalog
+from optimizer.io.forecast import parse_forecast, read_forecast
+from optimizer.io.holdings import read_holdings
+from optimizer.io.plans import read_plan
+from optimizer.output import report
 
 EXAMPLE_FORECAST = "data/example_forecast.csv"
 TABLE_WIDTH = 120          # fixed width when stdout is not a terminal: stable output
@@ -354,12 +358,12 @@ def example_note(fc, out: Output) -> None:
 
 def load_planner():
     """The optimizer, imported only by the commands that solve (it pulls in the MILP stack)."""
-    return importlib.import_module("optimizer.planner")
+    return importlib.import_module("optimizer.solve.planner")
 
 
 def load_scenarios(path, catalog, base):
     """Scenarios from FILE, each covering the forecast's horizon and products."""
-    scenarios = importlib.import_module("optimizer.scenarios").read_scenarios(path, catalog, base)
+    scenarios = importlib.import_module("optimizer.io.scenarios").read_scenarios(path, catalog, base)
     for s in scenarios:
         f = s.forecast
         if (f.start, f.months) != (base.start, base.months):
@@ -549,7 +553,7 @@ def write_extras(b, out: Output, *, report_path, chart_path, title, result=None,
                  budget_value=None) -> None:
     """--report FILE.html and --chart FILE.png, written before anything goes to stdout."""
     if report_path:
-        from optimizer import html_report
+        from optimizer.output import html as html_report
         html = html_report.render_html(b, title=title, result=result,
                                        budget_value=budget_value)
 
@@ -559,7 +563,7 @@ def write_extras(b, out: Output, *, report_path, chart_path, title, result=None,
         write_file(report_path, save, "HTML report")
     if chart_path:
         try:
-            from optimizer import chart
+            from optimizer.output import chart
         except ImportError as e:   # matplotlib missing: an installation problem, say so
             raise CommandError(f"--chart needs matplotlib ({e}); install packopt with "
                                f"`pip install -e .` or `pip install matplotlib`", 1) from None
@@ -814,7 +818,7 @@ def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_p
         b = result.bill
         baselines = None
         if compare:
-            thumb_plan = planner.rule_of_thumb(catalog, fc, holdings=holdings)
+            thumb_plan = importlib.import_module("optimizer.analysis.compare").rule_of_thumb(catalog, fc, holdings=holdings)
             baselines = (bill_forecast(catalog, fc, None, holdings),
                          bill_forecast(catalog, fc, thumb_plan, holdings), b)
             if purchase_months == "any":
@@ -919,7 +923,7 @@ def whatif_cmd(forecast, scales, scenarios_path, plan_path, break_even, budget, 
     given = read_plan(plan_path, catalog) if plan_path else None
     if break_even is None:
         break_even = out.fmt != "csv"
-    whatif = importlib.import_module("optimizer.whatif")
+    whatif = importlib.import_module("optimizer.analysis.whatif")
     with progress("Solving each demand level…", out):
         examined, rows_ = whatif.whatif(catalog, fc, level_list, scenarios, plan=given,
                                         holdings=holdings, solver=solver, budget=budget)

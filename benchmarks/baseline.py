@@ -41,7 +41,7 @@ least cost over the draws. (Under after-packs a smaller postpaid volume can be d
 order matters, and this model would be inexact: not offered.)
 
 `solve_baseline` builds either one joint model for every product or one model per product,
-solves at zero gap with optimizer.solvers.solve, and returns the plan read from the counts,
+solves at zero gap with optimizer.solve.solvers.solve, and returns the plan read from the counts,
 each purchase with its month.
 """
 
@@ -52,10 +52,10 @@ from dataclasses import dataclass, field
 
 import pulp
 
-from optimizer.catalog import Catalog, Product
-from optimizer.inputs import Forecast, Plan, Purchase
-from optimizer.model import money_scale, to_units
-from optimizer.solvers import Status, solve
+from optimizer.domain.catalog import Catalog, Product
+from optimizer.domain.records import Forecast, Plan, Purchase
+from optimizer.domain.money import money_scale, to_units
+from optimizer.solve.solvers import Status, solve
 
 
 @dataclass

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from optimizer.billing import bill_product, make_lots
-from optimizer.catalog import Catalog, Product
-from optimizer.inputs import Forecast, Plan, Purchase
+from optimizer.domain.catalog import Catalog, Product
+from optimizer.domain.records import Forecast, Plan, Purchase
 
 
 class TooLarge(Exception):

@@ -20,9 +20,11 @@ from typing import Callable
 
 import numpy as np
 
-from optimizer.catalog import Catalog, load_catalog
-from optimizer.inputs import Forecast, parse_forecast
-from optimizer.months import Month
+from optimizer.domain.catalog import Catalog
+from optimizer.io.catalog import load_catalog
+from optimizer.domain.records import Forecast
+from optimizer.io.forecast import parse_forecast
+from optimizer.domain.months import Month
 
 START = Month.parse("2027-01")
 SHAPES = ("flat", "growing", "seasonal", "reverse-seasonal", "spiky")
@@ -43,7 +45,7 @@ class Instance:
     forecast: Forecast
     shapes: tuple[str, ...] = ()
     # Keyword options passed to plan(...) beside catalog and forecast: purchase_months,
-    # scenarios (a tuple of optimizer.planner.Scenario), objective, budget. A tuple of
+    # scenarios (a tuple of optimizer.solve.planner.Scenario), objective, budget. A tuple of
     # (name, value) pairs, so the instance stays frozen; empty for start mode.
     options: tuple[tuple[str, object], ...] = ()
 
@@ -187,7 +189,7 @@ def scale_scenarios(months: int, basis: str, family: str,
     base = mixed(months, basis, family)
 
     def make(size: int, seed: int, scenarios: int = count) -> Instance:
-        from optimizer.planner import Scenario
+        from optimizer.solve.planner import Scenario
         inst = base(size, seed)
         rng = np.random.default_rng([seed, 1_000_003, scenarios])
         scen = []
@@ -208,7 +210,7 @@ def budgeted(months: int, basis: str, family: str) -> Callable[[int, int], Insta
     base = mixed(months, basis, family)
 
     def make(size: int, seed: int) -> Instance:
-        from optimizer.planner import plan
+        from optimizer.solve.planner import plan
         inst = base(size, seed)
         free = plan(inst.catalog, inst.forecast, solver="highs")
         if free.status != "optimal":

@@ -1,6 +1,6 @@
 """The methods compared: each takes an instance and returns one plain-data run record.
 
-    ours-SOLVER          optimizer.planner.plan: the project's model, one small MILP per product
+    ours-SOLVER          optimizer.solve.planner.plan: the project's model, one small MILP per product
                          (any month: the exact dynamic program, no solver)
     ours-milp-SOLVER     plan(..., algorithm="milp"): the planner's any-month integer program
                          instead of its dynamic program (any-month instances only)
@@ -32,11 +32,12 @@ from decimal import Decimal
 import pulp
 
 from optimizer.billing import bill
-from optimizer.model import add_start_mode, money_scale, to_units
+from optimizer.domain.money import money_scale, to_units
+from optimizer.solve.start_milp import add_start_mode
 # Imported here, not in _ours: a run's time must not include importing the planner (about
 # 13 ms in the forked child, as much as a whole small any-month plan).
-from optimizer.planner import plan
-from optimizer.solvers import Status, solve
+from optimizer.solve.planner import plan
+from optimizer.solve.solvers import Status, solve
 
 from .baseline import solve_baseline
 from .exhaustive import OutOfTime, TooLarge, count_mixes, search
@@ -144,7 +145,7 @@ def _ours(rec, inst, solver, time_limit, scale, algorithm=None):
         # ours-milp: the planner's integer program where it would use its dynamic program.
         import inspect
         if "algorithm" not in inspect.signature(plan).parameters:
-            raise RuntimeError(f"{rec['method']} needs optimizer.planner.plan(..., "
+            raise RuntimeError(f"{rec['method']} needs optimizer.solve.planner.plan(..., "
                                f"algorithm=...), which this checkout's planner lacks")
         extra["algorithm"] = algorithm
     # regret=False: the per-scenario "best alone" costs are a report extra (one more plan()
@@ -215,7 +216,7 @@ def _ours(rec, inst, solver, time_limit, scale, algorithm=None):
 
 
 def _ours_joint(rec, inst, solver, time_limit, scale):
-    from optimizer.inputs import Plan, Purchase
+    from optimizer.domain.records import Plan, Purchase
     cat, fc = inst.catalog, inst.forecast
     t0 = time.perf_counter()
     prob = pulp.LpProblem("ours_joint", pulp.LpMinimize)

@@ -34,7 +34,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from .families import FAMILIES, Family, Instance
-from .methods import KINDS, method_names, not_applicable, run_method
+from .methods import method_names, not_applicable, run_method
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_FAMILIES = ("example", "mixed-12m", "mixed-24m", "after-packs")

@@ -1,17 +1,52 @@
-"""packopt: exact purchase plans for prepaid API call packs against tiered postpaid billing."""
+"""packopt: exact purchase plans for prepaid API call packs against tiered postpaid billing.
 
-from .billing import Bill, bill
-from .catalog import Catalog, load_catalog
-from .exceptions import (BillingMismatchError, InfeasibleError, InputError, PackoptError,
-                         SolverError)
-from .inputs import (Forecast, Holding, Plan, Purchase, read_forecast, read_holdings,
-                     read_plan)
-from .months import Month
+The public API (see docs/library.md). Reading inputs, billing and the records are light;
+`plan`, `whatif` and the other solving entry points load the solver stack (PuLP, HiGHS,
+NumPy) only when first used, so `bill` and `catalog` stay fast to start.
+"""
+
+from .billing import Bill, MonthBill, ProductBill, bill
+from .domain.catalog import Catalog, Pack, Product, Tier
+from .domain.months import Month
+from .domain.records import Forecast, Holding, Plan, Purchase, Scenario
+from .exceptions import (
+    BillingMismatchError,
+    InfeasibleError,
+    InputError,
+    PackoptError,
+    SolverError,
+)
+from .io.catalog import load_catalog, parse_catalog
+from .io.forecast import parse_forecast, read_forecast
+from .io.holdings import parse_holdings, read_holdings
+from .io.plans import read_plan
+from .io.scenarios import read_scenarios
 
 __version__ = "0.1.0"
 
+# name -> module that defines it, imported on first use (they pull in PuLP/NumPy).
+_LAZY = {
+    "plan": "solve.planner", "PlanResult": "solve.planner",
+    "ScenarioOutcome": "solve.planner",
+    "whatif": "analysis.whatif", "break_even": "analysis.whatif",
+    "WhatIfRow": "analysis.whatif", "BreakEven": "analysis.whatif",
+    "rule_of_thumb": "analysis.compare",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'optimizer' has no attribute {name!r}")
+
+
 __all__ = [
-    "Bill", "bill", "Catalog", "load_catalog", "BillingMismatchError", "InfeasibleError",
-    "InputError", "PackoptError", "SolverError", "Forecast", "Holding", "Plan", "Purchase",
-    "read_forecast", "read_holdings", "read_plan", "Month", "__version__",
+    "Bill", "MonthBill", "ProductBill", "bill", "Catalog", "Pack", "Product", "Tier", "Month",
+    "Forecast", "Holding", "Plan", "Purchase", "Scenario", "BillingMismatchError",
+    "InfeasibleError", "InputError", "PackoptError", "SolverError", "load_catalog",
+    "parse_catalog", "parse_forecast", "read_forecast", "parse_holdings", "read_holdings",
+    "read_plan", "read_scenarios", "__version__", *_LAZY,
 ]

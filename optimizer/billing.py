@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
-from .catalog import Catalog, Product
+from .domain.catalog import Catalog, Product
+from .domain.months import Month
+from .domain.records import Forecast, Holding, Plan
 from .exceptions import InputError
-from .inputs import Forecast, Holding, Plan, check_plan_against
-from .months import Month
 
 ZERO = Decimal(0)
 FROZEN_SHARE = Decimal("1.2")        # SPEC §2 rule 10: 120 % of a bill is frozen
@@ -302,3 +302,17 @@ def bill(catalog: Catalog, forecast: Forecast, plan: Plan | None = None,
             warnings.append(f"{h.product}: holding ignored, the product is not in the forecast")
     return Bill(catalog.tier_basis, catalog.currency, forecast.start, forecast.months,
                 tuple(products), tuple(warnings))
+
+
+def check_plan_against(plan: Plan, forecast: Forecast) -> None:
+    """Purchases must fall inside the forecast's horizon and name forecast products."""
+    end = forecast.start + (forecast.months - 1)
+    known = set(forecast.products())
+    for p in plan.purchases:
+        if not (forecast.start <= p.month <= end):
+            raise InputError(f"purchase month {p.month} is outside the forecast horizon "
+                             f"{forecast.start}..{end}", source=plan.source, line=p.line,
+                             field="month")
+        if p.product not in known:
+            raise InputError(f"{p.product} is not in the forecast {forecast.source}",
+                             source=plan.source, line=p.line, field="product")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from optimizer.catalog import load_catalog, parse_catalog
-from optimizer.inputs import Forecast, Holding, Plan, Purchase
-from optimizer.months import Month
+from optimizer.io.catalog import load_catalog, parse_catalog
+from optimizer.domain.records import Forecast, Holding, Plan, Purchase
+from optimizer.domain.months import Month
 
 SEED = load_catalog()
 

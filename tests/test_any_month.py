@@ -17,10 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from optimizer.billing import bill, month_fee
-from optimizer.catalog import load_catalog, parse_catalog
-from optimizer.inputs import Forecast, Holding, Plan, Purchase
-from optimizer.months import Month
-from optimizer.planner import plan
+from optimizer.io.catalog import load_catalog, parse_catalog
+from optimizer.domain.records import Forecast, Holding, Plan, Purchase
+from optimizer.domain.months import Month
+from optimizer.solve.planner import plan
 
 START = Month.parse("2027-01")
 
@@ -283,7 +283,7 @@ def test_holdings_that_outlive_new_packs(basis, purchase_months, held, calls):
 
 def test_late_holdings_refused_with_scenarios_and_prorata():
     from optimizer.exceptions import InputError
-    from optimizer.planner import Scenario
+    from optimizer.solve.planner import Scenario
     cat = catalog(3)
     f = Forecast(START, 4, (("p", (1800, 1800, 1800, 1800)),))
     held = (Holding("p", START + 4, 2500),)

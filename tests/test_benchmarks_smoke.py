@@ -17,10 +17,10 @@ from benchmarks.cli import main
 from benchmarks.families import FAMILIES, START
 from benchmarks.methods import not_applicable, run_method
 from optimizer.billing import bill
-from optimizer.catalog import load_catalog
-from optimizer.inputs import Forecast
-from optimizer.model import money_scale
-from optimizer.planner import plan
+from optimizer.io.catalog import load_catalog
+from optimizer.domain.records import Forecast
+from optimizer.domain.money import money_scale
+from optimizer.solve.planner import plan
 
 ANY_MONTH = {"any-12m", "any-24m", "any-36m"}
 

@@ -517,9 +517,9 @@ def test_carry_over_value_is_prorata():
     """Balance still valid after the horizon is valued at its price times the unexpired
     share, to the fen (half up) per lot."""
     from optimizer.billing import bill
-    from optimizer.catalog import load_catalog
-    from optimizer.inputs import Forecast, Plan, Purchase
-    from optimizer.months import Month
+    from optimizer.io.catalog import load_catalog
+    from optimizer.domain.records import Forecast, Plan, Purchase
+    from optimizer.domain.months import Month
     start = Month.parse("2027-01")
     cat = load_catalog()
     # 3 months of 11,000 calls: 10,000 a month beyond free, drawn from one 100,000 pack.

@@ -519,7 +519,7 @@ def test_plan_with_holdings_and_options(tmp_path):
 # --------------------------------------------------------------------------- library errors
 
 class FakePlanner:
-    """Stands in for optimizer.planner to drive the error paths of `plan`."""
+    """Stands in for optimizer.solve.planner to drive the error paths of `plan`."""
 
     def __init__(self, error):
         self.error = error

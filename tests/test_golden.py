@@ -5,7 +5,8 @@ from decimal import Decimal
 import pytest
 
 from optimizer import bill
-from optimizer.inputs import parse_forecast, parse_plan_csv
+from optimizer.io.forecast import parse_forecast
+from optimizer.io.plans import parse_plan_csv
 
 from helpers import SEED, forecast, is_fen, plan
 

@@ -5,8 +5,11 @@ import json
 import pytest
 
 from optimizer import InputError, read_forecast, read_holdings, read_plan
-from optimizer.inputs import (Purchase, check_plan_against, parse_forecast, parse_holdings,
-                              parse_plan_csv, parse_plan_json)
+from optimizer.billing import check_plan_against
+from optimizer.domain.records import Purchase
+from optimizer.io.forecast import parse_forecast
+from optimizer.io.holdings import parse_holdings
+from optimizer.io.plans import parse_plan_csv, parse_plan_json
 
 from helpers import SEED, M, forecast, plan
 

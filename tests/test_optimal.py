@@ -11,10 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from optimizer.billing import bill
-from optimizer.catalog import load_catalog, parse_catalog
-from optimizer.inputs import Forecast, Holding, Plan, Purchase
-from optimizer.months import Month
-from optimizer.planner import plan, rule_of_thumb
+from optimizer.io.catalog import load_catalog, parse_catalog
+from optimizer.domain.records import Forecast, Holding, Plan, Purchase
+from optimizer.domain.months import Month
+from optimizer.analysis.compare import rule_of_thumb
+from optimizer.solve.planner import plan
 
 START = Month.parse("2027-01")
 
@@ -162,8 +163,8 @@ def test_ties_prefer_lower_prepaid_spend():
 
 def test_time_limited_solve_is_never_called_optimal(monkeypatch):
     """A solver stopped by the clock yields 'feasible' with a gap, never 'optimal'."""
-    import optimizer.planner as planner
-    from optimizer.solvers import SolveOutcome, Status
+    import optimizer.solve.planner as planner
+    from optimizer.solve.solvers import SolveOutcome, Status
 
     real = planner.solve
 

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from optimizer import bill
-from optimizer.inputs import Forecast, Holding, Plan, Purchase
+from optimizer.domain.records import Forecast, Holding, Plan, Purchase
 
 from helpers import SEED, M
 

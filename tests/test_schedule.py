@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from optimizer.billing import bill
-from optimizer.catalog import load_catalog
-from optimizer.inputs import Forecast, Holding
-from optimizer.months import Month
-from optimizer.planner import plan
+from optimizer.io.catalog import load_catalog
+from optimizer.domain.records import Forecast, Holding
+from optimizer.domain.months import Month
+from optimizer.solve.planner import plan
 
 START = Month.parse("2027-01")
 SEED = load_catalog()

@@ -10,11 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from optimizer.billing import bill
-from optimizer.catalog import load_catalog, parse_catalog
+from optimizer.io.catalog import load_catalog, parse_catalog
 from optimizer.exceptions import InputError
-from optimizer.inputs import Forecast, Plan, Purchase
-from optimizer.months import Month
-from optimizer.planner import Scenario, plan
+from optimizer.domain.records import Forecast, Plan, Purchase
+from optimizer.domain.months import Month
+from optimizer.solve.planner import Scenario, plan
 
 START = Month.parse("2027-01")
 
@@ -156,8 +156,8 @@ def test_bad_options_are_input_errors():
 
 # --------------------------------------------------------------------------- files and what-if
 
-from optimizer.scenarios import parse_scenarios  # noqa: E402
-from optimizer.whatif import break_even, whatif  # noqa: E402
+from optimizer.io.scenarios import parse_scenarios  # noqa: E402
+from optimizer.analysis.whatif import break_even, whatif  # noqa: E402
 
 
 def test_scale_scenarios_file():
@@ -227,8 +227,10 @@ def test_whatif_rows_and_break_even():
 
 import numpy as np  # noqa: E402
 
-import optimizer.frontier as frontier  # noqa: E402
-from optimizer.model import money_scale, to_units  # noqa: E402
+import optimizer.solve.budget as budget_mod  # noqa: E402
+from optimizer.solve.curves import capacity_curve  # noqa: E402
+from optimizer.solve.knapsack import INF  # noqa: E402
+from optimizer.domain.money import to_units  # noqa: E402
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -238,8 +240,8 @@ def test_capacity_curve_is_the_billed_cost(calls, basis, k):
     """Every point of a start-mode cost curve is what the billing engine charges."""
     cat = load_catalog().with_tier_basis(basis)
     product = cat.product("id_card")
-    curve = frontier.capacity_curve(product, tuple(calls), START, 12, basis, 100)
-    ok = np.nonzero(curve.spend < frontier.INF)[0]
+    curve = capacity_curve(product, tuple(calls), START, 12, basis, 100)
+    ok = np.nonzero(curve.spend < INF)[0]
     point = int(ok[k % len(ok)])
     mix = curve.counts(point)
     assert sum(s * n for s, n in mix.items()) == point * curve.step
@@ -252,7 +254,7 @@ def test_capacity_curve_is_the_billed_cost(calls, basis, k):
 @pytest.mark.parametrize("basis", ["total", "after-packs"])
 def test_budget_without_the_dynamic_programme_matches_exhaustive(basis, monkeypatch):
     """The fallback for large budgets (bound, reduced-cost fixing, integer program)."""
-    monkeypatch.setattr(frontier, "MAX_DP_CELLS", 0)
+    monkeypatch.setattr(budget_mod, "MAX_DP_CELLS", 0)
     cat = catalog(basis)
     f = fc([3000, 6500, 4000, 2000], [5000, 3500, 4500, 6000])
     for cap in (Decimal(0), Decimal(500), Decimal(777), Decimal(1000)):

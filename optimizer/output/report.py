@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Iterable
 
-from .billing import Bill, CashflowMonth, ProductBill
-from .catalog import Catalog
+from ..billing import Bill, CashflowMonth, ProductBill
+from ..domain.catalog import Catalog
 
 CENT = Decimal("0.01")
 ZERO = Decimal(0)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .billing import Bill, bill
-from .catalog import Catalog
-from .exceptions import InputError
-from .inputs import Forecast, Holding, Plan
-from .planner import plan as optimize
+from ..billing import Bill, bill
+from ..domain.catalog import Catalog
+from ..domain.records import Forecast, Holding, Plan
+from ..exceptions import InputError
+from ..solve.planner import plan as optimize
 
 
 @dataclass(frozen=True)

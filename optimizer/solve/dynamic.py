@@ -39,10 +39,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .catalog import Product
-from .exceptions import SolverError
-from .frontier import INF, cheapest_mix, cheapest_spend
-from .model import count_bounds, to_units
+from ..domain.catalog import Product
+from ..domain.money import to_units
+from ..exceptions import SolverError
+from .demand import count_bounds
+from .knapsack import INF, cheapest_mix, cheapest_spend
 
 NONE = -1            # label choice: no purchase in the predecessor month
 CHUNK = 1 << 20      # labels × purchases expanded at once (bounds memory)

@@ -10,11 +10,11 @@ import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from .catalog import Catalog
-from .exceptions import InputError
-from .inputs import (Forecast, _rows, assemble_forecast, parse_count, parse_month,
-                     read_text, resolve_product)
-from .planner import Scenario
+from ..domain.catalog import Catalog
+from ..domain.records import Forecast, Scenario
+from ..exceptions import InputError
+from .forecast import assemble_forecast
+from .text import csv_rows, parse_count, parse_month, read_text, resolve_product
 
 _FULL = ["scenario", "weight", "product", "month", "calls"]
 _SCALE = ["scenario", "weight", "scale"]
@@ -36,7 +36,7 @@ def _positive(value: str, what: str, *, source: str, line: int) -> Decimal:
 
 def parse_scenarios(text: str, catalog: Catalog, base: Forecast | None,
                     source: str = "scenarios") -> tuple[Scenario, ...]:
-    rows = _rows(text, source)
+    rows = csv_rows(text, source)
     if not rows:
         raise InputError("the scenarios file is empty", source=source, line=1, field="header")
     line0, header = rows[0]

@@ -14,47 +14,14 @@ solution has an integer objective and a gap below one unit proves optimality.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 import pulp
 
-from .billing import Lot, bill_product, month_fee
-from .catalog import Catalog, Product
-from .months import Month
-
-
-def money_scale(catalog: Catalog) -> int:
-    """Units per currency unit so that every price and rate is a whole number of units."""
-    exp = 2
-    for p in catalog.products:
-        values = [pk.price for pk in p.packs] + [r for _, r, _ in p.tier_rates() if r is not None]
-        for v in values:
-            exp = max(exp, -v.normalize().as_tuple().exponent)
-    return 10 ** exp
-
-
-def to_units(amount: Decimal, scale: int) -> int:
-    v = amount * scale
-    assert v == v.to_integral_value(), "money_scale makes every amount whole"
-    return int(v)
-
-
-def count_bounds(product: Product, max_capacity: int) -> dict[int, int]:
-    """Upper bound on the count of each pack size in some optimal plan.
-
-    Capacity above `max_capacity` is never useful. Dominance: if k packs of size s cost at
-    least one pack of size k·s, an optimal plan needs at most k−1 of them (swap k for one).
-    """
-    bounds = {}
-    for p in product.packs:
-        ub = max_capacity // p.calls + (1 if max_capacity % p.calls else 0)
-        for q in product.packs:
-            if q.calls > p.calls and q.calls % p.calls == 0:
-                k = q.calls // p.calls
-                if p.price * k >= q.price:
-                    ub = min(ub, k - 1)
-        bounds[p.calls] = max(ub, 0)
-    return bounds
+from ..billing import Lot, month_fee
+from ..domain.catalog import Product
+from ..domain.money import to_units
+from ..domain.months import Month
+from .demand import count_bounds, residual_demand
 
 
 @dataclass
@@ -83,21 +50,6 @@ class ProductModel:
         """Price in money units of one pack behind a `counts` key (size or (month, size))."""
         size = key if isinstance(key, int) else key[1]
         return self.unit_prices[size]
-
-
-def held_usage(product: Product, calls, start: Month, held: list[Lot]) -> list[int]:
-    """Calls drawn from holdings each month (they expire first, so C cannot change it)."""
-    if not held:
-        return [0] * len(calls)
-    pb = bill_product(product, calls, start, held, "total", with_postpaid_only=False)
-    return [mb.pack for mb in pb.months]
-
-
-def residual_demand(product: Product, calls, start: Month, held=()) -> list[int]:
-    """Calls left each month for new packs: after the free quota and the holdings (which
-    expire before any new pack, so they are drawn first whatever is bought)."""
-    used = held_usage(product, calls, start, list(held))
-    return [d - min(d, product.free_calls) - h for d, h in zip(calls, used)]
 
 
 def add_start_mode(prob: pulp.LpProblem, product: Product, calls, start: Month,
@@ -150,7 +102,7 @@ def add_start_mode(prob: pulp.LpProblem, product: Product, calls, start: Month,
     for k, ((calls_k, used_held, resid, months), need) in enumerate(zip(fills, needs)):
         stag = f"{tag}s{k}" if len(series) > 1 else tag
         covered = _add_drawdown(prob, capacity, resid, months, cap_ub - need, stag)
-        postpaid = [_postpaid_cost(prob, product, m, calls_k[m], used_held[m], resid[m],
+        postpaid = [postpaid_expr(prob, product, m, calls_k[m], used_held[m], resid[m],
                                    covered[m], basis, scale, stag) for m in months]
         pm.postpaid.append(pulp.lpSum(postpaid) + pm.constants[k])
     return pm
@@ -216,7 +168,7 @@ def _add_drawdown(prob, capacity, resid: list[int], months: list[int], waste_ub:
     return c
 
 
-def _postpaid_cost(prob, product: Product, m: int, d: int, held_used: int, resid: int,
+def postpaid_expr(prob, product: Product, m: int, d: int, held_used: int, resid: int,
                    covered, basis: str, scale: int, tag: str):
     """Postpaid fee of month m as a linear expression of the calls `covered` by new packs."""
     rates = product.tier_rates()

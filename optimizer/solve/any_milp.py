@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import pulp
 
-from .billing import month_fee
-from .catalog import Product
-from .model import ProductModel, _postpaid_cost, count_bounds, to_units
+from ..billing import month_fee
+from ..domain.catalog import Product
+from ..domain.money import to_units
+from .demand import count_bounds
+from .start_milp import ProductModel, postpaid_expr
 
 
 def useful_packs(product: Product, window_need: int):
@@ -202,7 +204,7 @@ def _cohort_model(prob, pm, product, calls, resid, V, packs, s_max, price, windo
             continue          # nothing left after the free quota and early holdings: no fee
         held_used = calls[m] - min(calls[m], product.free_calls) - resid[m]
         covered = pulp.lpSum(use[c, m] for c in cohorts if (c, m) in use)
-        cost.append(_postpaid_cost(prob, product, m, calls[m], held_used, resid[m], covered,
+        cost.append(postpaid_expr(prob, product, m, calls[m], held_used, resid[m], covered,
                                    basis, scale, tag))
     pm.constants = [0]
     pm.postpaid = [pulp.lpSum(cost)]

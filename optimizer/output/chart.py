@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 
+from ..billing import Bill
 from . import report
-from .billing import Bill
 
 MAX_PANELS = 12
 

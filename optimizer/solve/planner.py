@@ -14,29 +14,21 @@ from decimal import Decimal
 
 import pulp
 
-from .billing import Bill, bill, make_lots, month_fee
-from .catalog import Catalog, Product
-from .exceptions import BillingMismatchError, InfeasibleError, InputError, SolverError
-from .inputs import Forecast, Holding, Plan, Purchase
-from .model import (add_start_mode, count_bounds, held_usage, money_scale,
-                    residual_demand, to_units)
-from .model_any import add_any_mode
-from .schedule import optimal_schedule
+from ..billing import Bill, bill, make_lots, month_fee
+from ..domain.catalog import Catalog, Product
+from ..domain.money import money_scale, to_units
+from ..domain.records import Forecast, Holding, Plan, Purchase, Scenario
+from ..exceptions import BillingMismatchError, InfeasibleError, InputError, SolverError
+from .any_milp import add_any_mode
+from .demand import held_usage, residual_demand
+from .dynamic import optimal_schedule
 from .solvers import SOLVERS, Status, solve
+from .start_milp import add_start_mode
 
 PURCHASE_MODES = ("start", "any")
 OBJECTIVES = ("expected", "worst-case")
 CARRY_OVER = ("zero", "prorata")       # how unexpired balance at the horizon's end is valued
 ALGORITHMS = ("auto", "milp")          # "milp": the integer program even where the DP applies
-
-
-@dataclass(frozen=True)
-class Scenario:
-    """One demand forecast among several, with its (positive) weight."""
-
-    name: str
-    weight: Decimal
-    forecast: Forecast
 
 
 @dataclass(frozen=True)
@@ -408,7 +400,8 @@ def _solve_on_curves(catalog, forecast, series_set, weights, holdings, scale, ca
                      clock):
     """Start-mode plan from exact per-product cost curves (see frontier.py), weighted over
     scenarios, under a budget if `cap` is set."""
-    from .frontier import best_point, capacity_curve, needed_top, solve_budget, weighted_curve
+    from .budget import solve_budget
+    from .curves import best_point, capacity_curve, needed_top, weighted_curve
     curves, fixed = {}, 0
     for pid, _ in forecast.demand:
         product = catalog.product(pid)
@@ -502,42 +495,3 @@ def _prefer_less_prepaid(prob, goal, spend, models, best: int, values, solver, c
         if round(out.objective) <= before:
             return better
     return values
-
-
-def rule_of_thumb(catalog: Catalog, forecast: Forecast, holdings: tuple[Holding, ...] = ()
-                  ) -> Plan:
-    """The common heuristic: the cheapest packs covering the year's calls, bought up front.
-
-    "The year's calls" are those beyond the free quota (and beyond holdings) inside the
-    packs' validity window.
-    """
-    window = min(catalog.validity_months, forecast.months)
-    purchases = []
-    for pid, calls in forecast.demand:
-        product = catalog.product(pid)
-        if not product.packs:
-            continue
-        held = sum(h.calls_left for h in holdings if h.product == pid
-                   and h.expires >= forecast.start)
-        need = sum(max(d - product.free_calls, 0) for d in calls[:window]) - held
-        if need <= 0:
-            continue
-        for size, k in cheapest_cover(product, need).items():
-            if k:
-                purchases.append(Purchase(pid, forecast.start, size, k))
-    return Plan(tuple(purchases), "rule of thumb")
-
-
-def cheapest_cover(product: Product, need: int) -> dict[int, int]:
-    """Cheapest pack counts whose calls add up to at least `need` (a covering knapsack)."""
-    prob = pulp.LpProblem("cover", pulp.LpMinimize)
-    bounds = count_bounds(product, need + max(p.calls for p in product.packs))
-    n = {p.calls: prob.add_variable(f"n_{p.calls}", 0, bounds[p.calls], cat="Integer")
-         for p in product.packs}
-    scale = money_scale(Catalog("", 1, "total", (product,)))
-    prob += pulp.lpSum(to_units(p.price, scale) * n[p.calls] for p in product.packs)
-    prob += pulp.lpSum(s * v for s, v in n.items()) >= need
-    out = solve(prob, "highs")
-    if out.status is not Status.OPTIMAL:
-        raise SolverError(f"{product.id}: could not size the rule-of-thumb packs")
-    return {s: round(v.value() or 0) for s, v in n.items()}

@@ -12,8 +12,8 @@ import math
 from decimal import Decimal
 from html import escape
 
+from ..billing import Bill, ProductBill
 from . import report
-from .billing import Bill, ProductBill
 from .report import fmt_int, fmt_money, fmt_pct, pct
 
 CSS = """

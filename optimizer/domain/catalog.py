@@ -1,0 +1,134 @@
+"""The price list as data: packs, postpaid tiers, free quota and validity.
+
+Records only; reading a catalog TOML lives in `optimizer.io.catalog`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from ..exceptions import InputError
+
+TIER_BASES = ("total", "after-packs")
+UNPUBLISHED = "unpublished"
+
+
+@dataclass(frozen=True)
+class Pack:
+    """A prepaid pack: `calls` calls for `price` (exact decimal, catalog currency)."""
+
+    calls: int
+    price: Decimal
+
+
+@dataclass(frozen=True)
+class Tier:
+    """All-units tier: a month whose tier volume is <= up_to pays `rate` for every postpaid call.
+
+    `up_to` is None for the last tier; `rate` is None where no rate is published.
+    """
+
+    up_to: int | None
+    rate: Decimal | None
+
+
+@dataclass(frozen=True)
+class Product:
+    id: str
+    name: str
+    packs: tuple[Pack, ...]
+    tiers: tuple[Tier, ...]
+    free_calls: int
+
+    @property
+    def has_packs(self) -> bool:
+        return bool(self.packs)
+
+    def pack(self, calls: int) -> Pack | None:
+        for p in self.packs:
+            if p.calls == calls:
+                return p
+        return None
+
+    def tier_index(self, volume: int) -> int:
+        """Index of the tier reached by a month's tier volume (inclusive upper bounds)."""
+        for i, t in enumerate(self.tiers):
+            if t.up_to is None or volume <= t.up_to:
+                return i
+        return len(self.tiers) - 1
+
+    def rate(self, volume: int) -> tuple[Decimal, bool]:
+        """(rate per call, published?) for a month's tier volume.
+
+        An unpublished top tier is priced at the last published rate (SPEC §2 rule 6);
+        the flag lets the caller warn.
+        """
+        i = self.tier_index(volume)
+        if self.tiers[i].rate is not None:
+            return self.tiers[i].rate, True
+        for t in reversed(self.tiers[:i]):
+            if t.rate is not None:
+                return t.rate, False
+        raise AssertionError("validated catalogs have a published rate")
+
+    def tier_rates(self) -> list[tuple[int | None, Decimal, bool]]:
+        """Every tier as (up_to, effective rate, published?)."""
+        out = []
+        last = None
+        for t in self.tiers:
+            if t.rate is not None:
+                last = t.rate
+            out.append((t.up_to, t.rate if t.rate is not None else last, t.rate is not None))
+        return out
+
+
+@dataclass(frozen=True)
+class Catalog:
+    currency: str
+    validity_months: int
+    tier_basis: str
+    products: tuple[Product, ...]
+    source: str = "built-in seed catalog"
+
+    def get(self, key: str) -> Product | None:
+        """A product by id or by name (exact), else None."""
+        for p in self.products:
+            if p.id == key or p.name == key:
+                return p
+        return None
+
+    def product(self, pid: str) -> Product:
+        p = self.get(pid)
+        if p is None:
+            raise KeyError(pid)
+        return p
+
+    def suggest(self, key: str) -> str | None:
+        """The closest product id to a misspelt one, for error messages."""
+        by_lower = {p.id.lower(): p.id for p in self.products}
+        by_lower.update({p.name.lower(): p.id for p in self.products})
+        hits = difflib.get_close_matches(key.strip().lower(), list(by_lower), n=1, cutoff=0.5)
+        return by_lower[hits[0]] if hits else None
+
+    def with_tier_basis(self, basis: str | None) -> "Catalog":
+        if basis is None:
+            return self
+        if basis not in TIER_BASES:
+            raise InputError(f"tier basis must be one of {', '.join(TIER_BASES)}, not '{basis}'",
+                             field="tier_basis")
+        return replace(self, tier_basis=basis)
+
+    def with_negotiated_rates(self, rates: dict[str, Decimal]) -> "Catalog":
+        """Replace the unpublished top tier of named products with a negotiated rate."""
+        if not rates:
+            return self
+        products = []
+        for p in self.products:
+            r = rates.get(p.id)
+            if r is not None and p.tiers[-1].rate is None:
+                p = replace(p, tiers=p.tiers[:-1] + (Tier(None, r),))
+            products.append(p)
+        return replace(self, products=tuple(products))
+

@@ -1,0 +1,114 @@
+"""Purchase plans: the CSV `product,month,size,count` and the JSON that `plan` writes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..domain.catalog import Catalog
+from ..domain.months import Month
+from ..domain.records import Plan, Purchase
+from ..exceptions import InputError
+from .text import csv_rows, parse_count, parse_month, read_text, resolve_product
+
+
+def _check_purchase(catalog: Catalog, pid: str, size: int, *, source: str, line: int):
+    prod = catalog.product(pid)
+    if not prod.has_packs:
+        raise InputError(f"{pid} is postpaid only: it has no packs to buy",
+                         source=source, line=line, field="product")
+    if prod.pack(size) is None:
+        sizes = ", ".join(str(p.calls) for p in prod.packs)
+        raise InputError(f"{pid} has no pack of {size} calls (sizes: {sizes})",
+                         source=source, line=line, field="size")
+
+
+def parse_plan_csv(text: str, catalog: Catalog, source: str = "plan") -> Plan:
+    rows = csv_rows(text, source)
+    if not rows:
+        raise InputError("the plan file is empty", source=source, line=1, field="header")
+    line0, header = rows[0]
+    # Extra columns after the four (e.g. the `cost` that `plan --format csv` writes) are ignored.
+    if [h.lower() for h in header[:4]] != ["product", "month", "size", "count"]:
+        raise InputError("header must be product,month,size,count", source=source,
+                         line=line0, field=header[0] if header else "header")
+    out = []
+    for line, row in rows[1:]:
+        if len(row) != len(header):
+            raise InputError(f"expected {len(header)} fields as in the header, found {len(row)}",
+                             source=source, line=line, field="row")
+        prod = resolve_product(catalog, row[0], source=source, line=line)
+        month = parse_month(row[1], source=source, line=line)
+        size = parse_count(row[2], source=source, line=line, field_name="size",
+                           what="size", minimum=1)
+        count = parse_count(row[3], source=source, line=line, field_name="count", what="count")
+        _check_purchase(catalog, prod.id, size, source=source, line=line)
+        if count:
+            out.append(Purchase(prod.id, month, size, count, line))
+    return Plan(tuple(out), source)
+
+
+def parse_plan_json(text: str, catalog: Catalog, source: str = "plan") -> Plan:
+    """Read the JSON that `plan --format json` writes (its products[].purchases)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise InputError(f"not valid JSON ({e.msg})", source=source, line=e.lineno) from None
+    if not isinstance(data, dict) or not isinstance(data.get("products"), list):
+        raise InputError("expected the JSON written by `packopt plan --format json` "
+                         "(an object with a 'products' list)", source=source, field="products")
+    lines = text.splitlines()
+
+    def line_of(needle: str, start: int = 0, nth: int = 0) -> int | None:
+        """Line of the nth occurrence of needle from line index start (several may share one)."""
+        for i in range(start, len(lines)):
+            nth -= lines[i].count(needle)
+            if nth < 0:
+                return i + 1
+        return None
+
+    out = []
+    cursor = 0
+    for k, entry in enumerate(data["products"]):
+        if not isinstance(entry, dict) or not isinstance(entry.get("product"), str):
+            raise InputError(f"products[{k}] needs a 'product' name", source=source,
+                             field=f"products[{k}].product")
+        pl = line_of(f'"{entry["product"]}"', cursor) or line_of(f'"{entry["product"]}"')
+        cursor = pl or cursor
+        prod = resolve_product(catalog, entry["product"], source=source, line=pl,
+                               field_name=f"products[{k}].product")
+        purchases = entry.get("purchases", [])
+        if not isinstance(purchases, list):
+            raise InputError("purchases must be a list", source=source, line=pl,
+                             field=f"products[{k}].purchases")
+        for j, p in enumerate(purchases):
+            fld = f"products[{k}].purchases[{j}]"
+            if not isinstance(p, dict):
+                raise InputError("each purchase must be an object", source=source, line=pl,
+                                 field=fld)
+            mline = line_of('"month"', (pl or 1) - 1, j) or pl
+            try:
+                month = Month.parse(str(p.get("month", "")))
+            except ValueError:
+                raise InputError(f"'{p.get('month')}' is not a month in the form YYYY-MM",
+                                 source=source, line=mline, field=fld + ".month") from None
+            vals = {}
+            for key in ("size", "count"):
+                v = p.get(key)
+                if isinstance(v, bool) or not isinstance(v, int) or v < (1 if key == "size" else 0):
+                    raise InputError(f"{key} must be a {'positive' if key == 'size' else 'non-negative'}"
+                                     f" whole number, not {v!r}", source=source, line=mline,
+                                     field=f"{fld}.{key}")
+                vals[key] = v
+            _check_purchase(catalog, prod.id, vals["size"], source=source, line=mline or 0)
+            if vals["count"]:
+                out.append(Purchase(prod.id, month, vals["size"], vals["count"], mline))
+    return Plan(tuple(out), source)
+
+
+def read_plan(path: str | Path, catalog: Catalog) -> Plan:
+    """A plan from CSV, or from the JSON that `plan --format json` writes."""
+    text = read_text(path, "plan")
+    if text.lstrip().startswith("{"):
+        return parse_plan_json(text, catalog, str(path))
+    return parse_plan_csv(text, catalog, str(path))

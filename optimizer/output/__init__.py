@@ -1,0 +1,1 @@
+"""Output: plain data (JSON, CSV rows, table cells), text and Markdown, HTML, charts."""

@@ -1,0 +1,130 @@
+"""A budget over the products' start-mode cost curves, solved exactly.
+
+A budget makes a multiple-choice knapsack over the products' (spend, cost) frontiers: a
+dynamic program over the spend when it is small enough; otherwise the LP relaxation's
+multiplier bounds it, reduced-cost fixing keeps only choices that could still be optimal,
+and a small integer program over those proves the optimum.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pulp
+
+from .curves import Curve
+from .knapsack import INF
+from .solvers import Status, solve
+
+MAX_DP_CELLS = 150_000_000   # products × budget cells for the dynamic programme
+
+
+def _budget_dp(fronts: dict[str, list], cap: int):
+    """Multiple-choice knapsack by dynamic programming over the spend, in units of the
+    gcd of all spends; among optimal plans the least spend. None when too large."""
+    spends = [s for f in fronts.values() for s, _, _ in f if s]
+    g = math.gcd(*spends) if spends else 1
+    cells = cap // g + 1
+    if cells * len(fronts) > MAX_DP_CELLS or max(len(f) for f in fronts.values()) >= 65535:
+        return None
+    dp = np.full(cells, INF, dtype=np.int64)
+    dp[0] = 0
+    choice = np.zeros((len(fronts), cells), dtype=np.uint16)
+    for i, f in enumerate(fronts.values()):
+        new = np.full(cells, INF, dtype=np.int64)
+        arg = choice[i]
+        for j, (s, c, _) in enumerate(f):
+            sj = s // g
+            cand = dp[:cells - sj] + c
+            better = cand < new[sj:]
+            new[sj:][better] = cand[better]
+            arg[sj:][better] = j
+        dp = np.minimum(new, INF)
+    best = int(dp.min())
+    if best >= INF:
+        return None
+    b = int(np.nonzero(dp == best)[0][0])        # the least spend among the cheapest
+    ks = {}
+    for i, (pid, f) in reversed(list(enumerate(fronts.items()))):
+        s, _, k = f[int(choice[i][b])]
+        ks[pid] = k
+        b -= s // g
+    return ks, best
+
+
+def solve_budget(curves: dict[str, Curve], fixed_cost: int, cap: int, solver: str = "highs",
+                 time_limit: float | None = None):
+    """Exact min total cost with Σ spend ≤ cap; returns ({pid: k}, objective, status)."""
+    fronts = {pid: [pt for pt in c.frontier() if pt[0] <= cap] for pid, c in curves.items()}
+    if any(not f for f in fronts.values()):
+        return None, None, Status.INFEASIBLE
+    done = _budget_dp(fronts, cap)
+    if done is not None:
+        ks, best = done
+        return ks, best + fixed_cost, Status.OPTIMAL
+    # LP relaxation of the multiple-choice knapsack: lower convex hull of each frontier,
+    # then spend the budget on the steepest hull steps first.
+    steps, base_spend, base_cost = [], 0, 0
+    choice = {}
+    for pid, f in fronts.items():
+        hull = [f[0]]
+        for pt in f[1:]:
+            while len(hull) >= 2 and (hull[-1][1] - hull[-2][1]) * (pt[0] - hull[-2][0]) >= \
+                    (pt[1] - hull[-2][1]) * (hull[-1][0] - hull[-2][0]):
+                hull.pop()
+            hull.append(pt)
+        base_spend += hull[0][0]
+        base_cost += hull[0][1]
+        choice[pid] = hull[0]
+        for a, b in zip(hull, hull[1:]):
+            steps.append(((a[1] - b[1]) / (b[0] - a[0]), pid, a, b))
+    if base_spend > cap:
+        return None, None, Status.INFEASIBLE
+    steps.sort(key=lambda s: -s[0])
+    left, lam = cap - base_spend, 0.0
+    lb = float(base_cost)
+    for ratio, pid, a, b in steps:
+        if choice[pid] is not a:
+            continue                      # an earlier step of this product was not taken
+        width = b[0] - a[0]
+        if width <= left:
+            left -= width
+            lb -= ratio * width
+            choice[pid] = b
+        else:
+            lam = ratio
+            lb -= ratio * left
+            break
+    ub = sum(c[1] for c in choice.values())          # the greedy choice is feasible
+    # Reduced-cost fixing: a choice whose Lagrangian excess exceeds UB − LB is never optimal.
+    keep = {}
+    slack = ub - lb + 1e-6 * max(1.0, abs(ub))
+    for pid, f in fronts.items():
+        vals = [c + lam * s for s, c, _ in f]
+        best = min(vals)
+        keep[pid] = [pt for pt, v in zip(f, vals) if v - best <= slack]
+    prob = pulp.LpProblem("budget", pulp.LpMinimize)
+    pick = {(pid, i): prob.add_variable(f"y_{n}_{i}", cat="Binary")
+            for n, pid in enumerate(keep) for i in range(len(keep[pid]))}
+    prob += pulp.lpSum(keep[pid][i][1] * v for (pid, i), v in pick.items()) + fixed_cost
+    for pid in keep:
+        prob += pulp.lpSum(pick[pid, i] for i in range(len(keep[pid]))) == 1
+    prob += pulp.lpSum(keep[pid][i][0] * v for (pid, i), v in pick.items()) <= cap
+    out = solve(prob, solver, time_limit)
+    if not out.has_solution:
+        return None, None, out.status
+    if out.status is Status.OPTIMAL:
+        # Among plans of the optimal cost, the least prepaid spend (SPEC §3).
+        best = round(out.objective)
+        spend = pulp.lpSum(keep[pid][i][0] * v for (pid, i), v in pick.items())
+        prob += prob.objective <= best + 0.5, "keep_optimal_cost"
+        prob.setObjective(spend)
+        second = solve(prob, solver, time_limit)
+        if second.status is not Status.OPTIMAL:
+            return None, None, second.status
+    else:
+        best = None
+    ks = {pid: next(keep[pid][i][2] for i in range(len(keep[pid])) if pick[pid, i].value() > 0.5)
+          for pid in keep}
+    return ks, best, out.status

@@ -1,0 +1,108 @@
+"""Exact cost curves for start mode, and budgets solved on them.
+
+In start mode a product's bill depends only on the capacity C it buys (every new pack
+shares one expiry). On the lattice of the pack sizes' gcd, `capacity_curve` gives for every
+C the cheapest mix of exactly that capacity (an unbounded knapsack) and the postpaid that
+follows (the billing rules, vectorised). Budgets are solved over these curves in `budget.py`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..domain.catalog import Product
+from ..domain.money import to_units
+from .demand import residual_demand
+from .knapsack import INF, cheapest_mix, cheapest_spend
+
+MAX_POINTS = 2_000_000      # larger lattices are left to the general model
+
+
+@dataclass(frozen=True)
+class Curve:
+    """Spend and total cost (money units) for capacity k·step, k = 0..len-1."""
+
+    product: Product
+    step: int
+    spend: np.ndarray        # INF where no mix has exactly that capacity
+    cost: np.ndarray         # spend + postpaid
+    prices: dict             # pack size -> price, money units
+
+    def counts(self, k: int) -> dict[int, int]:
+        """A cheapest mix of capacity k·step."""
+        mix = cheapest_mix(self.spend, self.step, list(self.prices.items()), k)
+        return {p.calls: mix.get(p.calls, 0) for p in self.product.packs}
+
+    def frontier(self) -> list[tuple[int, int, int]]:
+        """(spend, cost, k) of the capacities no other beats on both, by spend."""
+        ok = np.nonzero(self.spend < INF)[0]
+        order = ok[np.lexsort((self.cost[ok], self.spend[ok]))]
+        out, best = [], None
+        for k in order:
+            c = int(self.cost[k])
+            if best is None or c < best:
+                out.append((int(self.spend[k]), c, int(k)))
+                best = c
+        return out
+
+
+def needed_top(product: Product, calls, start, validity: int, held=()) -> int:
+    """Largest capacity worth pricing: the window's need plus one pack."""
+    need = sum(residual_demand(product, calls, start, held)[:validity])
+    return max(need, 0) + max(p.calls for p in product.packs)
+
+
+def weighted_curve(curves: list[Curve], weights: list[int]) -> Curve:
+    """Scenarios sharing one purchase: spend once, costs weighted (Σw·spend + Σ w·postpaid)."""
+    first = curves[0]
+    cost = sum((w * (c.cost - c.spend) for c, w in zip(curves, weights)),
+               np.zeros_like(first.spend)) + sum(weights) * first.spend
+    return Curve(first.product, first.step, first.spend,
+                 np.where(first.spend < INF, cost, INF), first.prices)
+
+
+def best_point(curve: Curve) -> int:
+    """The cheapest capacity, and among equally cheap ones the least spend."""
+    order = np.lexsort((curve.spend, curve.cost))
+    return int(order[0])
+
+
+def capacity_curve(product: Product, calls, start, validity: int, basis: str, scale: int,
+                   held=(), top: int | None = None) -> Curve | None:
+    """The exact start-mode cost of every capacity, or None when the lattice is too large."""
+    T = len(calls)
+    resid = residual_demand(product, calls, start, held)
+    window = [m for m in range(min(validity, T)) if resid[m] > 0]
+    need = sum(resid[m] for m in window)
+    step = math.gcd(*(p.calls for p in product.packs))
+    if top is None:
+        top = need + max(p.calls for p in product.packs)
+    n = top // step + 1
+    if n > MAX_POINTS:
+        return None
+
+    units = {p.calls: to_units(p.price, scale) for p in product.packs}
+    spend = cheapest_spend([(p.calls // step, units[p.calls]) for p in product.packs], n)
+
+    # Postpaid of every month for every capacity, filling months in order (billing rules).
+    cap = np.arange(n, dtype=np.int64) * step
+    postpaid = np.zeros(n, dtype=np.int64)
+    bounds = np.array([t.up_to for t in product.tiers if t.up_to is not None], dtype=np.int64)
+    rates = np.array([to_units(r, scale) for _, r, _ in product.tier_rates()], dtype=np.int64)
+    filled = 0
+    for m in range(T):
+        d, free = calls[m], min(calls[m], product.free_calls)
+        if m in window:
+            fill = np.clip(cap - filled, 0, resid[m])
+            filled += resid[m]
+        else:
+            fill = np.zeros(n, dtype=np.int64)
+        o = resid[m] - fill
+        volume = np.full(n, d, dtype=np.int64) if basis == "total" else free + o
+        postpaid += o * rates[np.searchsorted(bounds, volume, side="left")]
+    cost = np.where(spend < INF, spend + postpaid, INF)
+    return Curve(product, step, spend, cost, units)
+
