@@ -27,7 +27,7 @@ import sys
 import threading
 import tomllib
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from importlib import resources
 
 import click
@@ -39,6 +39,7 @@ from optimizer.exceptions import InfeasibleError, InputError, PackoptError
 from optimizer.io.catalog import load_catalog
 from optimizer.io.forecast import parse_forecast, read_forecast
 from optimizer.io.holdings import read_holdings
+from optimizer.io.options import parse_amount, parse_negotiated_rates, parse_scales
 from optimizer.io.plans import read_plan
 from optimizer.output import report
 
@@ -282,60 +283,6 @@ def check_csv_views(fmt: str, **views: bool) -> None:
                                f"(CSV is one table; choose one of them, or use --format json)")
 
 
-def parse_negotiated_rates(values, catalog) -> dict[str, Decimal]:
-    """PRODUCT=RATE options, checked against the catalog in use."""
-    rates: dict[str, Decimal] = {}
-    for raw in values:
-        src = "--negotiated-rate"
-        if "=" not in raw:
-            raise InputError(f"expected PRODUCT=RATE, got '{raw}'", source=src)
-        key, value = (s.strip() for s in raw.split("=", 1))
-        product = catalog.get(key)
-        if product is None:
-            hint = catalog.suggest(key)
-            raise InputError(f"unknown product '{key}'" +
-                             (f"; did you mean '{hint}'?" if hint else " (see `packopt catalog`)"),
-                             source=src)
-        if product.tiers[-1].rate is not None:
-            raise InputError(f"{product.id} has no unpublished top tier in {catalog.source}; "
-                             f"a negotiated rate replaces only an unpublished one", source=src)
-        try:
-            rate = Decimal(value)
-        except InvalidOperation:
-            rate = None
-        if rate is None or not rate.is_finite() or rate < 0:
-            raise InputError(f"rate for {product.id} must be a non-negative decimal number, "
-                             f"not '{value}'", source=src)
-        rates[product.id] = rate
-    return rates
-
-
-def parse_amount(value: str | None, flag: str) -> Decimal | None:
-    """A money option (--budget 20000, --monthly-budget 5000.50) as an exact Decimal."""
-    if value is None:
-        return None
-    text = str(value).strip()
-    if not re.fullmatch(r"\+?(\d+(\.\d*)?|\.\d+)", text):
-        hint = " (no thousands separators)" if re.fullmatch(r"[\d,]+(\.\d*)?", text) else ""
-        raise InputError(f"expected a non-negative amount in the catalog's currency, such as "
-                         f"20000 or 1500.50, not '{value}'{hint}", source=flag)
-    return Decimal(text)
-
-
-def parse_scales(value: str) -> list[Decimal]:
-    """--scale 0.5,0.8,1,1.2: positive decimal multiples of the forecast, in the order given."""
-    scales = []
-    for raw in value.split(","):
-        text = raw.strip()
-        if not re.fullmatch(r"\+?(\d+(\.\d*)?|\.\d+)", text) or Decimal(text) <= 0:
-            raise InputError(f"each scale must be a positive decimal number (such as 0.8), "
-                             f"not '{raw.strip()}'", source="--scale")
-        d = Decimal(text)
-        if d not in scales:
-            scales.append(d)
-    return scales
-
-
 def load_inputs(catalog_path, tier_basis, negotiated_rates):
     """The catalog in force after --catalog, --tier-basis and --negotiated-rate."""
     catalog = load_catalog(catalog_path)
@@ -353,7 +300,7 @@ def load_forecast(forecast, catalog):
 
 def example_note(fc, out: Output) -> None:
     out.note(f"no FORECAST given; using the bundled example forecast "
-             f"({fc.start}..{fc.start + (fc.months - 1)}, {len(fc.demand)} products)")
+             f"({fc.start}..{fc.end}, {len(fc.demand)} products)")
 
 
 def load_planner():
@@ -363,22 +310,7 @@ def load_planner():
 
 def load_scenarios(path, catalog, base):
     """Scenarios from FILE, each covering the forecast's horizon and products."""
-    scenarios = importlib.import_module("optimizer.io.scenarios").read_scenarios(path, catalog, base)
-    for s in scenarios:
-        f = s.forecast
-        if (f.start, f.months) != (base.start, base.months):
-            raise InputError(f"scenario '{s.name}' covers {f.start}..{f.start + (f.months - 1)} "
-                             f"but the forecast covers {base.start}..{base.start + (base.months - 1)}",
-                             source=path, field="month")
-        if sorted(f.products()) != sorted(base.products()):
-            missing = sorted(set(base.products()) - set(f.products()))
-            extra = sorted(set(f.products()) - set(base.products()))
-            detail = "; ".join(x for x in (
-                f"missing {', '.join(missing)}" if missing else "",
-                f"not in the forecast: {', '.join(extra)}" if extra else "") if x)
-            raise InputError(f"scenario '{s.name}' has other products than the forecast "
-                             f"({detail})", source=path, field="product")
-    return scenarios
+    return importlib.import_module("optimizer.io.scenarios").read_scenarios(path, catalog, base)
 
 
 # --------------------------------------------------------------------------- output
@@ -571,7 +503,7 @@ def write_extras(b, out: Output, *, report_path, chart_path, title, result=None,
 
 
 def horizon_text(b) -> str:
-    end = b.start + (b.months - 1)
+    end = b.end
     return f"{b.start}..{end} ({b.months} month{'' if b.months == 1 else 's'})"
 
 

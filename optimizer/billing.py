@@ -111,6 +111,11 @@ class Bill:
     warnings: tuple[str, ...]
 
     @property
+    def end(self) -> Month:
+        """The horizon's last month."""
+        return self.start + (self.months - 1)
+
+    @property
     def pack_cost(self) -> Decimal:
         return sum((p.pack_cost for p in self.products), ZERO)
 
@@ -306,7 +311,7 @@ def bill(catalog: Catalog, forecast: Forecast, plan: Plan | None = None,
 
 def check_plan_against(plan: Plan, forecast: Forecast) -> None:
     """Purchases must fall inside the forecast's horizon and name forecast products."""
-    end = forecast.start + (forecast.months - 1)
+    end = forecast.end
     known = set(forecast.products())
     for p in plan.purchases:
         if not (forecast.start <= p.month <= end):

@@ -20,6 +20,11 @@ class Forecast:
     demand: tuple[tuple[str, tuple[int, ...]], ...]   # (product id, calls per month)
     source: str = "forecast"
 
+    @property
+    def end(self) -> Month:
+        """The horizon's last month."""
+        return self.start + (self.months - 1)
+
     def products(self) -> list[str]:
         return [pid for pid, _ in self.demand]
 

@@ -112,4 +112,26 @@ def parse_scenarios(text: str, catalog: Catalog, base: Forecast | None,
 
 def read_scenarios(path: str | Path, catalog: Catalog, base: Forecast | None
                    ) -> tuple[Scenario, ...]:
-    return parse_scenarios(read_text(path, "scenarios"), catalog, base, str(path))
+    """Scenarios from a file; with `base`, each must cover its horizon and products."""
+    scenarios = parse_scenarios(read_text(path, "scenarios"), catalog, base, str(path))
+    if base is not None:
+        check_scenarios(scenarios, base, str(path))
+    return scenarios
+
+
+def check_scenarios(scenarios, base: Forecast, source: str) -> None:
+    """Every scenario covers the forecast's horizon and exactly its products."""
+    for s in scenarios:
+        f = s.forecast
+        if (f.start, f.months) != (base.start, base.months):
+            raise InputError(f"scenario '{s.name}' covers {f.start}..{f.end} "
+                             f"but the forecast covers {base.start}..{base.end}",
+                             source=source, field="month")
+        if sorted(f.products()) != sorted(base.products()):
+            missing = sorted(set(base.products()) - set(f.products()))
+            extra = sorted(set(f.products()) - set(base.products()))
+            detail = "; ".join(x for x in (
+                f"missing {', '.join(missing)}" if missing else "",
+                f"not in the forecast: {', '.join(extra)}" if extra else "") if x)
+            raise InputError(f"scenario '{s.name}' has other products than the forecast "
+                             f"({detail})", source=source, field="product")

@@ -226,7 +226,7 @@ def render_html(bill: Bill, *, title: str, result=None, budget_value=None,
                 max_month_charts: int = 20) -> str:
     """The report as one HTML string (UTF-8, no external references)."""
     c = bill.currency
-    end = bill.start + (bill.months - 1)
+    end = bill.end
     saving_pct = pct(bill.savings, bill.postpaid_only_cost)
     status = report.status_line(result) if result is not None else "billed"
     h: list[str] = []
