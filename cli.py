@@ -1,9 +1,10 @@
 """The packopt command line: a thin shell over the `optimizer` library.
 
-Each command parses its options, calls one library function, formats the result with
-`optimizer.output.report` (HTML with `optimizer.output.html`, PNG with `optimizer.output.chart`), and
-turns the library's own exceptions into one-line messages and exit codes. This is the only
-module that knows about the terminal.
+Each command parses its options, calls the library, hands the result to the output layer
+(`optimizer.output.views` builds what each command shows, `optimizer.output.text` renders it;
+HTML with `optimizer.output.html`, PNG with `optimizer.output.chart`), and turns the
+library's own exceptions into one-line messages and exit codes. This is the only module that
+knows about the terminal.
 
 Exit codes: 0 success; 2 bad input or usage (InputError, InfeasibleError, Click usage
 errors); 1 solver failure (SolverError, BillingMismatchError, any other packopt error).
@@ -15,11 +16,8 @@ Option values come from, in this order: the command line, the environment
 from __future__ import annotations
 
 import contextlib
-import csv
 import functools
 import importlib
-import io
-import json
 import os
 import re
 import shutil
@@ -27,7 +25,6 @@ import sys
 import threading
 import tomllib
 from dataclasses import dataclass
-from decimal import Decimal
 from importlib import resources
 
 import click
@@ -41,13 +38,12 @@ from optimizer.io.forecast import parse_forecast, read_forecast
 from optimizer.io.holdings import read_holdings
 from optimizer.io.options import parse_amount, parse_negotiated_rates, parse_scales
 from optimizer.io.plans import read_plan
-from optimizer.output import report
+from optimizer.output import text, views
 
 EXAMPLE_FORECAST = "data/example_forecast.csv"
 TABLE_WIDTH = 120          # fixed width when stdout is not a terminal: stable output
 FORMATS = ("table", "json", "csv", "markdown")
 DEFAULT_SCALES = "0.5,0.8,1,1.2,1.5"
-BUDGET_STEP = Decimal(1000)   # "what is one more 1,000 CNY of prepaid budget worth?"
 ENV_PREFIX = "PACKOPT_"
 
 
@@ -308,6 +304,11 @@ def load_planner():
     return importlib.import_module("optimizer.solve.planner")
 
 
+def load_analysis(name: str):
+    """optimizer.analysis.<name>, imported only when used (it solves, too)."""
+    return importlib.import_module(f"optimizer.analysis.{name}")
+
+
 def load_scenarios(path, catalog, base):
     """Scenarios from FILE, each covering the forecast's horizon and products."""
     return importlib.import_module("optimizer.io.scenarios").read_scenarios(path, catalog, base)
@@ -361,116 +362,15 @@ def progress(message: str, out: Output, delay: float = 1.0):
             status.stop()
 
 
-@dataclass
-class Table:
-    """A table to be rendered with Rich or as Markdown: strings, first columns left."""
-
-    columns: tuple
-    rows: list
-    title: str | None = None
-    total: list | None = None          # one line, or a list of lines
-    right_from: int = 1
-    left: tuple = ()
-    wrap: tuple = ()
-
-
-@dataclass
-class Styled:
-    """A line of prose with a Rich style (bold titles, yellow warnings)."""
-
-    text: str
-    style: str
-
-
-def table(columns, rows, *, title=None, total=None, right_from=1, left=(), wrap=()):
-    return Table(tuple(columns), rows, title, total, right_from, tuple(left), tuple(wrap))
-
-
-def rich_table(t: Table):
-    """A Rich table: first column(s) left, numbers right, optional bold total lines.
-
-    Columns do not wrap, except those named in `wrap` (free text such as purchase lists).
-    """
-    from rich import box
-    from rich.table import Table as RichTable
-
-    rt = RichTable(box=box.SIMPLE_HEAD, title=t.title, title_justify="left", title_style="bold",
-                   show_edge=False, pad_edge=False)
-    for i, c in enumerate(t.columns):
-        right = i >= t.right_from and c not in t.left
-        rt.add_column(c, justify="right" if right else "left", no_wrap=c not in t.wrap)
-    for r in t.rows:
-        rt.add_row(*r)
-    if t.total is not None:
-        rt.add_section()
-        for line in (t.total if t.total and isinstance(t.total[0], list) else [t.total]):
-            rt.add_row(*line, style="bold")
-    return rt
-
-
-def render(parts, no_color: bool) -> str:
-    """Parts (strings, Styled, Table) to text with Rich; colour only on a terminal."""
-    from rich.console import Console
-    from rich.text import Text
-
+def emit(out: Output, content) -> None:
+    """Write a command's result (what `views` built for out.fmt) on stdout: the only place
+    that does."""
     tty = _stdout_isatty()
-    no_color = no_color or bool(os.environ.get("NO_COLOR"))   # no styles at all, not even bold
-    console = Console(file=io.StringIO(), force_terminal=tty and not no_color,
-                      color_system=None if no_color else "auto",
-                      width=shutil.get_terminal_size((TABLE_WIDTH, 24)).columns if tty
-                      else TABLE_WIDTH, highlight=False, emoji=False,
-                      legacy_windows=False)
-    with console.capture() as cap:
-        for part in parts:
-            if isinstance(part, Table):
-                console.print(rich_table(part))
-            else:
-                # lines of prose stay whole (soft wrap); tables fit the width
-                text = Text(part.text, style=part.style) if isinstance(part, Styled) else part
-                console.print(text, soft_wrap=True)
-    text = cap.get()
-    if console.color_system is None:    # Rich pads lines to the table width: trim them
-        text = "".join(line.rstrip() + "\n" for line in text.splitlines())
-    return text
-
-
-def markdown(parts) -> str:
-    """Parts as Markdown: prose paragraphs, bold titles, GitHub pipe tables."""
-    blocks: list[str] = []
-    for part in parts:
-        if isinstance(part, Table):
-            lines = [f"**{part.title}**", ""] if part.title else []
-            lines += report.markdown_table(part.columns, part.rows, total=part.total,
-                                           right_from=part.right_from, left=part.left)
-            blocks.append("\n".join(lines))
-        elif isinstance(part, Styled):
-            blocks.append(f"**{part.text}**")
-        elif part:
-            blocks.append("  \n".join(part.splitlines()))
-    return "\n\n".join(blocks) + "\n"
-
-
-def to_json(data) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-
-
-def to_csv(rows) -> str:
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerows(rows)
-    return buf.getvalue()
-
-
-def emit(out: Output, *, parts=None, data=None, rows=None) -> None:
-    """Write the result on stdout in the chosen format (the only place that does)."""
-    if out.fmt == "json":
-        text = to_json(data)
-    elif out.fmt == "csv":
-        text = ("\ufeff" if out.excel_bom else "") + to_csv(rows)
-    elif out.fmt == "markdown":
-        text = markdown(parts)
-    else:
-        text = render(parts, out.no_color)
-    click.echo(text, nl=False, color=True)   # render() added colour only for a terminal
+    width = shutil.get_terminal_size((TABLE_WIDTH, 24)).columns if tty else TABLE_WIDTH
+    click.echo(text.format_result(out.fmt, content, width=width, terminal=tty,
+                                  no_color=out.no_color or bool(os.environ.get("NO_COLOR")),
+                                  excel_bom=out.excel_bom),
+               nl=False, color=True)   # colour was added only for a terminal
 
 
 def write_file(path: str, write, what: str) -> None:
@@ -502,56 +402,10 @@ def write_extras(b, out: Output, *, report_path, chart_path, title, result=None,
         write_file(chart_path, lambda p: chart.month_chart(b, p, title=title), "chart")
 
 
-def horizon_text(b) -> str:
-    end = b.end
-    return f"{b.start}..{end} ({b.months} month{'' if b.months == 1 else 's'})"
-
-
-def bill_parts(b, *, purchases_title: str, months: bool, cashflow: bool, extra=(),
-               carry_over: str = "zero"):
-    """Purchases, cost by product, the optional month and cash-flow views, `extra`, warnings."""
-    rows, total = report.purchase_cells(b)
-    if rows:
-        parts = [table(report.PURCHASE_COLUMNS, rows, total=total, right_from=2,
-                       title=purchases_title)]
-    else:
-        parts = [Styled(f"{purchases_title}: none", "bold")]
-    parts += [f"Held: {line}" for line in report.holding_lines(b)]
-    rows, total = report.summary_cells(b)
-    parts += ["", table(report.SUMMARY_COLUMNS, rows, total=total, title="Cost by product")]
-    pct = report.fmt_pct(report.pct(b.savings, b.postpaid_only_cost))
-    parts.append(f"Total cost {report.fmt_money(b.total_cost)} {b.currency} "
-                 f"(packs {report.fmt_money(b.pack_cost)}, postpaid "
-                 f"{report.fmt_money(b.postpaid_cost)}) against "
-                 f"{report.fmt_money(b.postpaid_only_cost)} pure postpaid: saving "
-                 f"{report.fmt_money(b.savings)} {b.currency} ({pct}).")
-    line = report.carry_over_line(b, carry_over)
-    if line:
-        parts.append(line)
-    if months:
-        for pb in b.products:
-            parts.append("")
-            parts.append(table(report.MONTH_COLUMNS, report.month_cells(pb), right_from=1,
-                               left=("Reminders",), wrap=("Reminders",),
-                               title=f"{pb.product} ({pb.name}), month by month"))
-        if any(not mb.rate_published for pb in b.products for mb in pb.months):
-            parts.append("* volume above the top published tier: priced at the last "
-                         "published rate (unpublished rate: contact sales)")
-    if cashflow:
-        rows, line = report.cashflow_cells(b)
-        parts.append("")
-        parts.append(table(report.CASHFLOW_COLUMNS, rows, title="Cash flow"))
-        parts.append(line)
-    parts.extend(extra)
-    for w in b.warnings:
-        parts.append(Styled(f"Warning: {w}", "yellow"))
-    return parts
-
-
 # --------------------------------------------------------------------------- commands
 
-@click.group(name="packopt", cls=PackoptGroup, context_settings={"help_option_names": ["-h", "--help"],
-                                               "max_content_width": 100})
+@click.group(name="packopt", cls=PackoptGroup,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", prog_name="packopt",
                       message="%(prog)s %(version)s")
 @click.option("--config", metavar="FILE.toml", is_eager=True, expose_value=False,
@@ -593,21 +447,8 @@ def catalog_cmd(catalog_path, tier_basis, negotiated_rates, out: Output):
         packopt catalog --format markdown > prices.md
         packopt catalog --catalog my_prices.toml --negotiated-rate license_plate=0.04
     """
-    catalog = load_inputs(catalog_path, tier_basis, negotiated_rates)
-    parts = None
-    if out.fmt in ("table", "markdown"):
-        head = (f"Catalog: {catalog.source} · currency {catalog.currency} · packs valid "
-                f"{catalog.validity_months} months · tier basis {catalog.tier_basis}")
-        note = ("Tiers are all-units: every postpaid call of a month is charged the rate of the "
-                "tier its volume reaches (basis 'total': all calls of the month; 'after-packs': "
-                "calls not covered by packs). The free quota is used first, then packs "
-                "(soonest-expiring first), then postpaid.")
-        parts = [head, table(report.CATALOG_COLUMNS, report.catalog_cells(catalog),
-                             right_from=2, left=report.CATALOG_COLUMNS[3:],
-                             wrap=report.CATALOG_COLUMNS[1:2]), note]
-    emit(out, parts=parts,
-         data=report.catalog_dict(catalog) if out.fmt == "json" else None,
-         rows=report.catalog_rows(catalog) if out.fmt == "csv" else None)
+    emit(out, views.catalog_view(out.fmt, load_inputs(catalog_path, tier_basis,
+                                                     negotiated_rates)))
 
 
 @cli.command(name="bill")
@@ -643,36 +484,10 @@ def bill_cmd(forecast, plan_path, catalog_path, tier_basis, negotiated_rates, ca
     holdings = read_holdings(holdings_path, catalog) if holdings_path else ()
     b = bill_forecast(catalog, fc, plan, holdings)
 
-    write_extras(b, out, report_path=report_path, chart_path=chart_path,
-                 title=f"packopt bill: {plan_path or 'no purchases'} against {forecast}")
-    parts = data = rows = None
-    if out.fmt == "json":
-        data = report.bill_dict(b, cashflow=cashflow, carry_over=carry_over)
-    elif out.fmt == "csv":
-        rows = (report.month_rows(b) if months else report.cashflow_rows(b) if cashflow
-                else report.summary_rows(b))
-    else:
-        head = (f"packopt bill: {plan_path or 'no purchases'} against {forecast}\n"
-                f"Horizon {horizon_text(b)} · tier basis {b.tier_basis} · money in {b.currency}")
-        parts = [head, *bill_parts(b, purchases_title="Packs bought", months=months,
-                                   cashflow=cashflow, carry_over=carry_over)]
-    emit(out, parts=parts, data=data, rows=rows)
-
-
-def budget_value(planner, kwargs: dict, result) -> report.BudgetValue:
-    """The value of raising the cap: plan again with no cap, and with every cap + 1,000."""
-    cap, flag = ((result.budget, "--budget") if result.budget is not None
-                 else (result.monthly_budget, "--monthly-budget"))
-    free = planner.plan(**kwargs, budget=None, monthly_budget=None, regret=False)
-    raised = planner.plan(**kwargs, regret=False,
-                          budget=None if result.budget is None else result.budget + BUDGET_STEP,
-                          monthly_budget=None if result.monthly_budget is None
-                          else result.monthly_budget + BUDGET_STEP)
-    measure = ("cost" if not result.scenarios else "expected cost"
-               if result.objective == "expected" else "worst-case cost")
-    return report.BudgetValue(cap, flag, result.bill.pack_cost, report.objective_cost(result),
-                              report.objective_cost(free), free.bill.pack_cost, BUDGET_STEP,
-                              report.objective_cost(raised), measure)
+    title = views.bill_title(plan_path, forecast)
+    write_extras(b, out, report_path=report_path, chart_path=chart_path, title=title)
+    emit(out, views.bill_view(out.fmt, b, title=title, months=months, cashflow=cashflow,
+                              carry_over=carry_over))
 
 
 @cli.command(name="plan")
@@ -737,69 +552,24 @@ def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_p
     fc = load_forecast(forecast, catalog)
     holdings = read_holdings(holdings_path, catalog) if holdings_path else ()
     scenarios = load_scenarios(scenarios_path, catalog, fc) if scenarios_path else ()
-    planner = load_planner()
-    kwargs = dict(purchase_months=purchase_months, solver=solver, time_limit=time_limit,
-                  holdings=holdings, scenarios=scenarios, objective=objective,
-                  carry_over=carry_over)
+    options = dict(purchase_months=purchase_months, solver=solver, time_limit=time_limit,
+                   holdings=holdings, scenarios=scenarios, objective=objective,
+                   carry_over=carry_over)
+    comparison = value = None
     with progress("Solving…", out):
-        result = planner.plan(catalog, fc, budget=budget, monthly_budget=monthly_budget,
-                              **kwargs)
-        value = None
+        result = load_planner().plan(catalog, fc, budget=budget, monthly_budget=monthly_budget,
+                                     **options)
         if budget is not None or monthly_budget is not None:
-            value = budget_value(planner, {"catalog": catalog, "forecast": fc, **kwargs}, result)
-        b = result.bill
-        baselines = None
+            value = load_analysis("budget").budget_value(catalog, fc, result, **options)
         if compare:
-            thumb_plan = importlib.import_module("optimizer.analysis.compare").rule_of_thumb(catalog, fc, holdings=holdings)
-            baselines = (bill_forecast(catalog, fc, None, holdings),
-                         bill_forecast(catalog, fc, thumb_plan, holdings), b)
-            if purchase_months == "any":
-                # Side by side: the best plan when everything is bought in the first month.
-                start_only = planner.plan(catalog, fc, **{**kwargs, "purchase_months": "start"},
-                                          budget=budget, monthly_budget=monthly_budget)
-                baselines += (start_only.bill,)
-    uncertain = bool(scenarios) or value is not None
-
-    head = (f"packopt plan: {report.status_line(result)}\n"
-            f"Horizon {horizon_text(b)} · tier basis {b.tier_basis} · money in "
-            f"{b.currency} · packs bought at "
-            f"{'the start' if result.purchase_months == 'start' else 'the start of any month'} · "
-            f"{result.method}")
-    write_extras(b, out, report_path=report_path, chart_path=chart_path, result=result,
-                 budget_value=value, title=head.splitlines()[0])
-    parts = data = rows = None
-    if out.fmt == "json":
-        data = report.plan_dict(result, cashflow=cashflow)
-        if uncertain:
-            data.update(report.uncertainty_dict(result, value))
-        if baselines:
-            data["comparison"] = report.comparison(*baselines)
-    elif out.fmt == "csv":
-        rows = (report.month_rows(b) if months else report.cashflow_rows(b) if cashflow
-                else report.comparison_rows(*baselines) if compare else report.plan_rows(b))
-    else:
-        extra = []
-        if baselines:
-            cells, line = report.comparison_cells(*baselines)
-            extra += ["", table(report.COMPARE_COLUMNS, cells, title="Compared with"), line]
-        if scenarios:
-            cells, totals = report.scenario_cells(result)
-            goal = ("expected (weighted mean) cost" if result.objective == "expected"
-                    else "worst scenario's cost")
-            extra += ["", table(report.SCENARIO_COLUMNS, cells, total=totals,
-                                title="Scenarios (the same packs; postpaid follows each)"),
-                      f"Packs chosen to minimise the {goal}: expected "
-                      f"{report.fmt_money(result.expected_cost)} {b.currency}, worst "
-                      f"{report.fmt_money(result.worst_cost)} {b.currency}. Regret: cost minus "
-                      f"that of the plan that would be optimal had the scenario been known. "
-                      f"The tables above bill the plan on the base forecast."]
-        if value is not None:
-            extra += ["", *report.budget_lines(value, b.currency)]
-        parts = [head, *bill_parts(b, purchases_title="Packs to buy", months=months,
-                                   cashflow=cashflow, extra=extra, carry_over=carry_over)]
+            comparison = load_analysis("compare").compare(catalog, fc, result, **options)
+    write_extras(result.bill, out, report_path=report_path, chart_path=chart_path,
+                 result=result, budget_value=value, title=views.plan_title(result))
+    content = views.plan_view(out.fmt, result, months=months, cashflow=cashflow,
+                              comparison=comparison, budget_value=value)
     if forecast is None:
         example_note(fc, out)
-    emit(out, parts=parts, data=data, rows=rows)
+    emit(out, content)
 
 
 @cli.command(name="whatif")
@@ -855,46 +625,17 @@ def whatif_cmd(forecast, scales, scenarios_path, plan_path, break_even, budget, 
     given = read_plan(plan_path, catalog) if plan_path else None
     if break_even is None:
         break_even = out.fmt != "csv"
-    whatif = importlib.import_module("optimizer.analysis.whatif")
+    whatif = load_analysis("whatif")
     with progress("Solving each demand level…", out):
-        examined, rows_ = whatif.whatif(catalog, fc, level_list, scenarios, plan=given,
-                                        holdings=holdings, solver=solver, budget=budget)
+        examined, rows = whatif.whatif(catalog, fc, level_list, scenarios, plan=given,
+                                       holdings=holdings, solver=solver, budget=budget)
         ranges = (whatif.break_even(catalog, fc, examined, holdings=holdings, solver=solver,
                                     budget=budget) if break_even else None)
-    examined_bill = bill_forecast(catalog, fc, examined, holdings)
-
-    parts = data = rows = None
-    if out.fmt == "json":
-        data = report.whatif_dict(examined_bill, rows_, len(level_list), ranges)
-    elif out.fmt == "csv":
-        rows = (report.break_even_rows(ranges) if break_even
-                else report.whatif_rows(rows_, len(level_list)))
-    else:
-        b = examined_bill
-        what = plan_path or "the optimal plan for the forecast"
-        head = (f"packopt whatif: {what}, billed under {len(rows_)} demand "
-                f"level{'' if len(rows_) == 1 else 's'}\n"
-                f"Horizon {horizon_text(b)} · tier basis {b.tier_basis} · money in {b.currency}")
-        cells, total = report.purchase_cells(b)
-        parts = [head]
-        parts += ([table(report.PURCHASE_COLUMNS, cells, total=total, right_from=2,
-                         title="The plan examined")] if cells
-                  else [Styled("The plan examined: no purchases", "bold")])
-        parts += ["", table(report.WHATIF_COLUMNS, report.whatif_cells(rows_),
-                            title="Under each demand level"),
-                  "Regret: this plan's cost minus the cost of the plan that would be optimal "
-                  "for that demand level."]
-        if ranges is not None:
-            parts += ["", table(report.BREAK_EVEN_COLUMNS,
-                                report.break_even_cells(ranges, b, catalog), right_from=2,
-                                wrap=("Packs in this plan",),
-                                title="Break-even: demand (× forecast) over which each "
-                                      "product's packs stay optimal"),
-                      "Outside that range another purchase is cheaper for the product; "
-                      "the range is found by bisection to ×0.01."]
+    content = views.whatif_view(out.fmt, bill_forecast(catalog, fc, examined, holdings), rows,
+                                len(level_list), ranges, plan_name=plan_path, catalog=catalog)
     if forecast is None:
         example_note(fc, out)
-    emit(out, parts=parts, data=data, rows=rows)
+    emit(out, content)
 
 
 def _set_envvars(group: click.Group) -> None:

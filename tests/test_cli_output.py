@@ -59,7 +59,7 @@ def test_markdown_for_every_command():
 
 
 def test_markdown_escapes_pipes():
-    from optimizer.output.report import markdown_table
+    from optimizer.output.text import markdown_table
     assert markdown_table(["a|b"], [["x|y"]], right_from=1) == \
         ["| a\\|b |", "| :--- |", "| x\\|y |"]
 

@@ -1,15 +1,73 @@
-"""Baselines the optimum is compared with: pure postpaid and the rule of thumb."""
+"""Baselines the optimum is compared with: pure postpaid, the rule of thumb and, when packs
+may be bought in any month, the best plan that buys everything at the start."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
+
 import pulp
 
+from ..billing import Bill, bill
 from ..domain.catalog import Catalog, Product
 from ..domain.money import money_scale, to_units
 from ..domain.records import Forecast, Holding, Plan, Purchase
 from ..exceptions import SolverError
 from ..solve.demand import count_bounds
+from ..solve.planner import PlanResult, plan
 from ..solve.solvers import Status, solve
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """One compared strategy: its bill and what it saves against pure postpaid."""
+
+    name: str                  # "postpaid_only", "rule_of_thumb", "optimal_start", "optimal"
+    bill: Bill
+    saving: Decimal
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The optimal plan's bill beside the baselines' bills (holdings drawn in every one)."""
+
+    postpaid: Bill
+    thumb: Bill
+    optimal: Bill
+    start_only: Bill | None = None   # only when the optimal plan may buy in any month
+
+    @property
+    def strategies(self) -> tuple[Strategy, ...]:
+        """Every strategy in display order, each with its saving against pure postpaid."""
+        named = [("postpaid_only", self.postpaid), ("rule_of_thumb", self.thumb)]
+        if self.start_only is not None:
+            named.append(("optimal_start", self.start_only))
+        named.append(("optimal", self.optimal))
+        base = self.postpaid.total_cost
+        return tuple(Strategy(name, b, base - b.total_cost) for name, b in named)
+
+    @property
+    def optimizer_value(self) -> Decimal:
+        """What the optimal plan saves over the rule of thumb."""
+        return self.thumb.total_cost - self.optimal.total_cost
+
+
+def compare(catalog: Catalog, forecast: Forecast, result: PlanResult, *,
+            holdings: tuple[Holding, ...] = (), **options) -> Comparison:
+    """`result` (the optimal plan for `forecast`) beside pure postpaid and the rule of thumb.
+
+    When `result` may buy in any month, also the best plan buying everything at the start,
+    planned with the other keyword `options` `result` was planned with (solver, time_limit,
+    scenarios, objective, carry_over) and the same caps.
+    """
+    thumb_plan = rule_of_thumb(catalog, forecast, holdings=holdings)
+    start_only = None
+    if result.purchase_months == "any":
+        start_only = plan(catalog, forecast, **{**options, "purchase_months": "start"},
+                          holdings=holdings, budget=result.budget,
+                          monthly_budget=result.monthly_budget).bill
+    return Comparison(bill(catalog, forecast, None, holdings),
+                      bill(catalog, forecast, thumb_plan, holdings), result.bill, start_only)
 
 
 def rule_of_thumb(catalog: Catalog, forecast: Forecast, holdings: tuple[Holding, ...] = ()

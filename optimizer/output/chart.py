@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from ..billing import Bill
-from . import report
+from . import data
 
 MAX_PANELS = 12
 
@@ -22,7 +22,7 @@ def month_chart(bill: Bill, path, *, title: str = "", max_panels: int = MAX_PANE
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter
 
-    products = [pb for pb in bill.products if report.has_packs(pb)]
+    products = [pb for pb in bill.products if data.has_packs(pb)]
     hidden = max(len(products) - max_panels, 0)
     products = products[:max_panels]
     n = max(len(products), 1)
@@ -39,7 +39,7 @@ def month_chart(bill: Bill, path, *, title: str = "", max_panels: int = MAX_PANE
                         va="center", transform=ax.transAxes)
             continue
         pb = products[k]
-        series = report.month_series(pb)
+        series = data.month_series(pb)
         x = list(range(len(series)))
         labels = [s["month"][2:] for s in series]
         bottom = [0] * len(series)

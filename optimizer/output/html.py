@@ -2,7 +2,7 @@
 
 No scripts, no fonts, no images, no network: the file opens anywhere and can be attached
 to a budget request. Figures come from the same `Bill` the JSON is built from, formatted
-with `report.fmt_money`; every key figure also carries its plain value in a `data-value`
+with `formats.fmt_money`; every key figure also carries its plain value in a `data-value`
 attribute (as in the JSON) so that tests can check the rendered page against the JSON.
 """
 
@@ -13,8 +13,8 @@ from decimal import Decimal
 from html import escape
 
 from ..billing import Bill, ProductBill
-from . import report
-from .report import fmt_int, fmt_money, fmt_pct, pct
+from . import cells, data
+from .formats import csv_money, fmt_int, fmt_money, fmt_pct, pct
 
 CSS = """
 :root { --pack: #3a6ea5; --post: #e08a2c; --free: #c9d6e3; --bal: #2b8a3e; --exp: #c92a2a;
@@ -52,7 +52,7 @@ footer { color: var(--mute); font-size: .8rem; margin-top: 2rem; }
 def _num(x) -> str:
     """A plain value for data-value: money with 2 decimals, counts as integers."""
     if isinstance(x, Decimal):
-        return report.csv_money(x)
+        return csv_money(x)
     return str(x)
 
 
@@ -147,7 +147,7 @@ def month_svg(pb: ProductBill) -> str:
     Purchase months get a ▲, months whose balance expires a red dashed line, months with a
     low-balance or exhausted reminder an amber dot above the bar.
     """
-    series = report.month_series(pb)
+    series = data.month_series(pb)
     n = len(series)
     left, right, top_pad, bottom = 60, 20, 26, 40
     col = max(min(700 // max(n, 1), 60), 18)
@@ -228,7 +228,7 @@ def render_html(bill: Bill, *, title: str, result=None, budget_value=None,
     c = bill.currency
     end = bill.end
     saving_pct = pct(bill.savings, bill.postpaid_only_cost)
-    status = report.status_line(result) if result is not None else "billed"
+    status = cells.status_line(result) if result is not None else "billed"
     h: list[str] = []
     h.append(f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
              f'<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -282,31 +282,31 @@ def render_html(bill: Bill, *, title: str, result=None, budget_value=None,
                         rows, right_from=2, total=total, attrs=attrs))
     else:
         h.append("<p>No packs: pure postpaid is cheapest.</p>")
-    held = report.holding_lines(bill)
+    held = cells.holding_lines(bill)
     if held:
         h.append("<p>Held already: " + "; ".join(escape(x) for x in held) + "</p>")
 
     # cost by product
     h.append("<h2>Cost by product</h2>")
     h.append(cost_bars_svg(bill))
-    rows, total = report.summary_cells(bill)
-    h.append(_table(report.SUMMARY_COLUMNS, rows, total=total))
+    rows, total = cells.summary_cells(bill)
+    h.append(_table(cells.SUMMARY_COLUMNS, rows, total=total))
 
     # scenarios and budget
     if result is not None and result.scenarios:
         h.append("<h2>Scenarios</h2>")
-        rows, totals = report.scenario_cells(result)
-        h.append(_table(report.SCENARIO_COLUMNS, rows))
-        h.append(f"<p>Expected cost {report.fmt_money(result.expected_cost)} {escape(c)}; worst "
-                 f"{report.fmt_money(result.worst_cost)} {escape(c)} (objective: "
+        rows, totals = cells.scenario_cells(result)
+        h.append(_table(cells.SCENARIO_COLUMNS, rows))
+        h.append(f"<p>Expected cost {fmt_money(result.expected_cost)} {escape(c)}; worst "
+                 f"{fmt_money(result.worst_cost)} {escape(c)} (objective: "
                  f"{escape(result.objective)}).</p>")
     if budget_value is not None:
         h.append("<h2>Budget</h2>")
         h.append("".join(f"<p>{escape(line)}</p>" for line in
-                         report.budget_lines(budget_value, c)))
+                         cells.budget_lines(budget_value, c)))
 
     # month by month
-    charted = [pb for pb in bill.products if report.has_packs(pb)]
+    charted = [pb for pb in bill.products if data.has_packs(pb)]
     h.append("<h2>Pack balance against demand, month by month</h2>")
     if charted:
         h.append(MONTH_LEGEND)
@@ -321,9 +321,9 @@ def render_html(bill: Bill, *, title: str, result=None, budget_value=None,
 
     # cash flow
     h.append("<h2>Cash flow</h2>")
-    rows, line = report.cashflow_cells(bill)
-    h.append(_table(report.CASHFLOW_COLUMNS, rows))
-    s = report.cashflow_summary(bill.cashflow())
+    rows, line = cells.cashflow_cells(bill)
+    h.append(_table(cells.CASHFLOW_COLUMNS, rows))
+    s = data.cashflow_summary(bill.cashflow())
     h.append(f'<p data-field="peak_frozen" data-value="{_num(s["peak_frozen"])}">'
              f'{escape(line)}.</p>')
     h.append("<p>Packs are paid in their purchase month; postpaid is settled the month after "

@@ -1,0 +1,64 @@
+"""What raising a prepaid cap is worth: the capped plan beside the plan with no cap and the
+plan with every cap raised by one step (1,000 CNY by default)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ..domain.catalog import Catalog
+from ..domain.records import Forecast
+from ..solve.planner import PlanResult, plan
+
+BUDGET_STEP = Decimal(1000)   # "what is one more 1,000 CNY of prepaid budget worth?"
+
+
+@dataclass(frozen=True)
+class BudgetValue:
+    """What raising the prepaid cap is worth: the plan with no cap, and with cap + `step`."""
+
+    cap: Decimal                 # the binding cap (budget, or the monthly cap when alone)
+    flag: str                    # "--budget" or "--monthly-budget"
+    spend: Decimal               # prepaid spend of the capped plan
+    cost: Decimal                # objective cost of the capped plan
+    uncapped_cost: Decimal
+    uncapped_spend: Decimal
+    step: Decimal
+    raised_cost: Decimal
+    measure: str = "cost"        # what `cost` is: "cost", "expected cost", "worst-case cost"
+
+    @property
+    def uncapped_saving(self) -> Decimal:
+        return self.cost - self.uncapped_cost
+
+    @property
+    def step_saving(self) -> Decimal:
+        return self.cost - self.raised_cost
+
+
+def objective_cost(result: PlanResult) -> Decimal:
+    """What the planner minimised: the expected cost, or the worst scenario's cost."""
+    return result.worst_cost if result.objective == "worst-case" else result.expected_cost
+
+
+def budget_value(catalog: Catalog, forecast: Forecast, result: PlanResult, *,
+                 step: Decimal = BUDGET_STEP, **options) -> BudgetValue:
+    """The value of raising the cap of `result`: plan again with no cap, and with every cap
+    raised by `step`.
+
+    `options` are the other keyword options `result` was planned with (purchase_months,
+    solver, time_limit, holdings, scenarios, objective, carry_over): both plans differ from it
+    only in their caps.
+    """
+    cap, flag = ((result.budget, "--budget") if result.budget is not None
+                 else (result.monthly_budget, "--monthly-budget"))
+    free = plan(catalog, forecast, **options, budget=None, monthly_budget=None, regret=False)
+    raised = plan(catalog, forecast, **options, regret=False,
+                  budget=None if result.budget is None else result.budget + step,
+                  monthly_budget=None if result.monthly_budget is None
+                  else result.monthly_budget + step)
+    measure = ("cost" if not result.scenarios else "expected cost"
+               if result.objective == "expected" else "worst-case cost")
+    return BudgetValue(cap, flag, result.bill.pack_cost, objective_cost(result),
+                       objective_cost(free), free.bill.pack_cost, step,
+                       objective_cost(raised), measure)

@@ -1,0 +1,226 @@
+"""Table cells, column titles and the sentences that go with the tables.
+
+The rows are lists of strings, formatted for reading (thousands separators, `—` for no
+value); the text tables and Markdown (`text.py`) and the HTML report (`html.py`) all show them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..billing import Bill, ProductBill
+from ..domain.catalog import Catalog
+from .data import cashflow_summary, cohorts, comparison_figures
+from .formats import fmt_int, fmt_money, fmt_pct, fmt_rate, pct
+
+if TYPE_CHECKING:   # annotations only: the analysis modules load the solver stack
+    from ..analysis.budget import BudgetValue
+    from ..analysis.compare import Comparison
+
+
+# --------------------------------------------------------------------------- table cells
+
+PURCHASE_COLUMNS = ("Product", "Month", "Packs (size × count)", "Calls", "Cost")
+
+
+def purchase_cells(bill: Bill) -> tuple[list[list[str]], list[str]]:
+    """One row per purchase (product, month, size × count, calls, cost) and a total line."""
+    rows = []
+    for pb in bill.products:
+        for lot in pb.purchases:
+            rows.append([pb.product, str(bill.start + lot.start),
+                         f"{fmt_int(lot.size)} × {lot.count}", fmt_int(lot.calls),
+                         fmt_money(lot.cost)])
+    total = ["Total", "", "", fmt_int(sum(l.calls for pb in bill.products for l in pb.purchases)),
+             fmt_money(bill.pack_cost)]
+    return rows, total
+
+
+def holding_lines(bill: Bill) -> list[str]:
+    """'id_card: 50,000 calls held, usable until 2027-06' per holding drawn in the bill."""
+    return [f"{pb.product}: {fmt_int(lot.calls)} calls held, usable until "
+            f"{bill.start + lot.expiry}"
+            for pb in bill.products for lot in pb.lots if lot.size is None]
+
+
+SUMMARY_COLUMNS = ("Product", "Pack\ncost", "Postpaid\ncost", "Total\ncost", "Postpaid\nonly",
+                   "Saving", "Saving\n%", "Waste\ncalls", "Carry-over\ncalls")
+
+
+def summary_cells(bill: Bill) -> tuple[list[list[str]], list[str]]:
+    """Rows of the per-product cost table and its total line (all strings)."""
+    rows = []
+    for pb in bill.products:
+        rows.append([pb.product, fmt_money(pb.pack_cost),
+                     fmt_money(pb.postpaid_cost), fmt_money(pb.total_cost),
+                     fmt_money(pb.postpaid_only_cost), fmt_money(pb.savings),
+                     fmt_pct(pct(pb.savings, pb.postpaid_only_cost)),
+                     fmt_int(pb.waste_calls), fmt_int(pb.carry_over_calls)])
+    total = ["Total", fmt_money(bill.pack_cost), fmt_money(bill.postpaid_cost),
+             fmt_money(bill.total_cost), fmt_money(bill.postpaid_only_cost),
+             fmt_money(bill.savings), fmt_pct(pct(bill.savings, bill.postpaid_only_cost)),
+             fmt_int(bill.waste_calls), fmt_int(bill.carry_over_calls)]
+    return rows, total
+
+
+MONTH_COLUMNS = ("Month", "Calls", "Free", "Pack", "Postpaid", "Rate", "Postpaid\ncost",
+                 "Packs\nbought", "Balance", "Waste", "Reminders")
+
+
+def month_cells(pb: ProductBill) -> list[list[str]]:
+    """Rows of the month view; with several cohorts alive, the balance of each (by purchase
+    month) under the month's balance after expiry."""
+    rows = []
+    for k, mb in enumerate(pb.months):
+        rate = fmt_rate(mb.rate) + ("" if mb.rate_published else "*")
+        alive = [c for c in cohorts(pb, k) if c[2]]
+        balance = fmt_int(mb.balance)
+        if len(alive) > 1:
+            balance += "".join(f"\n{b}: {fmt_int(left)}" for b, _, left in alive)
+        rows.append([str(mb.month), fmt_int(mb.calls), fmt_int(mb.free), fmt_int(mb.pack),
+                     fmt_int(mb.postpaid), rate, fmt_money(mb.postpaid_cost),
+                     fmt_money(mb.pack_spend) if mb.pack_spend else "",
+                     balance, fmt_int(mb.waste) if mb.waste else "",
+                     "\n".join(mb.reminders)])
+    return rows
+
+
+CASHFLOW_COLUMNS = ("Month", "Packs paid", "Postpaid settled", "Outflow", "Frozen")
+
+
+def cashflow_cells(bill: Bill) -> tuple[list[list[str]], str]:
+    """Rows of the cash-flow table and its one-line summary."""
+    flow = bill.cashflow()
+    rows = [[str(c.month), fmt_money(c.packs), fmt_money(c.postpaid), fmt_money(c.outflow),
+             fmt_money(c.frozen)] for c in flow]
+    s = cashflow_summary(flow)
+    line = (f"Peak frozen {fmt_money(s['peak_frozen'])} {bill.currency} in "
+            f"{s['peak_frozen_month']}; largest outflow {fmt_money(s['largest_outflow'])} "
+            f"{bill.currency} in {s['largest_outflow_month']}")
+    return rows, line
+
+
+COMPARE_COLUMNS = ("Strategy", "Pack\ncost", "Postpaid\ncost", "Total\ncost",
+                   "Saving vs\npostpaid", "Saving\n%", "Waste\ncalls")
+STRATEGY_NAMES = {"postpaid_only": "Pure postpaid", "rule_of_thumb": "Rule of thumb",
+                  "optimal_start": "Optimal, all bought at the start", "optimal": "Optimal plan"}
+
+
+def comparison_cells(c: Comparison) -> tuple[list[list[str]], str]:
+    """Rows of the comparison table and a sentence on what the optimizer is worth."""
+    strategies, worth_pct = comparison_figures(c)
+    rows = [[STRATEGY_NAMES[s.name], fmt_money(s.bill.pack_cost), fmt_money(s.bill.postpaid_cost),
+             fmt_money(s.bill.total_cost), fmt_money(s.saving), fmt_pct(p),
+             fmt_int(s.bill.waste_calls)] for s, p in strategies]
+    optimal = strategies[-1][0]        # the optimal plan is shown last
+    line = (f"The optimizer is worth {fmt_money(c.optimizer_value)} {optimal.bill.currency} "
+            f"({fmt_pct(worth_pct)} of the rule-of-thumb cost) over the "
+            f"rule of thumb, and saves {fmt_money(optimal.saving)} "
+            f"{optimal.bill.currency} against pure postpaid.")
+    return rows, line
+
+
+CATALOG_COLUMNS = ("Product", "Name", "Free/month", "Packs (calls → price)",
+                   "Postpaid tiers (volume → rate)")
+
+
+def catalog_cells(catalog: Catalog) -> list[list[str]]:
+    rows = []
+    for p in catalog.products:
+        packs = "\n".join(f"{fmt_int(k.calls)} → {fmt_money(k.price)}" for k in p.packs) or \
+            "postpaid only"
+        tiers = []
+        for up_to, rate, published in p.tier_rates():
+            bound = f"≤ {fmt_int(up_to)}" if up_to is not None else "above"
+            tiers.append(f"{bound} → {fmt_rate(rate)}" if published else
+                         f"{bound} → unpublished (charged {fmt_rate(rate)})")
+        rows.append([p.id, p.name, fmt_int(p.free_calls), packs, "\n".join(tiers)])
+    return rows
+
+
+def status_line(result) -> str:
+    """'optimal (proven to the fen)' or 'feasible, proven gap ≤ 12.00 CNY (0.01%)'."""
+    if result.status == "optimal":
+        return "optimal (proven to the fen)"
+    rel = "" if result.gap_rel is None else f" ({result.gap_rel * 100:.4g}%)"
+    return f"{result.status}, proven gap ≤ {fmt_money(result.gap)} {result.bill.currency}{rel}"
+
+
+def carry_over_line(bill: Bill, carry_over: str) -> str | None:
+    """Both carry-over figures in words, when anything is carried over or it was asked for."""
+    if not bill.carry_over_calls and carry_over == "zero":
+        return None
+    counted = ("the plan minimises the cost less this value" if carry_over == "prorata"
+               else "valued at zero in the total")
+    return (f"Carry-over at the end: {fmt_int(bill.carry_over_calls)} calls still valid, worth "
+            f"{fmt_money(bill.carry_over_value)} {bill.currency} prorata ({counted}); cost net "
+            f"of it {fmt_money(bill.net_cost)} {bill.currency}.")
+
+
+# --------------------------------------------------------------------------- scenarios and budgets
+
+SCENARIO_COLUMNS = ("Scenario", "Weight", "Total\ncost", "Pack\ncost", "Postpaid\ncost",
+                    "Waste\ncalls", "Postpaid\nshare", "Regret")
+
+
+def scenario_cells(result) -> tuple[list[list[str]], list[str]]:
+    """Rows of the per-scenario table and a line with the expected and worst costs."""
+    rows = []
+    for s in result.scenarios:
+        p = pct(s.bill.postpaid_cost, s.bill.total_cost)
+        rows.append([s.name, f"{s.weight.normalize():f}", fmt_money(s.bill.total_cost),
+                     fmt_money(s.bill.pack_cost), fmt_money(s.bill.postpaid_cost),
+                     fmt_int(s.bill.waste_calls), fmt_pct(p),
+                     "—" if s.regret is None else fmt_money(s.regret)])
+    total = ["Expected", "", fmt_money(result.expected_cost), "", "", "", "", ""]
+    worst = ["Worst", "", fmt_money(result.worst_cost), "", "", "", "", ""]
+    return rows, [total, worst]
+
+
+def budget_lines(v: BudgetValue, currency: str) -> list[str]:
+    c = currency
+    lines = [f"Prepaid cap {fmt_money(v.cap)} {c} ({v.flag}); prepaid spend "
+             f"{fmt_money(v.spend)} {c}."]
+    if v.uncapped_saving > 0:
+        lines.append(f"With no cap: {v.measure} {fmt_money(v.uncapped_cost)} {c}, spend "
+                     f"{fmt_money(v.uncapped_spend)} {c}, saving {fmt_money(v.uncapped_saving)} "
+                     f"{c} more.")
+        lines.append(f"Value of raising the cap: {fmt_money(v.step_saving)} {c} saved per "
+                     f"{fmt_money(v.step)} {c} (a cap of {fmt_money(v.cap + v.step)} {c} gives "
+                     f"{v.measure} {fmt_money(v.raised_cost)} {c}).")
+    else:
+        lines.append(f"The cap does not bind: with no cap the {v.measure} is the same "
+                     f"({fmt_money(v.uncapped_cost)} {c}, spend {fmt_money(v.uncapped_spend)} "
+                     f"{c}); raising it saves nothing.")
+    return lines
+
+
+# --------------------------------------------------------------------------- what-if
+
+WHATIF_COLUMNS = ("Demand", "This plan\ncost", "Optimal\ncost", "Regret", "Waste\ncalls",
+                  "Optimal plan's\nwaste calls")
+
+
+def whatif_cells(rows) -> list[list[str]]:
+    return [[r.label, fmt_money(r.fixed.total_cost), fmt_money(r.best.total_cost),
+             fmt_money(r.regret), fmt_int(r.fixed.waste_calls), fmt_int(r.best.waste_calls)]
+            for r in rows]
+
+
+BREAK_EVEN_COLUMNS = ("Product", "Packs in this plan", "Stays optimal from", "to")
+
+
+def break_even_cells(break_even, examined_bill: Bill, catalog: Catalog, lowest="0.1",
+                     highest="10") -> list[list[str]]:
+    """Per product: its packs and the demand range (× forecast) where they stay optimal."""
+    rows = []
+    for b in break_even:
+        pb = examined_bill.product(b.product)
+        packs = ", ".join(f"{fmt_int(l.size)} × {l.count}" for l in pb.purchases) or "none"
+        if not catalog.product(b.product).packs:
+            rows.append([b.product, "postpaid only", "any", "any"])
+            continue
+        rows.append([b.product, packs,
+                     f"≤ ×{lowest}" if b.low is None else f"×{b.low}",
+                     f"≥ ×{highest}" if b.high is None else f"×{b.high}"])
+    return rows

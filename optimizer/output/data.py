@@ -1,0 +1,404 @@
+"""Bills and plan results as plain data: the JSON documents and the CSV rows.
+
+JSON (fields described in README.md, 'Output formats'): `bill_dict`, `plan_dict`,
+`catalog_dict`, `whatif_dict` and the fields `plan` adds for comparisons, scenarios and
+budgets; numbers rounded by `formats`. CSV: one table per output (`plan_rows` is readable
+back by `packopt bill --plan`). Also the per-month series the chart and the HTML report draw.
+Pure functions: no printing, no styling.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Iterable
+
+from ..billing import Bill, CashflowMonth, ProductBill
+from ..domain.catalog import Catalog
+from .formats import csv_money, money, pct, rate_number, share
+
+if TYPE_CHECKING:   # annotations only: the analysis modules load the solver stack
+    from ..analysis.budget import BudgetValue
+    from ..analysis.compare import Comparison, Strategy
+
+
+# --------------------------------------------------------------------------- pieces
+
+def purchases(bill: Bill, pb: ProductBill) -> list[dict[str, Any]]:
+    """The packs bought for one product, as the JSON lists them."""
+    return [{"month": str(bill.start + lot.start), "size": lot.size, "count": lot.count,
+             "cost": money(lot.cost)} for lot in pb.purchases]
+
+
+def holdings(bill: Bill, pb: ProductBill) -> list[dict[str, Any]]:
+    """Packs already held when the horizon starts (balance and last usable month)."""
+    return [{"expires": str(bill.start + lot.expiry), "calls": lot.calls}
+            for lot in pb.lots if lot.size is None]
+
+
+def cohorts(pb: ProductBill, k: int) -> list[tuple[str, str, int]]:
+    """(bought, expires, balance at the month's end) of each cohort usable in month k: a
+    purchase month's packs, or a holding ("held"). One expiring this month ends at 0 (what
+    it had left is the month's waste)."""
+    first = pb.months[0].month
+    out: dict[tuple[str, str], int] = {}
+    for lot, left in zip(pb.lots, pb.months[k].lot_balances):
+        if lot.start <= k <= lot.expiry:
+            key = ("held" if lot.size is None else str(first + lot.start), str(first + lot.expiry))
+            out[key] = out.get(key, 0) + (left if lot.expiry > k else 0)
+    return [(bought, expires, left) for (bought, expires), left in out.items()]
+
+
+def month_dict(mb, pb: ProductBill | None = None, k: int = 0) -> dict[str, Any]:
+    out = {
+        "month": str(mb.month), "calls": mb.calls, "free": mb.free, "pack": mb.pack,
+        "postpaid": mb.postpaid, "postpaid_cost": money(mb.postpaid_cost),
+        "tier_volume": mb.tier_volume, "rate": rate_number(mb.rate),
+        "rate_published": mb.rate_published, "pack_spend": money(mb.pack_spend),
+        "balance": mb.balance, "waste": mb.waste, "reminders": list(mb.reminders),
+    }
+    if pb is not None:
+        out["cohorts"] = [{"bought": b, "expires": e, "balance": left}
+                          for b, e, left in cohorts(pb, k)]
+    return out
+
+
+def product_dict(bill: Bill, pb: ProductBill) -> dict[str, Any]:
+    return {
+        "product": pb.product,
+        "name": pb.name,
+        "purchases": purchases(bill, pb),
+        "holdings": holdings(bill, pb),
+        "total_cost": money(pb.total_cost),
+        "pack_cost": money(pb.pack_cost),
+        "postpaid_cost": money(pb.postpaid_cost),
+        "postpaid_only_cost": money(pb.postpaid_only_cost),
+        "savings": money(pb.savings),
+        "savings_pct": pct(pb.savings, pb.postpaid_only_cost),
+        "waste_calls": pb.waste_calls,
+        "carry_over_calls": pb.carry_over_calls,
+        "carry_over_value": money(pb.carry_over_value),
+        "net_cost": money(pb.net_cost),
+        "months": [month_dict(mb, pb, k) for k, mb in enumerate(pb.months)],
+    }
+
+
+def cashflow_summary(flow: Iterable[CashflowMonth]) -> dict[str, Any]:
+    """Peak frozen amount and largest outflow, with their months (the earliest on ties)."""
+    flow = list(flow)
+    peak = max(flow, key=lambda c: (c.frozen, -c.month.ordinal))
+    big = max(flow, key=lambda c: (c.outflow, -c.month.ordinal))
+    return {"peak_frozen": peak.frozen, "peak_frozen_month": peak.month,
+            "largest_outflow": big.outflow, "largest_outflow_month": big.month}
+
+
+def cashflow_dict(bill: Bill) -> dict[str, Any]:
+    flow = bill.cashflow()
+    s = cashflow_summary(flow)
+    return {
+        "months": [{"month": str(c.month), "packs": money(c.packs), "postpaid": money(c.postpaid),
+                    "outflow": money(c.outflow), "frozen": money(c.frozen)} for c in flow],
+        "peak_frozen": money(s["peak_frozen"]),
+        "peak_frozen_month": str(s["peak_frozen_month"]),
+        "largest_outflow": money(s["largest_outflow"]),
+        "largest_outflow_month": str(s["largest_outflow_month"]),
+    }
+
+
+# --------------------------------------------------------------------------- JSON
+
+def bill_dict(bill: Bill, *, status: str = "billed", cashflow: bool = False,
+              carry_over: str = "zero") -> dict[str, Any]:
+    """The JSON document for a bill (`packopt bill --format json`).
+
+    Both carry-over figures are always there: `total_cost` values it at zero, `net_cost`
+    subtracts its prorata `carry_over_value`; `carry_over_valuation` says which one counts.
+    """
+    out: dict[str, Any] = {
+        "status": status,
+        "tier_basis": bill.tier_basis,
+        "horizon": {"start": str(bill.start), "months": bill.months},
+        "currency": bill.currency,
+        "total_cost": money(bill.total_cost),
+        "pack_cost": money(bill.pack_cost),
+        "postpaid_cost": money(bill.postpaid_cost),
+        "postpaid_only_cost": money(bill.postpaid_only_cost),
+        "savings": money(bill.savings),
+        "savings_pct": pct(bill.savings, bill.postpaid_only_cost),
+        "waste_calls": bill.waste_calls,
+        "carry_over_calls": bill.carry_over_calls,
+        "carry_over_value": money(bill.carry_over_value),
+        "carry_over_valuation": carry_over,
+        "net_cost": money(bill.net_cost),
+        "warnings": list(bill.warnings),
+        "products": [product_dict(bill, pb) for pb in bill.products],
+    }
+    if cashflow:
+        out["cashflow"] = cashflow_dict(bill)
+    return out
+
+
+def plan_dict(result, *, cashflow: bool = False) -> dict[str, Any]:
+    """The JSON document for a planner result; all money from its re-billed bill."""
+    out = bill_dict(result.bill, status=result.status, cashflow=cashflow,
+                    carry_over=result.carry_over)
+    extra = {
+        "gap": money(result.gap),
+        "gap_rel": result.gap_rel,
+        "solver": result.solver,
+        "method": result.method,
+        "purchase_months": result.purchase_months,
+        "timings": {"build_seconds": round(result.build_seconds, 3),
+                    "solve_seconds": round(result.solve_seconds, 3),
+                    "bill_seconds": round(result.bill_seconds, 3)},
+    }
+    # status first, then what qualifies it, then the rest in the order of bill_dict
+    head = {"status": out.pop("status"), **extra}
+    return {**head, **out}
+
+
+def purchase_list(bill: Bill) -> list[dict[str, Any]]:
+    """Every pack bought in `bill`, each with its product."""
+    return [dict(product=pb.product, **p) for pb in bill.products for p in purchases(bill, pb)]
+
+
+def comparison_figures(c: Comparison) -> tuple[list[tuple[Strategy, float | None]],
+                                                float | None]:
+    """Each strategy with its saving in percent of pure postpaid, and the optimizer's worth
+    in percent of the rule of thumb: the percentages JSON, CSV and the table all show."""
+    base = c.postpaid.total_cost
+    return ([(s, pct(s.saving, base)) for s in c.strategies],
+            pct(c.optimizer_value, c.thumb.total_cost))
+
+
+def strategy_dict(s: Strategy, saving_pct: float | None) -> dict[str, Any]:
+    return {
+        "strategy": s.name,
+        "total_cost": money(s.bill.total_cost),
+        "pack_cost": money(s.bill.pack_cost),
+        "postpaid_cost": money(s.bill.postpaid_cost),
+        "savings": money(s.saving),
+        "savings_pct": saving_pct,
+        "waste_calls": s.bill.waste_calls,
+    }
+
+
+def comparison_dict(c: Comparison) -> dict[str, Any]:
+    """Pure postpaid vs the rule of thumb vs the optimal plan, and what the optimizer is worth.
+
+    Savings are against pure postpaid (with any holdings still drawn); `optimizer_value` is
+    what the optimal plan saves over the rule of thumb.
+    """
+    strategies, worth_pct = comparison_figures(c)
+    out = []
+    for s, p in strategies:
+        d = strategy_dict(s, p)
+        if s.name == "rule_of_thumb":
+            d["purchases"] = purchase_list(s.bill)
+        out.append(d)
+    return {"strategies": out, "optimizer_value": money(c.optimizer_value),
+            "optimizer_value_pct": worth_pct}
+
+
+def catalog_dict(catalog: Catalog) -> dict[str, Any]:
+    """The catalog in use, as data (`packopt catalog --format json`)."""
+    return {
+        "source": catalog.source,
+        "currency": catalog.currency,
+        "validity_months": catalog.validity_months,
+        "tier_basis": catalog.tier_basis,
+        "products": [{
+            "id": p.id, "name": p.name, "free_calls_per_month": p.free_calls,
+            "packs": [{"calls": k.calls, "price": money(k.price)} for k in p.packs],
+            "tiers": [{"up_to": up_to, "rate": rate_number(rate), "published": published}
+                      for up_to, rate, published in p.tier_rates()],
+        } for p in catalog.products],
+    }
+
+
+# --------------------------------------------------------------------------- CSV
+
+PLAN_HEADER = ("product", "month", "size", "count", "cost")
+SUMMARY_HEADER = ("product", "pack_cost", "postpaid_cost", "total_cost", "postpaid_only_cost",
+                  "savings", "waste_calls", "carry_over_calls")
+MONTH_HEADER = ("product", "month", "calls", "free", "pack", "postpaid", "tier_volume", "rate",
+                "postpaid_cost", "pack_spend", "balance", "waste", "reminders")
+CASHFLOW_HEADER = ("month", "packs", "postpaid", "outflow", "frozen")
+COMPARE_HEADER = ("strategy", "pack_cost", "postpaid_cost", "total_cost", "savings",
+                  "savings_pct", "waste_calls")
+CATALOG_HEADER = ("product", "name", "free_calls_per_month", "kind", "calls", "up_to", "price",
+                  "rate", "published")
+
+
+def plan_rows(bill: Bill) -> list[tuple]:
+    """`product,month,size,count,cost`: readable back by `packopt bill --plan`."""
+    rows = [PLAN_HEADER]
+    for pb in bill.products:
+        for lot in pb.purchases:
+            rows.append((pb.product, str(bill.start + lot.start), lot.size, lot.count,
+                         csv_money(lot.cost)))
+    return rows
+
+
+def summary_rows(bill: Bill) -> list[tuple]:
+    """One row per product: what it costs and saves."""
+    rows = [SUMMARY_HEADER]
+    for pb in bill.products:
+        rows.append((pb.product, csv_money(pb.pack_cost), csv_money(pb.postpaid_cost),
+                     csv_money(pb.total_cost), csv_money(pb.postpaid_only_cost),
+                     csv_money(pb.savings), pb.waste_calls, pb.carry_over_calls))
+    return rows
+
+
+def month_rows(bill: Bill) -> list[tuple]:
+    """One row per product and month (reminders joined with '; ')."""
+    rows = [MONTH_HEADER]
+    for pb in bill.products:
+        for mb in pb.months:
+            rows.append((pb.product, str(mb.month), mb.calls, mb.free, mb.pack, mb.postpaid,
+                         mb.tier_volume, str(mb.rate), csv_money(mb.postpaid_cost),
+                         csv_money(mb.pack_spend), mb.balance, mb.waste, "; ".join(mb.reminders)))
+    return rows
+
+
+def cashflow_rows(bill: Bill) -> list[tuple]:
+    rows = [CASHFLOW_HEADER]
+    for c in bill.cashflow():
+        rows.append((str(c.month), csv_money(c.packs), csv_money(c.postpaid),
+                     csv_money(c.outflow), csv_money(c.frozen)))
+    return rows
+
+
+def comparison_rows(c: Comparison) -> list[tuple]:
+    rows = [COMPARE_HEADER]
+    for s, p in comparison_figures(c)[0]:
+        b = s.bill
+        rows.append((s.name, csv_money(b.pack_cost), csv_money(b.postpaid_cost),
+                     csv_money(b.total_cost), csv_money(s.saving),
+                     "" if p is None else f"{p:.2f}", b.waste_calls))
+    return rows
+
+
+def catalog_rows(catalog: Catalog) -> list[tuple]:
+    """A row per pack (kind=pack) and per tier (kind=tier) of every product."""
+    rows = [CATALOG_HEADER]
+    for p in catalog.products:
+        for k in p.packs:
+            rows.append((p.id, p.name, p.free_calls, "pack", k.calls, "", csv_money(k.price),
+                         "", ""))
+        for up_to, rate, published in p.tier_rates():
+            rows.append((p.id, p.name, p.free_calls, "tier", "", "" if up_to is None else up_to,
+                         "", str(rate), "true" if published else "false"))
+    return rows
+
+
+# --------------------------------------------------------------------------- scenarios and budgets
+
+def scenario_dicts(result) -> list[dict[str, Any]]:
+    """Each scenario's cost, waste, postpaid share and regret under the chosen plan."""
+    return [{"name": s.name, "weight": float(s.weight) + 0.0,
+             "total_cost": money(s.bill.total_cost), "pack_cost": money(s.bill.pack_cost),
+             "postpaid_cost": money(s.bill.postpaid_cost), "waste_calls": s.bill.waste_calls,
+             "postpaid_share": share(s.bill.postpaid_cost, s.bill.total_cost),
+             "regret": None if s.regret is None else money(s.regret)}
+            for s in result.scenarios]
+
+
+def budget_value_dict(v: BudgetValue) -> dict[str, Any]:
+    return {"cap": money(v.cap), "cap_option": v.flag, "measure": v.measure,
+            "spend": money(v.spend),
+            "cost": money(v.cost), "binding": v.uncapped_saving > 0,
+            "no_cap": {"cost": money(v.uncapped_cost), "spend": money(v.uncapped_spend),
+                       "saving": money(v.uncapped_saving)},
+            "raised_cap": money(v.cap + v.step), "raised_cost": money(v.raised_cost),
+            "saving_per_step": money(v.step_saving), "step": money(v.step)}
+
+
+def uncertainty_dict(result, budget_value: BudgetValue | None = None) -> dict[str, Any]:
+    """The JSON fields `plan` adds for scenarios and budgets (bill_dict's stay as they are)."""
+    return {
+        "objective": result.objective,
+        "expected_cost": money(result.expected_cost),
+        "worst_cost": money(result.worst_cost),
+        "scenarios": scenario_dicts(result),
+        "budget": None if result.budget is None else money(result.budget),
+        "monthly_budget": None if result.monthly_budget is None else money(result.monthly_budget),
+        "budget_value": None if budget_value is None else budget_value_dict(budget_value),
+    }
+
+
+# --------------------------------------------------------------------------- what-if
+
+def whatif_dict(examined_bill: Bill, rows, scale_count: int, break_even=None) -> dict[str, Any]:
+    """The examined plan, each demand level's fixed and optimal costs, break-even ranges."""
+    levels = []
+    for i, r in enumerate(rows):
+        levels.append({
+            "label": r.label,
+            "scale": float(r.label.lstrip("×")) if i < scale_count else None,
+            "scenario": None if i < scale_count else r.label,
+            "total_cost": money(r.fixed.total_cost), "pack_cost": money(r.fixed.pack_cost),
+            "postpaid_cost": money(r.fixed.postpaid_cost), "waste_calls": r.fixed.waste_calls,
+            "optimal_cost": money(r.best.total_cost),
+            "optimal_pack_cost": money(r.best.pack_cost),
+            "optimal_waste_calls": r.best.waste_calls,
+            "regret": money(r.regret),
+            "optimal_purchases": purchase_list(r.best),
+        })
+    out: dict[str, Any] = {
+        "status": "whatif",
+        "tier_basis": examined_bill.tier_basis,
+        "horizon": {"start": str(examined_bill.start), "months": examined_bill.months},
+        "currency": examined_bill.currency,
+        "plan": purchase_list(examined_bill),
+        "plan_pack_cost": money(examined_bill.pack_cost),
+        "levels": levels,
+    }
+    if break_even is not None:
+        out["break_even"] = [{"product": b.product,
+                              "low": None if b.low is None else float(b.low),
+                              "high": None if b.high is None else float(b.high)}
+                             for b in break_even]
+    return out
+
+
+WHATIF_HEADER = ("level", "scale", "total_cost", "pack_cost", "postpaid_cost", "waste_calls",
+                 "optimal_cost", "optimal_pack_cost", "regret")
+BREAK_EVEN_HEADER = ("product", "low", "high")
+
+
+def whatif_rows(rows, scale_count: int) -> list[tuple]:
+    out = [WHATIF_HEADER]
+    for i, r in enumerate(rows):
+        out.append((r.label, r.label.lstrip("×") if i < scale_count else "",
+                    csv_money(r.fixed.total_cost), csv_money(r.fixed.pack_cost),
+                    csv_money(r.fixed.postpaid_cost), r.fixed.waste_calls,
+                    csv_money(r.best.total_cost), csv_money(r.best.pack_cost),
+                    csv_money(r.regret)))
+    return out
+
+
+def break_even_rows(break_even) -> list[tuple]:
+    return [BREAK_EVEN_HEADER] + [(b.product, "" if b.low is None else str(b.low),
+                                   "" if b.high is None else str(b.high)) for b in break_even]
+
+
+# --------------------------------------------------------------------------- month series
+
+def month_series(pb: ProductBill) -> list[dict[str, Any]]:
+    """Per month, what a chart of pack balance against demand needs (counts in calls).
+
+    `balance_start` is the balance usable in the month (after that month's purchases),
+    `balance` what is left at its end after expiry; `expiring` calls lost at its end.
+    """
+    out = []
+    for i, mb in enumerate(pb.months):
+        bought = sum(l.calls for l in pb.purchases if l.start == i)
+        out.append({"month": str(mb.month), "calls": mb.calls, "free": mb.free,
+                    "pack": mb.pack, "postpaid": mb.postpaid, "bought": bought,
+                    "balance_start": mb.balance + mb.pack + mb.waste, "balance": mb.balance,
+                    "expiring": mb.waste, "reminders": list(mb.reminders)})
+    return out
+
+
+def has_packs(pb: ProductBill) -> bool:
+    """A product worth charting month by month: it buys or holds packs."""
+    return bool(pb.lots)

@@ -1,0 +1,188 @@
+"""What each command shows, in the format asked for: one function per command view.
+
+`catalog_view`, `bill_view`, `plan_view` and `whatif_view` return a command's result for
+`fmt`: the JSON document (`data.py`) for "json", the CSV rows (`data.py`) for "csv", and for
+"table" and "markdown" the parts `text.py` renders: headings, tables of `cells.py` and the
+sentences between them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..billing import Bill
+from ..domain.catalog import Catalog
+from . import cells, data
+from .formats import fmt_money, fmt_pct, pct
+from .text import Styled, table
+
+if TYPE_CHECKING:   # annotations only: the analysis modules load the solver stack
+    from ..analysis.budget import BudgetValue
+    from ..analysis.compare import Comparison
+
+CATALOG_NOTE = ("Tiers are all-units: every postpaid call of a month is charged the rate of the "
+                "tier its volume reaches (basis 'total': all calls of the month; 'after-packs': "
+                "calls not covered by packs). The free quota is used first, then packs "
+                "(soonest-expiring first), then postpaid.")
+
+
+def horizon_text(b: Bill) -> str:
+    return f"{b.start}..{b.end} ({b.months} month{'' if b.months == 1 else 's'})"
+
+
+def heading(title: str, b: Bill, *details: str) -> str:
+    """A view's first lines: its title, then the horizon, tier basis, money and `details`."""
+    return " · ".join([f"{title}\nHorizon {horizon_text(b)}", f"tier basis {b.tier_basis}",
+                       f"money in {b.currency}", *details])
+
+
+def catalog_view(fmt: str, catalog: Catalog):
+    if fmt == "json":
+        return data.catalog_dict(catalog)
+    if fmt == "csv":
+        return data.catalog_rows(catalog)
+    head = (f"Catalog: {catalog.source} · currency {catalog.currency} · packs valid "
+            f"{catalog.validity_months} months · tier basis {catalog.tier_basis}")
+    return [head, table(cells.CATALOG_COLUMNS, cells.catalog_cells(catalog), right_from=2,
+                        left=cells.CATALOG_COLUMNS[3:], wrap=cells.CATALOG_COLUMNS[1:2]),
+            CATALOG_NOTE]
+
+
+def bill_title(plan_name: str | None, forecast_name: str) -> str:
+    return f"packopt bill: {plan_name or 'no purchases'} against {forecast_name}"
+
+
+def bill_view(fmt: str, b: Bill, *, title: str, months: bool = False, cashflow: bool = False,
+              carry_over: str = "zero"):
+    if fmt == "json":
+        return data.bill_dict(b, cashflow=cashflow, carry_over=carry_over)
+    if fmt == "csv":
+        return (data.month_rows(b) if months else data.cashflow_rows(b) if cashflow
+                else data.summary_rows(b))
+    return [heading(title, b), *bill_parts(b, purchases_title="Packs bought", months=months,
+                                           cashflow=cashflow, carry_over=carry_over)]
+
+
+def plan_title(result) -> str:
+    return f"packopt plan: {cells.status_line(result)}"
+
+
+def plan_view(fmt: str, result, *, months: bool = False, cashflow: bool = False,
+              comparison: Comparison | None = None, budget_value: BudgetValue | None = None):
+    """The plan of `result`, with the comparison, scenarios and budget value when there."""
+    b = result.bill
+    if fmt == "json":
+        out = data.plan_dict(result, cashflow=cashflow)
+        if result.scenarios or budget_value is not None:
+            out.update(data.uncertainty_dict(result, budget_value))
+        if comparison is not None:
+            out["comparison"] = data.comparison_dict(comparison)
+        return out
+    if fmt == "csv":
+        return (data.month_rows(b) if months else data.cashflow_rows(b) if cashflow
+                else data.comparison_rows(comparison) if comparison is not None
+                else data.plan_rows(b))
+    extra = []
+    if comparison is not None:
+        rows, line = cells.comparison_cells(comparison)
+        extra += ["", table(cells.COMPARE_COLUMNS, rows, title="Compared with"), line]
+    if result.scenarios:
+        extra += ["", *scenario_parts(result)]
+    if budget_value is not None:
+        extra += ["", *cells.budget_lines(budget_value, b.currency)]
+    head = heading(plan_title(result), b, "packs bought at " + (
+        "the start" if result.purchase_months == "start" else "the start of any month"),
+        result.method)
+    return [head, *bill_parts(b, purchases_title="Packs to buy", months=months,
+                              cashflow=cashflow, extra=extra, carry_over=result.carry_over)]
+
+
+def scenario_parts(result) -> list:
+    """The per-scenario table under the chosen plan, and what it was chosen to minimise."""
+    rows, totals = cells.scenario_cells(result)
+    goal = ("expected (weighted mean) cost" if result.objective == "expected"
+            else "worst scenario's cost")
+    c = result.bill.currency
+    return [table(cells.SCENARIO_COLUMNS, rows, total=totals,
+                  title="Scenarios (the same packs; postpaid follows each)"),
+            f"Packs chosen to minimise the {goal}: expected {fmt_money(result.expected_cost)} "
+            f"{c}, worst {fmt_money(result.worst_cost)} {c}. Regret: cost minus "
+            f"that of the plan that would be optimal had the scenario been known. "
+            f"The tables above bill the plan on the base forecast."]
+
+
+def bill_parts(b: Bill, *, purchases_title: str, months: bool, cashflow: bool, extra=(),
+               carry_over: str = "zero") -> list:
+    """Purchases, cost by product, the optional month and cash-flow views, `extra`, warnings."""
+    rows, total = cells.purchase_cells(b)
+    if rows:
+        parts = [table(cells.PURCHASE_COLUMNS, rows, total=total, right_from=2,
+                       title=purchases_title)]
+    else:
+        parts = [Styled(f"{purchases_title}: none", "bold")]
+    parts += [f"Held: {line}" for line in cells.holding_lines(b)]
+    rows, total = cells.summary_cells(b)
+    parts += ["", table(cells.SUMMARY_COLUMNS, rows, total=total, title="Cost by product")]
+    parts.append(f"Total cost {fmt_money(b.total_cost)} {b.currency} "
+                 f"(packs {fmt_money(b.pack_cost)}, postpaid "
+                 f"{fmt_money(b.postpaid_cost)}) against "
+                 f"{fmt_money(b.postpaid_only_cost)} pure postpaid: saving "
+                 f"{fmt_money(b.savings)} {b.currency} "
+                 f"({fmt_pct(pct(b.savings, b.postpaid_only_cost))}).")
+    line = cells.carry_over_line(b, carry_over)
+    if line:
+        parts.append(line)
+    if months:
+        parts += month_parts(b)
+    if cashflow:
+        rows, line = cells.cashflow_cells(b)
+        parts += ["", table(cells.CASHFLOW_COLUMNS, rows, title="Cash flow"), line]
+    parts.extend(extra)
+    parts += [Styled(f"Warning: {w}", "yellow") for w in b.warnings]
+    return parts
+
+
+def month_parts(b: Bill) -> list:
+    """A month-by-month table per product, and the note on unpublished rates when used."""
+    parts = []
+    for pb in b.products:
+        parts += ["", table(cells.MONTH_COLUMNS, cells.month_cells(pb), right_from=1,
+                            left=("Reminders",), wrap=("Reminders",),
+                            title=f"{pb.product} ({pb.name}), month by month")]
+    if any(not mb.rate_published for pb in b.products for mb in pb.months):
+        parts.append("* volume above the top published tier: priced at the last "
+                     "published rate (unpublished rate: contact sales)")
+    return parts
+
+
+def whatif_view(fmt: str, examined: Bill, rows, scale_count: int, ranges, *,
+                plan_name: str | None, catalog: Catalog):
+    """The examined plan under each demand level (`rows`, the first `scale_count` of them
+    scales) and, unless `ranges` is None, the break-even range of each product."""
+    if fmt == "json":
+        return data.whatif_dict(examined, rows, scale_count, ranges)
+    if fmt == "csv":
+        return (data.break_even_rows(ranges) if ranges is not None
+                else data.whatif_rows(rows, scale_count))
+    what = plan_name or "the optimal plan for the forecast"
+    title = (f"packopt whatif: {what}, billed under {len(rows)} demand "
+             f"level{'' if len(rows) == 1 else 's'}")
+    purchases, total = cells.purchase_cells(examined)
+    parts = [heading(title, examined)]
+    parts += ([table(cells.PURCHASE_COLUMNS, purchases, total=total, right_from=2,
+                     title="The plan examined")] if purchases
+              else [Styled("The plan examined: no purchases", "bold")])
+    parts += ["", table(cells.WHATIF_COLUMNS, cells.whatif_cells(rows),
+                        title="Under each demand level"),
+              "Regret: this plan's cost minus the cost of the plan that would be optimal "
+              "for that demand level."]
+    if ranges is not None:
+        parts += ["", table(cells.BREAK_EVEN_COLUMNS,
+                            cells.break_even_cells(ranges, examined, catalog), right_from=2,
+                            wrap=("Packs in this plan",),
+                            title="Break-even: demand (× forecast) over which each "
+                                  "product's packs stay optimal"),
+                  "Outside that range another purchase is cheaper for the product; "
+                  "the range is found by bisection to ×0.01."]
+    return parts
+
