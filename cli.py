@@ -38,6 +38,7 @@ from optimizer.io.forecast import parse_forecast, read_forecast
 from optimizer.io.holdings import read_holdings
 from optimizer.io.options import parse_amount, parse_negotiated_rates, parse_scales
 from optimizer.io.plans import read_plan
+from optimizer.io.scenarios import read_scenarios
 from optimizer.output import text, views
 
 EXAMPLE_FORECAST = "data/example_forecast.csv"
@@ -309,11 +310,6 @@ def load_analysis(name: str):
     return importlib.import_module(f"optimizer.analysis.{name}")
 
 
-def load_scenarios(path, catalog, base):
-    """Scenarios from FILE, each covering the forecast's horizon and products."""
-    return importlib.import_module("optimizer.io.scenarios").read_scenarios(path, catalog, base)
-
-
 # --------------------------------------------------------------------------- output
 
 def _stdout_isatty() -> bool:
@@ -551,7 +547,7 @@ def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_p
     catalog = load_inputs(catalog_path, tier_basis, negotiated_rates)
     fc = load_forecast(forecast, catalog)
     holdings = read_holdings(holdings_path, catalog) if holdings_path else ()
-    scenarios = load_scenarios(scenarios_path, catalog, fc) if scenarios_path else ()
+    scenarios = read_scenarios(scenarios_path, catalog, fc) if scenarios_path else ()
     options = dict(purchase_months=purchase_months, solver=solver, time_limit=time_limit,
                    holdings=holdings, scenarios=scenarios, objective=objective,
                    carry_over=carry_over)
@@ -619,7 +615,7 @@ def whatif_cmd(forecast, scales, scenarios_path, plan_path, break_even, budget, 
     catalog = load_inputs(catalog_path, tier_basis, negotiated_rates)
     fc = load_forecast(forecast, catalog)
     holdings = read_holdings(holdings_path, catalog) if holdings_path else ()
-    scenarios = load_scenarios(scenarios_path, catalog, fc) if scenarios_path else ()
+    scenarios = read_scenarios(scenarios_path, catalog, fc) if scenarios_path else ()
     if not level_list and not scenarios:
         level_list = parse_scales(DEFAULT_SCALES)
     given = read_plan(plan_path, catalog) if plan_path else None

@@ -1,7 +1,7 @@
 """The command line, invoked for real through Click's CliRunner.
 
-Every command works and has help; JSON carries the fields of SPEC §4; the golden
-examples reproduce through `bill`; every bad input of SPEC §4 "Errors" gives exit 2,
+Every command works and has help; JSON carries the documented fields (README.md, 'Output
+formats'); the golden examples reproduce through `bill`; every bad input gives exit 2,
 exactly one line on stderr naming the file, line and field, and nothing on stdout.
 """
 
@@ -208,7 +208,7 @@ MONEY_KEYS = {"total_cost", "pack_cost", "postpaid_cost", "postpaid_only_cost", 
 
 
 def check_spec_shape(data, status):
-    """The fields SPEC §4 lists, with their types; money as numbers with at most 2 decimals."""
+    """The documented JSON fields, with their types; money as numbers with at most 2 decimals."""
     assert SPEC_TOP <= set(data)
     assert data["status"] == status
     assert data["tier_basis"] in ("total", "after-packs")
@@ -241,7 +241,7 @@ def check_spec_shape(data, status):
 
 
 def test_bill_json_is_the_spec_example():
-    """SPEC §4's JSON example (golden example 5: 3 packs of 100,000 id_card) through bill."""
+    """The documented JSON example (golden example 5: 3 packs of 100,000 id_card) via bill."""
     data = as_json("bill", ID_YEAR, "--plan", ID_PLAN)
     check_spec_shape(data, "billed")
     assert data["horizon"] == {"start": "2027-01", "months": 12}

@@ -1,0 +1,66 @@
+"""What the commands show is reachable from the library: the --compare baselines, the value
+of a budget cap and each command's view give the CLI's figures; `catalog` and `bill` start
+without the solver stack."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from cli import cli
+from optimizer import bill, load_catalog, plan, read_forecast
+from optimizer.analysis.budget import budget_value
+from optimizer.analysis.compare import compare
+from optimizer.output import views
+
+DATA = Path(__file__).parent / "data"
+ROOT = Path(__file__).parent.parent
+ID_YEAR = str(DATA / "id_card_year.csv")
+GROW = str(DATA / "grow24.csv")
+
+
+def cli_json(*args):
+    result = CliRunner().invoke(cli, [*args, "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_compare_gives_the_cli_comparison():
+    catalog = load_catalog()
+    fc = read_forecast(GROW, catalog)
+    result = plan(catalog, fc, purchase_months="any")
+    c = compare(catalog, fc, result, purchase_months="any")
+    assert [s.name for s in c.strategies] == ["postpaid_only", "rule_of_thumb",
+                                              "optimal_start", "optimal"]
+    for s in c.strategies:
+        assert s.saving == c.postpaid.total_cost - s.bill.total_cost
+    assert c.optimizer_value == c.thumb.total_cost - c.optimal.total_cost
+    assert c.postpaid.total_cost == bill(catalog, fc).total_cost
+    shown = views.plan_view("json", result, comparison=c)["comparison"]
+    assert shown == cli_json("plan", GROW, "--purchase-months", "any", "--compare")["comparison"]
+
+
+def test_budget_value_gives_the_cli_figures():
+    catalog = load_catalog()
+    fc = read_forecast(ID_YEAR, catalog)
+    result = plan(catalog, fc, budget=Decimal(3000))
+    v = budget_value(catalog, fc, result)
+    assert (v.cap, v.flag, v.measure) == (Decimal(3000), "--budget", "cost")
+    assert v.spend <= v.cap and v.uncapped_saving >= 0 and v.step_saving >= 0
+    shown = views.plan_view("json", result, budget_value=v)["budget_value"]
+    assert shown == cli_json("plan", ID_YEAR, "--budget", "3000")["budget_value"]
+
+
+def test_catalog_and_bill_start_without_the_solver_stack():
+    code = ("import sys; from click.testing import CliRunner; from cli import cli; "
+            "r = CliRunner().invoke(cli, sys.argv[1:]); assert r.exit_code == 0, r.output; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'pulp', 'numpy'}))")
+    for args in (["catalog"], ["bill", ID_YEAR, "--plan", str(DATA / "id_card_plan.csv")]):
+        out = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, text=True,
+                             capture_output=True, check=True).stdout
+        assert out.strip() == "[]", (args, out)
