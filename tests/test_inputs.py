@@ -446,3 +446,23 @@ def test_month_is_built_one_way():
         Month.of(2027, 13)
     with pytest.raises(TypeError):
         m + 1.5
+
+
+# --------------------------------------------------------------------------- one decimal parser
+
+from optimizer.io.text import parse_decimal  # noqa: E402
+
+
+@pytest.mark.parametrize("text, plain, value", [
+    (" 1500.50 ", True, Decimal("1500.50")), ("+.5", True, Decimal("0.5")),
+    ("5.", True, Decimal("5")), ("1e3", True, None), ("-1", True, None), ("1,000", True, None),
+    ("nan", True, None), ("", True, None),
+    ("1e3", False, Decimal("1E+3")), ("-1", False, Decimal("-1")), ("abc", False, None),
+    ("1,000", False, None),
+])
+def test_parse_decimal(text, plain, value):
+    assert parse_decimal(text, plain=plain) == value
+
+
+def test_parse_decimal_leaves_nan_to_the_caller():
+    assert parse_decimal("NaN").is_nan()

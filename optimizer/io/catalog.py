@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 import tomllib
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 
 from ..domain.catalog import TIER_BASES, UNPUBLISHED, Catalog, Pack, Product, Tier
 from ..exceptions import InputError
+from .text import parse_decimal, read_text
 
 _TOP_KEYS = {"currency", "free_calls_per_month", "validity_months", "tier_basis", "product"}
 _PRODUCT_KEYS = {"id", "name", "packs", "tiers", "free_calls_per_month"}
@@ -52,10 +53,9 @@ class _Locator:
 def _decimal(value, what: str, err) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
         raise err(f"{what} must be a decimal number or string, not {value!r}")
-    try:
-        d = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise err(f"{what} '{value}' is not a decimal number") from None
+    d = parse_decimal(str(value))
+    if d is None:
+        raise err(f"{what} '{value}' is not a decimal number")
     if not d.is_finite() or d < 0:
         raise err(f"{what} must be a finite non-negative number, not '{value}'")
     return d
@@ -200,15 +200,5 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
     if path is None:
         text = resources.files("optimizer").joinpath("data/seed_catalog.toml").read_text("utf-8")
         return parse_catalog(text, "built-in seed catalog")
-    p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except OSError as e:
-        raise InputError(f"cannot read catalog ({e.strerror})", source=str(path)) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise InputError(f"not UTF-8 text (byte {e.start})", source=str(path)) from None
-    if not text.strip():
-        raise InputError("the catalog file is empty", source=str(path), line=1, field="product")
+    text = read_text(path, "catalog", empty_field="product", byte_offset=True)
     return parse_catalog(text, str(path))

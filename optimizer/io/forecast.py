@@ -14,9 +14,7 @@ from .text import csv_rows, parse_count, parse_month, read_text, resolve_product
 
 def parse_forecast(text: str, catalog: Catalog, source: str = "forecast") -> Forecast:
     """Read a long (`product,month,calls`) or wide (`product,YYYY-MM,...`) forecast CSV."""
-    rows = csv_rows(text, source)
-    if not rows:
-        raise InputError("the forecast file is empty", source=source, line=1, field="header")
+    rows = csv_rows(text, source, "forecast")
     line0, header = rows[0]
     head = [h.lower() for h in header]
     cells: dict[tuple[str, Month], tuple[int, int]] = {}   # (pid, month) -> (calls, line)

@@ -6,26 +6,22 @@ Two forms: `scenario,weight,product,month,calls` (each scenario a full forecast)
 
 from __future__ import annotations
 
-import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 from ..domain.catalog import Catalog
 from ..domain.records import Forecast, Scenario
 from ..exceptions import InputError
 from .forecast import assemble_forecast
-from .text import csv_rows, parse_count, parse_month, read_text, resolve_product
+from .text import csv_rows, parse_count, parse_decimal, parse_month, read_text, resolve_product
 
 _FULL = ["scenario", "weight", "product", "month", "calls"]
 _SCALE = ["scenario", "weight", "scale"]
 
 
 def _positive(value: str, what: str, *, source: str, line: int) -> Decimal:
-    try:
-        d = Decimal(value.strip())
-    except InvalidOperation:
-        d = None
-    if d is None or not d.is_finite() or not re.fullmatch(r"[+]?\d*\.?\d+", value.strip()):
+    d = parse_decimal(value, plain=True)
+    if d is None or value.strip().endswith("."):     # '5.' has never been a weight or scale
         raise InputError(f"{what} '{value}' is not a plain decimal number", source=source,
                          line=line, field=what)
     if d <= 0:
@@ -36,9 +32,7 @@ def _positive(value: str, what: str, *, source: str, line: int) -> Decimal:
 
 def parse_scenarios(text: str, catalog: Catalog, base: Forecast | None,
                     source: str = "scenarios") -> tuple[Scenario, ...]:
-    rows = csv_rows(text, source)
-    if not rows:
-        raise InputError("the scenarios file is empty", source=source, line=1, field="header")
+    rows = csv_rows(text, source, "scenarios")
     line0, header = rows[0]
     head = [h.lower() for h in header]
     if head not in (_FULL, _SCALE):
