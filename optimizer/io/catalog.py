@@ -1,7 +1,7 @@
-"""Catalog TOML: the seed's built-in catalog and a user's `--catalog FILE`, one parser.
+"""Catalog TOML: the built-in catalog and a user's `--catalog FILE`, one parser.
 
-The seed's catalog is a TOML file shipped with the package and loaded exactly like a
-user's file, so there is one parser and one set of checks.
+The built-in catalog (the price list of docs/pricing.md) is a TOML file shipped with the
+package and loaded exactly like a user's file, so there is one parser and one set of checks.
 """
 
 from __future__ import annotations

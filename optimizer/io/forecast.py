@@ -1,4 +1,5 @@
-"""Forecast CSV, long (`product,month,calls`) or wide (`product,YYYY-MM,...`)."""
+"""Forecast CSV, long (`product,month,calls`) or wide (`product,YYYY-MM,...`), read into a
+`Forecast` whose products all cover one contiguous run of months."""
 
 from __future__ import annotations
 
@@ -104,8 +105,6 @@ def assemble_forecast(cells: dict, first_line: dict, catalog: Catalog, source: s
     order = [p.id for p in catalog.products if p.id in first_line]
     demand = tuple((pid, tuple(cells[(pid, start + i)][0] for i in range(n))) for pid in order)
     return Forecast(start, n, demand, source)
-
-
 
 
 def read_forecast(path: str | Path, catalog: Catalog) -> Forecast:
