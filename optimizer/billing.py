@@ -1,8 +1,9 @@
 """The billing engine: replays purchases against a forecast month by month.
 
-This is the one place where the pricing rules of SPEC §2 live. The optimizer's
-answers are re-billed here before anyone sees them, so this module is the truth.
-Money is exact `Decimal` in the catalog's currency; nothing here uses floats.
+This is the one place where the pricing rules live: rules 1-10 of docs/pricing.md, read
+as its 'Readings' say. The optimizer's answers are re-billed here before anyone sees
+them, so this module is the truth. Money is exact `Decimal` in the catalog's currency
+(rule 8); nothing here uses floats.
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ from .domain.records import Forecast, Holding, Plan
 from .exceptions import InputError
 
 ZERO = Decimal(0)
-FROZEN_SHARE = Decimal("1.2")        # SPEC §2 rule 10: 120 % of a bill is frozen
-LOW_BALANCE = (15, 100)              # SPEC §2 rule 9: reminder below 15 % of a pack
+FROZEN_SHARE = Decimal("1.2")        # docs/pricing.md, rule 10: 120 % of a bill is frozen
+LOW_BALANCE = (15, 100)              # docs/pricing.md, rule 9: reminder below 15 % of a lot
 
 
 @dataclass(frozen=True)
 class Lot:
-    """Pack balance drawn as one unit: a purchase row (month, size, count) or a holding."""
+    """Pack balance drawn as one unit: a purchase row (month, size, count) or a holding
+    (docs/pricing.md, 'Readings': draw order)."""
 
     label: str
     start: int            # first usable month index (holdings: 0)
@@ -158,7 +160,8 @@ class Bill:
         raise KeyError(pid)
 
     def cashflow(self) -> tuple[CashflowMonth, ...]:
-        """Packs paid when bought, postpaid settled the month after use, 120 % frozen."""
+        """Packs paid when bought, postpaid settled the month after use, 120 % frozen
+        (docs/pricing.md, rule 10); one month longer than the horizon."""
         out = []
         for k in range(self.months + 1):
             packs = sum((p.months[k].pack_spend for p in self.products if k < self.months), ZERO)
@@ -174,7 +177,7 @@ def month_fee(product: Product, calls: int, pack_used: int, basis: str
     """One month of one product: (postpaid calls, tier volume, rate, published?, fee).
 
     `pack_used` must already respect the free quota and the balance; this applies
-    rules 3–6 and 8 of SPEC §2.
+    docs/pricing.md, rules 3-6 and 8.
     """
     free = min(calls, product.free_calls)
     postpaid = calls - free - pack_used
@@ -185,7 +188,9 @@ def month_fee(product: Product, calls: int, pack_used: int, basis: str
 
 def make_lots(product: Product, pid_purchases, holdings, start: Month, validity: int
               ) -> list[Lot]:
-    """Lots of one product: holdings first (bought earlier), then purchases by month."""
+    """Lots of one product: holdings first (bought earlier), then purchases by month and
+    size, each usable for `validity` months from its purchase month (docs/pricing.md,
+    rule 7; the order is the draw order's tie-break, see 'Readings')."""
     lots: list[Lot] = []
     for h in sorted(holdings, key=lambda h: h.expires):
         lots.append(Lot(f"held until {h.expires}", 0, h.expires - start, h.calls_left,
@@ -205,7 +210,8 @@ def make_lots(product: Product, pid_purchases, holdings, start: Month, validity:
 
 def bill_product(product: Product, calls: tuple[int, ...], start: Month, lots: list[Lot],
                  basis: str, with_postpaid_only: bool = True) -> ProductBill:
-    """Replay one product's months: free quota, then packs soonest-expiring first, then postpaid."""
+    """Replay one product's months: free quota, then packs soonest-expiring first, then
+    postpaid (docs/pricing.md, rules 1-3), with reminders, waste and carry-over (rules 7, 9)."""
     n = len(calls)
     balance = [lot.calls for lot in lots]
     draw_order = sorted(range(len(lots)), key=lambda i: (lots[i].expiry, lots[i].order))
@@ -266,20 +272,25 @@ def bill_product(product: Product, calls: tuple[int, ...], start: Month, lots: l
 def carry_over_credit(lot: Lot, left: int, months: int) -> Decimal:
     """Prorata value of `left` calls of a purchase lot still valid after the horizon's
     `months`: its price per call times the unexpired share of its validity, rounded half up
-    to the fen per lot (a credit is money, and money is whole fen)."""
+    to the fen per lot (docs/pricing.md, rule 7 and 'Readings': rounding)."""
     share = Fraction(lot.expiry - (months - 1), lot.expiry - lot.start + 1)
     fen = Fraction(left) * Fraction(lot.cost) / lot.calls * share * 100
     return Decimal(math.floor(fen + Fraction(1, 2))) / 100
 
 
 def postpaid_only_cost(product: Product, calls, basis: str = "total") -> Decimal:
-    """Cost of a forecast with no packs at all: the sum of the monthly tier formulas."""
+    """Cost of a forecast with no packs at all: the sum of the monthly tier formulas
+    (docs/pricing.md, rules 1 and 3-6)."""
     return sum((month_fee(product, d, 0, basis)[4] for d in calls), ZERO)
 
 
 def bill(catalog: Catalog, forecast: Forecast, plan: Plan | None = None,
          holdings: tuple[Holding, ...] = ()) -> Bill:
-    """Bill a purchase plan (and packs already held) against a forecast, exactly."""
+    """Bill a purchase plan (and packs already held) against a forecast, exactly.
+
+    Warns of volume priced at an unpublished rate (docs/pricing.md, rule 6) and of
+    holdings that expired before the horizon or name no forecast product.
+    """
     plan = plan or Plan(())
     check_plan_against(plan, forecast)
     validity = catalog.validity_months
@@ -310,7 +321,8 @@ def bill(catalog: Catalog, forecast: Forecast, plan: Plan | None = None,
 
 
 def check_plan_against(plan: Plan, forecast: Forecast) -> None:
-    """Purchases must fall inside the forecast's horizon and name forecast products."""
+    """Purchases must fall inside the forecast's horizon and name forecast products
+    (docs/pricing.md, 'Readings': horizon)."""
     end = forecast.end
     known = set(forecast.products())
     for p in plan.purchases:

@@ -1,4 +1,5 @@
-"""The billing engine against the rules of SPEC §2, case by case, with hand-checked numbers."""
+"""The billing engine against the rules of docs/pricing.md, case by case, with hand-checked
+numbers."""
 
 from decimal import Decimal
 

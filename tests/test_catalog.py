@@ -151,8 +151,9 @@ def load_error(tmp_path, text) -> InputError:
     return err
 
 
-def test_overlapping_tiers_on_the_specs_layout(tmp_path):
-    # Two tiers per line, as in SPEC §4's example; tier 2 (line 8) is not above tier 1.
+def test_overlapping_tiers_on_the_documented_layout(tmp_path):
+    # Two tiers per line, as in docs/cli.md's catalog example; tier 2 (line 8) is not above
+    # tier 1.
     text = HEAD + product(tiers=(
         'tiers = [ { up_to = 10000, rate = "0.15" }, { up_to = 10000, rate = "0.10" },\n'
         '          { up_to = 1000000, rate = "0.06" }, { rate = "unpublished" } ]'))

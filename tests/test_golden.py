@@ -1,4 +1,5 @@
-"""The six golden examples of SPEC §2 (the seed's own), reproduced to the fen through `bill`."""
+"""The six golden examples of docs/pricing.md (the price list's own), reproduced to the fen
+through `bill`."""
 
 from decimal import Decimal
 
@@ -73,8 +74,9 @@ def test_golden_example_5_three_100k_packs_cover_300k_calls_in_a_year(monthly):
     assert pb.carry_over_calls == 0
 
 
-def test_golden_example_5_matches_the_spec_json_example():
-    """SPEC §4's JSON example: 25,000 calls a month; postpaid only 28,800; savings 13,800."""
+def test_golden_example_5_matches_the_documented_bill_example():
+    """The `bill` example of docs/cli.md (id_card_year.csv, id_card_plan.csv): 25,000 calls a
+    month; postpaid only 28,800; savings 13,800."""
     b = bill(SEED, forecast({"id_card": [25000] * 12}), plan(("id_card", "2027-01", 100000, 3)))
     assert b.postpaid_only_cost == Decimal("28800")   # 12 x (25,000 - 1,000) x 0.10
     assert b.savings == Decimal("13800")

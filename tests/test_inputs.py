@@ -354,3 +354,115 @@ def test_purchase_of_a_product_not_in_the_forecast():
     p = parse_plan_csv(PH + "bank_card,2027-01,1000,1\n", SEED, "p.csv")
     err = error(check_plan_against, p, f)
     assert (err.line, err.field) == (2, "product") and "bank_card" in err.message
+
+
+# --------------------------------------------------------------------------- records built in code
+
+from decimal import Decimal  # noqa: E402
+
+from optimizer import Forecast, Holding, Month, Scenario  # noqa: E402
+
+START = M("2027-01")
+
+
+@pytest.mark.parametrize("months, demand, field, words", [
+    (12, (("id_card", (1, 2, 3)),), "month", "no calls given for id_card in 2027-04"),
+    (2, (("id_card", (1, 2, 3)),), "month", "3 months of calls given for id_card"),
+    (3, (("id_card", (1, -2, 3)),), "id_card 2027-02", "calls must not be negative (-2)"),
+    (3, (("id_card", (1, 2.0, 3)),), "id_card 2027-02", "calls must be a whole number, not 2.0"),
+    (3, (("id_card", (1, 2, True)),), "id_card 2027-03", "calls must be a whole number, not True"),
+    (3, (("id_card", (1, 2, "3")),), "id_card 2027-03", "calls must be a whole number"),
+    (0, (), "months", "months must be at least 1, not 0"),
+    (True, (("id_card", (1,)),), "months", "months must be a whole number, not True"),
+    (1, (("id_card", (1,)), ("id_card", (2,))), "product", "product id_card is given twice"),
+])
+def test_a_forecast_built_in_code_is_checked(months, demand, field, words):
+    with pytest.raises(InputError) as e:
+        Forecast(START, months, demand, "mine")
+    assert (e.value.source, e.value.field) == ("mine", field)
+    assert e.value.message.startswith(words)
+
+
+def test_a_forecast_needs_a_month_to_start():
+    with pytest.raises(InputError, match="start must be a Month"):
+        Forecast("2027-01", 1, (("id_card", (1,)),))
+
+
+def test_numpy_integers_are_whole_numbers():
+    np = pytest.importorskip("numpy")
+    f = Forecast(START, 2, (("id_card", (np.int64(5), 7)),))
+    assert f.calls("id_card") == (5, 7)
+    assert Purchase("id_card", START + np.int64(1), np.int64(1000), np.int32(2)).month == \
+        M("2027-02")
+
+
+@pytest.mark.parametrize("args, field, words", [
+    (("id_card", START, 0, 1), "size", "size must be at least 1, not 0"),
+    (("id_card", START, 1000, -1), "count", "count must not be negative (-1)"),
+    (("id_card", START, 1000, False), "count", "count must be a whole number, not False"),
+    (("id_card", START, 1000.0, 1), "size", "size must be a whole number, not 1000.0"),
+    (("id_card", "2027-01", 1000, 1), "month", "month must be a Month"),
+])
+def test_a_purchase_built_in_code_is_checked(args, field, words):
+    with pytest.raises(InputError) as e:
+        Purchase(*args, line=7)
+    assert (e.value.line, e.value.field) == (7, field)
+    assert e.value.message.startswith(words)
+
+
+@pytest.mark.parametrize("args, field, words", [
+    (("id_card", START, -5), "calls_left", "calls_left must not be negative (-5)"),
+    (("id_card", START, 5.5), "calls_left", "calls_left must be a whole number, not 5.5"),
+    (("id_card", 24300, 5), "expires", "expires must be a Month"),
+])
+def test_a_holding_built_in_code_is_checked(args, field, words):
+    with pytest.raises(InputError) as e:
+        Holding(*args)
+    assert e.value.field == field and e.value.message.startswith(words)
+
+
+@pytest.mark.parametrize("weight, words", [
+    (Decimal(0), "scenario 'x' has weight 0; weights must be positive"),
+    (Decimal("-1.5"), "scenario 'x' has weight -1.5; weights must be positive"),
+    (Decimal("NaN"), "scenario 'x' has weight Decimal('NaN'); a weight is a finite Decimal"),
+    (1, "scenario 'x' has weight 1; a weight is a finite Decimal"),
+])
+def test_a_scenario_weight_is_a_positive_decimal(weight, words):
+    f = forecast({"id_card": [1]})
+    with pytest.raises(InputError) as e:
+        Scenario("x", weight, f)
+    assert e.value.field == "weight" and e.value.message.startswith(words)
+
+
+def test_month_is_built_one_way():
+    m = Month.of(2027, 1)
+    assert m == Month.parse("2027-01") == Month.parse(" 2027-01 ") and str(m) == "2027-01"
+    assert repr(m) == "Month.parse('2027-01')" and eval(repr(m)) == m
+    assert m + 13 == Month.of(2028, 2) and Month.of(2028, 2) - m == 13
+    for wrong in ("2027-01", True, 24324.0, None):
+        with pytest.raises(TypeError, match=r"Month\.parse\('2027-01'\) or Month\.of\(2027, 1\)"):
+            Month(wrong)
+    with pytest.raises(ValueError):
+        Month.of(2027, 13)
+    with pytest.raises(TypeError):
+        m + 1.5
+
+
+# --------------------------------------------------------------------------- one decimal parser
+
+from optimizer.io.text import parse_decimal  # noqa: E402
+
+
+@pytest.mark.parametrize("text, plain, value", [
+    (" 1500.50 ", True, Decimal("1500.50")), ("+.5", True, Decimal("0.5")),
+    ("5.", True, Decimal("5")), ("1e3", True, None), ("-1", True, None), ("1,000", True, None),
+    ("nan", True, None), ("", True, None),
+    ("1e3", False, Decimal("1E+3")), ("-1", False, Decimal("-1")), ("abc", False, None),
+    ("1,000", False, None),
+])
+def test_parse_decimal(text, plain, value):
+    assert parse_decimal(text, plain=plain) == value
+
+
+def test_parse_decimal_leaves_nan_to_the_caller():
+    assert parse_decimal("NaN").is_nan()

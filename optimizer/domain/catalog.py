@@ -25,7 +25,8 @@ class Pack:
 
 @dataclass(frozen=True)
 class Tier:
-    """All-units tier: a month whose tier volume is <= up_to pays `rate` for every postpaid call.
+    """All-units tier: a month whose tier volume is <= up_to pays `rate` for every postpaid
+    call (docs/pricing.md, rule 4).
 
     `up_to` is None for the last tier; `rate` is None where no rate is published.
     """
@@ -53,7 +54,8 @@ class Product:
         return None
 
     def tier_index(self, volume: int) -> int:
-        """Index of the tier reached by a month's tier volume (inclusive upper bounds)."""
+        """Index of the tier reached by a month's tier volume (inclusive upper bounds; which
+        volume is the catalog's `tier_basis`, docs/pricing.md, rule 5)."""
         for i, t in enumerate(self.tiers):
             if t.up_to is None or volume <= t.up_to:
                 return i
@@ -62,8 +64,8 @@ class Product:
     def rate(self, volume: int) -> tuple[Decimal, bool]:
         """(rate per call, published?) for a month's tier volume.
 
-        An unpublished top tier is priced at the last published rate (SPEC §2 rule 6);
-        the flag lets the caller warn.
+        An unpublished top tier is priced at the last published rate (docs/pricing.md,
+        rule 6 and 'Readings': unpublished rate); the flag lets the caller warn.
         """
         i = self.tier_index(volume)
         if self.tiers[i].rate is not None:

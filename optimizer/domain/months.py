@@ -1,7 +1,12 @@
-"""Calendar months as plain integers, so horizons are simple ranges."""
+"""Calendar months (`Month`) as plain integers, so horizons are simple ranges.
+
+A month is built one way: `Month.parse('2027-01')` from text or `Month.of(2027, 1)` from
+numbers; its repr prints the first form.
+"""
 
 from __future__ import annotations
 
+import operator
 import re
 from dataclasses import dataclass
 
@@ -10,9 +15,20 @@ _MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 @dataclass(frozen=True, order=True)
 class Month:
-    """A calendar month; `ordinal` counts months since year 0 so arithmetic is integer."""
+    """A calendar month; `ordinal` counts months since year 0 so arithmetic is integer.
+
+    `Month(ordinal)` takes that count only: `Month('2027-01')` is refused rather than
+    building a month that fails later, deep in the planner.
+    """
 
     ordinal: int
+
+    def __post_init__(self):
+        if type(self.ordinal) is not int:
+            if isinstance(self.ordinal, bool) or not hasattr(type(self.ordinal), "__index__"):
+                raise TypeError(f"Month() takes a month count, not {self.ordinal!r}: build a "
+                                f"month with Month.parse('2027-01') or Month.of(2027, 1)")
+            object.__setattr__(self, "ordinal", operator.index(self.ordinal))   # NumPy ints
 
     @classmethod
     def parse(cls, text: str) -> "Month":
@@ -20,14 +36,21 @@ class Month:
         m = _MONTH_RE.match(text.strip())
         if not m:
             raise ValueError(f"'{text}' is not a month in the form YYYY-MM")
-        return cls(int(m.group(1)) * 12 + int(m.group(2)) - 1)
+        return cls.of(int(m.group(1)), int(m.group(2)))
+
+    @classmethod
+    def of(cls, year: int, month: int) -> "Month":
+        """The month `month` (1-12) of `year`."""
+        if not 1 <= month <= 12:
+            raise ValueError(f"month must be 1 to 12, not {month}")
+        return cls(year * 12 + month - 1)
 
     @classmethod
     def is_month(cls, text: str) -> bool:
         return bool(_MONTH_RE.match(text.strip()))
 
     def __add__(self, months: int) -> "Month":
-        return Month(self.ordinal + months)
+        return Month(self.ordinal + operator.index(months))
 
     def __sub__(self, other: "Month") -> int:
         return self.ordinal - other.ordinal
@@ -36,4 +59,4 @@ class Month:
         return f"{self.ordinal // 12:04d}-{self.ordinal % 12 + 1:02d}"
 
     def __repr__(self) -> str:
-        return f"Month('{self}')"
+        return f"Month.parse('{self}')"

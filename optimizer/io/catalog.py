@@ -1,19 +1,20 @@
-"""Catalog TOML: the seed's built-in catalog and a user's `--catalog FILE`, one parser.
+"""Catalog TOML: the built-in catalog and a user's `--catalog FILE`, one parser.
 
-The seed's catalog is a TOML file shipped with the package and loaded exactly like a
-user's file, so there is one parser and one set of checks.
+The built-in catalog (the price list of docs/pricing.md) is a TOML file shipped with the
+package and loaded exactly like a user's file, so there is one parser and one set of checks.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 
 from ..domain.catalog import TIER_BASES, UNPUBLISHED, Catalog, Pack, Product, Tier
 from ..exceptions import InputError
+from .text import parse_decimal, read_text
 
 _TOP_KEYS = {"currency", "free_calls_per_month", "validity_months", "tier_basis", "product"}
 _PRODUCT_KEYS = {"id", "name", "packs", "tiers", "free_calls_per_month"}
@@ -52,10 +53,9 @@ class _Locator:
 def _decimal(value, what: str, err) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
         raise err(f"{what} must be a decimal number or string, not {value!r}")
-    try:
-        d = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise err(f"{what} '{value}' is not a decimal number") from None
+    d = parse_decimal(str(value))
+    if d is None:
+        raise err(f"{what} '{value}' is not a decimal number")
     if not d.is_finite() or d < 0:
         raise err(f"{what} must be a finite non-negative number, not '{value}'")
     return d
@@ -104,95 +104,107 @@ def parse_catalog(text: str, source: str) -> Catalog:
         raise InputError("the catalog defines no [[product]]", source=source, field="product")
 
     products: list[Product] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, int] = {}       # product id or name -> index, to refuse a name used twice
     for n, raw in enumerate(raw_products):
         def err(key, nth=0, n=n, name=None):
             """Error at the nth `key =` of product n; `name` is the field reported, if not key."""
             return lambda msg: InputError(msg, source=source, line=loc.find(key, n, nth),
                                           field=f"product[{n + 1}].{name or key}")
-        if not isinstance(raw, dict):
-            raise err("product")("each product must be a table")
-        unknown = sorted(set(raw) - _PRODUCT_KEYS)
-        if unknown:
-            raise err(unknown[0])(f"unknown key (expected one of {', '.join(sorted(_PRODUCT_KEYS))})")
-        pid = raw.get("id")
-        if not isinstance(pid, str) or not re.fullmatch(r"[A-Za-z0-9_.\-]+", pid or ""):
-            raise err("id")("id must be a non-empty string of letters, digits, '_', '-' or '.'")
-        name = raw.get("name", pid)
-        if not isinstance(name, str) or not name.strip():
-            raise err("name")("name must be a non-empty string")
-        for key in dict.fromkeys((pid, name)):     # name defaults to the id
-            if key in seen:
-                raise err("id")(f"'{key}' names two products")
-            seen[key] = n
-        free = _whole(raw.get("free_calls_per_month", free_default), "free_calls_per_month",
-                      err("free_calls_per_month"), 0)
-
-        packs = []
-        raw_packs = raw.get("packs", [])
-        if not isinstance(raw_packs, list):
-            raise err("packs")("packs must be a list of { calls = N, price = \"P\" }")
-        for k, rp in enumerate(raw_packs):
-            def perr(name="calls", k=k):     # located by the pack's `calls =`
-                return err("calls", k, name=name)
-            if not isinstance(rp, dict):
-                raise perr("packs")(f"pack {k + 1} must be a table {{ calls = N, price = \"P\" }}")
-            unknown = sorted(set(rp) - _PACK_KEYS)
-            if unknown:
-                raise perr(unknown[0])(f"pack {k + 1} has unknown key '{unknown[0]}'")
-            if "calls" not in rp:
-                raise perr()(f"pack {k + 1} has no calls")
-            if "price" not in rp:
-                raise perr("price")(f"pack {k + 1} ({rp['calls']} calls) has no price")
-            calls = _whole(rp["calls"], f"pack {k + 1} calls", perr(), 1)
-            price = _decimal(rp["price"], f"pack {k + 1} price", perr("price"))
-            if any(p.calls == calls for p in packs):
-                raise perr()(f"two packs of {calls} calls")
-            packs.append(Pack(calls, price))
-        packs.sort(key=lambda p: p.calls)
-
-        raw_tiers = raw.get("tiers")
-        if not isinstance(raw_tiers, list) or not raw_tiers:
-            raise err("tiers")("tiers must be a non-empty list of { up_to = N, rate = \"R\" }")
-        tiers = []
-        for k, rt in enumerate(raw_tiers):
-            anchor = "rate" if isinstance(rt, dict) and "up_to" not in rt else "up_to"
-
-            def terr(name, k=k, anchor=anchor):     # located by the tier's up_to (or rate)
-                return err(anchor, k, name=name)
-            if not isinstance(rt, dict):
-                raise terr("tiers")(f"tier {k + 1} must be a table {{ up_to = N, rate = \"R\" }}")
-            unknown = sorted(set(rt) - _TIER_KEYS)
-            if unknown:
-                raise terr(unknown[0])(f"tier {k + 1} has unknown key '{unknown[0]}'")
-            last = k == len(raw_tiers) - 1
-            if last and "up_to" in rt:
-                raise terr("up_to")("the last tier must have no up_to (it covers every higher "
-                                    "volume)")
-            if not last and "up_to" not in rt:
-                raise terr("up_to")(f"tier {k + 1} needs up_to (only the last tier is open-ended)")
-            up_to = None
-            if not last:
-                up_to = _whole(rt["up_to"], f"tier {k + 1} up_to", terr("up_to"), 1)
-                if tiers and up_to <= tiers[-1].up_to:
-                    raise terr("up_to")(f"tiers overlap or are unsorted: tier {k + 1} up_to "
-                                        f"{up_to} is not above the previous tier's "
-                                        f"{tiers[-1].up_to}")
-            if "rate" not in rt:
-                raise terr("rate")(f"tier {k + 1} has no rate")
-            rate_raw = rt["rate"]
-            if isinstance(rate_raw, str) and rate_raw.strip().lower() == UNPUBLISHED:
-                if not last:
-                    raise terr("rate")("only the last tier may be 'unpublished'")
-                if not tiers:
-                    raise terr("rate")("an 'unpublished' tier needs a published tier below it")
-                rate = None
-            else:
-                rate = _decimal(rate_raw, f"tier {k + 1} rate", terr("rate"))
-            tiers.append(Tier(up_to, rate))
-        products.append(Product(pid, name.strip(), tuple(packs), tuple(tiers), free))
-
+        products.append(_product(raw, n, err, free_default, seen))
     return Catalog(currency.strip(), validity, basis, tuple(products), source)
+
+
+def _product(raw, n: int, err, free_default: int, seen: dict[str, int]) -> Product:
+    """Product n of the catalog; `err(key, nth, name)` makes the error located at its key."""
+    if not isinstance(raw, dict):
+        raise err("product")("each product must be a table")
+    unknown = sorted(set(raw) - _PRODUCT_KEYS)
+    if unknown:
+        raise err(unknown[0])(f"unknown key (expected one of {', '.join(sorted(_PRODUCT_KEYS))})")
+    pid = raw.get("id")
+    if not isinstance(pid, str) or not re.fullmatch(r"[A-Za-z0-9_.\-]+", pid or ""):
+        raise err("id")("id must be a non-empty string of letters, digits, '_', '-' or '.'")
+    name = raw.get("name", pid)
+    if not isinstance(name, str) or not name.strip():
+        raise err("name")("name must be a non-empty string")
+    for key in dict.fromkeys((pid, name)):     # name defaults to the id
+        if key in seen:
+            raise err("id")(f"'{key}' names two products")
+        seen[key] = n
+    free = _whole(raw.get("free_calls_per_month", free_default), "free_calls_per_month",
+                  err("free_calls_per_month"), 0)
+    return Product(pid, name.strip(), _packs(raw, err), _tiers(raw, err), free)
+
+
+def _packs(raw: dict, err) -> tuple[Pack, ...]:
+    """A product's packs, smallest first."""
+    packs = []
+    raw_packs = raw.get("packs", [])
+    if not isinstance(raw_packs, list):
+        raise err("packs")("packs must be a list of { calls = N, price = \"P\" }")
+    for k, rp in enumerate(raw_packs):
+        def perr(name="calls", k=k):     # located by the pack's `calls =`
+            return err("calls", k, name=name)
+        if not isinstance(rp, dict):
+            raise perr("packs")(f"pack {k + 1} must be a table {{ calls = N, price = \"P\" }}")
+        unknown = sorted(set(rp) - _PACK_KEYS)
+        if unknown:
+            raise perr(unknown[0])(f"pack {k + 1} has unknown key '{unknown[0]}'")
+        if "calls" not in rp:
+            raise perr()(f"pack {k + 1} has no calls")
+        if "price" not in rp:
+            raise perr("price")(f"pack {k + 1} ({rp['calls']} calls) has no price")
+        calls = _whole(rp["calls"], f"pack {k + 1} calls", perr(), 1)
+        price = _decimal(rp["price"], f"pack {k + 1} price", perr("price"))
+        if any(p.calls == calls for p in packs):
+            raise perr()(f"two packs of {calls} calls")
+        packs.append(Pack(calls, price))
+    packs.sort(key=lambda p: p.calls)
+    return tuple(packs)
+
+
+def _tiers(raw: dict, err) -> tuple[Tier, ...]:
+    """A product's tiers: rising inclusive bounds, the last open-ended and maybe unpublished."""
+    raw_tiers = raw.get("tiers")
+    if not isinstance(raw_tiers, list) or not raw_tiers:
+        raise err("tiers")("tiers must be a non-empty list of { up_to = N, rate = \"R\" }")
+    tiers = []
+    for k, rt in enumerate(raw_tiers):
+        anchor = "rate" if isinstance(rt, dict) and "up_to" not in rt else "up_to"
+
+        def terr(name, k=k, anchor=anchor):     # located by the tier's up_to (or rate)
+            return err(anchor, k, name=name)
+        if not isinstance(rt, dict):
+            raise terr("tiers")(f"tier {k + 1} must be a table {{ up_to = N, rate = \"R\" }}")
+        unknown = sorted(set(rt) - _TIER_KEYS)
+        if unknown:
+            raise terr(unknown[0])(f"tier {k + 1} has unknown key '{unknown[0]}'")
+        last = k == len(raw_tiers) - 1
+        if last and "up_to" in rt:
+            raise terr("up_to")("the last tier must have no up_to (it covers every higher "
+                                "volume)")
+        if not last and "up_to" not in rt:
+            raise terr("up_to")(f"tier {k + 1} needs up_to (only the last tier is open-ended)")
+        up_to = None
+        if not last:
+            up_to = _whole(rt["up_to"], f"tier {k + 1} up_to", terr("up_to"), 1)
+            if tiers and up_to <= tiers[-1].up_to:
+                raise terr("up_to")(f"tiers overlap or are unsorted: tier {k + 1} up_to "
+                                    f"{up_to} is not above the previous tier's "
+                                    f"{tiers[-1].up_to}")
+        if "rate" not in rt:
+            raise terr("rate")(f"tier {k + 1} has no rate")
+        rate_raw = rt["rate"]
+        if isinstance(rate_raw, str) and rate_raw.strip().lower() == UNPUBLISHED:
+            if not last:
+                raise terr("rate")("only the last tier may be 'unpublished'")
+            if not tiers:
+                raise terr("rate")("an 'unpublished' tier needs a published tier below it")
+            rate = None
+        else:
+            rate = _decimal(rate_raw, f"tier {k + 1} rate", terr("rate"))
+        tiers.append(Tier(up_to, rate))
+    return tuple(tiers)
 
 
 def load_catalog(path: str | Path | None = None) -> Catalog:
@@ -200,15 +212,5 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
     if path is None:
         text = resources.files("optimizer").joinpath("data/seed_catalog.toml").read_text("utf-8")
         return parse_catalog(text, "built-in seed catalog")
-    p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except OSError as e:
-        raise InputError(f"cannot read catalog ({e.strerror})", source=str(path)) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise InputError(f"not UTF-8 text (byte {e.start})", source=str(path)) from None
-    if not text.strip():
-        raise InputError("the catalog file is empty", source=str(path), line=1, field="product")
+    text = read_text(path, "catalog", empty_field="product", byte_offset=True)
     return parse_catalog(text, str(path))

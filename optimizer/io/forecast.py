@@ -1,4 +1,5 @@
-"""Forecast CSV, long (`product,month,calls`) or wide (`product,YYYY-MM,...`)."""
+"""Forecast CSV, long (`product,month,calls`) or wide (`product,YYYY-MM,...`), read into a
+`Forecast` whose products all cover one contiguous run of months."""
 
 from __future__ import annotations
 
@@ -14,9 +15,7 @@ from .text import csv_rows, parse_count, parse_month, read_text, resolve_product
 
 def parse_forecast(text: str, catalog: Catalog, source: str = "forecast") -> Forecast:
     """Read a long (`product,month,calls`) or wide (`product,YYYY-MM,...`) forecast CSV."""
-    rows = csv_rows(text, source)
-    if not rows:
-        raise InputError("the forecast file is empty", source=source, line=1, field="header")
+    rows = csv_rows(text, source, "forecast")
     line0, header = rows[0]
     head = [h.lower() for h in header]
     cells: dict[tuple[str, Month], tuple[int, int]] = {}   # (pid, month) -> (calls, line)
@@ -106,8 +105,6 @@ def assemble_forecast(cells: dict, first_line: dict, catalog: Catalog, source: s
     order = [p.id for p in catalog.products if p.id in first_line]
     demand = tuple((pid, tuple(cells[(pid, start + i)][0] for i in range(n))) for pid in order)
     return Forecast(start, n, demand, source)
-
-
 
 
 def read_forecast(path: str | Path, catalog: Catalog) -> Forecast:

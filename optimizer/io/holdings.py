@@ -12,9 +12,7 @@ from .text import csv_rows, parse_count, parse_month, read_text, resolve_product
 
 def parse_holdings(text: str, catalog: Catalog, source: str = "holdings") -> tuple[Holding, ...]:
     """Packs already owned: CSV `product,expires,calls_left` (expires = last usable month)."""
-    rows = csv_rows(text, source)
-    if not rows:
-        raise InputError("the holdings file is empty", source=source, line=1, field="header")
+    rows = csv_rows(text, source, "holdings")
     line0, header = rows[0]
     if [h.lower() for h in header] != ["product", "expires", "calls_left"]:
         raise InputError("header must be product,expires,calls_left", source=source,

@@ -4,9 +4,10 @@ negotiated rates, money amounts and demand scales, each checked with a message n
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from ..exceptions import InputError
+from .text import parse_decimal, resolve_product
 
 
 def parse_negotiated_rates(values, catalog) -> dict[str, Decimal]:
@@ -17,19 +18,11 @@ def parse_negotiated_rates(values, catalog) -> dict[str, Decimal]:
         if "=" not in raw:
             raise InputError(f"expected PRODUCT=RATE, got '{raw}'", source=src)
         key, value = (s.strip() for s in raw.split("=", 1))
-        product = catalog.get(key)
-        if product is None:
-            hint = catalog.suggest(key)
-            raise InputError(f"unknown product '{key}'" +
-                             (f"; did you mean '{hint}'?" if hint else " (see `packopt catalog`)"),
-                             source=src)
+        product = resolve_product(catalog, key, source=src, line=None, field_name=None)
         if product.tiers[-1].rate is not None:
             raise InputError(f"{product.id} has no unpublished top tier in {catalog.source}; "
                              f"a negotiated rate replaces only an unpublished one", source=src)
-        try:
-            rate = Decimal(value)
-        except InvalidOperation:
-            rate = None
+        rate = parse_decimal(value)
         if rate is None or not rate.is_finite() or rate < 0:
             raise InputError(f"rate for {product.id} must be a non-negative decimal number, "
                              f"not '{value}'", source=src)
@@ -42,22 +35,22 @@ def parse_amount(value: str | None, flag: str) -> Decimal | None:
     if value is None:
         return None
     text = str(value).strip()
-    if not re.fullmatch(r"\+?(\d+(\.\d*)?|\.\d+)", text):
+    amount = parse_decimal(text, plain=True)
+    if amount is None:
         hint = " (no thousands separators)" if re.fullmatch(r"[\d,]+(\.\d*)?", text) else ""
         raise InputError(f"expected a non-negative amount in the catalog's currency, such as "
                          f"20000 or 1500.50, not '{value}'{hint}", source=flag)
-    return Decimal(text)
+    return amount
 
 
 def parse_scales(value: str) -> list[Decimal]:
     """--scale 0.5,0.8,1,1.2: positive decimal multiples of the forecast, in the order given."""
     scales = []
     for raw in value.split(","):
-        text = raw.strip()
-        if not re.fullmatch(r"\+?(\d+(\.\d*)?|\.\d+)", text) or Decimal(text) <= 0:
+        d = parse_decimal(raw, plain=True)
+        if d is None or d <= 0:
             raise InputError(f"each scale must be a positive decimal number (such as 0.8), "
                              f"not '{raw.strip()}'", source="--scale")
-        d = Decimal(text)
         if d not in scales:
             scales.append(d)
     return scales

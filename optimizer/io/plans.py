@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 from ..domain.catalog import Catalog
-from ..domain.months import Month
 from ..domain.records import Plan, Purchase
 from ..exceptions import InputError
 from .text import csv_rows, parse_count, parse_month, read_text, resolve_product
@@ -24,9 +23,7 @@ def _check_purchase(catalog: Catalog, pid: str, size: int, *, source: str, line:
 
 
 def parse_plan_csv(text: str, catalog: Catalog, source: str = "plan") -> Plan:
-    rows = csv_rows(text, source)
-    if not rows:
-        raise InputError("the plan file is empty", source=source, line=1, field="header")
+    rows = csv_rows(text, source, "plan")
     line0, header = rows[0]
     # Extra columns after the four (e.g. the `cost` that `plan --format csv` writes) are ignored.
     if [h.lower() for h in header[:4]] != ["product", "month", "size", "count"]:
@@ -87,11 +84,8 @@ def parse_plan_json(text: str, catalog: Catalog, source: str = "plan") -> Plan:
                 raise InputError("each purchase must be an object", source=source, line=pl,
                                  field=fld)
             mline = line_of('"month"', (pl or 1) - 1, j) or pl
-            try:
-                month = Month.parse(str(p.get("month", "")))
-            except ValueError:
-                raise InputError(f"'{p.get('month')}' is not a month in the form YYYY-MM",
-                                 source=source, line=mline, field=fld + ".month") from None
+            month = parse_month(str(p.get("month")), source=source, line=mline,
+                                field_name=fld + ".month")
             vals = {}
             for key in ("size", "count"):
                 v = p.get(key)

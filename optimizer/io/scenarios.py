@@ -6,26 +6,22 @@ Two forms: `scenario,weight,product,month,calls` (each scenario a full forecast)
 
 from __future__ import annotations
 
-import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 from ..domain.catalog import Catalog
 from ..domain.records import Forecast, Scenario
 from ..exceptions import InputError
 from .forecast import assemble_forecast
-from .text import csv_rows, parse_count, parse_month, read_text, resolve_product
+from .text import csv_rows, parse_count, parse_decimal, parse_month, read_text, resolve_product
 
 _FULL = ["scenario", "weight", "product", "month", "calls"]
 _SCALE = ["scenario", "weight", "scale"]
 
 
 def _positive(value: str, what: str, *, source: str, line: int) -> Decimal:
-    try:
-        d = Decimal(value.strip())
-    except InvalidOperation:
-        d = None
-    if d is None or not d.is_finite() or not re.fullmatch(r"[+]?\d*\.?\d+", value.strip()):
+    d = parse_decimal(value, plain=True)
+    if d is None or value.strip().endswith("."):     # '5.' has never been a weight or scale
         raise InputError(f"{what} '{value}' is not a plain decimal number", source=source,
                          line=line, field=what)
     if d <= 0:
@@ -36,9 +32,8 @@ def _positive(value: str, what: str, *, source: str, line: int) -> Decimal:
 
 def parse_scenarios(text: str, catalog: Catalog, base: Forecast | None,
                     source: str = "scenarios") -> tuple[Scenario, ...]:
-    rows = csv_rows(text, source)
-    if not rows:
-        raise InputError("the scenarios file is empty", source=source, line=1, field="header")
+    """Scenarios from CSV text: full forecasts, or multiples of `base` (scale form)."""
+    rows = csv_rows(text, source, "scenarios")
     line0, header = rows[0]
     head = [h.lower() for h in header]
     if head not in (_FULL, _SCALE):
@@ -59,19 +54,23 @@ def parse_scenarios(text: str, catalog: Catalog, base: Forecast | None,
                              field="weight")
         weights.setdefault(name, (w, line))
 
+    def name_of(row: list[str], line: int) -> str:
+        """The row's scenario name, once the row has the header's fields."""
+        if len(row) != len(head):
+            raise InputError(f"expected {len(head)} fields ({','.join(head)}), found "
+                             f"{len(row)}", source=source, line=line, field="row")
+        if not row[0]:
+            raise InputError("scenario name is empty", source=source, line=line,
+                             field="scenario")
+        return row[0]
+
     if head == _SCALE:
         if base is None:
             raise InputError("scale scenarios multiply a forecast: give FORECAST too",
                              source=source, line=line0, field="scale")
         out = []
         for line, row in rows[1:]:
-            if len(row) != 3:
-                raise InputError(f"expected 3 fields (scenario,weight,scale), found {len(row)}",
-                                 source=source, line=line, field="row")
-            name = row[0]
-            if not name:
-                raise InputError("scenario name is empty", source=source, line=line,
-                                 field="scenario")
+            name = name_of(row, line)
             if name in weights:
                 raise InputError(f"scenario '{name}' is given twice (first on line "
                                  f"{weights[name][1]})", source=source, line=line,
@@ -85,13 +84,7 @@ def parse_scenarios(text: str, catalog: Catalog, base: Forecast | None,
     first: dict[str, dict] = {}
     order: list[str] = []
     for line, row in rows[1:]:
-        if len(row) != 5:
-            raise InputError(f"expected 5 fields (scenario,weight,product,month,calls), found "
-                             f"{len(row)}", source=source, line=line, field="row")
-        name = row[0]
-        if not name:
-            raise InputError("scenario name is empty", source=source, line=line,
-                             field="scenario")
+        name = name_of(row, line)
         weight_of(name, row[1], line)
         pid = resolve_product(catalog, row[2], source=source, line=line).id
         month = parse_month(row[3], source=source, line=line)
