@@ -41,9 +41,9 @@ DEFAULT_FAMILIES = ("example", "mixed-12m", "mixed-24m", "after-packs")
 SMOKE_FAMILIES = ("example", "mixed-12m", "mixed-24m", "after-packs", "any-12m", "any-24m",
                   "any-36m", "scenarios-12m", "budget-12m")
 MODE_FAMILIES = ("any-12m", "any-24m", "any-36m", "scenarios-12m", "budget-12m")
-# CBC on the big-M baseline claims "optimal" for plans that are not (README, "Findings"),
-# so the default sweep runs that baseline with HiGHS only; `--methods baseline --solvers
-# cbc` (or baseline-cbc) runs it, and the runner then fails on its wrong answers.
+# CBC on the big-M baseline claims "optimal" for plans that are not (benchmarks/README.md,
+# "Findings"), so the default sweep runs that baseline with HiGHS only; `--methods baseline
+# --solvers cbc` (or baseline-cbc) runs it, and the runner then fails on its wrong answers.
 # ours-milp-highs runs on the any-month families only (n/a elsewhere): the planner's integer
 # program beside its dynamic program and the big-M baseline, in the same run.
 DEFAULT_METHODS = ("ours-highs", "ours-cbc", "ours-milp-highs", "ours-joint-highs",

@@ -5,12 +5,17 @@ does, and checks that every run was verified: each optimal cost equals its re-bi
 cost and all methods that prove an optimum agree to the fen on every instance. The other
 modes run ours-* (any month also ours-milp-* and the any-month big-M baseline); the rest
 are n/a there. The any-month baseline is also checked on its own against the planner.
+
+Marked `benchmark`: deselected from pytest's default run (pyproject.toml) and run as its own
+step by .ci/run (`python -m pytest -m benchmark tests/test_benchmarks_smoke.py`).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import replace
+
+import pytest
 
 from benchmarks.baseline import solve_baseline
 from benchmarks.cli import main
@@ -21,6 +26,8 @@ from optimizer.io.catalog import load_catalog
 from optimizer.domain.records import Forecast
 from optimizer.domain.money import money_scale
 from optimizer.solve.planner import plan
+
+pytestmark = pytest.mark.benchmark
 
 ANY_MONTH = {"any-12m", "any-24m", "any-36m"}
 
