@@ -1,10 +1,8 @@
 """The packopt command line: a thin shell over the `optimizer` library.
 
-Each command parses its options, calls the library, hands the result to the output layer
-(`optimizer.output.views` builds what each command shows, `optimizer.output.text` renders it;
-HTML with `optimizer.output.html`, PNG with `optimizer.output.chart`), and turns the
-library's own exceptions into one-line messages and exit codes. This is the only module that
-knows about the terminal.
+Each command parses its options, reads its inputs (`optimizer.io.inputs`), makes one library
+call and hands the result to `optimizer.output.views`; library exceptions become one-line
+messages and exit codes. This is the only module that knows about the terminal.
 
 Exit codes: 0 success; 2 bad input or usage (InputError, InfeasibleError, Click usage
 errors); 1 solver failure (SolverError, BillingMismatchError, any other packopt error).
@@ -15,33 +13,27 @@ Option values come from, in this order: the command line, the environment
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import importlib
 import os
 import re
 import shutil
 import sys
-import threading
-import tomllib
 from dataclasses import dataclass
-from importlib import resources
 
 import click
 
 from optimizer import __version__
-from optimizer.billing import bill as bill_forecast
+from optimizer.billing import bill
 from optimizer.domain.catalog import TIER_BASES
 from optimizer.exceptions import InfeasibleError, InputError, PackoptError
-from optimizer.io.catalog import load_catalog
-from optimizer.io.forecast import parse_forecast, read_forecast
-from optimizer.io.holdings import read_holdings
-from optimizer.io.options import parse_amount, parse_negotiated_rates, parse_scales
-from optimizer.io.plans import read_plan
-from optimizer.io.scenarios import read_scenarios
+from optimizer.io.config import read_config
+from optimizer.io.inputs import read_inputs
+from optimizer.io.options import catalog_in_force, parse_amount, parse_scales
 from optimizer.output import text, views
+from optimizer.output.files import write_extras
+from optimizer.output.progress import spinner
 
-EXAMPLE_FORECAST = "data/example_forecast.csv"
 TABLE_WIDTH = 120          # fixed width when stdout is not a terminal: stable output
 FORMATS = ("table", "json", "csv", "markdown")
 DEFAULT_SCALES = "0.5,0.8,1,1.2,1.5"
@@ -109,60 +101,21 @@ def option_key(param: click.Parameter) -> str:
     return (longs[0][2:] if longs else param.name).replace("-", "_")
 
 
-def config_default_map(path: str, commands: dict[str, click.Command]) -> dict[str, dict]:
-    """A TOML config file as Click's default_map: {command: {param name: value}}.
-
-    Top-level keys apply to every command that has the option; a table `[plan]` (etc.)
-    applies to one command. Keys are option names (`format`, `tier_basis` or
-    `tier-basis`, `time_limit`, ...). Unknown keys are an error naming the file.
-    """
-    try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise CommandError(f"{path}: config file not found", 2) from None
-    except OSError as e:
-        raise CommandError(f"{path}: cannot read the config file ({e.strerror})", 2) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise CommandError(f"{path}: not valid TOML ({e})", 2) from None
-
-    def keys_of(cmd):
-        return {option_key(p): p.name for p in cmd.params
-                if isinstance(p, click.Option) and option_key(p) != "config"}
-
-    known = {name: keys_of(cmd) for name, cmd in commands.items()}
-    everything = set().union(*known.values())
-    common = {}
-    sections = {}
-    for raw, value in data.items():
-        key = raw.replace("-", "_")
-        if isinstance(value, dict):
-            if raw not in commands:
-                raise CommandError(f"{path}: unknown section [{raw}] (commands: "
-                                   f"{', '.join(sorted(commands))})", 2)
-            sections[raw] = value
-        elif key in everything:
-            common[key] = value
-        else:
-            raise CommandError(f"{path}: unknown option '{raw}'", 2)
-    out: dict[str, dict] = {}
-    for name, keys in known.items():
-        values = {keys[k]: v for k, v in common.items() if k in keys}
-        for raw, value in sections.get(name, {}).items():
-            key = raw.replace("-", "_")
-            if key not in keys:
-                raise CommandError(f"{path}: [{name}] has no option '{raw}'", 2)
-            values[keys[key]] = value
-        out[name] = values
-    return out
+def config_keys(cmd: click.Command) -> dict[str, str]:
+    """A command's option keys in a config file, each with the parameter it sets."""
+    return {option_key(p): p.name for p in cmd.params
+            if isinstance(p, click.Option) and option_key(p) != "config"}
 
 
 def set_config(ctx: click.Context, param: click.Parameter, value: str | None):
     """--config: load the file into the default map (of the group or of one command)."""
     if value is None:
         return value
-    root = ctx.find_root().command
-    default_map = config_default_map(value, root.commands)
+    commands = ctx.find_root().command.commands
+    try:
+        default_map = read_config(value, {n: config_keys(c) for n, c in commands.items()})
+    except InputError as e:
+        raise CommandError(str(e), 2) from None
     if ctx.parent is None:                     # packopt --config FILE <command>
         ctx.default_map = default_map
     else:                                      # packopt <command> --config FILE
@@ -179,19 +132,56 @@ def config_option(f):
 
 # --------------------------------------------------------------------------- shared options
 
-def catalog_options(f):
-    """--catalog, --tier-basis, --negotiated-rate: which price list is in force."""
-    f = click.option("--negotiated-rate", "negotiated_rates", multiple=True,
-                     metavar="PRODUCT=RATE",
-                     help="Rate per call for a product's unpublished top tier (volume above "
-                          "the last published bound). Repeatable.")(f)
-    f = click.option("--tier-basis", type=click.Choice(TIER_BASES),
-                     help="What sets a month's tier: 'total' (all calls of the month) or "
-                          "'after-packs' (calls not covered by packs). Overrides the "
-                          "catalog's tier_basis.")(f)
-    f = click.option("--catalog", "catalog_path", metavar="FILE",
-                     help="Catalog TOML (default: the built-in seed catalog).")(f)
-    return f
+# name -> (parameter declarations, click.option keywords); commands pick them with `shared`.
+SHARED = {
+    "catalog": (("--catalog", "catalog_path"), dict(
+        metavar="FILE", help="Catalog TOML (default: the built-in seed catalog).")),
+    "tier_basis": (("--tier-basis",), dict(
+        type=click.Choice(TIER_BASES),
+        help="What sets a month's tier: 'total' (all calls of the month) or 'after-packs' "
+             "(calls not covered by packs). Overrides the catalog's tier_basis.")),
+    "negotiated_rate": (("--negotiated-rate", "negotiated_rates"), dict(
+        multiple=True, metavar="PRODUCT=RATE",
+        help="Rate per call for a product's unpublished top tier (volume above the last "
+             "published bound). Repeatable.")),
+    "carry_over": (("--carry-over-value", "carry_over"), dict(
+        type=click.Choice(["zero", "prorata"]), default="zero", show_default=True,
+        help="Value of pack balance still valid when the horizon ends: 'zero', or 'prorata' "
+             "(price per call × unexpired share of validity, credited against cost; `plan` "
+             "then minimises cost less that credit). Both figures are reported either way.")),
+    "holdings": (("--holdings", "holdings_path"), dict(
+        metavar="FILE", help="Packs already owned: CSV product,expires,calls_left.")),
+    "months": (("--months", "-v", "months"), dict(
+        is_flag=True, help="Month-by-month view: calls, free, pack, postpaid, rate, postpaid "
+                           "cost, balance, waste and reminder months.")),
+    "cashflow": (("--cashflow",), dict(
+        is_flag=True, help="Cash flow: packs paid in their purchase month, postpaid paid the "
+                           "month after use, 120% of it frozen until the next settlement.")),
+    "report": (("--report", "report_path"), dict(
+        metavar="FILE.html",
+        help="Also write a self-contained HTML report (summary, purchases, cost bars, "
+             "month-by-month charts, cash flow) for a budget request.")),
+    "chart": (("--chart", "chart_path"), dict(
+        metavar="FILE.png", help="Also write a PNG chart: pack balance against demand month "
+                                 "by month, one panel per product with packs.")),
+    "solver": (("--solver",), dict(type=click.Choice(["highs", "cbc"]), default="highs",
+                                   show_default=True, help="MILP solver.")),
+}
+
+
+def shared(*names: str):
+    """Add the named shared options, in this order, to a command."""
+    def add(f):
+        for name in reversed(names):
+            decls, kwargs = SHARED[name]
+            f = click.option(*decls, **kwargs)(f)
+        return f
+    return add
+
+
+catalog_options = shared("catalog", "tier_basis", "negotiated_rate")
+billing_options = shared("carry_over", "holdings", "months", "cashflow", "report", "chart")
+holdings_option, solver_option = shared("holdings"), shared("solver")
 
 
 @dataclass(frozen=True)
@@ -237,41 +227,6 @@ def output_options(f):
     return config_option(wrapper)
 
 
-def billing_options(f):
-    """--holdings, --carry-over-value, --months, --cashflow, --report, --chart: shared by
-    `bill` and `plan`."""
-    f = click.option("--chart", "chart_path", metavar="FILE.png",
-                     help="Also write a PNG chart: pack balance against demand month by month, "
-                          "one panel per product with packs.")(f)
-    f = click.option("--report", "report_path", metavar="FILE.html",
-                     help="Also write a self-contained HTML report (summary, purchases, cost "
-                          "bars, month-by-month charts, cash flow) for a budget request.")(f)
-    f = click.option("--cashflow", is_flag=True,
-                     help="Cash flow: packs paid in their purchase month, postpaid paid the "
-                          "month after use, 120% of it frozen until the next settlement.")(f)
-    f = click.option("--months", "-v", "months", is_flag=True,
-                     help="Month-by-month view: calls, free, pack, postpaid, rate, postpaid "
-                          "cost, balance, waste and reminder months.")(f)
-    f = holdings_option(f)
-    f = click.option("--carry-over-value", "carry_over", type=click.Choice(["zero", "prorata"]),
-                     default="zero", show_default=True,
-                     help="Value of pack balance still valid when the horizon ends: 'zero', or "
-                          "'prorata' (price per call × unexpired share of validity, credited "
-                          "against cost; `plan` then minimises cost less that credit). Both "
-                          "figures are reported either way.")(f)
-    return f
-
-
-def holdings_option(f):
-    return click.option("--holdings", "holdings_path", metavar="FILE",
-                        help="Packs already owned: CSV product,expires,calls_left.")(f)
-
-
-def solver_option(f):
-    return click.option("--solver", type=click.Choice(["highs", "cbc"]), default="highs",
-                        show_default=True, help="MILP solver.")(f)
-
-
 def check_csv_views(fmt: str, **views: bool) -> None:
     """CSV is one table: at most one of the alternative views may be asked for."""
     chosen = [f"--{name.replace('_', '-')}" for name, on in views.items() if on]
@@ -280,82 +235,37 @@ def check_csv_views(fmt: str, **views: bool) -> None:
                                f"(CSV is one table; choose one of them, or use --format json)")
 
 
-def load_inputs(catalog_path, tier_basis, negotiated_rates):
-    """The catalog in force after --catalog, --tier-basis and --negotiated-rate."""
-    catalog = load_catalog(catalog_path)
-    catalog = catalog.with_tier_basis(tier_basis)
-    return catalog.with_negotiated_rates(parse_negotiated_rates(negotiated_rates, catalog))
-
-
-def load_forecast(forecast, catalog):
-    """FORECAST, or the bundled example when none is given (a note says so)."""
-    if forecast is not None:
-        return read_forecast(forecast, catalog)
-    text = resources.files("optimizer").joinpath(EXAMPLE_FORECAST).read_text("utf-8")
-    return parse_forecast(text, catalog, "bundled example forecast")
-
-
 def example_note(fc, out: Output) -> None:
     out.note(f"no FORECAST given; using the bundled example forecast "
              f"({fc.start}..{fc.end}, {len(fc.demand)} products)")
 
 
-def load_planner():
-    """The optimizer, imported only by the commands that solve (it pulls in the MILP stack)."""
-    return importlib.import_module("optimizer.solve.planner")
-
-
 def load_analysis(name: str):
-    """optimizer.analysis.<name>, imported only when used (it solves, too)."""
+    """optimizer.analysis.<name>, imported only by the commands that solve (it pulls in the
+    solver stack)."""
     return importlib.import_module(f"optimizer.analysis.{name}")
 
 
 # --------------------------------------------------------------------------- output
 
-def _stdout_isatty() -> bool:
+def _isatty(stream) -> bool:
     try:
-        return sys.stdout.isatty()
+        return stream.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+def _stdout_isatty() -> bool:
+    return _isatty(sys.stdout)
 
 
 def _stderr_isatty() -> bool:
-    try:
-        return sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        return False
+    return _isatty(sys.stderr)
 
 
-@contextlib.contextmanager
 def progress(message: str, out: Output, delay: float = 1.0):
-    """A spinner on stderr for work that takes longer than `delay` seconds.
-
-    Only when stderr is a terminal and not --quiet: pipes and logs never see it.
-    """
-    if out.quiet or not _stderr_isatty():
-        yield
-        return
-    from rich.console import Console
-
-    status = Console(stderr=True).status(message)
-    lock = threading.Lock()
-    state = {"done": False}
-
-    def start():
-        with lock:
-            if not state["done"]:
-                status.start()
-
-    timer = threading.Timer(delay, start)
-    timer.daemon = True
-    timer.start()
-    try:
-        yield
-    finally:
-        with lock:
-            state["done"] = True
-            timer.cancel()
-            status.stop()
+    """A spinner on stderr for long work, only on a terminal and without --quiet."""
+    return spinner(message, enabled=not out.quiet and _stderr_isatty(), delay=delay)
 
 
 def emit(out: Output, content) -> None:
@@ -367,35 +277,6 @@ def emit(out: Output, content) -> None:
                                   no_color=out.no_color or bool(os.environ.get("NO_COLOR")),
                                   excel_bom=out.excel_bom),
                nl=False, color=True)   # colour was added only for a terminal
-
-
-def write_file(path: str, write, what: str) -> None:
-    """Write an output file; a file that cannot be written is a one-line error (exit 2)."""
-    try:
-        write(path)
-    except OSError as e:
-        raise CommandError(f"{path}: cannot write the {what} ({e.strerror or e})", 2) from None
-
-
-def write_extras(b, out: Output, *, report_path, chart_path, title, result=None,
-                 budget_value=None) -> None:
-    """--report FILE.html and --chart FILE.png, written before anything goes to stdout."""
-    if report_path:
-        from optimizer.output import html as html_report
-        html = html_report.render_html(b, title=title, result=result,
-                                       budget_value=budget_value)
-
-        def save(p):
-            with open(p, "w", encoding="utf-8") as fh:
-                fh.write(html)
-        write_file(report_path, save, "HTML report")
-    if chart_path:
-        try:
-            from optimizer.output import chart
-        except ImportError as e:   # matplotlib missing: an installation problem, say so
-            raise CommandError(f"--chart needs matplotlib ({e}); install packopt with "
-                               f"`pip install -e .` or `pip install matplotlib`", 1) from None
-        write_file(chart_path, lambda p: chart.month_chart(b, p, title=title), "chart")
 
 
 # --------------------------------------------------------------------------- commands
@@ -443,8 +324,8 @@ def catalog_cmd(catalog_path, tier_basis, negotiated_rates, out: Output):
         packopt catalog --format markdown > prices.md
         packopt catalog --catalog my_prices.toml --negotiated-rate license_plate=0.04
     """
-    emit(out, views.catalog_view(out.fmt, load_inputs(catalog_path, tier_basis,
-                                                     negotiated_rates)))
+    emit(out, views.catalog_view(out.fmt, catalog_in_force(catalog_path, tier_basis,
+                                                          negotiated_rates)))
 
 
 @cli.command(name="bill")
@@ -474,14 +355,11 @@ def bill_cmd(forecast, plan_path, catalog_path, tier_basis, negotiated_rates, ca
         packopt bill forecast.csv --plan plan.csv --report bill.html --chart bill.png
     """
     check_csv_views(out.fmt, months=months, cashflow=cashflow)
-    catalog = load_inputs(catalog_path, tier_basis, negotiated_rates)
-    fc = read_forecast(forecast, catalog)
-    plan = read_plan(plan_path, catalog) if plan_path else None
-    holdings = read_holdings(holdings_path, catalog) if holdings_path else ()
-    b = bill_forecast(catalog, fc, plan, holdings)
-
+    i = read_inputs(forecast, catalog=catalog_path, tier_basis=tier_basis, plan=plan_path,
+                    negotiated_rates=negotiated_rates, holdings=holdings_path)
+    b = bill(i.catalog, i.forecast, i.plan, i.holdings)
     title = views.bill_title(plan_path, forecast)
-    write_extras(b, out, report_path=report_path, chart_path=chart_path, title=title)
+    write_extras(b, report_path=report_path, chart_path=chart_path, title=title)
     emit(out, views.bill_view(out.fmt, b, title=title, months=months, cashflow=cashflow,
                               carry_over=carry_over))
 
@@ -544,27 +422,22 @@ def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_p
     check_csv_views(out.fmt, months=months, cashflow=cashflow, compare=compare)
     budget = parse_amount(budget, "--budget")
     monthly_budget = parse_amount(monthly_budget, "--monthly-budget")
-    catalog = load_inputs(catalog_path, tier_basis, negotiated_rates)
-    fc = load_forecast(forecast, catalog)
-    holdings = read_holdings(holdings_path, catalog) if holdings_path else ()
-    scenarios = read_scenarios(scenarios_path, catalog, fc) if scenarios_path else ()
-    options = dict(purchase_months=purchase_months, solver=solver, time_limit=time_limit,
-                   holdings=holdings, scenarios=scenarios, objective=objective,
-                   carry_over=carry_over)
-    comparison = value = None
+    i = read_inputs(forecast, catalog=catalog_path, tier_basis=tier_basis,
+                    negotiated_rates=negotiated_rates, holdings=holdings_path,
+                    scenarios=scenarios_path)
     with progress("Solving…", out):
-        result = load_planner().plan(catalog, fc, budget=budget, monthly_budget=monthly_budget,
-                                     **options)
-        if budget is not None or monthly_budget is not None:
-            value = load_analysis("budget").budget_value(catalog, fc, result, **options)
-        if compare:
-            comparison = load_analysis("compare").compare(catalog, fc, result, **options)
-    write_extras(result.bill, out, report_path=report_path, chart_path=chart_path,
-                 result=result, budget_value=value, title=views.plan_title(result))
+        report = load_analysis("planning").plan_report(
+            i.catalog, i.forecast, compare_baselines=compare, budget=budget,
+            monthly_budget=monthly_budget, purchase_months=purchase_months, solver=solver,
+            time_limit=time_limit, holdings=i.holdings, scenarios=i.scenarios,
+            objective=objective, carry_over=carry_over)
+    result = report.result
+    write_extras(result.bill, report_path=report_path, chart_path=chart_path, result=result,
+                 budget_value=report.budget_value, title=views.plan_title(result))
     content = views.plan_view(out.fmt, result, months=months, cashflow=cashflow,
-                              comparison=comparison, budget_value=value)
+                              comparison=report.comparison, budget_value=report.budget_value)
     if forecast is None:
-        example_note(fc, out)
+        example_note(i.forecast, out)
     emit(out, content)
 
 
@@ -610,27 +483,21 @@ def whatif_cmd(forecast, scales, scenarios_path, plan_path, break_even, budget, 
         packopt whatif forecast.csv --no-break-even --format markdown
         packopt whatif forecast.csv --format csv --break-even > break_even.csv
     """
-    level_list = parse_scales(scales) if scales else []
+    levels = parse_scales(scales) if scales else []
     budget = parse_amount(budget, "--budget")
-    catalog = load_inputs(catalog_path, tier_basis, negotiated_rates)
-    fc = load_forecast(forecast, catalog)
-    holdings = read_holdings(holdings_path, catalog) if holdings_path else ()
-    scenarios = read_scenarios(scenarios_path, catalog, fc) if scenarios_path else ()
-    if not level_list and not scenarios:
-        level_list = parse_scales(DEFAULT_SCALES)
-    given = read_plan(plan_path, catalog) if plan_path else None
-    if break_even is None:
-        break_even = out.fmt != "csv"
-    whatif = load_analysis("whatif")
+    i = read_inputs(forecast, catalog=catalog_path, tier_basis=tier_basis, plan=plan_path,
+                    negotiated_rates=negotiated_rates, holdings=holdings_path,
+                    scenarios=scenarios_path)
+    levels = levels or ([] if i.scenarios else parse_scales(DEFAULT_SCALES))
     with progress("Solving each demand level…", out):
-        examined, rows = whatif.whatif(catalog, fc, level_list, scenarios, plan=given,
-                                       holdings=holdings, solver=solver, budget=budget)
-        ranges = (whatif.break_even(catalog, fc, examined, holdings=holdings, solver=solver,
-                                    budget=budget) if break_even else None)
-    content = views.whatif_view(out.fmt, bill_forecast(catalog, fc, examined, holdings), rows,
-                                len(level_list), ranges, plan_name=plan_path, catalog=catalog)
+        w = load_analysis("whatif").examine(
+            i.catalog, i.forecast, levels, i.scenarios, plan=i.plan, holdings=i.holdings,
+            solver=solver, budget=budget,
+            with_break_even=out.fmt != "csv" if break_even is None else break_even)
+    content = views.whatif_view(out.fmt, w.examined, w.rows, w.scale_count, w.ranges,
+                                plan_name=plan_path, catalog=i.catalog)
     if forecast is None:
-        example_note(fc, out)
+        example_note(i.forecast, out)
     emit(out, content)
 
 

@@ -519,12 +519,12 @@ def test_plan_with_holdings_and_options(tmp_path):
 # --------------------------------------------------------------------------- library errors
 
 class FakePlanner:
-    """Stands in for optimizer.solve.planner to drive the error paths of `plan`."""
+    """Stands in for optimizer.analysis.planning to drive the error paths of `plan`."""
 
     def __init__(self, error):
         self.error = error
 
-    def plan(self, *args, **kwargs):
+    def plan_report(self, *args, **kwargs):
         raise self.error
 
     def rule_of_thumb(self, *args, **kwargs):
@@ -537,7 +537,7 @@ class FakePlanner:
     (InfeasibleError("the budget of 100 CNY admits no plan"), 2),
 ])
 def test_plan_library_errors_become_one_line_and_exit_codes(monkeypatch, error, code):
-    monkeypatch.setattr(cli_module, "load_planner", lambda: FakePlanner(error))
+    monkeypatch.setattr(cli_module, "load_analysis", lambda name: FakePlanner(error))
     result = run("plan", ID_YEAR, "--format", "json")
     assert result.exit_code == code
     assert result.stdout == ""
@@ -545,7 +545,7 @@ def test_plan_library_errors_become_one_line_and_exit_codes(monkeypatch, error, 
 
 
 def test_plan_bundled_example_error_prints_only_the_error(monkeypatch):
-    monkeypatch.setattr(cli_module, "load_planner", lambda: FakePlanner(SolverError("boom")))
+    monkeypatch.setattr(cli_module, "load_analysis", lambda name: FakePlanner(SolverError("boom")))
     result = run("plan")
     assert (result.exit_code, result.stdout, result.stderr) == (1, "", "Error: boom\n")
 

@@ -33,6 +33,27 @@ class BreakEven:
     high: Decimal | None       # None: still optimal at the highest scale searched
 
 
+@dataclass(frozen=True)
+class WhatIf:
+    """A plan examined under several demand levels, and its break-even ranges if asked for."""
+
+    examined: Bill                          # the plan billed on the forecast itself
+    rows: tuple[WhatIfRow, ...]             # one per scale, then one per scenario
+    scale_count: int                        # how many of `rows` are scales
+    ranges: tuple[BreakEven, ...] | None
+
+
+def examine(catalog: Catalog, forecast: Forecast, scales=(), scenarios=(), *,
+            plan: Plan | None = None, holdings: tuple[Holding, ...] = (),
+            solver: str = "highs", budget=None, with_break_even: bool = True) -> WhatIf:
+    """`whatif` and, with `with_break_even`, `break_even`, for the same plan."""
+    examined, rows = whatif(catalog, forecast, scales, scenarios, plan=plan,
+                            holdings=holdings, solver=solver, budget=budget)
+    ranges = (break_even(catalog, forecast, examined, holdings=holdings, solver=solver,
+                         budget=budget) if with_break_even else None)
+    return WhatIf(bill(catalog, forecast, examined, holdings), rows, len(scales), ranges)
+
+
 def whatif(catalog: Catalog, forecast: Forecast, scales=(), scenarios=(), *,
            plan: Plan | None = None, holdings: tuple[Holding, ...] = (),
            solver: str = "highs", budget=None, monthly_budget=None

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from importlib import resources
 from pathlib import Path
 
 from ..domain.catalog import Catalog
@@ -110,3 +111,11 @@ def assemble_forecast(cells: dict, first_line: dict, catalog: Catalog, source: s
 def read_forecast(path: str | Path, catalog: Catalog) -> Forecast:
     return parse_forecast(read_text(path, "forecast"), catalog, str(path))
 
+
+EXAMPLE_FORECAST = "data/example_forecast.csv"
+
+
+def example_forecast(catalog: Catalog) -> Forecast:
+    """The bundled 9-product example forecast (what `plan` and `whatif` use without one)."""
+    text = resources.files("optimizer").joinpath(EXAMPLE_FORECAST).read_text("utf-8")
+    return parse_forecast(text, catalog, "bundled example forecast")

@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from ..domain.catalog import Catalog
 from ..exceptions import InputError
+from .catalog import load_catalog
 from .text import parse_decimal, resolve_product
 
 
@@ -54,3 +56,12 @@ def parse_scales(value: str) -> list[Decimal]:
         if d not in scales:
             scales.append(d)
     return scales
+
+
+def catalog_in_force(path: str | None = None, tier_basis: str | None = None,
+                     negotiated_rates=()) -> Catalog:
+    """The catalog a command works with: the file at `path` (default: the built-in seed
+    catalog), its tier basis overridden by `tier_basis`, and PRODUCT=RATE negotiated rates
+    for unpublished top tiers."""
+    catalog = load_catalog(path).with_tier_basis(tier_basis)
+    return catalog.with_negotiated_rates(parse_negotiated_rates(negotiated_rates, catalog))

@@ -1,0 +1,32 @@
+"""`plan()` with what a planner asks next: what the prepaid cap is worth (when there is one)
+and how the plan compares with pure postpaid and the rule of thumb (when asked)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ..domain.catalog import Catalog
+from ..domain.records import Forecast
+from ..solve.planner import PlanResult, plan
+from .budget import BudgetValue, budget_value
+from .compare import Comparison, compare
+
+
+@dataclass(frozen=True)
+class PlanReport:
+    result: PlanResult
+    budget_value: BudgetValue | None     # with a budget or a monthly budget
+    comparison: Comparison | None        # with `compare`
+
+
+def plan_report(catalog: Catalog, forecast: Forecast, *, compare_baselines: bool = False,
+                budget: Decimal | None = None, monthly_budget: Decimal | None = None,
+                **options) -> PlanReport:
+    """The optimal plan (`options` as for `plan`), its budget value and its comparison."""
+    result = plan(catalog, forecast, budget=budget, monthly_budget=monthly_budget, **options)
+    value = None
+    if budget is not None or monthly_budget is not None:
+        value = budget_value(catalog, forecast, result, **options)
+    comparison = compare(catalog, forecast, result, **options) if compare_baselines else None
+    return PlanReport(result, value, comparison)
