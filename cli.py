@@ -26,8 +26,8 @@ import click
 from optimizer import __version__
 from optimizer.billing import bill
 from optimizer.domain.catalog import TIER_BASES
-from optimizer.exceptions import InfeasibleError, InputError, PackoptError
-from optimizer.io.config import read_config
+from optimizer.exceptions import PackoptError
+from optimizer.io.config import set_config, set_envvars
 from optimizer.io.inputs import read_inputs
 from optimizer.io.options import catalog_in_force, parse_amount, parse_scales
 from optimizer.output import text, views
@@ -77,11 +77,6 @@ class PackoptGroup(click.Group):
             sys.exit(1)
 
 
-def exit_code_for(error: PackoptError) -> int:
-    """2 for bad input (including an infeasible request), 1 for solver/engine failures."""
-    return 2 if isinstance(error, (InputError, InfeasibleError)) else 1
-
-
 def library_errors(f):
     """Run a command body, turning packopt's exceptions into CommandError."""
     @functools.wraps(f)
@@ -89,39 +84,11 @@ def library_errors(f):
         try:
             return f(*args, **kwargs)
         except PackoptError as e:
-            raise CommandError(str(e), exit_code_for(e)) from e
+            raise CommandError(str(e), e.exit_code) from e
     return wrapper
 
 
 # --------------------------------------------------------------------------- config file
-
-def option_key(param: click.Parameter) -> str:
-    """An option's name in a config file and the environment: its long flag, '_' for '-'."""
-    longs = [o for o in param.opts if o.startswith("--")]
-    return (longs[0][2:] if longs else param.name).replace("-", "_")
-
-
-def config_keys(cmd: click.Command) -> dict[str, str]:
-    """A command's option keys in a config file, each with the parameter it sets."""
-    return {option_key(p): p.name for p in cmd.params
-            if isinstance(p, click.Option) and option_key(p) != "config"}
-
-
-def set_config(ctx: click.Context, param: click.Parameter, value: str | None):
-    """--config: load the file into the default map (of the group or of one command)."""
-    if value is None:
-        return value
-    commands = ctx.find_root().command.commands
-    try:
-        default_map = read_config(value, {n: config_keys(c) for n, c in commands.items()})
-    except InputError as e:
-        raise CommandError(str(e), 2) from None
-    if ctx.parent is None:                     # packopt --config FILE <command>
-        ctx.default_map = default_map
-    else:                                      # packopt <command> --config FILE
-        ctx.default_map = default_map.get(ctx.info_name, {})
-    return value
-
 
 def config_option(f):
     return click.option("--config", metavar="FILE.toml", is_eager=True, expose_value=False,
@@ -501,15 +468,7 @@ def whatif_cmd(forecast, scales, scenarios_path, plan_path, break_even, budget, 
     emit(out, content)
 
 
-def _set_envvars(group: click.Group) -> None:
-    """Every option can come from the environment: PACKOPT_<OPTION>, e.g. PACKOPT_FORMAT."""
-    for cmd in group.commands.values():
-        for p in cmd.params:
-            if isinstance(p, click.Option) and p.envvar is None:
-                p.envvar = ENV_PREFIX + option_key(p).upper()
-
-
-_set_envvars(cli)
+set_envvars(cli, ENV_PREFIX)
 
 
 if __name__ == "__main__":

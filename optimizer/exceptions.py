@@ -6,9 +6,13 @@ from __future__ import annotations
 class PackoptError(Exception):
     """Base class of every packopt error."""
 
+    exit_code = 1      # the command line's exit status: 1 for solver and engine failures
+
 
 class InputError(PackoptError):
     """A file or option the user gave is malformed; names the file, line and field."""
+
+    exit_code = 2
 
     def __init__(self, message: str, *, source: str | None = None,
                  line: int | None = None, field: str | None = None):
@@ -32,6 +36,8 @@ class InputError(PackoptError):
 
 class InfeasibleError(PackoptError):
     """The options admit no plan at all (e.g. a budget that cannot be met)."""
+
+    exit_code = 2
 
 
 class SolverError(PackoptError):
