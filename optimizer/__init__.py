@@ -19,6 +19,7 @@ from .exceptions import (
 from .io.catalog import load_catalog, parse_catalog
 from .io.forecast import parse_forecast, read_forecast
 from .io.holdings import parse_holdings, read_holdings
+from .io.inputs import Inputs, read_inputs
 from .io.plans import read_plan
 from .io.scenarios import read_scenarios
 
@@ -28,9 +29,12 @@ __version__ = "0.1.0"
 _LAZY = {
     "plan": "solve.planner", "PlanResult": "solve.planner",
     "ScenarioOutcome": "solve.planner",
-    "whatif": "analysis.whatif", "break_even": "analysis.whatif",
-    "WhatIfRow": "analysis.whatif", "BreakEven": "analysis.whatif",
+    "whatif": "analysis.whatif", "break_even": "analysis.whatif", "examine": "analysis.whatif",
+    "WhatIf": "analysis.whatif", "WhatIfRow": "analysis.whatif", "BreakEven": "analysis.whatif",
+    "compare": "analysis.compare", "Comparison": "analysis.compare",
     "rule_of_thumb": "analysis.compare",
+    "budget_value": "analysis.budget", "BudgetValue": "analysis.budget",
+    "plan_report": "analysis.planning", "PlanReport": "analysis.planning",
 }
 
 
@@ -48,5 +52,5 @@ __all__ = [
     "Forecast", "Holding", "Plan", "Purchase", "Scenario", "BillingMismatchError",
     "InfeasibleError", "InputError", "PackoptError", "SolverError", "load_catalog",
     "parse_catalog", "parse_forecast", "read_forecast", "parse_holdings", "read_holdings",
-    "read_plan", "read_scenarios", "__version__", *_LAZY,
+    "read_plan", "read_scenarios", "Inputs", "read_inputs", "__version__", *_LAZY,
 ]

@@ -198,18 +198,18 @@ tiers = [ { up_to = 10000, rate = "0.12" }, { rate = 0.08 } ]
 
 # --------------------------------------------------------------------------- bill
 
-SPEC_TOP = {"status", "tier_basis", "horizon", "total_cost", "pack_cost", "postpaid_cost",
+CONTRACT_TOP = {"status", "tier_basis", "horizon", "total_cost", "pack_cost", "postpaid_cost",
             "postpaid_only_cost", "savings", "warnings", "products"}
-SPEC_PRODUCT = {"product", "purchases", "total_cost", "pack_cost", "postpaid_cost",
+CONTRACT_PRODUCT = {"product", "purchases", "total_cost", "pack_cost", "postpaid_cost",
                 "postpaid_only_cost", "waste_calls", "carry_over_calls", "months"}
-SPEC_PURCHASE = {"month", "size", "count", "cost"}
-SPEC_MONTH = {"month", "calls", "free", "pack", "postpaid", "postpaid_cost"}
+CONTRACT_PURCHASE = {"month", "size", "count", "cost"}
+CONTRACT_MONTH = {"month", "calls", "free", "pack", "postpaid", "postpaid_cost"}
 MONEY_KEYS = {"total_cost", "pack_cost", "postpaid_cost", "postpaid_only_cost", "savings", "cost"}
 
 
 def check_spec_shape(data, status):
     """The documented JSON fields, with their types; money as numbers with at most 2 decimals."""
-    assert SPEC_TOP <= set(data)
+    assert CONTRACT_TOP <= set(data)
     assert data["status"] == status
     assert data["tier_basis"] in ("total", "after-packs")
     assert set(data["horizon"]) == {"start", "months"}
@@ -225,16 +225,16 @@ def check_spec_shape(data, status):
 
     money_ok(data)
     for p in data["products"]:
-        assert SPEC_PRODUCT <= set(p)
+        assert CONTRACT_PRODUCT <= set(p)
         money_ok(p)
         assert isinstance(p["waste_calls"], int) and isinstance(p["carry_over_calls"], int)
         for pur in p["purchases"]:
-            assert SPEC_PURCHASE <= set(pur)
+            assert CONTRACT_PURCHASE <= set(pur)
             money_ok(pur)
             assert isinstance(pur["size"], int) and isinstance(pur["count"], int)
         assert len(p["months"]) == data["horizon"]["months"]
         for m in p["months"]:
-            assert SPEC_MONTH <= set(m)
+            assert CONTRACT_MONTH <= set(m)
             money_ok(m)
             for k in ("calls", "free", "pack", "postpaid"):
                 assert isinstance(m[k], int)
@@ -253,7 +253,7 @@ def test_bill_json_is_the_spec_example():
     assert p["product"] == "id_card"
     assert p["purchases"] == [{"month": "2027-01", "size": 100000, "count": 3, "cost": 15000.0}]
     assert (p["waste_calls"], p["carry_over_calls"]) == (12000, 0)
-    first = {k: p["months"][0][k] for k in SPEC_MONTH}
+    first = {k: p["months"][0][k] for k in CONTRACT_MONTH}
     assert first == {"month": "2027-01", "calls": 25000, "free": 1000, "pack": 24000,
                      "postpaid": 0, "postpaid_cost": 0.0}
 

@@ -1,7 +1,7 @@
 """`plan --scenarios/--objective/--budget/--monthly-budget` and `packopt whatif`, end to end.
 
 The library is tested against exhaustive search in test_uncertainty.py; here the command
-line must carry its answers faithfully (JSON fields, table lines, CSV), keep the SPEC
+line must carry its answers faithfully (JSON fields, table lines, CSV), keep the documented
 fields unchanged, and turn every bad value or file into one line on stderr with exit 2.
 """
 
@@ -16,7 +16,7 @@ from test_cli import (DATA, ID_PLAN, ID_YEAR, WIDE, as_csv, as_json, assert_inpu
 
 SCALE = str(DATA / "scenarios_scale.csv")
 FULL = str(DATA / "scenarios_full.csv")
-SPEC_FIELDS = ("status", "tier_basis", "horizon", "total_cost", "pack_cost", "postpaid_cost",
+CONTRACT_FIELDS = ("status", "tier_basis", "horizon", "total_cost", "pack_cost", "postpaid_cost",
                "postpaid_only_cost", "savings", "warnings", "products")
 
 
@@ -25,7 +25,7 @@ SPEC_FIELDS = ("status", "tier_basis", "horizon", "total_cost", "pack_cost", "po
 def test_plan_with_scale_scenarios_reports_each_scenario():
     data = as_json("plan", ID_YEAR, "--scenarios", SCALE)
     plain = as_json("plan", ID_YEAR)
-    assert set(SPEC_FIELDS) <= set(data)
+    assert set(CONTRACT_FIELDS) <= set(data)
     assert data["objective"] == "expected"
     names = [s["name"] for s in data["scenarios"]]
     assert names == ["low", "base", "high"]
@@ -41,7 +41,7 @@ def test_plan_with_scale_scenarios_reports_each_scenario():
     expected = sum(s["weight"] * s["total_cost"] for s in data["scenarios"]) / 4
     assert data["expected_cost"] == pytest.approx(expected, abs=0.01)
     assert data["worst_cost"] == max(s["total_cost"] for s in data["scenarios"])
-    # the base scenario is the forecast: the SPEC fields bill the plan on it
+    # the base scenario is the forecast: the documented fields bill the plan on it
     base = data["scenarios"][1]
     assert data["total_cost"] == base["total_cost"]
     # the ordinary plan is optimal for the base forecast alone

@@ -17,7 +17,7 @@ SIZES = [1000, 10000, 100000, 1000000, 10000000]
 PRICE = {1000: Decimal("120"), 10000: Decimal("800"), 100000: Decimal("5000"),
          1000000: Decimal("30000"), 10000000: Decimal("200000")}
 
-# Written from SPEC §2, independently of the library: free 1,000 a month, then all-units
+# Written from docs/pricing.md, independently of the library: free 1,000 a month, then all-units
 # tiers with inclusive bounds 10,000 / 100,000 / 1,000,000, above that the last published rate.
 RATES = {pid: (Decimal("0.15"), Decimal("0.10"), Decimal("0.06")) for pid in PACK_PRODUCTS}
 RATES["vat_invoice"] = (Decimal("0.50"), Decimal("0.35"), Decimal("0.20"))

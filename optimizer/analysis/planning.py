@@ -22,9 +22,10 @@ class PlanReport:
 
 def plan_report(catalog: Catalog, forecast: Forecast, *, compare_baselines: bool = False,
                 budget: Decimal | None = None, monthly_budget: Decimal | None = None,
-                **options) -> PlanReport:
+                regret: bool = True, **options) -> PlanReport:
     """The optimal plan (`options` as for `plan`), its budget value and its comparison."""
-    result = plan(catalog, forecast, budget=budget, monthly_budget=monthly_budget, **options)
+    result = plan(catalog, forecast, budget=budget, monthly_budget=monthly_budget,
+                  regret=regret, **options)
     value = None
     if budget is not None or monthly_budget is not None:
         value = budget_value(catalog, forecast, result, **options)
