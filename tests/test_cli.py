@@ -784,7 +784,11 @@ def test_any_month_compare_shows_the_start_only_plan_side_by_side(tmp_path):
     assert r.exit_code == 0, r.stderr
     data = json.loads(r.stdout)
     cost = {s["strategy"]: s["total_cost"] for s in data["comparison"]["strategies"]}
-    assert cost["optimal"] == data["total_cost"] < cost["optimal_start"] <= cost["rule_of_thumb"]
+    assert cost["optimal"] == data["total_cost"] < cost["optimal_start"]
+    assert cost["optimal"] <= cost["rule_of_thumb"]
+    # The rule of thumb renews every 12 months: its second year's packs are bought in 2028-01.
+    thumb = next(s for s in data["comparison"]["strategies"] if s["strategy"] == "rule_of_thumb")
+    assert {p["month"] for p in thumb["purchases"]} == {"2027-01", "2028-01"}
     assert len({p["month"] for p in data["products"][0]["purchases"]}) > 1
     # The dated schedule bills to the same cost.
     plan_csv = tmp_path / "plan.csv"

@@ -72,12 +72,13 @@ def compare(catalog: Catalog, forecast: Forecast, result: PlanResult, *,
 
 def rule_of_thumb(catalog: Catalog, forecast: Forecast, holdings: tuple[Holding, ...] = ()
                   ) -> Plan:
-    """The common heuristic: the cheapest packs covering the year's calls, bought up front.
+    """The common heuristic, renewed every year: at the start of each block of the packs'
+    validity (12 months) from the horizon's start, the cheapest packs covering that block's
+    calls beyond the free quota (the first block's also beyond the holdings), bought then.
 
-    "The year's calls" are those beyond the free quota (and beyond holdings) inside the
-    packs' validity window.
+    For a horizon no longer than the validity this is one purchase up front.
     """
-    window = min(catalog.validity_months, forecast.months)
+    block = catalog.validity_months
     purchases = []
     for pid, calls in forecast.demand:
         product = catalog.product(pid)
@@ -85,12 +86,14 @@ def rule_of_thumb(catalog: Catalog, forecast: Forecast, holdings: tuple[Holding,
             continue
         held = sum(h.calls_left for h in holdings if h.product == pid
                    and h.expires >= forecast.start)
-        need = sum(max(d - product.free_calls, 0) for d in calls[:window]) - held
-        if need <= 0:
-            continue
-        for size, k in cheapest_cover(product, need).items():
-            if k:
-                purchases.append(Purchase(pid, forecast.start, size, k))
+        for first in range(0, forecast.months, block):
+            need = sum(max(d - product.free_calls, 0) for d in calls[first:first + block])
+            need -= held if first == 0 else 0
+            if need <= 0:
+                continue
+            for size, k in cheapest_cover(product, need).items():
+                if k:
+                    purchases.append(Purchase(pid, forecast.start + first, size, k))
     return Plan(tuple(purchases), "rule of thumb")
 
 
