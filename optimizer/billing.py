@@ -72,6 +72,8 @@ class ProductBill:
     # holding, bought before, is valued at zero); see carry_over_credit. Costs never
     # include it; `--carry-over-value prorata` makes the optimiser minimise cost less it.
     carry_over_value: Decimal = ZERO
+    # Months where pure postpaid (the comparison) would reach the unpublished top tier.
+    postpaid_only_unpublished: tuple[Month, ...] = ()
 
     @property
     def total_cost(self) -> Decimal:
@@ -259,14 +261,19 @@ def bill_product(product: Product, calls: tuple[int, ...], start: Month, lots: l
     carry = sum(b for i, b in enumerate(balance) if lots[i].expiry >= n)
     carry_value = sum((carry_over_credit(lots[i], b, n) for i, b in enumerate(balance)
                        if lots[i].expiry >= n and b and lots[i].size is not None), ZERO)
+    only, only_unpublished = ZERO, ()
     if with_postpaid_only:
         held = [l for l in lots if l.size is None]
-        only = bill_product(product, calls, start, held, basis, False).postpaid_cost if held \
-            else postpaid_only_cost(product, calls, basis)
-    else:
-        only = ZERO
+        if held:
+            alone = bill_product(product, calls, start, held, basis, False)
+            only, only_unpublished = alone.postpaid_cost, alone.unpublished_months
+        else:
+            only = postpaid_only_cost(product, calls, basis)
+            only_unpublished = tuple(start + m for m, d in enumerate(calls)
+                                     if d > product.free_calls and not product.rate(d)[1])
     return ProductBill(product.id, product.name, tuple(lots), tuple(months), pack_cost,
-                       postpaid_cost, only, waste_total, carry, tuple(unpublished), carry_value)
+                       postpaid_cost, only, waste_total, carry, tuple(unpublished), carry_value,
+                       only_unpublished)
 
 
 def carry_over_credit(lot: Lot, left: int, months: int) -> Decimal:
@@ -288,7 +295,8 @@ def bill(catalog: Catalog, forecast: Forecast, plan: Plan | None = None,
          holdings: tuple[Holding, ...] = ()) -> Bill:
     """Bill a purchase plan (and packs already held) against a forecast, exactly.
 
-    Warns of volume priced at an unpublished rate (docs/pricing.md, rule 6) and of
+    Warns of volume priced at an unpublished rate (docs/pricing.md, rule 6), in the plan's
+    own postpaid or only in the pure-postpaid comparison its saving is measured against, and of
     holdings that expired before the horizon or name no forecast product.
     """
     plan = plan or Plan(())
@@ -312,6 +320,13 @@ def bill(catalog: Catalog, forecast: Forecast, plan: Plan | None = None,
             warnings.append(f"{pid}: postpaid volume above the top published tier in {months}; "
                             f"priced at the last published rate {rate} "
                             f"(unpublished rate: contact sales)")
+        assumed = [m for m in pb.postpaid_only_unpublished if m not in pb.unpublished_months]
+        if assumed:
+            rate = product.rate(10 ** 18)[0]
+            months = ", ".join(str(m) for m in assumed)
+            warnings.append(f"{pid}: the pure-postpaid comparison has volume above the top "
+                            f"published tier in {months}, priced at the last published rate "
+                            f"{rate} (unpublished rate: contact sales); the saving rests on it")
         products.append(pb)
     for h in holdings:
         if h.product not in forecast.products():

@@ -544,3 +544,18 @@ def test_carry_over_value_rounds_half_up_per_lot():
     # 0.125 → 0.13 (half up, not half even): 25 calls at 0.01 per call × 6/12.
     lot = Lot("y", 0, 11, 1000, 1000, 1, Decimal("10"), 0)
     assert carry_over_credit(lot, 25, 6) == Decimal("0.13")
+
+
+def test_a_saving_measured_against_an_unpublished_rate_is_warned_of():
+    """Packs cover the month above 1,000,000 calls, so the plan pays no unpublished rate,
+    but the pure-postpaid cost it saves against does: the bill says so, naming the month."""
+    f = forecast({"id_card": [3_000_000, 100_000]})
+    covered = bill(SEED, f, plan(("id_card", "2027-01", 1_000_000, 3)))
+    assert covered.warnings == (
+        "id_card: the pure-postpaid comparison has volume above the top published tier in "
+        "2027-01, priced at the last published rate 0.06 (unpublished rate: contact sales); "
+        "the saving rests on it",)
+    # With no packs the plan's own postpaid is the comparison: one warning, not two.
+    alone = bill(SEED, f)
+    assert len(alone.warnings) == 1 and "2027-01" in alone.warnings[0]
+    assert "comparison" not in alone.warnings[0]
