@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import sys
+import threading
 from dataclasses import dataclass
 
 import click
@@ -235,6 +236,33 @@ def progress(message: str, out: Output, delay: float = 1.0):
     return spinner(message, enabled=not out.quiet and _stderr_isatty(), delay=delay)
 
 
+def solve_interruptibly(message: str, out: Output, work):
+    """Run `work()` (a solve) so that Ctrl-C stops it at once: it runs in a worker thread
+    while this one waits, and an interrupt ends the process with status 130 and nothing
+    on stdout (a solver in C would otherwise hold the interrupt until it returns)."""
+    done: dict = {}
+
+    def run():
+        try:
+            done["value"] = work()
+        except BaseException as e:        # handed to the waiting thread
+            done["error"] = e
+
+    worker = threading.Thread(target=run, daemon=True)
+    with progress(message, out):
+        worker.start()
+        try:
+            while worker.is_alive():
+                worker.join(0.05)
+        except KeyboardInterrupt:
+            click.echo("packopt: interrupted", err=True)
+            sys.stderr.flush()
+            os._exit(130)
+    if "error" in done:
+        raise done["error"]
+    return done["value"]
+
+
 def emit(out: Output, content) -> None:
     """Write a command's result (what `views` built for out.fmt) on stdout: the only place
     that does."""
@@ -392,12 +420,12 @@ def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_p
     i = read_inputs(forecast, catalog=catalog_path, tier_basis=tier_basis,
                     negotiated_rates=negotiated_rates, holdings=holdings_path,
                     scenarios=scenarios_path)
-    with progress("Solving…", out):
-        report = load_analysis("planning").plan_report(
-            i.catalog, i.forecast, compare_baselines=compare, budget=budget,
-            monthly_budget=monthly_budget, purchase_months=purchase_months, solver=solver,
-            time_limit=time_limit, holdings=i.holdings, scenarios=i.scenarios,
-            objective=objective, carry_over=carry_over)
+    planning = load_analysis("planning")
+    report = solve_interruptibly("Solving…", out, lambda: planning.plan_report(
+        i.catalog, i.forecast, compare_baselines=compare, budget=budget,
+        monthly_budget=monthly_budget, purchase_months=purchase_months, solver=solver,
+        time_limit=time_limit, holdings=i.holdings, scenarios=i.scenarios,
+        objective=objective, carry_over=carry_over))
     result = report.result
     write_extras(result.bill, report_path=report_path, chart_path=chart_path, result=result,
                  budget_value=report.budget_value, title=views.plan_title(result))
@@ -456,11 +484,11 @@ def whatif_cmd(forecast, scales, scenarios_path, plan_path, break_even, budget, 
                     negotiated_rates=negotiated_rates, holdings=holdings_path,
                     scenarios=scenarios_path)
     levels = levels or ([] if i.scenarios else parse_scales(DEFAULT_SCALES))
-    with progress("Solving each demand level…", out):
-        w = load_analysis("whatif").examine(
-            i.catalog, i.forecast, levels, i.scenarios, plan=i.plan, holdings=i.holdings,
-            solver=solver, budget=budget,
-            with_break_even=out.fmt != "csv" if break_even is None else break_even)
+    whatif = load_analysis("whatif")
+    w = solve_interruptibly("Solving each demand level…", out, lambda: whatif.examine(
+        i.catalog, i.forecast, levels, i.scenarios, plan=i.plan, holdings=i.holdings,
+        solver=solver, budget=budget,
+        with_break_even=out.fmt != "csv" if break_even is None else break_even))
     content = views.whatif_view(out.fmt, w.examined, w.rows, w.scale_count, w.ranges,
                                 plan_name=plan_path, catalog=i.catalog)
     if forecast is None:
