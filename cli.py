@@ -19,7 +19,6 @@ import os
 import re
 import shutil
 import sys
-import threading
 from dataclasses import dataclass
 
 import click
@@ -33,7 +32,7 @@ from optimizer.io.inputs import read_inputs
 from optimizer.io.options import catalog_in_force, parse_amount, parse_scales
 from optimizer.output import text, views
 from optimizer.output.files import write_extras
-from optimizer.output.progress import spinner
+from optimizer.output.progress import run_in_worker, spinner
 
 TABLE_WIDTH = 120          # fixed width when stdout is not a terminal: stable output
 FORMATS = ("table", "json", "csv", "markdown")
@@ -237,30 +236,14 @@ def progress(message: str, out: Output, delay: float = 1.0):
 
 
 def solve_interruptibly(message: str, out: Output, work):
-    """Run `work()` (a solve) so that Ctrl-C stops it at once: it runs in a worker thread
-    while this one waits, and an interrupt ends the process with status 130 and nothing
-    on stdout (a solver in C would otherwise hold the interrupt until it returns)."""
-    done: dict = {}
-
-    def run():
-        try:
-            done["value"] = work()
-        except BaseException as e:        # handed to the waiting thread
-            done["error"] = e
-
-    worker = threading.Thread(target=run, daemon=True)
-    with progress(message, out):
-        worker.start()
-        try:
-            while worker.is_alive():
-                worker.join(0.05)
-        except KeyboardInterrupt:
-            click.echo("packopt: interrupted", err=True)
-            sys.stderr.flush()
-            os._exit(130)
-    if "error" in done:
-        raise done["error"]
-    return done["value"]
+    """Run a solve with the spinner; Ctrl-C ends the process at once with status 130 and
+    nothing on stdout (the solve runs in a worker thread, so the interrupt is not held up)."""
+    try:
+        return run_in_worker(work, message, enabled=not out.quiet and _stderr_isatty())
+    except KeyboardInterrupt:
+        click.echo("packopt: interrupted", err=True)
+        sys.stderr.flush()
+        os._exit(130)
 
 
 def emit(out: Output, content) -> None:
