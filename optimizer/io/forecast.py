@@ -166,7 +166,7 @@ def _wide_form(rows, catalog: Catalog, source: str, notes: list[str]) -> Forecas
     used = {0, *(c for c, _, _ in months)} | ({total_col} if total_col is not None else set())
     used |= {c for c, h in enumerate(header) if h and looks_like_month(h)}   # bad months
     _extra_columns(header, rows, used, source, notes)
-    need = max(used) + 1
+    need = max(c for c, h in enumerate(header) if h and looks_like_month(h)) + 1
     cells: dict[tuple[str, Month], tuple[int, int]] = {}
     first_line: dict[str, int] = {}
     totals, row_totals = [], []
@@ -203,13 +203,16 @@ def _wide_form(rows, catalog: Catalog, source: str, notes: list[str]) -> Forecas
     problems.check()
     forecast = assemble_forecast(cells, first_line, catalog, source, line0)
     if total_col is not None:
-        wrong = [(line, pid, given, expected) for line, pid, given, expected in row_totals
-                 if read_figure(given) != expected]
+        wrong = [f"line {line} gives {given} for {pid}, but its months add up to {expected}"
+                 for line, pid, given, expected in row_totals
+                 if read_figure(given) not in (None, expected)]
+        unread = [(line, given) for line, _, given, _ in row_totals if read_figure(given) is None]
+        if unread:
+            wrong.append(f"{len(unread)} of its figures cannot be read (line {unread[0][0]}: "
+                         f"{unread[0][1]!r})")
         note = f"{source}: column '{header[total_col]}' skipped"
         if wrong:
-            note += "; warning: " + "; ".join(
-                f"line {line} gives {given} for {pid}, but its months add up to {expected}"
-                for line, pid, given, expected in wrong)
+            note += "; warning: " + "; ".join(wrong)
         elif row_totals:
             note += " (it matches each row's sum)"
         notes.append(note)

@@ -64,19 +64,20 @@ def _sheet(wb, path: str, what: str, name: str | None):
             return ws
     names = ", ".join(f"'{ws.title}'" for ws in sheets)
     raise InputError(f"no sheet '{name}' in the workbook (its sheets: {names})",
-                     source=path, field="sheet")
+                     source=path)
 
 
 def _values(ws) -> list[list]:
-    """Every row of the sheet from row 1 (empty rows as []), trailing empty cells cut."""
+    """Every row of the sheet from row 1 (empty rows as []), as stored."""
     ws.reset_dimensions()        # some writers record a wrong used range: read every row
-    out = []
-    for values in ws.iter_rows(values_only=True):
-        row = list(values)
-        while row and (row[-1] is None or row[-1] == ""):
-            row.pop()
-        out.append(row)
-    return out
+    return [list(values) for values in ws.iter_rows(values_only=True)]
+
+
+def _trimmed(row: list[str]) -> list[str]:
+    end = len(row)
+    while end and not row[end - 1]:
+        end -= 1
+    return row[:end]
 
 
 def sheet_rows(raw: bytes, path: str, what: str, sheet: str | None
@@ -97,8 +98,8 @@ def sheet_rows(raw: bytes, path: str, what: str, sheet: str | None
     if any(v is None for row in values for v in row):
         values = _with_formulas(raw, path, title, values)
     source = f"{path}, sheet '{title}'"
-    rows = [(r, [cell_text(v) for v in row]) for r, row in enumerate(values, start=1)
-            if any(cell_text(v) for v in row)]
+    rows = [(r, cells) for r, row in enumerate(values, start=1)
+            if (cells := _trimmed([cell_text(v) for v in row]))]
     if not rows:
         raise InputError(f"the {what} sheet is empty", source=source, line=1, field="header")
     return source, rows
