@@ -425,12 +425,14 @@ def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_p
     result = report.result
     write_extras(result.bill, report_path=report_path, chart_path=chart_path, result=result,
                  budget_value=report.budget_value, title=views.plan_title(result))
+    content = (write_plan_workbook(output, result.bill, title=views.plan_title(result))
+               if out.fmt == "xlsx" else
+               views.plan_view(out.fmt, result, months=months, cashflow=cashflow,
+                               comparison=report.comparison, budget_value=report.budget_value))
     if forecast is None:
         example_note(i.forecast, out)
-    if out.fmt == "xlsx":
-        return write_plan_workbook(output, result.bill, title=views.plan_title(result))
-    emit(out, views.plan_view(out.fmt, result, months=months, cashflow=cashflow,
-                              comparison=report.comparison, budget_value=report.budget_value))
+    if content is not None:          # --format xlsx wrote its workbook: nothing on stdout
+        emit(out, content)
 
 
 @cli.command(name="whatif")
