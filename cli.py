@@ -324,8 +324,8 @@ def bill_cmd(forecast, plan_path, catalog_path, tier_basis, negotiated_rates, ca
              holdings_path, months, cashflow, report_path, chart_path, sheet, out: Output):
     """Bill a purchase plan against FORECAST, month by month.
 
-    FORECAST is a CSV, long (product,month,calls) or wide (product,YYYY-MM,...).
-    Free quota first, then packs soonest-expiring first, then postpaid at the
+    FORECAST is a CSV or .xlsx, long (product,month,calls) or wide (product,
+    YYYY-MM,...). Free quota first, then packs soonest-expiring first, then postpaid at the
     all-units tier rate. JSON output has the same shape as `plan`, with status
     "billed"; CSV gives one row per product (or per month with --months).
 
@@ -386,13 +386,13 @@ def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_p
              out: Output):
     """Find the minimum-cost pack purchase plan for FORECAST.
 
-    FORECAST is a CSV, long (product,month,calls) or wide (product,YYYY-MM,...);
-    without it the bundled 9-product example forecast is used. The plan's cost is
+    FORECAST is a CSV or .xlsx, long (product,month,calls) or wide (product,
+    YYYY-MM,...); without it the bundled 9-product example forecast is used. The plan's cost is
     re-billed by the billing engine and compared with pure postpaid. Status is
     "optimal" only when optimality is proven to the fen.
 
     `--format csv` writes product,month,size,count,cost, which `packopt bill
-    --plan` reads back.
+    --plan` reads back; so does the workbook of `--format xlsx --output FILE`.
 
     \b
     Examples:
