@@ -45,8 +45,8 @@ class Problems:
     """Every bad cell of one file, so that one InputError reports them all.
 
     `problems(parse, ...)` runs a cell parser and returns its value, or None after
-    recording the InputError it raised; `check()` raises them together (the first
-    `InputError.SHOWN`, then a count).
+    recording the InputError it raised; `check()` raises them together, in file order
+    (the first `InputError.SHOWN`, then a count).
     """
 
     def __init__(self):
@@ -66,8 +66,10 @@ class Problems:
         return bool(self.errors)
 
     def check(self) -> None:
+        """Raise the problems in file order (by line; a line's in the order found)."""
         if self.errors:
-            raise InputError.collected(self.errors)
+            raise InputError.collected(sorted(self.errors, key=lambda e: (
+                e.line is None, e.line or 0)))
 
 
 # --------------------------------------------------------------------------- files
@@ -234,7 +236,7 @@ def total_row_note(source: str, line: int, label: str, checks) -> str:
     for where, given, expected in checks:
         got = read_figure(given)
         if expected is None:
-            wrong.append(f"it gives {given} calls {where}, a month outside the forecast")
+            wrong.append(f"it gives {given} calls {where}, not a month of the forecast")
         elif got is None:
             wrong.append(f"its figure {given!r} {where} cannot be read")
         elif got != expected:
