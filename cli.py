@@ -33,6 +33,7 @@ from optimizer.io.options import catalog_in_force, parse_amount, parse_scales
 from optimizer.output import text, views
 from optimizer.output.files import write_extras
 from optimizer.output.progress import run_in_worker, spinner
+from optimizer.output.xlsx import write_plan_workbook
 
 TABLE_WIDTH = 120          # fixed width when stdout is not a terminal: stable output
 FORMATS = ("table", "json", "csv", "markdown")
@@ -118,6 +119,9 @@ SHARED = {
              "then minimises cost less that credit). Both figures are reported either way.")),
     "holdings": (("--holdings", "holdings_path"), dict(
         metavar="FILE", help="Packs already owned: CSV product,expires,calls_left.")),
+    "sheet": (("--sheet",), dict(
+        metavar="NAME", help="The sheet of a FORECAST workbook (.xlsx) to read (default: the "
+                             "first). Other workbooks: FILE.xlsx#SHEET.")),
     "months": (("--months", "-v", "months"), dict(
         is_flag=True, help="Month-by-month view: calls, free, pack, postpaid, rate, postpaid "
                            "cost, balance, waste and reminder months.")),
@@ -148,7 +152,7 @@ def shared(*names: str):
 
 catalog_options = shared("catalog", "tier_basis", "negotiated_rate")
 billing_options = shared("carry_over", "holdings", "months", "cashflow", "report", "chart")
-holdings_option, solver_option = shared("holdings"), shared("solver")
+holdings_option, solver_option, sheet_option = map(shared, ("holdings", "solver", "sheet"))
 
 
 @dataclass(frozen=True)
@@ -166,11 +170,13 @@ class Output:
             click.echo(f"packopt: {message}", err=True)
 
 
-def output_options(f):
+def output_options(f=None, *, formats=FORMATS):
     """--format, --no-color, --excel-bom, -q/--quiet and --config, shared by every command.
 
     The command receives them as one `out: Output` argument.
     """
+    if f is None:
+        return functools.partial(output_options, formats=formats)
     @functools.wraps(f)
     def wrapper(*args, fmt, no_color, excel_bom, quiet, **kwargs):
         ctx = click.get_current_context()
@@ -187,10 +193,11 @@ def output_options(f):
     wrapper = click.option("--no-color", is_flag=True,
                            help="No colour in tables (the NO_COLOR variable does the same)."
                            )(wrapper)
-    wrapper = click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
+    wrapper = click.option("--format", "fmt", type=click.Choice(formats), default="table",
                            show_default=True,
                            help="Output format: a table, JSON, CSV, or a Markdown pipe table "
-                                "for pasting into documents.")(wrapper)
+                                "for pasting into documents (plan: xlsx with --output)."
+                           )(wrapper)
     return config_option(wrapper)
 
 
@@ -200,6 +207,14 @@ def check_csv_views(fmt: str, **views: bool) -> None:
     if fmt == "csv" and len(chosen) > 1:
         raise click.UsageError(f"{' and '.join(chosen)} cannot be combined with --format csv "
                                f"(CSV is one table; choose one of them, or use --format json)")
+
+
+def inputs(out: Output, forecast, **files):
+    """`read_inputs`, with its notes (encoding, columns ignored, totals) on stderr."""
+    i = read_inputs(forecast, **files)
+    for note in i.notes:
+        out.note(note)
+    return i
 
 
 def example_note(fc, out: Output) -> None:
@@ -313,14 +328,15 @@ def catalog_cmd(catalog_path, tier_basis, negotiated_rates, out: Output):
                    "the JSON of `packopt plan --format json`. Without it, nothing is bought.")
 @catalog_options
 @billing_options
+@sheet_option
 @output_options
 @library_errors
 def bill_cmd(forecast, plan_path, catalog_path, tier_basis, negotiated_rates, carry_over,
-             holdings_path, months, cashflow, report_path, chart_path, out: Output):
+             holdings_path, months, cashflow, report_path, chart_path, sheet, out: Output):
     """Bill a purchase plan against FORECAST, month by month.
 
-    FORECAST is a CSV, long (product,month,calls) or wide (product,YYYY-MM,...).
-    Free quota first, then packs soonest-expiring first, then postpaid at the
+    FORECAST is a CSV or .xlsx, long (product,month,calls) or wide (product,
+    YYYY-MM,...). Free quota first, then packs soonest-expiring first, then postpaid at the
     all-units tier rate. JSON output has the same shape as `plan`, with status
     "billed"; CSV gives one row per product (or per month with --months).
 
@@ -333,8 +349,8 @@ def bill_cmd(forecast, plan_path, catalog_path, tier_basis, negotiated_rates, ca
         packopt bill forecast.csv --plan plan.csv --report bill.html --chart bill.png
     """
     check_csv_views(out.fmt, months=months, cashflow=cashflow)
-    i = read_inputs(forecast, catalog=catalog_path, tier_basis=tier_basis, plan=plan_path,
-                    negotiated_rates=negotiated_rates, holdings=holdings_path)
+    i = inputs(out, forecast, catalog=catalog_path, tier_basis=tier_basis, plan=plan_path,
+               negotiated_rates=negotiated_rates, holdings=holdings_path, sheet=sheet)
     b = bill(i.catalog, i.forecast, i.plan, i.holdings)
     title = views.bill_title(plan_path, forecast)
     write_extras(b, report_path=report_path, chart_path=chart_path, title=title)
@@ -368,22 +384,26 @@ def bill_cmd(forecast, plan_path, catalog_path, tier_basis, negotiated_rates, ca
                    "save most); the output shows what raising the cap is worth.")
 @click.option("--monthly-budget", metavar="CNY",
               help="Cap on the prepaid spend of any one month.")
+@click.option("--output", metavar="FILE.xlsx",
+              help="With --format xlsx: the workbook to write (sheets Plan, Costs, Months).")
 @catalog_options
 @billing_options
-@output_options
+@sheet_option
+@output_options(formats=FORMATS + ("xlsx",))
 @library_errors
 def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_path, objective,
-             budget, monthly_budget, catalog_path, tier_basis, negotiated_rates, carry_over,
-             holdings_path, months, cashflow, report_path, chart_path, out: Output):
+             budget, monthly_budget, output, catalog_path, tier_basis, negotiated_rates,
+             carry_over, holdings_path, months, cashflow, report_path, chart_path, sheet,
+             out: Output):
     """Find the minimum-cost pack purchase plan for FORECAST.
 
-    FORECAST is a CSV, long (product,month,calls) or wide (product,YYYY-MM,...);
-    without it the bundled 9-product example forecast is used. The plan's cost is
+    FORECAST is a CSV or .xlsx, long (product,month,calls) or wide (product,
+    YYYY-MM,...); without it the bundled 9-product example forecast is used. The plan's cost is
     re-billed by the billing engine and compared with pure postpaid. Status is
     "optimal" only when optimality is proven to the fen.
 
     `--format csv` writes product,month,size,count,cost, which `packopt bill
-    --plan` reads back.
+    --plan` reads back; so does the workbook of `--format xlsx --output FILE`.
 
     \b
     Examples:
@@ -396,13 +416,17 @@ def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_p
         packopt plan forecast.csv --format markdown          # for a budget request
         packopt plan forecast.csv --format csv > plan.csv
         packopt bill forecast.csv --plan plan.csv     # same total, to the fen
+        packopt plan forecast.xlsx --format xlsx --output plan.xlsx
     """
     check_csv_views(out.fmt, months=months, cashflow=cashflow, compare=compare)
+    if (out.fmt == "xlsx") != bool(output):
+        raise click.UsageError("--format xlsx and --output FILE.xlsx go together (other "
+                               "formats go to stdout)")
     budget = parse_amount(budget, "--budget")
     monthly_budget = parse_amount(monthly_budget, "--monthly-budget")
-    i = read_inputs(forecast, catalog=catalog_path, tier_basis=tier_basis,
-                    negotiated_rates=negotiated_rates, holdings=holdings_path,
-                    scenarios=scenarios_path)
+    i = inputs(out, forecast, catalog=catalog_path, tier_basis=tier_basis,
+               negotiated_rates=negotiated_rates, holdings=holdings_path,
+               scenarios=scenarios_path, sheet=sheet)
     planning = load_analysis("planning")
     report = solve_interruptibly("Solving…", out, lambda: planning.plan_report(
         i.catalog, i.forecast, compare_baselines=compare, budget=budget,
@@ -412,11 +436,14 @@ def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_p
     result = report.result
     write_extras(result.bill, report_path=report_path, chart_path=chart_path, result=result,
                  budget_value=report.budget_value, title=views.plan_title(result))
-    content = views.plan_view(out.fmt, result, months=months, cashflow=cashflow,
-                              comparison=report.comparison, budget_value=report.budget_value)
+    content = (write_plan_workbook(output, result.bill, title=views.plan_title(result))
+               if out.fmt == "xlsx" else
+               views.plan_view(out.fmt, result, months=months, cashflow=cashflow,
+                               comparison=report.comparison, budget_value=report.budget_value))
     if forecast is None:
         example_note(i.forecast, out)
-    emit(out, content)
+    if content is not None:          # --format xlsx wrote its workbook: nothing on stdout
+        emit(out, content)
 
 
 @cli.command(name="whatif")
@@ -440,10 +467,12 @@ def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_p
 @solver_option
 @holdings_option
 @catalog_options
+@sheet_option
 @output_options
 @library_errors
 def whatif_cmd(forecast, scales, scenarios_path, plan_path, break_even, budget, solver,
-               holdings_path, catalog_path, tier_basis, negotiated_rates, out: Output):
+               holdings_path, catalog_path, tier_basis, negotiated_rates, sheet,
+               out: Output):
     """What a plan costs if demand comes in lower or higher, and how much you would regret it.
 
     Bills one plan (the optimal plan for FORECAST, or --plan) under each demand level
@@ -463,9 +492,9 @@ def whatif_cmd(forecast, scales, scenarios_path, plan_path, break_even, budget, 
     """
     levels = parse_scales(scales) if scales else []
     budget = parse_amount(budget, "--budget")
-    i = read_inputs(forecast, catalog=catalog_path, tier_basis=tier_basis, plan=plan_path,
-                    negotiated_rates=negotiated_rates, holdings=holdings_path,
-                    scenarios=scenarios_path)
+    i = inputs(out, forecast, catalog=catalog_path, tier_basis=tier_basis, plan=plan_path,
+               negotiated_rates=negotiated_rates, holdings=holdings_path,
+               scenarios=scenarios_path, sheet=sheet)
     levels = levels or ([] if i.scenarios else parse_scales(DEFAULT_SCALES))
     whatif = load_analysis("whatif")
     w = solve_interruptibly("Solving each demand level…", out, lambda: whatif.examine(

@@ -87,7 +87,7 @@ def test_plain_plan_json_has_no_uncertainty_fields():
     ("scenario,weight,scale\na,-1,1\n", 2, "weight", "plain decimal|positive"),
     ("scenario,weight,scale\na,1,0\n", 2, "scale", "must be positive"),
     ("scenario,prob,scale\na,1,1\n", 1, "prob", "header must be"),
-    ("scenario,weight,scale,colour\na,1,1,red\n", 1, None, "header must be"),
+    ("scenario,weight,scale\na,1,1,red\n", 2, "row", "expected 3 fields"),
     ("scenario,weight,scale\n", 2, "scenario", "no scenarios"),
     ("", 1, "header", "empty"),
     ("scenario,weight,product,month,calls\na,1,id_card,2027-01,25000\n"

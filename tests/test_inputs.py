@@ -103,8 +103,9 @@ H = "product,month,calls\n"
     (H + "id_card,2027-01,\n", 2, "calls", "empty"),
     (H + "id_card,2027-01,lots\n", 2, "calls", "whole number"),
     (H + "id_card,2027-13,5\n", 2, "month", "YYYY-MM"),
-    (H + "id_card,2027/01,5\n", 2, "month", "YYYY-MM"),
-    (H + "id_card,2027-1,5\n", 2, "month", "YYYY-MM"),
+    # 2027/01 and 2027-1 are months now (docs/cli.md, "Months"); these still are not:
+    (H + "id_card,2027/13,5\n", 2, "month", "no month 13"),
+    (H + "id_card,2027-01-15,5\n", 2, "month", "a date, not a month"),
     (H + "id_card,2027-01,5\nid_card,2027-02,5\n身份证识别,2027-01,6\n", 4, "month", "line 2"),
     (H + "id_crad,2027-01,5\n", 2, "product", "did you mean 'id_card'"),
     (H + "id_card,2027-01\n", 2, "calls", "3 fields"),
@@ -270,7 +271,7 @@ def test_plan_json_compact_and_read_plan_dispatch(tmp_path):
     # The error is in the second purchase, on line 8: the line must be that one.
     ('"size": 1000, "count": 2', '"size": 5000, "count": 2', 8, "size", "no pack of 5000"),
     ('"size": 1000, "count": 2', '"size": 1000, "count": -2', 8, "count", "non-negative"),
-    ('"2027-04"', '"2027-4"', 8, "month", "YYYY-MM"),
+    ('"2027-04"', '"2027-13"', 8, "month", "YYYY-MM"),
     ('"size": 100000, "count": 3', '"size": 100000, "count": 2.5', 7, "count", "whole"),
 ])
 def test_plan_json_errors_point_at_the_purchase(old, new, line, field, words):

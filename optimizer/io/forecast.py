@@ -1,5 +1,12 @@
-"""Forecast CSV, long (`product,month,calls`) or wide (`product,YYYY-MM,...`), read into a
-`Forecast` whose products all cover one contiguous run of months."""
+"""Forecast files, long (`product,month,calls`) or wide (`product,YYYY-MM,...`), as CSV
+or as a workbook sheet, read into a `Forecast` whose products all cover one contiguous run
+of months.
+
+Every bad cell of a file is reported in one InputError. Extra columns are ignored with a
+note; `Total`/`合计` rows, rows without a product and a wide file's `Total` column are
+skipped with a note, and their figures are checked against the products' sums (a mismatch
+is a warning in the note). Notes go to the `notes` list the caller passes.
+"""
 
 from __future__ import annotations
 
@@ -11,83 +18,234 @@ from ..domain.catalog import Catalog
 from ..domain.months import Month
 from ..domain.records import Forecast
 from ..exceptions import InputError
-from .text import csv_rows, parse_count, parse_month, read_text, resolve_product
+from .months import day_first, looks_like_month, to_month
+from .text import (Problems, Table, csv_rows, ignored_columns_note, is_total, parse_count,
+                   parse_month, read_figure, read_table, resolve_product, total_row_note, trim)
+
+LONG = ["product", "month", "calls"]
+_SPLIT_THOUSANDS = re.compile(r"\d{1,3}(,\d{3})+")
 
 
-def parse_forecast(text: str, catalog: Catalog, source: str = "forecast") -> Forecast:
-    """Read a long (`product,month,calls`) or wide (`product,YYYY-MM,...`) forecast CSV."""
-    rows = csv_rows(text, source, "forecast")
+def parse_forecast(text: str, catalog: Catalog, source: str = "forecast", *,
+                   notes: list[str] | None = None) -> Forecast:
+    """Read a long (`product,month,calls`) or wide (`product,YYYY-MM,...`) forecast CSV
+    (comma, semicolon or tab separated); notes on what was skipped go to `notes`."""
+    return forecast_from_table(Table(source, csv_rows(text, source, "forecast")), catalog,
+                               notes)
+
+
+def read_forecast(path: str | Path, catalog: Catalog, *, sheet: str | None = None,
+                  notes: list[str] | None = None) -> Forecast:
+    """A forecast from a CSV file or a workbook (its first sheet, or `sheet`)."""
+    return forecast_from_table(read_table(path, "forecast", sheet=sheet), catalog, notes)
+
+
+def forecast_from_table(table: Table, catalog: Catalog,
+                        notes: list[str] | None = None) -> Forecast:
+    notes = [] if notes is None else notes
+    notes.extend(table.notes)
+    rows, source = table.rows, table.source
     line0, header = rows[0]
     head = [h.lower() for h in header]
+    if head[:3] == LONG:
+        return _long_form(rows, catalog, source, notes)
+    if head and head[0] == "product" and len(head) > 1:
+        if head[1] in ("month", "calls"):
+            # a long-form header gone wrong: name its first wrong (or missing) column
+            bad = next((c for c, w in zip(header, LONG) if c.lower() != w), None)
+            bad = bad or LONG[len(header)]
+            raise InputError("header must be exactly product,month,calls (long form) or "
+                             "product,YYYY-MM,... (wide form)", source=source, line=line0,
+                             field=bad)
+        return _wide_form(rows, catalog, source, notes)
+    raise InputError("header must be product,month,calls (long form) or "
+                     "product,YYYY-MM,YYYY-MM,... (wide form)",
+                     source=source, line=line0, field=header[0] if header else "header")
+
+
+def _extra_columns(header: list[str], rows, used: set[int], source: str,
+                   notes: list[str]) -> None:
+    """A note naming the columns not read (unnamed ones only when they hold something)."""
+    names = []
+    for col, h in enumerate(header):
+        if col in used:
+            continue
+        if h:
+            names.append(h)
+        elif any(col < len(r) and r[col] for _, r in rows[1:]):
+            names.append(f"column {col + 1} (no header)")
+    if names:
+        notes.append(ignored_columns_note(source, names))
+
+
+def _long_form(rows, catalog: Catalog, source: str, notes: list[str]) -> Forecast:
+    line0, header = rows[0]
+    width = len(header)
+    problems = Problems()
+    data, totals = [], []
+    for line, row in rows[1:]:
+        row = trim(row, width)
+        if len(row) > width:
+            joined = ",".join(row[2:3 + len(row) - width])
+            if _SPLIT_THOUSANDS.fullmatch(joined):
+                # an unquoted 25,000 splits into two CSV fields: say what happened
+                problems(parse_count, joined, source=source, line=line, field_name="calls")
+            else:
+                problems.add(InputError(f"expected {width} fields ({','.join(header)}), "
+                                        f"found {len(row)}", source=source, line=line,
+                                        field="row"))
+        elif len(row) < 3:
+            problems.add(InputError(f"expected {'at least ' if width > 3 else ''}3 fields "
+                                    f"(product,month,calls), found {len(row)}", source=source,
+                                    line=line, field="calls"))
+        elif not row[0] or is_total(row[0]):
+            totals.append((line, row))
+        else:
+            data.append((line, row))
+    _extra_columns(header, rows, {0, 1, 2}, source, notes)
+    order = day_first(row[1] for _, row in data + totals)
     cells: dict[tuple[str, Month], tuple[int, int]] = {}   # (pid, month) -> (calls, line)
     first_line: dict[str, int] = {}
+    for line, row in data:
+        prod = problems(resolve_product, catalog, row[0], source=source, line=line)
+        month = problems(parse_month, row[1], source=source, line=line, day_is_first=order)
+        calls = problems(parse_count, row[2], source=source, line=line, field_name="calls")
+        if prod is None or month is None or calls is None:
+            continue
+        if (prod.id, month) in cells:
+            problems.add(InputError(f"duplicate row for {prod.id} {month} (first given on "
+                                    f"line {cells[(prod.id, month)][1]})", source=source,
+                                    line=line, field="month"))
+            continue
+        cells[(prod.id, month)] = (calls, line)
+        first_line.setdefault(prod.id, line)
+    problems.check()
+    forecast = assemble_forecast(cells, first_line, catalog, source, line0)
+    for line, row in totals:
+        checks = []
+        if row[2]:
+            month = _month_or_none(row[1], order)
+            if not row[1]:
+                checks.append(("in all", row[2], sum(sum(c) for _, c in forecast.demand)))
+            elif month is None:
+                checks.append((f"for '{row[1]}'", row[2], None))
+            else:
+                checks.append((f"for {month}", row[2], _month_sum(forecast, month)))
+        notes.append(total_row_note(source, line, row[0], checks))
+    return forecast
 
-    def put(pid: str, month: Month, calls: int, line: int, fld: str):
-        if (pid, month) in cells:
-            raise InputError(f"duplicate row for {pid} {month} (first given on line "
-                             f"{cells[(pid, month)][1]})", source=source, line=line, field=fld)
-        cells[(pid, month)] = (calls, line)
-        first_line.setdefault(pid, line)
 
-    if head == ["product", "month", "calls"]:
-        for line, row in rows[1:]:
-            if len(row) > 3 and re.fullmatch(r"\d{1,3}(,\d{3})+", ",".join(row[2:])):
-                # an unquoted 25,000 splits into two CSV fields: say what happened
-                parse_count(",".join(row[2:]), source=source, line=line, field_name="calls")
-            if len(row) != 3:
-                raise InputError(f"expected 3 fields (product,month,calls), found {len(row)}",
-                                 source=source, line=line,
-                                 field="calls" if len(row) < 3 else "row")
-            prod = resolve_product(catalog, row[0], source=source, line=line)
-            month = parse_month(row[1], source=source, line=line)
-            calls = parse_count(row[2], source=source, line=line, field_name="calls")
-            put(prod.id, month, calls, line, "month")
-    elif head and head[0] == "product" and len(head) > 1:
-        months = []
-        for col, h in enumerate(header[1:], start=2):
-            try:
-                months.append(Month.parse(h))
-            except ValueError:
-                if col == 2 and h.lower() in ("month", "calls"):
-                    # a long-form header gone wrong: name its first wrong (or missing) column
-                    want = ["product", "month", "calls"]
-                    bad = next((c for c, w in zip(header, want) if c.lower() != w), None)
-                    bad = bad or (header[3] if len(header) > 3 else want[len(header)])
-                    raise InputError("header must be exactly product,month,calls (long form) or "
-                                     "product,YYYY-MM,... (wide form)", source=source,
-                                     line=line0, field=bad) from None
-                raise InputError(f"column header '{h}' is not a month in the form YYYY-MM",
-                                 source=source, line=line0, field=h) from None
-        if len(set(months)) != len(months):
-            dup = next(m for m in months if months.count(m) > 1)
-            raise InputError(f"month {dup} appears twice in the header", source=source,
-                             line=line0, field=str(dup))
-        for line, row in rows[1:]:
-            if len(row) != len(header):
-                hint = ("; a number with thousands separators (25,000) splits into two "
-                        "fields: write it plainly (25000)"
-                        if len(row) > len(header) and any(re.fullmatch(r"\d{3}", c)
-                                                          for c in row[2:]) else "")
-                raise InputError(f"expected {len(header)} fields as in the header, "
-                                 f"found {len(row)}{hint}", source=source, line=line,
-                                 field=header[min(len(row), len(header) - 1)])
-            prod = resolve_product(catalog, row[0], source=source, line=line)
-            for h, month, v in zip(header[1:], months, row[1:]):
-                calls = parse_count(v, source=source, line=line, field_name=h)
-                put(prod.id, month, calls, line, "product")
-    else:
+def _wide_form(rows, catalog: Catalog, source: str, notes: list[str]) -> Forecast:
+    line0, header = rows[0]
+    problems = Problems()
+    order = day_first(h for h in header[1:] if looks_like_month(h))
+    months: list[tuple[int, str, Month]] = []           # (column, header, month)
+    total_col = None
+    for col, h in enumerate(header[1:], start=1):
+        if not h or (not looks_like_month(h) and not is_total(h)):
+            continue                                    # an extra column: noted below
+        if is_total(h):
+            total_col = col if total_col is None else total_col
+            continue
+        month = problems(parse_month, h, source=source, line=line0, field_name=h,
+                         day_is_first=order)
+        if month is None:
+            continue
+        twice = next((k for _, k, m in months if m == month), None)
+        if twice is not None:
+            problems.add(InputError(f"month {month} appears twice in the header (also as "
+                                    f"'{twice}')" if twice != h else
+                                    f"month {month} appears twice in the header",
+                                    source=source, line=line0, field=h))
+            continue
+        months.append((col, h, month))
+    if not months and not problems:
         raise InputError("header must be product,month,calls (long form) or "
-                         "product,YYYY-MM,YYYY-MM,... (wide form)",
-                         source=source, line=line0, field=header[0] if header else "header")
+                         "product,YYYY-MM,YYYY-MM,... (wide form)", source=source,
+                         line=line0, field=header[1])
+    used = {0, *(c for c, _, _ in months)} | ({total_col} if total_col is not None else set())
+    used |= {c for c, h in enumerate(header) if h and looks_like_month(h)}   # bad months
+    _extra_columns(header, rows, used, source, notes)
+    need = max(c for c, h in enumerate(header) if h and looks_like_month(h)) + 1
+    cells: dict[tuple[str, Month], tuple[int, int]] = {}
+    first_line: dict[str, int] = {}
+    totals, row_totals = [], []
+    for line, row in rows[1:]:
+        row = trim(row, len(header))
+        if len(row) > len(header) or len(row) < need:
+            hint = ("; a number with thousands separators (25,000) splits into two "
+                    "fields: write it plainly (25000)"
+                    if len(row) > len(header) and any(re.fullmatch(r"\d{3}", c)
+                                                      for c in row[2:]) else "")
+            problems.add(InputError(f"expected {len(header)} fields as in the header, "
+                                    f"found {len(row)}{hint}", source=source, line=line,
+                                    field=header[min(len(row), len(header) - 1)]))
+            continue
+        row = row + [""] * (len(header) - len(row))
+        if not row[0] or is_total(row[0]):
+            totals.append((line, row))
+            continue
+        prod = problems(resolve_product, catalog, row[0], source=source, line=line)
+        if prod is not None and prod.id in first_line:
+            problems.add(InputError(f"duplicate row for {prod.id} (first given on line "
+                                    f"{first_line[prod.id]})", source=source, line=line,
+                                    field="product"))
+            continue
+        values = [problems(parse_count, row[col], source=source, line=line, field_name=h)
+                  for col, h, _ in months]
+        if prod is None or None in values:
+            continue
+        first_line[prod.id] = line
+        for (_, _, month), calls in zip(months, values):
+            cells[(prod.id, month)] = (calls, line)
+        if total_col is not None and row[total_col]:
+            row_totals.append((line, prod.id, row[total_col], sum(values)))
+    problems.check()
+    forecast = assemble_forecast(cells, first_line, catalog, source, line0)
+    if total_col is not None:
+        wrong = [f"line {line} gives {given} for {pid}, but its months add up to {expected}"
+                 for line, pid, given, expected in row_totals
+                 if read_figure(given) not in (None, expected)]
+        unread = [(line, given) for line, _, given, _ in row_totals if read_figure(given) is None]
+        if unread:
+            wrong.append(f"{len(unread)} of its figures cannot be read (line {unread[0][0]}: "
+                         f"{unread[0][1]!r})")
+        note = f"{source}: column '{header[total_col]}' skipped"
+        if wrong:
+            note += "; warning: " + "; ".join(wrong)
+        elif row_totals:
+            note += " (it matches each row's sum)"
+        notes.append(note)
+    grand = sum(sum(c) for _, c in forecast.demand)
+    for line, row in totals:
+        checks = [(f"for {month}", row[col], _month_sum(forecast, month))
+                  for col, _, month in months if row[col]]
+        if total_col is not None and row[total_col]:
+            checks.append(("in all", row[total_col], grand))
+        notes.append(total_row_note(source, line, row[0], checks))
+    return forecast
 
-    return assemble_forecast(cells, first_line, catalog, source, line0)
+
+def _month_or_none(text: str, order: bool | None) -> Month | None:
+    try:
+        return to_month(text, day_is_first=order)
+    except ValueError:
+        return None
+
+
+def _month_sum(forecast: Forecast, month: Month) -> int | None:
+    i = month - forecast.start
+    if not 0 <= i < forecast.months:
+        return None
+    return sum(calls[i] for _, calls in forecast.demand)
 
 
 def assemble_forecast(cells: dict, first_line: dict, catalog: Catalog, source: str,
                       header_line: int) -> Forecast:
     """A Forecast from (product, month) -> (calls, line) cells, checking the horizon.
 
-    Every product must cover the same contiguous run of months.
+    Every product must cover the same contiguous run of months; each product's missing
+    months are reported together.
     """
     line0 = header_line
     if not cells:
@@ -96,20 +254,19 @@ def assemble_forecast(cells: dict, first_line: dict, catalog: Catalog, source: s
     all_months = sorted({m for _, m in cells})
     start, end = all_months[0], all_months[-1]
     n = end - start + 1
+    problems = Problems()
     for pid in first_line:
-        for i in range(n):
-            m = start + i
-            if (pid, m) not in cells:
-                raise InputError(f"no calls given for {pid} in {m}: every product must cover "
-                                 f"every month from {start} to {end}", source=source,
-                                 line=first_line[pid], field="month")
+        missing = [start + i for i in range(n) if (pid, start + i) not in cells]
+        if missing:
+            listed = ", ".join(str(m) for m in missing[:3]) + (
+                f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+            problems.add(InputError(f"no calls given for {pid} in {listed}: every product "
+                                    f"must cover every month from {start} to {end}",
+                                    source=source, line=first_line[pid], field="month"))
+    problems.check()
     order = [p.id for p in catalog.products if p.id in first_line]
     demand = tuple((pid, tuple(cells[(pid, start + i)][0] for i in range(n))) for pid in order)
     return Forecast(start, n, demand, source)
-
-
-def read_forecast(path: str | Path, catalog: Catalog) -> Forecast:
-    return parse_forecast(read_text(path, "forecast"), catalog, str(path))
 
 
 EXAMPLE_FORECAST = "data/example_forecast.csv"

@@ -16,20 +16,29 @@ from .scenarios import read_scenarios
 
 @dataclass(frozen=True)
 class Inputs:
+    """What a command read; `notes` tell the user how (an encoding other than UTF-8,
+    columns ignored, total rows skipped and whether their figures match)."""
+
     catalog: Catalog
     forecast: Forecast
     plan: Plan | None = None
     holdings: tuple[Holding, ...] = ()
     scenarios: tuple[Scenario, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 def read_inputs(forecast: str | None, *, catalog: str | None = None,
                 tier_basis: str | None = None, negotiated_rates=(), plan: str | None = None,
-                holdings: str | None = None, scenarios: str | None = None) -> Inputs:
+                holdings: str | None = None, scenarios: str | None = None,
+                sheet: str | None = None) -> Inputs:
     """Read the files a command was given (paths; None for those not given). Without a
-    forecast path, the bundled example forecast."""
+    forecast path, the bundled example forecast. Each file may be CSV or a workbook;
+    `sheet` names the forecast workbook's sheet (default: the first)."""
     cat = catalog_in_force(catalog, tier_basis, negotiated_rates)
-    fc = read_forecast(forecast, cat) if forecast is not None else example_forecast(cat)
-    return Inputs(cat, fc, read_plan(plan, cat) if plan else None,
-                  read_holdings(holdings, cat) if holdings else (),
-                  read_scenarios(scenarios, cat, fc) if scenarios else ())
+    notes: list[str] = []
+    fc = (read_forecast(forecast, cat, sheet=sheet, notes=notes) if forecast is not None
+          else example_forecast(cat))
+    return Inputs(cat, fc, read_plan(plan, cat, notes=notes) if plan else None,
+                  read_holdings(holdings, cat, notes=notes) if holdings else (),
+                  read_scenarios(scenarios, cat, fc, notes=notes) if scenarios else (),
+                  tuple(notes))

@@ -8,7 +8,10 @@ from pathlib import Path
 from ..domain.catalog import Catalog
 from ..domain.records import Plan, Purchase
 from ..exceptions import InputError
-from .text import csv_rows, parse_count, parse_month, read_text, resolve_product
+from .months import day_first
+from .text import (ZIP_MAGIC, Problems, Table, csv_rows, ignored_columns_note, is_total,
+                   parse_count, parse_month, read_bytes, read_table, read_text,
+                   resolve_product, split_sheet, total_row_note, trim)
 
 
 def _check_purchase(catalog: Catalog, pid: str, size: int, *, source: str, line: int):
@@ -20,28 +23,56 @@ def _check_purchase(catalog: Catalog, pid: str, size: int, *, source: str, line:
         sizes = ", ".join(str(p.calls) for p in prod.packs)
         raise InputError(f"{pid} has no pack of {size} calls (sizes: {sizes})",
                          source=source, line=line, field="size")
+    return True
 
 
-def parse_plan_csv(text: str, catalog: Catalog, source: str = "plan") -> Plan:
-    rows = csv_rows(text, source, "plan")
+def parse_plan_csv(text: str, catalog: Catalog, source: str = "plan", *,
+                   notes: list[str] | None = None) -> Plan:
+    """A plan from CSV text (comma, semicolon or tab separated)."""
+    return plan_from_table(Table(source, csv_rows(text, source, "plan")), catalog, notes)
+
+
+def plan_from_table(table: Table, catalog: Catalog, notes: list[str] | None = None) -> Plan:
+    """A plan from the rows of a CSV file or a workbook sheet: `product,month,size,count`,
+    then any other columns (such as the `cost` that `plan` writes), which are ignored."""
+    notes = [] if notes is None else notes
+    notes.extend(table.notes)
+    rows, source = table.rows, table.source
     line0, header = rows[0]
-    # Extra columns after the four (e.g. the `cost` that `plan --format csv` writes) are ignored.
     if [h.lower() for h in header[:4]] != ["product", "month", "size", "count"]:
         raise InputError("header must be product,month,size,count", source=source,
                          line=line0, field=header[0] if header else "header")
-    out = []
+    extra = [h for h in header[4:] if h and h.lower() != "cost"]
+    if extra:
+        notes.append(ignored_columns_note(source, extra))
+    problems = Problems()
+    data = []
     for line, row in rows[1:]:
-        if len(row) != len(header):
-            raise InputError(f"expected {len(header)} fields as in the header, found {len(row)}",
-                             source=source, line=line, field="row")
-        prod = resolve_product(catalog, row[0], source=source, line=line)
-        month = parse_month(row[1], source=source, line=line)
-        size = parse_count(row[2], source=source, line=line, field_name="size",
-                           what="size", minimum=1)
-        count = parse_count(row[3], source=source, line=line, field_name="count", what="count")
-        _check_purchase(catalog, prod.id, size, source=source, line=line)
+        row = trim(row, len(header))
+        if len(row) < 4 or len(row) > len(header):
+            problems.add(InputError(f"expected {len(header)} fields as in the header, found "
+                                    f"{len(row)}", source=source, line=line, field="row"))
+        elif not row[0] or is_total(row[0]):
+            notes.append(total_row_note(source, line, row[0], ()))
+        else:
+            data.append((line, row))
+    order = day_first(row[1] for _, row in data)
+    out = []
+    for line, row in data:
+        prod = problems(resolve_product, catalog, row[0], source=source, line=line)
+        month = problems(parse_month, row[1], source=source, line=line, day_is_first=order)
+        size = problems(parse_count, row[2], source=source, line=line, field_name="size",
+                        what="size", minimum=1)
+        count = problems(parse_count, row[3], source=source, line=line, field_name="count",
+                         what="count")
+        if prod is None or size is None:
+            continue
+        known = problems(_check_purchase, catalog, prod.id, size, source=source, line=line)
+        if not known or month is None or count is None:
+            continue
         if count:
             out.append(Purchase(prod.id, month, size, count, line))
+    problems.check()
     return Plan(tuple(out), source)
 
 
@@ -100,9 +131,11 @@ def parse_plan_json(text: str, catalog: Catalog, source: str = "plan") -> Plan:
     return Plan(tuple(out), source)
 
 
-def read_plan(path: str | Path, catalog: Catalog) -> Plan:
-    """A plan from CSV, or from the JSON that `plan --format json` writes."""
-    text = read_text(path, "plan")
-    if text.lstrip().startswith("{"):
-        return parse_plan_json(text, catalog, str(path))
-    return parse_plan_csv(text, catalog, str(path))
+def read_plan(path: str | Path, catalog: Catalog, *,
+              notes: list[str] | None = None) -> Plan:
+    """A plan from CSV, from a workbook (its first sheet, or `book.xlsx#Sheet`), or from
+    the JSON that `plan --format json` writes."""
+    raw = read_bytes(split_sheet(str(path))[0], "plan")
+    if not raw.startswith(ZIP_MAGIC) and raw.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+        return parse_plan_json(read_text(path, "plan"), catalog, str(path))
+    return plan_from_table(read_table(path, "plan"), catalog, notes)

@@ -1,11 +1,13 @@
-"""Demand scenarios: alternative forecasts with weights, read from CSV.
+"""Demand scenarios: alternative forecasts with weights, read from CSV or a workbook sheet.
 
 Two forms: `scenario,weight,product,month,calls` (each scenario a full forecast) or
-`scenario,weight,scale` (each scenario the base forecast times a multiplier).
+`scenario,weight,scale` (each scenario the base forecast times a multiplier). Columns after
+those are ignored with a note; every bad cell is reported at once.
 """
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,7 +15,10 @@ from ..domain.catalog import Catalog
 from ..domain.records import Forecast, Scenario
 from ..exceptions import InputError
 from .forecast import assemble_forecast
-from .text import csv_rows, parse_count, parse_decimal, parse_month, read_text, resolve_product
+from .months import day_first
+from .text import (Problems, Table, csv_rows, ignored_columns_note, is_total, parse_count,
+                   parse_decimal, parse_month, read_table, resolve_product, total_row_note,
+                   trim)
 
 _FULL = ["scenario", "weight", "product", "month", "calls"]
 _SCALE = ["scenario", "weight", "scale"]
@@ -22,8 +27,10 @@ _SCALE = ["scenario", "weight", "scale"]
 def _positive(value: str, what: str, *, source: str, line: int) -> Decimal:
     d = parse_decimal(value, plain=True)
     if d is None or value.strip().endswith("."):     # '5.' has never been a weight or scale
-        raise InputError(f"{what} '{value}' is not a plain decimal number", source=source,
-                         line=line, field=what)
+        comma = (f" (write the decimal point as '.': {value.strip().replace(',', '.')})"
+                 if re.fullmatch(r"\d*,\d+", value.strip()) else "")
+        raise InputError(f"{what} '{value}' is not a plain decimal number{comma}",
+                         source=source, line=line, field=what)
     if d <= 0:
         raise InputError(f"{what} must be positive, not {value}", source=source, line=line,
                          field=what)
@@ -31,100 +38,138 @@ def _positive(value: str, what: str, *, source: str, line: int) -> Decimal:
 
 
 def parse_scenarios(text: str, catalog: Catalog, base: Forecast | None,
-                    source: str = "scenarios") -> tuple[Scenario, ...]:
+                    source: str = "scenarios", *,
+                    notes: list[str] | None = None) -> tuple[Scenario, ...]:
     """Scenarios from CSV text: full forecasts, or multiples of `base` (scale form)."""
-    rows = csv_rows(text, source, "scenarios")
+    return scenarios_from_table(Table(source, csv_rows(text, source, "scenarios")), catalog,
+                                base, notes)
+
+
+def scenarios_from_table(table: Table, catalog: Catalog, base: Forecast | None,
+                         notes: list[str] | None = None) -> tuple[Scenario, ...]:
+    notes = [] if notes is None else notes
+    notes.extend(table.notes)
+    rows, source = table.rows, table.source
     line0, header = rows[0]
     head = [h.lower() for h in header]
-    if head not in (_FULL, _SCALE):
+    form = _SCALE if head[:3] == _SCALE else _FULL if head[:5] == _FULL else None
+    if form is None:
         raise InputError("header must be scenario,weight,product,month,calls (full forecasts) "
                          "or scenario,weight,scale (multiples of the forecast)", source=source,
                          line=line0, field=next((h for h, want in zip(header, _FULL)
                                                  if h.lower() != want), header[-1]))
+    if extra := [h for h in header[len(form):] if h]:
+        notes.append(ignored_columns_note(source, extra))
     if len(rows) == 1:
         raise InputError("the scenarios file has a header but no scenarios", source=source,
                          line=line0 + 1, field="scenario")
+    if form == _SCALE and base is None:
+        raise InputError("scale scenarios multiply a forecast: give FORECAST too",
+                         source=source, line=line0, field="scale")
+    problems = Problems()
     weights: dict[str, tuple[Decimal, int]] = {}
 
-    def weight_of(name: str, raw: str, line: int) -> None:
-        w = _positive(raw, "weight", source=source, line=line)
+    def weight_of(name: str, raw: str, line: int) -> Decimal | None:
+        w = problems(_positive, raw, "weight", source=source, line=line)
+        if w is None:
+            return None
         if name in weights and weights[name][0] != w:
-            raise InputError(f"scenario '{name}' has weight {weights[name][0]} on line "
-                             f"{weights[name][1]} but {w} here", source=source, line=line,
-                             field="weight")
+            problems.add(InputError(f"scenario '{name}' has weight {weights[name][0]} on line "
+                                    f"{weights[name][1]} but {w} here", source=source,
+                                    line=line, field="weight"))
+            return None
         weights.setdefault(name, (w, line))
+        return w
 
-    def name_of(row: list[str], line: int) -> str:
-        """The row's scenario name, once the row has the header's fields."""
-        if len(row) != len(head):
-            raise InputError(f"expected {len(head)} fields ({','.join(head)}), found "
-                             f"{len(row)}", source=source, line=line, field="row")
-        if not row[0]:
-            raise InputError("scenario name is empty", source=source, line=line,
-                             field="scenario")
-        return row[0]
+    data = []
+    for line, row in rows[1:]:
+        row = trim(row, len(header))
+        if len(row) < len(form) or len(row) > len(header):
+            problems.add(InputError(f"expected {len(header)} fields ({','.join(head)}), found "
+                                    f"{len(row)}", source=source, line=line, field="row"))
+        elif form == _FULL and (not row[2] or is_total(row[2])):
+            notes.append(total_row_note(source, line, row[2], ()))
+        elif not row[0]:
+            problems.add(InputError("scenario name is empty", source=source, line=line,
+                                    field="scenario"))
+        else:
+            data.append((line, row))
 
-    if head == _SCALE:
-        if base is None:
-            raise InputError("scale scenarios multiply a forecast: give FORECAST too",
-                             source=source, line=line0, field="scale")
+    if form == _SCALE:
         out = []
-        for line, row in rows[1:]:
-            name = name_of(row, line)
+        for line, row in data:
+            name = row[0]
             if name in weights:
-                raise InputError(f"scenario '{name}' is given twice (first on line "
-                                 f"{weights[name][1]})", source=source, line=line,
-                                 field="scenario")
-            weight_of(name, row[1], line)
-            scale = _positive(row[2], "scale", source=source, line=line)
-            out.append(Scenario(name, weights[name][0], base.scaled(scale)))
+                problems.add(InputError(f"scenario '{name}' is given twice (first on line "
+                                        f"{weights[name][1]})", source=source, line=line,
+                                        field="scenario"))
+                continue
+            w = weight_of(name, row[1], line)
+            scale = problems(_positive, row[2], "scale", source=source, line=line)
+            if w is not None and scale is not None:
+                out.append(Scenario(name, w, base.scaled(scale)))
+        problems.check()
         return tuple(out)
 
+    order = day_first(row[3] for _, row in data)
     cells: dict[str, dict] = {}
     first: dict[str, dict] = {}
-    order: list[str] = []
-    for line, row in rows[1:]:
-        name = name_of(row, line)
+    names: list[str] = []
+    for line, row in data:
+        name = row[0]
+        if name not in names:
+            names.append(name)
         weight_of(name, row[1], line)
-        pid = resolve_product(catalog, row[2], source=source, line=line).id
-        month = parse_month(row[3], source=source, line=line)
-        calls = parse_count(row[4], source=source, line=line, field_name="calls")
+        prod = problems(resolve_product, catalog, row[2], source=source, line=line)
+        month = problems(parse_month, row[3], source=source, line=line, day_is_first=order)
+        calls = problems(parse_count, row[4], source=source, line=line, field_name="calls")
+        if prod is None or month is None or calls is None:
+            continue
         sc = cells.setdefault(name, {})
-        if name not in order:
-            order.append(name)
-        if (pid, month) in sc:
-            raise InputError(f"duplicate row for scenario '{name}', {pid} {month} (first on "
-                             f"line {sc[(pid, month)][1]})", source=source, line=line,
-                             field="month")
-        sc[(pid, month)] = (calls, line)
-        first.setdefault(name, {}).setdefault(pid, line)
-    return tuple(Scenario(name, weights[name][0],
-                          assemble_forecast(cells[name], first[name], catalog, source, line0))
-                 for name in order)
+        if (prod.id, month) in sc:
+            problems.add(InputError(f"duplicate row for scenario '{name}', {prod.id} {month} "
+                                    f"(first on line {sc[(prod.id, month)][1]})",
+                                    source=source, line=line, field="month"))
+            continue
+        sc[(prod.id, month)] = (calls, line)
+        first.setdefault(name, {}).setdefault(prod.id, line)
+    problems.check()
+    out = []
+    for name in names:
+        f = problems(assemble_forecast, cells.get(name, {}), first.get(name, {}), catalog,
+                     source, line0)
+        if f is not None:
+            out.append(Scenario(name, weights[name][0], f))
+    problems.check()
+    return tuple(out)
 
 
-def read_scenarios(path: str | Path, catalog: Catalog, base: Forecast | None
-                   ) -> tuple[Scenario, ...]:
-    """Scenarios from a file; with `base`, each must cover its horizon and products."""
-    scenarios = parse_scenarios(read_text(path, "scenarios"), catalog, base, str(path))
+def read_scenarios(path: str | Path, catalog: Catalog, base: Forecast | None, *,
+                   notes: list[str] | None = None) -> tuple[Scenario, ...]:
+    """Scenarios from a CSV file or a workbook (its first sheet, or `book.xlsx#Sheet`);
+    with `base`, each must cover its horizon and products."""
+    table = read_table(path, "scenarios")
+    scenarios = scenarios_from_table(table, catalog, base, notes)
     if base is not None:
-        check_scenarios(scenarios, base, str(path))
+        check_scenarios(scenarios, base, table.source)
     return scenarios
 
 
 def check_scenarios(scenarios, base: Forecast, source: str) -> None:
     """Every scenario covers the forecast's horizon and exactly its products."""
+    problems = Problems()
     for s in scenarios:
         f = s.forecast
         if (f.start, f.months) != (base.start, base.months):
-            raise InputError(f"scenario '{s.name}' covers {f.start}..{f.end} "
-                             f"but the forecast covers {base.start}..{base.end}",
-                             source=source, field="month")
-        if sorted(f.products()) != sorted(base.products()):
+            problems.add(InputError(f"scenario '{s.name}' covers {f.start}..{f.end} "
+                                    f"but the forecast covers {base.start}..{base.end}",
+                                    source=source, field="month"))
+        elif sorted(f.products()) != sorted(base.products()):
             missing = sorted(set(base.products()) - set(f.products()))
             extra = sorted(set(f.products()) - set(base.products()))
             detail = "; ".join(x for x in (
                 f"missing {', '.join(missing)}" if missing else "",
                 f"not in the forecast: {', '.join(extra)}" if extra else "") if x)
-            raise InputError(f"scenario '{s.name}' has other products than the forecast "
-                             f"({detail})", source=source, field="product")
+            problems.add(InputError(f"scenario '{s.name}' has other products than the "
+                                    f"forecast ({detail})", source=source, field="product"))
+    problems.check()

@@ -1,34 +1,95 @@
-"""Text every reader shares: file decoding, CSV rows with line numbers, and the cell
-parsers (counts, months, products, decimals), each raising InputError that names the
-file, line and field."""
+"""Text every reader shares: opening a file as a table (CSV in any of the encodings and
+delimiters Excel writes, or a workbook sheet), rows with line numbers, the cell parsers
+(counts, months, products, decimals), and `Problems`, which collects every bad cell of a
+file into one InputError naming the file, line and field of each."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import os
 import re
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from ..domain.catalog import Catalog
 from ..domain.months import Month
 from ..exceptions import InputError
+from .months import FORMS_HINT, to_month
 
 _INT_RE = re.compile(r"^\d+$")
 _PLAIN_DECIMAL_RE = re.compile(r"\+?(\d+(\.\d*)?|\.\d+)")
+_THOUSANDS_RE = re.compile(r"\d{1,3}([,_ \u00a0\u202f']\d{3})+")
+_DOT_THOUSANDS_RE = re.compile(r"\d{1,3}(\.\d{3})+")
+THOUSANDS_HINT = ("In Excel: format the column as a number without the 1000 separator, or "
+                  "give packopt the .xlsx itself.")
+DELIMITERS = ",;\t"
+ZIP_MAGIC = b"PK\x03\x04"                  # .xlsx and .xlsm are zip files
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"   # .xls (Excel 97-2003)
+
+
+@dataclass
+class Table:
+    """A file's rows as text cells with their line numbers (for a workbook sheet, the
+    row numbers), the header first; `notes` says how it was read when that matters (an
+    encoding other than UTF-8, say)."""
+
+    source: str
+    rows: list[tuple[int, list[str]]]
+    notes: list[str] = field(default_factory=list)
+
+
+class Problems:
+    """Every bad cell of one file, so that one InputError reports them all.
+
+    `problems(parse, ...)` runs a cell parser and returns its value, or None after
+    recording the InputError it raised; `check()` raises them together, in file order
+    (the first `InputError.SHOWN`, then a count).
+    """
+
+    def __init__(self):
+        self.errors: list[InputError] = []
+
+    def __call__(self, parse, *args, **kwargs):
+        try:
+            return parse(*args, **kwargs)
+        except InputError as e:
+            self.errors.append(e)
+            return None
+
+    def add(self, error: InputError) -> None:
+        self.errors.append(error)
+
+    def __bool__(self) -> bool:
+        return bool(self.errors)
+
+    def check(self) -> None:
+        """Raise the problems in file order (by line; a line's in the order found)."""
+        if self.errors:
+            raise InputError.collected(sorted(self.errors, key=lambda e: (
+                e.line is None, e.line or 0)))
+
+
+# --------------------------------------------------------------------------- files
+
+def read_bytes(path: str | Path, what: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as e:
+        raise InputError(f"cannot read {what} ({e.strerror})", source=str(path)) from None
 
 
 def read_text(path: str | Path, what: str, *, empty_field: str = "header",
               byte_offset: bool = False) -> str:
-    """A UTF-8 file's text (a BOM is accepted), or a clear InputError.
+    """A UTF-8 file's text (a BOM is accepted), or a clear InputError: for the catalog
+    and plan JSON, which are UTF-8 by definition (tables go through `read_table`).
 
     An undecodable byte is located by its line, or by its offset with `byte_offset` (the
     catalog's wording); an empty file is blamed on `empty_field`.
     """
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as e:
-        raise InputError(f"cannot read {what} ({e.strerror})", source=str(path)) from None
+    raw = read_bytes(path, what)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -42,14 +103,95 @@ def read_text(path: str | Path, what: str, *, empty_field: str = "header",
     return text
 
 
-def csv_rows(text: str, source: str, what: str) -> list[tuple[int, list[str]]]:
+def decode_table(raw: bytes, source: str) -> tuple[str, str | None]:
+    """The text of a CSV file and a note when it was not UTF-8: UTF-8 (BOM or not)
+    first, UTF-16 with a BOM (Excel's "Unicode Text"), then GB18030 (Chinese Excel's
+    default "CSV (逗号分隔)"); anything else is an InputError naming the likely cause."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return raw.decode("utf-16"), f"{source}: read as UTF-16 (Excel's Unicode Text)"
+        except UnicodeDecodeError:
+            pass
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError as e:
+        bad = e.start
+    try:
+        text = raw.decode("gb18030")
+    except UnicodeDecodeError:
+        line = raw[:bad].count(b"\n") + 1
+        raise InputError("not UTF-8 text, nor GB18030: save it from Excel as \"CSV UTF-8 "
+                         "(Comma delimited)\", or give packopt the .xlsx itself",
+                         source=source, line=line) from None
+    return text, (f"{source} is not UTF-8: read it as GB18030 (Chinese Excel's default CSV "
+                  f"encoding); save it as \"CSV UTF-8\" to avoid this note")
+
+
+def split_sheet(path: str) -> tuple[str, str | None]:
+    """`book.xlsx#Sheet` names a workbook's sheet (when no file has that whole name)."""
+    if "#" in path and not os.path.exists(path):
+        base, sheet = path.rsplit("#", 1)
+        if os.path.exists(base) and sheet:
+            return base, sheet
+    return path, None
+
+
+def read_table(path: str | Path, what: str, *, sheet: str | None = None) -> Table:
+    """A CSV file or a workbook's sheet as a Table.
+
+    Workbooks (.xlsx, .xlsm; told by their content, not their name) are read from their
+    first sheet, or from `sheet`, or the sheet named after a '#' in the path
+    (`book.xlsx#Scenarios`). CSV files are decoded by `decode_table`, and their delimiter
+    (comma, semicolon or tab) is taken from the header line.
+    """
+    path, named = split_sheet(str(path))
+    sheet = sheet or named
+    raw = read_bytes(path, what)
+    if raw.startswith(ZIP_MAGIC):
+        from .workbook import sheet_rows       # openpyxl only when a workbook is read
+        source, rows = sheet_rows(raw, path, what, sheet)
+        return Table(source, rows)
+    if raw.startswith(_OLE_MAGIC):
+        raise InputError("an Excel 97-2003 workbook (.xls) is not read: save it as .xlsx "
+                         "or as CSV UTF-8", source=path)
+    if sheet is not None:
+        raise InputError(f"sheet '{sheet}' asked for, but this is not a workbook (.xlsx)",
+                         source=path)
+    text, note = decode_table(raw, path)
+    if not text.strip():
+        raise InputError(f"the {what} file is empty", source=path, line=1, field="header")
+    return Table(path, csv_rows(text, path, what), [note] if note else [])
+
+
+def sniff_delimiter(text: str) -> tuple[str, int]:
+    """The delimiter of the header line (the first non-blank one), the one it has most
+    of among comma, semicolon and tab (comma if none); and the number of lines before the
+    header to skip: Excel's `sep=;` line is honoured and skipped."""
+    for i, line in enumerate(text.splitlines()):
+        if not line.strip():
+            continue
+        m = re.fullmatch(r"\s*sep=(.)\s*", line)
+        if m:
+            return m.group(1), i + 1
+        counts = [len(next(csv.reader([line], delimiter=d))) - 1 for d in DELIMITERS]
+        best = max(range(len(DELIMITERS)), key=lambda k: (counts[k], -k))
+        return (DELIMITERS[best] if counts[best] else ","), 0
+    return ",", 0
+
+
+def csv_rows(text: str, source: str, what: str,
+             delimiter: str | None = None) -> list[tuple[int, list[str]]]:
     """CSV rows with their 1-based line numbers; blank lines are skipped, and a text of
-    none is refused as read_text refuses an empty `what` file."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+    none is refused as read_text refuses an empty `what` file. The delimiter, unless
+    given, is sniffed from the header line."""
+    skip = 0
+    if delimiter is None:
+        delimiter, skip = sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     out = []
     try:
         for row in reader:
-            if not row or all(not c.strip() for c in row):
+            if reader.line_num <= skip or not row or all(not c.strip() for c in row):
                 continue
             out.append((reader.line_num, [c.strip() for c in row]))
     except csv.Error as e:
@@ -58,6 +200,59 @@ def csv_rows(text: str, source: str, what: str) -> list[tuple[int, list[str]]]:
         raise InputError(f"the {what} file is empty", source=source, line=1, field="header")
     return out
 
+
+# --------------------------------------------------------------------------- header columns
+
+TOTAL_NAMES = ("total", "grand total", "合计", "总计", "總計", "合計")
+
+
+def is_total(label: str) -> bool:
+    """A row or column label that marks a total (`Total`, `合计`, ...)."""
+    return label.strip().lower() in TOTAL_NAMES
+
+
+def trim(row: list[str], width: int) -> list[str]:
+    """`row` without the empty cells past `width` (Excel pads CSV rows with commas)."""
+    end = len(row)
+    while end > width and not row[end - 1]:
+        end -= 1
+    return row[:end]
+
+
+def read_figure(text: str) -> int | None:
+    """A total's figure, thousands separators allowed (it is only checked, never used)."""
+    v = text.strip()
+    if re.fullmatch(r"\d{1,3}([,. _\u00a0\u202f']\d{3})+|\d+", v):
+        return int(re.sub(r"\D", "", v))
+    return None
+
+
+def total_row_note(source: str, line: int, label: str, checks) -> str:
+    """The note on a skipped total row (or a row without a product): whether its
+    figures, each `(what, given text, expected sum or None)`, match the products'."""
+    what = f"'{label}' row" if label else "row without a product"
+    note = f"{source}, line {line}: {what} skipped"
+    wrong = []
+    for where, given, expected in checks:
+        got = read_figure(given)
+        if expected is None:
+            wrong.append(f"it gives {given} calls {where}, not a month of the forecast")
+        elif got is None:
+            wrong.append(f"its figure {given!r} {where} cannot be read")
+        elif got != expected:
+            wrong.append(f"it gives {given} calls {where}, but the products add up to "
+                         f"{expected}")
+    if wrong:
+        return note + "; warning: " + "; ".join(wrong)
+    return note + (" (its figures match the products' sums)" if checks else "")
+
+
+def ignored_columns_note(source: str, names: list[str]) -> str:
+    named = ", ".join(f"'{n}'" for n in names)
+    return f"{source}: column{'s' if len(names) > 1 else ''} {named} ignored"
+
+
+# --------------------------------------------------------------------------- cells
 
 def parse_count(value: str, *, source: str, line: int, field_name: str, what: str = "calls",
                 minimum: int = 0) -> int:
@@ -69,25 +264,38 @@ def parse_count(value: str, *, source: str, line: int, field_name: str, what: st
             raise InputError(f"{what} must be at least {minimum}, not {v}",
                              source=source, line=line, field=field_name)
         return n
+    hint = None
     if v == "":
         msg = f"{what} is empty"
+    elif v.startswith("="):
+        msg = (f"'{v}' is a formula with no saved value: open the workbook in Excel and save "
+               f"it, or type the number")
     elif v.startswith("-") and _INT_RE.match(v[1:].replace(",", "").replace("_", "")):
         msg = f"{what} must not be negative ('{v}')"
-    elif re.fullmatch(r"\d{1,3}([,_ ]\d{3})+", v):
-        msg = f"'{v}' has thousands separators; write the plain number {re.sub(r'[,_ ]', '', v)}"
+    elif _THOUSANDS_RE.fullmatch(v):
+        plain = re.sub(r"\D", "", v)
+        msg = f"'{v}' has thousands separators; write the plain number {plain}"
+        hint = THOUSANDS_HINT
+    elif _DOT_THOUSANDS_RE.fullmatch(v):
+        msg = (f"{what} must be a whole number, not '{v}' (if the '.' separates thousands, "
+               f"write the plain number {v.replace('.', '')})")
+        hint = THOUSANDS_HINT
     elif re.fullmatch(r"-?\d*\.\d+|-?\d+\.\d*|-?\d+(\.\d*)?[eE][+-]?\d+", v):
         msg = f"{what} must be a whole number, not '{v}'"
     else:
         msg = f"'{v}' is not a whole number of {what}"
-    raise InputError(msg, source=source, line=line, field=field_name)
+    raise InputError(msg, source=source, line=line, field=field_name, hint=hint)
 
 
-def parse_month(value: str, *, source: str, line: int, field_name: str = "month") -> Month:
+def parse_month(value: str, *, source: str, line: int | None, field_name: str = "month",
+                day_is_first: bool | None = None) -> Month:
+    """A month in any form `months.to_month` reads; `day_is_first` is the order of the
+    column's `a/b/YYYY` dates (`months.day_first`)."""
     try:
-        return Month.parse(value)
-    except ValueError:
-        raise InputError(f"'{value}' is not a month in the form YYYY-MM",
-                         source=source, line=line, field=field_name) from None
+        return to_month(value, day_is_first=day_is_first)
+    except ValueError as e:
+        raise InputError(str(e), source=source, line=line, field=field_name,
+                         hint=FORMS_HINT) from None
 
 
 def resolve_product(catalog: Catalog, key: str, *, source: str, line: int | None,

@@ -1,0 +1,154 @@
+"""Month cells as spreadsheets write them (docs/cli.md, "Months").
+
+Accepted: `YYYY-MM`, `YYYY-M`, `YYYY/MM`, `YYYY/M`, `YYYYMM`, `YYYY年M月`, a date on the
+1st of a month (`2027-01-01`, `2027/1/1`, and `M/D/YYYY` or `D/M/YYYY` with the order read
+from the whole column: the field that is 1 in every row is the day), and English month
+abbreviations with a 2- or 4-digit year (`Jan-27`, `Jan 2027`). Anything else, a date not
+on the 1st included, is refused with a message that says what the text looks like and how
+to write it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import Iterable
+
+from ..domain.months import Month
+
+FORMS_HINT = ("Months are written YYYY-MM (also 2027/1, 202701, 2027年1月, Jan-27, Jan 2027, "
+              "or a date on the 1st of the month).")
+
+ABBREVIATIONS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
+                 "dec")
+_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august",
+          "september", "october", "november", "december")
+
+_YEAR_MONTH = re.compile(r"(\d{4})[-/](\d{1,2})")
+_COMPACT = re.compile(r"(\d{4})(\d{2})")
+_CHINESE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月")
+_ISO_DATE = re.compile(r"(\d{4})([-/])(\d{1,2})\2(\d{1,2})")
+_SLASH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+_ABBREVIATED = re.compile(r"([A-Za-z]{3})[- ](\d{2}|\d{4})")
+_DATE_TIME = re.compile(r"(\d{4}[-/]\d{1,2}[-/]\d{1,2}|\d{1,2}/\d{1,2}/\d{4})[ T]\d{1,2}:\d{2}"
+                        r"(:\d{2}(\.\d+)?)?")
+_QUARTER = re.compile(r"(?i).*\bQ[1-4]\b.*|.*\d\s*Q[1-4].*|.*季度.*")
+_SERIAL = re.compile(r"\d{5}(\.0+)?")
+_EXCEL_DAY = re.compile(r"(\d{1,2})[- ]([A-Za-z]{3,9})[- ](\d{2}|\d{4})")
+_NAME_ONLY = re.compile(r"[A-Za-z]{3,9}\.?")
+_FULL_NAME = re.compile(r"([A-Za-z]{4,9})[- ,]+(\d{2}|\d{4})")
+_EXCEL_EPOCH = date(1899, 12, 30)
+
+
+def day_first(values: Iterable[str]) -> bool | None:
+    """How the column's `a/b/YYYY` dates are ordered: True for D/M/YYYY, False for
+    M/D/YYYY, None when the column has none (or the two orders tie; each date is then
+    judged alone by `to_month`).
+
+    The field that is 1 in every row is the day; when both are (all January 1st), either
+    order reads the same. When neither is, the order that puts more dates on the 1st wins,
+    so that the others are refused as dates not on the 1st rather than read the other way.
+    """
+    pairs = [(int(m.group(1)), int(m.group(2))) for v in values
+             if (m := _SLASH_DATE.fullmatch(v.strip()))]
+    month_first = sum(b == 1 for _, b in pairs)     # M/D/YYYY puts these on the 1st
+    day_first_ = sum(a == 1 for a, _ in pairs)
+    if not pairs or month_first == day_first_ < len(pairs):
+        return None
+    return day_first_ > month_first
+
+
+def to_month(text: str, *, day_is_first: bool | None = None) -> Month:
+    """The month `text` names, or ValueError whose message says what `text` looks like
+    and how to write it."""
+    v = text.strip()
+    if m := (_YEAR_MONTH.fullmatch(v) or _COMPACT.fullmatch(v) or _CHINESE.fullmatch(v)):
+        return _of(v, int(m.group(1)), int(m.group(2)))
+    if m := _ISO_DATE.fullmatch(v):
+        return _on_first(v, int(m.group(1)), int(m.group(3)), int(m.group(4)))
+    if m := _SLASH_DATE.fullmatch(v):
+        a, b, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        if day_is_first is None:         # judged alone: only a 1 tells which is the day
+            if b == 1 and a != 1:
+                day_is_first = False
+            elif a == 1 and b != 1:
+                day_is_first = True
+            elif a == b == 1:
+                return Month.of(year, 1)
+            else:
+                raise ValueError(f"'{v}' is a date that is not the 1st of a month, whichever "
+                                 f"field is the day: write the month as YYYY-MM")
+        day, month = (a, b) if day_is_first else (b, a)
+        order = "D/M/YYYY" if day_is_first else "M/D/YYYY"
+        if day != 1 or not 1 <= month <= 12:
+            raise ValueError(f"'{v}' is a date that is not the 1st of a month (read as "
+                             f"{order}): write the month as YYYY-MM")
+        return _of(v, year, month)
+    if m := _ABBREVIATED.fullmatch(v):
+        name, year = m.group(1).lower(), m.group(2)
+        if name in ABBREVIATIONS:
+            return Month.of(int(year) + (2000 if len(year) == 2 else 0),
+                            ABBREVIATIONS.index(name) + 1)
+    raise _not_month(v, _why(v))
+
+
+def _of(text: str, year: int, month: int) -> Month:
+    if not 1 <= month <= 12:
+        raise _not_month(text, f"there is no month {month} (write YYYY-MM, month 01 to 12)")
+    return Month.of(year, month)
+
+
+def _on_first(text: str, year: int, month: int, day: int) -> Month:
+    month_ = _of(text, year, month)
+    if day != 1:
+        raise ValueError(f"'{text}' is a date, not a month: a date is read as its month "
+                         f"only when it is the 1st (write {month_})")
+    return month_
+
+
+def _not_month(text: str, why: str) -> ValueError:
+    return ValueError(f"'{text}' is not a month: {why}")
+
+
+def _why(v: str) -> str:
+    """What a refused month looks like, and how to write it."""
+    low = v.lower()
+    if not v:
+        return "it is empty (write YYYY-MM)"
+    if v.startswith("="):
+        return ("it is a formula with no saved value; open the workbook in Excel and save "
+                "it, or type the month as YYYY-MM")
+    if _DATE_TIME.fullmatch(v):
+        return ("it is a date and time (Excel's date cells exported with their time); "
+                "format the column as dates without the time, or write the month as YYYY-MM")
+    if _SERIAL.fullmatch(v) and 20000 <= float(v) < 80000:
+        day = _EXCEL_EPOCH + timedelta(days=int(float(v)))
+        return (f"it looks like an Excel date serial number ({day.isoformat()}); format the "
+                f"column as dates or as text YYYY-MM, or give packopt the .xlsx itself")
+    if _QUARTER.fullmatch(v):
+        return "it is a quarter; give one row (or column) per month, as YYYY-MM"
+    if _EXCEL_DAY.fullmatch(v):
+        return ("it looks like an Excel date with a day; format the column as mmm-yy or "
+                "yyyy-mm, or write the month as YYYY-MM")
+    if m := _FULL_NAME.fullmatch(v):
+        name = m.group(1).lower()
+        if name in _NAMES:
+            year = m.group(2) if len(m.group(2)) == 4 else "20" + m.group(2)
+            return f"write {name[:3].title()} {year} or {year}-{_NAMES.index(name) + 1:02d}"
+    if _NAME_ONLY.fullmatch(v) and (low.rstrip(".")[:3] in ABBREVIATIONS):
+        return (f"it has no year; write {v[:3].title()} 2027 or YYYY-MM "
+                f"(2027-{ABBREVIATIONS.index(low[:3]) + 1:02d}), with your year")
+    if re.fullmatch(r"\d{1,2}[/.-]\d{4}", v):
+        return "the month before the year is not read; write YYYY-MM"
+    if re.fullmatch(r"\d{1,2}\.\d{1,2}\.\d{4}", v):
+        return "dates with dots are not read; write the month as YYYY-MM"
+    return "write it as YYYY-MM"
+
+
+def looks_like_month(text: str) -> bool:
+    """Whether a column header is meant as a month (so a bad one is an error rather than
+    an extra column ignored): it has a digit, 年/月, or starts with a month's name."""
+    v = text.strip().lower()
+    word = re.match(r"[a-z]*", v).group()
+    return bool(re.search(r"\d|年|月", v)) or word in ABBREVIATIONS or word in _NAMES \
+        or word == "sept"

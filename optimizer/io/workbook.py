@@ -1,0 +1,121 @@
+"""Excel workbooks (.xlsx, .xlsm) read as tables: one sheet's rows as text cells.
+
+openpyxl reads the sheet (read-only, cached values for formulas); it is imported only
+when a workbook is read. Cells become the text a CSV reader would see, without the
+ambiguities of Excel's CSV export: a number is written plainly (25000.0 is `25000`), a
+date or date-time as ISO text (`2027-01-01`), so a month typed in Excel, which Excel turns
+into a date on the 1st, reads back as that month. A formula with no saved value (a
+workbook written by a program and never opened in Excel) reads as its formula text, which
+the cell parsers refuse with a message that says so. Line numbers are the sheet's row
+numbers.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime, time
+
+from ..exceptions import InputError, PackoptError
+
+
+def cell_text(value) -> str:
+    """A cell's value as the text the readers parse."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, datetime):
+        if value.time() == time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _open(raw: bytes, path: str, *, data_only: bool):
+    try:
+        import openpyxl
+    except ImportError as e:     # an installation problem: say so
+        raise PackoptError(f"reading .xlsx needs openpyxl ({e}); install packopt with "
+                           f"`pip install -e .` or `pip install openpyxl`") from None
+    try:
+        return openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=data_only)
+    except Exception as e:      # a zip that is no workbook fails in many ways inside openpyxl
+        raise InputError(f"not a readable .xlsx workbook ({type(e).__name__}: {e}); save it "
+                         f"again from Excel as .xlsx, or as CSV UTF-8", source=path) from None
+
+
+def _sheet(wb, path: str, what: str, name: str | None):
+    sheets = wb.worksheets
+    if not sheets:
+        raise InputError(f"the workbook has no worksheet with the {what}", source=path)
+    if name is None:
+        return sheets[0]
+    for ws in sheets:
+        if ws.title == name:
+            return ws
+    for ws in sheets:
+        if ws.title.strip().lower() == name.strip().lower():
+            return ws
+    names = ", ".join(f"'{ws.title}'" for ws in sheets)
+    raise InputError(f"no sheet '{name}' in the workbook (its sheets: {names})",
+                     source=path)
+
+
+def _values(ws) -> list[list]:
+    """Every row of the sheet from row 1 (empty rows as []), as stored."""
+    ws.reset_dimensions()        # some writers record a wrong used range: read every row
+    return [list(values) for values in ws.iter_rows(values_only=True)]
+
+
+def _trimmed(row: list[str]) -> list[str]:
+    end = len(row)
+    while end and not row[end - 1]:
+        end -= 1
+    return row[:end]
+
+
+def sheet_rows(raw: bytes, path: str, what: str, sheet: str | None
+               ) -> tuple[str, list[tuple[int, list[str]]]]:
+    """The source name (`path, sheet 'Name'`) and the non-empty rows of the first sheet,
+    or of `sheet`, as (row number, text cells)."""
+    wb = _open(raw, path, data_only=True)
+    try:
+        ws = _sheet(wb, path, what, sheet)
+        title = ws.title
+        try:
+            values = _values(ws)
+        except Exception as e:
+            raise InputError(f"the sheet cannot be read ({type(e).__name__}: {e})",
+                             source=f"{path}, sheet '{title}'") from None
+    finally:
+        wb.close()
+    if any(v is None for row in values for v in row):
+        values = _with_formulas(raw, path, title, values)
+    source = f"{path}, sheet '{title}'"
+    rows = [(r, cells) for r, row in enumerate(values, start=1)
+            if (cells := _trimmed([cell_text(v) for v in row]))]
+    if not rows:
+        raise InputError(f"the {what} sheet is empty", source=source, line=1, field="header")
+    return source, rows
+
+
+def _with_formulas(raw: bytes, path: str, title: str, values: list[list]) -> list[list]:
+    """`values` with each empty cell that holds a formula (no saved value) replaced by the
+    formula's text."""
+    wb = _open(raw, path, data_only=False)
+    try:
+        formulas = _values(_sheet(wb, path, "", title))
+    finally:
+        wb.close()
+    out = []
+    for r, row in enumerate(values):
+        f = formulas[r] if r < len(formulas) else []
+        out.append([f[c] if v is None and c < len(f) and isinstance(f[c], str)
+                    and f[c].startswith("=") else v for c, v in enumerate(row)])
+    return out

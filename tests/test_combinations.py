@@ -1,0 +1,169 @@
+"""Every option combination against exhaustive search, on small instances.
+
+Purchase months × tier basis × holdings × carry-over valuation × scenarios (expected, worst
+case) × budget (total, monthly): for each, `plan` must either return a proven optimum that
+no enumerated schedule beats, billed back to the same figures by `bill`, or refuse the
+combination with an InputError. Anything else (a crash, a wrong figure) fails the test.
+
+The oracle enumerates every purchase schedule (pack counts per month, bounded by what the
+validity window can draw) and bills each with the billing engine, which is the truth.
+"""
+
+from __future__ import annotations
+
+import itertools
+from decimal import Decimal
+
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from optimizer import (Forecast, Holding, InputError, Month, Plan, Purchase, Scenario, bill,
+                       parse_catalog, plan)
+
+START = Month.parse("2027-01")
+
+CATALOG = """
+free_calls_per_month = 300
+validity_months = {validity}
+tier_basis = "{basis}"
+[[product]]
+id = "p"
+packs = [ {{ calls = 1000, price = "{small}" }}, {{ calls = 3000, price = "240" }} ]
+tiers = [ {{ up_to = 1500, rate = "0.15" }}, {{ up_to = 3000, rate = "0.10" }}, {{ rate = "0.06" }} ]
+[[product]]
+id = "q"
+tiers = [ {{ up_to = 2000, rate = "0.20" }}, {{ rate = "0.12" }} ]
+"""
+
+
+def catalog(validity, basis, small):
+    return parse_catalog(CATALOG.format(validity=validity, basis=basis, small=small), "x.toml")
+
+
+def forecast(calls, other):
+    return Forecast(START, len(calls), (("p", tuple(calls)), ("q", tuple(other))))
+
+
+def schedules(cat, series, purchase_months, month_cap):
+    """Every schedule worth billing: in each month, counts per size up to what the largest
+    validity window of any scenario can draw (more only expires or carries over)."""
+    product = cat.product("p")
+    V, T = cat.validity_months, len(series[0])
+    per_month = []
+    for m in range(T):
+        if purchase_months == "start" and m > 0:
+            per_month.append([()])
+            continue
+        window = max(sum(max(d - product.free_calls, 0) for d in calls[m:m + V])
+                     for calls in series)
+        ranges = [range(-(-window // p.calls) + 1) for p in product.packs]
+        options = []
+        for counts in itertools.product(*ranges):
+            buys = tuple(Purchase("p", START + m, p.calls, k)
+                         for k, p in zip(counts, product.packs) if k)
+            spend = sum((p.price * k for k, p in zip(counts, product.packs)), Decimal(0))
+            if month_cap is None or spend <= month_cap:
+                options.append(buys)
+        per_month.append(options)
+    for combo in itertools.product(*per_month):
+        yield Plan(tuple(b for month in combo for b in month))
+
+
+def objective(cat, forecasts, weights, p, held, worst, prorata):
+    """What the planner minimises for plan `p`, from the billing engine alone."""
+    costs = []
+    for f in forecasts:
+        b = bill(cat, f, p, held)
+        costs.append(b.net_cost if prorata else b.total_cost)
+    if worst:
+        return max(costs)
+    return sum(w * c for w, c in zip(weights, costs)) / sum(weights)
+
+
+COMBOS = st.fixed_dictionaries({
+    "purchase_months": st.sampled_from(["start", "any"]),
+    "basis": st.sampled_from(["total", "after-packs"]),
+    "holding": st.sampled_from(["none", "early", "late", "early+late"]),
+    "carry_over": st.sampled_from(["zero", "prorata"]),
+    "scenarios": st.sampled_from(["none", "expected", "worst-case"]),
+    "budget": st.sampled_from(["none", "total", "monthly"]),
+})
+MONTH = st.integers(0, 3400)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+@given(combo=COMBOS, validity=st.integers(2, 3), small=st.sampled_from(["75", "95", "120"]),
+       calls=st.lists(MONTH, min_size=2, max_size=3), other=MONTH,
+       factors=st.lists(st.sampled_from([Decimal("0.5"), Decimal("0.8"), Decimal("1.3")]),
+                        min_size=1, max_size=2),
+       cap=st.sampled_from([Decimal(0), Decimal(150), Decimal(300), Decimal(600)]),
+       early=st.sampled_from([700, 5000]))
+def test_every_combination_plans_exactly_or_refuses(combo, validity, small, calls, other,
+                                                    factors, cap, early):
+    cat = catalog(validity, combo["basis"], small)
+    T = len(calls)
+    base = forecast(calls, [other] * T)
+    held = ()
+    if "early" in combo["holding"]:
+        held += (Holding("p", START, early),)
+    if "late" in combo["holding"]:
+        held += (Holding("p", START + (validity + 1), 1200),)
+    scenarios = ()
+    if combo["scenarios"] != "none":
+        scenarios = (Scenario("base", Decimal(2), base),) + tuple(
+            Scenario(f"x{f}", Decimal(1), base.scaled(f)) for f in factors)
+    budget = cap if combo["budget"] == "total" else None
+    monthly = cap if combo["budget"] == "monthly" else None
+    worst = combo["scenarios"] == "worst-case"
+    prorata = combo["carry_over"] == "prorata"
+    try:
+        r = plan(cat, base, purchase_months=combo["purchase_months"], holdings=held,
+                 scenarios=scenarios, objective="worst-case" if worst else "expected",
+                 budget=budget, monthly_budget=monthly, carry_over=combo["carry_over"],
+                 regret=False)
+    except InputError as e:
+        assert str(e)            # a refusal says why
+        event(f"refused: {str(e)[:60]}")
+        return
+    event("planned")
+    forecasts = [s.forecast for s in scenarios] or [base]
+    weights = [s.weight for s in scenarios] or [Decimal(1)]
+    month_cap = monthly
+    if combo["purchase_months"] == "start" and monthly is not None:
+        month_cap = monthly      # one purchase month: the monthly cap is the total cap
+    best = None
+    for p in schedules(cat, [f.calls("p") for f in forecasts], combo["purchase_months"],
+                       month_cap):
+        spend = bill(cat, base, p, held).pack_cost
+        if budget is not None and spend > budget:
+            continue
+        key = (objective(cat, forecasts, weights, p, held, worst, prorata), spend)
+        if best is None or key < best:
+            best = key
+    assert r.status == "optimal"
+    got = objective(cat, forecasts, weights, r.plan, held, worst, prorata)
+    assert (got, r.bill.pack_cost) == best, combo
+    # The reported figures are what `bill` says of the plan, scenario by scenario.
+    again = bill(cat, base, r.plan, held)
+    assert (again.total_cost, again.net_cost) == (r.bill.total_cost, r.bill.net_cost)
+    for s, outcome in zip(scenarios, r.scenarios):
+        assert bill(cat, s.forecast, r.plan, held).total_cost == outcome.bill.total_cost
+    if budget is not None:
+        assert r.bill.pack_cost <= budget
+    if monthly is not None:
+        assert all(sum((pb.months[m].pack_spend for pb in r.bill.products), Decimal(0))
+                   <= monthly for m in range(T))
+
+
+def test_start_mode_with_holdings_that_leave_nothing_to_buy():
+    """Holdings cover every month that packs bought now could serve, and a later holding
+    the rest: nothing is bought, and the plan is still optimal and billed (it crashed)."""
+    for basis in ("total", "after-packs"):
+        cat = catalog(2, basis, "95")
+        f = forecast([2000, 2000, 2500, 0], [0] * 4)
+        held = (Holding("p", START + 1, 5000), Holding("p", START + 3, 3000))
+        for months in ("start", "any"):
+            r = plan(cat, f, purchase_months=months, holdings=held)
+            assert r.status == "optimal"
+            assert r.plan.purchases == ()
+            assert r.bill.total_cost == bill(cat, f, None, held).total_cost == 0
