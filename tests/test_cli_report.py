@@ -165,6 +165,7 @@ def test_report_explains_itself(tmp_path):
     report = tmp_path / "r.html"
     ok("plan", ID_YEAR, "--report", report)
     html = report.read_text("utf-8")
+    assert_self_contained(html)
     assert "<h1>Purchase plan for id_card_year.csv, 2027-01 – 2027-12</h1>" in html
     assert re.search(r"Made on \d{4}-\d\d-\d\d by packopt", html)
     lead = html.index('class="lead"')
@@ -203,6 +204,11 @@ def test_chinese_names_render_in_the_browser(tmp_path):
 
     from optimizer.output.html import CSS
 
+    chromium()
+    fonts = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True)
+    if not fonts.stdout.strip():
+        required("a font with Chinese glyphs", "install one with `apt-get install "
+                 "fonts-noto-cjk` (or run `bash .ci/run`, which does) to run this test")
     family = re.search(r"font-family: ([^;]+);", CSS).group(1)
     boxes = "".join(f'<span style="display:inline-block;width:80px;height:80px">{c}</span>'
                     for c in "身份证识别")
