@@ -62,8 +62,10 @@ summary { cursor: pointer; color: var(--mute); }
 footer { color: var(--mute); font-size: .8rem; margin-top: 2rem; }
 @page { size: A4 landscape; margin: 12mm; }
 @media print { body { margin: 0; max-width: none; font-size: 10pt; }
-               h2 { break-after: avoid; } svg.chart, table, .cards { break-inside: avoid; }
-               table { font-size: 8.5pt; } }
+               h2, h3 { break-after: avoid; } svg.chart, .cards, dl.basis { break-inside: avoid; }
+               section.product { break-inside: avoid; }
+               svg.chart { width: 78%; } summary { display: none; }
+               table { font-size: 8.5pt; } th, td { padding: .12rem .45rem; } }
 """
 
 BASIS_WORDS = {
@@ -317,10 +319,9 @@ def render_html(bill: Bill, about: About, *, result=None, budget_value=None, com
                  '15% or runs out. The seller\'s notices for each pack are in the month '
                  'table under each chart.</p>')
         for pb, picture in month_svgs:
-            h.append(f"<h3>{escape(pb.product)} ({escape(pb.name)})</h3>")
-            h.append(picture)
-            h.append(f"<details><summary>{escape(pb.product)} month by month</summary>"
-                     f"{month_table(pb)}</details>")
+            h.append(f'<section class="product"><h3>{escape(pb.product)} ({escape(pb.name)})'
+                     f'</h3>{picture}<details><summary>{escape(pb.product)} month by month'
+                     f'</summary>{month_table(pb)}</details></section>')
         more = sum(1 for pb in bill.products if data.has_packs(pb)) - len(month_svgs)
         if more:
             h.append(f"<p>{more} more products with packs are not charted.</p>")

@@ -46,6 +46,8 @@ def total_lines(total) -> list:
 
 
 GAP = 3      # characters between two columns: padding, the (blank) divider, padding
+TIGHT = 2    # ... when a table needs the room: no left padding
+READABLE = 20   # a column of free text (reminders, pack lists) is kept at least this wide
 
 
 def _lines(cell: str) -> list[str]:
@@ -64,7 +66,8 @@ def column_widths(t: Table) -> list[tuple[int, int]]:
 
     Natural: the widest line of any cell or of the header. Minimum: a figure is never cut,
     so the widest line of a figure column; a text column and a header may wrap between
-    words, so their widest word.
+    words, so their widest word (and a column of free text stays READABLE wide, or its
+    natural width if less, so that a sentence does not become a column of words).
     """
     from rich.cells import cell_len
 
@@ -78,19 +81,21 @@ def column_widths(t: Table) -> list[tuple[int, int]]:
         cells = [r[i] for r in t.rows] + [line[i] for line in total_lines(t.total)]
         natural = max(widest(cells, False), widest([head], False))
         minimum = max(widest(cells, wrappable(t, i)), widest([head], True), 1)
+        if i >= t.right_from and wrappable(t, i):
+            minimum = max(minimum, min(natural, READABLE))
         out.append((natural, minimum))
     return out
 
 
-def table_width(widths) -> int:
-    return sum(widths) + GAP * (len(widths) - 1)
+def table_width(widths, gap: int = GAP) -> int:
+    return sum(widths) + gap * (len(widths) - 1)
 
 
-def distribute(measured: list[tuple[int, int]], width: int) -> list[int]:
+def distribute(measured: list[tuple[int, int]], width: int, gap: int = GAP) -> list[int]:
     """Widths between each column's minimum and natural width that fill `width`: the
     columns closest to their natural width get it first (fewest wrapped headers)."""
     widths = [m for _, m in measured]
-    spare = width - table_width(widths)
+    spare = width - table_width(widths, gap)
     for i in sorted(range(len(widths)), key=lambda i: measured[i][0] - measured[i][1]):
         grow = min(measured[i][0] - widths[i], spare)
         widths[i] += grow
@@ -140,14 +145,16 @@ def split_columns(t: Table, measured, width: int) -> list[list[int]] | None:
 
 def fit(t: Table, width: int, terminal: bool) -> list:
     """`t` as renderables no wider than `width` where it can be done without cutting a
-    figure or a word: the table as it is, then with wrapped headers and text, then (on a
-    terminal) split into column groups that repeat the key columns, then stacked records.
-    Off a terminal a table is never split: it is as wide as its data needs."""
+    figure or a word: the table as it is, then with wrapped headers and text (columns 3,
+    then 2 characters apart), then (on a terminal) split into column groups that repeat the
+    key columns, then stacked records. Off a terminal a table is never split: it is as wide
+    as its data needs."""
     measured = column_widths(t)
     if table_width([n for n, _ in measured]) <= width:
         return titled(t, rich_table(t))
-    if table_width([m for _, m in measured]) <= width:
-        return titled(t, rich_table(t, distribute(measured, width)))
+    for gap in (GAP, TIGHT):
+        if table_width([m for _, m in measured], gap) <= width:
+            return titled(t, rich_table(t, distribute(measured, width, gap), gap))
     if not terminal:
         return titled(t, rich_table(t, [n for n, _ in measured]))
     groups = split_columns(t, measured, width)
@@ -182,7 +189,7 @@ def stacked(t: Table) -> list:
     return out
 
 
-def rich_table(t: Table, widths: list[int] | None = None):
+def rich_table(t: Table, widths: list[int] | None = None, gap: int = GAP):
     """A Rich table: first column(s) left, numbers right, optional bold total lines (the
     title is a line of its own: `titled`).
 
@@ -193,7 +200,8 @@ def rich_table(t: Table, widths: list[int] | None = None):
     from rich import box
     from rich.table import Table as RichTable
 
-    rt = RichTable(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    rt = RichTable(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
+                   padding=(0, 1) if gap == GAP else (0, 1, 0, 0))
     for i, c in enumerate(t.columns):
         right = i >= t.right_from and c not in t.left
         if widths is None:
