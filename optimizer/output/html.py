@@ -138,6 +138,11 @@ def lead(bill: Bill, about: About) -> str:
     c = escape(bill.currency)
     what = "Buying these packs" if about.command == "plan" else "This plan"
     p = fmt_pct(pct(bill.savings, bill.postpaid_only_cost))
+    span = f'over {bill.months} month{"" if bill.months == 1 else "s"}'
+    if not any(pb.lots for pb in bill.products):
+        return (f'<p class="lead">Nothing is bought: every call beyond the free quota is paid '
+                f'postpaid, <b>{fmt_money(bill.total_cost)} {c}</b> {span} '
+                f'(<span data-field="savings_pct">{p}</span> saved).</p>')
     if bill.savings >= 0:
         head = (f'{what} saves <b>{fmt_money(bill.savings)} {c}</b> '
                 f'(<span data-field="savings_pct">{p}</span>) against paying postpaid for '
@@ -146,8 +151,7 @@ def lead(bill: Bill, about: About) -> str:
         head = (f'{what} costs <b>{fmt_money(-bill.savings)} {c}</b> more than paying '
                 f'postpaid for every call (<span data-field="savings_pct">{p}</span>)')
     return (f'<p class="lead">{head}: <b>{fmt_money(bill.total_cost)} {c}</b> instead of '
-            f'{fmt_money(bill.postpaid_only_cost)} {c} over {bill.months} '
-            f'month{"" if bill.months == 1 else "s"}.</p>')
+            f'{fmt_money(bill.postpaid_only_cost)} {c} {span}.</p>')
 
 
 def summary_cards(bill: Bill) -> str:
@@ -228,7 +232,7 @@ def carry_over_words(bill: Bill, carry_over: str) -> str:
     return f"balance still valid when the horizon ends is {how}; {left}"
 
 
-def purchases_table(bill: Bill) -> str:
+def purchases_table(bill: Bill, command: str) -> str:
     rows, attrs = [], []
     c = escape(bill.currency)
     for pb in bill.products:
@@ -240,7 +244,8 @@ def purchases_table(bill: Bill) -> str:
                          f'data-month="{month}" data-size="{lot.size}" '
                          f'data-count="{lot.count}" data-cost="{_num(lot.cost)}"')
     if not rows:
-        return "<p>No packs: pure postpaid is cheapest.</p>"
+        return ("<p>No packs: pure postpaid is cheapest.</p>" if command == "plan"
+                else "<p>No packs bought.</p>")
     total = ["Total", "", "", "", fmt_int(sum(l.calls for pb in bill.products
                                               for l in pb.purchases)),
              _money_td(bill.pack_cost)]
@@ -280,7 +285,7 @@ def render_html(bill: Bill, about: About, *, result=None, budget_value=None, com
     h.append(basis(bill, about))
 
     h.append("<h2>Packs to buy</h2>" if about.command == "plan" else "<h2>Packs bought</h2>")
-    h.append(purchases_table(bill))
+    h.append(purchases_table(bill, about.command))
     held = cells.holding_lines(bill)
     if held:
         h.append("<p>Held already: " + "; ".join(escape(x) for x in held) + "</p>")
