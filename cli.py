@@ -24,14 +24,13 @@ from dataclasses import dataclass
 import click
 
 from optimizer import __version__
-from optimizer.billing import bill
 from optimizer.domain.catalog import TIER_BASES
 from optimizer.exceptions import PackoptError
-from optimizer.io.config import set_config, set_envvars
+from optimizer.io.config import flag_origin, name_origin, set_config, set_envvars
 from optimizer.io.inputs import read_inputs
 from optimizer.io.options import catalog_in_force, parse_amount, parse_scales
 from optimizer.output import text, views
-from optimizer.output.files import write_extras
+from optimizer.output.files import check_paths, write_extras
 from optimizer.output.progress import run_in_worker, spinner
 from optimizer.output.xlsx import write_plan_workbook
 
@@ -67,6 +66,7 @@ class PackoptGroup(click.Group):
             e.show()
             sys.exit(e.exit_code)
         except click.UsageError as e:
+            name_origin(e)              # a bad value from PACKOPT_* or a config file: say so
             where = e.ctx.command_path if e.ctx is not None else "packopt"
             click.echo(f"Error: {e.format_message()} (see '{where} --help')", err=True)
             sys.exit(e.exit_code)
@@ -85,7 +85,8 @@ def library_errors(f):
         try:
             return f(*args, **kwargs)
         except PackoptError as e:
-            raise CommandError(str(e), e.exit_code) from e
+            where = flag_origin(click.get_current_context(silent=True), getattr(e, "source", None))
+            raise CommandError(f"{e} (from {where})" if where else str(e), e.exit_code) from e
     return wrapper
 
 
@@ -276,7 +277,7 @@ def emit(out: Output, content) -> None:
 
 @click.group(name="packopt", cls=PackoptGroup,
              context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(__version__, "--version", prog_name="packopt",
+@click.version_option(__version__, "-V", "--version", prog_name="packopt",
                       message="%(prog)s %(version)s")
 @click.option("--config", metavar="FILE.toml", is_eager=True, expose_value=False,
               callback=set_config, envvar=ENV_PREFIX + "CONFIG",
@@ -324,15 +325,20 @@ def catalog_cmd(catalog_path, tier_basis, negotiated_rates, out: Output):
 @cli.command(name="bill")
 @click.argument("forecast")
 @click.option("--plan", "plan_path", metavar="PLAN",
-              help="Purchase plan: CSV product,month,size,count (extra columns ignored) or "
-                   "the JSON of `packopt plan --format json`. Without it, nothing is bought.")
+              help="Purchase plan: CSV product,month,size,count (a cost column is checked "
+                   "against the catalog) or the JSON of `packopt plan --format json`. "
+                   "Without it, nothing is bought.")
+@click.option("--compare", is_flag=True,
+              help="Also plan the optimum and show it beside this plan: the difference per "
+                   "product and the packs that differ.")
 @catalog_options
 @billing_options
 @sheet_option
 @output_options
 @library_errors
-def bill_cmd(forecast, plan_path, catalog_path, tier_basis, negotiated_rates, carry_over,
-             holdings_path, months, cashflow, report_path, chart_path, sheet, out: Output):
+def bill_cmd(forecast, plan_path, compare, catalog_path, tier_basis, negotiated_rates,
+             carry_over, holdings_path, months, cashflow, report_path, chart_path, sheet,
+             out: Output):
     """Bill a purchase plan against FORECAST, month by month.
 
     FORECAST is a CSV or .xlsx, long (product,month,calls) or wide (product,
@@ -346,16 +352,22 @@ def bill_cmd(forecast, plan_path, catalog_path, tier_basis, negotiated_rates, ca
         packopt bill forecast.csv --plan plan.json --months
         packopt bill forecast.csv --plan plan.csv --tier-basis after-packs --format json
         packopt bill forecast.csv --holdings held.csv --cashflow
-        packopt bill forecast.csv --plan plan.csv --report bill.html --chart bill.png
+        packopt bill forecast.csv --plan edited.csv --compare
+        packopt bill forecast.csv --plan plan.csv --report bill.pdf --chart bill.png
     """
-    check_csv_views(out.fmt, months=months, cashflow=cashflow)
+    check_csv_views(out.fmt, months=months, cashflow=cashflow, compare=compare)
+    check_paths(report_path, chart_path)
     i = inputs(out, forecast, catalog=catalog_path, tier_basis=tier_basis, plan=plan_path,
                negotiated_rates=negotiated_rates, holdings=holdings_path, sheet=sheet)
-    b = bill(i.catalog, i.forecast, i.plan, i.holdings)
-    title = views.bill_title(plan_path, forecast)
-    write_extras(b, report_path=report_path, chart_path=chart_path, title=title)
-    emit(out, views.bill_view(out.fmt, b, title=title, months=months, cashflow=cashflow,
-                              carry_over=carry_over))
+    edited = load_analysis("edited")
+    r = solve_interruptibly("Planning the optimum…", out, lambda: edited.bill_report(
+        i, plan_path, compare=compare, carry_over=carry_over))
+    write_extras(r.bill, command="bill", forecast=i.forecast.source, catalog=i.catalog,
+                 plan=plan_path, carry_over=carry_over, report_path=report_path,
+                 chart_path=chart_path, comparison=r.comparison)
+    emit(out, views.bill_view(out.fmt, r.bill, title=views.bill_title(plan_path, forecast),
+                              months=months, cashflow=cashflow, carry_over=carry_over,
+                              comparison=r.comparison, catalog=i.catalog))
 
 
 @cli.command(name="plan")
@@ -412,7 +424,7 @@ def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_p
         packopt plan forecast.csv --purchase-months any --time-limit 60
         packopt plan forecast.csv --budget 20000             # best use of 20,000 CNY
         packopt plan forecast.csv --scenarios scenarios.csv --objective worst-case
-        packopt plan forecast.csv --report plan.html --chart plan.png
+        packopt plan forecast.csv --report plan.pdf --chart plan.png
         packopt plan forecast.csv --format markdown          # for a budget request
         packopt plan forecast.csv --format csv > plan.csv
         packopt bill forecast.csv --plan plan.csv     # same total, to the fen
@@ -422,6 +434,7 @@ def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_p
     if (out.fmt == "xlsx") != bool(output):
         raise click.UsageError("--format xlsx and --output FILE.xlsx go together (other "
                                "formats go to stdout)")
+    check_paths(report_path, chart_path)
     budget = parse_amount(budget, "--budget")
     monthly_budget = parse_amount(monthly_budget, "--monthly-budget")
     i = inputs(out, forecast, catalog=catalog_path, tier_basis=tier_basis,
@@ -434,12 +447,14 @@ def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_p
         time_limit=time_limit, holdings=i.holdings, scenarios=i.scenarios,
         objective=objective, carry_over=carry_over))
     result = report.result
-    write_extras(result.bill, report_path=report_path, chart_path=chart_path, result=result,
-                 budget_value=report.budget_value, title=views.plan_title(result))
+    write_extras(result.bill, command="plan", forecast=i.forecast.source, catalog=i.catalog,
+                 carry_over=carry_over, report_path=report_path, chart_path=chart_path,
+                 result=result, budget_value=report.budget_value)
     content = (write_plan_workbook(output, result.bill, title=views.plan_title(result))
                if out.fmt == "xlsx" else
                views.plan_view(out.fmt, result, months=months, cashflow=cashflow,
-                               comparison=report.comparison, budget_value=report.budget_value))
+                               comparison=report.comparison, budget_value=report.budget_value,
+                               catalog=i.catalog))
     if forecast is None:
         example_note(i.forecast, out)
     if content is not None:          # --format xlsx wrote its workbook: nothing on stdout

@@ -53,7 +53,9 @@ def test_markdown_for_every_command():
     assert "| general_print | 通用印刷体识别 | 1,000 | 1,000 → 120.00<br>10,000 → 800.00" in cat
     months = ok("bill", G6_FORECAST, "--plan", G6_PLAN, "--format", "markdown", "-v").stdout
     assert "**bank_card (银行卡识别), month by month**" in months
-    assert "| Month | Calls | Free | Pack | Postpaid | Rate | Postpaid cost |" in months
+    assert ("| Month | Calls | Free | From packs | Postpaid calls | Rate | Postpaid cost | "
+            "Pack spend | Balance at month end | Waste | Reminders |") in months
+    assert "| 1,000 × 1 (bought 2027-01) exhausted |" in months
     md = ok("whatif", WIDE, "--scale", "1", "--format", "markdown").stdout
     assert "**Under each demand level**" in md and "| ×1 |" in md
 
@@ -190,11 +192,34 @@ def test_bad_config_files(tmp_path, text, says):
     assert_input_error(run("--config", cfg, "plan", ID_YEAR), "bad.toml", says=says)
 
 
-def test_bad_config_value_is_a_usage_error(tmp_path):
-    cfg = write(tmp_path, "c.toml", 'format = "xml"\n')
+def test_bad_config_value_is_a_usage_error_naming_file_and_key(tmp_path):
+    cfg = write(tmp_path, "c.toml", 'format = "xml"\n[plan]\nsolver = "gurobi"\n')
     result = run("--config", cfg, "catalog")
     assert result.exit_code == 2 and result.stdout == ""
-    assert "Invalid value for '--format'" in result.stderr
+    assert result.stderr == (f"Error: Invalid value for '--format' (from config file {cfg}, "
+                             f"key 'format'): 'xml' is not one of 'table', 'json', 'csv', "
+                             f"'markdown'. (see 'packopt catalog --help')\n")
+    result = run("plan", ID_YEAR, "--config", cfg, "--format", "json")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert (f"Invalid value for '--solver' (from config file {cfg}, [plan] key 'solver')"
+            in result.stderr)
+
+
+def test_bad_environment_value_names_the_variable(tmp_path):
+    result = run("catalog", env={"PACKOPT_FORMAT": "xml"})
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith("Error: Invalid value for '--format' (from environment "
+                                    "variable PACKOPT_FORMAT): 'xml' is not one of")
+    # values the library checks (amounts) name their source too
+    assert_input_error(run("plan", ID_YEAR, env={"PACKOPT_BUDGET": "20,000"}), "--budget",
+                       says=r"not '20,000' \(no thousands separators\) \(from environment "
+                            r"variable PACKOPT_BUDGET\)$")
+    cfg = write(tmp_path, "c.toml", '[plan]\nbudget = "lots"\n')
+    assert_input_error(run("plan", ID_YEAR, "--config", cfg), "--budget",
+                       says=rf"not 'lots' \(from config file .*c\.toml, \[plan\] key 'budget'\)$")
+    # typed on the command line: no origin added
+    result = run("catalog", "--format", "xml")
+    assert "(from" not in result.stderr and "Invalid value for '--format': 'xml'" in result.stderr
 
 
 def test_missing_config_file(tmp_path):
@@ -217,3 +242,95 @@ def test_shell_completion_script():
 def test_whatif_has_help_with_examples():
     out = ok("whatif", "--help").stdout
     assert "Examples:" in out and "--scale" in out and "--break-even" in out
+
+
+# --------------------------------------------------------------------------- small things
+
+def test_short_version_flag():
+    from optimizer import __version__
+    assert ok("-V").stdout == ok("--version").stdout == f"packopt {__version__}\n"
+
+
+def test_postpaid_only_products_say_so():
+    out = ok("plan", "-v", "-q").stdout
+    assert "vat_invoice: postpaid only (no packs sold)." in out
+    assert "vat_invoice (增值税发票), month by month: postpaid only (no packs sold)" in out
+    assert "postpaid only" not in ok("plan", ID_YEAR).stdout      # id_card has packs
+
+
+def test_month_view_names_columns_and_one_balance_convention():
+    """Pack spend is money, the balance is at the month's end (as in JSON and the chart),
+    and the seller's notices read as packs, not dates."""
+    out = ok("bill", ID_YEAR, "--plan", DATA / "id_card_plan.csv", "-v").stdout
+    assert ("                             From   Postpaid          Postpaid        Pack   "
+            "Balance at\n"
+            "Month      Calls    Free    packs      calls   Rate       cost       spend    "
+            "month end    Waste   Reminders\n") in out
+    assert "2027-01   25,000   1,000   24,000          0   0.10       0.00   15,000.00      276,000" \
+        in out
+    assert "100,000 × 3 (bought" in out and "2027-01) below 15%" in out
+    data = as_json("bill", ID_YEAR, "--plan", DATA / "id_card_plan.csv")
+    assert data["products"][0]["months"][0]["balance"] == 276_000
+    assert data["products"][0]["months"][10]["reminders"] == ["below 15%: 2027-01 100000×3"]
+
+
+# --------------------------------------------------------------------------- bill --compare
+
+EDITED = ("product,month,size,count,cost\n"
+          "id_card,2027-01,100000,2,15000.00\n"          # edited: count 3 -> 2, cost kept
+          "id_card,2027-01,10000,5,4000.00\n")
+
+
+def test_bill_compare_shows_the_optimum_beside_an_edited_plan(tmp_path):
+    plan = write(tmp_path, "edited.csv", EDITED)
+    out = ok("bill", ID_YEAR, "--plan", plan, "--compare").stdout
+    assert "Beside the optimal plan" in out
+    assert ("id_card   17,800.00   15,000.00     2,800.00   more 10,000 × 5 in 2027-01\n"
+            "                                               fewer 100,000 × 1 in 2027-01\n"
+            in out)
+    assert ("This plan's cost is 2,800.00 CNY (18.7%) above the optimal plan's (15,000.00 "
+            "CNY, buying only in the first month, as this plan does).") in out
+    assert (f"Warning: {plan}, line 2: cost 15000.00 disagrees with the catalog (id_card "
+            f"100,000 × 2 costs 10,000.00 CNY); the catalog's price is billed") in out
+    assert "line 3" not in out                                 # 4000.00 is right
+
+    data = as_json("bill", ID_YEAR, "--plan", plan, "--compare")
+    c = data["comparison"]
+    assert (c["plan_cost"], c["optimal_cost"], c["difference"]) == (17800.0, 15000.0, 2800.0)
+    assert c["optimal_status"] == "optimal" and c["purchase_months"] == "start"
+    assert c["optimal_purchases"] == [{"product": "id_card", "month": "2027-01",
+                                       "size": 100000, "count": 3, "cost": 15000.0}]
+    assert c["products"] == [{"product": "id_card", "plan_cost": 17800.0,
+                              "optimal_cost": 15000.0, "difference": 2800.0,
+                              "more": [{"month": "2027-01", "size": 10000, "count": 5}],
+                              "fewer": [{"month": "2027-01", "size": 100000, "count": 1}]}]
+    assert data["warnings"][0].startswith(f"{plan}, line 2: cost 15000.00 disagrees")
+    assert data["total_cost"] == 17800.0                       # the catalog's price billed
+
+    assert as_csv("bill", ID_YEAR, "--plan", plan, "--compare") == [
+        ["product", "plan_cost", "optimal_cost", "difference"],
+        ["id_card", "17800.00", "15000.00", "2800.00"]]
+
+
+def test_bill_compare_of_a_later_purchase_uses_the_any_month_optimum(tmp_path):
+    plan = write(tmp_path, "late.csv", "product,month,size,count\nid_card,2027-06,100000,3\n")
+    c = as_json("bill", ID_YEAR, "--plan", plan, "--compare")["comparison"]
+    assert c["purchase_months"] == "any" and c["difference"] > 0
+    assert "buying in any month, as this plan does" in ok(
+        "bill", ID_YEAR, "--plan", plan, "--compare").stdout
+
+
+def test_stale_cost_in_a_json_plan_names_the_purchase(tmp_path):
+    data = as_json("plan", ID_YEAR)
+    data["products"][0]["purchases"][0]["count"] = 2           # edited without the cost
+    plan = write(tmp_path, "plan.json", json.dumps(data))
+    warnings = as_json("bill", ID_YEAR, "--plan", plan)["warnings"]
+    assert warnings == [f"{plan}, field 'products[0].purchases[0].cost': cost 15000.0 "
+                        f"disagrees with the catalog (id_card 100,000 × 2 costs 10,000.00 "
+                        f"CNY); the catalog's price is billed"]
+    assert as_json("bill", ID_YEAR, "--plan", DATA / "id_card_plan.csv")["warnings"] == []
+
+
+def test_bill_compare_is_one_csv_table():
+    result = run("bill", ID_YEAR, "--compare", "-v", "--format", "csv")
+    assert result.exit_code == 2 and "--months and --compare cannot be combined" in result.stderr

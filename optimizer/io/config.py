@@ -2,11 +2,14 @@
 command that has the option, a table such as `[plan]` for one command.
 
 `read_config` knows nothing of Click; `set_config` and `set_envvars` hook it (and the
-`PACKOPT_<OPTION>` environment variables) into the command line's options.
+`PACKOPT_<OPTION>` environment variables) into the command line's options, and
+`value_origin` / `name_origin` say where a bad value came from (the file and key, or the
+variable), since Click's own message names only the option.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 
@@ -15,12 +18,17 @@ import click
 from ..exceptions import InputError
 
 
-def read_config(path: str, known: dict[str, dict[str, str]]) -> dict[str, dict]:
+ORIGINS = "packopt.config_origins"     # ctx.meta key: {command: {parameter: origin}}
+
+
+def read_config(path: str, known: dict[str, dict[str, str]],
+                origins: dict[str, dict[str, str]] | None = None) -> dict[str, dict]:
     """{command: {parameter name: value}} from the file at `path`.
 
     `known` maps each command to its option keys (long flag with '_' for '-') and the
     parameter name each stands for. Keys may be written with '-' or '_'; an unknown key
-    or section is an error naming the file.
+    or section is an error naming the file. `origins`, if given, receives where each value
+    was written: "config file FILE, key 'format'" or "..., [plan] key 'solver'".
     """
     try:
         with open(path, "rb") as fh:
@@ -33,7 +41,7 @@ def read_config(path: str, known: dict[str, dict[str, str]]) -> dict[str, dict]:
         raise InputError(f"not valid TOML ({e})", source=path) from None
 
     everything = set().union(*known.values())
-    common, sections = {}, {}
+    common, sections, spelled = {}, {}, {}
     for raw, value in data.items():
         key = raw.replace("-", "_")
         if isinstance(value, dict):
@@ -43,17 +51,23 @@ def read_config(path: str, known: dict[str, dict[str, str]]) -> dict[str, dict]:
             sections[raw] = value
         elif key in everything:
             common[key] = value
+            spelled[key] = raw
         else:
             raise InputError(f"unknown option '{raw}'", source=path)
     out: dict[str, dict] = {}
     for name, keys in known.items():
         values = {keys[k]: v for k, v in common.items() if k in keys}
+        where = {keys[k]: f"config file {path}, key '{spelled[k]}'" for k in common
+                 if k in keys}
         for raw, value in sections.get(name, {}).items():
             key = raw.replace("-", "_")
             if key not in keys:
                 raise InputError(f"[{name}] has no option '{raw}'", source=path)
             values[keys[key]] = value
+            where[keys[key]] = f"config file {path}, [{name}] key '{raw}'"
         out[name] = values
+        if origins is not None:
+            origins[name] = where
     return out
 
 
@@ -74,8 +88,10 @@ def set_config(ctx: click.Context, param: click.Parameter, value: str | None):
     if value is None:
         return value
     commands = ctx.find_root().command.commands
+    origins: dict[str, dict[str, str]] = {}
     try:
-        default_map = read_config(value, {n: config_keys(c) for n, c in commands.items()})
+        default_map = read_config(value, {n: config_keys(c) for n, c in commands.items()},
+                                  origins)
     except InputError as e:          # a usage problem: one line, exit status 2
         error = click.ClickException(re.sub(r"\s*\n\s*", " ", str(e)).strip())
         error.exit_code = e.exit_code
@@ -84,7 +100,41 @@ def set_config(ctx: click.Context, param: click.Parameter, value: str | None):
         ctx.default_map = default_map
     else:                                      # packopt <command> --config FILE
         ctx.default_map = default_map.get(ctx.info_name, {})
+    ctx.meta[ORIGINS] = origins                # shared with the command's context
     return value
+
+
+def value_origin(ctx: click.Context | None, param: click.Parameter | None) -> str | None:
+    """Where the value of `param` came from when the user did not type it: "environment
+    variable PACKOPT_FORMAT" or "config file FILE, key 'format'"; None otherwise."""
+    if ctx is None or param is None or param.name is None:
+        return None
+    source = ctx.get_parameter_source(param.name)
+    if source is click.core.ParameterSource.ENVIRONMENT:
+        names = [param.envvar] if isinstance(param.envvar, str) else list(param.envvar or ())
+        name = next((n for n in names if n in os.environ), names[0] if names else "?")
+        return f"environment variable {name}"
+    if source is click.core.ParameterSource.DEFAULT_MAP:
+        where = ctx.meta.get(ORIGINS, {}).get(ctx.info_name, {}).get(param.name)
+        return where or "config file"
+    return None
+
+
+def name_origin(error: click.UsageError) -> None:
+    """Add to Click's "Invalid value for '--format'" where the value came from, when it
+    came from the environment or a config file."""
+    if isinstance(error, click.BadParameter) and error.param_hint is None:
+        where = value_origin(error.ctx, error.param)
+        if where is not None:
+            error.param_hint = f"{error.param.get_error_hint(error.ctx)} (from {where})"
+
+
+def flag_origin(ctx: click.Context | None, flag: str | None) -> str | None:
+    """`value_origin` for the option spelled `flag` (e.g. '--budget') of ctx's command."""
+    if ctx is None or not flag or not str(flag).startswith("--"):
+        return None
+    param = next((p for p in ctx.command.params if flag in getattr(p, "opts", ())), None)
+    return value_origin(ctx, param)
 
 
 def set_envvars(group: click.Group, prefix: str) -> None:

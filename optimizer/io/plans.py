@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 from ..domain.catalog import Catalog
@@ -10,7 +11,7 @@ from ..domain.records import Plan, Purchase
 from ..exceptions import InputError
 from .months import day_first
 from .text import (ZIP_MAGIC, Problems, Table, csv_rows, ignored_columns_note, is_total,
-                   parse_count, parse_month, read_bytes, read_table, read_text,
+                   parse_count, parse_decimal, parse_month, read_bytes, read_table, read_text,
                    resolve_product, split_sheet, total_row_note, trim)
 
 
@@ -139,3 +140,44 @@ def read_plan(path: str | Path, catalog: Catalog, *,
     if not raw.startswith(ZIP_MAGIC) and raw.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
         return parse_plan_json(read_text(path, "plan"), catalog, str(path))
     return plan_from_table(read_table(path, "plan"), catalog, notes)
+
+
+def stale_costs(path: str | Path, catalog: Catalog) -> tuple[str, ...]:
+    """A warning per `cost` cell of a plan file (the column `plan --format csv` writes, the
+    purchases' `cost` in its JSON) that disagrees with the catalog's price × count: the
+    bill uses the catalog's price, and an edited row whose cost was not updated says so.
+    Call it on a file `read_plan` accepted; a cost that is blank or not a number is skipped."""
+    found = []                        # (where, product, size, count, stated cost)
+    raw = read_bytes(split_sheet(str(path))[0], "plan")
+    if not raw.startswith(ZIP_MAGIC) and raw.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+        for k, entry in enumerate(json.loads(read_text(path, "plan")).get("products", [])):
+            for j, p in enumerate(entry.get("purchases", [])):
+                if isinstance(p, dict) and isinstance(p.get("cost"), (int, float, str)):
+                    found.append((f"field 'products[{k}].purchases[{j}].cost'",
+                                  entry["product"], p.get("size"), p.get("count"),
+                                  str(p["cost"])))
+    else:
+        rows = read_table(path, "plan").rows
+        header = [h.lower() for h in rows[0][1]]
+        if "cost" in header[4:]:
+            at = header.index("cost", 4)
+            for line, row in rows[1:]:
+                if len(row) > at:
+                    found.append((f"line {line}", row[0], row[2], row[3], row[at]))
+    out = []
+    for where, product, size, count, stated in found:
+        cost = parse_decimal(str(stated))
+        prod = catalog.get(str(product).strip())
+        try:
+            size, count = int(size), int(count)
+        except (TypeError, ValueError):
+            continue
+        pack = prod.pack(size) if prod is not None else None
+        if cost is None or not cost.is_finite() or pack is None or cost == pack.price * count:
+            continue
+        due = pack.price * count
+        due_text = f"{due:,.2f}" if due == due.quantize(Decimal("0.01")) else f"{due:,}"
+        out.append(f"{path}, {where}: cost {stated} disagrees with the catalog "
+                   f"({prod.id} {size:,} × {count:,} costs {due_text} {catalog.currency}); "
+                   f"the catalog's price is billed")
+    return tuple(out)

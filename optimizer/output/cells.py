@@ -16,6 +16,7 @@ from .formats import fmt_int, fmt_money, fmt_pct, fmt_rate, pct
 if TYPE_CHECKING:   # annotations only: the analysis modules load the solver stack
     from ..analysis.budget import BudgetValue
     from ..analysis.compare import Comparison
+    from ..analysis.edited import Change, EditedComparison
 
 
 # --------------------------------------------------------------------------- table cells
@@ -29,7 +30,7 @@ def purchase_cells(bill: Bill) -> tuple[list[list[str]], list[str]]:
     for pb in bill.products:
         for lot in pb.purchases:
             rows.append([pb.product, str(bill.start + lot.start),
-                         f"{fmt_int(lot.size)} × {lot.count}", fmt_int(lot.calls),
+                         f"{fmt_int(lot.size)} × {fmt_int(lot.count)}", fmt_int(lot.calls),
                          fmt_money(lot.cost)])
     total = ["Total", "", "", fmt_int(sum(l.calls for pb in bill.products for l in pb.purchases)),
              fmt_money(bill.pack_cost)]
@@ -63,8 +64,23 @@ def summary_cells(bill: Bill) -> tuple[list[list[str]], list[str]]:
     return rows, total
 
 
-MONTH_COLUMNS = ("Month", "Calls", "Free", "Pack", "Postpaid", "Rate", "Postpaid\ncost",
-                 "Packs\nbought", "Balance", "Waste", "Reminders")
+MONTH_COLUMNS = ("Month", "Calls", "Free", "From\npacks", "Postpaid\ncalls", "Rate",
+                 "Postpaid\ncost", "Pack\nspend", "Balance at\nmonth end", "Waste", "Reminders")
+
+
+def pack_notice(pb: ProductBill, reminder: str) -> str:
+    """The seller's per-pack notice in words that do not read as a date: 'exhausted:
+    2027-01 100000×6' becomes '100,000 × 6 (bought 2027-01) exhausted'."""
+    kind, _, label = reminder.partition(": ")
+    lot = next((l for l in pb.lots if l.label == label), None)
+    if lot is None:
+        return reminder
+    if lot.size is None:
+        what = f"held balance (usable until {pb.months[0].month + lot.expiry})"
+    else:
+        what = (f"{fmt_int(lot.size)} × {fmt_int(lot.count)} "
+                f"(bought {pb.months[0].month + lot.start})")
+    return f"{what} {kind}"
 
 
 def month_cells(pb: ProductBill) -> list[list[str]]:
@@ -81,8 +97,18 @@ def month_cells(pb: ProductBill) -> list[list[str]]:
                      fmt_int(mb.postpaid), rate, fmt_money(mb.postpaid_cost),
                      fmt_money(mb.pack_spend) if mb.pack_spend else "",
                      balance, fmt_int(mb.waste) if mb.waste else "",
-                     "\n".join(mb.reminders)])
+                     "\n".join(pack_notice(pb, r) for r in mb.reminders)])
     return rows
+
+
+def postpaid_only_line(bill: Bill, catalog: Catalog | None) -> str | None:
+    """Why some products buy nothing: they have no packs to buy."""
+    if catalog is None:
+        return None
+    ids = [pb.product for pb in bill.products if not catalog.product(pb.product).packs]
+    if not ids:
+        return None
+    return f"{', '.join(ids)}: postpaid only (no packs sold)."
 
 
 CASHFLOW_COLUMNS = ("Month", "Packs paid", "Postpaid settled", "Outflow", "Frozen")
@@ -118,6 +144,43 @@ def comparison_cells(c: Comparison) -> tuple[list[list[str]], str]:
             f"rule of thumb, and saves {fmt_money(optimal.saving)} "
             f"{optimal.bill.currency} against pure postpaid.")
     return rows, line
+
+
+EDITED_COLUMNS = ("Product", "This plan\ncost", "Optimal\ncost", "Difference",
+                  "Against the optimum")
+
+
+def changes_text(more: tuple[Change, ...], fewer: tuple[Change, ...]) -> str:
+    """'more 100,000 × 1 in 2027-01; fewer 10,000 × 4 in 2027-01', or 'same packs'."""
+    parts = [f"{word} {fmt_int(c.size)} × {fmt_int(c.count)} in {c.month}"
+             for word, changes in (("more", more), ("fewer", fewer)) for c in changes]
+    return "\n".join(parts) if parts else "same packs"
+
+
+def edited_cells(c: EditedComparison) -> tuple[list[list[str]], list[str], str]:
+    """Rows of the plan-beside-optimum table, its total line and a sentence on the gap."""
+    rows = [[d.product, fmt_money(d.plan_cost), fmt_money(d.optimal_cost),
+             fmt_money(d.difference), changes_text(d.more, d.fewer)] for d in c.products]
+    total = ["Total", fmt_money(c.plan_cost), fmt_money(c.optimal_cost),
+             fmt_money(c.difference), ""]
+    cur = c.plan.currency
+    mode = ("buying only in the first month, as this plan does" if c.purchase_months == "start"
+            else "buying in any month, as this plan does")
+    what = "cost" if c.measure == "total_cost" else "cost net of the carry-over credit"
+    best = "optimal" if c.status == "optimal" else f"best found ({c.status})"
+    if c.difference > 0:
+        gap = (f"This plan's {what} is {fmt_money(c.difference)} {cur} "
+               f"({fmt_pct(pct(c.difference, c.optimal_cost))}) above the {best} plan's "
+               f"({fmt_money(c.optimal_cost)} {cur}, {mode}).")
+    elif c.difference == 0:
+        gap = (f"This plan's {what} equals the {best} plan's ({fmt_money(c.optimal_cost)} "
+               f"{cur}, {mode}): no plan costs less.")
+    else:
+        gap = (f"This plan's {what} is {fmt_money(-c.difference)} {cur} below the {best} "
+               f"plan's ({fmt_money(c.optimal_cost)} {cur}, {mode}).")
+    if any(d.more or d.fewer for d in c.products):
+        gap += " More/fewer: packs this plan buys beyond, or short of, the optimum."
+    return rows, total, gap
 
 
 CATALOG_COLUMNS = ("Product", "Name", "Free/month", "Packs (calls → price)",

@@ -18,6 +18,7 @@ from .formats import csv_money, money, pct, rate_number, share
 if TYPE_CHECKING:   # annotations only: the analysis modules load the solver stack
     from ..analysis.budget import BudgetValue
     from ..analysis.compare import Comparison, Strategy
+    from ..analysis.edited import EditedComparison
 
 
 # --------------------------------------------------------------------------- pieces
@@ -198,6 +199,26 @@ def comparison_dict(c: Comparison) -> dict[str, Any]:
             "optimizer_value_pct": worth_pct}
 
 
+def edited_dict(c: EditedComparison) -> dict[str, Any]:
+    """`bill --compare`: the optimal plan beside the billed one, per product, with the packs
+    the billed plan has beyond (`more`) or short of (`fewer`) the optimum."""
+    def changes(cs):
+        return [{"month": x.month, "size": x.size, "count": x.count} for x in cs]
+    return {
+        "optimal_status": c.status,
+        "purchase_months": c.purchase_months,
+        "measure": c.measure,
+        "plan_cost": money(c.plan_cost),
+        "optimal_cost": money(c.optimal_cost),
+        "difference": money(c.difference),
+        "optimal_purchases": purchase_list(c.optimal),
+        "products": [{"product": d.product, "plan_cost": money(d.plan_cost),
+                      "optimal_cost": money(d.optimal_cost), "difference": money(d.difference),
+                      "more": changes(d.more), "fewer": changes(d.fewer)}
+                     for d in c.products],
+    }
+
+
 def catalog_dict(catalog: Catalog) -> dict[str, Any]:
     """The catalog in use, as data (`packopt catalog --format json`)."""
     return {
@@ -275,6 +296,15 @@ def comparison_rows(c: Comparison) -> list[tuple]:
                      csv_money(b.total_cost), csv_money(s.saving),
                      "" if p is None else f"{p:.2f}", b.waste_calls))
     return rows
+
+
+EDITED_HEADER = ("product", "plan_cost", "optimal_cost", "difference")
+
+
+def edited_rows(c: EditedComparison) -> list[tuple]:
+    """`bill --compare --format csv`: per product, the plan's cost, the optimum's, the gap."""
+    return [EDITED_HEADER] + [(d.product, csv_money(d.plan_cost), csv_money(d.optimal_cost),
+                               csv_money(d.difference)) for d in c.products]
 
 
 def catalog_rows(catalog: Catalog) -> list[tuple]:
@@ -383,19 +413,45 @@ def break_even_rows(break_even) -> list[tuple]:
 
 # --------------------------------------------------------------------------- month series
 
+LOW_SHARE = (15, 100)     # the seller's low-balance notice: below 15 % (docs/pricing.md, rule 9)
+
+
+def product_events(pb: ProductBill) -> list[str | None]:
+    """Per month, the product-level balance event, if any: "low" in the month the balance
+    of all usable packs first falls below 15 % of their calls, "exhausted" in the month it
+    reaches zero. (The seller's notices are per pack, `MonthBill.reminders`: one pack of a
+    purchase running out while millions of calls remain is no alarm for a planner.)"""
+    num, den = LOW_SHARE
+    out: list[str | None] = []
+    for k, mb in enumerate(pb.months):
+        usable = [i for i, lot in enumerate(pb.lots) if lot.start <= k <= lot.expiry]
+        held = sum(pb.lots[i].calls for i in usable)
+        before = sum(pb.lots[i].calls if pb.lots[i].start == k
+                     else pb.months[k - 1].lot_balances[i] for i in usable)
+        after = sum(mb.lot_balances[i] for i in usable)
+        if before and not after:
+            out.append("exhausted")
+        elif after * den < held * num <= before * den:
+            out.append("low")
+        else:
+            out.append(None)
+    return out
+
+
 def month_series(pb: ProductBill) -> list[dict[str, Any]]:
     """Per month, what a chart of pack balance against demand needs (counts in calls).
 
-    `balance_start` is the balance usable in the month (after that month's purchases),
-    `balance` what is left at its end after expiry; `expiring` calls lost at its end.
+    `balance` is what is left at the month's end after expiry (the convention of every
+    output); `expiring` the calls lost at its end; `event` the product-level balance event
+    (`product_events`); `reminders` the seller's per-pack notices.
     """
     out = []
-    for i, mb in enumerate(pb.months):
+    for i, (mb, event) in enumerate(zip(pb.months, product_events(pb))):
         bought = sum(l.calls for l in pb.purchases if l.start == i)
         out.append({"month": str(mb.month), "calls": mb.calls, "free": mb.free,
                     "pack": mb.pack, "postpaid": mb.postpaid, "bought": bought,
-                    "balance_start": mb.balance + mb.pack + mb.waste, "balance": mb.balance,
-                    "expiring": mb.waste, "reminders": list(mb.reminders)})
+                    "balance": mb.balance, "expiring": mb.waste, "event": event,
+                    "reminders": list(mb.reminders)})
     return out
 
 

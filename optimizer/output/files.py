@@ -1,10 +1,38 @@
-"""Output files beside a command's result: the HTML report (`--report`) and the PNG chart
-(`--chart`). A file that cannot be written is an InputError naming it."""
+"""Output files beside a command's result: the report (`--report FILE.html` or
+`FILE.pdf`) and the chart (`--chart FILE.png` or `FILE.svg`). The format follows the
+file's extension; any other extension, and a file that cannot be written, is an InputError
+naming it."""
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
 from ..billing import Bill
 from ..exceptions import InputError, PackoptError
+from .html import About
+
+REPORT_FORMATS = {".html": "html", ".htm": "html", ".pdf": "pdf"}
+CHART_FORMATS = {".png": "png", ".svg": "svg"}
+
+
+def file_format(path: str, formats: dict[str, str], option: str) -> str:
+    """The format of the file at `path` by its extension, or an InputError naming the ones
+    accepted."""
+    ext = PurePath(path).suffix.lower()
+    if ext not in formats:
+        known = sorted(formats)
+        accepted = ", ".join(known[:-1]) + " or " + known[-1]
+        got = f"unknown extension '{ext}'" if ext else "no extension"
+        raise InputError(f"{got} in '{path}'; use {accepted}", source=option)
+    return formats[ext]
+
+
+def check_paths(report_path: str | None = None, chart_path: str | None = None) -> None:
+    """Refuse a report or chart file of a format not written, before any work is done."""
+    if report_path:
+        file_format(report_path, REPORT_FORMATS, "--report")
+    if chart_path:
+        file_format(chart_path, CHART_FORMATS, "--chart")
 
 
 def _write(path: str, write, what: str) -> None:
@@ -14,21 +42,44 @@ def _write(path: str, write, what: str) -> None:
         raise InputError(f"cannot write the {what} ({e.strerror or e})", source=path) from None
 
 
-def write_extras(b: Bill, *, report_path: str | None = None, chart_path: str | None = None,
-                 title: str, result=None, budget_value=None) -> None:
-    """Write the report and/or the chart of bill `b` (and of the plan `result`, if any)."""
+def write_pdf(html: str, path: str) -> None:
+    """Print the report's HTML to PDF with WeasyPrint (A4 landscape, `html.CSS`)."""
+    try:
+        import weasyprint
+    except (ImportError, OSError) as e:    # not installed, or its Pango library missing
+        raise PackoptError(f"--report FILE.pdf needs WeasyPrint and the Pango library ({e}); "
+                           f"install packopt with `pip install -e .` (on Debian, Pango comes "
+                           f"with `apt-get install libpango-1.0-0`), or write --report "
+                           f"FILE.html and print it from a browser") from None
+    weasyprint.HTML(string=html).write_pdf(path)
+
+
+def write_extras(b: Bill, *, command: str, forecast: str, catalog=None, plan: str | None = None,
+                 carry_over: str = "zero", report_path: str | None = None,
+                 chart_path: str | None = None, result=None, budget_value=None,
+                 comparison=None) -> None:
+    """Write the report and/or the chart of bill `b` (and of the plan `result`, if any):
+    what `command` made of the `forecast` file (and `plan` file) with `catalog`."""
+    from .. import __version__
+
+    check_paths(report_path, chart_path)
+    about = About(command, forecast, catalog, plan, carry_over, version=__version__)
     if report_path:
         from .html import render_html
-        html = render_html(b, title=title, result=result, budget_value=budget_value)
-
-        def save(p):
-            with open(p, "w", encoding="utf-8") as fh:
-                fh.write(html)
-        _write(report_path, save, "HTML report")
+        html = render_html(b, about, result=result, budget_value=budget_value,
+                           comparison=comparison)
+        if file_format(report_path, REPORT_FORMATS, "--report") == "pdf":
+            _write(report_path, lambda p: write_pdf(html, p), "PDF report")
+        else:
+            def save(p):
+                with open(p, "w", encoding="utf-8") as fh:
+                    fh.write(html)
+            _write(report_path, save, "HTML report")
     if chart_path:
         try:
             from .chart import month_chart
         except ImportError as e:   # matplotlib missing: an installation problem, say so
             raise PackoptError(f"--chart needs matplotlib ({e}); install packopt with "
                                f"`pip install -e .` or `pip install matplotlib`") from None
-        _write(chart_path, lambda p: month_chart(b, p, title=title), "chart")
+        fmt = file_format(chart_path, CHART_FORMATS, "--chart")
+        _write(chart_path, lambda p: month_chart(b, p, title=about.title(b), fmt=fmt), "chart")

@@ -1,52 +1,101 @@
 """A self-contained HTML report of a bill or plan: inline CSS and inline SVG, nothing else.
 
 No scripts, no fonts, no images, no network: the file opens anywhere and can be attached
-to a budget request. Figures come from the same `Bill` the JSON is built from, formatted
-with `formats.fmt_money`; every key figure also carries its plain value in a `data-value`
+to a budget request (`files.py` also prints it to PDF). The page explains itself: a title in
+words, when and from what it was made, the saving first, the prices and assumptions the
+figures rest on, then the purchases, the pictures (`chart.py`, drawn once with matplotlib)
+and the tables. Figures come from the same `Bill` the JSON is built from, formatted with
+`formats.fmt_money`; every key figure also carries its plain value in a `data-value`
 attribute (as in the JSON) so that tests can check the rendered page against the JSON.
 """
 
 from __future__ import annotations
 
-import math
+from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from html import escape
+from pathlib import PurePath
 
-from ..billing import Bill, ProductBill
+from ..billing import Bill
+from ..domain.catalog import Catalog
 from . import cells, data
-from .formats import csv_money, fmt_int, fmt_money, fmt_pct, pct
+from .formats import csv_money, fmt_int, fmt_money, fmt_pct, fmt_rate, pct
+from .text import total_lines
 
 CSS = """
-:root { --pack: #3a6ea5; --post: #e08a2c; --free: #c9d6e3; --bal: #2b8a3e; --exp: #c92a2a;
-        --rem: #e8a317; --ink: #1f2933; --mute: #6b7785; }
+:root { --pack: #3a6ea5; --post: #e08a2c; --bal: #2b8a3e; --ink: #1f2933; --mute: #6b7785;
+        --line: #dde3ea; }
 * { box-sizing: border-box; }
-body { font-family: -apple-system, "Segoe UI", "Noto Sans", "Noto Sans CJK SC", sans-serif;
+body { font-family: -apple-system, "Segoe UI", "Noto Sans", "Noto Sans CJK SC",
+       "Noto Sans CJK JP", "WenQuanYi Micro Hei", "Microsoft YaHei", sans-serif;
        color: var(--ink); margin: 2rem auto; max-width: 1000px; padding: 0 1rem;
        line-height: 1.4; }
 h1 { font-size: 1.5rem; margin-bottom: .2rem; }
-h2 { font-size: 1.15rem; margin-top: 2rem; border-bottom: 1px solid #dde3ea;
+h2 { font-size: 1.15rem; margin-top: 2rem; border-bottom: 1px solid var(--line);
      padding-bottom: .2rem; }
 h3 { font-size: 1rem; margin: 1.2rem 0 .3rem; }
 .sub { color: var(--mute); margin-top: 0; }
-.cards { display: flex; flex-wrap: wrap; gap: .8rem; margin: 1rem 0; }
-.card { border: 1px solid #dde3ea; border-radius: 6px; padding: .6rem .9rem; min-width: 170px; }
+.lead { font-size: 1.1rem; }
+.cards { display: grid; gap: .7rem; margin: 1rem 0;
+         grid-template-columns: repeat(var(--cols, 5), minmax(0, 1fr)); }
+@media (max-width: 640px) { .cards { grid-template-columns: 1fr 1fr; } }
+.card { border: 1px solid var(--line); border-radius: 6px; padding: .55rem .8rem; }
 .card .label { color: var(--mute); font-size: .8rem; }
-.card .value { font-size: 1.3rem; font-weight: 600; }
+.card .value { font-size: 1.2rem; font-weight: 600; white-space: nowrap;
+               font-variant-numeric: tabular-nums; }
 .card.good .value { color: var(--bal); }
+dl.basis { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem;
+           margin: .5rem 0; font-size: .92rem; }
+dl.basis dt { color: var(--mute); }
+dl.basis dd { margin: 0; }
 table { border-collapse: collapse; margin: .5rem 0; font-size: .9rem; }
-th, td { padding: .25rem .6rem; border-bottom: 1px solid #e6eaef; }
+th, td { padding: .25rem .6rem; border-bottom: 1px solid #e6eaef; vertical-align: top; }
 th { text-align: left; background: #f4f6f8; font-weight: 600; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.total td { font-weight: 600; border-top: 2px solid #c5ced8; }
 .warn { color: #8a5a00; background: #fff6e0; padding: .4rem .7rem; border-radius: 4px; }
-svg { display: block; margin: .3rem 0 1rem; }
-svg text { font-family: inherit; font-size: 11px; fill: var(--ink); }
-.legend span { display: inline-block; margin-right: 1rem; font-size: .85rem; }
-.sw { display: inline-block; width: .8rem; height: .8rem; vertical-align: -1px;
-      margin-right: .3rem; border-radius: 2px; }
+.note { color: var(--mute); font-size: .9rem; }
+svg.chart { display: block; width: 100%; height: auto; margin: .3rem 0 1rem; }
+details { margin: .3rem 0 1rem; }
+summary { cursor: pointer; color: var(--mute); }
 footer { color: var(--mute); font-size: .8rem; margin-top: 2rem; }
-@media print { body { margin: 0; } h2 { break-after: avoid; } svg { break-inside: avoid; } }
+@page { size: A4 landscape; margin: 12mm; }
+@media print { body { margin: 0; max-width: none; font-size: 10pt; }
+               h2, h3 { break-after: avoid; } svg.chart, .cards, dl.basis { break-inside: avoid; }
+               section.product { break-inside: avoid; }
+               svg.chart { width: 78%; } summary { display: none; }
+               table { font-size: 8.5pt; } th, td { padding: .12rem .45rem; } }
 """
+
+BASIS_WORDS = {
+    "total": "all calls of the month (free and pack-covered calls included) set its tier",
+    "after-packs": "only the calls packs do not cover set the month's tier",
+}
+
+
+@dataclass(frozen=True)
+class About:
+    """What a report is of: the command, its input files, the catalog and the options the
+    figures rest on, and the day it was made."""
+
+    command: str                        # "plan" or "bill"
+    forecast: str                       # the forecast's file name (or what stood for it)
+    catalog: Catalog | None = None
+    plan: str | None = None             # bill: the plan file
+    carry_over: str = "zero"
+    made: date = field(default_factory=date.today)
+    version: str = ""
+
+    def title(self, bill: Bill) -> str:
+        """'Purchase plan for forecast.csv, 2027-01 – 2027-12' (bill: 'Bill of plan.csv ...')."""
+        span = str(bill.start) if bill.months == 1 else f"{bill.start} – {bill.end}"
+        path = PurePath(self.forecast)
+        name = path.name if path.suffix else f"the {self.forecast}"   # the bundled example
+        if self.command == "plan":
+            return f"Purchase plan for {name}, {span}"
+        what = PurePath(self.plan).name if self.plan else "no purchases"
+        return f"Bill of {what} against {name}, {span}"
 
 
 def _num(x) -> str:
@@ -61,211 +110,131 @@ def _money_td(x: Decimal, field: str | None = None) -> str:
     return f'<td class="num"{attr} data-value="{_num(x)}">{fmt_money(x)}</td>'
 
 
-def _table(columns, rows, *, right_from=1, total=None, attrs=None) -> str:
+def _cell(c: str, num: bool) -> str:
+    if c.startswith("<td"):
+        return c
+    return f'<td class="{"num" if num else ""}">{escape(c).replace(chr(10), "<br>")}</td>'
+
+
+def _table(columns, rows, *, right_from=1, total=None, attrs=None, left=()) -> str:
     """An HTML table from strings; `attrs` gives per-row attributes (data-*)."""
-    head = "".join(f'<th class="{"num" if i >= right_from else ""}">'
+    num = [i >= right_from and c not in left for i, c in enumerate(columns)]
+    head = "".join(f'<th class="{"num" if num[i] else ""}">'
                    f'{escape(c).replace(chr(10), "<br>")}</th>' for i, c in enumerate(columns))
     body = []
     for k, r in enumerate(rows):
         a = attrs[k] if attrs else ""
-        cells = "".join(c if c.startswith("<td") else
-                        f'<td class="{"num" if i >= right_from else ""}">'
-                        f'{escape(c).replace(chr(10), "<br>")}</td>' for i, c in enumerate(r))
-        body.append(f"<tr{a}>{cells}</tr>")
-    if total:
-        cells = "".join(c if c.startswith("<td") else
-                        f'<td class="{"num" if i >= right_from else ""}">{escape(c)}</td>'
-                        for i, c in enumerate(total))
-        body.append(f'<tr class="total">{cells}</tr>')
+        body.append(f"<tr{a}>{''.join(_cell(c, num[i]) for i, c in enumerate(r))}</tr>")
+    for line in total_lines(total) if total else []:
+        body.append(f'<tr class="total">{"".join(_cell(c, num[i]) for i, c in enumerate(line))}'
+                    f'</tr>')
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-# --------------------------------------------------------------------------- SVG charts
+# --------------------------------------------------------------------------- parts of the page
 
-def _axis(x: float) -> tuple[float, float]:
-    """A round axis top at or above x and its tick step (1, 2, 2.5 or 5 × 10^k; ≤ 5 steps)."""
-    if x <= 0:
-        return 1.0, 0.25
-    raw = x / 4
-    mag = 10.0 ** math.floor(math.log10(raw))
-    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
-    return step * math.ceil(x / step - 1e-9), step
-
-
-def _short(n: float) -> str:
-    """Axis labels: 1.2M, 250k, 900."""
-    if n >= 1_000_000:
-        return f"{n / 1_000_000:g}M"
-    if n >= 1_000:
-        return f"{n / 1_000:g}k"
-    return f"{n:g}"
-
-
-def cost_bars_svg(bill: Bill) -> str:
-    """Per product: packs + postpaid (stacked) against pure postpaid, horizontal bars."""
-    products = list(bill.products)
-    top = max([float(pb.postpaid_only_cost) for pb in products] +
-              [float(pb.total_cost) for pb in products] + [1.0])
-    top, step = _axis(top)
-    label_w, bar_w, row_h = 170, 560, 34
-    h = 30 + row_h * len(products) + 10
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + bar_w + 150}" '
-           f'height="{h}" role="img" aria-label="Cost by product">']
-    for k in range(round(top / step) + 1):
-        x = label_w + bar_w * k * step / top
-        out.append(f'<line x1="{x:.1f}" y1="18" x2="{x:.1f}" y2="{h - 8}" stroke="#e6eaef"/>')
-        out.append(f'<text x="{x:.1f}" y="12" text-anchor="middle">{_short(k * step)}'
-                   f'</text>')
-    for i, pb in enumerate(products):
-        y = 24 + i * row_h
-        w_pack = bar_w * float(pb.pack_cost) / top
-        w_post = bar_w * float(pb.postpaid_cost) / top
-        w_only = bar_w * float(pb.postpaid_only_cost) / top
-        out.append(f'<text x="0" y="{y + 13}">{escape(pb.product)}</text>')
-        out.append(f'<rect x="{label_w}" y="{y}" width="{w_pack:.1f}" height="14" '
-                   f'fill="var(--pack)"><title>{escape(pb.product)} packs '
-                   f'{fmt_money(pb.pack_cost)}</title></rect>')
-        out.append(f'<rect x="{label_w + w_pack:.1f}" y="{y}" width="{w_post:.1f}" height="14" '
-                   f'fill="var(--post)"><title>{escape(pb.product)} postpaid '
-                   f'{fmt_money(pb.postpaid_cost)}</title></rect>')
-        out.append(f'<rect x="{label_w}" y="{y + 17}" width="{w_only:.1f}" height="6" '
-                   f'fill="#9aa5b1"><title>{escape(pb.product)} pure postpaid '
-                   f'{fmt_money(pb.postpaid_only_cost)}</title></rect>')
-        out.append(f'<text x="{label_w + max(w_pack + w_post, w_only) + 6:.1f}" y="{y + 13}">'
-                   f'{fmt_money(pb.total_cost)}</text>')
-    out.append("</svg>")
-    legend = ('<div class="legend"><span><i class="sw" style="background:var(--pack)"></i>'
-              'packs</span><span><i class="sw" style="background:var(--post)"></i>postpaid'
-              '</span><span><i class="sw" style="background:#9aa5b1"></i>pure postpaid (thin '
-              'bar)</span></div>')
-    return legend + "".join(out)
+def lead(bill: Bill, about: About) -> str:
+    """The saving, first and in words."""
+    c = escape(bill.currency)
+    what = "Buying these packs" if about.command == "plan" else "This plan"
+    p = fmt_pct(pct(bill.savings, bill.postpaid_only_cost))
+    span = f'over {bill.months} month{"" if bill.months == 1 else "s"}'
+    if not any(pb.lots for pb in bill.products):
+        return (f'<p class="lead">Nothing is bought: every call beyond the free quota is paid '
+                f'postpaid, <b>{fmt_money(bill.total_cost)} {c}</b> {span} '
+                f'(<span data-field="savings_pct">{p}</span> saved).</p>')
+    if bill.savings >= 0:
+        head = (f'{what} saves <b>{fmt_money(bill.savings)} {c}</b> '
+                f'(<span data-field="savings_pct">{p}</span>) against paying postpaid for '
+                f'every call')
+    else:
+        head = (f'{what} costs <b>{fmt_money(-bill.savings)} {c}</b> more than paying '
+                f'postpaid for every call (<span data-field="savings_pct">{p}</span>)')
+    return (f'<p class="lead">{head}: <b>{fmt_money(bill.total_cost)} {c}</b> instead of '
+            f'{fmt_money(bill.postpaid_only_cost)} {c} {span}.</p>')
 
 
-def month_svg(pb: ProductBill) -> str:
-    """Demand bars (free / pack / postpaid) and the pack balance line, month by month.
-
-    Purchase months get a ▲, months whose balance expires a red dashed line, months with a
-    low-balance or exhausted reminder an amber dot above the bar.
-    """
-    series = data.month_series(pb)
-    n = len(series)
-    left, right, top_pad, bottom = 60, 20, 26, 40
-    col = max(min(700 // max(n, 1), 60), 18)
-    w = left + col * n + right
-    h = 240
-    plot_h = h - top_pad - bottom
-    top, step = _axis(max([s["calls"] for s in series] +
-                          [s["balance_start"] for s in series] + [1]))
-
-    def y(v: float) -> float:
-        return top_pad + plot_h * (1 - v / top)
-
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" role="img" '
-           f'aria-label="{escape(pb.product)} balance against demand">']
-    for k in range(round(top / step) + 1):
-        v = k * step
-        out.append(f'<line x1="{left}" y1="{y(v):.1f}" x2="{w - right}" y2="{y(v):.1f}" '
-                   f'stroke="#e6eaef"/>')
-        out.append(f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{_short(v)}'
-                   f'</text>')
-    pts = []
-    for i, s in enumerate(series):
-        x0 = left + i * col
-        bw = col * 0.6
-        bx = x0 + (col - bw) / 2
-        base = 0
-        for key, colour in (("free", "var(--free)"), ("pack", "var(--pack)"),
-                            ("postpaid", "var(--post)")):
-            v = s[key]
-            if v:
-                out.append(f'<rect x="{bx:.1f}" y="{y(base + v):.1f}" width="{bw:.1f}" '
-                           f'height="{y(base) - y(base + v):.1f}" fill="{colour}"><title>'
-                           f'{s["month"]} {key} {fmt_int(v)}</title></rect>')
-            base += v
-        pts.append((x0 + col / 2, y(s["balance_start"])))
-        label = s["month"][2:] if n <= 24 or i % 3 == 0 else ""
-        out.append(f'<text x="{x0 + col / 2:.1f}" y="{h - bottom + 14}" text-anchor="middle">'
-                   f'{label}</text>')
-        if s["bought"]:
-            out.append(f'<text x="{x0 + col / 2:.1f}" y="{h - bottom + 28}" '
-                       f'text-anchor="middle" style="fill:var(--pack)">▲ {_short(s["bought"])}'
-                       f'<title>{s["month"]}: bought {fmt_int(s["bought"])} calls</title></text>')
-        if s["expiring"]:
-            xe = x0 + col
-            out.append(f'<line x1="{xe:.1f}" y1="{top_pad - 10}" x2="{xe:.1f}" '
-                       f'y2="{h - bottom}" stroke="var(--exp)" stroke-dasharray="4 3"/>')
-            out.append(f'<text x="{xe - 3:.1f}" y="{top_pad - 14}" text-anchor="end" '
-                       f'style="fill:var(--exp)">expires {_short(s["expiring"])}<title>{s["month"]}: '
-                       f'{fmt_int(s["expiring"])} calls expire unused</title></text>')
-        if s["reminders"]:
-            out.append(f'<circle cx="{x0 + col / 2:.1f}" cy="{top_pad - 4}" r="4" '
-                       f'fill="var(--rem)"><title>{s["month"]}: '
-                       f'{escape("; ".join(s["reminders"]))}</title></circle>')
-    path = " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{yy:.1f}" for i, (x, yy) in enumerate(pts))
-    out.append(f'<path d="{path}" fill="none" stroke="var(--bal)" stroke-width="2"/>')
-    for x, yy in pts:
-        out.append(f'<circle cx="{x:.1f}" cy="{yy:.1f}" r="2.5" fill="var(--bal)"/>')
-    out.append("</svg>")
+def summary_cards(bill: Bill) -> str:
+    c = escape(bill.currency)
+    cards = (("Saving against pure postpaid", "savings", bill.savings, " good"),
+             ("Total cost", "total_cost", bill.total_cost, ""),
+             ("Pure postpaid would cost", "postpaid_only_cost", bill.postpaid_only_cost, ""),
+             ("Prepaid packs", "pack_cost", bill.pack_cost, ""),
+             ("Postpaid", "postpaid_cost", bill.postpaid_cost, ""))
+    # five cards in a row where they fit, else three and two: never one left on its own
+    width = max(150, 11 * max(len(fmt_money(v)) for _, _, v, _ in cards) + 34)
+    cols = 5 if 5 * width + 4 * 12 <= 960 else 3 if 3 * width + 2 * 12 <= 960 else 1
+    out = [f'<div class="cards" style="--cols: {cols}">']
+    for label, fld, value, cls in cards:
+        out.append(f'<div class="card{cls}"><div class="label">{label} ({c})</div>'
+                   f'<div class="value" data-field="{fld}" data-value="{_num(value)}">'
+                   f'{fmt_money(value)}</div></div>')
+    out.append("</div>")
     return "".join(out)
 
 
-MONTH_LEGEND = (
-    '<div class="legend"><span><i class="sw" style="background:var(--free)"></i>free calls</span>'
-    '<span><i class="sw" style="background:var(--pack)"></i>calls from packs</span>'
-    '<span><i class="sw" style="background:var(--post)"></i>postpaid calls</span>'
-    '<span><i class="sw" style="background:var(--bal)"></i>pack balance at the start of the '
-    'month</span><span>▲ packs bought</span>'
-    '<span style="color:var(--exp)">┆ balance expires</span>'
-    '<span><i class="sw" style="background:var(--rem);border-radius:50%"></i>reminder (below '
-    '15% or exhausted)</span></div>')
+def basis(bill: Bill, about: About) -> str:
+    """The prices and assumptions the figures rest on, in words."""
+    rows = [("Forecast", escape(about.forecast))]
+    if about.command == "bill":
+        rows.append(("Plan", escape(about.plan or "none: nothing bought")))
+    cat = about.catalog
+    if cat is not None:
+        rows.append(("Price list", f"{escape(cat.source)}; money in {escape(cat.currency)}; "
+                                   f"packs usable for {cat.validity_months} months from the "
+                                   f"month they are bought, then the rest expires"))
+        frees = sorted({p.free_calls for p in cat.products})
+        rows.append(("Free quota", " / ".join(fmt_int(f) for f in frees) +
+                     " calls per product per month, used first; then packs, "
+                     "soonest-expiring first; then postpaid"))
+    rows.append(("Tier basis", f"{escape(bill.tier_basis)}: {BASIS_WORDS[bill.tier_basis]}; "
+                               f"every postpaid call of a month is charged the rate of the "
+                               f"tier reached (all-units)"))
+    rows.append(("Unpublished rates", unpublished_words(bill, cat)))
+    rows.append(("Carry-over", carry_over_words(bill, about.carry_over)))
+    return ('<dl class="basis">' + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows)
+            + "</dl>")
 
 
-# --------------------------------------------------------------------------- the page
+def unpublished_words(bill: Bill, catalog: Catalog | None) -> str:
+    reached = [pb.product for pb in bill.products if pb.unpublished_months]
+    if catalog is not None:
+        open_top = [p for p in catalog.products
+                    if p.tiers[-1].rate is None and any(pb.product == p.id
+                                                        for pb in bill.products)]
+    else:
+        open_top = []
+    if not open_top and not reached:
+        return "every tier reached has a price (published or negotiated)"
+    text = ("volume above the top published tier has no published rate (contact sales); "
+            "it is priced at the last published rate")
+    if open_top:
+        rates = sorted({fmt_rate(p.rate(10 ** 18)[0]) for p in open_top})
+        text += f" ({', '.join(rates)} per call)"
+    if reached:
+        text += f". Reached by {', '.join(escape(p) for p in reached)} (see the warnings)"
+    else:
+        text += ". No month reaches it"
+    return text
 
-def render_html(bill: Bill, *, title: str, result=None, budget_value=None,
-                max_month_charts: int = 20) -> str:
-    """The report as one HTML string (UTF-8, no external references)."""
-    c = bill.currency
-    end = bill.end
-    saving_pct = pct(bill.savings, bill.postpaid_only_cost)
-    status = cells.status_line(result) if result is not None else "billed"
-    h: list[str] = []
-    h.append(f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-             f'<title>{escape(title)}</title><style>{CSS}</style></head><body>')
-    h.append(f"<h1>{escape(title)}</h1>")
-    h.append(f'<p class="sub">Horizon {bill.start}..{end} ({bill.months} months) · tier basis '
-             f'{escape(bill.tier_basis)} · money in {escape(c)} · status '
-             f'<span data-field="status">{escape(status)}</span></p>')
 
-    # summary
-    h.append("<h2>Summary</h2>")
-    h.append('<div class="cards">')
-    for label, field, value, cls in (
-            ("Total cost", "total_cost", bill.total_cost, ""),
-            ("Pure postpaid would cost", "postpaid_only_cost", bill.postpaid_only_cost, ""),
-            ("Saving against postpaid", "savings", bill.savings, " good"),
-            ("Prepaid packs", "pack_cost", bill.pack_cost, ""),
-            ("Postpaid", "postpaid_cost", bill.postpaid_cost, "")):
-        h.append(f'<div class="card{cls}"><div class="label">{label} ({escape(c)})</div>'
-                 f'<div class="value" data-field="{field}" data-value="{_num(value)}">'
-                 f'{fmt_money(value)}</div></div>')
-    h.append("</div>")
-    h.append(f'<p>The plan costs <b>{fmt_money(bill.total_cost)} {escape(c)}</b> against '
-             f'{fmt_money(bill.postpaid_only_cost)} {escape(c)} with pure postpaid billing: a '
-             f'saving of <b>{fmt_money(bill.savings)} {escape(c)}</b> '
-             f'(<span data-field="savings_pct">{fmt_pct(saving_pct)}</span>). '
-             f'{fmt_int(bill.waste_calls)} prepaid calls expire unused; '
-             f'{fmt_int(bill.carry_over_calls)} remain valid after the horizon'
-             + (f', worth {fmt_money(bill.carry_over_value)} {escape(c)} prorata (cost net of '
-                f'it: {fmt_money(bill.net_cost)} {escape(c)})' if bill.carry_over_calls else '')
-             + '.</p>')
-    for w in bill.warnings:
-        h.append(f'<p class="warn">Warning: {escape(w)}</p>')
+def carry_over_words(bill: Bill, carry_over: str) -> str:
+    c = escape(bill.currency)
+    if carry_over == "prorata":
+        how = ("valued prorata (price per call × unexpired share of validity) and credited "
+               "against the cost the plan minimises")
+    else:
+        how = "valued at zero in the total cost"
+    left = (f"{fmt_int(bill.carry_over_calls)} calls remain valid after the horizon, worth "
+            f"{fmt_money(bill.carry_over_value)} {c} prorata (cost net of it: "
+            f"{fmt_money(bill.net_cost)} {c})" if bill.carry_over_calls
+            else "no balance remains valid after the horizon")
+    return f"balance still valid when the horizon ends is {how}; {left}"
 
-    # purchases
-    h.append("<h2>Packs to buy</h2>" if result is not None else "<h2>Packs bought</h2>")
+
+def purchases_table(bill: Bill, command: str) -> str:
     rows, attrs = [], []
+    c = escape(bill.currency)
     for pb in bill.products:
         for lot in pb.purchases:
             month = str(bill.start + lot.start)
@@ -274,52 +243,96 @@ def render_html(bill: Bill, *, title: str, result=None, budget_value=None,
             attrs.append(f' class="purchase" data-product="{escape(pb.product)}" '
                          f'data-month="{month}" data-size="{lot.size}" '
                          f'data-count="{lot.count}" data-cost="{_num(lot.cost)}"')
-    if rows:
-        total = ["Total", "", "", "", fmt_int(sum(l.calls for pb in bill.products
-                                                   for l in pb.purchases)),
-                 _money_td(bill.pack_cost)]
-        h.append(_table(("Product", "Month", "Pack size", "Count", "Calls", f"Cost ({c})"),
-                        rows, right_from=2, total=total, attrs=attrs))
-    else:
-        h.append("<p>No packs: pure postpaid is cheapest.</p>")
+    if not rows:
+        return ("<p>No packs: pure postpaid is cheapest.</p>" if command == "plan"
+                else "<p>No packs bought.</p>")
+    total = ["Total", "", "", "", fmt_int(sum(l.calls for pb in bill.products
+                                              for l in pb.purchases)),
+             _money_td(bill.pack_cost)]
+    return _table(("Product", "Month", "Pack size (calls)", "Count", "Calls", f"Cost ({c})"),
+                  rows, right_from=2, total=total, attrs=attrs)
+
+
+def month_table(pb) -> str:
+    return _table(cells.MONTH_COLUMNS, cells.month_cells(pb), left=("Reminders",))
+
+
+# --------------------------------------------------------------------------- the page
+
+def render_html(bill: Bill, about: About, *, result=None, budget_value=None, comparison=None,
+                max_month_charts: int = 20) -> str:
+    """The report as one HTML string (UTF-8, no external references)."""
+    from .chart import report_svgs
+
+    c = escape(bill.currency)
+    title = about.title(bill)
+    status = cells.status_line(result) if result is not None else "billed"
+    h: list[str] = []
+    h.append(f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+             f'<title>{escape(title)}</title><style>{CSS}</style></head><body>')
+    h.append(f"<h1>{escape(title)}</h1>")
+    h.append(f'<p class="sub">Made on {about.made.isoformat()} by packopt {escape(about.version)}'
+             f' · {bill.months} month{"" if bill.months == 1 else "s"} · money in {c} · '
+             f'<span data-field="status">{escape(status)}</span></p>')
+    h.append(lead(bill, about))
+    h.append(summary_cards(bill))
+    h.append(f'<p>{fmt_int(bill.waste_calls)} prepaid calls expire unused; '
+             f'{fmt_int(bill.carry_over_calls)} remain valid after the horizon.</p>')
+    for w in bill.warnings:
+        h.append(f'<p class="warn">Warning: {escape(w)}</p>')
+    h.append("<h2>Prices and assumptions</h2>")
+    h.append(basis(bill, about))
+
+    h.append("<h2>Packs to buy</h2>" if about.command == "plan" else "<h2>Packs bought</h2>")
+    h.append(purchases_table(bill, about.command))
     held = cells.holding_lines(bill)
     if held:
         h.append("<p>Held already: " + "; ".join(escape(x) for x in held) + "</p>")
 
-    # cost by product
+    cost_svg, month_svgs = report_svgs(bill, max_month_charts)
     h.append("<h2>Cost by product</h2>")
-    h.append(cost_bars_svg(bill))
+    h.append(cost_svg)
     rows, total = cells.summary_cells(bill)
     h.append(_table(cells.SUMMARY_COLUMNS, rows, total=total))
+    line = cells.postpaid_only_line(bill, about.catalog)
+    if line:
+        h.append(f'<p class="note">{escape(line)}</p>')
 
-    # scenarios and budget
+    if comparison is not None:
+        h.append("<h2>Beside the optimal plan</h2>")
+        rows, total, sentence = cells.edited_cells(comparison)
+        h.append(_table(cells.EDITED_COLUMNS, rows, total=total, left=cells.EDITED_COLUMNS[-1:]))
+        h.append(f"<p>{escape(sentence)}</p>")
     if result is not None and result.scenarios:
         h.append("<h2>Scenarios</h2>")
-        rows, totals = cells.scenario_cells(result)
+        rows, _ = cells.scenario_cells(result)
         h.append(_table(cells.SCENARIO_COLUMNS, rows))
-        h.append(f"<p>Expected cost {fmt_money(result.expected_cost)} {escape(c)}; worst "
-                 f"{fmt_money(result.worst_cost)} {escape(c)} (objective: "
+        h.append(f"<p>Expected cost {fmt_money(result.expected_cost)} {c}; worst "
+                 f"{fmt_money(result.worst_cost)} {c} (objective: "
                  f"{escape(result.objective)}).</p>")
     if budget_value is not None:
         h.append("<h2>Budget</h2>")
         h.append("".join(f"<p>{escape(line)}</p>" for line in
-                         cells.budget_lines(budget_value, c)))
+                         cells.budget_lines(budget_value, bill.currency)))
 
-    # month by month
-    charted = [pb for pb in bill.products if data.has_packs(pb)]
     h.append("<h2>Pack balance against demand, month by month</h2>")
-    if charted:
-        h.append(MONTH_LEGEND)
-        for pb in charted[:max_month_charts]:
-            h.append(f"<h3>{escape(pb.product)} ({escape(pb.name)})</h3>")
-            h.append(month_svg(pb))
-        if len(charted) > max_month_charts:
-            h.append(f"<p>{len(charted) - max_month_charts} more products with packs are not "
-                     f"charted.</p>")
+    if month_svgs:
+        h.append('<p class="note">Bars: the month\'s calls (free, from packs, postpaid). Line: '
+                 'pack balance left at the end of the month. Marked: packs bought, unused '
+                 'balance expiring, and the months the balance of all packs held falls below '
+                 '15% or runs out. The seller\'s notices for each pack are in the month '
+                 'table under each chart.</p>')
+        for pb, picture in month_svgs:
+            h.append(f'<section class="product"><h3>{escape(pb.product)} ({escape(pb.name)})'
+                     f'</h3>{picture}<details><summary>{escape(pb.product)} month by month'
+                     f'</summary>{month_table(pb)}</details></section>')
+        more = sum(1 for pb in bill.products if data.has_packs(pb)) - len(month_svgs)
+        if more:
+            h.append(f"<p>{more} more products with packs are not charted.</p>")
     else:
         h.append("<p>No product buys or holds packs.</p>")
 
-    # cash flow
     h.append("<h2>Cash flow</h2>")
     rows, line = cells.cashflow_cells(bill)
     h.append(_table(cells.CASHFLOW_COLUMNS, rows))
@@ -328,7 +341,8 @@ def render_html(bill: Bill, *, title: str, result=None, budget_value=None,
              f'{escape(line)}.</p>')
     h.append("<p>Packs are paid in their purchase month; postpaid is settled the month after "
              "use, and 120% of each postpaid bill is frozen until the next settlement.</p>")
-    h.append("<footer>Made by packopt. Pricing rules: free quota first, then packs "
-             "(soonest-expiring first), then postpaid at the all-units tier rate.</footer>")
+    h.append(f"<footer>{escape(title)}. Made on {about.made.isoformat()} by packopt "
+             f"{escape(about.version)}; every figure billed by its billing engine, exact to "
+             f"the fen.</footer>")
     h.append("</body></html>")
     return "\n".join(h) + "\n"

@@ -45,19 +45,170 @@ def total_lines(total) -> list:
     return total if total and isinstance(total[0], list) else [total]
 
 
-def rich_table(t: Table):
-    """A Rich table: first column(s) left, numbers right, optional bold total lines.
+GAP = 3      # characters between two columns: padding, the (blank) divider, padding
+TIGHT = 2    # ... when a table needs the room: no left padding
+READABLE = 20   # a column of free text (reminders, pack lists) is kept at least this wide
 
-    Columns do not wrap, except those named in `wrap` (free text such as purchase lists).
+
+def _lines(cell: str) -> list[str]:
+    return cell.split("\n")
+
+
+def wrappable(t: Table, i: int) -> bool:
+    """Text columns may wrap between words: those named in `wrap` and the left-aligned ones.
+    Right-aligned columns hold figures and never wrap."""
+    c = t.columns[i]
+    return c in t.wrap or i < t.right_from or c in t.left
+
+
+def column_widths(t: Table) -> list[tuple[int, int]]:
+    """Per column, (natural, minimum) width in terminal cells.
+
+    Natural: the widest line of any cell or of the header. Minimum: a figure is never cut,
+    so the widest line of a figure column; a text column and a header may wrap between
+    words, so their widest word (and a column of free text stays READABLE wide, or its
+    natural width if less, so that a sentence does not become a column of words).
+    """
+    from rich.cells import cell_len
+
+    def widest(texts, words: bool) -> int:
+        parts = [w for s in texts for line in _lines(s)
+                 for w in (line.split() if words else [line])]
+        return max((cell_len(p) for p in parts), default=0)
+
+    out = []
+    for i, head in enumerate(t.columns):
+        cells = [r[i] for r in t.rows] + [line[i] for line in total_lines(t.total)]
+        natural = max(widest(cells, False), widest([head], False))
+        minimum = max(widest(cells, wrappable(t, i)), widest([head], True), 1)
+        if i >= t.right_from and wrappable(t, i):
+            minimum = max(minimum, min(natural, READABLE))
+        out.append((natural, minimum))
+    return out
+
+
+def table_width(widths, gap: int = GAP) -> int:
+    return sum(widths) + gap * (len(widths) - 1)
+
+
+def distribute(measured: list[tuple[int, int]], width: int, gap: int = GAP) -> list[int]:
+    """Widths between each column's minimum and natural width that fill `width`: the
+    columns closest to their natural width get it first (fewest wrapped headers)."""
+    widths = [m for _, m in measured]
+    spare = width - table_width(widths, gap)
+    for i in sorted(range(len(widths)), key=lambda i: measured[i][0] - measured[i][1]):
+        grow = min(measured[i][0] - widths[i], spare)
+        widths[i] += grow
+        spare -= grow
+    return widths
+
+
+def subtable(t: Table, cols: list[int], title: str | None) -> Table:
+    """The columns `cols` of `t` (in that order) as a table of their own."""
+    def pick(row):
+        return [row[i] for i in cols]
+    lines = total_lines(t.total)
+    total = None if t.total is None else (
+        [pick(l) for l in lines] if len(lines) > 1 else pick(lines[0]))
+    right_from = next((k for k, i in enumerate(cols) if i >= t.right_from), len(cols))
+    return Table(tuple(t.columns[i] for i in cols), [pick(r) for r in t.rows], title, total,
+                 right_from, t.left, t.wrap)
+
+
+def split_columns(t: Table, measured, width: int) -> list[list[int]] | None:
+    """Column groups, each shown with the key (leading text) columns, that fit `width`:
+    the fewest groups, as even in width as can be. None if one column cannot fit."""
+    from itertools import combinations
+
+    key = list(range(min(t.right_from, len(t.columns) - 1)))
+    if table_width([measured[i][1] for i in key]) > width // 2:
+        key = [0]
+    rest = [i for i in range(len(t.columns)) if i not in key]
+
+    def fits(group):
+        return table_width([measured[i][1] for i in key + group]) <= width
+    if not all(fits([i]) for i in rest):
+        return None
+    for k in range(2, len(rest) + 1):
+        best = None
+        for cuts in combinations(range(1, len(rest)), k - 1):
+            bounds = (0, *cuts, len(rest))
+            groups = [rest[a:b] for a, b in zip(bounds, bounds[1:])]
+            if all(fits(g) for g in groups):
+                widest = max(table_width([measured[i][1] for i in key + g]) for g in groups)
+                if best is None or widest < best[0]:
+                    best = (widest, groups)
+        if best:
+            return [key + g for g in best[1]]
+    return None
+
+
+def fit(t: Table, width: int, terminal: bool) -> list:
+    """`t` as renderables no wider than `width` where it can be done without cutting a
+    figure or a word: the table as it is, then with wrapped headers and text (columns 3,
+    then 2 characters apart), then (on a terminal) split into column groups that repeat the
+    key columns, then stacked records. Off a terminal a table is never split: it is as wide
+    as its data needs."""
+    measured = column_widths(t)
+    if table_width([n for n, _ in measured]) <= width:
+        return titled(t, rich_table(t))
+    for gap in (GAP, TIGHT):
+        if table_width([m for _, m in measured], gap) <= width:
+            return titled(t, rich_table(t, distribute(measured, width, gap), gap))
+    if not terminal:
+        return titled(t, rich_table(t, [n for n, _ in measured]))
+    groups = split_columns(t, measured, width)
+    if groups is None:
+        return stacked(t)
+    out = []
+    for k, cols in enumerate(groups):
+        title = t.title if k == 0 else (f"{t.title} (continued)" if t.title else None)
+        sub = subtable(t, cols, title)
+        out += ([""] if k else []) + fit(sub, width, terminal)
+    return out
+
+
+def titled(t: Table, rendered) -> list:
+    """A table under its title, a bold line of its own that wraps like prose."""
+    return ([Styled(t.title, "bold")] if t.title else []) + [rendered]
+
+
+def stacked(t: Table) -> list:
+    """One record per row, "Header: value" per line: for terminals too narrow for even
+    one figure column beside the key."""
+    from rich.text import Text
+
+    heads = [c.replace("\n", " ") for c in t.columns]
+    out = [Styled(t.title, "bold")] if t.title else []
+    rows = [(r, "") for r in t.rows] + [(line, "bold") for line in total_lines(t.total)]
+    for row, style in rows:
+        out.append(Text(row[0] or heads[0], style=style or "bold"))
+        for head, cell in zip(heads[1:], row[1:]):
+            if cell:
+                out.append(Text(f"  {head}: " + cell.replace("\n", "; "), style=style))
+    return out
+
+
+def rich_table(t: Table, widths: list[int] | None = None, gap: int = GAP):
+    """A Rich table: first column(s) left, numbers right, optional bold total lines (the
+    title is a line of its own: `titled`).
+
+    Without `widths`, columns do not wrap, except those named in `wrap` (free text such as
+    purchase lists). With `widths` (from `fit`), each column has that width, which is never
+    narrower than a figure in it: headers and text wrap between words.
     """
     from rich import box
     from rich.table import Table as RichTable
 
-    rt = RichTable(box=box.SIMPLE_HEAD, title=t.title, title_justify="left", title_style="bold",
-                   show_edge=False, pad_edge=False)
+    rt = RichTable(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
+                   padding=(0, 1) if gap == GAP else (0, 1, 0, 0))
     for i, c in enumerate(t.columns):
         right = i >= t.right_from and c not in t.left
-        rt.add_column(c, justify="right" if right else "left", no_wrap=c not in t.wrap)
+        if widths is None:
+            rt.add_column(c, justify="right" if right else "left", no_wrap=c not in t.wrap)
+        else:
+            rt.add_column(c, justify="right" if right else "left", width=widths[i],
+                          overflow="fold")
     for r in t.rows:
         rt.add_row(*r)
     if t.total is not None:
@@ -70,7 +221,10 @@ def rich_table(t: Table):
 def render(parts, *, width: int, terminal: bool = False, no_color: bool = False) -> str:
     """Parts (strings, Styled, Table) to text with Rich, `width` columns wide.
 
-    Colour only for a `terminal`, and no styles at all (not even bold) with `no_color`.
+    Every figure and header is printed whole (`fit`). On a `terminal` prose wraps between
+    words at `width`, so the terminal never splits a number; off a terminal lines of prose
+    stay whole and tables are as wide as their data needs (at least `width`). Colour only
+    for a `terminal`, and no styles at all (not even bold) with `no_color`.
     """
     from rich.console import Console
     from rich.text import Text
@@ -78,14 +232,21 @@ def render(parts, *, width: int, terminal: bool = False, no_color: bool = False)
     console = Console(file=io.StringIO(), force_terminal=terminal and not no_color,
                       color_system=None if no_color else "auto", width=width,
                       highlight=False, emoji=False, legacy_windows=False)
+    if not terminal:     # room for a table wider than `width`
+        widest = max([table_width([m for _, m in column_widths(p)])
+                      for p in parts if isinstance(p, Table)] + [width])
+        console.width = widest
     with console.capture() as cap:
         for part in parts:
-            if isinstance(part, Table):
-                console.print(rich_table(part))
-            else:
-                # lines of prose stay whole (soft wrap); tables fit the width
-                text = Text(part.text, style=part.style) if isinstance(part, Styled) else part
-                console.print(text, soft_wrap=True)
+            items = fit(part, width if terminal else console.width, terminal) \
+                if isinstance(part, Table) else [part]
+            for item in items:
+                if isinstance(item, Styled):
+                    item = Text(item.text, style=item.style)
+                if isinstance(item, str):
+                    item = Text(item)
+                # off a terminal prose stays whole (soft wrap); on one it wraps between words
+                console.print(item, soft_wrap=not terminal and isinstance(item, Text))
     text = cap.get()
     if console.color_system is None:    # Rich pads lines to the table width: trim them
         text = "".join(line.rstrip() + "\n" for line in text.splitlines())

@@ -19,6 +19,7 @@ from .text import Styled, table
 if TYPE_CHECKING:   # annotations only: the analysis modules load the solver stack
     from ..analysis.budget import BudgetValue
     from ..analysis.compare import Comparison
+    from ..analysis.edited import EditedComparison
 
 CATALOG_NOTE = ("Tiers are all-units: every postpaid call of a month is charged the rate of the "
                 "tier its volume reaches (basis 'total': all calls of the month; 'after-packs': "
@@ -53,14 +54,27 @@ def bill_title(plan_name: str | None, forecast_name: str) -> str:
 
 
 def bill_view(fmt: str, b: Bill, *, title: str, months: bool = False, cashflow: bool = False,
-              carry_over: str = "zero"):
+              carry_over: str = "zero", comparison: EditedComparison | None = None,
+              catalog: Catalog | None = None):
+    """The bill `b`; with `comparison` (`bill --compare`) beside the optimal plan."""
     if fmt == "json":
-        return data.bill_dict(b, cashflow=cashflow, carry_over=carry_over)
+        out = data.bill_dict(b, cashflow=cashflow, carry_over=carry_over)
+        if comparison is not None:
+            out["comparison"] = data.edited_dict(comparison)
+        return out
     if fmt == "csv":
         return (data.month_rows(b) if months else data.cashflow_rows(b) if cashflow
+                else data.edited_rows(comparison) if comparison is not None
                 else data.summary_rows(b))
+    extra = []
+    if comparison is not None:
+        rows, total, line = cells.edited_cells(comparison)
+        extra += ["", table(cells.EDITED_COLUMNS, rows, total=total,
+                            left=cells.EDITED_COLUMNS[-1:], wrap=cells.EDITED_COLUMNS[-1:],
+                            title="Beside the optimal plan"), line]
     return [heading(title, b), *bill_parts(b, purchases_title="Packs bought", months=months,
-                                           cashflow=cashflow, carry_over=carry_over)]
+                                           cashflow=cashflow, carry_over=carry_over,
+                                           extra=extra, catalog=catalog)]
 
 
 def plan_title(result) -> str:
@@ -68,7 +82,8 @@ def plan_title(result) -> str:
 
 
 def plan_view(fmt: str, result, *, months: bool = False, cashflow: bool = False,
-              comparison: Comparison | None = None, budget_value: BudgetValue | None = None):
+              comparison: Comparison | None = None, budget_value: BudgetValue | None = None,
+              catalog: Catalog | None = None):
     """The plan of `result`, with the comparison, scenarios and budget value when there."""
     b = result.bill
     if fmt == "json":
@@ -94,7 +109,8 @@ def plan_view(fmt: str, result, *, months: bool = False, cashflow: bool = False,
         "the start" if result.purchase_months == "start" else "the start of any month"),
         result.method)
     return [head, *bill_parts(b, purchases_title="Packs to buy", months=months,
-                              cashflow=cashflow, extra=extra, carry_over=result.carry_over)]
+                              cashflow=cashflow, extra=extra, carry_over=result.carry_over,
+                              catalog=catalog)]
 
 
 def scenario_parts(result) -> list:
@@ -112,8 +128,9 @@ def scenario_parts(result) -> list:
 
 
 def bill_parts(b: Bill, *, purchases_title: str, months: bool, cashflow: bool, extra=(),
-               carry_over: str = "zero") -> list:
-    """Purchases, cost by product, the optional month and cash-flow views, `extra`, warnings."""
+               carry_over: str = "zero", catalog: Catalog | None = None) -> list:
+    """Purchases, cost by product, the optional month and cash-flow views, `extra`, warnings.
+    With the `catalog`, products that have no packs to buy are named as such."""
     rows, total = cells.purchase_cells(b)
     if rows:
         parts = [table(cells.PURCHASE_COLUMNS, rows, total=total, right_from=2,
@@ -129,11 +146,11 @@ def bill_parts(b: Bill, *, purchases_title: str, months: bool, cashflow: bool, e
                  f"{fmt_money(b.postpaid_only_cost)} pure postpaid: saving "
                  f"{fmt_money(b.savings)} {b.currency} "
                  f"({fmt_pct(pct(b.savings, b.postpaid_only_cost))}).")
-    line = cells.carry_over_line(b, carry_over)
-    if line:
-        parts.append(line)
+    for line in (cells.postpaid_only_line(b, catalog), cells.carry_over_line(b, carry_over)):
+        if line:
+            parts.append(line)
     if months:
-        parts += month_parts(b)
+        parts += month_parts(b, catalog)
     if cashflow:
         rows, line = cells.cashflow_cells(b)
         parts += ["", table(cells.CASHFLOW_COLUMNS, rows, title="Cash flow"), line]
@@ -142,16 +159,22 @@ def bill_parts(b: Bill, *, purchases_title: str, months: bool, cashflow: bool, e
     return parts
 
 
-def month_parts(b: Bill) -> list:
+def month_parts(b: Bill, catalog: Catalog | None = None) -> list:
     """A month-by-month table per product, and the note on unpublished rates when used."""
     parts = []
     for pb in b.products:
+        title = f"{pb.product} ({pb.name}), month by month"
+        if catalog is not None and not catalog.product(pb.product).packs:
+            title += ": postpaid only (no packs sold)"
         parts += ["", table(cells.MONTH_COLUMNS, cells.month_cells(pb), right_from=1,
-                            left=("Reminders",), wrap=("Reminders",),
-                            title=f"{pb.product} ({pb.name}), month by month")]
+                            left=("Reminders",), wrap=("Reminders",), title=title)]
     if any(not mb.rate_published for pb in b.products for mb in pb.months):
         parts.append("* volume above the top published tier: priced at the last "
                      "published rate (unpublished rate: contact sales)")
+    if any(mb.reminders for pb in b.products for mb in pb.months):
+        parts.append("Reminders: the seller's notices for each purchase's packs (below 15% "
+                     "of its calls, or exhausted), named by pack size × count and the month "
+                     "they were bought.")
     return parts
 
 
