@@ -163,17 +163,17 @@ def test_ties_prefer_lower_prepaid_spend():
 
 def test_time_limited_solve_is_never_called_optimal(monkeypatch):
     """A solver stopped by the clock yields 'feasible' with a gap, never 'optimal'."""
-    import optimizer.solve.planner as planner
+    import optimizer.solve.engines as engines
     from optimizer.solve.solvers import SolveOutcome, Status
 
-    real = planner.solve
+    real = engines.solve
 
     def stopped(prob, solver, time_limit=None):
         out = real(prob, solver, time_limit)
         return SolveOutcome(Status.FEASIBLE, out.objective, out.objective - 100, out.seconds,
                             solver, "time limit")
 
-    monkeypatch.setattr(planner, "solve", stopped)
+    monkeypatch.setattr(engines, "solve", stopped)
     r = plan(load_catalog(), forecast_of({"id_card": [25000] * 12}), time_limit=1)
     assert r.status == "feasible"
     assert r.gap == Decimal("1.00")

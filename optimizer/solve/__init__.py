@@ -1,2 +1,11 @@
-"""Solving: `plan()` routes each request to an exact method (dynamic program, cost curves,
-integer programs) and re-bills the result."""
+"""Solving: `plan()` routes each request to an exact method and re-bills the result.
+
+planner.py      plan(): check, route, solve, assemble, re-bill and verify; PlanResult
+engines.py      the three engines behind one result type (EngineResult)
+dynamic.py      the dynamic program: exact any-month schedules under the total basis
+curves.py       start mode's exact cost curves; budget.py: a budget over them (knapsack)
+start_milp.py   the start-mode integer program (PuLP); any_milp.py: the any-month one
+solvers.py      the PuLP adapter: HiGHS or CBC, our own status enum
+knapsack.py     the NumPy unbounded knapsack the curves and the dynamic program share
+demand.py       residual demand and count bounds, shared by every method
+"""

@@ -1,4 +1,4 @@
-"""The integer program when packs may be bought at the start of any month.
+"""The any-month integer program (PuLP): packs may be bought at the start of any month.
 
 Under the `total` tier basis a month's rate is fixed by its own calls, and delaying a
 purchase to the month in which it is first drawn never lowers any month's pack usage

@@ -115,7 +115,8 @@ def solve_budget(curves: dict[str, Curve], fixed_cost: int, cap: int, solver: st
     if not out.has_solution:
         return None, None, out.status
     if out.status is Status.OPTIMAL:
-        # Among plans of the optimal cost, the least prepaid spend (SPEC §3).
+        # Among plans of the optimal cost, the least prepaid spend (docs/pricing.md,
+        # 'Optimality').
         best = round(out.objective)
         spend = pulp.lpSum(keep[pid][i][0] * v for (pid, i), v in pick.items())
         prob += prob.objective <= best + 0.5, "keep_optimal_cost"

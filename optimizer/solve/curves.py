@@ -1,4 +1,4 @@
-"""Exact cost curves for start mode, and budgets solved on them.
+"""Start mode's exact cost curves: the cost of every capacity a product can buy.
 
 In start mode a product's bill depends only on the capacity C it buys (every new pack
 shares one expiry). On the lattice of the pack sizes' gcd, `capacity_curve` gives for every

@@ -23,19 +23,25 @@ proves optimality slowly over long horizons. The structure gives an exact shorte
   expires within the horizon: otherwise which lot holds the final balance sets the credit).
 * More carried balance at equal or lower cost dominates, so each month keeps only the
   Pareto-optimal labels (balance up, cost down). Among equal costs the lower prepaid spend
-  wins (SPEC §3), kept as a second key all the way through.
+  wins (docs/pricing.md, 'Optimality'), kept as a second key all the way through.
 
 With `prorata` carry-over, the last purchase's unexpired balance is credited as the billing
 engine values it: each pack size's lot at its price per call times the unexpired share of
 validity, rounded half up to the fen (the month's largest packs are drawn last, so they hold
 the balance). That credit depends on the mix, not only on the capacity, so purchases that
 reach the horizon's end are enumerated as mixes.
+
+The code follows the sketch: `_problem` gathers what every month needs (`Problem`),
+`_month_options` lists a month's purchases, `_extend` moves one month's labels forward
+through a `Queue` that prunes them, and `_backtrack` reads the chosen purchases back from
+the horizon's end.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -45,10 +51,14 @@ from ..exceptions import SolverError
 from .demand import count_bounds
 from .knapsack import INF, cheapest_mix, cheapest_spend
 
-NONE = -1            # label choice: no purchase in the predecessor month
 CHUNK = 1 << 20      # labels × purchases expanded at once (bounds memory)
 COMPACT = 1 << 20    # queued labels of one month before they are pruned
 MAX_MIXES = 2_000_000   # end-of-horizon pack mixes priced with prorata carry-over
+
+# What a label's predecessor month bought (`Labels.kind`); `Labels.option` says which.
+NOTHING = 0          # no purchase
+CAPACITY = 1         # a capacity: index into that month's `MonthOptions.caps`
+END_MIX = 2          # (prorata) a mix lasting to the horizon's end: index into `mix_counts`
 
 
 @dataclass(frozen=True)
@@ -60,8 +70,65 @@ class Schedule:
     spend: int              # prepaid spend, money units
 
 
+class Labels(NamedTuple):
+    """The states (t, b) of one month with how they were reached, as parallel arrays."""
+
+    balance: np.ndarray      # calls carried into the month (b)
+    cost: np.ndarray         # cost so far (less any carry-over credit), money units
+    spend: np.ndarray        # prepaid spend so far, money units
+    pred_month: np.ndarray   # month of the label this one extends (-1: the start)
+    pred_index: np.ndarray   # its index among that month's kept labels
+    kind: np.ndarray         # NOTHING | CAPACITY | END_MIX: what the predecessor month bought
+    option: np.ndarray       # which capacity or end mix
+
+    def take(self, which) -> Labels:
+        return Labels(*(a[which] for a in self))
+
+    @staticmethod
+    def join(parts: list[Labels]) -> Labels:
+        return Labels(*(np.concatenate(a) for a in zip(*parts)))
+
+    def frontier(self) -> Labels:
+        """The labels no other beats (see `_pareto`)."""
+        return self.take(_pareto(self.balance, self.cost, self.spend))
+
+
+class Moves(NamedTuple):
+    """Labels proposed by one kind of move from month t, before they are pruned."""
+
+    dest: np.ndarray         # month each lands in (T: the horizon's end)
+    balance: np.ndarray
+    cost: np.ndarray
+    spend: np.ndarray
+    pred_index: np.ndarray   # index of the label in month t it extends
+    option: np.ndarray       # which capacity or end mix (unused for NOTHING)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One product's data in money units and calls, as every month of the search needs it."""
+
+    product: Product
+    T: int                      # months
+    V: int                      # validity in months
+    resid: np.ndarray           # calls new packs can serve, per month
+    rate: np.ndarray            # postpaid rate per call, per month
+    cum: np.ndarray             # cum[m]: residual calls of months 0..m-1
+    nxt: np.ndarray             # nxt[m]: next month with demand, from m on (T: none)
+    later_max: np.ndarray       # later_max[m]: highest rate from month m on
+    price: dict                 # pack size -> price
+    credit_frac: dict           # pack size -> prorata credit per call-month, (a, c) as a/c
+    fen: int                    # money units per fen
+    margin: int                 # prorata: how far a useless pack must beat the rate
+    ceiling: int                # cost of buying nothing; dearer labels are dropped
+    widest: int                 # largest validity window's demand
+    start_only: bool
+    prorata: bool
+    knaps: dict = field(default_factory=dict)    # pack set -> cheapest spend per capacity
+
+
 @dataclass
-class _Options:
+class MonthOptions:
     """Purchases possible in one month: capacities (and, for prorata, mixes) with prices."""
 
     step: int
@@ -73,6 +140,61 @@ class _Options:
     mix_counts: np.ndarray | None = None    # prorata end mixes: counts per size (desc)
     mix_caps: np.ndarray | None = None
     mix_prices: np.ndarray | None = None
+
+    def packs(self, kind: int, option: int) -> dict[int, int]:
+        """The packs {size: count} behind a label's (kind, option)."""
+        if kind == CAPACITY:
+            return cheapest_mix(self.knap, self.step, self.sizes,
+                                int(self.caps[option]) // self.step)
+        if kind == END_MIX:
+            sizes = sorted((s for s, _ in self.sizes), reverse=True)
+            return {s: int(v) for s, v in zip(sizes, self.mix_counts[option]) if v}
+        return {}
+
+
+class Queue:
+    """Labels waiting for their month, pruned as they arrive (and again when many pile up)."""
+
+    def __init__(self, months: int, ceiling: int):
+        self.ceiling = ceiling          # a label dearer than buying nothing is dropped
+        self.pending: dict[int, list[Labels]] = {m: [] for m in range(months + 1)}
+        self.size = [0] * (months + 1)
+
+    def send(self, t: int, kind: int, moves: Moves) -> None:
+        """Queue the moves made from month t (dest T: the horizon's end)."""
+        ok = moves.cost <= self.ceiling
+        if not ok.all():
+            moves = Moves(*(a[ok] for a in moves))
+        order = np.argsort(moves.dest, kind="stable")
+        moves = Moves(*(a[order] for a in moves))
+        dest = moves.dest
+        months = np.full(len(dest), t, dtype=np.int64)     # sliced for each destination
+        kinds = np.full(len(dest), kind, dtype=np.int8)
+        cuts = np.nonzero(np.diff(dest))[0] + 1
+        for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(dest)]):
+            if hi > lo:
+                keep = lo + _pareto(moves.balance[lo:hi], moves.cost[lo:hi],
+                                    moves.spend[lo:hi])
+                self.add(int(dest[lo]), Labels(
+                    moves.balance[keep], moves.cost[keep], moves.spend[keep],
+                    months[:len(keep)], moves.pred_index[keep], kinds[:len(keep)],
+                    moves.option[keep]))
+
+    def add(self, m: int, labels: Labels) -> None:
+        self.pending[m].append(labels)
+        self.size[m] += len(labels.balance)
+        if self.size[m] > COMPACT:
+            merged = Labels.join(self.pending[m]).frontier()
+            self.pending[m] = [merged]
+            self.size[m] = len(merged.balance)
+
+    def take(self, m: int) -> Labels | None:
+        """Month m's labels, all queued; None when none reached it."""
+        if not self.pending[m]:
+            return None
+        labels = Labels.join(self.pending[m])
+        self.pending[m] = []
+        return labels
 
 
 def _smallest_pack(knap: np.ndarray, step: int, sizes, caps: np.ndarray) -> np.ndarray:
@@ -131,12 +253,32 @@ def optimal_schedule(product: Product, calls, resid, validity: int, scale: int, 
     `calls[m]` sets month m's rate; `resid[m]` is what new packs can serve (after the free
     quota and holdings). `start_only` allows purchases in the first month only.
     """
+    problem = _problem(product, calls, resid, validity, scale, start_only, prorata)
+    queue = Queue(problem.T, problem.ceiling)
+    z = np.zeros(1, dtype=np.int64)
+    queue.add(0, Labels(z, z, z, z - 1, z - 1, np.zeros(1, dtype=np.int8), z))
+    kept: dict[int, Labels] = {}
+    options: dict[int, MonthOptions | None] = {}
+    for t in range(problem.T):
+        labels = queue.take(t)
+        if labels is None:
+            continue
+        kept[t] = labels.frontier()
+        options[t] = _extend(problem, queue, t, kept[t])
+    end = queue.take(problem.T)
+    if end is None:
+        raise AssertionError("no schedule reached the horizon's end")
+    return _backtrack(end, kept, options)
+
+
+def _problem(product: Product, calls, resid, validity: int, scale: int, start_only: bool,
+             prorata: bool) -> Problem:
     T, V = len(resid), validity
     resid = np.asarray(resid, dtype=np.int64)
     rate = np.array([to_units(product.rate(d)[0], scale) for d in calls], dtype=np.int64)
     cum = np.zeros(T + 1, dtype=np.int64)
     cum[1:] = np.cumsum(resid)
-    nxt = np.full(T + 1, T, dtype=np.int64)             # next month with demand, from m on
+    nxt = np.full(T + 1, T, dtype=np.int64)
     for m in range(T - 1, -1, -1):
         nxt[m] = m if resid[m] > 0 else nxt[m + 1]
     price = {p.calls: to_units(p.price, scale) for p in product.packs}
@@ -148,7 +290,6 @@ def optimal_schedule(product: Product, calls, resid, validity: int, scale: int, 
         g = math.gcd(a, c)
         credit_frac[s] = (a // g, c // g)
     fen = scale // 100
-
     # Highest rate still to come: a pack is useless when its price per call is not below it.
     # With prorata, credits are rounded to the fen per lot, so a useless pack must also beat
     # the rate by a fen per lot that could hold carry-over, and its credit share (at most
@@ -157,169 +298,138 @@ def optimal_schedule(product: Product, calls, resid, validity: int, scale: int, 
     later_max = np.zeros(T + 1, dtype=np.int64)
     for m in range(T - 1, -1, -1):
         later_max[m] = max(later_max[m + 1], rate[m] if resid[m] > 0 else 0)
-
-    knaps: dict[tuple, np.ndarray] = {}
     widest = int(max(cum[min(t + V, T)] - cum[t] for t in range(T))) if T else 0
-
-    def options(t: int) -> _Options | None:
-        e = min(t + V - 1, T - 1)
-        useful = [(s, p) for s, p in sorted(price.items())
-                  if p < s * later_max[t] + margin or p < V * margin]
-        cover = int(cum[e + 1] - cum[t])
-        if not useful or cover == 0:
-            return None
-        limit = cover + max(s for s, _ in useful)
-        key = tuple(useful)
-        step = math.gcd(*(s for s, _ in useful))
-        if key not in knaps or len(knaps[key]) * step < limit:
-            # Priced once per pack set, up to the largest window any month can need.
-            top = max(limit, widest + max(s for s, _ in useful))
-            knaps[key] = cheapest_spend([(s // step, p) for s, p in useful], top // step + 1)
-        knap = knaps[key]
-        caps, prices = _pareto_caps(knap, step, limit)
-        opt = _Options(step, caps, prices, knap, useful,
-                       _smallest_pack(knap, step, useful, caps))
-        if prorata and t + V - 1 >= T - 1:
-            # A mix lasting to the end holds at least what is left after the carried balance.
-            lo = int(cum[T] - cum[t]) - int(resid[t]) + 1
-            opt.mix_counts, opt.mix_caps, opt.mix_prices = _end_mixes(product, useful, lo,
-                                                                      limit)
-        return opt
-
-    # Labels per month: lists of arrays (b, cost, spend, pred month, pred index, choice).
-    pending: dict[int, list] = {m: [] for m in range(T + 1)}
-    size = [0] * (T + 1)
-    z = np.zeros(1, dtype=np.int64)
-    pending[0].append((z, z, z, z - 1, z - 1, z + NONE))
-    kept: dict[int, tuple] = {}
-    opts: dict[int, _Options | None] = {}
-
     # Buying nothing costs `ceiling`; a label already dearer can never lead to a better plan
     # (what follows costs >= 0: a lot's credit never exceeds its price).
     ceiling = int((rate * resid).sum())
+    return Problem(product, T, V, resid, rate, cum, nxt, later_max, price, credit_frac, fen,
+                   margin, ceiling, widest, start_only, prorata)
 
-    def send(dest, b, cost, spend, t, idx, choice):
-        """Queue labels for their months (dest = T: the horizon's end)."""
-        ok = cost <= ceiling
-        if not ok.all():
-            dest, b, cost, spend, idx, choice = (a[ok] for a in (dest, b, cost, spend, idx,
-                                                                  choice))
-        order = np.argsort(dest, kind="stable")
-        dest, b, cost, spend, idx, choice = (a[order] for a in (dest, b, cost, spend, idx,
-                                                                 choice))
-        cuts = np.nonzero(np.diff(dest))[0] + 1
-        for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(dest)]):
-            if hi > lo:
-                m = int(dest[lo])
-                keep = lo + _pareto(b[lo:hi], cost[lo:hi], spend[lo:hi])
-                pending[m].append((b[keep], cost[keep], spend[keep],
-                                   np.full(len(keep), t, dtype=np.int64), idx[keep],
-                                   choice[keep]))
-                size[m] += len(keep)
-                if size[m] > COMPACT:
-                    merged = tuple(np.concatenate(a) for a in zip(*pending[m]))
-                    keep = _pareto(*merged[:3])
-                    pending[m] = [tuple(a[keep] for a in merged)]
-                    size[m] = len(keep)
 
-    def expand(t, e, opt, b, cost, spend, idx):
-        """Every purchase from these labels of month t, queued where it leads."""
-        n, k = len(b), len(opt.caps)
-        after = int(nxt[t + 1])
-        P = cum[t] + b[:, None] + opt.caps[None, :]                 # n × k
-        c2 = cost[:, None] + opt.prices[None, :]
-        s2 = np.broadcast_to(spend[:, None] + opt.prices[None, :], (n, k))
-        land = np.searchsorted(cum, P, side="right") - 1            # month where A runs out
-        short = P < cum[t + 1]
-        carry = ~short & (land < T) & (land <= e)
-        ends = ~short & (land >= T) & (e >= T - 1)
-        lapse = ~short & ~carry & ~ends
-        dest = np.where(carry, land, np.where(ends, T, after))
-        if e + 1 <= T - 1:
-            dest = np.where(lapse, nxt[e + 1], dest)
-        c2 = c2 + np.where(short, rate[t] * (cum[t + 1] - P), 0)
-        b2 = np.where(carry, P - cum[np.minimum(land, T)], 0)
-        # A pack the carried balance could spare is as well bought where it is drawn (with
-        # prorata only where that purchase expires within the horizon; never in start mode,
-        # where nothing is bought later).
-        spare = carry & (b2 >= opt.smallest[None, :]) & (not start_only)
-        if prorata:
-            spare &= land + V - 1 < T
-        valid = ~spare & ~(ends & prorata)     # prorata ends are priced as mixes below
-        choice = np.broadcast_to(np.arange(k, dtype=np.int64)[None, :], (n, k))
-        rows = np.broadcast_to(idx[:, None], (n, k))
-        send(dest[valid], b2[valid], c2[valid], s2[valid], t, rows[valid], choice[valid])
+def _month_options(problem: Problem, t: int) -> MonthOptions | None:
+    """What month t can buy: the capacities worth buying, priced by their cheapest mix."""
+    p = problem
+    e = min(t + p.V - 1, p.T - 1)
+    useful = [(s, q) for s, q in sorted(p.price.items())
+              if q < s * p.later_max[t] + p.margin or q < p.V * p.margin]
+    cover = int(p.cum[e + 1] - p.cum[t])
+    if not useful or cover == 0:
+        return None
+    limit = cover + max(s for s, _ in useful)
+    key = tuple(useful)
+    step = math.gcd(*(s for s, _ in useful))
+    if key not in p.knaps or len(p.knaps[key]) * step < limit:
+        # Priced once per pack set, up to the largest window any month can need.
+        top = max(limit, p.widest + max(s for s, _ in useful))
+        p.knaps[key] = cheapest_spend([(s // step, q) for s, q in useful], top // step + 1)
+    knap = p.knaps[key]
+    caps, prices = _pareto_caps(knap, step, limit)
+    opt = MonthOptions(step, caps, prices, knap, useful,
+                       _smallest_pack(knap, step, useful, caps))
+    if p.prorata and t + p.V - 1 >= p.T - 1:
+        # A mix lasting to the end holds at least what is left after the carried balance.
+        lo = int(p.cum[p.T] - p.cum[t]) - int(p.resid[t]) + 1
+        opt.mix_counts, opt.mix_caps, opt.mix_prices = _end_mixes(p.product, useful, lo, limit)
+    return opt
 
+
+def _extend(problem: Problem, queue: Queue, t: int, labels: Labels) -> MonthOptions | None:
+    """Every move from month t's kept labels, queued where it leads; returns the month's
+    purchase options (None when it buys nothing), which back-tracking needs."""
+    p = problem
+    n = len(labels.balance)
+    idx = np.arange(n, dtype=np.int64)
+    zeros = np.zeros(n, dtype=np.int64)
+    # No purchase: the rest of month t is postpaid, the next month starts empty.
+    queue.send(t, NOTHING, Moves(
+        np.full(n, int(p.nxt[t + 1])), zeros,
+        labels.cost + p.rate[t] * (p.resid[t] - labels.balance), labels.spend, idx, zeros))
+
+    if p.start_only and t > 0 or not p.start_only and p.resid[t] == 0:
+        return None
+    opt = _month_options(p, t)
+    if opt is None:
+        return None
+    k = max(len(opt.caps), len(opt.mix_caps) if opt.mix_caps is not None else 0, 1)
+    chunk = max(1, CHUNK // k)
+    for lo in range(0, n, chunk):
+        part = labels.take(slice(lo, lo + chunk))
+        _buy_capacities(p, queue, t, opt, part, idx[lo:lo + chunk])
         if opt.mix_counts is not None and len(opt.mix_caps):
-            # Prorata: purchases that last to the end, with the billing engine's credit.
-            R = cum[t] + b[:, None] + opt.mix_caps[None, :] - cum[T]
-            credit = np.zeros_like(R)
-            before = np.zeros(len(opt.mix_caps), dtype=np.int64)
-            share = e - (T - 1)
-            for j, size in enumerate(sorted((s for s, _ in opt.sizes), reverse=True)):
-                held = opt.mix_counts[:, j] * size
-                take = np.clip(R - before[None, :], 0, held[None, :])
-                a, c = credit_frac[size]
-                credit += (2 * take * share * a + c) // (2 * c) * fen
-                before = before + held
-            total = cost[:, None] + opt.mix_prices[None, :] - credit
-            r_i, m_i = np.nonzero(R >= 0)
-            if len(r_i):
-                send(np.full(len(r_i), T), np.zeros(len(r_i), dtype=np.int64),
-                     total[r_i, m_i], spend[r_i] + opt.mix_prices[m_i], t, idx[r_i],
-                     -2 - m_i)
+            _buy_end_mixes(p, queue, t, opt, part, idx[lo:lo + chunk])
+    return opt
 
-    for t in range(T):
-        if not pending[t]:
-            continue
-        b, cost, spend, pm, pi, ch = (np.concatenate(a) for a in zip(*pending[t]))
-        pending[t] = []
-        keep = _pareto(b, cost, spend)
-        b, cost, spend, pm, pi, ch = b[keep], cost[keep], spend[keep], pm[keep], pi[keep], \
-            ch[keep]
-        kept[t] = (b, cost, spend, pm, pi, ch)
-        n = len(b)
-        idx = np.arange(n, dtype=np.int64)
-        after = int(nxt[t + 1])
 
-        # No purchase: the rest of month t is postpaid, the next month starts empty.
-        send(np.full(n, after), np.zeros(n, dtype=np.int64),
-             cost + rate[t] * (resid[t] - b), spend, t, idx, np.full(n, NONE))
+def _buy_capacities(p: Problem, queue: Queue, t: int, opt: MonthOptions, labels: Labels,
+                    idx: np.ndarray) -> None:
+    """Each label × each capacity: where its balance runs out, and what that costs."""
+    e = t + p.V - 1
+    b, cost, spend = labels.balance, labels.cost, labels.spend
+    T, cum = p.T, p.cum
+    n, k = len(b), len(opt.caps)
+    after = int(p.nxt[t + 1])
+    P = cum[t] + b[:, None] + opt.caps[None, :]                 # n × k
+    c2 = cost[:, None] + opt.prices[None, :]
+    s2 = np.broadcast_to(spend[:, None] + opt.prices[None, :], (n, k))
+    land = np.searchsorted(cum, P, side="right") - 1            # month where A runs out
+    short = P < cum[t + 1]
+    carry = ~short & (land < T) & (land <= e)
+    ends = ~short & (land >= T) & (e >= T - 1)
+    lapse = ~short & ~carry & ~ends
+    dest = np.where(carry, land, np.where(ends, T, after))
+    if e + 1 <= T - 1:
+        dest = np.where(lapse, p.nxt[e + 1], dest)
+    c2 = c2 + np.where(short, p.rate[t] * (cum[t + 1] - P), 0)
+    b2 = np.where(carry, P - cum[np.minimum(land, T)], 0)
+    # A pack the carried balance could spare is as well bought where it is drawn (with
+    # prorata only where that purchase expires within the horizon; never in start mode,
+    # where nothing is bought later).
+    spare = carry & (b2 >= opt.smallest[None, :]) & (not p.start_only)
+    if p.prorata:
+        spare &= land + p.V - 1 < T
+    valid = ~spare & ~(ends & p.prorata)     # prorata ends are priced as mixes instead
+    option = np.broadcast_to(np.arange(k, dtype=np.int64)[None, :], (n, k))
+    rows = np.broadcast_to(idx[:, None], (n, k))
+    queue.send(t, CAPACITY, Moves(dest[valid], b2[valid], c2[valid], s2[valid],
+                                     rows[valid], option[valid]))
 
-        if start_only and t > 0 or not start_only and resid[t] == 0:
-            continue
-        opt = opts[t] = options(t)
-        if opt is None:
-            continue
-        e = t + V - 1
-        k = max(len(opt.caps), len(opt.mix_caps) if opt.mix_caps is not None else 0, 1)
-        chunk = max(1, CHUNK // k)
-        for lo in range(0, n, chunk):
-            sl = slice(lo, lo + chunk)
-            expand(t, e, opt, b[sl], cost[sl], spend[sl], idx[sl])
 
-    # The horizon's end: the best label, then back through the choices.
-    if not pending[T]:
-        raise AssertionError("no schedule reached the horizon's end")
-    b, cost, spend, pm, pi, ch = (np.concatenate(a) for a in zip(*pending[T]))
-    best = int(np.lexsort((spend, cost))[0])
-    objective, total_spend = int(cost[best]), int(spend[best])
+def _buy_end_mixes(p: Problem, queue: Queue, t: int, opt: MonthOptions, labels: Labels,
+                   idx: np.ndarray) -> None:
+    """Prorata: purchases that last to the end, less the billing engine's credit."""
+    e, T = t + p.V - 1, p.T
+    R = p.cum[t] + labels.balance[:, None] + opt.mix_caps[None, :] - p.cum[T]   # left over
+    credit = np.zeros_like(R)
+    before = np.zeros(len(opt.mix_caps), dtype=np.int64)
+    share = e - (T - 1)
+    for j, size in enumerate(sorted((s for s, _ in opt.sizes), reverse=True)):
+        held = opt.mix_counts[:, j] * size
+        take = np.clip(R - before[None, :], 0, held[None, :])
+        a, c = p.credit_frac[size]
+        credit += (2 * take * share * a + c) // (2 * c) * p.fen
+        before = before + held
+    total = labels.cost[:, None] + opt.mix_prices[None, :] - credit
+    r_i, m_i = np.nonzero(R >= 0)
+    if len(r_i):
+        queue.send(t, END_MIX, Moves(
+            np.full(len(r_i), T), np.zeros(len(r_i), dtype=np.int64), total[r_i, m_i],
+            labels.spend[r_i] + opt.mix_prices[m_i], idx[r_i], m_i))
+
+
+def _backtrack(end: Labels, kept: dict[int, Labels], options: dict) -> Schedule:
+    """The best label at the horizon's end, then back through its predecessors' purchases."""
+    best = int(np.lexsort((end.spend, end.cost))[0])
     counts: dict[tuple[int, int], int] = {}
-    t, i, c = int(pm[best]), int(pi[best]), int(ch[best])
+    at, i = end, best
+    t = int(at.pred_month[i])
     while t >= 0:
-        opt = opts.get(t)
-        if c >= 0:
-            mix = cheapest_mix(opt.knap, opt.step, opt.sizes, int(opt.caps[c]) // opt.step)
-        elif c <= -2:
-            sizes = sorted((s for s, _ in opt.sizes), reverse=True)
-            mix = {s: int(v) for s, v in zip(sizes, opt.mix_counts[-2 - c]) if v}
-        else:
-            mix = {}
-        for size, k in mix.items():
-            counts[t, size] = counts.get((t, size), 0) + k
-        _, _, _, pm_t, pi_t, ch_t = kept[t]
-        t, i, c = int(pm_t[i]), int(pi_t[i]), int(ch_t[i])
-    return Schedule(counts, objective, total_spend)
+        kind, option = int(at.kind[i]), int(at.option[i])
+        if kind != NOTHING:
+            for size, k in options[t].packs(kind, option).items():
+                counts[t, size] = counts.get((t, size), 0) + k
+        at, i = kept[t], int(at.pred_index[i])
+        t = int(at.pred_month[i])
+    return Schedule(counts, int(end.cost[best]), int(end.spend[best]))
 
 
 def _end_mixes(product: Product, useful, lo: int, limit: int):

@@ -1,4 +1,4 @@
-"""The integer program: one product's pack purchases against its postpaid overflow.
+"""The start-mode integer program (PuLP): one product's packs against its postpaid overflow.
 
 Start mode (all packs bought in the horizon's first month) reduces to one number per
 product, the new capacity C = Σ size·count, because every new pack shares one expiry.
@@ -9,6 +9,7 @@ constants are the months' own demands, which keeps the relaxation tight.
 
 Money is in integer units (fen, or finer if the catalog needs it), so every integer
 solution has an integer objective and a gap below one unit proves optimality.
+`ProductModel` and `postpaid_expr` are shared with the any-month program (any_milp.py).
 """
 
 from __future__ import annotations

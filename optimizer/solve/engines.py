@@ -1,0 +1,347 @@
+"""The three solving engines behind one interface, for plan() to route between.
+
+Each takes the checked `Request` and products, and returns an `EngineResult`: pack counts
+per product, objective and proven bound in money units, status, seconds, method.
+
+* `by_dynamic_program`: one product at a time, the exact shortest path of dynamic.py (one
+  forecast, total tier basis).
+* `on_cost_curves`: every product at once in start mode, on the exact cost curves of
+  curves.py, under a budget by the knapsack of budget.py (budgets and scenarios).
+* `by_integer_program`: a group of products as one PuLP model (start_milp.py, any_milp.py),
+  solved by HiGHS or CBC through solvers.py, then the least-prepaid tie-break re-solve.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import pulp
+
+from ..billing import make_lots, month_fee
+from ..domain.catalog import Catalog, Product
+from ..domain.money import to_units
+from ..domain.records import Forecast, Holding, Scenario
+from ..exceptions import InfeasibleError, InputError, SolverError
+from .any_milp import add_any_mode
+from .budget import solve_budget
+from .curves import Curve, best_point, capacity_curve, needed_top, weighted_curve
+from .demand import held_usage, residual_demand
+from .dynamic import optimal_schedule
+from .solvers import Status, solve
+from .start_milp import ProductModel, add_start_mode
+
+TIE_BREAK_SHARE = 0.5     # of the first solve's time, for the least-prepaid re-solve
+
+
+class Clock:
+    """The time limit shared by every solve of one plan() call."""
+
+    def __init__(self, limit: float | None):
+        self.deadline = None if limit is None else time.perf_counter() + limit
+
+    def remaining(self) -> float | None:
+        return None if self.deadline is None else max(self.deadline - time.perf_counter(), 0.01)
+
+
+@dataclass(frozen=True)
+class Request:
+    """What plan() was asked, checked, with money in the engines' integer units."""
+
+    catalog: Catalog
+    forecast: Forecast
+    holdings: tuple[Holding, ...]
+    scenarios: tuple[Scenario, ...]
+    purchase_months: str            # "start" | "any"
+    solver: str
+    objective: str                  # "expected" | "worst-case"
+    carry_over: str                 # "zero" | "prorata"
+    algorithm: str                  # "auto" | "milp"
+    scale: int                      # money units per currency unit
+    weights: tuple[int, ...]        # scenario weights as integers, same ratios; (1,) without
+    cap: int | None                 # prepaid spend budget, money units
+    month_cap: int | None           # any one month's budget (start mode folds it into `cap`)
+    clock: Clock
+
+    @property
+    def series(self) -> tuple[Forecast, ...]:
+        """The demand series the packs must serve: each scenario's, or the forecast."""
+        return tuple(s.forecast for s in self.scenarios) or (self.forecast,)
+
+    @property
+    def single(self) -> bool:
+        return len(self.series) == 1
+
+    @property
+    def worst_case(self) -> bool:
+        """The objective is the dearest scenario's cost (with one series: the cost)."""
+        return self.objective == "worst-case" and not self.single
+
+    @property
+    def prorata(self) -> bool:
+        return self.carry_over == "prorata"
+
+    @property
+    def coupled(self) -> bool:
+        """Products share a constraint (a budget, the worst scenario): one joint model."""
+        return self.cap is not None or self.month_cap is not None or self.worst_case
+
+
+@dataclass(frozen=True)
+class EngineResult:
+    """What one engine found for a group of products (money units, weighted by scenario)."""
+
+    products: tuple[str, ...]
+    label: str                    # the product, or "all" for a joint model
+    counts: dict                  # product -> {size or (month index, size): packs}
+    objective: int | None         # None: stopped before any plan (buying nothing stands)
+    bound: float                  # proven lower bound on the objective
+    status: str                   # "optimal" | "feasible" | "no_solution"
+    seconds: float                # solving
+    build_seconds: float = 0.0    # building the model or curves
+    method: str = "milp"          # "milp" | "dp" | "curves"
+    modelled: bool = True         # False: nothing to decide, no model was solved
+
+    @property
+    def optimal(self) -> bool:
+        return self.status == "optimal"
+
+    @staticmethod
+    def exact(products, label: str, counts: dict, objective: int, seconds: float,
+              method: str, build_seconds: float = 0.0) -> EngineResult:
+        """A proven optimum: the bound is the objective."""
+        return EngineResult(tuple(products), label, counts, objective, objective, "optimal",
+                            seconds, build_seconds, method)
+
+
+def _held_lots(req: Request, product: Product):
+    """Holdings as (lots that expire no later than any new pack, late ones).
+
+    The first are drawn before every purchase, so they only lower the residual demand.
+    A late one, (last usable month index, calls), outlives packs bought in the first month
+    and is drawn between purchases by expiry: only the general cohort model takes it.
+    """
+    forecast, validity = req.forecast, req.catalog.validity_months
+    held = [h for h in req.holdings if h.product == product.id and h.expires >= forecast.start]
+    lots = make_lots(product, [], held, forecast.start, validity)
+    early = [l for l in lots if l.expiry <= validity - 1 or not product.packs]
+    late = [(l.expiry, l.calls) for l in lots if l not in early]
+    if late and not req.single:
+        raise InputError(f"{product.id}: a holding usable until {forecast.start + late[0][0]} "
+                         f"outlives packs bought in the first month; with scenarios such "
+                         f"holdings are not supported", field="expires")
+    return early, late
+
+
+# --------------------------------------------------------------------------- dynamic program
+
+def by_dynamic_program(req: Request, pid: str) -> EngineResult | None:
+    """One product's plan from the dynamic program; None for a product with a holding that
+    outlives new packs (the general integer program takes it)."""
+    t0 = time.perf_counter()
+    product = req.catalog.product(pid)
+    held, late = _held_lots(req, product)
+    if late:
+        if req.prorata:
+            raise InputError(f"{pid}: --carry-over-value prorata is not available with a "
+                             f"holding that outlives new packs (usable until "
+                             f"{req.forecast.start + late[0][0]})", field="expires")
+        return None
+    calls = req.forecast.calls(pid)
+    schedule = optimal_schedule(product, calls,
+                                residual_demand(product, calls, req.forecast.start, held),
+                                req.catalog.validity_months, req.scale,
+                                start_only=req.purchase_months == "start", prorata=req.prorata)
+    return EngineResult.exact((pid,), pid, {pid: dict(schedule.counts)}, schedule.objective,
+                              time.perf_counter() - t0, "dp")
+
+
+# --------------------------------------------------------------------------- cost curves
+
+def on_cost_curves(req: Request) -> EngineResult | None:
+    """Every product's start-mode plan from its exact cost curve, weighted over the
+    scenarios, under the budget if there is one; None when a curve would be too large or
+    the budget's integer program stops early (the integer programs then take over)."""
+    t_build = time.perf_counter()
+    curves: dict[str, Curve] = {}
+    fixed = 0                          # cost of the products without packs
+    for pid in req.forecast.products():
+        product = req.catalog.product(pid)
+        held, late = _held_lots(req, product)
+        if late:
+            return None
+        if not product.packs:
+            fixed += _postpaid_only_cost(req, product, held)
+            continue
+        curve = _product_curve(req, product, held)
+        if curve is None:
+            return None
+        curves[pid] = curve
+    t0 = time.perf_counter()
+    if req.cap is None:
+        ks = {pid: best_point(c) for pid, c in curves.items()}
+        obj = fixed + sum(int(c.cost[ks[pid]]) for pid, c in curves.items())
+    else:
+        ks, obj, status = solve_budget(curves, fixed, req.cap, req.solver,
+                                       req.clock.remaining())
+        if status is Status.INFEASIBLE:
+            raise InfeasibleError("no plan keeps prepaid spend within the budget")
+        if status is not Status.OPTIMAL:
+            return None
+    counts = {pid: dict(curves[pid].counts(ks[pid])) for pid in curves}
+    return EngineResult.exact(req.forecast.products(), "all", counts, obj,
+                              time.perf_counter() - t0, "curves", t0 - t_build)
+
+
+def _product_curve(req: Request, product: Product, held) -> Curve | None:
+    """One product's cost per capacity, weighted over the series; None when too large."""
+    series = [f.calls(product.id) for f in req.series]
+    start, validity = req.forecast.start, req.catalog.validity_months
+    top = max(needed_top(product, s, start, validity, held) for s in series)
+    parts = [capacity_curve(product, s, start, validity, req.catalog.tier_basis, req.scale,
+                            held, top) for s in series]
+    if any(c is None for c in parts):
+        return None
+    return weighted_curve(parts, req.weights) if len(parts) > 1 else parts[0]
+
+
+def _postpaid_only_cost(req: Request, product: Product, held) -> int:
+    """Weighted cost of a product without packs: its postpaid, whatever else is bought."""
+    start, basis = req.forecast.start, req.catalog.tier_basis
+    total = 0
+    for f, w in zip(req.series, req.weights):
+        calls = f.calls(product.id)
+        total += w * sum(to_units(month_fee(product, d, u, basis)[4], req.scale)
+                         for d, u in zip(calls, held_usage(product, calls, start, held)))
+    return total
+
+
+# --------------------------------------------------------------------------- integer programs
+
+@dataclass
+class GroupModel:
+    """One integer program over a group of products, with what the solve step needs."""
+
+    prob: pulp.LpProblem
+    models: dict[str, ProductModel]   # product -> its variables and cost expressions
+    spend: pulp.LpAffineExpression    # prepaid spend, money units
+    goal: object                      # what is minimised (an expression, or a constant)
+
+
+def by_integer_program(req: Request, index: int, group: list[str]) -> EngineResult:
+    """The group's plan from one integer program: proven optimal, or the best found when
+    the time limit stops the solver (with its bound)."""
+    t0 = time.perf_counter()
+    gm = _group_model(req, index, group)
+    build = time.perf_counter() - t0
+    label = group[0] if len(group) == 1 else "all"
+    nothing = {pid: {} for pid in group}
+    if not any(pm.counts for pm in gm.models.values()):
+        fixed = round(pulp.value(gm.goal) if not isinstance(gm.goal, int) else gm.goal)
+        return EngineResult(tuple(group), label, nothing, fixed, fixed, "optimal", 0.0, build,
+                            modelled=False)
+    gm.prob += gm.goal
+    out = solve(gm.prob, req.solver, req.clock.remaining())
+    if out.status is Status.INFEASIBLE:
+        raise InfeasibleError("no plan satisfies these options (the solver proved the "
+                              "model infeasible)")
+    if out.status is Status.NO_SOLUTION:
+        # Out of time before any plan: buying nothing is a valid plan; 0 bounds the cost.
+        return EngineResult(tuple(group), label, nothing, None, 0, out.status.value,
+                            out.seconds, build)
+    if not out.has_solution:
+        raise SolverError(f"the {req.solver} solver failed on "
+                          f"{group[0] if len(group) == 1 else 'the joint model'} "
+                          f"({out.message})")
+    obj = round(out.objective)
+    values = _counts(gm)
+    if out.status is Status.OPTIMAL:
+        values = _prefer_less_prepaid(req, gm, obj, values, out.seconds)
+        bound = obj
+    else:
+        # Every cost is non-negative, so 0 bounds it even before the solver proves more.
+        bound = max(out.bound, 0) if out.bound is not None else 0
+    return EngineResult(tuple(group), label, values, obj, bound, out.status.value,
+                        out.seconds, build)
+
+
+def _group_model(req: Request, index: int, group: list[str]) -> GroupModel:
+    """Data, variables and constraints of each product's model, then the objective and the
+    budget rows that tie them together."""
+    prob = pulp.LpProblem(f"packs_{index}", pulp.LpMinimize)
+    models = {pid: _product_model(req, prob, pid, f"_{i}") for i, pid in enumerate(group)}
+    spend = pulp.lpSum(pm.pack_spend for pm in models.values())
+    if req.worst_case:
+        # worst: the dearest scenario's cost, which the objective pushes down.
+        worst = prob.add_variable(f"worst_{index}", 0)
+        for k in range(len(req.series)):
+            prob += worst >= spend + pulp.lpSum(pm.postpaid[k] for pm in models.values()), \
+                f"worst_{index}_{k}"
+        goal = worst
+    else:
+        goal = sum(req.weights) * spend + pulp.lpSum(
+            pm.postpaid[0] if pm.weighted else
+            pulp.lpSum(w * pm.postpaid[k] for k, w in enumerate(req.weights))
+            for pm in models.values())
+    if req.cap is not None:
+        # Prepaid spend stays within the budget.
+        prob += spend <= req.cap, "budget"
+    if req.month_cap is not None:
+        # Each month's prepaid spend stays within the monthly budget.
+        for t in range(req.forecast.months):
+            month_spend = [pm.price_of(key) * v for pm in models.values()
+                           for key, v in pm.counts.items() if key[0] == t]
+            if month_spend:
+                prob += pulp.lpSum(month_spend) <= req.month_cap, f"budget_{t}"
+    return GroupModel(prob, models, spend, goal)
+
+
+def _product_model(req: Request, prob: pulp.LpProblem, pid: str, tag: str) -> ProductModel:
+    """One product's model: start mode, any month, or the general cohort model when a
+    holding outlives new packs."""
+    catalog, forecast = req.catalog, req.forecast
+    product = catalog.product(pid)
+    held, late = _held_lots(req, product)
+    if late or req.purchase_months == "any":
+        calls = forecast.calls(pid)
+        return add_any_mode(
+            prob, product, calls, residual_demand(product, calls, forecast.start, held),
+            catalog.validity_months, catalog.tier_basis, req.scale, tag=tag,
+            late=late, start_only=req.purchase_months == "start")
+    return add_start_mode(
+        prob, product, [f.calls(pid) for f in req.series], forecast.start,
+        catalog.validity_months, catalog.tier_basis, req.scale, held, tag=tag,
+        weights=list(req.weights) if req.objective == "expected" else None)
+
+
+def _counts(gm: GroupModel) -> dict:
+    """The solver's pack counts, product -> {key: packs}."""
+    return {pid: {s: round(v.value() or 0) for s, v in pm.counts.items()}
+            for pid, pm in gm.models.items()}
+
+
+def _prefer_less_prepaid(req: Request, gm: GroupModel, best: int, values: dict,
+                         first_seconds: float) -> dict:
+    """Among plans of the optimal cost, take the one with the least prepaid spend
+    (docs/pricing.md, 'Optimality').
+
+    The re-solve keeps the optimal cost as a constraint, so any plan it returns is optimal;
+    it gets half the first solve's time (at least 0.2 s), since proving the least spend
+    can take as long again and the cost is already proven. Start-mode models finish well
+    within it; a plan it cannot improve in time is kept as it is.
+    """
+    if not any(k for v in values.values() for k in v.values()):
+        return values
+    gm.prob += gm.goal <= best + 0.5, "keep_optimal_cost"
+    gm.prob.setObjective(gm.spend)
+    limit = max(0.2, TIE_BREAK_SHARE * first_seconds)
+    remaining = req.clock.remaining()
+    out = solve(gm.prob, req.solver, limit if remaining is None else min(limit, remaining),
+                warm=True)
+    if out.has_solution and out.objective is not None:
+        better = _counts(gm)
+        before = sum(pm.price_of(s) * values[pid].get(s, 0)
+                     for pid, pm in gm.models.items() for s in pm.counts)
+        if round(out.objective) <= before:
+            return better
+    return values
