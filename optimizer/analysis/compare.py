@@ -17,6 +17,8 @@ from ..solve.demand import count_bounds
 from ..solve.planner import PlanResult, plan
 from ..solve.solvers import Status, solve
 
+YEAR = 12          # the rule of thumb renews once a year
+
 
 @dataclass(frozen=True)
 class Strategy:
@@ -72,13 +74,13 @@ def compare(catalog: Catalog, forecast: Forecast, result: PlanResult, *,
 
 def rule_of_thumb(catalog: Catalog, forecast: Forecast, holdings: tuple[Holding, ...] = ()
                   ) -> Plan:
-    """The common heuristic, renewed every year: at the start of each block of the packs'
-    validity (12 months) from the horizon's start, the cheapest packs covering that block's
-    calls beyond the free quota (the first block's also beyond the holdings), bought then.
+    """The common heuristic, renewed every year: at the start of each 12-month block of the
+    horizon, the cheapest packs covering that block's calls beyond the free quota (those
+    the packs' validity reaches; the first block's also beyond the holdings), bought then.
 
-    For a horizon no longer than the validity this is one purchase up front.
+    For a horizon of 12 months or less this is one purchase up front.
     """
-    block = catalog.validity_months
+    window = min(catalog.validity_months, YEAR)
     purchases = []
     for pid, calls in forecast.demand:
         product = catalog.product(pid)
@@ -86,8 +88,8 @@ def rule_of_thumb(catalog: Catalog, forecast: Forecast, holdings: tuple[Holding,
             continue
         held = sum(h.calls_left for h in holdings if h.product == pid
                    and h.expires >= forecast.start)
-        for first in range(0, forecast.months, block):
-            need = sum(max(d - product.free_calls, 0) for d in calls[first:first + block])
+        for first in range(0, forecast.months, YEAR):
+            need = sum(max(d - product.free_calls, 0) for d in calls[first:first + window])
             need -= held if first == 0 else 0
             if need <= 0:
                 continue
