@@ -236,8 +236,12 @@ def by_integer_program(req: Request, index: int, group: list[str]) -> EngineResu
     build = time.perf_counter() - t0
     label = group[0] if len(group) == 1 else "all"
     nothing = {pid: {} for pid in group}
-    if not any(pm.counts for pm in gm.models.values()):
-        fixed = round(pulp.value(gm.goal) if not isinstance(gm.goal, int) else gm.goal)
+    constant = isinstance(gm.goal, int) or (
+        isinstance(gm.goal, pulp.LpAffineExpression) and not gm.goal.keys())
+    if not any(pm.counts for pm in gm.models.values()) and constant:
+        # Nothing to decide and nothing to draw: the cost is fixed. (With holdings still to
+        # be drawn, or a worst-case objective, the model is solved like any other.)
+        fixed = round(gm.goal if isinstance(gm.goal, int) else gm.goal.constant)
         return EngineResult(tuple(group), label, nothing, fixed, fixed, "optimal", 0.0, build,
                             modelled=False)
     gm.prob += gm.goal
