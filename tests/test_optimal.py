@@ -178,3 +178,15 @@ def test_time_limited_solve_is_never_called_optimal(monkeypatch):
     assert r.status == "feasible"
     assert r.gap == Decimal("1.00")
     assert r.gap_rel is not None and r.gap_rel > 0
+
+
+def test_equal_cost_plans_prefer_more_calls_then_fewer_packs():
+    """300,000 calls a month of general_print: 100,000 × 6 + 1,000,000 × 3 and 1,000,000 × 4
+    cost the same 120,000 in packs and in total; the second buys 400,000 calls more (headroom
+    for demand above the forecast), so it is the plan (docs/pricing.md, 'Optimality')."""
+    f = forecast_of({"general_print": [300_000] * 12})
+    for months in ("start", "any"):
+        r = plan(load_catalog(), f, purchase_months=months)
+        assert r.status == "optimal"
+        assert [(p.size, p.count) for p in r.plan.purchases] == [(1_000_000, 4)], months
+        assert r.bill.total_cost == r.bill.pack_cost == Decimal("120000")

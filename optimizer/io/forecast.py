@@ -136,8 +136,36 @@ def _long_form(rows, catalog: Catalog, source: str, notes: list[str]) -> Forecas
 
 
 def _wide_form(rows, catalog: Catalog, source: str, notes: list[str]) -> Forecast:
+    """A wide file (`product,YYYY-MM,...`): the header names the months, one row a product.
+
+    Split into header, rows and totals steps so each stays readable; every problem of the
+    header and the rows is still reported together by the one `Problems`.
+    """
     line0, header = rows[0]
     problems = Problems()
+    months, total_col = _wide_header(header, line0, source, problems)
+    if not months and not problems:
+        raise InputError("header must be product,month,calls (long form) or "
+                         "product,YYYY-MM,YYYY-MM,... (wide form)", source=source,
+                         line=line0, field=header[1])
+    used = {0, *(c for c, _, _ in months)} | ({total_col} if total_col is not None else set())
+    used |= {c for c, h in enumerate(header) if h and looks_like_month(h)}   # bad months
+    _extra_columns(header, rows, used, source, notes)
+    cells, first_line, totals, row_totals = _wide_rows(rows, months, total_col, catalog,
+                                                       source, problems)
+    problems.check()
+    forecast = assemble_forecast(cells, first_line, catalog, source, line0)
+    if total_col is not None:
+        notes.append(_total_column_note(source, header[total_col], row_totals))
+    notes.extend(_wide_total_row_notes(totals, months, total_col, forecast, source))
+    return forecast
+
+
+def _wide_header(header: list[str], line0: int, source: str,
+                 problems: Problems) -> tuple[list[tuple[int, str, Month]], int | None]:
+    """The month columns of a wide header as (column, header, month), and its first Total
+    column. Bad or repeated months go to `problems`; other columns are left to the note on
+    extra columns."""
     order = day_first(h for h in header[1:] if looks_like_month(h))
     months: list[tuple[int, str, Month]] = []           # (column, header, month)
     total_col = None
@@ -159,13 +187,18 @@ def _wide_form(rows, catalog: Catalog, source: str, notes: list[str]) -> Forecas
                                     source=source, line=line0, field=h))
             continue
         months.append((col, h, month))
-    if not months and not problems:
-        raise InputError("header must be product,month,calls (long form) or "
-                         "product,YYYY-MM,YYYY-MM,... (wide form)", source=source,
-                         line=line0, field=header[1])
-    used = {0, *(c for c, _, _ in months)} | ({total_col} if total_col is not None else set())
-    used |= {c for c, h in enumerate(header) if h and looks_like_month(h)}   # bad months
-    _extra_columns(header, rows, used, source, notes)
+    return months, total_col
+
+
+def _wide_rows(rows, months: list[tuple[int, str, Month]], total_col: int | None,
+               catalog: Catalog, source: str, problems: Problems):
+    """Read a wide file's data rows into (product, month) -> (calls, line) cells.
+
+    Returns the cells, each product's line, the Total rows (checked once the forecast is
+    assembled) and each row's Total-column figure beside its months' sum. Problems go to
+    `problems`.
+    """
+    header = rows[0][1]
     need = max(c for c, h in enumerate(header) if h and looks_like_month(h)) + 1
     cells: dict[tuple[str, Month], tuple[int, int]] = {}
     first_line: dict[str, int] = {}
@@ -173,13 +206,7 @@ def _wide_form(rows, catalog: Catalog, source: str, notes: list[str]) -> Forecas
     for line, row in rows[1:]:
         row = trim(row, len(header))
         if len(row) > len(header) or len(row) < need:
-            hint = ("; a number with thousands separators (25,000) splits into two "
-                    "fields: write it plainly (25000)"
-                    if len(row) > len(header) and any(re.fullmatch(r"\d{3}", c)
-                                                      for c in row[2:]) else "")
-            problems.add(InputError(f"expected {len(header)} fields as in the header, "
-                                    f"found {len(row)}{hint}", source=source, line=line,
-                                    field=header[min(len(row), len(header) - 1)]))
+            problems.add(_wide_width_error(row, header, source, line))
             continue
         row = row + [""] * (len(header) - len(row))
         if not row[0] or is_total(row[0]):
@@ -200,30 +227,53 @@ def _wide_form(rows, catalog: Catalog, source: str, notes: list[str]) -> Forecas
             cells[(prod.id, month)] = (calls, line)
         if total_col is not None and row[total_col]:
             row_totals.append((line, prod.id, row[total_col], sum(values)))
-    problems.check()
-    forecast = assemble_forecast(cells, first_line, catalog, source, line0)
-    if total_col is not None:
-        wrong = [f"line {line} gives {given} for {pid}, but its months add up to {expected}"
-                 for line, pid, given, expected in row_totals
-                 if read_figure(given) not in (None, expected)]
-        unread = [(line, given) for line, _, given, _ in row_totals if read_figure(given) is None]
-        if unread:
-            wrong.append(f"{len(unread)} of its figures cannot be read (line {unread[0][0]}: "
-                         f"{unread[0][1]!r})")
-        note = f"{source}: column '{header[total_col]}' skipped"
-        if wrong:
-            note += "; warning: " + "; ".join(wrong)
-        elif row_totals:
-            note += " (it matches each row's sum)"
-        notes.append(note)
+    return cells, first_line, totals, row_totals
+
+
+def _wide_width_error(row: list[str], header: list[str], source: str,
+                      line: int) -> InputError:
+    """A row with more or fewer fields than the header; an unquoted 25,000 split in two
+    is the usual cause of one too many, so say so."""
+    hint = ("; a number with thousands separators (25,000) splits into two "
+            "fields: write it plainly (25000)"
+            if len(row) > len(header) and any(re.fullmatch(r"\d{3}", c)
+                                              for c in row[2:]) else "")
+    return InputError(f"expected {len(header)} fields as in the header, "
+                      f"found {len(row)}{hint}", source=source, line=line,
+                      field=header[min(len(row), len(header) - 1)])
+
+
+def _total_column_note(source: str, name: str, row_totals) -> str:
+    """The note on a skipped Total column: a warning for each row whose figure is not
+    the sum of its months (or cannot be read), else that it matches."""
+    wrong = [f"line {line} gives {given} for {pid}, but its months add up to {expected}"
+             for line, pid, given, expected in row_totals
+             if read_figure(given) not in (None, expected)]
+    unread = [(line, given) for line, _, given, _ in row_totals if read_figure(given) is None]
+    if unread:
+        wrong.append(f"{len(unread)} of its figures cannot be read (line {unread[0][0]}: "
+                     f"{unread[0][1]!r})")
+    note = f"{source}: column '{name}' skipped"
+    if wrong:
+        note += "; warning: " + "; ".join(wrong)
+    elif row_totals:
+        note += " (it matches each row's sum)"
+    return note
+
+
+def _wide_total_row_notes(totals, months: list[tuple[int, str, Month]],
+                          total_col: int | None, forecast: Forecast, source: str) -> list[str]:
+    """A note for each skipped Total row, its figures checked against the forecast's
+    month sums (and its Total-column figure against the grand total)."""
     grand = sum(sum(c) for _, c in forecast.demand)
+    out = []
     for line, row in totals:
         checks = [(f"for {month}", row[col], _month_sum(forecast, month))
                   for col, _, month in months if row[col]]
         if total_col is not None and row[total_col]:
             checks.append(("in all", row[total_col], grand))
-        notes.append(total_row_note(source, line, row[0], checks))
-    return forecast
+        out.append(total_row_note(source, line, row[0], checks))
+    return out
 
 
 def _month_or_none(text: str, order: bool | None) -> Month | None:

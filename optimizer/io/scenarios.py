@@ -47,9 +47,28 @@ def parse_scenarios(text: str, catalog: Catalog, base: Forecast | None,
 
 def scenarios_from_table(table: Table, catalog: Catalog, base: Forecast | None,
                          notes: list[str] | None = None) -> tuple[Scenario, ...]:
+    """Scenarios from a table read from CSV or a workbook sheet; notes go to `notes`.
+
+    The header decides the form; the rows are then sorted out once and read by the form's
+    own step, so that every bad cell is reported together.
+    """
     notes = [] if notes is None else notes
     notes.extend(table.notes)
     rows, source = table.rows, table.source
+    line0 = rows[0][0]
+    form = _scenario_form(rows, base, source, notes)
+    problems = Problems()
+    weights: dict[str, tuple[Decimal, int]] = {}
+    data = _scenario_rows(rows, form, source, problems, notes)
+    if form == _SCALE:
+        return _scale_scenarios(data, base, weights, source, problems)
+    return _full_scenarios(data, catalog, weights, source, line0, problems)
+
+
+def _scenario_form(rows, base: Forecast | None, source: str, notes: list[str]) -> list[str]:
+    """Which form the header names (_FULL or _SCALE), checked before any row is read: a
+    header of neither, a file of no scenarios, or scale scenarios without a forecast stop
+    here. Columns after the form's go to a note."""
     line0, header = rows[0]
     head = [h.lower() for h in header]
     form = _SCALE if head[:3] == _SCALE else _FULL if head[:5] == _FULL else None
@@ -66,21 +85,15 @@ def scenarios_from_table(table: Table, catalog: Catalog, base: Forecast | None,
     if form == _SCALE and base is None:
         raise InputError("scale scenarios multiply a forecast: give FORECAST too",
                          source=source, line=line0, field="scale")
-    problems = Problems()
-    weights: dict[str, tuple[Decimal, int]] = {}
+    return form
 
-    def weight_of(name: str, raw: str, line: int) -> Decimal | None:
-        w = problems(_positive, raw, "weight", source=source, line=line)
-        if w is None:
-            return None
-        if name in weights and weights[name][0] != w:
-            problems.add(InputError(f"scenario '{name}' has weight {weights[name][0]} on line "
-                                    f"{weights[name][1]} but {w} here", source=source,
-                                    line=line, field="weight"))
-            return None
-        weights.setdefault(name, (w, line))
-        return w
 
+def _scenario_rows(rows, form: list[str], source: str, problems: Problems,
+                   notes: list[str]) -> list[tuple[int, list[str]]]:
+    """The data rows as (line, fields): rows of the wrong width or without a scenario name
+    go to `problems`, Total rows (and rows without a product) of the full form to a note."""
+    header = rows[0][1]
+    head = [h.lower() for h in header]
     data = []
     for line, row in rows[1:]:
         row = trim(row, len(header))
@@ -94,23 +107,48 @@ def scenarios_from_table(table: Table, catalog: Catalog, base: Forecast | None,
                                     field="scenario"))
         else:
             data.append((line, row))
+    return data
 
-    if form == _SCALE:
-        out = []
-        for line, row in data:
-            name = row[0]
-            if name in weights:
-                problems.add(InputError(f"scenario '{name}' is given twice (first on line "
-                                        f"{weights[name][1]})", source=source, line=line,
-                                        field="scenario"))
-                continue
-            w = weight_of(name, row[1], line)
-            scale = problems(_positive, row[2], "scale", source=source, line=line)
-            if w is not None and scale is not None:
-                out.append(Scenario(name, w, base.scaled(scale)))
-        problems.check()
-        return tuple(out)
 
+def _weight_of(weights: dict[str, tuple[Decimal, int]], name: str, raw: str, line: int,
+               source: str, problems: Problems) -> Decimal | None:
+    """The weight on a row of scenario `name`; a scenario's rows must all give the same
+    one, so the first (with its line) is kept in `weights` to check the others against."""
+    w = problems(_positive, raw, "weight", source=source, line=line)
+    if w is None:
+        return None
+    if name in weights and weights[name][0] != w:
+        problems.add(InputError(f"scenario '{name}' has weight {weights[name][0]} on line "
+                                f"{weights[name][1]} but {w} here", source=source,
+                                line=line, field="weight"))
+        return None
+    weights.setdefault(name, (w, line))
+    return w
+
+
+def _scale_scenarios(data, base: Forecast, weights: dict[str, tuple[Decimal, int]],
+                     source: str, problems: Problems) -> tuple[Scenario, ...]:
+    """Scale form: one row a scenario, the base forecast times its scale."""
+    out = []
+    for line, row in data:
+        name = row[0]
+        if name in weights:
+            problems.add(InputError(f"scenario '{name}' is given twice (first on line "
+                                    f"{weights[name][1]})", source=source, line=line,
+                                    field="scenario"))
+            continue
+        w = _weight_of(weights, name, row[1], line, source, problems)
+        scale = problems(_positive, row[2], "scale", source=source, line=line)
+        if w is not None and scale is not None:
+            out.append(Scenario(name, w, base.scaled(scale)))
+    problems.check()
+    return tuple(out)
+
+
+def _full_scenarios(data, catalog: Catalog, weights: dict[str, tuple[Decimal, int]],
+                    source: str, line0: int, problems: Problems) -> tuple[Scenario, ...]:
+    """Full form: each scenario's rows make a whole forecast, checked like one (every
+    product over the same months), in the order the scenarios first appear."""
     order = day_first(row[3] for _, row in data)
     cells: dict[str, dict] = {}
     first: dict[str, dict] = {}
@@ -119,7 +157,7 @@ def scenarios_from_table(table: Table, catalog: Catalog, base: Forecast | None,
         name = row[0]
         if name not in names:
             names.append(name)
-        weight_of(name, row[1], line)
+        _weight_of(weights, name, row[1], line, source, problems)
         prod = problems(resolve_product, catalog, row[2], source=source, line=line)
         month = problems(parse_month, row[3], source=source, line=line, day_is_first=order)
         calls = problems(parse_count, row[4], source=source, line=line, field_name="calls")

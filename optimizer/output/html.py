@@ -261,88 +261,134 @@ def month_table(pb) -> str:
 
 def render_html(bill: Bill, about: About, *, result=None, budget_value=None, comparison=None,
                 max_month_charts: int = 20) -> str:
-    """The report as one HTML string (UTF-8, no external references)."""
+    """The report as one HTML string (UTF-8, no external references).
+
+    Each section is built by its own function as a list of chunks, so that the page
+    reads as its table of contents; the chunks are joined with newlines.
+    """
     from .chart import report_svgs
 
-    c = escape(bill.currency)
     title = about.title(bill)
     status = cells.status_line(result) if result is not None else "billed"
-    h: list[str] = []
-    h.append(f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-             f'<title>{escape(title)}</title><style>{CSS}</style></head><body>')
-    h.append(f"<h1>{escape(title)}</h1>")
-    h.append(f'<p class="sub">Made on {about.made.isoformat()} by packopt {escape(about.version)}'
-             f' · {bill.months} month{"" if bill.months == 1 else "s"} · money in {c} · '
-             f'<span data-field="status">{escape(status)}</span></p>')
-    h.append(lead(bill, about))
-    h.append(summary_cards(bill))
-    h.append(f'<p>{fmt_int(bill.waste_calls)} prepaid calls expire unused; '
-             f'{fmt_int(bill.carry_over_calls)} remain valid after the horizon.</p>')
-    for w in bill.warnings:
-        h.append(f'<p class="warn">Warning: {escape(w)}</p>')
-    h.append("<h2>Prices and assumptions</h2>")
-    h.append(basis(bill, about))
-
-    h.append("<h2>Packs to buy</h2>" if about.command == "plan" else "<h2>Packs bought</h2>")
-    h.append(purchases_table(bill, about.command))
-    held = cells.holding_lines(bill)
-    if held:
-        h.append("<p>Held already: " + "; ".join(escape(x) for x in held) + "</p>")
-
     cost_svg, month_svgs = report_svgs(bill, max_month_charts)
-    h.append("<h2>Cost by product</h2>")
-    h.append(cost_svg)
-    rows, total = cells.summary_cells(bill)
-    h.append(_table(cells.SUMMARY_COLUMNS, rows, total=total))
-    line = cells.postpaid_only_line(bill, about.catalog)
-    if line:
-        h.append(f'<p class="note">{escape(line)}</p>')
-
-    if comparison is not None:
-        h.append("<h2>Beside the optimal plan</h2>")
-        rows, total, sentence = cells.edited_cells(comparison)
-        h.append(_table(cells.EDITED_COLUMNS, rows, total=total, left=cells.EDITED_COLUMNS[-1:]))
-        h.append(f"<p>{escape(sentence)}</p>")
-    if result is not None and result.scenarios:
-        h.append("<h2>Scenarios</h2>")
-        rows, _ = cells.scenario_cells(result)
-        h.append(_table(cells.SCENARIO_COLUMNS, rows))
-        h.append(f"<p>Expected cost {fmt_money(result.expected_cost)} {c}; worst "
-                 f"{fmt_money(result.worst_cost)} {c} (objective: "
-                 f"{escape(result.objective)}).</p>")
-    if budget_value is not None:
-        h.append("<h2>Budget</h2>")
-        h.append("".join(f"<p>{escape(line)}</p>" for line in
-                         cells.budget_lines(budget_value, bill.currency)))
-
-    h.append("<h2>Pack balance against demand, month by month</h2>")
-    if month_svgs:
-        h.append('<p class="note">Bars: the month\'s calls (free, from packs, postpaid). Line: '
-                 'pack balance left at the end of the month. Marked: packs bought, unused '
-                 'balance expiring, and the months the balance of all packs held falls below '
-                 '15% or runs out. The seller\'s notices for each pack are in the month '
-                 'table under each chart.</p>')
-        for pb, picture in month_svgs:
-            h.append(f'<section class="product"><h3>{escape(pb.product)} ({escape(pb.name)})'
-                     f'</h3>{picture}<details><summary>{escape(pb.product)} month by month'
-                     f'</summary>{month_table(pb)}</details></section>')
-        more = sum(1 for pb in bill.products if data.has_packs(pb)) - len(month_svgs)
-        if more:
-            h.append(f"<p>{more} more products with packs are not charted.</p>")
-    else:
-        h.append("<p>No product buys or holds packs.</p>")
-
-    h.append("<h2>Cash flow</h2>")
-    rows, line = cells.cashflow_cells(bill)
-    h.append(_table(cells.CASHFLOW_COLUMNS, rows))
-    s = data.cashflow_summary(bill.cashflow())
-    h.append(f'<p data-field="peak_frozen" data-value="{_num(s["peak_frozen"])}">'
-             f'{escape(line)}.</p>')
-    h.append("<p>Packs are paid in their purchase month; postpaid is settled the month after "
-             "use, and 120% of each postpaid bill is frozen until the next settlement.</p>")
+    h: list[str] = []
+    h += _opening(bill, about, title, status)
+    h += _overview(bill, about)
+    h += _purchases_section(bill, about)
+    h += _cost_section(bill, about, cost_svg)
+    h += _comparison_section(comparison)
+    h += _scenarios_section(bill, result)
+    h += _budget_section(bill, budget_value)
+    h += _month_section(bill, month_svgs)
+    h += _cashflow_section(bill)
     h.append(f"<footer>{escape(title)}. Made on {about.made.isoformat()} by packopt "
              f"{escape(about.version)}; every figure billed by its billing engine, exact to "
              f"the fen.</footer>")
     h.append("</body></html>")
     return "\n".join(h) + "\n"
+
+
+def _opening(bill: Bill, about: About, title: str, status: str) -> list[str]:
+    """The document head (inline CSS) and the title, with when, by what and in what
+    money the report was made."""
+    c = escape(bill.currency)
+    return [f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f'<title>{escape(title)}</title><style>{CSS}</style></head><body>',
+            f"<h1>{escape(title)}</h1>",
+            f'<p class="sub">Made on {about.made.isoformat()} by packopt {escape(about.version)}'
+            f' · {bill.months} month{"" if bill.months == 1 else "s"} · money in {c} · '
+            f'<span data-field="status">{escape(status)}</span></p>']
+
+
+def _overview(bill: Bill, about: About) -> list[str]:
+    """The saving first, then the key figures, the warnings and what they rest on."""
+    h = [lead(bill, about), summary_cards(bill),
+         f'<p>{fmt_int(bill.waste_calls)} prepaid calls expire unused; '
+         f'{fmt_int(bill.carry_over_calls)} remain valid after the horizon.</p>']
+    h += [f'<p class="warn">Warning: {escape(w)}</p>' for w in bill.warnings]
+    h += ["<h2>Prices and assumptions</h2>", basis(bill, about)]
+    return h
+
+
+def _purchases_section(bill: Bill, about: About) -> list[str]:
+    """The packs to buy (plan) or bought (bill), and the packs held already."""
+    h = ["<h2>Packs to buy</h2>" if about.command == "plan" else "<h2>Packs bought</h2>",
+         purchases_table(bill, about.command)]
+    held = cells.holding_lines(bill)
+    if held:
+        h.append("<p>Held already: " + "; ".join(escape(x) for x in held) + "</p>")
+    return h
+
+
+def _cost_section(bill: Bill, about: About, cost_svg: str) -> list[str]:
+    """Cost by product: the chart, the table and what pure postpaid would cost."""
+    rows, total = cells.summary_cells(bill)
+    h = ["<h2>Cost by product</h2>", cost_svg,
+         _table(cells.SUMMARY_COLUMNS, rows, total=total)]
+    line = cells.postpaid_only_line(bill, about.catalog)
+    if line:
+        h.append(f'<p class="note">{escape(line)}</p>')
+    return h
+
+
+def _comparison_section(comparison) -> list[str]:
+    """An edited plan beside the optimal one (`bill --compare`); nothing without one."""
+    if comparison is None:
+        return []
+    rows, total, sentence = cells.edited_cells(comparison)
+    return ["<h2>Beside the optimal plan</h2>",
+            _table(cells.EDITED_COLUMNS, rows, total=total, left=cells.EDITED_COLUMNS[-1:]),
+            f"<p>{escape(sentence)}</p>"]
+
+
+def _scenarios_section(bill: Bill, result) -> list[str]:
+    """Each demand scenario's cost, and the expected and worst; nothing without them."""
+    if result is None or not result.scenarios:
+        return []
+    c = escape(bill.currency)
+    rows, _ = cells.scenario_cells(result)
+    return ["<h2>Scenarios</h2>", _table(cells.SCENARIO_COLUMNS, rows),
+            f"<p>Expected cost {fmt_money(result.expected_cost)} {c}; worst "
+            f"{fmt_money(result.worst_cost)} {c} (objective: "
+            f"{escape(result.objective)}).</p>"]
+
+
+def _budget_section(bill: Bill, budget_value) -> list[str]:
+    """What the budget cap costs and what raising it is worth; nothing without a cap."""
+    if budget_value is None:
+        return []
+    return ["<h2>Budget</h2>",
+            "".join(f"<p>{escape(line)}</p>" for line in
+                    cells.budget_lines(budget_value, bill.currency))]
+
+
+def _month_section(bill: Bill, month_svgs) -> list[str]:
+    """A chart and a month table for each product with packs (up to the charted number)."""
+    h = ["<h2>Pack balance against demand, month by month</h2>"]
+    if not month_svgs:
+        return h + ["<p>No product buys or holds packs.</p>"]
+    h.append('<p class="note">Bars: the month\'s calls (free, from packs, postpaid). Line: '
+             'pack balance left at the end of the month. Marked: packs bought, unused '
+             'balance expiring, and the months the balance of all packs held falls below '
+             '15% or runs out. The seller\'s notices for each pack are in the month '
+             'table under each chart.</p>')
+    for pb, picture in month_svgs:
+        h.append(f'<section class="product"><h3>{escape(pb.product)} ({escape(pb.name)})'
+                 f'</h3>{picture}<details><summary>{escape(pb.product)} month by month'
+                 f'</summary>{month_table(pb)}</details></section>')
+    more = sum(1 for pb in bill.products if data.has_packs(pb)) - len(month_svgs)
+    if more:
+        h.append(f"<p>{more} more products with packs are not charted.</p>")
+    return h
+
+
+def _cashflow_section(bill: Bill) -> list[str]:
+    """When the money goes out: packs up front, postpaid a month later, plus the deposit."""
+    rows, line = cells.cashflow_cells(bill)
+    s = data.cashflow_summary(bill.cashflow())
+    return ["<h2>Cash flow</h2>", _table(cells.CASHFLOW_COLUMNS, rows),
+            f'<p data-field="peak_frozen" data-value="{_num(s["peak_frozen"])}">'
+            f'{escape(line)}.</p>',
+            "<p>Packs are paid in their purchase month; postpaid is settled the month after "
+            "use, and 120% of each postpaid bill is frozen until the next settlement.</p>"]

@@ -13,6 +13,7 @@ per product, objective and proven bound in money units, status, seconds, method.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -326,26 +327,39 @@ def _counts(gm: GroupModel) -> dict:
 
 def _prefer_less_prepaid(req: Request, gm: GroupModel, best: int, values: dict,
                          first_seconds: float) -> dict:
-    """Among plans of the optimal cost, take the one with the least prepaid spend
-    (docs/pricing.md, 'Optimality').
+    """Among plans of the optimal cost, the one with the least prepaid spend; among those,
+    the most calls bought; then the fewest packs (docs/pricing.md, 'Optimality').
 
-    The re-solve keeps the optimal cost as a constraint, so any plan it returns is optimal;
-    it gets half the first solve's time (at least 0.2 s), since proving the least spend
+    Each re-solve keeps the keys before it as constraints, so any plan it returns is still
+    optimal; each gets half the first solve's time (at least 0.2 s), since proving a key
     can take as long again and the cost is already proven. Start-mode models finish well
-    within it; a plan it cannot improve in time is kept as it is.
+    within it; a key that cannot be improved in time leaves the plan as it is.
     """
     if not any(k for v in values.values() for k in v.values()):
         return values
+    variables = [(pm, key, v) for pm in gm.models.values() for key, v in pm.counts.items()]
+    step = math.gcd(*(_size(key) for _, key, _ in variables))
+    calls = pulp.lpSum((_size(key) // step) * v for _, key, v in variables)
+    packs = pulp.lpSum(v for _, _, v in variables)
     gm.prob += gm.goal <= best + 0.5, "keep_optimal_cost"
-    gm.prob.setObjective(gm.spend)
-    limit = max(0.2, TIE_BREAK_SHARE * first_seconds)
-    remaining = req.clock.remaining()
-    out = solve(gm.prob, req.solver, limit if remaining is None else min(limit, remaining),
-                warm=True)
-    if out.has_solution and out.objective is not None:
-        better = _counts(gm)
-        before = sum(pm.price_of(s) * values[pid].get(s, 0)
-                     for pid, pm in gm.models.items() for s in pm.counts)
-        if round(out.objective) <= before:
-            return better
+    # (objective, sense, what it keeps for the next key): spend down, calls up, packs down.
+    keys = ((gm.spend, 1), (calls, -1), (packs, 1))
+    for i, (expr, sense) in enumerate(keys):
+        gm.prob.setObjective(sense * expr)
+        limit = max(0.2, TIE_BREAK_SHARE * first_seconds)
+        remaining = req.clock.remaining()
+        out = solve(gm.prob, req.solver, limit if remaining is None else min(limit, remaining),
+                    warm=True)
+        if not (out.status is Status.OPTIMAL and out.objective is not None):
+            break                         # not proven in time: keep the plan found so far
+        values = _counts(gm)
+        value = sense * round(out.objective)
+        if i + 1 < len(keys):
+            gm.prob += (expr <= value + 0.5) if sense > 0 else (expr >= value - 0.5), \
+                f"keep_tie_break_{i}"
     return values
+
+
+def _size(key) -> int:
+    """The pack size behind a `counts` key: a size, or (month, size)."""
+    return key if isinstance(key, int) else key[1]
