@@ -16,7 +16,7 @@ import numpy as np
 from ..domain.catalog import Product
 from ..domain.money import to_units
 from .demand import residual_demand
-from .knapsack import INF, cheapest_mix, cheapest_spend
+from .knapsack import INF, Knapsack
 
 MAX_POINTS = 2_000_000      # larger lattices are left to the general model
 
@@ -30,16 +30,18 @@ class Curve:
     spend: np.ndarray        # INF where no mix has exactly that capacity
     cost: np.ndarray         # spend + postpaid
     prices: dict             # pack size -> price, money units
+    knap: Knapsack           # the mixes: least spend, then fewest packs
 
     def counts(self, k: int) -> dict[int, int]:
-        """A cheapest mix of capacity k·step."""
-        mix = cheapest_mix(self.spend, self.step, list(self.prices.items()), k)
+        """A mix of capacity k·step with the least spend, then the fewest packs."""
+        mix = self.knap.mix(self.step, list(self.prices), k)
         return {p.calls: mix.get(p.calls, 0) for p in self.product.packs}
 
     def frontier(self) -> list[tuple[int, int, int]]:
         """(spend, cost, k) of the capacities no other beats on both, by spend."""
         ok = np.nonzero(self.spend < INF)[0]
-        order = ok[np.lexsort((self.cost[ok], self.spend[ok]))]
+        # Among equal (spend, cost) the first is the one with more calls, then fewer packs.
+        order = ok[np.lexsort((self.knap.packs[ok], -ok, self.cost[ok], self.spend[ok]))]
         out, best = [], None
         for k in order:
             c = int(self.cost[k])
@@ -61,12 +63,14 @@ def weighted_curve(curves: list[Curve], weights: list[int]) -> Curve:
     cost = sum((w * (c.cost - c.spend) for c, w in zip(curves, weights)),
                np.zeros_like(first.spend)) + sum(weights) * first.spend
     return Curve(first.product, first.step, first.spend,
-                 np.where(first.spend < INF, cost, INF), first.prices)
+                 np.where(first.spend < INF, cost, INF), first.prices, first.knap)
 
 
 def best_point(curve: Curve) -> int:
-    """The cheapest capacity, and among equally cheap ones the least spend."""
-    order = np.lexsort((curve.spend, curve.cost))
+    """The cheapest capacity; among equally cheap ones the least spend, then the most calls,
+    then the fewest packs (docs/pricing.md, 'Optimality')."""
+    k = np.arange(len(curve.spend))
+    order = np.lexsort((curve.knap.packs, -k, curve.spend, curve.cost))
     return int(order[0])
 
 
@@ -85,7 +89,8 @@ def capacity_curve(product: Product, calls, start, validity: int, basis: str, sc
         return None
 
     units = {p.calls: to_units(p.price, scale) for p in product.packs}
-    spend = cheapest_spend([(p.calls // step, units[p.calls]) for p in product.packs], n)
+    knap = Knapsack([(p.calls // step, units[p.calls]) for p in product.packs], n)
+    spend = knap.spend
 
     # Postpaid of every month for every capacity, filling months in order (billing rules).
     cap = np.arange(n, dtype=np.int64) * step
@@ -104,5 +109,5 @@ def capacity_curve(product: Product, calls, start, validity: int, basis: str, sc
         volume = np.full(n, d, dtype=np.int64) if basis == "total" else free + o
         postpaid += o * rates[np.searchsorted(bounds, volume, side="left")]
     cost = np.where(spend < INF, spend + postpaid, INF)
-    return Curve(product, step, spend, cost, units)
+    return Curve(product, step, spend, cost, units, knap)
 

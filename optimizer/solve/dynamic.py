@@ -49,7 +49,7 @@ from ..domain.catalog import Product
 from ..domain.money import to_units
 from ..exceptions import SolverError
 from .demand import count_bounds
-from .knapsack import INF, cheapest_mix, cheapest_spend
+from .knapsack import INF, Knapsack
 
 CHUNK = 1 << 20      # labels × purchases expanded at once (bounds memory)
 COMPACT = 1 << 20    # queued labels of one month before they are pruned
@@ -76,6 +76,8 @@ class Labels(NamedTuple):
     balance: np.ndarray      # calls carried into the month (b)
     cost: np.ndarray         # cost so far (less any carry-over credit), money units
     spend: np.ndarray        # prepaid spend so far, money units
+    calls: np.ndarray        # calls bought so far (tie-break: more is better)
+    packs: np.ndarray        # packs bought so far (tie-break: fewer is better)
     pred_month: np.ndarray   # month of the label this one extends (-1: the start)
     pred_index: np.ndarray   # its index among that month's kept labels
     kind: np.ndarray         # NOTHING | CAPACITY | END_MIX: what the predecessor month bought
@@ -90,7 +92,8 @@ class Labels(NamedTuple):
 
     def frontier(self) -> Labels:
         """The labels no other beats (see `_pareto`)."""
-        return self.take(_pareto(self.balance, self.cost, self.spend))
+        return self.take(_pareto(self.balance, self.cost, self.spend, self.calls,
+                                 self.packs))
 
 
 class Moves(NamedTuple):
@@ -100,6 +103,8 @@ class Moves(NamedTuple):
     balance: np.ndarray
     cost: np.ndarray
     spend: np.ndarray
+    calls: np.ndarray
+    packs: np.ndarray
     pred_index: np.ndarray   # index of the label in month t it extends
     option: np.ndarray       # which capacity or end mix (unused for NOTHING)
 
@@ -124,7 +129,7 @@ class Problem:
     widest: int                 # largest validity window's demand
     start_only: bool
     prorata: bool
-    knaps: dict = field(default_factory=dict)    # pack set -> cheapest spend per capacity
+    knaps: dict = field(default_factory=dict)    # pack set -> its Knapsack
 
 
 @dataclass
@@ -134,18 +139,20 @@ class MonthOptions:
     step: int
     caps: np.ndarray            # capacities in calls
     prices: np.ndarray          # money units
-    knap: np.ndarray | None     # cheapest spend per lattice point, to rebuild the mix
+    counts: np.ndarray          # packs in each capacity's mix (least spend, fewest packs)
+    knap: Knapsack              # per lattice point, to rebuild the mix
     sizes: list                 # (size, price units) of the packs used here
     smallest: np.ndarray | None = None      # smallest pack in some cheapest mix of each cap
     mix_counts: np.ndarray | None = None    # prorata end mixes: counts per size (desc)
     mix_caps: np.ndarray | None = None
     mix_prices: np.ndarray | None = None
+    mix_packs: np.ndarray | None = None
 
     def packs(self, kind: int, option: int) -> dict[int, int]:
         """The packs {size: count} behind a label's (kind, option)."""
         if kind == CAPACITY:
-            return cheapest_mix(self.knap, self.step, self.sizes,
-                                int(self.caps[option]) // self.step)
+            return self.knap.mix(self.step, [s for s, _ in self.sizes],
+                                 int(self.caps[option]) // self.step)
         if kind == END_MIX:
             sizes = sorted((s for s, _ in self.sizes), reverse=True)
             return {s: int(v) for s, v in zip(sizes, self.mix_counts[option]) if v}
@@ -173,12 +180,13 @@ class Queue:
         cuts = np.nonzero(np.diff(dest))[0] + 1
         for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(dest)]):
             if hi > lo:
-                keep = lo + _pareto(moves.balance[lo:hi], moves.cost[lo:hi],
-                                    moves.spend[lo:hi])
+                keep = lo + _pareto(*(a[lo:hi] for a in (moves.balance, moves.cost,
+                                                          moves.spend, moves.calls,
+                                                          moves.packs)))
                 self.add(int(dest[lo]), Labels(
                     moves.balance[keep], moves.cost[keep], moves.spend[keep],
-                    months[:len(keep)], moves.pred_index[keep], kinds[:len(keep)],
-                    moves.option[keep]))
+                    moves.calls[keep], moves.packs[keep], months[:len(keep)],
+                    moves.pred_index[keep], kinds[:len(keep)], moves.option[keep]))
 
     def add(self, m: int, labels: Labels) -> None:
         self.pending[m].append(labels)
@@ -197,49 +205,55 @@ class Queue:
         return labels
 
 
-def _smallest_pack(knap: np.ndarray, step: int, sizes, caps: np.ndarray) -> np.ndarray:
-    """For each capacity, the smallest pack that some cheapest mix of it contains."""
+def _smallest_pack(knap: Knapsack, step: int, sizes, caps: np.ndarray) -> np.ndarray:
+    """For each capacity, the smallest pack that some best mix of it (least spend, then
+    fewest packs) contains."""
     k = caps // step
     out = np.full(len(k), INF, dtype=np.int64)
-    for size, price in sorted(sizes, reverse=True):
+    priced = sorted(zip((s for s, _ in sizes), (c for _, c in knap.combined)), reverse=True)
+    for size, price in priced:
         j = k - size // step
         ok = j >= 0
         hit = np.zeros(len(k), dtype=bool)
-        hit[ok] = knap[j[ok]] + price == knap[k[ok]]
+        hit[ok] = knap.key[j[ok]] + price == knap.key[k[ok]]
         out[hit] = size
     return out
 
 
-def _pareto_caps(spend: np.ndarray, step: int, limit: int):
-    """Capacities below `limit` that no larger one (below `limit`) matches in price."""
-    n = min(len(spend), -(-limit // step))
-    s = spend[:n]
-    after = np.minimum.accumulate(s[::-1])[::-1]          # min spend at this index or later
+def _pareto_caps(key: np.ndarray, step: int, limit: int) -> np.ndarray:
+    """Lattice indices of the capacities below `limit` that no larger one (below `limit`)
+    matches in price (and, at the same price, in fewer packs)."""
+    n = min(len(key), -(-limit // step))
+    s = key[:n]
+    after = np.minimum.accumulate(s[::-1])[::-1]          # min key at this index or later
     later = np.append(after[1:], INF)
     keep = np.nonzero((s < later) & (s < INF))[0]
-    keep = keep[keep > 0]
-    return keep * step, s[keep]
+    return keep[keep > 0]
 
 
-def _lex_rank(cost: np.ndarray, spend: np.ndarray) -> np.ndarray:
-    """Dense rank of (cost, spend) pairs in lexicographic order."""
-    order = np.lexsort((spend, cost))
-    c, s = cost[order], spend[order]
+def _lex_rank(*keys: np.ndarray) -> np.ndarray:
+    """Dense rank of the tuples of `keys` (most significant first) in lexicographic order."""
+    order = np.lexsort(keys[::-1])
     new = np.ones(len(order), dtype=np.int64)
-    new[1:] = (c[1:] != c[:-1]) | (s[1:] != s[:-1])
+    new[1:] = np.any([k[order][1:] != k[order][:-1] for k in keys], axis=0)
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.cumsum(new)
     return rank
 
 
-def _pareto(b, cost, spend):
-    """Indices of labels no other beats: at least as much balance, (cost, spend) no worse."""
+def _pareto(b, cost, spend, calls, packs):
+    """Indices of labels no other beats: at least as much balance, and no worse in the plan
+    order (cost, then spend, then more calls, then fewer packs)."""
     if len(b) <= 1:
         return np.arange(len(b))
-    # One integer key in (cost, spend) order when it fits (costs and spends are >= 0).
-    width = int(spend.max()) + 1
-    rank = cost * width + spend if int(cost.max()) < (1 << 62) // width else \
-        _lex_rank(cost, spend)
+    if not calls.any():
+        # Nothing bought yet on any label: one integer key in (cost, spend) order when it
+        # fits (costs and spends are >= 0).
+        width = int(spend.max()) + 1
+        rank = cost * width + spend if int(cost.max()) < (1 << 62) // width else \
+            _lex_rank(cost, spend)
+    else:
+        rank = _lex_rank(cost, spend, -calls, packs)
     order = np.lexsort((rank, -b))            # most balance first, then best
     r = rank[order]
     prev = np.minimum.accumulate(np.concatenate(([np.iinfo(np.int64).max], r[:-1])))
@@ -256,7 +270,7 @@ def optimal_schedule(product: Product, calls, resid, validity: int, scale: int, 
     problem = _problem(product, calls, resid, validity, scale, start_only, prorata)
     queue = Queue(problem.T, problem.ceiling)
     z = np.zeros(1, dtype=np.int64)
-    queue.add(0, Labels(z, z, z, z - 1, z - 1, np.zeros(1, dtype=np.int8), z))
+    queue.add(0, Labels(z, z, z, z, z, z - 1, z - 1, np.zeros(1, dtype=np.int8), z))
     kept: dict[int, Labels] = {}
     options: dict[int, MonthOptions | None] = {}
     for t in range(problem.T):
@@ -321,15 +335,17 @@ def _month_options(problem: Problem, t: int) -> MonthOptions | None:
     if key not in p.knaps or len(p.knaps[key]) * step < limit:
         # Priced once per pack set, up to the largest window any month can need.
         top = max(limit, p.widest + max(s for s, _ in useful))
-        p.knaps[key] = cheapest_spend([(s // step, q) for s, q in useful], top // step + 1)
+        p.knaps[key] = Knapsack([(s // step, q) for s, q in useful], top // step + 1)
     knap = p.knaps[key]
-    caps, prices = _pareto_caps(knap, step, limit)
-    opt = MonthOptions(step, caps, prices, knap, useful,
+    keep = _pareto_caps(knap.key, step, limit)
+    caps = keep * step
+    opt = MonthOptions(step, caps, knap.spend[keep], knap.packs[keep], knap, useful,
                        _smallest_pack(knap, step, useful, caps))
     if p.prorata and t + p.V - 1 >= p.T - 1:
         # A mix lasting to the end holds at least what is left after the carried balance.
         lo = int(p.cum[p.T] - p.cum[t]) - int(p.resid[t]) + 1
         opt.mix_counts, opt.mix_caps, opt.mix_prices = _end_mixes(p.product, useful, lo, limit)
+        opt.mix_packs = opt.mix_counts.sum(axis=1)
     return opt
 
 
@@ -343,7 +359,8 @@ def _extend(problem: Problem, queue: Queue, t: int, labels: Labels) -> MonthOpti
     # No purchase: the rest of month t is postpaid, the next month starts empty.
     queue.send(t, NOTHING, Moves(
         np.full(n, int(p.nxt[t + 1])), zeros,
-        labels.cost + p.rate[t] * (p.resid[t] - labels.balance), labels.spend, idx, zeros))
+        labels.cost + p.rate[t] * (p.resid[t] - labels.balance), labels.spend, labels.calls,
+        labels.packs, idx, zeros))
 
     if p.start_only and t > 0 or not p.start_only and p.resid[t] == 0:
         return None
@@ -371,6 +388,8 @@ def _buy_capacities(p: Problem, queue: Queue, t: int, opt: MonthOptions, labels:
     P = cum[t] + b[:, None] + opt.caps[None, :]                 # n × k
     c2 = cost[:, None] + opt.prices[None, :]
     s2 = np.broadcast_to(spend[:, None] + opt.prices[None, :], (n, k))
+    calls2 = np.broadcast_to(labels.calls[:, None] + opt.caps[None, :], (n, k))
+    packs2 = np.broadcast_to(labels.packs[:, None] + opt.counts[None, :], (n, k))
     land = np.searchsorted(cum, P, side="right") - 1            # month where A runs out
     short = P < cum[t + 1]
     carry = ~short & (land < T) & (land <= e)
@@ -391,7 +410,7 @@ def _buy_capacities(p: Problem, queue: Queue, t: int, opt: MonthOptions, labels:
     option = np.broadcast_to(np.arange(k, dtype=np.int64)[None, :], (n, k))
     rows = np.broadcast_to(idx[:, None], (n, k))
     queue.send(t, CAPACITY, Moves(dest[valid], b2[valid], c2[valid], s2[valid],
-                                     rows[valid], option[valid]))
+                                  calls2[valid], packs2[valid], rows[valid], option[valid]))
 
 
 def _buy_end_mixes(p: Problem, queue: Queue, t: int, opt: MonthOptions, labels: Labels,
@@ -413,12 +432,13 @@ def _buy_end_mixes(p: Problem, queue: Queue, t: int, opt: MonthOptions, labels: 
     if len(r_i):
         queue.send(t, END_MIX, Moves(
             np.full(len(r_i), T), np.zeros(len(r_i), dtype=np.int64), total[r_i, m_i],
-            labels.spend[r_i] + opt.mix_prices[m_i], idx[r_i], m_i))
+            labels.spend[r_i] + opt.mix_prices[m_i], labels.calls[r_i] + opt.mix_caps[m_i],
+            labels.packs[r_i] + opt.mix_packs[m_i], idx[r_i], m_i))
 
 
 def _backtrack(end: Labels, kept: dict[int, Labels], options: dict) -> Schedule:
     """The best label at the horizon's end, then back through its predecessors' purchases."""
-    best = int(np.lexsort((end.spend, end.cost))[0])
+    best = int(np.lexsort((end.packs, -end.calls, end.spend, end.cost))[0])
     counts: dict[tuple[int, int], int] = {}
     at, i = end, best
     t = int(at.pred_month[i])

@@ -42,3 +42,32 @@ def cheapest_mix(spend: np.ndarray, step: int, packs: list[tuple[int, int]], k: 
             raise AssertionError("knapsack backtrack failed")
     return out
 
+
+
+class Knapsack:
+    """Least spend per capacity and, among mixes of that spend, the fewest packs.
+
+    Both are read off one knapsack over the combined key spend·M + packs (a pack costs
+    price·M + 1), M above any pack count, when that key fits in 64 bits; otherwise only the
+    spend is minimised and every `packs` is 0 (the fewest-packs tie-break is then not
+    applied to the mix of one capacity).
+    """
+
+    def __init__(self, packs: list[tuple[int, int]], n: int):
+        self.steps = [q for q, _ in packs]
+        most = max(price / q for q, price in packs) * n     # no cheapest mix spends more
+        self.m = n + 1 if (most + 1) * (n + 1) < INF // 4 else 1
+        self.key = cheapest_spend([(q, price * self.m + (self.m > 1)) for q, price in packs],
+                                  n)
+        self.combined = [(q, price * self.m + (self.m > 1)) for q, price in packs]
+        ok = self.key < INF
+        self.spend = np.where(ok, self.key // self.m, INF)
+        self.packs = np.where(ok, self.key % self.m if self.m > 1 else 0, 0)
+
+    def __len__(self) -> int:
+        return len(self.key)
+
+    def mix(self, step: int, sizes: list[int], k: int) -> dict[int, int]:
+        """A mix of capacity k·step with the least spend, then the fewest packs."""
+        return cheapest_mix(self.key, step, [(s, c) for s, (_, c) in zip(sizes, self.combined)],
+                            k)
