@@ -190,3 +190,12 @@ def test_equal_cost_plans_prefer_more_calls_then_fewer_packs():
         assert r.status == "optimal"
         assert [(p.size, p.count) for p in r.plan.purchases] == [(1_000_000, 4)], months
         assert r.bill.total_cost == r.bill.pack_cost == Decimal("120000")
+
+
+def test_horizons_longer_than_ten_years_are_refused_with_the_limit():
+    from optimizer import InputError
+    long = forecast_of({"id_card": [25000] * 121})
+    with pytest.raises(InputError, match="covers 121 months .*at most 120 months"):
+        plan(load_catalog(), long, purchase_months="any")
+    assert plan(load_catalog(), forecast_of({"id_card": [25000] * 120}),
+                purchase_months="any").status == "optimal"

@@ -43,6 +43,7 @@ PURCHASE_MODES = ("start", "any")
 OBJECTIVES = ("expected", "worst-case")
 CARRY_OVER = ("zero", "prorata")       # how unexpired balance at the horizon's end is valued
 ALGORITHMS = ("auto", "milp")          # "milp": the integer program even where the DP applies
+MAX_MONTHS = 120     # the longest horizon planned (10 years; measured in benchmarks/README.md)
 
 
 @dataclass(frozen=True)
@@ -172,6 +173,11 @@ def _check_options(catalog, forecast, purchase_months, solver, time_limit, scena
                          field="carry_over_value")
     if algorithm not in ALGORITHMS:
         raise InputError(f"algorithm must be one of {', '.join(ALGORITHMS)}", field="algorithm")
+    if forecast.months > MAX_MONTHS:
+        raise InputError(f"the forecast covers {forecast.months} months "
+                         f"({forecast.start}..{forecast.end}); plans cover at most "
+                         f"{MAX_MONTHS} months (10 years): split the horizon",
+                         source=forecast.source, field="month")
     if carry_over == "prorata":
         # The credit is priced exactly by the dynamic program, which needs the total basis
         # and one forecast with no spending caps.
