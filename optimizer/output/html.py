@@ -292,20 +292,20 @@ def _opening(bill: Bill, about: About, title: str, status: str) -> list[str]:
     """The document head (inline CSS) and the title, with when, by what and in what
     money the report was made."""
     c = escape(bill.currency)
-    return [f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+    head = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<title>{escape(title)}</title><style>{CSS}</style></head><body>',
-            f"<h1>{escape(title)}</h1>",
-            f'<p class="sub">Made on {about.made.isoformat()} by packopt {escape(about.version)}'
-            f' · {bill.months} month{"" if bill.months == 1 else "s"} · money in {c} · '
-            f'<span data-field="status">{escape(status)}</span></p>']
+            f'<title>{escape(title)}</title><style>{CSS}</style></head><body>')
+    sub = (f'<p class="sub">Made on {about.made.isoformat()} by packopt {escape(about.version)}'
+           f' · {bill.months} month{"" if bill.months == 1 else "s"} · money in {c} · '
+           f'<span data-field="status">{escape(status)}</span></p>')
+    return [head, f"<h1>{escape(title)}</h1>", sub]
 
 
 def _overview(bill: Bill, about: About) -> list[str]:
     """The saving first, then the key figures, the warnings and what they rest on."""
     h = [lead(bill, about), summary_cards(bill),
-         f'<p>{fmt_int(bill.waste_calls)} prepaid calls expire unused; '
-         f'{fmt_int(bill.carry_over_calls)} remain valid after the horizon.</p>']
+         (f'<p>{fmt_int(bill.waste_calls)} prepaid calls expire unused; '
+          f'{fmt_int(bill.carry_over_calls)} remain valid after the horizon.</p>')]
     h += [f'<p class="warn">Warning: {escape(w)}</p>' for w in bill.warnings]
     h += ["<h2>Prices and assumptions</h2>", basis(bill, about)]
     return h
@@ -349,9 +349,9 @@ def _scenarios_section(bill: Bill, result) -> list[str]:
     c = escape(bill.currency)
     rows, _ = cells.scenario_cells(result)
     return ["<h2>Scenarios</h2>", _table(cells.SCENARIO_COLUMNS, rows),
-            f"<p>Expected cost {fmt_money(result.expected_cost)} {c}; worst "
-            f"{fmt_money(result.worst_cost)} {c} (objective: "
-            f"{escape(result.objective)}).</p>"]
+            (f"<p>Expected cost {fmt_money(result.expected_cost)} {c}; worst "
+             f"{fmt_money(result.worst_cost)} {c} (objective: "
+             f"{escape(result.objective)}).</p>")]
 
 
 def _budget_section(bill: Bill, budget_value) -> list[str]:
@@ -388,7 +388,7 @@ def _cashflow_section(bill: Bill) -> list[str]:
     rows, line = cells.cashflow_cells(bill)
     s = data.cashflow_summary(bill.cashflow())
     return ["<h2>Cash flow</h2>", _table(cells.CASHFLOW_COLUMNS, rows),
-            f'<p data-field="peak_frozen" data-value="{_num(s["peak_frozen"])}">'
-            f'{escape(line)}.</p>',
-            "<p>Packs are paid in their purchase month; postpaid is settled the month after "
-            "use, and 120% of each postpaid bill is frozen until the next settlement.</p>"]
+            (f'<p data-field="peak_frozen" data-value="{_num(s["peak_frozen"])}">'
+             f'{escape(line)}.</p>'),
+            ("<p>Packs are paid in their purchase month; postpaid is settled the month after "
+             "use, and 120% of each postpaid bill is frozen until the next settlement.</p>")]
