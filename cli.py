@@ -2,13 +2,7 @@
 
 Each command parses its options, reads its inputs (`optimizer.io.inputs`), makes one library
 call and hands the result to `optimizer.output.views`; library exceptions become one-line
-messages and exit codes. This is the only module that knows about the terminal.
-
-Exit codes: 0 success; 2 bad input or usage (InputError, InfeasibleError, Click usage
-errors); 1 solver failure (SolverError, BillingMismatchError, any other packopt error).
-
-Option values come from, in this order: the command line, the environment
-(`PACKOPT_<OPTION>`, e.g. PACKOPT_FORMAT=json), a TOML config file (`--config`), the default.
+messages and exit codes (docs/cli.md). This is the only module that knows about the terminal.
 """
 
 from __future__ import annotations
