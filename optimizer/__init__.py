@@ -35,6 +35,8 @@ _LAZY = {
     "rule_of_thumb": "analysis.compare",
     "budget_value": "analysis.budget", "BudgetValue": "analysis.budget",
     "plan_report": "analysis.planning", "PlanReport": "analysis.planning",
+    "bill_report": "analysis.edited", "BillReport": "analysis.edited",
+    "compare_with_optimum": "analysis.edited", "EditedComparison": "analysis.edited",
 }
 
 
