@@ -392,6 +392,8 @@ def test_custom_catalog_tier_basis_from_file():
 
 # --------------------------------------------------------------------------- a full year by hand
 
+# One long test on purpose: it is a worked example checked by hand, month by month, and its
+# expected table reads as one piece beside the arithmetic that produced it.
 def test_hand_checked_year_three_products_packs_expiry_and_overflow():
     """Twelve months (2027-01..12), three products, total basis, seed catalog.
 

@@ -8,8 +8,17 @@ from ..domain.catalog import Catalog
 from ..domain.records import Holding
 from ..exceptions import InputError
 from .months import day_first
-from .text import (Problems, Table, csv_rows, ignored_columns_note, is_total, parse_count,
-                   parse_month, read_table, resolve_product, total_row_note, trim)
+from .text import (
+    Problems,
+    Table,
+    csv_rows,
+    data_rows,
+    ignored_columns_note,
+    parse_count,
+    parse_month,
+    read_table,
+    resolve_product,
+)
 
 HEADER = ["product", "expires", "calls_left"]
 
@@ -35,17 +44,9 @@ def holdings_from_table(table: Table, catalog: Catalog,
     if extra := [h for h in header[3:] if h]:
         notes.append(ignored_columns_note(source, extra))
     problems = Problems()
-    data = []
-    for line, row in rows[1:]:
-        row = trim(row, len(header))
-        if len(row) < 3 or len(row) > len(header):
-            problems.add(InputError(f"expected {len(header)} fields ({','.join(header)}), "
-                                    f"found {len(row)}", source=source, line=line,
-                                    field="row"))
-        elif not row[0] or is_total(row[0]):
-            notes.append(total_row_note(source, line, row[0], ()))
-        else:
-            data.append((line, row))
+    data = data_rows(table, 3, problems, notes,
+                     lambda found: f"expected {len(header)} fields ({','.join(header)}), "
+                                   f"found {found}")
     order = day_first(row[1] for _, row in data)
     out = []
     for line, row in data:

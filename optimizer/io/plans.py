@@ -10,9 +10,22 @@ from ..domain.catalog import Catalog
 from ..domain.records import Plan, Purchase
 from ..exceptions import InputError
 from .months import day_first
-from .text import (ZIP_MAGIC, Problems, Table, csv_rows, ignored_columns_note, is_total,
-                   parse_count, parse_decimal, parse_month, read_bytes, read_table, read_text,
-                   resolve_product, split_sheet, total_row_note, trim)
+from .text import (
+    ZIP_MAGIC,
+    Problems,
+    Table,
+    csv_rows,
+    data_rows,
+    ignored_columns_note,
+    parse_count,
+    parse_decimal,
+    parse_month,
+    read_bytes,
+    read_table,
+    read_text,
+    resolve_product,
+    split_sheet,
+)
 
 
 def _check_purchase(catalog: Catalog, pid: str, size: int, *, source: str, line: int):
@@ -47,16 +60,9 @@ def plan_from_table(table: Table, catalog: Catalog, notes: list[str] | None = No
     if extra:
         notes.append(ignored_columns_note(source, extra))
     problems = Problems()
-    data = []
-    for line, row in rows[1:]:
-        row = trim(row, len(header))
-        if len(row) < 4 or len(row) > len(header):
-            problems.add(InputError(f"expected {len(header)} fields as in the header, found "
-                                    f"{len(row)}", source=source, line=line, field="row"))
-        elif not row[0] or is_total(row[0]):
-            notes.append(total_row_note(source, line, row[0], ()))
-        else:
-            data.append((line, row))
+    data = data_rows(table, 4, problems, notes,
+                     lambda found: f"expected {len(header)} fields as in the header, "
+                                   f"found {found}")
     order = day_first(row[1] for _, row in data)
     out = []
     for line, row in data:

@@ -324,3 +324,22 @@ def parse_decimal(text: str, *, plain: bool = False) -> Decimal | None:
         return Decimal(text)
     except InvalidOperation:
         return None
+
+
+def data_rows(table: Table, width: int, problems: Problems, notes: list[str],
+              fields_message) -> list[tuple[int, list[str]]]:
+    """The rows after the header that carry data: a row with fewer than `width` fields or
+    more than the header is a problem (`fields_message(found)` says so); a total row or
+    one with no product is skipped with a note."""
+    header = table.rows[0][1]
+    data = []
+    for line, row in table.rows[1:]:
+        row = trim(row, len(header))
+        if len(row) < width or len(row) > len(header):
+            problems.add(InputError(fields_message(len(row)), source=table.source, line=line,
+                                    field="row"))
+        elif not row[0] or is_total(row[0]):
+            notes.append(total_row_note(table.source, line, row[0], ()))
+        else:
+            data.append((line, row))
+    return data
