@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import sys
+import textwrap
 from dataclasses import dataclass
 
 import click
@@ -160,9 +161,14 @@ class Output:
     quiet: bool
 
     def note(self, message: str) -> None:
-        """A note for the user on stderr (never on stdout), unless --quiet."""
+        """A note for the user on stderr (never on stdout), unless --quiet; on a terminal
+        wrapped between words, so that no number or name is split."""
         if not self.quiet:
-            click.echo(f"packopt: {message}", err=True)
+            text = f"packopt: {message}"
+            if _stderr_isatty():
+                text = textwrap.fill(text, _stderr_columns(), break_long_words=False,
+                                     break_on_hyphens=False)
+            click.echo(text, err=True)
 
 
 def output_options(f=None, *, formats=FORMATS):
@@ -238,6 +244,13 @@ def _stdout_isatty() -> bool:
 
 def _stderr_isatty() -> bool:
     return _isatty(sys.stderr)
+
+
+def _stderr_columns() -> int:
+    try:
+        return os.get_terminal_size(sys.stderr.fileno()).columns
+    except (OSError, ValueError):
+        return TABLE_WIDTH
 
 
 def progress(message: str, out: Output, delay: float = 1.0):

@@ -334,3 +334,17 @@ def test_stale_cost_in_a_json_plan_names_the_purchase(tmp_path):
 def test_bill_compare_is_one_csv_table():
     result = run("bill", ID_YEAR, "--compare", "-v", "--format", "csv")
     assert result.exit_code == 2 and "--months and --compare cannot be combined" in result.stderr
+
+
+def test_notes_on_a_narrow_terminal_wrap_between_words(monkeypatch):
+    """A note on stderr is folded at the terminal's width, never inside a word or number."""
+    monkeypatch.setattr(cli_module, "_stderr_isatty", lambda: True)
+    monkeypatch.setattr(cli_module, "_stderr_columns", lambda: 40)
+    out = cli_module.Output("table", False, False, quiet=False)
+    text = "no FORECAST given; using the bundled example forecast (2027-01..2027-12, 9 products)"
+    from click.testing import CliRunner
+    with CliRunner().isolation() as streams:
+        out.note(text)
+        lines = streams[-1].getvalue().decode().splitlines()
+    assert len(lines) > 1 and all(len(line) <= 40 for line in lines)
+    assert " ".join(lines) == f"packopt: {text}"
