@@ -42,6 +42,7 @@ class Product:
     packs: tuple[Pack, ...]
     tiers: tuple[Tier, ...]
     free_calls: int
+    aliases: tuple[str, ...] = ()   # other names in bills and exports (io/history.py)
 
     @property
     def has_packs(self) -> bool:

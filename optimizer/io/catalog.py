@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+import unicodedata
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -17,7 +18,7 @@ from ..exceptions import InputError
 from .text import parse_decimal, read_text
 
 _TOP_KEYS = {"currency", "free_calls_per_month", "validity_months", "tier_basis", "product"}
-_PRODUCT_KEYS = {"id", "name", "packs", "tiers", "free_calls_per_month"}
+_PRODUCT_KEYS = {"id", "name", "packs", "tiers", "free_calls_per_month", "aliases"}
 _PACK_KEYS = {"calls", "price"}
 _TIER_KEYS = {"up_to", "rate"}
 
@@ -133,7 +134,36 @@ def _product(raw, n: int, err, free_default: int, seen: dict[str, int]) -> Produ
         seen[key] = n
     free = _whole(raw.get("free_calls_per_month", free_default), "free_calls_per_month",
                   err("free_calls_per_month"), 0)
-    return Product(pid, name.strip(), _packs(raw, err), _tiers(raw, err), free)
+    return Product(pid, name.strip(), _packs(raw, err), _tiers(raw, err), free,
+                   _aliases(raw, err, pid, name, n, seen))
+
+
+def alias_key(text: str) -> str:
+    """How a product's id, name or alias is compared with a label in a bill export:
+    Unicode-normalised (full-width forms as ASCII), case, spaces, '_', '-' and '.'
+    ignored, so `GeneralBasicOCR`, `General Basic OCR` and `general_basic_ocr` agree."""
+    return re.sub(r"[\s_.\-]+", "", unicodedata.normalize("NFKC", text).casefold())
+
+
+def _aliases(raw: dict, err, pid: str, name: str, n: int, seen: dict) -> tuple[str, ...]:
+    """A product's `aliases`: other names its usage goes by in bills and exports. An alias
+    may not also name another product, as its id, name or alias (compared as `alias_key`
+    compares them); two products whose ids differ only in case are left alone."""
+    raw_aliases = raw.get("aliases", [])
+    if not isinstance(raw_aliases, list) or not all(isinstance(a, str) and a.strip()
+                                                     for a in raw_aliases):
+        raise err("aliases")("aliases must be a list of non-empty strings")
+    out = []
+    for i, text in enumerate((pid, name, *raw_aliases)):
+        alias = i >= 2 and text.strip() not in (pid, name)
+        key = "alias:" + alias_key(text)     # beside the exact ids and names in `seen`
+        other, other_alias = seen.setdefault(key, (n, alias))
+        if other != n and (alias or other_alias):
+            raise err("aliases" if alias else "id")(
+                f"'{text}' also names product {other + 1} (as its id, name or an alias)")
+        if alias:
+            out.append(text.strip())
+    return tuple(dict.fromkeys(out))
 
 
 def _packs(raw: dict, err) -> tuple[Pack, ...]:

@@ -1,0 +1,790 @@
+"""Usage history files: what each catalog product was used, month by month, read from the
+files a planner has (docs/cli.md, "History files").
+
+Told apart by their header, as CSV (any encoding `read_table` reads) or a workbook sheet:
+
+- **monthly**: the forecast formats, long (`product,month,calls`) or wide
+  (`product,YYYY-MM,...`), with past months;
+- **daily** or per-call-batch rows: `product,date,calls`, dates `YYYY-MM-DD` with or
+  without a time, summed to calendar months;
+- **FOCUS** cost-and-usage exports (the FinOps Open Cost and Usage Specification): the
+  rows whose `ChargeCategory` is Usage, the month of `ChargePeriodStart`, the calls of
+  `ConsumedQuantity` in a call-like `ConsumedUnit`, the product by `SkuId`,
+  `ChargeDescription` or `ServiceName`;
+- **any other export** (Tencent Cloud's bill-detail or usage-detail files) through
+  `columns` (`month=COL,product=COL,calls=COL`, or `date=COL` for dates, and an optional
+  `unit=COL`).
+
+Labels become catalog products through a `--map` file of patterns first, then the
+catalog's ids, names and `aliases` (compared as `catalog.alias_key` does). A label that
+maps to nothing is never dropped silently: it goes to `History.unmapped` with its total
+and into a note. The months run from the first to the last month of the file; a product
+has 0 calls in a month with no rows (a new product's leading months).
+
+Quantities: in monthly and daily files calls are whole non-negative numbers, as in a
+forecast. In FOCUS and `columns` exports quantities are decimals: negative ones (usage
+corrections and refunds) are netted against their product's month, and each product's
+month total, once summed, is rounded half up to whole calls; a month whose net total is
+below zero is an error. Both are said in a note.
+
+Partial months: when the rows carry dates (daily files, FOCUS, `date=`), a first month
+whose rows start after its 1st, or a last month whose rows end before its last day, is
+flagged in `History.partial` for every product (the export covers only part of it).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+from ..domain.catalog import Catalog
+from ..domain.months import Month
+from ..domain.records import Forecast
+from ..exceptions import InputError
+from .catalog import alias_key
+from .forecast import _wide_header
+from .months import day_first, looks_like_month, to_month
+from .text import (Problems, Table, ignored_columns_note, is_total, parse_count, parse_month,
+                   read_table, total_row_note, trim)
+
+
+@dataclass(frozen=True)
+class History:
+    """Monthly usage per catalog product, with what the reader could not count.
+
+    `usage` covers the history's months, contiguous, every product every month (months
+    before a product's first usage are 0). `partial` lists (product, month) covered only
+    part-way by the file; `unmapped` the labels that map to no catalog product with their
+    total calls, largest first; `notes` one line each, for stderr.
+    """
+
+    usage: Forecast
+    partial: tuple[tuple[str, Month], ...]
+    unmapped: tuple[tuple[str, int], ...]
+    notes: tuple[str, ...]
+
+
+HEADER_SEARCH = 30          # rows looked at for a header below a bill's title lines
+FOCUS_REQUIRED = ("ChargeCategory", "ChargePeriodStart", "ConsumedQuantity")
+FOCUS_LABELS = ("SkuId", "ChargeDescription", "ServiceName")   # tried in this order
+_FOCUS_SHOWN = ("ServiceName", "SkuId", "ChargeDescription")   # an unmapped label, as shown
+COLUMN_KEYS = ("month", "date", "product", "calls", "unit")
+
+# count-based units (FOCUS "Unit Format": Count, Unit, Request, ...) and Chinese 次/千次
+_CALL_UNITS = {"count", "counts", "unit", "units", "request", "requests", "call", "calls",
+               "apicall", "apicalls", "invocation", "invocations", "transaction",
+               "transactions", "time", "times", "次", "次数", "个", "张", "条"}
+_CN_MULTIPLIERS = {"千": 1000, "万": 10000, "百万": 1000000}
+
+_DATE = re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})|(\d{4})年\s*(\d{1,2})月\s*(\d{1,2})日?"
+                   r"|(\d{4})(\d{2})(\d{2})")
+_TIME = re.compile(r"(?:[T ]\s*(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?)?\s*"
+                   r"(?:Z|UTC|[+-]\d{2}(?::?\d{2})?)?", re.I)
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}([, \u00a0']\d{3})+(\.\d+)?")
+
+
+# --------------------------------------------------------------------------- entry point
+
+def read_history(path: str | Path, catalog: Catalog, *, columns: str | None = None,
+                 mapping: str | Path | None = None, sheet: str | None = None) -> History:
+    """Read a usage history file (CSV or .xlsx) into monthly usage per catalog product.
+
+    `columns` is `--columns` text (`month=COL,product=COL,calls=COL`, `date=COL` instead
+    of `month=`, optional `unit=COL`), for exports in no format told by its header;
+    `mapping` the path of a `--map` CSV (`pattern,product`); `sheet` a workbook's sheet.
+    Bad input is an InputError naming the file, line and field of every bad cell.
+    """
+    spec = parse_columns(columns) if columns is not None else None
+    resolver = Resolver(catalog, read_map(mapping, catalog) if mapping is not None else ())
+    table = read_table(path, "history", sheet=sheet)
+    usage = _Usage(table.source, resolver)
+    usage.notes.extend(table.notes)
+    if spec is not None:
+        _read_columns(table, spec, usage)
+    elif (at := _find_header(table, lambda h: all(c.lower() in h for c in FOCUS_REQUIRED)))\
+            is not None:
+        _read_focus(table, at, usage)
+    else:
+        line0, header = table.rows[0]
+        usage.header_line = line0
+        head = [h.strip().lower() for h in header]
+        if {"product", "month", "calls"} <= set(head):
+            _read_long(table, usage)
+        elif head[0] == "product" and any(looks_like_month(h) for h in header[1:]) \
+                and "date" not in head:
+            _read_wide(table, usage)
+        elif {"product", "date", "calls"} <= set(head):
+            _read_daily(table, usage)
+        else:
+            raise InputError(
+                "not a usage history this reader knows: the header must be "
+                "product,month,calls or product,YYYY-MM,... (monthly), product,date,calls "
+                "(daily), a FOCUS export's (ChargeCategory, ChargePeriodStart, "
+                "ConsumedQuantity, ...), or name the columns with --columns "
+                "month=COL,product=COL,calls=COL", source=table.source, line=line0,
+                field=header[0] if header else "header")
+    return usage.history(catalog)
+
+
+# --------------------------------------------------------------------------- products
+
+@dataclass(frozen=True)
+class MapRule:
+    """One line of a `--map` file: labels matching `pattern` are product `product`."""
+
+    pattern: str
+    product: str
+    line: int
+    regex: re.Pattern
+
+    def matches(self, label: str) -> bool:
+        return bool(self.regex.search(_fold(label)))
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).strip().casefold()
+
+
+def read_map(path: str | Path, catalog: Catalog) -> tuple[MapRule, ...]:
+    """A `--map` file: header `pattern,product`, one rule a line, tried in file order.
+
+    A pattern is a glob matched against the whole label (`*` any text, `?` one character,
+    `[...]` one of), ignoring case; `re:` before it makes it a regular expression
+    (Python's) searched anywhere in the label, ignoring case. `product` is a catalog id,
+    name or alias.
+    """
+    table = read_table(path, "product map")
+    line0, header = table.rows[0]
+    head = [h.strip().lower() for h in header]
+    if head[:2] != ["pattern", "product"]:
+        raise InputError("header must be pattern,product", source=table.source, line=line0,
+                         field=header[0] if head[:1] != ["pattern"] else
+                         (header[1] if len(header) > 1 else "product"))
+    plain = Resolver(catalog, ())
+    problems = Problems()
+    rules = []
+    for line, row in table.rows[1:]:
+        row = trim(row, 2) + [""] * (2 - len(row))
+        pattern, product = row[0], row[1]
+        if not pattern:
+            problems.add(InputError("pattern is empty", source=table.source, line=line,
+                                    field="pattern"))
+            continue
+        pid = plain.resolve((product,)) if product else None
+        if pid is None:
+            hint = catalog.suggest(product) if product else None
+            problems.add(InputError(
+                f"unknown product '{product}'" + (f"; did you mean '{hint}'?" if hint else
+                                                  " (see `packopt catalog`)")
+                if product else "product is empty", source=table.source, line=line,
+                field="product"))
+            continue
+        try:
+            regex = (re.compile(_fold(pattern[3:]), re.I) if pattern.startswith("re:") else
+                     re.compile(fnmatch.translate(_fold(pattern)), re.I | re.S))
+        except re.error as e:
+            problems.add(InputError(f"'{pattern[3:]}' is not a regular expression ({e})",
+                                    source=table.source, line=line, field="pattern"))
+            continue
+        rules.append(MapRule(pattern, pid, line, regex))
+    problems.check()
+    if not rules:
+        raise InputError("the product map has a header but no rules", source=table.source,
+                         line=line0 + 1, field="pattern")
+    return tuple(rules)
+
+
+class Resolver:
+    """Labels to catalog product ids: the map's rules first (in file order, over every
+    label of a row), then exact ids and names, then ids, names and aliases as
+    `alias_key` compares them. Answers are cached per labels tuple."""
+
+    def __init__(self, catalog: Catalog, rules: tuple[MapRule, ...]):
+        self.rules = rules
+        self.keys: dict[str, str] = {}
+        for p in catalog.products:
+            for text in (p.id, p.name, *p.aliases):
+                self.keys.setdefault(alias_key(text), p.id)
+        self.catalog = catalog
+        self.cache: dict[tuple[str, ...], str | None] = {}
+
+    def resolve(self, labels: tuple[str, ...]) -> str | None:
+        if labels in self.cache:
+            return self.cache[labels]
+        pid = None
+        texts = [t for t in labels if t.strip()]
+        for rule in self.rules:
+            if any(rule.matches(t) for t in texts):
+                pid = rule.product
+                break
+        if pid is None:
+            for t in texts:
+                p = self.catalog.get(t.strip())
+                pid = p.id if p is not None else self.keys.get(alias_key(t))
+                if pid is not None:
+                    break
+        self.cache[labels] = pid
+        return pid
+
+
+# --------------------------------------------------------------------------- the sums
+
+class _Usage:
+    """Usage rows as they are read: summed by (product, month), and by label for the rows
+    that map to no product; the dates the rows cover, when they carry dates."""
+
+    def __init__(self, source: str, resolver: Resolver):
+        self.source = source
+        self.resolver = resolver
+        self.problems = Problems()
+        self.notes: list[str] = []
+        self.cells: dict[tuple[str, Month], Decimal] = {}
+        self.lines: dict[tuple[str, Month], int] = {}
+        self.unmapped: dict[str, Decimal] = {}
+        self.unmapped_lines: dict[str, int] = {}
+        self.months: set[Month] = set()
+        self.first: datetime | None = None      # the earliest instant the rows cover
+        self.last: datetime | None = None       # the end (exclusive) of the latest
+        self.negative = 0                       # rows with a negative quantity
+        self.header_line = 1
+
+    def add(self, line: int, labels: tuple[str, ...], shown: str, month: Month,
+            calls, *, unique: bool = False) -> None:
+        """Count `calls` for the product `labels` map to (or for `shown`, unmapped);
+        `unique` refuses a second row for the same product and month (monthly files)."""
+        self.months.add(month)
+        if calls < 0:
+            self.negative += 1
+        pid = self.resolver.resolve(labels)
+        if pid is None:
+            self.unmapped[shown] = self.unmapped.get(shown, 0) + calls
+            self.unmapped_lines.setdefault(shown, line)
+            return
+        key = (pid, month)
+        if key in self.cells and unique:
+            self.problems.add(InputError(
+                f"duplicate row for {pid} {month} (first given on line {self.lines[key]})",
+                source=self.source, line=line, field="month"))
+            return
+        self.cells[key] = self.cells.get(key, 0) + calls
+        self.lines.setdefault(key, line)
+
+    def cover(self, start: datetime, end: datetime) -> None:
+        """The rows cover [start, end)."""
+        self.first = start if self.first is None else min(self.first, start)
+        self.last = end if self.last is None else max(self.last, end)
+
+    def history(self, catalog: Catalog) -> History:
+        self.problems.check()
+        if not self.cells:
+            listed = _unmapped_list(self._unmapped_totals())
+            raise InputError("no usage of a catalog product in the file" +
+                             (f": the rows name {listed}; add them to the catalog's "
+                              f"aliases or a --map file" if listed else ""),
+                             source=self.source, line=self.header_line + 1, field="product")
+        start, end = min(self.months), max(self.months)
+        n = end - start + 1
+        products = [p.id for p in catalog.products if any(
+            (p.id, start + i) in self.cells for i in range(n))]
+        rounded = 0
+        demand = []
+        for pid in products:
+            calls = []
+            for i in range(n):
+                total = self.cells.get((pid, start + i), 0)
+                whole = int(Decimal(total).to_integral_value(ROUND_HALF_UP))
+                rounded += whole != total
+                if whole < 0:
+                    self.problems.add(InputError(
+                        f"the quantities of {pid} in {start + i} add up to {total}, below "
+                        f"zero (corrections larger than the usage they correct)",
+                        source=self.source, line=self.lines[(pid, start + i)],
+                        field="calls"))
+                calls.append(whole)
+            demand.append((pid, tuple(calls)))
+        self.problems.check()
+        usage = Forecast(start, n, tuple(demand), self.source)
+        self._quantity_notes(rounded)
+        self._new_product_notes(usage)
+        unmapped = self._unmapped_totals()
+        if unmapped:
+            total = sum(c for _, c in unmapped)
+            self.notes.append(
+                f"{self.source}: {len(unmapped)} label{'s map' if len(unmapped) > 1 else ' maps'} "
+                f"to no catalog product ({total:,} calls not counted): "
+                f"{_unmapped_list(unmapped, self.unmapped_lines, catalog)}; add them to the "
+                f"catalog's aliases or a --map file")
+        partial = self._partial(usage)
+        return History(usage, partial, tuple(unmapped), tuple(self.notes))
+
+    def _unmapped_totals(self) -> list[tuple[str, int]]:
+        totals = [(label, int(Decimal(c).to_integral_value(ROUND_HALF_UP)))
+                  for label, c in self.unmapped.items()]
+        return sorted(totals, key=lambda lc: (-lc[1], lc[0]))
+
+    def _quantity_notes(self, rounded: int) -> None:
+        if self.negative:
+            self.notes.append(f"{self.source}: {self.negative} row"
+                              f"{'s' if self.negative > 1 else ''} with a negative quantity "
+                              f"(corrections, refunds) netted against their product's month")
+        if rounded:
+            self.notes.append(f"{self.source}: {rounded} product-month total"
+                              f"{'s' if rounded > 1 else ''} not a whole number of calls, "
+                              f"rounded half up")
+
+    def _new_product_notes(self, usage: Forecast) -> None:
+        for pid, calls in usage.demand:
+            first = next((i for i, c in enumerate(calls) if c), None)
+            if first:
+                self.notes.append(f"{self.source}: {pid} has no usage before "
+                                  f"{usage.month(first)}; its months from {usage.start} "
+                                  f"are 0")
+
+    def _partial(self, usage: Forecast) -> tuple[tuple[str, Month], ...]:
+        """The first and last months the rows' dates do not cover whole, for every
+        product, with a note on each."""
+        if self.first is None:
+            return ()
+        months = []
+        first_day = _first_instant(usage.start)
+        if self.first > first_day:
+            months.append(usage.start)
+            self.notes.append(f"{self.source}: {usage.start} is partial: the rows start on "
+                              f"{_when(self.first)}")
+        end = _first_instant(usage.end + 1)
+        if self.last < end and usage.end not in months:
+            months.append(usage.end)
+        if self.last < end:
+            self.notes.append(f"{self.source}: {usage.end} is partial: the rows reach only "
+                              f"{_until(self.last)}")
+        return tuple((pid, m) for m in months for pid in usage.products())
+
+
+def _first_instant(month: Month) -> datetime:
+    return datetime(month.ordinal // 12, month.ordinal % 12 + 1, 1)
+
+
+def _when(moment: datetime) -> str:
+    return moment.date().isoformat() if moment.time() == datetime.min.time() else \
+        moment.isoformat(sep=" ")
+
+
+def _until(end: datetime) -> str:
+    """The end (exclusive) of the rows, as the last day they cover."""
+    if end.time() == datetime.min.time():
+        return f"{(end - timedelta(days=1)).date().isoformat()} (its whole day)"
+    return f"{end.isoformat(sep=' ')}"
+
+
+def _unmapped_list(unmapped, lines=None, catalog: Catalog | None = None) -> str:
+    shown = []
+    for label, calls in unmapped[:10]:
+        text = f"'{label}' {calls:,}"
+        extra = []
+        if lines is not None:
+            extra.append(f"line {lines[label]}")
+        hint = catalog.suggest(label) if catalog is not None else None
+        if hint:
+            extra.append(f"did you mean '{hint}'?")
+        shown.append(text + (f" ({', '.join(extra)})" if extra else ""))
+    if len(unmapped) > 10:
+        shown.append(f"and {len(unmapped) - 10} more")
+    return "; ".join(shown)
+
+
+# --------------------------------------------------------------------------- cells
+
+def parse_moment(text: str, *, source: str, line: int, field_name: str) -> datetime:
+    """A date, or a date and time (`2027-01-15`, `2027/1/15`, `20270115`, `2027年1月15日`,
+    `2027-01-15T10:30:00Z`, `2027-01-15 10:30`). A UTC offset is not applied: the date is
+    the one written."""
+    v = text.strip()
+    m = _DATE.match(v)
+    if m:
+        g = m.groups()
+        y, mo, d = (g[0], g[2], g[3]) if g[0] else (g[4], g[5], g[6]) if g[4] else g[7:10]
+        t = _TIME.fullmatch(v[m.end():])
+        if t is not None:
+            try:
+                return datetime(int(y), int(mo), int(d), int(t.group(1) or 0),
+                                int(t.group(2) or 0), int(t.group(3) or 0))
+            except ValueError as e:
+                raise InputError(f"'{v}' is not a date ({e})", source=source, line=line,
+                                 field=field_name) from None
+    why = "it is empty" if not v else (
+        "it is a month without a day; give the usage per month in a column named 'month'"
+        if _is_month(v) else "write it as YYYY-MM-DD, a time may follow (2027-01-15T10:30:00Z)")
+    raise InputError(f"'{v}' is not a date: {why}" if v else f"the date is empty",
+                     source=source, line=line, field=field_name)
+
+
+def _is_month(text: str) -> bool:
+    try:
+        to_month(text)
+        return True
+    except ValueError:
+        return False
+
+
+def parse_quantity(text: str, *, source: str, line: int, field_name: str) -> Decimal:
+    """A decimal quantity from an export: a sign, a point and an exponent allowed;
+    thousands separators are not (what `1,234` means depends on the locale)."""
+    v = text.strip()
+    if _NUMBER.fullmatch(v):
+        return Decimal(v)
+    if not v:
+        msg = "the quantity is empty"
+    elif _THOUSANDS.fullmatch(v):
+        msg = (f"'{v}' has thousands separators; write the plain number "
+               f"{re.sub(r'[^0-9.+-]', '', v)}")
+    else:
+        msg = f"'{v}' is not a number"
+    raise InputError(msg, source=source, line=line, field=field_name)
+
+
+def unit_factor(unit: str) -> int | None:
+    """Calls per unit of `unit` when it counts calls (`Requests`, `1000 Requests`,
+    `Count`, `次`, `千次`; empty is read as calls), else None."""
+    v = unicodedata.normalize("NFKC", unit).strip().casefold()
+    if not v:
+        return 1
+    factor = 1
+    m = re.match(r"(\d+)\s*[x×*]?\s*", v)
+    if m and m.end() < len(v):
+        factor, v = int(m.group(1)), v[m.end():]
+    for prefix, k in sorted(_CN_MULTIPLIERS.items(), key=lambda pk: -len(pk[0])):
+        if v.startswith(prefix) and v[len(prefix):] in _CALL_UNITS:
+            factor, v = factor * k, v[len(prefix):]
+            break
+    v = re.sub(r"[\s_\-]+", "", v)
+    return factor if factor > 0 and v in _CALL_UNITS else None
+
+
+# --------------------------------------------------------------------------- headers
+
+def _find_header(table: Table, test) -> int | None:
+    """The index in `table.rows` of the first row (among the first HEADER_SEARCH) whose
+    lower-cased, stripped cells pass `test`; rows above it are a bill's title lines."""
+    for i, (_, row) in enumerate(table.rows[:HEADER_SEARCH]):
+        if test({_fold(c) for c in row}):
+            return i
+    return None
+
+
+def _column(header: list[str], name: str) -> int | None:
+    """The column `name` in `header`: exactly, else ignoring case and spaces."""
+    for c, h in enumerate(header):
+        if h.strip() == name.strip():
+            return c
+    for c, h in enumerate(header):
+        if alias_key(h) == alias_key(name):
+            return c
+    return None
+
+
+def _skipped_title(table: Table, at: int, usage: _Usage) -> None:
+    usage.header_line = table.rows[at][0]
+    if at:
+        first, last = table.rows[0][0], table.rows[at][0] - 1
+        lines = f"line {first}" if first == last else f"lines {first} to {last}"
+        usage.notes.append(f"{table.source}: {lines}, above the header (line {last + 1}), "
+                           f"skipped")
+
+
+def parse_columns(text: str) -> dict[str, str]:
+    """`--columns` text as {key: column name}: `product` and `calls`, one of `month` and
+    `date`, optionally `unit`."""
+    def bad(msg):
+        return InputError(msg + " (write --columns month=COL,product=COL,calls=COL; "
+                          "date=COL instead of month= for dates; unit=COL optional)",
+                          field="--columns")
+    spec: dict[str, str] = {}
+    for part in (p for p in text.split(",") if p.strip()):
+        key, eq, col = part.partition("=")
+        key = key.strip().lower()
+        if not eq or not col.strip():
+            raise bad(f"'{part.strip()}' is not KEY=COLUMN")
+        if key not in COLUMN_KEYS:
+            raise bad(f"unknown key '{key}' (known: {', '.join(COLUMN_KEYS)})")
+        if key in spec:
+            raise bad(f"'{key}' is given twice")
+        spec[key] = col.strip()
+    missing = [k for k in ("product", "calls") if k not in spec]
+    if missing:
+        raise bad(f"'{missing[0]}' is missing")
+    if ("month" in spec) == ("date" in spec):
+        raise bad("give one of month= and date=")
+    return spec
+
+
+# --------------------------------------------------------------------------- formats
+
+def _read_long(table: Table, usage: _Usage) -> None:
+    """`product,month,calls` (in any order, with other columns ignored): one row per
+    product and month, whole calls."""
+    line0, header = table.rows[0]
+    head = [h.strip().lower() for h in header]
+    cp, cm, cc = head.index("product"), head.index("month"), head.index("calls")
+    _ignored(table, {cp, cm, cc}, usage)
+    rows, totals = _data_rows(table, (cp, cm, cc), usage)
+    order = day_first(row[cm] for _, row in rows + totals)
+    src, p = table.source, usage.problems
+    by_month: dict[Month, int] = {}
+    for line, row in rows:
+        month = p(_monthly_month, row[cm], source=src, line=line, order=order)
+        calls = p(parse_count, row[cc], source=src, line=line, field_name="calls")
+        if month is not None and calls is not None:
+            usage.add(line, (row[cp],), row[cp], month, calls, unique=True)
+            by_month[month] = by_month.get(month, 0) + calls
+    for line, row in totals:
+        checks = []
+        if row[cc]:
+            month = _month_or_none(row[cm], order)
+            checks.append((f"for {month}" if month else "in all", row[cc],
+                           by_month.get(month) if month else sum(by_month.values())))
+        usage.notes.append(total_row_note(src, line, row[cp], checks))
+
+
+def _monthly_month(text: str, *, source: str, line: int, order: bool | None) -> Month:
+    """A month of a monthly file; a day's date says how daily rows are read instead."""
+    try:
+        return parse_month(text, source=source, line=line, day_is_first=order)
+    except InputError as e:
+        if _DATE.match(text.strip()):
+            e.message += "; for daily rows name the column 'date' (product,date,calls)"
+            raise InputError(e.message, source=source, line=line, field="month",
+                             hint=e.hint) from None
+        raise
+
+
+def _read_wide(table: Table, usage: _Usage) -> None:
+    """`product,YYYY-MM,...`: one row a product; an empty cell is 0 calls (a product not
+    yet used)."""
+    line0, header = table.rows[0]
+    src, p = table.source, usage.problems
+    months, total_col = _wide_header(header, line0, src, p)
+    used = {0, *(c for c, _, _ in months)} | ({total_col} if total_col is not None else set())
+    used |= {c for c, h in enumerate(header) if h and looks_like_month(h)}
+    _ignored(table, used, usage)
+    by_month: dict[Month, int] = {}
+    seen: dict[str, int] = {}
+    for line, row in table.rows[1:]:
+        row = trim(row, len(header))
+        if len(row) > len(header):
+            p.add(InputError(f"expected {len(header)} fields as in the header, found "
+                             f"{len(row)}", source=src, line=line, field="row"))
+            continue
+        row = row + [""] * (len(header) - len(row))
+        if not row[0] or is_total(row[0]):
+            checks = [(f"for {m}", row[c], by_month.get(m)) for c, _, m in months if row[c]]
+            usage.notes.append(total_row_note(src, line, row[0], checks))
+            continue
+        if row[0] in seen:
+            p.add(InputError(f"duplicate row for {row[0]} (first given on line "
+                             f"{seen[row[0]]})", source=src, line=line, field="product"))
+            continue
+        seen[row[0]] = line
+        for c, h, month in months:
+            calls = p(parse_count, row[c] or "0", source=src, line=line, field_name=h)
+            if calls is not None:
+                usage.add(line, (row[0],), row[0], month, calls, unique=True)
+                by_month[month] = by_month.get(month, 0) + calls
+    if total_col is not None:
+        usage.notes.append(f"{src}: column '{header[total_col]}' skipped")
+
+
+def _read_daily(table: Table, usage: _Usage) -> None:
+    """`product,date,calls` (any order, other columns ignored): rows per day or per batch
+    of calls, summed to months; dates with or without a time."""
+    line0, header = table.rows[0]
+    head = [h.strip().lower() for h in header]
+    cp, cd, cc = head.index("product"), head.index("date"), head.index("calls")
+    _ignored(table, {cp, cd, cc}, usage)
+    rows, totals = _data_rows(table, (cp, cd, cc), usage)
+    src, p = table.source, usage.problems
+    for line, row in rows:
+        moment = p(parse_moment, row[cd], source=src, line=line, field_name="date")
+        calls = p(parse_count, row[cc], source=src, line=line, field_name="calls")
+        if moment is not None and calls is not None:
+            usage.add(line, (row[cp],), row[cp], Month.of(moment.year, moment.month), calls)
+            _cover_day(usage, moment)
+    for line, row in totals:
+        usage.notes.append(total_row_note(src, line, row[cp], ()))
+
+
+def _read_focus(table: Table, at: int, usage: _Usage) -> None:
+    """A FOCUS export: Usage rows, by ChargePeriodStart's month, ConsumedQuantity in a
+    call-like ConsumedUnit, the product by SkuId, ChargeDescription or ServiceName."""
+    _skipped_title(table, at, usage)
+    line0, header = table.rows[at]
+    col = {name: _column(header, name) for name in (
+        *FOCUS_REQUIRED, "ChargePeriodEnd", "ConsumedUnit", "ChargeClass", *FOCUS_LABELS)}
+    labels = [col[n] for n in FOCUS_LABELS if col[n] is not None]
+    shown = [col[n] for n in _FOCUS_SHOWN if col[n] is not None]
+    if not labels:
+        raise InputError("a FOCUS export needs a ServiceName, SkuId or ChargeDescription "
+                         "column to tell the products apart", source=table.source,
+                         line=line0, field="ServiceName")
+    src, p = table.source, usage.problems
+    cat, start, end, qty, unit, cls = (col["ChargeCategory"], col["ChargePeriodStart"],
+                                       col["ChargePeriodEnd"], col["ConsumedQuantity"],
+                                       col["ConsumedUnit"], col["ChargeClass"])
+    other: Counter = Counter()
+    empty, corrections = 0, 0
+    odd_units: dict[tuple[str, str], list] = {}
+    for line, row in table.rows[at + 1:]:
+        row = row + [""] * (len(header) - len(row))
+        category = row[cat].strip()
+        if category.lower() != "usage":
+            other[category or "(empty)"] += 1
+            continue
+        if not row[qty].strip():
+            empty += 1                  # FOCUS: null unless the usage is billed
+            continue
+        began = p(parse_moment, row[start], source=src, line=line,
+                  field_name=header[start])
+        ended = (p(parse_moment, row[end], source=src, line=line, field_name=header[end])
+                 if end is not None and row[end].strip() else None)
+        amount = p(parse_quantity, row[qty], source=src, line=line, field_name=header[qty])
+        if began is None or amount is None or (end is not None and row[end].strip()
+                                               and ended is None):
+            continue
+        label = " / ".join(row[c] for c in shown if row[c].strip()) or "(no label)"
+        factor = unit_factor(row[unit]) if unit is not None else 1
+        if factor is None:
+            entry = odd_units.setdefault((row[unit].strip(), label), [0, line])
+            entry[0] += amount
+            continue
+        if cls is not None and row[cls].strip().lower() == "correction":
+            corrections += 1
+        usage.add(line, tuple(row[c] for c in labels), label,
+                  Month.of(began.year, began.month), amount * factor)
+        if ended is not None:
+            usage.cover(began, max(began, ended))
+        else:
+            _cover_day(usage, began)
+    counted = sum(1 for _ in table.rows[at + 1:]) - sum(other.values())
+    note = f"{src}: read as a FOCUS export, {counted:,} Usage row{'s' if counted != 1 else ''}"
+    if other:
+        note += "; skipped other charge categories: " + ", ".join(
+            f"{k} {v:,}" for k, v in sorted(other.items()))
+    if empty:
+        note += f"; {empty:,} Usage rows without ConsumedQuantity skipped"
+    if corrections:
+        note += (f"; {corrections:,} correction{'s' if corrections > 1 else ''} "
+                 f"(ChargeClass) counted in {'their' if corrections > 1 else 'its'} month")
+    usage.notes.append(note)
+    for (unit_text, label), (amount, line) in odd_units.items():
+        usage.notes.append(f"{src}: usage of '{label}' in '{unit_text}' (not a count of "
+                           f"calls) skipped: {amount.normalize():f} in all, first on line "
+                           f"{line}")
+
+
+def _read_columns(table: Table, spec: dict[str, str], usage: _Usage) -> None:
+    """Any export through `--columns`: the named columns, found in the first row that has
+    them all (a bill's title lines above it are skipped)."""
+    names = list(spec.values())
+    at = _find_header(table, lambda h: all(
+        any(alias_key(n) == alias_key(c) for c in h) for n in names))
+    if at is None:      # blame the row that has most of them
+        line0, header = max(table.rows[:HEADER_SEARCH], key=lambda lr: sum(
+            _column(lr[1], n) is not None for n in names))
+        missing = next(n for n in names if _column(header, n) is None)
+        shown = ", ".join(f"'{h}'" for h in header if h)
+        raise InputError(f"no column '{missing}' (named in --columns) in the header "
+                         f"(its columns: {shown})", source=table.source, line=line0,
+                         field=missing)
+    _skipped_title(table, at, usage)
+    line0, header = table.rows[at]
+    col = {k: _column(header, n) for k, n in spec.items()}
+    src, p = table.source, usage.problems
+    cp, cc, cu = col["product"], col["calls"], col.get("unit")
+    rows = table.rows[at + 1:]
+    order = day_first(r[col["month"]] for _, r in rows
+                      if "month" in col and col["month"] < len(r))
+    odd_units: dict[tuple[str, str], list] = {}
+    for line, row in rows:
+        row = row + [""] * (len(header) - len(row))
+        if not row[cp].strip() or is_total(row[cp]):
+            label = next((c for c in row if is_total(c)), row[cp])
+            usage.notes.append(total_row_note(src, line, label, ()))
+            continue
+        amount = p(parse_quantity, row[cc], source=src, line=line, field_name=header[cc])
+        if "month" in col:
+            month = p(_export_month, row[col["month"]], source=src, line=line,
+                      field_name=header[col["month"]], order=order)
+            moment = None
+        else:
+            moment = p(parse_moment, row[col["date"]], source=src, line=line,
+                       field_name=header[col["date"]])
+            month = Month.of(moment.year, moment.month) if moment is not None else None
+        if amount is None or month is None:
+            continue
+        factor = unit_factor(row[cu]) if cu is not None else 1
+        if factor is None:
+            entry = odd_units.setdefault((row[cu].strip(), row[cp]), [0, line])
+            entry[0] += amount
+            continue
+        usage.add(line, (row[cp],), row[cp], month, amount * factor)
+        if moment is not None:
+            _cover_day(usage, moment)
+    for (unit_text, label), (amount, line) in odd_units.items():
+        usage.notes.append(f"{src}: usage of '{label}' in '{unit_text}' (not a count of "
+                           f"calls) skipped: {amount.normalize():f} in all, first on line "
+                           f"{line}")
+
+
+def _export_month(text: str, *, source: str, line: int, field_name: str,
+                  order: bool | None) -> Month:
+    """A month cell of an export: any month form, else a date or date-time's month."""
+    try:
+        return to_month(text, day_is_first=order)
+    except ValueError:
+        pass
+    try:
+        moment = parse_moment(text, source=source, line=line, field_name=field_name)
+    except InputError:
+        return parse_month(text, source=source, line=line, field_name=field_name,
+                           day_is_first=order)
+    return Month.of(moment.year, moment.month)
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _cover_day(usage: _Usage, moment: datetime) -> None:
+    """A dated row covers its whole day."""
+    day = datetime.combine(moment.date(), datetime.min.time())
+    usage.cover(day, day + timedelta(days=1))
+
+
+def _ignored(table: Table, used: set[int], usage: _Usage) -> None:
+    header = table.rows[0][1]
+    names = [h for c, h in enumerate(header) if c not in used and h]
+    if names:
+        usage.notes.append(ignored_columns_note(table.source, names))
+
+
+def _data_rows(table: Table, cols: tuple[int, ...], usage: _Usage):
+    """The data rows, padded to reach every column of `cols`, and the total rows
+    (`Total`/`合计`, or no product) apart; a short row's empty cells are refused by the
+    cell parsers, each with its field."""
+    need = max(cols) + 1
+    rows, totals = [], []
+    for line, row in table.rows[1:]:
+        row = row + [""] * (need - len(row))
+        (totals if not row[cols[0]] or is_total(row[cols[0]]) else rows).append((line, row))
+    return rows, totals
+
+
+def _month_or_none(text: str, order: bool | None) -> Month | None:
+    try:
+        return to_month(text, day_is_first=order)
+    except ValueError:
+        return None

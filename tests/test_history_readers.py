@@ -1,0 +1,532 @@
+"""Usage history readers (optimizer/io/history.py): every fixture is built here.
+
+FOCUS exports carry the columns the FinOps Open Cost and Usage Specification names; the
+Tencent-style bill is a GB18030 CSV with title lines above its Chinese header, read
+through --columns and --map; daily rows, monthly long and wide files, and workbooks. The
+checks that matter most: every call of the file is either in the usage or in the
+unmapped totals (nothing is dropped silently), the same usage written in different
+formats reads the same, and bad input names the file, line and field.
+"""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import random
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from optimizer.domain.months import Month
+from optimizer.exceptions import InputError
+from optimizer.io.catalog import alias_key
+from optimizer.io.forecast import read_forecast
+from optimizer.io.history import parse_columns, read_history, unit_factor
+
+from helpers import SEED, M, custom_catalog
+
+FOCUS_HEADER = ["BillingAccountId", "BillingPeriodStart", "BillingPeriodEnd", "ChargeCategory",
+                "ChargeClass", "ChargeDescription", "ChargeFrequency", "ChargePeriodStart",
+                "ChargePeriodEnd", "ConsumedQuantity", "ConsumedUnit", "BilledCost",
+                "BillingCurrency", "ProviderName", "ServiceCategory", "ServiceName", "SkuId"]
+
+
+def write_csv(path: Path, rows, encoding: str = "utf-8") -> Path:
+    with path.open("w", encoding=encoding, newline="") as f:
+        csv.writer(f, lineterminator="\r\n").writerows(rows)
+    return path
+
+
+def focus_row(start: datetime, end: datetime, quantity, *, sku="GeneralBasicOCR",
+              service="Optical Character Recognition", description="", unit="Requests",
+              category="Usage", charge_class=""):
+    """One FOCUS row; the billing period is the charge period's month."""
+    first = start.replace(day=1, hour=0, minute=0, second=0)
+    nxt = (first + timedelta(days=32)).replace(day=1)
+    iso = "%Y-%m-%dT%H:%M:%SZ"
+    values = {"BillingAccountId": "100012345678", "BillingPeriodStart": first.strftime(iso),
+              "BillingPeriodEnd": nxt.strftime(iso), "ChargeCategory": category,
+              "ChargeClass": charge_class, "ChargeDescription": description,
+              "ChargeFrequency": "Usage-Based", "ChargePeriodStart": start.strftime(iso),
+              "ChargePeriodEnd": end.strftime(iso), "ConsumedQuantity": str(quantity),
+              "ConsumedUnit": unit, "BilledCost": "0.10", "BillingCurrency": "CNY",
+              "ProviderName": "Tencent Cloud", "ServiceCategory": "AI and Machine Learning",
+              "ServiceName": service, "SkuId": sku}
+    return [values[h] for h in FOCUS_HEADER]
+
+
+def daily(day: date, quantity, **kw):
+    start = datetime.combine(day, datetime.min.time())
+    return focus_row(start, start + timedelta(days=1), quantity, **kw)
+
+
+def days_of(month: Month):
+    year, mo = month.ordinal // 12, month.ordinal % 12 + 1
+    return [date(year, mo, d) for d in range(1, calendar.monthrange(year, mo)[1] + 1)]
+
+
+def split(total: int, parts: int, rng: random.Random) -> list[int]:
+    """`total` as `parts` non-negative whole numbers (some of them 0)."""
+    cuts = sorted(rng.randint(0, total) for _ in range(parts - 1))
+    return [b - a for a, b in zip([0] + cuts, cuts + [total])]
+
+
+# a history of 3 products over 14 months: one new (leading zeros), one with a quiet month
+MONTHS = [M("2026-01") + i for i in range(14)]
+USAGE = {"general_print": [20000 + 1500 * i for i in range(14)],
+         "id_card": [0] * 6 + [4000, 5200, 6100, 0, 7300, 8000, 9100, 9900],
+         "bank_card": [1200, 900, 15000, 1100, 800, 1000, 1300, 1250, 990, 1010, 1400, 300,
+                       1600, 1700]}
+SKUS = {"general_print": "GeneralBasicOCR", "id_card": "IDCardOCR", "bank_card": "BankCardOCR"}
+
+
+def expected_usage():
+    return [(pid, tuple(USAGE[pid])) for pid in ("general_print", "id_card", "bank_card")]
+
+
+def long_rows():
+    rows = [["product", "month", "calls"]]
+    for pid, calls in USAGE.items():
+        first = next(i for i, c in enumerate(calls) if c)
+        rows += [[pid, str(m), str(c)] for m, c in zip(MONTHS, calls)][first:]
+    return rows
+
+
+# --------------------------------------------------------------------------- FOCUS
+
+def test_focus_export_reads_the_same_usage_as_the_monthly_file(tmp_path):
+    """The FOCUS rows of each day (calls split at random across the days of the month, in
+    Requests or in thousands) add up to the monthly file's usage, product by product."""
+    rng = random.Random(12)
+    rows = [FOCUS_HEADER]
+    for pid, calls in USAGE.items():
+        for month, total in zip(MONTHS, calls):
+            days = days_of(month)
+            for day, part in zip(days, split(total, len(days), rng)):
+                if part or pid == "general_print":
+                    kilo = part % 1000 == 0 and part and rng.random() < 0.5
+                    rows.append(daily(day, part // 1000 if kilo else part, sku=SKUS[pid],
+                                      unit="1000 Requests" if kilo else "Requests"))
+    rng.shuffle(rows[1:])
+    focus = read_history(write_csv(tmp_path / "focus.csv", rows), SEED)
+    monthly = read_history(write_csv(tmp_path / "monthly.csv", long_rows()), SEED)
+    assert focus.usage.start == monthly.usage.start == M("2026-01")
+    assert focus.usage.months == monthly.usage.months == 14
+    assert sorted(focus.usage.demand) == sorted(monthly.usage.demand) == sorted(
+        expected_usage())
+    assert focus.unmapped == monthly.unmapped == ()
+    assert focus.partial == monthly.partial == ()
+
+
+def test_focus_only_usage_rows_in_call_units_are_counted_and_the_rest_is_reported(tmp_path):
+    rows = [FOCUS_HEADER,
+            daily(date(2027, 1, 1), 1000),
+            daily(date(2027, 1, 31), 500, sku="", service="通用印刷体识别"),   # by ServiceName
+            daily(date(2027, 1, 31), 2, sku="IDCardOCR", unit="1000 Requests"),
+            daily(date(2027, 1, 31), 250, sku="", service="OCR",
+                  description="Bank Card"),                                # by ChargeDescription
+            daily(date(2027, 1, 31), 70, category="Tax", unit=""),
+            daily(date(2027, 1, 31), 80, category="Purchase"),
+            daily(date(2027, 1, 31), 12.5, sku="COS-STD", service="Cloud Object Storage",
+                  unit="GB"),
+            daily(date(2027, 1, 31), 333, sku="SmartStructuralOCR"),
+            daily(date(2027, 1, 31), 111, sku="SmartStructuralOCR")]
+    h = read_history(write_csv(tmp_path / "f.csv", rows), SEED)
+    assert dict(h.usage.demand) == {"general_print": (1500,), "id_card": (2000,),
+                                    "bank_card": (250,)}
+    assert h.unmapped == (("Optical Character Recognition / SmartStructuralOCR", 444),)
+    text = "\n".join(h.notes)
+    assert "read as a FOCUS export, 7 Usage rows" in text
+    assert "Purchase 1, Tax 1" in text
+    assert "'Cloud Object Storage / COS-STD' in 'GB' (not a count of calls) skipped: 12.5" \
+        in text
+    assert "444 calls not counted" in text and "(line 9)" in text
+
+
+def test_focus_partial_months_from_the_charge_periods(tmp_path):
+    """The export starts on Jan 10th at noon and ends with Mar 20th: Jan and Mar are
+    partial, for every product; hourly rows ending at midnight reach the day before."""
+    start = datetime(2027, 1, 10, 12)
+    rows = [FOCUS_HEADER, focus_row(start, start + timedelta(hours=1), 10),
+            daily(date(2027, 2, 14), 20, sku="IDCardOCR"),
+            focus_row(datetime(2027, 3, 20, 23), datetime(2027, 3, 21), 30)]
+    h = read_history(write_csv(tmp_path / "f.csv", rows), SEED)
+    assert h.usage.start == M("2027-01") and h.usage.months == 3
+    assert set(h.partial) == {(p, M(m)) for p in ("general_print", "id_card")
+                              for m in ("2027-01", "2027-03")}
+    text = "\n".join(h.notes)
+    assert "2027-01 is partial: the rows start on 2027-01-10 12:00:00" in text
+    assert "2027-03 is partial: the rows reach only 2027-03-20 (its whole day)" in text
+
+
+def test_focus_whole_months_are_not_partial(tmp_path):
+    rows = [FOCUS_HEADER,
+            focus_row(datetime(2027, 1, 1), datetime(2027, 2, 1), 10),   # a monthly row
+            focus_row(datetime(2027, 2, 1), datetime(2027, 3, 1), 10)]
+    assert read_history(write_csv(tmp_path / "f.csv", rows), SEED).partial == ()
+
+
+def test_focus_corrections_are_netted_and_fractions_rounded_once_per_month(tmp_path):
+    rows = [FOCUS_HEADER, daily(date(2027, 1, 1), 1000),
+            daily(date(2027, 1, 2), -200, charge_class="Correction"),
+            daily(date(2027, 1, 3), 0.4), daily(date(2027, 1, 4), 0.3),    # 0.7 -> 1
+            daily(date(2027, 1, 31), "1.0005", sku="IDCardOCR", unit="1000 Requests")]
+    h = read_history(write_csv(tmp_path / "f.csv", rows), SEED)
+    assert dict(h.usage.demand) == {"general_print": (801,), "id_card": (1001,)}
+    text = "\n".join(h.notes)
+    assert "1 row with a negative quantity (corrections, refunds) netted" in text
+    assert "1 correction (ChargeClass) counted in its month" in text
+    assert "2 product-month totals not a whole number of calls, rounded half up" in text
+
+
+def test_focus_month_below_zero_is_an_error(tmp_path):
+    rows = [FOCUS_HEADER, daily(date(2027, 1, 1), 100),
+            daily(date(2027, 2, 1), 50),
+            daily(date(2027, 2, 2), -80, charge_class="Correction")]
+    with pytest.raises(InputError) as e:
+        read_history(write_csv(tmp_path / "f.csv", rows), SEED)
+    assert e.value.line == 3 and e.value.field == "calls"
+    assert "general_print in 2027-02 add up to -30, below zero" in str(e.value)
+
+
+def test_focus_bad_cells_are_all_reported(tmp_path):
+    rows = [FOCUS_HEADER, daily(date(2027, 1, 1), "1,200"), daily(date(2027, 1, 2), "many")]
+    rows[2][FOCUS_HEADER.index("ChargePeriodStart")] = "Jan 2nd"
+    with pytest.raises(InputError) as e:
+        read_history(write_csv(tmp_path / "f.csv", rows), SEED)
+    msg = str(e.value)
+    assert msg.startswith(f"{tmp_path / 'f.csv'}: 3 problems: ")
+    assert "line 2, field 'ConsumedQuantity': '1,200' has thousands separators; write the " \
+           "plain number 1200" in msg
+    assert "line 3, field 'ChargePeriodStart': 'Jan 2nd' is not a date" in msg
+    assert "line 3, field 'ConsumedQuantity': 'many' is not a number" in msg
+
+
+def test_focus_with_nothing_mapped_names_what_the_rows_are(tmp_path):
+    rows = [FOCUS_HEADER, daily(date(2027, 1, 1), 5, sku="CVM-S5", service="Compute")]
+    with pytest.raises(InputError) as e:
+        read_history(write_csv(tmp_path / "f.csv", rows), SEED)
+    assert e.value.line == 2 and e.value.field == "product"
+    assert "no usage of a catalog product in the file: the rows name 'Compute / CVM-S5' 5" \
+        in str(e.value)
+
+
+def test_focus_map_file_wins_over_aliases(tmp_path):
+    """The map is tried before the aliases, over every label column of the row."""
+    rows = [FOCUS_HEADER, daily(date(2027, 1, 1), 10, sku="SmartStructuralOCR"),
+            daily(date(2027, 1, 1), 20, sku="IDCardOCR", description="Promo ID card")]
+    mapping = write_csv(tmp_path / "map.csv", [["pattern", "product"],
+                                               ["smart*", "general_print"],
+                                               ["re:promo", "身份证识别"]])
+    h = read_history(write_csv(tmp_path / "f.csv", rows), SEED, mapping=mapping)
+    assert dict(h.usage.demand) == {"general_print": (10,), "id_card": (20,)}
+    mapping = write_csv(tmp_path / "map2.csv", [["pattern", "product"],
+                                                ["re:promo", "bank_card"]])
+    h = read_history(tmp_path / "f.csv", SEED, mapping=mapping)
+    assert dict(h.usage.demand) == {"bank_card": (20,)}
+    assert h.unmapped == (("Optical Character Recognition / SmartStructuralOCR", 10),)
+
+
+# --------------------------------------------------------------------------- Tencent export
+
+TENCENT_TITLE = [["腾讯云 费用中心 账单明细"], ["账单周期：2026-11-01 至 2027-01-31"], []]
+TENCENT_HEADER = ["账单月份", "产品名称", "子产品名称", "计费项名称", "扣费时间", "用量",
+                  "用量单位", "原价(元)"]
+
+
+def tencent_rows():
+    return TENCENT_TITLE + [TENCENT_HEADER,
+        ["2026-11", "文字识别", "通用印刷体识别", "调用次数", "2026-11-03 10:00:00", "12000",
+         "次", "1.80"],
+        ["2026-11", "文字识别", "身份证识别", "调用次数", "2026-11-03 10:00:00", "2.5", "千次",
+         "0.37"],
+        ["2026-12", "文字识别", "通用印刷体识别", "调用次数", "2026-12-01 00:00:00", "15000",
+         "次", "2.25"],
+        ["2026-12", "文字识别", "卡证文字识别-银行卡", "调用次数", "2026-12-09 00:00:00",
+         "800", "次", "0.12"],
+        ["2026-12", "文字识别", "智能结构化识别", "调用次数", "2026-12-09 00:00:00", "640",
+         "次", "0.10"],
+        ["2027-01", "对象存储", "标准存储", "存储容量", "2027-01-05 00:00:00", "3.5", "GB",
+         "0.40"],
+        ["2027-01", "文字识别", "智能结构化识别", "调用次数", "2027-01-20 00:00:00", "1000",
+         "次", "0.10"],
+        ["合计", "", "", "", "", "", "", "5.04"]]
+
+
+def test_tencent_bill_through_columns_and_map(tmp_path):
+    """A GB18030 bill with title lines: the header is found below them, the sub-product
+    mapped through the catalog's aliases and a --map file, units 次/千次 scaled, GB
+    usage and unmapped products reported with their totals."""
+    path = write_csv(tmp_path / "账单.csv", tencent_rows(), encoding="gb18030")
+    mapping = write_csv(tmp_path / "map.csv", [["pattern", "product"],
+                                               ["*银行卡*", "bank_card"]])
+    h = read_history(path, SEED, columns="month=账单月份,product=子产品名称,calls=用量,"
+                     "unit=用量单位", mapping=mapping)
+    assert h.usage.start == M("2026-11") and h.usage.months == 3
+    assert dict(h.usage.demand) == {"general_print": (12000, 15000, 0),
+                                    "id_card": (2500, 0, 0), "bank_card": (0, 800, 0)}
+    assert h.unmapped == (("智能结构化识别", 1640),)
+    assert h.partial == ()                       # months, not dates: nothing to tell
+    text = "\n".join(h.notes)
+    assert "read it as GB18030" in text
+    assert "lines 1 to 3, above the header (line 4), skipped" in text
+    assert "line 12: '合计' row skipped" in text
+    assert "usage of '标准存储' in 'GB' (not a count of calls) skipped: 3.5" in text
+    assert "1 label maps to no catalog product (1,640 calls not counted): '智能结构化识别' " \
+           "1,640 (line 9)" in text
+
+
+def test_tencent_bill_by_charge_time_flags_partial_months(tmp_path):
+    path = write_csv(tmp_path / "bill.csv", tencent_rows(), encoding="gb18030")
+    h = read_history(path, SEED, columns="date=扣费时间,product=子产品名称,calls=用量,"
+                     "unit=用量单位")
+    assert dict(h.usage.demand)["general_print"] == (12000, 15000, 0)
+    assert set(h.partial) == {(p, M(m)) for p in ("general_print", "id_card")
+                              for m in ("2026-11", "2027-01")}
+    assert dict(h.unmapped) == {"智能结构化识别": 1640, "卡证文字识别-银行卡": 800}
+
+
+@pytest.mark.parametrize("columns, message", [
+    ("month=账单月份,product=子产品名称", "'calls' is missing"),
+    ("month=账单月份,date=扣费时间,product=子产品名称,calls=用量", "give one of month= and date="),
+    ("month=账单月份,product=子产品名称,calls=用量,cost=原价", "unknown key 'cost'"),
+    ("month=账单月份,product,calls=用量", "'product' is not KEY=COLUMN"),
+    ("month=账单月份,product=子产品名称,calls=用量,calls=用量", "'calls' is given twice"),
+])
+def test_bad_columns_option(columns, message):
+    with pytest.raises(InputError) as e:
+        parse_columns(columns)
+    assert e.value.field == "--columns" and message in str(e.value)
+
+
+def test_columns_naming_a_missing_column(tmp_path):
+    path = write_csv(tmp_path / "bill.csv", tencent_rows())
+    with pytest.raises(InputError) as e:
+        read_history(path, SEED, columns="month=账单月份,product=子产品,calls=用量")
+    assert e.value.field == "子产品" and e.value.line == 4
+    assert "no column '子产品' (named in --columns) in the header" in str(e.value)
+
+
+def test_columns_bad_cells_name_line_and_field(tmp_path):
+    rows = tencent_rows()
+    rows[4][5] = "1,2000"
+    rows[5][0] = "2026-13"
+    with pytest.raises(InputError) as e:
+        read_history(write_csv(tmp_path / "bill.csv", rows), SEED,
+                     columns="month=账单月份,product=子产品名称,calls=用量")
+    msg = str(e.value)
+    assert "line 5, field '用量': '1,2000' is not a number" in msg
+    assert "line 6, field '账单月份': '2026-13' is not a month" in msg
+
+
+# --------------------------------------------------------------------------- daily rows
+
+def test_daily_rows_sum_to_months_with_batches_datetimes_and_names(tmp_path):
+    rows = [["date", "product", "calls", "note"],
+            ["2027-01-01", "id_card", "100", "x"],
+            ["2027-01-01T09:30:00Z", "id_card", "50", ""],          # a batch the same day
+            ["2027/1/31 23:59", "身份证识别", "7", ""],               # by name
+            ["2027-02-14 10:00:00+08:00", "IDCardOCR", "3", ""],      # by alias
+            ["20270331", "id card", "1", ""],                          # alias_key: case, space
+            ["2027年3月31日", "general_print", "9", ""]]
+    h = read_history(write_csv(tmp_path / "d.csv", rows), SEED)
+    assert dict(h.usage.demand) == {"general_print": (0, 0, 9), "id_card": (157, 3, 1)}
+    assert h.partial == ()
+    assert "column 'note' ignored" in "\n".join(h.notes)
+
+
+def test_daily_rows_that_do_not_reach_the_month_ends_are_partial(tmp_path):
+    rows = [["product", "date", "calls"], ["id_card", "2027-01-02", "5"],
+            ["bank_card", "2027-02-27", "5"]]
+    h = read_history(write_csv(tmp_path / "d.csv", rows), SEED)
+    assert h.partial == (("id_card", M("2027-01")), ("bank_card", M("2027-01")),
+                         ("id_card", M("2027-02")), ("bank_card", M("2027-02")))
+    rows[1][1], rows[2][1] = "2027-01-01", "2027-02-28"
+    assert read_history(write_csv(tmp_path / "d.csv", rows), SEED).partial == ()
+
+
+def test_daily_unmapped_rows_keep_their_totals_and_nothing_is_dropped(tmp_path):
+    rng = random.Random(5)
+    labels = ["id_card", "bank_card", "ocr_beta", "id_crad", "GeneralFastOCR"]
+    rows, total = [["product", "date", "calls"]], 0
+    for _ in range(300):
+        calls = rng.randint(0, 5000)
+        total += calls
+        rows.append([rng.choice(labels), str(date(2026, 1, 1) + timedelta(rng.randint(0, 400))),
+                     str(calls)])
+    h = read_history(write_csv(tmp_path / "d.csv", rows), SEED)
+    assert sum(sum(c) for _, c in h.usage.demand) + sum(c for _, c in h.unmapped) == total
+    assert [label for label, _ in h.unmapped] == sorted(
+        {"ocr_beta", "id_crad", "GeneralFastOCR"}, key=lambda k: -dict(h.unmapped)[k])
+    assert [c for _, c in h.unmapped] == sorted((c for _, c in h.unmapped), reverse=True)
+    assert "did you mean 'id_card'?" in "\n".join(h.notes)
+
+
+@pytest.mark.parametrize("cell, field, message", [
+    ("2027-01", "date", "'2027-01' is not a date: it is a month without a day"),
+    ("2027-02-30", "date", "'2027-02-30' is not a date (day is out of range for month)"),
+    ("15/01/2027", "date", "'15/01/2027' is not a date: write it as YYYY-MM-DD"),
+    ("", "date", "the date is empty"),
+])
+def test_daily_bad_dates(tmp_path, cell, field, message):
+    rows = [["product", "date", "calls"], ["id_card", "2027-01-01", "5"],
+            ["id_card", cell, "5"]]
+    with pytest.raises(InputError) as e:
+        read_history(write_csv(tmp_path / "d.csv", rows), SEED)
+    assert (e.value.source, e.value.line, e.value.field) == (str(tmp_path / "d.csv"), 3, field)
+    assert message in str(e.value)
+
+
+@pytest.mark.parametrize("cell, message", [
+    ("-5", "calls must not be negative ('-5')"),
+    ("2.5", "calls must be a whole number, not '2.5'"),
+    ("25,000", "has thousands separators"),
+])
+def test_daily_calls_are_whole_non_negative_counts(tmp_path, cell, message):
+    rows = [["product", "date", "calls"], ["id_card", "2027-01-01", cell]]
+    with pytest.raises(InputError) as e:
+        read_history(write_csv(tmp_path / "d.csv", rows), SEED)
+    assert (e.value.line, e.value.field) == (2, "calls") and message in str(e.value)
+
+
+# --------------------------------------------------------------------------- monthly
+
+def test_monthly_long_history_fills_a_new_products_leading_months(tmp_path):
+    h = read_history(write_csv(tmp_path / "m.csv", long_rows()), SEED)
+    assert sorted(h.usage.demand) == sorted(expected_usage())
+    assert f"{tmp_path / 'm.csv'}: id_card has no usage before 2026-07; its months from " \
+           f"2026-01 are 0" in h.notes
+    assert h.partial == () and h.unmapped == ()
+
+
+def test_monthly_wide_history_equals_the_forecast_reader_on_a_full_file(tmp_path):
+    rows = [["product"] + [str(m) for m in MONTHS] + ["Total"]]
+    rows += [[pid] + [str(c) for c in calls] + [str(sum(calls))]
+             for pid, calls in USAGE.items()]
+    rows.append(["合计"] + [str(sum(USAGE[p][i] for p in USAGE)) for i in range(14)] + [""])
+    path = write_csv(tmp_path / "w.csv", rows)
+    h = read_history(path, SEED)
+    assert h.usage.demand == read_forecast(path, SEED).demand
+    assert any("'合计' row skipped (its figures match the products' sums)" in n
+               for n in h.notes)
+
+
+def test_monthly_wide_empty_cells_are_zero_and_aliases_resolve(tmp_path):
+    rows = [["product", "2027-01", "2027-02", "2027-03"], ["IDCardOCR", "", "", "40"],
+            ["通用印刷体识别", "10", "20", "30"]]
+    h = read_history(write_csv(tmp_path / "w.csv", rows), SEED)
+    assert dict(h.usage.demand) == {"general_print": (10, 20, 30), "id_card": (0, 0, 40)}
+
+
+def test_monthly_duplicates_through_an_alias_are_errors(tmp_path):
+    rows = [["product", "month", "calls"], ["id_card", "2027-01", "5"],
+            ["IDCardOCR", "2027-01", "6"]]
+    with pytest.raises(InputError) as e:
+        read_history(write_csv(tmp_path / "m.csv", rows), SEED)
+    assert (e.value.line, e.value.field) == (3, "month")
+    assert "duplicate row for id_card 2027-01 (first given on line 2)" in str(e.value)
+
+
+def test_unknown_header_says_what_is_read(tmp_path):
+    with pytest.raises(InputError) as e:
+        read_history(write_csv(tmp_path / "x.csv", [["sku", "when", "qty"], ["a", "b", "1"]]),
+                     SEED)
+    assert (e.value.line, e.value.field) == (1, "sku")
+    assert "--columns month=COL,product=COL,calls=COL" in str(e.value)
+
+
+# --------------------------------------------------------------------------- workbooks
+
+def test_xlsx_daily_sheet_with_real_dates_and_a_focus_sheet(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Notes"
+    ws.append(["nothing here"])
+    ws = wb.create_sheet("Daily")
+    ws.append(["product", "date", "calls"])
+    ws.append(["id_card", datetime(2027, 1, 1), 1200.0])
+    ws.append(["id_card", datetime(2027, 2, 28, 17, 45), 300])
+    ws = wb.create_sheet("Focus")
+    ws.append(FOCUS_HEADER)
+    for row in ([daily(date(2027, 1, 1), 1200, sku="IDCardOCR"),
+                 daily(date(2027, 2, 28), 300, sku="IDCardOCR")]):
+        ws.append(row)
+    wb.save(tmp_path / "usage.xlsx")
+    a = read_history(tmp_path / "usage.xlsx", SEED, sheet="daily")
+    b = read_history(tmp_path / "usage.xlsx", SEED, sheet="Focus")
+    assert a.usage.demand == b.usage.demand == (("id_card", (1200, 300)),)
+    assert a.usage.source == f"{tmp_path / 'usage.xlsx'}, sheet 'Daily'"
+    assert a.partial == b.partial == ()
+
+
+# --------------------------------------------------------------------------- the map file
+
+@pytest.mark.parametrize("rows, line, field, message", [
+    ([["pattern", "product"], ["*x*", "id_crad"]], 2, "product",
+     "unknown product 'id_crad'; did you mean 'id_card'?"),
+    ([["pattern", "product"], ["re:(", "id_card"]], 2, "pattern", "is not a regular expression"),
+    ([["pattern", "product"], ["", "id_card"]], 2, "pattern", "pattern is empty"),
+    ([["label", "product"], ["a", "id_card"]], 1, "label", "header must be pattern,product"),
+])
+def test_bad_map_files(tmp_path, rows, line, field, message):
+    mapping = write_csv(tmp_path / "map.csv", rows)
+    daily_file = write_csv(tmp_path / "d.csv", [["product", "date", "calls"],
+                                                ["id_card", "2027-01-01", "1"]])
+    with pytest.raises(InputError) as e:
+        read_history(daily_file, SEED, mapping=mapping)
+    assert (e.value.source, e.value.line, e.value.field) == (str(mapping), line, field)
+    assert message in str(e.value)
+
+
+# --------------------------------------------------------------------------- units, aliases
+
+@pytest.mark.parametrize("unit, factor", [
+    ("Requests", 1), ("requests", 1), ("Count", 1), ("", 1), ("1000 Requests", 1000),
+    ("API Calls", 1), ("次", 1), ("千次", 1000), ("万次", 10000), ("GB", None),
+    ("Hours", None), ("GB-Hours", None), ("1000 Tokens", None)])
+def test_unit_factor(unit, factor):
+    assert unit_factor(unit) == factor
+
+
+def test_seed_aliases_name_each_product_once():
+    keys = {}
+    for p in SEED.products:
+        for text in (p.id, p.name, *p.aliases):
+            assert keys.setdefault(alias_key(text), p.id) == p.id, text
+    assert "GeneralBasicOCR" in SEED.product("general_print").aliases
+    assert "IDCardOCR" in SEED.product("id_card").aliases
+
+
+def test_catalog_aliases_are_read_and_checked(tmp_path):
+    product = """
+[[product]]
+id = "{id}"
+name = "{name}"
+aliases = {aliases}
+tiers = [ {{ rate = "0.1" }} ]
+"""
+    c = custom_catalog(product.format(id="a", name="A", aliases='["Alpha OCR", "甲"]'))
+    assert c.product("a").aliases == ("Alpha OCR", "甲")
+    with pytest.raises(InputError) as e:
+        custom_catalog(product.format(id="a", name="A", aliases='["x"]') +
+                       product.format(id="b", name="B", aliases='["X"]'))
+    assert e.value.field == "product[2].aliases" and e.value.line == 12
+    assert "'X' also names product 1" in str(e.value)
+    with pytest.raises(InputError) as e:
+        custom_catalog(product.format(id="a", name="A", aliases='["a b"]') +
+                       product.format(id="a_b", name="B", aliases="[]"))
+    assert e.value.field == "product[2].id"
+    with pytest.raises(InputError) as e:
+        custom_catalog(product.format(id="a", name="A", aliases='["ok", 3]'))
+    assert e.value.field == "product[1].aliases" and "list of non-empty strings" in str(e.value)
+
+
+def test_monthly_file_with_days_says_how_daily_rows_are_named(tmp_path):
+    rows = [["product", "month", "calls"], ["id_card", "2027-01-15", "5"]]
+    with pytest.raises(InputError) as e:
+        read_history(write_csv(tmp_path / "m.csv", rows), SEED)
+    assert (e.value.line, e.value.field) == (2, "month")
+    assert "'2027-01-15' is a date, not a month" in str(e.value)
+    assert "for daily rows name the column 'date' (product,date,calls)" in str(e.value)
