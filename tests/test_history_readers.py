@@ -530,3 +530,9 @@ def test_monthly_file_with_days_says_how_daily_rows_are_named(tmp_path):
     assert (e.value.line, e.value.field) == (2, "month")
     assert "'2027-01-15' is a date, not a month" in str(e.value)
     assert "for daily rows name the column 'date' (product,date,calls)" in str(e.value)
+
+
+def test_alias_key_ignores_case_spaces_separators_and_full_width_forms():
+    assert {alias_key(t) for t in ("GeneralBasicOCR", "general basic ocr", "General_Basic-OCR",
+                                   "ＧｅｎｅｒａｌＢａｓｉｃＯＣＲ")} == {"generalbasicocr"}
+    assert alias_key("身份证（正面）") == alias_key("身份证(正面)")

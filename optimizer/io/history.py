@@ -35,6 +35,7 @@ flagged in `History.partial` for every product (the export covers only part of i
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 import unicodedata
 from collections import Counter
@@ -449,6 +450,7 @@ def parse_quantity(text: str, *, source: str, line: int, field_name: str) -> Dec
     raise InputError(msg, source=source, line=line, field=field_name)
 
 
+@functools.lru_cache(maxsize=256)
 def unit_factor(unit: str) -> int | None:
     """Calls per unit of `unit` when it counts calls (`Requests`, `1000 Requests`,
     `Count`, `次`, `千次`; empty is read as calls), else None."""
@@ -639,6 +641,7 @@ def _read_focus(table: Table, at: int, usage: _Usage) -> None:
     other: Counter = Counter()
     empty, corrections = 0, 0
     odd_units: dict[tuple[str, str], list] = {}
+    moments: dict[str, datetime] = {}
     for line, row in table.rows[at + 1:]:
         row = row + [""] * (len(header) - len(row))
         category = row[cat].strip()
@@ -648,10 +651,15 @@ def _read_focus(table: Table, at: int, usage: _Usage) -> None:
         if not row[qty].strip():
             empty += 1                  # FOCUS: null unless the usage is billed
             continue
-        began = p(parse_moment, row[start], source=src, line=line,
-                  field_name=header[start])
-        ended = (p(parse_moment, row[end], source=src, line=line, field_name=header[end])
+        began = moments.get(row[start]) or p(parse_moment, row[start], source=src,
+                                             line=line, field_name=header[start])
+        ended = (moments.get(row[end]) or p(parse_moment, row[end], source=src, line=line,
+                                            field_name=header[end])
                  if end is not None and row[end].strip() else None)
+        for text, moment in ((row[start], began), (row[end] if end is not None else "",
+                                                   ended)):
+            if moment is not None and len(moments) < 100_000:
+                moments[text] = moment        # an export repeats its periods row after row
         amount = p(parse_quantity, row[qty], source=src, line=line, field_name=header[qty])
         if began is None or amount is None or (end is not None and row[end].strip()
                                                and ended is None):
