@@ -536,3 +536,25 @@ def test_alias_key_ignores_case_spaces_separators_and_full_width_forms():
     assert {alias_key(t) for t in ("GeneralBasicOCR", "general basic ocr", "General_Basic-OCR",
                                    "ＧｅｎｅｒａｌＢａｓｉｃＯＣＲ")} == {"generalbasicocr"}
     assert alias_key("身份证（正面）") == alias_key("身份证(正面)")
+
+
+def test_an_unquoted_thousands_separator_is_a_row_too_wide(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("product,date,calls\nid_card,2027-01-01,25,000\nid_card,2027-01-02,5,,\n")
+    with pytest.raises(InputError) as e:
+        read_history(path, SEED)
+    assert (e.value.line, e.value.field) == (2, "row")
+    assert "expected 3 fields as in the header, found 4; a number with thousands " \
+           "separators (25,000) splits into two fields" in str(e.value)
+
+
+def test_dates_all_on_the_1st_are_monthly_figures_not_partial_months(tmp_path):
+    rows = [["product", "date", "calls"], ["id_card", "2027-01-01", "500"],
+            ["id_card", "2027-02-01", "600"]]
+    h = read_history(write_csv(tmp_path / "d.csv", rows), SEED)
+    assert h.usage.demand == (("id_card", (500, 600)),) and h.partial == ()
+    assert any("every date is the 1st of its month: read as monthly figures" in n
+               for n in h.notes)
+    rows.append(["id_card", "2027-02-02", "1"])
+    assert read_history(write_csv(tmp_path / "d.csv", rows), SEED).partial == (
+        ("id_card", M("2027-02")),)

@@ -29,7 +29,8 @@ below zero is an error. Both are said in a note.
 
 Partial months: when the rows carry dates (daily files, FOCUS, `date=`), a first month
 whose rows start after its 1st, or a last month whose rows end before its last day, is
-flagged in `History.partial` for every product (the export covers only part of it).
+flagged in `History.partial` for every product (the export covers only part of it);
+dates all on the 1st of their month, with no time, are monthly figures and flag nothing.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -253,6 +254,7 @@ class _Usage:
         self.months: set[Month] = set()
         self.first: datetime | None = None      # the earliest instant the rows cover
         self.last: datetime | None = None       # the end (exclusive) of the latest
+        self.monthly_dates = True               # every dated row is on a 1st, at 00:00
         self.negative = 0                       # rows with a negative quantity
         self.header_line = 1
 
@@ -277,8 +279,10 @@ class _Usage:
         self.cells[key] = self.cells.get(key, 0) + calls
         self.lines.setdefault(key, line)
 
-    def cover(self, start: datetime, end: datetime) -> None:
-        """The rows cover [start, end)."""
+    def cover(self, start: datetime, end: datetime, *, period: bool = True) -> None:
+        """The rows cover [start, end): a charge `period` as the file gives it, or a day."""
+        if period:
+            self.monthly_dates = False      # periods say exactly what they cover
         self.first = start if self.first is None else min(self.first, start)
         self.last = end if self.last is None else max(self.last, end)
 
@@ -353,6 +357,10 @@ class _Usage:
         product, with a note on each."""
         if self.first is None:
             return ()
+        if self.monthly_dates:
+            self.notes.append(f"{self.source}: every date is the 1st of its month: read as "
+                              f"monthly figures (no partial months told)")
+            return ()
         months = []
         first_day = _first_instant(usage.start)
         if self.first > first_day:
@@ -419,11 +427,13 @@ def parse_moment(text: str, *, source: str, line: int, field_name: str) -> datet
             except ValueError as e:
                 raise InputError(f"'{v}' is not a date ({e})", source=source, line=line,
                                  field=field_name) from None
-    why = "it is empty" if not v else (
-        "it is a month without a day; give the usage per month in a column named 'month'"
-        if _is_month(v) else "write it as YYYY-MM-DD, a time may follow (2027-01-15T10:30:00Z)")
-    raise InputError(f"'{v}' is not a date: {why}" if v else f"the date is empty",
-                     source=source, line=line, field=field_name)
+    if not v:
+        raise InputError("the date is empty", source=source, line=line, field=field_name)
+    why = ("it is a month without a day (monthly usage goes in a 'month' column, or "
+           "--columns month=COL)" if _is_month(v) else
+           "write it as YYYY-MM-DD, a time may follow (2027-01-15T10:30:00Z)")
+    raise InputError(f"'{v}' is not a date: {why}", source=source, line=line,
+                     field=field_name)
 
 
 def _is_month(text: str) -> bool:
@@ -531,7 +541,7 @@ def parse_columns(text: str) -> dict[str, str]:
 def _read_long(table: Table, usage: _Usage) -> None:
     """`product,month,calls` (in any order, with other columns ignored): one row per
     product and month, whole calls."""
-    line0, header = table.rows[0]
+    header = table.rows[0][1]
     head = [h.strip().lower() for h in header]
     cp, cm, cc = head.index("product"), head.index("month"), head.index("calls")
     _ignored(table, {cp, cm, cc}, usage)
@@ -578,11 +588,9 @@ def _read_wide(table: Table, usage: _Usage) -> None:
     by_month: dict[Month, int] = {}
     seen: dict[str, int] = {}
     for line, row in table.rows[1:]:
-        row = trim(row, len(header))
-        if len(row) > len(header):
-            p.add(InputError(f"expected {len(header)} fields as in the header, found "
-                             f"{len(row)}", source=src, line=line, field="row"))
+        if _too_wide(row, header, src, line, p):
             continue
+        row = trim(row, len(header))
         row = row + [""] * (len(header) - len(row))
         if not row[0] or is_total(row[0]):
             checks = [(f"for {m}", row[c], by_month.get(m)) for c, _, m in months if row[c]]
@@ -605,7 +613,7 @@ def _read_wide(table: Table, usage: _Usage) -> None:
 def _read_daily(table: Table, usage: _Usage) -> None:
     """`product,date,calls` (any order, other columns ignored): rows per day or per batch
     of calls, summed to months; dates with or without a time."""
-    line0, header = table.rows[0]
+    header = table.rows[0][1]
     head = [h.strip().lower() for h in header]
     cp, cd, cc = head.index("product"), head.index("date"), head.index("calls")
     _ignored(table, {cp, cd, cc}, usage)
@@ -719,6 +727,8 @@ def _read_columns(table: Table, spec: dict[str, str], usage: _Usage) -> None:
                       if "month" in col and col["month"] < len(r))
     odd_units: dict[tuple[str, str], list] = {}
     for line, row in rows:
+        if _too_wide(row, header, src, line, p):
+            continue
         row = row + [""] * (len(header) - len(row))
         if not row[cp].strip() or is_total(row[cp]):
             label = next((c for c in row if is_total(c)), row[cp])
@@ -767,9 +777,10 @@ def _export_month(text: str, *, source: str, line: int, field_name: str,
 # --------------------------------------------------------------------------- helpers
 
 def _cover_day(usage: _Usage, moment: datetime) -> None:
-    """A dated row covers its whole day."""
+    """A dated row covers its whole day (a row dated the 1st may stand for its month)."""
     day = datetime.combine(moment.date(), datetime.min.time())
-    usage.cover(day, day + timedelta(days=1))
+    usage.monthly_dates &= moment.day == 1 and moment == day
+    usage.cover(day, day + timedelta(days=1), period=False)
 
 
 def _ignored(table: Table, used: set[int], usage: _Usage) -> None:
@@ -785,10 +796,27 @@ def _data_rows(table: Table, cols: tuple[int, ...], usage: _Usage):
     cell parsers, each with its field."""
     need = max(cols) + 1
     rows, totals = [], []
+    header = table.rows[0][1]
     for line, row in table.rows[1:]:
+        if _too_wide(row, header, table.source, line, usage.problems):
+            continue
         row = row + [""] * (need - len(row))
         (totals if not row[cols[0]] or is_total(row[cols[0]]) else rows).append((line, row))
     return rows, totals
+
+
+def _too_wide(row: list[str], header: list[str], source: str, line: int,
+              problems: Problems) -> bool:
+    """Whether a row has more fields than the header (an unquoted 25,000 splits in two:
+    say so), recorded as a problem."""
+    width = len(trim(row, len(header)))
+    if width <= len(header):
+        return False
+    hint = ("; a number with thousands separators (25,000) splits into two fields: write "
+            "it plainly (25000)" if any(re.fullmatch(r"\d{3}", c) for c in row[1:]) else "")
+    problems.add(InputError(f"expected {len(header)} fields as in the header, found "
+                            f"{width}{hint}", source=source, line=line, field="row"))
+    return True
 
 
 def _month_or_none(text: str, order: bool | None) -> Month | None:
