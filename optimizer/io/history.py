@@ -649,7 +649,16 @@ def _read_focus(table: Table, at: int, usage: _Usage) -> None:
     other: Counter = Counter()
     empty, corrections = 0, 0
     odd_units: dict[tuple[str, str], list] = {}
-    moments: dict[str, datetime] = {}
+    moments: dict[str, datetime] = {}       # an export repeats its periods row after row
+
+    def when(text: str, line: int, c: int) -> datetime | None:
+        if text not in moments:
+            moment = p(parse_moment, text, source=src, line=line, field_name=header[c])
+            if moment is None:
+                return None
+            moments[text] = moment
+        return moments[text]
+
     for line, row in table.rows[at + 1:]:
         row = row + [""] * (len(header) - len(row))
         category = row[cat].strip()
@@ -659,15 +668,8 @@ def _read_focus(table: Table, at: int, usage: _Usage) -> None:
         if not row[qty].strip():
             empty += 1                  # FOCUS: null unless the usage is billed
             continue
-        began = moments.get(row[start]) or p(parse_moment, row[start], source=src,
-                                             line=line, field_name=header[start])
-        ended = (moments.get(row[end]) or p(parse_moment, row[end], source=src, line=line,
-                                            field_name=header[end])
-                 if end is not None and row[end].strip() else None)
-        for text, moment in ((row[start], began), (row[end] if end is not None else "",
-                                                   ended)):
-            if moment is not None and len(moments) < 100_000:
-                moments[text] = moment        # an export repeats its periods row after row
+        began = when(row[start], line, start)
+        ended = when(row[end], line, end) if end is not None and row[end].strip() else None
         amount = p(parse_quantity, row[qty], source=src, line=line, field_name=header[qty])
         if began is None or amount is None or (end is not None and row[end].strip()
                                                and ended is None):
@@ -697,10 +699,7 @@ def _read_focus(table: Table, at: int, usage: _Usage) -> None:
         note += (f"; {corrections:,} correction{'s' if corrections > 1 else ''} "
                  f"(ChargeClass) counted in {'their' if corrections > 1 else 'its'} month")
     usage.notes.append(note)
-    for (unit_text, label), (amount, line) in odd_units.items():
-        usage.notes.append(f"{src}: usage of '{label}' in '{unit_text}' (not a count of "
-                           f"calls) skipped: {amount.normalize():f} in all, first on line "
-                           f"{line}")
+    _unit_notes(src, odd_units, usage)
 
 
 def _read_columns(table: Table, spec: dict[str, str], usage: _Usage) -> None:
@@ -753,10 +752,7 @@ def _read_columns(table: Table, spec: dict[str, str], usage: _Usage) -> None:
         usage.add(line, (row[cp],), row[cp], month, amount * factor)
         if moment is not None:
             _cover_day(usage, moment)
-    for (unit_text, label), (amount, line) in odd_units.items():
-        usage.notes.append(f"{src}: usage of '{label}' in '{unit_text}' (not a count of "
-                           f"calls) skipped: {amount.normalize():f} in all, first on line "
-                           f"{line}")
+    _unit_notes(src, odd_units, usage)
 
 
 def _export_month(text: str, *, source: str, line: int, field_name: str,
@@ -775,6 +771,14 @@ def _export_month(text: str, *, source: str, line: int, field_name: str,
 
 
 # --------------------------------------------------------------------------- helpers
+
+def _unit_notes(source: str, odd_units: dict, usage: _Usage) -> None:
+    """A note for each label used in a unit that does not count calls, with its total."""
+    for (unit_text, label), (amount, line) in odd_units.items():
+        usage.notes.append(f"{source}: usage of '{label}' in '{unit_text}' (not a count of "
+                           f"calls) skipped: {amount.normalize():f} in all, first on line "
+                           f"{line}")
+
 
 def _cover_day(usage: _Usage, moment: datetime) -> None:
     """A dated row covers its whole day (a row dated the 1st may stand for its month)."""
