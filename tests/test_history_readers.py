@@ -187,7 +187,7 @@ def test_focus_month_below_zero_is_an_error(tmp_path):
             daily(date(2027, 2, 2), -80, charge_class="Correction")]
     with pytest.raises(InputError) as e:
         read_history(write_csv(tmp_path / "f.csv", rows), SEED)
-    assert e.value.line == 3 and e.value.field == "calls"
+    assert e.value.line == 3 and e.value.field == "ConsumedQuantity"
     assert "general_print in 2027-02 add up to -30, below zero" in str(e.value)
 
 

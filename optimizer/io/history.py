@@ -257,6 +257,7 @@ class _Usage:
         self.monthly_dates = True               # every dated row is on a 1st, at 00:00
         self.negative = 0                       # rows with a negative quantity
         self.header_line = 1
+        self.calls_field = "calls"              # the quantity's column, for errors
 
     def add(self, line: int, labels: tuple[str, ...], shown: str, month: Month,
             calls, *, unique: bool = False) -> None:
@@ -311,7 +312,7 @@ class _Usage:
                         f"the quantities of {pid} in {start + i} add up to {total}, below "
                         f"zero (corrections larger than the usage they correct)",
                         source=self.source, line=self.lines[(pid, start + i)],
-                        field="calls"))
+                        field=self.calls_field))
                 calls.append(whole)
             demand.append((pid, tuple(calls)))
         self.problems.check()
@@ -643,6 +644,7 @@ def _read_focus(table: Table, at: int, usage: _Usage) -> None:
                          "column to tell the products apart", source=table.source,
                          line=line0, field="ServiceName")
     src, p = table.source, usage.problems
+    usage.calls_field = header[col["ConsumedQuantity"]]
     cat, start, end, qty, unit, cls = (col["ChargeCategory"], col["ChargePeriodStart"],
                                        col["ChargePeriodEnd"], col["ConsumedQuantity"],
                                        col["ConsumedUnit"], col["ChargeClass"])
@@ -721,6 +723,7 @@ def _read_columns(table: Table, spec: dict[str, str], usage: _Usage) -> None:
     col = {k: _column(header, n) for k, n in spec.items()}
     src, p = table.source, usage.problems
     cp, cc, cu = col["product"], col["calls"], col.get("unit")
+    usage.calls_field = header[cc]
     rows = table.rows[at + 1:]
     order = day_first(r[col["month"]] for _, r in rows
                       if "month" in col and col["month"] < len(r))
