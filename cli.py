@@ -648,8 +648,6 @@ def forecast_cmd(history, horizon, output, scenarios_path, method, columns, map_
 @click.option("--holdings", "holdings_path", metavar="FILE",
               help="Packs held at the history's start (CSV product,expires,calls_left), "
                    "replayed with --plan.")
-@click.option("--purchase-months", type=click.Choice(["start", "any"]), default="start",
-              show_default=True, help="When the plans of each window may buy packs.")
 @click.option("--output-dir", metavar="DIR",
               help="Write each window's actual usage, forecast and plans as CSV files, so "
                    "that `packopt bill` reproduces every figure.")
@@ -658,7 +656,7 @@ def forecast_cmd(history, horizon, output, scenarios_path, method, columns, map_
 @catalog_options
 @output_options
 @library_errors
-def backtest_cmd(history, plan_path, holdings_path, purchase_months, output_dir, solver,
+def backtest_cmd(history, plan_path, holdings_path, output_dir, solver,
                  method, columns, map_path, sheet, catalog_path, tier_basis,
                  negotiated_rates, out: Output):
     """Look back: what packopt would have cost in each past 12-month window of HISTORY.
@@ -680,8 +678,7 @@ def backtest_cmd(history, plan_path, holdings_path, purchase_months, output_dir,
                       sheet=sheet, plan=plan_path, holdings=holdings_path)
     bt = solve_interruptibly("Backtesting…", out, lambda: load_analysis("backtest").backtest(
         hi.catalog, hi.history.usage, partial=hi.history.partial, method=method,
-        past_plan=hi.plan, holdings=hi.holdings, purchase_months=purchase_months,
-        solver=solver))
+        past_plan=hi.plan, holdings=hi.holdings, solver=solver))
     for note in bt.notes:
         out.note(note)
     files = forecasts.write_window_files(output_dir, bt, hi.catalog) if output_dir else None

@@ -145,11 +145,12 @@ def draw_month(ax, pb: ProductBill, band=None) -> None:
             label="pack balance at month end")
     top = max(bottom + balance + [1])
     if band is not None:
-        low, high = band
-        ax.fill_between(x, low, high, step="mid", color=COLOURS["band"], alpha=0.14,
+        edges = [i - 0.5 for i in range(n + 1)]        # each month's band spans its bar
+        low, high = list(band[0]) + [band[0][-1]], list(band[1]) + [band[1][-1]]
+        ax.fill_between(edges, low, high, step="post", color=COLOURS["band"], alpha=0.14,
                         linewidth=0, zorder=3)
-        ax.step(x, high, where="mid", color=COLOURS["band"], linewidth=0.9, zorder=3)
-        ax.step(x, low, where="mid", color=COLOURS["band"], linewidth=0.9, zorder=3)
+        for edge in (low, high):
+            ax.step(edges, edge, where="post", color=COLOURS["band"], linewidth=0.9, zorder=3)
         top = max(top, *high)
     labels = []                          # (month index, text, colour, preferred side)
     for i, s in enumerate(series):
