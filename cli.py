@@ -239,6 +239,16 @@ def given(name: str) -> bool:
     return source is not None and source is not click.core.ParameterSource.DEFAULT
 
 
+def command_line_only(ctx, param, value):
+    """`forecast --months/--output/--scenarios` mean other things in other commands (plan's
+    month view, plan's output workbook and scenarios input): a PACKOPT_* variable or config
+    key set for those must never make `forecast` write over a file, so these take their
+    value from the command line only (their envvar is [], and a config value is dropped)."""
+    if ctx.get_parameter_source(param.name) is click.core.ParameterSource.DEFAULT_MAP:
+        return param.default
+    return value
+
+
 def history_read(out: Output, history: str, **files):
     """`read_history_inputs` (the history, plan and holdings), with its notes on stderr."""
     hi = load_analysis("forecasting_plan").read_history_inputs(history, **files)
@@ -599,11 +609,13 @@ def whatif_cmd(forecast, scales, scenarios_path, plan_path, break_even, budget, 
 @cli.command(name="forecast")
 @click.argument("history")
 @click.option("--months", "horizon", type=click.IntRange(1, 120), default=12,
-              show_default=True, help="Months to forecast, from the month after the history.")
-@click.option("--output", metavar="FILE",
+              show_default=True, envvar=[], callback=command_line_only,
+              help="Months to forecast, from the month after the history.")
+@click.option("--output", metavar="FILE", envvar=[], callback=command_line_only,
               help="Write the forecast (P50, product,month,calls) to FILE; stdout then shows "
                    "the table of methods, errors and bands unless --format is given.")
-@click.option("--scenarios", "scenarios_path", metavar="FILE",
+@click.option("--scenarios", "scenarios_path", metavar="FILE", envvar=[],
+              callback=command_line_only,
               help="Also write low/base/high scenarios (P10/P50/P90, weights 0.3/0.4/0.3) "
                    "to FILE, for `plan --scenarios`.")
 @history_options

@@ -254,3 +254,18 @@ def test_statsmodels_stays_out_of_other_commands(history):
                               cwd=ROOT, capture_output=True, text=True, timeout=300)
         assert proc.returncode == 0, proc.stderr[-2000:]
         assert "statsmodels" not in proc.stderr
+
+
+def test_options_meaning_other_things_elsewhere_come_from_the_command_line_only(history,
+                                                                               tmp_path):
+    """PACKOPT_SCENARIOS or a config `scenarios` key names plan's scenarios INPUT: forecast
+    must not write over it (nor take plan's month-view flag as a number of months)."""
+    precious = tmp_path / "scenarios.csv"
+    precious.write_text("keep me")
+    cfg = tmp_path / "packopt.toml"
+    cfg.write_text(f'months = true\nscenarios = "{precious.as_posix()}"\n')
+    r = CliRunner(env={"PACKOPT_SCENARIOS": str(precious), "PACKOPT_MONTHS": "1"}).invoke(
+        cli, ["forecast", str(history), "--method", "median", "--config", str(cfg)])
+    assert r.exit_code == 0, r.stderr
+    assert precious.read_text() == "keep me"
+    assert len(r.stdout.splitlines()) == 1 + 5 * 12
