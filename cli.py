@@ -258,9 +258,12 @@ def history_read(out: Output, history: str, **files):
 
 
 def check_history_only(flag: str, **options) -> None:
-    """Options that apply only with `flag` (--history, --plan) are refused without it."""
+    """Options that apply only with `flag` are refused without it when typed on the command
+    line (a PACKOPT_* variable or config key may be meant for another command)."""
+    ctx = click.get_current_context()
     for name, value in options.items():
-        if value is not None and given(name):
+        if value is not None and ctx.get_parameter_source(name) is \
+                click.core.ParameterSource.COMMANDLINE:
             raise click.UsageError(f"--{name.removesuffix('_path').replace('_', '-')} applies "
                                    f"only with {flag}")
 
