@@ -131,7 +131,7 @@ def forecast_parts(result: ForecastResult, history: str) -> list:
     """The forecast table (horizon totals per product) and what its columns mean."""
     rows, total = forecast_cells(result)
     b = result.base
-    return [table(FORECAST_COLUMNS, rows, total=total,
+    return [table(FORECAST_COLUMNS, rows, total=total, right_from=2,
                   title=f"Forecast {b.start}..{b.end} from {history} "
                         f"({result.history_start}..{result.history_end})"),
             "Method chosen per product by rolling-origin backtest (lowest MASE) unless "
@@ -288,7 +288,7 @@ def backtest_view(fmt: str, bt: Backtest, history: str, files: dict | None = Non
              "the window (after the free quota), bought at its start. Above hindsight: what "
              "not knowing the future cost."]
     for w in bt.windows:
-        parts += ["", table(ACCURACY_COLUMNS, accuracy_cells(w),
+        parts += ["", table(ACCURACY_COLUMNS, accuracy_cells(w), right_from=2,
                             title=f"{w.start}..{w.end}: forecast against actual")]
     parts += [""] + reproduce_lines(bt, files, bill_flags)
     return parts
