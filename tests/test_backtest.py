@@ -197,3 +197,12 @@ def test_backtest_too_short_is_exit_2(tmp_path):
     path.write_text(csv_text(five_products(20)))
     r = run("backtest", path)
     assert r.exit_code == 2 and r.stdout == "" and "needs 24 complete months" in r.stderr
+
+
+def test_a_partial_last_month_is_in_no_window():
+    demand = five_products(37)
+    usage = as_forecast(demand)
+    res = bt.backtest(SEED, usage, partial=tuple((p, usage.end) for p in demand))
+    assert [str(w.start) for w in res.windows] == ["2025-01", "2026-01"]
+    assert res.windows[-1].end == usage.end + (-1)
+    assert any("2027-01 is a partial month" in n for n in res.notes)
