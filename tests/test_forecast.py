@@ -7,10 +7,7 @@ documented; the files `forecast` writes are read back by `plan`.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import math
 import subprocess
 import sys
 from decimal import Decimal
@@ -24,7 +21,6 @@ from hypothesis import strategies as st
 import cli as cli_module
 from cli import cli
 from optimizer.analysis import forecasting as fc
-from optimizer.domain.months import Month
 from optimizer.io.forecast import parse_forecast
 from optimizer.io.scenarios import parse_scenarios
 from helpers import SEED
