@@ -7,6 +7,7 @@ messages and exit codes (docs/cli.md). This is the only module that knows about 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import os
@@ -20,7 +21,7 @@ import click
 
 from optimizer import __version__
 from optimizer.domain.catalog import TIER_BASES
-from optimizer.exceptions import PackoptError
+from optimizer.exceptions import InputError, PackoptError
 from optimizer.io.config import flag_origin, name_origin, set_config, set_envvars
 from optimizer.io.inputs import read_inputs
 from optimizer.io.options import catalog_in_force, parse_amount, parse_scales
@@ -276,6 +277,19 @@ def check_history_plan(forecast: str | None, scenarios_path: str | None) -> None
                                "come from the forecast's P10/P50/P90)")
 
 
+@contextlib.contextmanager
+def scenarios_from_history(active: bool):
+    """With --history the scenarios come from the forecast: when the planner refuses a
+    combination with scenarios, say where they came from (the user gave no --scenarios)."""
+    try:
+        yield
+    except InputError as e:
+        if active and "--scenarios" in e.message:
+            raise InputError(f"--history plans on the forecast's low/base/high scenarios, "
+                             f"and {e.message}", field=e.field) from e
+        raise
+
+
 def example_note(fc, out: Output) -> None:
     out.note(f"no FORECAST given; using the bundled example forecast "
              f"({fc.start}..{fc.end}, {len(fc.demand)} products)")
@@ -526,11 +540,12 @@ def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_p
         for note in i.notes:
             out.note(note)
     planning = load_analysis("planning")
-    report = solve_interruptibly("Solving…", out, lambda: planning.plan_report(
-        i.catalog, i.forecast, compare_baselines=compare, budget=budget,
-        monthly_budget=monthly_budget, purchase_months=purchase_months, solver=solver,
-        time_limit=time_limit, holdings=i.holdings, scenarios=i.scenarios,
-        objective=objective, carry_over=carry_over))
+    with scenarios_from_history(fr is not None):
+        report = solve_interruptibly("Solving…", out, lambda: planning.plan_report(
+            i.catalog, i.forecast, compare_baselines=compare, budget=budget,
+            monthly_budget=monthly_budget, purchase_months=purchase_months, solver=solver,
+            time_limit=time_limit, holdings=i.holdings, scenarios=i.scenarios,
+            objective=objective, carry_over=carry_over))
     result = report.result
     write_extras(result.bill, command="plan", forecast=history_path or i.forecast.source,
                  catalog=i.catalog, carry_over=carry_over, report_path=report_path,

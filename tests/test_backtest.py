@@ -206,3 +206,11 @@ def test_a_partial_last_month_is_in_no_window():
     assert [str(w.start) for w in res.windows] == ["2025-01", "2026-01"]
     assert res.windows[-1].end == usage.end + (-1)
     assert any("2027-01 is a partial month" in n for n in res.notes)
+
+
+def test_plan_history_says_where_the_scenarios_came_from_when_refused(history):
+    r = run("plan", "--history", history, "--purchase-months", "any")
+    if r.exit_code == 0:          # the planner takes scenarios in any month: nothing to say
+        return
+    assert r.exit_code == 2 and r.stdout == ""
+    assert "--history plans on the forecast's low/base/high scenarios" in r.stderr
