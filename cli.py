@@ -22,7 +22,8 @@ import click
 from optimizer import __version__
 from optimizer.domain.catalog import TIER_BASES
 from optimizer.exceptions import InputError, PackoptError
-from optimizer.io.config import flag_origin, name_origin, set_config, set_envvars
+from optimizer.io.config import (flag_origin, name_origin, set_config, set_envvars,
+                                 value_origin)
 from optimizer.io.inputs import read_inputs
 from optimizer.io.options import catalog_in_force, parse_amount, parse_scales
 from optimizer.output import forecasts, text, views
@@ -240,12 +241,14 @@ def given(name: str) -> bool:
     return source is not None and source is not click.core.ParameterSource.DEFAULT
 
 
-def command_line_only(ctx, param, value):
+def own_keys_only(ctx, param, value):
     """`forecast --months/--output/--scenarios` mean other things in other commands (plan's
-    month view, plan's output workbook and scenarios input): a PACKOPT_* variable or config
-    key set for those must never make `forecast` write over a file, so these take their
-    value from the command line only (their envvar is [], and a config value is dropped)."""
-    if ctx.get_parameter_source(param.name) is click.core.ParameterSource.DEFAULT_MAP:
+    month view, plan's output workbook and scenarios input): PACKOPT_MONTHS or a top-level
+    config key set for those must never make `forecast` write over a file. So these have
+    environment variables of their own (PACKOPT_FORECAST_*), and from a config file only
+    the [forecast] table sets them."""
+    if ctx.get_parameter_source(param.name) is click.core.ParameterSource.DEFAULT_MAP \
+            and f"[{ctx.info_name}]" not in (value_origin(ctx, param) or ""):
         return param.default
     return value
 
@@ -361,7 +364,7 @@ def emit(out: Output, content) -> None:
 @click.option("--config", metavar="FILE.toml", is_eager=True, expose_value=False,
               callback=set_config, envvar=ENV_PREFIX + "CONFIG",
               help="Option defaults from a TOML file: top-level keys for every command, "
-                   "[plan], [bill], [whatif], [catalog] tables for one. Precedence: command "
+                   "[plan], [bill], [forecast]... tables for one. Precedence: command "
                    "line > environment PACKOPT_<OPTION> > config file > default.")
 def cli():
     """Plan purchases of prepaid OCR call packs against tiered postpaid billing.
@@ -627,13 +630,14 @@ def whatif_cmd(forecast, scales, scenarios_path, plan_path, break_even, budget, 
 @cli.command(name="forecast")
 @click.argument("history")
 @click.option("--months", "horizon", type=click.IntRange(1, 120), default=12,
-              show_default=True, envvar=[], callback=command_line_only,
+              show_default=True, envvar="PACKOPT_FORECAST_MONTHS", callback=own_keys_only,
               help="Months to forecast, from the month after the history.")
-@click.option("--output", metavar="FILE", envvar=[], callback=command_line_only,
+@click.option("--output", metavar="FILE", envvar="PACKOPT_FORECAST_OUTPUT",
+              callback=own_keys_only,
               help="Write the forecast (P50, product,month,calls) to FILE; stdout then shows "
                    "the table of methods, errors and bands unless --format is given.")
-@click.option("--scenarios", "scenarios_path", metavar="FILE", envvar=[],
-              callback=command_line_only,
+@click.option("--scenarios", "scenarios_path", metavar="FILE",
+              envvar="PACKOPT_FORECAST_SCENARIOS", callback=own_keys_only,
               help="Also write low/base/high scenarios (P10/P50/P90, weights 0.3/0.4/0.3) "
                    "to FILE, for `plan --scenarios`.")
 @history_options

@@ -252,8 +252,7 @@ def test_statsmodels_stays_out_of_other_commands(history):
         assert "statsmodels" not in proc.stderr
 
 
-def test_options_meaning_other_things_elsewhere_come_from_the_command_line_only(history,
-                                                                               tmp_path):
+def test_options_meaning_other_things_elsewhere_are_not_set_by_their_keys(history, tmp_path):
     """PACKOPT_SCENARIOS or a config `scenarios` key names plan's scenarios INPUT: forecast
     must not write over it (nor take plan's month-view flag as a number of months)."""
     precious = tmp_path / "scenarios.csv"
@@ -265,3 +264,10 @@ def test_options_meaning_other_things_elsewhere_come_from_the_command_line_only(
     assert r.exit_code == 0, r.stderr
     assert precious.read_text() == "keep me"
     assert len(r.stdout.splitlines()) == 1 + 5 * 12
+    # its own variable and its own config table do set them
+    cfg.write_text('[forecast]\nmonths = 2\n')
+    r = CliRunner(env={"PACKOPT_FORECAST_SCENARIOS": str(tmp_path / "s.csv")}).invoke(
+        cli, ["forecast", str(history), "--method", "median", "--config", str(cfg)])
+    assert r.exit_code == 0, r.stderr
+    assert len(r.stdout.splitlines()) == 1 + 5 * 2
+    assert (tmp_path / "s.csv").read_text().startswith("scenario,weight,product")
