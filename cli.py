@@ -7,6 +7,7 @@ messages and exit codes (docs/cli.md). This is the only module that knows about 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import os
@@ -20,11 +21,12 @@ import click
 
 from optimizer import __version__
 from optimizer.domain.catalog import TIER_BASES
-from optimizer.exceptions import PackoptError
-from optimizer.io.config import flag_origin, name_origin, set_config, set_envvars
+from optimizer.exceptions import InputError, PackoptError
+from optimizer.io.config import (flag_origin, name_origin, set_config, set_envvars,
+                                 value_origin)
 from optimizer.io.inputs import read_inputs
 from optimizer.io.options import catalog_in_force, parse_amount, parse_scales
-from optimizer.output import text, views
+from optimizer.output import forecasts, text, views
 from optimizer.output.files import check_paths, write_extras
 from optimizer.output.progress import run_in_worker, spinner
 from optimizer.output.xlsx import write_plan_workbook
@@ -33,6 +35,7 @@ TABLE_WIDTH = 120          # fixed width when stdout is not a terminal: stable o
 FORMATS = ("table", "json", "csv", "markdown")
 DEFAULT_SCALES = "0.5,0.8,1,1.2,1.5"
 ENV_PREFIX = "PACKOPT_"
+FORECAST_METHODS = ("auto", "median", "seasonal-naive", "trend", "ets")   # forecasting.CHOICES
 
 
 # --------------------------------------------------------------------------- errors
@@ -133,6 +136,19 @@ SHARED = {
                                  "by month, one panel per product with packs.")),
     "solver": (("--solver",), dict(type=click.Choice(["highs", "cbc"]), default="highs",
                                    show_default=True, help="MILP solver.")),
+    "columns": (("--columns",), dict(
+        metavar="TEXT", help="Which columns of a HISTORY bill export hold the month, product "
+                             "and calls: month=COL,product=COL,calls=COL (docs/cli.md).")),
+    "map": (("--map", "map_path"), dict(
+        metavar="FILE", help="Product mapping for a HISTORY export: patterns -> catalog "
+                             "product ids (docs/cli.md).")),
+    "history_sheet": (("--sheet",), dict(
+        metavar="NAME", help="The sheet of a HISTORY workbook (.xlsx) to read (default: the "
+                             "first).")),
+    "method": (("--method",), dict(
+        type=click.Choice(FORECAST_METHODS), default="auto", show_default=True,
+        help="Forecasting method: 'auto' picks per product by rolling-origin backtest "
+             "(lowest MASE); or one method for every product.")),
 }
 
 
@@ -149,6 +165,7 @@ def shared(*names: str):
 catalog_options = shared("catalog", "tier_basis", "negotiated_rate")
 billing_options = shared("carry_over", "holdings", "months", "cashflow", "report", "chart")
 holdings_option, solver_option, sheet_option = map(shared, ("holdings", "solver", "sheet"))
+history_options = shared("method", "columns", "map", "history_sheet")
 
 
 @dataclass(frozen=True)
@@ -171,13 +188,13 @@ class Output:
             click.echo(text, err=True)
 
 
-def output_options(f=None, *, formats=FORMATS):
+def output_options(f=None, *, formats=FORMATS, default="table"):
     """--format, --no-color, --excel-bom, -q/--quiet and --config, shared by every command.
 
     The command receives them as one `out: Output` argument.
     """
     if f is None:
-        return functools.partial(output_options, formats=formats)
+        return functools.partial(output_options, formats=formats, default=default)
     @functools.wraps(f)
     def wrapper(*args, fmt, no_color, excel_bom, quiet, **kwargs):
         ctx = click.get_current_context()
@@ -194,7 +211,7 @@ def output_options(f=None, *, formats=FORMATS):
     wrapper = click.option("--no-color", is_flag=True,
                            help="No colour in tables (the NO_COLOR variable does the same)."
                            )(wrapper)
-    wrapper = click.option("--format", "fmt", type=click.Choice(formats), default="table",
+    wrapper = click.option("--format", "fmt", type=click.Choice(formats), default=default,
                            show_default=True,
                            help="Output format: a table, JSON, CSV, or a Markdown pipe table "
                                 "for pasting into documents (plan: xlsx with --output)."
@@ -216,6 +233,64 @@ def inputs(out: Output, forecast, **files):
     for note in i.notes:
         out.note(note)
     return i
+
+
+def given(name: str) -> bool:
+    """Whether the option `name` was given (on the command line, environment or config)."""
+    source = click.get_current_context().get_parameter_source(name)
+    return source is not None and source is not click.core.ParameterSource.DEFAULT
+
+
+def own_keys_only(ctx, param, value):
+    """`forecast --months/--output/--scenarios` mean other things in other commands (plan's
+    month view, plan's output workbook and scenarios input): PACKOPT_MONTHS or a top-level
+    config key set for those must never make `forecast` write over a file. So these have
+    environment variables of their own (PACKOPT_FORECAST_*), and from a config file only
+    the [forecast] table sets them."""
+    if ctx.get_parameter_source(param.name) is click.core.ParameterSource.DEFAULT_MAP \
+            and f"[{ctx.info_name}]" not in (value_origin(ctx, param) or ""):
+        return param.default
+    return value
+
+
+def history_read(out: Output, history: str, **files):
+    """`read_history_inputs` (the history, plan and holdings), with its notes on stderr."""
+    hi = load_analysis("forecasting_plan").read_history_inputs(history, **files)
+    for note in hi.notes:
+        out.note(note)
+    return hi
+
+
+def check_history_only(flag: str, **options) -> None:
+    """Options that apply only with `flag` are refused without it when typed on the command
+    line (a PACKOPT_* variable or config key may be meant for another command)."""
+    ctx = click.get_current_context()
+    for name, value in options.items():
+        if value is not None and ctx.get_parameter_source(name) is \
+                click.core.ParameterSource.COMMANDLINE:
+            raise click.UsageError(f"--{name.removesuffix('_path').replace('_', '-')} applies "
+                                   f"only with {flag}")
+
+
+def check_history_plan(forecast: str | None, scenarios_path: str | None) -> None:
+    if forecast is not None:
+        raise click.UsageError("give FORECAST or --history HISTORY, not both")
+    if scenarios_path is not None:
+        raise click.UsageError("--scenarios cannot be combined with --history (the scenarios "
+                               "come from the forecast's P10/P50/P90)")
+
+
+@contextlib.contextmanager
+def scenarios_from_history(active: bool):
+    """With --history the scenarios come from the forecast: when the planner refuses a
+    combination with scenarios, say where they came from (the user gave no --scenarios)."""
+    try:
+        yield
+    except InputError as e:
+        if active and "--scenarios" in e.message:
+            raise InputError(f"--history plans on the forecast's low/base/high scenarios, "
+                             f"and {e.message}", field=e.field) from e
+        raise
 
 
 def example_note(fc, out: Output) -> None:
@@ -289,7 +364,7 @@ def emit(out: Output, content) -> None:
 @click.option("--config", metavar="FILE.toml", is_eager=True, expose_value=False,
               callback=set_config, envvar=ENV_PREFIX + "CONFIG",
               help="Option defaults from a TOML file: top-level keys for every command, "
-                   "[plan], [bill], [whatif], [catalog] tables for one. Precedence: command "
+                   "[plan], [bill], [forecast]... tables for one. Precedence: command "
                    "line > environment PACKOPT_<OPTION> > config file > default.")
 def cli():
     """Plan purchases of prepaid OCR call packs against tiered postpaid billing.
@@ -405,15 +480,22 @@ def bill_cmd(forecast, plan_path, compare, catalog_path, tier_basis, negotiated_
               help="Cap on the prepaid spend of any one month.")
 @click.option("--output", metavar="FILE.xlsx",
               help="With --format xlsx: the workbook to write (sheets Plan, Costs, Months).")
+@click.option("--history", "history_path", metavar="HISTORY",
+              help="Plan from a usage history instead of FORECAST: forecast --horizon months "
+                   "(see `packopt forecast`), then plan on its low/base/high scenarios "
+                   "(P10/P50/P90) for the expected cost.")
+@click.option("--horizon", type=click.IntRange(1, 120), default=12, show_default=True,
+              help="With --history: the months to forecast and plan.")
+@shared("method", "columns", "map")
 @catalog_options
 @billing_options
 @sheet_option
 @output_options(formats=FORMATS + ("xlsx",))
 @library_errors
 def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_path, objective,
-             budget, monthly_budget, output, catalog_path, tier_basis, negotiated_rates,
-             carry_over, holdings_path, months, cashflow, report_path, chart_path, sheet,
-             out: Output):
+             budget, monthly_budget, output, history_path, horizon, method, columns, map_path,
+             catalog_path, tier_basis, negotiated_rates, carry_over, holdings_path, months,
+             cashflow, report_path, chart_path, sheet, out: Output):
     """Find the minimum-cost pack purchase plan for FORECAST.
 
     FORECAST is a CSV or .xlsx, long (product,month,calls) or wide (product,
@@ -436,6 +518,7 @@ def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_p
         packopt plan forecast.csv --format csv > plan.csv
         packopt bill forecast.csv --plan plan.csv     # same total, to the fen
         packopt plan forecast.xlsx --format xlsx --output plan.xlsx
+        packopt plan --history usage.csv --horizon 12 --report plan.html
     """
     check_csv_views(out.fmt, months=months, cashflow=cashflow, compare=compare)
     if (out.fmt == "xlsx") != bool(output):
@@ -444,25 +527,39 @@ def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_p
     check_paths(report_path, chart_path)
     budget = parse_amount(budget, "--budget")
     monthly_budget = parse_amount(monthly_budget, "--monthly-budget")
-    i = inputs(out, forecast, catalog=catalog_path, tier_basis=tier_basis,
-               negotiated_rates=negotiated_rates, holdings=holdings_path,
-               scenarios=scenarios_path, sheet=sheet)
+    fr = None                  # with --history: the forecast the plan is made from
+    if history_path is None:
+        check_history_only("--history", horizon=horizon, method=method, columns=columns,
+                           map_path=map_path)
+        i = inputs(out, forecast, catalog=catalog_path, tier_basis=tier_basis,
+                   negotiated_rates=negotiated_rates, holdings=holdings_path,
+                   scenarios=scenarios_path, sheet=sheet)
+    else:
+        check_history_plan(forecast, scenarios_path)
+        i, fr = load_analysis("forecasting_plan").history_inputs(
+            history_path, horizon, method, catalog=catalog_path, tier_basis=tier_basis,
+            negotiated_rates=negotiated_rates, holdings=holdings_path, columns=columns,
+            mapping=map_path, sheet=sheet)
+        for note in i.notes:
+            out.note(note)
     planning = load_analysis("planning")
-    report = solve_interruptibly("Solving…", out, lambda: planning.plan_report(
-        i.catalog, i.forecast, compare_baselines=compare, budget=budget,
-        monthly_budget=monthly_budget, purchase_months=purchase_months, solver=solver,
-        time_limit=time_limit, holdings=i.holdings, scenarios=i.scenarios,
-        objective=objective, carry_over=carry_over))
+    with scenarios_from_history(fr is not None):
+        report = solve_interruptibly("Solving…", out, lambda: planning.plan_report(
+            i.catalog, i.forecast, compare_baselines=compare, budget=budget,
+            monthly_budget=monthly_budget, purchase_months=purchase_months, solver=solver,
+            time_limit=time_limit, holdings=i.holdings, scenarios=i.scenarios,
+            objective=objective, carry_over=carry_over))
     result = report.result
-    write_extras(result.bill, command="plan", forecast=i.forecast.source, catalog=i.catalog,
-                 carry_over=carry_over, report_path=report_path, chart_path=chart_path,
-                 result=result, budget_value=report.budget_value)
+    write_extras(result.bill, command="plan", forecast=history_path or i.forecast.source,
+                 catalog=i.catalog, carry_over=carry_over, report_path=report_path,
+                 chart_path=chart_path, result=result, budget_value=report.budget_value,
+                 forecast_result=fr)
     content = (write_plan_workbook(output, result.bill, title=views.plan_title(result))
                if out.fmt == "xlsx" else
                views.plan_view(out.fmt, result, months=months, cashflow=cashflow,
                                comparison=report.comparison, budget_value=report.budget_value,
-                               catalog=i.catalog))
-    if forecast is None:
+                               catalog=i.catalog, forecast=fr, history=history_path))
+    if forecast is None and history_path is None:
         example_note(i.forecast, out)
     if content is not None:          # --format xlsx wrote its workbook: nothing on stdout
         emit(out, content)
@@ -528,6 +625,101 @@ def whatif_cmd(forecast, scales, scenarios_path, plan_path, break_even, budget, 
     if forecast is None:
         example_note(i.forecast, out)
     emit(out, content)
+
+
+@cli.command(name="forecast")
+@click.argument("history")
+@click.option("--months", "horizon", type=click.IntRange(1, 120), default=12,
+              show_default=True, envvar="PACKOPT_FORECAST_MONTHS", callback=own_keys_only,
+              help="Months to forecast, from the month after the history.")
+@click.option("--output", metavar="FILE", envvar="PACKOPT_FORECAST_OUTPUT",
+              callback=own_keys_only,
+              help="Write the forecast (P50, product,month,calls) to FILE; stdout then shows "
+                   "the table of methods, errors and bands unless --format is given.")
+@click.option("--scenarios", "scenarios_path", metavar="FILE",
+              envvar="PACKOPT_FORECAST_SCENARIOS", callback=own_keys_only,
+              help="Also write low/base/high scenarios (P10/P50/P90, weights 0.3/0.4/0.3) "
+                   "to FILE, for `plan --scenarios`.")
+@history_options
+@catalog_options
+@output_options(default="csv")
+@library_errors
+def forecast_cmd(history, horizon, output, scenarios_path, method, columns, map_path, sheet,
+                 catalog_path, tier_basis, negotiated_rates, out: Output):
+    """Forecast monthly calls per product from a usage HISTORY.
+
+    HISTORY holds past monthly calls (the forecast formats, CSV or .xlsx; other
+    exports through --columns/--map). Per product the method is chosen by a
+    rolling-origin backtest (or --method); its backtest MAPE and MASE and the
+    P10-P90 band are shown. CSV output (the default) is the forecast itself, which
+    `packopt plan` reads; the method of each product then goes to stderr.
+
+    \b
+    Examples:
+        packopt forecast usage.csv --months 12 > forecast.csv
+        packopt forecast usage.csv --output forecast.csv --scenarios scenarios.csv
+        packopt plan forecast.csv --scenarios scenarios.csv
+        packopt forecast usage.csv --method ets --format json
+    """
+    if output and not given("fmt"):
+        out = Output("table", out.no_color, False, out.quiet)
+    hi = history_read(out, history, catalog=catalog_path, tier_basis=tier_basis,
+                      negotiated_rates=negotiated_rates, columns=columns, mapping=map_path,
+                      sheet=sheet)
+    r = load_analysis("forecasting").forecast_history(hi.history, horizon, method=method)
+    for note in r.notes + (tuple(map(forecasts.method_line, r.products))
+                           if out.fmt == "csv" else ()):
+        out.note(note)
+    forecasts.write_forecast_files(r, output, scenarios_path)
+    emit(out, forecasts.forecast_view(out.fmt, r, history))
+
+
+@cli.command(name="backtest")
+@click.argument("history")
+@click.option("--plan", "plan_path", metavar="PLAN",
+              help="What the planner really bought over the history (CSV or plan JSON): "
+                   "billed in each window beside packopt's plan.")
+@click.option("--holdings", "holdings_path", metavar="FILE",
+              help="Packs held at the history's start (CSV product,expires,calls_left), "
+                   "replayed with --plan.")
+@click.option("--output-dir", metavar="DIR",
+              help="Write each window's actual usage, forecast and plans as CSV files, so "
+                   "that `packopt bill` reproduces every figure.")
+@solver_option
+@history_options
+@catalog_options
+@output_options
+@library_errors
+def backtest_cmd(history, plan_path, holdings_path, output_dir, solver,
+                 method, columns, map_path, sheet, catalog_path, tier_basis,
+                 negotiated_rates, out: Output):
+    """Look back: what packopt would have cost in each past 12-month window of HISTORY.
+
+    Each window with at least 12 months of history before it is forecast from those
+    months only, planned, and the plan billed on what actually happened; beside it
+    the hindsight optimum (the plan optimal for the actual usage), pure postpaid and
+    the rule of thumb (sized on the 12 months before), and with --plan what you
+    really bought.
+
+    \b
+    Examples:
+        packopt backtest usage.csv
+        packopt backtest usage.csv --output-dir backtest/   # files for packopt bill
+        packopt backtest usage.csv --plan bought.csv --format json
+    """
+    hi = history_read(out, history, catalog=catalog_path, tier_basis=tier_basis,
+                      negotiated_rates=negotiated_rates, columns=columns, mapping=map_path,
+                      sheet=sheet, plan=plan_path, holdings=holdings_path)
+    bt = solve_interruptibly("Backtesting…", out, lambda: load_analysis("backtest").backtest(
+        hi.catalog, hi.history.usage, partial=hi.history.partial, method=method,
+        past_plan=hi.plan, holdings=hi.holdings, solver=solver))
+    for note in bt.notes:
+        out.note(note)
+    files = forecasts.write_window_files(output_dir, bt, hi.catalog) if output_dir else None
+    flags = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in (
+        ("catalog", catalog_path), ("tier_basis", tier_basis)) if v is not None)
+    flags += "".join(f" --negotiated-rate {r}" for r in negotiated_rates)
+    emit(out, forecasts.backtest_view(out.fmt, bt, history, files, flags.strip()))
 
 
 set_envvars(cli, ENV_PREFIX)

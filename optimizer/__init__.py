@@ -37,6 +37,10 @@ _LAZY = {
     "plan_report": "analysis.planning", "PlanReport": "analysis.planning",
     "bill_report": "analysis.edited", "BillReport": "analysis.edited",
     "compare_with_optimum": "analysis.edited", "EditedComparison": "analysis.edited",
+    "read_history": "io.history", "History": "io.history",
+    "forecast_usage": "analysis.forecasting", "forecast_history": "analysis.forecasting",
+    "ForecastResult": "analysis.forecasting", "ProductForecast": "analysis.forecasting",
+    "backtest": "analysis.backtest", "Backtest": "analysis.backtest",
 }
 
 

@@ -31,7 +31,7 @@ from .formats import fmt_int, fmt_money
 
 COLOURS = {"free": "#c9d6e3", "pack": "#3a6ea5", "postpaid": "#e08a2c", "balance": "#2b8a3e",
            "expire": "#c92a2a", "event": "#b7791f", "only": "#9aa5b1", "ink": "#1f2933",
-           "mute": "#6b7785", "grid": "#e6eaef"}
+           "mute": "#6b7785", "grid": "#e6eaef", "band": "#7048e8"}
 FONT = 8                    # points: ticks, labels, legends
 TITLE_FONT = 9
 DPI = 110
@@ -126,8 +126,9 @@ def _place_cost_labels(ax, renderer) -> None:
 
 # --------------------------------------------------------------------------- month panels
 
-def draw_month(ax, pb: ProductBill) -> None:
-    """One product's months: calls as bars, balance at month end, purchases, expiry, events."""
+def draw_month(ax, pb: ProductBill, band=None) -> None:
+    """One product's months: calls as bars, balance at month end, purchases, expiry, events;
+    with `band` (P10 and P90 calls per month, `plan --history`) the forecast's band."""
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     series = data.month_series(pb)
@@ -143,6 +144,14 @@ def draw_month(ax, pb: ProductBill) -> None:
     ax.plot(x, balance, color=COLOURS["balance"], marker="o", markersize=2.5, linewidth=1.8,
             label="pack balance at month end")
     top = max(bottom + balance + [1])
+    if band is not None:
+        edges = [i - 0.5 for i in range(n + 1)]        # each month's band spans its bar
+        low, high = list(band[0]) + [band[0][-1]], list(band[1]) + [band[1][-1]]
+        ax.fill_between(edges, low, high, step="post", color=COLOURS["band"], alpha=0.14,
+                        linewidth=0, zorder=3)
+        for edge in (low, high):
+            ax.step(edges, edge, where="post", color=COLOURS["band"], linewidth=0.9, zorder=3)
+        top = max(top, *high)
     labels = []                          # (month index, text, colour, preferred side)
     for i, s in enumerate(series):
         if s["bought"]:
@@ -299,8 +308,8 @@ def settle(fig) -> None:
 
 # --------------------------------------------------------------------------- the pictures
 
-def month_legend(fig_or_sub) -> None:
-    """The month panels' legend, under them."""
+def month_legend(fig_or_sub, band: bool = False) -> None:
+    """The month panels' legend, under them (with the forecast band's, when drawn)."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
@@ -317,6 +326,9 @@ def month_legend(fig_or_sub) -> None:
                       label="balance below 15% of packs held"),
                Line2D([], [], color=COLOURS["event"], marker="D", markersize=5,
                       linestyle="none", label="all packs used up")]
+    if band:
+        handles.append(Patch(facecolor=COLOURS["band"], alpha=0.3, edgecolor=COLOURS["band"],
+                             label="forecast P10–P90"))
     fig_or_sub.legend(handles=handles, loc="outside lower center", ncols=4, fontsize=FONT,
                       frameon=False)
 
@@ -341,16 +353,16 @@ def cost_figure(bill: Bill):
     return fig
 
 
-def month_figure(pb: ProductBill):
+def month_figure(pb: ProductBill, band=None):
     """One product's pack balance against demand, as a figure of its own (for the report)."""
     fig = new_figure(WIDTH, PANEL_HEIGHT + 0.45)
-    draw_month(fig.add_subplot(), pb)
-    month_legend(fig)
+    draw_month(fig.add_subplot(), pb, band)
+    month_legend(fig, band is not None)
     settle(fig)
     return fig
 
 
-def chart_figure(bill: Bill, *, title: str = "", max_panels: int = MAX_PANELS):
+def chart_figure(bill: Bill, *, title: str = "", max_panels: int = MAX_PANELS, band=None):
     """The PNG's figure: cost by product over the month panels of up to `max_panels`
     products with packs (two columns up to 24 months, one beyond)."""
     products = [pb for pb in bill.products if data.has_packs(pb)]
@@ -370,11 +382,12 @@ def chart_figure(bill: Bill, *, title: str = "", max_panels: int = MAX_PANELS):
     cost_legend(top)
     if products:
         axes = bottom.subplots(rows, cols, squeeze=False)
+        band = band or {}
         for ax, pb in zip(axes.flat, products):
-            draw_month(ax, pb)
+            draw_month(ax, pb, band.get(pb.product))
         for ax in list(axes.flat)[len(products):]:
             ax.set_visible(False)
-        month_legend(bottom)
+        month_legend(bottom, any(pb.product in band for pb in products))
         if hidden:
             bottom.suptitle(f"Pack balance against demand ({hidden} more products with packs "
                             f"not shown)", x=0.01, ha="left", fontsize=TITLE_FONT,
@@ -389,9 +402,10 @@ def chart_figure(bill: Bill, *, title: str = "", max_panels: int = MAX_PANELS):
 
 
 def month_chart(bill: Bill, path, *, title: str = "", max_panels: int = MAX_PANELS,
-                fmt: str = "png") -> None:
-    """Write the chart to `path` as PNG (or "svg"); raises OSError if it cannot be written."""
-    fig = chart_figure(bill, title=title, max_panels=max_panels)
+                fmt: str = "png", band=None) -> None:
+    """Write the chart to `path` as PNG (or "svg"); raises OSError if it cannot be written.
+    `band`: product -> (P10, P90) calls per month, drawn on the month panels."""
+    fig = chart_figure(bill, title=title, max_panels=max_panels, band=band)
     meta = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
     fig.savefig(path, format=fmt, dpi=DPI, metadata=meta)
 
@@ -420,11 +434,13 @@ def svg(fig, prefix: str, label: str) -> str:
     return text
 
 
-def report_svgs(bill: Bill, max_month_charts: int) -> tuple[str, list[tuple[ProductBill, str]]]:
+def report_svgs(bill: Bill, max_month_charts: int, band=None
+                ) -> tuple[str, list[tuple[ProductBill, str]]]:
     """The report's pictures as inline SVG: cost by product, then one month chart per
-    product with packs (at most `max_month_charts`)."""
+    product with packs (at most `max_month_charts`), with its forecast band if in `band`."""
+    band = band or {}
     cost = svg(cost_figure(bill), "c-", "Cost by product")
-    months = [(pb, svg(month_figure(pb), f"m{k}-", f"{pb.product}: pack balance against "
+    months = [(pb, svg(month_figure(pb, band.get(pb.product)), f"m{k}-", f"{pb.product}: pack balance against "
                                                     f"demand, month by month"))
               for k, pb in enumerate([pb for pb in bill.products
                                       if data.has_packs(pb)][:max_month_charts])]

@@ -57,9 +57,13 @@ def write_pdf(html: str, path: str) -> None:
 def write_extras(b: Bill, *, command: str, forecast: str, catalog=None, plan: str | None = None,
                  carry_over: str = "zero", report_path: str | None = None,
                  chart_path: str | None = None, result=None, budget_value=None,
-                 comparison=None) -> None:
+                 comparison=None, forecast_result=None) -> None:
     """Write the report and/or the chart of bill `b` (and of the plan `result`, if any):
-    what `command` made of the `forecast` file (and `plan` file) with `catalog`."""
+    what `command` made of the `forecast` file (and `plan` file) with `catalog`. With
+    `forecast_result` (`plan --history`) the forecast and its P10-P90 band are shown."""
+    from .forecasts import band_of
+
+    band = band_of(forecast_result)
     from .. import __version__
 
     check_paths(report_path, chart_path)
@@ -67,7 +71,7 @@ def write_extras(b: Bill, *, command: str, forecast: str, catalog=None, plan: st
     if report_path:
         from .html import render_html
         html = render_html(b, about, result=result, budget_value=budget_value,
-                           comparison=comparison)
+                           comparison=comparison, forecast=forecast_result)
         if file_format(report_path, REPORT_FORMATS, "--report") == "pdf":
             _write(report_path, lambda p: write_pdf(html, p), "PDF report")
         else:
@@ -82,4 +86,5 @@ def write_extras(b: Bill, *, command: str, forecast: str, catalog=None, plan: st
             raise PackoptError(f"--chart needs matplotlib ({e}); install packopt with "
                                f"`pip install -e .` or `pip install matplotlib`") from None
         fmt = file_format(chart_path, CHART_FORMATS, "--chart")
-        _write(chart_path, lambda p: month_chart(b, p, title=about.title(b), fmt=fmt), "chart")
+        _write(chart_path, lambda p: month_chart(b, p, title=about.title(b), fmt=fmt,
+                                                        band=band), "chart")

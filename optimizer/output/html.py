@@ -260,7 +260,7 @@ def month_table(pb) -> str:
 # --------------------------------------------------------------------------- the page
 
 def render_html(bill: Bill, about: About, *, result=None, budget_value=None, comparison=None,
-                max_month_charts: int = 20) -> str:
+                max_month_charts: int = 20, forecast=None) -> str:
     """The report as one HTML string (UTF-8, no external references).
 
     Each section is built by its own function as a list of chunks, so that the page
@@ -270,12 +270,15 @@ def render_html(bill: Bill, about: About, *, result=None, budget_value=None, com
 
     title = about.title(bill)
     status = cells.status_line(result) if result is not None else "billed"
-    cost_svg, month_svgs = report_svgs(bill, max_month_charts)
+    from .forecasts import band_of
+
+    cost_svg, month_svgs = report_svgs(bill, max_month_charts, band_of(forecast))
     h: list[str] = []
     h += _opening(bill, about, title, status)
     h += _overview(bill, about)
     h += _purchases_section(bill, about)
     h += _cost_section(bill, about, cost_svg)
+    h += _forecast_section(forecast, about)
     h += _comparison_section(comparison)
     h += _scenarios_section(bill, result)
     h += _budget_section(bill, budget_value)
@@ -330,6 +333,26 @@ def _cost_section(bill: Bill, about: About, cost_svg: str) -> list[str]:
     if line:
         h.append(f'<p class="note">{escape(line)}</p>')
     return h
+
+
+def _forecast_section(forecast, about: About) -> list[str]:
+    """`plan --history`: each product's forecasting method, backtest error and band."""
+    if forecast is None:
+        return []
+    from .forecasts import BAND_WORDS, FORECAST_COLUMNS, forecast_cells
+
+    rows, total = forecast_cells(forecast)
+    b = forecast.base
+    return [f"<h2>Forecast {b.start}..{b.end}</h2>",
+            (f"<p>From the usage history {escape(about.forecast)} "
+             f"({forecast.history_start}..{forecast.history_end}); the plan minimises the "
+             f"expected cost over its low/base/high scenarios. The month charts below show "
+             f"the P10–P90 band.</p>"),
+            _table(FORECAST_COLUMNS, rows, right_from=2, total=total),
+            f'<p class="note">{escape(BAND_WORDS)} Method chosen per product by '
+            f'rolling-origin backtest (lowest MASE) unless --method names one; MAPE leaves '
+            f'out months of 0 calls.</p>',
+            *(f'<p class="note">{escape(n)}</p>' for n in forecast.notes)]
 
 
 def _comparison_section(comparison) -> list[str]:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from ..billing import Bill
 from ..domain.catalog import Catalog
-from . import cells, data
+from . import cells, data, forecasts
 from .formats import fmt_money, fmt_pct, pct
 from .text import Styled, table
 
@@ -83,11 +83,14 @@ def plan_title(result) -> str:
 
 def plan_view(fmt: str, result, *, months: bool = False, cashflow: bool = False,
               comparison: Comparison | None = None, budget_value: BudgetValue | None = None,
-              catalog: Catalog | None = None):
-    """The plan of `result`, with the comparison, scenarios and budget value when there."""
+              catalog: Catalog | None = None, forecast=None, history: str | None = None):
+    """The plan of `result`, with the comparison, scenarios and budget value when there;
+    with `forecast` (`plan --history`), the forecast it was made from."""
     b = result.bill
     if fmt == "json":
         out = data.plan_dict(result, cashflow=cashflow)
+        if forecast is not None:
+            out["forecast"] = forecasts.forecast_dict(forecast, history)
         if result.scenarios or budget_value is not None:
             out.update(data.uncertainty_dict(result, budget_value))
         if comparison is not None:
@@ -98,6 +101,8 @@ def plan_view(fmt: str, result, *, months: bool = False, cashflow: bool = False,
                 else data.comparison_rows(comparison) if comparison is not None
                 else data.plan_rows(b))
     extra = []
+    if forecast is not None:
+        extra += ["", *forecasts.forecast_parts(forecast, history)]
     if comparison is not None:
         rows, line = cells.comparison_cells(comparison)
         extra += ["", table(cells.COMPARE_COLUMNS, rows, title="Compared with"), line]
