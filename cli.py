@@ -403,6 +403,9 @@ def bill_cmd(forecast, plan_path, compare, catalog_path, tier_basis, negotiated_
                    "save most); the output shows what raising the cap is worth.")
 @click.option("--monthly-budget", metavar="CNY",
               help="Cap on the prepaid spend of any one month.")
+@click.option("--yearly-budget", metavar="CNY",
+              help="Cap on the prepaid spend of each 12-month block from the horizon's start "
+                   "(months 1-12, 13-24, ...): budgets are annual, horizons need not be.")
 @click.option("--output", metavar="FILE.xlsx",
               help="With --format xlsx: the workbook to write (sheets Plan, Costs, Months).")
 @catalog_options
@@ -411,7 +414,7 @@ def bill_cmd(forecast, plan_path, compare, catalog_path, tier_basis, negotiated_
 @output_options(formats=FORMATS + ("xlsx",))
 @library_errors
 def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_path, objective,
-             budget, monthly_budget, output, catalog_path, tier_basis, negotiated_rates,
+             budget, monthly_budget, yearly_budget, output, catalog_path, tier_basis, negotiated_rates,
              carry_over, holdings_path, months, cashflow, report_path, chart_path, sheet,
              out: Output):
     """Find the minimum-cost pack purchase plan for FORECAST.
@@ -444,13 +447,15 @@ def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_p
     check_paths(report_path, chart_path)
     budget = parse_amount(budget, "--budget")
     monthly_budget = parse_amount(monthly_budget, "--monthly-budget")
+    yearly_budget = parse_amount(yearly_budget, "--yearly-budget")
     i = inputs(out, forecast, catalog=catalog_path, tier_basis=tier_basis,
                negotiated_rates=negotiated_rates, holdings=holdings_path,
                scenarios=scenarios_path, sheet=sheet)
     planning = load_analysis("planning")
     report = solve_interruptibly("Solving…", out, lambda: planning.plan_report(
         i.catalog, i.forecast, compare_baselines=compare, budget=budget,
-        monthly_budget=monthly_budget, purchase_months=purchase_months, solver=solver,
+        monthly_budget=monthly_budget, yearly_budget=yearly_budget,
+        purchase_months=purchase_months, solver=solver,
         time_limit=time_limit, holdings=i.holdings, scenarios=i.scenarios,
         objective=objective, carry_over=carry_over))
     result = report.result

@@ -32,6 +32,7 @@ from .dynamic import optimal_schedule
 from .solvers import Status, solve
 from .start_milp import ProductModel, add_start_mode
 
+YEAR = 12                 # months in one block of a yearly budget
 TIE_BREAK_SHARE = 0.5     # of the first solve's time, for the least-prepaid re-solve
 
 
@@ -63,6 +64,8 @@ class Request:
     cap: int | None                 # prepaid spend budget, money units
     month_cap: int | None           # any one month's budget (start mode folds it into `cap`)
     clock: Clock
+    year_cap: int | None = None     # each 12-month block's budget (folded into `cap` when
+                                    # every purchase falls in the first block)
 
     @property
     def series(self) -> tuple[Forecast, ...]:
@@ -85,7 +88,13 @@ class Request:
     @property
     def coupled(self) -> bool:
         """Products share a constraint (a budget, the worst scenario): one joint model."""
-        return self.cap is not None or self.month_cap is not None or self.worst_case
+        return self.cap is not None or self.month_cap is not None or self.worst_case \
+            or self.year_cap is not None
+
+    @property
+    def periodic(self) -> bool:
+        """A cap on the spend of some months rather than the whole horizon."""
+        return self.month_cap is not None or self.year_cap is not None
 
 
 @dataclass(frozen=True)
@@ -298,6 +307,13 @@ def _group_model(req: Request, index: int, group: list[str]) -> GroupModel:
                            for key, v in pm.counts.items() if key[0] == t]
             if month_spend:
                 prob += pulp.lpSum(month_spend) <= req.month_cap, f"budget_{t}"
+    if req.year_cap is not None:
+        # Each 12-month block's prepaid spend stays within the yearly budget.
+        for y in range(0, req.forecast.months, YEAR):
+            year_spend = [pm.price_of(key) * v for pm in models.values()
+                          for key, v in pm.counts.items() if y <= key[0] < y + YEAR]
+            if year_spend:
+                prob += pulp.lpSum(year_spend) <= req.year_cap, f"year_budget_{y}"
     return GroupModel(prob, models, spend, goal)
 
 
@@ -312,7 +328,9 @@ def _product_model(req: Request, prob: pulp.LpProblem, pid: str, tag: str) -> Pr
         return add_any_mode(
             prob, product, calls, residual_demand(product, calls, forecast.start, held),
             catalog.validity_months, catalog.tier_basis, req.scale, tag=tag,
-            late=late, start_only=req.purchase_months == "start")
+            late=late, start_only=req.purchase_months == "start",
+            # A cap per month or block can make buying ahead of demand pay: no just in time.
+            just_in_time=not req.periodic)
     return add_start_mode(
         prob, product, [f.calls(pid) for f in req.series], forecast.start,
         catalog.validity_months, catalog.tier_basis, req.scale, held, tag=tag,

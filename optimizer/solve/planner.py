@@ -43,6 +43,7 @@ PURCHASE_MODES = ("start", "any")
 OBJECTIVES = ("expected", "worst-case")
 CARRY_OVER = ("zero", "prorata")       # how unexpired balance at the horizon's end is valued
 ALGORITHMS = ("auto", "milp")          # "milp": the integer program even where the DP applies
+YEAR = 12           # months in one block of --yearly-budget
 MAX_MONTHS = 120     # the longest horizon planned (10 years; measured in benchmarks/README.md)
 
 
@@ -88,6 +89,7 @@ class PlanResult:
     budget: Decimal | None = None
     monthly_budget: Decimal | None = None
     carry_over: str = "zero"      # what the optimiser minimised: cost, or cost less prorata
+    yearly_budget: Decimal | None = None    # cap on each 12-month block's prepaid spend
 
     @property
     def method(self) -> str:
@@ -118,12 +120,14 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
          holdings: tuple[Holding, ...] = (), scenarios: tuple[Scenario, ...] = (),
          objective: str = "expected", budget: Decimal | None = None,
          monthly_budget: Decimal | None = None, regret: bool = True,
-         carry_over: str = "zero", algorithm: str = "auto") -> PlanResult:
+         carry_over: str = "zero", algorithm: str = "auto",
+         yearly_budget: Decimal | None = None) -> PlanResult:
     """The cheapest purchase plan, proven optimal unless the time limit stops the solver.
 
     With `scenarios`, packs are chosen once and postpaid follows each scenario; the
     objective is the weighted expected cost or the worst scenario's cost. `budget` caps the
-    total prepaid spend (`monthly_budget` the spend of any one month). With `carry_over`
+    total prepaid spend (`monthly_budget` the spend of any one month, `yearly_budget` that
+    of each 12-month block from the horizon's start: months 0-11, 12-23, ...). With `carry_over`
     "prorata" the objective is the cost less the prorata value of the balance left at the
     horizon's end (the bill reports both). Single-forecast any-month plans under the total
     basis (and prorata plans) are solved exactly by the dynamic program in dynamic.py;
@@ -131,9 +135,10 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
     """
     scenarios = tuple(scenarios)
     _check_options(catalog, forecast, purchase_months, solver, time_limit, scenarios,
-                   objective, budget, monthly_budget, carry_over, algorithm)
+                   objective, budget, monthly_budget, carry_over, algorithm, yearly_budget)
     req = _request(catalog, forecast, holdings, scenarios, purchase_months, solver,
-                   time_limit, objective, budget, monthly_budget, carry_over, algorithm)
+                   time_limit, objective, budget, monthly_budget, carry_over, algorithm,
+                   yearly_budget)
     results = _solve(req)                       # routed inside: see _route
     result_plan = _assemble(forecast, results)
 
@@ -158,13 +163,14 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
         solve_seconds=sum(r.seconds for r in results), bill_seconds=bill_s,
         solves=tuple(ProductSolve(r.label, r.status, r.objective, round(r.bound), r.seconds,
                                   r.method) for r in results if r.modelled),
-        scenarios=_outcomes(req, bills, budget, monthly_budget, regret),
+        scenarios=_outcomes(req, bills, budget, monthly_budget, regret, yearly_budget),
         objective=objective, budget=budget, monthly_budget=monthly_budget,
-        carry_over=carry_over)
+        carry_over=carry_over, yearly_budget=yearly_budget)
 
 
 def _check_options(catalog, forecast, purchase_months, solver, time_limit, scenarios,
-                   objective, budget, monthly_budget, carry_over, algorithm) -> None:
+                   objective, budget, monthly_budget, carry_over, algorithm,
+                   yearly_budget=None) -> None:
     if purchase_months not in PURCHASE_MODES:
         raise InputError(f"--purchase-months must be one of {', '.join(PURCHASE_MODES)}",
                          field="purchase_months")
@@ -184,7 +190,8 @@ def _check_options(catalog, forecast, purchase_months, solver, time_limit, scena
         why = ("the after-packs tier basis" if catalog.tier_basis != "total" else
                "--scenarios" if scenarios else
                "--budget" if budget is not None else
-               "--monthly-budget" if monthly_budget is not None else None)
+               "--monthly-budget" if monthly_budget is not None else
+               "--yearly-budget" if yearly_budget is not None else None)
         if why:
             raise InputError(f"--carry-over-value prorata is not available with {why}; "
                              f"use --carry-over-value zero", field="carry_over_value")
@@ -197,7 +204,8 @@ def _check_options(catalog, forecast, purchase_months, solver, time_limit, scena
         raise InputError("--time-limit must be a positive number of seconds", field="time_limit")
     if objective not in OBJECTIVES:
         raise InputError(f"--objective must be one of {', '.join(OBJECTIVES)}", field="objective")
-    for name, cap in (("--budget", budget), ("--monthly-budget", monthly_budget)):
+    for name, cap in (("--budget", budget), ("--monthly-budget", monthly_budget),
+                      ("--yearly-budget", yearly_budget)):
         if cap is not None and (not cap.is_finite() or cap < 0):
             raise InputError(f"{name} must be a non-negative amount, not {cap}", field=name[2:])
     for s in scenarios:
@@ -208,18 +216,24 @@ def _check_options(catalog, forecast, purchase_months, solver, time_limit, scena
 
 
 def _request(catalog, forecast, holdings, scenarios, purchase_months, solver, time_limit,
-             objective, budget, monthly_budget, carry_over, algorithm) -> Request:
+             objective, budget, monthly_budget, carry_over, algorithm,
+             yearly_budget=None) -> Request:
     """The checked options in the engines' terms; the time limit starts now."""
     clock = Clock(time_limit)
     scale = money_scale(catalog)
     cap, month_cap = _floor_units(budget, scale), _floor_units(monthly_budget, scale)
+    year_cap = _floor_units(yearly_budget, scale)
+    if year_cap is not None and (purchase_months == "start" or forecast.months <= YEAR):
+        # Every purchase falls in the first 12-month block: a cap on the whole spend.
+        cap = year_cap if cap is None else min(cap, year_cap)
+        year_cap = None
     if purchase_months == "start" and month_cap is not None:
         # One purchase month: the monthly cap is a cap on the whole spend.
         cap = month_cap if cap is None else min(cap, month_cap)
         month_cap = None
     weights = _integer_weights(scenarios) if scenarios else (1,)
     return Request(catalog, forecast, holdings, scenarios, purchase_months, solver, objective,
-                   carry_over, algorithm, scale, weights, cap, month_cap, clock)
+                   carry_over, algorithm, scale, weights, cap, month_cap, clock, year_cap)
 
 
 def _floor_units(amount: Decimal | None, scale: int) -> int | None:
@@ -317,14 +331,15 @@ def _verify(req: Request, results: list[EngineResult], bills: list[Bill]) -> flo
     return gap
 
 
-def _outcomes(req: Request, bills: list[Bill], budget, monthly_budget, regret: bool
-              ) -> tuple[ScenarioOutcome, ...]:
+def _outcomes(req: Request, bills: list[Bill], budget, monthly_budget, regret: bool,
+              yearly_budget=None) -> tuple[ScenarioOutcome, ...]:
     """Each scenario's bill and, with `regret`, the cost of the plan that is optimal for
     that scenario alone (start mode, same solver, holdings and budgets)."""
     def best_cost(forecast: Forecast) -> Decimal | None:
         if not regret:
             return None
         return plan(req.catalog, forecast, solver=req.solver, holdings=req.holdings,
-                    budget=budget, monthly_budget=monthly_budget).bill.total_cost
+                    budget=budget, monthly_budget=monthly_budget,
+                    yearly_budget=yearly_budget).bill.total_cost
     return tuple(ScenarioOutcome(s.name, s.weight, b, best_cost(s.forecast))
                  for s, b in zip(req.scenarios, bills))
