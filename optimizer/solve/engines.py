@@ -25,11 +25,13 @@ from ..domain.money import to_units
 from ..domain.records import Forecast, Holding, Scenario
 from ..exceptions import InfeasibleError, InputError, SolverError
 from .any_milp import add_any_mode
-from .budget import solve_budget
+from .budget import choose_points, solve_budget
 from .curves import Curve, best_point, capacity_curve, needed_top, weighted_curve
 from .demand import held_usage, residual_demand
 from .dynamic import optimal_schedule
+from .frontier import TooLarge, period_spend, product_frontier
 from .solvers import Status, solve
+from .worst import candidates, scenario_costs, solve_worst
 from .start_milp import ProductModel, add_start_mode
 
 YEAR = 12                 # months in one block of a yearly budget
@@ -203,6 +205,45 @@ def on_cost_curves(req: Request) -> EngineResult | None:
                               time.perf_counter() - t0, "curves", t0 - t_build)
 
 
+def on_worst_curves(req: Request) -> EngineResult | None:
+    """Start mode, worst-case objective: one capacity per product on the exact cost curves
+    of every scenario (worst.py). None when a curve would be too large, a holding outlives
+    new packs, or the integer program stops early (the joint integer program then runs)."""
+    t_build = time.perf_counter()
+    start, validity = req.forecast.start, req.catalog.validity_months
+    curves: dict[str, tuple] = {}
+    fixed = [0] * len(req.series)
+    for pid in req.forecast.products():
+        product = req.catalog.product(pid)
+        held, late = _held_lots(req, product)
+        if late:
+            return None
+        series = [f.calls(pid) for f in req.series]
+        if not product.packs:
+            for j, calls in enumerate(series):
+                fixed[j] += sum(to_units(month_fee(product, d, u, req.catalog.tier_basis)[4],
+                                         req.scale)
+                                for d, u in zip(calls, held_usage(product, calls, start, held)))
+            continue
+        top = max(needed_top(product, s, start, validity, held) for s in series)
+        curve = capacity_curve(product, series[0], start, validity, req.catalog.tier_basis,
+                               req.scale, held, top)
+        if curve is None:
+            return None
+        idx = candidates(curve, req.catalog.tier_basis)
+        curves[pid] = (curve, idx, scenario_costs(curve, product, series, start, validity,
+                                                  req.catalog.tier_basis, req.scale, held, idx))
+    t0 = time.perf_counter()
+    ks, obj, status = solve_worst(curves, fixed, req.cap, req.solver, req.clock.remaining())
+    if status is Status.INFEASIBLE:
+        raise InfeasibleError("no plan keeps prepaid spend within the budget")
+    if status is not Status.OPTIMAL:
+        return None
+    counts = {pid: dict(curves[pid][0].counts(ks[pid])) for pid in curves}
+    return EngineResult.exact(req.forecast.products(), "all", counts, obj,
+                              time.perf_counter() - t0, "curves", t0 - t_build)
+
+
 def _product_curve(req: Request, product: Product, held) -> Curve | None:
     """One product's cost per capacity, weighted over the series; None when too large."""
     series = [f.calls(product.id) for f in req.series]
@@ -224,6 +265,55 @@ def _postpaid_only_cost(req: Request, product: Product, held) -> int:
         total += w * sum(to_units(month_fee(product, d, u, basis)[4], req.scale)
                          for d, u in zip(calls, held_usage(product, calls, start, held)))
     return total
+
+
+# --------------------------------------------------------------------------- spend frontiers
+
+def on_frontiers(req: Request) -> EngineResult | None:
+    """Any-month plans under prepaid caps (total basis, one forecast) from each product's
+    exact (spend, cost) frontier (frontier.py) and a knapsack choosing one point each.
+
+    Caps per month or block are relaxed to the total they allow; None (the integer program
+    takes over) when the relaxation's optimum breaks one of them, when a holding outlives
+    new packs, or when a frontier or the knapsack would be too large."""
+    t_build = time.perf_counter()
+    T, scale = req.forecast.months, req.scale
+    periods = [(c, p) for c, p in ((req.month_cap, 1), (req.year_cap, YEAR)) if c is not None]
+    limits = [c * -(-T // p) for c, p in periods] + ([req.cap] if req.cap is not None else [])
+    cap = min(limits)
+    fronts, fixed = {}, 0
+    for pid in req.forecast.products():
+        product = req.catalog.product(pid)
+        held, late = _held_lots(req, product)
+        if late:
+            return None
+        if not product.packs:
+            fixed += _postpaid_only_cost(req, product, held)
+            continue
+        calls = req.forecast.calls(pid)
+        try:
+            fronts[pid] = product_frontier(
+                product, calls, residual_demand(product, calls, req.forecast.start, held),
+                req.catalog.validity_months, scale, cap)
+        except TooLarge:
+            return None
+    t0 = time.perf_counter()
+    chosen = choose_points({pid: f.points() for pid, f in fronts.items()}, cap)
+    if chosen is None:
+        return None
+    ks, obj, _ = chosen
+    counts = {pid: f.schedule(ks[pid]) for pid, f in fronts.items()}
+    for c, p in periods:
+        spent = [0] * -(-T // p)
+        for pid, sched in counts.items():
+            prices = {q.calls: to_units(q.price, scale) for q in req.catalog.product(pid).packs}
+            for i, v in enumerate(period_spend(sched, prices, T, p)):
+                spent[i] += v
+        if max(spent) > c:
+            return None              # the relaxation's optimum breaks a periodic cap
+    counts.update({pid: {} for pid in req.forecast.products() if pid not in counts})
+    return EngineResult.exact(req.forecast.products(), "all", counts, obj + fixed,
+                              time.perf_counter() - t0, "frontier", t0 - t_build)
 
 
 # --------------------------------------------------------------------------- integer programs

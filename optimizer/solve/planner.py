@@ -36,6 +36,8 @@ from .engines import (
     by_dynamic_program,
     by_integer_program,
     on_cost_curves,
+    on_frontiers,
+    on_worst_curves,
 )
 from .solvers import SOLVERS
 
@@ -68,7 +70,8 @@ class ProductSolve:
     objective: int | None         # money units (weighted in scenario mode)
     bound: int | None
     seconds: float
-    method: str = "milp"          # "milp" | "dp" (dynamic.py) | "curves" (curves.py)
+    method: str = "milp"          # "milp" | "dp" (dynamic.py) | "curves" (curves.py) |
+                                  # "frontier" (frontier.py)
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,7 @@ class PlanResult:
         """How the plan was found, for people comparing solvers."""
         methods = {s.method for s in self.solves} or {"milp"}
         names = {"milp": f"solver {self.solver}", "dp": "exact dynamic program",
-                 "curves": "exact cost curves"}
+                 "curves": "exact cost curves", "frontier": "exact spend frontiers"}
         return " + ".join(names[m] for m in sorted(methods))
 
     @property
@@ -250,17 +253,24 @@ def _integer_weights(scenarios) -> tuple[int, ...]:
 
 
 def _route(req: Request) -> str:
-    """The engine tried first: "curves", "dp" or "milp" (integer programs take whatever the
-    first declines)."""
+    """The engine tried first: "curves", "worst", "dp", "frontier" or "milp" (integer programs take
+    whatever the first declines)."""
     if req.purchase_months == "start" and req.month_cap is None and not req.worst_case \
             and (req.cap is not None or not req.single):
         # Budgets and scenarios in start mode: exact on the products' cost curves (much
         # faster than the integer programs).
         return "curves"
+    if req.purchase_months == "start" and req.worst_case:
+        # Worst case over scenarios: one capacity per product on every scenario's curve.
+        return "worst"
     if not req.coupled and req.single and req.catalog.tier_basis == "total" and (
             req.prorata or (req.purchase_months == "any" and req.algorithm == "auto")):
         # Exact and fast: one shortest path per product.
         return "dp"
+    if req.purchase_months == "any" and req.single and req.catalog.tier_basis == "total" \
+            and not req.prorata and req.algorithm == "auto":
+        # Caps in any month: each product's exact (spend, cost) frontier, one point each.
+        return "frontier"
     return "milp"
 
 
@@ -270,9 +280,10 @@ def _solve(req: Request) -> list[EngineResult]:
     pids = req.forecast.products()
     groups = [pids] if req.coupled else [[pid] for pid in pids]
     engine, found, declined_after = _route(req), [], 0.0
-    if engine == "curves":
+    if engine in ("curves", "frontier", "worst"):
         t0 = time.perf_counter()
-        done = on_cost_curves(req)
+        done = {"curves": on_cost_curves, "frontier": on_frontiers,
+                "worst": on_worst_curves}[engine](req)
         if done is not None:
             return [done]
         declined_after = time.perf_counter() - t0
