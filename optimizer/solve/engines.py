@@ -269,13 +269,35 @@ def _postpaid_only_cost(req: Request, product: Product, held) -> int:
 
 # --------------------------------------------------------------------------- spend frontiers
 
-def on_frontiers(req: Request) -> EngineResult | None:
+@dataclass(frozen=True)
+class CostBounds:
+    """Lower bounds on each product's cost by its prepaid spend, for the integer program:
+    the lower convex hull of the product's exact frontier, lines (spend, cost, slope) with
+    cost ≥ cost_a + slope·(spend − spend_a) for every plan (money units)."""
+
+    lines: dict
+
+
+def _hull_lines(points) -> list[tuple[int, int, float]]:
+    """The lower convex hull of (spend, cost) points sorted by spend, as lines."""
+    hull: list = []
+    for s, c, *_ in points:
+        while len(hull) >= 2 and (hull[-1][1] - hull[-2][1]) * (s - hull[-2][0]) >= \
+                (c - hull[-2][1]) * (hull[-1][0] - hull[-2][0]):
+            hull.pop()
+        hull.append((s, c))
+    lines = [(a[0], a[1], (b[1] - a[1]) / (b[0] - a[0])) for a, b in zip(hull, hull[1:])]
+    return lines + [(hull[-1][0], hull[-1][1], 0.0)]
+
+
+def on_frontiers(req: Request) -> EngineResult | CostBounds | None:
     """Any-month plans under prepaid caps (total basis, one forecast) from each product's
     exact (spend, cost) frontier (frontier.py) and a knapsack choosing one point each.
 
-    Caps per month or block are relaxed to the total they allow; None (the integer program
-    takes over) when the relaxation's optimum breaks one of them, when a holding outlives
-    new packs, or when a frontier or the knapsack would be too large."""
+    Caps per month or block are relaxed to the total they allow; when the relaxation's
+    optimum breaks one of them, the frontiers' hulls are returned as CostBounds for the
+    integer program that takes over. None (the integer program alone) when a holding
+    outlives new packs, or when a frontier or the knapsack would be too large."""
     t_build = time.perf_counter()
     T, scale = req.forecast.months, req.scale
     periods = [(c, p) for c, p in ((req.month_cap, 1), (req.year_cap, YEAR)) if c is not None]
@@ -310,7 +332,8 @@ def on_frontiers(req: Request) -> EngineResult | None:
             for i, v in enumerate(period_spend(sched, prices, T, p)):
                 spent[i] += v
         if max(spent) > c:
-            return None              # the relaxation's optimum breaks a periodic cap
+            # The relaxation's optimum breaks a periodic cap: bounds for the integer program.
+            return CostBounds({pid: _hull_lines(f.points()) for pid, f in fronts.items()})
     counts.update({pid: {} for pid in req.forecast.products() if pid not in counts})
     return EngineResult.exact(req.forecast.products(), "all", counts, obj + fixed,
                               time.perf_counter() - t0, "frontier", t0 - t_build)
@@ -328,11 +351,12 @@ class GroupModel:
     goal: object                      # what is minimised (an expression, or a constant)
 
 
-def by_integer_program(req: Request, index: int, group: list[str]) -> EngineResult:
+def by_integer_program(req: Request, index: int, group: list[str],
+                       bounds: CostBounds | None = None) -> EngineResult:
     """The group's plan from one integer program: proven optimal, or the best found when
     the time limit stops the solver (with its bound)."""
     t0 = time.perf_counter()
-    gm = _group_model(req, index, group)
+    gm = _group_model(req, index, group, bounds)
     build = time.perf_counter() - t0
     label = group[0] if len(group) == 1 else "all"
     nothing = {pid: {} for pid in group}
@@ -369,11 +393,18 @@ def by_integer_program(req: Request, index: int, group: list[str]) -> EngineResu
                         out.seconds, build)
 
 
-def _group_model(req: Request, index: int, group: list[str]) -> GroupModel:
+def _group_model(req: Request, index: int, group: list[str],
+                 bounds: CostBounds | None = None) -> GroupModel:
     """Data, variables and constraints of each product's model, then the objective and the
     budget rows that tie them together."""
     prob = pulp.LpProblem(f"packs_{index}", pulp.LpMinimize)
     models = {pid: _product_model(req, prob, pid, f"_{i}") for i, pid in enumerate(group)}
+    for i, (pid, lines) in enumerate((bounds.lines if bounds else {}).items()):
+        # A product costs at least its exact frontier's hull at its spend (less a unit, so
+        # float rounding never cuts off a plan).
+        pm = models[pid]
+        for j, (s0, c0, slope) in enumerate(lines):
+            prob += pm.cost - slope * pm.pack_spend >= c0 - slope * s0 - 1, f"hull_{i}_{j}"
     spend = pulp.lpSum(pm.pack_spend for pm in models.values())
     if req.worst_case:
         # worst: the dearest scenario's cost, which the objective pushes down.

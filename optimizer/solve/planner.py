@@ -279,19 +279,20 @@ def _solve(req: Request) -> list[EngineResult]:
     programs for the products it declines)."""
     pids = req.forecast.products()
     groups = [pids] if req.coupled else [[pid] for pid in pids]
-    engine, found, declined_after = _route(req), [], 0.0
+    engine, found, declined_after, hints = _route(req), [], 0.0, None
     if engine in ("curves", "frontier", "worst"):
         t0 = time.perf_counter()
         done = {"curves": on_cost_curves, "frontier": on_frontiers,
                 "worst": on_worst_curves}[engine](req)
-        if done is not None:
+        if isinstance(done, EngineResult):
             return [done]
+        hints = done                 # None, or cost bounds for the integer program
         declined_after = time.perf_counter() - t0
     elif engine == "dp":
         by_dp = {pid: by_dynamic_program(req, pid) for pid in pids}
         found = [r for r in by_dp.values() if r is not None]
         groups = [[pid] for pid, r in by_dp.items() if r is None]
-    milp = [by_integer_program(req, i, group) for i, group in enumerate(groups)]
+    milp = [by_integer_program(req, i, group, hints) for i, group in enumerate(groups)]
     if milp and declined_after:
         # Time spent on cost curves that then declined counts as building the models.
         milp[0] = replace(milp[0], build_seconds=milp[0].build_seconds + declined_after)
