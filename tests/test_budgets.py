@@ -165,11 +165,33 @@ def test_any_month_budgets_match_exhaustive_search(a, b, cap, kind, validity, sm
              budget=caps.get("budget"), monthly_budget=caps.get("monthly"),
              yearly_budget=caps.get("yearly"))
     assert r.status == "optimal"
+    if kind != "monthly":
+        assert r.method == "exact spend frontiers"      # no integer program needed
     want = best_by_search(cat, [f], budget=caps.get("budget"), monthly=caps.get("monthly"),
                           yearly=caps.get("yearly"))
     assert key_of(cat, [f], r) == want
     check_caps(r, len(a), caps.get("budget"), caps.get("yearly"), caps.get("monthly"))
     assert bill(cat, f, r.plan).total_cost == r.bill.total_cost
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_frontiers_agree_with_the_integer_program_on_longer_horizons(seed):
+    """Seed-catalog products over 8 months under a binding budget: the frontiers and the
+    any-month integer program (plan(algorithm="milp")) find the same cost and spend."""
+    cat = load_catalog(None)
+    rng = np.random.default_rng(seed)
+    pids = ("id_card", "bank_card", "vat_invoice")
+    f = Forecast(START, 8, tuple((p, tuple(int(x) for x in rng.integers(0, 60_000, 8)))
+                                 for p in pids))
+    free = plan(cat, f, purchase_months="any")
+    cap = (free.bill.pack_cost / 2).quantize(Decimal(1))
+    fast = plan(cat, f, purchase_months="any", budget=cap)
+    milp = plan(cat, f, purchase_months="any", budget=cap, algorithm="milp")
+    assert fast.status == milp.status == "optimal"
+    assert fast.method == "exact spend frontiers"
+    assert (fast.bill.total_cost, fast.bill.pack_cost) == (milp.bill.total_cost,
+                                                           milp.bill.pack_cost)
+    assert fast.bill.pack_cost <= cap
 
 
 def long_forecast(months, busy, calls_a, calls_b):

@@ -1,7 +1,9 @@
 """A budget over the products' start-mode cost curves, solved exactly.
 
 A budget makes a multiple-choice knapsack over the products' (spend, cost) frontiers: a
-dynamic program over the spend when it is small enough; otherwise the LP relaxation's
+dynamic program over the spend when it is small enough (`choose_points`, which keeps the
+whole tie-break: least spend, most calls, fewest packs; the any-month frontiers of
+frontier.py use it too); otherwise the LP relaxation's
 multiplier bounds it, reduced-cost fixing keeps only choices that could still be optimal,
 and a small integer program over those proves the optimum.
 """
@@ -59,6 +61,13 @@ def solve_budget(curves: dict[str, Curve], fixed_cost: int, cap: int, solver: st
     fronts = {pid: [pt for pt in c.frontier() if pt[0] <= cap] for pid, c in curves.items()}
     if any(not f for f in fronts.values()):
         return None, None, Status.INFEASIBLE
+    # The knapsack by dynamic programming with the whole tie-break (spend, calls, packs).
+    done = choose_points({pid: [(sp, c, k * curves[pid].step, int(curves[pid].knap.packs[k]))
+                                for sp, c, k in f] for pid, f in fronts.items()}, cap)
+    if done is not None:
+        idx, best, _ = done
+        return ({pid: fronts[pid][i][2] for pid, i in idx.items()}, best + fixed_cost,
+                Status.OPTIMAL)
     done = _budget_dp(fronts, cap)
     if done is not None:
         ks, best = done

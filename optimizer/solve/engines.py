@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pulp
 
@@ -273,9 +273,14 @@ def _postpaid_only_cost(req: Request, product: Product, held) -> int:
 class CostBounds:
     """Lower bounds on each product's cost by its prepaid spend, for the integer program:
     the lower convex hull of the product's exact frontier, lines (spend, cost, slope) with
-    cost ≥ cost_a + slope·(spend − spend_a) for every plan (money units)."""
+    cost ≥ cost_a + slope·(spend − spend_a) for every plan (money units); with the
+    relaxation's optimum `floor` (a bound on the objective) and a plan keeping every cap
+    (`counts`, costing `objective`), kept when the integer program stops with worse."""
 
     lines: dict
+    floor: int = 0
+    counts: dict | None = None
+    objective: int | None = None
 
 
 def _hull_lines(points) -> list[tuple[int, int, float]]:
@@ -320,22 +325,56 @@ def on_frontiers(req: Request) -> EngineResult | CostBounds | None:
         except TooLarge:
             return None
     t0 = time.perf_counter()
-    chosen = choose_points({pid: f.points() for pid, f in fronts.items()}, cap)
-    if chosen is None:
+    points = {pid: f.points() for pid, f in fronts.items()}
+    prices = {pid: {q.calls: to_units(q.price, scale) for q in req.catalog.product(pid).packs}
+              for pid in fronts}
+
+    def within(total: int):
+        """The relaxation's optimum with the total spend capped at `total`: (counts,
+        objective, whether it keeps every periodic cap), or None."""
+        chosen = choose_points(points, total)
+        if chosen is None:
+            return None
+        ks, obj, _ = chosen
+        counts = {pid: f.schedule(ks[pid]) for pid, f in fronts.items()}
+        keeps = True
+        for c, p in periods:
+            spent = [0] * -(-T // p)
+            for pid, sched in counts.items():
+                for i, v in enumerate(period_spend(sched, prices[pid], T, p)):
+                    spent[i] += v
+            keeps &= max(spent) <= c
+        return counts, obj + fixed, keeps
+
+    first = within(cap)
+    if first is None:
         return None
-    ks, obj, _ = chosen
-    counts = {pid: f.schedule(ks[pid]) for pid, f in fronts.items()}
-    for c, p in periods:
-        spent = [0] * -(-T // p)
-        for pid, sched in counts.items():
-            prices = {q.calls: to_units(q.price, scale) for q in req.catalog.product(pid).packs}
-            for i, v in enumerate(period_spend(sched, prices, T, p)):
-                spent[i] += v
-        if max(spent) > c:
-            # The relaxation's optimum breaks a periodic cap: bounds for the integer program.
-            return CostBounds({pid: _hull_lines(f.points()) for pid, f in fronts.items()})
+    counts, obj, keeps = first
+    if not keeps:
+        # The relaxation's optimum breaks a periodic cap, so its cost only bounds the
+        # optimum from below. A plan that keeps the caps: the relaxation under a smaller
+        # total (the smallest cap always keeps them), the largest such total found by
+        # bisection. If it costs no more than the bound it is optimal; otherwise it and
+        # the bound go to the integer program.
+        floor, lo, hi = obj, min([c for c, _ in periods] + [cap]), cap
+        found = within(lo)
+        while found is not None and hi - lo > 1:
+            mid = (lo + hi) // 2
+            trial = within(mid)
+            if trial is None:
+                break
+            if trial[2]:
+                lo, found = mid, (trial if trial[1] <= found[1] else found)
+            else:
+                hi = mid
+        if found is None or found[1] > floor:
+            lines = {pid: _hull_lines(f.points()) for pid, f in fronts.items()}
+            full = None if found is None else {
+                **found[0], **{pid: {} for pid in req.forecast.products() if pid not in found[0]}}
+            return CostBounds(lines, floor, full, None if found is None else found[1])
+        counts, obj = found[0], found[1]
     counts.update({pid: {} for pid in req.forecast.products() if pid not in counts})
-    return EngineResult.exact(req.forecast.products(), "all", counts, obj + fixed,
+    return EngineResult.exact(req.forecast.products(), "all", counts, obj,
                               time.perf_counter() - t0, "frontier", t0 - t_build)
 
 
@@ -391,6 +430,18 @@ def by_integer_program(req: Request, index: int, group: list[str],
         bound = max(out.bound, 0) if out.bound is not None else 0
     return EngineResult(tuple(group), label, values, obj, bound, out.status.value,
                         out.seconds, build)
+
+
+def with_bounds(result: EngineResult, bounds: CostBounds | None) -> EngineResult:
+    """An integer program's result stopped early, improved by the frontiers: their bound
+    when higher, their plan when cheaper."""
+    if bounds is None or result.optimal:
+        return result
+    bound = max(result.bound, bounds.floor)
+    if bounds.counts is not None and (result.objective is None or
+                                      bounds.objective < result.objective):
+        return replace(result, counts=bounds.counts, objective=bounds.objective, bound=bound)
+    return replace(result, bound=bound)
 
 
 def _group_model(req: Request, index: int, group: list[str],

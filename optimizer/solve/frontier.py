@@ -3,7 +3,7 @@
 Under the `total` tier basis the dynamic program of dynamic.py finds one product's cheapest
 schedule. None of its dominance arguments raises the prepaid spend: a purchase delayed to
 the month it is first drawn (just in time) costs the same; a larger capacity at no higher
-price, a pack dropped because its price per call is no below every later month's rate, a
+price, a pack dropped because its price per call is not below every later month's rate, a
 pack the carried balance could spare moved to the next purchase: each spends no more. So
 the same search with the spend as a third label key (more balance, less spend, lower cost
 are better) gives each product's exact frontier: for every prepaid spend, the cheapest

@@ -38,6 +38,7 @@ from .engines import (
     on_cost_curves,
     on_frontiers,
     on_worst_curves,
+    with_bounds,
 )
 from .solvers import SOLVERS
 
@@ -292,7 +293,8 @@ def _solve(req: Request) -> list[EngineResult]:
         by_dp = {pid: by_dynamic_program(req, pid) for pid in pids}
         found = [r for r in by_dp.values() if r is not None]
         groups = [[pid] for pid, r in by_dp.items() if r is None]
-    milp = [by_integer_program(req, i, group, hints) for i, group in enumerate(groups)]
+    milp = [with_bounds(by_integer_program(req, i, group, hints), hints)
+            for i, group in enumerate(groups)]
     if milp and declined_after:
         # Time spent on cost curves that then declined counts as building the models.
         milp[0] = replace(milp[0], build_seconds=milp[0].build_seconds + declined_after)
