@@ -170,19 +170,24 @@ def product_frontier(product: Product, calls, resid, validity: int, scale: int,
 
     def send(t, dest, balance, cost, spend, calls_, packs, pred, option):
         ok = (cost <= ceiling) & (spend <= spend_cap)
+        arrays = (dest, balance, cost, spend, calls_, packs, pred, option)
         if not ok.all():
-            dest, balance, cost, spend, calls_, packs, pred, option = (
-                a[ok] for a in (dest, balance, cost, spend, calls_, packs, pred, option))
-        for d in np.unique(dest):
-            w = dest == d
-            n = int(w.sum())
-            pending[int(d)].append(_Labels(balance[w], cost[w], spend[w], calls_[w],
-                                           packs[w], np.full(n, t, dtype=np.int64),
-                                           pred[w], option[w]))
-            if sum(len(p) for p in pending[int(d)]) > MAX_LABELS:
-                merged = _Labels.join(pending[int(d)])
-                pending[int(d)] = [merged.take(_prune(merged))]
-                if len(pending[int(d)][0]) > MAX_LABELS:
+            arrays = tuple(a[ok] for a in arrays)
+        order = np.argsort(arrays[0], kind="stable")
+        dest, balance, cost, spend, calls_, packs, pred, option = (a[order] for a in arrays)
+        cuts = np.nonzero(np.diff(dest))[0] + 1
+        for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(dest)]):
+            if hi <= lo:
+                continue
+            d = int(dest[lo])
+            pending[d].append(_Labels(balance[lo:hi], cost[lo:hi], spend[lo:hi],
+                                      calls_[lo:hi], packs[lo:hi],
+                                      np.full(hi - lo, t, dtype=np.int64), pred[lo:hi],
+                                      option[lo:hi]))
+            if sum(len(p) for p in pending[d]) > MAX_LABELS:
+                merged = _Labels.join(pending[d])
+                pending[d] = [merged.take(_prune(merged))]
+                if len(pending[d][0]) > MAX_LABELS:
                     raise TooLarge(product.id)
 
     for t in range(T):
@@ -205,33 +210,60 @@ def product_frontier(product: Product, calls, resid, validity: int, scale: int,
             continue
         options[t] = opt
         e = t + V - 1
+        last = min(e, T - 1)
         after = int(nxt[t + 1])
-        k = len(opt.caps)
-        for lo in range(0, n, max(1, CHUNK // k)):
-            part = labels.take(slice(lo, lo + max(1, CHUNK // k)))
+        caps, S = opt.caps, int(opt.smallest.max())
+        # Only three kinds of capacity can be worth buying from a label with balance b:
+        # * short of month t (C < r_t - b): the rest of t is postpaid;
+        # * running out in a month m of the validity with less than a pack left over
+        #   (more could be left to the purchase in m);
+        # * covering the whole validity (or the horizon): of those only the cheapest, as
+        #   they all cost the same postpaid (none) and the caps rise in price (with the
+        #   larger capacities at that same price, which buy more calls).
+        land_months = [m for m in range(t + 1, last + 1) if resid[m] > 0]
+        for lo in range(0, n, max(1, CHUNK // (len(land_months) + 2))):
+            part = labels.take(slice(lo, lo + max(1, CHUNK // (len(land_months) + 2))))
             b = part.balance
-            m = len(b)
-            P = cum[t] + b[:, None] + opt.caps[None, :]
-            c2 = part.cost[:, None] + opt.prices[None, :]
-            s2 = part.spend[:, None] + opt.prices[None, :]
-            calls2 = part.calls[:, None] + opt.caps[None, :]
-            packs2 = part.packs[:, None] + opt.counts[None, :]
+            base = cum[t] + b                                   # P = base + C
+            ranges = [(np.zeros_like(b), np.searchsorted(caps, cum[t + 1] - base, "left"))]
+            for m in land_months:
+                ranges.append((np.searchsorted(caps, cum[m] - base, "left"),
+                               np.searchsorted(caps, cum[m] + min(int(resid[m]), S) - base,
+                                               "left")))
+            full = np.searchsorted(caps, cum[last + 1] - base, "left")
+            # (at the cheapest price: a larger capacity at that price has more calls)
+            top = np.searchsorted(opt.prices, opt.prices[np.minimum(full, len(caps) - 1)],
+                                  "right")
+            ranges.append((full, np.where(full < len(caps), top, full)))
+            starts = np.concatenate([r[0] for r in ranges])
+            stops = np.concatenate([r[1] for r in ranges])
+            rows = np.tile(np.arange(len(b), dtype=np.int64), len(ranges))
+            width = np.maximum(stops - starts, 0)
+            if not width.sum():
+                continue
+            r_i = np.repeat(rows, width)
+            o_i = np.repeat(starts - np.cumsum(width) + width, width) + \
+                np.arange(int(width.sum()), dtype=np.int64)
+            P = base[r_i] + caps[o_i]
             land = np.searchsorted(cum, P, side="right") - 1
             short = P < cum[t + 1]
             carry = ~short & (land < T) & (land <= e)
+            b2 = np.where(carry, P - cum[np.minimum(land, T)], 0)
+            # A pack the carried balance could spare is as well bought where it is drawn;
+            # a purchase beyond the cap is never made.
+            ok = ~(carry & (b2 >= opt.smallest[o_i])) & \
+                (part.spend[r_i] + opt.prices[o_i] <= spend_cap)
+            r_i, o_i, P, land, short, carry, b2 = (a[ok] for a in (r_i, o_i, P, land, short,
+                                                                 carry, b2))
             ends = ~short & (land >= T) & (e >= T - 1)
             lapse = ~short & ~carry & ~ends
             dest = np.where(carry, land, np.where(ends, T, after))
             if e + 1 <= T - 1:
                 dest = np.where(lapse, nxt[e + 1], dest)
-            c2 = c2 + np.where(short, rate[t] * (cum[t + 1] - P), 0)
-            b2 = np.where(carry, P - cum[np.minimum(land, T)], 0)
-            # A pack the carried balance could spare is as well bought where it is drawn.
-            valid = ~(carry & (b2 >= opt.smallest[None, :]))
-            rows = np.broadcast_to(idx[lo:lo + m, None], (m, k))
-            option = np.broadcast_to(np.arange(k, dtype=np.int64)[None, :], (m, k))
-            send(t, dest[valid], b2[valid], c2[valid], s2[valid], calls2[valid],
-                 packs2[valid], rows[valid], option[valid])
+            paid = opt.prices[o_i]
+            c2 = part.cost[r_i] + paid + np.where(short, rate[t] * (cum[t + 1] - P), 0)
+            send(t, dest, b2, c2, part.spend[r_i] + paid, part.calls[r_i] + caps[o_i],
+                 part.packs[r_i] + opt.counts[o_i], idx[lo:lo + len(b)][r_i], o_i)
 
     end = _Labels.join(pending[T])
     # At the end only spend and the plan order matter: the 2-key frontier, by spend.
@@ -251,6 +283,12 @@ def _prune(labels: _Labels) -> np.ndarray:
         return np.arange(n)
     rank = _lex_rank(labels.cost, -labels.calls, labels.packs)
     order = np.lexsort((rank, labels.spend, -labels.balance))
+    # First the cheap cut: of labels with the same balance and spend only the best.
+    b_o, s_o = labels.balance[order], labels.spend[order]
+    first = np.ones(n, dtype=bool)
+    first[1:] = (b_o[1:] != b_o[:-1]) | (s_o[1:] != s_o[:-1])
+    order = order[first]
+    n = len(order)
     lvl = np.unique(labels.spend, return_inverse=True)[1].reshape(-1)[order]
     r = rank[order]
     # best[l]: least rank among labels already swept with spend level <= l.
