@@ -271,28 +271,14 @@ def _postpaid_only_cost(req: Request, product: Product, held) -> int:
 
 @dataclass(frozen=True)
 class CostBounds:
-    """Lower bounds on each product's cost by its prepaid spend, for the integer program:
-    the lower convex hull of the product's exact frontier, lines (spend, cost, slope) with
-    cost ≥ cost_a + slope·(spend − spend_a) for every plan (money units); with the
-    relaxation's optimum `floor` (a bound on the objective) and a plan keeping every cap
-    (`counts`, costing `objective`), kept when the integer program stops with worse."""
+    """What the frontiers know when a periodic cap defeats them: the relaxation's optimum
+    `floor` (a lower bound on the objective) and a plan keeping every cap (`counts`,
+    costing `objective`), kept when the integer program stops with a worse one. (The
+    frontiers' hulls as cuts were tried too: valid, but they slowed HiGHS's search.)"""
 
-    lines: dict
-    floor: int = 0
+    floor: int
     counts: dict | None = None
     objective: int | None = None
-
-
-def _hull_lines(points) -> list[tuple[int, int, float]]:
-    """The lower convex hull of (spend, cost) points sorted by spend, as lines."""
-    hull: list = []
-    for s, c, *_ in points:
-        while len(hull) >= 2 and (hull[-1][1] - hull[-2][1]) * (s - hull[-2][0]) >= \
-                (c - hull[-2][1]) * (hull[-1][0] - hull[-2][0]):
-            hull.pop()
-        hull.append((s, c))
-    lines = [(a[0], a[1], (b[1] - a[1]) / (b[0] - a[0])) for a, b in zip(hull, hull[1:])]
-    return lines + [(hull[-1][0], hull[-1][1], 0.0)]
 
 
 def on_frontiers(req: Request) -> EngineResult | CostBounds | None:
@@ -300,8 +286,8 @@ def on_frontiers(req: Request) -> EngineResult | CostBounds | None:
     exact (spend, cost) frontier (frontier.py) and a knapsack choosing one point each.
 
     Caps per month or block are relaxed to the total they allow; when the relaxation's
-    optimum breaks one of them, the frontiers' hulls are returned as CostBounds for the
-    integer program that takes over. None (the integer program alone) when a holding
+    optimum breaks one of them and no plan keeping them is found at its cost, CostBounds
+    go with the integer program that takes over. None (the integer program alone) when a holding
     outlives new packs, or when a frontier or the knapsack would be too large."""
     t_build = time.perf_counter()
     T, scale = req.forecast.months, req.scale
@@ -368,10 +354,9 @@ def on_frontiers(req: Request) -> EngineResult | CostBounds | None:
             else:
                 hi = mid
         if found is None or found[1] > floor:
-            lines = {pid: _hull_lines(f.points()) for pid, f in fronts.items()}
             full = None if found is None else {
                 **found[0], **{pid: {} for pid in req.forecast.products() if pid not in found[0]}}
-            return CostBounds(lines, floor, full, None if found is None else found[1])
+            return CostBounds(floor, full, None if found is None else found[1])
         counts, obj = found[0], found[1]
     counts.update({pid: {} for pid in req.forecast.products() if pid not in counts})
     return EngineResult.exact(req.forecast.products(), "all", counts, obj,
@@ -390,12 +375,11 @@ class GroupModel:
     goal: object                      # what is minimised (an expression, or a constant)
 
 
-def by_integer_program(req: Request, index: int, group: list[str],
-                       bounds: CostBounds | None = None) -> EngineResult:
+def by_integer_program(req: Request, index: int, group: list[str]) -> EngineResult:
     """The group's plan from one integer program: proven optimal, or the best found when
     the time limit stops the solver (with its bound)."""
     t0 = time.perf_counter()
-    gm = _group_model(req, index, group, bounds)
+    gm = _group_model(req, index, group)
     build = time.perf_counter() - t0
     label = group[0] if len(group) == 1 else "all"
     nothing = {pid: {} for pid in group}
@@ -444,18 +428,11 @@ def with_bounds(result: EngineResult, bounds: CostBounds | None) -> EngineResult
     return replace(result, bound=bound)
 
 
-def _group_model(req: Request, index: int, group: list[str],
-                 bounds: CostBounds | None = None) -> GroupModel:
+def _group_model(req: Request, index: int, group: list[str]) -> GroupModel:
     """Data, variables and constraints of each product's model, then the objective and the
     budget rows that tie them together."""
     prob = pulp.LpProblem(f"packs_{index}", pulp.LpMinimize)
     models = {pid: _product_model(req, prob, pid, f"_{i}") for i, pid in enumerate(group)}
-    for i, (pid, lines) in enumerate((bounds.lines if bounds else {}).items()):
-        # A product costs at least its exact frontier's hull at its spend (less a unit, so
-        # float rounding never cuts off a plan).
-        pm = models[pid]
-        for j, (s0, c0, slope) in enumerate(lines):
-            prob += pm.cost - slope * pm.pack_spend >= c0 - slope * s0 - 1, f"hull_{i}_{j}"
     spend = pulp.lpSum(pm.pack_spend for pm in models.values())
     if req.worst_case:
         # worst: the dearest scenario's cost, which the objective pushes down.

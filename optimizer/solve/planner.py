@@ -287,13 +287,13 @@ def _solve(req: Request) -> list[EngineResult]:
                 "worst": on_worst_curves}[engine](req)
         if isinstance(done, EngineResult):
             return [done]
-        hints = done                 # None, or cost bounds for the integer program
+        hints = done                 # None, or the frontiers' bound and plan
         declined_after = time.perf_counter() - t0
     elif engine == "dp":
         by_dp = {pid: by_dynamic_program(req, pid) for pid in pids}
         found = [r for r in by_dp.values() if r is not None]
         groups = [[pid] for pid, r in by_dp.items() if r is None]
-    milp = [with_bounds(by_integer_program(req, i, group, hints), hints)
+    milp = [with_bounds(by_integer_program(req, i, group), hints)
             for i, group in enumerate(groups)]
     if milp and declined_after:
         # Time spent on cost curves that then declined counts as building the models.
