@@ -62,7 +62,8 @@ class Instance:
         """Plain start mode, one forecast, no budget: what every method can solve."""
         o = self.plan_options
         return o.get("purchase_months", "start") == "start" and not o.get("scenarios") \
-            and o.get("budget") is None and o.get("monthly_budget") is None
+            and o.get("budget") is None and o.get("monthly_budget") is None \
+            and o.get("yearly_budget") is None
 
     @property
     def label(self) -> str:

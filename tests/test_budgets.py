@@ -320,3 +320,22 @@ def test_bad_yearly_budget_exits_2_naming_the_option(tmp_path):
     cfg = write(tmp_path, "packopt.toml", "yearly_budget = \"lots\"\n")
     r = run("--config", cfg, "plan")
     assert r.exit_code == 2 and "yearly_budget" in r.stderr and r.stdout == ""
+
+
+def test_a_stopped_periodic_cap_plan_keeps_the_frontiers_bound_and_plan():
+    """A monthly cap the frontiers' relaxation breaks, with a time limit too short for the
+    integer program: the plan still keeps every cap, bills to what is reported, and the
+    gap is measured from the relaxation's optimum (not from zero)."""
+    cat = load_catalog(None)
+    rng = np.random.default_rng(5)
+    pids = ("id_card", "bank_card", "general_print", "business_card")
+    f = Forecast(START, 14, tuple((p, tuple(int(x) for x in rng.integers(20_000, 400_000, 14)))
+                                  for p in pids))
+    free = plan(cat, f, purchase_months="any")
+    cap = (free.bill.pack_cost / 40).quantize(Decimal(1))
+    r = plan(cat, f, purchase_months="any", monthly_budget=cap, time_limit=0.05)
+    check_caps(r, 14, monthly=cap)
+    assert bill(cat, f, r.plan).total_cost == r.bill.total_cost
+    if r.status == "feasible":
+        assert 0 <= r.gap < r.bill.total_cost
+        assert r.bill.total_cost - r.gap >= free.bill.total_cost    # the bound is real
