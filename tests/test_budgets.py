@@ -339,3 +339,24 @@ def test_a_stopped_periodic_cap_plan_keeps_the_frontiers_bound_and_plan():
     if r.status == "feasible":
         assert 0 <= r.gap < r.bill.total_cost
         assert r.bill.total_cost - r.gap >= free.bill.total_cost    # the bound is real
+
+
+@pytest.mark.parametrize("basis,seed", [("total", 1), ("total", 2), ("after-packs", 3)])
+def test_worst_case_curves_agree_with_the_joint_integer_program(basis, seed, monkeypatch):
+    """Seed-catalog products, 12 months, 4 scenarios: the curves' worst case equals the
+    joint start-mode integer program's (the route before), in cost and in spend."""
+    from optimizer.solve import planner
+    cat = load_catalog(None).with_tier_basis(basis)
+    rng = np.random.default_rng(seed)
+    pids = ("id_card", "bank_card", "vat_invoice")
+    base = Forecast(START, 12, tuple((p, tuple(int(x) for x in rng.integers(0, 200_000, 12)))
+                                     for p in pids))
+    scen = tuple(Scenario(f"s{k}", Decimal(k + 1), base.scaled(Decimal(x)))
+                 for k, x in enumerate(("0.6", "1", "1.4", "2.1")))
+    fast = plan(cat, base, scenarios=scen, objective="worst-case", regret=False)
+    route = planner._route
+    monkeypatch.setattr(planner, "_route", lambda req: "milp" if req.worst_case else route(req))
+    slow = plan(cat, base, scenarios=scen, objective="worst-case", regret=False)
+    assert fast.status == slow.status == "optimal"
+    assert fast.method == "exact cost curves" and slow.method == "solver highs"
+    assert (fast.worst_cost, fast.bill.pack_cost) == (slow.worst_cost, slow.bill.pack_cost)
