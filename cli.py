@@ -414,9 +414,9 @@ def bill_cmd(forecast, plan_path, compare, catalog_path, tier_basis, negotiated_
 @output_options(formats=FORMATS + ("xlsx",))
 @library_errors
 def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_path, objective,
-             budget, monthly_budget, yearly_budget, output, catalog_path, tier_basis, negotiated_rates,
-             carry_over, holdings_path, months, cashflow, report_path, chart_path, sheet,
-             out: Output):
+             budget, monthly_budget, yearly_budget, output, catalog_path, tier_basis,
+             negotiated_rates, carry_over, holdings_path, months, cashflow, report_path,
+             chart_path, sheet, out: Output):
     """Find the minimum-cost pack purchase plan for FORECAST.
 
     FORECAST is a CSV or .xlsx, long (product,month,calls) or wide (product,

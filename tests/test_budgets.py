@@ -17,15 +17,23 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_cli import as_json, ok, run, write
 
-from optimizer import (Forecast, InputError, Month, Plan, Purchase, Scenario, bill,
-                       parse_catalog, plan)
+from optimizer import (
+    Forecast,
+    InputError,
+    Month,
+    Plan,
+    Purchase,
+    Scenario,
+    bill,
+    parse_catalog,
+    plan,
+)
 from optimizer.domain.money import money_scale
 from optimizer.io.catalog import load_catalog
 from optimizer.solve.curves import capacity_curve, needed_top
 from optimizer.solve.worst import scenario_costs
-
-from test_cli import as_json, ok, run, write
 
 START = Month.parse("2027-01")
 

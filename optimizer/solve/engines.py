@@ -1,4 +1,4 @@
-"""The three solving engines behind one interface, for plan() to route between.
+"""The solving engines behind one interface, for plan() to route between.
 
 Each takes the checked `Request` and products, and returns an `EngineResult`: pack counts
 per product, objective and proven bound in money units, status, seconds, method.
@@ -7,6 +7,10 @@ per product, objective and proven bound in money units, status, seconds, method.
   forecast, total tier basis).
 * `on_cost_curves`: every product at once in start mode, on the exact cost curves of
   curves.py, under a budget by the knapsack of budget.py (budgets and scenarios).
+* `on_worst_curves`: start mode with the worst-case objective, one capacity per product on
+  every scenario's cost curve (worst.py).
+* `on_frontiers`: any month with a budget (total basis, one forecast), one point per
+  product on its exact (spend, cost) frontier (frontier.py, budget.choose_points).
 * `by_integer_program`: a group of products as one PuLP model (start_milp.py, any_milp.py),
   solved by HiGHS or CBC through solvers.py, then the least-prepaid tie-break re-solve.
 """
@@ -31,8 +35,8 @@ from .demand import held_usage, residual_demand
 from .dynamic import optimal_schedule
 from .frontier import TooLarge, period_spend, product_frontier
 from .solvers import Status, solve
-from .worst import candidates, scenario_costs, solve_worst
 from .start_milp import ProductModel, add_start_mode
+from .worst import candidates, scenario_costs, solve_worst
 
 YEAR = 12                 # months in one block of a yearly budget
 TIE_BREAK_SHARE = 0.5     # of the first solve's time, for the least-prepaid re-solve

@@ -7,8 +7,9 @@ plan() runs these steps, one function each:
    no constraint are solved one small model each (faster than one joint model; see
    benchmarks/README.md); a budget cap or a worst-case objective couples them into one
    joint model. The dynamic program takes one-forecast plans under the total basis in any
-   month (or with prorata carry-over), the cost curves take start-mode budgets and
-   scenarios, and the integer programs take the rest and whatever the others decline;
+   month (or with prorata carry-over), the spend frontiers the same with a budget, the
+   cost curves start-mode budgets and scenarios (the worst case too), and the integer
+   programs the rest and whatever the others decline;
 3. solve (`_solve`): every engine returns an `EngineResult`;
 4. assemble (`_assemble`): the Plan from the engines' pack counts;
 5. re-bill and verify (`_verify`): the billing engine re-bills the plan under every
