@@ -478,6 +478,9 @@ def bill_cmd(forecast, plan_path, compare, catalog_path, tier_basis, negotiated_
                    "save most); the output shows what raising the cap is worth.")
 @click.option("--monthly-budget", metavar="CNY",
               help="Cap on the prepaid spend of any one month.")
+@click.option("--yearly-budget", metavar="CNY",
+              help="Cap on the prepaid spend of each 12-month block from the horizon's start "
+                   "(months 1-12, 13-24, ...): budgets are annual, horizons need not be.")
 @click.option("--output", metavar="FILE.xlsx",
               help="With --format xlsx: the workbook to write (sheets Plan, Costs, Months).")
 @click.option("--history", "history_path", metavar="HISTORY",
@@ -493,9 +496,9 @@ def bill_cmd(forecast, plan_path, compare, catalog_path, tier_basis, negotiated_
 @output_options(formats=FORMATS + ("xlsx",))
 @library_errors
 def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_path, objective,
-             budget, monthly_budget, output, history_path, horizon, method, columns, map_path,
-             catalog_path, tier_basis, negotiated_rates, carry_over, holdings_path, months,
-             cashflow, report_path, chart_path, sheet, out: Output):
+             budget, monthly_budget, yearly_budget, output, history_path, horizon, method,
+             columns, map_path, catalog_path, tier_basis, negotiated_rates, carry_over,
+             holdings_path, months, cashflow, report_path, chart_path, sheet, out: Output):
     """Find the minimum-cost pack purchase plan for FORECAST.
 
     FORECAST is a CSV or .xlsx, long (product,month,calls) or wide (product,
@@ -527,6 +530,7 @@ def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_p
     check_paths(report_path, chart_path)
     budget = parse_amount(budget, "--budget")
     monthly_budget = parse_amount(monthly_budget, "--monthly-budget")
+    yearly_budget = parse_amount(yearly_budget, "--yearly-budget")
     fr = None                  # with --history: the forecast the plan is made from
     if history_path is None:
         check_history_only("--history", horizon=horizon, method=method, columns=columns,
@@ -546,7 +550,8 @@ def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_p
     with scenarios_from_history(fr is not None):
         report = solve_interruptibly("Solving…", out, lambda: planning.plan_report(
             i.catalog, i.forecast, compare_baselines=compare, budget=budget,
-            monthly_budget=monthly_budget, purchase_months=purchase_months, solver=solver,
+            monthly_budget=monthly_budget, yearly_budget=yearly_budget,
+            purchase_months=purchase_months, solver=solver,
             time_limit=time_limit, holdings=i.holdings, scenarios=i.scenarios,
             objective=objective, carry_over=carry_over))
     result = report.result

@@ -62,7 +62,8 @@ class Instance:
         """Plain start mode, one forecast, no budget: what every method can solve."""
         o = self.plan_options
         return o.get("purchase_months", "start") == "start" and not o.get("scenarios") \
-            and o.get("budget") is None and o.get("monthly_budget") is None
+            and o.get("budget") is None and o.get("monthly_budget") is None \
+            and o.get("yearly_budget") is None
 
     @property
     def label(self) -> str:
@@ -220,6 +221,35 @@ def budgeted(months: int, basis: str, family: str) -> Callable[[int, int], Insta
     return make
 
 
+def any_month_capped(months: int, basis: str, family: str,
+                     cap: str) -> Callable[[int, int], Instance]:
+    """`mixed` products in any month with one prepaid cap (issue 15): `budget`, half the
+    unconstrained any-month optimum's pack spend; `yearly_budget`, that half split evenly
+    over the 12-month blocks; `monthly_budget`, that half over the months."""
+    base = mixed(months, basis, family)
+
+    def make(size: int, seed: int) -> Instance:
+        from optimizer.solve.planner import plan
+        inst = base(size, seed)
+        free = plan(inst.catalog, inst.forecast, purchase_months="any")
+        half = free.bill.pack_cost * BUDGET_SHARE
+        per = {"budget": 1, "yearly_budget": -(-months // 12), "monthly_budget": months}[cap]
+        amount = (half / per).quantize(Decimal("0.01"))
+        return replace(inst, options=(("purchase_months", "any"), (cap, amount)))
+    return make
+
+
+def worst_case_scenarios(months: int, basis: str, family: str) -> Callable[..., Instance]:
+    """`scale_scenarios` with the worst-case objective (issue 15)."""
+    base = scale_scenarios(months, basis, family)
+
+    def make(size: int, seed: int, scenarios: int = 50) -> Instance:
+        inst = base(size, seed, scenarios)
+        return replace(inst, options=(("scenarios", inst.scenarios),
+                                      ("objective", "worst-case")))
+    return make
+
+
 FAMILIES: dict[str, Family] = {f.name: f for f in (
     Family("example", "the bundled 9-product example forecast, total tier basis",
            12, "total", (9,), (9,), bundled_example("total", "example"), fixed_size=True),
@@ -252,6 +282,21 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
     Family("budget-12m", "N products x 12 months, start mode, total prepaid spend capped at "
            "50 % of the unconstrained optimum's pack cost", 12, "total", (9, 50, 200), (5,),
            budgeted(12, "total", "budget-12m")),
+    Family("budget-any-24m", "N products x 24 months, any month, total prepaid spend capped "
+           "at 50 % of the unconstrained any-month optimum's pack cost", 24, "total", (9,),
+           (3,), any_month_capped(24, "total", "budget-any-24m", "budget")),
+    Family("yearly-any-24m", "N products x 24 months, any month, each 12-month block's spend "
+           "capped at 25 % of the unconstrained optimum's pack cost", 24, "total", (9,), (3,),
+           any_month_capped(24, "total", "yearly-any-24m", "yearly_budget"),
+           smoke_time_limit=5.0),
+    Family("monthly-any-24m", "N products x 24 months, any month, each month's spend capped "
+           "at 1/48 of the unconstrained optimum's pack cost", 24, "total", (9,), (3,),
+           any_month_capped(24, "total", "monthly-any-24m", "monthly_budget"),
+           smoke_time_limit=5.0),
+    Family("worst-case-12m", "N products x 12 months, start mode, 50 scale scenarios "
+           "(smoke: 5), objective worst-case", 12, "total", (9,), (3,),
+           worst_case_scenarios(12, "total", "worst-case-12m"),
+           smoke_params=(("scenarios", 5),)),
 )}
 
 

@@ -83,7 +83,7 @@ def _any_month_single(inst: Instance) -> bool:
     o = inst.plan_options
     return o.get("purchase_months", "start") == "any" and not o.get("scenarios") \
         and o.get("budget") is None and o.get("monthly_budget") is None \
-        and inst.catalog.tier_basis == "total"
+        and o.get("yearly_budget") is None and inst.catalog.tier_basis == "total"
 
 
 def not_applicable(name: str, inst: Instance) -> str | None:

@@ -17,8 +17,8 @@ BUDGET_STEP = Decimal(1000)   # "what is one more 1,000 CNY of prepaid budget wo
 class BudgetValue:
     """What raising the prepaid cap is worth: the plan with no cap, and with cap + `step`."""
 
-    cap: Decimal                 # the binding cap (budget, or the monthly cap when alone)
-    flag: str                    # "--budget" or "--monthly-budget"
+    cap: Decimal                 # the cap shown: --budget, else --yearly-budget, else monthly
+    flag: str                    # "--budget", "--yearly-budget" or "--monthly-budget"
     spend: Decimal               # prepaid spend of the capped plan
     cost: Decimal                # objective cost of the capped plan
     uncapped_cost: Decimal
@@ -51,12 +51,17 @@ def budget_value(catalog: Catalog, forecast: Forecast, result: PlanResult, *,
     only in their caps.
     """
     cap, flag = ((result.budget, "--budget") if result.budget is not None
+                 else (result.yearly_budget, "--yearly-budget")
+                 if result.yearly_budget is not None
                  else (result.monthly_budget, "--monthly-budget"))
-    free = plan(catalog, forecast, **options, budget=None, monthly_budget=None, regret=False)
-    raised = plan(catalog, forecast, **options, regret=False,
-                  budget=None if result.budget is None else result.budget + step,
-                  monthly_budget=None if result.monthly_budget is None
-                  else result.monthly_budget + step)
+    free = plan(catalog, forecast, **options, budget=None, monthly_budget=None,
+                yearly_budget=None, regret=False)
+
+    def raise_(amount):
+        return None if amount is None else amount + step
+    raised = plan(catalog, forecast, **options, regret=False, budget=raise_(result.budget),
+                  monthly_budget=raise_(result.monthly_budget),
+                  yearly_budget=raise_(result.yearly_budget))
     measure = ("cost" if not result.scenarios else "expected cost"
                if result.objective == "expected" else "worst-case cost")
     return BudgetValue(cap, flag, result.bill.pack_cost, objective_cost(result),

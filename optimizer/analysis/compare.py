@@ -67,7 +67,8 @@ def compare(catalog: Catalog, forecast: Forecast, result: PlanResult, *,
     if result.purchase_months == "any":
         start_only = plan(catalog, forecast, **{**options, "purchase_months": "start"},
                           holdings=holdings, budget=result.budget,
-                          monthly_budget=result.monthly_budget).bill
+                          monthly_budget=result.monthly_budget,
+                          yearly_budget=result.yearly_budget).bill
     return Comparison(bill(catalog, forecast, None, holdings),
                       bill(catalog, forecast, thumb_plan, holdings), result.bill, start_only)
 

@@ -16,18 +16,19 @@ from .compare import Comparison, compare
 @dataclass(frozen=True)
 class PlanReport:
     result: PlanResult
-    budget_value: BudgetValue | None     # with a budget or a monthly budget
+    budget_value: BudgetValue | None     # with a budget (total, yearly or monthly)
     comparison: Comparison | None        # with `compare`
 
 
 def plan_report(catalog: Catalog, forecast: Forecast, *, compare_baselines: bool = False,
                 budget: Decimal | None = None, monthly_budget: Decimal | None = None,
+                yearly_budget: Decimal | None = None,
                 regret: bool = True, **options) -> PlanReport:
     """The optimal plan (`options` as for `plan`), its budget value and its comparison."""
     result = plan(catalog, forecast, budget=budget, monthly_budget=monthly_budget,
-                  regret=regret, **options)
+                  yearly_budget=yearly_budget, regret=regret, **options)
     value = None
-    if budget is not None or monthly_budget is not None:
+    if budget is not None or monthly_budget is not None or yearly_budget is not None:
         value = budget_value(catalog, forecast, result, **options)
     comparison = compare(catalog, forecast, result, **options) if compare_baselines else None
     return PlanReport(result, value, comparison)

@@ -351,6 +351,7 @@ def uncertainty_dict(result, budget_value: BudgetValue | None = None) -> dict[st
         "scenarios": scenario_dicts(result),
         "budget": None if result.budget is None else money(result.budget),
         "monthly_budget": None if result.monthly_budget is None else money(result.monthly_budget),
+        "yearly_budget": None if result.yearly_budget is None else money(result.yearly_budget),
         "budget_value": None if budget_value is None else budget_value_dict(budget_value),
     }
 

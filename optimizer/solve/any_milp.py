@@ -35,19 +35,21 @@ def useful_packs(product: Product, window_need: int):
 
 def add_any_mode(prob: pulp.LpProblem, product: Product, calls, resid, validity: int,
                  basis: str, scale: int, tag: str = "", late=(),
-                 start_only: bool = False) -> ProductModel:
+                 start_only: bool = False, just_in_time: bool = True) -> ProductModel:
     """One product's purchases in any month (or, with `start_only`, the first month only).
 
     `resid[m]`: calls of month m left after the free quota and the holdings that expire
     before any new pack. `late`: (last usable month index, calls) of holdings that outlive
     some new pack; they are cohorts drawn in expiry order like purchases (general model).
+    `just_in_time=False` takes the general model under `total` too (needed when a cap per
+    month or block can make buying ahead of demand pay).
     """
     T = len(resid)
     V = validity
     pm = ProductModel(product)
     window = [sum(resid[t:t + V]) for t in range(T)]     # need a purchase at t can serve
     packs = useful_packs(product, max(window, default=0))
-    if late or start_only:
+    if late or start_only or not just_in_time:
         pm.unit_prices = {p.calls: to_units(p.price, scale) for p in packs}
         return _cohort_model(prob, pm, product, calls, resid, V, packs,
                              max((p.calls for p in packs), default=0), pm.unit_prices,

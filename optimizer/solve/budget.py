@@ -1,7 +1,9 @@
 """A budget over the products' start-mode cost curves, solved exactly.
 
 A budget makes a multiple-choice knapsack over the products' (spend, cost) frontiers: a
-dynamic program over the spend when it is small enough; otherwise the LP relaxation's
+dynamic program over the spend when it is small enough (`choose_points`, which keeps the
+whole tie-break: least spend, most calls, fewest packs; the any-month frontiers of
+frontier.py use it too); otherwise the LP relaxation's
 multiplier bounds it, reduced-cost fixing keeps only choices that could still be optimal,
 and a small integer program over those proves the optimum.
 """
@@ -59,6 +61,13 @@ def solve_budget(curves: dict[str, Curve], fixed_cost: int, cap: int, solver: st
     fronts = {pid: [pt for pt in c.frontier() if pt[0] <= cap] for pid, c in curves.items()}
     if any(not f for f in fronts.values()):
         return None, None, Status.INFEASIBLE
+    # The knapsack by dynamic programming with the whole tie-break (spend, calls, packs).
+    done = choose_points({pid: [(sp, c, k * curves[pid].step, int(curves[pid].knap.packs[k]))
+                                for sp, c, k in f] for pid, f in fronts.items()}, cap)
+    if done is not None:
+        idx, best, _ = done
+        return ({pid: fronts[pid][i][2] for pid, i in idx.items()}, best + fixed_cost,
+                Status.OPTIMAL)
     done = _budget_dp(fronts, cap)
     if done is not None:
         ks, best = done
@@ -129,3 +138,57 @@ def solve_budget(curves: dict[str, Curve], fixed_cost: int, cap: int, solver: st
     ks = {pid: next(keep[pid][i][2] for i in range(len(keep[pid])) if pick[pid, i].value() > 0.5)
           for pid in keep}
     return ks, best, out.status
+
+
+def choose_points(fronts: dict[str, list[tuple[int, int, int, int]]], cap: int):
+    """One (spend, cost, calls, packs) point per product with total spend at most `cap`:
+    the least total cost, then the least spend, the most calls, the fewest packs
+    (docs/pricing.md, 'Optimality'). A multiple-choice knapsack by dynamic programming over
+    the exact total spend, in units of the gcd of all spends; each cell keeps the best
+    (cost, -calls, packs), which adds up exactly. Returns ({pid: point index}, cost, spend),
+    or None when the spend lattice is too large."""
+    fronts = {pid: [pt for pt in f if pt[0] <= cap] for pid, f in fronts.items()}
+    if any(not f for f in fronts.values()):
+        return None
+    spends = [s for f in fronts.values() for s, *_ in f if s]
+    g = math.gcd(*spends) if spends else 1
+    cells = min(cap // g, sum(max(s for s, *_ in f) for f in fronts.values()) // g) + 1
+    if cells * sum(len(f) for f in fronts.values()) > 4 * MAX_DP_CELLS or \
+            max(len(f) for f in fronts.values()) >= 65535:
+        return None
+    big = np.iinfo(np.int64).max // 4
+    cost = np.full(cells, big, dtype=np.int64)
+    calls = np.zeros(cells, dtype=np.int64)
+    packs = np.zeros(cells, dtype=np.int64)
+    cost[0] = 0
+    choice = np.zeros((len(fronts), cells), dtype=np.uint16)
+    for i, f in enumerate(fronts.values()):
+        n_cost = np.full(cells, big, dtype=np.int64)
+        n_calls = np.zeros(cells, dtype=np.int64)
+        n_packs = np.zeros(cells, dtype=np.int64)
+        arg = choice[i]
+        for j, (s, c, k, p) in enumerate(f):
+            sj = s // g
+            if sj >= cells:
+                continue
+            cc = cost[:cells - sj] + c
+            ck = calls[:cells - sj] + k
+            cp = packs[:cells - sj] + p
+            oc, ok_, op = n_cost[sj:], n_calls[sj:], n_packs[sj:]
+            better = (cost[:cells - sj] < big) & (
+                (cc < oc) | ((cc == oc) & ((ck > ok_) | ((ck == ok_) & (cp < op)))))
+            oc[better], ok_[better], op[better] = cc[better], ck[better], cp[better]
+            arg[sj:][better] = j
+        cost, calls, packs = n_cost, n_calls, n_packs
+    live = np.nonzero(cost < big)[0]
+    if not len(live):
+        return None
+    # Least cost, then least spend (the cell), then most calls, fewest packs.
+    b = int(live[np.lexsort((packs[live], -calls[live], live, cost[live]))[0]])
+    best, total_spend = int(cost[b]), b * g
+    ks = {}
+    for i, (pid, f) in reversed(list(enumerate(fronts.items()))):
+        j = int(choice[i][b])
+        ks[pid] = j
+        b -= f[j][0] // g
+    return ks, best, total_spend

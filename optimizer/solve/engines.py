@@ -1,4 +1,4 @@
-"""The three solving engines behind one interface, for plan() to route between.
+"""The solving engines behind one interface, for plan() to route between.
 
 Each takes the checked `Request` and products, and returns an `EngineResult`: pack counts
 per product, objective and proven bound in money units, status, seconds, method.
@@ -7,6 +7,10 @@ per product, objective and proven bound in money units, status, seconds, method.
   forecast, total tier basis).
 * `on_cost_curves`: every product at once in start mode, on the exact cost curves of
   curves.py, under a budget by the knapsack of budget.py (budgets and scenarios).
+* `on_worst_curves`: start mode with the worst-case objective, one capacity per product on
+  every scenario's cost curve (worst.py).
+* `on_frontiers`: any month with a budget (total basis, one forecast), one point per
+  product on its exact (spend, cost) frontier (frontier.py, budget.choose_points).
 * `by_integer_program`: a group of products as one PuLP model (start_milp.py, any_milp.py),
   solved by HiGHS or CBC through solvers.py, then the least-prepaid tie-break re-solve.
 """
@@ -15,7 +19,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pulp
 
@@ -25,13 +29,16 @@ from ..domain.money import to_units
 from ..domain.records import Forecast, Holding, Scenario
 from ..exceptions import InfeasibleError, InputError, SolverError
 from .any_milp import add_any_mode
-from .budget import solve_budget
+from .budget import choose_points, solve_budget
 from .curves import Curve, best_point, capacity_curve, needed_top, weighted_curve
 from .demand import held_usage, residual_demand
 from .dynamic import optimal_schedule
+from .frontier import TooLarge, period_spend, product_frontier
 from .solvers import Status, solve
 from .start_milp import ProductModel, add_start_mode
+from .worst import candidates, scenario_costs, solve_worst
 
+YEAR = 12                 # months in one block of a yearly budget
 TIE_BREAK_SHARE = 0.5     # of the first solve's time, for the least-prepaid re-solve
 
 
@@ -63,6 +70,8 @@ class Request:
     cap: int | None                 # prepaid spend budget, money units
     month_cap: int | None           # any one month's budget (start mode folds it into `cap`)
     clock: Clock
+    year_cap: int | None = None     # each 12-month block's budget (folded into `cap` when
+                                    # every purchase falls in the first block)
 
     @property
     def series(self) -> tuple[Forecast, ...]:
@@ -85,7 +94,13 @@ class Request:
     @property
     def coupled(self) -> bool:
         """Products share a constraint (a budget, the worst scenario): one joint model."""
-        return self.cap is not None or self.month_cap is not None or self.worst_case
+        return self.cap is not None or self.month_cap is not None or self.worst_case \
+            or self.year_cap is not None
+
+    @property
+    def periodic(self) -> bool:
+        """A cap on the spend of some months rather than the whole horizon."""
+        return self.month_cap is not None or self.year_cap is not None
 
 
 @dataclass(frozen=True)
@@ -194,6 +209,45 @@ def on_cost_curves(req: Request) -> EngineResult | None:
                               time.perf_counter() - t0, "curves", t0 - t_build)
 
 
+def on_worst_curves(req: Request) -> EngineResult | None:
+    """Start mode, worst-case objective: one capacity per product on the exact cost curves
+    of every scenario (worst.py). None when a curve would be too large, a holding outlives
+    new packs, or the integer program stops early (the joint integer program then runs)."""
+    t_build = time.perf_counter()
+    start, validity = req.forecast.start, req.catalog.validity_months
+    curves: dict[str, tuple] = {}
+    fixed = [0] * len(req.series)
+    for pid in req.forecast.products():
+        product = req.catalog.product(pid)
+        held, late = _held_lots(req, product)
+        if late:
+            return None
+        series = [f.calls(pid) for f in req.series]
+        if not product.packs:
+            for j, calls in enumerate(series):
+                fixed[j] += sum(to_units(month_fee(product, d, u, req.catalog.tier_basis)[4],
+                                         req.scale)
+                                for d, u in zip(calls, held_usage(product, calls, start, held)))
+            continue
+        top = max(needed_top(product, s, start, validity, held) for s in series)
+        curve = capacity_curve(product, series[0], start, validity, req.catalog.tier_basis,
+                               req.scale, held, top)
+        if curve is None:
+            return None
+        idx = candidates(curve, req.catalog.tier_basis)
+        curves[pid] = (curve, idx, scenario_costs(curve, product, series, start, validity,
+                                                  req.catalog.tier_basis, req.scale, held, idx))
+    t0 = time.perf_counter()
+    ks, obj, status = solve_worst(curves, fixed, req.cap, req.solver, req.clock.remaining())
+    if status is Status.INFEASIBLE:
+        raise InfeasibleError("no plan keeps prepaid spend within the budget")
+    if status is not Status.OPTIMAL:
+        return None
+    counts = {pid: dict(curves[pid][0].counts(ks[pid])) for pid in curves}
+    return EngineResult.exact(req.forecast.products(), "all", counts, obj,
+                              time.perf_counter() - t0, "curves", t0 - t_build)
+
+
 def _product_curve(req: Request, product: Product, held) -> Curve | None:
     """One product's cost per capacity, weighted over the series; None when too large."""
     series = [f.calls(product.id) for f in req.series]
@@ -215,6 +269,102 @@ def _postpaid_only_cost(req: Request, product: Product, held) -> int:
         total += w * sum(to_units(month_fee(product, d, u, basis)[4], req.scale)
                          for d, u in zip(calls, held_usage(product, calls, start, held)))
     return total
+
+
+# --------------------------------------------------------------------------- spend frontiers
+
+@dataclass(frozen=True)
+class CostBounds:
+    """What the frontiers know when a periodic cap defeats them: the relaxation's optimum
+    `floor` (a lower bound on the objective) and a plan keeping every cap (`counts`,
+    costing `objective`), kept when the integer program stops with a worse one. (The
+    frontiers' hulls as cuts were tried too: valid, but they slowed HiGHS's search.)"""
+
+    floor: int
+    counts: dict | None = None
+    objective: int | None = None
+
+
+def on_frontiers(req: Request) -> EngineResult | CostBounds | None:
+    """Any-month plans under prepaid caps (total basis, one forecast) from each product's
+    exact (spend, cost) frontier (frontier.py) and a knapsack choosing one point each.
+
+    Caps per month or block are relaxed to the total they allow; when the relaxation's
+    optimum breaks one of them and no plan keeping them is found at its cost, CostBounds
+    go with the integer program that takes over. None (the integer program alone) when a holding
+    outlives new packs, or when a frontier or the knapsack would be too large."""
+    t_build = time.perf_counter()
+    T, scale = req.forecast.months, req.scale
+    periods = [(c, p) for c, p in ((req.month_cap, 1), (req.year_cap, YEAR)) if c is not None]
+    limits = [c * -(-T // p) for c, p in periods] + ([req.cap] if req.cap is not None else [])
+    cap = min(limits)
+    fronts, fixed = {}, 0
+    for pid in req.forecast.products():
+        product = req.catalog.product(pid)
+        held, late = _held_lots(req, product)
+        if late:
+            return None
+        if not product.packs:
+            fixed += _postpaid_only_cost(req, product, held)
+            continue
+        calls = req.forecast.calls(pid)
+        try:
+            fronts[pid] = product_frontier(
+                product, calls, residual_demand(product, calls, req.forecast.start, held),
+                req.catalog.validity_months, scale, cap)
+        except TooLarge:
+            return None
+    t0 = time.perf_counter()
+    points = {pid: f.points() for pid, f in fronts.items()}
+    prices = {pid: {q.calls: to_units(q.price, scale) for q in req.catalog.product(pid).packs}
+              for pid in fronts}
+
+    def within(total: int):
+        """The relaxation's optimum with the total spend capped at `total`: (counts,
+        objective, whether it keeps every periodic cap), or None."""
+        chosen = choose_points(points, total)
+        if chosen is None:
+            return None
+        ks, obj, _ = chosen
+        counts = {pid: f.schedule(ks[pid]) for pid, f in fronts.items()}
+        keeps = True
+        for c, p in periods:
+            spent = [0] * -(-T // p)
+            for pid, sched in counts.items():
+                for i, v in enumerate(period_spend(sched, prices[pid], T, p)):
+                    spent[i] += v
+            keeps &= max(spent) <= c
+        return counts, obj + fixed, keeps
+
+    first = within(cap)
+    if first is None:
+        return None
+    counts, obj, keeps = first
+    if not keeps:
+        # The relaxation's optimum breaks a periodic cap, so its cost only bounds the
+        # optimum from below. A plan that keeps the caps: the relaxation under a smaller
+        # total (the smallest cap always keeps them), the largest such total found by
+        # bisection. If it costs no more than the bound it is optimal; otherwise it and
+        # the bound go to the integer program.
+        floor, lo, hi = obj, min([c for c, _ in periods] + [cap]), cap
+        found = within(lo)
+        while found is not None and hi - lo > 1:
+            mid = (lo + hi) // 2
+            trial = within(mid)
+            if trial is None:
+                break
+            if trial[2]:
+                lo, found = mid, (trial if trial[1] <= found[1] else found)
+            else:
+                hi = mid
+        if found is None or found[1] > floor:
+            full = None if found is None else {
+                **found[0], **{pid: {} for pid in req.forecast.products() if pid not in found[0]}}
+            return CostBounds(floor, full, None if found is None else found[1])
+        counts, obj = found[0], found[1]
+    counts.update({pid: {} for pid in req.forecast.products() if pid not in counts})
+    return EngineResult.exact(req.forecast.products(), "all", counts, obj,
+                              time.perf_counter() - t0, "frontier", t0 - t_build)
 
 
 # --------------------------------------------------------------------------- integer programs
@@ -270,6 +420,18 @@ def by_integer_program(req: Request, index: int, group: list[str]) -> EngineResu
                         out.seconds, build)
 
 
+def with_bounds(result: EngineResult, bounds: CostBounds | None) -> EngineResult:
+    """An integer program's result stopped early, improved by the frontiers: their bound
+    when higher, their plan when cheaper."""
+    if bounds is None or result.optimal:
+        return result
+    bound = max(result.bound, bounds.floor)
+    if bounds.counts is not None and (result.objective is None or
+                                      bounds.objective < result.objective):
+        return replace(result, counts=bounds.counts, objective=bounds.objective, bound=bound)
+    return replace(result, bound=bound)
+
+
 def _group_model(req: Request, index: int, group: list[str]) -> GroupModel:
     """Data, variables and constraints of each product's model, then the objective and the
     budget rows that tie them together."""
@@ -298,6 +460,13 @@ def _group_model(req: Request, index: int, group: list[str]) -> GroupModel:
                            for key, v in pm.counts.items() if key[0] == t]
             if month_spend:
                 prob += pulp.lpSum(month_spend) <= req.month_cap, f"budget_{t}"
+    if req.year_cap is not None:
+        # Each 12-month block's prepaid spend stays within the yearly budget.
+        for y in range(0, req.forecast.months, YEAR):
+            year_spend = [pm.price_of(key) * v for pm in models.values()
+                          for key, v in pm.counts.items() if y <= key[0] < y + YEAR]
+            if year_spend:
+                prob += pulp.lpSum(year_spend) <= req.year_cap, f"year_budget_{y}"
     return GroupModel(prob, models, spend, goal)
 
 
@@ -312,7 +481,9 @@ def _product_model(req: Request, prob: pulp.LpProblem, pid: str, tag: str) -> Pr
         return add_any_mode(
             prob, product, calls, residual_demand(product, calls, forecast.start, held),
             catalog.validity_months, catalog.tier_basis, req.scale, tag=tag,
-            late=late, start_only=req.purchase_months == "start")
+            late=late, start_only=req.purchase_months == "start",
+            # A cap per month or block can make buying ahead of demand pay: no just in time.
+            just_in_time=not req.periodic)
     return add_start_mode(
         prob, product, [f.calls(pid) for f in req.series], forecast.start,
         catalog.validity_months, catalog.tier_basis, req.scale, held, tag=tag,

@@ -7,8 +7,9 @@ plan() runs these steps, one function each:
    no constraint are solved one small model each (faster than one joint model; see
    benchmarks/README.md); a budget cap or a worst-case objective couples them into one
    joint model. The dynamic program takes one-forecast plans under the total basis in any
-   month (or with prorata carry-over), the cost curves take start-mode budgets and
-   scenarios, and the integer programs take the rest and whatever the others decline;
+   month (or with prorata carry-over), the spend frontiers the same with a budget, the
+   cost curves start-mode budgets and scenarios (the worst case too), and the integer
+   programs the rest and whatever the others decline;
 3. solve (`_solve`): every engine returns an `EngineResult`;
 4. assemble (`_assemble`): the Plan from the engines' pack counts;
 5. re-bill and verify (`_verify`): the billing engine re-bills the plan under every
@@ -36,6 +37,9 @@ from .engines import (
     by_dynamic_program,
     by_integer_program,
     on_cost_curves,
+    on_frontiers,
+    on_worst_curves,
+    with_bounds,
 )
 from .solvers import SOLVERS
 
@@ -43,6 +47,7 @@ PURCHASE_MODES = ("start", "any")
 OBJECTIVES = ("expected", "worst-case")
 CARRY_OVER = ("zero", "prorata")       # how unexpired balance at the horizon's end is valued
 ALGORITHMS = ("auto", "milp")          # "milp": the integer program even where the DP applies
+YEAR = 12           # months in one block of --yearly-budget
 MAX_MONTHS = 120     # the longest horizon planned (10 years; measured in benchmarks/README.md)
 
 
@@ -67,7 +72,8 @@ class ProductSolve:
     objective: int | None         # money units (weighted in scenario mode)
     bound: int | None
     seconds: float
-    method: str = "milp"          # "milp" | "dp" (dynamic.py) | "curves" (curves.py)
+    method: str = "milp"          # "milp" | "dp" (dynamic.py) | "curves" (curves.py) |
+                                  # "frontier" (frontier.py)
 
 
 @dataclass(frozen=True)
@@ -88,13 +94,14 @@ class PlanResult:
     budget: Decimal | None = None
     monthly_budget: Decimal | None = None
     carry_over: str = "zero"      # what the optimiser minimised: cost, or cost less prorata
+    yearly_budget: Decimal | None = None    # cap on each 12-month block's prepaid spend
 
     @property
     def method(self) -> str:
         """How the plan was found, for people comparing solvers."""
         methods = {s.method for s in self.solves} or {"milp"}
         names = {"milp": f"solver {self.solver}", "dp": "exact dynamic program",
-                 "curves": "exact cost curves"}
+                 "curves": "exact cost curves", "frontier": "exact spend frontiers"}
         return " + ".join(names[m] for m in sorted(methods))
 
     @property
@@ -118,12 +125,14 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
          holdings: tuple[Holding, ...] = (), scenarios: tuple[Scenario, ...] = (),
          objective: str = "expected", budget: Decimal | None = None,
          monthly_budget: Decimal | None = None, regret: bool = True,
-         carry_over: str = "zero", algorithm: str = "auto") -> PlanResult:
+         carry_over: str = "zero", algorithm: str = "auto",
+         yearly_budget: Decimal | None = None) -> PlanResult:
     """The cheapest purchase plan, proven optimal unless the time limit stops the solver.
 
     With `scenarios`, packs are chosen once and postpaid follows each scenario; the
     objective is the weighted expected cost or the worst scenario's cost. `budget` caps the
-    total prepaid spend (`monthly_budget` the spend of any one month). With `carry_over`
+    total prepaid spend (`monthly_budget` the spend of any one month, `yearly_budget` that
+    of each 12-month block from the horizon's start: months 0-11, 12-23, ...). With `carry_over`
     "prorata" the objective is the cost less the prorata value of the balance left at the
     horizon's end (the bill reports both). Single-forecast any-month plans under the total
     basis (and prorata plans) are solved exactly by the dynamic program in dynamic.py;
@@ -131,9 +140,10 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
     """
     scenarios = tuple(scenarios)
     _check_options(catalog, forecast, purchase_months, solver, time_limit, scenarios,
-                   objective, budget, monthly_budget, carry_over, algorithm)
+                   objective, budget, monthly_budget, carry_over, algorithm, yearly_budget)
     req = _request(catalog, forecast, holdings, scenarios, purchase_months, solver,
-                   time_limit, objective, budget, monthly_budget, carry_over, algorithm)
+                   time_limit, objective, budget, monthly_budget, carry_over, algorithm,
+                   yearly_budget)
     results = _solve(req)                       # routed inside: see _route
     result_plan = _assemble(forecast, results)
 
@@ -158,13 +168,14 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
         solve_seconds=sum(r.seconds for r in results), bill_seconds=bill_s,
         solves=tuple(ProductSolve(r.label, r.status, r.objective, round(r.bound), r.seconds,
                                   r.method) for r in results if r.modelled),
-        scenarios=_outcomes(req, bills, budget, monthly_budget, regret),
+        scenarios=_outcomes(req, bills, budget, monthly_budget, regret, yearly_budget),
         objective=objective, budget=budget, monthly_budget=monthly_budget,
-        carry_over=carry_over)
+        carry_over=carry_over, yearly_budget=yearly_budget)
 
 
 def _check_options(catalog, forecast, purchase_months, solver, time_limit, scenarios,
-                   objective, budget, monthly_budget, carry_over, algorithm) -> None:
+                   objective, budget, monthly_budget, carry_over, algorithm,
+                   yearly_budget=None) -> None:
     if purchase_months not in PURCHASE_MODES:
         raise InputError(f"--purchase-months must be one of {', '.join(PURCHASE_MODES)}",
                          field="purchase_months")
@@ -184,7 +195,8 @@ def _check_options(catalog, forecast, purchase_months, solver, time_limit, scena
         why = ("the after-packs tier basis" if catalog.tier_basis != "total" else
                "--scenarios" if scenarios else
                "--budget" if budget is not None else
-               "--monthly-budget" if monthly_budget is not None else None)
+               "--monthly-budget" if monthly_budget is not None else
+               "--yearly-budget" if yearly_budget is not None else None)
         if why:
             raise InputError(f"--carry-over-value prorata is not available with {why}; "
                              f"use --carry-over-value zero", field="carry_over_value")
@@ -197,7 +209,8 @@ def _check_options(catalog, forecast, purchase_months, solver, time_limit, scena
         raise InputError("--time-limit must be a positive number of seconds", field="time_limit")
     if objective not in OBJECTIVES:
         raise InputError(f"--objective must be one of {', '.join(OBJECTIVES)}", field="objective")
-    for name, cap in (("--budget", budget), ("--monthly-budget", monthly_budget)):
+    for name, cap in (("--budget", budget), ("--monthly-budget", monthly_budget),
+                      ("--yearly-budget", yearly_budget)):
         if cap is not None and (not cap.is_finite() or cap < 0):
             raise InputError(f"{name} must be a non-negative amount, not {cap}", field=name[2:])
     for s in scenarios:
@@ -208,18 +221,24 @@ def _check_options(catalog, forecast, purchase_months, solver, time_limit, scena
 
 
 def _request(catalog, forecast, holdings, scenarios, purchase_months, solver, time_limit,
-             objective, budget, monthly_budget, carry_over, algorithm) -> Request:
+             objective, budget, monthly_budget, carry_over, algorithm,
+             yearly_budget=None) -> Request:
     """The checked options in the engines' terms; the time limit starts now."""
     clock = Clock(time_limit)
     scale = money_scale(catalog)
     cap, month_cap = _floor_units(budget, scale), _floor_units(monthly_budget, scale)
+    year_cap = _floor_units(yearly_budget, scale)
+    if year_cap is not None and (purchase_months == "start" or forecast.months <= YEAR):
+        # Every purchase falls in the first 12-month block: a cap on the whole spend.
+        cap = year_cap if cap is None else min(cap, year_cap)
+        year_cap = None
     if purchase_months == "start" and month_cap is not None:
         # One purchase month: the monthly cap is a cap on the whole spend.
         cap = month_cap if cap is None else min(cap, month_cap)
         month_cap = None
     weights = _integer_weights(scenarios) if scenarios else (1,)
     return Request(catalog, forecast, holdings, scenarios, purchase_months, solver, objective,
-                   carry_over, algorithm, scale, weights, cap, month_cap, clock)
+                   carry_over, algorithm, scale, weights, cap, month_cap, clock, year_cap)
 
 
 def _floor_units(amount: Decimal | None, scale: int) -> int | None:
@@ -236,17 +255,24 @@ def _integer_weights(scenarios) -> tuple[int, ...]:
 
 
 def _route(req: Request) -> str:
-    """The engine tried first: "curves", "dp" or "milp" (integer programs take whatever the
-    first declines)."""
+    """The engine tried first: "curves", "worst", "dp", "frontier" or "milp" (integer programs take
+    whatever the first declines)."""
     if req.purchase_months == "start" and req.month_cap is None and not req.worst_case \
             and (req.cap is not None or not req.single):
         # Budgets and scenarios in start mode: exact on the products' cost curves (much
         # faster than the integer programs).
         return "curves"
+    if req.purchase_months == "start" and req.worst_case:
+        # Worst case over scenarios: one capacity per product on every scenario's curve.
+        return "worst"
     if not req.coupled and req.single and req.catalog.tier_basis == "total" and (
             req.prorata or (req.purchase_months == "any" and req.algorithm == "auto")):
         # Exact and fast: one shortest path per product.
         return "dp"
+    if req.purchase_months == "any" and req.single and req.catalog.tier_basis == "total" \
+            and not req.prorata and req.algorithm == "auto":
+        # Caps in any month: each product's exact (spend, cost) frontier, one point each.
+        return "frontier"
     return "milp"
 
 
@@ -255,18 +281,21 @@ def _solve(req: Request) -> list[EngineResult]:
     programs for the products it declines)."""
     pids = req.forecast.products()
     groups = [pids] if req.coupled else [[pid] for pid in pids]
-    engine, found, declined_after = _route(req), [], 0.0
-    if engine == "curves":
+    engine, found, declined_after, hints = _route(req), [], 0.0, None
+    if engine in ("curves", "frontier", "worst"):
         t0 = time.perf_counter()
-        done = on_cost_curves(req)
-        if done is not None:
+        done = {"curves": on_cost_curves, "frontier": on_frontiers,
+                "worst": on_worst_curves}[engine](req)
+        if isinstance(done, EngineResult):
             return [done]
+        hints = done                 # None, or the frontiers' bound and plan
         declined_after = time.perf_counter() - t0
     elif engine == "dp":
         by_dp = {pid: by_dynamic_program(req, pid) for pid in pids}
         found = [r for r in by_dp.values() if r is not None]
         groups = [[pid] for pid, r in by_dp.items() if r is None]
-    milp = [by_integer_program(req, i, group) for i, group in enumerate(groups)]
+    milp = [with_bounds(by_integer_program(req, i, group), hints)
+            for i, group in enumerate(groups)]
     if milp and declined_after:
         # Time spent on cost curves that then declined counts as building the models.
         milp[0] = replace(milp[0], build_seconds=milp[0].build_seconds + declined_after)
@@ -317,14 +346,15 @@ def _verify(req: Request, results: list[EngineResult], bills: list[Bill]) -> flo
     return gap
 
 
-def _outcomes(req: Request, bills: list[Bill], budget, monthly_budget, regret: bool
-              ) -> tuple[ScenarioOutcome, ...]:
+def _outcomes(req: Request, bills: list[Bill], budget, monthly_budget, regret: bool,
+              yearly_budget=None) -> tuple[ScenarioOutcome, ...]:
     """Each scenario's bill and, with `regret`, the cost of the plan that is optimal for
     that scenario alone (start mode, same solver, holdings and budgets)."""
     def best_cost(forecast: Forecast) -> Decimal | None:
         if not regret:
             return None
         return plan(req.catalog, forecast, solver=req.solver, holdings=req.holdings,
-                    budget=budget, monthly_budget=monthly_budget).bill.total_cost
+                    budget=budget, monthly_budget=monthly_budget,
+                    yearly_budget=yearly_budget).bill.total_cost
     return tuple(ScenarioOutcome(s.name, s.weight, b, best_cost(s.forecast))
                  for s, b in zip(req.scenarios, bills))

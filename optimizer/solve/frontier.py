@@ -1,0 +1,352 @@
+"""Any-month plans under a prepaid cap, exact without a joint integer program.
+
+Under the `total` tier basis the dynamic program of dynamic.py finds one product's cheapest
+schedule. None of its dominance arguments raises the prepaid spend: a purchase delayed to
+the month it is first drawn (just in time) costs the same; a larger capacity at no higher
+price, a pack dropped because its price per call is not below every later month's rate, a
+pack the carried balance could spare moved to the next purchase: each spends no more. So
+the same search with the spend as a third label key (more balance, less spend, lower cost
+are better) gives each product's exact frontier: for every prepaid spend, the cheapest
+schedule, among equal costs the most calls bought, then the fewest packs
+(`product_frontier`). A total cap then picks one frontier point per product, a
+multiple-choice knapsack (`budget.choose_points`).
+
+A cap per month or per 12-month block does not survive just in time (buying ahead of
+demand can pay when a later month's or block's cap binds), so there the frontier gives a
+relaxation: the total cap the periodic caps allow in sum. When its optimum keeps every
+month's or block's cap it is the optimum; otherwise the caller falls back to the integer
+program (`caps_kept` says which).
+
+The search follows dynamic.py's: states (t, b) with carried balance b below month t's
+calls; from each, no purchase (the rest of t is postpaid) or a capacity that covers months
+until it runs out (next state), expires, or reaches the horizon's end.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..domain.catalog import Product
+from ..domain.money import to_units
+from .knapsack import INF, Knapsack
+
+CHUNK = 1 << 20      # labels × capacities expanded at once (bounds memory)
+BLOCK = 384          # labels compared pairwise at once when pruning
+MAX_LABELS = 400_000  # labels of one month: beyond this the frontier declines (None)
+
+
+class TooLarge(Exception):
+    """The frontier would need too many labels; the integer program takes over."""
+
+
+@dataclass
+class _Labels:
+    """States of one month with how they were reached, as parallel arrays."""
+
+    balance: np.ndarray
+    cost: np.ndarray
+    spend: np.ndarray
+    calls: np.ndarray
+    packs: np.ndarray
+    pred_month: np.ndarray      # month of the label this one extends (-1: the start)
+    pred_index: np.ndarray      # its index among that month's kept labels
+    option: np.ndarray          # capacity index bought in the predecessor month (-1: none)
+
+    def take(self, which) -> _Labels:
+        return _Labels(*(getattr(self, f)[which] for f in _FIELDS))
+
+    def __len__(self) -> int:
+        return len(self.balance)
+
+    @staticmethod
+    def join(parts: list[_Labels]) -> _Labels:
+        return _Labels(*(np.concatenate([getattr(p, f) for p in parts]) for f in _FIELDS))
+
+
+_FIELDS = ("balance", "cost", "spend", "calls", "packs", "pred_month", "pred_index", "option")
+
+
+@dataclass
+class _Options:
+    """What one month can buy: capacities worth buying with their cheapest mixes."""
+
+    step: int
+    caps: np.ndarray
+    prices: np.ndarray
+    counts: np.ndarray
+    smallest: np.ndarray
+    knap: Knapsack
+    sizes: list
+
+
+@dataclass
+class Frontier:
+    """One product's exact (spend, cost) frontier: point i is the cheapest schedule with
+    spend at most spend[i] (among equal costs the most calls, then the fewest packs)."""
+
+    product: str
+    spend: np.ndarray
+    cost: np.ndarray
+    calls: np.ndarray
+    packs: np.ndarray
+    _end: _Labels = field(repr=False)
+    _kept: dict = field(repr=False)
+    _options: dict = field(repr=False)
+
+    def points(self) -> list[tuple[int, int, int, int]]:
+        return list(zip(*(a.tolist() for a in (self.spend, self.cost, self.calls,
+                                               self.packs))))
+
+    def schedule(self, i: int) -> dict[tuple[int, int], int]:
+        """Point i's purchases, {(month index, size): packs}."""
+        counts: dict[tuple[int, int], int] = {}
+        at = self._end
+        t = int(at.pred_month[i])
+        while t >= 0:
+            option = int(at.option[i])
+            if option >= 0:
+                opt = self._options[t]
+                mix = opt.knap.mix(opt.step, [s for s, _ in opt.sizes],
+                                   int(opt.caps[option]) // opt.step)
+                for size, k in mix.items():
+                    counts[t, size] = counts.get((t, size), 0) + k
+            at, i = self._kept[t], int(at.pred_index[i])
+            t = int(at.pred_month[i])
+        return counts
+
+
+def product_frontier(product: Product, calls, resid, validity: int, scale: int,
+                     spend_cap: int) -> Frontier:
+    """Every schedule of one product no other beats on both prepaid spend (at most
+    `spend_cap`) and cost. `calls[m]` sets month m's rate; `resid[m]` is what new packs
+    can serve. Raises TooLarge when a month would hold too many labels."""
+    T, V = len(resid), validity
+    resid = np.asarray(resid, dtype=np.int64)
+    rate = np.array([to_units(product.rate(d)[0], scale) for d in calls], dtype=np.int64)
+    cum = np.zeros(T + 1, dtype=np.int64)
+    cum[1:] = np.cumsum(resid)
+    nxt = np.full(T + 1, T, dtype=np.int64)
+    for m in range(T - 1, -1, -1):
+        nxt[m] = m if resid[m] > 0 else nxt[m + 1]
+    later_max = np.zeros(T + 1, dtype=np.int64)
+    for m in range(T - 1, -1, -1):
+        later_max[m] = max(later_max[m + 1], rate[m] if resid[m] > 0 else 0)
+    price = {p.calls: to_units(p.price, scale) for p in product.packs}
+    widest = int(max((cum[min(t + V, T)] - cum[t] for t in range(T)), default=0))
+    ceiling = int((rate * resid).sum())        # cost of buying nothing
+    knaps: dict = {}
+
+    def month_options(t: int) -> _Options | None:
+        e = min(t + V - 1, T - 1)
+        useful = [(s, q) for s, q in sorted(price.items())
+                  if q < s * later_max[t] and q <= spend_cap]
+        cover = int(cum[e + 1] - cum[t])
+        if not useful or cover == 0:
+            return None
+        top_size = max(s for s, _ in useful)
+        limit = cover + top_size
+        key = tuple(useful)
+        step = math.gcd(*(s for s, _ in useful))
+        if key not in knaps or len(knaps[key]) * step < limit:
+            top = max(limit, widest + top_size)
+            knaps[key] = Knapsack([(s // step, q) for s, q in useful], top // step + 1)
+        knap = knaps[key]
+        keep = _pareto_caps(knap.key, step, limit)
+        keep = keep[knap.spend[keep] <= spend_cap]
+        if not len(keep):
+            return None
+        caps = keep * step
+        return _Options(step, caps, knap.spend[keep], knap.packs[keep],
+                        _smallest_pack(knap, step, useful, caps), knap, useful)
+
+    pending: dict[int, list[_Labels]] = {m: [] for m in range(T + 1)}
+    z = np.zeros(1, dtype=np.int64)
+    pending[0].append(_Labels(z, z, z, z, z, z - 1, z - 1, z - 1))
+    kept: dict[int, _Labels] = {}
+    options: dict[int, _Options] = {}
+
+    def send(t, dest, balance, cost, spend, calls_, packs, pred, option):
+        ok = (cost <= ceiling) & (spend <= spend_cap)
+        arrays = (dest, balance, cost, spend, calls_, packs, pred, option)
+        if not ok.all():
+            arrays = tuple(a[ok] for a in arrays)
+        order = np.argsort(arrays[0], kind="stable")
+        dest, balance, cost, spend, calls_, packs, pred, option = (a[order] for a in arrays)
+        cuts = np.nonzero(np.diff(dest))[0] + 1
+        for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(dest)]):
+            if hi <= lo:
+                continue
+            d = int(dest[lo])
+            pending[d].append(_Labels(balance[lo:hi], cost[lo:hi], spend[lo:hi],
+                                      calls_[lo:hi], packs[lo:hi],
+                                      np.full(hi - lo, t, dtype=np.int64), pred[lo:hi],
+                                      option[lo:hi]))
+            if sum(len(p) for p in pending[d]) > MAX_LABELS:
+                merged = _Labels.join(pending[d])
+                pending[d] = [merged.take(_prune(merged))]
+                if len(pending[d][0]) > MAX_LABELS:
+                    raise TooLarge(product.id)
+
+    for t in range(T):
+        if not pending[t]:
+            continue
+        labels = _Labels.join(pending[t])
+        pending[t] = []
+        labels = labels.take(_prune(labels))
+        kept[t] = labels
+        n = len(labels)
+        idx = np.arange(n, dtype=np.int64)
+        # No purchase: the rest of month t is postpaid, the next month starts empty.
+        send(t, np.full(n, int(nxt[t + 1])), np.zeros(n, dtype=np.int64),
+             labels.cost + rate[t] * (resid[t] - labels.balance), labels.spend,
+             labels.calls, labels.packs, idx, np.full(n, -1, dtype=np.int64))
+        if resid[t] == 0:
+            continue
+        opt = month_options(t)
+        if opt is None:
+            continue
+        options[t] = opt
+        e = t + V - 1
+        last = min(e, T - 1)
+        after = int(nxt[t + 1])
+        caps, S = opt.caps, int(opt.smallest.max())
+        # Only three kinds of capacity can be worth buying from a label with balance b:
+        # * short of month t (C < r_t - b): the rest of t is postpaid;
+        # * running out in a month m of the validity with less than a pack left over
+        #   (more could be left to the purchase in m);
+        # * covering the whole validity (or the horizon): of those only the cheapest, as
+        #   they all cost the same postpaid (none) and the caps rise in price (with the
+        #   larger capacities at that same price, which buy more calls).
+        land_months = [m for m in range(t + 1, last + 1) if resid[m] > 0]
+        for lo in range(0, n, max(1, CHUNK // (len(land_months) + 2))):
+            part = labels.take(slice(lo, lo + max(1, CHUNK // (len(land_months) + 2))))
+            b = part.balance
+            base = cum[t] + b                                   # P = base + C
+            ranges = [(np.zeros_like(b), np.searchsorted(caps, cum[t + 1] - base, "left"))]
+            for m in land_months:
+                ranges.append((np.searchsorted(caps, cum[m] - base, "left"),
+                               np.searchsorted(caps, cum[m] + min(int(resid[m]), S) - base,
+                                               "left")))
+            full = np.searchsorted(caps, cum[last + 1] - base, "left")
+            # (at the cheapest price: a larger capacity at that price has more calls)
+            top = np.searchsorted(opt.prices, opt.prices[np.minimum(full, len(caps) - 1)],
+                                  "right")
+            ranges.append((full, np.where(full < len(caps), top, full)))
+            starts = np.concatenate([r[0] for r in ranges])
+            stops = np.concatenate([r[1] for r in ranges])
+            rows = np.tile(np.arange(len(b), dtype=np.int64), len(ranges))
+            width = np.maximum(stops - starts, 0)
+            if not width.sum():
+                continue
+            r_i = np.repeat(rows, width)
+            o_i = np.repeat(starts - np.cumsum(width) + width, width) + \
+                np.arange(int(width.sum()), dtype=np.int64)
+            P = base[r_i] + caps[o_i]
+            land = np.searchsorted(cum, P, side="right") - 1
+            short = P < cum[t + 1]
+            carry = ~short & (land < T) & (land <= e)
+            b2 = np.where(carry, P - cum[np.minimum(land, T)], 0)
+            # A pack the carried balance could spare is as well bought where it is drawn;
+            # a purchase beyond the cap is never made.
+            ok = ~(carry & (b2 >= opt.smallest[o_i])) & \
+                (part.spend[r_i] + opt.prices[o_i] <= spend_cap)
+            r_i, o_i, P, land, short, carry, b2 = (a[ok] for a in (r_i, o_i, P, land, short,
+                                                                 carry, b2))
+            ends = ~short & (land >= T) & (e >= T - 1)
+            lapse = ~short & ~carry & ~ends
+            dest = np.where(carry, land, np.where(ends, T, after))
+            if e + 1 <= T - 1:
+                dest = np.where(lapse, nxt[e + 1], dest)
+            paid = opt.prices[o_i]
+            c2 = part.cost[r_i] + paid + np.where(short, rate[t] * (cum[t + 1] - P), 0)
+            send(t, dest, b2, c2, part.spend[r_i] + paid, part.calls[r_i] + caps[o_i],
+                 part.packs[r_i] + opt.counts[o_i], idx[lo:lo + len(b)][r_i], o_i)
+
+    end = _Labels.join(pending[T])
+    # At the end only spend and the plan order matter: the 2-key frontier, by spend.
+    rank = _lex_rank(end.cost, -end.calls, end.packs)
+    order = np.lexsort((rank, end.spend))
+    r = rank[order]
+    prev = np.minimum.accumulate(np.concatenate(([np.iinfo(np.int64).max], r[:-1])))
+    end = end.take(order[r < prev])
+    return Frontier(product.id, end.spend, end.cost, end.calls, end.packs, end, kept, options)
+
+
+def _prune(labels: _Labels) -> np.ndarray:
+    """Indices of the labels no other beats: at least as much balance, no more spend, and
+    no worse in the plan order (cost, then more calls, then fewer packs)."""
+    n = len(labels)
+    if n <= 1:
+        return np.arange(n)
+    rank = _lex_rank(labels.cost, -labels.calls, labels.packs)
+    order = np.lexsort((rank, labels.spend, -labels.balance))
+    # First the cheap cut: of labels with the same balance and spend only the best.
+    b_o, s_o = labels.balance[order], labels.spend[order]
+    first = np.ones(n, dtype=bool)
+    first[1:] = (b_o[1:] != b_o[:-1]) | (s_o[1:] != s_o[:-1])
+    order = order[first]
+    n = len(order)
+    lvl = np.unique(labels.spend, return_inverse=True)[1].reshape(-1)[order]
+    r = rank[order]
+    # best[l]: least rank among labels already swept with spend level <= l.
+    best = np.full(int(lvl.max()) + 1, np.iinfo(np.int64).max, dtype=np.int64)
+    dominated = np.zeros(n, dtype=bool)
+    for lo in range(0, n, BLOCK):
+        hi = min(lo + BLOCK, n)
+        bl, br = lvl[lo:hi], r[lo:hi]
+        dom = best[bl] <= br
+        pair = (bl[:, None] <= bl[None, :]) & (br[:, None] <= br[None, :])
+        pair &= np.tri(hi - lo, k=-1, dtype=bool).T      # j (row) before i (column)
+        dom |= pair.any(axis=0)
+        dominated[lo:hi] = dom
+        here = np.full(len(best), np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(here, bl, br)
+        best = np.minimum.accumulate(np.minimum(best, here))
+    return np.sort(order[~dominated])
+
+
+def _lex_rank(*keys: np.ndarray) -> np.ndarray:
+    """Dense rank of the tuples of `keys` (most significant first) in lexicographic order."""
+    order = np.lexsort(keys[::-1])
+    new = np.ones(len(order), dtype=np.int64)
+    if len(order) > 1:
+        new[1:] = np.any([k[order][1:] != k[order][:-1] for k in keys], axis=0)
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.cumsum(new)
+    return rank
+
+
+def _pareto_caps(key: np.ndarray, step: int, limit: int) -> np.ndarray:
+    """Lattice indices of the capacities below `limit` that no larger one (below `limit`)
+    matches in price (and, at the same price, in fewer packs)."""
+    n = min(len(key), -(-limit // step))
+    s = key[:n]
+    after = np.minimum.accumulate(s[::-1])[::-1]
+    later = np.append(after[1:], INF)
+    keep = np.nonzero((s < later) & (s < INF))[0]
+    return keep[keep > 0]
+
+
+def _smallest_pack(knap: Knapsack, step: int, sizes, caps: np.ndarray) -> np.ndarray:
+    """For each capacity, the smallest pack some best mix of it contains."""
+    k = caps // step
+    out = np.full(len(k), INF, dtype=np.int64)
+    priced = sorted(zip((s for s, _ in sizes), (c for _, c in knap.combined)), reverse=True)
+    for size, price in priced:
+        j = k - size // step
+        ok = j >= 0
+        hit = np.zeros(len(k), dtype=bool)
+        hit[ok] = knap.key[j[ok]] + price == knap.key[k[ok]]
+        out[hit] = size
+    return out
+
+
+def period_spend(counts: dict, prices: dict, months: int, period: int) -> list[int]:
+    """Spend of each period of `period` months, from {(month, size): packs}."""
+    out = [0] * (-(-months // period))
+    for (t, size), k in counts.items():
+        out[t // period] += prices[size] * k
+    return out

@@ -1,0 +1,370 @@
+"""Budgets (total, yearly, monthly) and the worst-case objective against exhaustive search.
+
+Two products with packs share every cap, so the knapsack that combines their frontiers
+(and the worst-case model that combines their cost curves) is exercised, not just one
+product's search. The oracle enumerates every purchase schedule of each product (pack
+counts per month, bounded by what the validity window can draw), bills each with the
+billing engine, and combines one schedule per product under the caps; the key to minimise
+is (cost, spend, -calls, packs) (docs/pricing.md, 'Optimality').
+"""
+
+from __future__ import annotations
+
+import itertools
+from decimal import Decimal
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_cli import as_json, ok, run, write
+
+from optimizer import (
+    Forecast,
+    InputError,
+    Month,
+    Plan,
+    Purchase,
+    Scenario,
+    bill,
+    parse_catalog,
+    plan,
+)
+from optimizer.domain.money import money_scale
+from optimizer.io.catalog import load_catalog
+from optimizer.solve.curves import capacity_curve, needed_top
+from optimizer.solve.worst import scenario_costs
+
+START = Month.parse("2027-01")
+
+CATALOG = """
+free_calls_per_month = 300
+validity_months = {validity}
+tier_basis = "{basis}"
+[[product]]
+id = "a"
+packs = [ {{ calls = 1000, price = "{small}" }}, {{ calls = 3000, price = "240" }} ]
+tiers = [ {{ up_to = 1500, rate = "0.15" }}, {{ up_to = 3000, rate = "0.10" }}, {{ rate = "0.06" }} ]
+[[product]]
+id = "b"
+packs = [ {{ calls = 1000, price = "90" }}, {{ calls = 2000, price = "150" }} ]
+tiers = [ {{ up_to = 2000, rate = "0.12" }}, {{ rate = "0.08" }} ]
+[[product]]
+id = "q"
+tiers = [ {{ up_to = 2000, rate = "0.20" }}, {{ rate = "0.12" }} ]
+"""
+
+
+def catalog(validity=2, basis="total", small="95"):
+    return parse_catalog(CATALOG.format(validity=validity, basis=basis, small=small), "b.toml")
+
+
+def forecast(a, b, q=None):
+    return Forecast(START, len(a), (("a", tuple(a)), ("b", tuple(b)),
+                                    ("q", tuple(q or [500] * len(a)))))
+
+
+def schedules(cat, pid, series, start_only):
+    """Every schedule of one product worth billing: per month, counts per size up to what
+    the largest validity window of any series can draw."""
+    product = cat.product(pid)
+    V, T = cat.validity_months, len(series[0])
+    per_month = []
+    for m in range(T):
+        if start_only and m > 0:
+            per_month.append([()])
+            continue
+        window = max(sum(max(d - product.free_calls, 0) for d in calls[m:m + V])
+                     for calls in series)
+        ranges = [range(-(-window // p.calls) + 1) for p in product.packs]
+        per_month.append([tuple(Purchase(pid, START + m, p.calls, k)
+                                for k, p in zip(counts, product.packs) if k)
+                          for counts in itertools.product(*ranges)])
+    for combo in itertools.product(*per_month):
+        yield tuple(b for month in combo for b in month)
+
+
+def enumerate_product(cat, pid, forecasts, start_only):
+    """Each schedule of `pid` as (cost per forecast, spend per month, calls, packs), billed
+    on forecasts of that product alone (products are billed independently)."""
+    alone = [Forecast(START, f.months, ((pid, f.calls(pid)),)) for f in forecasts]
+    rows = []
+    T = forecasts[0].months
+    for buys in schedules(cat, pid, [f.calls(pid) for f in forecasts], start_only):
+        p = Plan(buys)
+        costs = [bill(cat, f, p).total_cost for f in alone]
+        months = [Decimal(0)] * T
+        for b in buys:
+            months[b.month - START] += cat.product(pid).pack(b.size).price * b.count
+        rows.append((*costs, *months, -sum(b.size * b.count for b in buys),
+                     sum(b.count for b in buys)))
+    return np.array([[int(x * 100) for x in r] for r in rows], dtype=np.int64)
+
+
+def undominated(rows: np.ndarray) -> np.ndarray:
+    """The distinct rows no other row is at most in every column (such a row is never
+    needed: with it instead, every cap still holds and every key is no worse)."""
+    rows = np.unique(rows, axis=0)
+    keep = np.ones(len(rows), dtype=bool)
+    for lo in range(0, len(rows), 256):
+        part = rows[lo:lo + 256]
+        dom = (rows[:, None, :] <= part[None, :, :]).all(axis=-1)    # j at most i
+        dom[lo + np.arange(len(part)), np.arange(len(part))] = False
+        keep[lo:lo + 256] = ~dom.any(axis=0)
+    return rows[keep]
+
+
+def best_by_search(cat, forecasts, *, start_only=False, budget=None, yearly=None,
+                   monthly=None, worst=False):
+    """(objective, spend, -calls, packs) of the best pair of schedules under the caps."""
+    K, T = len(forecasts), forecasts[0].months
+    A = undominated(enumerate_product(cat, "a", forecasts, start_only))
+    B = undominated(enumerate_product(cat, "b", forecasts, start_only))
+    fixed = np.array([int(bill(cat, f, None).product("q").total_cost * 100)
+                      for f in forecasts], dtype=np.int64)
+    pair = A[:, None, :] + B[None, :, :]                 # every pair, summed column-wise
+    costs = pair[..., :K] + fixed
+    months = pair[..., K:K + T]
+    spend = months.sum(axis=-1)
+    ok = np.ones(spend.shape, dtype=bool)
+    if budget is not None:
+        ok &= spend <= int(budget * 100)
+    if monthly is not None:
+        ok &= months.max(axis=-1) <= int(monthly * 100)
+    if yearly is not None:
+        for y in range(0, T, 12):
+            ok &= months[..., y:y + 12].sum(axis=-1) <= int(yearly * 100)
+    obj = costs.max(axis=-1) if worst else costs[..., 0]
+    keys = np.stack([obj[ok], spend[ok], pair[..., -2][ok], pair[..., -1][ok]], axis=1)
+    best = keys[np.lexsort(keys.T[::-1])[0]]
+    return (Decimal(int(best[0])) / 100, Decimal(int(best[1])) / 100, int(best[2]) // 100,
+            int(best[3]) // 100)
+
+
+def key_of(cat, forecasts, r, worst=False):
+    costs = [bill(cat, f, r.plan).total_cost for f in forecasts]
+    return ((max(costs) if worst else costs[0]), r.bill.pack_cost,
+            -sum(b.size * b.count for b in r.plan.purchases),
+            sum(b.count for b in r.plan.purchases))
+
+
+def check_caps(r, T, budget=None, yearly=None, monthly=None):
+    months = [sum((pb.months[m].pack_spend for pb in r.bill.products), Decimal(0))
+              for m in range(T)]
+    assert budget is None or sum(months) <= budget
+    assert monthly is None or max(months) <= monthly
+    assert yearly is None or all(sum(months[y:y + 12]) <= yearly for y in range(0, T, 12))
+
+
+MONTH = st.integers(0, 2400)
+CAP = st.sampled_from([Decimal(0), Decimal(150), Decimal(240), Decimal(400), Decimal(700)])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(a=st.lists(MONTH, min_size=2, max_size=3), b=MONTH, cap=CAP,
+       kind=st.sampled_from(["budget", "monthly", "yearly"]), validity=st.integers(2, 3),
+       small=st.sampled_from(["75", "95", "120"]))
+def test_any_month_budgets_match_exhaustive_search(a, b, cap, kind, validity, small):
+    """Short horizons: a total, monthly or yearly (= total here) cap over two products."""
+    cat = catalog(validity, "total", small)
+    f = forecast(a, [b] * len(a))
+    caps = {kind: cap}
+    r = plan(cat, f, purchase_months="any", regret=False,
+             budget=caps.get("budget"), monthly_budget=caps.get("monthly"),
+             yearly_budget=caps.get("yearly"))
+    assert r.status == "optimal"
+    if kind != "monthly":
+        assert r.method == "exact spend frontiers"      # no integer program needed
+    want = best_by_search(cat, [f], budget=caps.get("budget"), monthly=caps.get("monthly"),
+                          yearly=caps.get("yearly"))
+    assert key_of(cat, [f], r) == want
+    check_caps(r, len(a), caps.get("budget"), caps.get("yearly"), caps.get("monthly"))
+    assert bill(cat, f, r.plan).total_cost == r.bill.total_cost
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_frontiers_agree_with_the_integer_program_on_longer_horizons(seed):
+    """Seed-catalog products over 8 months under a binding budget: the frontiers and the
+    any-month integer program (plan(algorithm="milp")) find the same cost and spend."""
+    cat = load_catalog(None)
+    rng = np.random.default_rng(seed)
+    pids = ("id_card", "bank_card", "vat_invoice")
+    f = Forecast(START, 8, tuple((p, tuple(int(x) for x in rng.integers(0, 60_000, 8)))
+                                 for p in pids))
+    free = plan(cat, f, purchase_months="any")
+    cap = (free.bill.pack_cost / 2).quantize(Decimal(1))
+    fast = plan(cat, f, purchase_months="any", budget=cap)
+    milp = plan(cat, f, purchase_months="any", budget=cap, algorithm="milp")
+    assert fast.status == milp.status == "optimal"
+    assert fast.method == "exact spend frontiers"
+    assert (fast.bill.total_cost, fast.bill.pack_cost) == (milp.bill.total_cost,
+                                                           milp.bill.pack_cost)
+    assert fast.bill.pack_cost <= cap
+
+
+def long_forecast(months, busy, calls_a, calls_b):
+    """`months` months, quiet (within the free quota) except the months in `busy`."""
+    a = [100] * months
+    b = [100] * months
+    for m, x, y in zip(busy, calls_a, calls_b):
+        a[m], b[m] = x, y
+    return forecast(a, b)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(months=st.integers(13, 24), first=st.integers(10, 11),
+       calls_a=st.lists(st.integers(300, 2000), min_size=2, max_size=2),
+       calls_b=st.lists(st.integers(300, 2000), min_size=2, max_size=2),
+       yearly=st.sampled_from([Decimal(0), Decimal(150), Decimal(240), Decimal(500)]),
+       budget=st.sampled_from([None, Decimal(400)]))
+def test_yearly_budget_over_two_blocks_matches_exhaustive_search(months, first, calls_a,
+                                                                  calls_b, yearly, budget):
+    """Demand around the first block's end (validity 2 months), so buying ahead in block
+    one for block two (or not) is what the yearly cap decides."""
+    cat = catalog(2)
+    f = long_forecast(months, [first, first + 1], calls_a, calls_b)
+    r = plan(cat, f, purchase_months="any", regret=False, yearly_budget=yearly, budget=budget)
+    assert r.status == "optimal"
+    assert r.yearly_budget == yearly
+    want = best_by_search(cat, [f], yearly=yearly, budget=budget)
+    assert key_of(cat, [f], r) == want
+    check_caps(r, months, budget, yearly)
+
+
+def test_yearly_budget_can_make_buying_ahead_pay():
+    """Block two's cap is spent by its own needs; a pack bought at the end of block one for
+    the first month of block two saves postpaid: the planner must find it."""
+    cat = catalog(2)
+    f = long_forecast(13, [11, 12], [300, 3300], [100, 100])
+    r = plan(cat, f, purchase_months="any", regret=False, yearly_budget=Decimal(240))
+    assert r.status == "optimal"
+    want = best_by_search(cat, [f], yearly=Decimal(240))
+    assert key_of(cat, [f], r) == want
+
+
+def test_monthly_budget_buys_ahead_when_a_month_cannot_afford_its_packs():
+    """One 10,000 pack a month fits the cap; two are needed in month two: the first is
+    bought in month one although month one draws nothing (just in time would miss it)."""
+    cat = load_catalog(None)
+    f = Forecast(START, 2, (("id_card", (1000, 21000)),))
+    r = plan(cat, f, purchase_months="any", monthly_budget=Decimal(800))
+    assert r.status == "optimal"
+    assert r.bill.total_cost == Decimal(1600)
+    assert [(b.month - START, b.size, b.count) for b in r.plan.purchases] == \
+        [(0, 10000, 1), (1, 10000, 1)]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(a=st.lists(MONTH, min_size=2, max_size=3), b=st.lists(MONTH, min_size=3, max_size=3),
+       factors=st.lists(st.sampled_from([Decimal("0.5"), Decimal("0.8"), Decimal("1.3"),
+                                         Decimal("1.7")]), min_size=1, max_size=3),
+       budget=st.sampled_from([None, Decimal(0), Decimal(240), Decimal(500)]),
+       basis=st.sampled_from(["total", "after-packs"]), validity=st.integers(2, 3))
+def test_worst_case_matches_exhaustive_search(a, b, factors, budget, basis, validity):
+    cat = catalog(validity, basis)
+    base = forecast(a, b[:len(a)])
+    scen = (Scenario("base", Decimal(2), base),) + tuple(
+        Scenario(f"x{k}", Decimal(1), base.scaled(x)) for k, x in enumerate(factors))
+    forecasts = [s.forecast for s in scen]
+    r = plan(cat, base, scenarios=scen, objective="worst-case", budget=budget, regret=False)
+    assert r.status == "optimal"
+    assert "cost curves" in r.method
+    want = best_by_search(cat, forecasts, start_only=True, budget=budget, worst=True)
+    assert key_of(cat, forecasts, r, worst=True) == want
+    assert r.worst_cost == want[0]
+
+
+@pytest.mark.parametrize("basis", ["total", "after-packs"])
+def test_scenario_costs_equal_each_scenarios_cost_curve(basis):
+    """The worst-case model's shared-knapsack costs are curves.capacity_curve's, exactly."""
+    cat = load_catalog(None).with_tier_basis(basis)
+    rng = np.random.default_rng(7)
+    for pid in ("id_card", "general_print"):
+        product = cat.product(pid)
+        series = [tuple(int(x) for x in rng.integers(0, 400_000, 12)) for _ in range(4)]
+        series.append(tuple(int(x) for x in rng.integers(900_000, 1_300_000, 12)))
+        top = max(needed_top(product, s, START, 12) for s in series)
+        curves = [capacity_curve(product, s, START, 12, basis, money_scale(cat), (), top)
+                  for s in series]
+        got = scenario_costs(curves[0], product, series, START, 12, basis, money_scale(cat))
+        assert np.array_equal(got, np.stack([c.cost for c in curves]))
+
+
+def test_negative_yearly_budget_is_refused():
+    with pytest.raises(InputError, match="--yearly-budget must be a non-negative amount"):
+        plan(catalog(), forecast([500, 500], [500, 500]), yearly_budget=Decimal(-1))
+
+
+# --------------------------------------------------------------------------- command line
+
+def test_yearly_budget_option_is_documented_in_help():
+    out = " ".join(ok("plan", "--help").stdout.split())
+    assert "--yearly-budget CNY Cap on the prepaid spend of each 12-month block" in out
+
+
+def test_yearly_budget_from_the_command_line_config_and_environment(tmp_path):
+    cfg = write(tmp_path, "packopt.toml", "[plan]\nyearly_budget = 2000\n")
+    line = as_json("plan", "--purchase-months", "any", "--yearly-budget", "2000")
+    assert line["yearly_budget"] == 2000.0 and line["budget"] is None
+    assert line["pack_cost"] <= 2000
+    assert line["budget_value"]["cap_option"] == "--yearly-budget"
+    assert line["budget_value"]["raised_cap"] == 3000.0
+    from_file = as_json("--config", cfg, "plan", "--purchase-months", "any")
+    assert from_file["yearly_budget"] == 2000.0
+    assert from_file["total_cost"] == line["total_cost"]
+    env = ok("plan", "--purchase-months", "any", "--format", "json",
+             env={"PACKOPT_YEARLY_BUDGET": "2000"}).stdout
+    import json
+    assert json.loads(env)["yearly_budget"] == 2000.0
+    text = ok("plan", "--yearly-budget", "2000").stdout
+    assert "Prepaid cap 2,000.00 CNY (--yearly-budget)" in text
+
+
+def test_bad_yearly_budget_exits_2_naming_the_option(tmp_path):
+    r = run("plan", "--yearly-budget", "lots")
+    assert r.exit_code == 2 and "--yearly-budget" in r.stderr and r.stdout == ""
+    r = run("plan", "--yearly-budget", "-5")
+    assert r.exit_code == 2 and "--yearly-budget" in r.stderr and r.stdout == ""
+    cfg = write(tmp_path, "packopt.toml", "yearly_budget = \"lots\"\n")
+    r = run("--config", cfg, "plan")
+    assert r.exit_code == 2 and "yearly_budget" in r.stderr and r.stdout == ""
+
+
+def test_a_stopped_periodic_cap_plan_keeps_the_frontiers_bound_and_plan():
+    """A monthly cap the frontiers' relaxation breaks, with a time limit too short for the
+    integer program: the plan still keeps every cap, bills to what is reported, and the
+    gap is measured from the relaxation's optimum (not from zero)."""
+    cat = load_catalog(None)
+    rng = np.random.default_rng(5)
+    pids = ("id_card", "bank_card", "general_print", "business_card")
+    f = Forecast(START, 14, tuple((p, tuple(int(x) for x in rng.integers(20_000, 400_000, 14)))
+                                  for p in pids))
+    free = plan(cat, f, purchase_months="any")
+    cap = (free.bill.pack_cost / 40).quantize(Decimal(1))
+    r = plan(cat, f, purchase_months="any", monthly_budget=cap, time_limit=0.05)
+    check_caps(r, 14, monthly=cap)
+    assert bill(cat, f, r.plan).total_cost == r.bill.total_cost
+    if r.status == "feasible":
+        assert 0 <= r.gap < r.bill.total_cost
+        assert r.bill.total_cost - r.gap >= free.bill.total_cost    # the bound is real
+
+
+@pytest.mark.parametrize("basis,seed", [("total", 1), ("total", 2), ("after-packs", 3)])
+def test_worst_case_curves_agree_with_the_joint_integer_program(basis, seed, monkeypatch):
+    """Seed-catalog products, 12 months, 4 scenarios: the curves' worst case equals the
+    joint start-mode integer program's (the route before), in cost and in spend."""
+    from optimizer.solve import planner
+    cat = load_catalog(None).with_tier_basis(basis)
+    rng = np.random.default_rng(seed)
+    pids = ("id_card", "bank_card", "vat_invoice")
+    base = Forecast(START, 12, tuple((p, tuple(int(x) for x in rng.integers(0, 200_000, 12)))
+                                     for p in pids))
+    scen = tuple(Scenario(f"s{k}", Decimal(k + 1), base.scaled(Decimal(x)))
+                 for k, x in enumerate(("0.6", "1", "1.4", "2.1")))
+    fast = plan(cat, base, scenarios=scen, objective="worst-case", regret=False)
+    route = planner._route
+    monkeypatch.setattr(planner, "_route", lambda req: "milp" if req.worst_case else route(req))
+    slow = plan(cat, base, scenarios=scen, objective="worst-case", regret=False)
+    assert fast.status == slow.status == "optimal"
+    assert fast.method == "exact cost curves" and slow.method == "solver highs"
+    assert (fast.worst_cost, fast.bill.pack_cost) == (slow.worst_cost, slow.bill.pack_cost)
