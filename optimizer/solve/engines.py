@@ -29,6 +29,7 @@ from .budget import solve_budget
 from .curves import Curve, best_point, capacity_curve, needed_top, weighted_curve
 from .demand import held_usage, residual_demand
 from .dynamic import optimal_schedule
+from .scenario_any import add_any_scenarios
 from .solvers import Status, solve
 from .start_milp import ProductModel, add_start_mode
 
@@ -127,10 +128,6 @@ def _held_lots(req: Request, product: Product):
     lots = make_lots(product, [], held, forecast.start, validity)
     early = [l for l in lots if l.expiry <= validity - 1 or not product.packs]
     late = [(l.expiry, l.calls) for l in lots if l not in early]
-    if late and not req.single:
-        raise InputError(f"{product.id}: a holding usable until {forecast.start + late[0][0]} "
-                         f"outlives packs bought in the first month; with scenarios such "
-                         f"holdings are not supported", field="expires")
     return early, late
 
 
@@ -307,6 +304,14 @@ def _product_model(req: Request, prob: pulp.LpProblem, pid: str, tag: str) -> Pr
     catalog, forecast = req.catalog, req.forecast
     product = catalog.product(pid)
     held, late = _held_lots(req, product)
+    if not req.single and (late or req.purchase_months == "any"):
+        # One dated schedule shared by the scenarios, a usage block each (scenario_any.py).
+        series = [f.calls(pid) for f in req.series]
+        return add_any_scenarios(
+            prob, product, series,
+            [residual_demand(product, c, forecast.start, held) for c in series],
+            catalog.validity_months, catalog.tier_basis, req.scale, tag=tag, late=late,
+            start_only=req.purchase_months == "start")
     if late or req.purchase_months == "any":
         calls = forecast.calls(pid)
         return add_any_mode(
