@@ -265,7 +265,11 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
     Family("any-scenarios-12m", "N products x 12 months, packs bought in any month, 20 "
            "scale scenarios (as scenarios-12m; smoke: 3), objective expected", 12, "total",
            (9,), (3,), any_scenarios(12, "total", "any-scenarios-12m"),
-           smoke_params=(("scenarios", 3),)),
+           smoke_params=(("scenarios", 3),), smoke_time_limit=5.0),
+    Family("any-worst-12m", "N products x 12 months, packs bought in any month, 50 scale "
+           "scenarios (smoke: 3), objective worst-case", 12, "total", (9,), (3,),
+           any_scenarios(12, "total", "any-worst-12m", 50, "worst-case"),
+           smoke_params=(("scenarios", 3),), smoke_time_limit=5.0),
     Family("budget-12m", "N products x 12 months, start mode, total prepaid spend capped at "
            "50 % of the unconstrained optimum's pack cost", 12, "total", (9, 50, 200), (5,),
            budgeted(12, "total", "budget-12m")),

@@ -264,7 +264,7 @@ def _solve(req: Request) -> list[EngineResult]:
         by_dp = {pid: by_dynamic_program(req, pid) for pid in pids}
         found = [r for r in by_dp.values() if r is not None]
         groups = [[pid] for pid, r in by_dp.items() if r is None]
-    if req.worst_case and req.purchase_months == "any":
+    if req.worst_case and req.purchase_months == "any" and req.algorithm == "auto":
         # Any-month worst case: integer programs over a few scenarios (scenario_any.py).
         milp = [worst_case_by_generation(req, i, group, _solve_subset)
                 for i, group in enumerate(groups)]

@@ -45,13 +45,14 @@ from .start_milp import ProductModel, postpaid_expr
 
 def add_any_scenarios(prob: pulp.LpProblem, product: Product, series_calls, series_resid,
                       validity: int, basis: str, scale: int, tag: str = "", late=(),
-                      start_only: bool = False) -> ProductModel:
+                      start_only: bool = False, plain: bool = False) -> ProductModel:
     """One product's shared purchases and one usage block per scenario.
 
     `series_calls[k]`, `series_resid[k]`: scenario k's calls and what new packs can serve
     (after the free quota and the holdings drawn before any new pack). `late`: (last usable
     month index, calls) of holdings that outlive some new pack. `start_only`: purchases in
     the first month only. `pm.postpaid[k]` is scenario k's postpaid cost (money units).
+    `plain`: the general cohort block under `total` too (for comparison: benchmarks).
     """
     K, T, V = len(series_resid), len(series_resid[0]), validity
     pm = ProductModel(product)
@@ -97,23 +98,11 @@ def add_any_scenarios(prob: pulp.LpProblem, product: Product, series_calls, seri
             lots["b", t] = (t, t + V - 1, (t + V - 1, 1, t), bought[t], ub)
     for i, (expiry, amount) in enumerate(late):
         lots["h", i] = (0, expiry, (expiry, 0, i), amount, amount)
-    if basis == "total" and lots and all(v[1] >= T - 1 for v in lots.values()):
-        # Nothing lapses inside the horizon: if every scenario ended with a pack's worth of
-        # balance, a pack of the last purchase could be dropped (balance only falls after
-        # it), so all that is bought stays below the largest total demand plus a pack.
-        held = sum(amount for _, amount in late)
-        room = max(0, max(sum(r) for r in series_resid) + s_max - 1 - held)
-        prob += pulp.lpSum(bought.values()) <= room, f"total{tag}"
-        for c, v in lots.items():
-            lots[c] = v[:4] + (min(v[4], room if c[0] == "b" else v[4]),)
-        pool_limit = room + held
-    else:
-        pool_limit = None
     for k, (calls, resid) in enumerate(zip(series_calls, series_resid)):
         stag = f"{tag}k{k}"
-        if basis == "total":
+        if basis == "total" and not plain:
             rate = [to_units(product.rate(d)[0], scale) for d in calls]
-            covered = _total_block(prob, lots, resid, rate, T, stag, pool_limit)
+            covered = _total_block(prob, lots, resid, rate, T, stag)
             pm.postpaid.append(pulp.lpSum(rate[m] * (resid[m] - covered[m])
                                           for m in range(T) if resid[m] > 0))
         else:
@@ -127,7 +116,7 @@ def add_any_scenarios(prob: pulp.LpProblem, product: Product, series_calls, seri
     return pm
 
 
-def _total_block(prob, lots, resid, rate, T, tag, pool_limit=None) -> dict:
+def _total_block(prob, lots, resid, rate, T, tag) -> dict:
     """One scenario's draws under `total`: draw-max in any order (see the module's note).
     Returns month -> calls drawn from packs (an expression).
 
@@ -157,8 +146,7 @@ def _total_block(prob, lots, resid, rate, T, tag, pool_limit=None) -> dict:
         pool_ub += sum(v[4] for v in arriving)
         if not pool_ub:
             continue
-        bal[m] = prob.add_variable(f"bal{tag}_{m}", 0, pool_ub if pool_limit is None
-                                   else min(pool_ub, pool_limit))
+        bal[m] = prob.add_variable(f"bal{tag}_{m}", 0, pool_ub)
         before = bal[m - 1] if m - 1 in bal else 0
         # The pool's balance falls by what month m draws from it.
         prob += bal[m] == before + pulp.lpSum(v[3] for v in arriving) - pool.get(m, 0), \
