@@ -30,6 +30,7 @@ from .curves import Curve, best_point, capacity_curve, needed_top, weighted_curv
 from .demand import held_usage, residual_demand
 from .dynamic import optimal_schedule
 from .scenario_any import add_any_scenarios
+from .scenario_dp import shared_schedule
 from .solvers import Status, solve
 from .start_milp import ProductModel, add_start_mode
 
@@ -139,6 +140,8 @@ def by_dynamic_program(req: Request, pid: str) -> EngineResult | None:
     t0 = time.perf_counter()
     product = req.catalog.product(pid)
     held, late = _held_lots(req, product)
+    if not req.single:
+        return _by_scenario_dp(req, product, held, late, t0)
     if late:
         if req.prorata:
             raise InputError(f"{pid}: --carry-over-value prorata is not available with a "
@@ -151,6 +154,24 @@ def by_dynamic_program(req: Request, pid: str) -> EngineResult | None:
                                 req.catalog.validity_months, req.scale,
                                 start_only=req.purchase_months == "start", prorata=req.prorata)
     return EngineResult.exact((pid,), pid, {pid: dict(schedule.counts)}, schedule.objective,
+                              time.perf_counter() - t0, "dp")
+
+
+def _by_scenario_dp(req: Request, product: Product, held, late, t0) -> EngineResult | None:
+    """Any month with scenarios, expected cost: scenario_dp.py where nothing lapses inside
+    the horizon; None where it does not apply or gives up (scenario_any.py's integer
+    program takes the product)."""
+    T, V = req.forecast.months, req.catalog.validity_months
+    if T > V or any(expiry < T - 1 for expiry, _ in late):
+        return None
+    series = [f.calls(product.id) for f in req.series]
+    found = shared_schedule(
+        product, series, [residual_demand(product, c, req.forecast.start, held)
+                          for c in series], req.weights, sum(a for _, a in late), req.scale)
+    if found is None:
+        return None
+    counts, objective = found
+    return EngineResult.exact((product.id,), product.id, {product.id: counts}, objective,
                               time.perf_counter() - t0, "dp")
 
 

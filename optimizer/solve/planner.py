@@ -245,6 +245,11 @@ def _route(req: Request) -> str:
             req.prorata or (req.purchase_months == "any" and req.algorithm == "auto")):
         # Exact and fast: one shortest path per product.
         return "dp"
+    if not req.coupled and not req.single and req.catalog.tier_basis == "total" and \
+            req.purchase_months == "any" and req.algorithm == "auto":
+        # Scenarios: the dynamic program over balance vectors where it applies and stays
+        # small (scenario_dp.py), the integer program for the other products.
+        return "dp"
     return "milp"
 
 
