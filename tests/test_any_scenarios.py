@@ -214,3 +214,43 @@ def test_cli_plan_any_month_scenarios_and_bill_reproduces_each(tmp_path, objecti
         assert billed["pack_cost"] == s["pack_cost"] == data["pack_cost"]
         assert s["regret"] >= 0
     assert data["worst_cost"] == max(s["total_cost"] for s in data["scenarios"])
+
+
+# --------------------------------------------------------------------------- two methods
+
+def _keys(cat, r, scen, held=()):
+    """What plan() minimised for `r`, then its tie-break keys, from the billing engine."""
+    forecasts = [s.forecast for s in scen]
+    weights = [s.weight for s in scen]
+    return (objective(cat, forecasts, weights, r.plan, held, False, False), r.bill.pack_cost,
+            *tie_break(r.plan))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(calls=st.lists(st.integers(0, 60_000), min_size=2, max_size=6),
+       factors=st.lists(st.sampled_from([Decimal("0.3"), Decimal("0.7"), Decimal("1.2"),
+                                         Decimal("1.9")]), min_size=1, max_size=4),
+       held=st.sampled_from([0, 4000, 30_000]))
+def test_dynamic_program_agrees_with_the_integer_program(calls, factors, held):
+    """Nothing lapses inside a horizon within the packs' validity: the dynamic program over
+    balance vectors serves it; forced to give up (LIMIT 0), the integer program must find
+    the same objective and tie-break keys."""
+    from optimizer import load_catalog
+    from optimizer.solve import scenario_dp
+    cat = load_catalog()
+    base = Forecast(START, len(calls), (("id_card", tuple(calls)),))
+    scen = scenarios_of(base, factors)
+    holdings = (Holding("id_card", START + 13, held),) if held else ()
+    r = plan(cat, base, purchase_months="any", scenarios=scen, holdings=holdings,
+             regret=False)
+    assert {s.method for s in r.solves} == {"dp"}
+    saved = scenario_dp.LIMIT
+    scenario_dp.LIMIT = 0
+    try:
+        m = plan(cat, base, purchase_months="any", scenarios=scen, holdings=holdings,
+                 regret=False)
+    finally:
+        scenario_dp.LIMIT = saved
+    assert {s.method for s in m.solves} <= {"milp"}     # (none: nothing to decide)
+    assert r.status == m.status == "optimal"
+    assert _keys(cat, r, scen, holdings) == _keys(cat, m, scen, holdings)
