@@ -36,7 +36,9 @@ from .any_milp import useful_packs
 from .knapsack import INF, Knapsack
 
 LIMIT = 6000         # candidate labels of one month before the search gives up
-BLOCK = 256          # labels compared at once in the dominance filter
+BLOCK = 256          # labels compared at once in the dominance filter (at most)
+CELLS = 20_000_000   # balance comparisons held in memory at once by that filter
+LATTICE = 2_000_000  # capacities priced by the knapsack; beyond it the search gives up
 
 
 def shared_schedule(product: Product, series_calls, series_resid, weights, held: int,
@@ -57,8 +59,10 @@ def shared_schedule(product: Product, series_calls, series_resid, weights, held:
         sizes = [(p.calls, to_units(p.price, scale)) for p in packs]
         step = math.gcd(*(s for s, _ in sizes))
         s_max = max(s for s, _ in sizes)
-        knap = Knapsack([(s // step, q) for s, q in sizes], int(tail[:, 0].max()) // step
-                        + s_max // step + 1)
+        points = int(tail[:, 0].max()) // step + s_max // step + 1
+        if points > LATTICE:
+            return None
+        knap = Knapsack([(s // step, q) for s, q in sizes], points)
     z = np.zeros(1, dtype=np.int64)
     lab = {"B": np.full((1, K), held, dtype=np.int64), "cost": z, "spend": z, "calls": z,
            "packs": z, "small": np.full(1, INF, dtype=np.int64), "pred": z - 1, "cap": z}
@@ -139,8 +143,10 @@ def _frontier(lab) -> np.ndarray:
     kept: list[int] = []
     kB = np.empty((0, B.shape[1]), dtype=np.int64)
     ks = np.empty(0, dtype=np.int64)
-    for lo in range(0, len(order), BLOCK):
-        b, s = B[lo:lo + BLOCK], small[lo:lo + BLOCK]
+    lo = 0
+    while lo < len(order):
+        size = max(1, min(BLOCK, CELLS // max(1, (len(kept) + BLOCK) * B.shape[1])))
+        b, s = B[lo:lo + size], small[lo:lo + size]
         if len(kept):
             beaten = ((kB[None, :, :] >= b[:, None, :]).all(axis=2)
                       & (ks[None, :] >= s[:, None])).any(axis=1)
@@ -153,4 +159,5 @@ def _frontier(lab) -> np.ndarray:
             kept.extend((lo + new).tolist())
             kB = np.concatenate([kB, b[new]])
             ks = np.concatenate([ks, s[new]])
+        lo += size
     return order[np.array(kept, dtype=np.int64)]
