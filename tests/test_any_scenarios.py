@@ -233,24 +233,25 @@ def _keys(cat, r, scen, held=()):
        held=st.sampled_from([0, 4000, 30_000]))
 def test_dynamic_program_agrees_with_the_integer_program(calls, factors, held):
     """Nothing lapses inside a horizon within the packs' validity: the dynamic program over
-    balance vectors serves it; forced to give up (LIMIT 0), the integer program must find
-    the same objective and tie-break keys."""
+    balance vectors serves it (given room: LIMIT raised); forced to give up (LIMIT 0), the
+    integer program must find the same objective and tie-break keys."""
     from optimizer import load_catalog
     from optimizer.solve import scenario_dp
     cat = load_catalog()
     base = Forecast(START, len(calls), (("id_card", tuple(calls)),))
     scen = scenarios_of(base, factors)
     holdings = (Holding("id_card", START + 13, held),) if held else ()
-    r = plan(cat, base, purchase_months="any", scenarios=scen, holdings=holdings,
-             regret=False)
-    assert {s.method for s in r.solves} == {"dp"}
     saved = scenario_dp.LIMIT
-    scenario_dp.LIMIT = 0
     try:
+        scenario_dp.LIMIT = 10 ** 6            # never give up here
+        r = plan(cat, base, purchase_months="any", scenarios=scen, holdings=holdings,
+                 regret=False)
+        scenario_dp.LIMIT = 0                  # always give up: the integer program
         m = plan(cat, base, purchase_months="any", scenarios=scen, holdings=holdings,
                  regret=False)
     finally:
         scenario_dp.LIMIT = saved
+    assert {s.method for s in r.solves} == {"dp"}
     assert {s.method for s in m.solves} <= {"milp"}     # (none: nothing to decide)
     assert r.status == m.status == "optimal"
     assert _keys(cat, r, scen, holdings) == _keys(cat, m, scen, holdings)
