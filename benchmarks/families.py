@@ -202,6 +202,19 @@ def scale_scenarios(months: int, basis: str, family: str,
     return make
 
 
+def any_scenarios(months: int, basis: str, family: str, count: int = 20,
+                  objective: str = "expected") -> Callable[..., Instance]:
+    """`scale_scenarios` with packs bought in any month: one dated schedule shared by every
+    scenario (scenario_any.py's model, one per product; worst-case: one joint model)."""
+    base = scale_scenarios(months, basis, family, count)
+
+    def make(size: int, seed: int, scenarios: int = count) -> Instance:
+        inst = base(size, seed, scenarios)
+        opts = dict(inst.options, purchase_months="any", objective=objective)
+        return replace(inst, options=tuple(opts.items()))
+    return make
+
+
 BUDGET_SHARE = Decimal("0.5")  # the budget: this share of the unconstrained optimum's packs
 
 
@@ -279,6 +292,14 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
            "(multipliers 0.5-1.5, weights 1-9; smoke: 5), objective expected", 12, "total",
            (9,), (3,), scale_scenarios(12, "total", "scenarios-12m"),
            smoke_params=(("scenarios", 5),)),
+    Family("any-scenarios-12m", "N products x 12 months, packs bought in any month, 20 "
+           "scale scenarios (as scenarios-12m; smoke: 3), objective expected", 12, "total",
+           (9,), (3,), any_scenarios(12, "total", "any-scenarios-12m"),
+           smoke_params=(("scenarios", 3),), smoke_time_limit=5.0),
+    Family("any-worst-12m", "N products x 12 months, packs bought in any month, 50 scale "
+           "scenarios (smoke: 3), objective worst-case", 12, "total", (9,), (3,),
+           any_scenarios(12, "total", "any-worst-12m", 50, "worst-case"),
+           smoke_params=(("scenarios", 3),), smoke_time_limit=5.0),
     Family("budget-12m", "N products x 12 months, start mode, total prepaid spend capped at "
            "50 % of the unconstrained optimum's pack cost", 12, "total", (9, 50, 200), (5,),
            budgeted(12, "total", "budget-12m")),

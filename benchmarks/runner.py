@@ -39,8 +39,10 @@ from .methods import method_names, not_applicable, run_method
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_FAMILIES = ("example", "mixed-12m", "mixed-24m", "after-packs")
 SMOKE_FAMILIES = ("example", "mixed-12m", "mixed-24m", "after-packs", "any-12m", "any-24m",
-                  "any-36m", "scenarios-12m", "budget-12m")
-MODE_FAMILIES = ("any-12m", "any-24m", "any-36m", "scenarios-12m", "budget-12m")
+                  "any-36m", "scenarios-12m", "budget-12m", "any-scenarios-12m",
+                  "any-worst-12m")
+MODE_FAMILIES = ("any-12m", "any-24m", "any-36m", "scenarios-12m", "budget-12m",
+                 "any-scenarios-12m", "any-worst-12m")
 # CBC on the big-M baseline claims "optimal" for plans that are not (benchmarks/README.md,
 # "Findings"), so the default sweep runs that baseline with HiGHS only; `--methods baseline
 # --solvers cbc` (or baseline-cbc) runs it, and the runner then fails on its wrong answers.

@@ -281,15 +281,12 @@ def test_holdings_that_outlive_new_packs(basis, purchase_months, held, calls):
     assert all(p.month == START for p in r.plan.purchases) or purchase_months == "any"
 
 
-def test_late_holdings_refused_with_scenarios_and_prorata():
+def test_late_holdings_refused_with_prorata():
+    # (With scenarios such holdings now plan: tests/test_any_scenarios.py.)
     from optimizer.exceptions import InputError
-    from optimizer.solve.planner import Scenario
     cat = catalog(3)
     f = Forecast(START, 4, (("p", (1800, 1800, 1800, 1800)),))
     held = (Holding("p", START + 4, 2500),)
-    with pytest.raises(InputError, match="outlives"):
-        plan(cat, f, holdings=held, scenarios=(Scenario("a", Decimal(1), f),
-                                               Scenario("b", Decimal(1), f)))
     with pytest.raises(InputError, match="outlives"):
         plan(cat, f, purchase_months="any", holdings=held, carry_over="prorata")
 

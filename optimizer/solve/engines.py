@@ -34,6 +34,8 @@ from .curves import Curve, best_point, capacity_curve, needed_top, weighted_curv
 from .demand import held_usage, residual_demand
 from .dynamic import optimal_schedule
 from .frontier import TooLarge, period_spend, product_frontier
+from .scenario_any import add_any_scenarios
+from .scenario_dp import shared_schedule
 from .solvers import Status, solve
 from .start_milp import ProductModel, add_start_mode
 from .worst import candidates, scenario_costs, solve_worst
@@ -142,10 +144,6 @@ def _held_lots(req: Request, product: Product):
     lots = make_lots(product, [], held, forecast.start, validity)
     early = [l for l in lots if l.expiry <= validity - 1 or not product.packs]
     late = [(l.expiry, l.calls) for l in lots if l not in early]
-    if late and not req.single:
-        raise InputError(f"{product.id}: a holding usable until {forecast.start + late[0][0]} "
-                         f"outlives packs bought in the first month; with scenarios such "
-                         f"holdings are not supported", field="expires")
     return early, late
 
 
@@ -157,6 +155,8 @@ def by_dynamic_program(req: Request, pid: str) -> EngineResult | None:
     t0 = time.perf_counter()
     product = req.catalog.product(pid)
     held, late = _held_lots(req, product)
+    if not req.single:
+        return _by_scenario_dp(req, product, held, late, t0)
     if late:
         if req.prorata:
             raise InputError(f"{pid}: --carry-over-value prorata is not available with a "
@@ -169,6 +169,24 @@ def by_dynamic_program(req: Request, pid: str) -> EngineResult | None:
                                 req.catalog.validity_months, req.scale,
                                 start_only=req.purchase_months == "start", prorata=req.prorata)
     return EngineResult.exact((pid,), pid, {pid: dict(schedule.counts)}, schedule.objective,
+                              time.perf_counter() - t0, "dp")
+
+
+def _by_scenario_dp(req: Request, product: Product, held, late, t0) -> EngineResult | None:
+    """Any month with scenarios, expected cost: scenario_dp.py where nothing lapses inside
+    the horizon; None where it does not apply or gives up (scenario_any.py's integer
+    program takes the product)."""
+    T, V = req.forecast.months, req.catalog.validity_months
+    if T > V or any(expiry < T - 1 for expiry, _ in late):
+        return None
+    series = [f.calls(product.id) for f in req.series]
+    found = shared_schedule(
+        product, series, [residual_demand(product, c, req.forecast.start, held)
+                          for c in series], req.weights, sum(a for _, a in late), req.scale)
+    if found is None:
+        return None
+    counts, objective = found
+    return EngineResult.exact((product.id,), product.id, {product.id: counts}, objective,
                               time.perf_counter() - t0, "dp")
 
 
@@ -476,6 +494,14 @@ def _product_model(req: Request, prob: pulp.LpProblem, pid: str, tag: str) -> Pr
     catalog, forecast = req.catalog, req.forecast
     product = catalog.product(pid)
     held, late = _held_lots(req, product)
+    if not req.single and (late or req.purchase_months == "any"):
+        # One dated schedule shared by the scenarios, a usage block each (scenario_any.py).
+        series = [f.calls(pid) for f in req.series]
+        return add_any_scenarios(
+            prob, product, series,
+            [residual_demand(product, c, forecast.start, held) for c in series],
+            catalog.validity_months, catalog.tier_basis, req.scale, tag=tag, late=late,
+            start_only=req.purchase_months == "start", plain=req.algorithm == "milp")
     if late or req.purchase_months == "any":
         calls = forecast.calls(pid)
         return add_any_mode(

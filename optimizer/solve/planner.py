@@ -41,6 +41,7 @@ from .engines import (
     on_worst_curves,
     with_bounds,
 )
+from .scenario_any import worst_case_by_generation
 from .solvers import SOLVERS
 
 PURCHASE_MODES = ("start", "any")
@@ -200,9 +201,6 @@ def _check_options(catalog, forecast, purchase_months, solver, time_limit, scena
         if why:
             raise InputError(f"--carry-over-value prorata is not available with {why}; "
                              f"use --carry-over-value zero", field="carry_over_value")
-    if purchase_months == "any" and len(scenarios) > 1:
-        raise InputError("--scenarios with --purchase-months any is not available yet; use "
-                         "--purchase-months start", field="purchase_months")
     if solver not in SOLVERS:
         raise InputError(f"--solver must be one of {', '.join(SOLVERS)}", field="solver")
     if time_limit is not None and time_limit <= 0:
@@ -273,6 +271,11 @@ def _route(req: Request) -> str:
             and not req.prorata and req.algorithm == "auto":
         # Caps in any month: each product's exact (spend, cost) frontier, one point each.
         return "frontier"
+    if not req.coupled and not req.single and req.catalog.tier_basis == "total" and \
+            req.purchase_months == "any" and req.algorithm == "auto":
+        # Scenarios: the dynamic program over balance vectors where it applies and stays
+        # small (scenario_dp.py), the integer program for the other products.
+        return "dp"
     return "milp"
 
 
@@ -294,12 +297,34 @@ def _solve(req: Request) -> list[EngineResult]:
         by_dp = {pid: by_dynamic_program(req, pid) for pid in pids}
         found = [r for r in by_dp.values() if r is not None]
         groups = [[pid] for pid, r in by_dp.items() if r is None]
-    milp = [with_bounds(by_integer_program(req, i, group), hints)
-            for i, group in enumerate(groups)]
+    if req.worst_case and req.purchase_months == "any" and req.algorithm == "auto":
+        # Any-month worst case: integer programs over a few scenarios (scenario_any.py).
+        milp = [worst_case_by_generation(req, i, group, _solve_subset)
+                for i, group in enumerate(groups)]
+    else:
+        milp = [with_bounds(by_integer_program(req, i, group), hints)
+                for i, group in enumerate(groups)]
     if milp and declined_after:
         # Time spent on cost curves that then declined counts as building the models.
         milp[0] = replace(milp[0], build_seconds=milp[0].build_seconds + declined_after)
     return found + milp
+
+
+def _solve_subset(sub: Request, index: int, group: list[str]) -> EngineResult:
+    """`group`'s plan for a subset of the scenarios, as one result: with one scenario and
+    no budget the products part, and each takes its own route (the dynamic program)."""
+    if sub.coupled or not sub.single:
+        return by_integer_program(sub, index, group)
+    parts = _solve(sub)
+    counts = {pid: c for r in parts for pid, c in r.counts.items()}
+    known = [r.objective for r in parts]
+    return EngineResult(
+        tuple(group), "all", counts, None if None in known else sum(known),
+        sum(r.bound for r in parts),
+        "optimal" if all(r.optimal for r in parts) else
+        "no_solution" if None in known else "feasible",
+        sum(r.seconds for r in parts), sum(r.build_seconds for r in parts),
+        parts[0].method if len({r.method for r in parts}) == 1 else "milp")
 
 
 def _assemble(forecast: Forecast, results: list[EngineResult]) -> Plan:
@@ -349,12 +374,15 @@ def _verify(req: Request, results: list[EngineResult], bills: list[Bill]) -> flo
 def _outcomes(req: Request, bills: list[Bill], budget, monthly_budget, regret: bool,
               yearly_budget=None) -> tuple[ScenarioOutcome, ...]:
     """Each scenario's bill and, with `regret`, the cost of the plan that is optimal for
-    that scenario alone (start mode, same solver, holdings and budgets)."""
+    that scenario alone (same purchase months, solver, holdings and budgets; None when
+    that optimum is not proven within the time left)."""
     def best_cost(forecast: Forecast) -> Decimal | None:
         if not regret:
             return None
-        return plan(req.catalog, forecast, solver=req.solver, holdings=req.holdings,
-                    budget=budget, monthly_budget=monthly_budget,
-                    yearly_budget=yearly_budget).bill.total_cost
+        alone = plan(req.catalog, forecast, purchase_months=req.purchase_months,
+                     solver=req.solver, time_limit=req.clock.remaining(),
+                     holdings=req.holdings, budget=budget, monthly_budget=monthly_budget,
+                     yearly_budget=yearly_budget)
+        return alone.bill.total_cost if alone.status == "optimal" else None
     return tuple(ScenarioOutcome(s.name, s.weight, b, best_cost(s.forecast))
                  for s, b in zip(req.scenarios, bills))
