@@ -24,6 +24,7 @@ from ..domain.catalog import Catalog, Product
 from ..domain.money import to_units
 from ..domain.records import Forecast, Holding, Scenario
 from ..exceptions import InfeasibleError, InputError, SolverError
+from .after_packs import after_packs_schedule
 from .any_milp import add_any_mode
 from .budget import solve_budget
 from .curves import Curve, best_point, capacity_curve, needed_top, weighted_curve
@@ -153,6 +154,25 @@ def by_dynamic_program(req: Request, pid: str) -> EngineResult | None:
                                 residual_demand(product, calls, req.forecast.start, held),
                                 req.catalog.validity_months, req.scale,
                                 start_only=req.purchase_months == "start", prorata=req.prorata)
+    return EngineResult.exact((pid,), pid, {pid: dict(schedule.counts)}, schedule.objective,
+                              time.perf_counter() - t0, "dp")
+
+
+def by_after_packs(req: Request, pid: str) -> EngineResult | None:
+    """One product's any-month plan under the after-packs basis from the exact search of
+    after_packs.py; None for a late holding or a lattice too fine (the integer program
+    takes it)."""
+    t0 = time.perf_counter()
+    product = req.catalog.product(pid)
+    held, late = _held_lots(req, product)
+    if late:
+        return None
+    calls = req.forecast.calls(pid)
+    schedule = after_packs_schedule(product, calls,
+                                    residual_demand(product, calls, req.forecast.start, held),
+                                    req.catalog.validity_months, req.scale)
+    if schedule is None:
+        return None
     return EngineResult.exact((pid,), pid, {pid: dict(schedule.counts)}, schedule.objective,
                               time.perf_counter() - t0, "dp")
 

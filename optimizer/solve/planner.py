@@ -33,6 +33,7 @@ from .engines import (
     Clock,
     EngineResult,
     Request,
+    by_after_packs,
     by_dynamic_program,
     by_integer_program,
     on_cost_curves,
@@ -236,8 +237,8 @@ def _integer_weights(scenarios) -> tuple[int, ...]:
 
 
 def _route(req: Request) -> str:
-    """The engine tried first: "curves", "dp" or "milp" (integer programs take whatever the
-    first declines)."""
+    """The engine tried first: "curves", "dp", "after-packs" or "milp" (integer programs
+    take whatever the first declines)."""
     if req.purchase_months == "start" and req.month_cap is None and not req.worst_case \
             and (req.cap is not None or not req.single):
         # Budgets and scenarios in start mode: exact on the products' cost curves (much
@@ -247,6 +248,10 @@ def _route(req: Request) -> str:
             req.prorata or (req.purchase_months == "any" and req.algorithm == "auto")):
         # Exact and fast: one shortest path per product.
         return "dp"
+    if not req.coupled and req.single and not req.prorata and req.purchase_months == "any" \
+            and req.catalog.tier_basis == "after-packs" and req.algorithm == "auto":
+        # Exact: a shortest path over demand positions per product (after_packs.py).
+        return "after-packs"
     return "milp"
 
 
@@ -262,8 +267,9 @@ def _solve(req: Request) -> list[EngineResult]:
         if done is not None:
             return [done]
         declined_after = time.perf_counter() - t0
-    elif engine == "dp":
-        by_dp = {pid: by_dynamic_program(req, pid) for pid in pids}
+    elif engine in ("dp", "after-packs"):
+        exact = by_dynamic_program if engine == "dp" else by_after_packs
+        by_dp = {pid: exact(req, pid) for pid in pids}
         found = [r for r in by_dp.values() if r is not None]
         groups = [[pid] for pid, r in by_dp.items() if r is None]
     milp = [by_integer_program(req, i, group) for i, group in enumerate(groups)]
