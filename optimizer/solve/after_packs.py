@@ -33,25 +33,33 @@ a month into a dearer tier, so neither "just in time" nor "more balance never co
    - reaching cum(T): the end (what is left carries over, valued at zero).
    Costs (fees plus pack prices) and the tie-break keys (prepaid spend, calls bought,
    packs) add up along a path, and lexicographic order on such sums is compatible with
-   addition, so keeping at every node the lexicographically least (cost, spend, −calls,
-   packs) is exact: no Pareto pruning, only equal states are merged.
+   addition, so keeping at every node the lexicographically least key is exact: no
+   Pareto pruning, only equal states are merged.
 3. **The lattice.** Lot capacities are multiples of g, the gcd of the pack sizes, so
    positions are boundaries cum(j) plus multiples of g: one lattice ("class") per residue
    of cum(j) mod g. The lots of one month are relaxed all at once, pack by pack (an
    unbounded knapsack along the lattice, as knapsack.py does), which is the closure over
    every mix; a lot that ends in its own month and the next one bought there merge into
-   one purchase.
+   one purchase. A lot reaching a cap cum(j) "at least" is priced from the cheapest mix
+   of at least that many calls (an overshoot of a whole pack is never cheapest).
 4. **Where the segment start matters.** The lower bound a on purchase months binds only
    while μ(p) < a + V − 1 ("young" nodes). A young node is reached most cheaply by a
    single lot from the fresh start (two lots that end within the first lot's validity
    merge into one), so its key is fresh(a) + lot(p − cum(a)); it is relaxed with its own
    a. Older ("mature") nodes of every start share the position lattices.
+5. **Keys and the tie-break.** The search carries one int64 key, cost·SB + spend (SB
+   above any spend), so it finds the least cost, then the least spend. Among the plans
+   of that key, the most calls bought and then the fewest packs are found afterwards by
+   a shortest path over the *tight* edges only (an edge is tight when its source's key
+   plus its own equals its target's: exactly the edges of the least-key plans), searched
+   back from the end: the second key (−calls, packs) also adds up along paths.
 
-Packs priced at or above the cost of buying nothing are never bought (tie-break: equal
-cost with more spend loses). Money is in integer units; the keys are two int64 arrays
-(cost·SB + spend, −calls·PB + packs). `after_packs_schedule` returns None (the caller
-falls back to the integer program) when the lattice is too fine or the keys could
-overflow.
+Pruning that stays exact: a pack is never bought when it costs at least as much as
+buying nothing, or more than a mix covering all a lot can ever draw (that mix in its
+place draws the same, for less); a key above the cost of buying nothing is dropped.
+Money is in integer units. `after_packs_schedule` returns None (the caller falls back to
+the integer program) when the lattice is too fine (more than MAX_CELLS cells) or a key
+could overflow int64.
 """
 
 from __future__ import annotations
@@ -164,6 +172,9 @@ class _Search:
         cum_t = int(cum[T])
         widest = max(int(cum[min(m + V, T)] - cum[m]) for m in range(T)) if T else 0
         packs = sorted((sz, q) for sz, q in priced if q < ceiling)
+        if packs and (widest + max(sz for sz, _ in packs)) // math.gcd(
+                *(sz for sz, _ in packs)) > MAX_CELLS:
+            return None                 # the lattice is too fine for this method
         if packs and widest:
             # A pack dearer than some mix covering all a lot can ever draw is never bought:
             # that mix in its place draws the same, for less.
