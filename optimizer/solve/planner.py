@@ -7,8 +7,9 @@ plan() runs these steps, one function each:
    no constraint are solved one small model each (faster than one joint model; see
    benchmarks/README.md); a budget cap or a worst-case objective couples them into one
    joint model. The dynamic program takes one-forecast plans under the total basis in any
-   month (or with prorata carry-over), the cost curves take start-mode budgets and
-   scenarios, and the integer programs take the rest and whatever the others decline;
+   month (or with prorata carry-over), the after-packs search (after_packs.py) the same
+   under the after-packs basis, the cost curves take start-mode budgets and scenarios,
+   and the integer programs take the rest and whatever the others decline;
 3. solve (`_solve`): every engine returns an `EngineResult`;
 4. assemble (`_assemble`): the Plan from the engines' pack counts;
 5. re-bill and verify (`_verify`): the billing engine re-bills the plan under every
@@ -127,7 +128,8 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
     total prepaid spend (`monthly_budget` the spend of any one month). With `carry_over`
     "prorata" the objective is the cost less the prorata value of the balance left at the
     horizon's end (the bill reports both). Single-forecast any-month plans under the total
-    basis (and prorata plans) are solved exactly by the dynamic program in dynamic.py;
+    basis (and prorata plans) are solved exactly by the dynamic program in dynamic.py,
+    under the after-packs basis by the exact search in after_packs.py;
     `algorithm="milp"` forces the integer program instead where it can.
     """
     scenarios = tuple(scenarios)
