@@ -141,13 +141,20 @@ def _lot_keys(packs, n: int, sb: int, pb: int):
 
 
 def _cheapest_cover(packs, need: int) -> int:
-    """Least price of a mix of at least `need` calls."""
+    """Least price of a mix of at least `need` calls (an unbounded knapsack along each
+    residue of a pack size, the overshoot below one largest pack)."""
     g = math.gcd(*(s for s, _ in packs))
-    top = -(-need // g) + max(s for s, _ in packs) // g + 1
-    from .knapsack import cheapest_spend
-    spend = cheapest_spend([(s // g, q) for s, q in packs], top)
-    k = -(-need // g)
-    return int(spend[k:].min())
+    n = -(-need // g) + max(s for s, _ in packs) // g + 1
+    spend = np.full(n, INF, dtype=np.int64)
+    spend[0] = 0
+    for size, price in packs:
+        q = size // g
+        R = -(-n // q)
+        grid = np.concatenate([spend, np.full(R * q - n, INF, dtype=np.int64)]).reshape(R, q)
+        j = np.arange(R, dtype=np.int64)[:, None] * price
+        grid = np.minimum.accumulate(grid - j, axis=0) + j
+        spend = np.minimum(spend, grid.reshape(-1)[:n])
+    return int(spend[-(-need // g):].min())
 
 
 class _Search:
