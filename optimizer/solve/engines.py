@@ -5,6 +5,8 @@ per product, objective and proven bound in money units, status, seconds, method.
 
 * `by_dynamic_program`: one product at a time, the exact shortest path of dynamic.py (one
   forecast, total tier basis).
+* `by_after_packs`: one product at a time, the exact search of after_packs.py (one
+  forecast, any month, after-packs basis); reported as method "dp" too.
 * `on_cost_curves`: every product at once in start mode, on the exact cost curves of
   curves.py, under a budget by the knapsack of budget.py (budgets and scenarios).
 * `by_integer_program`: a group of products as one PuLP model (start_milp.py, any_milp.py),
