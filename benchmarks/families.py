@@ -288,6 +288,11 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
            (9, 100), (3,), any_month(24, "total", "any-24m"), smoke_time_limit=5.0),
     Family("any-36m", "N products x 36 months, purchase_months any, total basis", 36, "total",
            (9, 100), (2,), any_month(36, "total", "any-36m")),
+    # Any month under after-packs: the exact search of after_packs.py; the cohort integer
+    # program (ours-milp) is the comparison (it can need minutes on one 24-month product).
+    Family("any-after-24m", "N products x 24 months, purchase_months any, after-packs basis",
+           24, "after-packs", (9, 100), (2,), any_month(24, "after-packs", "any-after-24m"),
+           smoke_time_limit=5.0),
     Family("scenarios-12m", "N products x 12 months, start mode, 50 scale scenarios "
            "(multipliers 0.5-1.5, weights 1-9; smoke: 5), objective expected", 12, "total",
            (9,), (3,), scale_scenarios(12, "total", "scenarios-12m"),

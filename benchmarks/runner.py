@@ -42,7 +42,7 @@ SMOKE_FAMILIES = ("example", "mixed-12m", "mixed-24m", "after-packs", "any-12m",
                   "any-36m", "scenarios-12m", "budget-12m", "any-scenarios-12m",
                   "any-worst-12m")
 MODE_FAMILIES = ("any-12m", "any-24m", "any-36m", "scenarios-12m", "budget-12m",
-                 "any-scenarios-12m", "any-worst-12m")
+                 "any-scenarios-12m", "any-worst-12m", "any-after-24m")
 # CBC on the big-M baseline claims "optimal" for plans that are not (benchmarks/README.md,
 # "Findings"), so the default sweep runs that baseline with HiGHS only; `--methods baseline
 # --solvers cbc` (or baseline-cbc) runs it, and the runner then fails on its wrong answers.
@@ -55,6 +55,9 @@ TARGETS = {"e2e_example_s": 1.0, "solve_example_s": 0.2, "mixed_1000x12_s": 10.0
 MODE_TARGETS = (("any-12m", 9, 1.0, "any month, 9 products x 12 months"),
                 ("any-36m", 9, 5.0, "any month, 9 products x 36 months"),
                 ("any-24m", 100, 60.0, "any month, 100 products x 24 months"),
+                ("any-after-24m", 9, 2.0, "any month, after-packs, 9 products x 24 months"),
+                ("any-after-24m", 100, 30.0,
+                 "any month, after-packs, 100 products x 24 months"),
                 ("scenarios-12m", 9, 10.0, "scenarios, 9 products x 12 months x 50 scenarios"),
                 ("budget-12m", 200, 10.0, "budget, 200 products x 12 months"))
 

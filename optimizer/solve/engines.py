@@ -5,6 +5,8 @@ per product, objective and proven bound in money units, status, seconds, method.
 
 * `by_dynamic_program`: one product at a time, the exact shortest path of dynamic.py (one
   forecast, total tier basis).
+* `by_after_packs`: one product at a time, the exact search of after_packs.py (one
+  forecast, any month, after-packs basis); reported as method "dp" too.
 * `on_cost_curves`: every product at once in start mode, on the exact cost curves of
   curves.py, under a budget by the knapsack of budget.py (budgets and scenarios).
 * `on_worst_curves`: start mode with the worst-case objective, one capacity per product on
@@ -28,6 +30,7 @@ from ..domain.catalog import Catalog, Product
 from ..domain.money import to_units
 from ..domain.records import Forecast, Holding, Scenario
 from ..exceptions import InfeasibleError, InputError, SolverError
+from .after_packs import after_packs_schedule
 from .any_milp import add_any_mode
 from .budget import choose_points, solve_budget
 from .curves import Curve, best_point, capacity_curve, needed_top, weighted_curve
@@ -187,6 +190,25 @@ def _by_scenario_dp(req: Request, product: Product, held, late, t0) -> EngineRes
         return None
     counts, objective = found
     return EngineResult.exact((product.id,), product.id, {product.id: counts}, objective,
+                              time.perf_counter() - t0, "dp")
+
+
+def by_after_packs(req: Request, pid: str) -> EngineResult | None:
+    """One product's any-month plan under the after-packs basis from the exact search of
+    after_packs.py; None for a late holding or a lattice too fine (the integer program
+    takes it)."""
+    t0 = time.perf_counter()
+    product = req.catalog.product(pid)
+    held, late = _held_lots(req, product)
+    if late:
+        return None
+    calls = req.forecast.calls(pid)
+    schedule = after_packs_schedule(product, calls,
+                                    residual_demand(product, calls, req.forecast.start, held),
+                                    req.catalog.validity_months, req.scale)
+    if schedule is None:
+        return None
+    return EngineResult.exact((pid,), pid, {pid: dict(schedule.counts)}, schedule.objective,
                               time.perf_counter() - t0, "dp")
 
 

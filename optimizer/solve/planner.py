@@ -7,9 +7,10 @@ plan() runs these steps, one function each:
    no constraint are solved one small model each (faster than one joint model; see
    benchmarks/README.md); a budget cap or a worst-case objective couples them into one
    joint model. The dynamic program takes one-forecast plans under the total basis in any
-   month (or with prorata carry-over), the spend frontiers the same with a budget, the
-   cost curves start-mode budgets and scenarios (the worst case too), and the integer
-   programs the rest and whatever the others decline;
+   month (or with prorata carry-over), the after-packs search (after_packs.py) the same
+   under the after-packs basis, the spend frontiers the same with a budget, the cost curves
+   start-mode budgets and scenarios (the worst case too), and the integer programs the rest
+   and whatever the others decline;
 3. solve (`_solve`): every engine returns an `EngineResult`;
 4. assemble (`_assemble`): the Plan from the engines' pack counts;
 5. re-bill and verify (`_verify`): the billing engine re-bills the plan under every
@@ -34,6 +35,7 @@ from .engines import (
     Clock,
     EngineResult,
     Request,
+    by_after_packs,
     by_dynamic_program,
     by_integer_program,
     on_cost_curves,
@@ -136,7 +138,8 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
     of each 12-month block from the horizon's start: months 0-11, 12-23, ...). With `carry_over`
     "prorata" the objective is the cost less the prorata value of the balance left at the
     horizon's end (the bill reports both). Single-forecast any-month plans under the total
-    basis (and prorata plans) are solved exactly by the dynamic program in dynamic.py;
+    basis (and prorata plans) are solved exactly by the dynamic program in dynamic.py,
+    under the after-packs basis by the exact search in after_packs.py;
     `algorithm="milp"` forces the integer program instead where it can.
     """
     scenarios = tuple(scenarios)
@@ -253,8 +256,8 @@ def _integer_weights(scenarios) -> tuple[int, ...]:
 
 
 def _route(req: Request) -> str:
-    """The engine tried first: "curves", "worst", "dp", "frontier" or "milp" (integer programs take
-    whatever the first declines)."""
+    """The engine tried first: "curves", "worst", "dp", "after-packs", "frontier" or "milp"
+    (integer programs take whatever the first declines)."""
     if req.purchase_months == "start" and req.month_cap is None and not req.worst_case \
             and (req.cap is not None or not req.single):
         # Budgets and scenarios in start mode: exact on the products' cost curves (much
@@ -267,6 +270,10 @@ def _route(req: Request) -> str:
             req.prorata or (req.purchase_months == "any" and req.algorithm == "auto")):
         # Exact and fast: one shortest path per product.
         return "dp"
+    if not req.coupled and req.single and not req.prorata and req.purchase_months == "any" \
+            and req.catalog.tier_basis == "after-packs" and req.algorithm == "auto":
+        # Exact: a shortest path over demand positions per product (after_packs.py).
+        return "after-packs"
     if req.purchase_months == "any" and req.single and req.catalog.tier_basis == "total" \
             and not req.prorata and req.algorithm == "auto":
         # Caps in any month: each product's exact (spend, cost) frontier, one point each.
@@ -293,8 +300,9 @@ def _solve(req: Request) -> list[EngineResult]:
             return [done]
         hints = done                 # None, or the frontiers' bound and plan
         declined_after = time.perf_counter() - t0
-    elif engine == "dp":
-        by_dp = {pid: by_dynamic_program(req, pid) for pid in pids}
+    elif engine in ("dp", "after-packs"):
+        exact = by_dynamic_program if engine == "dp" else by_after_packs
+        by_dp = {pid: exact(req, pid) for pid in pids}
         found = [r for r in by_dp.values() if r is not None]
         groups = [[pid] for pid, r in by_dp.items() if r is None]
     if req.worst_case and req.purchase_months == "any" and req.algorithm == "auto":

@@ -1,0 +1,572 @@
+"""Exact any-month schedule of one product under the `after-packs` tier basis.
+
+Under `after-packs` a month's fee is f_t(u) = (r_t − u) · rate(w_t − u), with r_t the calls
+new packs can serve (after the free quota and early holdings), w_t = free_t + r_t the tier
+volume when new packs draw nothing, and u the calls they draw. More pack usage can push
+a month into a dearer tier, so neither "just in time" nor "more balance never costs more"
+(dynamic.py) holds. What does hold:
+
+1. **Short months drain everything.** Packs are drawn automatically (docs/pricing.md,
+   rule 2), so a month either draws u_t = r_t (fee 0) or u_t < r_t, and then every lot
+   valid in it is empty at its end. Call the second kind a *stop*. Between stops every
+   month is fully covered, so the only fees are those of the stops.
+2. **A stream of lots.** New packs share one validity V, so the soonest-expiring lot is
+   the earliest bought: lots are drawn in purchase order, one after another, as one
+   stream over the *positions* of cumulative demand (cum(t) = calls of months before t).
+   One purchase month's packs are one lot. A lot bought in month s with capacity C that
+   starts being drawn at position p ends at p' = min(p + C, cum(s + V)): exhausted, or
+   expired with the rest wasted. It must be bought by the month μ(p) that position p
+   falls in (else μ(p) is a stop) and be valid there (cum(s + V) > p; a lot that expires
+   before it is drawn only costs), and after the last stop in month a − 1 (it would have
+   been drained there): s ∈ [max(a, μ(p) − V + 1), μ(p)].
+   Conversely every such chain of (s_i, C_i) is a real plan with the same draws: buying
+   lot i in month min(s_i, s_i+1, …) (the suffix minimum; purchase months are then in
+   stream order) leaves every lot's end position unchanged, because each lot's end is at
+   most the cap of every later lot. So the cheapest plan is a shortest path over nodes
+   "the stream is at position p, every lot bought so far is used up", with moves
+   - a lot: p → p + C (bought in μ(p), no waste, p + C ≤ cum(μ(p) + V)), or p → cum(j)
+     (a lot of at least cum(j) − p calls bought in s = j − V ≥ max(a, μ(p) − V + 1),
+     expiring at the end of month j − 1 with the rest wasted), at the price of the
+     cheapest pack mix of C (an overshoot of a whole pack is never cheapest);
+   - a stop in month μ(p): fee f(p − cum(μ(p))), then a fresh stream at cum(μ(p) + 1)
+     with a = μ(p) + 1;
+   - reaching cum(T): the end (what is left carries over, valued at zero).
+   Costs (fees plus pack prices) and the tie-break keys (prepaid spend, calls bought,
+   packs) add up along a path, and lexicographic order on such sums is compatible with
+   addition, so keeping at every node the lexicographically least key is exact: no
+   Pareto pruning, only equal states are merged.
+3. **The lattice.** Lot capacities are multiples of g, the gcd of the pack sizes, so
+   positions are boundaries cum(j) plus multiples of g: one lattice ("class") per residue
+   of cum(j) mod g. The lots of one month are relaxed all at once, pack by pack (an
+   unbounded knapsack along the lattice, as knapsack.py does), which is the closure over
+   every mix; a lot that ends in its own month and the next one bought there merge into
+   one purchase. A lot reaching a cap cum(j) "at least" is priced from the cheapest mix
+   of at least that many calls (an overshoot of a whole pack is never cheapest).
+4. **Where the segment start matters.** The lower bound a on purchase months binds only
+   while μ(p) < a + V − 1 ("young" nodes). A young node is reached most cheaply by a
+   single lot from the fresh start (two lots that end within the first lot's validity
+   merge into one), so its key is fresh(a) + lot(p − cum(a)); it is relaxed with its own
+   a. Older ("mature") nodes of every start share the position lattices.
+5. **Keys and the tie-break.** The search carries one int64 key, cost·SB + spend (SB
+   above any spend), so it finds the least cost, then the least spend. Among the plans
+   of that key, the most calls bought and then the fewest packs are found afterwards by
+   a shortest path over the *tight* edges only (an edge is tight when its source's key
+   plus its own equals its target's: exactly the edges of the least-key plans), searched
+   back from the end: the second key (−calls, packs) also adds up along paths.
+
+Pruning that stays exact: a pack is never bought when it costs at least as much as
+buying nothing, or more than a mix covering all a lot can ever draw (that mix in its
+place draws the same, for less); a key above the cost of buying nothing is dropped.
+Money is in integer units. `after_packs_schedule` returns None (the caller falls back to
+the integer program) when the lattice is too fine (more than MAX_CELLS cells) or a key
+could overflow int64.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..domain.catalog import Product
+from ..domain.money import to_units
+
+INF = np.int64(1 << 62)
+HALF = 1 << 61
+MAX_CELLS = 6_000_000        # lattice cells (classes × steps) held at once; more: decline
+MAX_WINDOW = 6_000_000       # cells of one month's relaxation (rows × steps)
+
+
+@dataclass(frozen=True)
+class AfterPacksSchedule:
+    """One product's optimal purchases and what they cost (money units)."""
+
+    counts: dict            # (month index, pack size) -> packs bought
+    objective: int          # total cost
+    spend: int              # prepaid spend
+
+
+def after_packs_schedule(product: Product, calls, resid, validity: int, scale: int
+                         ) -> AfterPacksSchedule | None:
+    """The cheapest any-month purchases for one product under the after-packs basis
+    (among equal costs: least spend, most calls, fewest packs); None when the pack
+    lattice is too fine for this method.
+
+    `calls[m]`: the month's calls; `resid[m]`: what new packs can serve (after the free
+    quota and the holdings that expire before any new pack).
+    """
+    s = _Search.build(product, calls, resid, validity, scale)
+    if s is None or isinstance(s, AfterPacksSchedule):
+        return s
+    return s.run()
+
+
+def _lexcummin(b1: np.ndarray, b2: np.ndarray):
+    """Running lexicographic minimum of the pairs (b1, b2) along axis 0."""
+    m1 = np.minimum.accumulate(b1, axis=0)
+    new = np.ones(m1.shape, dtype=bool)
+    new[1:] = m1[1:] != m1[:-1]
+    seg = np.cumsum(new, axis=0, dtype=np.int64)
+    lo, hi = int(b2.min()), int(b2.max())
+    span = hi - lo + 1
+    # Within a run of equal m1, the least b2 among the entries that reach m1; runs are
+    # kept apart by subtracting seg·span (later runs always below earlier ones).
+    cand = np.where(b1 == m1, b2 - lo, span - 1)
+    m2 = np.minimum.accumulate(cand - seg * span, axis=0) + seg * span + lo
+    return m1, m2
+
+
+def _lot_keys(packs, n: int, sb: int, pb: int):
+    """For every lot of k lattice steps (k < n): the least spend·(sb + 1) (the lot's cost
+    and spend in the cost key), and among those mixes −k·pb + the fewest packs."""
+    l1 = np.full(n, INF, dtype=np.int64)
+    l2 = np.zeros(n, dtype=np.int64)
+    l1[0] = 0
+    for q, price in packs:
+        d1, d2 = price * (sb + 1), -q * pb + 1
+        # Unbounded: along each residue of q, a running lexicographic minimum.
+        R = -(-n // q)
+        pad = R * q - n
+        g1 = np.concatenate([l1, np.full(pad, INF, dtype=np.int64)]).reshape(R, q)
+        g2 = np.concatenate([l2, np.zeros(pad, dtype=np.int64)]).reshape(R, q)
+        j = np.arange(R, dtype=np.int64)[:, None]
+        m1, m2 = _lexcummin(g1 - j * d1, g2 - j * d2)
+        m1 += j * d1
+        m2 += j * d2
+        bad = m1 >= INF // 2
+        m1[bad], m2[bad] = INF, 0
+        l1, l2 = m1.reshape(-1)[:n].copy(), m2.reshape(-1)[:n].copy()
+    return l1, l2
+
+
+def _cheapest_cover(packs, need: int) -> int:
+    """Least price of a mix of at least `need` calls (an unbounded knapsack along each
+    residue of a pack size, the overshoot below one largest pack)."""
+    g = math.gcd(*(s for s, _ in packs))
+    n = -(-need // g) + max(s for s, _ in packs) // g + 1
+    spend = np.full(n, INF, dtype=np.int64)
+    spend[0] = 0
+    for size, price in packs:
+        q = size // g
+        R = -(-n // q)
+        grid = np.concatenate([spend, np.full(R * q - n, INF, dtype=np.int64)]).reshape(R, q)
+        j = np.arange(R, dtype=np.int64)[:, None] * price
+        grid = np.minimum.accumulate(grid - j, axis=0) + j
+        spend = np.minimum(spend, grid.reshape(-1)[:n])
+    return int(spend[-(-need // g):].min())
+
+
+class _Search:
+    """The shortest path of the module docstring, month by month, then the tie-break."""
+
+    @staticmethod
+    def build(product, calls, resid, validity, scale):
+        T, V = len(resid), validity
+        r = np.asarray(resid, dtype=np.int64)
+        free = np.array([min(d, product.free_calls) for d in calls], dtype=np.int64)
+        w = free + r
+        tiers = product.tier_rates()
+        bounds = np.array([t[0] for t in tiers if t[0] is not None], dtype=np.int64)
+        rates = np.array([to_units(t[1], scale) for t in tiers], dtype=np.int64)
+        fee0 = r * rates[np.searchsorted(bounds, w, side="left")]
+        ceiling = int(fee0.sum())
+        priced = [(p.calls, to_units(p.price, scale)) for p in product.packs]
+        if any(q <= 0 for _, q in priced):
+            return None
+        cum = np.zeros(T + 1, dtype=np.int64)
+        cum[1:] = np.cumsum(r)
+        cum_t = int(cum[T])
+        widest = max(int(cum[min(m + V, T)] - cum[m]) for m in range(T)) if T else 0
+        packs = sorted((sz, q) for sz, q in priced if q < ceiling)
+        if packs and (widest + max(sz for sz, _ in packs)) // math.gcd(
+                *(sz for sz, _ in packs)) > MAX_CELLS:
+            return None                 # the lattice is too fine for this method
+        if packs and widest:
+            # A pack dearer than some mix covering all a lot can ever draw is never bought:
+            # that mix in its place draws the same, for less.
+            cover = _cheapest_cover(packs, widest)
+            packs = [(sz, q) for sz, q in packs if q <= cover]
+        if not packs or cum_t == 0:
+            return AfterPacksSchedule({}, ceiling, 0)
+        g = math.gcd(*(sz for sz, _ in packs))
+        smax = max(sz for sz, _ in packs)
+        nl = (widest + smax) // g + 2                   # lot lengths priced, in steps
+        nk = cum_t // g + 2                              # positions per class
+        classes = sorted({int(c) % g for c in cum})
+        if len(classes) * nk > MAX_CELLS or nl > MAX_CELLS or \
+                (len(classes) + V) * nl > MAX_WINDOW:
+            return None
+        sb = ceiling + 1
+        pb = ceiling // min(q for _, q in packs) + 2
+        threshold = (ceiling + 1) * sb
+        # Every intermediate key stays far below INF (no int64 overflow): a pack's pass
+        # adds at most (window / its steps) of its price to any cost.
+        growth = sum((nl // (sz // g) + 1) * q for sz, q in packs) * (sb + 1)
+        if threshold + 2 * growth >= HALF or nl * nl * pb * 8 >= HALF:
+            return None
+        return _Search(product, T, V, r, w, bounds, rates, cum, g, packs, smax, nl, nk,
+                       classes, sb, pb, threshold)
+
+    def __init__(self, product, T, V, r, w, bounds, rates, cum, g, packs, smax, nl, nk,
+                 classes, sb, pb, threshold):
+        self.product, self.T, self.V = product, T, V
+        self.r, self.w, self.bounds, self.rates, self.cum = r, w, bounds, rates, cum
+        self.g, self.packs, self.smax, self.nl, self.nk = g, packs, smax, nl, nk
+        self.sb, self.pb, self.threshold = sb, pb, threshold
+        self.steps = [(sz // g, q * (sb + 1)) for sz, q in packs]   # (steps, key step)
+        self.qmax = max(q for q, _ in self.steps)
+        self.cum_t = int(cum[T])
+        self.rho = np.array(classes, dtype=np.int64)
+        self.class_of = {c: i for i, c in enumerate(classes)}
+        self.d1 = np.full((len(classes), nk), INF, dtype=np.int64)
+        # Lots priced alone: cost key and tie-break key of k·g calls, and the least cost
+        # key of at least k·g calls.
+        self.l1, self.l2 = _lot_keys([(sz // g, q) for sz, q in packs], nl, sb, pb)
+        self.al1 = np.minimum.accumulate(self.l1[::-1])[::-1]
+        self.fresh: dict[int, int] = {0: 0}     # start a -> cost key of the fresh stream
+        self.young: list[int] = []              # starts still young somewhere ahead
+        self.end = INF                          # cost key at the horizon's end
+        self._young_months: dict[int, tuple[int, int]] = {}
+        self._starts: dict[int, list] = {}      # month -> its nodes (tie-break)
+        self._caps = {int(x) for x in cum}
+
+    # ----------------------------------------------------------------- helpers
+
+    def mu(self, p: int) -> int:
+        """Month that position p falls in (T: the end)."""
+        return int(np.searchsorted(self.cum, p, side="right")) - 1
+
+    def cap(self, j: int) -> int:
+        return int(self.cum[min(j, self.T)])
+
+    def kpos(self, c: int, p: int) -> int:
+        """Lattice index of class c at or after position p."""
+        return -(-(p - int(self.rho[c])) // self.g)
+
+    def fee(self, m: int, u: np.ndarray) -> np.ndarray:
+        vol = self.w[m] - u
+        return (self.r[m] - u) * self.rates[np.searchsorted(self.bounds, vol, side="left")]
+
+    def young_months(self, a: int) -> tuple[int, int]:
+        """First and last month in which start a's nodes are young."""
+        got = self._young_months.get(a)
+        if got is None:
+            got = self._young_months[a] = (self.mu(int(self.cum[a])), a + self.V - 2)
+        return got
+
+    def is_young(self, a: int, m: int) -> bool:
+        first, last = self.young_months(a)
+        return first <= m <= last
+
+    def boundaries(self, lo_s: int, m: int) -> list[tuple[int, int]]:
+        """(B, s): the distinct caps cum(s + V) of lots bought in s ∈ [lo_s, m], each with
+        the latest such s."""
+        out: dict[int, int] = {}
+        for s in range(max(lo_s, 0), m + 1):
+            out[self.cap(s + self.V)] = s
+        return sorted(out.items())
+
+    def closure(self, a1: np.ndarray, n: int) -> np.ndarray:
+        """Every mix of packs added to every entry, along each row of `a1` (rows, n +
+        the largest pack's steps, INF past n), in place; entries past n are scratch."""
+        rows = a1.shape[0]
+        for q, d1 in self.steps:
+            R = -(-n // q)
+            view = a1[:, :R * q].reshape(rows, R, q)
+            j = (np.arange(R, dtype=np.int64) * d1)[None, :, None]
+            view -= j
+            np.minimum.accumulate(view, axis=1, out=view)
+            view += j
+        a1[a1 >= self.threshold] = INF
+        return a1
+
+    def young_start(self, a: int, m: int):
+        """Young nodes of start a in month m: class, first lattice index, index of the
+        start's own position, cost keys."""
+        origin = int(self.cum[a])
+        c = self.class_of[origin % self.g]
+        klo, khi = self.kpos(c, int(self.cum[m])), self.kpos(c, int(self.cum[m + 1]))
+        ka = self.kpos(c, origin)
+        lot = self.l1[klo - ka:khi - ka]
+        return c, klo, ka, np.where(lot < INF, lot + self.fresh[a], INF)
+
+    def mature_start(self, c: int, m: int):
+        klo, khi = self.kpos(c, int(self.cum[m])), self.kpos(c, int(self.cum[m + 1]))
+        return klo, self.d1[c, klo:max(klo, khi)]
+
+    # ----------------------------------------------------------------- the months
+
+    def run(self) -> AfterPacksSchedule:
+        self.start_fresh(0)
+        for m in range(self.T):
+            if self.r[m] == 0:
+                continue
+            self.relax(m)
+            self.stop(m)
+            self.young = [a for a in self.young if self.young_months(a)[1] > m]
+        assert self.end < INF, "buying nothing always reaches the end"
+        return self.tie_break()
+
+    def start_fresh(self, a: int) -> None:
+        key = self.fresh[a]
+        p = self.cap(a)
+        if p >= self.cum_t:
+            self.end = min(self.end, key)
+            return
+        first, last = self.young_months(a)
+        if first > last:            # no young months: the start is mature at once
+            c = self.class_of[p % self.g]
+            k = self.kpos(c, p)
+            self.d1[c, k] = min(self.d1[c, k], key)
+        else:
+            self.young.append(a)
+
+    def relax(self, m: int) -> None:
+        """Every lot bought for the stream's nodes in month m (mature and young), at once."""
+        base, capm = int(self.cum[m]), self.cap(m + self.V)
+        n = (capm - base) // self.g + 2
+        rows = []                   # (class, first index, lowest purchase month, young start)
+        starts = []
+        for c in range(len(self.rho)):
+            klo, st = self.mature_start(c, m)
+            if len(st) and st.min() < INF:
+                rows.append((c, klo, m - self.V + 1, None))
+                starts.append(st)
+        for a in self.young:
+            if self.is_young(a, m):
+                c, klo, _, st = self.young_start(a, m)
+                if len(st) and st.min() < INF:
+                    rows.append((c, klo, a, a))
+                    starts.append(st)
+        if not rows:
+            return
+        e1 = np.full((len(rows), n + self.qmax), INF, dtype=np.int64)
+        for i, st in enumerate(starts):
+            e1[i, :len(st)] = st
+        e1 = self.closure(e1, n)
+        last = min(capm, self.cum_t - 1)
+        for i, (c, klo, _, a) in enumerate(rows):
+            # Lots that end without waste: mature nodes (young ones of a start are
+            # reached more cheaply by its single first lot).
+            lo = klo if a is None else max(klo, self.kpos(c, self.cap(a + self.V - 1)))
+            hi = min(self.kpos(c, last + 1), klo + n)
+            if hi > lo:
+                np.minimum(self.d1[c, lo:hi], e1[i, lo - klo:hi - klo], out=self.d1[c, lo:hi])
+        # Lots that reach a cap cum(s + V) (at least), the rest wasted: from each start,
+        # the least lot of at least the calls to the cap.
+        for B, s in self.boundaries(m - self.V + 1, m):
+            best = INF
+            for (c, klo, lo_s, _), st in zip(rows, starts):
+                if s >= lo_s:
+                    best = min(best, int(self.waste_keys(c, klo, st, B).min()))
+            if best >= self.threshold:
+                continue
+            if B >= self.cum_t:
+                self.end = min(self.end, best)
+            else:
+                c = self.class_of[B % self.g]
+                k = self.kpos(c, B)
+                self.d1[c, k] = min(self.d1[c, k], best)
+
+    def waste_keys(self, c: int, klo: int, st: np.ndarray, B: int):
+        """Cost keys of reaching B from each start (class c, indices klo…) with one lot of
+        at least B − p calls; and the lot sizes' lower bounds in steps."""
+        pos = self.rho[c] + np.arange(klo, klo + len(st), dtype=np.int64) * self.g
+        need = -(-(B - pos) // self.g)
+        lot = self.al1[np.minimum(need, self.nl - 1)]
+        ok = (st < INF) & (lot < INF) & (need < self.nl)
+        return np.where(ok, st + lot, INF)
+
+    def starts_of(self, m: int) -> list[int]:
+        """The fresh starts with young nodes in month m."""
+        return [a for a in self.fresh if self.is_young(a, m) and self.cap(a) < self.cum_t]
+
+    def stop_keys(self, m: int):
+        """(node, cost keys with the stop's fee) of every node in month m."""
+        base = int(self.cum[m])
+        for c in range(len(self.rho)):
+            klo, st = self.mature_start(c, m)
+            if len(st):
+                u = self.rho[c] + np.arange(klo, klo + len(st), dtype=np.int64) * self.g - base
+                yield ("M", c, klo), np.where(st < INF, st + self.fee(m, u) * self.sb, INF)
+        for a in self.starts_of(m):
+            if True:
+                c, klo, _, st = self.young_start(a, m)
+                if len(st):
+                    u = self.rho[c] + np.arange(klo, klo + len(st), dtype=np.int64) * self.g \
+                        - base
+                    yield ("Y", a, klo), np.where(st < INF, st + self.fee(m, u) * self.sb,
+                                                  INF)
+
+    def stop(self, m: int) -> None:
+        """Month m short: the fee of what the stream drew, then a fresh start."""
+        best = min((int(keys.min()) for _, keys in self.stop_keys(m) if len(keys)),
+                   default=INF)
+        if best >= self.threshold:
+            return
+        self.fresh[m + 1] = best
+        self.start_fresh(m + 1)
+
+    # ----------------------------------------------------------------- the tie-break
+
+    def tie_break(self) -> AfterPacksSchedule:
+        """Among the plans of the least cost key (cost, then spend), the most calls, then
+        the fewest packs: a shortest path over the tight edges only (an edge is tight when
+        its source's key plus its own equals its target's: exactly the edges of the
+        least-cost plans), searched back from the end."""
+        memo: dict = {}                     # node -> (tie-break key, predecessor, lots)
+        edges: dict = {}                    # node -> its tight edges
+        todo: dict = {}                     # node -> predecessors not yet settled
+        stack = [("E",)]
+        # Depth first, predecessors before the node, without recursion.
+        while stack:
+            node = stack[-1]
+            if node in memo:
+                stack.pop()
+                continue
+            if node not in edges:
+                edges[node] = self.tight_preds(node)
+                todo[node] = list({p for p, _, _ in edges[node] if p is not None})
+            waiting = todo[node]
+            while waiting and waiting[-1] in memo:
+                waiting.pop()
+            if waiting:
+                stack.append(waiting[-1])
+                continue
+            stack.pop()
+            best = None
+            for p, edge2, lots in edges[node]:
+                key2 = (0 if p is None else memo[p][0]) + edge2
+                if best is None or key2 < best[0]:
+                    best = (key2, p, lots)
+            assert best is not None, f"no tight way into {node}"
+            memo[node] = best
+            del edges[node], todo[node]
+        lots: list[tuple[int, int]] = []          # (purchase month, steps), last first
+        node = ("E",)
+        while node is not None:
+            _, prev, these = memo[node]
+            lots.extend(reversed(these))
+            node = prev
+        counts: dict[tuple[int, int], int] = {}
+        low = self.T
+        for s, steps in lots:                      # last lot first: suffix minimum
+            low = min(low, s)
+            for size, k in self.mix(steps).items():
+                counts[low, size] = counts.get((low, size), 0) + k
+        return AfterPacksSchedule(counts, self.end // self.sb, self.end % self.sb)
+
+    def key1(self, node) -> int:
+        kind = node[0]
+        if kind == "E":
+            return int(self.end)
+        if kind == "F":
+            return self.fresh[node[1]]
+        if kind == "M":
+            return int(self.d1[node[1], node[2]])
+        a, k = node[1], node[2]
+        c = self.class_of[int(self.cum[a]) % self.g]
+        return self.fresh[a] + int(self.l1[k - self.kpos(c, int(self.cum[a]))])
+
+    def tight_preds(self, node) -> list:
+        """[(predecessor or None for the start, tie-break key of the edge, [(month, steps)
+        of its lots in stream order])] of the tight edges into `node`."""
+        kind = node[0]
+        key = self.key1(node)
+        if kind == "F":
+            a = node[1]
+            if a == 0:
+                return [(None, 0, [])]
+            out = []
+            for (what, x, klo), keys in self.stop_keys(a - 1):
+                for i in np.nonzero(keys == key)[0]:
+                    out.append(((what, x, klo + int(i)), 0, []))
+            return out
+        if kind == "Y":
+            a, k = node[1], node[2]
+            c = self.class_of[int(self.cum[a]) % self.g]
+            steps = k - self.kpos(c, int(self.cum[a]))
+            lots = [(self.young_months(a)[0], steps)] if steps else []
+            return [(("F", a), int(self.l2[steps]), lots)]
+        if kind == "E":
+            p, c, k = self.cum_t, None, None
+        else:
+            c, k = node[1], node[2]
+            p = int(self.rho[c]) + k * self.g
+        out = []
+        # A fresh start here (a stop just before, or the horizon's end after one).
+        for a, fk in self.fresh.items():
+            if self.cap(a) == p and fk == key and (
+                    kind == "E" or self.young_months(a)[0] > self.young_months(a)[1]):
+                out.append((("F", a), 0, []))
+        m_hi = self.mu(p - 1) if p > 0 else -1
+        for m in range(max(0, m_hi - self.V), m_hi + 1):
+            if self.r[m] == 0 or self.cap(m + self.V) < p:
+                continue
+            starts = self.month_nodes(m)
+            # Lots that end at p without waste (a node, not the end).
+            if kind == "M" and p <= self.cap(m + self.V):
+                for (what, x), c0, klo, st, _ in starts:
+                    if c0 != c or (what == "Y" and p < self.cap(x + self.V - 1)):
+                        continue
+                    hi = min(len(st), k - klo)
+                    if hi <= 0:
+                        continue
+                    off = k - np.arange(klo, klo + hi)
+                    hit = np.nonzero((st[:hi] < INF) & (st[:hi] + self.l1[off] == key))[0]
+                    steps = off[hit]
+                    out.extend(((what, x, k0), e2, [(m, n)]) for k0, e2, n in zip(
+                        (klo + hit).tolist(), self.l2[steps].tolist(), steps.tolist()))
+            # Lots that reach p = cum(s + V) at least, the rest wasted.
+            if p not in self._caps:
+                continue
+            for B, s in self.boundaries(m - self.V + 1, m):
+                if B != p:
+                    continue
+                for (what, x), c0, klo, st, lo_s in starts:
+                    if s < lo_s:
+                        continue
+                    keys = self.waste_keys(c0, klo, st, p)
+                    for i in np.nonzero(keys == key)[0]:
+                        pos = int(self.rho[c0]) + (klo + int(i)) * self.g
+                        x0 = -(-(p - pos) // self.g)
+                        top = min(self.nl, x0 + self.smax // self.g + 1)
+                        cand = x0 + np.nonzero(self.l1[x0:top] + st[i] == key)[0]
+                        j = int(cand[np.argmin(self.l2[cand])])
+                        out.append(((what, x, klo + int(i)), int(self.l2[j]), [(s, j)]))
+        return out
+
+    def month_nodes(self, m: int) -> list:
+        """The nodes of month m after the search: ((kind, class or start), class, first
+        lattice index, cost keys, lowest purchase month of their lots)."""
+        got = self._starts.get(m)
+        if got is None:
+            got = []
+            for c0 in range(len(self.rho)):
+                klo, st = self.mature_start(c0, m)
+                if len(st) and st.min() < INF:
+                    got.append((("M", c0), c0, klo, st, m - self.V + 1))
+            for a in self.starts_of(m):
+                c0, klo, _, st = self.young_start(a, m)
+                if len(st):
+                    got.append((("Y", a), c0, klo, st, a))
+            self._starts[m] = got
+        return got
+
+    def mix(self, steps: int) -> dict[int, int]:
+        """The packs of the lot of `steps`·g calls with the least spend, fewest packs."""
+        out: dict[int, int] = {}
+        k = steps
+        while k > 0:
+            for size, q in self.packs:
+                j = k - size // self.g
+                d1, d2 = q * (self.sb + 1), -(size // self.g) * self.pb + 1
+                if j >= 0 and self.l1[j] < INF and self.l1[j] + d1 == self.l1[k] and \
+                        self.l2[j] + d2 == self.l2[k]:
+                    out[size] = out.get(size, 0) + 1
+                    k = j
+                    break
+            else:
+                raise AssertionError("pack mix back-tracking failed")
+        return out

@@ -1,0 +1,222 @@
+"""Any-month plans under the after-packs tier basis (optimizer/solve/after_packs.py).
+
+The exact search must agree to the fen with an exhaustive search over purchase schedules,
+every schedule billed by the billing engine, including the tie-break among equal costs
+(less prepaid spend, then more calls bought, then fewer packs); and with the general cohort
+integer program (algorithm="milp") on the seed catalog.
+"""
+
+from __future__ import annotations
+
+import itertools
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from optimizer import (Forecast, Holding, Month, Plan, Purchase, bill, load_catalog,
+                       parse_catalog, plan)
+from optimizer.domain.money import money_scale
+from optimizer.solve.after_packs import after_packs_schedule
+
+START = Month.parse("2027-01")
+
+CATALOG = """
+free_calls_per_month = {free}
+validity_months = {validity}
+tier_basis = "after-packs"
+[[product]]
+id = "p"
+packs = [ {packs} ]
+tiers = [ {{ up_to = {b1}, rate = "0.15" }}, {{ up_to = {b2}, rate = "0.10" }},
+          {{ up_to = 9000, rate = "0.06" }}, {{ rate = "unpublished" }} ]
+[[product]]
+id = "q"
+tiers = [ {{ up_to = 2000, rate = "0.20" }}, {{ rate = "0.12" }} ]
+"""
+
+
+def catalog(validity, packs, free=300, b1=1500, b2=3000):
+    text = ", ".join(f'{{ calls = {s}, price = "{p}" }}' for s, p in packs)
+    return parse_catalog(CATALOG.format(validity=validity, packs=text, free=free, b1=b1,
+                                        b2=b2), "after.toml")
+
+
+def key(cat, f, p: Plan, held=()):
+    """What plan() minimises, in order: cost, prepaid spend, −calls bought, packs."""
+    b = bill(cat, f, p, held)
+    return (b.total_cost, b.pack_cost, -sum(x.size * x.count for x in p.purchases),
+            sum(x.count for x in p.purchases))
+
+
+def exhaustive(cat, f, held=()):
+    """The least key over every schedule of product p: in each month, up to as many packs
+    of each size as the validity window's calls need (more only expires or carries over)."""
+    product = cat.product("p")
+    calls = f.calls("p")
+    V, T = cat.validity_months, len(calls)
+    per_month = []
+    for m in range(T):
+        window = sum(max(d - product.free_calls, 0) for d in calls[m:m + V])
+        ranges = [range(-(-window // pk.calls) + 1) for pk in product.packs]
+        per_month.append([tuple(Purchase("p", START + m, pk.calls, k)
+                                for k, pk in zip(counts, product.packs) if k)
+                          for counts in itertools.product(*ranges)])
+    return min(key(cat, f, Plan(tuple(b for month in combo for b in month)), held)
+               for combo in itertools.product(*per_month))
+
+
+def space(cat, calls) -> int:
+    product = cat.product("p")
+    V, n = cat.validity_months, 1
+    for m in range(len(calls)):
+        window = sum(max(d - product.free_calls, 0) for d in calls[m:m + V])
+        for pk in product.packs:
+            n *= -(-window // pk.calls) + 1
+    return n
+
+
+def check(cat, calls, held=()):
+    f = Forecast(START, len(calls), (("p", tuple(calls)), ("q", tuple(calls))))
+    r = plan(cat, f, purchase_months="any", holdings=held)
+    assert r.status == "optimal" and r.gap == 0
+    assert {s.method for s in r.solves} == {"dp"}          # the exact search, not the MILP
+    single = Forecast(START, len(calls), (("p", tuple(calls)),))
+    mine = Plan(r.plan.for_product("p"))
+    assert key(cat, single, mine, held) == exhaustive(cat, single, held)
+    # The reported figures are what `bill` says of the plan.
+    again = bill(cat, f, r.plan, held)
+    assert (again.total_cost, again.pack_cost) == (r.bill.total_cost, r.bill.pack_cost)
+    return r
+
+
+PACKS = st.lists(st.tuples(st.sampled_from([500, 1000, 1500, 2000, 3000]),
+                           st.sampled_from([0.05, 0.08, 0.1, 0.12, 0.15, 0.2])),
+                 min_size=1, max_size=2, unique_by=lambda t: t[0]).map(
+    lambda ps: [(s, str(max(1, round(s * x)))) for s, x in ps])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(validity=st.integers(1, 4), packs=PACKS, free=st.sampled_from([0, 300, 1000]),
+       b1=st.sampled_from([800, 1500, 2000]), wide=st.sampled_from([500, 1500]),
+       calls=st.lists(st.one_of(st.just(0), st.integers(0, 4000)), min_size=1, max_size=5),
+       held=st.one_of(st.none(), st.tuples(st.integers(0, 3), st.integers(100, 3000))))
+def test_matches_exhaustive_search(validity, packs, free, b1, wide, calls, held):
+    cat = catalog(validity, packs, free, b1, b1 + wide)
+    if space(cat, calls) > 20_000:
+        calls = calls[:2]
+    holdings = ()
+    if held is not None:
+        # Expiring no later than packs bought in the first month: drawn before them.
+        holdings = (Holding("p", START + min(held[0], validity - 1), held[1]),)
+    check(cat, calls, holdings)
+
+
+@pytest.mark.parametrize("calls, validity", [
+    ([3400, 100, 2900], 2),            # one pack two months later beats covering now
+    ([1800, 1800, 1800], 2),           # a pack bought early expires, wasted, on purpose
+    ([2600, 2600, 2600, 2600], 3),     # a short first lot, then a second within validity
+    ([0, 4000, 0, 0, 3900], 3),        # gaps: buy where the calls are
+    ([1700, 1700, 1700, 1700, 1700], 1),
+])
+def test_shapes_match_exhaustive_search(calls, validity):
+    check(catalog(validity, [(1000, "95"), (3000, "240")]), calls)
+
+
+def test_more_capacity_can_cost_more():
+    """10,500 calls: no pack keeps the month at 0.10 a call; a 2,000 pack leaves 8,500 in
+    the 0.15 tier. A month's fee jumps up as packs draw it below a tier bound."""
+    text = """
+    free_calls_per_month = 500
+    validity_months = 12
+    tier_basis = "after-packs"
+    [[product]]
+    id = "p"
+    packs = [ { calls = 2000, price = "230" } ]
+    tiers = [ { up_to = 10000, rate = "0.15" }, { rate = "0.10" } ]
+    """
+    cat = parse_catalog(text, "jump.toml")
+    f = Forecast(START, 1, (("p", (10500,)),))
+    r = plan(cat, f, purchase_months="any")
+    assert r.status == "optimal" and r.plan.purchases == ()
+    assert r.bill.total_cost == Decimal("1000.00")
+    assert key(cat, f, r.plan) == exhaustive(cat, f)
+
+
+def test_seed_catalog_ties_prefer_more_calls():
+    """The example of docs/pricing.md, 'Optimality', under after-packs: every month fully
+    covered, so 1,000,000 × 4 (the most calls among equal costs and spends)."""
+    cat = load_catalog().with_tier_basis("after-packs")
+    f = Forecast(START, 12, (("general_print", (300_000,) * 12),))
+    r = plan(cat, f, purchase_months="any")
+    assert r.status == "optimal"
+    assert [(p.size, p.count) for p in r.plan.purchases] == [(1_000_000, 4)]
+    assert r.bill.total_cost == r.bill.pack_cost == Decimal("120000")
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_agrees_with_the_integer_program(seed):
+    """Random seed-catalog forecasts of 12 months: the cohort integer program proves the
+    same optimum, tie-break included (when it proves one within its time limit; else the
+    exact plan is at least as cheap as the best it found)."""
+    import random
+    rng = random.Random(seed)
+    cat = load_catalog().with_tier_basis("after-packs")
+    level = [2000, 12000][seed - 1]
+    calls = tuple(int(level * rng.uniform(0.3, 1.7)) for _ in range(12))
+    f = Forecast(START, 12, (("id_card", calls),))
+    exact = plan(cat, f, purchase_months="any")
+    milp = plan(cat, f, purchase_months="any", algorithm="milp", time_limit=60)
+    assert exact.status == "optimal" and {s.method for s in exact.solves} == {"dp"}
+    assert {s.method for s in milp.solves} == {"milp"}
+    if milp.status == "optimal":
+        assert exact.bill.total_cost == milp.bill.total_cost
+    # The integer program's tie-break re-solves may stop on their time limit; the exact
+    # plan is never behind it on any key.
+    assert key(cat, f, exact.plan) <= key(cat, f, milp.plan)
+
+
+def test_late_holdings_go_to_the_integer_program():
+    """A holding that outlives packs bought in the first month is drawn between purchases:
+    the cohort integer program takes that product."""
+    cat = catalog(2, [(1000, "95"), (3000, "240")])
+    f = Forecast(START, 4, (("p", (2000, 2000, 2500, 1000)),))
+    held = (Holding("p", START + 3, 1500),)
+    r = plan(cat, f, purchase_months="any", holdings=held)
+    assert r.status == "optimal" and {s.method for s in r.solves} == {"milp"}
+    assert key(cat, f, r.plan, held) == exhaustive(cat, f, held)
+
+
+def test_too_fine_a_lattice_is_declined():
+    """Packs of one call against billions of calls: the method declines (None) rather
+    than allocate an enormous lattice."""
+    text = """
+    validity_months = 12
+    tier_basis = "after-packs"
+    [[product]]
+    id = "p"
+    packs = [ { calls = 1, price = "0.01" } ]
+    tiers = [ { up_to = 1000000, rate = "0.06" }, { rate = "unpublished" } ]
+    """
+    cat = parse_catalog(text, "fine.toml")
+    calls = [999_999_937, 3_000_000_000] * 6
+    resid = [d - cat.product("p").free_calls for d in calls]
+    assert after_packs_schedule(cat.product("p"), calls, resid, 12, money_scale(cat)) is None
+
+
+def test_products_without_useful_packs_buy_nothing():
+    cat = catalog(3, [(3000, "2000")])
+    r = check(cat, [2500, 0, 3000])
+    assert r.plan.purchases == ()
+    assert r.bill.total_cost == r.bill.postpaid_only_cost
+
+
+def test_algorithm_milp_still_reaches_the_integer_program():
+    cat = catalog(2, [(1000, "95"), (3000, "240")])
+    f = Forecast(START, 3, (("p", (2600, 1200, 3100)),))
+    exact = plan(cat, f, purchase_months="any")
+    milp = plan(cat, f, purchase_months="any", algorithm="milp")
+    assert {s.method for s in exact.solves} == {"dp"}
+    assert {s.method for s in milp.solves} == {"milp"}
+    assert key(cat, f, exact.plan) == key(cat, f, milp.plan) == exhaustive(cat, f)
