@@ -29,6 +29,7 @@ from .budget import solve_budget
 from .curves import Curve, best_point, capacity_curve, needed_top, weighted_curve
 from .demand import held_usage, residual_demand
 from .dynamic import optimal_schedule
+from .limits import dp_fits
 from .solvers import Status, solve
 from .start_milp import ProductModel, add_start_mode
 
@@ -40,6 +41,9 @@ class Clock:
 
     def __init__(self, limit: float | None):
         self.deadline = None if limit is None else time.perf_counter() + limit
+
+    def expired(self) -> bool:
+        return self.deadline is not None and time.perf_counter() >= self.deadline
 
     def remaining(self) -> float | None:
         return None if self.deadline is None else max(self.deadline - time.perf_counter(), 0.01)
@@ -138,7 +142,7 @@ def _held_lots(req: Request, product: Product):
 
 def by_dynamic_program(req: Request, pid: str) -> EngineResult | None:
     """One product's plan from the dynamic program; None for a product with a holding that
-    outlives new packs (the general integer program takes it)."""
+    outlives new packs, or whose lattice is too fine (the integer program takes it)."""
     t0 = time.perf_counter()
     product = req.catalog.product(pid)
     held, late = _held_lots(req, product)
@@ -149,9 +153,11 @@ def by_dynamic_program(req: Request, pid: str) -> EngineResult | None:
                              f"{req.forecast.start + late[0][0]})", field="expires")
         return None
     calls = req.forecast.calls(pid)
-    schedule = optimal_schedule(product, calls,
-                                residual_demand(product, calls, req.forecast.start, held),
-                                req.catalog.validity_months, req.scale,
+    resid = residual_demand(product, calls, req.forecast.start, held)
+    if not dp_fits(product, calls, resid, req.catalog.validity_months, req.scale,
+                   req.prorata):
+        return None           # too fine a lattice to price (limits.py): the integer program
+    schedule = optimal_schedule(product, calls, resid, req.catalog.validity_months, req.scale,
                                 start_only=req.purchase_months == "start", prorata=req.prorata)
     return EngineResult.exact((pid,), pid, {pid: dict(schedule.counts)}, schedule.objective,
                               time.perf_counter() - t0, "dp")

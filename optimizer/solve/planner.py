@@ -13,7 +13,9 @@ plan() runs these steps, one function each:
 4. assemble (`_assemble`): the Plan from the engines' pack counts;
 5. re-bill and verify (`_verify`): the billing engine re-bills the plan under every
    scenario and each engine's objective must equal the billed cost to the unit, or
-   BillingMismatchError is raised; the proven gap follows from the bounds;
+   BillingMismatchError is raised (an integer program's mismatch is the solver's numerical
+   trouble instead: solved once more with the other solver, then SolverError); the proven
+   gap follows from the bounds;
 6. scenario outcomes (`_outcomes`): each scenario's bill, and its regret.
 """
 
@@ -27,7 +29,7 @@ from ..billing import Bill, bill
 from ..domain.catalog import Catalog
 from ..domain.money import money_scale, to_units
 from ..domain.records import Forecast, Holding, Plan, Purchase, Scenario
-from ..exceptions import BillingMismatchError, InputError
+from ..exceptions import BillingMismatchError, InputError, SolverError
 from ..io.scenarios import check_scenarios
 from .engines import (
     Clock,
@@ -37,6 +39,7 @@ from .engines import (
     by_integer_program,
     on_cost_curves,
 )
+from .limits import check_request
 from .solvers import SOLVERS
 
 PURCHASE_MODES = ("start", "any")
@@ -134,15 +137,28 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
                    objective, budget, monthly_budget, carry_over, algorithm)
     req = _request(catalog, forecast, holdings, scenarios, purchase_months, solver,
                    time_limit, objective, budget, monthly_budget, carry_over, algorithm)
-    results = _solve(req)                       # routed inside: see _route
-    result_plan = _assemble(forecast, results)
+    check_request(req)                          # sizes beyond the documented limits
+    while True:
+        results = _solve(req)                   # routed inside: see _route
+        result_plan = _assemble(forecast, results)
 
-    # Re-bill under every scenario (and the base forecast), then verify.
-    t0 = time.perf_counter()
-    bills = [bill(catalog, f, result_plan, holdings) for f in req.series]
-    base_bill = bill(catalog, forecast, result_plan, holdings) if scenarios else bills[0]
-    bill_s = time.perf_counter() - t0
-    gap_units = _verify(req, results, bills)
+        # Re-bill under every scenario (and the base forecast), then verify.
+        t0 = time.perf_counter()
+        bills = [bill(catalog, f, result_plan, holdings) for f in req.series]
+        base_bill = bill(catalog, forecast, result_plan, holdings) if scenarios else bills[0]
+        bill_s = time.perf_counter() - t0
+        try:
+            gap_units = _verify(req, results, bills)
+            break
+        except _NumericalTrouble as trouble:
+            # An integer program's answer that does not bill to its own cost: the solver's
+            # floating point, not the model. Solve once more with the other solver.
+            other = next(s for s in SOLVERS if s != solver)
+            if req.solver != solver or req.clock.expired():
+                raise SolverError(f"{trouble} with the {solver} and {other} solvers: numerical "
+                                  f"trouble with this model's large numbers (see docs/cli.md, "
+                                  f"'Limits')") from None
+            req = replace(req, solver=other)
     all_optimal = all(r.optimal for r in results)
     if objective == "expected":
         gap_units /= sum(req.weights)
@@ -153,7 +169,7 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
 
     return PlanResult(
         status="optimal" if all_optimal else "feasible", gap=gap, gap_rel=gap_rel,
-        plan=result_plan, bill=base_bill, solver=solver, purchase_months=purchase_months,
+        plan=result_plan, bill=base_bill, solver=req.solver, purchase_months=purchase_months,
         build_seconds=sum(r.build_seconds for r in results),
         solve_seconds=sum(r.seconds for r in results), bill_seconds=bill_s,
         solves=tuple(ProductSolve(r.label, r.status, r.objective, round(r.bound), r.seconds,
@@ -309,12 +325,21 @@ def _verify(req: Request, results: list[EngineResult], bills: list[Bill]) -> flo
         if (r.optimal and billed != r.objective) or \
                 (r.objective is not None and billed > r.objective):
             name = r.products[0] if len(r.products) == 1 else "the joint model"
+            if r.method == "milp":
+                raise _NumericalTrouble(f"{name}: the integer program's plan bills at "
+                                        f"{billed}, not the {r.objective} it was solved at "
+                                        f"(in 1/{req.scale} units)")
             raise BillingMismatchError(
                 f"{name}: the model's cost {r.objective} differs from the billed cost "
                 f"{billed} (in 1/{req.scale} units); this is a bug in packopt")
         if not r.optimal:
             gap += max(billed - r.bound, 0)
     return gap
+
+
+class _NumericalTrouble(Exception):
+    """An integer program's plan bills to another cost than its model said (the solver's
+    floating point with large coefficients; the exact methods never raise it)."""
 
 
 def _outcomes(req: Request, bills: list[Bill], budget, monthly_budget, regret: bool
