@@ -21,7 +21,7 @@ from ..billing import month_fee
 from ..domain.catalog import Product
 from ..domain.money import to_units
 from .demand import count_bounds
-from .start_milp import ProductModel, postpaid_expr
+from .start_milp import ProductModel, add_credit, postpaid_expr
 
 
 def useful_packs(product: Product, window_need: int):
@@ -35,23 +35,27 @@ def useful_packs(product: Product, window_need: int):
 
 def add_any_mode(prob: pulp.LpProblem, product: Product, calls, resid, validity: int,
                  basis: str, scale: int, tag: str = "", late=(),
-                 start_only: bool = False) -> ProductModel:
+                 start_only: bool = False, prorata: bool = False) -> ProductModel:
     """One product's purchases in any month (or, with `start_only`, the first month only).
 
     `resid[m]`: calls of month m left after the free quota and the holdings that expire
     before any new pack. `late`: (last usable month index, calls) of holdings that outlive
     some new pack; they are cohorts drawn in expiry order like purchases (general model).
+    With `prorata` the general model is used (just in time need not hold once the balance
+    at the end is credited per row) and `pm.postpaid[0]` is less the carry-over credit.
     """
     T = len(resid)
     V = validity
     pm = ProductModel(product)
     window = [sum(resid[t:t + V]) for t in range(T)]     # need a purchase at t can serve
-    packs = useful_packs(product, max(window, default=0))
-    if late or start_only:
+    # (With prorata every pack stays: the dominance argument of useful_packs ignores credit.)
+    packs = list(product.packs) if prorata and max(window, default=0) > 0 else \
+        useful_packs(product, max(window, default=0))
+    if late or start_only or (prorata and packs):
         pm.unit_prices = {p.calls: to_units(p.price, scale) for p in packs}
         return _cohort_model(prob, pm, product, calls, resid, V, packs,
                              max((p.calls for p in packs), default=0), pm.unit_prices,
-                             window, basis, scale, tag, late, start_only)
+                             window, basis, scale, tag, late, start_only, prorata)
     if not packs:
         # Nothing worth buying: each month's bill as the billing engine charges it.
         pm.constants = [sum(to_units(month_fee(product, calls[m], calls[m] - min(
@@ -135,7 +139,7 @@ def _jit_model(prob, pm, product, calls, resid, V, packs, s_max, price, window, 
 
 
 def _cohort_model(prob, pm, product, calls, resid, V, packs, s_max, price, window, basis,
-                  scale, tag, late=(), start_only=False):
+                  scale, tag, late=(), start_only=False, prorata=False):
     """General model: each month's purchase (and each late holding) is a cohort, drawn
     soonest-expiring first (a holding before a purchase expiring the same month)."""
     T = len(resid)
@@ -206,6 +210,14 @@ def _cohort_model(prob, pm, product, calls, resid, V, packs, s_max, price, windo
         covered = pulp.lpSum(use[c, m] for c in cohorts if (c, m) in use)
         cost.append(postpaid_expr(prob, product, m, calls[m], held_used, resid[m], covered,
                                    basis, scale, tag))
+    if prorata:
+        # Purchases still valid after the horizon: their balance is credited per row.
+        for t in buy_months:
+            if t + V - 1 >= T:
+                rows = {s: x[t, s] for s in (p.calls for p in packs) if (t, s) in x}
+                if rows:
+                    cost.append(-add_credit(prob, product, rows, left[("b", t), T - 1],
+                                            t + V - T, V, scale, f"{tag}_{t}"))
     pm.constants = [0]
     pm.postpaid = [pulp.lpSum(cost)]
     return pm

@@ -142,23 +142,24 @@ def _held_lots(req: Request, product: Product):
 
 def by_dynamic_program(req: Request, pid: str) -> EngineResult | None:
     """One product's plan from the dynamic program; None for a product with a holding that
-    outlives new packs, or whose lattice is too fine (the integer program takes it)."""
+    outlives new packs, whose lattice is too fine (limits.py), or (prorata) whose last
+    purchase has too many mixes to price: the integer program takes it."""
     t0 = time.perf_counter()
     product = req.catalog.product(pid)
     held, late = _held_lots(req, product)
     if late:
-        if req.prorata:
-            raise InputError(f"{pid}: --carry-over-value prorata is not available with a "
-                             f"holding that outlives new packs (usable until "
-                             f"{req.forecast.start + late[0][0]})", field="expires")
         return None
     calls = req.forecast.calls(pid)
     resid = residual_demand(product, calls, req.forecast.start, held)
     if not dp_fits(product, calls, resid, req.catalog.validity_months, req.scale,
                    req.prorata):
         return None           # too fine a lattice to price (limits.py): the integer program
-    schedule = optimal_schedule(product, calls, resid, req.catalog.validity_months, req.scale,
-                                start_only=req.purchase_months == "start", prorata=req.prorata)
+    try:
+        schedule = optimal_schedule(product, calls, resid, req.catalog.validity_months,
+                                    req.scale, start_only=req.purchase_months == "start",
+                                    prorata=req.prorata)
+    except SolverError:
+        return None           # prorata: too many end-of-horizon mixes; the integer program
     return EngineResult.exact((pid,), pid, {pid: dict(schedule.counts)}, schedule.objective,
                               time.perf_counter() - t0, "dp")
 
@@ -318,11 +319,12 @@ def _product_model(req: Request, prob: pulp.LpProblem, pid: str, tag: str) -> Pr
         return add_any_mode(
             prob, product, calls, residual_demand(product, calls, forecast.start, held),
             catalog.validity_months, catalog.tier_basis, req.scale, tag=tag,
-            late=late, start_only=req.purchase_months == "start")
+            late=late, start_only=req.purchase_months == "start", prorata=req.prorata)
     return add_start_mode(
         prob, product, [f.calls(pid) for f in req.series], forecast.start,
         catalog.validity_months, catalog.tier_basis, req.scale, held, tag=tag,
-        weights=list(req.weights) if req.objective == "expected" else None)
+        weights=list(req.weights) if req.objective == "expected" else None,
+        prorata=req.prorata)
 
 
 def _counts(gm: GroupModel) -> dict:

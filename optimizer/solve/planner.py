@@ -194,16 +194,6 @@ def _check_options(catalog, forecast, purchase_months, solver, time_limit, scena
                          f"({forecast.start}..{forecast.end}); plans cover at most "
                          f"{MAX_MONTHS} months (10 years): split the horizon",
                          source=forecast.source, field="month")
-    if carry_over == "prorata":
-        # The credit is priced exactly by the dynamic program, which needs the total basis
-        # and one forecast with no spending caps.
-        why = ("the after-packs tier basis" if catalog.tier_basis != "total" else
-               "--scenarios" if scenarios else
-               "--budget" if budget is not None else
-               "--monthly-budget" if monthly_budget is not None else None)
-        if why:
-            raise InputError(f"--carry-over-value prorata is not available with {why}; "
-                             f"use --carry-over-value zero", field="carry_over_value")
     if purchase_months == "any" and len(scenarios) > 1:
         raise InputError("--scenarios with --purchase-months any is not available yet; use "
                          "--purchase-months start", field="purchase_months")
@@ -255,7 +245,7 @@ def _route(req: Request) -> str:
     """The engine tried first: "curves", "dp" or "milp" (integer programs take whatever the
     first declines)."""
     if req.purchase_months == "start" and req.month_cap is None and not req.worst_case \
-            and (req.cap is not None or not req.single):
+            and (req.cap is not None or not req.single) and not req.prorata:
         # Budgets and scenarios in start mode: exact on the products' cost curves (much
         # faster than the integer programs).
         return "curves"
