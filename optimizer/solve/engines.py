@@ -253,7 +253,8 @@ def by_integer_program(req: Request, index: int, group: list[str]) -> EngineResu
         return EngineResult(tuple(group), label, nothing, fixed, fixed, "optimal", 0.0, build,
                             modelled=False)
     gm.prob += gm.goal
-    out = solve(gm.prob, req.solver, req.clock.remaining())
+    per_currency = req.scale * (1 if req.worst_case else sum(req.weights))
+    out = solve(gm.prob, req.solver, req.clock.remaining(), progress=(label, per_currency))
     if out.status is Status.INFEASIBLE:
         raise InfeasibleError("no plan satisfies these options (the solver proved the "
                               "model infeasible)")
