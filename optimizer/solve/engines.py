@@ -30,7 +30,7 @@ from .curves import Curve, best_point, capacity_curve, needed_top, weighted_curv
 from .demand import held_usage, residual_demand
 from .dynamic import optimal_schedule
 from .limits import dp_fits
-from .solvers import Status, solve
+from .solvers import Status, reported_as, solve
 from .start_milp import ProductModel, add_start_mode
 
 TIE_BREAK_SHARE = 0.5     # of the first solve's time, for the least-prepaid re-solve
@@ -254,7 +254,8 @@ def by_integer_program(req: Request, index: int, group: list[str]) -> EngineResu
                             modelled=False)
     gm.prob += gm.goal
     per_currency = req.scale * (1 if req.worst_case else sum(req.weights))
-    out = solve(gm.prob, req.solver, req.clock.remaining(), progress=(label, per_currency))
+    with reported_as(label, per_currency):       # the terminal's progress line, if any
+        out = solve(gm.prob, req.solver, req.clock.remaining())
     if out.status is Status.INFEASIBLE:
         raise InfeasibleError("no plan satisfies these options (the solver proved the "
                               "model infeasible)")

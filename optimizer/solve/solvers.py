@@ -61,12 +61,13 @@ class Progress:
 
 
 _listener = None                   # callable(Progress), set by `reporting`
+_subject = None                    # (label, units per currency unit), set by `reported_as`
 _REPORT_EVERY = 0.25               # seconds between reports
 
 
 @contextlib.contextmanager
 def reporting(listener):
-    """Within the block, integer programs solved with `progress=` report to `listener`
+    """Within the block, integer programs solved inside `reported_as` report to `listener`
     (from the solving thread, at most every quarter second). Nothing is reported, and the
     solver runs without callbacks, outside such a block."""
     global _listener
@@ -75,6 +76,18 @@ def reporting(listener):
         yield
     finally:
         _listener = saved
+
+
+@contextlib.contextmanager
+def reported_as(label: str, units: float):
+    """Solves in the block report as `label`, their objective divided by `units` (money
+    units per currency unit, times the scenario weights) to give currency."""
+    global _subject
+    saved, _subject = _subject, (label, units)
+    try:
+        yield
+    finally:
+        _subject = saved
 
 
 _banner_silenced = False
@@ -101,16 +114,15 @@ def _silence_highs_banner() -> None:
 
 
 def solve(prob: pulp.LpProblem, solver: str = "highs", time_limit: float | None = None,
-          warm: bool = False, progress: tuple[str, float] | None = None) -> SolveOutcome:
+          warm: bool = False) -> SolveOutcome:
     """Solve `prob` to proven optimality (or until `time_limit` seconds).
 
     `warm`: start HiGHS from the variables' current values (a re-solve of a model whose
-    last solution is still feasible, such as the least-prepaid tie-break). `progress`:
-    (label, objective units per currency unit) to report the incumbent, bound and gap
-    while HiGHS runs, inside a `reporting` block.
+    last solution is still feasible, such as the least-prepaid tie-break). Inside
+    `reported_as` and `reporting` blocks HiGHS reports its incumbent, bound and gap.
     """
     if solver == "highs":
-        return _solve_highs(prob, time_limit, warm, progress)
+        return _solve_highs(prob, time_limit, warm, _subject)
     if solver == "cbc":
         return _solve_cbc(prob, time_limit)
     raise ValueError(f"unknown solver {solver!r}; choose one of {', '.join(SOLVERS)}")
