@@ -41,8 +41,9 @@ def add_any_mode(prob: pulp.LpProblem, product: Product, calls, resid, validity:
     `resid[m]`: calls of month m left after the free quota and the holdings that expire
     before any new pack. `late`: (last usable month index, calls) of holdings that outlive
     some new pack; they are cohorts drawn in expiry order like purchases (general model).
-    With `prorata` the general model is used (just in time need not hold once the balance
-    at the end is credited per row) and `pm.postpaid[0]` is less the carry-over credit.
+    With `prorata`, `pm.postpaid[0]` is less the carry-over credit of the purchases that
+    outlive the horizon (under `total`, the just-in-time model's last purchase holds it, as
+    in the dynamic program; otherwise each cohort's).
     """
     T = len(resid)
     V = validity
@@ -51,7 +52,7 @@ def add_any_mode(prob: pulp.LpProblem, product: Product, calls, resid, validity:
     # (With prorata every pack stays: the dominance argument of useful_packs ignores credit.)
     packs = list(product.packs) if prorata and max(window, default=0) > 0 else \
         useful_packs(product, max(window, default=0))
-    if late or start_only or (prorata and packs):
+    if late or start_only or (prorata and packs and basis != "total"):
         pm.unit_prices = {p.calls: to_units(p.price, scale) for p in packs}
         return _cohort_model(prob, pm, product, calls, resid, V, packs,
                              max((p.calls for p in packs), default=0), pm.unit_prices,
@@ -67,7 +68,7 @@ def add_any_mode(prob: pulp.LpProblem, product: Product, calls, resid, validity:
     pm.unit_prices = price
     if basis == "total":
         return _jit_model(prob, pm, product, calls, resid, V, packs, s_max, price, window,
-                          scale, tag)
+                          scale, tag, prorata)
     return _cohort_model(prob, pm, product, calls, resid, V, packs, s_max, price, window,
                          basis, scale, tag)
 
@@ -84,7 +85,8 @@ def _purchase_counts(prob, product, packs, buy_months, window, s_max, tag) -> di
     return x
 
 
-def _jit_model(prob, pm, product, calls, resid, V, packs, s_max, price, window, scale, tag):
+def _jit_model(prob, pm, product, calls, resid, V, packs, s_max, price, window, scale, tag,
+               prorata=False):
     T = len(resid)
     buy_months = [t for t in range(T) if resid[t] > 0]   # a purchase waits for demand
     # Largest balance worth carrying out of month m: what the next V-1 months can draw,
@@ -135,7 +137,34 @@ def _jit_model(prob, pm, product, calls, resid, V, packs, s_max, price, window, 
     rate = [to_units(product.rate(calls[m])[0], scale) for m in range(T)]
     pm.constants = [0]
     pm.postpaid = [pulp.lpSum(rate[m] * (resid[m] - u[m]) for m in range(T))]
+    if prorata:
+        pm.postpaid[0] -= _jit_credit(prob, product, x, y, bal[T - 1], cap[T - 1], packs,
+                                      buy_months, T, V, scale, tag)
     return pm
+
+
+def _jit_credit(prob, product, x, y, end_balance, most, packs, buy_months, T, V, scale, tag):
+    """Prorata credit under just in time: the balance at the end is the last purchase's
+    (every earlier one ran out in the month of the next), credited row by row."""
+    credit = []
+    outlive = [t for t in buy_months if t + V - 1 >= T]
+    held = {}
+    for t in outlive:
+        # last[t]: t is the last purchase month, so its packs hold the end balance.
+        last = prob.add_variable(f"last{tag}_{t}", cat="Binary")
+        prob += last <= y[t], f"lastbuy{tag}_{t}"
+        for later in buy_months:
+            if later > t:
+                prob += last <= 1 - y[later], f"lastnone{tag}_{t}_{later}"
+        # held[t]: calls of month t's purchase left at the end.
+        held[t] = prob.add_variable(f"endheld{tag}_{t}", 0, most)
+        prob += held[t] <= most * last, f"endheld{tag}_{t}"
+        rows = {s: x[t, s] for s in (p.calls for p in packs) if (t, s) in x}
+        if rows:
+            credit.append(add_credit(prob, product, rows, held[t], t + V - T, V, scale,
+                                     f"{tag}_{t}", most))
+    prob += pulp.lpSum(held.values()) == end_balance, f"endbalance{tag}"
+    return pulp.lpSum(credit)
 
 
 def _cohort_model(prob, pm, product, calls, resid, V, packs, s_max, price, window, basis,
@@ -217,7 +246,8 @@ def _cohort_model(prob, pm, product, calls, resid, V, packs, s_max, price, windo
                 rows = {s: x[t, s] for s in (p.calls for p in packs) if (t, s) in x}
                 if rows:
                     cost.append(-add_credit(prob, product, rows, left[("b", t), T - 1],
-                                            t + V - T, V, scale, f"{tag}_{t}"))
+                                            t + V - T, V, scale, f"{tag}_{t}",
+                                            cohorts["b", t][3]))
     pm.constants = [0]
     pm.postpaid = [pulp.lpSum(cost)]
     return pm

@@ -114,28 +114,32 @@ def add_start_mode(prob: pulp.LpProblem, product: Product, calls, start: Month,
             # Every month is in the window, so what is left after them carries over.
             left = left if months else capacity
             postpaid.append(-add_credit(prob, product, n, left, validity - T, validity,
-                                        scale, f"{stag}_0"))
+                                        scale, f"{stag}_0", max(cap_ub - need, 0)))
         pm.postpaid.append(pulp.lpSum(postpaid) + pm.constants[k])
     return pm
 
 
 def add_credit(prob, product: Product, rows: dict, left, share: int, validity: int,
-               scale: int, tag: str):
+               scale: int, tag: str, most: int | None = None):
     """The prorata credit (money units) of one purchase month's rows, as billing values it
     (billing.carry_over_credit; docs/pricing.md, rule 7 and 'Readings').
 
     `rows`: pack size -> packs bought that month (variables); `left`: calls of that month's
-    purchase still held at the horizon's end; `share`: months of validity left after it.
+    purchase still held at the horizon's end (at most `most` calls, if given); `share`:
+    months of validity left after it.
     The rows are drawn smallest size first, so the largest holds the balance: `l[s]` is the
     balance of row s, filled from the largest size down (`full[s]`: row s holds all its
     calls, only then may a smaller row hold any). Each row's credit is rounded half up to
     the fen once: an integer `fen[s]` ≤ l[s] × price per call × share / validity × 100 + ½,
-    which the minimisation pushes up to exactly that rounding (and 0 for an empty row).
+    which the minimisation pushes up to exactly that rounding; the half is granted only
+    to a row that holds some calls (a binary), which keeps the relaxation from crediting
+    half a fen per fraction of a call.
     """
     sizes = sorted(rows, reverse=True)
     price = {p.calls: to_units(p.price, scale) for p in product.packs}
     unit = scale // 100                        # money units per fen
-    ub = {s: s * (rows[s].upBound if rows[s].upBound is not None else 0) for s in sizes}
+    row = {s: s * (rows[s].upBound if rows[s].upBound is not None else 0) for s in sizes}
+    ub = {s: min(u, most) if most is not None else u for s, u in row.items()}   # of l[s]
     # l[s]: calls of row s held at the horizon's end.
     l = {s: prob.add_variable(f"held{tag}_{s}", 0, ub[s]) for s in sizes}
     prob += pulp.lpSum(l.values()) == left, f"heldsum{tag}"
@@ -144,7 +148,7 @@ def add_credit(prob, product: Product, rows: dict, left, share: int, validity: i
         if i + 1 < len(sizes):
             # full[s]: row s holds all its calls; a smaller row holds calls only then.
             full = prob.add_variable(f"heldfull{tag}_{s}", cat="Binary")
-            prob += l[s] >= s * rows[s] - ub[s] * (1 - full), f"heldfull{tag}_{s}"
+            prob += l[s] >= s * rows[s] - row[s] * (1 - full), f"heldfull{tag}_{s}"
             nxt = sizes[i + 1]
             prob += l[nxt] <= ub[nxt] * full, f"heldnext{tag}_{s}"
             if i > 0:
@@ -156,10 +160,10 @@ def add_credit(prob, product: Product, rows: dict, left, share: int, validity: i
         top = math.floor(ub[s] * per_call + 1)
         # fen[s]: row s's credit in fen, rounded half up.
         fen = prob.add_variable(f"credit{tag}_{s}", 0, max(top, 0), cat="Integer")
-        prob += fen <= per_call * l[s] + 0.5, f"credit{tag}_{s}"
-        # No balance, no credit (valid since l[s] is a whole number of calls; it keeps the
-        # relaxation from crediting half a fen to every empty row).
-        prob += fen <= (per_call + 0.5) * l[s], f"creditzero{tag}_{s}"
+        # some[s]: row s holds some calls at the end (no balance, no rounding up).
+        some = prob.add_variable(f"creditsome{tag}_{s}", cat="Binary")
+        prob += l[s] <= ub[s] * some, f"creditsome{tag}_{s}"
+        prob += fen <= per_call * l[s] + 0.5 * some, f"credit{tag}_{s}"
         credit.append(unit * fen)
     return pulp.lpSum(credit)
 
