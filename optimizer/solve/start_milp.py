@@ -156,14 +156,19 @@ def add_credit(prob, product: Product, rows: dict, left, share: int, validity: i
             prev_full = full
     credit = []
     for s in sizes:
-        per_call = price[s] * share * 100 / (s * validity * unit * 100)   # fen per call
-        top = math.floor(ub[s] * per_call + 1)
+        # Credit per call in fen, a/c in lowest terms (as billing.carry_over_credit):
+        # price × share / validity × 100 fen per currency unit, per call.
+        a, c = price[s] * share * 100, s * validity * scale
+        g = math.gcd(a, c)
+        a, c = a // g, c // g
+        top = (2 * ub[s] * a + c) // (2 * c)
         # fen[s]: row s's credit in fen, rounded half up.
         fen = prob.add_variable(f"credit{tag}_{s}", 0, max(top, 0), cat="Integer")
         # some[s]: row s holds some calls at the end (no balance, no rounding up).
         some = prob.add_variable(f"creditsome{tag}_{s}", cat="Binary")
         prob += l[s] <= ub[s] * some, f"creditsome{tag}_{s}"
-        prob += fen <= per_call * l[s] + 0.5 * some, f"credit{tag}_{s}"
+        # fen ≤ l·a/c + ½, in whole numbers: a solver's tolerance cannot round it up.
+        prob += 2 * c * fen <= 2 * a * l[s] + c * some, f"credit{tag}_{s}"
         credit.append(unit * fen)
     return pulp.lpSum(credit)
 
