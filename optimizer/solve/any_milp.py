@@ -150,15 +150,13 @@ def _jit_credit(prob, product, x, y, end_balance, most, packs, buy_months, T, V,
     outlive = [t for t in buy_months if t + V - 1 >= T]
     held = {}
     for t in outlive:
-        # last[t]: t is the last purchase month, so its packs hold the end balance.
-        last = prob.add_variable(f"last{tag}_{t}", cat="Binary")
-        prob += last <= y[t], f"lastbuy{tag}_{t}"
+        # held[t]: calls of month t's purchase left at the end: only when t is the last
+        # purchase month.
+        held[t] = prob.add_variable(f"endheld{tag}_{t}", 0, most)
+        prob += held[t] <= most * y[t], f"endheld{tag}_{t}"
         for later in buy_months:
             if later > t:
-                prob += last <= 1 - y[later], f"lastnone{tag}_{t}_{later}"
-        # held[t]: calls of month t's purchase left at the end.
-        held[t] = prob.add_variable(f"endheld{tag}_{t}", 0, most)
-        prob += held[t] <= most * last, f"endheld{tag}_{t}"
+                prob += held[t] <= most * (1 - y[later]), f"endlast{tag}_{t}_{later}"
         rows = {s: x[t, s] for s in (p.calls for p in packs) if (t, s) in x}
         if rows:
             credit.append(add_credit(prob, product, rows, held[t], t + V - T, V, scale,
