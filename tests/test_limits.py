@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from optimizer import Forecast, Month, PackoptError, SolverError, bill, parse_catalog, plan
+from optimizer import (Forecast, Month, PackoptError, Scenario, SolverError, bill,
+                       parse_catalog, plan)
 from optimizer.exceptions import BillingMismatchError, InputError
 from optimizer.solve import engines, limits, planner
 
@@ -162,21 +163,27 @@ CALLS = st.one_of(st.integers(0, 3 * 10 ** 9), st.integers(0, 30_000),
                   st.sampled_from([0, 999_999_937, 3_000_000_000]))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 @given(text=catalogs(), x=st.lists(CALLS, min_size=1, max_size=4), y=CALLS,
        months=st.sampled_from(["start", "any"]), carry=st.sampled_from(["zero", "prorata"]),
-       budget=st.sampled_from([None, Decimal(0), Decimal("123456.78")]))
+       budget=st.sampled_from([None, Decimal(0), Decimal("123456.78")]),
+       monthly=st.sampled_from([None, None, Decimal("5000.5")]),
+       scenarios=st.sampled_from(["none", "expected", "worst-case"]))
 def test_random_catalogs_and_forecasts_plan_or_refuse_cleanly(text, x, y, months, carry,
-                                                              budget):
+                                                              budget, monthly, scenarios):
     try:
         cat = parse_catalog(text, "random.toml")
     except InputError:
         event("catalog refused")
         return
     f = Forecast(START, len(x), (("x", tuple(x)), ("y", tuple([y] * len(x)))), "f.csv")
+    alternatives = () if scenarios == "none" else (
+        Scenario("base", Decimal(1), f), Scenario("high", Decimal("0.5"), f.scaled(Decimal("1.3"))))
     try:
         r = plan(cat, f, purchase_months=months, carry_over=carry, budget=budget,
-                 time_limit=2)
+                 monthly_budget=monthly, scenarios=alternatives,
+                 objective="worst-case" if scenarios == "worst-case" else "expected",
+                 regret=False, time_limit=2)
     except PackoptError as e:
         assert e.exit_code in (1, 2) and str(e).strip()
         assert not isinstance(e, BillingMismatchError), str(e)
@@ -187,3 +194,5 @@ def test_random_catalogs_and_forecasts_plan_or_refuse_cleanly(text, x, y, months
     assert again.total_cost == r.bill.total_cost
     if budget is not None:
         assert r.bill.pack_cost <= budget
+    for sc, outcome in zip(alternatives, r.scenarios):
+        assert bill(cat, sc.forecast, r.plan).total_cost == outcome.bill.total_cost
