@@ -155,9 +155,10 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
             # floating point, not the model. Solve once more with the other solver.
             other = next(s for s in SOLVERS if s != solver)
             if req.solver != solver or req.clock.expired():
-                raise SolverError(f"{trouble} with the {solver} and {other} solvers: numerical "
-                                  f"trouble with this model's large numbers (see docs/cli.md, "
-                                  f"'Limits')") from None
+                tried = (f"the {solver} and {other} solvers" if req.solver != solver else
+                         f"the {solver} solver (no time left to try {other})")
+                raise SolverError(f"{trouble} with {tried}: numerical trouble with this "
+                                  f"model's large numbers (see docs/cli.md, 'Limits')") from None
             req = replace(req, solver=other)
     all_optimal = all(r.optimal for r in results)
     if objective == "expected":
