@@ -154,3 +154,27 @@ tiers = [ { rate = "0.03" } ]
                 best = key if best is None or key < best else best
     got = (r.bill.net_cost, r.bill.pack_cost, *tie_break(r.plan))
     assert r.status == "optimal" and got == best
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@given(calls=st.lists(st.integers(0, 400_000), min_size=3, max_size=8),
+       months=st.sampled_from(["start", "any"]))
+def test_the_integer_programs_credit_agrees_with_the_dynamic_program(calls, months):
+    """Seed catalog, horizons shorter than the validity: the integer program (forced by a
+    lattice limit of one point) and the dynamic program find the same net cost."""
+    from optimizer import Forecast, load_catalog
+    cat = load_catalog()
+    f = Forecast(START, len(calls), (("id_card", tuple(calls)),))
+    by_dp = plan(cat, f, purchase_months=months, carry_over="prorata")
+    saved = limits.DP_MAX_POINTS
+    limits.DP_MAX_POINTS = 1
+    try:
+        by_milp = plan(cat, f, purchase_months=months, carry_over="prorata")
+    finally:
+        limits.DP_MAX_POINTS = saved
+    assert {s.method for s in by_dp.solves} == {"dp"}
+    assert by_milp.status == by_dp.status == "optimal"
+    if any(c > 1000 for c in calls):          # beyond the free quota: packs to price
+        assert {s.method for s in by_milp.solves} == {"milp"}
+    assert (by_milp.bill.net_cost, by_milp.bill.pack_cost) == \
+        (by_dp.bill.net_cost, by_dp.bill.pack_cost)
