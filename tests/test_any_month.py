@@ -281,20 +281,23 @@ def test_holdings_that_outlive_new_packs(basis, purchase_months, held, calls):
     assert all(p.month == START for p in r.plan.purchases) or purchase_months == "any"
 
 
-def test_late_holdings_refused_with_prorata():
-    # (With scenarios such holdings now plan: tests/test_any_scenarios.py.)
-    from optimizer.exceptions import InputError
+def test_late_holdings_planned_with_prorata():
     cat = catalog(3)
     f = Forecast(START, 4, (("p", (1800, 1800, 1800, 1800)),))
     held = (Holding("p", START + 4, 2500),)
-    with pytest.raises(InputError, match="outlives"):
-        plan(cat, f, purchase_months="any", holdings=held, carry_over="prorata")
+    # Prorata with a holding that outlives new packs: the general integer program with
+    # the per-row credit (it was refused; tests/test_prorata_combos.py checks it against
+    # exhaustive search). (With scenarios such holdings plan too: test_any_scenarios.py.)
+    r = plan(cat, f, purchase_months="any", holdings=held, carry_over="prorata")
+    again = bill(cat, f, r.plan, held)
+    assert r.status == "optimal" and again.net_cost == r.bill.net_cost
 
 
-def test_prorata_refuses_an_unpriceable_number_of_end_mixes():
-    """Sixteen pack sizes 500 calls apart over millions of calls: too many mixes to price
-    the end credit exactly, so a clear error (exit 1), never a silently rougher plan."""
-    from optimizer.exceptions import SolverError
+def test_prorata_with_too_many_end_mixes_goes_to_the_integer_program():
+    """Sixteen pack sizes 500 calls apart over millions of calls: too many mixes for the
+    dynamic program to price the end credit (it refused with exit 1); the integer program
+    prices it per row. Every pack costs 0.10 a call, below the 0.12 rate, and a credit
+    (at most 11/12 of 0.10 a call) never repays buying more: exactly the need is bought."""
     packs = ", ".join(f'{{ calls = {c}, price = "{c // 10}" }}' for c in range(1000, 9000, 500))
     cat = parse_catalog(f"""
 [[product]]
@@ -303,8 +306,10 @@ packs = [ {packs} ]
 tiers = [ {{ up_to = 10000, rate = "0.15" }}, {{ rate = "0.12" }} ]
 """, "c.toml")
     f = Forecast(START, 3, (("p", (3_000_000,) * 3),))
-    with pytest.raises(SolverError, match="pack mixes"):
-        plan(cat, f, purchase_months="any", carry_over="prorata")
+    r = plan(cat, f, purchase_months="any", carry_over="prorata")
+    assert r.status == "optimal" and {s.method for s in r.solves} == {"milp"}
+    assert r.bill.net_cost == r.bill.total_cost == Decimal(900_000)
+    assert sum(p.size * p.count for p in r.plan.purchases) == 9_000_000
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])

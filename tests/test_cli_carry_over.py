@@ -63,13 +63,14 @@ def test_prorata_in_start_mode_and_table_line(tmp_path):
     assert {p["month"] for p in d["products"][0]["purchases"]} <= {"2027-01"}
 
 
-def test_prorata_refused_where_it_cannot_be_optimised(tmp_path):
+def test_prorata_with_after_packs_and_budgets_plans(tmp_path):
+    """Refused before this round; now the integer programs price the credit per row."""
     f = forecast(tmp_path, [5000, 5000, 60000])
-    for extra in (["--tier-basis", "after-packs"], ["--budget", "100"]):
-        r = run("plan", f, "--carry-over-value", "prorata", *extra)
-        assert r.exit_code == 2 and r.stdout == ""
-        lines = r.stderr.splitlines()
-        assert len(lines) == 1 and "carry-over-value" in lines[0], r.stderr
+    for extra in (["--tier-basis", "after-packs"], ["--budget", "100"],
+                  ["--monthly-budget", "1000", "--purchase-months", "any"]):
+        d = as_json("plan", f, "--carry-over-value", "prorata", *extra)
+        assert d["status"] == "optimal", extra
+        assert d["net_cost"] == round(d["total_cost"] - d["carry_over_value"], 2)
 
 
 def test_months_show_each_cohorts_balance(tmp_path):

@@ -129,9 +129,9 @@ def test_every_combination_plans_exactly_or_refuses(combo, validity, small, call
                  regret=False, yearly_budget=yearly)
     except InputError as e:
         assert str(e)            # a refusal says why
-        # Only prorata carry-over is still refused in some combinations (any month with
-        # scenarios, and holdings that outlive new packs with scenarios, plan).
-        assert combo["carry_over"] == "prorata", (combo, str(e))
+        # Only prorata carry-over with scenarios in any month is still refused.
+        assert combo["carry_over"] == "prorata" and combo["purchase_months"] == "any" \
+            and len(scenarios) > 1, (combo, str(e))
         event(f"refused: {str(e)[:60]}")
         return
     event("planned")

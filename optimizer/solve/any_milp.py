@@ -21,7 +21,7 @@ from ..billing import month_fee
 from ..domain.catalog import Product
 from ..domain.money import to_units
 from .demand import count_bounds
-from .start_milp import ProductModel, postpaid_expr
+from .start_milp import ProductModel, add_credit, postpaid_expr
 
 
 def useful_packs(product: Product, window_need: int):
@@ -35,7 +35,8 @@ def useful_packs(product: Product, window_need: int):
 
 def add_any_mode(prob: pulp.LpProblem, product: Product, calls, resid, validity: int,
                  basis: str, scale: int, tag: str = "", late=(),
-                 start_only: bool = False, just_in_time: bool = True) -> ProductModel:
+                 start_only: bool = False, just_in_time: bool = True,
+                 prorata: bool = False) -> ProductModel:
     """One product's purchases in any month (or, with `start_only`, the first month only).
 
     `resid[m]`: calls of month m left after the free quota and the holdings that expire
@@ -43,17 +44,22 @@ def add_any_mode(prob: pulp.LpProblem, product: Product, calls, resid, validity:
     some new pack; they are cohorts drawn in expiry order like purchases (general model).
     `just_in_time=False` takes the general model under `total` too (needed when a cap per
     month or block can make buying ahead of demand pay).
+    With `prorata`, `pm.postpaid[0]` is less the carry-over credit of the purchases that
+    outlive the horizon (under `total`, the just-in-time model's last purchase holds it, as
+    in the dynamic program; otherwise each cohort's).
     """
     T = len(resid)
     V = validity
     pm = ProductModel(product)
     window = [sum(resid[t:t + V]) for t in range(T)]     # need a purchase at t can serve
-    packs = useful_packs(product, max(window, default=0))
-    if late or start_only or not just_in_time:
+    # (With prorata every pack stays: the dominance argument of useful_packs ignores credit.)
+    packs = list(product.packs) if prorata and max(window, default=0) > 0 else \
+        useful_packs(product, max(window, default=0))
+    if late or start_only or not just_in_time or (prorata and packs and basis != "total"):
         pm.unit_prices = {p.calls: to_units(p.price, scale) for p in packs}
         return _cohort_model(prob, pm, product, calls, resid, V, packs,
                              max((p.calls for p in packs), default=0), pm.unit_prices,
-                             window, basis, scale, tag, late, start_only)
+                             window, basis, scale, tag, late, start_only, prorata)
     if not packs:
         # Nothing worth buying: each month's bill as the billing engine charges it.
         pm.constants = [sum(to_units(month_fee(product, calls[m], calls[m] - min(
@@ -65,7 +71,7 @@ def add_any_mode(prob: pulp.LpProblem, product: Product, calls, resid, validity:
     pm.unit_prices = price
     if basis == "total":
         return _jit_model(prob, pm, product, calls, resid, V, packs, s_max, price, window,
-                          scale, tag)
+                          scale, tag, prorata)
     return _cohort_model(prob, pm, product, calls, resid, V, packs, s_max, price, window,
                          basis, scale, tag)
 
@@ -82,7 +88,8 @@ def _purchase_counts(prob, product, packs, buy_months, window, s_max, tag) -> di
     return x
 
 
-def _jit_model(prob, pm, product, calls, resid, V, packs, s_max, price, window, scale, tag):
+def _jit_model(prob, pm, product, calls, resid, V, packs, s_max, price, window, scale, tag,
+               prorata=False):
     T = len(resid)
     buy_months = [t for t in range(T) if resid[t] > 0]   # a purchase waits for demand
     # Largest balance worth carrying out of month m: what the next V-1 months can draw,
@@ -133,11 +140,36 @@ def _jit_model(prob, pm, product, calls, resid, V, packs, s_max, price, window, 
     rate = [to_units(product.rate(calls[m])[0], scale) for m in range(T)]
     pm.constants = [0]
     pm.postpaid = [pulp.lpSum(rate[m] * (resid[m] - u[m]) for m in range(T))]
+    if prorata:
+        pm.postpaid[0] -= _jit_credit(prob, product, x, y, bal[T - 1], cap[T - 1], packs,
+                                      buy_months, T, V, scale, tag)
     return pm
 
 
+def _jit_credit(prob, product, x, y, end_balance, most, packs, buy_months, T, V, scale, tag):
+    """Prorata credit under just in time: the balance at the end is the last purchase's
+    (every earlier one ran out in the month of the next), credited row by row."""
+    credit = []
+    outlive = [t for t in buy_months if t + V - 1 >= T]
+    held = {}
+    for t in outlive:
+        # held[t]: calls of month t's purchase left at the end: only when t is the last
+        # purchase month.
+        held[t] = prob.add_variable(f"endheld{tag}_{t}", 0, most)
+        prob += held[t] <= most * y[t], f"endheld{tag}_{t}"
+        for later in buy_months:
+            if later > t:
+                prob += held[t] <= most * (1 - y[later]), f"endlast{tag}_{t}_{later}"
+        rows = {s: x[t, s] for s in (p.calls for p in packs) if (t, s) in x}
+        if rows:
+            credit.append(add_credit(prob, product, rows, held[t], t + V - T, V, scale,
+                                     f"{tag}_{t}", most))
+    prob += pulp.lpSum(held.values()) == end_balance, f"endbalance{tag}"
+    return pulp.lpSum(credit)
+
+
 def _cohort_model(prob, pm, product, calls, resid, V, packs, s_max, price, window, basis,
-                  scale, tag, late=(), start_only=False):
+                  scale, tag, late=(), start_only=False, prorata=False):
     """General model: each month's purchase (and each late holding) is a cohort, drawn
     soonest-expiring first (a holding before a purchase expiring the same month)."""
     T = len(resid)
@@ -208,6 +240,15 @@ def _cohort_model(prob, pm, product, calls, resid, V, packs, s_max, price, windo
         covered = pulp.lpSum(use[c, m] for c in cohorts if (c, m) in use)
         cost.append(postpaid_expr(prob, product, m, calls[m], held_used, resid[m], covered,
                                    basis, scale, tag))
+    if prorata:
+        # Purchases still valid after the horizon: their balance is credited per row.
+        for t in buy_months:
+            if t + V - 1 >= T:
+                rows = {s: x[t, s] for s in (p.calls for p in packs) if (t, s) in x}
+                if rows:
+                    cost.append(-add_credit(prob, product, rows, left[("b", t), T - 1],
+                                            t + V - T, V, scale, f"{tag}_{t}",
+                                            cohorts["b", t][3]))
     pm.constants = [0]
     pm.postpaid = [pulp.lpSum(cost)]
     return pm

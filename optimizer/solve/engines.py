@@ -39,7 +39,8 @@ from .dynamic import optimal_schedule
 from .frontier import TooLarge, period_spend, product_frontier
 from .scenario_any import add_any_scenarios
 from .scenario_dp import shared_schedule
-from .solvers import Status, solve
+from .limits import dp_fits
+from .solvers import Status, reported_as, solve
 from .start_milp import ProductModel, add_start_mode
 from .worst import candidates, scenario_costs, solve_worst
 
@@ -52,6 +53,9 @@ class Clock:
 
     def __init__(self, limit: float | None):
         self.deadline = None if limit is None else time.perf_counter() + limit
+
+    def expired(self) -> bool:
+        return self.deadline is not None and time.perf_counter() >= self.deadline
 
     def remaining(self) -> float | None:
         return None if self.deadline is None else max(self.deadline - time.perf_counter(), 0.01)
@@ -154,23 +158,26 @@ def _held_lots(req: Request, product: Product):
 
 def by_dynamic_program(req: Request, pid: str) -> EngineResult | None:
     """One product's plan from the dynamic program; None for a product with a holding that
-    outlives new packs (the general integer program takes it)."""
+    outlives new packs, whose lattice is too fine (limits.py), or (prorata) whose last
+    purchase has too many mixes to price: the integer program takes it."""
     t0 = time.perf_counter()
     product = req.catalog.product(pid)
     held, late = _held_lots(req, product)
     if not req.single:
         return _by_scenario_dp(req, product, held, late, t0)
     if late:
-        if req.prorata:
-            raise InputError(f"{pid}: --carry-over-value prorata is not available with a "
-                             f"holding that outlives new packs (usable until "
-                             f"{req.forecast.start + late[0][0]})", field="expires")
         return None
     calls = req.forecast.calls(pid)
-    schedule = optimal_schedule(product, calls,
-                                residual_demand(product, calls, req.forecast.start, held),
-                                req.catalog.validity_months, req.scale,
-                                start_only=req.purchase_months == "start", prorata=req.prorata)
+    resid = residual_demand(product, calls, req.forecast.start, held)
+    if not dp_fits(product, calls, resid, req.catalog.validity_months, req.scale,
+                   req.prorata):
+        return None           # too fine a lattice to price (limits.py): the integer program
+    try:
+        schedule = optimal_schedule(product, calls, resid, req.catalog.validity_months,
+                                    req.scale, start_only=req.purchase_months == "start",
+                                    prorata=req.prorata)
+    except SolverError:
+        return None           # prorata: too many end-of-horizon mixes; the integer program
     return EngineResult.exact((pid,), pid, {pid: dict(schedule.counts)}, schedule.objective,
                               time.perf_counter() - t0, "dp")
 
@@ -436,7 +443,9 @@ def by_integer_program(req: Request, index: int, group: list[str]) -> EngineResu
         return EngineResult(tuple(group), label, nothing, fixed, fixed, "optimal", 0.0, build,
                             modelled=False)
     gm.prob += gm.goal
-    out = solve(gm.prob, req.solver, req.clock.remaining())
+    per_currency = req.scale * (1 if req.worst_case else sum(req.weights))
+    with reported_as(label, per_currency):       # the terminal's progress line, if any
+        out = solve(gm.prob, req.solver, req.clock.remaining())
     if out.status is Status.INFEASIBLE:
         raise InfeasibleError("no plan satisfies these options (the solver proved the "
                               "model infeasible)")
@@ -531,11 +540,12 @@ def _product_model(req: Request, prob: pulp.LpProblem, pid: str, tag: str) -> Pr
             catalog.validity_months, catalog.tier_basis, req.scale, tag=tag,
             late=late, start_only=req.purchase_months == "start",
             # A cap per month or block can make buying ahead of demand pay: no just in time.
-            just_in_time=not req.periodic)
+            just_in_time=not req.periodic, prorata=req.prorata)
     return add_start_mode(
         prob, product, [f.calls(pid) for f in req.series], forecast.start,
         catalog.validity_months, catalog.tier_basis, req.scale, held, tag=tag,
-        weights=list(req.weights) if req.objective == "expected" else None)
+        weights=list(req.weights) if req.objective == "expected" else None,
+        prorata=req.prorata)
 
 
 def _counts(gm: GroupModel) -> dict:

@@ -15,7 +15,9 @@ plan() runs these steps, one function each:
 4. assemble (`_assemble`): the Plan from the engines' pack counts;
 5. re-bill and verify (`_verify`): the billing engine re-bills the plan under every
    scenario and each engine's objective must equal the billed cost to the unit, or
-   BillingMismatchError is raised; the proven gap follows from the bounds;
+   BillingMismatchError is raised (an integer program's mismatch is the solver's numerical
+   trouble instead: solved once more with the other solver, then SolverError); the proven
+   gap follows from the bounds;
 6. scenario outcomes (`_outcomes`): each scenario's bill, and its regret.
 """
 
@@ -29,7 +31,7 @@ from ..billing import Bill, bill
 from ..domain.catalog import Catalog
 from ..domain.money import money_scale, to_units
 from ..domain.records import Forecast, Holding, Plan, Purchase, Scenario
-from ..exceptions import BillingMismatchError, InputError
+from ..exceptions import BillingMismatchError, InputError, SolverError
 from ..io.scenarios import check_scenarios
 from .engines import (
     Clock,
@@ -44,6 +46,7 @@ from .engines import (
     with_bounds,
 )
 from .scenario_any import worst_case_by_generation
+from .limits import check_request
 from .solvers import SOLVERS
 
 PURCHASE_MODES = ("start", "any")
@@ -148,15 +151,29 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
     req = _request(catalog, forecast, holdings, scenarios, purchase_months, solver,
                    time_limit, objective, budget, monthly_budget, carry_over, algorithm,
                    yearly_budget)
-    results = _solve(req)                       # routed inside: see _route
-    result_plan = _assemble(forecast, results)
+    check_request(req)                          # sizes beyond the documented limits
+    while True:
+        results = _solve(req)                   # routed inside: see _route
+        result_plan = _assemble(forecast, results)
 
-    # Re-bill under every scenario (and the base forecast), then verify.
-    t0 = time.perf_counter()
-    bills = [bill(catalog, f, result_plan, holdings) for f in req.series]
-    base_bill = bill(catalog, forecast, result_plan, holdings) if scenarios else bills[0]
-    bill_s = time.perf_counter() - t0
-    gap_units = _verify(req, results, bills)
+        # Re-bill under every scenario (and the base forecast), then verify.
+        t0 = time.perf_counter()
+        bills = [bill(catalog, f, result_plan, holdings) for f in req.series]
+        base_bill = bill(catalog, forecast, result_plan, holdings) if scenarios else bills[0]
+        bill_s = time.perf_counter() - t0
+        try:
+            gap_units = _verify(req, results, bills)
+            break
+        except _NumericalTrouble as trouble:
+            # An integer program's answer that does not bill to its own cost: the solver's
+            # floating point, not the model. Solve once more with the other solver.
+            other = next(s for s in SOLVERS if s != solver)
+            if req.solver != solver or req.clock.expired():
+                tried = (f"the {solver} and {other} solvers" if req.solver != solver else
+                         f"the {solver} solver (no time left to try {other})")
+                raise SolverError(f"{trouble} with {tried}: numerical trouble with this "
+                                  f"model's large numbers (see docs/cli.md, 'Limits')") from None
+            req = replace(req, solver=other)
     all_optimal = all(r.optimal for r in results)
     if objective == "expected":
         gap_units /= sum(req.weights)
@@ -167,7 +184,7 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
 
     return PlanResult(
         status="optimal" if all_optimal else "feasible", gap=gap, gap_rel=gap_rel,
-        plan=result_plan, bill=base_bill, solver=solver, purchase_months=purchase_months,
+        plan=result_plan, bill=base_bill, solver=req.solver, purchase_months=purchase_months,
         build_seconds=sum(r.build_seconds for r in results),
         solve_seconds=sum(r.seconds for r in results), bill_seconds=bill_s,
         solves=tuple(ProductSolve(r.label, r.status, r.objective, round(r.bound), r.seconds,
@@ -193,17 +210,11 @@ def _check_options(catalog, forecast, purchase_months, solver, time_limit, scena
                          f"({forecast.start}..{forecast.end}); plans cover at most "
                          f"{MAX_MONTHS} months (10 years): split the horizon",
                          source=forecast.source, field="month")
-    if carry_over == "prorata":
-        # The credit is priced exactly by the dynamic program, which needs the total basis
-        # and one forecast with no spending caps.
-        why = ("the after-packs tier basis" if catalog.tier_basis != "total" else
-               "--scenarios" if scenarios else
-               "--budget" if budget is not None else
-               "--monthly-budget" if monthly_budget is not None else
-               "--yearly-budget" if yearly_budget is not None else None)
-        if why:
-            raise InputError(f"--carry-over-value prorata is not available with {why}; "
-                             f"use --carry-over-value zero", field="carry_over_value")
+    if carry_over == "prorata" and purchase_months == "any" and len(scenarios) > 1:
+        # The shared-schedule models of scenario_any.py do not price the credit yet.
+        raise InputError("--carry-over-value prorata with --scenarios and --purchase-months any "
+                         "is not available yet; use --carry-over-value zero or "
+                         "--purchase-months start", field="carry_over_value")
     if solver not in SOLVERS:
         raise InputError(f"--solver must be one of {', '.join(SOLVERS)}", field="solver")
     if time_limit is not None and time_limit <= 0:
@@ -259,11 +270,11 @@ def _route(req: Request) -> str:
     """The engine tried first: "curves", "worst", "dp", "after-packs", "frontier" or "milp"
     (integer programs take whatever the first declines)."""
     if req.purchase_months == "start" and req.month_cap is None and not req.worst_case \
-            and (req.cap is not None or not req.single):
+            and (req.cap is not None or not req.single) and not req.prorata:
         # Budgets and scenarios in start mode: exact on the products' cost curves (much
         # faster than the integer programs).
         return "curves"
-    if req.purchase_months == "start" and req.worst_case:
+    if req.purchase_months == "start" and req.worst_case and not req.prorata:
         # Worst case over scenarios: one capacity per product on every scenario's curve.
         return "worst"
     if not req.coupled and req.single and req.catalog.tier_basis == "total" and (
@@ -279,7 +290,7 @@ def _route(req: Request) -> str:
         # Caps in any month: each product's exact (spend, cost) frontier, one point each.
         return "frontier"
     if not req.coupled and not req.single and req.catalog.tier_basis == "total" and \
-            req.purchase_months == "any" and req.algorithm == "auto":
+            req.purchase_months == "any" and req.algorithm == "auto" and not req.prorata:
         # Scenarios: the dynamic program over balance vectors where it applies and stays
         # small (scenario_dp.py), the integer program for the other products.
         return "dp"
@@ -371,12 +382,21 @@ def _verify(req: Request, results: list[EngineResult], bills: list[Bill]) -> flo
         if (r.optimal and billed != r.objective) or \
                 (r.objective is not None and billed > r.objective):
             name = r.products[0] if len(r.products) == 1 else "the joint model"
+            if r.method == "milp":
+                raise _NumericalTrouble(f"{name}: the integer program's plan bills at "
+                                        f"{billed}, not the {r.objective} it was solved at "
+                                        f"(in 1/{req.scale} units)")
             raise BillingMismatchError(
                 f"{name}: the model's cost {r.objective} differs from the billed cost "
                 f"{billed} (in 1/{req.scale} units); this is a bug in packopt")
         if not r.optimal:
             gap += max(billed - r.bound, 0)
     return gap
+
+
+class _NumericalTrouble(Exception):
+    """An integer program's plan bills to another cost than its model said (the solver's
+    floating point with large coefficients; the exact methods never raise it)."""
 
 
 def _outcomes(req: Request, bills: list[Bill], budget, monthly_budget, regret: bool,

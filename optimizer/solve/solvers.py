@@ -6,6 +6,7 @@ claimed when the backend proved it under a gap tolerance below one money unit.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import math
 import os
@@ -47,6 +48,48 @@ class SolveOutcome:
         return self.status in (Status.OPTIMAL, Status.FEASIBLE)
 
 
+@dataclass(frozen=True)
+class Progress:
+    """Where a running integer program stands (HiGHS reports it; for the terminal)."""
+
+    label: str                     # the product, or "all" for a joint model
+    solver: str
+    seconds: float
+    best: float | None             # incumbent, in currency (None: no plan found yet)
+    bound: float | None            # proven lower bound, in currency
+    gap_rel: float | None          # (best - bound) / best
+
+
+_listener = None                   # callable(Progress), set by `reporting`
+_subject = None                    # (label, units per currency unit), set by `reported_as`
+_REPORT_EVERY = 0.25               # seconds between reports
+
+
+@contextlib.contextmanager
+def reporting(listener):
+    """Within the block, integer programs solved inside `reported_as` report to `listener`
+    (from the solving thread, at most every quarter second). Nothing is reported, and the
+    solver runs without callbacks, outside such a block."""
+    global _listener
+    saved, _listener = _listener, listener
+    try:
+        yield
+    finally:
+        _listener = saved
+
+
+@contextlib.contextmanager
+def reported_as(label: str, units: float):
+    """Solves in the block report as `label`, their objective divided by `units` (money
+    units per currency unit, times the scenario weights) to give currency."""
+    global _subject
+    saved, _subject = _subject, (label, units)
+    try:
+        yield
+    finally:
+        _subject = saved
+
+
 _banner_silenced = False
 
 
@@ -75,10 +118,11 @@ def solve(prob: pulp.LpProblem, solver: str = "highs", time_limit: float | None 
     """Solve `prob` to proven optimality (or until `time_limit` seconds).
 
     `warm`: start HiGHS from the variables' current values (a re-solve of a model whose
-    last solution is still feasible, such as the least-prepaid tie-break).
+    last solution is still feasible, such as the least-prepaid tie-break). Inside
+    `reported_as` and `reporting` blocks HiGHS reports its incumbent, bound and gap.
     """
     if solver == "highs":
-        return _solve_highs(prob, time_limit, warm)
+        return _solve_highs(prob, time_limit, warm, _subject)
     if solver == "cbc":
         return _solve_cbc(prob, time_limit)
     raise ValueError(f"unknown solver {solver!r}; choose one of {', '.join(SOLVERS)}")
@@ -90,25 +134,58 @@ def _highs_stopped(S) -> set:
     return {getattr(S, n) for n in names if hasattr(S, n)}
 
 
-class _WarmHiGHS(pulp.HiGHS):
-    """PuLP's in-process HiGHS, handed the variables' current values as a first solution."""
+class _HiGHS(pulp.HiGHS):
+    """PuLP's in-process HiGHS, optionally handed the variables' current values as a first
+    solution (`warm`), and reporting its progress to the `reporting` listener."""
+
+    warm = False
+    progress: tuple[str, float] | None = None
 
     def callSolver(self, lp):
-        import highspy
-        values = [v.varValue if v.varValue is not None else 0.0 for v in lp.variables()]
-        sol = highspy.HighsSolution()
-        sol.col_value = values
-        sol.value_valid = True
-        lp.solverModel.setSolution(sol)
-        super().callSolver(lp)
+        h = lp.solverModel
+        if self.warm:
+            import highspy
+            values = [v.varValue if v.varValue is not None else 0.0 for v in lp.variables()]
+            sol = highspy.HighsSolution()
+            sol.col_value = values
+            sol.value_valid = True
+            h.setSolution(sol)
+        listener = _listener
+        if listener is None or self.progress is None or not lp.isMIP():
+            super().callSolver(lp)
+            return
+        label, units = self.progress
+        offset = lp.objective.constant if lp.objective is not None else 0   # not in HiGHS
+        t0 = time.perf_counter()
+        last = [0.0]
+
+        def report(event):
+            now = time.perf_counter()
+            if now - last[0] < _REPORT_EVERY:
+                return
+            last[0] = now
+            out = event.data_out
+            best, bound = out.mip_primal_bound, out.mip_dual_bound
+            best = (best + offset) / units if abs(best) < 1e300 else None
+            bound = (bound + offset) / units if abs(bound) < 1e300 else None
+            gap = (best - bound) / abs(best) if best and bound is not None else None
+            try:
+                listener(Progress(label, "highs", now - t0, best, bound, gap))
+            except Exception:         # a display problem never stops the solve
+                pass
+        h.cbMipInterrupt.subscribe(report)
+        try:
+            super().callSolver(lp)
+        finally:
+            h.cbMipInterrupt.unsubscribe(report)
 
 
-def _solve_highs(prob, time_limit, warm=False):
+def _solve_highs(prob, time_limit, warm=False, progress=None):
     import highspy
     _silence_highs_banner()
-    cls = _WarmHiGHS if warm else pulp.HiGHS
-    backend = cls(msg=False, gapRel=0.0, gapAbs=ABS_GAP, threads=1,
-                  timeLimit=None if time_limit is None else max(time_limit, 0.01))
+    backend = _HiGHS(msg=False, gapRel=0.0, gapAbs=ABS_GAP, threads=1,
+                     timeLimit=None if time_limit is None else max(time_limit, 0.01))
+    backend.warm, backend.progress = warm, progress
     t0 = time.perf_counter()
     try:
         prob.solve(backend)

@@ -14,6 +14,7 @@ solution has an integer objective and a gap below one unit proves optimality.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import pulp
@@ -55,14 +56,17 @@ class ProductModel:
 
 def add_start_mode(prob: pulp.LpProblem, product: Product, calls, start: Month,
                    validity: int, basis: str, scale: int, held: list[Lot] = (),
-                   tag: str = "", weights: list[int] | None = None) -> ProductModel:
+                   tag: str = "", weights: list[int] | None = None,
+                   prorata: bool = False) -> ProductModel:
     """Add one product's start-mode model to `prob`.
 
     `calls` is one demand series, or a list of series (scenarios) that share the pack
     decision; `pm.postpaid[k]` is then scenario k's postpaid cost. `held` are lots that
     expire no later than the new packs (they are drawn first). With `weights` (and the
     total tier basis) the scenarios' weighted postpaid is built as one chain instead, in
-    `pm.postpaid[0]`, which is much tighter than one chain per scenario.
+    `pm.postpaid[0]`, which is much tighter than one chain per scenario. With `prorata`
+    and a horizon shorter than the validity, `pm.postpaid[k]` is less scenario k's
+    carry-over credit (`add_credit`): what is minimised is then the net cost.
     """
     series = [tuple(calls)] if calls and isinstance(calls[0], int) else [tuple(c) for c in calls]
     T = len(series[0])
@@ -95,18 +99,78 @@ def add_start_mode(prob: pulp.LpProblem, product: Product, calls, start: Month,
     price = {p.calls: to_units(p.price, scale) for p in product.packs}
     pm.unit_prices = price
     pm.pack_spend = pulp.lpSum(price[s] * v for s, v in n.items())
-    if weights is not None and len(series) > 1 and basis == "total":
+    credit = prorata and T < validity        # the new packs outlive the horizon
+    if weights is not None and len(series) > 1 and basis == "total" and not credit:
         pm.postpaid = [_weighted_chain(prob, product, capacity, fills, needs, weights, cap_ub,
                                        pm.constants, scale, tag)]
         pm.weighted = True
         return pm
     for k, ((calls_k, used_held, resid, months), need) in enumerate(zip(fills, needs)):
         stag = f"{tag}s{k}" if len(series) > 1 else tag
-        covered = _add_drawdown(prob, capacity, resid, months, cap_ub - need, stag)
+        covered, left = _add_drawdown(prob, capacity, resid, months, cap_ub - need, stag)
         postpaid = [postpaid_expr(prob, product, m, calls_k[m], used_held[m], resid[m],
                                    covered[m], basis, scale, stag) for m in months]
+        if credit:
+            # Every month is in the window, so what is left after them carries over.
+            left = left if months else capacity
+            postpaid.append(-add_credit(prob, product, n, left, validity - T, validity,
+                                        scale, f"{stag}_0", max(cap_ub - need, 0)))
         pm.postpaid.append(pulp.lpSum(postpaid) + pm.constants[k])
     return pm
+
+
+def add_credit(prob, product: Product, rows: dict, left, share: int, validity: int,
+               scale: int, tag: str, most: int | None = None):
+    """The prorata credit (money units) of one purchase month's rows, as billing values it
+    (billing.carry_over_credit; docs/pricing.md, rule 7 and 'Readings').
+
+    `rows`: pack size -> packs bought that month (variables); `left`: calls of that month's
+    purchase still held at the horizon's end (at most `most` calls, if given); `share`:
+    months of validity left after it.
+    The rows are drawn smallest size first, so the largest holds the balance: `l[s]` is the
+    balance of row s, filled from the largest size down (`full[s]`: row s holds all its
+    calls, only then may a smaller row hold any). Each row's credit is rounded half up to
+    the fen once: an integer `fen[s]` ≤ l[s] × price per call × share / validity × 100 + ½,
+    which the minimisation pushes up to exactly that rounding; the half is granted only
+    to a row that holds some calls (a binary), which keeps the relaxation from crediting
+    half a fen per fraction of a call.
+    """
+    sizes = sorted(rows, reverse=True)
+    price = {p.calls: to_units(p.price, scale) for p in product.packs}
+    unit = scale // 100                        # money units per fen
+    row = {s: s * (rows[s].upBound if rows[s].upBound is not None else 0) for s in sizes}
+    ub = {s: min(u, most) if most is not None else u for s, u in row.items()}   # of l[s]
+    # l[s]: calls of row s held at the horizon's end.
+    l = {s: prob.add_variable(f"held{tag}_{s}", 0, ub[s]) for s in sizes}
+    prob += pulp.lpSum(l.values()) == left, f"heldsum{tag}"
+    for i, s in enumerate(sizes):
+        prob += l[s] <= s * rows[s], f"heldcap{tag}_{s}"
+        if i + 1 < len(sizes):
+            # full[s]: row s holds all its calls; a smaller row holds calls only then.
+            full = prob.add_variable(f"heldfull{tag}_{s}", cat="Binary")
+            prob += l[s] >= s * rows[s] - row[s] * (1 - full), f"heldfull{tag}_{s}"
+            nxt = sizes[i + 1]
+            prob += l[nxt] <= ub[nxt] * full, f"heldnext{tag}_{s}"
+            if i > 0:
+                prob += full <= prev_full, f"heldchain{tag}_{s}"
+            prev_full = full
+    credit = []
+    for s in sizes:
+        # Credit per call in fen, a/c in lowest terms (as billing.carry_over_credit):
+        # price × share / validity × 100 fen per currency unit, per call.
+        a, c = price[s] * share * 100, s * validity * scale
+        g = math.gcd(a, c)
+        a, c = a // g, c // g
+        top = (2 * ub[s] * a + c) // (2 * c)
+        # fen[s]: row s's credit in fen, rounded half up.
+        fen = prob.add_variable(f"credit{tag}_{s}", 0, max(top, 0), cat="Integer")
+        # some[s]: row s holds some calls at the end (no balance, no rounding up).
+        some = prob.add_variable(f"creditsome{tag}_{s}", cat="Binary")
+        prob += l[s] <= ub[s] * some, f"creditsome{tag}_{s}"
+        # fen ≤ l·a/c + ½, in whole numbers: a solver's tolerance cannot round it up.
+        prob += 2 * c * fen <= 2 * a * l[s] + c * some, f"credit{tag}_{s}"
+        credit.append(unit * fen)
+    return pulp.lpSum(credit)
 
 
 def _weighted_chain(prob, product, capacity, fills, needs, weights, cap_ub, constants,
@@ -136,16 +200,17 @@ def _weighted_chain(prob, product, capacity, fills, needs, weights, cap_ub, cons
     base = sum(w * (constants[k] + sum(to_units(product.rate(fills[k][0][m])[0], scale)
                                        * fills[k][2][m] for m in fills[k][3]))
                for k, w in enumerate(weights))
-    fill = _add_drawdown(prob, capacity, lengths, list(range(len(lengths))),
-                         cap_ub - max(needs), tag)
+    fill, _ = _add_drawdown(prob, capacity, lengths, list(range(len(lengths))),
+                            cap_ub - max(needs), tag)
     return base - pulp.lpSum(slopes[i] * fill[i] for i in range(len(lengths)))
 
 
 def _add_drawdown(prob, capacity, resid: list[int], months: list[int], waste_ub: int,
                   tag: str) -> dict:
-    """Calls each month draws from `capacity`, filled in month order as billing does it."""
+    """Calls each month draws from `capacity`, filled in month order as billing does it,
+    and the capacity left when every month is covered."""
     if not months:
-        return {}
+        return {}, 0
     # c[m]: calls of month m covered by the new packs.
     c = {m: prob.add_variable(f"c{tag}_{m}", 0, resid[m]) for m in months}
     # full[j]: the first j serviceable months are fully covered (j = 1..len(months)).
@@ -166,7 +231,7 @@ def _add_drawdown(prob, capacity, resid: list[int], months: list[int], waste_ub:
             prob += c[nxt] <= resid[nxt] * full[j], f"order{tag}_{j}"
     # Capacity can be left over only when every month is covered.
     prob += waste <= max(waste_ub, 0) * full[len(months)], f"leftover{tag}"
-    return c
+    return c, waste
 
 
 def postpaid_expr(prob, product: Product, m: int, d: int, held_used: int, resid: int,

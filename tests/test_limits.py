@@ -1,0 +1,198 @@
+"""Catalogs and forecasts are user input: whatever they hold, plan() returns a verified plan
+or refuses with a PackoptError (exit 1 or 2) and a message — never another exception, and
+never "a bug in packopt" for the solver's floating point (limits.py, planner._verify)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from optimizer import (Forecast, Month, PackoptError, Scenario, SolverError, bill,
+                       parse_catalog, plan)
+from optimizer.exceptions import BillingMismatchError, InputError
+from optimizer.solve import engines, limits, planner
+
+START = Month.parse("2027-01")
+
+TINY_PACK = """
+free_calls_per_month = 1000
+tier_basis = "{basis}"
+[[product]]
+id = "x"
+packs = [ {{ calls = 1, price = "0.01" }}{more} ]
+tiers = [ {{ up_to = 10000, rate = "0.15" }}, {{ up_to = 100000, rate = "0.10" }},
+          {{ up_to = 1000000, rate = "0.06" }}, {{ rate = "unpublished" }} ]
+"""
+
+
+def tiny_pack_catalog(basis="total", more=""):
+    return parse_catalog(TINY_PACK.format(basis=basis, more=more), "tiny.toml")
+
+
+def one_product(calls, pid="x"):
+    return Forecast(START, len(calls), ((pid, tuple(calls)),), "f.csv")
+
+
+@pytest.mark.parametrize("months", ["start", "any"])
+@pytest.mark.parametrize("basis", ["total", "after-packs"])
+def test_a_one_call_pack_against_billions_of_calls_plans_exactly(months, basis):
+    """The issue's example: a 1-call pack at 0.01 against 999,999,937 and 3,000,000,000
+    calls. Start mode said "this is a bug in packopt"; any-month asked numpy for 29.8 GiB.
+    The lattice (4·10⁹ points) is beyond the dynamic program; the integer program has none."""
+    cat = tiny_pack_catalog(basis, ', { calls = 1000, price = "120" }')
+    f = one_product([999_999_937, 3_000_000_000])
+    r = plan(cat, f, purchase_months=months)
+    assert r.status == "optimal"
+    # 0.01 a call beats every rate: buy every call beyond the free quota, nothing else.
+    bought = sum(p.size * p.count for p in r.plan.purchases)
+    assert bought == 999_999_937 + 3_000_000_000 - 2000
+    assert r.bill.total_cost == Decimal("39999979.37")
+    assert bill(cat, f, r.plan).total_cost == r.bill.total_cost
+
+
+def test_the_dynamic_program_declines_a_lattice_beyond_its_limit():
+    cat = tiny_pack_catalog()
+    product = cat.product("x")
+    calls = [999_999_937, 3_000_000_000]
+    resid = [d - 1000 for d in calls]
+    assert limits.dp_points(product, calls, resid, 12, 100) > limits.DP_MAX_POINTS
+    assert not limits.dp_fits(product, calls, resid, 12, 100)
+    coarse = parse_catalog(TINY_PACK.format(basis="total", more="").replace(
+        "calls = 1,", "calls = 10000,").replace('"0.01"', '"100"'), "c.toml").product("x")
+    assert limits.dp_fits(coarse, calls, resid, 12, 100)
+
+
+def test_figures_beyond_what_the_solvers_hold_are_refused_naming_the_limit(monkeypatch):
+    monkeypatch.setattr(limits, "MAX_EXACT", 10 ** 9)
+    with pytest.raises(InputError) as e:
+        plan(tiny_pack_catalog(), one_product([999_999_937, 3_000_000_000]))
+    assert e.value.exit_code == 2
+    assert "3,000,000,000 calls in a month" in str(e.value)
+    assert "1,000,000,000" in str(e.value) and "'Limits'" in str(e.value)
+    # The cost of buying nothing counts too (0.15 a call, in fen: 15 units a call).
+    monkeypatch.setattr(limits, "MAX_EXACT", 10 ** 10)
+    with pytest.raises(InputError, match="postpaid cost of up to 63,000,000,000 units"):
+        plan(tiny_pack_catalog(), one_product([1_000_000_000, 3_200_000_000]))
+
+
+def _lie_about_the_cost(engine):
+    def wrapped(*a, **k):
+        r = engine(*a, **k)
+        if r is None or r.objective is None:
+            return r
+        from dataclasses import replace
+        return replace(r, objective=r.objective + 7, bound=r.objective + 7)
+    return wrapped
+
+
+def test_an_integer_program_that_bills_otherwise_is_solver_trouble_not_a_bug(monkeypatch):
+    """Solved again with the other solver; when that too disagrees, exit 1 naming both."""
+    calls = []
+    real = engines.by_integer_program
+
+    def counting(req, *a, **k):
+        calls.append(req.solver)
+        return _lie_about_the_cost(real)(req, *a, **k)
+    monkeypatch.setattr(planner, "by_integer_program", counting)
+    cat = tiny_pack_catalog("after-packs", ', { calls = 1000, price = "120" }')
+    with pytest.raises(SolverError) as e:
+        plan(cat, one_product([5000, 20000]))
+    assert not isinstance(e.value, BillingMismatchError)
+    assert e.value.exit_code == 1
+    assert "highs and cbc" in str(e.value) and "bug" not in str(e.value)
+    assert calls == ["highs", "cbc"]
+
+
+def test_the_other_solver_rescues_an_integer_program_in_trouble(monkeypatch):
+    real = engines.by_integer_program
+
+    def first_lies(req, *a, **k):
+        return (_lie_about_the_cost(real) if req.solver == "highs" else real)(req, *a, **k)
+    monkeypatch.setattr(planner, "by_integer_program", first_lies)
+    cat = tiny_pack_catalog("after-packs", ', { calls = 1000, price = "120" }')
+    r = plan(cat, one_product([5000, 20000]))
+    assert r.status == "optimal" and r.solver == "cbc"
+
+
+def test_an_exact_method_that_bills_otherwise_is_still_a_bug(monkeypatch):
+    monkeypatch.setattr(planner, "by_dynamic_program",
+                        _lie_about_the_cost(engines.by_dynamic_program))
+    with pytest.raises(BillingMismatchError) as e:
+        plan(tiny_pack_catalog("total", ', { calls = 1000, price = "120" }'),
+             one_product([5000, 20000]), purchase_months="any")
+    assert "bug in packopt" in str(e.value)
+
+
+# --------------------------------------------------------------------------- random input
+
+DECIMALS = st.integers(0, 4)
+
+
+@st.composite
+def money(draw, lo=1, hi=10 ** 7):
+    places = draw(DECIMALS)
+    units = draw(st.integers(lo, hi * 10 ** places))
+    return Decimal(units).scaleb(-places)
+
+
+@st.composite
+def catalogs(draw):
+    basis = draw(st.sampled_from(["total", "after-packs"]))
+    validity = draw(st.integers(1, 12))
+    free = draw(st.sampled_from([0, 1000, 10 ** 6]))
+    sizes = draw(st.lists(st.integers(1, 10 ** 7), min_size=0, max_size=4, unique=True))
+    packs = ", ".join(f'{{ calls = {s}, price = "{draw(money())}" }}' for s in sizes)
+    bounds = sorted(draw(st.sets(st.integers(1, 10 ** 9), max_size=3)))
+    rates = [draw(money(0, 5)) for _ in range(len(bounds) + 1)]
+    tiers = [f'{{ up_to = {b}, rate = "{r}" }}' for b, r in zip(bounds, rates)]
+    last = draw(st.sampled_from([f'"{rates[-1]}"', '"unpublished"']))
+    tiers.append(f"{{ rate = {last} }}")
+    text = (f'free_calls_per_month = {free}\nvalidity_months = {validity}\n'
+            f'tier_basis = "{basis}"\n[[product]]\nid = "x"\n'
+            + (f"packs = [ {packs} ]\n" if sizes else "")
+            + f"tiers = [ {', '.join(tiers)} ]\n"
+            + '[[product]]\nid = "y"\npacks = [ { calls = 1000, price = "120" } ]\n'
+              'tiers = [ { up_to = 10000, rate = "0.15" }, { rate = "0.06" } ]\n')
+    return text
+
+
+CALLS = st.one_of(st.integers(0, 3 * 10 ** 9), st.integers(0, 30_000),
+                  st.sampled_from([0, 999_999_937, 3_000_000_000]))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(text=catalogs(), x=st.lists(CALLS, min_size=1, max_size=4), y=CALLS,
+       months=st.sampled_from(["start", "any"]), carry=st.sampled_from(["zero", "prorata"]),
+       budget=st.sampled_from([None, Decimal(0), Decimal("123456.78")]),
+       monthly=st.sampled_from([None, None, Decimal("5000.5")]),
+       scenarios=st.sampled_from(["none", "expected", "worst-case"]))
+def test_random_catalogs_and_forecasts_plan_or_refuse_cleanly(text, x, y, months, carry,
+                                                              budget, monthly, scenarios):
+    try:
+        cat = parse_catalog(text, "random.toml")
+    except InputError:
+        event("catalog refused")
+        return
+    f = Forecast(START, len(x), (("x", tuple(x)), ("y", tuple([y] * len(x)))), "f.csv")
+    alternatives = () if scenarios == "none" else (
+        Scenario("base", Decimal(1), f), Scenario("high", Decimal("0.5"), f.scaled(Decimal("1.3"))))
+    try:
+        r = plan(cat, f, purchase_months=months, carry_over=carry, budget=budget,
+                 monthly_budget=monthly, scenarios=alternatives,
+                 objective="worst-case" if scenarios == "worst-case" else "expected",
+                 regret=False, time_limit=2)
+    except PackoptError as e:
+        assert e.exit_code in (1, 2) and str(e).strip()
+        assert not isinstance(e, BillingMismatchError), str(e)
+        event(f"refused ({type(e).__name__}): {str(e)[:50]}")
+        return
+    event(r.status)
+    again = bill(cat, f, r.plan)
+    assert again.total_cost == r.bill.total_cost
+    if budget is not None:
+        assert r.bill.pack_cost <= budget
+    for sc, outcome in zip(alternatives, r.scenarios):
+        assert bill(cat, sc.forecast, r.plan).total_cost == outcome.bill.total_cost
