@@ -288,7 +288,92 @@ def markdown(parts) -> str:
 
 
 def to_json(data) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    """`json.dumps(data, ensure_ascii=False, indent=2)` and a newline, character for
+    character, but fast on big documents: the standard library indents in pure Python, so
+    this walks the containers itself and hands every flat one (no non-empty container
+    inside) to the C encoder, its separators carrying the indentation."""
+    out: list[str] = []
+    _dump(data, "", out)
+    out.append("\n")
+    return "".join(out)
+
+
+_SCALAR_TYPES = frozenset((str, int, float, bool, type(None)))
+_CONTAINERS = frozenset((dict, list, tuple))
+_FLAT_TYPES = _SCALAR_TYPES | _CONTAINERS
+_encoders: dict[str, object] = {}       # indentation -> C encoder of a flat container
+
+
+def _flat_encoder(indent: str):
+    enc = _encoders.get(indent)
+    if enc is None:
+        c_make = getattr(json.encoder, "c_make_encoder", None)
+        if c_make is None:                     # no C accelerator: the library's encoder
+            enc = json.JSONEncoder(ensure_ascii=False, separators=(",\n" + indent, ": ")).encode
+        else:
+            raw = c_make(None, _no_default, json.encoder.encode_basestring, None, ": ",
+                         ",\n" + indent, False, False, True)
+            enc = lambda value: "".join(raw(value, 0))     # noqa: E731
+        _encoders[indent] = enc
+    return enc
+
+
+def _no_default(value):
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _dump(value, indent: str, out: list) -> None:
+    t = type(value)
+    if t is dict:
+        items = value.values()
+    elif t is list or t is tuple:
+        items = value
+    elif t in _SCALAR_TYPES:
+        out.append(_flat_encoder("")(value))
+        return
+    else:
+        # Anything unusual: the library (which also raises what it raises).
+        out.append(json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n" + indent))
+        return
+    if not value:
+        out.append("{}" if t is dict else "[]")
+        return
+    inner = indent + "  "
+    kinds = set(map(type, items))
+    if kinds <= _SCALAR_TYPES or (kinds <= _FLAT_TYPES and not any(
+            [x for x in items if type(x) in _CONTAINERS])):
+        # Flat (scalars and empty containers): one C-encoder call, the item separator
+        # carries the newline and indentation.
+        text = _flat_encoder(inner)(value)
+        out.append(text[0] + "\n" + inner + text[1:-1] + "\n" + indent + text[-1])
+        return
+    if t is dict:
+        if not all(type(k) is str for k in value):
+            # Keys json converts (numbers, None): the library does it.
+            out.append(json.dumps(value, ensure_ascii=False, indent=2)
+                       .replace("\n", "\n" + indent))
+            return
+        out.append("{\n" + inner)
+        first = True
+        for k, x in value.items():
+            if not first:
+                out.append(",\n" + inner)
+            first = False
+            out.append(_encode_key(k) + ": ")
+            _dump(x, inner, out)
+        out.append("\n" + indent + "}")
+    else:
+        out.append("[\n" + inner)
+        first = True
+        for x in value:
+            if not first:
+                out.append(",\n" + inner)
+            first = False
+            _dump(x, inner, out)
+        out.append("\n" + indent + "]")
+
+
+_encode_key = json.encoder.encode_basestring
 
 
 def to_csv(rows) -> str:

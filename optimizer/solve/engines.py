@@ -16,21 +16,24 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-
-import pulp
+from typing import TYPE_CHECKING
 
 from ..billing import make_lots, month_fee
 from ..domain.catalog import Catalog, Product
 from ..domain.money import to_units
 from ..domain.records import Forecast, Holding, Scenario
 from ..exceptions import InfeasibleError, InputError, SolverError
-from .any_milp import add_any_mode
-from .budget import solve_budget
 from .curves import Curve, best_point, capacity_curve, needed_top, weighted_curve
 from .demand import held_usage, residual_demand
-from .dynamic import optimal_schedule
+from .dynamic import optimal_schedule, use_compiled
 from .solvers import Status, solve
-from .start_milp import ProductModel, add_start_mode
+
+if TYPE_CHECKING:
+    # PuLP and the model builders load only when an integer program is built (imported in
+    # the functions that build one), so plans without one start faster.
+    import pulp
+
+    from .start_milp import ProductModel
 
 TIE_BREAK_SHARE = 0.5     # of the first solve's time, for the least-prepaid re-solve
 
@@ -152,7 +155,9 @@ def by_dynamic_program(req: Request, pid: str) -> EngineResult | None:
     schedule = optimal_schedule(product, calls,
                                 residual_demand(product, calls, req.forecast.start, held),
                                 req.catalog.validity_months, req.scale,
-                                start_only=req.purchase_months == "start", prorata=req.prorata)
+                                start_only=req.purchase_months == "start", prorata=req.prorata,
+                                compiled=use_compiled(req.forecast.months
+                                                      * len(req.forecast.demand)))
     return EngineResult.exact((pid,), pid, {pid: dict(schedule.counts)}, schedule.objective,
                               time.perf_counter() - t0, "dp")
 
@@ -175,7 +180,9 @@ def on_cost_curves(req: Request) -> EngineResult | None:
             fixed += _postpaid_only_cost(req, product, held)
             continue
         curve = _product_curve(req, product, held)
-        if curve is None:
+        if curve is None or (curve.knap.m == 1 and len(product.packs) > 1):
+            # Too large, or too large for the fewest-packs key (knapsack.Knapsack): the
+            # integer programs apply the whole tie-break instead.
             return None
         curves[pid] = curve
     t0 = time.perf_counter()
@@ -183,6 +190,7 @@ def on_cost_curves(req: Request) -> EngineResult | None:
         ks = {pid: best_point(c) for pid, c in curves.items()}
         obj = fixed + sum(int(c.cost[ks[pid]]) for pid, c in curves.items())
     else:
+        from .budget import solve_budget
         ks, obj, status = solve_budget(curves, fixed, req.cap, req.solver,
                                        req.clock.remaining())
         if status is Status.INFEASIBLE:
@@ -232,6 +240,7 @@ class GroupModel:
 def by_integer_program(req: Request, index: int, group: list[str]) -> EngineResult:
     """The group's plan from one integer program: proven optimal, or the best found when
     the time limit stops the solver (with its bound)."""
+    import pulp
     t0 = time.perf_counter()
     gm = _group_model(req, index, group)
     build = time.perf_counter() - t0
@@ -273,6 +282,7 @@ def by_integer_program(req: Request, index: int, group: list[str]) -> EngineResu
 def _group_model(req: Request, index: int, group: list[str]) -> GroupModel:
     """Data, variables and constraints of each product's model, then the objective and the
     budget rows that tie them together."""
+    import pulp
     prob = pulp.LpProblem(f"packs_{index}", pulp.LpMinimize)
     models = {pid: _product_model(req, prob, pid, f"_{i}") for i, pid in enumerate(group)}
     spend = pulp.lpSum(pm.pack_spend for pm in models.values())
@@ -304,6 +314,8 @@ def _group_model(req: Request, index: int, group: list[str]) -> GroupModel:
 def _product_model(req: Request, prob: pulp.LpProblem, pid: str, tag: str) -> ProductModel:
     """One product's model: start mode, any month, or the general cohort model when a
     holding outlives new packs."""
+    from .any_milp import add_any_mode
+    from .start_milp import add_start_mode
     catalog, forecast = req.catalog, req.forecast
     product = catalog.product(pid)
     held, late = _held_lots(req, product)
@@ -335,6 +347,7 @@ def _prefer_less_prepaid(req: Request, gm: GroupModel, best: int, values: dict,
     can take as long again and the cost is already proven. Start-mode models finish well
     within it; a key that cannot be improved in time leaves the plan as it is.
     """
+    import pulp
     if not any(k for v in values.values() for k in v.values()):
         return values
     variables = [(pm, key, v) for pm in gm.models.values() for key, v in pm.counts.items()]

@@ -244,9 +244,14 @@ def _route(req: Request) -> str:
         # faster than the integer programs).
         return "curves"
     if not req.coupled and req.single and req.catalog.tier_basis == "total" and (
-            req.prorata or (req.purchase_months == "any" and req.algorithm == "auto")):
-        # Exact and fast: one shortest path per product.
+            req.prorata or req.algorithm == "auto"):
+        # Exact and fast: one shortest path per product (in start mode with purchases in
+        # the first month only).
         return "dp"
+    if not req.coupled and req.single and req.purchase_months == "start" \
+            and req.algorithm == "auto":
+        # Start mode under the after-packs basis: exact on each product's cost curve.
+        return "curves"
     return "milp"
 
 

@@ -15,8 +15,7 @@ import tempfile
 import time
 import warnings
 from dataclasses import dataclass
-
-import pulp
+from functools import cache
 
 SOLVERS = ("highs", "cbc")
 
@@ -90,23 +89,29 @@ def _highs_stopped(S) -> set:
     return {getattr(S, n) for n in names if hasattr(S, n)}
 
 
-class _WarmHiGHS(pulp.HiGHS):
-    """PuLP's in-process HiGHS, handed the variables' current values as a first solution."""
+@cache
+def _warm_highs():
+    """PuLP's in-process HiGHS, handed the variables' current values as a first solution
+    (a class made on first use: PuLP is imported only where a model is solved)."""
+    import pulp
 
-    def callSolver(self, lp):
-        import highspy
-        values = [v.varValue if v.varValue is not None else 0.0 for v in lp.variables()]
-        sol = highspy.HighsSolution()
-        sol.col_value = values
-        sol.value_valid = True
-        lp.solverModel.setSolution(sol)
-        super().callSolver(lp)
+    class _WarmHiGHS(pulp.HiGHS):
+        def callSolver(self, lp):
+            import highspy
+            values = [v.varValue if v.varValue is not None else 0.0 for v in lp.variables()]
+            sol = highspy.HighsSolution()
+            sol.col_value = values
+            sol.value_valid = True
+            lp.solverModel.setSolution(sol)
+            super().callSolver(lp)
+    return _WarmHiGHS
 
 
 def _solve_highs(prob, time_limit, warm=False):
     import highspy
+    import pulp
     _silence_highs_banner()
-    cls = _WarmHiGHS if warm else pulp.HiGHS
+    cls = _warm_highs() if warm else pulp.HiGHS
     backend = cls(msg=False, gapRel=0.0, gapAbs=ABS_GAP, threads=1,
                   timeLimit=None if time_limit is None else max(time_limit, 0.01))
     t0 = time.perf_counter()
@@ -144,6 +149,7 @@ _CBC_BOUND = re.compile(r"^Lower bound:\s*(\S+)", re.M)
 
 
 def _solve_cbc(prob, time_limit):
+    import pulp
     fd, log = tempfile.mkstemp(prefix="packopt-cbc-", suffix=".log")
     os.close(fd)
     with warnings.catch_warnings():
