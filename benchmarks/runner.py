@@ -44,8 +44,9 @@ MODE_FAMILIES = ("any-12m", "any-24m", "any-36m", "scenarios-12m", "budget-12m")
 # CBC on the big-M baseline claims "optimal" for plans that are not (benchmarks/README.md,
 # "Findings"), so the default sweep runs that baseline with HiGHS only; `--methods baseline
 # --solvers cbc` (or baseline-cbc) runs it, and the runner then fails on its wrong answers.
-# ours-milp-highs runs on the any-month families only (n/a elsewhere): the planner's integer
-# program beside its dynamic program and the big-M baseline, in the same run.
+# ours-milp-highs runs wherever one forecast has no budget (n/a with scenarios or budgets):
+# the planner's integer program beside its dynamic program or cost curves and the big-M
+# baseline, in the same run.
 DEFAULT_METHODS = ("ours-highs", "ours-cbc", "ours-milp-highs", "ours-joint-highs",
                    "ours-joint-cbc", "baseline-highs", "baseline-pp-highs", "exhaustive")
 TARGETS = {"e2e_example_s": 1.0, "solve_example_s": 0.2, "mixed_1000x12_s": 10.0}

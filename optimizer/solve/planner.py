@@ -6,9 +6,10 @@ plan() runs these steps, one function each:
 2. route (`_route`): which engine of engines.py serves which products. Products that share
    no constraint are solved one small model each (faster than one joint model; see
    benchmarks/README.md); a budget cap or a worst-case objective couples them into one
-   joint model. The dynamic program takes one-forecast plans under the total basis in any
-   month (or with prorata carry-over), the cost curves take start-mode budgets and
-   scenarios, and the integer programs take the rest and whatever the others decline;
+   joint model. The dynamic program takes one-forecast plans under the total basis in
+   either purchase mode (or with prorata carry-over), the cost curves take start-mode
+   budgets, scenarios and one-forecast plans under after-packs, and the integer programs
+   take the rest, `algorithm="milp"`, and whatever the others decline;
 3. solve (`_solve`): every engine returns an `EngineResult`;
 4. assemble (`_assemble`): the Plan from the engines' pack counts;
 5. re-bill and verify (`_verify`): the billing engine re-bills the plan under every
@@ -125,9 +126,10 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
     objective is the weighted expected cost or the worst scenario's cost. `budget` caps the
     total prepaid spend (`monthly_budget` the spend of any one month). With `carry_over`
     "prorata" the objective is the cost less the prorata value of the balance left at the
-    horizon's end (the bill reports both). Single-forecast any-month plans under the total
-    basis (and prorata plans) are solved exactly by the dynamic program in dynamic.py;
-    `algorithm="milp"` forces the integer program instead where it can.
+    horizon's end (the bill reports both). Single-forecast plans without a budget are solved
+    exactly without a solver: by the dynamic program in dynamic.py under the total basis
+    (and for prorata plans), by the cost curves of curves.py in start mode under
+    after-packs; `algorithm="milp"` forces the integer program instead where it can.
     """
     scenarios = tuple(scenarios)
     _check_options(catalog, forecast, purchase_months, solver, time_limit, scenarios,
