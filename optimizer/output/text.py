@@ -11,6 +11,7 @@ import csv
 import io
 import json
 from dataclasses import dataclass
+from itertools import chain
 
 
 @dataclass
@@ -301,6 +302,19 @@ def to_json(data) -> str:
 _SCALAR_TYPES = frozenset((str, int, float, bool, type(None)))
 _CONTAINERS = frozenset((dict, list, tuple))
 _FLAT_TYPES = _SCALAR_TYPES | _CONTAINERS
+_DICT = frozenset((dict,))
+
+
+def _flat_dicts(items) -> bool:
+    """Every item a non-empty dict of scalars and empty containers."""
+    if not all(items):
+        return False
+    values = list(chain.from_iterable(map(dict.values, items)))
+    kinds = set(map(type, values))
+    return kinds <= _SCALAR_TYPES or (kinds <= _FLAT_TYPES and not any(
+        [x for x in values if type(x) in _CONTAINERS]))
+
+
 _encoders: dict[str, object] = {}       # indentation -> C encoder of a flat container
 
 
@@ -346,6 +360,16 @@ def _dump(value, indent: str, out: list) -> None:
         # carries the newline and indentation.
         text = _flat_encoder(inner)(value)
         out.append(text[0] + "\n" + inner + text[1:-1] + "\n" + indent + text[-1])
+        return
+    if t is not dict and kinds == _DICT and _flat_dicts(value):
+        # Flat non-empty dicts (a bill's months): one C-encoder call for them all, with the
+        # dicts' indentation; raw newlines never occur inside JSON strings, so "},\n" + ind
+        # + "{" only occurs between two of them, where the list's indentation goes instead.
+        deeper = inner + "  "
+        text = _flat_encoder(deeper)(value)
+        text = text[2:-2].replace("},\n" + deeper + "{",
+                                  "\n" + inner + "},\n" + inner + "{\n" + deeper)
+        out.append("[\n" + inner + "{\n" + deeper + text + "\n" + inner + "}\n" + indent + "]")
         return
     if t is dict:
         if not all(type(k) is str for k in value):
