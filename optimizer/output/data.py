@@ -46,7 +46,8 @@ def cohorts(pb: ProductBill, k: int) -> list[tuple[str, str, int]]:
     out: dict[tuple[str, str], int] = {}
     for lot, left in zip(pb.lots, pb.months[k].lot_balances):
         if lot.start <= k <= lot.expiry:
-            key = ("held" if lot.size is None else str(first + lot.start), str(first + lot.expiry))
+            key = ("held" if lot.size is None else _label(first, lot.start),
+                   _label(first, lot.expiry))
             out[key] = out.get(key, 0) + (left if lot.expiry > k else 0)
     return [(bought, expires, left) for (bought, expires), left in out.items()]
 
@@ -86,6 +87,12 @@ def product_dict(bill: Bill, pb: ProductBill) -> dict[str, Any]:
                    for (k, mb), label in zip(enumerate(pb.months), _labels(bill.start,
                                                                            bill.months))],
     }
+
+
+@lru_cache(maxsize=4096)
+def _label(start, k: int) -> str:
+    """"YYYY-MM" of the month k months after `start`."""
+    return str(start + k)
 
 
 @lru_cache(maxsize=16)

@@ -371,30 +371,38 @@ def _dump(value, indent: str, out: list) -> None:
                                   "\n" + inner + "},\n" + inner + "{\n" + deeper)
         out.append("[\n" + inner + "{\n" + deeper + text + "\n" + inner + "}\n" + indent + "]")
         return
-    if t is dict:
-        if not all(type(k) is str for k in value):
-            # Keys json converts (numbers, None): the library does it.
-            out.append(json.dumps(value, ensure_ascii=False, indent=2)
-                       .replace("\n", "\n" + indent))
-            return
-        out.append("{\n" + inner)
-        first = True
-        for k, x in value.items():
-            if not first:
-                out.append(",\n" + inner)
+    if t is dict and not all(type(k) is str for k in value):
+        # Keys json converts (numbers, None): the library does it.
+        out.append(json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n" + indent))
+        return
+    # Mixed: runs of flat items go to the C encoder together, containers recurse.
+    enc = _flat_encoder(inner)
+    sep = ",\n" + inner
+    out.append("{\n" + inner if t is dict else "[\n" + inner)
+    first = True
+    run: dict | list = {} if t is dict else []
+    for item in (value.items() if t is dict else value):
+        x = item[1] if t is dict else item
+        tx = type(x)
+        if tx in _SCALAR_TYPES or (tx in _CONTAINERS and not x):
+            if t is dict:
+                run[item[0]] = x
+            else:
+                run.append(x)
+            continue
+        if run:
+            out.append(("" if first else sep) + enc(run)[1:-1])
             first = False
-            out.append(_encode_key(k) + ": ")
-            _dump(x, inner, out)
-        out.append("\n" + indent + "}")
-    else:
-        out.append("[\n" + inner)
-        first = True
-        for x in value:
-            if not first:
-                out.append(",\n" + inner)
-            first = False
-            _dump(x, inner, out)
-        out.append("\n" + indent + "]")
+            run = {} if t is dict else []
+        if not first:
+            out.append(sep)
+        first = False
+        if t is dict:
+            out.append(_encode_key(item[0]) + ": ")
+        _dump(x, inner, out)
+    if run:
+        out.append(("" if first else sep) + enc(run)[1:-1])
+    out.append("\n" + indent + ("}" if t is dict else "]"))
 
 
 _encode_key = json.encoder.encode_basestring
