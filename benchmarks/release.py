@@ -5,8 +5,8 @@
 Each case is a `packopt` command run as a fresh process (`python cli.py ...`, process
 start, reading the CSV and the catalog, solving, re-billing and writing included), the
 baseline's and ours alternately, `--repeat` times each; the table gives medians of the wall
-time, the ratio baseline / ours, and the peak resident memory of each (ru_maxrss of the
-process). The inputs are written to a temporary folder from the seeded families of
+time and of the CPU time (user + system, which a shared machine's load disturbs less), the
+ratios baseline / ours, and the peak resident memory of each (ru_maxrss of the process). The inputs are written to a temporary folder from the seeded families of
 families.py (`mixed`: the forecast as a wide CSV, its cloned products as a catalog TOML).
 
 Every answer is checked: each plan must be "optimal" (which `plan` only reports once the
@@ -83,8 +83,9 @@ def write_inputs(products: int, months: int, folder: Path) -> tuple[Path, Path]:
 ENV = dict(os.environ)
 
 
-def run_once(cmd: list[str], cwd: Path) -> tuple[float, float, int, str, str]:
-    """(wall seconds, peak RSS MB, exit code, stdout, stderr) of one process."""
+def run_once(cmd: list[str], cwd: Path) -> tuple[float, float, float, int, str, str]:
+    """(wall seconds, CPU seconds, peak RSS MB, exit code, stdout, stderr) of one
+    process."""
     t0 = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         p = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, env=ENV)
@@ -93,7 +94,7 @@ def run_once(cmd: list[str], cwd: Path) -> tuple[float, float, int, str, str]:
         p.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        return (wall, usage.ru_maxrss / 1024, p.returncode,
+        return (wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, p.returncode,
                 out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"))
 
 
@@ -148,23 +149,24 @@ def main(argv=None) -> int:
         run_once(FLOOR, REPO)
         for rep in range(args.repeat):
             if "example" in cases:
-                wall, mb, _, _, _ = run_once(FLOOR, REPO)
+                wall, cpu, mb, _, _, _ = run_once(FLOOR, REPO)
                 runs.append({"case": "floor", "side": "floor", "rep": rep, "wall_s": wall,
-                             "rss_mb": mb})
+                             "cpu_s": cpu, "rss_mb": mb})
             for case in cases:
                 n, months, template = CASES[case]
                 csv, toml = inputs.get((n, months), ("", ""))
                 cmd = [a.format(csv=csv, toml=toml) for a in template]
                 outs = {}
                 for side, root in (("baseline", base), ("ours", REPO)):
-                    wall, mb, code, out, err = run_once([sys.executable, "cli.py", *cmd], root)
+                    wall, cpu, mb, code, out, err = run_once([sys.executable, "cli.py", *cmd],
+                                                             root)
                     if code != 0:
                         problems.append(f"{case} {side}: exit {code}: {err.strip()[-300:]}")
                     outs[side] = out
                     runs.append({"case": case, "side": side, "rep": rep, "wall_s": wall,
-                                 "rss_mb": mb})
-                    print(f"{case} {side} #{rep + 1}: {wall:.2f} s, {mb:.0f} MB", flush=True,
-                          file=sys.stderr)
+                                 "cpu_s": cpu, "rss_mb": mb})
+                    print(f"{case} {side} #{rep + 1}: {wall:.2f} s, CPU {cpu:.2f} s, "
+                          f"{mb:.0f} MB", flush=True, file=sys.stderr)
                 problems += check(case, outs["baseline"], outs["ours"])
     print(table(runs, cases, args.repeat))
     if args.json:
@@ -178,18 +180,24 @@ def table(runs, cases, repeat) -> str:
     def med(case, side, key="wall_s"):
         xs = [r[key] for r in runs if r["case"] == case and r["side"] == side]
         return statistics.median(xs) if xs else None
-    lines = [f"Medians of {repeat} alternating runs (wall s; peak RSS MB).", "",
-             "| case | release | ours | release / ours | release MB | ours MB |",
-             "|---|--:|--:|--:|--:|--:|"]
+    lines = [f"Medians of {repeat} alternating runs: wall and CPU (user + system) seconds, "
+             f"peak RSS MB.", "",
+             "| case | release wall | ours wall | release / ours | release CPU | ours CPU "
+             "| release / ours (CPU) | release MB | ours MB |",
+             "|---|--:|--:|--:|--:|--:|--:|--:|--:|"]
     for case in cases:
         b, o = med(case, "baseline"), med(case, "ours")
-        lines.append(f"| {case} | {b:.2f} | {o:.2f} | {b / o:.1f}× | "
-                     f"{med(case, 'baseline', 'rss_mb'):.0f} | {med(case, 'ours', 'rss_mb'):.0f} |")
+        bc, oc = med(case, "baseline", "cpu_s"), med(case, "ours", "cpu_s")
+        lines.append(f"| {case} | {b:.2f} | {o:.2f} | {b / o:.1f}× | {bc:.2f} | {oc:.2f} | "
+                     f"{bc / oc:.1f}× | {med(case, 'baseline', 'rss_mb'):.0f} | "
+                     f"{med(case, 'ours', 'rss_mb'):.0f} |")
     floor = med("floor", "floor")
     if floor is not None and "example" in cases:
-        lines += ["", f"`python -c \"import numpy, click, rich\"`: {floor:.3f} s; the example "
-                  f"end to end is {med('example', 'ours') / floor:.2f}× that (release "
-                  f"{med('example', 'baseline') / floor:.2f}×)."]
+        lines += ["", f"`python -c \"import numpy, click, rich\"`: {floor:.3f} s wall, "
+                  f"{med('floor', 'floor', 'cpu_s'):.3f} s CPU; the example end to end is "
+                  f"{med('example', 'ours') / floor:.2f}× that wall "
+                  f"({med('example', 'ours', 'cpu_s') / med('floor', 'floor', 'cpu_s'):.2f}× "
+                  f"CPU; release {med('example', 'baseline') / floor:.2f}× wall)."]
     return "\n".join(lines)
 
 
