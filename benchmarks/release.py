@@ -83,19 +83,34 @@ def write_inputs(products: int, months: int, folder: Path) -> tuple[Path, Path]:
 ENV = dict(os.environ)
 
 
+TIME = Path("/usr/bin/time")
+
+
 def run_once(cmd: list[str], cwd: Path) -> tuple[float, float, float, int, str, str]:
     """(wall seconds, CPU seconds, peak RSS MB, exit code, stdout, stderr) of one
-    process."""
-    t0 = time.perf_counter()
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        p = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, env=ENV)
-        _, status, usage = os.wait4(p.pid, 0)
-        wall = time.perf_counter() - t0
-        p.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return (wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, p.returncode,
-                out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"))
+    process.
+
+    The peak RSS comes from GNU time when it is there: a child forked from this (large)
+    process would report this process's resident pages as its own peak (Linux keeps the
+    peak across exec), so the command is started from the small `time` process instead.
+    """
+    with tempfile.TemporaryDirectory() as d:
+        mem_file = Path(d) / "maxrss"
+        full = [str(TIME), "-f", "%M", "-o", str(mem_file), *cmd] if TIME.exists() else cmd
+        t0 = time.perf_counter()
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            p = subprocess.Popen(full, cwd=cwd, stdout=out, stderr=err, env=ENV)
+            _, status, usage = os.wait4(p.pid, 0)
+            wall = time.perf_counter() - t0
+            p.returncode = os.waitstatus_to_exitcode(status)
+            out.seek(0)
+            err.seek(0)
+            try:
+                kb = int(mem_file.read_text().split()[-1])
+            except (OSError, ValueError, IndexError):
+                kb = usage.ru_maxrss
+            return (wall, usage.ru_utime + usage.ru_stime, kb / 1024, p.returncode,
+                    out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"))
 
 
 def check(case: str, base_out: str, ours_out: str) -> list[str]:

@@ -162,7 +162,12 @@ def _measured(method: str, inst: Instance, time_limit, exhaustive_limit) -> dict
     except OSError:
         pass
     rss0 = _status_kb("VmRSS")
+    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     rec = run_method(method, inst, time_limit, exhaustive_limit)
+    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    # CPU seconds of this process (user + system): what a loaded shared machine disturbs
+    # less than the wall time (a CBC subprocess is not included).
+    rec["cpu_s"] = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
     hwm = _status_kb("VmHWM")
     if hwm is None:                       # not Linux: ru_maxrss (KiB on Linux, bytes on macOS)
         hwm = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -448,7 +453,8 @@ def summarise(report: Report) -> None:
             "months": first["months"], "basis": first["basis"], "seed": first["seed"],
             "method": method, "repeats": len(runs), "status": status, "note": first["note"],
             "build_s": med("build_s"), "solve_s": med("solve_s"), "bill_s": med("bill_s"),
-            "wall_s": med("wall_s"), "mem_mb": med("mem_mb"), "rss_peak_mb": med("rss_peak_mb"),
+            "wall_s": med("wall_s"), "cpu_s": med("cpu_s"), "mem_mb": med("mem_mb"),
+            "rss_peak_mb": med("rss_peak_mb"),
             "objective": first["objective"], "billed": first["billed"], "gap": first["gap"],
             "verified": fails[0] if fails else first.get("verified", ""),
             "extra": {k: v for k, v in first["extra"].items() if k != "traceback"},

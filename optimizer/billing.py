@@ -9,7 +9,7 @@ them, so this module is the truth. Money is exact `Decimal` in the catalog's cur
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property, lru_cache
@@ -273,9 +273,9 @@ def bill_product(product: Product, calls: tuple[int, ...], start: Month, lots: l
         spend = sum(spend_in[m], ZERO) if m in spend_in else ZERO
         live = sum(b for i, b in enumerate(balance) if lots[i].start <= m < lots[i].expiry) \
             if lots else 0
-        months.append(MonthBill(month_of[m], d, free, used, postpaid, volume,
-                                rate, published, fee, spend, live, waste, lot_balances,
-                                reminders))
+        months.append(_month_bill(month_of[m], d, free, used, postpaid, volume,
+                                  rate, published, fee, spend, live, waste, lot_balances,
+                                  reminders))
     carry = sum(b for i, b in enumerate(balance) if lots[i].expiry >= n)
     carry_value = sum((carry_over_credit(lots[i], b, n) for i, b in enumerate(balance)
                        if lots[i].expiry >= n and b and lots[i].size is not None), ZERO)
@@ -295,6 +295,18 @@ def bill_product(product: Product, calls: tuple[int, ...], start: Month, lots: l
     return ProductBill(product.id, product.name, tuple(lots), tuple(months), pack_cost,
                        postpaid_cost, only, waste_total, carry, tuple(unpublished), carry_value,
                        only_unpublished)
+
+
+_MONTH_FIELDS = tuple(f.name for f in fields(MonthBill))
+_new = object.__new__
+
+
+def _month_bill(*values) -> MonthBill:
+    """MonthBill(*values), without the frozen dataclass's field-by-field __setattr__ (a bill
+    makes one per product and month)."""
+    mb = _new(MonthBill)
+    mb.__dict__.update(zip(_MONTH_FIELDS, values))
+    return mb
 
 
 @lru_cache(maxsize=64)

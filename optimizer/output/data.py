@@ -56,9 +56,11 @@ def month_dict(mb, pb: ProductBill | None = None, k: int = 0, label: str | None 
                ) -> dict[str, Any]:
     out = {
         "month": label or str(mb.month), "calls": mb.calls, "free": mb.free, "pack": mb.pack,
-        "postpaid": mb.postpaid, "postpaid_cost": money(mb.postpaid_cost),
+        "postpaid": mb.postpaid,
+        "postpaid_cost": money(mb.postpaid_cost) if mb.postpaid_cost else 0.0,
         "tier_volume": mb.tier_volume, "rate": rate_number(mb.rate),
-        "rate_published": mb.rate_published, "pack_spend": money(mb.pack_spend),
+        "rate_published": mb.rate_published,
+        "pack_spend": money(mb.pack_spend) if mb.pack_spend else 0.0,
         "balance": mb.balance, "waste": mb.waste, "reminders": list(mb.reminders),
     }
     if pb is not None:
