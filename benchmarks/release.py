@@ -43,15 +43,24 @@ CASES = {
     "any-1000x60": (1000, 60, ["plan", "{csv}", "--catalog", "{toml}",
                                "--purchase-months", "any", "--format", "json"]),
     "bill-5000x24": (5000, 24, ["bill", "{csv}", "--catalog", "{toml}", "--format", "json"]),
+    # the same forecast in long form (product,month,calls: one row per product and month)
+    "bill-5000x24-long": (5000, 24, ["bill", "{long}", "--catalog", "{toml}", "--format",
+                                     "json"]),
     "bill-2500x24": (2500, 24, ["bill", "{csv}", "--catalog", "{toml}", "--format", "json"]),
 }
 FLOOR = [sys.executable, "-c", "import numpy, click, rich"]
 
 
 def write_inputs(products: int, months: int, folder: Path) -> tuple[Path, Path]:
-    """The `mixed` family's instance as a wide forecast CSV and a catalog TOML."""
+    """The `mixed` family's instance as a wide forecast CSV (and a long one beside it) and
+    a catalog TOML."""
     inst = mixed(months, "total", "release")(products, 2027)
     csv = folder / f"f{products}x{months}.csv"
+    with open(folder / f"l{products}x{months}.csv", "w", encoding="utf-8") as f:
+        f.write("product,month,calls\n")
+        for pid, calls in inst.forecast.demand:
+            for i, c in enumerate(calls):
+                f.write(f"{pid},{inst.forecast.month(i)},{c}\n")
     toml = folder / f"f{products}x{months}.toml"
     fc, cat = inst.forecast, inst.catalog
     with open(csv, "w", encoding="utf-8") as f:
@@ -113,6 +122,11 @@ def run_once(cmd: list[str], cwd: Path) -> tuple[float, float, float, int, str, 
                     out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"))
 
 
+def _long(csv) -> str:
+    """The long-form forecast written beside the wide one."""
+    return str(Path(csv).with_name("l" + Path(csv).name[1:])) if csv else ""
+
+
 def check(case: str, base_out: str, ours_out: str) -> list[str]:
     problems = []
     if case.startswith("bill"):
@@ -159,7 +173,8 @@ def main(argv=None) -> int:
             n, months, template = CASES[case]
             csv, toml = inputs.get((n, months), ("", ""))
             for root in (base, REPO):
-                run_once([sys.executable, "cli.py", *[a.format(csv=csv, toml=toml)
+                run_once([sys.executable, "cli.py", *[a.format(csv=csv, toml=toml,
+                                                               long=_long(csv))
                                                       for a in template]], root)
         run_once(FLOOR, REPO)
         for rep in range(args.repeat):
@@ -170,7 +185,7 @@ def main(argv=None) -> int:
             for case in cases:
                 n, months, template = CASES[case]
                 csv, toml = inputs.get((n, months), ("", ""))
-                cmd = [a.format(csv=csv, toml=toml) for a in template]
+                cmd = [a.format(csv=csv, toml=toml, long=_long(csv)) for a in template]
                 outs = {}
                 for side, root in (("baseline", base), ("ours", REPO)):
                     wall, cpu, mb, code, out, err = run_once([sys.executable, "cli.py", *cmd],

@@ -60,6 +60,12 @@ class Month:
             return m
         return Month(self.ordinal + operator.index(months))
 
+    def __eq__(self, other) -> bool:
+        # As the dataclass's would be, less the tuples.
+        if other.__class__ is Month:
+            return self.ordinal == other.ordinal
+        return NotImplemented
+
     def __hash__(self) -> int:
         # As the dataclass's hash would be, less the tuple (forecasts key cells by month).
         return hash(self.ordinal)
