@@ -137,5 +137,8 @@ def test_any_month_methods_apply_where_modelled():
         assert not_applicable(name, anym) is None
         assert not_applicable(name, after).startswith("n/a")
     assert not_applicable("ours-milp-highs", anym) is None
-    assert not_applicable("ours-milp-highs", start).startswith("n/a")
+    # start mode plans one forecast without a solver now, so the MILP is a comparison there
+    assert not_applicable("ours-milp-highs", start) is None
+    budget = replace(start, options=(("budget", 1000),))
+    assert not_applicable("ours-milp-highs", budget).startswith("n/a")
     assert not_applicable("exhaustive", anym).startswith("n/a")
