@@ -175,3 +175,17 @@ def test_commands_import_only_what_they_run(command):
                          text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == ""
+
+
+@pytest.mark.parametrize("months", ["start", "any"])
+def test_one_weighted_scenario_is_not_planned_as_the_bare_forecast(months):
+    """The dynamic program plans the forecast unweighted; one scenario with its own weight
+    (and demand) goes to the integer program (the release raised BillingMismatchError for
+    any month here)."""
+    from optimizer import Scenario
+    base = Forecast(START, 12, (("id_card", tuple(20_000 + 1_000 * m for m in range(12))),))
+    alone = plan(SEED, base, purchase_months=months)
+    r = plan(SEED, base, purchase_months=months,
+             scenarios=(Scenario("only", Decimal(3), base.scaled(Decimal("1.5"))),))
+    assert r.status == "optimal" and r.method == "solver highs"
+    assert r.bill.total_cost >= alone.bill.total_cost

@@ -245,12 +245,13 @@ def _route(req: Request) -> str:
         # Budgets and scenarios in start mode: exact on the products' cost curves (much
         # faster than the integer programs).
         return "curves"
-    if not req.coupled and req.single and req.catalog.tier_basis == "total" and (
+    if not req.coupled and not req.scenarios and req.catalog.tier_basis == "total" and (
             req.prorata or req.algorithm == "auto"):
         # Exact and fast: one shortest path per product (in start mode with purchases in
-        # the first month only).
+        # the first month only). It plans the forecast itself, unweighted: one scenario
+        # (its own demand, its weight) goes to the integer program, as before.
         return "dp"
-    if not req.coupled and req.single and req.purchase_months == "start" \
+    if not req.coupled and not req.scenarios and req.purchase_months == "start" \
             and req.algorithm == "auto":
         # Start mode under the after-packs basis: exact on each product's cost curve.
         return "curves"
