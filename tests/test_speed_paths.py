@@ -191,3 +191,14 @@ def test_one_weighted_scenario_is_not_planned_as_the_bare_forecast(months):
              scenarios=(Scenario("only", Decimal(3), base),))
     assert r.status == "optimal" and r.method == "solver highs"
     assert r.bill.total_cost == alone.bill.total_cost
+
+
+def test_volumes_too_large_for_the_lattice_go_to_the_integer_program():
+    """A trillion calls a year would need a knapsack of a billion lattice points."""
+    from optimizer.solve.dynamic import too_large
+    product = SEED.product("id_card")
+    assert too_large(product, [10**11] * 12, 12)
+    assert not too_large(product, [10**5] * 12, 12)
+    fc = Forecast(START, 12, (("id_card", (10**11,) * 12), ("vat_invoice", (5,) * 12)))
+    r = plan(SEED, fc)
+    assert r.status == "optimal" and r.method == "solver highs"

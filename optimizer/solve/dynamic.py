@@ -55,6 +55,7 @@ CHUNK = 1 << 20      # labels × purchases expanded at once (bounds memory)
 COMPACT = 1 << 20    # queued labels of one month before they are pruned
 MAX_MIXES = 2_000_000   # end-of-horizon pack mixes priced with prorata carry-over
 COMPILED_FROM = 1_000   # product-months from which a plan uses the compiled search
+MAX_LATTICE = 2_000_000  # knapsack lattice points (as curves.MAX_POINTS); larger: decline
 
 # What a label's predecessor month bought (`Labels.kind`); `Labels.option` says which.
 NOTHING = 0          # no purchase
@@ -291,6 +292,21 @@ def optimal_schedule(product: Product, calls, resid, validity: int, scale: int, 
     if end is None:
         raise AssertionError("no schedule reached the horizon's end")
     return _backtrack(end, kept, options)
+
+
+def too_large(product: Product, resid, validity: int) -> bool:
+    """Whether the knapsack over the pack sizes' lattice, up to the widest validity
+    window's demand, would exceed MAX_LATTICE points (a trillion calls a year would need
+    a billion): the integer programs, whose size does not grow with volume, take it."""
+    sizes = [p.calls for p in product.packs]
+    if not sizes:
+        return False
+    T = len(resid)
+    cum = [0]
+    for r in resid:
+        cum.append(cum[-1] + r)
+    widest = max((cum[min(t + validity, T)] - cum[t] for t in range(T)), default=0)
+    return (widest + max(sizes)) // math.gcd(*sizes) + 1 > MAX_LATTICE
 
 
 def use_compiled(product_months: int) -> bool:

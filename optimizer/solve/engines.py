@@ -25,7 +25,7 @@ from ..domain.records import Forecast, Holding, Scenario
 from ..exceptions import InfeasibleError, InputError, SolverError
 from .curves import Curve, best_point, capacity_curve, needed_top, weighted_curve
 from .demand import held_usage, residual_demand
-from .dynamic import optimal_schedule, use_compiled
+from .dynamic import optimal_schedule, too_large, use_compiled
 from .solvers import Status, solve
 
 if TYPE_CHECKING:
@@ -141,7 +141,8 @@ def _held_lots(req: Request, product: Product):
 
 def by_dynamic_program(req: Request, pid: str) -> EngineResult | None:
     """One product's plan from the dynamic program; None for a product with a holding that
-    outlives new packs (the general integer program takes it)."""
+    outlives new packs, or whose volume makes the lattice too large (without prorata):
+    the integer programs take it."""
     t0 = time.perf_counter()
     product = req.catalog.product(pid)
     held, late = _held_lots(req, product)
@@ -152,8 +153,10 @@ def by_dynamic_program(req: Request, pid: str) -> EngineResult | None:
                              f"{req.forecast.start + late[0][0]})", field="expires")
         return None
     calls = req.forecast.calls(pid)
-    schedule = optimal_schedule(product, calls,
-                                residual_demand(product, calls, req.forecast.start, held),
+    resid = residual_demand(product, calls, req.forecast.start, held)
+    if not req.prorata and too_large(product, resid, req.catalog.validity_months):
+        return None                 # a lattice too large: the integer program takes it
+    schedule = optimal_schedule(product, calls, resid,
                                 req.catalog.validity_months, req.scale,
                                 start_only=req.purchase_months == "start", prorata=req.prorata,
                                 compiled=use_compiled(req.forecast.months
