@@ -293,6 +293,16 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
     Family("any-after-24m", "N products x 24 months, purchase_months any, after-packs basis",
            24, "after-packs", (9, 100), (2,), any_month(24, "after-packs", "any-after-24m"),
            smoke_time_limit=5.0),
+    # The months sweep (12, 24, 36, 60 months at a given number of products, --sizes) beside
+    # the products sweep: mixed-12m, mixed-24m, mixed-36m, mixed-60m in start mode and
+    # any-12m, any-24m, any-36m, any-60m in any month; any-60m at 1,000 products is the
+    # largest family (issue #16).
+    Family("mixed-36m", "N products x 36 months, start mode, total basis", 36, "total",
+           (9, 100, 1000), (3,), mixed(36, "total", "mixed-36m")),
+    Family("mixed-60m", "N products x 60 months, start mode, total basis", 60, "total",
+           (9, 100, 1000), (3,), mixed(60, "total", "mixed-60m")),
+    Family("any-60m", "N products x 60 months, purchase_months any, total basis", 60, "total",
+           (9, 100, 1000), (2,), any_month(60, "total", "any-60m"), smoke_time_limit=5.0),
     Family("scenarios-12m", "N products x 12 months, start mode, 50 scale scenarios "
            "(multipliers 0.5-1.5, weights 1-9; smoke: 5), objective expected", 12, "total",
            (9,), (3,), scale_scenarios(12, "total", "scenarios-12m"),

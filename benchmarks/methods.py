@@ -1,9 +1,11 @@
 """The methods compared: each takes an instance and returns one plain-data run record.
 
-    ours-SOLVER          optimizer.solve.planner.plan: the project's model, one small MILP per product
-                         (any month: the exact dynamic program, no solver)
-    ours-milp-SOLVER     plan(..., algorithm="milp"): the planner's any-month integer program
-                         instead of its dynamic program (any-month instances only)
+    ours-SOLVER          optimizer.solve.planner.plan as it routes: the exact dynamic program
+                         (start mode and any month, total basis), the exact cost curves (start
+                         mode under after-packs, budgets, scenarios), integer programs else
+    ours-milp-SOLVER     plan(..., algorithm="milp"): the planner's integer program, one small
+                         MILP per product, instead of its dynamic program or cost curves (one
+                         forecast, no budget)
     ours-joint-SOLVER    the same per-product model (optimizer.model.add_start_mode), all
                          products in one MILP: measures the planner's decomposition choice
     baseline-SOLVER      the straightforward big-M model (benchmarks/baseline.py), one joint MILP
@@ -92,10 +94,14 @@ def not_applicable(name: str, inst: Instance) -> str | None:
     if kind == "ours":
         return None
     if kind == "ours-milp":
-        # The planner's any-month integer program; start mode has no such switch.
-        if inst.plan_options.get("purchase_months", "start") == "any":
+        # The planner's integer program where it would use its dynamic program or cost
+        # curves (one forecast, no budget), and the plain cohort model for any-month
+        # scenarios; start-mode budgets and scenarios have no such switch.
+        o = inst.plan_options
+        if (not o.get("scenarios") or o.get("purchase_months") == "any") \
+                and o.get("budget") is None and o.get("monthly_budget") is None:
             return None
-        return "n/a (any month only)"
+        return "n/a (one forecast or any-month scenarios, no budget only)"
     if inst.start_mode_single:
         return None
     if kind in ("baseline", "baseline-pp") and _any_month_single(inst):

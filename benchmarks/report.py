@@ -64,8 +64,8 @@ def markdown(report) -> str:
                f"time limit {cfg['time_limit']} s per run{_smoke_limits(cfg)}.")
     out.append("")
     out.append("| instance | basis | method | status | build s | solve s | re-bill s | total s "
-               "| solve ×ours | total ×ours | billed cost (CNY) | mem MB | verified |")
-    out.append("|---|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|")
+               "| CPU s | solve ×ours | total ×ours | billed cost (CNY) | mem MB | verified |")
+    out.append("|---|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
     na = [r for r in report.rows if r["status"] == "skipped"
           and str(r["note"]).startswith("n/a")]
     for r in report.rows:
@@ -76,6 +76,7 @@ def markdown(report) -> str:
             r["instance"], r["basis"], r["method"], status_text(r),
             _s(r["build_s"]) if timed else "–", _s(r["solve_s"]) if timed else "–",
             _s(r["bill_s"]) if timed else "–", _s(r["wall_s"]) if timed else "–",
+            _s(r.get("cpu_s")) if timed and r.get("cpu_s") is not None else "–",
             _ratio(r["solve_ratio"], r["status"]), _ratio(r["wall_ratio"], r["status"]),
             _money(r["billed"]),
             "–" if r["mem_mb"] is None else f"{r['mem_mb']:.0f}",
@@ -85,7 +86,8 @@ def markdown(report) -> str:
     out.append("×ours: the method's median time divided by ours-highs' median on the same "
                "instance, same run (≥ where the method was stopped by its time limit). "
                "total = the whole call (build + solve + re-bill + the "
-               "planner's tie-break re-solve); mem = peak RSS growth of the run, or the CBC "
+               "planner's tie-break re-solve); CPU = user + system seconds of the run's "
+               "process (no CBC subprocess); mem = peak RSS growth of the run, or the CBC "
                "process's peak when larger.")
     speed = speedup_lines(report)
     if speed:

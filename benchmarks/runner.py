@@ -46,8 +46,9 @@ MODE_FAMILIES = ("any-12m", "any-24m", "any-36m", "scenarios-12m", "budget-12m",
 # CBC on the big-M baseline claims "optimal" for plans that are not (benchmarks/README.md,
 # "Findings"), so the default sweep runs that baseline with HiGHS only; `--methods baseline
 # --solvers cbc` (or baseline-cbc) runs it, and the runner then fails on its wrong answers.
-# ours-milp-highs runs on the any-month families only (n/a elsewhere): the planner's integer
-# program beside its dynamic program and the big-M baseline, in the same run.
+# ours-milp-highs runs wherever one forecast has no budget (n/a with scenarios or budgets):
+# the planner's integer program beside its dynamic program or cost curves and the big-M
+# baseline, in the same run.
 DEFAULT_METHODS = ("ours-highs", "ours-cbc", "ours-milp-highs", "ours-joint-highs",
                    "ours-joint-cbc", "baseline-highs", "baseline-pp-highs", "exhaustive")
 TARGETS = {"e2e_example_s": 1.0, "solve_example_s": 0.2, "mixed_1000x12_s": 10.0}
@@ -166,7 +167,12 @@ def _measured(method: str, inst: Instance, time_limit, exhaustive_limit) -> dict
     except OSError:
         pass
     rss0 = _status_kb("VmRSS")
+    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     rec = run_method(method, inst, time_limit, exhaustive_limit)
+    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    # CPU seconds of this process (user + system): what a loaded shared machine disturbs
+    # less than the wall time (a CBC subprocess is not included).
+    rec["cpu_s"] = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
     hwm = _status_kb("VmHWM")
     if hwm is None:                       # not Linux: ru_maxrss (KiB on Linux, bytes on macOS)
         hwm = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -452,7 +458,8 @@ def summarise(report: Report) -> None:
             "months": first["months"], "basis": first["basis"], "seed": first["seed"],
             "method": method, "repeats": len(runs), "status": status, "note": first["note"],
             "build_s": med("build_s"), "solve_s": med("solve_s"), "bill_s": med("bill_s"),
-            "wall_s": med("wall_s"), "mem_mb": med("mem_mb"), "rss_peak_mb": med("rss_peak_mb"),
+            "wall_s": med("wall_s"), "cpu_s": med("cpu_s"), "mem_mb": med("mem_mb"),
+            "rss_peak_mb": med("rss_peak_mb"),
             "objective": first["objective"], "billed": first["billed"], "gap": first["gap"],
             "verified": fails[0] if fails else first.get("verified", ""),
             "extra": {k: v for k, v in first["extra"].items() if k != "traceback"},

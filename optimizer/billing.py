@@ -9,9 +9,10 @@ them, so this module is the truth. Money is exact `Decimal` in the catalog's cur
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal
 from fractions import Fraction
+from functools import cached_property, lru_cache
 
 from .domain.catalog import Catalog, Product
 from .domain.months import Month
@@ -155,11 +156,15 @@ class Bill:
     def net_cost(self) -> Decimal:
         return self.total_cost - self.carry_over_value
 
-    def product(self, pid: str) -> ProductBill:
+    @cached_property
+    def _by_id(self) -> dict[str, ProductBill]:
+        out: dict[str, ProductBill] = {}
         for p in self.products:
-            if p.product == pid:
-                return p
-        raise KeyError(pid)
+            out.setdefault(p.product, p)
+        return out
+
+    def product(self, pid: str) -> ProductBill:
+        return self._by_id[pid]
 
     def cashflow(self) -> tuple[CashflowMonth, ...]:
         """Packs paid when bought, postpaid settled the month after use, 120 % frozen
@@ -222,49 +227,65 @@ def bill_product(product: Product, calls: tuple[int, ...], start: Month, lots: l
     postpaid_cost = ZERO
     waste_total = 0
     unpublished = []
+    month_of = _months(start, n)
+    free_calls = product.free_calls
+    lo_num, lo_den = LOW_BALANCE
+    # What is bought each month, and when each lot expires (looked up, not re-scanned).
+    spend_in = {}
+    for l in lots:
+        if l.size is not None:
+            spend_in.setdefault(l.start, []).append(l.cost)
+    expiring: dict[int, list[int]] = {}
+    for i, lot in enumerate(lots):
+        expiring.setdefault(lot.expiry, []).append(i)
+    no_reminders = ()
     for m in range(n):
         d = calls[m]
-        need = d - min(d, product.free_calls)
+        free = d if d < free_calls else free_calls
+        need = d - free
         used = 0
-        reminders = []
+        reminders = no_reminders
         for i in draw_order:
-            lot = lots[i]
             if need == used:
                 break
+            lot = lots[i]
             if not (lot.start <= m <= lot.expiry) or balance[i] == 0:
                 continue
-            take = min(balance[i], need - used)
             before = balance[i]
-            balance[i] -= take
+            take = min(before, need - used)
+            balance[i] = left = before - take
             used += take
-            lo_num, lo_den = LOW_BALANCE
-            if balance[i] == 0:
-                reminders.append(f"exhausted: {lot.label}")
-            elif balance[i] * lo_den < lot.calls * lo_num <= before * lo_den:
-                reminders.append(f"below 15%: {lot.label}")
+            if left == 0:
+                reminders = reminders + (f"exhausted: {lot.label}",)
+            elif left * lo_den < lot.calls * lo_num <= before * lo_den:
+                reminders = reminders + (f"below 15%: {lot.label}",)
         postpaid, volume, rate, published, fee = month_fee(product, d, used, basis)
         if postpaid and not published:
-            unpublished.append(start + m)
+            unpublished.append(month_of[m])
         postpaid_cost += fee
         lot_balances = tuple(balance)
         waste = 0
-        for i, lot in enumerate(lots):
-            if lot.expiry == m and balance[i] > 0:
+        for i in expiring.get(m, ()):
+            if balance[i] > 0:
                 waste += balance[i]
                 balance[i] = 0
         waste_total += waste
-        spend = sum((l.cost for l in lots if l.start == m and l.size is not None), ZERO)
-        live = sum(b for i, b in enumerate(balance) if lots[i].start <= m < lots[i].expiry)
-        months.append(MonthBill(start + m, d, min(d, product.free_calls), used, postpaid, volume,
-                                rate, published, fee, spend, live, waste, lot_balances,
-                                tuple(reminders)))
+        spend = sum(spend_in[m], ZERO) if m in spend_in else ZERO
+        live = sum(b for i, b in enumerate(balance) if lots[i].start <= m < lots[i].expiry) \
+            if lots else 0
+        months.append(_month_bill(month_of[m], d, free, used, postpaid, volume,
+                                  rate, published, fee, spend, live, waste, lot_balances,
+                                  reminders))
     carry = sum(b for i, b in enumerate(balance) if lots[i].expiry >= n)
     carry_value = sum((carry_over_credit(lots[i], b, n) for i, b in enumerate(balance)
                        if lots[i].expiry >= n and b and lots[i].size is not None), ZERO)
     only, only_unpublished = ZERO, ()
     if with_postpaid_only:
         held = [l for l in lots if l.size is None]
-        if held:
+        if not lots:
+            # Nothing held or bought: the bill above is the pure-postpaid one.
+            only, only_unpublished = postpaid_cost, tuple(unpublished)
+        elif held:
             alone = bill_product(product, calls, start, held, basis, False)
             only, only_unpublished = alone.postpaid_cost, alone.unpublished_months
         else:
@@ -274,6 +295,24 @@ def bill_product(product: Product, calls: tuple[int, ...], start: Month, lots: l
     return ProductBill(product.id, product.name, tuple(lots), tuple(months), pack_cost,
                        postpaid_cost, only, waste_total, carry, tuple(unpublished), carry_value,
                        only_unpublished)
+
+
+_MONTH_FIELDS = tuple(f.name for f in fields(MonthBill))
+_new = object.__new__
+
+
+def _month_bill(*values) -> MonthBill:
+    """MonthBill(*values), without the frozen dataclass's field-by-field __setattr__ (a bill
+    makes one per product and month)."""
+    mb = _new(MonthBill)
+    mb.__dict__.update(zip(_MONTH_FIELDS, values))
+    return mb
+
+
+@lru_cache(maxsize=64)
+def _months(start: Month, n: int) -> tuple[Month, ...]:
+    """The horizon's months, built once per horizon (bills of many products share them)."""
+    return tuple(start + m for m in range(n))
 
 
 def carry_over_credit(lot: Lot, left: int, months: int) -> Decimal:
@@ -304,9 +343,12 @@ def bill(catalog: Catalog, forecast: Forecast, plan: Plan | None = None,
     validity = catalog.validity_months
     products = []
     warnings = []
+    held_by: dict[str, list[Holding]] = {}
+    for h in holdings:
+        held_by.setdefault(h.product, []).append(h)
     for pid, calls in forecast.demand:
         product = catalog.product(pid)
-        held = [h for h in holdings if h.product == pid]
+        held = held_by.get(pid, [])
         for h in held:
             if h.expires < forecast.start:
                 warnings.append(f"{pid}: holding that expired in {h.expires} (before the "
@@ -320,7 +362,8 @@ def bill(catalog: Catalog, forecast: Forecast, plan: Plan | None = None,
             warnings.append(f"{pid}: postpaid volume above the top published tier in {months}; "
                             f"priced at the last published rate {rate} "
                             f"(unpublished rate: contact sales)")
-        assumed = [m for m in pb.postpaid_only_unpublished if m not in pb.unpublished_months]
+        billed_unpublished = set(pb.unpublished_months)
+        assumed = [m for m in pb.postpaid_only_unpublished if m not in billed_unpublished]
         if assumed:
             rate = product.rate(10 ** 18)[0]
             months = ", ".join(str(m) for m in assumed)
@@ -328,8 +371,9 @@ def bill(catalog: Catalog, forecast: Forecast, plan: Plan | None = None,
                             f"published tier in {months}, priced at the last published rate "
                             f"{rate} (unpublished rate: contact sales); the saving rests on it")
         products.append(pb)
+    known = set(forecast.products())
     for h in holdings:
-        if h.product not in forecast.products():
+        if h.product not in known:
             warnings.append(f"{h.product}: holding ignored, the product is not in the forecast")
     return Bill(catalog.tier_basis, catalog.currency, forecast.start, forecast.months,
                 tuple(products), tuple(warnings))

@@ -174,7 +174,9 @@ def test_time_limited_solve_is_never_called_optimal(monkeypatch):
                             solver, "time limit")
 
     monkeypatch.setattr(engines, "solve", stopped)
-    r = plan(load_catalog(), forecast_of({"id_card": [25000] * 12}), time_limit=1)
+    # (start mode's default is the dynamic program, which no clock stops: force the solver)
+    r = plan(load_catalog(), forecast_of({"id_card": [25000] * 12}), time_limit=1,
+             algorithm="milp")
     assert r.status == "feasible"
     assert r.gap == Decimal("1.00")
     assert r.gap_rel is not None and r.gap_rel > 0

@@ -6,8 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-import pulp
-
 from ..billing import Bill, bill
 from ..domain.catalog import Catalog, Product
 from ..domain.money import money_scale, to_units
@@ -102,6 +100,7 @@ def rule_of_thumb(catalog: Catalog, forecast: Forecast, holdings: tuple[Holding,
 
 def cheapest_cover(product: Product, need: int) -> dict[int, int]:
     """Cheapest pack counts whose calls add up to at least `need` (a covering knapsack)."""
+    import pulp     # here only: a plan that runs no integer program does not load PuLP
     prob = pulp.LpProblem("cover", pulp.LpMinimize)
     bounds = count_bounds(product, need + max(p.calls for p in product.packs))
     n = {p.calls: prob.add_variable(f"n_{p.calls}", 0, bounds[p.calls], cat="Integer")

@@ -6,7 +6,9 @@ Records only; reading a catalog TOML lives in `optimizer.io.catalog`.
 from __future__ import annotations
 
 import difflib
+from bisect import bisect_left
 from dataclasses import dataclass, replace
+from functools import cached_property
 from decimal import Decimal
 
 from ..exceptions import InputError
@@ -54,13 +56,40 @@ class Product:
                 return p
         return None
 
+    @cached_property
+    def _bounds(self) -> list[int] | None:
+        """The tiers' upper bounds before the open-ended one, when they ascend (what a
+        binary search needs; validated catalogs always do), else None."""
+        bounds = []
+        for t in self.tiers:
+            if t.up_to is None:
+                break
+            bounds.append(t.up_to)
+        ascending = all(a < b for a, b in zip(bounds, bounds[1:]))
+        return bounds if ascending and len(bounds) < len(self.tiers) else None
+
     def tier_index(self, volume: int) -> int:
         """Index of the tier reached by a month's tier volume (inclusive upper bounds; which
         volume is the catalog's `tier_basis`, docs/pricing.md, rule 5)."""
+        bounds = self._bounds
+        if bounds is not None:
+            return bisect_left(bounds, volume)
         for i, t in enumerate(self.tiers):
             if t.up_to is None or volume <= t.up_to:
                 return i
         return len(self.tiers) - 1
+
+    @cached_property
+    def _rates(self) -> list[tuple[Decimal, bool] | None]:
+        """Per tier, what `rate` returns for it (None: no published rate at or below it)."""
+        out, last = [], None
+        for t in self.tiers:
+            if t.rate is not None:
+                last = t.rate
+                out.append((t.rate, True))
+            else:
+                out.append(None if last is None else (last, False))
+        return out
 
     def rate(self, volume: int) -> tuple[Decimal, bool]:
         """(rate per call, published?) for a month's tier volume.
@@ -68,13 +97,10 @@ class Product:
         An unpublished top tier is priced at the last published rate (docs/pricing.md,
         rule 6 and 'Readings': unpublished rate); the flag lets the caller warn.
         """
-        i = self.tier_index(volume)
-        if self.tiers[i].rate is not None:
-            return self.tiers[i].rate, True
-        for t in reversed(self.tiers[:i]):
-            if t.rate is not None:
-                return t.rate, False
-        raise AssertionError("validated catalogs have a published rate")
+        found = self._rates[self.tier_index(volume)]
+        if found is None:
+            raise AssertionError("validated catalogs have a published rate")
+        return found
 
     def tier_rates(self) -> list[tuple[int | None, Decimal, bool]]:
         """Every tier as (up_to, effective rate, published?)."""
@@ -95,12 +121,18 @@ class Catalog:
     products: tuple[Product, ...]
     source: str = "built-in seed catalog"
 
+    @cached_property
+    def _index(self) -> dict[str, Product]:
+        """Id or name -> the first product with that id or name (what a scan would find)."""
+        index: dict[str, Product] = {}
+        for p in self.products:
+            index.setdefault(p.id, p)
+            index.setdefault(p.name, p)
+        return index
+
     def get(self, key: str) -> Product | None:
         """A product by id or by name (exact), else None."""
-        for p in self.products:
-            if p.id == key or p.name == key:
-                return p
-        return None
+        return self._index.get(key)
 
     def product(self, pid: str) -> Product:
         p = self.get(pid)

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 _MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
+_new_month = object.__new__
+
+
 @dataclass(frozen=True, order=True)
 class Month:
     """A calendar month; `ordinal` counts months since year 0 so arithmetic is integer.
@@ -50,7 +53,22 @@ class Month:
         return bool(_MONTH_RE.match(text.strip()))
 
     def __add__(self, months: int) -> "Month":
+        if type(months) is int:
+            # The common case, without __init__'s checks (an int plus an int is an int).
+            m = _new_month(Month)
+            m.__dict__["ordinal"] = self.ordinal + months
+            return m
         return Month(self.ordinal + operator.index(months))
+
+    def __eq__(self, other) -> bool:
+        # As the dataclass's would be, less the tuples.
+        if other.__class__ is Month:
+            return self.ordinal == other.ordinal
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        # As the dataclass's hash would be, less the tuple (forecasts key cells by month).
+        return hash(self.ordinal)
 
     def __sub__(self, other: "Month") -> int:
         return self.ordinal - other.ordinal

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass, field
+from functools import cached_property
 from decimal import ROUND_HALF_UP, Decimal
 
 from ..exceptions import InputError
@@ -79,11 +80,12 @@ class Forecast:
     def products(self) -> list[str]:
         return [pid for pid, _ in self.demand]
 
+    @cached_property
+    def _calls(self) -> dict[str, tuple[int, ...]]:
+        return dict(self.demand)
+
     def calls(self, pid: str) -> tuple[int, ...]:
-        for p, calls in self.demand:
-            if p == pid:
-                return calls
-        raise KeyError(pid)
+        return self._calls[pid]
 
     def month(self, index: int) -> Month:
         return self.start + index
@@ -120,8 +122,15 @@ class Plan:
     purchases: tuple[Purchase, ...]
     source: str = "plan"
 
+    @cached_property
+    def _by_product(self) -> dict[str, list[Purchase]]:
+        out: dict[str, list[Purchase]] = {}
+        for p in self.purchases:
+            out.setdefault(p.product, []).append(p)
+        return out
+
     def for_product(self, pid: str) -> list[Purchase]:
-        return [p for p in self.purchases if p.product == pid]
+        return list(self._by_product.get(pid, ()))
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ Pure functions: no printing, no styling.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Iterable
 
 from ..billing import Bill, CashflowMonth, ProductBill
@@ -39,26 +40,32 @@ def cohorts(pb: ProductBill, k: int) -> list[tuple[str, str, int]]:
     """(bought, expires, balance at the month's end) of each cohort usable in month k: a
     purchase month's packs, or a holding ("held"). One expiring this month ends at 0 (what
     it had left is the month's waste)."""
+    if not pb.lots:
+        return []
     first = pb.months[0].month
     out: dict[tuple[str, str], int] = {}
     for lot, left in zip(pb.lots, pb.months[k].lot_balances):
         if lot.start <= k <= lot.expiry:
-            key = ("held" if lot.size is None else str(first + lot.start), str(first + lot.expiry))
+            key = ("held" if lot.size is None else _label(first, lot.start),
+                   _label(first, lot.expiry))
             out[key] = out.get(key, 0) + (left if lot.expiry > k else 0)
     return [(bought, expires, left) for (bought, expires), left in out.items()]
 
 
-def month_dict(mb, pb: ProductBill | None = None, k: int = 0) -> dict[str, Any]:
+def month_dict(mb, pb: ProductBill | None = None, k: int = 0, label: str | None = None
+               ) -> dict[str, Any]:
     out = {
-        "month": str(mb.month), "calls": mb.calls, "free": mb.free, "pack": mb.pack,
-        "postpaid": mb.postpaid, "postpaid_cost": money(mb.postpaid_cost),
+        "month": label or str(mb.month), "calls": mb.calls, "free": mb.free, "pack": mb.pack,
+        "postpaid": mb.postpaid,
+        "postpaid_cost": money(mb.postpaid_cost) if mb.postpaid_cost else 0.0,
         "tier_volume": mb.tier_volume, "rate": rate_number(mb.rate),
-        "rate_published": mb.rate_published, "pack_spend": money(mb.pack_spend),
+        "rate_published": mb.rate_published,
+        "pack_spend": money(mb.pack_spend) if mb.pack_spend else 0.0,
         "balance": mb.balance, "waste": mb.waste, "reminders": list(mb.reminders),
     }
     if pb is not None:
         out["cohorts"] = [{"bought": b, "expires": e, "balance": left}
-                          for b, e, left in cohorts(pb, k)]
+                          for b, e, left in cohorts(pb, k)] if pb.lots else []
     return out
 
 
@@ -78,8 +85,22 @@ def product_dict(bill: Bill, pb: ProductBill) -> dict[str, Any]:
         "carry_over_calls": pb.carry_over_calls,
         "carry_over_value": money(pb.carry_over_value),
         "net_cost": money(pb.net_cost),
-        "months": [month_dict(mb, pb, k) for k, mb in enumerate(pb.months)],
+        "months": [month_dict(mb, pb, k, label)
+                   for (k, mb), label in zip(enumerate(pb.months), _labels(bill.start,
+                                                                           bill.months))],
     }
+
+
+@lru_cache(maxsize=4096)
+def _label(start, k: int) -> str:
+    """"YYYY-MM" of the month k months after `start`."""
+    return str(start + k)
+
+
+@lru_cache(maxsize=16)
+def _labels(start, months: int) -> tuple[str, ...]:
+    """"YYYY-MM" of each month of a horizon, written once for all of a bill's products."""
+    return tuple(str(start + k) for k in range(months))
 
 
 def cashflow_summary(flow: Iterable[CashflowMonth]) -> dict[str, Any]:

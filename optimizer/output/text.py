@@ -11,6 +11,7 @@ import csv
 import io
 import json
 from dataclasses import dataclass
+from itertools import chain
 
 
 @dataclass
@@ -288,7 +289,123 @@ def markdown(parts) -> str:
 
 
 def to_json(data) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    """`json.dumps(data, ensure_ascii=False, indent=2)` and a newline, character for
+    character, but fast on big documents: the standard library indents in pure Python, so
+    this walks the containers itself and hands every flat one (no non-empty container
+    inside) to the C encoder, its separators carrying the indentation."""
+    out: list[str] = []
+    _dump(data, "", out)
+    out.append("\n")
+    return "".join(out)
+
+
+_SCALAR_TYPES = frozenset((str, int, float, bool, type(None)))
+_CONTAINERS = frozenset((dict, list, tuple))
+_FLAT_TYPES = _SCALAR_TYPES | _CONTAINERS
+_DICT = frozenset((dict,))
+
+
+def _flat_dicts(items) -> bool:
+    """Every item a non-empty dict of scalars and empty containers."""
+    if not all(items):
+        return False
+    values = list(chain.from_iterable(map(dict.values, items)))
+    kinds = set(map(type, values))
+    return kinds <= _SCALAR_TYPES or (kinds <= _FLAT_TYPES and not any(
+        [x for x in values if type(x) in _CONTAINERS]))
+
+
+_encoders: dict[str, object] = {}       # indentation -> C encoder of a flat container
+
+
+def _flat_encoder(indent: str):
+    enc = _encoders.get(indent)
+    if enc is None:
+        c_make = getattr(json.encoder, "c_make_encoder", None)
+        if c_make is None:                     # no C accelerator: the library's encoder
+            enc = json.JSONEncoder(ensure_ascii=False, separators=(",\n" + indent, ": ")).encode
+        else:
+            raw = c_make(None, _no_default, json.encoder.encode_basestring, None, ": ",
+                         ",\n" + indent, False, False, True)
+            enc = lambda value: "".join(raw(value, 0))     # noqa: E731
+        _encoders[indent] = enc
+    return enc
+
+
+def _no_default(value):
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _dump(value, indent: str, out: list) -> None:
+    t = type(value)
+    if t is dict:
+        items = value.values()
+    elif t is list or t is tuple:
+        items = value
+    elif t in _SCALAR_TYPES:
+        out.append(_flat_encoder("")(value))
+        return
+    else:
+        # Anything unusual: the library (which also raises what it raises).
+        out.append(json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n" + indent))
+        return
+    if not value:
+        out.append("{}" if t is dict else "[]")
+        return
+    inner = indent + "  "
+    kinds = set(map(type, items))
+    if kinds <= _SCALAR_TYPES or (kinds <= _FLAT_TYPES and not any(
+            [x for x in items if type(x) in _CONTAINERS])):
+        # Flat (scalars and empty containers): one C-encoder call, the item separator
+        # carries the newline and indentation.
+        text = _flat_encoder(inner)(value)
+        out.append(text[0] + "\n" + inner + text[1:-1] + "\n" + indent + text[-1])
+        return
+    if t is not dict and kinds == _DICT and _flat_dicts(value):
+        # Flat non-empty dicts (a bill's months): one C-encoder call for them all, with the
+        # dicts' indentation; raw newlines never occur inside JSON strings, so "},\n" + ind
+        # + "{" only occurs between two of them, where the list's indentation goes instead.
+        deeper = inner + "  "
+        text = _flat_encoder(deeper)(value)
+        text = text[2:-2].replace("},\n" + deeper + "{",
+                                  "\n" + inner + "},\n" + inner + "{\n" + deeper)
+        out.append("[\n" + inner + "{\n" + deeper + text + "\n" + inner + "}\n" + indent + "]")
+        return
+    if t is dict and not all(type(k) is str for k in value):
+        # Keys json converts (numbers, None): the library does it.
+        out.append(json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n" + indent))
+        return
+    # Mixed: runs of flat items go to the C encoder together, containers recurse.
+    enc = _flat_encoder(inner)
+    sep = ",\n" + inner
+    out.append("{\n" + inner if t is dict else "[\n" + inner)
+    first = True
+    run: dict | list = {} if t is dict else []
+    for item in (value.items() if t is dict else value):
+        x = item[1] if t is dict else item
+        tx = type(x)
+        if tx in _SCALAR_TYPES or (tx in _CONTAINERS and not x):
+            if t is dict:
+                run[item[0]] = x
+            else:
+                run.append(x)
+            continue
+        if run:
+            out.append(("" if first else sep) + enc(run)[1:-1])
+            first = False
+            run = {} if t is dict else []
+        if not first:
+            out.append(sep)
+        first = False
+        if t is dict:
+            out.append(_encode_key(item[0]) + ": ")
+        _dump(x, inner, out)
+    if run:
+        out.append(("" if first else sep) + enc(run)[1:-1])
+    out.append("\n" + indent + ("}" if t is dict else "]"))
+
+
+_encode_key = json.encoder.encode_basestring
 
 
 def to_csv(rows) -> str:

@@ -69,9 +69,12 @@ def weighted_curve(curves: list[Curve], weights: list[int]) -> Curve:
 def best_point(curve: Curve) -> int:
     """The cheapest capacity; among equally cheap ones the least spend, then the most calls,
     then the fewest packs (docs/pricing.md, 'Optimality')."""
-    k = np.arange(len(curve.spend))
-    order = np.lexsort((curve.knap.packs, -k, curve.spend, curve.cost))
-    return int(order[0])
+    # Only the cheapest points compete on the other keys: sort those few, not the curve.
+    tied = np.flatnonzero(curve.cost == curve.cost.min())
+    if len(tied) == 1:
+        return int(tied[0])
+    order = np.lexsort((curve.knap.packs[tied], -tied, curve.spend[tied]))
+    return int(tied[order[0]])
 
 
 def capacity_curve(product: Product, calls, start, validity: int, basis: str, scale: int,

@@ -54,6 +54,8 @@ from .knapsack import INF, Knapsack
 CHUNK = 1 << 20      # labels × purchases expanded at once (bounds memory)
 COMPACT = 1 << 20    # queued labels of one month before they are pruned
 MAX_MIXES = 2_000_000   # end-of-horizon pack mixes priced with prorata carry-over
+COMPILED_FROM = 1_000   # product-months from which a plan uses the compiled search
+MAX_LATTICE = 2_000_000  # knapsack lattice points (as curves.MAX_POINTS); larger: decline
 
 # What a label's predecessor month bought (`Labels.kind`); `Labels.option` says which.
 NOTHING = 0          # no purchase
@@ -261,13 +263,20 @@ def _pareto(b, cost, spend, calls, packs):
 
 
 def optimal_schedule(product: Product, calls, resid, validity: int, scale: int, *,
-                     start_only: bool = False, prorata: bool = False) -> Schedule:
+                     start_only: bool = False, prorata: bool = False,
+                     compiled: bool = False) -> Schedule:
     """The cheapest purchases for one product (among equal costs the least spend).
 
     `calls[m]` sets month m's rate; `resid[m]` is what new packs can serve (after the free
     quota and holdings). `start_only` allows purchases in the first month only.
+    `compiled`: run the same search in dpkernel.py's compiled loop when it can (numba
+    installed, no prorata); the answer is the same, to the pack.
     """
     problem = _problem(product, calls, resid, validity, scale, start_only, prorata)
+    if compiled and not prorata and _fits_kernel(problem):
+        from . import dpkernel
+        if dpkernel.available():
+            return _compiled_schedule(problem, dpkernel)
     queue = Queue(problem.T, problem.ceiling)
     z = np.zeros(1, dtype=np.int64)
     queue.add(0, Labels(z, z, z, z, z, z - 1, z - 1, np.zeros(1, dtype=np.int8), z))
@@ -285,16 +294,79 @@ def optimal_schedule(product: Product, calls, resid, validity: int, scale: int, 
     return _backtrack(end, kept, options)
 
 
+def too_large(product: Product, resid, validity: int) -> bool:
+    """Whether the knapsack over the pack sizes' lattice, up to the widest validity
+    window's demand, would exceed MAX_LATTICE points (a trillion calls a year would need
+    a billion): the integer programs, whose size does not grow with volume, take it."""
+    sizes = [p.calls for p in product.packs]
+    if not sizes:
+        return False
+    T = len(resid)
+    cum = [0]
+    for r in resid:
+        cum.append(cum[-1] + r)
+    widest = max((cum[min(t + validity, T)] - cum[t] for t in range(T)), default=0)
+    return (widest + max(sizes)) // math.gcd(*sizes) + 1 > MAX_LATTICE
+
+
+def use_compiled(product_months: int) -> bool:
+    """Whether a plan of this many product-months is worth the compiled search (whose
+    first use loads numba and its cached machine code, ~0.5 s)."""
+    return product_months >= COMPILED_FROM
+
+
+def _fits_kernel(p: Problem) -> bool:
+    """The compiled search breaks ties on packs in every knapsack; dynamic.py's does only
+    when its knapsack's combined key fits in 64 bits (knapsack.Knapsack), which this
+    checks for the largest lattice any month can need (else the NumPy search runs)."""
+    if not p.price:
+        return True
+    sizes = list(p.price)
+    g = math.gcd(*sizes)
+    top = p.widest + max(sizes)
+    per_call = max(q / s for s, q in p.price.items())
+    return (per_call * (top + max(sizes)) + 1) * (top // g + 2) < INF // 4
+
+
+def _compiled_schedule(p: Problem, kernel) -> Schedule:
+    """The search in the compiled loop, then each purchase's mix as dynamic.py reads it."""
+    sizes = sorted(p.price)
+    months, _, mixes, cost, spend = kernel.search(
+        p.T, p.V, p.resid, p.rate, p.cum, p.nxt, p.later_max, sizes,
+        [p.price[s] for s in sizes], p.start_only, p.ceiling, p.widest)
+    if cost < 0:
+        raise AssertionError("no schedule reached the horizon's end")
+    counts: dict[tuple[int, int], int] = {}
+    for t, mix in zip(months.tolist(), mixes.tolist()):
+        for size, k in zip(sizes, mix):
+            if k:
+                counts[t, size] = counts.get((t, size), 0) + k
+    return Schedule(counts, int(cost), int(spend))
+
+
 def _problem(product: Product, calls, resid, validity: int, scale: int, start_only: bool,
              prorata: bool) -> Problem:
     T, V = len(resid), validity
-    resid = np.asarray(resid, dtype=np.int64)
-    rate = np.array([to_units(product.rate(d)[0], scale) for d in calls], dtype=np.int64)
-    cum = np.zeros(T + 1, dtype=np.int64)
-    cum[1:] = np.cumsum(resid)
-    nxt = np.full(T + 1, T, dtype=np.int64)
+    # Built in Python ints (a few dozen months: cheaper than NumPy scalars), then arrays.
+    resid_l = [int(r) for r in resid]
+    units: dict = {}
+    rate_l = []
+    for d in calls:
+        r = product.rate(d)[0]
+        u = units.get(r)
+        if u is None:
+            u = units[r] = to_units(r, scale)
+        rate_l.append(u)
+    cum_l = [0] * (T + 1)
+    for m, r in enumerate(resid_l):
+        cum_l[m + 1] = cum_l[m] + r
+    nxt_l = [T] * (T + 1)
     for m in range(T - 1, -1, -1):
-        nxt[m] = m if resid[m] > 0 else nxt[m + 1]
+        nxt_l[m] = m if resid_l[m] > 0 else nxt_l[m + 1]
+    resid = np.array(resid_l, dtype=np.int64)
+    rate = np.array(rate_l, dtype=np.int64)
+    cum = np.array(cum_l, dtype=np.int64)
+    nxt = np.array(nxt_l, dtype=np.int64)
     price = {p.calls: to_units(p.price, scale) for p in product.packs}
     # Prorata credit of a lot in fen, as billing.carry_over_credit computes it, vectorised:
     # take × share × a / c rounded half up (a/c reduced).
@@ -309,13 +381,14 @@ def _problem(product: Product, calls, resid, validity: int, scale: int, start_on
     # the rate by a fen per lot that could hold carry-over, and its credit share (at most
     # (V-1)/V of its price) by as much.
     margin = (len(price) * V + 1) * fen if prorata else 0
-    later_max = np.zeros(T + 1, dtype=np.int64)
+    later_l = [0] * (T + 1)
     for m in range(T - 1, -1, -1):
-        later_max[m] = max(later_max[m + 1], rate[m] if resid[m] > 0 else 0)
-    widest = int(max(cum[min(t + V, T)] - cum[t] for t in range(T))) if T else 0
+        later_l[m] = max(later_l[m + 1], rate_l[m] if resid_l[m] > 0 else 0)
+    later_max = np.array(later_l, dtype=np.int64)
+    widest = max(cum_l[min(t + V, T)] - cum_l[t] for t in range(T)) if T else 0
     # Buying nothing costs `ceiling`; a label already dearer can never lead to a better plan
     # (what follows costs >= 0: a lot's credit never exceeds its price).
-    ceiling = int((rate * resid).sum())
+    ceiling = sum(r * q for r, q in zip(rate_l, resid_l))
     return Problem(product, T, V, resid, rate, cum, nxt, later_max, price, credit_frac, fen,
                    margin, ceiling, widest, start_only, prorata)
 

@@ -22,8 +22,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, replace
-
-import pulp
+from typing import TYPE_CHECKING
 
 from ..billing import make_lots, month_fee
 from ..domain.catalog import Catalog, Product
@@ -31,18 +30,19 @@ from ..domain.money import to_units
 from ..domain.records import Forecast, Holding, Scenario
 from ..exceptions import InfeasibleError, InputError, SolverError
 from .after_packs import after_packs_schedule
-from .any_milp import add_any_mode
-from .budget import choose_points, solve_budget
 from .curves import Curve, best_point, capacity_curve, needed_top, weighted_curve
 from .demand import held_usage, residual_demand
-from .dynamic import optimal_schedule
+from .dynamic import optimal_schedule, too_large, use_compiled
 from .frontier import TooLarge, period_spend, product_frontier
-from .scenario_any import add_any_scenarios
-from .scenario_dp import shared_schedule
 from .limits import dp_fits
 from .solvers import Status, reported_as, solve
-from .start_milp import ProductModel, add_start_mode
-from .worst import candidates, scenario_costs, solve_worst
+
+if TYPE_CHECKING:
+    # PuLP and the model builders load only when an integer program is built (imported in
+    # the functions that build one), so plans without one start faster.
+    import pulp
+
+    from .start_milp import ProductModel
 
 YEAR = 12                 # months in one block of a yearly budget
 TIE_BREAK_SHARE = 0.5     # of the first solve's time, for the least-prepaid re-solve
@@ -170,12 +170,15 @@ def by_dynamic_program(req: Request, pid: str) -> EngineResult | None:
     calls = req.forecast.calls(pid)
     resid = residual_demand(product, calls, req.forecast.start, held)
     if not dp_fits(product, calls, resid, req.catalog.validity_months, req.scale,
-                   req.prorata):
+                   req.prorata) or (not req.prorata and
+                                    too_large(product, resid, req.catalog.validity_months)):
         return None           # too fine a lattice to price (limits.py): the integer program
     try:
         schedule = optimal_schedule(product, calls, resid, req.catalog.validity_months,
                                     req.scale, start_only=req.purchase_months == "start",
-                                    prorata=req.prorata)
+                                    prorata=req.prorata,
+                                    compiled=use_compiled(req.forecast.months
+                                                          * len(req.forecast.demand)))
     except SolverError:
         return None           # prorata: too many end-of-horizon mixes; the integer program
     return EngineResult.exact((pid,), pid, {pid: dict(schedule.counts)}, schedule.objective,
@@ -190,6 +193,7 @@ def _by_scenario_dp(req: Request, product: Product, held, late, t0) -> EngineRes
     if T > V or any(expiry < T - 1 for expiry, _ in late):
         return None
     series = [f.calls(product.id) for f in req.series]
+    from .scenario_dp import shared_schedule      # (imports the integer-program helpers)
     found = shared_schedule(
         product, series, [residual_demand(product, c, req.forecast.start, held)
                           for c in series], req.weights, sum(a for _, a in late), req.scale)
@@ -237,7 +241,9 @@ def on_cost_curves(req: Request) -> EngineResult | None:
             fixed += _postpaid_only_cost(req, product, held)
             continue
         curve = _product_curve(req, product, held)
-        if curve is None:
+        if curve is None or (curve.knap.m == 1 and len(product.packs) > 1):
+            # Too large, or too large for the fewest-packs key (knapsack.Knapsack): the
+            # integer programs apply the whole tie-break instead.
             return None
         curves[pid] = curve
     t0 = time.perf_counter()
@@ -245,6 +251,7 @@ def on_cost_curves(req: Request) -> EngineResult | None:
         ks = {pid: best_point(c) for pid, c in curves.items()}
         obj = fixed + sum(int(c.cost[ks[pid]]) for pid, c in curves.items())
     else:
+        from .budget import solve_budget
         ks, obj, status = solve_budget(curves, fixed, req.cap, req.solver,
                                        req.clock.remaining())
         if status is Status.INFEASIBLE:
@@ -260,6 +267,7 @@ def on_worst_curves(req: Request) -> EngineResult | None:
     """Start mode, worst-case objective: one capacity per product on the exact cost curves
     of every scenario (worst.py). None when a curve would be too large, a holding outlives
     new packs, or the integer program stops early (the joint integer program then runs)."""
+    from .worst import candidates, scenario_costs, solve_worst
     t_build = time.perf_counter()
     start, validity = req.forecast.start, req.catalog.validity_months
     curves: dict[str, tuple] = {}
@@ -369,6 +377,7 @@ def on_frontiers(req: Request) -> EngineResult | CostBounds | None:
     def within(total: int):
         """The relaxation's optimum with the total spend capped at `total`: (counts,
         objective, whether it keeps every periodic cap), or None."""
+        from .budget import choose_points
         chosen = choose_points(points, total)
         if chosen is None:
             return None
@@ -429,6 +438,7 @@ class GroupModel:
 def by_integer_program(req: Request, index: int, group: list[str]) -> EngineResult:
     """The group's plan from one integer program: proven optimal, or the best found when
     the time limit stops the solver (with its bound)."""
+    import pulp
     t0 = time.perf_counter()
     gm = _group_model(req, index, group)
     build = time.perf_counter() - t0
@@ -484,6 +494,7 @@ def with_bounds(result: EngineResult, bounds: CostBounds | None) -> EngineResult
 def _group_model(req: Request, index: int, group: list[str]) -> GroupModel:
     """Data, variables and constraints of each product's model, then the objective and the
     budget rows that tie them together."""
+    import pulp
     prob = pulp.LpProblem(f"packs_{index}", pulp.LpMinimize)
     models = {pid: _product_model(req, prob, pid, f"_{i}") for i, pid in enumerate(group)}
     spend = pulp.lpSum(pm.pack_spend for pm in models.values())
@@ -522,10 +533,13 @@ def _group_model(req: Request, index: int, group: list[str]) -> GroupModel:
 def _product_model(req: Request, prob: pulp.LpProblem, pid: str, tag: str) -> ProductModel:
     """One product's model: start mode, any month, or the general cohort model when a
     holding outlives new packs."""
+    from .any_milp import add_any_mode
+    from .scenario_any import add_any_scenarios
+    from .start_milp import add_start_mode
     catalog, forecast = req.catalog, req.forecast
     product = catalog.product(pid)
     held, late = _held_lots(req, product)
-    if not req.single and (late or req.purchase_months == "any"):
+    if req.scenarios and (late or req.purchase_months == "any"):
         # One dated schedule shared by the scenarios, a usage block each (scenario_any.py).
         series = [f.calls(pid) for f in req.series]
         return add_any_scenarios(
@@ -564,6 +578,7 @@ def _prefer_less_prepaid(req: Request, gm: GroupModel, best: int, values: dict,
     can take as long again and the cost is already proven. Start-mode models finish well
     within it; a key that cannot be improved in time leaves the plan as it is.
     """
+    import pulp
     if not any(k for v in values.values() for k in v.values()):
         return values
     variables = [(pm, key, v) for pm in gm.models.values() for key, v in pm.counts.items()]

@@ -6,11 +6,12 @@ plan() runs these steps, one function each:
 2. route (`_route`): which engine of engines.py serves which products. Products that share
    no constraint are solved one small model each (faster than one joint model; see
    benchmarks/README.md); a budget cap or a worst-case objective couples them into one
-   joint model. The dynamic program takes one-forecast plans under the total basis in any
-   month (or with prorata carry-over), the after-packs search (after_packs.py) the same
-   under the after-packs basis, the spend frontiers the same with a budget, the cost curves
-   start-mode budgets and scenarios (the worst case too), and the integer programs the rest
-   and whatever the others decline;
+   joint model. The dynamic program takes one-forecast plans under the total basis in
+   either purchase mode (or with prorata carry-over), the after-packs search
+   (after_packs.py) any-month plans under the after-packs basis, the spend frontiers
+   any-month budgets, the cost curves start-mode budgets, scenarios (the worst case too)
+   and one-forecast plans under after-packs, and the integer programs the rest,
+   `algorithm="milp"`, and whatever the others decline;
 3. solve (`_solve`): every engine returns an `EngineResult`;
 4. assemble (`_assemble`): the Plan from the engines' pack counts;
 5. re-bill and verify (`_verify`): the billing engine re-bills the plan under every
@@ -45,7 +46,6 @@ from .engines import (
     on_worst_curves,
     with_bounds,
 )
-from .scenario_any import worst_case_by_generation
 from .limits import check_request
 from .solvers import SOLVERS
 
@@ -140,9 +140,10 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
     total prepaid spend (`monthly_budget` the spend of any one month, `yearly_budget` that
     of each 12-month block from the horizon's start: months 0-11, 12-23, ...). With `carry_over`
     "prorata" the objective is the cost less the prorata value of the balance left at the
-    horizon's end (the bill reports both). Single-forecast any-month plans under the total
-    basis (and prorata plans) are solved exactly by the dynamic program in dynamic.py,
-    under the after-packs basis by the exact search in after_packs.py;
+    horizon's end (the bill reports both). Single-forecast plans without a budget are solved
+    exactly without a solver: by the dynamic program in dynamic.py under the total basis
+    (and for prorata plans), by the exact search in after_packs.py in any month under
+    after-packs, by the cost curves of curves.py in start mode under after-packs;
     `algorithm="milp"` forces the integer program instead where it can.
     """
     scenarios = tuple(scenarios)
@@ -277,16 +278,23 @@ def _route(req: Request) -> str:
     if req.purchase_months == "start" and req.worst_case and not req.prorata:
         # Worst case over scenarios: one capacity per product on every scenario's curve.
         return "worst"
-    if not req.coupled and req.single and req.catalog.tier_basis == "total" and (
-            req.prorata or (req.purchase_months == "any" and req.algorithm == "auto")):
-        # Exact and fast: one shortest path per product.
+    if not req.coupled and not req.scenarios and req.catalog.tier_basis == "total" and (
+            req.prorata or req.algorithm == "auto"):
+        # Exact and fast: one shortest path per product (in start mode with purchases in
+        # the first month only). It plans the forecast itself, unweighted: one scenario
+        # (its own demand, its weight) goes to the integer program.
         return "dp"
-    if not req.coupled and req.single and not req.prorata and req.purchase_months == "any" \
-            and req.catalog.tier_basis == "after-packs" and req.algorithm == "auto":
+    if not req.coupled and not req.scenarios and req.purchase_months == "start" \
+            and req.algorithm == "auto" and not req.prorata:
+        # Start mode under the after-packs basis: exact on each product's cost curve.
+        return "curves"
+    if not req.coupled and not req.scenarios and not req.prorata \
+            and req.purchase_months == "any" and req.catalog.tier_basis == "after-packs" \
+            and req.algorithm == "auto":
         # Exact: a shortest path over demand positions per product (after_packs.py).
         return "after-packs"
-    if req.purchase_months == "any" and req.single and req.catalog.tier_basis == "total" \
-            and not req.prorata and req.algorithm == "auto":
+    if req.purchase_months == "any" and not req.scenarios and \
+            req.catalog.tier_basis == "total" and not req.prorata and req.algorithm == "auto":
         # Caps in any month: each product's exact (spend, cost) frontier, one point each.
         return "frontier"
     if not req.coupled and not req.single and req.catalog.tier_basis == "total" and \
@@ -318,6 +326,7 @@ def _solve(req: Request) -> list[EngineResult]:
         groups = [[pid] for pid, r in by_dp.items() if r is None]
     if req.worst_case and req.purchase_months == "any" and req.algorithm == "auto":
         # Any-month worst case: integer programs over a few scenarios (scenario_any.py).
+        from .scenario_any import worst_case_by_generation
         milp = [worst_case_by_generation(req, i, group, _solve_subset)
                 for i, group in enumerate(groups)]
     else:

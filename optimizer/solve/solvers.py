@@ -16,8 +16,7 @@ import tempfile
 import time
 import warnings
 from dataclasses import dataclass
-
-import pulp
+from functools import cache
 
 SOLVERS = ("highs", "cbc")
 
@@ -134,57 +133,64 @@ def _highs_stopped(S) -> set:
     return {getattr(S, n) for n in names if hasattr(S, n)}
 
 
-class _HiGHS(pulp.HiGHS):
+@cache
+def _highs_class():
     """PuLP's in-process HiGHS, optionally handed the variables' current values as a first
-    solution (`warm`), and reporting its progress to the `reporting` listener."""
+    solution (`warm`), and reporting its progress to the `reporting` listener (a class made
+    on first use: PuLP is imported only where a model is solved)."""
+    import pulp
 
-    warm = False
-    progress: tuple[str, float] | None = None
+    class _HiGHS(pulp.HiGHS):
+        warm = False
+        progress: tuple[str, float] | None = None
 
-    def callSolver(self, lp):
-        h = lp.solverModel
-        if self.warm:
-            import highspy
-            values = [v.varValue if v.varValue is not None else 0.0 for v in lp.variables()]
-            sol = highspy.HighsSolution()
-            sol.col_value = values
-            sol.value_valid = True
-            h.setSolution(sol)
-        listener = _listener
-        if listener is None or self.progress is None or not lp.isMIP():
-            super().callSolver(lp)
-            return
-        label, units = self.progress
-        offset = lp.objective.constant if lp.objective is not None else 0   # not in HiGHS
-        t0 = time.perf_counter()
-        last = [0.0]
-
-        def report(event):
-            now = time.perf_counter()
-            if now - last[0] < _REPORT_EVERY:
+        def callSolver(self, lp):
+            h = lp.solverModel
+            if self.warm:
+                import highspy
+                values = [v.varValue if v.varValue is not None else 0.0
+                          for v in lp.variables()]
+                sol = highspy.HighsSolution()
+                sol.col_value = values
+                sol.value_valid = True
+                h.setSolution(sol)
+            listener = _listener
+            if listener is None or self.progress is None or not lp.isMIP():
+                super().callSolver(lp)
                 return
-            last[0] = now
-            out = event.data_out
-            best, bound = out.mip_primal_bound, out.mip_dual_bound
-            best = (best + offset) / units if abs(best) < 1e300 else None
-            bound = (bound + offset) / units if abs(bound) < 1e300 else None
-            gap = (best - bound) / abs(best) if best and bound is not None else None
+            label, units = self.progress
+            offset = lp.objective.constant if lp.objective is not None else 0   # not in HiGHS
+            t0 = time.perf_counter()
+            last = [0.0]
+
+            def report(event):
+                now = time.perf_counter()
+                if now - last[0] < _REPORT_EVERY:
+                    return
+                last[0] = now
+                out = event.data_out
+                best, bound = out.mip_primal_bound, out.mip_dual_bound
+                best = (best + offset) / units if abs(best) < 1e300 else None
+                bound = (bound + offset) / units if abs(bound) < 1e300 else None
+                gap = (best - bound) / abs(best) if best and bound is not None else None
+                try:
+                    listener(Progress(label, "highs", now - t0, best, bound, gap))
+                except Exception:         # a display problem never stops the solve
+                    pass
+            h.cbMipInterrupt.subscribe(report)
             try:
-                listener(Progress(label, "highs", now - t0, best, bound, gap))
-            except Exception:         # a display problem never stops the solve
-                pass
-        h.cbMipInterrupt.subscribe(report)
-        try:
-            super().callSolver(lp)
-        finally:
-            h.cbMipInterrupt.unsubscribe(report)
+                super().callSolver(lp)
+            finally:
+                h.cbMipInterrupt.unsubscribe(report)
+    return _HiGHS
 
 
 def _solve_highs(prob, time_limit, warm=False, progress=None):
     import highspy
+    import pulp
     _silence_highs_banner()
-    backend = _HiGHS(msg=False, gapRel=0.0, gapAbs=ABS_GAP, threads=1,
-                     timeLimit=None if time_limit is None else max(time_limit, 0.01))
+    backend = _highs_class()(msg=False, gapRel=0.0, gapAbs=ABS_GAP, threads=1,
+                             timeLimit=None if time_limit is None else max(time_limit, 0.01))
     backend.warm, backend.progress = warm, progress
     t0 = time.perf_counter()
     try:
@@ -221,6 +227,7 @@ _CBC_BOUND = re.compile(r"^Lower bound:\s*(\S+)", re.M)
 
 
 def _solve_cbc(prob, time_limit):
+    import pulp
     fd, log = tempfile.mkstemp(prefix="packopt-cbc-", suffix=".log")
     os.close(fd)
     with warnings.catch_warnings():
