@@ -99,7 +99,7 @@ def test_an_integer_program_that_bills_otherwise_is_solver_trouble_not_a_bug(mon
     monkeypatch.setattr(planner, "by_integer_program", counting)
     cat = tiny_pack_catalog("after-packs", ', { calls = 1000, price = "120" }')
     with pytest.raises(SolverError) as e:
-        plan(cat, one_product([5000, 20000]))
+        plan(cat, one_product([5000, 20000]), algorithm="milp")
     assert not isinstance(e.value, BillingMismatchError)
     assert e.value.exit_code == 1
     assert "highs and cbc" in str(e.value) and "bug" not in str(e.value)
@@ -113,7 +113,7 @@ def test_the_other_solver_rescues_an_integer_program_in_trouble(monkeypatch):
         return (_lie_about_the_cost(real) if req.solver == "highs" else real)(req, *a, **k)
     monkeypatch.setattr(planner, "by_integer_program", first_lies)
     cat = tiny_pack_catalog("after-packs", ', { calls = 1000, price = "120" }')
-    r = plan(cat, one_product([5000, 20000]))
+    r = plan(cat, one_product([5000, 20000]), algorithm="milp")
     assert r.status == "optimal" and r.solver == "cbc"
 
 
