@@ -3,6 +3,8 @@ and how the plan compares with pure postpaid and the rule of thumb (when asked).
 
 from __future__ import annotations
 
+import time
+
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -25,10 +27,22 @@ def plan_report(catalog: Catalog, forecast: Forecast, *, compare_baselines: bool
                 yearly_budget: Decimal | None = None,
                 regret: bool = True, **options) -> PlanReport:
     """The optimal plan (`options` as for `plan`), its budget value and its comparison."""
+    t0 = time.perf_counter()
     result = plan(catalog, forecast, budget=budget, monthly_budget=monthly_budget,
                   yearly_budget=yearly_budget, regret=regret, **options)
+
+    def within_limit() -> bool:
+        """The time limit covers the whole request: what follows gets what is left."""
+        limit = options.get("time_limit")
+        if limit is None:
+            return True
+        options["time_limit"] = limit - (time.perf_counter() - t0)
+        return options["time_limit"] > 0
     value = None
-    if budget is not None or monthly_budget is not None or yearly_budget is not None:
+    if (budget is not None or monthly_budget is not None or yearly_budget is not None) \
+            and result.status == "optimal" and within_limit():
+        # (Without proven plans the value of raising the cap would be a guess: left out.)
         value = budget_value(catalog, forecast, result, **options)
-    comparison = compare(catalog, forecast, result, **options) if compare_baselines else None
+    comparison = compare(catalog, forecast, result, **options) \
+        if compare_baselines and within_limit() else None
     return PlanReport(result, value, comparison)

@@ -414,8 +414,8 @@ def _outcomes(req: Request, bills: list[Bill], budget, monthly_budget, regret: b
     that scenario alone (same purchase months, solver, holdings and budgets; None when
     that optimum is not proven within the time left)."""
     def best_cost(forecast: Forecast) -> Decimal | None:
-        if not regret:
-            return None
+        if not regret or req.clock.expired():
+            return None           # no time left to prove it: regret unknown (null)
         alone = plan(req.catalog, forecast, purchase_months=req.purchase_months,
                      solver=req.solver, time_limit=req.clock.remaining(),
                      holdings=req.holdings, budget=budget, monthly_budget=monthly_budget,
