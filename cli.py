@@ -555,6 +555,8 @@ def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_p
             time_limit=time_limit, holdings=i.holdings, scenarios=i.scenarios,
             objective=objective, carry_over=carry_over))
     result = report.result
+    for what in report.left_out:
+        out.note(f"left out {what}")
     write_extras(result.bill, command="plan", forecast=history_path or i.forecast.source,
                  catalog=i.catalog, carry_over=carry_over, report_path=report_path,
                  chart_path=chart_path, result=result, budget_value=report.budget_value,

@@ -368,3 +368,21 @@ def test_worst_case_curves_agree_with_the_joint_integer_program(basis, seed, mon
     assert fast.status == slow.status == "optimal"
     assert fast.method == "exact cost curves" and slow.method == "solver highs"
     assert (fast.worst_cost, fast.bill.pack_cost) == (slow.worst_cost, slow.bill.pack_cost)
+
+
+def test_the_time_limit_covers_the_whole_plan_request():
+    """What the limit leaves no time for is left out and said, never run past the limit."""
+    from optimizer.analysis.planning import plan_report
+    from optimizer.io.catalog import load_catalog
+    from optimizer.io.forecast import example_forecast
+    seed = load_catalog()
+    report = plan_report(seed, example_forecast(seed), compare_baselines=True,
+                         budget=Decimal(20000), time_limit=0.001)
+    assert report.comparison is None and report.budget_value is None
+    assert report.left_out == ("the value of raising the budget: the time limit ran out",
+                               "--compare: the time limit ran out") or \
+        report.left_out == ("the value of raising the budget: the plan is not proven optimal",
+                            "--compare: the time limit ran out")
+    full = plan_report(seed, example_forecast(seed), compare_baselines=True,
+                       budget=Decimal(20000))
+    assert full.left_out == () and full.comparison is not None and full.budget_value is not None

@@ -20,6 +20,7 @@ class PlanReport:
     result: PlanResult
     budget_value: BudgetValue | None     # with a budget (total, yearly or monthly)
     comparison: Comparison | None        # with `compare`
+    left_out: tuple[str, ...] = ()       # what was asked but not computed, and why
 
 
 def plan_report(catalog: Catalog, forecast: Forecast, *, compare_baselines: bool = False,
@@ -38,11 +39,19 @@ def plan_report(catalog: Catalog, forecast: Forecast, *, compare_baselines: bool
             return True
         options["time_limit"] = limit - (time.perf_counter() - t0)
         return options["time_limit"] > 0
-    value = None
-    if (budget is not None or monthly_budget is not None or yearly_budget is not None) \
-            and result.status == "optimal" and within_limit():
-        # (Without proven plans the value of raising the cap would be a guess: left out.)
-        value = budget_value(catalog, forecast, result, **options)
-    comparison = compare(catalog, forecast, result, **options) \
-        if compare_baselines and within_limit() else None
-    return PlanReport(result, value, comparison)
+    value, left_out = None, []
+    if budget is not None or monthly_budget is not None or yearly_budget is not None:
+        if result.status != "optimal":
+            # Without a proven plan the value of raising the cap would be a guess.
+            left_out.append("the value of raising the budget: the plan is not proven optimal")
+        elif not within_limit():
+            left_out.append("the value of raising the budget: the time limit ran out")
+        else:
+            value = budget_value(catalog, forecast, result, **options)
+    comparison = None
+    if compare_baselines:
+        if within_limit():
+            comparison = compare(catalog, forecast, result, **options)
+        else:
+            left_out.append("--compare: the time limit ran out")
+    return PlanReport(result, value, comparison, tuple(left_out))
