@@ -76,7 +76,7 @@ def add_any_mode(prob: pulp.LpProblem, product: Product, calls, resid, validity:
                          basis, scale, tag)
 
 
-def _purchase_counts(prob, product, packs, buy_months, window, s_max, tag) -> dict:
+def purchase_counts(prob, product, packs, buy_months, window, s_max, tag) -> dict:
     """Integer pack counts per purchase month, bounded by what that month's packs can serve."""
     x = {}
     for t in buy_months:
@@ -98,7 +98,7 @@ def _jit_model(prob, pm, product, calls, resid, V, packs, s_max, price, window, 
 
     # Variables.
     # x[t, s]: packs of size s bought at the start of month t.
-    x = _purchase_counts(prob, product, packs, buy_months, window, s_max, tag)
+    x = purchase_counts(prob, product, packs, buy_months, window, s_max, tag)
     # y[t]: some pack is bought in month t.
     y = {t: prob.add_variable(f"y{tag}_{t}", cat="Binary") for t in buy_months}
     # u[m]: calls of month m drawn from packs; bal[m]: balance at the end of month m.
@@ -168,6 +168,8 @@ def _jit_credit(prob, product, x, y, end_balance, most, packs, buy_months, T, V,
     return pulp.lpSum(credit)
 
 
+# Long (84 lines): one model's rows in the order the docstring explains them; split, the
+# shared variables would travel through many small functions.
 def _cohort_model(prob, pm, product, calls, resid, V, packs, s_max, price, window, basis,
                   scale, tag, late=(), start_only=False, prorata=False):
     """General model: each month's purchase (and each late holding) is a cohort, drawn
@@ -177,7 +179,7 @@ def _cohort_model(prob, pm, product, calls, resid, V, packs, s_max, price, windo
         if packs else []
     # Variables.
     # x[t, s]: packs of size s bought at the start of month t.
-    x = _purchase_counts(prob, product, packs, buy_months, window, s_max, tag)
+    x = purchase_counts(prob, product, packs, buy_months, window, s_max, tag)
     # Cohorts: key -> (first month, last usable month, draw order key, capacity bound).
     cohorts = {("b", t): (t, t + V - 1, (t + V - 1, 1, t), window[t] + s_max)
                for t in buy_months}

@@ -55,6 +55,7 @@ def _budget_dp(fronts: dict[str, list], cap: int):
     return ks, best
 
 
+# Long (83 lines): the knapsack's model and its tie-break re-solves read as one sequence.
 def solve_budget(curves: dict[str, Curve], fixed_cost: int, cap: int, solver: str = "highs",
                  time_limit: float | None = None):
     """Exact min total cost with Σ spend ≤ cap; returns ({pid: k}, objective, status)."""

@@ -149,7 +149,7 @@ def _chains(spend, packs):
 
 @jit
 def _options(sizes, prices, mask, step, spend, packs, prev, last, limit):
-    """The capacities of `dynamic._pareto_caps` (below `limit`, no larger one as cheap in
+    """The capacities of `dynamic.pareto_caps` (below `limit`, no larger one as cheap in
     (spend, packs)), ascending, with their spend, packs and smallest pack of a best mix:
     from the last lattice point below `limit` with a mix, back along `prev`."""
     n = min(len(spend), -(-limit // step))
@@ -184,6 +184,8 @@ def _options(sizes, prices, mask, step, spend, packs, prev, last, limit):
 
 
 @jit
+# Long (130 lines): a numba-compiled loop; calls between compiled functions would cost
+# what the kernel exists to save (benchmarks/README.md).
 def _search(T, V, resid, rate, cum, nxt, later_max, sizes, prices, start_only, ceiling,
             widest):
     """The search; returns (purchase months, capacities, mixes, cost, spend) of the best

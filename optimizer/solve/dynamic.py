@@ -207,7 +207,7 @@ class Queue:
         return labels
 
 
-def _smallest_pack(knap: Knapsack, step: int, sizes, caps: np.ndarray) -> np.ndarray:
+def smallest_pack(knap: Knapsack, step: int, sizes, caps: np.ndarray) -> np.ndarray:
     """For each capacity, the smallest pack that some best mix of it (least spend, then
     fewest packs) contains."""
     k = caps // step
@@ -222,7 +222,7 @@ def _smallest_pack(knap: Knapsack, step: int, sizes, caps: np.ndarray) -> np.nda
     return out
 
 
-def _pareto_caps(key: np.ndarray, step: int, limit: int) -> np.ndarray:
+def pareto_caps(key: np.ndarray, step: int, limit: int) -> np.ndarray:
     """Lattice indices of the capacities below `limit` that no larger one (below `limit`)
     matches in price (and, at the same price, in fewer packs)."""
     n = min(len(key), -(-limit // step))
@@ -410,10 +410,10 @@ def _month_options(problem: Problem, t: int) -> MonthOptions | None:
         top = max(limit, p.widest + max(s for s, _ in useful))
         p.knaps[key] = Knapsack([(s // step, q) for s, q in useful], top // step + 1)
     knap = p.knaps[key]
-    keep = _pareto_caps(knap.key, step, limit)
+    keep = pareto_caps(knap.key, step, limit)
     caps = keep * step
     opt = MonthOptions(step, caps, knap.spend[keep], knap.packs[keep], knap, useful,
-                       _smallest_pack(knap, step, useful, caps))
+                       smallest_pack(knap, step, useful, caps))
     if p.prorata and t + p.V - 1 >= p.T - 1:
         # A mix lasting to the end holds at least what is left after the carried balance.
         lo = int(p.cum[p.T] - p.cum[t]) - int(p.resid[t]) + 1

@@ -340,6 +340,8 @@ class CostBounds:
     objective: int | None = None
 
 
+# Long (81 lines): the relaxation, its bisection and the fallback share their locals;
+# left whole this round (noted for the next).
 def on_frontiers(req: Request) -> EngineResult | CostBounds | None:
     """Any-month plans under prepaid caps (total basis, one forecast) from each product's
     exact (spend, cost) frontier (frontier.py) and a knapsack choosing one point each.

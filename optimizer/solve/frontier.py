@@ -31,7 +31,8 @@ import numpy as np
 
 from ..domain.catalog import Product
 from ..domain.money import to_units
-from .knapsack import INF, Knapsack
+from .dynamic import pareto_caps, smallest_pack  # the same capacities as the DP's
+from .knapsack import Knapsack
 
 CHUNK = 1 << 20      # labels × capacities expanded at once (bounds memory)
 BLOCK = 384          # labels compared pairwise at once when pruning
@@ -118,6 +119,8 @@ class Frontier:
         return counts
 
 
+# Long (155 lines): the label search of dynamic.py with spend as a key; not yet split
+# into the DP's step functions (noted for the next round).
 def product_frontier(product: Product, calls, resid, validity: int, scale: int,
                      spend_cap: int) -> Frontier:
     """Every schedule of one product no other beats on both prepaid spend (at most
@@ -154,13 +157,13 @@ def product_frontier(product: Product, calls, resid, validity: int, scale: int,
             top = max(limit, widest + top_size)
             knaps[key] = Knapsack([(s // step, q) for s, q in useful], top // step + 1)
         knap = knaps[key]
-        keep = _pareto_caps(knap.key, step, limit)
+        keep = pareto_caps(knap.key, step, limit)
         keep = keep[knap.spend[keep] <= spend_cap]
         if not len(keep):
             return None
         caps = keep * step
         return _Options(step, caps, knap.spend[keep], knap.packs[keep],
-                        _smallest_pack(knap, step, useful, caps), knap, useful)
+                        smallest_pack(knap, step, useful, caps), knap, useful)
 
     pending: dict[int, list[_Labels]] = {m: [] for m in range(T + 1)}
     z = np.zeros(1, dtype=np.int64)
@@ -317,31 +320,6 @@ def _lex_rank(*keys: np.ndarray) -> np.ndarray:
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.cumsum(new)
     return rank
-
-
-def _pareto_caps(key: np.ndarray, step: int, limit: int) -> np.ndarray:
-    """Lattice indices of the capacities below `limit` that no larger one (below `limit`)
-    matches in price (and, at the same price, in fewer packs)."""
-    n = min(len(key), -(-limit // step))
-    s = key[:n]
-    after = np.minimum.accumulate(s[::-1])[::-1]
-    later = np.append(after[1:], INF)
-    keep = np.nonzero((s < later) & (s < INF))[0]
-    return keep[keep > 0]
-
-
-def _smallest_pack(knap: Knapsack, step: int, sizes, caps: np.ndarray) -> np.ndarray:
-    """For each capacity, the smallest pack some best mix of it contains."""
-    k = caps // step
-    out = np.full(len(k), INF, dtype=np.int64)
-    priced = sorted(zip((s for s, _ in sizes), (c for _, c in knap.combined)), reverse=True)
-    for size, price in priced:
-        j = k - size // step
-        ok = j >= 0
-        hit = np.zeros(len(k), dtype=bool)
-        hit[ok] = knap.key[j[ok]] + price == knap.key[k[ok]]
-        out[hit] = size
-    return out
 
 
 def period_spend(counts: dict, prices: dict, months: int, period: int) -> list[int]:

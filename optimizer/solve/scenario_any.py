@@ -38,8 +38,7 @@ import pulp
 from ..billing import month_fee
 from ..domain.catalog import Product
 from ..domain.money import to_units
-from .any_milp import useful_packs
-from .demand import count_bounds
+from .any_milp import purchase_counts, useful_packs
 from .start_milp import ProductModel, postpaid_expr
 
 
@@ -78,13 +77,7 @@ def add_any_scenarios(prob: pulp.LpProblem, product: Product, series_calls, seri
     buy_months = months if packs else []
 
     # x[t, s]: packs of size s bought at the start of month t (shared by every scenario).
-    x = {}
-    for t in buy_months:
-        bounds = count_bounds(product, window[t] + s_max)
-        for p in packs:
-            if bounds[p.calls] > 0:
-                x[t, p.calls] = prob.add_variable(f"x{tag}_{t}_{p.calls}", 0, bounds[p.calls],
-                                                  cat="Integer")
+    x = purchase_counts(prob, product, packs, buy_months, window, s_max, tag)
     pm.counts = x
     pm.pack_spend = pulp.lpSum(price[s] * v for (t, s), v in x.items())
     bought = {t: pulp.lpSum(s * x[t, s] for s in price if (t, s) in x) for t in buy_months}
