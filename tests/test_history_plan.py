@@ -108,3 +108,38 @@ def test_focus_rows_in_other_units_are_reported_not_counted(tmp_path):
     r = run("forecast", focus, "--months", "3", "--method", "median")
     assert r.exit_code == 0, r.output
     assert "GB" in r.stderr or "Storage" in r.stderr
+
+
+def test_a_spreadsheet_with_title_lines_and_a_total_row_reads_like_the_csv(tmp_path):
+    """Workbooks as people make them: a title and a blank line above the header, dates
+    as month headers, a Total row. The forecast reader and the history reader both skip
+    the title lines (with a note) and read the same figures as the plain CSV."""
+    import datetime
+
+    import openpyxl
+    demand = five_products()
+    start = Month.parse(START)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["OCR usage, exported from the finance workbook"])
+    ws.append([])
+    ws.append(["Product"] + [datetime.date(2024 + i // 12, i % 12 + 1, 1) for i in range(36)])
+    for pid, calls in demand.items():
+        ws.append([pid, *calls])
+    ws.append(["Total", *(sum(c[i] for c in demand.values()) for i in range(36))])
+    book = tmp_path / "usage.xlsx"
+    wb.save(book)
+    monthly = tmp_path / "usage.csv"
+    monthly.write_text(csv_text(demand))
+
+    def plan(*args):
+        r = run("plan", *args, "--format", "json")
+        assert r.exit_code == 0, r.output
+        return json.loads(r.stdout)
+    with_history = plan("--history", book)
+    assert with_history["products"] == plan("--history", monthly)["products"]
+    as_forecast = plan(book)                      # the same workbook as a forecast
+    assert as_forecast["horizon"] == {"start": str(start), "months": 36}
+    assert as_forecast["products"] == plan(monthly)["products"]
+    r = run("plan", book, "--format", "json")
+    assert "lines 1 to 2, above the header (line 3), skipped" in r.stderr

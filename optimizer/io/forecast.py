@@ -19,8 +19,21 @@ from ..domain.months import Month
 from ..domain.records import Forecast
 from ..exceptions import InputError
 from .months import day_first, looks_like_month, to_month
-from .text import (Problems, Table, csv_rows, ignored_columns_note, is_total, parse_count,
-                   parse_month, read_figure, read_table, resolve_product, total_row_note, trim)
+from .text import (
+    Problems,
+    Table,
+    below_title,
+    csv_rows,
+    ignored_columns_note,
+    is_total,
+    parse_count,
+    parse_month,
+    read_figure,
+    read_table,
+    resolve_product,
+    total_row_note,
+    trim,
+)
 
 LONG = ["product", "month", "calls"]
 _SPLIT_THOUSANDS = re.compile(r"\d{1,3}(,\d{3})+")
@@ -43,6 +56,8 @@ def read_forecast(path: str | Path, catalog: Catalog, *, sheet: str | None = Non
 def forecast_from_table(table: Table, catalog: Catalog,
                         notes: list[str] | None = None) -> Forecast:
     notes = [] if notes is None else notes
+    table, _ = below_title(table, lambda row: len(row) > 1 and
+                           row[0].strip().lower() == "product")
     notes.extend(table.notes)
     rows, source = table.rows, table.source
     line0, header = rows[0]

@@ -52,8 +52,18 @@ from ..exceptions import InputError
 from .catalog import alias_key
 from .forecast import _wide_header
 from .months import day_first, looks_like_month, to_month
-from .text import (Problems, Table, ignored_columns_note, is_total, parse_count, parse_month,
-                   read_table, total_row_note, trim)
+from .text import (
+    Problems,
+    Table,
+    below_title,
+    ignored_columns_note,
+    is_total,
+    parse_count,
+    parse_month,
+    read_table,
+    total_row_note,
+    trim,
+)
 
 
 @dataclass(frozen=True)
@@ -114,6 +124,11 @@ def read_history(path: str | Path, catalog: Catalog, *, columns: str | None = No
             is not None:
         _read_focus(table, at, usage)
     else:
+        # A spreadsheet's title lines above the header are skipped, as a bill's are.
+        table, at = below_title(table, lambda row: _plain_header({_fold(c) for c in row}),
+                                HEADER_SEARCH)
+        if at:
+            usage.notes.append(table.notes[-1])       # which title lines were skipped
         line0, header = table.rows[0]
         usage.header_line = line0
         head = [h.strip().lower() for h in header]
@@ -489,6 +504,12 @@ def _find_header(table: Table, test) -> int | None:
         if test({_fold(c) for c in row}):
             return i
     return None
+
+
+def _plain_header(cells: set[str]) -> bool:
+    """A monthly (long or wide) or daily history's header."""
+    return "product" in cells and ({"month", "calls"} <= cells or {"date", "calls"} <= cells
+                                   or any(looks_like_month(c) for c in cells - {"product"}))
 
 
 def _column(header: list[str], name: str) -> int | None:

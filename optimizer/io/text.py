@@ -343,3 +343,16 @@ def data_rows(table: Table, width: int, problems: Problems, notes: list[str],
         else:
             data.append((line, row))
     return data
+
+
+def below_title(table: Table, is_header, search: int = 30) -> tuple[Table, int]:
+    """`table` from its header on: the first of its first `search` rows that `is_header`
+    accepts (the first row when none does), so a spreadsheet's title lines above the
+    header are skipped, with a note. Also returns the header's index in `table.rows`."""
+    at = next((i for i, (_, row) in enumerate(table.rows[:search]) if is_header(row)), 0)
+    if not at:
+        return table, 0
+    first, last = table.rows[0][0], table.rows[at][0] - 1
+    lines = f"line {first}" if first == last else f"lines {first} to {last}"
+    note = f"{table.source}: {lines}, above the header (line {last + 1}), skipped"
+    return Table(table.source, table.rows[at:], [*table.notes, note]), at
