@@ -214,3 +214,13 @@ def test_plan_history_says_where_the_scenarios_came_from_when_refused(history):
         return
     assert r.exit_code == 2 and r.stdout == ""
     assert "--history plans on the forecast's low/base/high scenarios" in r.stderr
+
+
+def test_a_note_that_holds_in_every_window_is_said_once():
+    demand = five_products()
+    silent = next(iter(demand))
+    demand = {**demand, silent: [0] * len(demand[silent])}      # no usage at all
+    res = bt.backtest(SEED, as_forecast(demand))
+    said = [n for n in res.notes if f"{silent}: no usage" in n]
+    assert said == [f"windows 2025-01, 2026-01: {silent}: no usage in the history; forecast 0"]
+    assert len(res.notes) == len(set(res.notes))

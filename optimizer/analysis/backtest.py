@@ -103,10 +103,15 @@ def backtest(catalog: Catalog, usage: Forecast, *, partial=(), method: str = "au
     if last != usage.end:
         notes.append(f"{usage.end} is a partial month: no window includes it")
     windows = []
+    seen: dict[str, list] = {}        # a note once, with every window it holds for
     for w in starts:
         windows.append(_window(catalog, usage, partial, w, method, purchase_months, solver,
                                time_limit, past_plan, real))
-        notes += [f"window {w}: {n}" for n in windows[-1].forecast.notes]
+        for n in windows[-1].forecast.notes:
+            seen.setdefault(n, []).append(w)
+    for n, ws in seen.items():
+        label = "window" if len(ws) == 1 else "windows"
+        notes.append(f"{label} {', '.join(str(w) for w in ws)}: {n}")
     return Backtest(usage.start, usage.end, method, tuple(windows), tuple(notes))
 
 
