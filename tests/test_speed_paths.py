@@ -203,3 +203,22 @@ def test_volumes_too_large_for_the_lattice_go_to_the_integer_program():
     r = plan(SEED, fc)
     assert r.status == "optimal"
     assert {s.product: s.method for s in r.solves}["id_card"] == "milp"
+
+
+def test_solve_seconds_count_the_tie_break_re_solves(monkeypatch):
+    """Each solver call is made to last exactly one second: the reported solving time is
+    the number of calls, tie-break re-solves included."""
+    from optimizer.solve import engines
+    calls = []
+    real = engines.solve
+
+    def one_second(*args, **kwargs):
+        out = real(*args, **kwargs)
+        calls.append(out)
+        return type(out)(**{**out.__dict__, "seconds": 1.0})
+
+    monkeypatch.setattr(engines, "solve", one_second)
+    fc = Forecast(START, 3, (("id_card", (50_000, 60_000, 70_000)),))
+    res = plan(SEED, fc, algorithm="milp")
+    assert len(calls) > 1                       # the cost, then at least one tie-break key
+    assert res.solve_seconds == pytest.approx(len(calls))

@@ -471,14 +471,16 @@ def by_integer_program(req: Request, index: int, group: list[str]) -> EngineResu
                           f"({out.message})")
     obj = round(out.objective)
     values = _counts(gm)
+    seconds = out.seconds
     if out.status is Status.OPTIMAL:
-        values = _prefer_less_prepaid(req, gm, obj, values, out.seconds)
+        values, tie_seconds = _prefer_less_prepaid(req, gm, obj, values, out.seconds)
+        seconds += tie_seconds
         bound = obj
     else:
         # Every cost is non-negative, so 0 bounds it even before the solver proves more.
         bound = max(out.bound, 0) if out.bound is not None else 0
     return EngineResult(tuple(group), label, values, obj, bound, out.status.value,
-                        out.seconds, build)
+                        seconds, build)
 
 
 def with_bounds(result: EngineResult, bounds: CostBounds | None) -> EngineResult:
@@ -571,18 +573,20 @@ def _counts(gm: GroupModel) -> dict:
 
 
 def _prefer_less_prepaid(req: Request, gm: GroupModel, best: int, values: dict,
-                         first_seconds: float) -> dict:
+                         first_seconds: float) -> tuple[dict, float]:
     """Among plans of the optimal cost, the one with the least prepaid spend; among those,
     the most calls bought; then the fewest packs (docs/pricing.md, 'Optimality').
 
     Each re-solve keeps the keys before it as constraints, so any plan it returns is still
     optimal; each gets half the first solve's time (at least 0.2 s), since proving a key
     can take as long again and the cost is already proven. Start-mode models finish well
-    within it; a key that cannot be improved in time leaves the plan as it is.
+    within it; a key that cannot be improved in time leaves the plan as it is. Returns the
+    plan and the seconds the re-solves took (they count as solving time).
     """
     import pulp
     if not any(k for v in values.values() for k in v.values()):
-        return values
+        return values, 0.0
+    seconds = 0.0
     variables = [(pm, key, v) for pm in gm.models.values() for key, v in pm.counts.items()]
     step = math.gcd(*(_size(key) for _, key, _ in variables))
     calls = pulp.lpSum((_size(key) // step) * v for _, key, v in variables)
@@ -596,6 +600,7 @@ def _prefer_less_prepaid(req: Request, gm: GroupModel, best: int, values: dict,
         remaining = req.clock.remaining()
         out = solve(gm.prob, req.solver, limit if remaining is None else min(limit, remaining),
                     warm=True)
+        seconds += out.seconds
         if not (out.status is Status.OPTIMAL and out.objective is not None):
             break                         # not proven in time: keep the plan found so far
         values = _counts(gm)
@@ -603,7 +608,7 @@ def _prefer_less_prepaid(req: Request, gm: GroupModel, best: int, values: dict,
         if i + 1 < len(keys):
             gm.prob += (expr <= value + 0.5) if sense > 0 else (expr >= value - 0.5), \
                 f"keep_tie_break_{i}"
-    return values
+    return values, seconds
 
 
 def _size(key) -> int:
