@@ -549,6 +549,15 @@ def _product_model(req: Request, prob: pulp.LpProblem, pid: str, tag: str) -> Pr
             [residual_demand(product, c, forecast.start, held) for c in series],
             catalog.validity_months, catalog.tier_basis, req.scale, tag=tag, late=late,
             start_only=req.purchase_months == "start", plain=req.algorithm == "milp")
+    if req.periodic and not late and req.purchase_months == "any" and not req.prorata \
+            and catalog.tier_basis == "total" and req.algorithm == "auto":
+        # Caps per month or block: the stream model, exact with buying ahead (stream_milp.py).
+        from .stream_milp import add_stream_model
+        calls = forecast.calls(pid)
+        return add_stream_model(prob, product, calls,
+                                residual_demand(product, calls, forecast.start, held),
+                                catalog.validity_months, req.scale, tag=tag,
+                                month_spend_cap=_month_spend_cap(req))
     if late or req.purchase_months == "any":
         calls = forecast.calls(pid)
         return add_any_mode(
@@ -562,6 +571,12 @@ def _product_model(req: Request, prob: pulp.LpProblem, pid: str, tag: str) -> Pr
         catalog.validity_months, catalog.tier_basis, req.scale, held, tag=tag,
         weights=list(req.weights) if req.objective == "expected" else None,
         prorata=req.prorata)
+
+
+def _month_spend_cap(req: Request) -> int | None:
+    """The most one month's purchases may spend under the request's caps."""
+    caps = [c for c in (req.cap, req.month_cap, req.year_cap) if c is not None]
+    return min(caps) if caps else None
 
 
 def _counts(gm: GroupModel) -> dict:
