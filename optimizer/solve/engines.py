@@ -522,6 +522,8 @@ def _group_model(req: Request, index: int, group: list[str]) -> GroupModel:
                            for key, v in pm.counts.items() if key[0] == t]
             if month_spend:
                 prob += pulp.lpSum(month_spend) <= req.month_cap, f"budget_{t}"
+        from .stream_milp import add_period_cuts
+        add_period_cuts(prob, models, req.forecast.months, 1, req.month_cap, "budget_cut")
     if req.year_cap is not None:
         # Each 12-month block's prepaid spend stays within the yearly budget.
         for y in range(0, req.forecast.months, YEAR):
@@ -529,6 +531,8 @@ def _group_model(req: Request, index: int, group: list[str]) -> GroupModel:
                           for key, v in pm.counts.items() if y <= key[0] < y + YEAR]
             if year_spend:
                 prob += pulp.lpSum(year_spend) <= req.year_cap, f"year_budget_{y}"
+        from .stream_milp import add_period_cuts
+        add_period_cuts(prob, models, req.forecast.months, YEAR, req.year_cap, "year_cut")
     return GroupModel(prob, models, spend, goal)
 
 

@@ -124,3 +124,21 @@ def _only(product: Product, packs) -> Product:
     """`product` with only `packs` (for count_bounds' dominance over those packs)."""
     from dataclasses import replace
     return replace(product, packs=tuple(packs))
+
+
+def add_period_cuts(prob: pulp.LpProblem, models, months: int, period: int, cap: int,
+                    name: str) -> None:
+    """Cuts for a cap on each block of `period` months: for every pack price q in a block,
+    at most cap // q packs priced q or more (each costs at least q). Valid for any integer
+    counts; the relaxation would otherwise spend a block's last fraction of the cap on a
+    fraction of a dear pack. They halved the solver's branching on the benchmark families
+    (benchmarks/README.md)."""
+    for y in range(0, months, period):
+        items = [(pm.price_of(key), v) for pm in models.values()
+                 for key, v in pm.counts.items() if y <= key[0] < y + period]
+        for q in sorted({p for p, _ in items if p > 0}):
+            dear = [v for p, v in items if p >= q]
+            most = sum(v.upBound if v.upBound is not None else cap for v in dear)
+            if len(dear) > 1 and cap // q < most:
+                # Packs priced q or more that block y can afford.
+                prob += pulp.lpSum(dear) <= cap // q, f"{name}_{y}_{q}"
