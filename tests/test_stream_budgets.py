@@ -118,9 +118,10 @@ def test_monthly_caps_match_exhaustive_search(a, b, monthly):
 
 
 def test_a_cheap_month_before_a_dear_one_still_draws_its_packs():
-    """Month two's 2,000 calls are in the 0.10 tier, month three's 1,000 in 0.15: a pack
-    bought ahead in month one is drawn in month two all the same (billing draws packs
-    automatically), so the model must not keep it for month three."""
+    """Month two's 2,000 calls are in the 0.10 tier, month three's 1,300 in 0.15: balance
+    valid in month two is drawn there (billing draws packs automatically), however much
+    cheaper keeping it for month three would be; the model must price plans as billing
+    does (its binary for a month before a dearer one)."""
     cat = parse_catalog(CATALOG, "s.toml")
     f = Forecast(START, 4, (("a", (300, 2000, 1300, 300)), ("b", (0,) * 4),
                             ("q", (0,) * 4)))
@@ -146,3 +147,35 @@ def test_stream_model_agrees_with_the_cohort_model(seed):
         assert fast.status == milp.status == "optimal"
         assert (fast.bill.total_cost, fast.bill.pack_cost) == \
             (milp.bill.total_cost, milp.bill.pack_cost), caps
+
+
+FLAT = """
+free_calls_per_month = 300
+validity_months = 2
+tier_basis = "total"
+[[product]]
+id = "a"
+packs = [ { calls = 1000, price = "100" }, { calls = 2000, price = "150" } ]
+tiers = [ { rate = "0.12" } ]
+[[product]]
+id = "b"
+packs = [ { calls = 2000, price = "160" } ]
+tiers = [ { rate = "0.15" } ]
+[[product]]
+id = "q"
+tiers = [ { rate = "0.20" } ]
+"""
+
+
+def test_a_month_may_spend_its_whole_cap_on_its_dearest_packs():
+    """Two 2,000 packs of `a` (150 each) fill month one's cap of 300 exactly, beside a pack
+    of `b` priced 160 that is not worth buying: the cut on how many packs priced 150 or
+    more a month affords (300 // 150 = 2) must leave that plan. (`a` would buy three with
+    no cap, so the frontiers' relaxation breaks the cap and the integer program runs.)"""
+    cat = parse_catalog(FLAT, "flat.toml")
+    f = Forecast(START, 3, (("a", (6300, 0, 0)), ("b", (800, 0, 0)), ("q", (0,) * 3)))
+    r = plan(cat, f, purchase_months="any", regret=False, monthly_budget=Decimal(300))
+    assert r.status == "optimal"
+    assert key_of(r) == best(cat, f, monthly=Decimal(300))
+    assert [(b.product, b.month - START, b.size, b.count) for b in r.plan.purchases] == \
+        [("a", 0, 2000, 2)]
