@@ -524,6 +524,8 @@ def _group_model(req: Request, index: int, group: list[str]) -> GroupModel:
                            for key, v in pm.counts.items() if key[0] == t]
             if month_spend:
                 prob += pulp.lpSum(month_spend) <= req.month_cap, f"budget_{t}"
+        from .stream_milp import add_period_cuts
+        add_period_cuts(prob, models, req.forecast.months, 1, req.month_cap, "budget_cut")
     if req.year_cap is not None:
         # Each 12-month block's prepaid spend stays within the yearly budget.
         for y in range(0, req.forecast.months, YEAR):
@@ -531,6 +533,8 @@ def _group_model(req: Request, index: int, group: list[str]) -> GroupModel:
                           for key, v in pm.counts.items() if y <= key[0] < y + YEAR]
             if year_spend:
                 prob += pulp.lpSum(year_spend) <= req.year_cap, f"year_budget_{y}"
+        from .stream_milp import add_period_cuts
+        add_period_cuts(prob, models, req.forecast.months, YEAR, req.year_cap, "year_cut")
     return GroupModel(prob, models, spend, goal)
 
 
@@ -551,6 +555,15 @@ def _product_model(req: Request, prob: pulp.LpProblem, pid: str, tag: str) -> Pr
             [residual_demand(product, c, forecast.start, held) for c in series],
             catalog.validity_months, catalog.tier_basis, req.scale, tag=tag, late=late,
             start_only=req.purchase_months == "start", plain=req.algorithm == "milp")
+    if req.periodic and not late and req.purchase_months == "any" and not req.prorata \
+            and catalog.tier_basis == "total" and req.algorithm == "auto":
+        # Caps per month or block: the stream model, exact with buying ahead (stream_milp.py).
+        from .stream_milp import add_stream_model
+        calls = forecast.calls(pid)
+        return add_stream_model(prob, product, calls,
+                                residual_demand(product, calls, forecast.start, held),
+                                catalog.validity_months, req.scale, tag=tag,
+                                month_spend_cap=_month_spend_cap(req))
     if late or req.purchase_months == "any":
         calls = forecast.calls(pid)
         return add_any_mode(
@@ -564,6 +577,12 @@ def _product_model(req: Request, prob: pulp.LpProblem, pid: str, tag: str) -> Pr
         catalog.validity_months, catalog.tier_basis, req.scale, held, tag=tag,
         weights=list(req.weights) if req.objective == "expected" else None,
         prorata=req.prorata)
+
+
+def _month_spend_cap(req: Request) -> int | None:
+    """The most one month's purchases may spend under the request's caps."""
+    caps = [c for c in (req.cap, req.month_cap, req.year_cap) if c is not None]
+    return min(caps) if caps else None
 
 
 def _counts(gm: GroupModel) -> dict:
