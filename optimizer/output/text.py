@@ -11,7 +11,10 @@ import csv
 import io
 import json
 from dataclasses import dataclass
+from decimal import Decimal
 from itertools import chain
+
+from .formats import money, rate_number
 
 
 @dataclass
@@ -336,8 +339,74 @@ def _no_default(value):
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
+# A month of a bill as `data.month_dict` writes it (keys in its order), for `_months`: the
+# common case (no reminders, no cohorts, a rate) as one %-format; the others via `_dump`.
+_MONTH_KEYS = ("month", "calls", "free", "pack", "postpaid", "postpaid_cost", "tier_volume",
+               "rate", "rate_published", "pack_spend", "balance", "waste", "reminders",
+               "cohorts")
+_MONTH_FORMATS = ("%s", "%d", "%d", "%d", "%d", "%r", "%d", "%r", "%s", "%r", "%d", "%d",
+                  "[]", "[]")
+_month_templates: dict[str, str] = {}
+_CENT = Decimal("0.01")
+
+
+def _month_template(indent: str) -> str:
+    """The text of a plain month at `indent` (the list's items one level deeper)."""
+    tmpl = _month_templates.get(indent)
+    if tmpl is None:
+        item, field = indent + "  ", indent + "    "
+        tmpl = item + "{\n" + ",\n".join(
+            f'{field}"{key}": {fmt}' for key, fmt in zip(_MONTH_KEYS, _MONTH_FORMATS)
+        ) + "\n" + item + "}"
+        _month_templates[indent] = tmpl
+    return tmpl
+
+
+def _money(x) -> float:
+    """An amount as month_dict writes it: formats.money, 0.0 for zero."""
+    if not x:
+        return 0.0
+    return float(x.quantize(_CENT)) + 0.0 if type(x) is Decimal else money(x)
+
+
+def _months(value, indent: str, out: list) -> None:
+    """A product's months (`data.Months`) as `_dump` would write `value.dicts()`."""
+    rows = value.rows()
+    if not rows:
+        out.append("[]")
+        return
+    tmpl = _month_template(indent)
+    item = indent + "  "
+    parts = []
+    encode = _encode_key
+    fmoney = _money
+    for label, mb, reminders, cohorts in rows:
+        rate = mb.rate
+        if reminders or cohorts or rate is None:
+            d = {"month": label, "calls": mb.calls, "free": mb.free, "pack": mb.pack,
+                 "postpaid": mb.postpaid,
+                 "postpaid_cost": fmoney(mb.postpaid_cost),
+                 "tier_volume": mb.tier_volume, "rate": rate_number(rate),
+                 "rate_published": mb.rate_published,
+                 "pack_spend": fmoney(mb.pack_spend),
+                 "balance": mb.balance, "waste": mb.waste, "reminders": reminders,
+                 "cohorts": cohorts}
+            piece: list = [item]
+            _dump(d, item, piece)
+            parts.append("".join(piece))
+            continue
+        parts.append(tmpl % (encode(label), mb.calls, mb.free, mb.pack, mb.postpaid,
+                             fmoney(mb.postpaid_cost), mb.tier_volume, float(rate) + 0.0,
+                             "true" if mb.rate_published else "false", fmoney(mb.pack_spend),
+                             mb.balance, mb.waste))
+    out.append("[\n" + ",\n".join(parts) + "\n" + indent + "]")
+
+
 def _dump(value, indent: str, out: list) -> None:
     t = type(value)
+    if t is not dict and t is not list and hasattr(value, "rows") and hasattr(value, "dicts"):
+        _months(value, indent, out)
+        return
     if t is dict:
         items = value.values()
     elif t is list or t is tuple:
