@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import importlib
 import os
 import re
@@ -58,6 +59,17 @@ class PackoptGroup(click.Group):
              **extra):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, False, **extra)
+        # A command builds many small objects and keeps them to its end (a bill of 5,000
+        # products × 24 months: 120,000 month records), which the cycle collector would
+        # traverse again and again at its default threshold: collect rarely meanwhile.
+        threshold = gc.get_threshold()
+        gc.set_threshold(max(threshold[0], 100_000), *threshold[1:])
+        try:
+            return self._main(args, prog_name, complete_var, **extra)
+        finally:
+            gc.set_threshold(*threshold)
+
+    def _main(self, args, prog_name, complete_var, **extra):
         try:
             return super().main(args, prog_name, complete_var, False, **extra)
         except _NO_ARGS_IS_HELP as e:        # bare `packopt`: show the help, as Click does
