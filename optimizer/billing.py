@@ -39,7 +39,7 @@ class Lot:
     order: int            # tie-break after expiry: earlier bought first
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)     # a big bill has 120,000 of them: 144 bytes each
 class MonthBill:
     month: Month
     calls: int
@@ -311,22 +311,38 @@ def _postpaid_bill(product: Product, calls: tuple[int, ...], start: Month,
     month's calls; rules 3-6); no reminders, waste or balance. The two must agree month
     for month (tests/test_billing_fast.py)."""
     free_calls = product.free_calls
-    rate = product.rate
     months = []
     append = months.append
     postpaid_cost = ZERO
     unpublished = []
-    month_of = _months(start, len(calls))
-    for m, d in enumerate(calls):
+    # MonthBill(month, calls, free, pack, postpaid, tier_volume, rate, rate_published,
+    # postpaid_cost, pack_spend, balance, waste, lot_balances, reminders), slot by slot.
+    (s_month, s_calls, s_free, s_pack, s_postpaid, s_volume, s_rate, s_published, s_cost,
+     s_spend, s_balance, s_waste, s_lots, s_reminders) = _MONTH_SLOTS
+    for month, d, (r, published) in zip(_months(start, len(calls)), calls,
+                                        product.rates(calls)):
         free = d if d < free_calls else free_calls
         postpaid = d - free
-        r, published = rate(d)
         fee = postpaid * r
         if postpaid and not published:
-            unpublished.append(month_of[m])
+            unpublished.append(month)
         postpaid_cost += fee
-        append(_month_bill(month_of[m], d, free, 0, postpaid, d, r, published, fee, ZERO,
-                           0, 0, (), ()))
+        mb = _new(MonthBill)
+        s_month(mb, month)
+        s_calls(mb, d)
+        s_free(mb, free)
+        s_pack(mb, 0)
+        s_postpaid(mb, postpaid)
+        s_volume(mb, d)
+        s_rate(mb, r)
+        s_published(mb, published)
+        s_cost(mb, fee)
+        s_spend(mb, ZERO)
+        s_balance(mb, 0)
+        s_waste(mb, 0)
+        s_lots(mb, ())
+        s_reminders(mb, ())
+        append(mb)
     unpublished = tuple(unpublished)
     if not with_postpaid_only:
         return ProductBill(product.id, product.name, (), tuple(months), ZERO, postpaid_cost,
@@ -335,15 +351,16 @@ def _postpaid_bill(product: Product, calls: tuple[int, ...], start: Month,
                        postpaid_cost, 0, 0, unpublished, ZERO, unpublished)
 
 
-_MONTH_FIELDS = tuple(f.name for f in fields(MonthBill))
+_MONTH_SLOTS = tuple(MonthBill.__dict__[f.name].__set__ for f in fields(MonthBill))
 _new = object.__new__
 
 
 def _month_bill(*values) -> MonthBill:
-    """MonthBill(*values), without the frozen dataclass's field-by-field __setattr__ (a bill
-    makes one per product and month)."""
+    """MonthBill(*values), each slot set directly rather than through the frozen
+    dataclass's __init__ (a bill makes one per product and month)."""
     mb = _new(MonthBill)
-    mb.__dict__.update(zip(_MONTH_FIELDS, values))
+    for set_slot, value in zip(_MONTH_SLOTS, values):
+        set_slot(mb, value)
     return mb
 
 

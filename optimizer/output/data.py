@@ -85,6 +85,13 @@ class Months:
                 for (k, mb), label in zip(enumerate(pb.months), _labels(self.bill.start,
                                                                         self.bill.months))]
 
+    def without_lots(self):
+        """(label, record) per month when the product has no lots (nothing bought or
+        held: no reminders, no cohorts), else None."""
+        if self.pb.lots:
+            return None
+        return zip(_labels(self.bill.start, self.bill.months), self.pb.months)
+
     def rows(self):
         """Per month (label, record, reminders, cohorts): the two lists as `month_dict`
         has them (the other fields are read off the record as `month_dict` reads them)."""

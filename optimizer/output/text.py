@@ -346,19 +346,22 @@ _MONTH_KEYS = ("month", "calls", "free", "pack", "postpaid", "postpaid_cost", "t
                "cohorts")
 _MONTH_FORMATS = ("%s", "%d", "%d", "%d", "%d", "%r", "%d", "%r", "%s", "%r", "%d", "%d",
                   "[]", "[]")
-_month_templates: dict[str, str] = {}
+# What a month of a product with no lots (nothing bought or held) always has.
+_NO_LOTS = {"pack": "0", "pack_spend": "0.0", "balance": "0", "waste": "0"}
+_month_templates: dict[tuple[str, bool], str] = {}
 _CENT = Decimal("0.01")
 
 
-def _month_template(indent: str) -> str:
-    """The text of a plain month at `indent` (the list's items one level deeper)."""
-    tmpl = _month_templates.get(indent)
+def _month_template(indent: str, no_lots: bool = False) -> str:
+    """The text of a month at `indent` (the list's items one level deeper); `no_lots`:
+    with the fields of _NO_LOTS written in."""
+    tmpl = _month_templates.get((indent, no_lots))
     if tmpl is None:
         item, field = indent + "  ", indent + "    "
         tmpl = item + "{\n" + ",\n".join(
-            f'{field}"{key}": {fmt}' for key, fmt in zip(_MONTH_KEYS, _MONTH_FORMATS)
-        ) + "\n" + item + "}"
-        _month_templates[indent] = tmpl
+            f'{field}"{key}": {_NO_LOTS.get(key, fmt) if no_lots else fmt}'
+            for key, fmt in zip(_MONTH_KEYS, _MONTH_FORMATS)) + "\n" + item + "}"
+        _month_templates[indent, no_lots] = tmpl
     return tmpl
 
 
@@ -371,16 +374,31 @@ def _money(x) -> float:
 
 def _months(value, indent: str, out: list) -> None:
     """A product's months (`data.Months`) as `_dump` would write `value.dicts()`."""
-    rows = value.rows()
-    if not rows:
+    if not value.pb.months:
         out.append("[]")
         return
-    tmpl = _month_template(indent)
     item = indent + "  "
     parts = []
     encode = _encode_key
     fmoney = _money
-    for label, mb, reminders, cohorts in rows:
+    plain = value.without_lots()
+    if plain is not None:
+        # Nothing bought or held (most products of a big bill): 8 fields to fill, not 12.
+        short = _month_template(indent, True)
+        for label, mb in plain:
+            rate = mb.rate
+            if rate is None or mb.pack or mb.pack_spend or mb.balance or mb.waste \
+                    or mb.reminders:
+                break
+            parts.append(short % (encode(label), mb.calls, mb.free, mb.postpaid,
+                                  fmoney(mb.postpaid_cost), mb.tier_volume, float(rate) + 0.0,
+                                  "true" if mb.rate_published else "false"))
+        else:
+            out.append("[\n" + ",\n".join(parts) + "\n" + indent + "]")
+            return
+        parts = []          # a month unlike that: every month the general way below
+    tmpl = _month_template(indent)
+    for label, mb, reminders, cohorts in value.rows():
         rate = mb.rate
         if reminders or cohorts or rate is None:
             d = {"month": label, "calls": mb.calls, "free": mb.free, "pack": mb.pack,
