@@ -9,6 +9,7 @@ the forecast readers' fast cells against the per-cell parser.
 from __future__ import annotations
 
 import json
+import sys
 import tomllib
 from decimal import Decimal
 from pathlib import Path
@@ -98,7 +99,7 @@ def test_toml_rs_reads_what_tomllib_reads(path):
         with pytest.raises(tomllib.TOMLDecodeError):
             catalog_io.toml_loads(text)
         return
-    got = catalog_io.toml_loads(text)
+    got = catalog_io.toml_loads(text + " " * catalog_io.COMPILED_FROM)   # read by toml_rs
     assert got == expected
     assert repr(got) == repr(expected)          # Decimal spellings, int/bool types
 
@@ -122,7 +123,7 @@ def test_toml_rs_reads_generated_tables_as_tomllib(rows, floats):
         "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in r.items()) + " }"
         for r in rows) + "]"]
     lines += [f"f{i} = {d:f}" + ("" if "." in f"{d:f}" else ".0") for i, d in enumerate(floats)]
-    text = "\n".join(lines) + "\n"
+    text = "\n".join(lines) + "\n" + "#" * catalog_io.COMPILED_FROM     # read by toml_rs
     try:
         expected = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as e:
@@ -131,6 +132,7 @@ def test_toml_rs_reads_generated_tables_as_tomllib(rows, floats):
         assert str(got_error.value) == str(e)           # tomllib's message, as before
         return
     assert repr(catalog_io.toml_loads(text)) == repr(expected)
+    assert "toml_rs" in sys.modules           # the compiled reader read it
 
 
 def test_shared_tables_keep_each_products_own_spelling():
