@@ -361,10 +361,10 @@ def emit(out: Output, content) -> None:
     that does."""
     tty = _stdout_isatty()
     width = shutil.get_terminal_size((TABLE_WIDTH, 24)).columns if tty else TABLE_WIDTH
-    click.echo(text.format_result(out.fmt, content, width=width, terminal=tty,
-                                  no_color=out.no_color or bool(os.environ.get("NO_COLOR")),
-                                  excel_bom=out.excel_bom),
-               nl=False, color=True)   # colour was added only for a terminal
+    text.write_result(lambda s: click.echo(s, nl=False, color=True),  # colour: a terminal's
+                      out.fmt, content, width=width, terminal=tty,
+                      no_color=out.no_color or bool(os.environ.get("NO_COLOR")),
+                      excel_bom=out.excel_bom)
 
 
 # --------------------------------------------------------------------------- commands

@@ -198,3 +198,16 @@ def _parses(parse_count, c):
         return True
     except Exception:       # noqa: BLE001
         return False
+
+
+@settings(max_examples=60, deadline=None)
+@given(case=cases(), size=st.integers(1, 4000))
+def test_json_in_pieces_is_the_whole_text(case, size):
+    """`write_json` hands on `to_json`'s text, in pieces of about `size` characters."""
+    from optimizer.output.text import write_json
+    catalog, forecast, plan, holdings = case
+    doc = bill_dict(bill(catalog, forecast, plan, holdings), lazy=True)
+    pieces: list[str] = []
+    write_json(doc, pieces.append, size)
+    assert "".join(pieces) == to_json(doc)
+    assert all(len(p) >= size for p in pieces[:-1])

@@ -302,6 +302,33 @@ def to_json(data) -> str:
     return "".join(out)
 
 
+class _Chunks:
+    """What `_dump` appends to, handed on to `write` about every `size` characters."""
+
+    def __init__(self, write, size: int):
+        self.write, self.size, self.parts, self.length = write, size, [], 0
+
+    def append(self, text: str) -> None:
+        self.parts.append(text)
+        self.length += len(text)
+        if self.length >= self.size:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.parts:
+            self.write("".join(self.parts))
+            self.parts, self.length = [], 0
+
+
+def write_json(data, write, size: int = 1 << 20) -> None:
+    """`to_json(data)` handed to `write` in pieces of about `size` characters, so that a
+    big document (a bill of 5,000 products: 50 MB) is never held whole, nor encoded whole."""
+    chunks = _Chunks(write, size)
+    _dump(data, "", chunks)
+    chunks.append("\n")
+    chunks.flush()
+
+
 _SCALAR_TYPES = frozenset((str, int, float, bool, type(None)))
 _CONTAINERS = frozenset((dict, list, tuple))
 _FLAT_TYPES = _SCALAR_TYPES | _CONTAINERS
@@ -499,6 +526,14 @@ def to_csv(rows) -> str:
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerows(rows)
     return buf.getvalue()
+
+
+def write_result(write, fmt: str, content, **options) -> None:
+    """`write(format_result(fmt, content, **options))`, JSON in pieces (`write_json`)."""
+    if fmt == "json":
+        write_json(content, write)
+    else:
+        write(format_result(fmt, content, **options))
 
 
 def format_result(fmt: str, content, *, width: int, terminal: bool = False,
