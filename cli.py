@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import importlib
 import os
 import re
@@ -58,6 +59,17 @@ class PackoptGroup(click.Group):
              **extra):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, False, **extra)
+        # A command builds many small objects and keeps them to its end (a bill of 5,000
+        # products × 24 months: 120,000 month records), which the cycle collector would
+        # traverse again and again at its default threshold: collect rarely meanwhile.
+        threshold = gc.get_threshold()
+        gc.set_threshold(max(threshold[0], 100_000), *threshold[1:])
+        try:
+            return self._main(args, prog_name, complete_var, **extra)
+        finally:
+            gc.set_threshold(*threshold)
+
+    def _main(self, args, prog_name, complete_var, **extra):
         try:
             return super().main(args, prog_name, complete_var, False, **extra)
         except _NO_ARGS_IS_HELP as e:        # bare `packopt`: show the help, as Click does
@@ -349,10 +361,10 @@ def emit(out: Output, content) -> None:
     that does."""
     tty = _stdout_isatty()
     width = shutil.get_terminal_size((TABLE_WIDTH, 24)).columns if tty else TABLE_WIDTH
-    click.echo(text.format_result(out.fmt, content, width=width, terminal=tty,
-                                  no_color=out.no_color or bool(os.environ.get("NO_COLOR")),
-                                  excel_bom=out.excel_bom),
-               nl=False, color=True)   # colour was added only for a terminal
+    text.write_result(lambda s: click.echo(s, nl=False, color=True),  # colour: a terminal's
+                      out.fmt, content, width=width, terminal=tty,
+                      no_color=out.no_color or bool(os.environ.get("NO_COLOR")),
+                      excel_bom=out.excel_bom)
 
 
 # --------------------------------------------------------------------------- commands

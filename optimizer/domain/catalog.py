@@ -9,6 +9,7 @@ import difflib
 from bisect import bisect_left
 from dataclasses import dataclass, replace
 from functools import cached_property
+from itertools import repeat
 from decimal import Decimal
 
 from ..exceptions import InputError
@@ -101,6 +102,13 @@ class Product:
         if found is None:
             raise AssertionError("validated catalogs have a published rate")
         return found
+
+    def rates(self, volumes) -> list[tuple[Decimal, bool]]:
+        """`rate(v)` for each of `volumes` (a bill's months, in one call)."""
+        bounds, found = self._bounds, self._rates
+        if bounds is None or None in found:
+            return [self.rate(v) for v in volumes]
+        return [found[i] for i in map(bisect_left, repeat(bounds), volumes)]
 
     def tier_rates(self) -> list[tuple[int | None, Decimal, bool]]:
         """Every tier as (up_to, effective rate, published?)."""

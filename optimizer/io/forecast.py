@@ -98,8 +98,10 @@ def _long_form(rows, catalog: Catalog, source: str, notes: list[str]) -> Forecas
     width = len(header)
     problems = Problems()
     data, totals = [], []
+    total_label: dict[str, bool] = {}          # label -> is_total(label), asked once
     for line, row in rows[1:]:
-        row = trim(row, width)
+        if len(row) > width:
+            row = trim(row, width)
         if len(row) > width:
             joined = ",".join(row[2:3 + len(row) - width])
             if _SPLIT_THOUSANDS.fullmatch(joined):
@@ -113,18 +115,35 @@ def _long_form(rows, catalog: Catalog, source: str, notes: list[str]) -> Forecas
             problems.add(InputError(f"expected {'at least ' if width > 3 else ''}3 fields "
                                     f"(product,month,calls), found {len(row)}", source=source,
                                     line=line, field="calls"))
-        elif not row[0] or is_total(row[0]):
-            totals.append((line, row))
         else:
-            data.append((line, row))
+            total = total_label.get(row[0])
+            if total is None:
+                total = total_label[row[0]] = not row[0] or is_total(row[0])
+            (totals if total else data).append((line, row))
     _extra_columns(header, rows, {0, 1, 2}, source, notes)
     order = day_first(row[1] for _, row in data + totals)
     cells: dict[tuple[str, Month], tuple[int, int]] = {}   # (pid, month) -> (calls, line)
     first_line: dict[str, int] = {}
+    # A product's and a month's text read once (the errors, though, on every line).
+    products: dict[str, object] = {}
+    month_of: dict[str, Month] = {}
     for line, row in data:
-        prod = problems(resolve_product, catalog, row[0], source=source, line=line)
-        month = problems(parse_month, row[1], source=source, line=line, day_is_first=order)
-        calls = problems(parse_count, row[2], source=source, line=line, field_name="calls")
+        key, text, count = row[0], row[1], row[2]
+        prod = products.get(key)
+        if prod is None:
+            prod = problems(resolve_product, catalog, key, source=source, line=line)
+            if prod is not None:
+                products[key] = prod
+        month = month_of.get(text)
+        if month is None:
+            month = problems(parse_month, text, source=source, line=line, day_is_first=order)
+            if month is not None:
+                month_of[text] = month
+        if count.isdecimal():
+            calls = int(count)          # plain digits, what parse_count reads so
+        else:
+            calls = problems(parse_count, count, source=source, line=line,
+                             field_name="calls")
         if prod is None or month is None or calls is None:
             continue
         if (prod.id, month) in cells:
@@ -166,10 +185,10 @@ def _wide_form(rows, catalog: Catalog, source: str, notes: list[str]) -> Forecas
     used = {0, *(c for c, _, _ in months)} | ({total_col} if total_col is not None else set())
     used |= {c for c, h in enumerate(header) if h and looks_like_month(h)}   # bad months
     _extra_columns(header, rows, used, source, notes)
-    cells, first_line, totals, row_totals = _wide_rows(rows, months, total_col, catalog,
-                                                       source, problems)
+    by_product, first_line, totals, row_totals = _wide_rows(rows, months, total_col, catalog,
+                                                            source, problems)
     problems.check()
-    forecast = assemble_forecast(cells, first_line, catalog, source, line0)
+    forecast = _wide_forecast(by_product, months, first_line, catalog, source, line0)
     if total_col is not None:
         notes.append(_total_column_note(source, header[total_col], row_totals))
     notes.extend(_wide_total_row_notes(totals, months, total_col, forecast, source))
@@ -215,7 +234,8 @@ def _wide_rows(rows, months: list[tuple[int, str, Month]], total_col: int | None
     """
     header = rows[0][1]
     need = max(c for c, h in enumerate(header) if h and looks_like_month(h)) + 1
-    cells: dict[tuple[str, Month], tuple[int, int]] = {}
+    cols = [col for col, _, _ in months]
+    by_product: dict[str, list[int]] = {}      # product -> calls, in the header's order
     first_line: dict[str, int] = {}
     totals, row_totals = [], []
     for line, row in rows[1:]:
@@ -233,16 +253,36 @@ def _wide_rows(rows, months: list[tuple[int, str, Month]], total_col: int | None
                                     f"{first_line[prod.id]})", source=source, line=line,
                                     field="product"))
             continue
-        values = [problems(parse_count, row[col], source=source, line=line, field_name=h)
-                  for col, h, _ in months]
+        texts = [row[col] for col in cols]
+        if all(texts) and "".join(texts).isdecimal():
+            values = list(map(int, texts))      # plain digits, what parse_count reads so
+        else:
+            values = [problems(parse_count, row[col], source=source, line=line, field_name=h)
+                      for col, h, _ in months]
         if prod is None or None in values:
             continue
         first_line[prod.id] = line
-        for (_, _, month), calls in zip(months, values):
-            cells[(prod.id, month)] = (calls, line)
+        by_product[prod.id] = values
         if total_col is not None and row[total_col]:
             row_totals.append((line, prod.id, row[total_col], sum(values)))
-    return cells, first_line, totals, row_totals
+    return by_product, first_line, totals, row_totals
+
+
+def _wide_forecast(by_product: dict[str, list[int]], months, first_line: dict,
+                   catalog: Catalog, source: str, line0: int) -> Forecast:
+    """The Forecast of a wide file's rows: straight from the rows when the header's months
+    are one contiguous run (every product then covers every month), else through
+    `assemble_forecast`, which names each product's missing months."""
+    ordinals = sorted(m.ordinal for _, _, m in months)
+    if by_product and ordinals == list(range(ordinals[0], ordinals[0] + len(ordinals))):
+        order = sorted(range(len(months)), key=lambda k: months[k][2].ordinal)
+        same = order == list(range(len(order)))
+        demand = tuple((p.id, tuple(v) if same else tuple(v[k] for k in order))
+                       for p in catalog.products if (v := by_product.get(p.id)) is not None)
+        return Forecast(Month(ordinals[0]), len(ordinals), demand, source)
+    cells = {(pid, month): (calls, first_line[pid]) for pid, values in by_product.items()
+             for (_, _, month), calls in zip(months, values)}
+    return assemble_forecast(cells, first_line, catalog, source, line0)
 
 
 def _wide_width_error(row: list[str], header: list[str], source: str,
@@ -316,12 +356,20 @@ def assemble_forecast(cells: dict, first_line: dict, catalog: Catalog, source: s
     if not cells:
         raise InputError("the forecast has a header but no data rows", source=source,
                          line=line0 + 1, field="product")
-    all_months = sorted({m for _, m in cells})
-    start, end = all_months[0], all_months[-1]
-    n = end - start + 1
+    by_product: dict[str, dict[int, int]] = {}     # product -> month ordinal -> calls
+    for (pid, month), (calls, _) in cells.items():
+        got = by_product.get(pid)
+        if got is None:
+            got = by_product[pid] = {}
+        got[month.ordinal] = calls
+    lo = min(min(got) for got in by_product.values())
+    hi = max(max(got) for got in by_product.values())
+    start, end, n = Month(lo), Month(hi), hi - lo + 1
+    span = range(lo, hi + 1)
     problems = Problems()
     for pid in first_line:
-        missing = [start + i for i in range(n) if (pid, start + i) not in cells]
+        got = by_product.get(pid, {})
+        missing = [Month(o) for o in span if o not in got] if len(got) < n else []
         if missing:
             listed = ", ".join(str(m) for m in missing[:3]) + (
                 f" and {len(missing) - 3} more" if len(missing) > 3 else "")
@@ -330,7 +378,7 @@ def assemble_forecast(cells: dict, first_line: dict, catalog: Catalog, source: s
                                     source=source, line=first_line[pid], field="month"))
     problems.check()
     order = [p.id for p in catalog.products if p.id in first_line]
-    demand = tuple((pid, tuple(cells[(pid, start + i)][0] for i in range(n))) for pid in order)
+    demand = tuple((pid, tuple(map(by_product[pid].__getitem__, span))) for pid in order)
     return Forecast(start, n, demand, source)
 
 

@@ -11,6 +11,7 @@ to write it.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import date, timedelta
 from typing import Iterable
 
@@ -49,11 +50,12 @@ def day_first(values: Iterable[str]) -> bool | None:
     order reads the same. When neither is, the order that puts more dates on the 1st wins,
     so that the others are refused as dates not on the 1st rather than read the other way.
     """
-    pairs = [(int(m.group(1)), int(m.group(2))) for v in values
+    pairs = [(int(m.group(1)), int(m.group(2)), times)
+             for v, times in Counter(values).items()       # each distinct text once
              if (m := _SLASH_DATE.fullmatch(v.strip()))]
-    month_first = sum(b == 1 for _, b in pairs)     # M/D/YYYY puts these on the 1st
-    day_first_ = sum(a == 1 for a, _ in pairs)
-    if not pairs or month_first == day_first_ < len(pairs):
+    month_first = sum(times for _, b, times in pairs if b == 1)   # M/D/YYYY: on the 1st
+    day_first_ = sum(times for a, _, times in pairs if a == 1)
+    if not pairs or month_first == day_first_ < sum(times for _, _, times in pairs):
         return None
     return day_first_ > month_first
 

@@ -191,7 +191,7 @@ def csv_rows(text: str, source: str, what: str,
     out = []
     try:
         for row in reader:
-            if reader.line_num <= skip or not row or all(not c.strip() for c in row):
+            if reader.line_num <= skip or not row or not "".join(row).strip():
                 continue
             out.append((reader.line_num, [c.strip() for c in row]))
     except csv.Error as e:

@@ -9,7 +9,6 @@ from pathlib import PurePath
 
 from ..billing import Bill
 from ..exceptions import InputError, PackoptError
-from .html import About
 
 REPORT_FORMATS = {".html": "html", ".htm": "html", ".pdf": "pdf"}
 CHART_FORMATS = {".png": "png", ".svg": "svg"}
@@ -61,12 +60,14 @@ def write_extras(b: Bill, *, command: str, forecast: str, catalog=None, plan: st
     """Write the report and/or the chart of bill `b` (and of the plan `result`, if any):
     what `command` made of the `forecast` file (and `plan` file) with `catalog`. With
     `forecast_result` (`plan --history`) the forecast and its P10-P90 band are shown."""
+    check_paths(report_path, chart_path)
+    if not report_path and not chart_path:
+        return                  # the common case: no files, nothing more to load
+    from .. import __version__
     from .forecasts import band_of
+    from .html import About
 
     band = band_of(forecast_result)
-    from .. import __version__
-
-    check_paths(report_path, chart_path)
     about = About(command, forecast, catalog, plan, carry_over, version=__version__)
     if report_path:
         from .html import render_html

@@ -11,7 +11,10 @@ import csv
 import io
 import json
 from dataclasses import dataclass
+from decimal import Decimal
 from itertools import chain
+
+from .formats import money, rate_number
 
 
 @dataclass
@@ -299,6 +302,33 @@ def to_json(data) -> str:
     return "".join(out)
 
 
+class _Chunks:
+    """What `_dump` appends to, handed on to `write` about every `size` characters."""
+
+    def __init__(self, write, size: int):
+        self.write, self.size, self.parts, self.length = write, size, [], 0
+
+    def append(self, text: str) -> None:
+        self.parts.append(text)
+        self.length += len(text)
+        if self.length >= self.size:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.parts:
+            self.write("".join(self.parts))
+            self.parts, self.length = [], 0
+
+
+def write_json(data, write, size: int = 1 << 20) -> None:
+    """`to_json(data)` handed to `write` in pieces of about `size` characters, so that a
+    big document (a bill of 5,000 products: 50 MB) is never held whole, nor encoded whole."""
+    chunks = _Chunks(write, size)
+    _dump(data, "", chunks)
+    chunks.append("\n")
+    chunks.flush()
+
+
 _SCALAR_TYPES = frozenset((str, int, float, bool, type(None)))
 _CONTAINERS = frozenset((dict, list, tuple))
 _FLAT_TYPES = _SCALAR_TYPES | _CONTAINERS
@@ -336,8 +366,92 @@ def _no_default(value):
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
+# A month of a bill as `data.month_dict` writes it (keys in its order), for `_months`: the
+# common case (no reminders, no cohorts, a rate) as one %-format; the others via `_dump`.
+_MONTH_KEYS = ("month", "calls", "free", "pack", "postpaid", "postpaid_cost", "tier_volume",
+               "rate", "rate_published", "pack_spend", "balance", "waste", "reminders",
+               "cohorts")
+_MONTH_FORMATS = ("%s", "%d", "%d", "%d", "%d", "%r", "%d", "%r", "%s", "%r", "%d", "%d",
+                  "[]", "[]")
+# What a month of a product with no lots (nothing bought or held) always has.
+_NO_LOTS = {"pack": "0", "pack_spend": "0.0", "balance": "0", "waste": "0"}
+_month_templates: dict[tuple[str, bool], str] = {}
+_CENT = Decimal("0.01")
+
+
+def _month_template(indent: str, no_lots: bool = False) -> str:
+    """The text of a month at `indent` (the list's items one level deeper); `no_lots`:
+    with the fields of _NO_LOTS written in."""
+    tmpl = _month_templates.get((indent, no_lots))
+    if tmpl is None:
+        item, field = indent + "  ", indent + "    "
+        tmpl = item + "{\n" + ",\n".join(
+            f'{field}"{key}": {_NO_LOTS.get(key, fmt) if no_lots else fmt}'
+            for key, fmt in zip(_MONTH_KEYS, _MONTH_FORMATS)) + "\n" + item + "}"
+        _month_templates[indent, no_lots] = tmpl
+    return tmpl
+
+
+def _money(x) -> float:
+    """An amount as month_dict writes it: formats.money, 0.0 for zero."""
+    if not x:
+        return 0.0
+    return float(x.quantize(_CENT)) + 0.0 if type(x) is Decimal else money(x)
+
+
+def _months(value, indent: str, out: list) -> None:
+    """A product's months (`data.Months`) as `_dump` would write `value.dicts()`."""
+    if not value.pb.months:
+        out.append("[]")
+        return
+    item = indent + "  "
+    parts = []
+    encode = _encode_key
+    fmoney = _money
+    plain = value.without_lots()
+    if plain is not None:
+        # Nothing bought or held (most products of a big bill): 8 fields to fill, not 12.
+        short = _month_template(indent, True)
+        for label, mb in plain:
+            rate = mb.rate
+            if rate is None or mb.pack or mb.pack_spend or mb.balance or mb.waste \
+                    or mb.reminders:
+                break
+            parts.append(short % (encode(label), mb.calls, mb.free, mb.postpaid,
+                                  fmoney(mb.postpaid_cost), mb.tier_volume, float(rate) + 0.0,
+                                  "true" if mb.rate_published else "false"))
+        else:
+            out.append("[\n" + ",\n".join(parts) + "\n" + indent + "]")
+            return
+        parts = []          # a month unlike that: every month the general way below
+    tmpl = _month_template(indent)
+    for label, mb, reminders, cohorts in value.rows():
+        rate = mb.rate
+        if reminders or cohorts or rate is None:
+            d = {"month": label, "calls": mb.calls, "free": mb.free, "pack": mb.pack,
+                 "postpaid": mb.postpaid,
+                 "postpaid_cost": fmoney(mb.postpaid_cost),
+                 "tier_volume": mb.tier_volume, "rate": rate_number(rate),
+                 "rate_published": mb.rate_published,
+                 "pack_spend": fmoney(mb.pack_spend),
+                 "balance": mb.balance, "waste": mb.waste, "reminders": reminders,
+                 "cohorts": cohorts}
+            piece: list = [item]
+            _dump(d, item, piece)
+            parts.append("".join(piece))
+            continue
+        parts.append(tmpl % (encode(label), mb.calls, mb.free, mb.pack, mb.postpaid,
+                             fmoney(mb.postpaid_cost), mb.tier_volume, float(rate) + 0.0,
+                             "true" if mb.rate_published else "false", fmoney(mb.pack_spend),
+                             mb.balance, mb.waste))
+    out.append("[\n" + ",\n".join(parts) + "\n" + indent + "]")
+
+
 def _dump(value, indent: str, out: list) -> None:
     t = type(value)
+    if t is not dict and t is not list and hasattr(value, "rows") and hasattr(value, "dicts"):
+        _months(value, indent, out)
+        return
     if t is dict:
         items = value.values()
     elif t is list or t is tuple:
@@ -412,6 +526,14 @@ def to_csv(rows) -> str:
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerows(rows)
     return buf.getvalue()
+
+
+def write_result(write, fmt: str, content, **options) -> None:
+    """`write(format_result(fmt, content, **options))`, JSON in pieces (`write_json`)."""
+    if fmt == "json":
+        write_json(content, write)
+    else:
+        write(format_result(fmt, content, **options))
 
 
 def format_result(fmt: str, content, *, width: int, terminal: bool = False,

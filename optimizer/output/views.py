@@ -58,7 +58,7 @@ def bill_view(fmt: str, b: Bill, *, title: str, months: bool = False, cashflow: 
               catalog: Catalog | None = None):
     """The bill `b`; with `comparison` (`bill --compare`) beside the optimal plan."""
     if fmt == "json":
-        out = data.bill_dict(b, cashflow=cashflow, carry_over=carry_over)
+        out = data.bill_dict(b, cashflow=cashflow, carry_over=carry_over, lazy=True)
         if comparison is not None:
             out["comparison"] = data.edited_dict(comparison)
         return out
@@ -88,7 +88,7 @@ def plan_view(fmt: str, result, *, months: bool = False, cashflow: bool = False,
     with `forecast` (`plan --history`), the forecast it was made from."""
     b = result.bill
     if fmt == "json":
-        out = data.plan_dict(result, cashflow=cashflow)
+        out = data.plan_dict(result, cashflow=cashflow, lazy=True)
         if forecast is not None:
             out["forecast"] = forecasts.forecast_dict(forecast, history)
         if result.scenarios or budget_value is not None:
