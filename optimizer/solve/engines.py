@@ -548,7 +548,8 @@ def _product_model(req: Request, prob: pulp.LpProblem, pid: str, tag: str) -> Pr
             prob, product, series,
             [residual_demand(product, c, forecast.start, held) for c in series],
             catalog.validity_months, catalog.tier_basis, req.scale, tag=tag, late=late,
-            start_only=req.purchase_months == "start", plain=req.algorithm == "milp")
+            start_only=req.purchase_months == "start", plain=req.algorithm == "milp",
+            prorata=req.prorata)
     if late or req.purchase_months == "any":
         calls = forecast.calls(pid)
         return add_any_mode(
