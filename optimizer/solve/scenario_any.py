@@ -109,12 +109,12 @@ def add_any_scenarios(prob: pulp.LpProblem, product: Product, series_calls, seri
     # Under `total` with nothing but new packs and no credit: the stream model.
     stream = basis == "total" and not plain and not late and not prorata
     if stream:
-        _spend_cuts(prob, x, price, ubs, window, tag)
-        # cum[t]: calls bought at the start of months 0..t (the stream's end at month t).
+        useful = _spend_cuts(prob, x, bought, price, ubs, window, tag)
+        # cum[t]: useful calls bought at the start of months 0..t (the stream's end).
         cum, prev = {}, 0
         for t in sorted(ubs):
             cum[t] = prob.add_variable(f"cum{tag}_{t}", 0, sum(ubs[u] for u in ubs if u <= t))
-            prob += cum[t] == prev + bought[t], f"cum{tag}_{t}"
+            prob += cum[t] == prev + useful[t], f"cum{tag}_{t}"
             prev = cum[t]
     for k, (calls, resid) in enumerate(zip(series_calls, series_resid)):
         stag = f"{tag}k{k}"
@@ -148,45 +148,62 @@ def add_any_scenarios(prob: pulp.LpProblem, product: Product, series_calls, seri
     return pm
 
 
-def _spend_cuts(prob, x, price, ubs, window, tag) -> None:
-    """Each purchase month's spend is at least the lower convex hull of the cheapest spend
-    per capacity over the capacities worth buying then; capacities beyond are cut off.
+def _spend_cuts(prob, x, bought, price, ubs, window, tag) -> dict:
+    """Each purchase's useful capacity, and cuts bounding its spend from below by it.
+    Returns month -> the capacity the stream model counts (an expression or variable).
 
-    Under zero carry-over value, a lot bought in month t serves at most `window[t]` calls
-    in any scenario, so a capacity of at least that is never drawn empty before it lapses:
-    every such capacity draws alike, and only the cheapest ones (the largest of them, for
-    the tie-break's "more calls") can be optimal. Capacities below the window and that
-    largest cheapest one remain; their hull is valid for every such plan and far tighter
-    than the relaxation's own (a tenth of a 10,000,000 pack at its price per call).
+    Under zero carry-over value a lot bought in month t serves at most `window[t]` calls
+    in any scenario, so a capacity C draws in every scenario as min(C, W) would, W the
+    window rounded up to the pack sizes' lattice: a capacity of at least the window is
+    never drawn empty before it lapses (or exactly at its end). The stream counts that
+    useful capacity u[t] ≤ min(C, W) (the model sets it as large as it may: balance
+    never costs more), and the spend is at
+    least h(u[t]), h(u) the least spend of any capacity of at least u, so at least the
+    lower convex hull of h, as cuts. The relaxation's own bound is the hull of the
+    spend over every capacity up to the cap, a fraction of a pack far larger than the
+    window at that pack's price per call; this one prices the window at what covering it
+    costs. Capacities beyond the largest of the least spend covering the window draw the
+    same and cost more: cut off (that largest one stays, for the tie-break's "more
+    calls").
     """
     from .knapsack import cheapest_spend
     sizes = sorted(price)
+    useful = dict(bought)
     if not sizes or not ubs:
-        return
+        return useful
     step = math.gcd(*sizes)
     n = max(ubs.values()) // step + 1
     if n > HULL_POINTS:
-        return
+        return useful
     spend = cheapest_spend([(s // step, price[s]) for s in sizes], n)
     for t, ub in ubs.items():
         here = [s for s in sizes if (t, s) in x]
-        need = -(-window[t] // step)          # lattice points below the window
-        top = spend[need:ub // step + 1]
+        need = -(-min(window[t], ub) // step)    # lattice points below the window
+        w = need * step                          # the window, up to the lattice
+        g = spend[:ub // step + 1]
+        top = g[need:]
         if not here or not len(top) or top.min() >= INF:
             continue
         best = int(top.min())
         hi = need + int(np.nonzero(top == best)[0][-1])
-        calls = pulp.lpSum((s // step) * x[t, s] for s in here)
-        # No more than the largest capacity of the cheapest spend covering the window.
-        prob += calls <= hi, f"enough{tag}_{t}"
-        g = np.append(spend[:need], best)
-        at = np.append(np.arange(need), hi)
-        # Hull vertices cost less than every larger capacity: keep those points only.
-        after = np.minimum.accumulate(g[::-1])[::-1]
-        keep = np.nonzero(np.append(g[:-1] < after[1:], True) & (g < INF))[0]
+        calls = pulp.lpSum(s * x[t, s] for s in here)
+        # No more than the largest capacity of the least spend covering the window.
+        prob += calls <= hi * step, f"enough{tag}_{t}"
+        # u: the capacity lot t is counted with in every scenario's stream. (Whole lattice
+        # steps as an integer variable would guard against a count left at k + 1e-6 by
+        # the solver's tolerance, but made one product 5x slower; _verify re-bills
+        # anyway.)
+        u = prob.add_variable(f"useful{tag}_{t}", 0, w)
+        prob += u <= calls, f"useful{tag}_{t}"
+        useful[t] = u
+        # h below the window: the least spend of a capacity at least this large.
+        h = np.minimum.accumulate(g[::-1])[::-1][:need]
+        at = np.append(np.arange(need) * step, w).tolist()
+        h = np.append(h, best).tolist()
         hull: list[tuple[int, int]] = []
-        for i in keep.tolist():
-            c, v = int(at[i]), int(g[i])
+        for c, v in zip(at, h):
+            if v >= INF:
+                continue
             while len(hull) >= 2 and ((hull[-1][1] - hull[-2][1]) * (c - hull[-2][0])
                                       >= (v - hull[-2][1]) * (hull[-1][0] - hull[-2][0])):
                 hull.pop()
@@ -196,7 +213,8 @@ def _spend_cuts(prob, x, price, ubs, window, tag) -> None:
             slope = (v1 - v0) / (c1 - c0)
             # The spend lies on or above this hull segment's line (half a unit of slack
             # against the slope's rounding; spend is a whole number of units).
-            prob += spent >= v0 + slope * (calls - c0) - 0.5, f"hull{tag}_{t}_{j}"
+            prob += spent >= v0 + slope * (u - c0) - 0.5, f"hull{tag}_{t}_{j}"
+    return useful
 
 
 def _stream_block(prob, cum, ubs, resid, rate, T, V, tag) -> dict:
