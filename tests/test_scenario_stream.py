@@ -89,6 +89,17 @@ def test_cli_plans_prorata_with_any_month_scenarios(tmp_path):
     assert out.exit_code == 0, out.output
     doc = json.loads(out.output)
     assert doc["status"] == "optimal"
+    # Each scenario's net cost is what `bill` gives for the plan under that scenario.
+    from optimizer import Month, load_catalog
+    cat = load_catalog()
+    plan_ = Plan(tuple(Purchase(pr["product"], Month.parse(p["month"]), p["size"], p["count"])
+                       for pr in doc["products"] for p in pr["purchases"]))
+    base = Forecast(START, 3, (("id_card", (30000, 80000, 50000)),))
+    for row, scale in zip(doc["scenarios"], ("0.6", "1", "1.4")):
+        b = bill(cat, base.scaled(Decimal(scale)), plan_)
+        assert Decimal(str(row["net_cost"])) == b.net_cost
+        assert Decimal(str(row["carry_over_value"])) == b.carry_over_value
+    assert any(row["carry_over_value"] for row in doc["scenarios"])
 
 
 # ------------------------------------------------------------------- beyond the validity
