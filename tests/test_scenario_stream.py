@@ -15,11 +15,20 @@ from decimal import Decimal
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-
-from optimizer import Forecast, Holding, Plan, Purchase, Scenario, bill, parse_catalog, plan
-from optimizer.solve import engines
 from test_combinations import START, catalog, forecast, objective, tie_break
 from test_prorata_combos import check
+
+from optimizer import (
+    Forecast,
+    Holding,
+    Plan,
+    Purchase,
+    Scenario,
+    bill,
+    parse_catalog,
+    plan,
+)
+from optimizer.solve import engines
 
 FACTORS = st.lists(st.sampled_from([Decimal("0.5"), Decimal("0.8"), Decimal("1.3")]),
                    min_size=1, max_size=2)

@@ -43,7 +43,6 @@ from ..domain.catalog import Product
 from ..domain.money import to_units
 from .any_milp import purchase_counts, useful_packs
 from .knapsack import INF
-
 from .start_milp import ProductModel, add_credit, postpaid_expr
 
 HULL_POINTS = 2_000_000   # capacities priced for the spend cuts; beyond it, no cuts
