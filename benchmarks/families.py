@@ -311,6 +311,10 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
            "scale scenarios (as scenarios-12m; smoke: 3), objective expected", 12, "total",
            (9,), (3,), any_scenarios(12, "total", "any-scenarios-12m"),
            smoke_params=(("scenarios", 3),), smoke_time_limit=5.0),
+    Family("any-scenarios-24m", "N products x 24 months (beyond the packs' validity), packs "
+           "bought in any month, 20 scale scenarios (smoke: 3), objective expected", 24,
+           "total", (9,), (3,), any_scenarios(24, "total", "any-scenarios-24m"),
+           smoke_params=(("scenarios", 3),), smoke_time_limit=5.0),
     Family("any-worst-12m", "N products x 12 months, packs bought in any month, 50 scale "
            "scenarios (smoke: 3), objective worst-case", 12, "total", (9,), (3,),
            any_scenarios(12, "total", "any-worst-12m", 50, "worst-case"),

@@ -31,7 +31,8 @@ def test_plan_with_scale_scenarios_reports_each_scenario():
     assert names == ["low", "base", "high"]
     for s in data["scenarios"]:
         assert set(s) == {"name", "weight", "total_cost", "pack_cost", "postpaid_cost",
-                          "waste_calls", "postpaid_share", "regret"}
+                          "waste_calls", "postpaid_share", "carry_over_value", "net_cost",
+                          "regret"}
         assert s["total_cost"] == round(s["pack_cost"] + s["postpaid_cost"], 2)
         assert s["pack_cost"] == data["pack_cost"]          # packs are decided once
         assert s["regret"] >= 0

@@ -390,6 +390,8 @@ def scenario_dicts(result) -> list[dict[str, Any]]:
              "total_cost": money(s.bill.total_cost), "pack_cost": money(s.bill.pack_cost),
              "postpaid_cost": money(s.bill.postpaid_cost), "waste_calls": s.bill.waste_calls,
              "postpaid_share": share(s.bill.postpaid_cost, s.bill.total_cost),
+             "carry_over_value": money(s.bill.carry_over_value),
+             "net_cost": money(s.bill.net_cost),
              "regret": None if s.regret is None else money(s.regret)}
             for s in result.scenarios]
 

@@ -554,7 +554,8 @@ def _product_model(req: Request, prob: pulp.LpProblem, pid: str, tag: str) -> Pr
             prob, product, series,
             [residual_demand(product, c, forecast.start, held) for c in series],
             catalog.validity_months, catalog.tier_basis, req.scale, tag=tag, late=late,
-            start_only=req.purchase_months == "start", plain=req.algorithm == "milp")
+            start_only=req.purchase_months == "start", plain=req.algorithm == "milp",
+            prorata=req.prorata)
     if req.periodic and not late and req.purchase_months == "any" and not req.prorata \
             and catalog.tier_basis == "total" and req.algorithm == "auto":
         # Caps per month or block: the stream model, exact with buying ahead (stream_milp.py).

@@ -211,11 +211,6 @@ def _check_options(catalog, forecast, purchase_months, solver, time_limit, scena
                          f"({forecast.start}..{forecast.end}); plans cover at most "
                          f"{MAX_MONTHS} months (10 years): split the horizon",
                          source=forecast.source, field="month")
-    if carry_over == "prorata" and purchase_months == "any" and len(scenarios) > 1:
-        # The shared-schedule models of scenario_any.py do not price the credit yet.
-        raise InputError("--carry-over-value prorata with --scenarios and --purchase-months any "
-                         "is not available yet; use --carry-over-value zero or "
-                         "--purchase-months start", field="carry_over_value")
     if solver not in SOLVERS:
         raise InputError(f"--solver must be one of {', '.join(SOLVERS)}", field="solver")
     if time_limit is not None and time_limit <= 0:

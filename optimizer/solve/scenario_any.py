@@ -33,18 +33,25 @@ below its largest window's demand plus the largest pack.
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pulp
 
 from ..billing import month_fee
 from ..domain.catalog import Product
 from ..domain.money import to_units
 from .any_milp import purchase_counts, useful_packs
-from .start_milp import ProductModel, postpaid_expr
+from .knapsack import INF
+from .start_milp import ProductModel, add_credit, postpaid_expr
+
+HULL_POINTS = 2_000_000   # capacities priced for the spend cuts; beyond it, no cuts
 
 
 def add_any_scenarios(prob: pulp.LpProblem, product: Product, series_calls, series_resid,
                       validity: int, basis: str, scale: int, tag: str = "", late=(),
-                      start_only: bool = False, plain: bool = False) -> ProductModel:
+                      start_only: bool = False, plain: bool = False,
+                      prorata: bool = False) -> ProductModel:
     """One product's shared purchases and one usage block per scenario.
 
     `series_calls[k]`, `series_resid[k]`: scenario k's calls and what new packs can serve
@@ -52,12 +59,18 @@ def add_any_scenarios(prob: pulp.LpProblem, product: Product, series_calls, seri
     month index, calls) of holdings that outlive some new pack. `start_only`: purchases in
     the first month only. `pm.postpaid[k]` is scenario k's postpaid cost (money units).
     `plain`: the general cohort block under `total` too (for comparison: benchmarks).
+    `prorata`: `pm.postpaid[k]` is less scenario k's carry-over credit: the balance each
+    purchase row still holds at the horizon's end under that scenario's draws, credited
+    row by row as billing does (start_milp.add_credit; each scenario a cohort block, whose
+    draw order decides which rows hold the balance).
     """
     K, T, V = len(series_resid), len(series_resid[0]), validity
     pm = ProductModel(product)
     windows = [[sum(r[t:t + V]) for t in range(T)] for r in series_resid]
     window = [max(w[t] for w in windows) for t in range(T)]
-    packs = useful_packs(product, max(window, default=0))
+    # (With prorata every pack stays: the dominance argument of useful_packs ignores credit.)
+    packs = list(product.packs) if prorata and max(window, default=0) > 0 else \
+        useful_packs(product, max(window, default=0))
     if not packs and not late:
         # Nothing worth buying: each month's bill as the billing engine charges it.
         pm.constants = [sum(to_units(month_fee(product, calls[m], calls[m] - min(
@@ -82,31 +95,188 @@ def add_any_scenarios(prob: pulp.LpProblem, product: Product, series_calls, seri
     pm.pack_spend = pulp.lpSum(price[s] * v for (t, s), v in x.items())
     bought = {t: pulp.lpSum(s * x[t, s] for s in price if (t, s) in x) for t in buy_months}
     # Lots: key -> (first month, last usable month, draw order key, capacity, capacity bound).
-    lots = {}
+    lots, ubs = {}, {}
     for t in buy_months:
         if any((t, s) in x for s in price):
             ub = window[t] + s_max - 1
             # A pack no scenario can draw only adds its price.
             prob += bought[t] <= ub, f"cap{tag}_{t}"
             lots["b", t] = (t, t + V - 1, (t + V - 1, 1, t), bought[t], ub)
+            ubs[t] = ub
     for i, (expiry, amount) in enumerate(late):
         lots["h", i] = (0, expiry, (expiry, 0, i), amount, amount)
+    # Under `total` with nothing but new packs and no credit: the stream model.
+    stream = basis == "total" and not plain and not late and not prorata
+    if stream:
+        useful = _spend_cuts(prob, x, bought, price, ubs, window, tag)
+        # cum[t]: useful calls bought at the start of months 0..t (the stream's end).
+        cum, prev = {}, 0
+        for t in sorted(ubs):
+            cum[t] = prob.add_variable(f"cum{tag}_{t}", 0, sum(ubs[u] for u in ubs if u <= t))
+            prob += cum[t] == prev + useful[t], f"cum{tag}_{t}"
+            prev = cum[t]
     for k, (calls, resid) in enumerate(zip(series_calls, series_resid)):
         stag = f"{tag}k{k}"
-        if basis == "total" and not plain:
+        if stream:
+            rate = [to_units(product.rate(d)[0], scale) for d in calls]
+            covered = _stream_block(prob, cum, ubs, resid, rate, T, V, stag)
+            pm.postpaid.append(pulp.lpSum(rate[m] * (resid[m] - covered[m])
+                                          for m in range(T) if resid[m] > 0))
+        elif basis == "total" and not plain and not prorata:
             rate = [to_units(product.rate(d)[0], scale) for d in calls]
             covered = _total_block(prob, lots, resid, rate, T, stag)
             pm.postpaid.append(pulp.lpSum(rate[m] * (resid[m] - covered[m])
                                           for m in range(T) if resid[m] > 0))
         else:
-            covered = _cohort_block(prob, lots, resid, T, stag)
-            pm.postpaid.append(pulp.lpSum(
-                postpaid_expr(prob, product, m, calls[m],
-                              calls[m] - min(calls[m], product.free_calls) - resid[m],
-                              resid[m], covered[m], basis, scale, stag)
-                for m in range(T) if resid[m] > 0))
+            covered, left = _cohort_block(prob, lots, resid, T, stag)
+            cost = [postpaid_expr(prob, product, m, calls[m],
+                                  calls[m] - min(calls[m], product.free_calls) - resid[m],
+                                  resid[m], covered[m], basis, scale, stag)
+                    for m in range(T) if resid[m] > 0]
+            if prorata:
+                # Purchases still valid after the horizon: what this scenario leaves in
+                # them is credited per row.
+                for t in buy_months:
+                    rows = {s: x[t, s] for s in price if (t, s) in x}
+                    if t + V - 1 >= T and rows:
+                        cost.append(-add_credit(prob, product, rows, left[("b", t), T - 1],
+                                                t + V - T, V, scale, f"{stag}_{t}",
+                                                lots["b", t][4]))
+            pm.postpaid.append(pulp.lpSum(cost))
         pm.constants.append(0)
     return pm
+
+
+def _spend_cuts(prob, x, bought, price, ubs, window, tag) -> dict:
+    """Each purchase's useful capacity, and cuts bounding its spend from below by it.
+    Returns month -> the capacity the stream model counts (an expression or variable).
+
+    Under zero carry-over value a lot bought in month t serves at most `window[t]` calls
+    in any scenario, so a capacity C draws in every scenario as min(C, W) would, W the
+    window rounded up to the pack sizes' lattice: a capacity of at least the window is
+    never drawn empty before it lapses (or exactly at its end). The stream counts that
+    useful capacity u[t] ≤ min(C, W) (the model sets it as large as it may: balance
+    never costs more), and the spend is at
+    least h(u[t]), h(u) the least spend of any capacity of at least u, so at least the
+    lower convex hull of h, as cuts. The relaxation's own bound is the hull of the
+    spend over every capacity up to the cap, a fraction of a pack far larger than the
+    window at that pack's price per call; this one prices the window at what covering it
+    costs. Capacities beyond the largest of the least spend covering the window draw the
+    same and cost more: cut off (that largest one stays, for the tie-break's "more
+    calls").
+    """
+    from .knapsack import cheapest_spend
+    sizes = sorted(price)
+    useful = dict(bought)
+    if not sizes or not ubs:
+        return useful
+    step = math.gcd(*sizes)
+    n = max(ubs.values()) // step + 1
+    if n > HULL_POINTS:
+        return useful
+    spend = cheapest_spend([(s // step, price[s]) for s in sizes], n)
+    for t, ub in ubs.items():
+        here = [s for s in sizes if (t, s) in x]
+        need = -(-min(window[t], ub) // step)    # lattice points below the window
+        w = need * step                          # the window, up to the lattice
+        g = spend[:ub // step + 1]
+        top = g[need:]
+        if not here or not len(top) or top.min() >= INF:
+            continue
+        best = int(top.min())
+        hi = need + int(np.nonzero(top == best)[0][-1])
+        calls = pulp.lpSum(s * x[t, s] for s in here)
+        # No more than the largest capacity of the least spend covering the window.
+        prob += calls <= hi * step, f"enough{tag}_{t}"
+        # u: the capacity lot t is counted with in every scenario's stream. (Whole lattice
+        # steps as an integer variable would guard against a count left at k + 1e-6 by
+        # the solver's tolerance, but made one product 5x slower; _verify re-bills
+        # anyway.)
+        u = prob.add_variable(f"useful{tag}_{t}", 0, w)
+        prob += u <= calls, f"useful{tag}_{t}"
+        useful[t] = u
+        # h below the window: the least spend of a capacity at least this large.
+        h = np.minimum.accumulate(g[::-1])[::-1][:need]
+        at = np.append(np.arange(need) * step, w).tolist()
+        h = np.append(h, best).tolist()
+        hull: list[tuple[int, int]] = []
+        for c, v in zip(at, h):
+            if v >= INF:
+                continue
+            while len(hull) >= 2 and ((hull[-1][1] - hull[-2][1]) * (c - hull[-2][0])
+                                      >= (v - hull[-2][1]) * (hull[-1][0] - hull[-2][0])):
+                hull.pop()
+            hull.append((c, v))
+        spent = pulp.lpSum(price[s] * x[t, s] for s in here)
+        for j, ((c0, v0), (c1, v1)) in enumerate(zip(hull, hull[1:])):
+            slope = (v1 - v0) / (c1 - c0)
+            # The spend lies on or above this hull segment's line (half a unit of slack
+            # against the slope's rounding; spend is a whole number of units).
+            prob += spent >= v0 + slope * (u - c0) - 0.5, f"hull{tag}_{t}_{j}"
+    return useful
+
+
+def _stream_block(prob, cum, ubs, resid, rate, T, V, tag) -> dict:
+    """One scenario's draws under `total` as a position in the stream of purchases (no
+    holding outlives new packs). Returns month -> calls drawn from packs (an expression).
+
+    New packs share one validity, so soonest-expiring first is purchase order: the lots
+    are one stream, P(m) the calls bought up to month m, and a scenario's state is how far
+    into it it has drawn or lost. Month m starts at a(m) = max(q(m-1), P(m-V)) (the lots
+    bought up to m-V lapsed at the end of month m-1), draws d(m) ≤ min(resid, P(m) - a(m)),
+    and ends at q(m) = a(m) + d(m). The model may set a(m) above that maximum (it only
+    loses balance) and, without a binary, draw less than it can; by induction over the
+    months, with draw-max in every month (d = resid, or d = P(m) - a(m)) its position is
+    never behind billing's and it draws no more in any month, so its cost is billing's
+    or more, and billing's draw is one of its solutions.
+
+    Draw-max needs a binary only in a month that some later month of the scenario pays a
+    higher rate than: drawing δ more in a month whose rate no later month exceeds moves
+    the position by δ, so later months lose at most δ calls in all, each at a rate no
+    higher (forward, month by month, this turns any solution into billing's draw at no
+    higher cost; every month that had draw-max keeps it). Later here means up to the
+    horizon's end, not only within the validity: a position moved ahead can reach past a
+    lapse boundary and cost a draw after it. One binary a month at most per scenario, and
+    continuous positions, instead of a usage variable per lot and month.
+    """
+    months = sorted(ubs)             # purchase months with some pack on offer
+    active = [m for m in range(T) if resid[m] > 0]
+    later_max, top = {}, 0
+    for m in reversed(active):
+        later_max[m] = top
+        top = max(top, rate[m])
+
+    def upto(m):                     # P(m): calls bought at the start of months 0..m
+        return cum[max(t for t in months if t <= m)]
+
+    covered, prev = {}, None
+    for m in active:
+        live = [t for t in months if m - V < t <= m]
+        if not live:
+            covered[m] = 0
+            continue
+        avail_ub = sum(ubs[t] for t in live)
+        gone = [t for t in months if t <= m - V]
+        # a[m]: stream position where month m starts drawing; d[m]: calls it draws.
+        a = prob.add_variable(f"pos{tag}_{m}", 0)
+        d = prob.add_variable(f"draw{tag}_{m}", 0, min(resid[m], avail_ub))
+        if prev is not None:
+            # Month m starts where the last one ended ...
+            prob += a >= prev, f"after{tag}_{m}"
+        if gone:
+            # ... or past the lots that have lapsed.
+            prob += a >= upto(m - V), f"lapse{tag}_{m}"
+        here = upto(m)
+        # A month draws only what the live lots hold.
+        prob += d <= here - a, f"avail{tag}_{m}"
+        if later_max[m] > rate[m]:
+            # paid: month m pays postpaid, so it draws every live lot empty.
+            paid = prob.add_variable(f"paid{tag}_{m}", cat="Binary")
+            prob += resid[m] - d <= resid[m] * paid, f"paid{tag}_{m}"
+            prob += here - a - d <= avail_ub * (1 - paid), f"drained{tag}_{m}"
+        covered[m] = d
+        prev = a + d
+    return covered
 
 
 def _total_block(prob, lots, resid, rate, T, tag) -> dict:
@@ -172,7 +342,8 @@ def _total_block(prob, lots, resid, rate, T, tag) -> dict:
 
 def _cohort_block(prob, lots, resid, T, tag) -> dict:
     """One scenario's draws in billing's order: each lot a cohort, soonest-expiring first
-    (a holding before a purchase expiring the same month). Returns month -> calls drawn."""
+    (a holding before a purchase expiring the same month). Returns (month -> calls drawn,
+    (lot, month) -> the lot's balance after that month)."""
     alive = {c: [m for m in range(first, min(T, last + 1)) if resid[m] > 0]
              for c, (first, last, _, _, _) in lots.items()}
     # use[c, m]: calls of month m drawn from lot c; left[c, m]: its balance after month m.
@@ -210,7 +381,7 @@ def _cohort_block(prob, lots, resid, T, tag) -> dict:
             for later in order[i + 1:]:
                 prob += use[later, m] <= resid[m] * gone[c, m], \
                     f"fifo{tag}_{c[0]}{c[1]}_{later[0]}{later[1]}_{m}"
-    return covered
+    return covered, left
 
 
 # --------------------------------------------------------------------------- worst case
@@ -260,7 +431,7 @@ def worst_case_by_generation(req, index: int, group: list[str], solve_group):
 
 def billed_units(req, group, counts: dict, forecast) -> int:
     """What the billing engine charges `group` under `forecast` for the engines' counts
-    (money units)."""
+    (money units; with prorata carry-over, less the credit: what the models minimise)."""
     from ..billing import bill
     from ..domain.records import Forecast, Plan, Purchase
 
@@ -274,4 +445,6 @@ def billed_units(req, group, counts: dict, forecast) -> int:
     holdings = tuple(h for h in req.holdings if h.product in group)
     sub = Forecast(start, forecast.months, tuple((pid, forecast.calls(pid)) for pid in group))
     b = bill(req.catalog, sub, Plan(tuple(purchases)), holdings)
-    return sum(to_units(b.product(pid).total_cost, req.scale) for pid in group)
+    return sum(to_units(b.product(pid).total_cost - (b.product(pid).carry_over_value
+                                                      if req.prorata else 0), req.scale)
+               for pid in group)
