@@ -222,3 +222,35 @@ def test_solve_seconds_count_the_tie_break_re_solves(monkeypatch):
     res = plan(SEED, fc, algorithm="milp")
     assert len(calls) > 1                       # the cost, then at least one tie-break key
     assert res.solve_seconds == pytest.approx(len(calls))
+
+
+def test_a_tie_break_out_of_time_is_reported_not_hidden(monkeypatch):
+    """A tie-break re-solve that is not proven within its share leaves the plan optimal in
+    cost; the result, its JSON and the plan report say the tie-break is not proven."""
+    from optimizer.analysis.planning import plan_report
+    from optimizer.output.data import plan_dict
+    from optimizer.solve import engines
+    from optimizer.solve.solvers import Status
+    real, n = engines.solve, []
+
+    def re_solves_time_out(*args, **kwargs):
+        out = real(*args, **kwargs)
+        n.append(out)
+        if len(n) > 1:                              # every re-solve after the first solve
+            return type(out)(**{**out.__dict__, "status": Status.FEASIBLE})
+        return out
+
+    fc = Forecast(START, 3, (("id_card", (50_000, 60_000, 70_000)),))
+    assert plan(SEED, fc, algorithm="milp").tie_break_proven
+    monkeypatch.setattr(engines, "solve", re_solves_time_out)
+    res = plan(SEED, fc, algorithm="milp")
+    assert res.status == "optimal" and not res.tie_break_proven
+    assert plan_dict(res)["tie_break_proven"] is False
+    monkeypatch.setattr(engines, "solve", re_solves_time_out)
+    n.clear()
+    report = plan_report(SEED, fc, algorithm="milp")
+    assert [w for w in report.left_out if "tie-break" in w]
+    n.clear()
+    report = plan_report(SEED, fc)
+    assert report.result.tie_break_proven              # the dynamic program: no re-solves
+    assert not any("tie-break" in w for w in report.left_out)

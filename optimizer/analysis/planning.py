@@ -40,6 +40,10 @@ def plan_report(catalog: Catalog, forecast: Forecast, *, compare_baselines: bool
         options["time_limit"] = limit - (time.perf_counter() - t0)
         return options["time_limit"] > 0
     value, left_out = None, []
+    if result.status == "optimal" and not result.tie_break_proven:
+        left_out.append("the proof of the tie-break among plans of the optimal cost (least "
+                        "prepaid spend, most calls, fewest packs): a re-solve ran out of its "
+                        "time share; the cost itself is proven optimal")
     if budget is not None or monthly_budget is not None or yearly_budget is not None:
         if result.status != "optimal":
             # Without a proven plan the value of raising the cap would be a guess.

@@ -208,6 +208,7 @@ def plan_dict(result, *, cashflow: bool = False, lazy: bool = False) -> dict[str
         "gap_rel": result.gap_rel,
         "solver": result.solver,
         "method": result.method,
+        "tie_break_proven": result.tie_break_proven,
         "purchase_months": result.purchase_months,
         "timings": {"build_seconds": round(result.build_seconds, 3),
                     "solve_seconds": round(result.solve_seconds, 3),

@@ -126,6 +126,7 @@ class EngineResult:
     build_seconds: float = 0.0    # building the model or curves
     method: str = "milp"          # "milp" | "dp" | "curves"
     modelled: bool = True         # False: nothing to decide, no model was solved
+    tie_break: bool = True        # False: a tie-break re-solve ran out of its time share
 
     @property
     def optimal(self) -> bool:
@@ -473,14 +474,16 @@ def by_integer_program(req: Request, index: int, group: list[str]) -> EngineResu
     values = _counts(gm)
     seconds = out.seconds
     if out.status is Status.OPTIMAL:
-        values, tie_seconds = _prefer_less_prepaid(req, gm, obj, values, out.seconds)
+        values, tie_seconds, tie_break = _prefer_less_prepaid(req, gm, obj, values,
+                                                              out.seconds)
         seconds += tie_seconds
         bound = obj
     else:
         # Every cost is non-negative, so 0 bounds it even before the solver proves more.
         bound = max(out.bound, 0) if out.bound is not None else 0
+        tie_break = False
     return EngineResult(tuple(group), label, values, obj, bound, out.status.value,
-                        seconds, build)
+                        seconds, build, tie_break=tie_break)
 
 
 def with_bounds(result: EngineResult, bounds: CostBounds | None) -> EngineResult:
@@ -593,7 +596,7 @@ def _counts(gm: GroupModel) -> dict:
 
 
 def _prefer_less_prepaid(req: Request, gm: GroupModel, best: int, values: dict,
-                         first_seconds: float) -> tuple[dict, float]:
+                         first_seconds: float) -> tuple[dict, float, bool]:
     """Among plans of the optimal cost, the one with the least prepaid spend; among those,
     the most calls bought; then the fewest packs (docs/pricing.md, 'Optimality').
 
@@ -601,11 +604,12 @@ def _prefer_less_prepaid(req: Request, gm: GroupModel, best: int, values: dict,
     optimal; each gets half the first solve's time (at least 0.2 s), since proving a key
     can take as long again and the cost is already proven. Start-mode models finish well
     within it; a key that cannot be improved in time leaves the plan as it is. Returns the
-    plan and the seconds the re-solves took (they count as solving time).
+    plan, the seconds the re-solves took (they count as solving time) and whether every key
+    was proven.
     """
     import pulp
     if not any(k for v in values.values() for k in v.values()):
-        return values, 0.0
+        return values, 0.0, True
     seconds = 0.0
     variables = [(pm, key, v) for pm in gm.models.values() for key, v in pm.counts.items()]
     step = math.gcd(*(_size(key) for _, key, _ in variables))
@@ -622,13 +626,13 @@ def _prefer_less_prepaid(req: Request, gm: GroupModel, best: int, values: dict,
                     warm=True)
         seconds += out.seconds
         if not (out.status is Status.OPTIMAL and out.objective is not None):
-            break                         # not proven in time: keep the plan found so far
+            return values, seconds, False   # not proven in time: keep the plan found so far
         values = _counts(gm)
         value = sense * round(out.objective)
         if i + 1 < len(keys):
             gm.prob += (expr <= value + 0.5) if sense > 0 else (expr >= value - 0.5), \
                 f"keep_tie_break_{i}"
-    return values, seconds
+    return values, seconds, True
 
 
 def _size(key) -> int:

@@ -101,6 +101,7 @@ class PlanResult:
     monthly_budget: Decimal | None = None
     carry_over: str = "zero"      # what the optimiser minimised: cost, or cost less prorata
     yearly_budget: Decimal | None = None    # cap on each 12-month block's prepaid spend
+    tie_break_proven: bool = True # among plans of the optimal cost, the tie-break keys proven
 
     @property
     def method(self) -> str:
@@ -192,7 +193,8 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
                                   r.method) for r in results if r.modelled),
         scenarios=_outcomes(req, bills, budget, monthly_budget, regret, yearly_budget),
         objective=objective, budget=budget, monthly_budget=monthly_budget,
-        carry_over=carry_over, yearly_budget=yearly_budget)
+        carry_over=carry_over, yearly_budget=yearly_budget,
+        tie_break_proven=all_optimal and all(r.tie_break for r in results))
 
 
 def _check_options(catalog, forecast, purchase_months, solver, time_limit, scenarios,
@@ -347,7 +349,8 @@ def _solve_subset(sub: Request, index: int, group: list[str]) -> EngineResult:
         "optimal" if all(r.optimal for r in parts) else
         "no_solution" if None in known else "feasible",
         sum(r.seconds for r in parts), sum(r.build_seconds for r in parts),
-        parts[0].method if len({r.method for r in parts}) == 1 else "milp")
+        parts[0].method if len({r.method for r in parts}) == 1 else "milp",
+        tie_break=all(r.tie_break for r in parts))
 
 
 def _assemble(forecast: Forecast, results: list[EngineResult]) -> Plan:
