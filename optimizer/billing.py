@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from functools import cached_property, lru_cache
 
@@ -173,7 +173,7 @@ class Bill:
         for k in range(self.months + 1):
             packs = sum((p.months[k].pack_spend for p in self.products if k < self.months), ZERO)
             settled = sum((p.months[k - 1].postpaid_cost for p in self.products if k > 0), ZERO)
-            out.append(CashflowMonth(self.start + k, packs, settled, settled * FROZEN_SHARE))
+            out.append(CashflowMonth(self.start + k, packs, settled, frozen(settled)))
         return tuple(out)
 
 
@@ -368,6 +368,12 @@ def _month_bill(*values) -> MonthBill:
 def _months(start: Month, n: int) -> tuple[Month, ...]:
     """The horizon's months, built once per horizon (bills of many products share them)."""
     return tuple(start + m for m in range(n))
+
+
+def frozen(settled: Decimal) -> Decimal:
+    """The amount frozen after a settlement: 120 % of the bill, rounded half up to the fen
+    (money frozen on an account is whole fen; docs/pricing.md, rule 10)."""
+    return (settled * FROZEN_SHARE).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
 def carry_over_credit(lot: Lot, left: int, months: int) -> Decimal:

@@ -561,3 +561,17 @@ def test_a_saving_measured_against_an_unpublished_rate_is_warned_of():
     alone = bill(SEED, f)
     assert len(alone.warnings) == 1 and "2027-01" in alone.warnings[0]
     assert "comparison" not in alone.warnings[0]
+
+
+def test_frozen_amount_is_whole_fen_rounded_half_up():
+    """120 % of a settled bill in whole fen, half up; vat_invoice's 1,001 calls a month
+    leave 1 postpaid call at 0.50, so 0.60 is frozen after each settlement."""
+    from optimizer.billing import frozen
+    assert frozen(Decimal("0.15")) == Decimal("0.18")
+    assert frozen(Decimal("0.01")) == Decimal("0.01")            # 0.012
+    assert frozen(Decimal("0.0125")) == Decimal("0.02")          # 0.015: half up
+    assert frozen(Decimal("0.04")) == Decimal("0.05")            # 0.048
+    f = forecast({"vat_invoice": [1001, 1001]})
+    cf = bill(SEED, f).cashflow()
+    assert all(c.frozen == c.frozen.quantize(Decimal("0.01")) for c in cf)
+    assert [c.frozen for c in cf] == [0, Decimal("0.60"), Decimal("0.60")]
