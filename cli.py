@@ -30,7 +30,6 @@ from optimizer.io.options import catalog_in_force, parse_amount, parse_scales
 from optimizer.output import forecasts, text, views
 from optimizer.output.files import check_paths, write_extras
 from optimizer.output.progress import run_in_worker, spinner
-from optimizer.output.xlsx import write_plan_workbook
 
 TABLE_WIDTH = 120          # fixed width when stdout is not a terminal: stable output
 FORMATS = ("table", "json", "csv", "markdown")
@@ -573,6 +572,8 @@ def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_p
                  catalog=i.catalog, carry_over=carry_over, report_path=report_path,
                  chart_path=chart_path, result=result, budget_value=report.budget_value,
                  forecast_result=fr)
+    if out.fmt == "xlsx":
+        from optimizer.output.xlsx import write_plan_workbook
     content = (write_plan_workbook(output, result.bill, title=views.plan_title(result))
                if out.fmt == "xlsx" else
                views.plan_view(out.fmt, result, months=months, cashflow=cashflow,

@@ -1,14 +1,10 @@
 """packopt: exact purchase plans for prepaid API call packs against tiered postpaid billing.
 
-The public API (see docs/library.md). Reading inputs, billing and the records are light;
-`plan`, `whatif` and the other solving entry points load the solver stack (PuLP, HiGHS,
-NumPy) only when first used, so `bill` and `catalog` stay fast to start.
+The public API (see docs/library.md). Every name but the exceptions is imported on first
+use, so a command loads only what it runs: `bill` and `catalog` never load the solving
+modules, and a plan loads PuLP and HiGHS only when it builds an integer program.
 """
 
-from .billing import Bill, MonthBill, ProductBill, bill
-from .domain.catalog import Catalog, Pack, Product, Tier
-from .domain.months import Month
-from .domain.records import Forecast, Holding, Plan, Purchase, Scenario
 from .exceptions import (
     BillingMismatchError,
     InfeasibleError,
@@ -16,17 +12,22 @@ from .exceptions import (
     PackoptError,
     SolverError,
 )
-from .io.catalog import load_catalog, parse_catalog
-from .io.forecast import parse_forecast, read_forecast
-from .io.holdings import parse_holdings, read_holdings
-from .io.inputs import Inputs, read_inputs
-from .io.plans import read_plan
-from .io.scenarios import read_scenarios
 
 __version__ = "0.1.0"
 
-# name -> module that defines it, imported on first use (they pull in PuLP/NumPy).
+# name -> module that defines it, imported on first use: a command loads only the modules
+# it runs (the solving ones pull in NumPy and, for integer programs, PuLP).
 _LAZY = {
+    "Bill": "billing", "MonthBill": "billing", "ProductBill": "billing", "bill": "billing",
+    "Catalog": "domain.catalog", "Pack": "domain.catalog", "Product": "domain.catalog",
+    "Tier": "domain.catalog", "Month": "domain.months",
+    "Forecast": "domain.records", "Holding": "domain.records", "Plan": "domain.records",
+    "Purchase": "domain.records", "Scenario": "domain.records",
+    "load_catalog": "io.catalog", "parse_catalog": "io.catalog",
+    "parse_forecast": "io.forecast", "read_forecast": "io.forecast",
+    "parse_holdings": "io.holdings", "read_holdings": "io.holdings",
+    "Inputs": "io.inputs", "read_inputs": "io.inputs", "read_plan": "io.plans",
+    "read_scenarios": "io.scenarios",
     "plan": "solve.planner", "PlanResult": "solve.planner",
     "ScenarioOutcome": "solve.planner",
     "whatif": "analysis.whatif", "break_even": "analysis.whatif", "examine": "analysis.whatif",

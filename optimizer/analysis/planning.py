@@ -4,15 +4,17 @@ and how the plan compares with pure postpaid and the rule of thumb (when asked).
 from __future__ import annotations
 
 import time
-
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from ..domain.catalog import Catalog
 from ..domain.records import Forecast
 from ..solve.planner import PlanResult, plan
-from .budget import BudgetValue, budget_value
-from .compare import Comparison, compare
+
+if TYPE_CHECKING:        # loaded only when a budget or --compare asks for them
+    from .budget import BudgetValue
+    from .compare import Comparison
 
 
 @dataclass(frozen=True)
@@ -51,10 +53,12 @@ def plan_report(catalog: Catalog, forecast: Forecast, *, compare_baselines: bool
         elif not within_limit():
             left_out.append("the value of raising the budget: the time limit ran out")
         else:
+            from .budget import budget_value
             value = budget_value(catalog, forecast, result, **options)
     comparison = None
     if compare_baselines:
         if within_limit():
+            from .compare import compare
             comparison = compare(catalog, forecast, result, **options)
         else:
             left_out.append("--compare: the time limit ran out")

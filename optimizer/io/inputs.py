@@ -8,10 +8,7 @@ from dataclasses import dataclass
 from ..domain.catalog import Catalog
 from ..domain.records import Forecast, Holding, Plan, Scenario
 from .forecast import example_forecast, read_forecast
-from .holdings import read_holdings
 from .options import catalog_in_force
-from .plans import read_plan
-from .scenarios import read_scenarios
 
 
 @dataclass(frozen=True)
@@ -38,6 +35,13 @@ def read_inputs(forecast: str | None, *, catalog: str | None = None,
     notes: list[str] = []
     fc = (read_forecast(forecast, cat, sheet=sheet, notes=notes) if forecast is not None
           else example_forecast(cat))
+    # The readers of the optional files load only when those files are given.
+    if plan:
+        from .plans import read_plan
+    if holdings:
+        from .holdings import read_holdings
+    if scenarios:
+        from .scenarios import read_scenarios
     return Inputs(cat, fc, read_plan(plan, cat, notes=notes) if plan else None,
                   read_holdings(holdings, cat, notes=notes) if holdings else (),
                   read_scenarios(scenarios, cat, fc, notes=notes) if scenarios else (),

@@ -28,20 +28,19 @@ from ..billing import make_lots, month_fee
 from ..domain.catalog import Catalog, Product
 from ..domain.money import to_units
 from ..domain.records import Forecast, Holding, Scenario
-from ..exceptions import InfeasibleError, InputError, SolverError
-from .after_packs import after_packs_schedule
-from .curves import Curve, best_point, capacity_curve, needed_top, weighted_curve
+from ..exceptions import InfeasibleError, SolverError
 from .demand import held_usage, residual_demand
 from .dynamic import optimal_schedule, too_large, use_compiled
-from .frontier import TooLarge, period_spend, product_frontier
 from .limits import dp_fits
 from .solvers import Status, reported_as, solve
 
 if TYPE_CHECKING:
-    # PuLP and the model builders load only when an integer program is built (imported in
-    # the functions that build one), so plans without one start faster.
+    # PuLP, the model builders, the cost curves, the spend frontiers and the after-packs
+    # search load only where they run (imported in the functions that use them), so a plan
+    # that needs none of them starts faster.
     import pulp
 
+    from .curves import Curve
     from .start_milp import ProductModel
 
 YEAR = 12                 # months in one block of a yearly budget
@@ -194,7 +193,7 @@ def _by_scenario_dp(req: Request, product: Product, held, late, t0) -> EngineRes
     if T > V or any(expiry < T - 1 for expiry, _ in late):
         return None
     series = [f.calls(product.id) for f in req.series]
-    from .scenario_dp import shared_schedule      # (imports the integer-program helpers)
+    from .scenario_dp import shared_schedule  # (imports the integer-program helpers)
     found = shared_schedule(
         product, series, [residual_demand(product, c, req.forecast.start, held)
                           for c in series], req.weights, sum(a for _, a in late), req.scale)
@@ -209,6 +208,7 @@ def by_after_packs(req: Request, pid: str) -> EngineResult | None:
     """One product's any-month plan under the after-packs basis from the exact search of
     after_packs.py; None for a late holding or a lattice too fine (the integer program
     takes it)."""
+    from .after_packs import after_packs_schedule
     t0 = time.perf_counter()
     product = req.catalog.product(pid)
     held, late = _held_lots(req, product)
@@ -230,6 +230,7 @@ def on_cost_curves(req: Request) -> EngineResult | None:
     """Every product's start-mode plan from its exact cost curve, weighted over the
     scenarios, under the budget if there is one; None when a curve would be too large or
     the budget's integer program stops early (the integer programs then take over)."""
+    from .curves import best_point
     t_build = time.perf_counter()
     curves: dict[str, Curve] = {}
     fixed = 0                          # cost of the products without packs
@@ -268,6 +269,7 @@ def on_worst_curves(req: Request) -> EngineResult | None:
     """Start mode, worst-case objective: one capacity per product on the exact cost curves
     of every scenario (worst.py). None when a curve would be too large, a holding outlives
     new packs, or the integer program stops early (the joint integer program then runs)."""
+    from .curves import capacity_curve, needed_top
     from .worst import candidates, scenario_costs, solve_worst
     t_build = time.perf_counter()
     start, validity = req.forecast.start, req.catalog.validity_months
@@ -306,6 +308,7 @@ def on_worst_curves(req: Request) -> EngineResult | None:
 
 def _product_curve(req: Request, product: Product, held) -> Curve | None:
     """One product's cost per capacity, weighted over the series; None when too large."""
+    from .curves import capacity_curve, needed_top, weighted_curve
     series = [f.calls(product.id) for f in req.series]
     start, validity = req.forecast.start, req.catalog.validity_months
     top = max(needed_top(product, s, start, validity, held) for s in series)
@@ -351,6 +354,7 @@ def on_frontiers(req: Request) -> EngineResult | CostBounds | None:
     optimum breaks one of them and no plan keeping them is found at its cost, CostBounds
     go with the integer program that takes over. None (the integer program alone) when a holding
     outlives new packs, or when a frontier or the knapsack would be too large."""
+    from .frontier import TooLarge, period_spend, product_frontier
     t_build = time.perf_counter()
     T, scale = req.forecast.months, req.scale
     periods = [(c, p) for c, p in ((req.month_cap, 1), (req.year_cap, YEAR)) if c is not None]

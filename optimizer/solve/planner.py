@@ -33,7 +33,6 @@ from ..domain.catalog import Catalog
 from ..domain.money import money_scale, to_units
 from ..domain.records import Forecast, Holding, Plan, Purchase, Scenario
 from ..exceptions import BillingMismatchError, InputError, SolverError
-from ..io.scenarios import check_scenarios
 from .engines import (
     Clock,
     EngineResult,
@@ -227,7 +226,9 @@ def _check_options(catalog, forecast, purchase_months, solver, time_limit, scena
         if s.weight <= 0:
             raise InputError(f"scenario '{s.name}' has weight {s.weight}; weights must be "
                              f"positive", field="weight")
-    check_scenarios(scenarios, forecast, "scenarios")
+    if scenarios:
+        from ..io.scenarios import check_scenarios
+        check_scenarios(scenarios, forecast, "scenarios")
 
 
 def _request(catalog, forecast, holdings, scenarios, purchase_months, solver, time_limit,
