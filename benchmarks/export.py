@@ -14,9 +14,10 @@ DIR/NAME/ gets:
   integer program, optimizer/solve/start_milp.py in start mode, any_milp.py in any month,
   the model `plan(..., algorithm="milp")` solves product by product) and `baseline` (the
   straightforward big-M model of benchmarks/baseline.py; not for any month under
-  after-packs, which it does not model). Written by PuLP's writeMPS, original variable
-  and row names, minimised; gzipped (deterministically: no name, no time stamp) when
-  larger than GZIP_FROM bytes;
+  after-packs, which it does not model). With `--split product`, one model per product
+  instead (DIR/NAME/ours/PRODUCT.mps.gz: the planner's own decomposition, and the
+  baseline-pp method). Written by PuLP's writeMPS, original variable and row names,
+  minimised, and gzipped (deterministically: no name, no time stamp);
 * the proven optimum, found by `plan()` on the files as read back (its exact dynamic
   program or exact search; the manifest names which) and, in start mode where the pack
   mixes number at most --exhaustive-limit, by the exhaustive search of exhaustive.py
@@ -52,24 +53,34 @@ from pathlib import Path
 from .families import FAMILIES, Instance, mixed
 
 FORMULATIONS = ("ours", "baseline")
-GZIP_FROM = 64 * 1024        # bytes: larger MPS files are written gzipped
+GZIP_FROM = 0                # bytes: MPS files larger than this are gzipped (0: all)
 EXHAUSTIVE_LIMIT = 20_000    # pack mixes: the exhaustive search runs up to this many
 MANIFEST = "manifest.json"
 FORMAT = 1
 
-# The committed reference set (benchmarks/reference/): (family, products, months). Families
-# whose generator is `mixed` take other months than their own (the product draws are the
-# same; the demand series is generated over the given months).
+# The committed reference set (benchmarks/reference/): (family, products, months, split).
+# Families whose generator is `mixed` take other months than their own (the product draws
+# are the same; the demand series is generated over the given months). Chosen so that
+# HiGHS proves every file in under two minutes on a loaded 2-CPU machine (benchmarks/
+# README.md): larger instances are split into one model per product (HiGHS does not close
+# the last fen of gap of the joint models of mixed-12m 100 x 12, after-packs 30 x 12 or
+# any-12m 30 x 12 in 120 s), and any month runs 24 and 36 months at 2-3 products only
+# (with 9 products x 24 months even single products' models can take HiGHS minutes).
 REFERENCE = (
-    ("mixed-12m", 3, 6), ("mixed-12m", 9, 12), ("mixed-12m", 30, 12),
-    ("mixed-12m", 100, 12), ("mixed-24m", 9, 24), ("mixed-24m", 100, 24),
-    ("after-packs", 3, 6), ("after-packs", 9, 12), ("after-packs", 30, 12),
-    ("after-packs", 100, 12), ("after-packs-24m", 9, 24),
-    ("any-12m", 3, 6), ("any-12m", 9, 12), ("any-12m", 30, 12), ("any-12m", 100, 12),
-    ("any-24m", 9, 24), ("any-24m", 30, 24), ("any-36m", 9, 36), ("any-36m", 100, 36),
-    ("any-after-24m", 3, 12), ("any-after-24m", 3, 24),
+    ("mixed-12m", 3, 6, "joint"), ("mixed-12m", 9, 12, "joint"),
+    ("mixed-12m", 30, 12, "joint"), ("mixed-12m", 100, 12, "product"),
+    ("mixed-24m", 9, 24, "joint"), ("mixed-24m", 100, 24, "product"),
+    ("mixed-36m", 100, 36, "product"),
+    ("after-packs", 3, 6, "joint"), ("after-packs", 9, 12, "joint"),
+    ("after-packs", 30, 12, "product"), ("after-packs", 100, 12, "product"),
+    ("after-packs-24m", 9, 24, "joint"),
+    ("any-12m", 3, 6, "joint"), ("any-12m", 9, 12, "joint"),
+    ("any-12m", 30, 12, "product"), ("any-12m", 100, 12, "product"),
+    ("any-24m", 3, 24, "joint"), ("any-36m", 2, 36, "joint"),
+    ("any-after-24m", 3, 12, "joint"), ("any-after-24m", 3, 24, "joint"),
 )
-# Formulations left out of the reference set, with the reason (see benchmarks/README.md).
+# Formulations left out of reference instances, with the reason: {(family, products,
+# months): {formulation: reason}} (none at present).
 REFERENCE_SKIP: dict[tuple[str, int, int], dict[str, str]] = {}
 
 
@@ -147,63 +158,69 @@ def read_back(folder: Path):
 
 # --------------------------------------------------------------------------- models
 
-def ours_model(catalog, forecast, purchase_months: str):
-    """The planner's integer program for every product in one model (the sum of the
-    per-product models `plan(..., algorithm="milp")` solves one by one): (problem, offset
-    in money units)."""
-    import pulp
-
+def _ours_block(prob, catalog, forecast, i: int, purchase_months: str):
+    """Product i's part of the planner's integer program: its cost expression."""
     from optimizer.domain.money import money_scale
     from optimizer.solve.any_milp import add_any_mode
     from optimizer.solve.demand import residual_demand
     from optimizer.solve.start_milp import add_start_mode
+    pid, calls = forecast.demand[i]
+    product = catalog.product(pid)
     scale = money_scale(catalog)
-    prob = pulp.LpProblem("packopt_ours", pulp.LpMinimize)
-    costs = []
-    for i, (pid, calls) in enumerate(forecast.demand):
-        product = catalog.product(pid)
-        tag = f"_{i}"
-        if purchase_months == "any":
-            pm = add_any_mode(prob, product, calls,
-                              residual_demand(product, calls, forecast.start),
-                              catalog.validity_months, catalog.tier_basis, scale, tag=tag)
-        else:
-            pm = add_start_mode(prob, product, calls, forecast.start, catalog.validity_months,
-                                catalog.tier_basis, scale, (), tag=tag)
-        costs.append(pm.pack_spend + pm.postpaid[0])
-    objective = pulp.lpSum(costs)
-    offset = round(objective.constant)
-    prob += objective
-    return prob, offset
+    if purchase_months == "any":
+        pm = add_any_mode(prob, product, calls, residual_demand(product, calls, forecast.start),
+                          catalog.validity_months, catalog.tier_basis, scale, tag=f"_{i}")
+    else:
+        pm = add_start_mode(prob, product, calls, forecast.start, catalog.validity_months,
+                            catalog.tier_basis, scale, (), tag=f"_{i}")
+    return pm.pack_spend + pm.postpaid[0]
 
 
-def baseline_model(catalog, forecast, purchase_months: str):
-    """The big-M model of benchmarks/baseline.py, every product with packs in one model:
-    (problem, offset in money units: the fixed cost of the products without packs)."""
-    import pulp
-
+def _baseline_block(prob, catalog, forecast, i: int, purchase_months: str):
+    """Product i's big-M model (benchmarks/baseline.py): its cost expression, or its fixed
+    cost in money units when it has no packs (the baseline builds no model for it)."""
     from optimizer.billing import postpaid_only_cost
     from optimizer.domain.money import money_scale, to_units
 
     from .baseline import add_product, add_product_any
+    pid, calls = forecast.demand[i]
+    product = catalog.product(pid)
     scale = money_scale(catalog)
-    prob = pulp.LpProblem("packopt_baseline", pulp.LpMinimize)
-    costs, outside = [], 0
-    for i, (pid, calls) in enumerate(forecast.demand):
-        product = catalog.product(pid)
-        if not product.packs:
-            outside += to_units(postpaid_only_cost(product, calls, catalog.tier_basis), scale)
+    if not product.packs:
+        return to_units(postpaid_only_cost(product, calls, catalog.tier_basis), scale)
+    if purchase_months == "any":
+        return add_product_any(prob, product, calls, catalog.validity_months, scale,
+                               f"_0_{i}").cost
+    return add_product(prob, product, calls, catalog.validity_months, catalog.tier_basis,
+                       scale, f"_0_{i}").cost
+
+
+BLOCKS = {"ours": _ours_block, "baseline": _baseline_block}
+
+
+def build_models(formulation: str, catalog, forecast, purchase_months: str, split: str):
+    """The formulation's models: [(product id or "all", problem or None, offset in money
+    units)]. `joint`: one model of every product (the offset holds the fixed costs, those
+    of products without packs too); `product`: one model per product (the planner's
+    decomposition; the baseline-pp method), None for a product with nothing to decide."""
+    import pulp
+    block = BLOCKS[formulation]
+    if split == "joint":
+        prob = pulp.LpProblem(f"packopt_{formulation}", pulp.LpMinimize)
+        objective = pulp.lpSum(block(prob, catalog, forecast, i, purchase_months)
+                               for i in range(len(forecast.demand)))
+        prob += objective
+        return [("all", prob, round(objective.constant))]
+    models = []
+    for i, (pid, _) in enumerate(forecast.demand):
+        prob = pulp.LpProblem(f"packopt_{formulation}_{i}", pulp.LpMinimize)
+        objective = pulp.lpSum([block(prob, catalog, forecast, i, purchase_months)])
+        if not objective.keys():
+            models.append((pid, None, round(objective.constant)))
             continue
-        tag = f"_0_{i}"
-        if purchase_months == "any":
-            h = add_product_any(prob, product, calls, catalog.validity_months, scale, tag)
-        else:
-            h = add_product(prob, product, calls, catalog.validity_months, catalog.tier_basis,
-                            scale, tag)
-        costs.append(h.cost)
-    objective = pulp.lpSum(costs)
-    prob += objective
-    return prob, outside + round(objective.constant)
+        prob += objective
+        models.append((pid, prob, round(objective.constant)))
+    return models
 
 
 def not_modelled(formulation: str, catalog, purchase_months: str) -> str | None:
@@ -217,7 +234,7 @@ def _exact_in_mps(prob) -> None:
     """Every number writeMPS writes (12 digits after the point) reads back exactly."""
     def ok(v):
         return v is None or float(f"{v:.12e}") == float(v)
-    for name, c in prob.constraints.items():
+    for name, c in prob._constraints.items():
         if not ok(c.constant) or not all(ok(a) for a in c.values()):
             raise ValueError(f"row {name}: a coefficient does not survive MPS's 13 digits")
     if not all(ok(a) for a in prob.objective.values()):
@@ -241,14 +258,21 @@ def write_mps(prob, path: Path) -> tuple[Path, dict]:
     else:
         path.write_bytes(data)
     variables = prob.variables()
-    sizes = {"rows": len(prob.constraints), "columns": len(variables),
+    sizes = {"rows": len(prob._constraints), "columns": len(variables),
              "integers": sum(v.cat == "Integer" for v in variables),
-             "nonzeros": sum(len(c) for c in prob.constraints.values()),
+             "nonzeros": sum(len(c) for c in prob._constraints.values()),
              "mps_bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
     return path, sizes
 
 
 # --------------------------------------------------------------------------- optimum
+
+def _fen(amount: Decimal) -> int:
+    fen = amount * 100
+    if fen != fen.to_integral_value():
+        raise RuntimeError(f"{amount} is not a whole number of fen")
+    return int(fen)
+
 
 def proven_optimum(inst: Instance, catalog, forecast, exhaustive_limit: int) -> dict:
     """The optimum by plan() on the files as read back, and by exhaustive search where
@@ -279,17 +303,17 @@ def proven_optimum(inst: Instance, catalog, forecast, exhaustive_limit: int) -> 
                 raise RuntimeError(f"{instance_name(inst)}: exhaustive search finds "
                                    f"{ex.cost}, plan() {r.bill.total_cost}")
             proved.append(f"exhaustive search ({mixes} pack mixes)")
-    scale = 100
     return {"total_cny": str(r.bill.total_cost), "pack_cost_cny": str(r.bill.pack_cost),
-            "total_fen": int(r.bill.total_cost * scale), "proved_by": proved,
+            "total_fen": _fen(r.bill.total_cost), "proved_by": proved,
+            "product_fen": {pb.product: _fen(pb.total_cost) for pb in r.bill.products},
             "plan": [[p.product, str(p.month), p.size, p.count] for p in r.plan.purchases]}
 
 
 # --------------------------------------------------------------------------- export
 
 def export_instance(inst: Instance, out: Path, formulations=FORMULATIONS,
-                    exhaustive_limit: int = EXHAUSTIVE_LIMIT, skip: dict | None = None
-                    ) -> dict:
+                    exhaustive_limit: int = EXHAUSTIVE_LIMIT, skip: dict | None = None,
+                    split: str = "joint") -> dict:
     """Write one instance's files under out/NAME/; its manifest entry."""
     from optimizer.domain.money import money_scale
     why = exportable(inst)
@@ -313,37 +337,65 @@ def export_instance(inst: Instance, out: Path, formulations=FORMULATIONS,
              "seed": inst.seed, "tier_basis": catalog.tier_basis, "purchase_months": months,
              "options": {k: str(v) for k, v in inst.plan_options.items()},
              "forecast": f"{name}/forecast.csv", "catalog": f"{name}/catalog.toml",
-             "command": command,
+             "command": command, "split": split,
              "optimum": proven_optimum(inst, catalog, forecast, exhaustive_limit),
              "mps": [], "skipped": []}
+    import shutil
     for stale in folder.glob("*.mps*"):
         stale.unlink()
+    for form in FORMULATIONS:
+        if (folder / form).is_dir():
+            shutil.rmtree(folder / form)
+    per_product = entry["optimum"]["product_fen"]
     for form in formulations:
         why = (skip or {}).get(form) or not_modelled(form, catalog, months)
         if why:
             entry["skipped"].append({"formulation": form, "reason": why})
             continue
-        build = ours_model if form == "ours" else baseline_model
-        prob, offset = build(catalog, forecast, months)
-        path, sizes = write_mps(prob, folder / f"{form}.mps")
-        entry["mps"].append({"formulation": form, "file": f"{name}/{path.name}",
-                             "objective_fen": entry["optimum"]["total_fen"] - offset,
-                             "offset_fen": offset, **sizes})
+        if split == "product":
+            (folder / form).mkdir()
+        for pid, prob, offset in build_models(form, catalog, forecast, months, split):
+            if prob is None:
+                continue                      # nothing to decide: no file
+            target = folder / f"{form}.mps" if pid == "all" else folder / form / f"{pid}.mps"
+            path, sizes = write_mps(prob, target)
+            want = entry["optimum"]["total_fen"] if pid == "all" else per_product[pid]
+            entry["mps"].append({"formulation": form, "product": pid,
+                                 "file": path.relative_to(out).as_posix(),
+                                 "objective_fen": want - offset, "offset_fen": offset,
+                                 **sizes})
     return entry
+
+
+def dump(value, indent: str = "", width: int = 100) -> str:
+    """JSON, indented, with every list item and every container that fits in `width`
+    characters on one line (a manifest of 800 files stays readable)."""
+    flat = json.dumps(value, ensure_ascii=False)
+    if not isinstance(value, (dict, list)) or len(indent) + len(flat) <= width or not value:
+        return flat
+    inner = indent + " "
+    if isinstance(value, list):
+        items = [inner + json.dumps(v, ensure_ascii=False) for v in value]
+        return "[\n" + ",\n".join(items) + "\n" + indent + "]"
+    items = [f"{inner}{json.dumps(k, ensure_ascii=False)}: {dump(v, inner, width)}"
+             for k, v in value.items()]
+    return "{\n" + ",\n".join(items) + "\n" + indent + "}"
 
 
 def export(specs, out: Path, formulations=FORMULATIONS,
            exhaustive_limit: int = EXHAUSTIVE_LIMIT, skips: dict | None = None,
            progress=None) -> dict:
-    """Export (family, size, months, seed) specs to `out`; writes and returns the manifest."""
+    """Export (family, size, months, seed, split) specs to `out`; writes and returns the
+    manifest."""
     out.mkdir(parents=True, exist_ok=True)
     entries = []
-    for family, size, months, seed in specs:
+    for family, size, months, seed, split in specs:
         inst = make_instance(family, size, months, seed)
         if progress:
             progress(f"{instance_name(inst)} ...")
         entries.append(export_instance(inst, out, formulations, exhaustive_limit,
-                                       (skips or {}).get((family, size, inst.months))))
+                                       (skips or {}).get((family, size, inst.months)),
+                                       split))
     manifest = {
         "format": FORMAT,
         "about": "packopt instance library (python -m benchmarks export); see "
@@ -353,8 +405,7 @@ def export(specs, out: Path, formulations=FORMULATIONS,
         "offset": "MPS files hold no objective constant: the instance's optimum in fen = the "
                   "MPS file's optimal objective + offset_fen",
         "instances": entries}
-    (out / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n",
-                                encoding="utf-8")
+    (out / MANIFEST).write_text(dump(manifest) + "\n", encoding="utf-8")
     return manifest
 
 
@@ -405,28 +456,33 @@ def check(folder: Path, time_limit: float | None = 120.0, names=None, progress=N
             continue
         for m in inst["mps"]:
             r = solve_mps(folder / m["file"], time_limit)
+            opt = inst["optimum"]
+            want = opt["total_fen"] if m["product"] == "all" else opt["product_fen"][m["product"]]
             r.update(instance=inst["name"], formulation=m["formulation"], file=m["file"],
-                     expected_fen=inst["optimum"]["total_fen"])
+                     product=m["product"], expected_fen=want)
             got = None if r["objective"] is None else round(r["objective"]) + m["offset_fen"]
             r["total_fen"] = got
             if r.get("optimal"):
-                r["ok"] = got == inst["optimum"]["total_fen"] and \
-                    abs(r["objective"] - round(r["objective"])) < 1e-3
+                r["ok"] = got == want and abs(r["objective"] - round(r["objective"])) < 1e-3
                 r["problem"] = "" if r["ok"] else (
-                    f"HiGHS proves {got} fen, the manifest says {inst['optimum']['total_fen']}")
+                    f"HiGHS proves {got} fen, the manifest says {want}")
             else:
                 # Not proven in time: the bound must not exceed the optimum (consistency).
                 r["ok"] = False
                 bound = r["bound"]
-                consistent = bound is None or bound + m["offset_fen"] <= \
-                    inst["optimum"]["total_fen"] + 0.5
+                consistent = bound is None or bound + m["offset_fen"] <= want + 0.5
                 r["problem"] = f"not solved ({r['status']}, {r['seconds']:.1f} s); bound " \
                     + ("consistent" if consistent else "ABOVE the optimum")
-            if progress:
-                progress(f"{inst['name']:28} {m['formulation']:9} "
-                         f"{'ok' if r['ok'] else 'FAIL'} {r['seconds']:8.2f} s"
-                         + ("" if r["ok"] else f"  {r['problem']}"))
+            if progress and not r["ok"]:
+                progress(f"FAIL {m['file']}: {r['problem']}")
             results.append(r)
+        if progress:
+            for form in dict.fromkeys(m["formulation"] for m in inst["mps"]):
+                mine = [r for r in results
+                        if r["instance"] == inst["name"] and r["formulation"] == form]
+                progress(f"{inst['name']:28} {form:9} {sum(r['ok'] for r in mine):3} of "
+                         f"{len(mine):3} ok  {sum(r['seconds'] for r in mine):8.2f} s "
+                         f"(longest {max(r['seconds'] for r in mine):.2f} s)")
     return results
 
 
@@ -448,6 +504,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="seed (default: the family's, 2027)")
     p.add_argument("--formulations", default=",".join(FORMULATIONS),
                    help="ours, baseline (default: both)")
+    p.add_argument("--split", choices=("joint", "product"), default="joint",
+                   help="one model of every product (joint, the default) or one model per "
+                   "product (product: the planner's decomposition)")
     p.add_argument("--reference", action="store_true",
                    help="the committed reference set (benchmarks/reference/)")
     p.add_argument("--exhaustive-limit", type=int, default=EXHAUSTIVE_LIMIT,
@@ -481,7 +540,7 @@ def main(argv=None) -> int:
     if not forms or set(forms) - set(FORMULATIONS):
         raise SystemExit(f"--formulations: choose from {', '.join(FORMULATIONS)}")
     if args.reference:
-        specs = [(f, n, m, args.seed) for f, n, m in REFERENCE]
+        specs = [(f, n, m, args.seed, split) for f, n, m, split in REFERENCE]
         skips = REFERENCE_SKIP
     else:
         if not args.family:
@@ -497,7 +556,7 @@ def main(argv=None) -> int:
             raise SystemExit("--sizes and --months take whole numbers") from None
         if any(s < 1 for s in sizes or ()) or any(m is not None and m < 1 for m in months):
             raise SystemExit("--sizes and --months must be positive")
-        specs = [(f, n, m, args.seed) for f in families
+        specs = [(f, n, m, args.seed, args.split) for f in families
                  for n in (sizes or FAMILIES[f].sizes[:1]) for m in months]
         skips = None
     t0 = time.perf_counter()
