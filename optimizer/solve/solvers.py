@@ -340,7 +340,6 @@ def _cross_check(prob, out: SolveOutcome, time_limit, t0) -> SolveOutcome:
     """CBC's optimum, solved again by HiGHS from CBC's solution: confirmed (CBC's solution
     kept), beaten (HiGHS's solution, optimal only if HiGHS proves it), or not settled in
     time (CBC's solution, "feasible" with HiGHS's bound)."""
-    import pulp
     mine = {v.name: v.varValue for v in prob.variables()}
     status = (prob.status, prob.sol_status)
     left = None if time_limit is None else max(time_limit - (time.perf_counter() - t0),
