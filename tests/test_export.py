@@ -68,7 +68,7 @@ def test_exporting_again_gives_the_same_files_and_optima(tmp_path, name):
 
 
 def test_exported_mps_files_solve_with_highs_to_the_manifest_optimum():
-    joint = SMALL[:4]
+    joint = SMALL[:3]            # any-after-24m-3x12: ~10 s of HiGHS, left to --check
     results = export.check(REF, time_limit=60, names=set(joint))
     assert {r["instance"] for r in results} == set(joint)
     assert {r["formulation"] for r in results} == {"ours", "baseline"}

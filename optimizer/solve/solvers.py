@@ -1,7 +1,9 @@
 """Solver adapter: runs a PuLP model on HiGHS or CBC and reports plain data.
 
 Statuses are our own enum, mapped explicitly from each backend; "optimal" is only
-claimed when the backend proved it under a gap tolerance below one money unit.
+claimed when the backend proved it under a gap tolerance below one money unit. CBC runs
+are watched for the bundled binary's stalls, and its optima cross-checked by HiGHS
+(`_solve_cbc`).
 """
 
 from __future__ import annotations
@@ -331,7 +333,7 @@ def _solve_cbc(prob, time_limit):
                 return SolveOutcome(Status.ERROR, None, None, time.perf_counter() - t0, "cbc",
                                     f"CBC stalled {stalls} times ({e})")
     note = f"; restarted after {stalls} stall(s)" if stalls else ""
-    if out.status is Status.OPTIMAL and prob.isMIP():
+    if out.status is Status.OPTIMAL and out.objective is not None and prob.isMIP():
         out = _cross_check(prob, out, time_limit, t0)
     return replace(out, seconds=time.perf_counter() - t0, message=out.message + note)
 
