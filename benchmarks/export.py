@@ -42,6 +42,7 @@ import gzip
 import hashlib
 import json
 import math
+import shutil
 import sys
 import tempfile
 import time
@@ -346,7 +347,6 @@ def export_instance(inst: Instance, out: Path, formulations=FORMULATIONS,
              "command": command, "split": split,
              "optimum": proven_optimum(inst, catalog, forecast, exhaustive_limit),
              "mps": [], "skipped": []}
-    import shutil
     for stale in folder.glob("*.mps*"):
         stale.unlink()
     for form in FORMULATIONS:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -136,3 +138,12 @@ def test_months_other_than_the_familys_need_a_mixed_family():
     assert inst.months == 6 and inst.plan_options == {"purchase_months": "any"}
     with pytest.raises(SystemExit):
         export.make_instance("example", 9, 6)
+
+
+def test_the_command_checks_a_manifest():
+    """`python -m benchmarks export --check` (the hook in benchmarks/__main__.py)."""
+    r = subprocess.run([sys.executable, "-m", "benchmarks", "export", "--check", str(REF),
+                        "--only", "mixed-12m-3x6-s2027"], cwd=REF.parent.parent,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "2 of 2 MPS files solved by HiGHS to the manifest's optimum" in r.stdout
