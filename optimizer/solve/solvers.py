@@ -1,7 +1,9 @@
 """Solver adapter: runs a PuLP model on HiGHS or CBC and reports plain data.
 
 Statuses are our own enum, mapped explicitly from each backend; "optimal" is only
-claimed when the backend proved it under a gap tolerance below one money unit.
+claimed when the backend proved it under a gap tolerance below one money unit. CBC runs
+are watched for the bundled binary's stalls, and its optima cross-checked by HiGHS
+(`_solve_cbc`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import sys
 import tempfile
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 SOLVERS = ("highs", "cbc")
@@ -225,21 +227,169 @@ _CBC_RESULT = re.compile(r"^Result - (.*)$", re.M)
 _CBC_OBJ = re.compile(r"^Objective value:\s*(\S+)", re.M)
 _CBC_BOUND = re.compile(r"^Lower bound:\s*(\S+)", re.M)
 
+# The bundled CBC binary now and then stalls: a worker thread waits 10 s on a wake-up that
+# never comes (benchmarks/README.md, "Findings" 2), using no CPU meanwhile. A run whose CPU
+# time has not moved for STALL_SECONDS of wall time is killed and started again, at most
+# STALL_RETRIES times. (A running CBC, even on a loaded machine, gets CPU ticks many times a
+# second; a process that does nothing for a whole second is the stall.)
+STALL_SECONDS = 1.0
+STALL_RETRIES = 3
+_POLL = 0.05                     # seconds between looks at the CBC process
+
+# CBC's "optimal" can be wrong (big-M models; benchmarks/README.md, "Findings" 1), so every
+# integer program CBC calls optimal is solved again by HiGHS, started from CBC's solution;
+# only a result both agree on is optimal. The check gets the time left, at least this much.
+CHECK_FLOOR = 0.5
+
+
+class _Stalled(Exception):
+    """The CBC process stopped using CPU: killed."""
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a running process (Linux /proc), None elsewhere."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def watch(args: list[str], log, stall_seconds: float | None = None) -> int:
+    """Run `args` (output to the file `log`) to its end and return its exit code; kill it
+    and raise _Stalled when its CPU time stands still for `stall_seconds` (STALL_SECONDS)."""
+    import subprocess
+    stall = STALL_SECONDS if stall_seconds is None else stall_seconds
+    proc = subprocess.Popen(args, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+    last_cpu, since = None, time.monotonic()
+    while True:
+        try:
+            return proc.wait(timeout=_POLL)
+        except subprocess.TimeoutExpired:
+            pass
+        cpu, now = _cpu_seconds(proc.pid), time.monotonic()
+        if cpu is None:
+            continue                       # no /proc: no watching, only waiting
+        if cpu != last_cpu:
+            last_cpu, since = cpu, now
+        elif now - since >= stall:
+            proc.kill()
+            proc.wait()
+            raise _Stalled(f"no CPU used for {now - since:.1f} s")
+
+
+@cache
+def _cbc_class():
+    """PuLP's CBC command with the process watched for stalls (`watch`): PuLP's own
+    solve_CBC (pulp 3.3), with its subprocess call replaced."""
+    import pulp
+    from pulp import constants
+
+    class _WatchedCBC(pulp.PULP_CBC_CMD):
+        def solve_CBC(self, lp, use_mps=True):
+            tmp_mps, tmp_sol = self.create_tmp_files(lp.name, "mps", "sol")
+            vs, var_names, con_names, _ = lp.writeMPS(tmp_mps, rename=1)
+            args = [self.path, tmp_mps]
+            if lp.sense == constants.LpMaximize:
+                args.append("-max")
+            if self.timeLimit is not None:
+                args += ["-sec", str(self.timeLimit)]
+            for option in self.options + self.getOptions():
+                args += ("-" + option).split()
+            args += ["-solve" if self.mip else "-initialSolve", "-printingOptions", "all",
+                     "-solution", tmp_sol]
+            try:
+                with open(self.optionsDict["logPath"], "w") as log:
+                    if watch(args, log) != 0:
+                        raise pulp.PulpSolverError("Pulp: error while executing " + self.path)
+                if not os.path.exists(tmp_sol):
+                    raise pulp.PulpSolverError("Pulp: error while executing " + self.path)
+                status, values, reduced, prices, slacks, sol_status = self.readsol_MPS(
+                    tmp_sol, lp, vs, var_names, con_names)
+            finally:
+                self.delete_tmp_files(tmp_mps, tmp_sol)
+            lp.assignVarsVals(values)
+            lp.assignVarsDj(reduced)
+            lp.assignConsPi(prices)
+            lp.assignConsSlack(slacks, activity=True)
+            lp.assignStatus(status, sol_status)
+            return status
+    return _WatchedCBC
+
 
 def _solve_cbc(prob, time_limit):
+    """CBC, restarted after a stall, its "optimal" cross-checked by HiGHS (above)."""
+    t0 = time.perf_counter()
+    stalls = 0
+    while True:
+        left = None if time_limit is None else time_limit - (time.perf_counter() - t0)
+        try:
+            out = _solve_cbc_once(prob, left if left is None else max(left, 0.1))
+            break
+        except _Stalled as e:
+            stalls += 1
+            if stalls > STALL_RETRIES:
+                return SolveOutcome(Status.ERROR, None, None, time.perf_counter() - t0, "cbc",
+                                    f"CBC stalled {stalls} times ({e})")
+    note = f"; restarted after {stalls} stall(s)" if stalls else ""
+    if out.status is Status.OPTIMAL and out.objective is not None and prob.isMIP():
+        out = _cross_check(prob, out, time_limit, t0)
+    return replace(out, seconds=time.perf_counter() - t0, message=out.message + note)
+
+
+def _cross_check(prob, out: SolveOutcome, time_limit, t0) -> SolveOutcome:
+    """CBC's optimum, solved again by HiGHS from CBC's solution: confirmed (CBC's solution
+    kept), beaten (HiGHS's solution, optimal only if HiGHS proves it), or not settled in
+    time (CBC's solution, "feasible" with HiGHS's bound)."""
+    mine = {v.name: v.varValue for v in prob.variables()}
+    status = (prob.status, prob.sol_status)
+    left = None if time_limit is None else max(time_limit - (time.perf_counter() - t0),
+                                               CHECK_FLOOR)
+    other = _solve_highs(prob, left, warm=True)
+    cbc_obj = out.objective
+
+    def keep_mine(result: SolveOutcome) -> SolveOutcome:
+        for v in prob.variables():
+            v.varValue = mine[v.name]
+        prob.status, prob.sol_status = status
+        return result
+    beaten = other.objective is not None and other.objective < cbc_obj - ABS_GAP
+    if other.status is Status.OPTIMAL and not beaten:
+        if other.objective is not None and other.objective > cbc_obj + ABS_GAP:
+            # HiGHS proves more than CBC's own solution costs: they disagree; nothing proven.
+            return keep_mine(replace(out, status=Status.FEASIBLE, bound=None,
+                                     message=f"{out.message}; the HiGHS cross-check proves "
+                                     f"{other.objective:.0f}, above CBC's {cbc_obj:.0f}"))
+        return keep_mine(out)                          # confirmed
+    if beaten:
+        # CBC's "optimal" was not: HiGHS's plan instead, proven or with HiGHS's bound.
+        return replace(other, solver="cbc", message=f"CBC claimed {cbc_obj:.0f} optimal; "
+                       f"the HiGHS cross-check found {other.objective:.0f} "
+                       f"({other.status.value})")
+    if other.bound is not None and other.bound >= cbc_obj - ABS_GAP:
+        return keep_mine(out)                          # HiGHS's bound proves CBC's optimum
+    return keep_mine(replace(out, status=Status.FEASIBLE, bound=other.bound,
+                             message=f"{out.message}; the HiGHS cross-check did not settle "
+                             f"CBC's optimum in time ({other.message})"))
+
+
+def _solve_cbc_once(prob, time_limit):
     import pulp
     fd, log = tempfile.mkstemp(prefix="packopt-cbc-", suffix=".log")
     os.close(fd)
     with warnings.catch_warnings():
         # PuLP 3.3 flags its bundled CBC as deprecated for 4.0; we pin <3.4 and use it.
         warnings.simplefilter("ignore", DeprecationWarning)
-        backend = pulp.PULP_CBC_CMD(msg=False, gapRel=0.0, gapAbs=ABS_GAP, threads=1,
-                                    timeLimit=None if time_limit is None else max(time_limit, 0.1),
-                                    logPath=log)
+        backend = _cbc_class()(msg=False, gapRel=0.0, gapAbs=ABS_GAP, threads=1,
+                               timeLimit=None if time_limit is None else max(time_limit, 0.1),
+                               logPath=log)
     t0 = time.perf_counter()
     try:
         prob.solve(backend)
         text = open(log, encoding="utf-8", errors="replace").read()
+    except _Stalled:
+        raise
     except Exception as e:
         return SolveOutcome(Status.ERROR, None, None, time.perf_counter() - t0, "cbc", str(e))
     finally:

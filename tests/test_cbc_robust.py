@@ -1,0 +1,166 @@
+"""The CBC adapter (optimizer/solve/solvers.py): a wrong "optimal" is caught by the HiGHS
+cross-check, and a stalled CBC process is killed and restarted (benchmarks/README.md,
+"Findings" 1 and 2)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from dataclasses import replace
+from decimal import Decimal
+
+import pulp
+import pytest
+
+from benchmarks.baseline import add_product, solve_baseline
+from benchmarks.families import FAMILIES
+from optimizer.billing import bill
+from optimizer.domain.records import Forecast
+from optimizer.solve import solvers
+from optimizer.solve.solvers import Status, solve
+
+# The smallest known reproduction (benchmarks/README.md, "Findings" 1): family after-packs,
+# size 9, seed 2027, product id_card-0008 alone, the big-M baseline model.
+PRODUCT = "id_card-0008"
+OPTIMUM = Decimal("144323.58")
+CBC_CLAIM = 17851117           # fen: what the bundled CBC calls optimal on its own
+
+
+def known_instance():
+    inst = FAMILIES["after-packs"].instance(9)
+    fc = inst.forecast
+    one = Forecast(fc.start, fc.months, ((PRODUCT, fc.calls(PRODUCT)),), "one product")
+    return inst.catalog, one
+
+
+def big_m_model():
+    catalog, fc = known_instance()
+    prob = pulp.LpProblem("known", pulp.LpMinimize)
+    h = add_product(prob, catalog.product(PRODUCT), fc.calls(PRODUCT),
+                    catalog.validity_months, catalog.tier_basis, 100, "_0")
+    prob += h.cost
+    return prob
+
+
+def test_the_bundled_cbc_alone_still_claims_a_dearer_optimum():
+    """The reproduction holds: PuLP's CBC, called directly, says "Optimal" at 178,511.17."""
+    prob = big_m_model()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        prob.solve(pulp.PULP_CBC_CMD(msg=False, gapRel=0.0, gapAbs=0.5, threads=1))
+    assert pulp.LpStatus[prob.status] == "Optimal"
+    assert round(pulp.value(prob.objective)) == CBC_CLAIM
+
+
+def test_the_adapter_returns_the_true_optimum_on_the_known_instance():
+    out = solve(big_m_model(), "cbc")
+    assert out.status is Status.OPTIMAL
+    assert round(out.objective) == int(OPTIMUM * 100)
+    assert "cross-check" in out.message and str(CBC_CLAIM) in out.message
+
+
+def test_the_baseline_plan_through_cbc_bills_to_the_optimum():
+    """End to end: the big-M baseline solved with CBC gives a plan the billing engine bills
+    at the proven optimum (exhaustive search and HiGHS agree on it: README's table)."""
+    catalog, fc = known_instance()
+    out = solve_baseline(catalog, fc, "cbc", joint=False)
+    assert out.status == "optimal"
+    assert bill(catalog, fc, out.plan).total_cost == OPTIMUM
+    assert out.objective_units == int(OPTIMUM * 100)
+
+
+def test_a_confirmed_optimum_keeps_cbcs_own_solution(monkeypatch):
+    seen = []
+    real = solvers._solve_highs
+
+    def spy(prob, *a, **k):
+        seen.append(k.get("warm"))
+        return real(prob, *a, **k)
+    monkeypatch.setattr(solvers, "_solve_highs", spy)
+    prob = pulp.LpProblem("small", pulp.LpMinimize)
+    x = prob.add_variable("x", 0, 10, cat="Integer")
+    y = prob.add_variable("y", 0, 10, cat="Integer")
+    prob += 3 * x + 5 * y
+    prob += 2 * x + 3 * y >= 7
+    out = solve(prob, "cbc")
+    assert out.status is Status.OPTIMAL and round(out.objective) == 11
+    assert seen == [True]                        # HiGHS started from CBC's solution
+    assert (x.value(), y.value()) == (2, 1)
+
+
+def test_a_cross_check_that_does_not_settle_leaves_a_feasible_plan(monkeypatch):
+    """HiGHS out of time with a bound below CBC's optimum: not proven, so "feasible" with
+    HiGHS's bound, and CBC's solution stays in the variables."""
+    def slow(prob, time_limit, warm=False, progress=None):
+        return solvers.SolveOutcome(Status.FEASIBLE, 11.0, 9.0, 0.1, "highs", "Time limit")
+    monkeypatch.setattr(solvers, "_solve_highs", slow)
+    prob = pulp.LpProblem("small", pulp.LpMinimize)
+    x = prob.add_variable("x", 0, 10, cat="Integer")
+    y = prob.add_variable("y", 0, 10, cat="Integer")
+    prob += 3 * x + 5 * y
+    prob += 2 * x + 3 * y >= 7
+    out = solve(prob, "cbc", time_limit=5)
+    assert out.status is Status.FEASIBLE and out.bound == 9.0 and round(out.objective) == 11
+    assert round(pulp.value(prob.objective)) == 11
+
+
+def test_a_cross_check_that_beats_cbc_without_proof_is_not_optimal(monkeypatch):
+    real = solvers._solve_highs
+
+    def stopped(prob, time_limit, warm=False, progress=None):
+        out = real(prob, time_limit, warm, progress)
+        return replace(out, status=Status.FEASIBLE, bound=out.objective - 1000)
+    monkeypatch.setattr(solvers, "_solve_highs", stopped)
+    out = solve(big_m_model(), "cbc")
+    assert out.status is Status.FEASIBLE
+    assert round(out.objective) == int(OPTIMUM * 100)
+
+
+def test_watch_kills_a_process_that_uses_no_cpu(tmp_path):
+    with open(tmp_path / "log", "w") as log, pytest.raises(solvers._Stalled):
+        solvers.watch(["sleep", "30"], log, stall_seconds=0.3)
+
+
+def test_watch_returns_the_exit_code(tmp_path):
+    with open(tmp_path / "log", "w") as log:
+        assert solvers.watch([sys.executable, "-c", "raise SystemExit(3)"], log) == 3
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs Linux /proc")
+def test_a_stalled_cbc_is_killed_and_run_again(tmp_path, monkeypatch):
+    """A stand-in CBC that sleeps (no CPU) on its first call: the adapter kills it and the
+    second run solves the model."""
+    real = solvers._cbc_class().pulp_cbc_path
+    marker = tmp_path / "stalled-pid"
+    script = tmp_path / "cbc"
+    script.write_text(f"#!/bin/sh\nif [ ! -e {marker} ]; then echo $$ > {marker}; "
+                      f"exec sleep 60; fi\nexec {real} \"$@\"\n")
+    script.chmod(0o755)
+    monkeypatch.setattr(solvers._cbc_class(), "pulp_cbc_path", str(script))
+    monkeypatch.setattr(solvers, "STALL_SECONDS", 0.3)
+    prob = pulp.LpProblem("small", pulp.LpMinimize)
+    x = prob.add_variable("x", 0, 10, cat="Integer")
+    prob += 3 * x
+    prob += x >= 2.5
+    out = solve(prob, "cbc")
+    assert out.status is Status.OPTIMAL and round(out.objective) == 9
+    assert "restarted after 1 stall" in out.message
+    # the sleeping stand-in was killed (and reaped), not left behind
+    pid = int(marker.read_text())
+    assert not os.path.exists(f"/proc/{pid}")
+
+
+def test_a_cbc_that_always_stalls_is_an_error_not_a_hang(tmp_path, monkeypatch):
+    script = tmp_path / "cbc"
+    script.write_text("#!/bin/sh\nexec sleep 60\n")
+    script.chmod(0o755)
+    monkeypatch.setattr(solvers._cbc_class(), "pulp_cbc_path", str(script))
+    monkeypatch.setattr(solvers, "STALL_SECONDS", 0.2)
+    monkeypatch.setattr(solvers, "STALL_RETRIES", 1)
+    prob = pulp.LpProblem("small", pulp.LpMinimize)
+    x = prob.add_variable("x", 0, 10, cat="Integer")
+    prob += 3 * x
+    prob += x >= 2.5
+    out = solve(prob, "cbc")
+    assert out.status is Status.ERROR and "stalled 2 times" in out.message
