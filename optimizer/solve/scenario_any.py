@@ -64,7 +64,7 @@ def add_any_scenarios(prob: pulp.LpProblem, product: Product, series_calls, seri
     row by row as billing does (start_milp.add_credit; each scenario a cohort block, whose
     draw order decides which rows hold the balance).
     """
-    K, T, V = len(series_resid), len(series_resid[0]), validity
+    T, V = len(series_resid[0]), validity
     pm = ProductModel(product)
     windows = [[sum(r[t:t + V]) for t in range(T)] for r in series_resid]
     window = [max(w[t] for w in windows) for t in range(T)]
