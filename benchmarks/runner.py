@@ -337,6 +337,16 @@ def run(cfg: Config, console=None) -> Report:
         progress.start()
         task = progress.add_task("benchmarks", total=total)
     given_up: dict[tuple[str, str], str] = {}    # (family, method) -> why larger sizes skip
+    if cfg.isolate and hasattr(os, "fork"):
+        pid = os.fork()                  # in a child: the runs' processes must load the
+        if pid == 0:                     # cache themselves, as `packopt plan` does
+            try:
+                warm_up(insts)
+            finally:
+                os._exit(0)
+        os.waitpid(pid, 0)
+    else:
+        warm_up(insts)
     try:
         for inst in insts:
             for rep in range(cfg.repeat):
@@ -399,6 +409,32 @@ def run(cfg: Config, console=None) -> Report:
             report.interrupted = True
     report.targets = targets(report)
     return report
+
+
+def warm_up(insts: list[Instance]) -> None:
+    """Untimed, before the sweep: one plan per mode at the size from which the planner's
+    dynamic program runs compiled (dynamic.COMPILED_FROM product-months), so that numba
+    compiles its kernel and writes it to its cache on disk once, here, rather than inside
+    the first timed run that needs it (about 20 s on the loaded machine; every later run
+    loads the cache). A failure here is left to the timed runs to report."""
+    from optimizer.domain.records import Forecast
+    from optimizer.solve import dynamic
+    from optimizer.solve.planner import plan
+    done = set()
+    for inst in insts:
+        opts = inst.plan_options
+        mode = opts.get("purchase_months", "start")
+        if mode in done or set(opts) - {"purchase_months"} \
+                or inst.size * inst.months < dynamic.COMPILED_FROM:
+            continue
+        done.add(mode)
+        n = -(-dynamic.COMPILED_FROM // inst.months)
+        fc = inst.forecast
+        small = Forecast(fc.start, fc.months, fc.demand[:n], "warm-up")
+        try:
+            plan(inst.catalog, small, purchase_months=mode, regret=False)
+        except Exception:
+            pass
 
 
 def add_floor(report: Report, insts: list[Instance], repeat: int) -> None:
