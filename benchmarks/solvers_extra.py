@@ -42,7 +42,7 @@ import math
 import sys
 import time
 
-from optimizer.solve.solvers import ABS_GAP, Status, SolveOutcome
+from optimizer.solve.solvers import ABS_GAP, SolveOutcome, Status
 from optimizer.solve.solvers import solve as core_solve
 
 CORE = ("highs", "cbc")
@@ -88,7 +88,7 @@ def in_planner(solver: str):
     if solver in CORE:
         yield
         return
-    import optimizer.solve.planner as planner
+    from optimizer.solve import planner
     # optimizer.solve.solvers itself too: a module first imported inside the block
     # (`from .solvers import solve`) gets this module's solve as well.
     patched = [m for name, m in list(sys.modules.items())

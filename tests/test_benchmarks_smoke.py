@@ -110,9 +110,10 @@ def test_smoke_run_with_the_extra_solvers(tmp_path, solver):
     # one tiny instance per integer-programming method on SCIP or CP-SAT, when installed
     pytest.importorskip({"scip": "pyscipopt", "cpsat": "ortools"}[solver])
     out = tmp_path / "smoke.json"
+    methods = f"ours-highs,ours-milp-{solver},ours-joint-{solver},baseline-{solver}," \
+        f"baseline-pp-{solver}"
     code = main(["--smoke", "--quiet", "--no-e2e", "--family", "mixed-12m",
-                 "--methods", f"ours-highs,ours-milp-{solver},ours-joint-{solver},"
-                 f"baseline-{solver},baseline-pp-{solver}", "--json", str(out)])
+                 "--methods", methods, "--json", str(out)])
     report = json.loads(out.read_text())
     assert code == 0 and report["failures"] == [], report["failures"]
     ran = [r for r in report["rows"] if r["method"].endswith(solver)
