@@ -41,8 +41,8 @@ least cost over the draws. (Under after-packs a smaller postpaid volume can be d
 order matters, and this model would be inexact: not offered.)
 
 `solve_baseline` builds either one joint model for every product or one model per product,
-solves at zero gap with optimizer.solve.solvers.solve, and returns the plan read from the counts,
-each purchase with its month.
+solves at zero gap with benchmarks.solvers_extra.solve (HiGHS, CBC, SCIP or CP-SAT), and
+returns the plan read from the counts, each purchase with its month.
 """
 
 from __future__ import annotations
@@ -55,7 +55,9 @@ import pulp
 from optimizer.domain.catalog import Catalog, Product
 from optimizer.domain.records import Forecast, Plan, Purchase
 from optimizer.domain.money import money_scale, to_units
-from optimizer.solve.solvers import Status, solve
+from optimizer.solve.solvers import Status
+
+from .solvers_extra import solve
 
 
 @dataclass

@@ -7,7 +7,8 @@ import json
 import sys
 
 from .families import FAMILIES
-from .methods import KINDS, SOLVER_FREE, split_method
+from .methods import IP_KINDS, KINDS, SOLVER_FREE, split_method
+from .solvers_extra import CORE, SOLVERS
 from .runner import DEFAULT_FAMILIES, DEFAULT_METHODS, SMOKE_FAMILIES, Config, Report, run
 
 EPILOG = """examples:
@@ -15,8 +16,11 @@ EPILOG = """examples:
   python -m benchmarks --family mixed-12m --sizes 9,100 --solvers highs --repeat 3
   python -m benchmarks --family example,mixed-12m,mixed-24m,after-packs --repeat 3 \\
       --time-limit 60 --json bench.json --markdown bench.md --plot bench.png
-methods: ours, ours-milp, ours-joint, baseline, baseline-pp (each with every --solvers),
-exhaustive; or full names such as ours-highs,baseline-cbc,exhaustive.
+  python -m benchmarks --family any-12m,any-36m --solvers highs,cbc,scip,cpsat \
+      --time-limit 30 --repeat 1
+methods: ours, ours-milp, ours-joint, baseline, baseline-pp (each with every --solvers;
+scip and cpsat only the integer-programming ones), exhaustive; or full names such as
+ours-highs,baseline-cbc,ours-milp-scip,exhaustive.
 families: """ + ", ".join(FAMILIES)
 
 
@@ -32,7 +36,9 @@ def parser() -> argparse.ArgumentParser:
                    f"{','.join(DEFAULT_FAMILIES)})")
     p.add_argument("--sizes", help="products per instance, comma separated (default: each "
                    "family's sweep; fixed-size families such as example ignore it)")
-    p.add_argument("--solvers", default="highs,cbc", help="highs, cbc (default: both)")
+    p.add_argument("--solvers", default="highs,cbc", help="highs, cbc, scip, cpsat, comma "
+                   "separated (default: highs,cbc); scip and cpsat run the integer-programming "
+                   "methods only and need the bench extra: pip install -e '.[bench]'")
     p.add_argument("--methods", help=f"kinds ({', '.join(KINDS)}) or full method names "
                    f"(default: {','.join(DEFAULT_METHODS)})")
     p.add_argument("--repeat", type=int, help="runs per instance and method (default 3; "
@@ -48,6 +54,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--markdown", metavar="FILE", help="write the scaling table as markdown")
     p.add_argument("--plot", metavar="FILE", help="write the log-log PNG (needs matplotlib)")
     p.add_argument("--no-e2e", action="store_true", help="skip timing `packopt plan` end to end")
+    p.add_argument("--no-floor", action="store_true", help="skip the \"bill only\" row (read "
+                   "+ one re-bill of each instance's optimal plan)")
+    p.add_argument("--plot-months", metavar="FILE", help="write the log-log PNG of time "
+                   "against months (families such as any-12m,any-24m,any-36m at one size)")
     p.add_argument("--in-process", action="store_true",
                    help="run methods in this process (no fork; memory figures are rougher)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
@@ -74,8 +84,8 @@ def config_from(args) -> Config:
         if any(s < 1 for s in sizes):
             raise SystemExit("--sizes must be positive")
     solvers = tuple(_csv(args.solvers))
-    if any(s not in ("highs", "cbc") for s in solvers) or not solvers:
-        raise SystemExit("--solvers must be highs, cbc or both")
+    if any(s not in SOLVERS for s in solvers) or not solvers:
+        raise SystemExit(f"--solvers must be one or more of {', '.join(SOLVERS)}")
     kinds, methods = None, None
     if args.methods:
         names = _csv(args.methods)
@@ -85,7 +95,8 @@ def config_from(args) -> Config:
             expanded = []
             for n in names:
                 if n in KINDS:
-                    expanded += [n] if n in SOLVER_FREE else [f"{n}-{s}" for s in solvers]
+                    expanded += [n] if n in SOLVER_FREE else [
+                        f"{n}-{s}" for s in solvers if s in CORE or n in IP_KINDS]
                 else:
                     try:
                         split_method(n)
@@ -100,7 +111,7 @@ def config_from(args) -> Config:
     return Config(families=families, sizes=sizes, solvers=solvers, kinds=kinds,
                   methods=methods, repeat=repeat, time_limit=tl or None,
                   exhaustive_limit=args.exhaustive_limit, seed=args.seed, smoke=args.smoke,
-                  isolate=not args.in_process, e2e=not args.no_e2e,
+                  isolate=not args.in_process, e2e=not args.no_e2e, floor=not args.no_floor,
                   e2e_repeat=1 if args.smoke else 5, progress=not args.quiet)
 
 
@@ -127,12 +138,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.json and not args.from_json:
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump(report.to_json(), fh, indent=1, default=str)
-    if args.plot:
+    for path, what in ((args.plot, "plot"), (args.plot_months, "plot_months")):
+        if not path:
+            continue
         try:
-            from .report import plot
-            plot(report, args.plot)
+            from . import report as reports
+            getattr(reports, what)(report, path)
         except ImportError:
-            print("--plot needs matplotlib: pip install -e '.[bench]'", file=sys.stderr)
+            print(f"--{what.replace('_', '-')} needs matplotlib: pip install -e '.[bench]'",
+                  file=sys.stderr)
     if report.failures:
         print(f"FAILED: {len(report.failures)} verification failure(s); first: "
               f"{report.failures[0]}", file=sys.stderr)

@@ -12,6 +12,10 @@
     baseline-pp-SOLVER   the same big-M model, one MILP per product
     exhaustive           every useful pack mix billed by the billing engine (no solver)
 
+SOLVER: highs or cbc (optimizer.solve.solvers); scip and cpsat (benchmarks/solvers_extra.py)
+for the integer-programming methods only (ours-milp, ours-joint, baseline, baseline-pp). A
+solver that is not installed makes its runs "skipped" with the reason, not failures.
+
 Every method's plan is re-billed with `optimizer.billing.bill`; the record carries both the
 method's own objective and the billed cost, so the runner can check one against the other.
 
@@ -39,14 +43,18 @@ from optimizer.solve.start_milp import add_start_mode
 # Imported here, not in _ours: a run's time must not include importing the planner (about
 # 13 ms in the forked child, as much as a whole small any-month plan).
 from optimizer.solve.planner import plan
-from optimizer.solve.solvers import Status, solve
+from optimizer.solve.solvers import Status
 
 from .baseline import solve_baseline
 from .exhaustive import OutOfTime, TooLarge, count_mixes, search
 from .families import Instance
+from .solvers_extra import CORE, SOLVERS, in_planner, solve, unavailable
 
 KINDS = ("ours", "ours-milp", "ours-joint", "baseline", "baseline-pp", "exhaustive")
 SOLVER_FREE = ("exhaustive",)
+# The integer-programming methods: the only ones scip and cpsat run (ours solves start mode
+# and any month without a solver, and plan() offers highs and cbc).
+IP_KINDS = ("ours-milp", "ours-joint", "baseline", "baseline-pp")
 
 
 def method_names(kinds, solvers) -> list[str]:
@@ -56,7 +64,7 @@ def method_names(kinds, solvers) -> list[str]:
         if kind in SOLVER_FREE:
             names.append(kind)
         else:
-            names.extend(f"{kind}-{s}" for s in solvers)
+            names.extend(f"{kind}-{s}" for s in solvers if s in CORE or kind in IP_KINDS)
     return names
 
 
@@ -65,8 +73,11 @@ def split_method(name: str) -> tuple[str, str | None]:
     if name in SOLVER_FREE:
         return name, None
     kind, _, solver = name.rpartition("-")
-    if kind not in KINDS or solver not in ("highs", "cbc"):
+    if kind not in KINDS or solver not in SOLVERS:
         raise ValueError(f"unknown method {name!r}")
+    if solver not in CORE and kind not in IP_KINDS:
+        raise ValueError(f"{name}: {solver} runs the integer-programming methods only "
+                         f"({', '.join(IP_KINDS)})")
     return kind, solver
 
 
@@ -120,7 +131,7 @@ def run_method(name: str, inst: Instance, time_limit: float | None,
            "billed": None, "plan": None, "extra": {}, "problems": []}
     scale = money_scale(inst.catalog)
     t_start = time.perf_counter()
-    why = not_applicable(name, inst)
+    why = not_applicable(name, inst) or (unavailable(solver) if solver else None)
     if why:
         rec["status"], rec["note"] = "skipped", why
         return rec
@@ -156,8 +167,9 @@ def _ours(rec, inst, solver, time_limit, scale, algorithm=None):
         extra["algorithm"] = algorithm
     # regret=False: the per-scenario "best alone" costs are a report extra (one more plan()
     # per scenario), not part of the optimisation this measures.
-    r = plan(inst.catalog, inst.forecast, solver=solver, time_limit=time_limit,
-             regret=False, **opts, **extra)
+    with in_planner(solver):          # scip, cpsat: the planner's integer programs only
+        r = plan(inst.catalog, inst.forecast, solver=solver, time_limit=time_limit,
+                 regret=False, **opts, **extra)
     rec.update(build_s=r.build_seconds, solve_s=r.solve_seconds, bill_s=r.bill_seconds)
     rec["status"] = r.status
     rec["plan"] = _plan_rows(r.plan)

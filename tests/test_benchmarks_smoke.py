@@ -50,6 +50,9 @@ def test_smoke_run_verifies_every_row(tmp_path):
     modes = {"any-12m", "any-24m", "any-36m", "scenarios-12m", "budget-12m"} | ANY_SCENARIOS
     for r in rows:
         kind = r["method"].rpartition("-")[0] or r["method"]
+        if r["method"] == "bill-only":   # the floor: read + re-bill of a proven optimum
+            assert r["status"] == "optimal" and r["verified"] == "yes", r
+            continue
         if kind == "ours":
             runs = True
         elif kind == "ours-milp":    # the planner's MILP: one forecast, any-month scenarios
@@ -93,6 +96,30 @@ def test_smoke_run_verifies_every_row(tmp_path):
     assert runs and all(len(row) == 4 for r in runs for row in r["plan"])  # month included
     assert report["e2e"] and not report["e2e"]["problems"]
     assert "| instance |" in md.read_text()
+    # the solver table: every family and method of the run, the floor under each family
+    table = report["solver_table"]
+    assert {r["family"] for r in table} == families
+    assert all(any(r["family"] == f and r["method"] == "bill-only" for r in table)
+               for f in families)
+    assert all(r["solved"] <= r["runs"] for r in table)
+    assert "| family | method | solved | sgm s | ×ours |" in md.read_text()
+
+
+@pytest.mark.parametrize("solver", ["scip", "cpsat"])
+def test_smoke_run_with_the_extra_solvers(tmp_path, solver):
+    # one tiny instance per integer-programming method on SCIP or CP-SAT, when installed
+    pytest.importorskip({"scip": "pyscipopt", "cpsat": "ortools"}[solver])
+    out = tmp_path / "smoke.json"
+    methods = f"ours-highs,ours-milp-{solver},ours-joint-{solver},baseline-{solver}," \
+        f"baseline-pp-{solver}"
+    code = main(["--smoke", "--quiet", "--no-e2e", "--family", "mixed-12m",
+                 "--methods", methods, "--json", str(out)])
+    report = json.loads(out.read_text())
+    assert code == 0 and report["failures"] == [], report["failures"]
+    ran = [r for r in report["rows"] if r["method"].endswith(solver)
+           and r["status"] != "skipped"]
+    assert len(ran) == 4, [(r["instance"], r["method"]) for r in ran]
+    assert all(r["status"] == "optimal" and r["verified"] == "yes" for r in ran), ran
 
 
 def _any_month_check(catalog, forecast):
