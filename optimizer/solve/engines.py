@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 
 YEAR = 12                 # months in one block of a yearly budget
 TIE_BREAK_SHARE = 0.5     # of the first solve's time, for the least-prepaid re-solve
+TIE_BREAK_FLOOR = 1.0     # seconds each re-solve gets at least (small models prove in it)
 
 
 class Clock:
@@ -605,7 +606,7 @@ def _prefer_less_prepaid(req: Request, gm: GroupModel, best: int, values: dict,
     the most calls bought; then the fewest packs (docs/pricing.md, 'Optimality').
 
     Each re-solve keeps the keys before it as constraints, so any plan it returns is still
-    optimal; each gets half the first solve's time (at least 0.2 s), since proving a key
+    optimal; each gets half the first solve's time (at least 1 s), since proving a key
     can take as long again and the cost is already proven. Start-mode models finish well
     within it; a key that cannot be improved in time leaves the plan as it is. Returns the
     plan, the seconds the re-solves took (they count as solving time) and whether every key
@@ -624,7 +625,7 @@ def _prefer_less_prepaid(req: Request, gm: GroupModel, best: int, values: dict,
     keys = ((gm.spend, 1), (calls, -1), (packs, 1))
     for i, (expr, sense) in enumerate(keys):
         gm.prob.setObjective(sense * expr)
-        limit = max(0.2, TIE_BREAK_SHARE * first_seconds)
+        limit = max(TIE_BREAK_FLOOR, TIE_BREAK_SHARE * first_seconds)
         remaining = req.clock.remaining()
         out = solve(gm.prob, req.solver, limit if remaining is None else min(limit, remaining),
                     warm=True)
