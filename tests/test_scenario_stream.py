@@ -97,7 +97,7 @@ def test_cli_plans_prorata_with_any_month_scenarios(tmp_path):
                                    "--scenarios", str(s), "--carry-over-value", "prorata",
                                    "--format", "json"])
     assert out.exit_code == 0, out.output
-    doc = json.loads(out.output)
+    doc = json.loads(out.stdout)
     assert doc["status"] == "optimal"
     # Each scenario's net cost is what `bill` gives for the plan under that scenario.
     from optimizer import Month, load_catalog
