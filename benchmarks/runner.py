@@ -88,13 +88,17 @@ class Config:
             return list(self.methods)
         if self.kinds:
             return method_names(self.kinds, self.solvers)
+        # With SCIP or CP-SAT asked for, the solvers side by side: every integer-programming
+        # method with every solver listed, CBC included; otherwise the default sweep.
+        side_by_side = any(s in EXTRA for s in self.solvers)
         out = []
         for m in DEFAULT_METHODS:
             kind, solver = split_method(m)
-            if solver is None or solver in self.solvers:
+            if (solver is None or solver in self.solvers) and m not in out:
                 out.append(m)
-            if solver == "highs" and kind in IP_KINDS:   # scip, cpsat: every IP method
-                out += [f"{kind}-{s}" for s in self.solvers if s in EXTRA]
+            if solver == "highs" and kind in IP_KINDS:
+                out += [f"{kind}-{s}" for s in self.solvers if s != "highs"
+                        and (s in EXTRA or side_by_side) and f"{kind}-{s}" not in out]
         return out
 
 

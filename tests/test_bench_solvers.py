@@ -167,6 +167,15 @@ def test_solver_names():
     assert {"ours-highs", "ours-milp-cpsat", "baseline-cpsat", "baseline-pp-cpsat",
             "ours-joint-cpsat"} <= set(methods)
     assert "ours-cpsat" not in methods and not any(m.endswith("-cbc") for m in methods)
+    # Side by side: every integer-programming method with every solver listed, CBC too.
+    cfg = config_from(parser().parse_args(["--family", "any-12m", "--solvers",
+                                           "highs,cbc,scip,cpsat"]))
+    methods = cfg.method_list()
+    for kind in ("ours-milp", "ours-joint", "baseline", "baseline-pp"):
+        assert {f"{kind}-{s}" for s in ("highs", "cbc", "scip", "cpsat")} <= set(methods)
+    assert len(methods) == len(set(methods))
+    plain = config_from(parser().parse_args(["--family", "any-12m"])).method_list()
+    assert "baseline-cbc" not in plain           # the default sweep stays as it was
     with pytest.raises(ValueError, match="integer-programming"):
         split_method("ours-scip")
     with pytest.raises(SystemExit):
