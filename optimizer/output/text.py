@@ -12,7 +12,7 @@ import io
 import json
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import chain
+from itertools import chain, repeat
 
 from .formats import money, rate_number
 
@@ -404,6 +404,9 @@ def _months(value, indent: str, out: list) -> None:
     if not value.pb.months:
         out.append("[]")
         return
+    columns = getattr(value.pb, "columns", None)
+    if columns is not None and _postpaid_columns(columns, value, indent, out):
+        return
     item = indent + "  "
     parts = []
     encode = _encode_key
@@ -445,6 +448,40 @@ def _months(value, indent: str, out: list) -> None:
                              "true" if mb.rate_published else "false", fmoney(mb.pack_spend),
                              mb.balance, mb.waste))
     out.append("[\n" + ",\n".join(parts) + "\n" + indent + "]")
+
+
+_product_templates: dict[tuple[str, int], str] = {}
+_labels_json: dict[tuple, tuple[str, ...]] = {}
+_BOOLS = {True: "true", False: "false"}
+_quantize = Decimal.quantize
+
+
+def _postpaid_columns(columns, value, indent: str, out: list) -> bool:
+    """The months of a product with nothing bought or held, written from its columns
+    (`billing.PostpaidMonths`) with one %-format for the product: the text `_months`
+    writes from the records. False (nothing written) where a month would not fit it."""
+    n = len(columns.calls)
+    key = (value.bill.start, value.bill.months)
+    labels = _labels_json.get(key)
+    if labels is None:
+        labels = _labels_json[key] = tuple(map(_encode_key, value.labels()))
+    if len(labels) != n or None in columns.rates:
+        return False
+    tmpl = _product_templates.get((indent, n))
+    if tmpl is None:
+        tmpl = _product_templates[indent, n] = (
+            "[\n" + ",\n".join([_month_template(indent, True)] * n) + "\n" + indent + "]")
+    rate_of = {r: float(r) + 0.0 for r in set(columns.rates)}
+    if any(r.is_signed() for r in rate_of):
+        return False        # (a fee of -0 would be written -0.0; `_money` writes 0.0)
+    fc = columns.free_calls
+    # A fee as `_money` writes it: rounded to the fen, as a float (0 is 0.0 either way).
+    fees = map(float, map(_quantize, columns.fees, repeat(_CENT)))
+    out.append(tmpl % tuple(chain.from_iterable(zip(
+        labels, columns.calls, [d if d < fc else fc for d in columns.calls],
+        columns.postpaid, fees, columns.calls,
+        map(rate_of.__getitem__, columns.rates), map(_BOOLS.__getitem__, columns.published)))))
+    return True
 
 
 def _dump(value, indent: str, out: list) -> None:
