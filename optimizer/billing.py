@@ -470,8 +470,11 @@ def bill(catalog: Catalog, forecast: Forecast, plan: Plan | None = None,
             warnings.append(f"{pid}: postpaid volume above the top published tier in {months}; "
                             f"priced at the last published rate {rate} "
                             f"(unpublished rate: contact sales)")
-        billed_unpublished = set(pb.unpublished_months)
-        assumed = [m for m in pb.postpaid_only_unpublished if m not in billed_unpublished]
+        if pb.postpaid_only_unpublished is pb.unpublished_months:   # (no packs: the same)
+            assumed = ()
+        else:
+            billed_unpublished = set(pb.unpublished_months)
+            assumed = [m for m in pb.postpaid_only_unpublished if m not in billed_unpublished]
         if assumed:
             rate = product.rate(10 ** 18)[0]
             months = ", ".join(str(m) for m in assumed)

@@ -456,6 +456,10 @@ _BOOLS = {True: "true", False: "false"}
 _quantize = Decimal.quantize
 
 
+_RATE_TEXT: dict[int, str] = {}       # id of a rate -> the rate as the JSON writes it
+_RATE_KEPT: dict[int, Decimal] = {}   # ... and the rate, kept alive so its id is its own
+
+
 def _postpaid_columns(columns, value, indent: str, out: list) -> bool:
     """The months of a product with nothing bought or held, written from its columns
     (`billing.PostpaidMonths`) with one %-format for the product (the months' labels
@@ -474,16 +478,26 @@ def _postpaid_columns(columns, value, indent: str, out: list) -> bool:
             _product_templates[key] = tmpl = ""
     if not tmpl or None in columns.rates or n != value.bill.months:
         return False
-    rate_of = {r: repr(float(r) + 0.0) for r in set(columns.rates)}
-    if any(r.is_signed() for r in rate_of):
-        return False        # (a fee of -0 would be written -0.0; `_money` writes 0.0)
+    try:
+        # The rates are the catalog's tier rates, the same few objects for every product.
+        rates = list(map(_RATE_TEXT.__getitem__, map(id, columns.rates)))
+    except KeyError:
+        if len(_RATE_TEXT) >= 4096:
+            _RATE_TEXT.clear()
+            _RATE_KEPT.clear()
+        for r in columns.rates:
+            if r.is_signed():
+                return False    # (a fee of -0 would be written -0.0; `_money` writes 0.0)
+            _RATE_TEXT[id(r)] = repr(float(r) + 0.0)
+            _RATE_KEPT[id(r)] = r
+        rates = list(map(_RATE_TEXT.__getitem__, map(id, columns.rates)))
     fc = columns.free_calls
     # A fee as `_money` writes it: rounded to the fen, as a float (0 is 0.0 either way).
     fees = map(float, map(_quantize, columns.fees, repeat(_CENT)))
     out.append(tmpl % tuple(chain.from_iterable(zip(
         columns.calls, [d if d < fc else fc for d in columns.calls],
         columns.postpaid, fees, columns.calls,
-        map(rate_of.__getitem__, columns.rates), map(_BOOLS.__getitem__, columns.published)))))
+        rates, map(_BOOLS.__getitem__, columns.published)))))
     return True
 
 
