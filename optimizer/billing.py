@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from functools import cached_property, lru_cache
+from operator import mul
 
 from .domain.catalog import Catalog, Product
 from .domain.months import Month
@@ -308,47 +309,93 @@ def _postpaid_bill(product: Product, calls: tuple[int, ...], start: Month,
     """`bill_product` with no lots (nothing bought or held; most products of a big bill):
     the loop above less what lots add. Every month is free quota then postpaid at the tier
     its calls reach, whatever the tier basis (with no pack calls both volumes are the
-    month's calls; rules 3-6); no reminders, waste or balance. The two must agree month
-    for month (tests/test_billing_fast.py)."""
+    month's calls; rules 3-6); no reminders, waste or balance. The months are kept as
+    columns (`PostpaidBill`), made `MonthBill` records only when asked. The two must agree
+    month for month (tests/test_billing_fast.py)."""
     free_calls = product.free_calls
-    months = []
-    append = months.append
-    postpaid_cost = ZERO
-    unpublished = []
-    # MonthBill(month, calls, free, pack, postpaid, tier_volume, rate, rate_published,
-    # postpaid_cost, pack_spend, balance, waste, lot_balances, reminders), slot by slot.
-    (s_month, s_calls, s_free, s_pack, s_postpaid, s_volume, s_rate, s_published, s_cost,
-     s_spend, s_balance, s_waste, s_lots, s_reminders) = _MONTH_SLOTS
-    for month, d, (r, published) in zip(_months(start, len(calls)), calls,
-                                        product.rates(calls)):
-        free = d if d < free_calls else free_calls
-        postpaid = d - free
-        fee = postpaid * r
-        if postpaid and not published:
-            unpublished.append(month)
-        postpaid_cost += fee
-        mb = _new(MonthBill)
-        s_month(mb, month)
-        s_calls(mb, d)
-        s_free(mb, free)
-        s_pack(mb, 0)
-        s_postpaid(mb, postpaid)
-        s_volume(mb, d)
-        s_rate(mb, r)
-        s_published(mb, published)
-        s_cost(mb, fee)
-        s_spend(mb, ZERO)
-        s_balance(mb, 0)
-        s_waste(mb, 0)
-        s_lots(mb, ())
-        s_reminders(mb, ())
-        append(mb)
-    unpublished = tuple(unpublished)
-    if not with_postpaid_only:
-        return ProductBill(product.id, product.name, (), tuple(months), ZERO, postpaid_cost,
-                           ZERO, 0, 0, unpublished, ZERO, ())
-    return ProductBill(product.id, product.name, (), tuple(months), ZERO, postpaid_cost,
-                       postpaid_cost, 0, 0, unpublished, ZERO, unpublished)
+    found = product.rates(calls)
+    rates = [r for r, _ in found]
+    published = [p for _, p in found]
+    postpaid = [d - free_calls if d > free_calls else 0 for d in calls]
+    fees = list(map(mul, postpaid, rates))
+    postpaid_cost = sum(fees, ZERO)
+    unpublished = tuple(month for month, p, pub in zip(_months(start, len(calls)), postpaid,
+                                                      published) if p and not pub)
+    pb = _new(PostpaidBill)
+    pb.__dict__.update(
+        product=product.id, name=product.name, lots=(), pack_cost=ZERO,
+        postpaid_cost=postpaid_cost,
+        postpaid_only_cost=postpaid_cost if with_postpaid_only else ZERO, waste_calls=0,
+        carry_over_calls=0, unpublished_months=unpublished, carry_over_value=ZERO,
+        postpaid_only_unpublished=unpublished if with_postpaid_only else (),
+        columns=PostpaidMonths(start, tuple(calls), free_calls, postpaid, rates, published,
+                               fees))
+    return pb
+
+
+@dataclass(frozen=True, slots=True)
+class PostpaidMonths:
+    """The months of a product with nothing bought or held, as columns (one entry per
+    month): what `MonthBill` records would hold, less the fields that are always zero."""
+
+    start: Month
+    calls: tuple[int, ...]
+    free_calls: int         # the product's free quota: a month's free calls are min(calls, it)
+    postpaid: list[int]
+    rates: list[Decimal]
+    published: list[bool]
+    fees: list[Decimal]     # postpaid × rate, each month's postpaid cost
+
+    def records(self) -> tuple[MonthBill, ...]:
+        months = []
+        append = months.append
+        free_calls = self.free_calls
+        # MonthBill(month, calls, free, pack, postpaid, tier_volume, rate, rate_published,
+        # postpaid_cost, pack_spend, balance, waste, lot_balances, reminders), slot by slot.
+        (s_month, s_calls, s_free, s_pack, s_postpaid, s_volume, s_rate, s_published,
+         s_cost, s_spend, s_balance, s_waste, s_lots, s_reminders) = _MONTH_SLOTS
+        for month, d, postpaid, r, published, fee in zip(
+                _months(self.start, len(self.calls)), self.calls, self.postpaid, self.rates,
+                self.published, self.fees):
+            mb = _new(MonthBill)
+            s_month(mb, month)
+            s_calls(mb, d)
+            s_free(mb, d if d < free_calls else free_calls)
+            s_pack(mb, 0)
+            s_postpaid(mb, postpaid)
+            s_volume(mb, d)
+            s_rate(mb, r)
+            s_published(mb, published)
+            s_cost(mb, fee)
+            s_spend(mb, ZERO)
+            s_balance(mb, 0)
+            s_waste(mb, 0)
+            s_lots(mb, ())
+            s_reminders(mb, ())
+            append(mb)
+        return tuple(months)
+
+
+class PostpaidBill(ProductBill):
+    """A `ProductBill` of a product with nothing bought or held (`_postpaid_bill`): its
+    months are kept as `columns` and become the `months` records on first use (a bill of
+    5,000 products × 24 months written as JSON never needs its 120,000 records). Equal to
+    the `ProductBill` with the same fields."""
+
+    @property
+    def months(self) -> tuple[MonthBill, ...]:
+        d = self.__dict__
+        records = d.get("_records")
+        if records is None:
+            records = d["_records"] = d["columns"].records()
+        return records
+
+    def __eq__(self, other):
+        if not isinstance(other, ProductBill):
+            return NotImplemented
+        return all(getattr(self, f.name) == getattr(other, f.name) for f in fields(ProductBill))
+
+    __hash__ = ProductBill.__hash__
 
 
 _MONTH_SLOTS = tuple(MonthBill.__dict__[f.name].__set__ for f in fields(MonthBill))
@@ -423,8 +470,11 @@ def bill(catalog: Catalog, forecast: Forecast, plan: Plan | None = None,
             warnings.append(f"{pid}: postpaid volume above the top published tier in {months}; "
                             f"priced at the last published rate {rate} "
                             f"(unpublished rate: contact sales)")
-        billed_unpublished = set(pb.unpublished_months)
-        assumed = [m for m in pb.postpaid_only_unpublished if m not in billed_unpublished]
+        if pb.postpaid_only_unpublished is pb.unpublished_months:   # (no packs: the same)
+            assumed = ()
+        else:
+            billed_unpublished = set(pb.unpublished_months)
+            assumed = [m for m in pb.postpaid_only_unpublished if m not in billed_unpublished]
         if assumed:
             rate = product.rate(10 ** 18)[0]
             months = ", ".join(str(m) for m in assumed)

@@ -87,6 +87,31 @@ def test_bill_json_with_an_unpublished_rate_and_a_zero_month():
     assert '"postpaid_cost": 0.02' in plain           # 7 × 0.0035 = 0.0245, to the fen
 
 
+@settings(max_examples=150, deadline=None)
+@given(tables=st.lists(tier_tables(), min_size=1, max_size=3), free=st.integers(0, 5_000),
+       months=st.integers(1, 14),
+       calls=st.lists(st.integers(0, 3_000_000) | st.integers(0, 20_000), min_size=42,
+                      max_size=42),
+       basis=st.sampled_from(["total", "after-packs"]))
+def test_postpaid_columns_json_is_the_records_json(tables, free, months, calls, basis):
+    """Products with nothing bought or held keep their months as columns
+    (`billing.PostpaidMonths`); the JSON written from them (`text._postpaid_columns`) is
+    json.dumps' text of month_dict's dicts of the records, and writing it makes none."""
+    products = tuple(Product(f"p{k}", f"名{k}", (), tables[k % len(tables)], free)
+                     for k in range(3))
+    cat = Catalog("CNY", 12, basis, products)
+    demand = tuple((p.id, tuple(calls[k * 14:k * 14 + months]))
+                   for k, p in enumerate(products))
+    b = bill(cat, Forecast(START, months, demand))
+    lazy = to_json(bill_dict(b, lazy=True))
+    assert all("_records" not in pb.__dict__ for pb in b.products)     # no records made
+    assert lazy == json.dumps(bill_dict(b), ensure_ascii=False, indent=2) + "\n"
+    for pb, (pid, c) in zip(b.products, demand):
+        slow = bill_product(cat.product(pid), c, START, [], basis, straight=True)
+        assert pb == slow and slow == pb and hash(pb) == hash(slow)
+        assert pb.months == slow.months
+
+
 catalog_texts = sorted((REPO / "tests").rglob("*.toml")) + [REPO / "optimizer" / "data" / "seed_catalog.toml"]
 
 

@@ -38,6 +38,36 @@ class Tier:
     rate: Decimal | None
 
 
+_TIER_TABLES: dict[int, tuple] = {}
+
+
+def _tier_table(tiers: tuple[Tier, ...]) -> tuple:
+    """(tiers, bounds, rates) of a tiers table, worked out once per table: the catalog
+    reader shares one table among the products written with it (5,000 cloned products:
+    one table). Keyed by identity; the entry holds the table, so its id stays its own."""
+    hit = _TIER_TABLES.get(id(tiers))
+    if hit is None or hit[0] is not tiers:
+        if len(_TIER_TABLES) >= 4096:
+            _TIER_TABLES.clear()
+        bounds = []
+        for t in tiers:
+            if t.up_to is None:
+                break
+            bounds.append(t.up_to)
+        ascending = all(a < b for a, b in zip(bounds, bounds[1:]))
+        rates, last = [], None
+        for t in tiers:
+            if t.rate is not None:
+                last = t.rate
+                rates.append((t.rate, True))
+            else:
+                rates.append(None if last is None else (last, False))
+        hit = (tiers, bounds if ascending and len(bounds) < len(tiers) else None, rates)
+        if type(tiers) is tuple:         # (a list could change: not kept)
+            _TIER_TABLES[id(tiers)] = hit
+    return hit
+
+
 @dataclass(frozen=True)
 class Product:
     id: str
@@ -57,17 +87,11 @@ class Product:
                 return p
         return None
 
-    @cached_property
+    @property
     def _bounds(self) -> list[int] | None:
         """The tiers' upper bounds before the open-ended one, when they ascend (what a
         binary search needs; validated catalogs always do), else None."""
-        bounds = []
-        for t in self.tiers:
-            if t.up_to is None:
-                break
-            bounds.append(t.up_to)
-        ascending = all(a < b for a, b in zip(bounds, bounds[1:]))
-        return bounds if ascending and len(bounds) < len(self.tiers) else None
+        return _tier_table(self.tiers)[1]
 
     def tier_index(self, volume: int) -> int:
         """Index of the tier reached by a month's tier volume (inclusive upper bounds; which
@@ -80,17 +104,10 @@ class Product:
                 return i
         return len(self.tiers) - 1
 
-    @cached_property
+    @property
     def _rates(self) -> list[tuple[Decimal, bool] | None]:
         """Per tier, what `rate` returns for it (None: no published rate at or below it)."""
-        out, last = [], None
-        for t in self.tiers:
-            if t.rate is not None:
-                last = t.rate
-                out.append((t.rate, True))
-            else:
-                out.append(None if last is None else (last, False))
-        return out
+        return _tier_table(self.tiers)[2]
 
     def rate(self, volume: int) -> tuple[Decimal, bool]:
         """(rate per call, published?) for a month's tier volume.
@@ -105,7 +122,7 @@ class Product:
 
     def rates(self, volumes) -> list[tuple[Decimal, bool]]:
         """`rate(v)` for each of `volumes` (a bill's months, in one call)."""
-        bounds, found = self._bounds, self._rates
+        _, bounds, found = _tier_table(self.tiers)
         if bounds is None or None in found:
             return [self.rate(v) for v in volumes]
         return [found[i] for i in map(bisect_left, repeat(bounds), volumes)]

@@ -85,6 +85,10 @@ class Months:
                 for (k, mb), label in zip(enumerate(pb.months), _labels(self.bill.start,
                                                                         self.bill.months))]
 
+    def labels(self) -> tuple[str, ...]:
+        """The months' labels, as the JSON writes them."""
+        return tuple(_labels(self.bill.start, self.bill.months))
+
     def without_lots(self):
         """(label, record) per month when the product has no lots (nothing bought or
         held: no reminders, no cohorts), else None."""
