@@ -209,3 +209,35 @@ def test_seed_catalog_beyond_the_validity(months):
         assert keys(cat, ours, scen) == keys(cat, general, scen)
     else:
         assert keys(cat, ours, scen)[0] <= keys(cat, general, scen)[0]
+
+
+# ------------------------------------------------------------------- after-packs stream
+
+CATALOG_AP = CATALOG3.replace("validity_months", 'tier_basis = "after-packs"\nvalidity_months')
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(calls=st.lists(st.integers(0, 9000), min_size=3, max_size=7),
+       validity=st.integers(2, 3), small=st.sampled_from(["75", "95", "120"]),
+       factors=FACTORS, worst=st.booleans())
+def test_after_packs_stream_agrees_with_the_cohort_model(calls, validity, small, factors,
+                                                         worst):
+    """Under `after-packs` the stream block (exact max/min binaries, exact useful
+    capacities) and the general cohort block reach the same objective and keys."""
+    cat = parse_catalog(CATALOG_AP.format(validity=validity, small=small), "x.toml")
+    assert cat.tier_basis == "after-packs"
+    base = Forecast(START, len(calls), (("p", tuple(calls)),))
+    scen = scenarios_of(base, factors)
+    kw = dict(purchase_months="any", scenarios=scen, regret=False,
+              objective="worst-case" if worst else "expected")
+    saved = engines.TIE_BREAK_SHARE
+    try:
+        engines.TIE_BREAK_SHARE = 100.0        # every tie-break re-solve finishes
+        ours = plan(cat, base, **kw)
+        general = plan(cat, base, algorithm="milp", **kw)
+    finally:
+        engines.TIE_BREAK_SHARE = saved
+    assert ours.status == general.status == "optimal"
+    assert keys(cat, ours, scen, worst=worst) == keys(cat, general, scen, worst=worst)
+    for s, o in zip(scen, ours.scenarios):
+        assert bill(cat, s.forecast, ours.plan).total_cost == o.bill.total_cost
