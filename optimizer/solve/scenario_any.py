@@ -23,8 +23,12 @@ scenario may wait under another), but a purchase in a month where no scenario ha
 left for packs is as well made a month later (same draws, later expiry), so purchases are
 offered only in months with demand in some scenario.
 
-Under `after-packs` more pack usage can push a month into a dearer tier: each scenario
-gets the general cohort block (draw order and tier binaries), sharing the counts.
+Under `after-packs` more pack usage can push a month into a dearer tier, so neither a
+draw below the maximum nor skipped balance may be left to the model: each scenario is
+the same stream of purchases, with billing's start and draw written exactly (one binary
+each a month, `_after_stream_block`) and tier binaries on the calls packs leave. With a
+holding that outlives new packs, with prorata credit, and under `algorithm="milp"`, each
+scenario gets the general cohort block (draw order and tier binaries) instead.
 
 A purchase holding a pack that no scenario could draw within its validity is dearer than
 the same purchase without it (the draws are the same), so each month's capacity stays
