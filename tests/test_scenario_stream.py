@@ -4,7 +4,8 @@
 Under `total` each scenario is a position in the stream of purchases (`_stream_block`),
 with the spend cuts of `_spend_cuts`; it must agree with the general cohort block (the
 `algorithm="milp"` model: draw order and emptiness binaries for every lot and month) and
-with exhaustive search. Prorata carry-over with scenarios in any month is credited per
+with exhaustive search; under `after-packs` (`_after_stream_block`, exact start and draw
+binaries) the same. Prorata carry-over with scenarios in any month is credited per
 scenario and purchase row; `bill` of the plan must reproduce every scenario's net cost.
 """
 
