@@ -4,7 +4,8 @@
 Under `total` each scenario is a position in the stream of purchases (`_stream_block`),
 with the spend cuts of `_spend_cuts`; it must agree with the general cohort block (the
 `algorithm="milp"` model: draw order and emptiness binaries for every lot and month) and
-with exhaustive search. Prorata carry-over with scenarios in any month is credited per
+with exhaustive search; under `after-packs` (`_after_stream_block`, exact start and draw
+binaries) the same. Prorata carry-over with scenarios in any month is credited per
 scenario and purchase row; `bill` of the plan must reproduce every scenario's net cost.
 """
 
@@ -209,3 +210,72 @@ def test_seed_catalog_beyond_the_validity(months):
         assert keys(cat, ours, scen) == keys(cat, general, scen)
     else:
         assert keys(cat, ours, scen)[0] <= keys(cat, general, scen)[0]
+
+
+# ------------------------------------------------------------------- after-packs stream
+
+CATALOG_AP = CATALOG3.replace("validity_months", 'tier_basis = "after-packs"\nvalidity_months')
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(calls=st.lists(st.integers(0, 9000), min_size=3, max_size=7),
+       validity=st.integers(2, 3), small=st.sampled_from(["75", "95", "120"]),
+       factors=FACTORS, worst=st.booleans())
+def test_after_packs_stream_agrees_with_the_cohort_model(calls, validity, small, factors,
+                                                         worst):
+    """Under `after-packs` the stream block (exact max/min binaries, exact useful
+    capacities) and the general cohort block reach the same objective and keys."""
+    cat = parse_catalog(CATALOG_AP.format(validity=validity, small=small), "x.toml")
+    assert cat.tier_basis == "after-packs"
+    base = Forecast(START, len(calls), (("p", tuple(calls)),))
+    scen = scenarios_of(base, factors)
+    kw = dict(purchase_months="any", scenarios=scen, regret=False,
+              objective="worst-case" if worst else "expected")
+    saved = engines.TIE_BREAK_SHARE
+    try:
+        engines.TIE_BREAK_SHARE = 100.0        # every tie-break re-solve finishes
+        ours = plan(cat, base, **kw)
+        general = plan(cat, base, algorithm="milp", **kw)
+    finally:
+        engines.TIE_BREAK_SHARE = saved
+    assert ours.status == general.status == "optimal"
+    assert keys(cat, ours, scen, worst=worst) == keys(cat, general, scen, worst=worst)
+    for s, o in zip(scen, ours.scenarios):
+        assert bill(cat, s.forecast, ours.plan).total_cost == o.bill.total_cost
+
+
+def test_after_packs_stream_matches_exhaustive_search_across_lapses():
+    """Five months, validity 2, `after-packs`: months where fewer pack calls reach a
+    cheaper tier and lots that lapse inside the horizon. Every plan of small mixes is
+    billed; the stream model's plan is at least as good as all of them, and equal to the
+    best when its own plan lies within the search's reach."""
+    import itertools
+    cat = parse_catalog(CATALOG_AP.format(validity=2, small="95"), "x.toml")
+    options = [(0, 0), (1, 0), (2, 0), (0, 1), (1, 1), (0, 2), (3, 0)]
+    for calls in ((1800, 4300, 1200, 3100, 900), (2600, 4600, 700, 4800, 1300)):
+        base = Forecast(START, 5, (("p", calls),))
+        scen = scenarios_of(base, [Decimal("0.5")])
+        saved = engines.TIE_BREAK_SHARE
+        try:
+            engines.TIE_BREAK_SHARE = 100.0    # every tie-break re-solve finishes
+            r = plan(cat, base, purchase_months="any", scenarios=scen, regret=False)
+        finally:
+            engines.TIE_BREAK_SHARE = saved
+        forecasts = [s.forecast for s in scen]
+        weights = [s.weight for s in scen]
+        best = None
+        for combo in itertools.product(options, repeat=5):
+            p = Plan(tuple(Purchase("p", START + m, size, k) for m, counts in enumerate(combo)
+                           for size, k in zip((1000, 3000), counts) if k))
+            key = (objective(cat, forecasts, weights, p, (), False, False),
+                   bill(cat, base, p).pack_cost, *tie_break(p))
+            best = key if best is None or key < best else best
+        got = keys(cat, r, scen)
+        assert r.status == "optimal"
+        assert got <= best
+        mixes = {}
+        for pu in r.plan.purchases:
+            mixes.setdefault(pu.month - START, {})[pu.size] = pu.count
+        if all(set(v) <= {1000, 3000} and (v.get(1000, 0), v.get(3000, 0)) in options
+               for v in mixes.values()):
+            assert got == best

@@ -23,8 +23,12 @@ scenario may wait under another), but a purchase in a month where no scenario ha
 left for packs is as well made a month later (same draws, later expiry), so purchases are
 offered only in months with demand in some scenario.
 
-Under `after-packs` more pack usage can push a month into a dearer tier: each scenario
-gets the general cohort block (draw order and tier binaries), sharing the counts.
+Under `after-packs` more pack usage can push a month into a dearer tier, so neither a
+draw below the maximum nor skipped balance may be left to the model: each scenario is
+the same stream of purchases, with billing's start and draw written exactly (one binary
+each a month, `_after_stream_block`) and tier binaries on the calls packs leave. With a
+holding that outlives new packs, with prorata credit, and under `algorithm="milp"`, each
+scenario gets the general cohort block (draw order and tier binaries) instead.
 
 A purchase holding a pack that no scenario could draw within its validity is dearer than
 the same purchase without it (the draws are the same), so each month's capacity stays
@@ -106,9 +110,11 @@ def add_any_scenarios(prob: pulp.LpProblem, product: Product, series_calls, seri
     for i, (expiry, amount) in enumerate(late):
         lots["h", i] = (0, expiry, (expiry, 0, i), amount, amount)
     # Under `total` with nothing but new packs and no credit: the stream model.
-    stream = basis == "total" and not plain and not late and not prorata
+    # Under `after-packs` too (issue #15), with every month's draw forced to billing's.
+    stream = not plain and not late and not prorata
     if stream:
-        useful = _spend_cuts(prob, x, bought, price, ubs, window, tag)
+        useful = _spend_cuts(prob, x, bought, price, ubs, window, tag,
+                             exact=basis != "total")
         # cum[t]: useful calls bought at the start of months 0..t (the stream's end).
         cum, prev = {}, 0
         for t in sorted(ubs):
@@ -117,7 +123,14 @@ def add_any_scenarios(prob: pulp.LpProblem, product: Product, series_calls, seri
             prev = cum[t]
     for k, (calls, resid) in enumerate(zip(series_calls, series_resid)):
         stag = f"{tag}k{k}"
-        if stream:
+        if stream and basis != "total":
+            covered = _after_stream_block(prob, cum, ubs, resid, T, V, stag)
+            pm.postpaid.append(pulp.lpSum(
+                postpaid_expr(prob, product, m, calls[m],
+                              calls[m] - min(calls[m], product.free_calls) - resid[m],
+                              resid[m], covered[m], basis, scale, stag)
+                for m in range(T) if resid[m] > 0))
+        elif stream:
             rate = [to_units(product.rate(d)[0], scale) for d in calls]
             covered = _stream_block(prob, cum, ubs, resid, rate, T, V, stag)
             pm.postpaid.append(pulp.lpSum(rate[m] * (resid[m] - covered[m])
@@ -147,7 +160,7 @@ def add_any_scenarios(prob: pulp.LpProblem, product: Product, series_calls, seri
     return pm
 
 
-def _spend_cuts(prob, x, bought, price, ubs, window, tag) -> dict:
+def _spend_cuts(prob, x, bought, price, ubs, window, tag, exact: bool = False) -> dict:
     """Each purchase's useful capacity, and cuts bounding its spend from below by it.
     Returns month -> the capacity the stream model counts (an expression or variable).
 
@@ -164,6 +177,9 @@ def _spend_cuts(prob, x, bought, price, ubs, window, tag) -> dict:
     costs. Capacities beyond the largest of the least spend covering the window draw the
     same and cost more: cut off (that largest one stays, for the tie-break's "more
     calls").
+
+    `exact` (under `after-packs`, where balance can cost more: drawing less may lower a
+    month's tier): u[t] = min(C, W) exactly, with one binary a purchase month.
     """
     from .knapsack import cheapest_spend
     sizes = sorted(price)
@@ -194,6 +210,11 @@ def _spend_cuts(prob, x, bought, price, ubs, window, tag) -> dict:
         # anyway.)
         u = prob.add_variable(f"useful{tag}_{t}", 0, w)
         prob += u <= calls, f"useful{tag}_{t}"
+        if exact:
+            # over: the purchase holds at least the window, so it counts as the window.
+            over = prob.add_variable(f"over{tag}_{t}", cat="Binary")
+            prob += u >= w * over, f"usefulw{tag}_{t}"
+            prob += u >= calls - hi * step * over, f"usefulc{tag}_{t}"
         useful[t] = u
         # h below the window: the least spend of a capacity at least this large.
         h = np.minimum.accumulate(g[::-1])[::-1][:need]
@@ -274,6 +295,72 @@ def _stream_block(prob, cum, ubs, resid, rate, T, V, tag) -> dict:
             paid = prob.add_variable(f"paid{tag}_{m}", cat="Binary")
             prob += resid[m] - d <= resid[m] * paid, f"paid{tag}_{m}"
             prob += here - a - d <= avail_ub * (1 - paid), f"drained{tag}_{m}"
+        covered[m] = d
+        prev = a + d
+    return covered
+
+
+def _after_stream_block(prob, cum, ubs, resid, T, V, tag) -> dict:
+    """One scenario's draws under `after-packs` as a position in the stream of purchases
+    (no holding outlives new packs, no credit). Returns month -> calls drawn from packs.
+
+    As in `_stream_block`, the lots are one stream in purchase order (new packs share one
+    validity, so soonest-expiring first is purchase order; packs bought in the same month
+    are one lot), P(m) = cum is the calls bought up to month m (each purchase counted
+    with its useful capacity min(C, W), which `_spend_cuts` shows draws exactly as C in
+    every scenario), and billing's draw is, month by month over the months with calls
+    left for packs,
+
+        a(m) = max(q(prev), P(m-V)),   d(m) = min(resid(m), P(m) - a(m)),   q(m) = a(m) + d(m)
+
+    (q(prev): where the last month with calls ended; months without calls draw nothing,
+    and P is nondecreasing, so the lapse at m-V covers every lapse since). Under
+    `after-packs` drawing less can be cheaper (the tier volume, calls − pack usage,
+    rises and may reach a lower rate), and so can skipping balance, so neither the max
+    nor the min may be relaxed: each is written exactly with one binary (`lapsed`: the
+    draw starts at the lapse boundary, else where the last month ended; `full`: the month
+    is covered, else every live lot is drained). For given counts every variable is then
+    fixed to billing's value (ties aside, where both sides agree), so the model's cost of
+    any purchases is their bill, and its optimum is the true optimum. The big-Ms are the
+    largest capacities that can lie between the two terms.
+    """
+    months = sorted(ubs)             # purchase months with some pack on offer
+    active = [m for m in range(T) if resid[m] > 0]
+
+    def upto(m):                     # P(m): calls bought at the start of months 0..m
+        return cum[max(t for t in months if t <= m)]
+
+    covered, prev = {}, None
+    for m in active:
+        live = [t for t in months if m - V < t <= m]
+        if not live:
+            covered[m] = 0
+            continue
+        avail_ub = sum(ubs[t] for t in live)
+        gone = [t for t in months if t <= m - V]
+        lapse = upto(m - V) if gone else None
+        if prev is None:
+            a = lapse if lapse is not None else 0
+        elif lapse is None:
+            a = prev
+        else:
+            # a: where month m starts drawing, the later of the two.
+            a = prob.add_variable(f"pos{tag}_{m}", 0, sum(ubs[t] for t in months if t <= m))
+            lapsed = prob.add_variable(f"lapsed{tag}_{m}", cat="Binary")
+            prob += a >= prev, f"after{tag}_{m}"
+            prob += a >= lapse, f"lapse{tag}_{m}"
+            # prev ≤ P(m-1) and lapse ≥ 0: the gaps are at most these capacities.
+            prob += a <= prev + sum(ubs[t] for t in gone) * lapsed, f"afterub{tag}_{m}"
+            prob += a <= lapse + sum(ubs[t] for t in months if m - V < t < m) * (1 - lapsed), \
+                f"lapseub{tag}_{m}"
+        here = upto(m)
+        d = prob.add_variable(f"draw{tag}_{m}", 0, min(resid[m], avail_ub))
+        # A month draws no more than the live lots hold ...
+        prob += d <= here - a, f"avail{tag}_{m}"
+        # ... and as much as they hold, up to its calls (billing draws automatically).
+        full = prob.add_variable(f"full{tag}_{m}", cat="Binary")
+        prob += d >= resid[m] * full, f"full{tag}_{m}"
+        prob += d >= here - a - avail_ub * full, f"drained{tag}_{m}"
         covered[m] = d
         prev = a + d
     return covered
