@@ -4,6 +4,7 @@ never "a bug in packopt" for the solver's floating point (limits.py, planner._ve
 
 from __future__ import annotations
 
+import contextlib
 from decimal import Decimal
 
 import pytest
@@ -171,6 +172,32 @@ CALLS = st.one_of(st.integers(0, 3 * 10 ** 9), st.integers(0, 30_000),
        scenarios=st.sampled_from(["none", "expected", "worst-case"]))
 def test_random_catalogs_and_forecasts_plan_or_refuse_cleanly(text, x, y, months, carry,
                                                               budget, monthly, scenarios):
+    with memory_cap(8 << 30):
+        _plan_or_refuse(text, x, y, months, carry, budget, monthly, scenarios)
+
+
+@contextlib.contextmanager
+def memory_cap(extra: int):
+    """At most `extra` bytes more address space while the block runs: an input that would
+    exhaust the machine fails here as a MemoryError naming its example, instead of the
+    kernel killing the test run (seen twice under load, never reproduced at 4-8 GB)."""
+    try:
+        import resource
+        with open("/proc/self/status") as f:
+            size = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:"))
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    except (ImportError, OSError, StopIteration):
+        yield                                     # not Linux: no cap
+        return
+    cap = size + extra if hard == resource.RLIM_INFINITY else min(size + extra, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def _plan_or_refuse(text, x, y, months, carry, budget, monthly, scenarios):
     try:
         cat = parse_catalog(text, "random.toml")
     except InputError:
@@ -196,3 +223,20 @@ def test_random_catalogs_and_forecasts_plan_or_refuse_cleanly(text, x, y, months
         assert r.bill.pack_cost <= budget
     for sc, outcome in zip(alternatives, r.scenarios):
         assert bill(cat, sc.forecast, r.plan).total_cost == outcome.bill.total_cost
+
+
+def test_a_budget_over_a_lattice_too_fine_for_the_frontiers_plans_exactly():
+    """Found by the memory cap above: a 1-call pack against a billion calls under a monthly
+    budget in any month built a knapsack of 10⁹ points (7.5 GiB) in the spend frontiers;
+    the frontiers now decline such a lattice and the integer program plans it."""
+    cat = parse_catalog(
+        'free_calls_per_month = 0\nvalidity_months = 1\ntier_basis = "total"\n'
+        '[[product]]\nid = "x"\n'
+        'packs = [ { calls = 1, price = "1" }, { calls = 3808731, price = "1" } ]\n'
+        'tiers = [ { up_to = 1, rate = "0" }, { rate = "2" } ]\n', "fine.toml")
+    f = Forecast(START, 2, (("x", (0, 999_999_937)),), "f.csv")
+    with memory_cap(2 << 30):
+        r = plan(cat, f, purchase_months="any", monthly_budget=Decimal("5000.5"))
+    assert r.status == "optimal"
+    assert r.bill.pack_cost <= Decimal("5000.5")
+    assert bill(cat, f, r.plan).total_cost == r.bill.total_cost

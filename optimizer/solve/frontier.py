@@ -31,7 +31,7 @@ import numpy as np
 
 from ..domain.catalog import Product
 from ..domain.money import to_units
-from .dynamic import pareto_caps, smallest_pack  # the same capacities as the DP's
+from .dynamic import MAX_LATTICE, pareto_caps, smallest_pack  # as the DP's
 from .knapsack import Knapsack
 
 CHUNK = 1 << 20      # labels × capacities expanded at once (bounds memory)
@@ -125,7 +125,8 @@ def product_frontier(product: Product, calls, resid, validity: int, scale: int,
                      spend_cap: int) -> Frontier:
     """Every schedule of one product no other beats on both prepaid spend (at most
     `spend_cap`) and cost. `calls[m]` sets month m's rate; `resid[m]` is what new packs
-    can serve. Raises TooLarge when a month would hold too many labels."""
+    can serve. Raises TooLarge when a month would hold too many labels or its knapsack
+    lattice would pass MAX_LATTICE points."""
     T, V = len(resid), validity
     resid = np.asarray(resid, dtype=np.int64)
     rate = np.array([to_units(product.rate(d)[0], scale) for d in calls], dtype=np.int64)
@@ -155,6 +156,10 @@ def product_frontier(product: Product, calls, resid, validity: int, scale: int,
         step = math.gcd(*(s for s, _ in useful))
         if key not in knaps or len(knaps[key]) * step < limit:
             top = max(limit, widest + top_size)
+            if top // step + 1 > MAX_LATTICE:
+                # A lattice too fine (1-call packs against a billion calls): the integer
+                # program takes the product, as it does for the dynamic program.
+                raise TooLarge(product.id)
             knaps[key] = Knapsack([(s // step, q) for s, q in useful], top // step + 1)
         knap = knaps[key]
         keep = pareto_caps(knap.key, step, limit)
