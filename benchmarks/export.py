@@ -51,6 +51,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from .families import FAMILIES, Instance, mixed
+from .files import catalog_toml, forecast_csv
 
 FORMULATIONS = ("ours", "baseline")
 GZIP_FROM = 0                # bytes: MPS files larger than this are gzipped (0: all)
@@ -116,43 +117,6 @@ def exportable(inst: Instance) -> str | None:
 
 def instance_name(inst: Instance) -> str:
     return f"{inst.family}-{inst.size}x{inst.months}-s{inst.seed}"
-
-
-def forecast_csv(inst: Instance) -> str:
-    """The forecast as a wide CSV: one row per product, one column per month."""
-    fc = inst.forecast
-    lines = ["product," + ",".join(str(fc.month(i)) for i in range(fc.months))]
-    lines += [pid + "," + ",".join(map(str, calls)) for pid, calls in fc.demand]
-    return "\n".join(lines) + "\n"
-
-
-def catalog_toml(inst: Instance) -> str:
-    """The catalog as the TOML `--catalog` reads (docs/cli.md): packs, tiers, free calls."""
-    cat = inst.catalog
-
-    def q(s):
-        return json.dumps(s, ensure_ascii=False)     # a JSON string is a TOML basic string
-
-    def rate(t):
-        return q(str(t.rate) if t.rate is not None else "unpublished")
-    free = cat.products[0].free_calls if cat.products else 0
-    lines = [f"# {inst.family}, {inst.size} products x {inst.months} months, seed "
-             f"{inst.seed} (python -m benchmarks export)",
-             f"currency = {q(cat.currency)}", f"free_calls_per_month = {free}",
-             f"validity_months = {cat.validity_months}", f"tier_basis = {q(cat.tier_basis)}",
-             ""]
-    for p in cat.products:
-        lines += ["[[product]]", f"id = {q(p.id)}", f"name = {q(p.name)}"]
-        if p.free_calls != free:
-            lines.append(f"free_calls_per_month = {p.free_calls}")
-        if p.packs:
-            lines.append("packs = [" + ", ".join(
-                f"{{ calls = {k.calls}, price = {q(str(k.price))} }}" for k in p.packs) + "]")
-        lines.append("tiers = [" + ", ".join(
-            (f"{{ up_to = {t.up_to}, rate = {rate(t)} }}" if t.up_to is not None
-             else f"{{ rate = {rate(t)} }}") for t in p.tiers) + "]")
-        lines.append("")
-    return "\n".join(lines)
 
 
 def read_back(folder: Path):
@@ -329,8 +293,10 @@ def export_instance(inst: Instance, out: Path, formulations=FORMULATIONS,
     name = instance_name(inst)
     folder = out / name
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "forecast.csv").write_text(forecast_csv(inst), encoding="utf-8")
-    (folder / "catalog.toml").write_text(catalog_toml(inst), encoding="utf-8")
+    (folder / "forecast.csv").write_text(forecast_csv(inst.forecast), encoding="utf-8")
+    (folder / "catalog.toml").write_text(catalog_toml(
+        inst.catalog, f"{inst.family}, {inst.size} products x {inst.months} months, seed "
+        f"{inst.seed} (python -m benchmarks export)"), encoding="utf-8")
     catalog, forecast = read_back(folder)
     if forecast.demand != inst.forecast.demand or forecast.start != inst.forecast.start:
         raise RuntimeError(f"{name}: the forecast does not read back as written")

@@ -10,49 +10,20 @@ seed products' aliases, which the clones would share) and the forecast as a wide
 
 from __future__ import annotations
 
-import json
 import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
 
 from optimizer.billing import bill
-from optimizer.domain.catalog import Catalog
 from optimizer.domain.months import Month
-from optimizer.domain.records import Forecast, Plan, Purchase
+from optimizer.domain.records import Plan, Purchase
 from optimizer.io.catalog import load_catalog
 from optimizer.io.forecast import read_forecast
 
+from .files import catalog_toml, forecast_csv
+
 METHOD = "bill-only"
-
-
-def _q(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)       # a valid TOML basic string
-
-
-def catalog_toml(catalog: Catalog) -> str:
-    out = [f"currency = {_q(catalog.currency)}", f"validity_months = {catalog.validity_months}",
-           f"tier_basis = {_q(catalog.tier_basis)}"]
-    for p in catalog.products:
-        out += ["", "[[product]]", f"id = {_q(p.id)}", f"name = {_q(p.name)}",
-                f"free_calls_per_month = {p.free_calls}"]
-        packs = ", ".join(f"{{ calls = {k.calls}, price = {_q(str(k.price))} }}"
-                          for k in p.packs)
-        out.append(f"packs = [{packs}]")
-        tiers = []
-        for t in p.tiers:
-            rate = _q("unpublished" if t.rate is None else str(t.rate))
-            tiers.append(f"{{ rate = {rate} }}" if t.up_to is None
-                         else f"{{ up_to = {t.up_to}, rate = {rate} }}")
-        out.append(f"tiers = [{', '.join(tiers)}]")
-    return "\n".join(out) + "\n"
-
-
-def forecast_csv(forecast: Forecast) -> str:
-    months = [str(forecast.start + i) for i in range(forecast.months)]
-    lines = [",".join(["product"] + months)]
-    lines += [",".join([pid] + [str(c) for c in calls]) for pid, calls in forecast.demand]
-    return "\n".join(lines) + "\n"
 
 
 def plan_from_rows(rows) -> Plan:

@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 from .families import mixed
+from .files import catalog_toml, forecast_csv
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -62,30 +63,8 @@ def write_inputs(products: int, months: int, folder: Path) -> tuple[Path, Path]:
             for i, c in enumerate(calls):
                 f.write(f"{pid},{inst.forecast.month(i)},{c}\n")
     toml = folder / f"f{products}x{months}.toml"
-    fc, cat = inst.forecast, inst.catalog
-    with open(csv, "w", encoding="utf-8") as f:
-        f.write("product," + ",".join(str(fc.month(i)) for i in range(months)) + "\n")
-        for pid, calls in fc.demand:
-            f.write(pid + "," + ",".join(map(str, calls)) + "\n")
-
-    def q(s):
-        return json.dumps(s, ensure_ascii=False)
-
-    def rate(t):
-        return q(str(t.rate) if t.rate is not None else "unpublished")
-    lines = [f"currency = {q(cat.currency)}",
-             f"free_calls_per_month = {cat.products[0].free_calls}",
-             f"validity_months = {cat.validity_months}", f"tier_basis = {q(cat.tier_basis)}", ""]
-    for p in cat.products:
-        lines += ["[[product]]", f"id = {q(p.id)}", f"name = {q(p.name)}"]
-        if p.packs:
-            lines.append("packs = [" + ", ".join(
-                f"{{ calls = {k.calls}, price = {q(str(k.price))} }}" for k in p.packs) + "]")
-        lines.append("tiers = [" + ", ".join(
-            (f"{{ up_to = {t.up_to}, rate = {rate(t)} }}" if t.up_to is not None
-             else f"{{ rate = {rate(t)} }}") for t in p.tiers) + "]")
-        lines.append("")
-    toml.write_text("\n".join(lines), encoding="utf-8")
+    csv.write_text(forecast_csv(inst.forecast), encoding="utf-8")
+    toml.write_text(catalog_toml(inst.catalog), encoding="utf-8")
     return csv, toml
 
 

@@ -22,7 +22,8 @@ from benchmarks.baseline import solve_baseline
 from benchmarks.cli import config_from, parser
 from benchmarks.exhaustive import search
 from benchmarks.families import FAMILIES, START
-from benchmarks.floor import bill_only, catalog_toml, forecast_csv
+from benchmarks.files import catalog_toml, forecast_csv
+from benchmarks.floor import bill_only
 from benchmarks.methods import run_method, split_method
 from benchmarks.report import shifted_geomean, solver_table
 from benchmarks.runner import Config, Report, run
