@@ -260,34 +260,25 @@ def _stream_block(prob, cum, ubs, resid, rate, T, V, tag) -> dict:
     lapse boundary and cost a draw after it. One binary a month at most per scenario, and
     continuous positions, instead of a usage variable per lot and month.
     """
-    months = sorted(ubs)             # purchase months with some pack on offer
-    active = [m for m in range(T) if resid[m] > 0]
     later_max, top = {}, 0
-    for m in reversed(active):
+    for m in reversed([m for m in range(T) if resid[m] > 0]):
         later_max[m] = top
         top = max(top, rate[m])
 
-    def upto(m):                     # P(m): calls bought at the start of months 0..m
-        return cum[max(t for t in months if t <= m)]
-
     covered, prev = {}, None
-    for m in active:
-        live = [t for t in months if m - V < t <= m]
-        if not live:
+    for m, here, lapse, avail_ub, _ in _stream_months(cum, ubs, resid, T, V):
+        if avail_ub is None:
             covered[m] = 0
             continue
-        avail_ub = sum(ubs[t] for t in live)
-        gone = [t for t in months if t <= m - V]
         # a[m]: stream position where month m starts drawing; d[m]: calls it draws.
         a = prob.add_variable(f"pos{tag}_{m}", 0)
         d = prob.add_variable(f"draw{tag}_{m}", 0, min(resid[m], avail_ub))
         if prev is not None:
             # Month m starts where the last one ended ...
             prob += a >= prev, f"after{tag}_{m}"
-        if gone:
+        if lapse is not None:
             # ... or past the lots that have lapsed.
-            prob += a >= upto(m - V), f"lapse{tag}_{m}"
-        here = upto(m)
+            prob += a >= lapse, f"lapse{tag}_{m}"
         # A month draws only what the live lots hold.
         prob += d <= here - a, f"avail{tag}_{m}"
         if later_max[m] > rate[m]:
@@ -298,6 +289,27 @@ def _stream_block(prob, cum, ubs, resid, rate, T, V, tag) -> dict:
         covered[m] = d
         prev = a + d
     return covered
+
+
+def _stream_months(cum, ubs, resid, T, V):
+    """The walk both stream blocks share: for each month with calls left for packs, in
+    order, (m, P(m), P(m-V) or None when no purchase has lapsed, the live purchases'
+    largest capacity or None when no purchase can serve month m, the lapsed purchase
+    months). P(m) = cum at the last purchase month up to m: calls bought by then."""
+    months = sorted(ubs)             # purchase months with some pack on offer
+
+    def upto(m):
+        return cum[max(t for t in months if t <= m)]
+
+    for m in range(T):
+        if resid[m] <= 0:
+            continue
+        live = [t for t in months if m - V < t <= m]
+        if not live:
+            yield m, None, None, None, []
+            continue
+        gone = [t for t in months if t <= m - V]
+        yield m, upto(m), upto(m - V) if gone else None, sum(ubs[t] for t in live), gone
 
 
 def _after_stream_block(prob, cum, ubs, resid, T, V, tag) -> dict:
@@ -325,20 +337,11 @@ def _after_stream_block(prob, cum, ubs, resid, T, V, tag) -> dict:
     largest capacities that can lie between the two terms.
     """
     months = sorted(ubs)             # purchase months with some pack on offer
-    active = [m for m in range(T) if resid[m] > 0]
-
-    def upto(m):                     # P(m): calls bought at the start of months 0..m
-        return cum[max(t for t in months if t <= m)]
-
     covered, prev = {}, None
-    for m in active:
-        live = [t for t in months if m - V < t <= m]
-        if not live:
+    for m, here, lapse, avail_ub, gone in _stream_months(cum, ubs, resid, T, V):
+        if avail_ub is None:
             covered[m] = 0
             continue
-        avail_ub = sum(ubs[t] for t in live)
-        gone = [t for t in months if t <= m - V]
-        lapse = upto(m - V) if gone else None
         if prev is None:
             a = lapse if lapse is not None else 0
         elif lapse is None:
@@ -353,7 +356,6 @@ def _after_stream_block(prob, cum, ubs, resid, T, V, tag) -> dict:
             prob += a <= prev + sum(ubs[t] for t in gone) * lapsed, f"afterub{tag}_{m}"
             prob += a <= lapse + sum(ubs[t] for t in months if m - V < t < m) * (1 - lapsed), \
                 f"lapseub{tag}_{m}"
-        here = upto(m)
         d = prob.add_variable(f"draw{tag}_{m}", 0, min(resid[m], avail_ub))
         # A month draws no more than the live lots hold ...
         prob += d <= here - a, f"avail{tag}_{m}"
