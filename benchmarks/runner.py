@@ -321,6 +321,8 @@ def _is_timeout(rec: dict) -> bool:
     return rec["status"] in ("feasible", "no_solution", "killed")
 
 
+# Long (92 lines): one sweep loop with its progress bar, timeouts and Ctrl-C handling, which
+# share their state; the parts that stand alone (_measured, run_isolated, verify) are out.
 def run(cfg: Config, console=None) -> Report:
     """Run the sweep; returns the report (also when interrupted by Ctrl-C)."""
     methods = cfg.method_list()

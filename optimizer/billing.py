@@ -216,6 +216,8 @@ def make_lots(product: Product, pid_purchases, holdings, start: Month, validity:
     return lots
 
 
+# Long (86 lines): the month-by-month replay of the rules is read against docs/pricing.md
+# in one piece; the pure-postpaid path (_postpaid_bill) is already apart.
 def bill_product(product: Product, calls: tuple[int, ...], start: Month, lots: list[Lot],
                  basis: str, with_postpaid_only: bool = True, *,
                  straight: bool = False) -> ProductBill:

@@ -345,7 +345,7 @@ class CostBounds:
     objective: int | None = None
 
 
-# Long (81 lines): the relaxation, its bisection and the fallback share their locals;
+# Long (82 lines): the relaxation, its bisection and the fallback share their locals;
 # left whole this round (noted for the next).
 def on_frontiers(req: Request) -> EngineResult | CostBounds | None:
     """Any-month plans under prepaid caps (total basis, one forecast) from each product's
