@@ -52,8 +52,8 @@ from .start_milp import ProductModel, add_credit, postpaid_expr
 HULL_POINTS = 2_000_000   # capacities priced for the spend cuts; beyond it, no cuts
 
 
-# Long (106 lines, half of it the docstring): the shared purchases, then one block per
-# scenario by its route; the blocks themselves are functions of their own.
+# Long (106 lines): the shared purchases and their bounds, then one block per scenario by
+# its route, which share those locals; the blocks themselves are functions of their own.
 def add_any_scenarios(prob: pulp.LpProblem, product: Product, series_calls, series_resid,
                       validity: int, basis: str, scale: int, tag: str = "", late=(),
                       start_only: bool = False, plain: bool = False,
