@@ -3,6 +3,8 @@ incumbent, bound and gap; off a terminal nothing; Ctrl-C still ends at once (exi
 
 from __future__ import annotations
 
+import pytest
+
 import os
 import pty
 import select
@@ -51,6 +53,18 @@ def test_the_spinner_line_says_what_runs_and_how_far_from_proven():
     q = solvers.Progress("id_card", "highs", 1.0, None, None, None)
     assert describe("Planning…", q) == ("Planning… integer program for id_card (highs, 1 s): "
                                         "no plan found yet")
+
+
+@pytest.mark.parametrize("width", [20, 40, 60, 80, 100, 120])
+def test_the_spinner_line_fits_the_terminal(width):
+    """A line wider than the terminal wraps and is redrawn as two: it says less instead,
+    keeping the product and the gap as long as they fit."""
+    p = solvers.Progress("general_print", "highs", 2.0, 27173.75, 24809.81, 0.087)
+    line = describe("Solving…", p, width)
+    assert len(line) <= width - 2
+    if width >= 40:
+        assert "general_print" in line and "gap 8.70 %" in line
+    assert describe("Solving…", p, 200) == describe("Solving…", p)
 
 
 def _run_on_a_terminal(args, seconds):

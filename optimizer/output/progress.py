@@ -6,6 +6,7 @@ integer program runs, the spinner's line shows its incumbent, bound and gap."""
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 
 
@@ -44,20 +45,37 @@ def spinner(message: str, *, enabled: bool, delay: float = 1.0):
             status.stop()
 
 
-def describe(message: str, p) -> str:
-    """The spinner's line for a solver's `Progress`: what runs, and how far from proven."""
+def describe(message: str, p, width: int | None = None) -> str:
+    """The spinner's line for a solver's `Progress`: what runs, and how far from proven;
+    within `width` columns (the spinner's glyph and a space aside) when given, by saying
+    less: a line wider than the terminal wraps, and the spinner redraws it as two."""
     what = "joint integer program" if p.label == "all" else f"integer program for {p.label}"
-    if p.best is None:
-        found = "no plan found yet"
-        if p.bound is not None:
-            found += f", bound {p.bound:,.2f}"
-    else:
-        found = f"best {p.best:,.2f}"
-        if p.bound is not None:
-            found += f", bound {max(p.bound, 0):,.2f}"
-        if p.gap_rel is not None:
-            found += f", gap {max(p.gap_rel, 0) * 100:.2f} %"
-    return f"{message} {what} ({p.solver}, {p.seconds:.0f} s): {found}"
+    name = "all products" if p.label == "all" else p.label
+    best = None if p.best is None else f"best {p.best:,.2f}"
+    bound = None if p.bound is None else f"bound {max(p.bound, 0):,.2f}"
+    gap = None if p.best is None or p.gap_rel is None else \
+        f"gap {max(p.gap_rel, 0) * 100:.2f} %"
+    found = ", ".join(x for x in (best or "no plan found yet", bound, gap) if x)
+    forms = [f"{message} {what} ({p.solver}, {p.seconds:.0f} s): {found}",
+             f"{message} {name} ({p.seconds:.0f} s): {found}",
+             f"{name}: " + ", ".join(x for x in (best or "no plan yet", gap) if x),
+             f"{name}: {gap or best or 'no plan yet'}"]
+    if width is None:
+        return forms[0]
+    room = max(width - 2, 10)
+    return next((f for f in forms if len(f) <= room), forms[-1][:room])
+
+
+def _columns() -> int:
+    """The width Rich draws the spinner in: COLUMNS when set, else stderr's terminal, else
+    80; asked each time, since a window can be resized during a solve."""
+    env = os.environ.get("COLUMNS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    try:
+        return os.get_terminal_size(2).columns or 80
+    except OSError:
+        return 80
 
 
 def run_in_worker(work, message: str, *, enabled: bool, delay: float = 1.0):
@@ -74,7 +92,7 @@ def run_in_worker(work, message: str, *, enabled: bool, delay: float = 1.0):
             try:
                 if enabled:
                     from ..solve.solvers import reporting
-                    with reporting(lambda p: update(describe(message, p))):
+                    with reporting(lambda p: update(describe(message, p, _columns()))):
                         done["value"] = work()
                 else:
                     done["value"] = work()
