@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 from decimal import ROUND_HALF_UP, Decimal
-from fractions import Fraction
 from functools import cached_property, lru_cache
 from operator import mul
 
@@ -429,6 +428,7 @@ def carry_over_credit(lot: Lot, left: int, months: int) -> Decimal:
     """Prorata value of `left` calls of a purchase lot still valid after the horizon's
     `months`: its price per call times the unexpired share of its validity, rounded half up
     to the fen per lot (docs/pricing.md, rule 7 and 'Readings': rounding)."""
+    from fractions import Fraction  # prorata only: kept off the import path
     share = Fraction(lot.expiry - (months - 1), lot.expiry - lot.start + 1)
     fen = Fraction(left) * Fraction(lot.cost) / lot.calls * share * 100
     return Decimal(math.floor(fen + Fraction(1, 2))) / 100

@@ -114,6 +114,24 @@ def test_python_cli_py_is_the_same_program():
     assert proc.returncode == 0 and "Usage: packopt" in proc.stdout
 
 
+def test_the_program_ends_with_its_output_flushed_and_exit_handlers_run(tmp_path):
+    """The program ends its process itself (os._exit, skipping teardown): every byte of a
+    long output still arrives, exit handlers still run, and exit codes are kept."""
+    marker = tmp_path / "atexit-ran"
+    script = ("import atexit, pathlib, sys; import cli; "
+              f"atexit.register(pathlib.Path({str(marker)!r}).write_text, 'yes'); "
+              "cli.cli(sys.argv[1:], prog_name='packopt')")
+    proc = subprocess.run([sys.executable, "-c", script, "plan", "--format", "json"],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["status"] == "optimal"     # all of it, parseable
+    assert marker.read_text() == "yes"
+    bad = subprocess.run([sys.executable, "-c", script, "plan", str(tmp_path / "none.csv")],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert bad.stderr.count("\n") == 1 and "none.csv" in bad.stderr
+
+
 def test_unknown_option_is_a_usage_error():
     result = run("bill", G6_FORECAST, "--no-such-option")
     assert result.exit_code == 2

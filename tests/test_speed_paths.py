@@ -25,7 +25,7 @@ from optimizer import Catalog, Forecast, Month, Pack, Plan, Product, Purchase, T
 from optimizer.domain.money import money_scale
 from optimizer.io.catalog import load_catalog
 from optimizer.output.text import to_json
-from optimizer.solve import dpkernel
+from optimizer.solve import dpkernel, dynamic
 from optimizer.solve.demand import residual_demand
 from optimizer.solve.dynamic import optimal_schedule
 from optimizer.solve.planner import plan
@@ -63,12 +63,31 @@ def test_compiled_dynamic_program_is_the_numpy_one(calls, jitter, price, validit
     product = cat.product("x")
     calls = tuple(c + j if c else 0 for c, j in zip(calls, jitter))
     resid = residual_demand(product, calls, START)
-    scale = money_scale(cat)
-    slow = optimal_schedule(product, calls, resid, validity, scale, start_only=start_only)
-    fast = optimal_schedule(product, calls, resid, validity, scale, start_only=start_only,
-                            compiled=True)
+    problem = dynamic._problem(product, calls, resid, validity, money_scale(cat), start_only,
+                               False)
+    slow = dynamic._label_search(problem)
+    fast = dynamic._compiled_schedule(problem, dpkernel)
     assert (fast.counts, fast.objective, fast.spend) == \
         (slow.counts, slow.objective, slow.spend)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(calls=st.lists(volumes, min_size=0, max_size=26),
+       jitter=st.lists(st.integers(0, 999), min_size=26, max_size=26),
+       price=prices, validity=st.sampled_from([1, 3, 12]))
+def test_start_mode_closed_form_is_the_label_search(calls, jitter, price, validity):
+    """Purchases in the first month only: each capacity's cost in closed form picks the
+    same schedule, to the pack, as the month-by-month label search."""
+    cat = packs_catalog(price, validity)
+    product = cat.product("x")
+    calls = tuple(c + j if c else 0 for c, j in zip(calls, jitter))
+    resid = residual_demand(product, calls, START)
+    problem = dynamic._problem(product, calls, resid, validity, money_scale(cat), True, False)
+    closed = optimal_schedule(product, calls, resid, validity, money_scale(cat),
+                              start_only=True)
+    search = dynamic._label_search(problem)
+    assert (closed.counts, closed.objective, closed.spend) == \
+        (search.counts, search.objective, search.spend)
 
 
 def keys(result):
@@ -208,16 +227,16 @@ def test_volumes_too_large_for_the_lattice_go_to_the_integer_program():
 def test_solve_seconds_count_the_tie_break_re_solves(monkeypatch):
     """Each solver call is made to last exactly one second: the reported solving time is
     the number of calls, tie-break re-solves included."""
-    from optimizer.solve import engines
+    from optimizer.solve import solvers  # engines.py imports `solve` from it when used
     calls = []
-    real = engines.solve
+    real = solvers.solve
 
     def one_second(*args, **kwargs):
         out = real(*args, **kwargs)
         calls.append(out)
         return type(out)(**{**out.__dict__, "seconds": 1.0})
 
-    monkeypatch.setattr(engines, "solve", one_second)
+    monkeypatch.setattr(solvers, "solve", one_second)
     fc = Forecast(START, 3, (("id_card", (50_000, 60_000, 70_000)),))
     res = plan(SEED, fc, algorithm="milp")
     assert len(calls) > 1                       # the cost, then at least one tie-break key
@@ -229,9 +248,9 @@ def test_a_tie_break_out_of_time_is_reported_not_hidden(monkeypatch):
     cost; the result, its JSON and the plan report say the tie-break is not proven."""
     from optimizer.analysis.planning import plan_report
     from optimizer.output.data import plan_dict
-    from optimizer.solve import engines
+    from optimizer.solve import solvers  # engines.py imports `solve` from it when used
     from optimizer.solve.solvers import Status
-    real, n = engines.solve, []
+    real, n = solvers.solve, []
 
     def re_solves_time_out(*args, **kwargs):
         out = real(*args, **kwargs)
@@ -242,11 +261,11 @@ def test_a_tie_break_out_of_time_is_reported_not_hidden(monkeypatch):
 
     fc = Forecast(START, 3, (("id_card", (50_000, 60_000, 70_000)),))
     assert plan(SEED, fc, algorithm="milp").tie_break_proven
-    monkeypatch.setattr(engines, "solve", re_solves_time_out)
+    monkeypatch.setattr(solvers, "solve", re_solves_time_out)
     res = plan(SEED, fc, algorithm="milp")
     assert res.status == "optimal" and not res.tie_break_proven
     assert plan_dict(res)["tie_break_proven"] is False
-    monkeypatch.setattr(engines, "solve", re_solves_time_out)
+    monkeypatch.setattr(solvers, "solve", re_solves_time_out)
     n.clear()
     report = plan_report(SEED, fc, algorithm="milp")
     assert [w for w in report.left_out if "tie-break" in w]

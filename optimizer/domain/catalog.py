@@ -5,12 +5,11 @@ Records only; reading a catalog TOML lives in `optimizer.io.catalog`.
 
 from __future__ import annotations
 
-import difflib
 from bisect import bisect_left
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from functools import cached_property
 from itertools import repeat
-from decimal import Decimal
 
 from ..exceptions import InputError
 
@@ -167,6 +166,7 @@ class Catalog:
 
     def suggest(self, key: str) -> str | None:
         """The closest product id to a misspelt one, for error messages."""
+        import difflib  # error messages only: kept off the import path
         by_lower = {p.id.lower(): p.id for p in self.products}
         by_lower.update({p.name.lower(): p.id for p in self.products})
         hits = difflib.get_close_matches(key.strip().lower(), list(by_lower), n=1, cutoff=0.5)

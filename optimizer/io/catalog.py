@@ -11,12 +11,11 @@ import tomllib
 import unicodedata
 from decimal import Decimal
 from functools import cached_property
-from importlib import resources
 from pathlib import Path
 
 from ..domain.catalog import TIER_BASES, UNPUBLISHED, Catalog, Pack, Product, Tier
 from ..exceptions import InputError
-from .text import parse_decimal, read_text
+from .text import bundled_text, parse_decimal, read_text
 
 _TOP_KEYS = {"currency", "free_calls_per_month", "validity_months", "tier_basis", "product"}
 _PRODUCT_KEYS = {"id", "name", "packs", "tiers", "free_calls_per_month", "aliases"}
@@ -290,7 +289,7 @@ def _tiers(raw: dict, err) -> tuple[Tier, ...]:
 def load_catalog(path: str | Path | None = None) -> Catalog:
     """The catalog in a TOML file, or the built-in seed catalog when path is None."""
     if path is None:
-        text = resources.files("optimizer").joinpath("data/seed_catalog.toml").read_text("utf-8")
+        text = bundled_text("seed_catalog.toml")
         return parse_catalog(text, "built-in seed catalog")
     text = read_text(path, "catalog", empty_field="product", byte_offset=True)
     return parse_catalog(text, str(path))

@@ -11,7 +11,6 @@ is a warning in the note). Notes go to the `notes` list the caller passes.
 from __future__ import annotations
 
 import re
-from importlib import resources
 from pathlib import Path
 
 from ..domain.catalog import Catalog
@@ -23,6 +22,7 @@ from .text import (
     Problems,
     Table,
     below_title,
+    bundled_text,
     csv_rows,
     ignored_columns_note,
     is_total,
@@ -382,10 +382,10 @@ def assemble_forecast(cells: dict, first_line: dict, catalog: Catalog, source: s
     return Forecast(start, n, demand, source)
 
 
-EXAMPLE_FORECAST = "data/example_forecast.csv"
+EXAMPLE_FORECAST = "example_forecast.csv"
 
 
 def example_forecast(catalog: Catalog) -> Forecast:
     """The bundled 9-product example forecast (what `plan` and `whatif` use without one)."""
-    text = resources.files("optimizer").joinpath(EXAMPLE_FORECAST).read_text("utf-8")
+    text = bundled_text(EXAMPLE_FORECAST)
     return parse_forecast(text, catalog, "bundled example forecast")

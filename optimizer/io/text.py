@@ -74,6 +74,12 @@ class Problems:
 
 # --------------------------------------------------------------------------- files
 
+def bundled_text(name: str) -> str:
+    """A data file shipped inside the package (optimizer/data/), read beside this module
+    rather than through importlib.resources, whose import costs more than the read."""
+    return (Path(__file__).resolve().parent.parent / "data" / name).read_text("utf-8")
+
+
 def read_bytes(path: str | Path, what: str) -> bytes:
     try:
         return Path(path).read_bytes()

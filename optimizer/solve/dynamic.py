@@ -273,10 +273,17 @@ def optimal_schedule(product: Product, calls, resid, validity: int, scale: int, 
     installed, no prorata); the answer is the same, to the pack.
     """
     problem = _problem(product, calls, resid, validity, scale, start_only, prorata)
+    if start_only and not prorata:
+        return _start_schedule(problem)
     if compiled and not prorata and _fits_kernel(problem):
         from . import dpkernel
         if dpkernel.available():
             return _compiled_schedule(problem, dpkernel)
+    return _label_search(problem)
+
+
+def _label_search(problem: Problem) -> Schedule:
+    """The shortest path itself: month by month, labels extended, pruned and queued."""
     queue = Queue(problem.T, problem.ceiling)
     z = np.zeros(1, dtype=np.int64)
     queue.add(0, Labels(z, z, z, z, z, z - 1, z - 1, np.zeros(1, dtype=np.int8), z))
@@ -292,6 +299,28 @@ def optimal_schedule(product: Product, calls, resid, validity: int, scale: int, 
     if end is None:
         raise AssertionError("no schedule reached the horizon's end")
     return _backtrack(end, kept, options)
+
+
+def _start_schedule(p: Problem) -> Schedule:
+    """Purchases in the first month only, without prorata: the label search reduced to its
+    first step. Each capacity's balance serves the months in order until it runs out or
+    lapses, so its cost follows in closed form; the best of them and of buying nothing is
+    the search's answer (the same keys, and no two capacities tie on calls bought)."""
+    opt = _month_options(p, 0) if p.T else None
+    if opt is None or not len(opt.caps):
+        return Schedule({}, p.ceiling, 0)
+    n = min(p.T, p.V)
+    served = np.clip(opt.caps[:, None] - p.cum[None, :n], 0, p.resid[None, :n])
+    cost = np.concatenate(([p.ceiling], p.ceiling + opt.prices - served @ p.rate[:n]))
+    spend = np.concatenate(([0], opt.prices))
+    calls = np.concatenate(([0], opt.caps))
+    packs = np.concatenate(([0], opt.counts))
+    best = int(np.lexsort((packs, -calls, spend, cost))[0])
+    if best == 0:
+        return Schedule({}, p.ceiling, 0)
+    mix = opt.packs(CAPACITY, best - 1)
+    return Schedule({(0, size): k for size, k in mix.items()}, int(cost[best]),
+                    int(spend[best]))
 
 
 def too_large(product: Product, resid, validity: int) -> bool:

@@ -32,7 +32,6 @@ from ..exceptions import InfeasibleError, SolverError
 from .demand import held_usage, residual_demand
 from .dynamic import optimal_schedule, too_large, use_compiled
 from .limits import dp_fits
-from .solvers import Status, reported_as, solve
 
 if TYPE_CHECKING:
     # PuLP, the model builders, the cost curves, the spend frontiers and the after-packs
@@ -255,6 +254,7 @@ def on_cost_curves(req: Request) -> EngineResult | None:
         obj = fixed + sum(int(c.cost[ks[pid]]) for pid, c in curves.items())
     else:
         from .budget import solve_budget
+        from .solvers import Status
         ks, obj, status = solve_budget(curves, fixed, req.cap, req.solver,
                                        req.clock.remaining())
         if status is Status.INFEASIBLE:
@@ -297,6 +297,7 @@ def on_worst_curves(req: Request) -> EngineResult | None:
         curves[pid] = (curve, idx, scenario_costs(curve, product, series, start, validity,
                                                   req.catalog.tier_basis, req.scale, held, idx))
     t0 = time.perf_counter()
+    from .solvers import Status
     ks, obj, status = solve_worst(curves, fixed, req.cap, req.solver, req.clock.remaining())
     if status is Status.INFEASIBLE:
         raise InfeasibleError("no plan keeps prepaid spend within the budget")
@@ -447,6 +448,8 @@ def by_integer_program(req: Request, index: int, group: list[str]) -> EngineResu
     """The group's plan from one integer program: proven optimal, or the best found when
     the time limit stops the solver (with its bound)."""
     import pulp
+
+    from .solvers import Status, reported_as, solve
     t0 = time.perf_counter()
     gm = _group_model(req, index, group)
     build = time.perf_counter() - t0
@@ -613,6 +616,8 @@ def _prefer_less_prepaid(req: Request, gm: GroupModel, best: int, values: dict,
     was proven.
     """
     import pulp
+
+    from .solvers import Status, solve
     if not any(k for v in values.values() for k in v.values()):
         return values, 0.0, True
     seconds = 0.0

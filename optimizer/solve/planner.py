@@ -46,7 +46,6 @@ from .engines import (
     with_bounds,
 )
 from .limits import check_request
-from .solvers import SOLVERS
 
 PURCHASE_MODES = ("start", "any")
 OBJECTIVES = ("expected", "worst-case")
@@ -168,6 +167,7 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
         except _NumericalTrouble as trouble:
             # An integer program's answer that does not bill to its own cost: the solver's
             # floating point, not the model. Solve once more with the other solver.
+            from .solvers import SOLVERS
             other = next(s for s in SOLVERS if s != solver)
             if req.solver != solver or req.clock.expired():
                 tried = (f"the {solver} and {other} solvers" if req.solver != solver else
@@ -212,6 +212,7 @@ def _check_options(catalog, forecast, purchase_months, solver, time_limit, scena
                          f"({forecast.start}..{forecast.end}); plans cover at most "
                          f"{MAX_MONTHS} months (10 years): split the horizon",
                          source=forecast.source, field="month")
+    from .solvers import SOLVERS  # not at the top: plans without a solver skip it
     if solver not in SOLVERS:
         raise InputError(f"--solver must be one of {', '.join(SOLVERS)}", field="solver")
     if time_limit is not None and time_limit <= 0:

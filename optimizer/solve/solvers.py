@@ -14,7 +14,6 @@ import math
 import os
 import re
 import sys
-import tempfile
 import time
 import warnings
 from dataclasses import dataclass, replace
@@ -375,6 +374,8 @@ def _cross_check(prob, out: SolveOutcome, time_limit, t0) -> SolveOutcome:
 
 
 def _solve_cbc_once(prob, time_limit):
+    import tempfile  # CBC only, as PuLP itself
+
     import pulp
     fd, log = tempfile.mkstemp(prefix="packopt-cbc-", suffix=".log")
     os.close(fd)
