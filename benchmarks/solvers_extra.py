@@ -83,26 +83,26 @@ def solve(prob, solver: str = "highs", time_limit: float | None = None,
 def in_planner(solver: str):
     """Within the block, the planner (`optimizer.solve.planner.plan`) accepts `solver` and
     solves its integer programs with it: the optimizer modules' `solve` (imported by name
-    from optimizer.solve.solvers) is pointed at this module's, and the list of solvers
-    extended. Benchmarks only (ours-milp-scip, ours-milp-cpsat); undone on exit."""
+    from optimizer.solve.solvers) is pointed at this module's, and the planner's list of
+    solvers extended. Benchmarks only (ours-milp-scip, ours-milp-cpsat); undone on exit."""
     if solver in CORE:
         yield
         return
-    from optimizer.solve import solvers as core
+    from optimizer.solve import planner
     # optimizer.solve.solvers itself too: a module first imported inside the block
     # (`from .solvers import solve`) gets this module's solve as well.
     patched = [m for name, m in list(sys.modules.items())
                if name.startswith("optimizer") and getattr(m, "solve", None) is core_solve]
-    saved = core.SOLVERS
+    saved = planner.SOLVERS
     for m in patched:
         m.solve = solve
-    core.SOLVERS = tuple(saved) + (solver,)
+    planner.SOLVERS = tuple(saved) + (solver,)
     try:
         yield
     finally:
         for m in patched:
             m.solve = core_solve
-        core.SOLVERS = saved
+        planner.SOLVERS = saved
 
 
 def _left(time_limit, t0) -> float | None:

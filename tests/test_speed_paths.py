@@ -189,11 +189,24 @@ def test_commands_import_only_what_they_run(command):
             f"r = CliRunner().invoke(cli.cli, {command!r}); "
             "assert r.exit_code == 0, r.output; "
             "print(' '.join(sorted(m for m in ('pulp', 'highspy', 'numba', 'matplotlib', "
-            "'openpyxl', 'weasyprint') if m in sys.modules)))")
+            "'openpyxl', 'weasyprint', 'optimizer.solve.solvers', 'importlib.resources', "
+            "'difflib') if m in sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
                          text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == ""
+
+
+@pytest.mark.skipif(not dpkernel.available(), reason="numba is not installed")
+def test_loading_the_compiled_search_leaves_scipy_linalg_alone():
+    """Loading the kernel hides scipy.linalg from numba's BLAS probe (0.1 s of import), and
+    only while it loads: afterwards SciPy imports and works as before."""
+    code = ("import sys; from optimizer.solve import dpkernel; dpkernel._load(); "
+            "assert 'scipy.linalg' not in sys.modules, 'probe imported scipy.linalg'; "
+            "import scipy.linalg; assert scipy.linalg.solve([[2.0]], [4.0])[0] == 2.0")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
 
 
 @pytest.mark.parametrize("months", ["start", "any"])

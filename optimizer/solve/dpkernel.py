@@ -24,6 +24,9 @@ compile-once, cache-on-disk cost to pay (`dynamic.COMPILED_FROM`); without numba
 
 from __future__ import annotations
 
+import sys
+import threading
+
 import numpy as np
 
 INF = np.iinfo(np.int64).max // 4      # as knapsack.INF
@@ -346,10 +349,40 @@ def _mix(sizes, prices, rate_to_beat, cap, out):
             raise AssertionError("knapsack backtrack failed")
 
 
+_loaded = False
+_load_lock = threading.Lock()
+
+
+def _load() -> None:
+    """Load the compiled search from numba's cache, once per process (and once for all
+    threads). Loading, numba's NumPy support probes SciPy's BLAS, importing scipy.linalg
+    (0.1 s); the search uses no linear algebra, so scipy.linalg is hidden from that probe
+    unless something imported it already."""
+    global _loaded
+    with _load_lock:
+        if _loaded:
+            return
+        hide = "scipy.linalg" not in sys.modules
+        if hide:
+            sys.modules["scipy.linalg"] = None  # `import scipy.linalg...` raises ImportError
+        try:
+            def a(*values):
+                return np.array(values, dtype=np.int64)
+            # one month of 5 calls at 2 a call, one pack of 5 calls for 5: buy it
+            _search(np.int64(1), np.int64(12), a(5), a(2), a(0, 5), a(0, 1), a(2, 0), a(5),
+                    a(5), False, np.int64(10), np.int64(5))
+        finally:
+            if hide and sys.modules.get("scipy.linalg", 0) is None:
+                del sys.modules["scipy.linalg"]
+        _loaded = True
+
+
 def search(T, V, resid, rate, cum, nxt, later_max, sizes, prices, start_only, ceiling,
            widest):
     """`_search` on int64 arrays: (purchase months, capacities, packs of each size bought
     with each, cost, spend), latest purchase first; cost -1 when no plan reached the end."""
+    if not _loaded:
+        _load()
     i64 = np.int64
     return _search(i64(T), i64(V), resid.astype(i64), rate.astype(i64), cum.astype(i64),
                    nxt.astype(i64), later_max.astype(i64), np.asarray(sizes, dtype=i64),

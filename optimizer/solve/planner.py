@@ -24,6 +24,7 @@ plan() runs these steps, one function each:
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -45,11 +46,13 @@ from .engines import (
     on_worst_curves,
     with_bounds,
 )
+from .dynamic import use_compiled
 from .limits import check_request
 
 PURCHASE_MODES = ("start", "any")
 OBJECTIVES = ("expected", "worst-case")
 CARRY_OVER = ("zero", "prorata")       # how unexpired balance at the horizon's end is valued
+SOLVERS = ("highs", "cbc")             # solvers.py's adapters (imported when one runs)
 ALGORITHMS = ("auto", "milp")          # "milp": the integer program even where the DP applies
 YEAR = 12           # months in one block of --yearly-budget
 MAX_MONTHS = 120     # the longest horizon planned (10 years; measured in benchmarks/README.md)
@@ -167,7 +170,6 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
         except _NumericalTrouble as trouble:
             # An integer program's answer that does not bill to its own cost: the solver's
             # floating point, not the model. Solve once more with the other solver.
-            from .solvers import SOLVERS
             other = next(s for s in SOLVERS if s != solver)
             if req.solver != solver or req.clock.expired():
                 tried = (f"the {solver} and {other} solvers" if req.solver != solver else
@@ -212,7 +214,6 @@ def _check_options(catalog, forecast, purchase_months, solver, time_limit, scena
                          f"({forecast.start}..{forecast.end}); plans cover at most "
                          f"{MAX_MONTHS} months (10 years): split the horizon",
                          source=forecast.source, field="month")
-    from .solvers import SOLVERS  # not at the top: plans without a solver skip it
     if solver not in SOLVERS:
         raise InputError(f"--solver must be one of {', '.join(SOLVERS)}", field="solver")
     if time_limit is not None and time_limit <= 0:
@@ -304,6 +305,16 @@ def _route(req: Request) -> str:
     return "milp"
 
 
+def _per_product(req: Request, exact, pids: list[str]) -> list:
+    """exact(req, pid) for every product, on two threads when the compiled search runs:
+    it releases the GIL, so one product's search overlaps another's set-up in Python."""
+    if len(pids) < 2 or not use_compiled(req.forecast.months * len(req.forecast.demand)):
+        return [exact(req, pid) for pid in pids]
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return list(pool.map(functools.partial(exact, req), pids))
+
+
 def _solve(req: Request) -> list[EngineResult]:
     """Every product's purchases, from the engine the route names (and the integer
     programs for the products it declines)."""
@@ -320,7 +331,7 @@ def _solve(req: Request) -> list[EngineResult]:
         declined_after = time.perf_counter() - t0
     elif engine in ("dp", "after-packs"):
         exact = by_dynamic_program if engine == "dp" else by_after_packs
-        by_dp = {pid: exact(req, pid) for pid in pids}
+        by_dp = dict(zip(pids, _per_product(req, exact, pids)))
         found = [r for r in by_dp.values() if r is not None]
         groups = [[pid] for pid, r in by_dp.items() if r is None]
     if req.worst_case and req.purchase_months == "any" and req.algorithm == "auto":

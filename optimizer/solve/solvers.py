@@ -19,7 +19,6 @@ import warnings
 from dataclasses import dataclass, replace
 from functools import cache
 
-SOLVERS = ("highs", "cbc")
 
 # Objectives are integer in money units at every integer solution, so an absolute
 # gap below one unit proves optimality to the unit; 0.5 leaves room for float noise.
@@ -125,7 +124,7 @@ def solve(prob: pulp.LpProblem, solver: str = "highs", time_limit: float | None 
         return _solve_highs(prob, time_limit, warm, _subject)
     if solver == "cbc":
         return _solve_cbc(prob, time_limit)
-    raise ValueError(f"unknown solver {solver!r}; choose one of {', '.join(SOLVERS)}")
+    raise ValueError(f"unknown solver {solver!r}; choose highs or cbc")
 
 
 def _highs_stopped(S) -> set:
