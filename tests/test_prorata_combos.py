@@ -178,3 +178,19 @@ def test_the_integer_programs_credit_agrees_with_the_dynamic_program(calls, mont
         assert {s.method for s in by_milp.solves} == {"milp"}
     assert (by_milp.bill.net_cost, by_milp.bill.pack_cost) == \
         (by_dp.bill.net_cost, by_dp.bill.pack_cost)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@given(calls=CALLS, small=SMALL, months=st.sampled_from(["start", "any"]))
+def test_prorata_regret_is_net_of_carry_over_like_the_objective(calls, small, months):
+    """Under prorata each scenario's regret compares net costs (cost less carry-over value,
+    what was optimised) with that scenario's own prorata optimum, found by search."""
+    cat = catalog(4, "total", small)
+    base = forecast(calls, [0] * len(calls))
+    scenarios = (Scenario("base", Decimal(2), base), Scenario("low", Decimal(1),
+                                                               base.scaled(Decimal("0.5"))))
+    r = plan(cat, base, purchase_months=months, scenarios=scenarios, carry_over="prorata")
+    for s, outcome in zip(scenarios, r.scenarios):
+        best, _, _ = best_by_search(cat, s.forecast, months, (), (), False, None, None)
+        assert outcome.best_cost == best[0]
+        assert outcome.regret == outcome.bill.net_cost - best[0] >= 0

@@ -64,10 +64,13 @@ class ScenarioOutcome:
     weight: Decimal
     bill: Bill                    # the chosen plan billed under this scenario
     best_cost: Decimal | None     # cost of the plan that is optimal for this scenario alone
+    net: bool = False             # prorata: costs less carry-over value, as optimised
 
     @property
     def regret(self) -> Decimal | None:
-        return None if self.best_cost is None else self.bill.total_cost - self.best_cost
+        if self.best_cost is None:
+            return None
+        return (self.bill.net_cost if self.net else self.bill.total_cost) - self.best_cost
 
 
 @dataclass(frozen=True)
@@ -422,15 +425,18 @@ class _NumericalTrouble(Exception):
 def _outcomes(req: Request, bills: list[Bill], budget, monthly_budget, regret: bool,
               yearly_budget=None) -> tuple[ScenarioOutcome, ...]:
     """Each scenario's bill and, with `regret`, the cost of the plan that is optimal for
-    that scenario alone (same purchase months, solver, holdings and budgets; None when
-    that optimum is not proven within the time left)."""
+    that scenario alone (same purchase months, solver, holdings, budgets and carry-over
+    valuation: under prorata both costs are net of the carry-over value; None when that
+    optimum is not proven within the time left)."""
     def best_cost(forecast: Forecast) -> Decimal | None:
         if not regret or req.clock.expired():
             return None           # no time left to prove it: regret unknown (null)
         alone = plan(req.catalog, forecast, purchase_months=req.purchase_months,
                      solver=req.solver, time_limit=req.clock.remaining(),
                      holdings=req.holdings, budget=budget, monthly_budget=monthly_budget,
-                     yearly_budget=yearly_budget)
-        return alone.bill.total_cost if alone.status == "optimal" else None
-    return tuple(ScenarioOutcome(s.name, s.weight, b, best_cost(s.forecast))
+                     yearly_budget=yearly_budget, carry_over=req.carry_over)
+        if alone.status != "optimal":
+            return None
+        return alone.bill.net_cost if req.prorata else alone.bill.total_cost
+    return tuple(ScenarioOutcome(s.name, s.weight, b, best_cost(s.forecast), req.prorata)
                  for s, b in zip(req.scenarios, bills))
