@@ -155,7 +155,7 @@ def _product(raw, n: int, err, free_default: int, seen: dict[str, int],
     if unknown:
         raise err(unknown[0])(f"unknown key (expected one of {', '.join(sorted(_PRODUCT_KEYS))})")
     pid = raw.get("id")
-    if not isinstance(pid, str) or not re.fullmatch(r"[A-Za-z0-9_.\-]+", pid or ""):
+    if not isinstance(pid, str) or not _ID.fullmatch(pid):
         raise err("id")("id must be a non-empty string of letters, digits, '_', '-' or '.'")
     name = raw.get("name", pid)
     if not isinstance(name, str) or not name.strip():
@@ -187,11 +187,17 @@ def _shared(tables: dict, raw: dict, key: str, read, err):
     return hit
 
 
+_ID = re.compile(r"[A-Za-z0-9_.\-]+")
+_IGNORED = re.compile(r"[\s_.\-]+")      # what alias_key ignores
+
+
 def alias_key(text: str) -> str:
     """How a product's id, name or alias is compared with a label in a bill export:
     Unicode-normalised (full-width forms as ASCII), case, spaces, '_', '-' and '.'
     ignored, so `GeneralBasicOCR`, `General Basic OCR` and `general_basic_ocr` agree."""
-    return re.sub(r"[\s_.\-]+", "", unicodedata.normalize("NFKC", text).casefold())
+    if not text.isascii():              # (NFKC leaves ASCII as it is)
+        text = unicodedata.normalize("NFKC", text)
+    return _IGNORED.sub("", text.casefold())
 
 
 def _aliases(raw: dict, err, pid: str, name: str, n: int, seen: dict) -> tuple[str, ...]:
