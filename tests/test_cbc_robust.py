@@ -164,3 +164,18 @@ def test_a_cbc_that_always_stalls_is_an_error_not_a_hang(tmp_path, monkeypatch):
     prob += x >= 2.5
     out = solve(prob, "cbc")
     assert out.status is Status.ERROR and "stalled 2 times" in out.message
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+def test_the_bound_includes_the_objectives_constant(solver):
+    """PuLP gives the solver the objective without its constant; the bound reported must
+    be on the same footing as the objective (a stopped solve's gap is their difference)."""
+    prob = pulp.LpProblem("offset", pulp.LpMinimize)
+    x = pulp.LpVariable("x", 0, 10, cat="Integer")
+    y = pulp.LpVariable("y", 0, 10, cat="Integer")
+    prob += 3 * x + 5 * y + 1_000_000
+    prob += 2 * x + 3 * y >= 7
+    out = solve(prob, solver)
+    assert out.status is Status.OPTIMAL
+    assert out.objective == pytest.approx(1_000_011)
+    assert out.bound == pytest.approx(out.objective)

@@ -203,7 +203,9 @@ def _solve_highs(prob, time_limit, warm=False, progress=None):
     S = highspy.HighsModelStatus
     info = h.getInfo()
     obj = pulp.value(prob.objective) if prob.sol_status in (1, 2) else None
-    bound = info.mip_dual_bound if prob.isMIP() else obj
+    # PuLP hands HiGHS the objective without its constant: HiGHS's bound is short of it.
+    offset = prob.objective.constant if prob.objective is not None else 0
+    bound = info.mip_dual_bound + offset if prob.isMIP() else obj
     if bound is not None and not math.isfinite(bound):
         bound = None
     if ms == S.kOptimal:
