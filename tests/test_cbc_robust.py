@@ -171,8 +171,8 @@ def test_the_bound_includes_the_objectives_constant(solver):
     """PuLP gives the solver the objective without its constant; the bound reported must
     be on the same footing as the objective (a stopped solve's gap is their difference)."""
     prob = pulp.LpProblem("offset", pulp.LpMinimize)
-    x = pulp.LpVariable("x", 0, 10, cat="Integer")
-    y = pulp.LpVariable("y", 0, 10, cat="Integer")
+    x = prob.add_variable("x", 0, 10, cat="Integer")
+    y = prob.add_variable("y", 0, 10, cat="Integer")
     prob += 3 * x + 5 * y + 1_000_000
     prob += 2 * x + 3 * y >= 7
     out = solve(prob, solver)
