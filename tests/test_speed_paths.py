@@ -286,3 +286,21 @@ def test_a_tie_break_out_of_time_is_reported_not_hidden(monkeypatch):
     report = plan_report(SEED, fc)
     assert report.result.tie_break_proven              # the dynamic program: no re-solves
     assert not any("tie-break" in w for w in report.left_out)
+
+
+@pytest.mark.skipif(not dpkernel.available(), reason="numba is not installed")
+def test_products_on_two_threads_plan_as_on_one(monkeypatch):
+    """From COMPILED_FROM product-months the compiled search runs two products at a time;
+    the plan (and every product's schedule) is the one-thread NumPy search's."""
+    import random
+    rng = random.Random(7)
+    pids = [p.id for p in SEED.products][:6]
+    fc = Forecast(START, 12, tuple((pid, tuple(rng.choice([0, 5_000, 40_000, 300_000]) +
+                                               rng.randrange(1_000) for _ in range(12)))
+                                   for pid in pids))
+    monkeypatch.setattr(dynamic, "COMPILED_FROM", 10**9)
+    one = plan(SEED, fc, purchase_months="any")
+    monkeypatch.setattr(dynamic, "COMPILED_FROM", 1)
+    two = plan(SEED, fc, purchase_months="any")
+    assert one.status == two.status == "optimal"
+    assert two.plan == one.plan and two.bill.total_cost == one.bill.total_cost

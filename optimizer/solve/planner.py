@@ -310,10 +310,11 @@ def _route(req: Request) -> str:
 
 def _per_product(req: Request, exact, pids: list[str]) -> list:
     """exact(req, pid) for every product, on two threads where the compiled search runs
-    (one forecast, no prorata, a large plan): it releases the GIL, so one product's search
-    overlaps another's set-up in Python. NumPy's searches stay on one thread."""
-    if len(pids) < 2 or not req.single or req.prorata or \
-            not use_compiled(req.forecast.months * len(req.forecast.demand)):
+    (the dynamic program on one forecast, no prorata, a large plan): it releases the GIL,
+    so one product's search overlaps another's set-up in Python. The other searches,
+    NumPy's, stay on one thread."""
+    if len(pids) < 2 or exact is not by_dynamic_program or not req.single or req.prorata \
+            or not use_compiled(req.forecast.months * len(req.forecast.demand)):
         return [exact(req, pid) for pid in pids]
     from concurrent.futures import ThreadPoolExecutor
     with ThreadPoolExecutor(max_workers=2) as pool:
