@@ -179,3 +179,28 @@ def test_the_bound_includes_the_objectives_constant(solver):
     assert out.status is Status.OPTIMAL
     assert out.objective == pytest.approx(1_000_011)
     assert out.bound == pytest.approx(out.objective)
+
+
+def market_split(seed: int = 3, m: int = 4, n: int = 30) -> pulp.LpProblem:
+    """A market-split problem with slack (always feasible, hard to prove): a solver
+    stopped after a second has a plan and a bound. Its objective has a constant."""
+    import random
+    rng = random.Random(seed)
+    prob = pulp.LpProblem("split", pulp.LpMinimize)
+    x = [prob.add_variable(f"x{j}", 0, 1, cat="Integer") for j in range(n)]
+    up = [prob.add_variable(f"up{i}", 0) for i in range(m)]
+    down = [prob.add_variable(f"down{i}", 0) for i in range(m)]
+    for i in range(m):
+        a = [rng.randrange(100) for _ in range(n)]
+        prob += pulp.lpSum(a[j] * x[j] for j in range(n)) + up[i] - down[i] == sum(a) // 2
+    prob += pulp.lpSum(up) + pulp.lpSum(down) + 1_000_000
+    return prob
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+def test_a_stopped_solves_bound_includes_the_objectives_constant(solver):
+    """Stopped by the clock, the bound is on the objective's footing: never below the
+    constant, every other term being non-negative (before: about 0)."""
+    out = solve(market_split(), solver, time_limit=1)
+    assert out.status in (Status.FEASIBLE, Status.OPTIMAL) and out.bound is not None
+    assert 1_000_000 <= out.bound <= out.objective + solvers.ABS_GAP

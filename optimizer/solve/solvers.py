@@ -407,7 +407,8 @@ def _solve_cbc_once(prob, time_limit):
     m = _CBC_BOUND.search(text)
     if m:
         try:
-            bound = float(m.group(1))
+            # The MPS file PuLP writes leaves out the objective's constant, as CBC's bound.
+            bound = float(m.group(1)) + (prob.objective.constant if prob.objective else 0)
         except ValueError:
             bound = None
     if result.startswith("Optimal"):
