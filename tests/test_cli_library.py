@@ -10,6 +10,7 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from cli import cli
@@ -64,3 +65,31 @@ def test_catalog_and_bill_start_without_the_solver_stack():
         out = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, text=True,
                              capture_output=True, check=True).stdout
         assert out.strip() == "[]", (args, out)
+
+
+@pytest.mark.parametrize("caps", [{"budget": Decimal(3000)}, {"budget": Decimal(10**6)},
+                                  {"monthly_budget": Decimal(1500)},
+                                  {"monthly_budget": Decimal(10**6)},
+                                  {"yearly_budget": Decimal(10**6)}])
+def test_budget_value_skips_the_raised_plan_only_when_the_uncapped_one_fits(monkeypatch,
+                                                                            caps):
+    """The raised caps' cost is the uncapped plan's when that plan keeps them (no third
+    solve), and otherwise a plan of its own: either way what planning with them gives."""
+    from optimizer.analysis import budget as budget_mod
+    catalog = load_catalog()
+    fc = read_forecast(ID_YEAR, catalog)
+    result = plan(catalog, fc, purchase_months="any", **caps)
+    calls = []
+    real = budget_mod.plan
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs)
+        return real(*args, **kwargs)
+    monkeypatch.setattr(budget_mod, "plan", counting)
+    v = budget_value(catalog, fc, result, purchase_months="any")
+    raised = {k: c + v.step for k, c in caps.items()}
+    assert v.raised_cost == plan(catalog, fc, purchase_months="any", **raised).bill.total_cost
+    free = plan(catalog, fc, purchase_months="any")
+    fits = budget_mod._within(catalog, fc, free, raised.get("budget"),
+                              raised.get("monthly_budget"), raised.get("yearly_budget"))
+    assert len(calls) == (1 if fits else 2)

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from ..domain.catalog import Catalog
 from ..domain.records import Forecast
-from ..solve.planner import PlanResult, plan
+from ..solve.planner import YEAR, PlanResult, plan
 
 BUDGET_STEP = Decimal(1000)   # "what is one more 1,000 CNY of prepaid budget worth?"
 
@@ -59,11 +59,32 @@ def budget_value(catalog: Catalog, forecast: Forecast, result: PlanResult, *,
 
     def raise_(amount):
         return None if amount is None else amount + step
-    raised = plan(catalog, forecast, **options, regret=False, budget=raise_(result.budget),
-                  monthly_budget=raise_(result.monthly_budget),
-                  yearly_budget=raise_(result.yearly_budget))
+    caps = (raise_(result.budget), raise_(result.monthly_budget), raise_(result.yearly_budget))
+    if free.status == "optimal" and _within(catalog, forecast, free, *caps):
+        # The plan with no cap keeps the raised caps: it is their optimum too.
+        raised_cost = objective_cost(free)
+    else:
+        raised = plan(catalog, forecast, **options, regret=False, budget=caps[0],
+                      monthly_budget=caps[1], yearly_budget=caps[2])
+        raised_cost = objective_cost(raised)
     measure = ("cost" if not result.scenarios else "expected cost"
                if result.objective == "expected" else "worst-case cost")
     return BudgetValue(cap, flag, result.bill.pack_cost, objective_cost(result),
-                       objective_cost(free), free.bill.pack_cost, step,
-                       objective_cost(raised), measure)
+                       objective_cost(free), free.bill.pack_cost, step, raised_cost, measure)
+
+
+def _within(catalog: Catalog, forecast: Forecast, result: PlanResult, budget, monthly,
+            yearly) -> bool:
+    """Whether the plan's prepaid spend keeps every cap given (None: no such cap): the
+    total, each month's, and each 12-month block's from the horizon's start."""
+    by_month: dict[int, Decimal] = {}
+    for p in result.plan.purchases:
+        k = p.month.ordinal - forecast.start.ordinal
+        by_month[k] = by_month.get(k, Decimal(0)) + \
+            catalog.product(p.product).pack(p.size).price * p.count
+    by_year: dict[int, Decimal] = {}
+    for k, spend in by_month.items():
+        by_year[k // YEAR] = by_year.get(k // YEAR, Decimal(0)) + spend
+    return ((budget is None or sum(by_month.values(), Decimal(0)) <= budget)
+            and (monthly is None or all(v <= monthly for v in by_month.values()))
+            and (yearly is None or all(v <= yearly for v in by_year.values())))
