@@ -94,6 +94,12 @@ class PackoptGroup(click.Group):
             sys.stdout.flush()
         except BrokenPipeError:             # `packopt ... | head`: the reader has gone
             code = code or 1
+        except OSError as e:                # a full disk, say: one line, not a traceback
+            if not code:                    # (unless a failed write was reported already)
+                with contextlib.suppress(OSError, ValueError):
+                    print(f"Error: cannot write the output: {e.strerror or e}",
+                          file=sys.stderr)
+            code = code or 1
         with contextlib.suppress(OSError, ValueError):
             sys.stderr.flush()
         atexit._run_exitfuncs()             # what Python would run at exit (logging, ...)
@@ -394,10 +400,15 @@ def emit(out: Output, content) -> None:
     if tty:
         import shutil  # terminals only: not on a script's path
     width = shutil.get_terminal_size((TABLE_WIDTH, 24)).columns if tty else TABLE_WIDTH
-    text.write_result(lambda s: click.echo(s, nl=False, color=True),  # colour: a terminal's
-                      out.fmt, content, width=width, terminal=tty,
-                      no_color=out.no_color or bool(os.environ.get("NO_COLOR")),
-                      excel_bom=out.excel_bom)
+    try:
+        text.write_result(lambda s: click.echo(s, nl=False, color=True),  # a terminal's
+                          out.fmt, content, width=width, terminal=tty,     # colours
+                          no_color=out.no_color or bool(os.environ.get("NO_COLOR")),
+                          excel_bom=out.excel_bom)
+    except OSError as e:            # a full disk, say (Click ends a broken pipe itself)
+        if isinstance(e, BrokenPipeError):
+            raise
+        raise CommandError(f"cannot write the output: {e.strerror or e}", 1) from None
 
 
 # --------------------------------------------------------------------------- commands

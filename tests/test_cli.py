@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import re
+import os
 import subprocess
 import sys
 from decimal import Decimal
@@ -21,7 +22,7 @@ from click.testing import CliRunner
 
 import cli as cli_module
 from cli import cli
-from optimizer import __version__
+from optimizer import __version__, load_catalog
 from optimizer.exceptions import BillingMismatchError, InfeasibleError, SolverError
 
 DATA = Path(__file__).parent / "data"
@@ -852,3 +853,37 @@ def test_budget_question_in_two_commands(tmp_path):
                                       "--format", "json"])
     planned = CliRunner().invoke(cli, ["plan", "--budget", "20000", "--format", "json"])
     assert json.loads(billed.stdout)["total_cost"] == json.loads(planned.stdout)["total_cost"]
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("buffered", [True, False])
+def test_an_output_that_cannot_be_written_is_one_line_and_status_1(buffered):
+    """stdout on a full disk: one line on stderr saying so, status 1, no traceback."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    if not buffered:
+        env["PYTHONUNBUFFERED"] = "1"
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([sys.executable, "cli.py", "plan", "--format", "json"],
+                              cwd=ROOT, stdout=full, stderr=subprocess.PIPE, text=True,
+                              env=env)
+    assert proc.returncode == 1
+    errors = [line for line in proc.stderr.splitlines() if not line.startswith("packopt:")]
+    assert errors == ["Error: cannot write the output: No space left on device"]
+
+
+def test_a_reader_that_goes_away_ends_the_program_quietly(tmp_path):
+    """`packopt bill ... | head -c 10`: the rest is not wanted; no traceback, status 1.
+    (The bill of 9 products × 120 months, ~500 kB of JSON, is more than a pipe holds.)"""
+    ids = [p.id for p in load_catalog().products]
+    rows = [f"{pid},{2027 + m // 12}-{m % 12 + 1:02d},{5000 + 97 * m}"
+            for pid in ids for m in range(120)]
+    big = tmp_path / "big.csv"
+    big.write_text("product,month,calls\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    proc = subprocess.Popen([sys.executable, "cli.py", "bill", str(big), "--format", "json"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    first = proc.stdout.read(10)
+    proc.stdout.close()                          # the reader goes away
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 1 and first.startswith(b"{")
+    assert "Traceback" not in err
