@@ -16,6 +16,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from test_any_scenarios import scenarios_of
 from test_combinations import START, catalog, forecast, objective, tie_break
 from test_prorata_combos import check
 
@@ -24,7 +25,6 @@ from optimizer import (
     Holding,
     Plan,
     Purchase,
-    Scenario,
     bill,
     parse_catalog,
     plan,
@@ -33,11 +33,6 @@ from optimizer.solve import engines
 
 FACTORS = st.lists(st.sampled_from([Decimal("0.5"), Decimal("0.8"), Decimal("1.3")]),
                    min_size=1, max_size=2)
-
-
-def scenarios_of(base: Forecast, factors) -> tuple[Scenario, ...]:
-    return (Scenario("base", Decimal(2), base),) + tuple(
-        Scenario(f"x{f}", Decimal(1), base.scaled(f)) for f in factors)
 
 
 def keys(cat, r, scen, held=(), worst=False, prorata=False):
@@ -155,32 +150,41 @@ def test_stream_model_agrees_with_the_cohort_model(calls, validity, small, facto
         assert bill(cat, s.forecast, ours.plan).total_cost == o.bill.total_cost
 
 
+SMALL_MIXES = [(0, 0), (1, 0), (2, 0), (0, 1), (1, 1), (0, 2), (3, 0)]  # (1000s, 3000s)
+
+
+def plan_and_search(cat, calls):
+    """Five months of `calls`, with a half-demand scenario: the plan (every tie-break
+    re-solve finished) and its keys, and the best keys over every schedule of small mixes
+    (SMALL_MIXES each month), each billed by the billing engine."""
+    import itertools
+    base = Forecast(START, 5, (("p", calls),))
+    scen = scenarios_of(base, [Decimal("0.5")])
+    saved = engines.TIE_BREAK_SHARE
+    try:
+        engines.TIE_BREAK_SHARE = 100.0    # every tie-break re-solve finishes
+        r = plan(cat, base, purchase_months="any", scenarios=scen, regret=False)
+    finally:
+        engines.TIE_BREAK_SHARE = saved
+    forecasts = [s.forecast for s in scen]
+    weights = [s.weight for s in scen]
+    best = None
+    for combo in itertools.product(SMALL_MIXES, repeat=5):
+        p = Plan(tuple(Purchase("p", START + m, size, k) for m, counts in enumerate(combo)
+                       for size, k in zip((1000, 3000), counts) if k))
+        key = (objective(cat, forecasts, weights, p, (), False, False),
+               bill(cat, base, p).pack_cost, *tie_break(p))
+        best = key if best is None or key < best else best
+    return r, keys(cat, r, scen), best
+
+
 def test_a_position_moved_past_a_lapse_is_priced():
     """Keeping balance back in a month can pay off after a lapse: the month's draw-max
     binary must look to the horizon's end, not only within the validity. Five months,
     validity 2, a small dear month after a big one; checked by exhaustive search."""
-    import itertools
     cat = parse_catalog(CATALOG3.format(validity=2, small="95"), "x.toml")
     for calls in ((1800, 4300, 1200, 3100, 900), (2600, 4600, 700, 4800, 1300)):
-        base = Forecast(START, 5, (("p", calls),))
-        scen = scenarios_of(base, [Decimal("0.5")])
-        saved = engines.TIE_BREAK_SHARE
-        try:
-            engines.TIE_BREAK_SHARE = 100.0    # every tie-break re-solve finishes
-            r = plan(cat, base, purchase_months="any", scenarios=scen, regret=False)
-        finally:
-            engines.TIE_BREAK_SHARE = saved
-        forecasts = [s.forecast for s in scen]
-        weights = [s.weight for s in scen]
-        best = None
-        options = [(0, 0), (1, 0), (2, 0), (0, 1), (1, 1), (0, 2), (3, 0)]
-        for combo in itertools.product(options, repeat=5):
-            p = Plan(tuple(Purchase("p", START + m, size, k) for m, counts in enumerate(combo)
-                           for size, k in zip((1000, 3000), counts) if k))
-            key = (objective(cat, forecasts, weights, p, (), False, False),
-                   bill(cat, base, p).pack_cost, *tie_break(p))
-            best = key if best is None or key < best else best
-        got = keys(cat, r, scen)
+        r, got, best = plan_and_search(cat, calls)
         # The search is limited to small mixes: the plan is at least as good, and any plan
         # within the search's reach is matched exactly.
         assert got <= best
@@ -249,33 +253,14 @@ def test_after_packs_stream_matches_exhaustive_search_across_lapses():
     cheaper tier and lots that lapse inside the horizon. Every plan of small mixes is
     billed; the stream model's plan is at least as good as all of them, and equal to the
     best when its own plan lies within the search's reach."""
-    import itertools
     cat = parse_catalog(CATALOG_AP.format(validity=2, small="95"), "x.toml")
-    options = [(0, 0), (1, 0), (2, 0), (0, 1), (1, 1), (0, 2), (3, 0)]
     for calls in ((1800, 4300, 1200, 3100, 900), (2600, 4600, 700, 4800, 1300)):
-        base = Forecast(START, 5, (("p", calls),))
-        scen = scenarios_of(base, [Decimal("0.5")])
-        saved = engines.TIE_BREAK_SHARE
-        try:
-            engines.TIE_BREAK_SHARE = 100.0    # every tie-break re-solve finishes
-            r = plan(cat, base, purchase_months="any", scenarios=scen, regret=False)
-        finally:
-            engines.TIE_BREAK_SHARE = saved
-        forecasts = [s.forecast for s in scen]
-        weights = [s.weight for s in scen]
-        best = None
-        for combo in itertools.product(options, repeat=5):
-            p = Plan(tuple(Purchase("p", START + m, size, k) for m, counts in enumerate(combo)
-                           for size, k in zip((1000, 3000), counts) if k))
-            key = (objective(cat, forecasts, weights, p, (), False, False),
-                   bill(cat, base, p).pack_cost, *tie_break(p))
-            best = key if best is None or key < best else best
-        got = keys(cat, r, scen)
+        r, got, best = plan_and_search(cat, calls)
         assert r.status == "optimal"
         assert got <= best
         mixes = {}
         for pu in r.plan.purchases:
             mixes.setdefault(pu.month - START, {})[pu.size] = pu.count
-        if all(set(v) <= {1000, 3000} and (v.get(1000, 0), v.get(3000, 0)) in options
+        if all(set(v) <= {1000, 3000} and (v.get(1000, 0), v.get(3000, 0)) in SMALL_MIXES
                for v in mixes.values()):
             assert got == best
