@@ -90,6 +90,6 @@ def test_budget_value_skips_the_raised_plan_only_when_the_uncapped_one_fits(monk
     raised = {k: c + v.step for k, c in caps.items()}
     assert v.raised_cost == plan(catalog, fc, purchase_months="any", **raised).bill.total_cost
     free = plan(catalog, fc, purchase_months="any")
-    fits = budget_mod._within(catalog, fc, free, raised.get("budget"),
-                              raised.get("monthly_budget"), raised.get("yearly_budget"))
+    fits = budget_mod._within(free, raised.get("budget"), raised.get("monthly_budget"),
+                              raised.get("yearly_budget"))
     assert len(calls) == (1 if fits else 2)

@@ -60,7 +60,7 @@ def budget_value(catalog: Catalog, forecast: Forecast, result: PlanResult, *,
     def raise_(amount):
         return None if amount is None else amount + step
     caps = (raise_(result.budget), raise_(result.monthly_budget), raise_(result.yearly_budget))
-    if free.status == "optimal" and _within(catalog, forecast, free, *caps):
+    if free.status == "optimal" and _within(free, *caps):
         # The plan with no cap keeps the raised caps: it is their optimum too.
         raised_cost = objective_cost(free)
     else:
@@ -73,18 +73,11 @@ def budget_value(catalog: Catalog, forecast: Forecast, result: PlanResult, *,
                        objective_cost(free), free.bill.pack_cost, step, raised_cost, measure)
 
 
-def _within(catalog: Catalog, forecast: Forecast, result: PlanResult, budget, monthly,
-            yearly) -> bool:
-    """Whether the plan's prepaid spend keeps every cap given (None: no such cap): the
-    total, each month's, and each 12-month block's from the horizon's start."""
-    by_month: dict[int, Decimal] = {}
-    for p in result.plan.purchases:
-        k = p.month.ordinal - forecast.start.ordinal
-        by_month[k] = by_month.get(k, Decimal(0)) + \
-            catalog.product(p.product).pack(p.size).price * p.count
-    by_year: dict[int, Decimal] = {}
-    for k, spend in by_month.items():
-        by_year[k // YEAR] = by_year.get(k // YEAR, Decimal(0)) + spend
-    return ((budget is None or sum(by_month.values(), Decimal(0)) <= budget)
-            and (monthly is None or all(v <= monthly for v in by_month.values()))
-            and (yearly is None or all(v <= yearly for v in by_year.values())))
+def _within(result: PlanResult, budget, monthly, yearly) -> bool:
+    """Whether the plan's prepaid spend, as billed, keeps every cap given (None: no such
+    cap): the total, each month's, and each 12-month block's from the horizon's start."""
+    months = [c.packs for c in result.bill.cashflow()[:result.bill.months]]
+    years = [sum(months[y:y + YEAR], Decimal(0)) for y in range(0, len(months), YEAR)]
+    return ((budget is None or result.bill.pack_cost <= budget)
+            and (monthly is None or max(months, default=0) <= monthly)
+            and (yearly is None or max(years, default=0) <= yearly))
