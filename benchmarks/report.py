@@ -327,11 +327,8 @@ def plot(report, path: str) -> None:
         ax.set_ylabel("solve time, s (median)")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7)
-    for ax in list(axes.flat)[len(fams):]:
-        ax.axis("off")
-    fig.suptitle("packopt benchmarks: solve time vs products (dashed: the bill-only floor)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    _save(fig, axes, len(fams), path,
+          "packopt benchmarks: solve time vs products (dashed: the bill-only floor)")
     plt.close(fig)
 
 
@@ -386,9 +383,15 @@ def plot_months(report, path: str) -> None:
         ax.set_ylabel("total time, s (median)")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=6)
-    for ax in list(axes.flat)[len(keys):]:
+    _save(fig, axes, len(keys), path,
+          "packopt benchmarks: time vs months (x: stopped by the time limit)")
+    plt.close(fig)
+
+
+def _save(fig, axes, used: int, path, title: str) -> None:
+    """A grid of plots written out: the panels past the `used` ones blanked, the title."""
+    for ax in list(axes.flat)[used:]:
         ax.axis("off")
-    fig.suptitle("packopt benchmarks: time vs months (x: stopped by the time limit)")
+    fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
