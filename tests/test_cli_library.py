@@ -93,3 +93,26 @@ def test_budget_value_skips_the_raised_plan_only_when_the_uncapped_one_fits(monk
     fits = budget_mod._within(free, raised.get("budget"), raised.get("monthly_budget"),
                               raised.get("yearly_budget"))
     assert len(calls) == (1 if fits else 2)
+
+
+def test_cost_only_plans_skip_the_tie_break_re_solves(monkeypatch):
+    """`tie_break=False` (the raised cap's plan, each scenario's own optimum for regret):
+    the integer program is solved once, to the same proven cost; with the tie-break, more
+    solves follow (least spend, most calls, fewest packs)."""
+    from optimizer.solve import solvers
+    catalog = load_catalog()
+    fc = read_forecast(ID_YEAR, catalog)
+    real, calls = solvers.solve, []
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+    monkeypatch.setattr(solvers, "solve", counting)
+    full = plan(catalog, fc, purchase_months="any", monthly_budget=Decimal(1500), regret=False)
+    with_tie_break, calls[:] = len(calls), []
+    cost_only = plan(catalog, fc, purchase_months="any", monthly_budget=Decimal(1500),
+                     regret=False, tie_break=False)
+    assert full.status == cost_only.status == "optimal"
+    assert cost_only.bill.total_cost == full.bill.total_cost
+    assert len(calls) == 1 < with_tie_break
+    assert not cost_only.tie_break_proven

@@ -64,8 +64,9 @@ def budget_value(catalog: Catalog, forecast: Forecast, result: PlanResult, *,
         # The plan with no cap keeps the raised caps: it is their optimum too.
         raised_cost = objective_cost(free)
     else:
+        # Only its cost is shown: no tie-break re-solves.
         raised = plan(catalog, forecast, **options, regret=False, budget=caps[0],
-                      monthly_budget=caps[1], yearly_budget=caps[2])
+                      monthly_budget=caps[1], yearly_budget=caps[2], tie_break=False)
         raised_cost = objective_cost(raised)
     measure = ("cost" if not result.scenarios else "expected cost"
                if result.objective == "expected" else "worst-case cost")

@@ -80,6 +80,7 @@ class Request:
     clock: Clock
     year_cap: int | None = None     # each 12-month block's budget (folded into `cap` when
                                     # every purchase falls in the first block)
+    tie_break: bool = True          # False: the optimal cost is all the caller needs
 
     @property
     def series(self) -> tuple[Forecast, ...]:
@@ -481,7 +482,9 @@ def by_integer_program(req: Request, index: int, group: list[str]) -> EngineResu
     obj = round(out.objective)
     values = _counts(gm)
     seconds = out.seconds
-    if out.status is Status.OPTIMAL:
+    if out.status is Status.OPTIMAL and not req.tie_break:
+        bound, tie_break = obj, False
+    elif out.status is Status.OPTIMAL:
         values, tie_seconds, tie_break = _prefer_less_prepaid(req, gm, obj, values,
                                                               out.seconds)
         seconds += tie_seconds
@@ -558,8 +561,14 @@ def _product_model(req: Request, prob: pulp.LpProblem, pid: str, tag: str) -> Pr
     catalog, forecast = req.catalog, req.forecast
     product = catalog.product(pid)
     held, late = _held_lots(req, product)
-    if req.scenarios and (late or req.purchase_months == "any"):
+    stream_after = (req.purchase_months == "any" and catalog.tier_basis == "after-packs"
+                    and not late and not req.prorata and req.algorithm == "auto")
+    if (req.scenarios and (late or req.purchase_months == "any")) or stream_after:
         # One dated schedule shared by the scenarios, a usage block each (scenario_any.py).
+        # A single forecast under after-packs in any month (an integer program only with a
+        # cap) takes it too, as one scenario: its stream block writes billing's draws
+        # exactly, and proves the 9-product example under a total cap 30x sooner than the
+        # cohort model of any_milp.
         series = [f.calls(pid) for f in req.series]
         return add_any_scenarios(
             prob, product, series,

@@ -137,7 +137,7 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
          objective: str = "expected", budget: Decimal | None = None,
          monthly_budget: Decimal | None = None, regret: bool = True,
          carry_over: str = "zero", algorithm: str = "auto",
-         yearly_budget: Decimal | None = None) -> PlanResult:
+         yearly_budget: Decimal | None = None, tie_break: bool = True) -> PlanResult:
     """The cheapest purchase plan, proven optimal unless the time limit stops the solver.
 
     With `scenarios`, packs are chosen once and postpaid follows each scenario; the
@@ -149,14 +149,16 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
     exactly without a solver: by the dynamic program in dynamic.py under the total basis
     (and for prorata plans), by the exact search in after_packs.py in any month under
     after-packs, by the cost curves of curves.py in start mode under after-packs;
-    `algorithm="milp"` forces the integer program instead where it can.
+    `algorithm="milp"` forces the integer program instead where it can. `tie_break=False`
+    skips an integer program's re-solves for the tie-break keys, for callers that need
+    only the optimal cost (the plan is then one of that cost, not necessarily SPEC's).
     """
     scenarios = tuple(scenarios)
     _check_options(catalog, forecast, purchase_months, solver, time_limit, scenarios,
                    objective, budget, monthly_budget, carry_over, algorithm, yearly_budget)
     req = _request(catalog, forecast, holdings, scenarios, purchase_months, solver,
                    time_limit, objective, budget, monthly_budget, carry_over, algorithm,
-                   yearly_budget)
+                   yearly_budget, tie_break)
     check_request(req)                          # sizes beyond the documented limits
     while True:
         results = _solve(req)                   # routed inside: see _route
@@ -238,7 +240,7 @@ def _check_options(catalog, forecast, purchase_months, solver, time_limit, scena
 
 def _request(catalog, forecast, holdings, scenarios, purchase_months, solver, time_limit,
              objective, budget, monthly_budget, carry_over, algorithm,
-             yearly_budget=None) -> Request:
+             yearly_budget=None, tie_break=True) -> Request:
     """The checked options in the engines' terms; the time limit starts now."""
     clock = Clock(time_limit)
     scale = money_scale(catalog)
@@ -254,7 +256,8 @@ def _request(catalog, forecast, holdings, scenarios, purchase_months, solver, ti
         month_cap = None
     weights = _integer_weights(scenarios) if scenarios else (1,)
     return Request(catalog, forecast, holdings, scenarios, purchase_months, solver, objective,
-                   carry_over, algorithm, scale, weights, cap, month_cap, clock, year_cap)
+                   carry_over, algorithm, scale, weights, cap, month_cap, clock, year_cap,
+                   tie_break)
 
 
 def _floor_units(amount: Decimal | None, scale: int) -> int | None:
@@ -437,7 +440,8 @@ def _outcomes(req: Request, bills: list[Bill], budget, monthly_budget, regret: b
         alone = plan(req.catalog, forecast, purchase_months=req.purchase_months,
                      solver=req.solver, time_limit=req.clock.remaining(),
                      holdings=req.holdings, budget=budget, monthly_budget=monthly_budget,
-                     yearly_budget=yearly_budget, carry_over=req.carry_over)
+                     yearly_budget=yearly_budget, carry_over=req.carry_over,
+                     tie_break=False)     # only its cost is reported
         if alone.status != "optimal":
             return None
         return alone.bill.net_cost if req.prorata else alone.bill.total_cost
