@@ -386,3 +386,55 @@ def test_the_time_limit_covers_the_whole_plan_request():
     full = plan_report(seed, example_forecast(seed), compare_baselines=True,
                        budget=Decimal(20000))
     assert full.left_out == () and full.comparison is not None and full.budget_value is not None
+
+
+@pytest.mark.parametrize("months", ["start", "any"])
+@pytest.mark.parametrize("cap", [{"budget": Decimal(0)}, {"budget": Decimal(500)},
+                                 {"monthly_budget": Decimal(100)},
+                                 {"yearly_budget": Decimal(100)}])
+def test_a_cap_when_no_pack_is_worth_buying(months, cap):
+    """Only a product sold without packs, or demand so small that no pack pays (under
+    each scenario): the budget's knapsack has no product to choose for and the plan buys
+    nothing, at the postpaid cost (found by a fuzzing run: with only postpaid products the
+    knapsack over an empty set raised ValueError)."""
+    cat = catalog()
+    small = Forecast(START, 2, (("a", (400, 0)), ("b", (350, 300)), ("q", (10, 10))))
+    postpaid_only = Forecast(START, 2, (("q", (5000, 12000)),))
+    for f in (small, postpaid_only):
+        scen = (Scenario("low", Decimal(1), f.scaled(Decimal("0.5"))),
+                Scenario("high", Decimal(1), f.scaled(Decimal(2))))
+        for scenarios in ((), scen):
+            r = plan(cat, f, purchase_months=months, scenarios=scenarios, regret=False,
+                     **cap)
+            assert r.status == "optimal"
+            assert r.plan.purchases == ()
+            assert r.bill.total_cost == bill(cat, f, None).total_cost
+
+
+WORST = """
+validity_months = 12
+[[product]]
+id = "p0"
+free_calls_per_month = 2000
+packs = [{ calls = 1000000, price = "187100.00" }]
+tiers = [{ up_to = 10000, rate = "0.08" }, { up_to = 50000, rate = "0.096" },
+         { up_to = 10000000, rate = "0.077" }, { rate = "0.046" }]
+"""
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+def test_worst_case_tie_break_when_every_key_is_fixed(solver):
+    """One product whose only pack never pays: the worst case's tie-break keys (spend,
+    calls, packs) have no variable left, and CBC then reports no objective value; the
+    keys are read from the chosen capacities instead (found by a fuzzing run: a
+    TypeError with CBC)."""
+    cat = parse_catalog(WORST, "w.toml")
+    f = Forecast(START, 3, (("p0", (1402491, 3021245, 828127)),))
+    scen = (Scenario("s0", Decimal("0.5"), f.scaled(Decimal("1.05"))),
+            Scenario("s1", Decimal(3), f.scaled(Decimal("0.7"))))
+    for basis in ("total", "after-packs"):
+        c = cat.with_tier_basis(basis)
+        r = plan(c, f, scenarios=scen, objective="worst-case", solver=solver, regret=False)
+        assert r.status == "optimal"
+        assert r.worst_cost == max(bill(c, s.forecast, r.plan).total_cost for s in scen)
+        assert r.worst_cost == max(bill(c, s.forecast, None).total_cost for s in scen)

@@ -151,6 +151,8 @@ def choose_points(fronts: dict[str, list[tuple[int, int, int, int]]], cap: int):
     fronts = {pid: [pt for pt in f if pt[0] <= cap] for pid, f in fronts.items()}
     if any(not f for f in fronts.values()):
         return None
+    if not fronts:
+        return {}, 0, 0         # no product has a pack worth buying: nothing to choose
     spends = [s for f in fronts.values() for s, *_ in f if s]
     g = math.gcd(*spends) if spends else 1
     cells = min(cap // g, sum(max(s for s, *_ in f) for f in fronts.values()) // g) + 1

@@ -99,7 +99,8 @@ def solve_worst(curves: dict[str, tuple[Curve, np.ndarray, np.ndarray]], fixed: 
         if again.status is not Status.OPTIMAL:
             return None, None, again.status
         chosen = _chosen(cand, pick)
-        value = round(again.objective) * sense
+        # (Read from the picks: a key with no variable left has no solver objective.)
+        value = round(pulp.value(expr) or 0)
         prob += ((expr <= value + 0.5) if sense > 0 else (expr >= value - 0.5)), f"keep_{n}"
     ks = {p: int(cand[p].idx[i]) for p, i in chosen.items()}
     cost = np.array(fixed, dtype=np.int64) + sum(
