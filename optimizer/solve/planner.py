@@ -25,6 +25,7 @@ plan() runs these steps, one function each:
 from __future__ import annotations
 
 import functools
+import math
 import time
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -268,9 +269,13 @@ def _floor_units(amount: Decimal | None, scale: int) -> int | None:
 
 
 def _integer_weights(scenarios) -> tuple[int, ...]:
-    """Scenario weights as integers with the same ratios, so objectives stay integral."""
+    """Scenario weights as the smallest integers with the same ratios, so objectives stay
+    integral (and one scenario weighs 1, as a single forecast does: the engines for one
+    series do not weight it)."""
     exp = max(-min(s.weight.normalize().as_tuple().exponent, 0) for s in scenarios)
-    return tuple(int(s.weight * 10 ** exp) for s in scenarios)
+    weights = [int(s.weight * 10 ** exp) for s in scenarios]
+    g = math.gcd(*weights) or 1
+    return tuple(w // g for w in weights)
 
 
 def _route(req: Request) -> str:
