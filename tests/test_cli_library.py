@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import cli
-from optimizer import bill, load_catalog, plan, read_forecast
+from optimizer import Forecast, bill, load_catalog, plan, read_forecast
 from optimizer.analysis.budget import budget_value
 from optimizer.analysis.compare import compare
 from optimizer.output import views
@@ -116,3 +117,46 @@ def test_cost_only_plans_skip_the_tie_break_re_solves(monkeypatch):
     assert cost_only.bill.total_cost == full.bill.total_cost
     assert len(calls) == 1 < with_tie_break
     assert not cost_only.tie_break_proven
+
+
+def test_budget_value_under_prorata_is_net_of_the_credit():
+    """Under prorata the planner minimises the cost less the carry-over credit, so the
+    value of the cap compares net costs: with no cap the net cost is never above the
+    capped plan's (found by a fuzzing run: the uncapped plan's gross cost was shown, above
+    the capped one, a negative saving)."""
+    catalog = load_catalog()
+    fc = read_forecast(ID_YEAR, catalog)
+    short = Forecast(fc.start, 3, tuple((pid, fc.calls(pid)[:3]) for pid in fc.products()))
+    result = plan(catalog, short, purchase_months="any", carry_over="prorata",
+                  budget=Decimal(1000))
+    v = budget_value(catalog, short, result, purchase_months="any", carry_over="prorata")
+    free = plan(catalog, short, purchase_months="any", carry_over="prorata")
+    assert v.measure == "net cost"
+    assert v.cost == result.bill.net_cost
+    assert v.uncapped_cost == free.bill.net_cost <= v.cost
+    assert v.raised_cost <= v.cost
+
+
+def test_budget_value_shares_one_time_limit_between_its_plans(monkeypatch):
+    """The uncapped and the raised plans get what is left of one time limit, not each the
+    whole of it (found by a fuzzing run: `--time-limit 20` took 32-40 s); a plan not proven
+    within it leaves the value out (None) instead of showing an unproven figure."""
+    import time as clock
+
+    from optimizer.analysis import budget as budget_mod
+    catalog = load_catalog()
+    fc = read_forecast(ID_YEAR, catalog)
+    result = plan(catalog, fc, purchase_months="any", monthly_budget=Decimal(1500))
+    given, real = [], budget_mod.plan
+
+    def slow(*args, **kwargs):
+        given.append(kwargs["time_limit"])
+        clock.sleep(0.3)
+        return real(*args, **kwargs)
+    monkeypatch.setattr(budget_mod, "plan", slow)
+    v = budget_value(catalog, fc, result, purchase_months="any", time_limit=30.0)
+    assert v is not None and len(given) == 2
+    assert given[0] <= 30.0 and given[1] <= given[0] - 0.3
+    monkeypatch.setattr(budget_mod, "plan", lambda *a, **k: replace(real(*a, **k),
+                                                                   status="feasible"))
+    assert budget_value(catalog, fc, result, purchase_months="any", time_limit=30.0) is None

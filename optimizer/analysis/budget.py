@@ -3,6 +3,7 @@ plan with every cap raised by one step (1,000 CNY by default)."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -37,25 +38,42 @@ class BudgetValue:
 
 
 def objective_cost(result: PlanResult) -> Decimal:
-    """What the planner minimised: the expected cost, or the worst scenario's cost."""
-    return result.worst_cost if result.objective == "worst-case" else result.expected_cost
+    """What the planner minimised: the expected cost, or the worst scenario's cost; under
+    prorata carry-over, net of the carry-over credit (as the planner minimised it)."""
+    if result.carry_over != "prorata":
+        return result.worst_cost if result.objective == "worst-case" else result.expected_cost
+    if not result.scenarios:
+        return result.bill.net_cost
+    nets = [s.bill.net_cost for s in result.scenarios]
+    if result.objective == "worst-case":
+        return max(nets)
+    return sum(s.weight * n for s, n in zip(result.scenarios, nets)) / \
+        sum(s.weight for s in result.scenarios)
 
 
 def budget_value(catalog: Catalog, forecast: Forecast, result: PlanResult, *,
-                 step: Decimal = BUDGET_STEP, **options) -> BudgetValue:
+                 step: Decimal = BUDGET_STEP, **options) -> BudgetValue | None:
     """The value of raising the cap of `result`: plan again with no cap, and with every cap
     raised by `step`.
 
     `options` are the other keyword options `result` was planned with (purchase_months,
     solver, time_limit, holdings, scenarios, objective, carry_over): both plans differ from it
-    only in their caps.
+    only in their caps. A time limit covers both plans together; None when either is not
+    proven optimal within it.
     """
     cap, flag = ((result.budget, "--budget") if result.budget is not None
                  else (result.yearly_budget, "--yearly-budget")
                  if result.yearly_budget is not None
                  else (result.monthly_budget, "--monthly-budget"))
+    limit, t0 = options.pop("time_limit", None), time.perf_counter()
+
+    def left() -> float | None:
+        """The time limit covers both plans: each gets what the last one left."""
+        return None if limit is None else max(limit - (time.perf_counter() - t0), 1e-3)
     free = plan(catalog, forecast, **options, budget=None, monthly_budget=None,
-                yearly_budget=None, regret=False)
+                yearly_budget=None, regret=False, time_limit=left())
+    if free.status != "optimal":
+        return None
 
     def raise_(amount):
         return None if amount is None else amount + step
@@ -66,10 +84,15 @@ def budget_value(catalog: Catalog, forecast: Forecast, result: PlanResult, *,
     else:
         # Only its cost is shown: no tie-break re-solves.
         raised = plan(catalog, forecast, **options, regret=False, budget=caps[0],
-                      monthly_budget=caps[1], yearly_budget=caps[2], tie_break=False)
+                      monthly_budget=caps[1], yearly_budget=caps[2], tie_break=False,
+                      time_limit=left())
+        if raised.status != "optimal":
+            return None              # stopped by the time limit: no proven figure to show
         raised_cost = objective_cost(raised)
     measure = ("cost" if not result.scenarios else "expected cost"
                if result.objective == "expected" else "worst-case cost")
+    if result.carry_over == "prorata":
+        measure = measure.replace("cost", "net cost")     # less the carry-over credit
     return BudgetValue(cap, flag, result.bill.pack_cost, objective_cost(result),
                        objective_cost(free), free.bill.pack_cost, step, raised_cost, measure)
 

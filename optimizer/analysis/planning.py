@@ -55,6 +55,8 @@ def plan_report(catalog: Catalog, forecast: Forecast, *, compare_baselines: bool
         else:
             from .budget import budget_value
             value = budget_value(catalog, forecast, result, **options)
+            if value is None:
+                left_out.append("the value of raising the budget: the time limit ran out")
     comparison = None
     if compare_baselines:
         if within_limit():
