@@ -454,3 +454,27 @@ def test_one_scenario_with_any_weight_is_its_own_forecast(objective, weight):
     assert r.status == alone.status == "optimal"
     assert r.plan == alone.plan
     assert r.expected_cost == alone.bill.total_cost
+
+
+def test_worst_case_generation_that_runs_out_of_scenarios_ends_cleanly(tmp_path):
+    """Worst case, prorata, any month, money in 1/10,000 units: when every scenario is in
+    the model and the billed worst still exceeds its optimum, the generation loop ran out
+    of scenarios to add (ValueError, a traceback; found by fuzzing). It now stops there and
+    the planner's own check of model against bill decides: a plan, or one clear line."""
+    cat = write(tmp_path, "c.toml", 'validity_months = 12\n[[product]]\nid = "p0"\n'
+                'packs = [{ calls = 1, price = "0.19" }]\ntiers = [{ rate = "0.19" }]\n'
+                '[[product]]\nid = "other"\npacks = [{ calls = 1000, price = "9.9999" }]\n'
+                'tiers = [{ rate = "0.1" }]\n')
+    rows = {"s0": ("0.25", (1220319, 3440957, 6183990)), "s1": ("1", (2248798, 1238526,
+            2523822)), "s2": ("0.5", (1458385, 3477151, 3199137))}
+    scen = write(tmp_path, "s.csv", "scenario,weight,product,month,calls\n" + "".join(
+        f"{k},{w},p0,2028-{10 + m},{c}\n" for k, (w, calls) in rows.items()
+        for m, c in enumerate(calls)))
+    fc = write(tmp_path, "f.csv", "product,month,calls\np0,2028-10,1291426\n"
+               "p0,2028-11,2320000\np0,2028-12,4442893\n")
+    r = run("plan", fc, "--catalog", cat, "--scenarios", scen, "--objective", "worst-case",
+            "--carry-over-value", "prorata", "--purchase-months", "any", "--format", "json")
+    assert r.exception is None or isinstance(r.exception, SystemExit), r.exception
+    assert r.exit_code in (0, 1)
+    if r.exit_code == 1:
+        assert r.stdout == "" and len(r.stderr.strip().splitlines()) == 1

@@ -512,9 +512,10 @@ def worst_case_by_generation(req, index: int, group: list[str], solve_group):
             return result            # out of time before any plan: buying nothing stands
         costs = [billed_units(req, group, result.counts, f) for f in req.series]
         worst = max(costs)
-        if not result.optimal or worst <= result.objective:
+        if not result.optimal or worst <= result.objective or len(chosen) == len(costs):
             # Proven (the plan reaches the subset's bound), or stopped with the subset's
-            # bound still a bound.
+            # bound still a bound. (Every scenario in and still above: the model and the
+            # bill disagree, which the planner's verification reports.)
             return replace(result, objective=worst, bound=min(result.bound, worst))
         chosen.append(max((k for k in range(len(costs)) if k not in chosen),
                           key=lambda k: costs[k]))
