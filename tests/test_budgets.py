@@ -478,3 +478,17 @@ def test_worst_case_generation_that_runs_out_of_scenarios_ends_cleanly(tmp_path)
     assert r.exit_code in (0, 1)
     if r.exit_code == 1:
         assert r.stdout == "" and len(r.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("months", ["start", "any"])
+def test_prorata_credit_counts_whole_calls(months):
+    """The balance behind the prorata credit is a whole number of calls: left continuous,
+    the solver's tolerance on the big-M rows let it hold a fraction of a call more than
+    billing does, enough to round a row's credit up one fen, and the plan was refused as
+    "numerical trouble" (found by fuzzing: 1 id_card month, after-packs, any month)."""
+    cat = load_catalog().with_tier_basis("after-packs")
+    f = Forecast(Month.parse("2025-06"), 1, (("id_card", (2576458,)),))
+    r = plan(cat, f, purchase_months=months, carry_over="prorata", regret=False)
+    assert r.status == "optimal"
+    assert r.bill.net_cost == Decimal("63883.40")
+    assert bill(cat, f, r.plan).net_cost == r.bill.net_cost

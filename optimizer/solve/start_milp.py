@@ -140,8 +140,10 @@ def add_credit(prob, product: Product, rows: dict, left, share: int, validity: i
     unit = scale // 100                        # money units per fen
     row = {s: s * (rows[s].upBound if rows[s].upBound is not None else 0) for s in sizes}
     ub = {s: min(u, most) if most is not None else u for s, u in row.items()}   # of l[s]
-    # l[s]: calls of row s held at the horizon's end.
-    l = {s: prob.add_variable(f"held{tag}_{s}", 0, ub[s]) for s in sizes}
+    # l[s]: calls of row s held at the horizon's end, whole calls (continuous, the solver's
+    # tolerance on the big-M rows let a row hold a fraction of a call more than billing,
+    # enough to round its credit up one fen).
+    l = {s: prob.add_variable(f"held{tag}_{s}", 0, ub[s], cat="Integer") for s in sizes}
     prob += pulp.lpSum(l.values()) == left, f"heldsum{tag}"
     for i, s in enumerate(sizes):
         prob += l[s] <= s * rows[s], f"heldcap{tag}_{s}"
