@@ -3,12 +3,12 @@ plan with every cap raised by one step (1,000 CNY by default)."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from decimal import Decimal
 
 from ..domain.catalog import Catalog
 from ..domain.records import Forecast
+from ..solve.engines import Clock
 from ..solve.planner import YEAR, PlanResult, plan
 
 BUDGET_STEP = Decimal(1000)   # "what is one more 1,000 CNY of prepaid budget worth?"
@@ -37,20 +37,6 @@ class BudgetValue:
         return self.cost - self.raised_cost
 
 
-def objective_cost(result: PlanResult) -> Decimal:
-    """What the planner minimised: the expected cost, or the worst scenario's cost; under
-    prorata carry-over, net of the carry-over credit (as the planner minimised it)."""
-    if result.carry_over != "prorata":
-        return result.worst_cost if result.objective == "worst-case" else result.expected_cost
-    if not result.scenarios:
-        return result.bill.net_cost
-    nets = [s.bill.net_cost for s in result.scenarios]
-    if result.objective == "worst-case":
-        return max(nets)
-    return sum(s.weight * n for s, n in zip(result.scenarios, nets)) / \
-        sum(s.weight for s in result.scenarios)
-
-
 def budget_value(catalog: Catalog, forecast: Forecast, result: PlanResult, *,
                  step: Decimal = BUDGET_STEP, **options) -> BudgetValue | None:
     """The value of raising the cap of `result`: plan again with no cap, and with every cap
@@ -65,13 +51,9 @@ def budget_value(catalog: Catalog, forecast: Forecast, result: PlanResult, *,
                  else (result.yearly_budget, "--yearly-budget")
                  if result.yearly_budget is not None
                  else (result.monthly_budget, "--monthly-budget"))
-    limit, t0 = options.pop("time_limit", None), time.perf_counter()
-
-    def left() -> float | None:
-        """The time limit covers both plans: each gets what the last one left."""
-        return None if limit is None else max(limit - (time.perf_counter() - t0), 1e-3)
+    clock = Clock(options.pop("time_limit", None))   # both plans: each gets what is left
     free = plan(catalog, forecast, **options, budget=None, monthly_budget=None,
-                yearly_budget=None, regret=False, time_limit=left())
+                yearly_budget=None, regret=False, time_limit=clock.remaining())
     if free.status != "optimal":
         return None
 
@@ -80,21 +62,21 @@ def budget_value(catalog: Catalog, forecast: Forecast, result: PlanResult, *,
     caps = (raise_(result.budget), raise_(result.monthly_budget), raise_(result.yearly_budget))
     if free.status == "optimal" and _within(free, *caps):
         # The plan with no cap keeps the raised caps: it is their optimum too.
-        raised_cost = objective_cost(free)
+        raised_cost = free.objective_cost
     else:
         # Only its cost is shown: no tie-break re-solves.
         raised = plan(catalog, forecast, **options, regret=False, budget=caps[0],
                       monthly_budget=caps[1], yearly_budget=caps[2], tie_break=False,
-                      time_limit=left())
+                      time_limit=clock.remaining())
         if raised.status != "optimal":
             return None              # stopped by the time limit: no proven figure to show
-        raised_cost = objective_cost(raised)
+        raised_cost = raised.objective_cost
     measure = ("cost" if not result.scenarios else "expected cost"
                if result.objective == "expected" else "worst-case cost")
     if result.carry_over == "prorata":
         measure = measure.replace("cost", "net cost")     # less the carry-over credit
-    return BudgetValue(cap, flag, result.bill.pack_cost, objective_cost(result),
-                       objective_cost(free), free.bill.pack_cost, step, raised_cost, measure)
+    return BudgetValue(cap, flag, result.bill.pack_cost, result.objective_cost,
+                       free.objective_cost, free.bill.pack_cost, step, raised_cost, measure)
 
 
 def _within(result: PlanResult, budget, monthly, yearly) -> bool:

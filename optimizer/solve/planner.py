@@ -119,16 +119,30 @@ class PlanResult:
     @property
     def expected_cost(self) -> Decimal:
         """Weighted mean of the scenarios' billed costs (the base cost without scenarios)."""
-        if not self.scenarios:
-            return self.bill.total_cost
-        total_w = sum(s.weight for s in self.scenarios)
-        return sum(s.weight * s.bill.total_cost for s in self.scenarios) / total_w
+        return self._expected(lambda b: b.total_cost)
 
     @property
     def worst_cost(self) -> Decimal:
+        return self._worst(lambda b: b.total_cost)
+
+    @property
+    def objective_cost(self) -> Decimal:
+        """What the planner minimised: the expected or the worst scenario's cost, under
+        prorata carry-over net of the carry-over credit."""
+        cost = (lambda b: b.net_cost) if self.carry_over == "prorata" else \
+            (lambda b: b.total_cost)
+        return self._worst(cost) if self.objective == "worst-case" else self._expected(cost)
+
+    def _expected(self, cost) -> Decimal:
         if not self.scenarios:
-            return self.bill.total_cost
-        return max(s.bill.total_cost for s in self.scenarios)
+            return cost(self.bill)
+        total_w = sum(s.weight for s in self.scenarios)
+        return sum(s.weight * cost(s.bill) for s in self.scenarios) / total_w
+
+    def _worst(self, cost) -> Decimal:
+        if not self.scenarios:
+            return cost(self.bill)
+        return max(cost(s.bill) for s in self.scenarios)
 
 
 
@@ -449,6 +463,6 @@ def _outcomes(req: Request, bills: list[Bill], budget, monthly_budget, regret: b
                      tie_break=False)     # only its cost is reported
         if alone.status != "optimal":
             return None
-        return alone.bill.net_cost if req.prorata else alone.bill.total_cost
+        return alone.objective_cost
     return tuple(ScenarioOutcome(s.name, s.weight, b, best_cost(s.forecast), req.prorata)
                  for s, b in zip(req.scenarios, bills))
