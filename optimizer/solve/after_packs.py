@@ -71,6 +71,7 @@ import numpy as np
 
 from ..domain.catalog import Product
 from ..domain.money import to_units
+from .clock import UNLIMITED, Clock
 
 INF = np.int64(1 << 62)
 HALF = 1 << 61
@@ -87,18 +88,20 @@ class AfterPacksSchedule:
     spend: int              # prepaid spend
 
 
-def after_packs_schedule(product: Product, calls, resid, validity: int, scale: int
-                         ) -> AfterPacksSchedule | None:
+def after_packs_schedule(product: Product, calls, resid, validity: int, scale: int,
+                         clock: Clock = UNLIMITED) -> AfterPacksSchedule | None:
     """The cheapest any-month purchases for one product under the after-packs basis
     (among equal costs: least spend, most calls, fewest packs); None when the pack
     lattice is too fine for this method.
 
     `calls[m]`: the month's calls; `resid[m]`: what new packs can serve (after the free
-    quota and the holdings that expire before any new pack).
+    quota and the holdings that expire before any new pack). `clock`: raises OutOfTime
+    between steps once it runs out.
     """
     s = _Search.build(product, calls, resid, validity, scale)
     if s is None or isinstance(s, AfterPacksSchedule):
         return s
+    s.clock = clock
     return s.run()
 
 
@@ -230,6 +233,7 @@ class _Search:
         self._young_months: dict[int, tuple[int, int]] = {}
         self._starts: dict[int, list] = {}      # month -> its nodes (tie-break)
         self._caps = {int(x) for x in cum}
+        self.clock = UNLIMITED
 
     # ----------------------------------------------------------------- helpers
 
@@ -302,6 +306,7 @@ class _Search:
         for m in range(self.T):
             if self.r[m] == 0:
                 continue
+            self.clock.check()
             self.relax(m)
             self.stop(m)
             self.young = [a for a in self.young if self.young_months(a)[1] > m]
@@ -356,6 +361,7 @@ class _Search:
         # Lots that reach a cap cum(s + V) (at least), the rest wasted: from each start,
         # the least lot of at least the calls to the cap.
         for B, s in self.boundaries(m - self.V + 1, m):
+            self.clock.check()
             best = INF
             for (c, klo, lo_s, _), st in zip(rows, starts):
                 if s >= lo_s:
@@ -421,6 +427,7 @@ class _Search:
         stack = [("E",)]
         # Depth first, predecessors before the node, without recursion.
         while stack:
+            self.clock.check()
             node = stack[-1]
             if node in memo:
                 stack.pop()

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..domain.catalog import Product
 from ..domain.money import to_units
+from .clock import UNLIMITED, Clock
 from .demand import residual_demand
 from .knapsack import INF, Knapsack
 
@@ -78,8 +79,9 @@ def best_point(curve: Curve) -> int:
 
 
 def capacity_curve(product: Product, calls, start, validity: int, basis: str, scale: int,
-                   held=(), top: int | None = None) -> Curve | None:
-    """The exact start-mode cost of every capacity, or None when the lattice is too large."""
+                   held=(), top: int | None = None, clock: Clock = UNLIMITED) -> Curve | None:
+    """The exact start-mode cost of every capacity, or None when the lattice is too large
+    (OutOfTime once `clock` runs out)."""
     T = len(calls)
     resid = residual_demand(product, calls, start, held)
     window = [m for m in range(min(validity, T)) if resid[m] > 0]
@@ -102,6 +104,7 @@ def capacity_curve(product: Product, calls, start, validity: int, basis: str, sc
     rates = np.array([to_units(r, scale) for _, r, _ in product.tier_rates()], dtype=np.int64)
     filled = 0
     for m in range(T):
+        clock.check()
         d, free = calls[m], min(calls[m], product.free_calls)
         if m in window:
             fill = np.clip(cap - filled, 0, resid[m])

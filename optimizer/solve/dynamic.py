@@ -48,6 +48,7 @@ import numpy as np
 from ..domain.catalog import Product
 from ..domain.money import to_units
 from ..exceptions import SolverError
+from .clock import UNLIMITED, Clock
 from .demand import count_bounds
 from .knapsack import INF, Knapsack
 
@@ -164,13 +165,15 @@ class MonthOptions:
 class Queue:
     """Labels waiting for their month, pruned as they arrive (and again when many pile up)."""
 
-    def __init__(self, months: int, ceiling: int):
+    def __init__(self, months: int, ceiling: int, clock: Clock = UNLIMITED):
         self.ceiling = ceiling          # a label dearer than buying nothing is dropped
+        self.clock = clock              # checked as each batch of moves arrives
         self.pending: dict[int, list[Labels]] = {m: [] for m in range(months + 1)}
         self.size = [0] * (months + 1)
 
     def send(self, t: int, kind: int, moves: Moves) -> None:
         """Queue the moves made from month t (dest T: the horizon's end)."""
+        self.clock.check()
         ok = moves.cost <= self.ceiling
         if not ok.all():
             moves = Moves(*(a[ok] for a in moves))
@@ -264,13 +267,14 @@ def _pareto(b, cost, spend, calls, packs):
 
 def optimal_schedule(product: Product, calls, resid, validity: int, scale: int, *,
                      start_only: bool = False, prorata: bool = False,
-                     compiled: bool = False) -> Schedule:
+                     compiled: bool = False, clock: Clock = UNLIMITED) -> Schedule:
     """The cheapest purchases for one product (among equal costs the least spend).
 
     `calls[m]` sets month m's rate; `resid[m]` is what new packs can serve (after the free
     quota and holdings). `start_only` allows purchases in the first month only.
     `compiled`: run the same search in dpkernel.py's compiled loop when it can (numba
-    installed, no prorata); the answer is the same, to the pack.
+    installed, no prorata); the answer is the same, to the pack. `clock`: raises
+    OutOfTime between steps once it runs out (the compiled loop runs to its end).
     """
     problem = _problem(product, calls, resid, validity, scale, start_only, prorata)
     if start_only and not prorata:
@@ -279,12 +283,12 @@ def optimal_schedule(product: Product, calls, resid, validity: int, scale: int, 
         from . import dpkernel
         if dpkernel.available():
             return _compiled_schedule(problem, dpkernel)
-    return _label_search(problem)
+    return _label_search(problem, clock)
 
 
-def _label_search(problem: Problem) -> Schedule:
+def _label_search(problem: Problem, clock: Clock = UNLIMITED) -> Schedule:
     """The shortest path itself: month by month, labels extended, pruned and queued."""
-    queue = Queue(problem.T, problem.ceiling)
+    queue = Queue(problem.T, problem.ceiling, clock)
     z = np.zeros(1, dtype=np.int64)
     queue.add(0, Labels(z, z, z, z, z, z - 1, z - 1, np.zeros(1, dtype=np.int8), z))
     kept: dict[int, Labels] = {}

@@ -29,6 +29,7 @@ from ..domain.catalog import Catalog, Product
 from ..domain.money import to_units
 from ..domain.records import Forecast, Holding, Scenario
 from ..exceptions import InfeasibleError, SolverError
+from .clock import Clock, OutOfTime
 from .demand import held_usage, residual_demand
 from .dynamic import optimal_schedule, too_large, use_compiled
 from .limits import dp_fits
@@ -45,19 +46,6 @@ if TYPE_CHECKING:
 YEAR = 12                 # months in one block of a yearly budget
 TIE_BREAK_SHARE = 0.5     # of the first solve's time, for the least-prepaid re-solve
 TIE_BREAK_FLOOR = 1.0     # seconds each re-solve gets at least (small models prove in it)
-
-
-class Clock:
-    """The time limit shared by every solve of one plan() call."""
-
-    def __init__(self, limit: float | None):
-        self.deadline = None if limit is None else time.perf_counter() + limit
-
-    def expired(self) -> bool:
-        return self.deadline is not None and time.perf_counter() >= self.deadline
-
-    def remaining(self) -> float | None:
-        return None if self.deadline is None else max(self.deadline - time.perf_counter(), 0.01)
 
 
 @dataclass(frozen=True)
@@ -179,9 +167,12 @@ def by_dynamic_program(req: Request, pid: str) -> EngineResult | None:
                                     req.scale, start_only=req.purchase_months == "start",
                                     prorata=req.prorata,
                                     compiled=use_compiled(req.forecast.months
-                                                          * len(req.forecast.demand)))
+                                                          * len(req.forecast.demand)),
+                                    clock=req.clock.share())
     except SolverError:
         return None           # prorata: too many end-of-horizon mixes; the integer program
+    except OutOfTime:
+        return None           # its share of the time limit spent: the integer program
     return EngineResult.exact((pid,), pid, {pid: dict(schedule.counts)}, schedule.objective,
                               time.perf_counter() - t0, "dp")
 
@@ -195,9 +186,13 @@ def _by_scenario_dp(req: Request, product: Product, held, late, t0) -> EngineRes
         return None
     series = [f.calls(product.id) for f in req.series]
     from .scenario_dp import shared_schedule  # (imports the integer-program helpers)
-    found = shared_schedule(
-        product, series, [residual_demand(product, c, req.forecast.start, held)
-                          for c in series], req.weights, sum(a for _, a in late), req.scale)
+    try:
+        found = shared_schedule(
+            product, series, [residual_demand(product, c, req.forecast.start, held)
+                              for c in series], req.weights, sum(a for _, a in late),
+            req.scale, req.clock.share())
+    except OutOfTime:
+        return None
     if found is None:
         return None
     counts, objective = found
@@ -216,9 +211,12 @@ def by_after_packs(req: Request, pid: str) -> EngineResult | None:
     if late:
         return None
     calls = req.forecast.calls(pid)
-    schedule = after_packs_schedule(product, calls,
-                                    residual_demand(product, calls, req.forecast.start, held),
-                                    req.catalog.validity_months, req.scale)
+    try:
+        schedule = after_packs_schedule(
+            product, calls, residual_demand(product, calls, req.forecast.start, held),
+            req.catalog.validity_months, req.scale, req.clock.share())
+    except OutOfTime:
+        return None           # its share of the time limit spent: the integer program
     if schedule is None:
         return None
     return EngineResult.exact((pid,), pid, {pid: dict(schedule.counts)}, schedule.objective,
@@ -233,6 +231,7 @@ def on_cost_curves(req: Request) -> EngineResult | None:
     the budget's integer program stops early (the integer programs then take over)."""
     from .curves import best_point
     t_build = time.perf_counter()
+    clock = req.clock.share()
     curves: dict[str, Curve] = {}
     fixed = 0                          # cost of the products without packs
     for pid in req.forecast.products():
@@ -243,7 +242,10 @@ def on_cost_curves(req: Request) -> EngineResult | None:
         if not product.packs:
             fixed += _postpaid_only_cost(req, product, held)
             continue
-        curve = _product_curve(req, product, held)
+        try:
+            curve = _product_curve(req, product, held, clock)
+        except OutOfTime:
+            return None       # its share of the time limit spent: the integer programs
         if curve is None or (curve.knap.m == 1 and len(product.packs) > 1):
             # Too large, or too large for the fewest-packs key (knapsack.Knapsack): the
             # integer programs apply the whole tie-break instead.
@@ -257,7 +259,7 @@ def on_cost_curves(req: Request) -> EngineResult | None:
         from .budget import solve_budget
         from .solvers import Status
         ks, obj, status = solve_budget(curves, fixed, req.cap, req.solver,
-                                       req.clock.remaining())
+                                       clock.remaining())
         if status is Status.INFEASIBLE:
             raise InfeasibleError("no plan keeps prepaid spend within the budget")
         if status is not Status.OPTIMAL:
@@ -274,6 +276,7 @@ def on_worst_curves(req: Request) -> EngineResult | None:
     from .curves import capacity_curve, needed_top
     from .worst import candidates, scenario_costs, solve_worst
     t_build = time.perf_counter()
+    clock = req.clock.share()
     start, validity = req.forecast.start, req.catalog.validity_months
     curves: dict[str, tuple] = {}
     fixed = [0] * len(req.series)
@@ -290,8 +293,11 @@ def on_worst_curves(req: Request) -> EngineResult | None:
                                 for d, u in zip(calls, held_usage(product, calls, start, held)))
             continue
         top = max(needed_top(product, s, start, validity, held) for s in series)
-        curve = capacity_curve(product, series[0], start, validity, req.catalog.tier_basis,
-                               req.scale, held, top)
+        try:
+            curve = capacity_curve(product, series[0], start, validity,
+                                   req.catalog.tier_basis, req.scale, held, top, clock)
+        except OutOfTime:
+            return None
         if curve is None:
             return None
         idx = candidates(curve, req.catalog.tier_basis)
@@ -299,7 +305,7 @@ def on_worst_curves(req: Request) -> EngineResult | None:
                                                   req.catalog.tier_basis, req.scale, held, idx))
     t0 = time.perf_counter()
     from .solvers import Status
-    ks, obj, status = solve_worst(curves, fixed, req.cap, req.solver, req.clock.remaining())
+    ks, obj, status = solve_worst(curves, fixed, req.cap, req.solver, clock.remaining())
     if status is Status.INFEASIBLE:
         raise InfeasibleError("no plan keeps prepaid spend within the budget")
     if status is not Status.OPTIMAL:
@@ -309,14 +315,14 @@ def on_worst_curves(req: Request) -> EngineResult | None:
                               time.perf_counter() - t0, "curves", t0 - t_build)
 
 
-def _product_curve(req: Request, product: Product, held) -> Curve | None:
+def _product_curve(req: Request, product: Product, held, clock: Clock) -> Curve | None:
     """One product's cost per capacity, weighted over the series; None when too large."""
     from .curves import capacity_curve, needed_top, weighted_curve
     series = [f.calls(product.id) for f in req.series]
     start, validity = req.forecast.start, req.catalog.validity_months
     top = max(needed_top(product, s, start, validity, held) for s in series)
     parts = [capacity_curve(product, s, start, validity, req.catalog.tier_basis, req.scale,
-                            held, top) for s in series]
+                            held, top, clock) for s in series]
     if any(c is None for c in parts):
         return None
     return weighted_curve(parts, req.weights) if len(parts) > 1 else parts[0]
@@ -363,6 +369,7 @@ def on_frontiers(req: Request) -> EngineResult | CostBounds | None:
     periods = [(c, p) for c, p in ((req.month_cap, 1), (req.year_cap, YEAR)) if c is not None]
     limits = [c * -(-T // p) for c, p in periods] + ([req.cap] if req.cap is not None else [])
     cap = min(limits)
+    clock = req.clock.share()
     fronts, fixed = {}, 0
     for pid in req.forecast.products():
         product = req.catalog.product(pid)
@@ -376,8 +383,8 @@ def on_frontiers(req: Request) -> EngineResult | CostBounds | None:
         try:
             fronts[pid] = product_frontier(
                 product, calls, residual_demand(product, calls, req.forecast.start, held),
-                req.catalog.validity_months, scale, cap)
-        except TooLarge:
+                req.catalog.validity_months, scale, cap, clock)
+        except (TooLarge, OutOfTime):
             return None
     t0 = time.perf_counter()
     points = {pid: f.points() for pid, f in fronts.items()}

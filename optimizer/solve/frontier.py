@@ -31,6 +31,7 @@ import numpy as np
 
 from ..domain.catalog import Product
 from ..domain.money import to_units
+from .clock import UNLIMITED, Clock
 from .dynamic import MAX_LATTICE, pareto_caps, smallest_pack  # as the DP's
 from .knapsack import Knapsack
 
@@ -122,11 +123,11 @@ class Frontier:
 # Long (160 lines): the label search of dynamic.py with spend as a key; not yet split
 # into the DP's step functions (noted for the next round).
 def product_frontier(product: Product, calls, resid, validity: int, scale: int,
-                     spend_cap: int) -> Frontier:
+                     spend_cap: int, clock: Clock = UNLIMITED) -> Frontier:
     """Every schedule of one product no other beats on both prepaid spend (at most
     `spend_cap`) and cost. `calls[m]` sets month m's rate; `resid[m]` is what new packs
     can serve. Raises TooLarge when a month would hold too many labels or its knapsack
-    lattice would pass MAX_LATTICE points."""
+    lattice would pass MAX_LATTICE points; OutOfTime once `clock` runs out."""
     T, V = len(resid), validity
     resid = np.asarray(resid, dtype=np.int64)
     rate = np.array([to_units(product.rate(d)[0], scale) for d in calls], dtype=np.int64)
@@ -177,6 +178,7 @@ def product_frontier(product: Product, calls, resid, validity: int, scale: int,
     options: dict[int, _Options] = {}
 
     def send(t, dest, balance, cost, spend, calls_, packs, pred, option):
+        clock.check()
         ok = (cost <= ceiling) & (spend <= spend_cap)
         arrays = (dest, balance, cost, spend, calls_, packs, pred, option)
         if not ok.all():
@@ -197,6 +199,29 @@ def product_frontier(product: Product, calls, resid, validity: int, scale: int,
                 pending[d] = [merged.take(_prune(merged))]
                 if len(pending[d][0]) > MAX_LABELS:
                     raise TooLarge(product.id)
+
+    def expand(t, e, after, opt, part, idx, r_i, o_i):
+        """The moves of one piece: label r_i of `part` buys capacity o_i of `opt`."""
+        P = cum[t] + part.balance[r_i] + opt.caps[o_i]
+        land = np.searchsorted(cum, P, side="right") - 1
+        short = P < cum[t + 1]
+        carry = ~short & (land < T) & (land <= e)
+        b2 = np.where(carry, P - cum[np.minimum(land, T)], 0)
+        # A pack the carried balance could spare is as well bought where it is drawn;
+        # a purchase beyond the cap is never made.
+        ok = ~(carry & (b2 >= opt.smallest[o_i])) & \
+            (part.spend[r_i] + opt.prices[o_i] <= spend_cap)
+        r_i, o_i, P, land, short, carry, b2 = (a[ok] for a in (r_i, o_i, P, land, short,
+                                                             carry, b2))
+        ends = ~short & (land >= T) & (e >= T - 1)
+        lapse = ~short & ~carry & ~ends
+        dest = np.where(carry, land, np.where(ends, T, after))
+        if e + 1 <= T - 1:
+            dest = np.where(lapse, nxt[e + 1], dest)
+        paid = opt.prices[o_i]
+        c2 = part.cost[r_i] + paid + np.where(short, rate[t] * (cum[t + 1] - P), 0)
+        send(t, dest, b2, c2, part.spend[r_i] + paid, part.calls[r_i] + opt.caps[o_i],
+             part.packs[r_i] + opt.counts[o_i], idx[r_i], o_i)
 
     for t in range(T):
         if not pending[t]:
@@ -247,31 +272,21 @@ def product_frontier(product: Product, calls, resid, validity: int, scale: int,
             stops = np.concatenate([r[1] for r in ranges])
             rows = np.tile(np.arange(len(b), dtype=np.int64), len(ranges))
             width = np.maximum(stops - starts, 0)
-            if not width.sum():
-                continue
-            r_i = np.repeat(rows, width)
-            o_i = np.repeat(starts - np.cumsum(width) + width, width) + \
-                np.arange(int(width.sum()), dtype=np.int64)
-            P = base[r_i] + caps[o_i]
-            land = np.searchsorted(cum, P, side="right") - 1
-            short = P < cum[t + 1]
-            carry = ~short & (land < T) & (land <= e)
-            b2 = np.where(carry, P - cum[np.minimum(land, T)], 0)
-            # A pack the carried balance could spare is as well bought where it is drawn;
-            # a purchase beyond the cap is never made.
-            ok = ~(carry & (b2 >= opt.smallest[o_i])) & \
-                (part.spend[r_i] + opt.prices[o_i] <= spend_cap)
-            r_i, o_i, P, land, short, carry, b2 = (a[ok] for a in (r_i, o_i, P, land, short,
-                                                                 carry, b2))
-            ends = ~short & (land >= T) & (e >= T - 1)
-            lapse = ~short & ~carry & ~ends
-            dest = np.where(carry, land, np.where(ends, T, after))
-            if e + 1 <= T - 1:
-                dest = np.where(lapse, nxt[e + 1], dest)
-            paid = opt.prices[o_i]
-            c2 = part.cost[r_i] + paid + np.where(short, rate[t] * (cum[t + 1] - P), 0)
-            send(t, dest, b2, c2, part.spend[r_i] + paid, part.calls[r_i] + caps[o_i],
-                 part.packs[r_i] + opt.counts[o_i], idx[lo:lo + len(b)][r_i], o_i)
+            # Expanded a piece at a time of at most CHUNK (label, capacity) pairs: one label
+            # may have a million capacities in range when the packs' lattice is fine.
+            ends_at = np.cumsum(width)
+            total = int(ends_at[-1]) if len(ends_at) else 0
+            first = 0
+            while first < len(width) and total:
+                upto = max(int(np.searchsorted(ends_at, ends_at[first] - width[first] + CHUNK,
+                                               "right")), first + 1)
+                w = width[first:upto]
+                if w.sum():
+                    r_i = np.repeat(rows[first:upto], w)
+                    o_i = np.repeat(starts[first:upto] - np.cumsum(w) + w, w) + \
+                        np.arange(int(w.sum()), dtype=np.int64)
+                    expand(t, e, after, opt, part, idx[lo:lo + len(b)], r_i, o_i)
+                first = upto
 
     end = _Labels.join(pending[T])
     # At the end only spend and the plan order matter: the 2-key frontier, by spend.

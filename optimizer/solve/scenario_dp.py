@@ -33,6 +33,7 @@ import numpy as np
 from ..domain.catalog import Product
 from ..domain.money import to_units
 from .any_milp import useful_packs
+from .clock import UNLIMITED, Clock
 from .knapsack import INF, Knapsack
 
 LIMIT = 6000         # candidate labels of one month before the search gives up
@@ -42,10 +43,11 @@ LATTICE = 2_000_000  # capacities priced by the knapsack; beyond it the search g
 
 
 def shared_schedule(product: Product, series_calls, series_resid, weights, held: int,
-                    scale: int):
+                    scale: int, clock: Clock = UNLIMITED):
     """(counts {(month, size): packs}, objective) of the cheapest shared schedule, or None
     when the search would be too large. `held`: balance of holdings drawn with the new
-    packs, valid to the horizon's end; `weights`: integer scenario weights."""
+    packs, valid to the horizon's end; `weights`: integer scenario weights. `clock`:
+    raises OutOfTime between steps once it runs out."""
     K, T = len(series_resid), len(series_resid[0])
     resid = np.array(series_resid, dtype=np.int64)                       # K × T
     rate = np.array([[to_units(product.rate(d)[0], scale) for d in calls]
@@ -68,6 +70,7 @@ def shared_schedule(product: Product, series_calls, series_resid, weights, held:
            "packs": z, "small": np.full(1, INF, dtype=np.int64), "pred": z - 1, "cap": z}
     history = []
     for t in range(T):
+        clock.check()
         B = lab["B"]
         parts = [dict(lab, pred=np.arange(len(B)), cap=np.zeros(len(B), dtype=np.int64))]
         if packs:
@@ -77,6 +80,7 @@ def shared_schedule(product: Product, series_calls, series_resid, weights, held:
                 limit = int(need[may].max()) + s_max
                 caps, prices, counts, small = _capacities(knap, step, sizes, limit)
                 for i in np.nonzero(may)[0]:
+                    clock.check()
                     ok = caps - small < need[i]
                     n = int(ok.sum())
                     if not n:

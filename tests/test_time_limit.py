@@ -1,0 +1,198 @@
+"""`--time-limit` holds for the exact methods too (solve/clock.py).
+
+The dynamic programs, label searches, cost curves and frontiers have no partial answer, so
+they check the clock between steps and give up (OutOfTime) once their share of the limit
+is spent; their engine declines and the integer program plans in the time left. A catalog
+with a 1-call pack against millions of calls kept them running for minutes past the limit.
+"""
+
+from __future__ import annotations
+
+import sys
+from decimal import Decimal
+
+import pytest
+
+from optimizer import Forecast, Month, Scenario, bill, load_catalog, parse_catalog, plan
+from optimizer.solve import clock as clock_mod
+from optimizer.solve import frontier
+from optimizer.solve.after_packs import after_packs_schedule
+from optimizer.solve.clock import UNLIMITED, Clock, OutOfTime
+from optimizer.solve.curves import capacity_curve
+from optimizer.solve.dynamic import optimal_schedule
+from optimizer.solve.scenario_dp import shared_schedule
+
+START = Month.parse("2027-01")
+SCALE = 100
+
+CATALOG = """
+free_calls_per_month = 100
+validity_months = 3
+tier_basis = "{basis}"
+[[product]]
+id = "a"
+packs = [ {{ calls = 7, price = "0.50" }}, {{ calls = 100, price = "5" }} ]
+tiers = [ {{ up_to = 300, rate = "0.09" }}, {{ up_to = 800, rate = "0.07" }}, {{ rate = "0.05" }} ]
+[[product]]
+id = "b"
+packs = [ {{ calls = 50, price = "2.80" }} ]
+tiers = [ {{ up_to = 400, rate = "0.08" }}, {{ rate = "0.06" }} ]
+"""
+CALLS = {"a": (420, 0, 910, 130, 650), "b": (90, 520, 300, 700, 240)}
+
+
+def catalog(basis="total"):
+    return parse_catalog(CATALOG.format(basis=basis), "c.toml")
+
+
+def forecast(scale=1.0):
+    return Forecast(START, 5, tuple((p, tuple(round(c * scale) for c in calls))
+                                    for p, calls in CALLS.items()), "f.csv")
+
+
+def expired() -> Clock:
+    return Clock(None, deadline=0.0)         # perf_counter() is never below 0
+
+
+def resid(product, calls):
+    return [max(d - product.free_calls, 0) for d in calls]
+
+
+def test_a_clock_without_a_limit_never_runs_out_and_shares_itself():
+    assert not UNLIMITED.expired() and UNLIMITED.remaining() is None
+    assert UNLIMITED.share() is UNLIMITED
+    UNLIMITED.check()
+    with pytest.raises(OutOfTime):
+        expired().check()
+    limited = Clock(100.0)
+    assert 40 < limited.share(0.5).remaining() <= 50
+
+
+@pytest.mark.parametrize("method", ["dp", "dp-prorata", "after-packs", "frontier", "curve",
+                                    "scenario-dp"])
+def test_each_exact_method_gives_up_when_its_clock_has_run_out(method):
+    """The same call with no limit answers, so the check is what stops it."""
+    product = catalog("after-packs" if method in ("after-packs", "curve") else "total") \
+        .product("a")
+    calls = list(CALLS["a"])
+    r = resid(product, calls)
+    run = {
+        "dp": lambda c: optimal_schedule(product, calls, r, 3, SCALE, clock=c),
+        "dp-prorata": lambda c: optimal_schedule(product, calls, r, 3, SCALE, prorata=True,
+                                                 clock=c),
+        "after-packs": lambda c: after_packs_schedule(product, calls, r, 3, SCALE, c),
+        "frontier": lambda c: frontier.product_frontier(product, calls, r, 3, SCALE, 10 ** 9,
+                                                        c),
+        "curve": lambda c: capacity_curve(product, calls, START, 3, "after-packs", SCALE,
+                                          clock=c),
+        "scenario-dp": lambda c: shared_schedule(product, [calls, calls[::-1]],
+                                                 [r, r[::-1]], [1, 2], 0, SCALE, c),
+    }[method]
+    assert run(UNLIMITED) is not None
+    with pytest.raises(OutOfTime):
+        run(expired())
+
+
+CASES = {
+    "any, total": dict(purchase_months="any"),
+    "any, total, prorata": dict(purchase_months="any", carry_over="prorata"),
+    "any, after-packs": dict(purchase_months="any", basis="after-packs"),
+    "start, after-packs": dict(basis="after-packs"),
+    "start, after-packs, budget": dict(basis="after-packs", budget=Decimal("40")),
+    "start, scenarios": dict(scenarios=True),
+    "start, worst case": dict(scenarios=True, objective="worst-case"),
+    "any, total, budget": dict(purchase_months="any", budget=Decimal("40")),
+    "any, total, monthly budget": dict(purchase_months="any", monthly_budget=Decimal("12")),
+    "any, scenarios": dict(purchase_months="any", scenarios=True),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_an_exact_method_out_of_time_leaves_the_plan_to_the_integer_program(case,
+                                                                             monkeypatch):
+    """Every exact route with its share of the time already spent: the integer program
+    plans instead, and on these small instances proves the same optimum in the time left
+    (a limit of minutes), which billing reproduces."""
+    options = dict(CASES[case])
+    cat = catalog(options.pop("basis", "total"))
+    f = forecast()
+    if options.pop("scenarios", False):
+        options["scenarios"] = [Scenario("low", Decimal(1), forecast(0.6)),
+                                Scenario("base", Decimal(2), f),
+                                Scenario("high", Decimal(1), forecast(1.5))]
+    exact = plan(cat, f, **options)
+    assert exact.status == "optimal"
+    monkeypatch.setattr(clock_mod.Clock, "share", lambda self, fraction=0.5: expired())
+    r = plan(cat, f, time_limit=600, **options)
+    assert {s.method for s in r.solves} == {"milp"}, case
+    assert r.status == "optimal"
+    assert r.objective_cost == exact.objective_cost
+    assert bill(cat, f, r.plan).total_cost == r.bill.total_cost
+
+
+def test_frontier_expands_in_pieces_of_at_most_chunk_pairs(monkeypatch):
+    """A fine lattice (1-call packs) gives one label a million capacities in range; the
+    frontier asked NumPy for 361 GiB at once (a 30-month forecast under a budget). It now
+    expands (label, capacity) pairs in pieces of at most CHUNK, with the same frontier."""
+    cat = parse_catalog(
+        'free_calls_per_month = 10\nvalidity_months = 3\ntier_basis = "total"\n'
+        '[[product]]\nid = "x"\n'
+        'packs = [ { calls = 1, price = "0.07" }, { calls = 40, price = "2.4" } ]\n'
+        'tiers = [ { up_to = 100, rate = "0.10" }, { rate = "0.08" } ]\n', "fine.toml")
+    product = cat.product("x")
+    calls = [130, 20, 95, 160, 60, 210, 15]
+    r = resid(product, calls)
+    whole = frontier.product_frontier(product, calls, r, 3, SCALE, 10 ** 9)
+    sizes = []
+    real = frontier.np.repeat
+
+    def counting(a, w, *args, **kwargs):
+        out = real(a, w, *args, **kwargs)
+        if sys._getframe(1).f_code.co_name == "product_frontier":   # the pairs' expansion
+            sizes.append((len(out), real(w, 1).size))   # (pairs, entries) of the piece
+        return out
+
+    monkeypatch.setattr(frontier, "CHUNK", 16)
+    monkeypatch.setattr(frontier.np, "repeat", counting)
+    pieces = frontier.product_frontier(product, calls, r, 3, SCALE, 10 ** 9)
+    monkeypatch.undo()
+    assert pieces.points() == whole.points()
+    assert len(whole.points()) > 3
+    # A piece holds at most CHUNK pairs unless it is one (label, range of capacities)
+    # alone, which is at most a month's capacities.
+    widest = max(len(o.caps) for o in pieces._options.values())
+    assert sizes and all(pairs <= 16 or entries == 1 for pairs, entries in sizes)
+    assert max(pairs for pairs, _ in sizes) <= widest
+    assert any(entries > 1 for _, entries in sizes)
+
+
+def test_a_one_call_pack_over_thirty_months_under_a_budget_plans_in_bounded_memory():
+    """The fuzzing's case of the class above, under a 2 GiB address-space cap: a 1-call
+    pack, 30 months of tens of thousands of calls, a total budget, any month. The time
+    limit makes the frontiers give up (they would finish, in about half a minute) and the
+    integer program report its plan."""
+    from tests.test_limits import memory_cap
+    cat = parse_catalog(
+        'free_calls_per_month = 1000\nvalidity_months = 12\ntier_basis = "total"\n'
+        '[[product]]\nid = "x"\n'
+        'packs = [ { calls = 1, price = "0.05" }, { calls = 1000000, price = "30000" } ]\n'
+        'tiers = [ { up_to = 10000, rate = "0.15" }, { up_to = 100000, rate = "0.10" },\n'
+        '          { up_to = 1000000, rate = "0.06" }, { rate = "unpublished" } ]\n',
+        "fine.toml")
+    calls = tuple(20_000 + (7919 * m) % 70_000 for m in range(30))
+    f = Forecast(START, 30, (("x", calls),), "f.csv")
+    with memory_cap(2 << 30):
+        r = plan(cat, f, purchase_months="any", budget=Decimal("50000"), time_limit=3)
+    assert r.status in ("optimal", "feasible")
+    assert r.bill.pack_cost <= Decimal("50000")
+    assert bill(cat, f, r.plan).total_cost == r.bill.total_cost
+
+
+def test_the_seed_example_is_unchanged_by_a_generous_limit():
+    """A limit the exact method does not reach changes nothing (same plan, same method)."""
+    cat = load_catalog()
+    f = Forecast(START, 3, (("general_print", (120_000, 90_000, 400_000)),
+                            ("id_card", (8_000, 30_000, 12_000))), "f.csv")
+    a, b = plan(cat, f, purchase_months="any"), plan(cat, f, purchase_months="any",
+                                                     time_limit=600)
+    assert a.plan == b.plan and {s.method for s in b.solves} == {"dp"}
