@@ -202,3 +202,28 @@ def test_a_month_may_spend_its_whole_cap_on_its_dearest_packs():
     assert key_of(r) == best(cat, f, monthly=Decimal(300))
     assert [(b.product, b.month - START, b.size, b.count) for b in r.plan.purchases] == \
         [("a", 0, 2000, 2)]
+
+
+@pytest.mark.parametrize("names", [("monthly_budget", "budget"), ("yearly_budget",)])
+def test_a_cap_the_uncapped_plan_keeps_is_settled_product_by_product(names):
+    """A cap that the uncapped optimum keeps does not bind: planner._uncapped_first solves
+    the products apart (no joint model) and that plan is the capped optimum, tie-break
+    included. A cap it breaks goes on to the joint model, which keeps it."""
+    cat = parse_catalog(CATALOG.replace('"total"', '"after-packs"'), "s.toml")
+    f = Forecast(START, 4, (("a", (1800, 300, 2500, 900)), ("b", (1200, 1900, 0, 700)),
+                            ("q", (500,) * 4)))
+    free = plan(cat, f, purchase_months="any", regret=False)
+    spent = month_spend(free, 4)
+    loose = {n: Decimal(sum(spent) if n != "monthly_budget" else max(spent)) for n in names}
+    r = plan(cat, f, purchase_months="any", regret=False, **loose)
+    assert r.status == "optimal" and r.plan == free.plan
+    assert "all" not in {s.product for s in r.solves}
+    cap = {"monthly": None, "yearly": None, "total": None}
+    tight = {n: v - 1 for n, v in loose.items()}
+    for n, v in tight.items():
+        cap[{"monthly_budget": "monthly", "yearly_budget": "yearly", "budget": "total"}[n]] = v
+    r = plan(cat, f, purchase_months="any", regret=False, **tight)
+    assert r.status == "optimal"
+    assert "all" in {s.product for s in r.solves}
+    assert key_of(r) == best(cat, f, **{k: v for k, v in cap.items() if v is not None})
+    assert bill(cat, f, r.plan).total_cost == r.bill.total_cost

@@ -37,6 +37,7 @@ from ..domain.records import Forecast, Holding, Plan, Purchase, Scenario
 from ..exceptions import BillingMismatchError, InputError, SolverError
 from .engines import (
     Clock,
+    CostBounds,
     EngineResult,
     Request,
     by_after_packs,
@@ -357,6 +358,10 @@ def _solve(req: Request) -> list[EngineResult]:
             return [done]
         hints = done                 # None, or the frontiers' bound and plan
         declined_after = time.perf_counter() - t0
+    elif engine == "milp" and req.coupled and not req.worst_case and req.algorithm == "auto":
+        uncapped, hints = _uncapped_first(req)
+        if uncapped is not None:
+            return uncapped
     elif engine in ("dp", "after-packs"):
         exact = by_dynamic_program if engine == "dp" else by_after_packs
         by_dp = dict(zip(pids, _per_product(req, exact, pids)))
@@ -374,6 +379,37 @@ def _solve(req: Request) -> list[EngineResult]:
         # Time spent on cost curves that then declined counts as building the models.
         milp[0] = replace(milp[0], build_seconds=milp[0].build_seconds + declined_after)
     return found + milp
+
+
+def _uncapped_first(req: Request) -> tuple[list[EngineResult] | None, CostBounds | None]:
+    """The plan without the caps, product by product (separate models, much faster than
+    the joint one), in half the time left. When it keeps every cap it is the capped plan:
+    the least (cost, spend, −calls, packs) over every plan is the least over those within
+    the caps. When a cap binds, the sum of the products' optima still bounds the joint
+    optimum from below (the floor of a gap)."""
+    parts = _solve(replace(req, cap=None, month_cap=None, year_cap=None,
+                           clock=req.clock.share()))
+    if not all(r.optimal for r in parts):
+        return None, None
+    if _keeps_caps(req, parts):
+        return parts, None
+    return None, CostBounds(sum(r.objective for r in parts))
+
+
+def _keeps_caps(req: Request, results: list[EngineResult]) -> bool:
+    """Whether the purchases keep the total, monthly and yearly caps of `req`."""
+    spent = [0] * req.forecast.months
+    for r in results:
+        for pid, counts in r.counts.items():
+            prices = {p.calls: to_units(p.price, req.scale)
+                      for p in req.catalog.product(pid).packs}
+            for key, k in counts.items():
+                t, size = key if isinstance(key, tuple) else (0, key)
+                spent[t] += prices[size] * k
+    blocks = [sum(spent[i:i + YEAR]) for i in range(0, len(spent), YEAR)]
+    return (req.cap is None or sum(spent) <= req.cap) and \
+        (req.month_cap is None or max(spent) <= req.month_cap) and \
+        (req.year_cap is None or max(blocks) <= req.year_cap)
 
 
 def _solve_subset(sub: Request, index: int, group: list[str]) -> EngineResult:
