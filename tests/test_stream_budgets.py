@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from optimizer import Forecast, Month, Plan, Purchase, bill, parse_catalog, plan
+from optimizer.solve import planner
 
 START = Month.parse("2027-01")
 
@@ -227,3 +228,40 @@ def test_a_cap_the_uncapped_plan_keeps_is_settled_product_by_product(names):
     assert "all" in {s.product for s in r.solves}
     assert key_of(r) == best(cat, f, **{k: v for k, v in cap.items() if v is not None})
     assert bill(cat, f, r.plan).total_cost == r.bill.total_cost
+
+
+def test_a_cap_that_only_moves_purchases_is_proven_at_the_uncapped_cost(monkeypatch):
+    """The uncapped optimum spends 300 in month one; under a cap of 299 a month the same
+    cost is reached by spreading the purchases. The products' uncapped optima go to the
+    joint model as a row each (their floors), so the plan found at that cost is proven at
+    once instead of by the model's own weak bound (a single 24-month after-packs forecast
+    under a monthly cap: 60 s unproven, now 10 s)."""
+    cat = parse_catalog(CATALOG.replace('"total"', '"after-packs"'), "s.toml")
+    f = Forecast(START, 4, (("a", (2500, 0, 4000, 1500)), ("b", (800, 4000, 300, 2500)),
+                            ("q", (500,) * 4)))
+    free = plan(cat, f, purchase_months="any", regret=False)
+    assert max(month_spend(free, 4)) == 300
+    seen = []
+    real = planner.by_integer_program
+
+    def recording(req, index, group, floors=None):
+        seen.append(floors)
+        return real(req, index, group, floors)
+
+    monkeypatch.setattr(planner, "by_integer_program", recording)
+    r = plan(cat, f, purchase_months="any", regret=False, monthly_budget=Decimal(299))
+    assert r.status == "optimal" and r.bill.total_cost == free.bill.total_cost
+    assert max(month_spend(r, 4)) <= 299
+    per_product = {pb.product: int(pb.total_cost * 100) for pb in free.bill.products}
+    assert seen == [per_product]
+    assert bill(cat, f, r.plan).total_cost == r.bill.total_cost
+
+
+def test_an_early_stop_whose_bound_meets_its_plan_is_optimal():
+    """Costs are whole money units: a bound above the plan's cost less one unit proves it."""
+    from optimizer.solve.engines import CostBounds, EngineResult, with_bounds
+    stopped = EngineResult(("a",), "a", {"a": {}}, 1000, 950.0, "feasible", 1.0, 0.0)
+    assert with_bounds(stopped, CostBounds(999)).status == "feasible"
+    done = with_bounds(stopped, CostBounds(1000))
+    assert done.status == "optimal" and done.bound == 1000
+    assert with_bounds(stopped, None) is stopped

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 from ..domain.catalog import Catalog
 from ..domain.records import Forecast
-from ..solve.planner import PlanResult, plan
+from ..solve.engines import Clock
+from ..solve.planner import PlanResult, follow_up_clock, plan
 
 if TYPE_CHECKING:        # loaded only when a budget or --compare asks for them
     from .budget import BudgetValue
@@ -34,14 +35,25 @@ def plan_report(catalog: Catalog, forecast: Forecast, *, compare_baselines: bool
     result = plan(catalog, forecast, budget=budget, monthly_budget=monthly_budget,
                   yearly_budget=yearly_budget, regret=regret, **options)
 
+    limit = options.get("time_limit")
+    not_proven = "not proven in the time left" if limit is not None else \
+        "not proven in the time allowed for figures that follow a plan (--time-limit sets it)"
+    ran_out = "the time limit ran out" if limit is not None else not_proven
+
     def within_limit() -> bool:
-        """The time limit covers the whole request: what follows gets what is left."""
-        limit = options.get("time_limit")
+        """The time limit covers the whole request: what follows gets what is left
+        (without a limit, the allowance of planner.follow_up_clock)."""
+        elapsed = time.perf_counter() - t0
         if limit is None:
+            options["time_limit"] = follow_up_clock(Clock(None), elapsed).remaining()
             return True
-        options["time_limit"] = limit - (time.perf_counter() - t0)
+        options["time_limit"] = limit - elapsed
         return options["time_limit"] > 0
     value, left_out = None, []
+    unknown = [s.name for s in result.scenarios if regret and s.best_cost is None]
+    if unknown:
+        left_out.append(f"the regret of {', '.join(unknown)}: the plan optimal for that "
+                        f"scenario alone was {not_proven}")
     if result.status == "optimal" and not result.tie_break_proven:
         left_out.append("the proof of the tie-break among plans of the optimal cost (least "
                         "prepaid spend, most calls, fewest packs): a re-solve ran out of its "
@@ -56,7 +68,7 @@ def plan_report(catalog: Catalog, forecast: Forecast, *, compare_baselines: bool
             from .budget import budget_value
             value = budget_value(catalog, forecast, result, **options)
             if value is None:
-                left_out.append("the value of raising the budget: the time limit ran out")
+                left_out.append(f"the value of raising the budget: {ran_out}")
     comparison = None
     if compare_baselines:
         if within_limit():

@@ -346,11 +346,14 @@ class CostBounds:
     """What the frontiers know when a periodic cap defeats them: the relaxation's optimum
     `floor` (a lower bound on the objective) and a plan keeping every cap (`counts`,
     costing `objective`), kept when the integer program stops with a worse one. (The
-    frontiers' hulls as cuts were tried too: valid, but they slowed HiGHS's search.)"""
+    frontiers' hulls as cuts were tried too: valid, but they slowed HiGHS's search.)
+    `floors`: each product's own optimum without the caps (planner._uncapped_first), a
+    lower bound on its cost under them, which the joint model takes as a row per product."""
 
     floor: int
     counts: dict | None = None
     objective: int | None = None
+    floors: dict | None = None
 
 
 # Long (82 lines): the relaxation, its bisection and the fallback share their locals;
@@ -452,14 +455,21 @@ class GroupModel:
     goal: object                      # what is minimised (an expression, or a constant)
 
 
-def by_integer_program(req: Request, index: int, group: list[str]) -> EngineResult:
+def by_integer_program(req: Request, index: int, group: list[str],
+                       floors: dict | None = None) -> EngineResult:
     """The group's plan from one integer program: proven optimal, or the best found when
-    the time limit stops the solver (with its bound)."""
+    the time limit stops the solver (with its bound). `floors`: product -> a lower bound on
+    its cost (its optimum without the caps): when the caps only move purchases, a plan at
+    the floors is found and, with these rows, proven at once."""
     import pulp
 
     from .solvers import Status, reported_as, solve
     t0 = time.perf_counter()
     gm = _group_model(req, index, group)
+    for pid, floor in (floors or {}).items():
+        pm = gm.models.get(pid)
+        if pm is not None and pm.counts:
+            gm.prob += _product_cost(req, pm) >= floor, f"floor_{pid}"
     build = time.perf_counter() - t0
     label = group[0] if len(group) == 1 else "all"
     nothing = {pid: {} for pid in group}
@@ -510,6 +520,9 @@ def with_bounds(result: EngineResult, bounds: CostBounds | None) -> EngineResult
     if bounds is None or result.optimal:
         return result
     bound = max(result.bound, bounds.floor)
+    if result.objective is not None and bound > result.objective - 1:
+        # Costs are whole units: nothing costs less than the plan found.
+        return replace(result, bound=result.objective, status="optimal")
     if bounds.counts is not None and (result.objective is None or
                                       bounds.objective < result.objective):
         return replace(result, counts=bounds.counts, objective=bounds.objective, bound=bound)
@@ -531,10 +544,7 @@ def _group_model(req: Request, index: int, group: list[str]) -> GroupModel:
                 f"worst_{index}_{k}"
         goal = worst
     else:
-        goal = sum(req.weights) * spend + pulp.lpSum(
-            pm.postpaid[0] if pm.weighted else
-            pulp.lpSum(w * pm.postpaid[k] for k, w in enumerate(req.weights))
-            for pm in models.values())
+        goal = pulp.lpSum(_product_cost(req, pm) for pm in models.values())
     if req.cap is not None:
         # Prepaid spend stays within the budget.
         prob += spend <= req.cap, "budget"
@@ -557,6 +567,15 @@ def _group_model(req: Request, index: int, group: list[str]) -> GroupModel:
         from .stream_milp import add_period_cuts
         add_period_cuts(prob, models, req.forecast.months, YEAR, req.year_cap, "year_cut")
     return GroupModel(prob, models, spend, goal)
+
+
+def _product_cost(req: Request, pm: ProductModel):
+    """One product's cost in the objective's units: its spend and its postpaid, weighted
+    over the scenarios."""
+    import pulp
+    return sum(req.weights) * pm.pack_spend + (
+        pm.postpaid[0] if pm.weighted else
+        pulp.lpSum(w * pm.postpaid[k] for k, w in enumerate(req.weights)))
 
 
 def _product_model(req: Request, prob: pulp.LpProblem, pid: str, tag: str) -> ProductModel:

@@ -57,6 +57,12 @@ CARRY_OVER = ("zero", "prorata")       # how unexpired balance at the horizon's 
 SOLVERS = ("highs", "cbc")             # solvers.py's adapters (imported when one runs)
 ALGORITHMS = ("auto", "milp")          # "milp": the integer program even where the DP applies
 YEAR = 12           # months in one block of --yearly-budget
+# Without a time limit, the figures that follow a plan (each scenario's own optimum behind
+# regret, the value of raising a cap) get this long, or so many times the plan's own time:
+# one of them can be a request far harder than the plan (a binding cap), and a user who set
+# no limit for the plan expects it back, not a run that never ends for a side figure.
+FOLLOW_UP_FLOOR = 30.0
+FOLLOW_UP_FACTOR = 2.0
 MAX_MONTHS = 120     # the longest horizon planned (10 years; measured in benchmarks/README.md)
 
 
@@ -176,6 +182,7 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
                    time_limit, objective, budget, monthly_budget, carry_over, algorithm,
                    yearly_budget, tie_break)
     check_request(req)                          # sizes beyond the documented limits
+    started = time.perf_counter()
     while True:
         results = _solve(req)                   # routed inside: see _route
         result_plan = _assemble(forecast, results)
@@ -213,7 +220,9 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
         solve_seconds=sum(r.seconds for r in results), bill_seconds=bill_s,
         solves=tuple(ProductSolve(r.label, r.status, r.objective, round(r.bound), r.seconds,
                                   r.method) for r in results if r.modelled),
-        scenarios=_outcomes(req, bills, budget, monthly_budget, regret, yearly_budget),
+        scenarios=_outcomes(replace(req, clock=follow_up_clock(
+            req.clock, time.perf_counter() - started)), bills, budget, monthly_budget, regret,
+            yearly_budget),
         objective=objective, budget=budget, monthly_budget=monthly_budget,
         carry_over=carry_over, yearly_budget=yearly_budget,
         tie_break_proven=all_optimal and all(r.tie_break for r in results))
@@ -373,7 +382,7 @@ def _solve(req: Request) -> list[EngineResult]:
         milp = [worst_case_by_generation(req, i, group, _solve_subset)
                 for i, group in enumerate(groups)]
     else:
-        milp = [with_bounds(by_integer_program(req, i, group), hints)
+        milp = [with_bounds(by_integer_program(req, i, group, hints and hints.floors), hints)
                 for i, group in enumerate(groups)]
     if milp and declined_after:
         # Time spent on cost curves that then declined counts as building the models.
@@ -393,7 +402,8 @@ def _uncapped_first(req: Request) -> tuple[list[EngineResult] | None, CostBounds
         return None, None
     if _keeps_caps(req, parts):
         return parts, None
-    return None, CostBounds(sum(r.objective for r in parts))
+    return None, CostBounds(sum(r.objective for r in parts),
+                            floors={r.label: r.objective for r in parts if len(r.products) == 1})
 
 
 def _keeps_caps(req: Request, results: list[EngineResult]) -> bool:
@@ -483,22 +493,33 @@ class _NumericalTrouble(Exception):
     floating point with large coefficients; the exact methods never raise it)."""
 
 
+def follow_up_clock(clock: Clock, elapsed: float) -> Clock:
+    """The clock of the figures that follow a plan which took `elapsed` seconds: what is
+    left of the time limit, or without one FOLLOW_UP_FLOOR seconds or FOLLOW_UP_FACTOR
+    times `elapsed`, whichever is longer."""
+    if clock.deadline is not None:
+        return clock
+    return Clock(max(FOLLOW_UP_FLOOR, FOLLOW_UP_FACTOR * elapsed))
+
+
 def _outcomes(req: Request, bills: list[Bill], budget, monthly_budget, regret: bool,
               yearly_budget=None) -> tuple[ScenarioOutcome, ...]:
     """Each scenario's bill and, with `regret`, the cost of the plan that is optimal for
     that scenario alone (same purchase months, solver, holdings, budgets and carry-over
     valuation: under prorata both costs are net of the carry-over value; None when that
     optimum is not proven within the time left)."""
-    def best_cost(forecast: Forecast) -> Decimal | None:
+    def best_cost(i: int, forecast: Forecast) -> Decimal | None:
         if not regret or req.clock.expired():
             return None           # no time left to prove it: regret unknown (null)
+        left = req.clock.remaining()
         alone = plan(req.catalog, forecast, purchase_months=req.purchase_months,
-                     solver=req.solver, time_limit=req.clock.remaining(),
+                     solver=req.solver,    # each scenario an equal share of the time left
+                     time_limit=None if left is None else left / (len(bills) - i),
                      holdings=req.holdings, budget=budget, monthly_budget=monthly_budget,
                      yearly_budget=yearly_budget, carry_over=req.carry_over,
                      tie_break=False)     # only its cost is reported
         if alone.status != "optimal":
             return None
         return alone.objective_cost
-    return tuple(ScenarioOutcome(s.name, s.weight, b, best_cost(s.forecast), req.prorata)
-                 for s, b in zip(req.scenarios, bills))
+    return tuple(ScenarioOutcome(s.name, s.weight, b, best_cost(i, s.forecast), req.prorata)
+                 for i, (s, b) in enumerate(zip(req.scenarios, bills)))

@@ -1,0 +1,125 @@
+"""This checkout against another one on requests where the exact methods used to overrun
+`--time-limit`, or where a budget that does not bind sent the plan to a joint model.
+
+    python -m benchmarks.time_limits --baseline /path/to/other-checkout [--cases a,b]
+        [--timeout 300]
+
+Each case is one `python cli.py plan ... --format json` run as a fresh process, the
+baseline's then ours, under `--timeout` seconds (a run killed there is reported as such).
+The table gives the wall time, the exit status, the plan's status and gap, and its total
+(expected) cost. The inputs are written to a temporary folder: catalogs with packs of 1
+or 100 calls (a lattice far finer than the seed's) and the 3-product, 24-month forecast
+with three scale scenarios of issue #15.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+TIERS = ('tiers = [ { up_to = 10000, rate = "0.15" }, { up_to = 100000, rate = "0.10" },\n'
+         '          { up_to = 1000000, rate = "0.06" }, { rate = "unpublished" } ]\n')
+
+
+def _catalog(small: int, price: str) -> str:
+    return ('currency = "CNY"\nfree_calls_per_month = 1000\nvalidity_months = 12\n'
+            'tier_basis = "total"\n[[product]]\nid = "general_print"\nname = "p"\n'
+            f'packs = [ {{ calls = {small}, price = "{price}" }}, '
+            '{ calls = 1000000, price = "30000" } ]\n' + TIERS)
+
+
+def _long(rows) -> str:
+    return "product,month,calls\n" + "".join(f"{p},{2027 + m // 12}-{m % 12 + 1:02d},{c}\n"
+                                             for p, m, c in rows)
+
+
+def _f24() -> str:
+    vat = [9600, 8400, 10800, 12000, 12000, 12600, 13200, 13200, 12000, 13200, 15600, 18000]
+    series = {"general_print": [150_000 + 6000 * m for m in range(24)],
+              "id_card": [25_000] * 24,
+              "vat_invoice": vat + [round(v * 1.1) for v in vat]}
+    return _long((p, m, c) for p, calls in series.items() for m, c in enumerate(calls))
+
+
+# name -> (files to write {name: text}, arguments after `cli.py plan`)
+CASES = {
+    # any month, prorata: the dynamic program over a 100-call lattice (4 million calls)
+    "prorata-100-call": ({"c.toml": _catalog(100, "5"),
+                          "f.csv": _long([("general_print", 0, 4_000_000),
+                                          ("general_print", 1, 3_700_000)])},
+                         ["{f.csv}", "--catalog", "{c.toml}", "--purchase-months", "any",
+                          "--carry-over-value", "prorata", "--time-limit", "5"]),
+    # any month, a total budget: the spend frontiers over a 1-call lattice, 30 months
+    "budget-1-call-30m": ({"c.toml": _catalog(1, "0.05"),
+                           "f.csv": _long(("general_print", m, 20_000 + (7919 * m) % 70_000)
+                                          for m in range(30))},
+                          ["{f.csv}", "--catalog", "{c.toml}", "--purchase-months", "any",
+                           "--budget", "50000", "--time-limit", "5"]),
+    # any month, after-packs, one forecast, a monthly budget that only moves purchases
+    # (the uncapped optimum buys three 1,000,000 packs in one month; spread, they cost
+    # the same)
+    "after-moved-by-cap": ({"f.csv": _f24()},
+                           ["{f.csv}", "--purchase-months", "any", "--tier-basis",
+                            "after-packs", "--monthly-budget", "40000"]),
+    # any month, after-packs, 3 scenarios, a monthly budget the uncapped plan keeps
+    "after-scenarios-loose-cap": ({"f.csv": _f24(),
+                                   "s.csv": "scenario,weight,scale\nlow,1,0.8\nbase,2,1\n"
+                                            "high,1,1.25\n"},
+                                  ["{f.csv}", "--purchase-months", "any", "--tier-basis",
+                                   "after-packs", "--scenarios", "{s.csv}",
+                                   "--monthly-budget", "40000"]),
+}
+
+
+def run(checkout: Path, args: list[str], timeout: float) -> dict:
+    t0 = time.perf_counter()
+    try:
+        done = subprocess.run([sys.executable, str(checkout / "cli.py"), "plan", *args,
+                               "--format", "json"], capture_output=True, text=True,
+                              timeout=timeout, cwd=checkout)
+    except subprocess.TimeoutExpired:
+        return {"wall": time.perf_counter() - t0, "exit": "killed"}
+    out = {"wall": time.perf_counter() - t0, "exit": done.returncode}
+    if done.returncode == 0:
+        d = json.loads(done.stdout)
+        out.update(status=d["status"], gap=d.get("gap"),
+                   cost=d.get("expected_cost", d["total_cost"]))
+    else:
+        out["error"] = (done.stderr.strip().splitlines() or [""])[-1][:100]
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--baseline", required=True, help="another checkout to compare with")
+    ap.add_argument("--cases", default=",".join(CASES), help=", ".join(CASES))
+    ap.add_argument("--timeout", type=float, default=300.0)
+    opts = ap.parse_args(argv)
+    base = Path(opts.baseline).resolve()
+    print("| case | checkout | wall s | exit | status | gap | cost |")
+    print("|---|---|--:|---|---|--:|--:|")
+    with tempfile.TemporaryDirectory(prefix="packopt-limits-") as tmp:
+        for name in opts.cases.split(","):
+            files, args = CASES[name]
+            paths = {}
+            for fname, text in files.items():
+                paths[fname] = Path(tmp) / f"{name}-{fname}"
+                paths[fname].write_text(text)
+            filled = [paths[a[1:-1]].as_posix() if a[1:-1] in paths else a for a in args]
+            for label, checkout in (("baseline", base), ("ours", REPO)):
+                r = run(checkout, filled, opts.timeout)
+                print(f"| {name} | {label} | {r['wall']:.2f} | {r['exit']} | "
+                      f"{r.get('status', r.get('error', ''))} | {r.get('gap', '')} | "
+                      f"{r.get('cost', '')} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
