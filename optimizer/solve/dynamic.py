@@ -448,8 +448,9 @@ def _month_options(problem: Problem, t: int) -> MonthOptions | None:
     opt = MonthOptions(step, caps, knap.spend[keep], knap.packs[keep], knap, useful,
                        smallest_pack(knap, step, useful, caps))
     if p.prorata and t + p.V - 1 >= p.T - 1:
-        # A mix lasting to the end holds at least what is left after the carried balance.
-        lo = int(p.cum[p.T] - p.cum[t]) - int(p.resid[t]) + 1
+        # A mix lasting to the end holds at least what is left after the carried balance,
+        # which is below the month's calls (none in start mode's first month: b = 0).
+        lo = int(p.cum[p.T] - p.cum[t]) - max(int(p.resid[t]) - 1, 0)
         opt.mix_counts, opt.mix_caps, opt.mix_prices = _end_mixes(p.product, useful, lo, limit)
         opt.mix_packs = opt.mix_counts.sum(axis=1)
     return opt
