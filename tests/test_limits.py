@@ -5,6 +5,7 @@ never "a bug in packopt" for the solver's floating point (limits.py, planner._ve
 from __future__ import annotations
 
 import contextlib
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 from optimizer import (Forecast, Month, PackoptError, Scenario, SolverError, bill,
                        parse_catalog, plan)
 from optimizer.exceptions import BillingMismatchError, InputError
+from optimizer.domain.money import money_scale
 from optimizer.solve import engines, limits, planner
 
 START = Month.parse("2027-01")
@@ -116,6 +118,31 @@ def test_the_other_solver_rescues_an_integer_program_in_trouble(monkeypatch):
     cat = tiny_pack_catalog("after-packs", ', { calls = 1000, price = "120" }')
     r = plan(cat, one_product([5000, 20000]), algorithm="milp")
     assert r.status == "optimal" and r.solver == "cbc"
+
+
+def test_trouble_with_no_time_left_to_solve_again_keeps_the_plan_as_feasible(monkeypatch):
+    """Found by fuzzing: a 24-month plan whose integer program billed 11 units of 1/1000
+    above its model, with the time limit spent, exited 1 ("no time left to try cbc").
+    The plan is valid; it stands as `feasible`, its bound lowered by the difference, and
+    no second solve is tried."""
+    cat = tiny_pack_catalog("after-packs", ', { calls = 1000, price = "120" }')
+    f = one_product([5000, 20000])
+    honest = plan(cat, f, algorithm="milp")
+    calls = []
+    real = engines.by_integer_program
+
+    def lying_then_out_of_time(req, *a, **k):
+        calls.append(req.solver)
+        r = real(req, *a, **k)
+        monkeypatch.setattr(req.clock, "deadline", 0.0)     # the limit is now spent
+        return replace(r, objective=r.objective + 7, bound=r.objective + 3)
+    monkeypatch.setattr(planner, "by_integer_program", lying_then_out_of_time)
+    r = plan(cat, f, algorithm="milp", time_limit=600)
+    assert calls == ["highs"]
+    assert r.status == "feasible" and r.bill.total_cost == honest.bill.total_cost
+    # The model said 7 units more than the bill, so its bound (3 above) is lowered by 7.
+    assert r.gap == Decimal(4) / money_scale(cat)
+    assert bill(cat, f, r.plan).total_cost == r.bill.total_cost
 
 
 def test_an_exact_method_that_bills_otherwise_is_still_a_bug(monkeypatch):

@@ -196,3 +196,52 @@ def test_the_seed_example_is_unchanged_by_a_generous_limit():
     a, b = plan(cat, f, purchase_months="any"), plan(cat, f, purchase_months="any",
                                                      time_limit=600)
     assert a.plan == b.plan and {s.method for s in b.solves} == {"dp"}
+
+
+def test_a_pack_dearer_per_call_than_every_rate_is_never_modelled():
+    """Found by fuzzing: a 1-call pack at 0.10 against one rate of 0.05 (it can never pay)
+    under after-packs, 48 months, spent 52 s building the integer program's spend cuts
+    over its 1-call lattice at `--time-limit 5`. Such a pack saves at most the rate per
+    call it serves, so it is dropped (under after-packs only while rates do not rise with
+    volume: there drawing a pack can lower the tier volume into a cheaper rate)."""
+    from optimizer.solve.any_milp import useful_packs
+    falling = parse_catalog(
+        'free_calls_per_month = 0\n[[product]]\nid = "x"\n'
+        'packs = [ { calls = 1, price = "0.10" }, { calls = 100, price = "4" } ]\n'
+        'tiers = [ { up_to = 1000, rate = "0.08" }, { rate = "0.05" } ]\n', "f.toml")
+    rising = parse_catalog(
+        'free_calls_per_month = 0\n[[product]]\nid = "x"\n'
+        'packs = [ { calls = 1, price = "0.10" }, { calls = 100, price = "4" } ]\n'
+        'tiers = [ { up_to = 1000, rate = "0.01" }, { rate = "0.08" } ]\n', "r.toml")
+    sizes = {(name, basis): [p.calls for p in useful_packs(c.product("x"), 5000, basis)]
+             for name, c in (("falling", falling), ("rising", rising))
+             for basis in ("total", "after-packs")}
+    assert sizes == {("falling", "total"): [100], ("falling", "after-packs"): [100],
+                     ("rising", "total"): [100], ("rising", "after-packs"): [1, 100]}
+    # Rising rates: one call from a pack moves 1,001 calls from 0.08 down to 0.01.
+    r = plan(rising.with_tier_basis("after-packs"),
+             Forecast(START, 1, (("x", (1001,)),), "f.csv"), purchase_months="any")
+    assert r.status == "optimal" and r.bill.total_cost == Decimal("10.10")
+    cat = parse_catalog(
+        'free_calls_per_month = 0\ntier_basis = "after-packs"\n[[product]]\nid = "x"\n'
+        'packs = [ { calls = 1, price = "0.10" } ]\ntiers = [ { rate = "0.05" } ]\n', "m.toml")
+    f = Forecast(START, 48, (("x", (150_000,) * 48),), "f.csv")
+    r = plan(cat, f, purchase_months="any", time_limit=600)
+    assert r.status == "optimal" and not r.plan.purchases
+    assert {s.method for s in r.solves} <= {"milp"}
+
+
+def test_spend_cuts_over_blocks_of_a_fine_lattice_keep_the_optimum(monkeypatch):
+    """The spend cuts' hull is taken over blocks of the lattice when it has more than
+    HULL_VERTICES points (1-call packs); the blocked hull lies below the least spend, so
+    the optimum is unchanged (here with blocks of a few points on a coarse lattice)."""
+    from optimizer.solve import scenario_any
+    cat = catalog("after-packs")
+    f = forecast()
+    scenarios = [Scenario("low", Decimal(1), forecast(0.6)), Scenario("base", Decimal(2), f),
+                 Scenario("high", Decimal(1), forecast(1.7))]
+    exact = plan(cat, f, purchase_months="any", scenarios=scenarios, regret=False)
+    monkeypatch.setattr(scenario_any, "HULL_VERTICES", 4)
+    blocked = plan(cat, f, purchase_months="any", scenarios=scenarios, regret=False)
+    assert exact.status == blocked.status == "optimal"
+    assert blocked.objective_cost == exact.objective_cost

@@ -24,13 +24,21 @@ from .demand import count_bounds
 from .start_milp import ProductModel, add_credit, postpaid_expr
 
 
-def useful_packs(product: Product, window_need: int):
-    """Packs that can appear in an optimal plan: a pack dearer than covering the largest
-    validity window's whole need with one size is never worth buying."""
+def useful_packs(product: Product, window_need: int, basis: str = "total"):
+    """Packs that can appear in an optimal plan (zero carry-over value): a pack dearer
+    than covering the largest validity window's whole need with one size is never worth
+    buying, nor one whose price per call is at least every postpaid rate. Each call it
+    serves lowers a month's fee by at most that month's rate (under `after-packs` only
+    when rates do not rise with volume: drawing packs lowers the tier volume), so it saves
+    no more than it costs, and the tie-break prefers the lower spend."""
     if window_need <= 0 or not product.packs:
         return []
     cover = min(-(-window_need // p.calls) * p.price for p in product.packs)
-    return [p for p in product.packs if p.price <= cover]
+    packs = [p for p in product.packs if p.price <= cover]
+    rates = [r for _, r, _ in product.tier_rates()]
+    if rates and (basis == "total" or all(a >= b for a, b in zip(rates, rates[1:]))):
+        packs = [p for p in packs if p.price < p.calls * max(rates)]
+    return packs
 
 
 def add_any_mode(prob: pulp.LpProblem, product: Product, calls, resid, validity: int,
@@ -54,7 +62,7 @@ def add_any_mode(prob: pulp.LpProblem, product: Product, calls, resid, validity:
     window = [sum(resid[t:t + V]) for t in range(T)]     # need a purchase at t can serve
     # (With prorata every pack stays: the dominance argument of useful_packs ignores credit.)
     packs = list(product.packs) if prorata and max(window, default=0) > 0 else \
-        useful_packs(product, max(window, default=0))
+        useful_packs(product, max(window, default=0), basis)
     if late or start_only or not just_in_time or (prorata and packs and basis != "total"):
         pm.unit_prices = {p.calls: to_units(p.price, scale) for p in packs}
         return _cohort_model(prob, pm, product, calls, resid, V, packs,

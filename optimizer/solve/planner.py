@@ -197,13 +197,17 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
             break
         except _NumericalTrouble as trouble:
             # An integer program's answer that does not bill to its own cost: the solver's
-            # floating point, not the model. Solve once more with the other solver.
+            # floating point, not the model. Solve once more with the other solver; with
+            # no time left for that, the plan stands as `feasible`, its bound lowered by
+            # the difference.
             other = next(s for s in SOLVERS if s != solver)
-            if req.solver != solver or req.clock.expired():
-                tried = (f"the {solver} and {other} solvers" if req.solver != solver else
-                         f"the {solver} solver (no time left to try {other})")
-                raise SolverError(f"{trouble} with {tried}: numerical trouble with this "
-                                  f"model's large numbers (see docs/cli.md, 'Limits')") from None
+            if req.solver == solver and req.clock.expired():
+                gap_units = _verify(req, results, bills, lenient=True)
+                break
+            if req.solver != solver:
+                raise SolverError(f"{trouble} with the {solver} and {other} solvers: numerical "
+                                  f"trouble with this model's large numbers (see docs/cli.md, "
+                                  f"'Limits')") from None
             req = replace(req, solver=other)
     all_optimal = all(r.optimal for r in results)
     if objective == "expected":
@@ -455,9 +459,12 @@ def _assemble(forecast: Forecast, results: list[EngineResult]) -> Plan:
     return Plan(purchases, "optimizer")
 
 
-def _verify(req: Request, results: list[EngineResult], bills: list[Bill]) -> float:
+def _verify(req: Request, results: list[EngineResult], bills: list[Bill],
+            lenient: bool = False) -> float:
     """Check every engine's objective against the billing engine; return the proven gap
-    (money units, weighted).
+    (money units, weighted). `lenient` (no time left to solve again): an integer program
+    whose plan bills otherwise is kept as `feasible` (replaced in `results`), its bound
+    lowered by the difference, instead of raising _NumericalTrouble.
 
     A proven optimum must equal its billed cost to the unit. A plan stopped early may bill
     for less than the model says (the any-month model may let balance lapse that billing
@@ -465,7 +472,7 @@ def _verify(req: Request, results: list[EngineResult], bills: list[Bill]) -> flo
     prorata carry-over the objective is the billed cost less the billed carry-over value.
     """
     gap = 0.0
-    for r in results:
+    for i, r in enumerate(results):
         per_series = [sum(to_units(b.product(pid).total_cost - (
             b.product(pid).carry_over_value if req.prorata else 0), req.scale)
             for pid in r.products) for b in bills]
@@ -476,13 +483,19 @@ def _verify(req: Request, results: list[EngineResult], bills: list[Bill]) -> flo
         if (r.optimal and billed != r.objective) or \
                 (r.objective is not None and billed > r.objective):
             name = r.products[0] if len(r.products) == 1 else "the joint model"
-            if r.method == "milp":
+            if r.method == "milp" and lenient:
+                # The model's numbers are off by `diff` here, so its bound may be too.
+                diff = abs(billed - r.objective)
+                r = results[i] = replace(r, status="feasible", objective=billed,
+                                         bound=max(r.bound - diff, 0), tie_break=False)
+            elif r.method == "milp":
                 raise _NumericalTrouble(f"{name}: the integer program's plan bills at "
                                         f"{billed}, not the {r.objective} it was solved at "
                                         f"(in 1/{req.scale} units)")
-            raise BillingMismatchError(
-                f"{name}: the model's cost {r.objective} differs from the billed cost "
-                f"{billed} (in 1/{req.scale} units); this is a bug in packopt")
+            else:
+                raise BillingMismatchError(
+                    f"{name}: the model's cost {r.objective} differs from the billed cost "
+                    f"{billed} (in 1/{req.scale} units); this is a bug in packopt")
         if not r.optimal:
             gap += max(billed - r.bound, 0)
     return gap

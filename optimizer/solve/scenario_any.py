@@ -50,6 +50,7 @@ from .knapsack import INF
 from .start_milp import ProductModel, add_credit, postpaid_expr
 
 HULL_POINTS = 2_000_000   # capacities priced for the spend cuts; beyond it, no cuts
+HULL_VERTICES = 20_000    # points a hull is taken over; a finer lattice is blocked first
 
 
 # Long (106 lines): the shared purchases and their bounds, then one block per scenario by
@@ -76,7 +77,7 @@ def add_any_scenarios(prob: pulp.LpProblem, product: Product, series_calls, seri
     window = [max(w[t] for w in windows) for t in range(T)]
     # (With prorata every pack stays: the dominance argument of useful_packs ignores credit.)
     packs = list(product.packs) if prorata and max(window, default=0) > 0 else \
-        useful_packs(product, max(window, default=0))
+        useful_packs(product, max(window, default=0), basis)
     if not packs and not late:
         # Nothing worth buying: each month's bill as the billing engine charges it.
         pm.constants = [sum(to_units(month_fee(product, calls[m], calls[m] - min(
@@ -220,7 +221,18 @@ def _spend_cuts(prob, x, bought, price, ubs, window, tag, exact: bool = False) -
         useful[t] = u
         # h below the window: the least spend of a capacity at least this large.
         h = np.minimum.accumulate(g[::-1])[::-1][:need]
-        at = np.append(np.arange(need) * step, w).tolist()
+        at = np.arange(need) * step
+        if need > HULL_VERTICES:
+            # A lattice too fine for a hull in Python (1-call packs: 48 months took 95 s).
+            # h never falls, so on each block of points it is at least its value at the
+            # block's start: the hull of that step function (both ends of each step) lies
+            # below h, a little weaker than h's own.
+            block = -(-need // (HULL_VERTICES // 2))
+            starts = np.arange(0, need, block)
+            at = np.stack([starts, np.minimum(starts + block - 1, need - 1)], 1) \
+                .reshape(-1) * step
+            h = np.repeat(h[starts], 2)
+        at = np.append(at, w).tolist()
         h = np.append(h, best).tolist()
         hull: list[tuple[int, int]] = []
         for c, v in zip(at, h):
