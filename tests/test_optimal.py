@@ -174,7 +174,7 @@ def test_time_limited_solve_is_never_called_optimal(monkeypatch):
                             solver, "time limit")
 
     monkeypatch.setattr(solvers, "solve", stopped)
-    # (start mode's default is the dynamic program, which no clock stops: force the solver)
+    # (start mode's default is the dynamic program, done before any clock: force the solver)
     r = plan(load_catalog(), forecast_of({"id_card": [25000] * 12}), time_limit=1,
              algorithm="milp")
     assert r.status == "feasible"
