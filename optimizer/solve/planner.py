@@ -412,15 +412,17 @@ def _uncapped_first(req: Request) -> tuple[list[EngineResult] | None, CostBounds
 
 def _keeps_caps(req: Request, results: list[EngineResult]) -> bool:
     """Whether the purchases keep the total, monthly and yearly caps of `req`."""
-    spent = [0] * req.forecast.months
+    from .frontier import period_spend
+    T = req.forecast.months
+    spent = [0] * T
     for r in results:
         for pid, counts in r.counts.items():
             prices = {p.calls: to_units(p.price, req.scale)
                       for p in req.catalog.product(pid).packs}
-            for key, k in counts.items():
-                t, size = key if isinstance(key, tuple) else (0, key)
-                spent[t] += prices[size] * k
-    blocks = [sum(spent[i:i + YEAR]) for i in range(0, len(spent), YEAR)]
+            # (start mode's engines key counts by size alone: bought in month 0)
+            dated = {k if isinstance(k, tuple) else (0, k): v for k, v in counts.items()}
+            spent = [a + b for a, b in zip(spent, period_spend(dated, prices, T, 1))]
+    blocks = [sum(spent[i:i + YEAR]) for i in range(0, T, YEAR)]
     return (req.cap is None or sum(spent) <= req.cap) and \
         (req.month_cap is None or max(spent) <= req.month_cap) and \
         (req.year_cap is None or max(blocks) <= req.year_cap)
