@@ -371,8 +371,10 @@ def _stderr_isatty() -> bool:
 
 
 def _stderr_columns() -> int:
+    """The terminal's width; TABLE_WIDTH when unknown, or 0 (a pseudo-terminal that was
+    never sized, as `script` and some CI runners make)."""
     try:
-        return os.get_terminal_size(sys.stderr.fileno()).columns
+        return os.get_terminal_size(sys.stderr.fileno()).columns or TABLE_WIDTH
     except (OSError, ValueError):
         return TABLE_WIDTH
 

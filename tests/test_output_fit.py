@@ -115,3 +115,13 @@ def test_headers_wrap_between_words_before_a_table_is_split():
     assert "…" not in out and "1,234,567" in out.split()
     assert max(cell_len(l) for l in out.splitlines()) <= 40
     assert "(continued)" not in out
+
+
+def test_a_terminal_of_zero_columns_wraps_notes_at_the_default_width(monkeypatch):
+    """A pseudo-terminal that was never sized (`script`, some CI runners) reports 0
+    columns; wrapping a note at 0 raised ValueError from textwrap after the plan."""
+    import os
+
+    import cli
+    monkeypatch.setattr(os, "get_terminal_size", lambda fd=1: os.terminal_size((0, 0)))
+    assert cli._stderr_columns() == cli.TABLE_WIDTH
