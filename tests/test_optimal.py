@@ -168,8 +168,8 @@ def test_time_limited_solve_is_never_called_optimal(monkeypatch):
 
     real = solvers.solve
 
-    def stopped(prob, solver, time_limit=None):
-        out = real(prob, solver, time_limit)
+    def stopped(prob, solver, time_limit=None, **options):
+        out = real(prob, solver, time_limit, **options)
         return SolveOutcome(Status.FEASIBLE, out.objective, out.objective - 100, out.seconds,
                             solver, "time limit")
 

@@ -219,13 +219,17 @@ def test_a_cap_the_uncapped_plan_keeps_is_settled_product_by_product(names):
     r = plan(cat, f, purchase_months="any", regret=False, **loose)
     assert r.status == "optimal" and r.plan == free.plan
     assert "all" not in {s.product for s in r.solves}
+    assert r.uncapped_optimal
+    # The value of the cap needs no plan beyond this one: it is the uncapped plan too.
+    from optimizer.analysis import budget
+    value = budget.budget_value(cat, f, r, purchase_months="any")
+    assert value.uncapped_cost == value.cost == value.raised_cost == r.bill.total_cost
     cap = {"monthly": None, "yearly": None, "total": None}
     tight = {n: v - 1 for n, v in loose.items()}
     for n, v in tight.items():
         cap[{"monthly_budget": "monthly", "yearly_budget": "yearly", "budget": "total"}[n]] = v
     r = plan(cat, f, purchase_months="any", regret=False, **tight)
-    assert r.status == "optimal"
-    assert "all" in {s.product for s in r.solves}
+    assert r.status == "optimal" and not r.uncapped_optimal
     assert key_of(r) == best(cat, f, **{k: v for k, v in cap.items() if v is not None})
     assert bill(cat, f, r.plan).total_cost == r.bill.total_cost
 
@@ -244,16 +248,80 @@ def test_a_cap_that_only_moves_purchases_is_proven_at_the_uncapped_cost(monkeypa
     seen = []
     real = planner.by_integer_program
 
-    def recording(req, index, group, floors=None):
-        seen.append(floors)
-        return real(req, index, group, floors)
+    def recording(req, index, group, floors=None, room=None, **options):
+        seen.append((tuple(group), floors))
+        return real(req, index, group, floors, room, **options)
 
     monkeypatch.setattr(planner, "by_integer_program", recording)
     r = plan(cat, f, purchase_months="any", regret=False, monthly_budget=Decimal(299))
     assert r.status == "optimal" and r.bill.total_cost == free.bill.total_cost
     assert max(month_spend(r, 4)) <= 299
     per_product = {pb.product: int(pb.total_cost * 100) for pb in free.bill.products}
-    assert seen == [per_product]
+    assert seen and all(floors == {p: per_product[p] for p in group} for group, floors in seen)
+    assert bill(cat, f, r.plan).total_cost == r.bill.total_cost
+    # The value of the cap: the plan without it costs the same, so a raised cap's plan,
+    # costing between the two, is not planned at all.
+    from optimizer.analysis import budget
+    plans = []
+
+    def counting(*args, **kwargs):
+        plans.append(kwargs)
+        return plan(*args, **kwargs)
+
+    monkeypatch.setattr(budget, "plan", counting)
+    value = budget.budget_value(cat, f, r, purchase_months="any")
+    assert value.raised_cost == value.uncapped_cost == value.cost == r.bill.total_cost
+    assert [p["monthly_budget"] for p in plans] == [None]
+
+
+@pytest.mark.parametrize("basis, a, b, cap", [
+    ("after-packs", (1154, 976, 1960, 407), (272, 1246, 186, 719), 90),
+    ("total", (1220, 1216, 532, 1517), (616, 1016, 514, 850), 90),
+    ("total", (950, 716, 739, 1396), (1525, 1664, 1209, 271), 90)])
+def test_products_apart_under_a_binding_cap_settle_it_without_the_joint_model(
+        monkeypatch, basis, a, b, cap):
+    """The uncapped plan breaks the cap, but each product alone in the room the others
+    leave reaches its optimum under the whole cap (planner._apart_under_caps): the union is
+    the joint optimum, key and all, from models of one product each."""
+    cat = parse_catalog(CATALOG.replace('"total"', f'"{basis}"'), "s.toml")
+    f = Forecast(START, 4, (("a", a), ("b", b), ("q", (500,) * 4)))
+    free = plan(cat, f, purchase_months="any", regret=False)
+    assert max(month_spend(free, 4)) > cap
+    groups = []
+    real = planner.by_integer_program
+
+    def recording(req, index, group, floors=None, room=None, **options):
+        groups.append(tuple(group))
+        return real(req, index, group, floors, room, **options)
+
+    monkeypatch.setattr(planner, "by_integer_program", recording)
+    r = plan(cat, f, purchase_months="any", regret=False, monthly_budget=Decimal(cap))
+    assert r.status == "optimal" and r.tie_break_proven
+    assert key_of(r) == best(cat, f, monthly=Decimal(cap))
+    assert groups and all(len(g) == 1 for g in groups)
+    assert max(month_spend(r, 4)) <= cap
+    assert bill(cat, f, r.plan).total_cost == r.bill.total_cost
+
+
+def test_products_that_share_a_cap_are_planned_as_a_block(monkeypatch):
+    """Products that cannot both reach their own optimum in the room the other leaves are
+    planned together, apart from the products that fit (here the product without packs):
+    the block's optimum under the whole cap is its floor, and the union is the optimum."""
+    cat = parse_catalog(CATALOG.replace('"total"', '"after-packs"'), "s.toml")
+    f = Forecast(START, 4, (("a", (498, 1915, 971, 1601)), ("b", (75, 503, 1003, 548)),
+                            ("q", (500,) * 4)))
+    groups = []
+    real = planner.by_integer_program
+
+    def recording(req, index, group, floors=None, room=None, **options):
+        groups.append((tuple(group), room is None))
+        return real(req, index, group, floors, room, **options)
+
+    monkeypatch.setattr(planner, "by_integer_program", recording)
+    r = plan(cat, f, purchase_months="any", regret=False, monthly_budget=Decimal(150))
+    assert r.status == "optimal"
+    assert key_of(r) == best(cat, f, monthly=Decimal(150))
+    assert (("a", "b"), True) in groups      # the block, under the whole cap
     assert bill(cat, f, r.plan).total_cost == r.bill.total_cost
 
 

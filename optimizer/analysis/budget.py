@@ -52,16 +52,21 @@ def budget_value(catalog: Catalog, forecast: Forecast, result: PlanResult, *,
                  if result.yearly_budget is not None
                  else (result.monthly_budget, "--monthly-budget"))
     clock = Clock(options.pop("time_limit", None))   # both plans: each gets what is left
-    free = plan(catalog, forecast, **options, budget=None, monthly_budget=None,
-                yearly_budget=None, regret=False, time_limit=clock.remaining())
+    # A plan that is also the optimum with no cap (the planner found that no cap binds)
+    # is both others: planning it again would only repeat that work.
+    free = result if result.uncapped_optimal else plan(
+        catalog, forecast, **options, budget=None, monthly_budget=None, yearly_budget=None,
+        regret=False, time_limit=clock.remaining())
     if free.status != "optimal":
         return None
 
     def raise_(amount):
         return None if amount is None else amount + step
     caps = (raise_(result.budget), raise_(result.monthly_budget), raise_(result.yearly_budget))
-    if free.status == "optimal" and _within(free, *caps):
-        # The plan with no cap keeps the raised caps: it is their optimum too.
+    if _within(free, *caps) or free.objective_cost == result.objective_cost:
+        # The plan with no cap keeps the raised caps, or costs what the capped plan does
+        # (the caps only move purchases): the raised caps' optimum costs the same, lying
+        # between the two.
         raised_cost = free.objective_cost
     else:
         # Only its cost is shown: no tie-break re-solves.

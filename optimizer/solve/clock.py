@@ -44,5 +44,11 @@ class Clock:
         now = time.perf_counter()
         return Clock(None, deadline=now + max(self.deadline - now, 0.0) * fraction)
 
+    def at_most(self, seconds: float) -> Clock:
+        """A clock that runs out after `seconds`, or with this one if that is sooner."""
+        mine = time.perf_counter() + seconds
+        return Clock(None, deadline=mine if self.deadline is None else
+                     min(mine, self.deadline))
+
 
 UNLIMITED = Clock(None)    # the default of the exact methods called without a limit

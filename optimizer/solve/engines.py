@@ -115,6 +115,7 @@ class EngineResult:
     method: str = "milp"          # "milp" | "dp" | "curves"
     modelled: bool = True         # False: nothing to decide, no model was solved
     tie_break: bool = True        # False: a tie-break re-solve ran out of its time share
+    uncapped: bool = False        # also the optimum with every cap lifted (none binds)
 
     @property
     def optimal(self) -> bool:
@@ -445,6 +446,35 @@ def on_frontiers(req: Request) -> EngineResult | CostBounds | None:
 
 # --------------------------------------------------------------------------- integer programs
 
+@dataclass(frozen=True)
+class Room:
+    """The prepaid spend a group may still make under the caps (money units; None: no such
+    cap): in all, in each month, in each 12-month block from the horizon's start."""
+
+    total: int | None
+    months: tuple[int, ...] | None
+    blocks: tuple[int, ...] | None
+
+    @staticmethod
+    def of(req: Request, spent: list[int] | None = None) -> Room:
+        """What `req`'s caps leave after `spent` (each month's spend so far)."""
+        T = req.forecast.months
+        spent = spent or [0] * T
+        blocks = [sum(spent[y:y + YEAR]) for y in range(0, T, YEAR)]
+        return Room(None if req.cap is None else req.cap - sum(spent),
+                    None if req.month_cap is None else
+                    tuple(req.month_cap - s for s in spent),
+                    None if req.year_cap is None else
+                    tuple(req.year_cap - b for b in blocks))
+
+    def keeps(self, spent: list[int]) -> bool:
+        """Whether spending `spent` (each month's) stays within this room."""
+        blocks = [sum(spent[y:y + YEAR]) for y in range(0, len(spent), YEAR)]
+        return (self.total is None or sum(spent) <= self.total) and \
+            (self.months is None or all(s <= r for s, r in zip(spent, self.months))) and \
+            (self.blocks is None or all(s <= r for s, r in zip(blocks, self.blocks)))
+
+
 @dataclass
 class GroupModel:
     """One integer program over a group of products, with what the solve step needs."""
@@ -456,22 +486,29 @@ class GroupModel:
 
 
 def by_integer_program(req: Request, index: int, group: list[str],
-                       floors: dict | None = None) -> EngineResult:
+                       floors: dict | None = None, room: Room | None = None,
+                       start: dict | None = None) -> EngineResult:
     """The group's plan from one integer program: proven optimal, or the best found when
-    the time limit stops the solver (with its bound). `floors`: product -> a lower bound on
-    its cost (its optimum without the caps): when the caps only move purchases, a plan at
-    the floors is found and, with these rows, proven at once."""
+    the time limit stops the solver (with its bound). `floors`: product (or tuple of
+    products) -> a lower bound on its cost (its optimum without the caps, or alone under
+    them): when the caps only move purchases, a plan at the floors is found and, with
+    these rows, proven at once. `room`: what the caps leave the group after other
+    products' purchases (the caps themselves without it). `start`: a plan's pack counts
+    (product -> {key: packs}) for HiGHS to start from."""
     import pulp
 
     from .solvers import Status, reported_as, solve
     t0 = time.perf_counter()
-    gm = _group_model(req, index, group)
-    for pid, floor in (floors or {}).items():
-        pm = gm.models.get(pid)
-        if pm is not None and pm.counts:
-            gm.prob += _product_cost(req, pm) >= floor, f"floor_{pid}"
+    gm = _group_model(req, index, group, room)
+    for key, floor in (floors or {}).items():
+        # (a key is a product, or a tuple of products whose costs the floor bounds together)
+        pms = [gm.models.get(pid) for pid in ((key,) if isinstance(key, str) else key)]
+        if all(pm is not None for pm in pms) and any(pm.counts for pm in pms):
+            gm.prob += pulp.lpSum(_product_cost(req, pm) for pm in pms) >= floor, \
+                f"floor_{'_'.join(pm.product.id for pm in pms)}"
     build = time.perf_counter() - t0
-    label = group[0] if len(group) == 1 else "all"
+    label = group[0] if len(group) == 1 else "all" if len(group) == len(req.forecast.demand) \
+        else ", ".join(group) if len(group) <= 3 else f"{len(group)} products"
     nothing = {pid: {} for pid in group}
     constant = isinstance(gm.goal, int) or (
         isinstance(gm.goal, pulp.LpAffineExpression) and not gm.goal.keys())
@@ -484,7 +521,9 @@ def by_integer_program(req: Request, index: int, group: list[str],
     gm.prob += gm.goal
     per_currency = req.scale * (1 if req.worst_case else sum(req.weights))
     with reported_as(label, per_currency):       # the terminal's progress line, if any
-        out = solve(gm.prob, req.solver, req.clock.remaining())
+        out = solve(gm.prob, req.solver, req.clock.remaining(), start=start and {
+            v: start.get(pid, {}).get(key, 0) for pid, pm in gm.models.items()
+            for key, v in pm.counts.items()})
     if out.status is Status.INFEASIBLE:
         raise InfeasibleError("no plan satisfies these options (the solver proved the "
                               "model infeasible)")
@@ -529,9 +568,11 @@ def with_bounds(result: EngineResult, bounds: CostBounds | None) -> EngineResult
     return replace(result, bound=bound)
 
 
-def _group_model(req: Request, index: int, group: list[str]) -> GroupModel:
+def _group_model(req: Request, index: int, group: list[str],
+                 room: Room | None = None) -> GroupModel:
     """Data, variables and constraints of each product's model, then the objective and the
-    budget rows that tie them together."""
+    budget rows that tie them together (`room`: what the caps leave the group; the caps
+    themselves without it)."""
     import pulp
     prob = pulp.LpProblem(f"packs_{index}", pulp.LpMinimize)
     models = {pid: _product_model(req, prob, pid, f"_{i}") for i, pid in enumerate(group)}
@@ -545,27 +586,27 @@ def _group_model(req: Request, index: int, group: list[str]) -> GroupModel:
         goal = worst
     else:
         goal = pulp.lpSum(_product_cost(req, pm) for pm in models.values())
-    if req.cap is not None:
+    room = room or Room.of(req)
+    if room.total is not None:
         # Prepaid spend stays within the budget.
-        prob += spend <= req.cap, "budget"
-    if req.month_cap is not None:
+        prob += spend <= room.total, "budget"
+    from .stream_milp import add_period_cuts
+    if room.months is not None:
         # Each month's prepaid spend stays within the monthly budget.
         for t in range(req.forecast.months):
             month_spend = [pm.price_of(key) * v for pm in models.values()
                            for key, v in pm.counts.items() if key[0] == t]
             if month_spend:
-                prob += pulp.lpSum(month_spend) <= req.month_cap, f"budget_{t}"
-        from .stream_milp import add_period_cuts
-        add_period_cuts(prob, models, req.forecast.months, 1, req.month_cap, "budget_cut")
-    if req.year_cap is not None:
+                prob += pulp.lpSum(month_spend) <= room.months[t], f"budget_{t}"
+        add_period_cuts(prob, models, req.forecast.months, 1, room.months, "budget_cut")
+    if room.blocks is not None:
         # Each 12-month block's prepaid spend stays within the yearly budget.
         for y in range(0, req.forecast.months, YEAR):
             year_spend = [pm.price_of(key) * v for pm in models.values()
                           for key, v in pm.counts.items() if y <= key[0] < y + YEAR]
             if year_spend:
-                prob += pulp.lpSum(year_spend) <= req.year_cap, f"year_budget_{y}"
-        from .stream_milp import add_period_cuts
-        add_period_cuts(prob, models, req.forecast.months, YEAR, req.year_cap, "year_cut")
+                prob += pulp.lpSum(year_spend) <= room.blocks[y // YEAR], f"year_budget_{y}"
+        add_period_cuts(prob, models, req.forecast.months, YEAR, room.blocks, "year_cut")
     return GroupModel(prob, models, spend, goal)
 
 

@@ -113,15 +113,17 @@ def _silence_highs_banner() -> None:
 
 
 def solve(prob: pulp.LpProblem, solver: str = "highs", time_limit: float | None = None,
-          warm: bool = False) -> SolveOutcome:
+          warm: bool = False, start: dict | None = None) -> SolveOutcome:
     """Solve `prob` to proven optimality (or until `time_limit` seconds).
 
     `warm`: start HiGHS from the variables' current values (a re-solve of a model whose
-    last solution is still feasible, such as the least-prepaid tie-break). Inside
-    `reported_as` and `reporting` blocks HiGHS reports its incumbent, bound and gap.
+    last solution is still feasible, such as the least-prepaid tie-break). `start`: some
+    variables' values (a plan's pack counts) that HiGHS completes into a first solution
+    with a small search of its own. Inside `reported_as` and `reporting` blocks HiGHS
+    reports its incumbent, bound and gap.
     """
     if solver == "highs":
-        return _solve_highs(prob, time_limit, warm, _subject)
+        return _solve_highs(prob, time_limit, warm, _subject, start)
     if solver == "cbc":
         return _solve_cbc(prob, time_limit)
     raise ValueError(f"unknown solver {solver!r}; choose highs or cbc")
@@ -142,11 +144,18 @@ def _highs_class():
 
     class _HiGHS(pulp.HiGHS):
         warm = False
+        start: dict | None = None
         progress: tuple[str, float] | None = None
 
         def callSolver(self, lp):
             h = lp.solverModel
-            if self.warm:
+            if self.start:
+                import numpy as np
+                column = {v.name: j for j, v in enumerate(lp.variables())}
+                given = [(column[v.name], x) for v, x in self.start.items() if v.name in column]
+                h.setSolution(len(given), np.array([j for j, _ in given], dtype=np.int32),
+                              np.array([x for _, x in given], dtype=np.float64))
+            elif self.warm:
                 import highspy
                 values = [v.varValue if v.varValue is not None else 0.0
                           for v in lp.variables()]
@@ -185,13 +194,13 @@ def _highs_class():
     return _HiGHS
 
 
-def _solve_highs(prob, time_limit, warm=False, progress=None):
+def _solve_highs(prob, time_limit, warm=False, progress=None, start=None):
     import highspy
     import pulp
     _silence_highs_banner()
     backend = _highs_class()(msg=False, gapRel=0.0, gapAbs=ABS_GAP, threads=1,
                              timeLimit=None if time_limit is None else max(time_limit, 0.01))
-    backend.warm, backend.progress = warm, progress
+    backend.warm, backend.progress, backend.start = warm, progress, start
     t0 = time.perf_counter()
     try:
         prob.solve(backend)

@@ -126,14 +126,15 @@ def _only(product: Product, packs) -> Product:
     return replace(product, packs=tuple(packs))
 
 
-def add_period_cuts(prob: pulp.LpProblem, models, months: int, period: int, cap: int,
+def add_period_cuts(prob: pulp.LpProblem, models, months: int, period: int, caps,
                     name: str) -> None:
-    """Cuts for a cap on each block of `period` months: for every pack price q in a block,
-    at most cap // q packs priced q or more (each costs at least q). Valid for any integer
-    counts; the relaxation would otherwise spend a block's last fraction of the cap on a
-    fraction of a dear pack. They halved the solver's branching on the benchmark families
-    (benchmarks/README.md)."""
+    """Cuts for a cap on each block of `period` months (`caps`: one per block): for every
+    pack price q in a block, at most cap // q packs priced q or more (each costs at least
+    q). Valid for any integer counts; the relaxation would otherwise spend a block's last
+    fraction of the cap on a fraction of a dear pack. They halved the solver's branching on
+    the benchmark families (benchmarks/README.md)."""
     for y in range(0, months, period):
+        cap = caps[y // period]
         items = [(pm.price_of(key), v) for pm in models.values()
                  for key, v in pm.counts.items() if y <= key[0] < y + period]
         for q in sorted({p for p, _ in items if p > 0}):
