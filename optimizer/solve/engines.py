@@ -487,14 +487,15 @@ class GroupModel:
 
 def by_integer_program(req: Request, index: int, group: list[str],
                        floors: dict | None = None, room: Room | None = None,
-                       start: dict | None = None) -> EngineResult:
+                       start: dict | None = None, ceiling: int | None = None) -> EngineResult:
     """The group's plan from one integer program: proven optimal, or the best found when
     the time limit stops the solver (with its bound). `floors`: product (or tuple of
     products) -> a lower bound on its cost (its optimum without the caps, or alone under
     them): when the caps only move purchases, a plan at the floors is found and, with
     these rows, proven at once. `room`: what the caps leave the group after other
     products' purchases (the caps themselves without it). `start`: a plan's pack counts
-    (product -> {key: packs}) for HiGHS to start from."""
+    (product -> {key: packs}) for HiGHS to start from. `ceiling`: only plans costing at
+    most this are wanted (none: "no_solution", its bound above the ceiling)."""
     import pulp
 
     from .solvers import Status, reported_as, solve
@@ -519,11 +520,16 @@ def by_integer_program(req: Request, index: int, group: list[str],
         return EngineResult(tuple(group), label, nothing, fixed, fixed, "optimal", 0.0, build,
                             modelled=False)
     gm.prob += gm.goal
+    if ceiling is not None:
+        gm.prob += gm.goal <= ceiling + 0.5, "ceiling"
     per_currency = req.scale * (1 if req.worst_case else sum(req.weights))
     with reported_as(label, per_currency):       # the terminal's progress line, if any
         out = solve(gm.prob, req.solver, req.clock.remaining(), start=start and {
             v: start.get(pid, {}).get(key, 0) for pid, pm in gm.models.items()
             for key, v in pm.counts.items()})
+    if out.status is Status.INFEASIBLE and ceiling is not None:
+        return EngineResult(tuple(group), label, nothing, None, ceiling + 1,
+                            Status.NO_SOLUTION.value, out.seconds, build)
     if out.status is Status.INFEASIBLE:
         raise InfeasibleError("no plan satisfies these options (the solver proved the "
                               "model infeasible)")
