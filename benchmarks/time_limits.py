@@ -1,5 +1,6 @@
 """This checkout against another one on requests where the exact methods used to overrun
-`--time-limit`, or where a budget that does not bind sent the plan to a joint model.
+`--time-limit`, or where a budget sent the plan to a joint model that products planned
+apart can settle.
 
     python -m benchmarks.time_limits --baseline /path/to/other-checkout [--cases a,b]
         [--timeout 300]
@@ -40,12 +41,25 @@ def _long(rows) -> str:
                                              for p, m, c in rows)
 
 
-def _f24() -> str:
+def _f24(scale: float = 1.0) -> str:
     vat = [9600, 8400, 10800, 12000, 12000, 12600, 13200, 13200, 12000, 13200, 15600, 18000]
     series = {"general_print": [150_000 + 6000 * m for m in range(24)],
               "id_card": [25_000] * 24,
               "vat_invoice": vat + [round(v * 1.1) for v in vat]}
-    return _long((p, m, c) for p, calls in series.items() for m, c in enumerate(calls))
+    return _long((p, m, round(c * scale)) for p, calls in series.items()
+                 for m, c in enumerate(calls))
+
+
+def _family(name: str) -> tuple[dict, list[str]]:
+    """A family of benchmarks/families.py at 9 products: its files and its cap options."""
+    from .families import FAMILIES
+    from .files import catalog_toml, forecast_csv
+    inst = FAMILIES[name].instance(9)
+    flags = [a for k in ("budget", "monthly_budget", "yearly_budget")
+             if inst.plan_options.get(k) is not None
+             for a in (f"--{k.replace('_', '-')}", str(inst.plan_options[k]))]
+    return ({"c.toml": catalog_toml(inst.catalog), "f.csv": forecast_csv(inst.forecast)},
+            ["{f.csv}", "--catalog", "{c.toml}", "--purchase-months", "any", *flags])
 
 
 # name -> (files to write {name: text}, arguments after `cli.py plan`)
@@ -75,6 +89,22 @@ CASES = {
                                   ["{f.csv}", "--purchase-months", "any", "--tier-basis",
                                    "after-packs", "--scenarios", "{s.csv}",
                                    "--monthly-budget", "40000"]),
+    # the same forecast at 1.25 times (the "high" scenario alone): the cap binds one
+    # product alone, and the products apart in the room the others leave reach their
+    # optima under the cap
+    "after-binding-cap": ({"f.csv": _f24(1.25)},
+                          ["{f.csv}", "--purchase-months", "any", "--tier-basis",
+                           "after-packs", "--monthly-budget", "40000"]),
+    # the issue's forecast under a tighter cap that still only moves purchases
+    "after-moved-30000": ({"f.csv": _f24()},
+                          ["{f.csv}", "--purchase-months", "any", "--tier-basis",
+                           "after-packs", "--monthly-budget", "30000"]),
+    # caps per month or per 12-month block, total basis, 9 x 24 (cap: half the uncapped
+    # pack spend, spread over the months or blocks)
+    "monthly-any-24m": _family("monthly-any-24m"),
+    "yearly-any-24m": _family("yearly-any-24m"),
+    # the bundled example under a monthly cap every product feels
+    "example-monthly-8000": ({}, ["--purchase-months", "any", "--monthly-budget", "8000"]),
 }
 
 
