@@ -303,6 +303,18 @@ def test_products_apart_under_a_binding_cap_settle_it_without_the_joint_model(
     assert bill(cat, f, r.plan).total_cost == r.bill.total_cost
 
 
+def test_cbc_proving_a_room_cannot_hold_a_floor_in_presolve_is_not_a_failure():
+    """A product's room is asked only for a plan at its floor (a ceiling row); CBC can
+    prove there is none in presolve, printing no result line. That is an answer (the
+    room cannot hold it), not "the cbc solver failed"."""
+    cat = parse_catalog(CATALOG.replace('"total"', '"after-packs"'), "s.toml")
+    f = Forecast(START, 4, (("a", (1773, 1146, 1754, 1892)), ("b", (1599, 953, 925, 1040)),
+                            ("q", (500,) * 4)))
+    r = plan(cat, f, purchase_months="any", regret=False, solver="cbc", budget=Decimal(400))
+    assert r.status == "optimal"
+    assert key_of(r) == best(cat, f, total=Decimal(400))
+
+
 def test_products_that_share_a_cap_are_planned_as_a_block(monkeypatch):
     """Products that cannot both reach their own optimum in the room the other leaves are
     planned together, apart from the products that fit (here the product without packs):

@@ -431,6 +431,8 @@ def _solve_cbc_once(prob, time_limit):
     elif prob.status == pulp.LpStatusOptimal and prob.sol_status == pulp.LpSolutionOptimal \
             and not result:
         status, bound = Status.OPTIMAL, obj   # trivial model solved in presolve
+    elif prob.status == pulp.LpStatusInfeasible and not result:
+        status = Status.INFEASIBLE            # proven so in presolve (a ceiling row can)
     else:
         status = Status.ERROR
     return SolveOutcome(status, obj, bound, seconds, "cbc", result or "no result line")
