@@ -357,8 +357,6 @@ class CostBounds:
     floors: dict | None = None
 
 
-# Long (82 lines): the relaxation, its bisection and the fallback share their locals;
-# left whole this round (noted for the next).
 def on_frontiers(req: Request) -> EngineResult | CostBounds | None:
     """Any-month plans under prepaid caps (total basis, one forecast) from each product's
     exact (spend, cost) frontier (frontier.py) and a knapsack choosing one point each.
@@ -404,14 +402,9 @@ def on_frontiers(req: Request) -> EngineResult | CostBounds | None:
             return None
         ks, obj, _ = chosen
         counts = {pid: f.schedule(ks[pid]) for pid, f in fronts.items()}
-        keeps = True
-        for c, p in periods:
-            spent = [0] * -(-T // p)
-            for pid, sched in counts.items():
-                for i, v in enumerate(period_spend(sched, prices[pid], T, p)):
-                    spent[i] += v
-            keeps &= max(spent) <= c
-        return counts, obj + fixed, keeps
+        spent = [sum(month) for month in zip(*(period_spend(sched, prices[pid], T, 1)
+                                               for pid, sched in counts.items()))]
+        return counts, obj + fixed, Room.of(req).keeps(spent or [0] * T)
 
     first = within(cap)
     if first is None:
@@ -458,21 +451,24 @@ class Room:
     @staticmethod
     def of(req: Request, spent: list[int] | None = None) -> Room:
         """What `req`'s caps leave after `spent` (each month's spend so far)."""
-        T = req.forecast.months
-        spent = spent or [0] * T
-        blocks = [sum(spent[y:y + YEAR]) for y in range(0, T, YEAR)]
+        spent = spent or [0] * req.forecast.months
         return Room(None if req.cap is None else req.cap - sum(spent),
                     None if req.month_cap is None else
                     tuple(req.month_cap - s for s in spent),
                     None if req.year_cap is None else
-                    tuple(req.year_cap - b for b in blocks))
+                    tuple(req.year_cap - b for b in _year_sums(spent)))
 
     def keeps(self, spent: list[int]) -> bool:
         """Whether spending `spent` (each month's) stays within this room."""
-        blocks = [sum(spent[y:y + YEAR]) for y in range(0, len(spent), YEAR)]
+        blocks = _year_sums(spent)
         return (self.total is None or sum(spent) <= self.total) and \
             (self.months is None or all(s <= r for s, r in zip(spent, self.months))) and \
             (self.blocks is None or all(s <= r for s, r in zip(blocks, self.blocks)))
+
+
+def _year_sums(spent: list[int]) -> list[int]:
+    """Each 12-month block's total of `spent` (per month), from the horizon's start."""
+    return [sum(spent[y:y + YEAR]) for y in range(0, len(spent), YEAR)]
 
 
 @dataclass

@@ -477,6 +477,10 @@ def _apart_under_caps(req: Request, parts: list[EngineResult]) -> tuple[
                 settled[block] = got
         return got
 
+    def joint_bounds() -> CostBounds:
+        """For the joint model: the floors, and their sum over the blocks as its bound."""
+        return CostBounds(sum(floor(b) for b in blocks), floors=floors)
+
     def fits(block: tuple, room: Room) -> list[EngineResult] | None:
         """The block's plan at its floor within `room`, if it has one."""
         if room.keeps(_spent(req, [parts[i] for i in block])):
@@ -496,21 +500,19 @@ def _apart_under_caps(req: Request, parts: list[EngineResult]) -> tuple[
         for b in blocks:
             got = None if clock.expired() else fits(b, Room.of(req, spent))
             if got is None:
-                if b == blocks[0]:
-                    return None, CostBounds(sum(floor(c) for c in blocks), floors=floors)
+                merged = tuple(sorted(blocks[0] + b))
+                if b == blocks[0] or (b in led and len(merged) > APART_BLOCK):
+                    return None, joint_bounds()
                 rest = [c for c in blocks if c != b]
-                if b in led and len(blocks[0] + b) > APART_BLOCK:
-                    return None, CostBounds(sum(floor(c) for c in blocks), floors=floors)
-                blocks = [b] + rest if b not in led else \
-                    [tuple(sorted(blocks[0] + b))] + rest[1:]
+                blocks = [b] + rest if b not in led else [merged] + rest[1:]
                 break
             union += got
-            spent = [a + b for a, b in zip(spent, _spent(req, got))]
+            spent = [x + y for x, y in zip(spent, _spent(req, got))]
         else:
             if req.tie_break and not all(r.tie_break for r in union):
                 return _keyed(req, blocks, union, parts, floors, clock), None
             return union, None
-    return None, CostBounds(sum(floor(b) for b in blocks), floors=floors)
+    return None, joint_bounds()
 
 
 def _keyed(req: Request, blocks: list[tuple], union: list[EngineResult],
