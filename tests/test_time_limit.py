@@ -245,3 +245,28 @@ def test_spend_cuts_over_blocks_of_a_fine_lattice_keep_the_optimum(monkeypatch):
     blocked = plan(cat, f, purchase_months="any", scenarios=scenarios, regret=False)
     assert exact.status == blocked.status == "optimal"
     assert blocked.objective_cost == exact.objective_cost
+
+
+def test_products_solved_in_turn_share_the_time_limit(monkeypatch):
+    """Each product's integer program gets an even part of the time left (the last one
+    all of it): a first product that needed the whole limit left the others none (a
+    4-product, 24-month forecast with three scenarios under prorata carry-over: the first
+    took all 100 s, and three came back with no plan at all)."""
+    from optimizer.solve import solvers
+    given = []
+    real = solvers.solve
+
+    def spy(prob, solver="highs", time_limit=None, **kw):
+        if not kw.get("warm"):                  # the cost solves, not the tie-break's
+            given.append((prob.name, time_limit))
+        return real(prob, solver, time_limit, **kw)
+    monkeypatch.setattr(solvers, "solve", spy)
+    f = forecast()
+    scenarios = [Scenario("low", Decimal(1), forecast(0.6)), Scenario("base", Decimal(2), f)]
+    r = plan(catalog("after-packs"), f, purchase_months="any", scenarios=scenarios,
+             time_limit=600, regret=False)
+    assert r.status == "optimal"
+    assert [name for name, _ in given] == ["packs_0", "packs_1"]
+    # The first gets half the time left, the second what is left after it.
+    assert 200 < given[0][1] <= 300
+    assert given[1][1] > given[0][1]

@@ -44,6 +44,14 @@ class Clock:
         now = time.perf_counter()
         return Clock(None, deadline=now + max(self.deadline - now, 0.0) * fraction)
 
+    def part(self, jobs: int) -> Clock:
+        """A clock for the first of `jobs` solves run one after another: an even part of
+        the time left (what it leaves over goes to the next). No limit: none."""
+        if self.deadline is None or jobs <= 1:
+            return self
+        now = time.perf_counter()
+        return Clock(None, deadline=now + max(self.deadline - now, 0.0) / jobs)
+
     def at_most(self, seconds: float) -> Clock:
         """A clock that runs out after `seconds`, or with this one if that is sooner."""
         mine = time.perf_counter() + seconds

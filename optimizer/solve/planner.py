@@ -408,8 +408,11 @@ def _solve(req: Request) -> list[EngineResult]:
         milp = [worst_case_by_generation(req, i, group, _solve_subset)
                 for i, group in enumerate(groups)]
     else:
-        milp = [with_bounds(by_integer_program(req, i, group, hints and hints.floors), hints)
-                for i, group in enumerate(groups)]
+        # Each group gets an even share of the time left (the last one all of it), so that
+        # a hard first product cannot leave the others no time for any plan.
+        milp = [with_bounds(by_integer_program(
+            replace(req, clock=req.clock.part(len(groups) - i)), i, group,
+            hints and hints.floors), hints) for i, group in enumerate(groups)]
     if milp and declined_after:
         # Time spent on cost curves that then declined counts as building the models.
         milp[0] = replace(milp[0], build_seconds=milp[0].build_seconds + declined_after)
