@@ -181,6 +181,40 @@ def test_budgets_with_any_month_scenarios():
     assert objective(cat, forecasts, weights, r.plan, (), False, False) == best
 
 
+def test_each_scenario_optimum_bounds_the_after_packs_model(monkeypatch):
+    """Under after-packs the shared schedule's model gets a row a scenario: the product's
+    cost under it is at least that scenario's own optimum (plan() of it alone, to the
+    unit), and the best of those plans, by the objective, is the solver's start. Rows and
+    start leave the answer exhaustive search finds."""
+    from optimizer.solve import engines
+    cat = catalog(3, "after-packs", "95")
+    base = Forecast(START, 3, (("p", (2600, 400, 2200)), ("q", (0, 0, 0))))
+    scen = scenarios_of(base, [Decimal("0.5"), Decimal("1.3")])
+    seen = []
+    real = engines._scenario_floors
+
+    def spy(req, prob, pm, *args):
+        real(req, prob, pm, *args)
+        # A row `cost >= floor` keeps the cost's constant less the floor.
+        rows = {f"alone_0_{k}": prob.get_constraint_by_name(f"alone_0_{k}")
+                for k in range(len(pm.postpaid))}
+        seen.append((req.scale, {n: (pm.pack_spend + pm.postpaid[k]).constant - c.constant
+                                 for k, (n, c) in enumerate(rows.items())}, pm.start))
+    monkeypatch.setattr(engines, "_scenario_floors", spy)
+    check_exhaustively(cat, base, scen)
+    monkeypatch.undo()
+    scale, rows, start = seen[0]
+    forecasts = [s.forecast for s in scen]
+    weights = [s.weight for s in scen]
+    alone = [plan(cat, f, purchase_months="any").plan for f in forecasts]
+    assert rows == {f"alone_0_{k}": bill(cat, f, p).total_cost * scale
+                    for k, (f, p) in enumerate(zip(forecasts, alone))}
+    started = Plan(tuple(Purchase("p", START + t, size, n) for (t, size), n in start.items()
+                         if n))
+    assert objective(cat, forecasts, weights, started, (), False, False) == min(
+        objective(cat, forecasts, weights, p, (), False, False) for p in alone)
+
+
 # --------------------------------------------------------------------------- command line
 
 def _scenario_forecasts(tmp_path) -> dict[str, str]:

@@ -37,6 +37,7 @@ class ProductModel:
     constants: list = field(default_factory=list)  # per scenario: postpaid no decision changes
     weighted: bool = False   # postpaid[0] is already the weighted sum over scenarios
     unit_prices: dict = field(default_factory=dict)   # pack size -> price, money units
+    start: dict | None = None     # counts of a good plan for the solver to start from
 
     @property
     def cost(self):
