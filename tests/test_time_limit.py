@@ -9,6 +9,7 @@ with a 1-call pack against millions of calls kept them running for minutes past 
 from __future__ import annotations
 
 import sys
+import time
 from decimal import Decimal
 
 import pytest
@@ -252,9 +253,10 @@ def test_products_solved_in_turn_share_the_time_limit(monkeypatch):
     all of it): a first product that needed the whole limit left the others none (a
     4-product, 24-month forecast with three scenarios under prorata carry-over: the first
     took all 100 s, and three came back with no plan at all)."""
-    from optimizer.solve import solvers
+    from optimizer.solve import planner, solvers
     given = []
     real = solvers.solve
+    monkeypatch.setattr(planner, "SOLVE_THREADS", 1)     # one after another here
 
     def spy(prob, solver="highs", time_limit=None, **kw):
         if not kw.get("warm"):                  # the cost solves, not the tie-break's
@@ -270,3 +272,47 @@ def test_products_solved_in_turn_share_the_time_limit(monkeypatch):
     # The first gets half the time left, the second what is left after it.
     assert 200 < given[0][1] <= 300
     assert given[1][1] > given[0][1]
+
+
+def test_products_integer_programs_run_two_at_a_time(monkeypatch):
+    """Independent products' integer programs run on two threads at once (HiGHS frees the
+    GIL): each job here waits at a two-party barrier, which only opens when both run
+    together. Results keep the products' order, and the progress line's label is each
+    thread's own."""
+    import threading
+
+    from optimizer.solve import engines, planner, solvers
+    barrier = threading.Barrier(2, timeout=30)
+    labels = {}
+    real = engines.by_integer_program
+
+    def paired(req, index, group, *args, **kw):
+        with solvers.reported_as(group[0], 1):
+            barrier.wait()                      # BrokenBarrierError if run one at a time
+            labels[group[0]] = solvers._local.subject[0]
+            return real(req, index, group, *args, **kw)
+    monkeypatch.setattr(planner, "by_integer_program", paired)
+    f = forecast()
+    r = plan(catalog("after-packs"), f, purchase_months="any", regret=False,
+             scenarios=[Scenario("low", Decimal(1), forecast(0.6)),
+                        Scenario("base", Decimal(2), f)])
+    assert r.status == "optimal"
+    assert labels == {"a": "a", "b": "b"}
+    assert [s.product for s in r.solves] == ["a", "b"]
+
+
+def test_a_failing_product_stops_the_others_from_starting():
+    """The first error of the threaded jobs reaches the caller; no job starts after it."""
+    from optimizer.solve.planner import _in_threads
+    started = []
+
+    def job(i):
+        started.append(i)
+        if i == 0:
+            raise ValueError("boom")
+        time.sleep(0.05)
+        return i
+    with pytest.raises(ValueError, match="boom"):
+        _in_threads(job, 50)
+    assert len(started) <= 10
+    assert _in_threads(lambda i: i * i, 5) == [0, 1, 4, 9, 16]

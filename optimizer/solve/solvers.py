@@ -14,6 +14,7 @@ import math
 import os
 import re
 import sys
+import threading
 import time
 import warnings
 from dataclasses import dataclass, replace
@@ -60,7 +61,8 @@ class Progress:
 
 
 _listener = None                   # callable(Progress), set by `reporting`
-_subject = None                    # (label, units per currency unit), set by `reported_as`
+_local = threading.local()         # .subject: (label, units per currency unit), set by
+                                   # `reported_as` in each solving thread
 _REPORT_EVERY = 0.25               # seconds between reports
 
 
@@ -81,35 +83,38 @@ def reporting(listener):
 def reported_as(label: str, units: float):
     """Solves in the block report as `label`, their objective divided by `units` (money
     units per currency unit, times the scenario weights) to give currency."""
-    global _subject
-    saved, _subject = _subject, (label, units)
+    saved, _local.subject = getattr(_local, "subject", None), (label, units)
     try:
         yield
     finally:
-        _subject = saved
+        _local.subject = saved
 
 
 _banner_silenced = False
+_banner_lock = threading.Lock()
 
 
 def _silence_highs_banner() -> None:
     """HiGHS prints a copyright banner on stdout once per process, whatever its options;
-    construct the first instance with stdout pointed at /dev/null so JSON output stays clean."""
+    construct the first instance with stdout pointed at /dev/null so JSON output stays clean.
+    (Under a lock: a second thread saving stdout while it points at /dev/null would restore
+    /dev/null for good.)"""
     global _banner_silenced
-    if _banner_silenced:
-        return
-    import highspy
-    sys.stdout.flush()
-    saved = os.dup(1)
-    null = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(null, 1)
-        highspy.Highs()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(null)
-    _banner_silenced = True
+    with _banner_lock:
+        if _banner_silenced:
+            return
+        import highspy
+        sys.stdout.flush()
+        saved = os.dup(1)
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, 1)
+            highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            os.close(null)
+        _banner_silenced = True
 
 
 def solve(prob: pulp.LpProblem, solver: str = "highs", time_limit: float | None = None,
@@ -123,7 +128,7 @@ def solve(prob: pulp.LpProblem, solver: str = "highs", time_limit: float | None 
     reports its incumbent, bound and gap.
     """
     if solver == "highs":
-        return _solve_highs(prob, time_limit, warm, _subject, start)
+        return _solve_highs(prob, time_limit, warm, getattr(_local, "subject", None), start)
     if solver == "cbc":
         return _solve_cbc(prob, time_limit)
     raise ValueError(f"unknown solver {solver!r}; choose highs or cbc")
