@@ -50,6 +50,19 @@ def _f24(scale: float = 1.0) -> str:
                  for m, c in enumerate(calls))
 
 
+def _f4x24() -> str:
+    """Four products over 24 months with growth and a spring and autumn peak, shaped like
+    a forecast made from a bill export (vat_invoice sells no packs)."""
+    base = {"general_print": (467_000, 0.018), "id_card": (126_000, 0.013),
+            "bank_card": (16_800, 0.027), "vat_invoice": (60_000, 0.02)}
+    return _long((p, m, round(level * (1 + growth * m) * (1.12 if m % 12 in (3, 4, 9, 10)
+                                                          else 1.0)))
+                 for p, (level, growth) in base.items() for m in range(24))
+
+
+SCENARIOS_3 = "scenario,weight,scale\nlow,3,0.88\nbase,4,1\nhigh,3,1.14\n"
+
+
 def _family(name: str) -> tuple[dict, list[str]]:
     """A family of benchmarks/families.py at 9 products: its files and its cap options."""
     from .families import FAMILIES
@@ -99,6 +112,28 @@ CASES = {
     "after-moved-30000": ({"f.csv": _f24()},
                           ["{f.csv}", "--purchase-months", "any", "--tier-basis",
                            "after-packs", "--monthly-budget", "30000"]),
+    # any month, after-packs, 3 scenarios, no cap: one integer program per product
+    "after-scenarios-4x24": ({"f.csv": _f4x24(), "s.csv": SCENARIOS_3},
+                             ["{f.csv}", "--purchase-months", "any", "--tier-basis",
+                              "after-packs", "--scenarios", "{s.csv}"]),
+    # the same with packs held, drawn before any new one
+    "after-scenarios-4x24-held": ({"f.csv": _f4x24(), "s.csv": SCENARIOS_3,
+                                   "h.csv": "product,expires,calls_left\n"
+                                            "id_card,2027-03,150000\n"
+                                            "general_print,2027-08,900000\n"},
+                                  ["{f.csv}", "--purchase-months", "any", "--tier-basis",
+                                   "after-packs", "--scenarios", "{s.csv}", "--holdings",
+                                   "{h.csv}"]),
+    # the same under prorata carry-over (the cohort block per scenario), a 60 s limit
+    "after-scenarios-4x24-prorata": ({"f.csv": _f4x24(), "s.csv": SCENARIOS_3},
+                                     ["{f.csv}", "--purchase-months", "any", "--tier-basis",
+                                      "after-packs", "--scenarios", "{s.csv}",
+                                      "--carry-over-value", "prorata", "--time-limit", "60"]),
+    # the same (zero carry-over) under a yearly budget that binds
+    "after-scenarios-4x24-yearly": ({"f.csv": _f4x24(), "s.csv": SCENARIOS_3},
+                                    ["{f.csv}", "--purchase-months", "any", "--tier-basis",
+                                     "after-packs", "--scenarios", "{s.csv}",
+                                     "--yearly-budget", "60000"]),
     # caps per month or per 12-month block, total basis, 9 x 24 (cap: half the uncapped
     # pack spend, spread over the months or blocks)
     "monthly-any-24m": _family("monthly-any-24m"),
