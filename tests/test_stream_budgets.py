@@ -345,3 +345,30 @@ def test_an_early_stop_whose_bound_meets_its_plan_is_optimal():
     done = with_bounds(stopped, CostBounds(1000))
     assert done.status == "optimal" and done.bound == 1000
     assert with_bounds(stopped, None) is stopped
+
+
+def test_uncapped_plans_stopped_early_still_bound_the_capped_gap(monkeypatch):
+    """When the products apart without the cap stop before proving their optima, their
+    bounds still bound the capped optimum: the gap of a joint model that found no plan is
+    measured from them, not from zero (a 4-product, 24-month request under prorata and a
+    yearly cap reported a gap of 102 % of its cost)."""
+    from optimizer.solve.engines import EngineResult
+    real = planner._solve
+
+    def stopped(req):
+        if req.cap is None and req.month_cap is None and req.year_cap is None:
+            return [EngineResult((pid,), pid, {pid: {}}, None, 1000.0, "no_solution", 0.0)
+                    for pid in req.forecast.products()]
+        return real(req)
+
+    def nothing(req, index, group, *args, **kw):
+        return EngineResult(tuple(group), "all", {pid: {} for pid in group}, None, 0,
+                            "no_solution", 0.0)
+    monkeypatch.setattr(planner, "_solve", stopped)
+    monkeypatch.setattr(planner, "by_integer_program", nothing)
+    cat = parse_catalog(CATALOG.replace('"total"', '"after-packs"'), "s.toml")
+    f = Forecast(START, 4, (("a", (900, 1500, 200, 1800)), ("b", (1200, 0, 1700, 400)),
+                            ("q", (500,) * 4)))
+    r = plan(cat, f, purchase_months="any", monthly_budget=Decimal(150), regret=False)
+    assert r.status == "feasible" and not r.plan.purchases
+    assert r.gap == r.bill.total_cost - Decimal("30.00")    # three products at 10.00 each

@@ -468,7 +468,9 @@ def _uncapped_first(req: Request) -> tuple[list[EngineResult] | None, CostBounds
     parts = _solve(replace(req, cap=None, month_cap=None, year_cap=None,
                            clock=req.clock.share()))
     if not all(r.optimal for r in parts):
-        return None, None
+        # Stopped early, their bounds still bound the capped optimum (a joint model that
+        # found no plan in its time otherwise reported a gap of the whole cost).
+        return None, CostBounds(max(math.floor(sum(r.bound for r in parts)), 0))
     if _keeps_caps(req, parts):
         return [replace(r, uncapped=True) for r in parts], None
     if any(len(r.products) != 1 for r in parts):
