@@ -316,3 +316,27 @@ def test_a_failing_product_stops_the_others_from_starting():
         _in_threads(job, 50)
     assert len(started) <= 10
     assert _in_threads(lambda i: i * i, 5) == [0, 1, 4, 9, 16]
+
+
+def test_tie_break_re_solves_get_their_floor_after_a_fast_cost_solve(monkeypatch):
+    """Proving the least spend does not get easier when the cost solve does: each re-solve
+    gets at least TIE_BREAK_FLOOR seconds (a share of a 0.8 s cost solve left id_card's
+    6.6 s proof unmade), and never more than the time left."""
+    from optimizer.solve import engines, planner, solvers
+    given = []
+    real = solvers.solve
+
+    def spy(prob, solver="highs", time_limit=None, **kw):
+        if kw.get("warm"):
+            given.append(time_limit)
+        return real(prob, solver, time_limit, **kw)
+    monkeypatch.setattr(solvers, "solve", spy)
+    monkeypatch.setattr(planner, "SOLVE_THREADS", 1)
+    f = forecast()
+    scenarios = [Scenario("low", Decimal(1), forecast(0.6)), Scenario("base", Decimal(2), f)]
+    plan(catalog("after-packs"), f, purchase_months="any", scenarios=scenarios, regret=False)
+    assert given and all(t >= engines.TIE_BREAK_FLOOR for t in given)
+    given.clear()
+    plan(catalog("after-packs"), f, purchase_months="any", scenarios=scenarios, regret=False,
+         time_limit=3)
+    assert given and all(t <= 3 for t in given)

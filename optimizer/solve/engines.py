@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
 YEAR = 12                 # months in one block of a yearly budget
 TIE_BREAK_SHARE = 1.5     # of the first solve's time, for each tie-break re-solve
-TIE_BREAK_FLOOR = 1.0     # seconds each re-solve gets at least (small models prove in it)
+TIE_BREAK_FLOOR = 10.0    # seconds each re-solve gets at least (see _prefer_less_prepaid)
 FLOOR_SHARE = 0.25        # of the time left, for the scenarios' own optima (_scenario_floors)
 
 
@@ -744,11 +744,13 @@ def _prefer_less_prepaid(req: Request, gm: GroupModel, best: int, values: dict,
     the most calls bought; then the fewest packs (docs/pricing.md, 'Optimality').
 
     Each re-solve keeps the keys before it as constraints, so any plan it returns is still
-    optimal; each gets 1.5 times the first solve's time (at least 1 s): proving the least
-    spend can take as long as the cost did (id_card of the issue's 3 × 24 forecast with
-    three scenarios: 3.5 s after a 3.5 s cost solve; at half, it was never proven).
-    Start-mode models finish well within it; a key that cannot be improved in time leaves
-    the plan as it is. Returns the
+    optimal; each gets 1.5 times the first solve's time, and at least 10 s: proving the
+    least spend does not get easier when the cost does (id_card of the issue's 3 × 24
+    forecast with three scenarios and a monthly cap: 3.5 s after a 3.5 s cost solve; once
+    its scenarios' floors cut the cost solve to 0.8 s, the proof still took 6.6 s, and at
+    a 1 s floor it was never made). Start-mode models finish well within it; a key that
+    cannot be improved in time leaves the plan as it is (and stops the re-solves: at most
+    one re-solve a model runs out). Returns the
     plan, the seconds the re-solves took (they count as solving time) and whether every key
     was proven.
     """
