@@ -372,3 +372,23 @@ def test_uncapped_plans_stopped_early_still_bound_the_capped_gap(monkeypatch):
     r = plan(cat, f, purchase_months="any", monthly_budget=Decimal(150), regret=False)
     assert r.status == "feasible" and not r.plan.purchases
     assert r.gap == r.bill.total_cost - Decimal("30.00")    # three products at 10.00 each
+
+
+def test_a_start_that_breaks_a_cap_is_trimmed_to_keep_it():
+    """HiGHS drops a start that breaks a cap, so the scenarios' own plans are trimmed first:
+    the dearest pack of an offending month or block at a time, until every cap holds."""
+    from optimizer.solve.engines import GroupModel, Room, _within
+    from optimizer.solve.start_milp import ProductModel
+    cat = parse_catalog(CATALOG, "s.toml")
+    gm = GroupModel(None, {"a": ProductModel(cat.product("a"), unit_prices={7: 50, 100: 500}),
+                           "b": ProductModel(cat.product("b"), unit_prices={50: 280})},
+                    None, None)
+    start = {"a": {(0, 100): 2, (1, 7): 3}, "b": {(0, 50): 1, (13, 50): 2}}
+    # First block: 2 × 500 + 3 × 50 + 280 = 1,430 over 1,000: one 500 goes.
+    assert _within(Room(None, None, (1000, 1000)), gm, 24, start) == {
+        "a": {(0, 100): 1, (1, 7): 3}, "b": {(0, 50): 1, (13, 50): 2}}
+    # Month 0: 1,280 over 600: both 500s go, month 1 and b stay.
+    kept = _within(Room(None, (600,) + (10 ** 6,) * 23, None), gm, 24, start)
+    assert kept == {"a": {(0, 100): 0, (1, 7): 3}, "b": {(0, 50): 1, (13, 50): 2}}
+    assert _within(Room(None, None, None), gm, 24, start) == start
+    assert _within(Room(-1, None, None), gm, 24, start) == {}      # nothing can keep it

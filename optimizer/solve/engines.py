@@ -467,6 +467,37 @@ class Room:
             (self.blocks is None or all(s <= r for s, r in zip(blocks, self.blocks)))
 
 
+def _within(room: Room, gm: GroupModel, months: int, start: dict) -> dict:
+    """`start` (product -> {(month, size): packs}) less its dearest packs, one at a time
+    from the months whose cap it breaks, until it keeps `room`. Buying less never breaks a
+    cap, and HiGHS drops a start that breaks one: the scenarios' own plans, started under
+    a binding yearly cap, left a 4-product joint model with no plan at all in its time."""
+    counts = {pid: dict(c) for pid, c in start.items()}
+
+    def spent() -> list[int]:
+        out = [0] * months
+        for pid, c in counts.items():
+            for key, n in c.items():
+                out[key[0] if isinstance(key, tuple) else 0] += gm.models[pid].price_of(key) * n
+        return out
+    while not room.keeps(now := spent()):
+        over = set(range(months)) if room.total is not None and sum(now) > room.total \
+            else set()
+        if room.months is not None:
+            over |= {t for t, (s, r) in enumerate(zip(now, room.months)) if s > r}
+        if room.blocks is not None:
+            over |= {t for t in range(months)
+                     if _year_sums(now)[t // YEAR] > room.blocks[t // YEAR]}
+        dearest = max(((gm.models[pid].price_of(key), pid, key) for pid, c in counts.items()
+                       for key, n in c.items()
+                       if n and (key[0] if isinstance(key, tuple) else 0) in over),
+                      default=None)
+        if dearest is None:                     # nothing left to drop: no start
+            return {}
+        counts[dearest[1]][dearest[2]] -= 1
+    return counts
+
+
 def _year_sums(spent: list[int]) -> list[int]:
     """Each 12-month block's total of `spent` (per month), from the horizon's start."""
     return [sum(spent[y:y + YEAR]) for y in range(0, len(spent), YEAR)]
@@ -522,7 +553,8 @@ def by_integer_program(req: Request, index: int, group: list[str],
     per_currency = req.scale * (1 if req.worst_case else sum(req.weights))
     with reported_as(label, per_currency):       # the terminal's progress line, if any
         # (a product the start leaves out is left to HiGHS to complete)
-        start = start or {pid: pm.start for pid, pm in gm.models.items() if pm.start}
+        start = start or _within(room or Room.of(req), gm, req.forecast.months, {
+            pid: pm.start for pid, pm in gm.models.items() if pm.start})
         out = solve(gm.prob, req.solver, req.clock.remaining(), start=start and {
             v: start[pid].get(key, 0) for pid, pm in gm.models.items() if pid in start
             for key, v in pm.counts.items()})
