@@ -427,8 +427,8 @@ def _in_turn(req: Request, groups: list[list[str]], hints: CostBounds | None) ->
 
 def _in_threads(job, n: int) -> list:
     """[job(0), ..., job(n - 1)], on SOLVE_THREADS daemon threads taking the jobs in order
-    (daemons: an interrupted or failed plan does not wait for the other's solve to end).
-    The first exception is raised once the running jobs end; no job starts after it."""
+    (daemons: Ctrl-C ends the process without waiting for a solve in C to end). The first
+    exception is raised once the running jobs end; no job starts after it."""
     import threading
     if n < 2:
         return [job(i) for i in range(n)]
