@@ -473,21 +473,15 @@ def _within(room: Room, gm: GroupModel, months: int, start: dict) -> dict:
     cap, and HiGHS drops a start that breaks one: the scenarios' own plans, started under
     a binding yearly cap, left a 4-product joint model with no plan at all in its time."""
     counts = {pid: dict(c) for pid, c in start.items()}
-
-    def spent() -> list[int]:
-        out = [0] * months
-        for pid, c in counts.items():
-            for key, n in c.items():
-                out[key[0] if isinstance(key, tuple) else 0] += gm.models[pid].price_of(key) * n
-        return out
-    while not room.keeps(now := spent()):
+    prices = {pid: gm.models[pid].unit_prices for pid in counts}
+    while not room.keeps(now := spend_by_month(counts, prices, months)):
         over = set(range(months)) if room.total is not None and sum(now) > room.total \
             else set()
         if room.months is not None:
             over |= {t for t, (s, r) in enumerate(zip(now, room.months)) if s > r}
         if room.blocks is not None:
-            over |= {t for t in range(months)
-                     if _year_sums(now)[t // YEAR] > room.blocks[t // YEAR]}
+            blocks = _year_sums(now)
+            over |= {t for t in range(months) if blocks[t // YEAR] > room.blocks[t // YEAR]}
         dearest = max(((gm.models[pid].price_of(key), pid, key) for pid, c in counts.items()
                        for key, n in c.items()
                        if n and (key[0] if isinstance(key, tuple) else 0) in over),
@@ -496,6 +490,17 @@ def _within(room: Room, gm: GroupModel, months: int, start: dict) -> dict:
             return {}
         counts[dearest[1]][dearest[2]] -= 1
     return counts
+
+
+def spend_by_month(counts: dict, prices: dict, months: int) -> list[int]:
+    """Each month's prepaid spend (money units) of product -> {size or (month, size):
+    packs}, at product -> {size: price}; start mode's keys (a size alone) are month 0."""
+    from .frontier import period_spend
+    spent = [0] * months
+    for pid, c in counts.items():
+        dated = {k if isinstance(k, tuple) else (0, k): v for k, v in c.items()}
+        spent = [a + b for a, b in zip(spent, period_spend(dated, prices[pid], months, 1))]
+    return spent
 
 
 def _year_sums(spent: list[int]) -> list[int]:

@@ -46,6 +46,7 @@ from .engines import (
     on_cost_curves,
     on_frontiers,
     on_worst_curves,
+    spend_by_month,
     with_bounds,
 )
 from .dynamic import use_compiled
@@ -587,17 +588,10 @@ def _floors_of(floors: dict, names: list[str]) -> dict:
 
 def _spent(req: Request, results: list[EngineResult]) -> list[int]:
     """Each month's prepaid spend of the results' purchases (money units)."""
-    from .frontier import period_spend
-    T = req.forecast.months
-    spent = [0] * T
-    for r in results:
-        for pid, counts in r.counts.items():
-            prices = {p.calls: to_units(p.price, req.scale)
-                      for p in req.catalog.product(pid).packs}
-            # (start mode's engines key counts by size alone: bought in month 0)
-            dated = {k if isinstance(k, tuple) else (0, k): v for k, v in counts.items()}
-            spent = [a + b for a, b in zip(spent, period_spend(dated, prices, T, 1))]
-    return spent
+    counts = {pid: c for r in results for pid, c in r.counts.items()}
+    return spend_by_month(counts, {pid: {p.calls: to_units(p.price, req.scale)
+                                         for p in req.catalog.product(pid).packs}
+                                   for pid in counts}, req.forecast.months)
 
 
 def _keeps_caps(req: Request, results: list[EngineResult]) -> bool:
