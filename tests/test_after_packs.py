@@ -220,3 +220,124 @@ def test_algorithm_milp_still_reaches_the_integer_program():
     assert {s.method for s in exact.solves} == {"dp"}
     assert {s.method for s in milp.solves} == {"milp"}
     assert key(cat, f, exact.plan) == key(cat, f, milp.plan) == exhaustive(cat, f)
+
+
+# ----------------------------------------------------------------- prorata carry-over
+
+def net_key(cat, f, p: Plan, held=()):
+    """What plan() minimises under prorata: cost less the credit, then the tie-break."""
+    b = bill(cat, f, p, held)
+    return (b.net_cost, b.pack_cost, -sum(x.size * x.count for x in p.purchases),
+            sum(x.count for x in p.purchases))
+
+
+def exhaustive_net(cat, f, held=()):
+    """The least prorata key over every schedule: in each month up to one pack of each
+    size more than the validity window's calls need (more only adds credit below price)."""
+    product = cat.product("p")
+    calls = f.calls("p")
+    V, T = cat.validity_months, len(calls)
+    per_month = []
+    for m in range(T):
+        window = sum(max(d - product.free_calls, 0) for d in calls[m:m + V])
+        ranges = [range(-(-window // pk.calls) + 2) for pk in product.packs]
+        per_month.append([tuple(Purchase("p", START + m, pk.calls, k)
+                                for k, pk in zip(counts, product.packs) if k)
+                          for counts in itertools.product(*ranges)])
+    return min(net_key(cat, f, Plan(tuple(b for month in combo for b in month)), held)
+               for combo in itertools.product(*per_month))
+
+
+def check_net(cat, calls, held=()):
+    f = Forecast(START, len(calls), (("p", tuple(calls)),))
+    r = plan(cat, f, purchase_months="any", holdings=held, carry_over="prorata", regret=False)
+    assert r.status == "optimal" and r.gap == 0
+    assert {s.method for s in r.solves} == {"dp"}          # the exact search, not the MILP
+    assert net_key(cat, f, r.plan, held) == exhaustive_net(cat, f, held)
+    again = bill(cat, f, r.plan, held)
+    assert (again.total_cost, again.carry_over_value, again.net_cost) == \
+        (r.bill.total_cost, r.bill.carry_over_value, r.bill.net_cost)
+    return r
+
+
+DEAR = st.lists(st.tuples(st.sampled_from([500, 1000, 1500, 2000, 3000]),
+                          st.sampled_from([0.05, 0.1, 0.15, 0.2, 0.5, 1.0])),
+                min_size=1, max_size=2, unique_by=lambda t: t[0]).map(
+    lambda ps: [(s, str(max(1, round(s * x)))) for s, x in ps])
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+@given(validity=st.integers(2, 4), packs=DEAR, free=st.sampled_from([0, 300, 1000]),
+       b1=st.sampled_from([800, 1500, 2000]), wide=st.sampled_from([500, 1500]),
+       calls=st.lists(st.one_of(st.just(0), st.integers(0, 4000)), min_size=1, max_size=4),
+       held=st.one_of(st.none(), st.tuples(st.integers(0, 3), st.integers(100, 3000))))
+def test_prorata_matches_exhaustive_search(validity, packs, free, b1, wide, calls, held):
+    """The end lot priced with its credit (after_packs.py, section 6): horizons up to the
+    validity and a little beyond, packs up to 1 CNY a call (dearer than buying nothing)."""
+    cat = catalog(validity, packs, free, b1, b1 + wide)
+    calls = calls[:2] if space(cat, calls) * 2 ** (len(packs) * len(calls)) > 40_000 else calls
+    holdings = ()
+    if held is not None:
+        holdings = (Holding("p", START + min(held[0], validity - 1), held[1]),)
+    check_net(cat, calls, holdings)
+
+
+@pytest.mark.parametrize("calls, validity", [
+    ([3400, 100, 2900], 2),            # the last lot bought late, credited for longer
+    ([1800, 1800, 1800], 4),           # a horizon shorter than the validity
+    ([2600, 2600, 2600], 2),           # lots before the last one carry nothing
+    ([0, 3300, 0, 0], 3),              # the end lot bought where the calls are
+])
+def test_prorata_shapes_match_exhaustive_search(calls, validity):
+    check_net(catalog(validity, [(1000, "95"), (3000, "240")]), calls)
+
+
+def test_prorata_can_buy_a_pack_dearer_than_buying_nothing():
+    """2,000 calls at 0.15 cost 300 CNY postpaid; a 100,000-call pack costs 1,000 CNY but
+    11/12 of its 98,000 unused calls are credited (898.33), so its net is 101.67: bought
+    under prorata, never with carry-over at zero."""
+    text = """
+    free_calls_per_month = 0
+    validity_months = 12
+    tier_basis = "after-packs"
+    [[product]]
+    id = "p"
+    packs = [ { calls = 100000, price = "1000" } ]
+    tiers = [ { rate = "0.15" } ]
+    """
+    cat = parse_catalog(text, "dear.toml")
+    f = Forecast(START, 1, (("p", (2000,)),))
+    net = plan(cat, f, purchase_months="any", carry_over="prorata", regret=False)
+    assert [(p.size, p.count) for p in net.plan.purchases] == [(100_000, 1)]
+    assert (net.bill.carry_over_value, net.bill.net_cost) == (Decimal("898.33"),
+                                                              Decimal("101.67"))
+    assert plan(cat, f, purchase_months="any").plan.purchases == ()
+
+
+def test_prorata_with_packs_under_v_fen_goes_to_the_integer_program():
+    """Below V fen (here 3) a pack's credit can round up to its price, so the end lot's
+    balance is not bounded by one pack: the search declines; the integer program is exact."""
+    cat = catalog(3, [(500, "0.02")])
+    assert after_packs_schedule(cat.product("p"), [900, 1200], [600, 900], 3, 100,
+                                prorata=True) is None
+    f = Forecast(START, 2, (("p", (900, 1200)),))
+    r = plan(cat, f, purchase_months="any", carry_over="prorata", regret=False)
+    assert r.status == "optimal" and {s.method for s in r.solves} == {"milp"}
+    assert net_key(cat, f, r.plan) == exhaustive_net(cat, f)
+
+
+def test_prorata_on_the_seed_catalog_agrees_with_the_integer_program():
+    """Random 6-month seed-catalog forecasts: the cohort integer program (algorithm="milp")
+    proves the same net cost."""
+    import random
+    rng = random.Random(7)
+    cat = load_catalog().with_tier_basis("after-packs")
+    calls = tuple(int(30_000 * rng.uniform(0.3, 1.7)) for _ in range(6))
+    f = Forecast(START, 6, (("id_card", calls),))
+    exact = plan(cat, f, purchase_months="any", carry_over="prorata", regret=False)
+    milp = plan(cat, f, purchase_months="any", carry_over="prorata", algorithm="milp",
+                regret=False, time_limit=60)
+    assert exact.status == "optimal" and {s.method for s in exact.solves} == {"dp"}
+    assert milp.status == "optimal"
+    assert exact.bill.net_cost == milp.bill.net_cost
+    assert net_key(cat, f, exact.plan) <= net_key(cat, f, milp.plan)

@@ -54,6 +54,19 @@ a month into a dearer tier, so neither "just in time" nor "more balance never co
    plus its own equals its target's: exactly the edges of the least-key plans), searched
    back from the end: the second key (−calls, packs) also adds up along paths.
 
+6. **Prorata carry-over** (the objective is the cost less the credit of what is left at
+   the end). Only the lot the stream is in at the end holds balance: a later lot draws
+   nothing and dropping it saves more than its credit. That lot is best bought in the
+   month μ(p) its first call is drawn (later: the same draws, a larger unexpired share),
+   as that month's whole purchase, from a node p reached without a purchase in μ(p). Its
+   packs are drawn smallest first, so the largest size S of the mix holds the balance
+   L, credited at S's price per call times the share, rounded half up to the fen. L < S:
+   else dropping one pack of S saves P_S and loses under P_S·share + 1 fen of credit,
+   less when P_S ≥ V fen (a catalog with cheaper packs is declined). So the end move is a
+   mix of sizes ≤ S (a closure restricted to them), then one pack of S drawn for the last
+   y ∈ (0, S] calls. Credit can offset most of a dear pack's price: the end may use any
+   pack up to V times the cost of buying nothing.
+
 Pruning that stays exact: a pack is never bought when it costs at least as much as
 buying nothing, or more than a mix covering all a lot can ever draw (that mix in its
 place draws the same, for less); a key above the cost of buying nothing is dropped.
@@ -89,16 +102,19 @@ class AfterPacksSchedule:
 
 
 def after_packs_schedule(product: Product, calls, resid, validity: int, scale: int,
-                         clock: Clock = UNLIMITED) -> AfterPacksSchedule | None:
+                         clock: Clock = UNLIMITED, prorata: bool = False
+                         ) -> AfterPacksSchedule | None:
     """The cheapest any-month purchases for one product under the after-packs basis
     (among equal costs: least spend, most calls, fewest packs); None when the pack
     lattice is too fine for this method.
 
     `calls[m]`: the month's calls; `resid[m]`: what new packs can serve (after the free
     quota and the holdings that expire before any new pack). `clock`: raises OutOfTime
-    between steps once it runs out.
+    between steps once it runs out. `prorata`: minimise the cost less the prorata credit
+    of the balance left at the horizon's end (section 6 of the module docstring); the
+    objective is then that net cost.
     """
-    s = _Search.build(product, calls, resid, validity, scale)
+    s = _Search.build(product, calls, resid, validity, scale, prorata)
     if s is None or isinstance(s, AfterPacksSchedule):
         return s
     s.clock = clock
@@ -164,7 +180,7 @@ class _Search:
     """The shortest path of the module docstring, month by month, then the tie-break."""
 
     @staticmethod
-    def build(product, calls, resid, validity, scale):
+    def build(product, calls, resid, validity, scale, prorata=False):
         T, V = len(resid), validity
         r = np.asarray(resid, dtype=np.int64)
         free = np.array([min(d, product.free_calls) for d in calls], dtype=np.int64)
@@ -182,43 +198,52 @@ class _Search:
         cum_t = int(cum[T])
         widest = max(int(cum[min(m + V, T)] - cum[m]) for m in range(T)) if T else 0
         packs = sorted((sz, q) for sz, q in priced if q < ceiling)
-        if packs and (widest + max(sz for sz, _ in packs)) // math.gcd(
-                *(sz for sz, _ in packs)) > MAX_CELLS:
+        fen = scale // 100
+        ends = sorted((sz, q) for sz, q in priced if q <= V * (ceiling + fen)) \
+            if prorata else []
+        if prorata and any(q * 100 < V * scale for _, q in ends):
+            return None                 # the end's dominance needs packs of V fen or more
+        union = ends or packs
+        if union and (widest + max(sz for sz, _ in union)) // math.gcd(
+                *(sz for sz, _ in union)) > MAX_CELLS:
             return None                 # the lattice is too fine for this method
         if packs and widest:
             # A pack dearer than some mix covering all a lot can ever draw is never bought:
             # that mix in its place draws the same, for less.
             cover = _cheapest_cover(packs, widest)
             packs = [(sz, q) for sz, q in packs if q <= cover]
-        if not packs or cum_t == 0:
+        if not union or cum_t == 0:
             return AfterPacksSchedule({}, ceiling, 0)
-        g = math.gcd(*(sz for sz, _ in packs))
-        smax = max(sz for sz, _ in packs)
+        g = math.gcd(*(sz for sz, _ in union))
+        smax = max(sz for sz, _ in union)
         nl = (widest + smax) // g + 2                   # lot lengths priced, in steps
         nk = cum_t // g + 2                              # positions per class
         classes = sorted({int(c) % g for c in cum})
         if len(classes) * nk > MAX_CELLS or nl > MAX_CELLS or \
                 (len(classes) + V) * nl > MAX_WINDOW:
             return None
-        sb = ceiling + 1
-        pb = ceiling // min(q for _, q in packs) + 2
+        # sb above any prepaid spend of a plan that beats buying nothing (under prorata
+        # the spend can exceed the net cost by the end lot's credit, at most its price).
+        sb = ceiling + 1 + max((q for _, q in ends), default=-1) + 1
+        pb = (sb - 1) // min(q for _, q in union) + 2
         threshold = (ceiling + 1) * sb
         # Every intermediate key stays far below INF (no int64 overflow): a pack's pass
         # adds at most (window / its steps) of its price to any cost.
-        growth = sum((nl // (sz // g) + 1) * q for sz, q in packs) * (sb + 1)
-        if threshold + 2 * growth >= HALF or nl * nl * pb * 8 >= HALF:
+        growth = sum((nl // (sz // g) + 1) * q for sz, q in union) * (sb + 1)
+        if threshold + 2 * growth >= HALF or nl * nl * pb * 8 >= HALF or prorata and \
+                2 * smax * max(q for _, q in union) * V * 100 + smax * V * scale >= HALF:
             return None
         return _Search(product, T, V, r, w, bounds, rates, cum, g, packs, smax, nl, nk,
-                       classes, sb, pb, threshold)
+                       classes, sb, pb, threshold, ends, scale)
 
     def __init__(self, product, T, V, r, w, bounds, rates, cum, g, packs, smax, nl, nk,
-                 classes, sb, pb, threshold):
+                 classes, sb, pb, threshold, ends=(), scale=100):
         self.product, self.T, self.V = product, T, V
         self.r, self.w, self.bounds, self.rates, self.cum = r, w, bounds, rates, cum
         self.g, self.packs, self.smax, self.nl, self.nk = g, packs, smax, nl, nk
         self.sb, self.pb, self.threshold = sb, pb, threshold
         self.steps = [(sz // g, q * (sb + 1)) for sz, q in packs]   # (steps, key step)
-        self.qmax = max(q for q, _ in self.steps)
+        self.qmax = smax // g
         self.cum_t = int(cum[T])
         self.rho = np.array(classes, dtype=np.int64)
         self.class_of = {c: i for i, c in enumerate(classes)}
@@ -234,6 +259,18 @@ class _Search:
         self._starts: dict[int, list] = {}      # month -> its nodes (tie-break)
         self._caps = {int(x) for x in cum}
         self.clock = UNLIMITED
+        # Prorata: per end size S, the packs of at most S, their lot keys, and S's price.
+        self.scale = scale
+        self.prorata = bool(ends)
+        self.ends = []
+        for size, price in ends:
+            under = [(sz, q) for sz, q in ends if sz <= size]
+            l1, l2 = _lot_keys([(sz // g, q) for sz, q in under], nl, sb, pb)
+            self.ends.append((size, price, under, [(sz // g, q * (sb + 1)) for sz, q in under],
+                              l1, l2))
+        self._pre: dict[int, list] = {}         # month -> its rows before its purchase
+        self._pre_at: dict = {}                 # (class, month) -> (first index, keys)
+        self._end_at: dict = {}                 # (month, end size index) -> least end key
 
     # ----------------------------------------------------------------- helpers
 
@@ -271,11 +308,12 @@ class _Search:
             out[self.cap(s + self.V)] = s
         return sorted(out.items())
 
-    def closure(self, a1: np.ndarray, n: int) -> np.ndarray:
-        """Every mix of packs added to every entry, along each row of `a1` (rows, n +
-        the largest pack's steps, INF past n), in place; entries past n are scratch."""
+    def closure(self, a1: np.ndarray, n: int, steps=None) -> np.ndarray:
+        """Every mix of packs (`steps`, else every pack) added to every entry, along each
+        row of `a1` (rows, n + the largest pack's steps, INF past n), in place; entries
+        past n are scratch."""
         rows = a1.shape[0]
-        for q, d1 in self.steps:
+        for q, d1 in self.steps if steps is None else steps:
             R = -(-n // q)
             view = a1[:, :R * q].reshape(rows, R, q)
             j = (np.arange(R, dtype=np.int64) * d1)[None, :, None]
@@ -346,6 +384,9 @@ class _Search:
                     starts.append(st)
         if not rows:
             return
+        credit = self.prorata and m + self.V >= self.T
+        if credit:
+            self.end = min(self.end, self.end_lots(m, rows, starts, n))
         e1 = np.full((len(rows), n + self.qmax), INF, dtype=np.int64)
         for i, st in enumerate(starts):
             e1[i, :len(st)] = st
@@ -363,6 +404,8 @@ class _Search:
         for B, s in self.boundaries(m - self.V + 1, m):
             self.clock.check()
             best = INF
+            if credit and B >= self.cum_t:
+                continue            # the end lot, priced with its credit (end_lots)
             for (c, klo, lo_s, _), st in zip(rows, starts):
                 if s >= lo_s:
                     best = min(best, int(self.waste_keys(c, klo, st, B).min()))
@@ -374,6 +417,59 @@ class _Search:
                 c = self.class_of[B % self.g]
                 k = self.kpos(c, B)
                 self.d1[c, k] = min(self.d1[c, k], best)
+
+    def end_lots(self, m: int, rows, starts, n: int) -> int:
+        """Prorata: the least key of reaching the end with month m's whole purchase (the
+        module docstring, section 6), from its rows before that purchase (a young start
+        whose first lot is bought in m: only its own position). Keeps those rows and
+        each end size's least key for the tie-break."""
+        pre = []
+        for (c, klo, _, a), st in zip(rows, starts):
+            if a is not None and self.young_months(a)[0] == m:
+                ka = self.kpos(c, int(self.cum[a]))
+                st = np.full(len(st), INF, dtype=np.int64)
+                st[ka - klo] = self.fresh[a]
+            elif a is None:
+                st = st.copy()          # a view of d1, which this month's lots lower
+                self._pre_at[c, m] = (klo, st)
+            pre.append(("P", c, c, klo, st) if a is None else ("Y", a, c, klo, st))
+        self._pre[m] = pre
+        best = INF
+        for j in range(len(self.ends)):
+            self.clock.check()
+            here = min((int(keys.min()) for _, _, _, keys in self.end_keys(m, j, n)),
+                       default=INF)
+            self._end_at[m, j] = here
+            best = min(best, here)
+        return best if best < self.threshold else INF
+
+    def end_keys(self, m: int, j: int, n: int):
+        """For each row before month m's purchase: (row index, first index, the keys of
+        the mixes of sizes up to end size j from it, the end's keys with the last pack of
+        j drawn from each of those positions), positions within one pack of the end."""
+        size, steps = self.ends[j][0], self.ends[j][3]
+        pre = self._pre[m]
+        e1 = np.full((len(pre), n + size // self.g), INF, dtype=np.int64)
+        for i, (*_, st) in enumerate(pre):
+            e1[i, :len(st)] = st
+        e1 = self.closure(e1, n, steps)
+        for i, (_, _, c, klo, _) in enumerate(pre):
+            lo = max(self.kpos(c, self.cum_t - size) - klo, 0)
+            hi = self.kpos(c, self.cum_t) - klo
+            if hi <= lo:
+                continue
+            pos = self.rho[c] + np.arange(klo + lo, klo + hi, dtype=np.int64) * self.g
+            mixes = e1[i, lo:hi]
+            yield i, lo, mixes, np.where(mixes < INF, mixes + self.last_pack(m, j, pos), INF)
+
+    def last_pack(self, m: int, j: int, pos: np.ndarray) -> np.ndarray:
+        """Key of end size j's last pack (bought in m) drawn from positions `pos` to the
+        end: its price less the credit of its balance, rounded half up to the fen."""
+        size, price = self.ends[j][0], self.ends[j][1]
+        left = size - (self.cum_t - pos)
+        share, V, scale = m + self.V - self.T, self.V, self.scale
+        fen = (2 * left * price * share * 100 + size * V * scale) // (2 * size * V * scale)
+        return price * (self.sb + 1) - fen * (scale // 100) * self.sb
 
     def waste_keys(self, c: int, klo: int, st: np.ndarray, B: int):
         """Cost keys of reaching B from each start (class c, indices klo…) with one lot of
@@ -460,7 +556,8 @@ class _Search:
         low = self.T
         for s, steps in lots:                      # last lot first: suffix minimum
             low = min(low, s)
-            for size, k in self.mix(steps).items():
+            mix = steps if isinstance(steps, dict) else self.mix(steps)
+            for size, k in mix.items():
                 counts[low, size] = counts.get((low, size), 0) + k
         return AfterPacksSchedule(counts, self.end // self.sb, self.end % self.sb)
 
@@ -472,6 +569,10 @@ class _Search:
             return self.fresh[node[1]]
         if kind == "M":
             return int(self.d1[node[1], node[2]])
+        if kind == "P":
+            c, k = node[1], node[2]
+            klo, st = self._pre_at[c, self.mu(int(self.rho[c]) + k * self.g)]
+            return int(st[k - klo])
         a, k = node[1], node[2]
         c = self.class_of[int(self.cum[a]) % self.g]
         return self.fresh[a] + int(self.l1[k - self.kpos(c, int(self.cum[a]))])
@@ -501,19 +602,21 @@ class _Search:
         else:
             c, k = node[1], node[2]
             p = int(self.rho[c]) + k * self.g
-        out = []
+        out = self.end_preds(key) if kind == "E" and self.prorata else []
         # A fresh start here (a stop just before, or the horizon's end after one).
         for a, fk in self.fresh.items():
             if self.cap(a) == p and fk == key and (
                     kind == "E" or self.young_months(a)[0] > self.young_months(a)[1]):
                 out.append((("F", a), 0, []))
         m_hi = self.mu(p - 1) if p > 0 else -1
+        if kind == "P":             # before its own month's purchase
+            m_hi = min(m_hi, self.mu(p) - 1)
         for m in range(max(0, m_hi - self.V), m_hi + 1):
             if self.r[m] == 0 or self.cap(m + self.V) < p:
                 continue
             starts = self.month_nodes(m)
             # Lots that end at p without waste (a node, not the end).
-            if kind == "M" and p <= self.cap(m + self.V):
+            if kind in ("M", "P") and p <= self.cap(m + self.V):
                 for (what, x), c0, klo, st, _ in starts:
                     if c0 != c or (what == "Y" and p < self.cap(x + self.V - 1)):
                         continue
@@ -529,7 +632,7 @@ class _Search:
             if p not in self._caps:
                 continue
             for B, s in self.boundaries(m - self.V + 1, m):
-                if B != p:
+                if B != p or self.prorata and B >= self.cum_t and m + self.V >= self.T:
                     continue
                 for (what, x), c0, klo, st, lo_s in starts:
                     if s < lo_s:
@@ -542,6 +645,30 @@ class _Search:
                         cand = x0 + np.nonzero(self.l1[x0:top] + st[i] == key)[0]
                         j = int(cand[np.argmin(self.l2[cand])])
                         out.append(((what, x, klo + int(i)), int(self.l2[j]), [(s, j)]))
+        return out
+
+    def end_preds(self, key: int) -> list:
+        """Prorata: the tight end lots (end_lots) into the end, as tight_preds lists them:
+        a mix of sizes up to S from a row before its month's purchase, then one pack of S."""
+        out = []
+        for (m, j), here in self._end_at.items():
+            if here != key:
+                continue
+            size, _, under, _, l1, l2 = self.ends[j]
+            n = (self.cum_t - int(self.cum[m])) // self.g + 2
+            for row, lo, mixes, keys in self.end_keys(m, j, n):
+                what, x, _, klo, st = self._pre[m][row]
+                for t in np.nonzero(keys == key)[0].tolist():
+                    # The mixes from each start of the row that make this position's key.
+                    k = lo + t
+                    ks = np.arange(0, min(k + 1, len(st)), dtype=np.int64)
+                    hit = np.nonzero((st[ks] < INF) & (st[ks] + l1[k - ks] == mixes[t]))[0]
+                    for i in hit.tolist():
+                        mix = self.mix(k - i, under, l1, l2)
+                        mix[size] = mix.get(size, 0) + 1
+                        out.append(((what, x, klo + i),
+                                    int(l2[k - i]) - (size // self.g) * self.pb + 1,
+                                    [(m, mix)]))
         return out
 
     def month_nodes(self, m: int) -> list:
@@ -561,16 +688,19 @@ class _Search:
             self._starts[m] = got
         return got
 
-    def mix(self, steps: int) -> dict[int, int]:
-        """The packs of the lot of `steps`·g calls with the least spend, fewest packs."""
+    def mix(self, steps: int, packs=None, l1=None, l2=None) -> dict[int, int]:
+        """The packs of the lot of `steps`·g calls with the least spend, fewest packs (of
+        `packs` priced in `l1`, `l2`; else the search's own)."""
+        if packs is None:
+            packs, l1, l2 = self.packs, self.l1, self.l2
         out: dict[int, int] = {}
         k = steps
         while k > 0:
-            for size, q in self.packs:
+            for size, q in packs:
                 j = k - size // self.g
                 d1, d2 = q * (self.sb + 1), -(size // self.g) * self.pb + 1
-                if j >= 0 and self.l1[j] < INF and self.l1[j] + d1 == self.l1[k] and \
-                        self.l2[j] + d2 == self.l2[k]:
+                if j >= 0 and l1[j] < INF and l1[j] + d1 == l1[k] and \
+                        l2[j] + d2 == l2[k]:
                     out[size] = out.get(size, 0) + 1
                     k = j
                     break

@@ -216,7 +216,7 @@ def by_after_packs(req: Request, pid: str) -> EngineResult | None:
     try:
         schedule = after_packs_schedule(
             product, calls, residual_demand(product, calls, req.forecast.start, held),
-            req.catalog.validity_months, req.scale, req.clock.share())
+            req.catalog.validity_months, req.scale, req.clock.share(), req.prorata)
     except OutOfTime:
         return None           # its share of the time limit spent: the integer program
     if schedule is None:
@@ -701,12 +701,18 @@ def _product_model(req: Request, prob: pulp.LpProblem, pid: str, tag: str) -> Pr
                                 month_spend_cap=_month_spend_cap(req))
     if late or req.purchase_months == "any":
         calls = forecast.calls(pid)
-        return add_any_mode(
-            prob, product, calls, residual_demand(product, calls, forecast.start, held),
+        resid = residual_demand(product, calls, forecast.start, held)
+        pm = add_any_mode(
+            prob, product, calls, resid,
             catalog.validity_months, catalog.tier_basis, req.scale, tag=tag,
             late=late, start_only=req.purchase_months == "start",
             # A cap per month or block can make buying ahead of demand pay: no just in time.
             just_in_time=not req.periodic, prorata=req.prorata)
+        if pm.counts and not late and req.purchase_months == "any" and req.prorata \
+                and catalog.tier_basis == "after-packs" and req.algorithm == "auto":
+            # Prorata under a cap: the uncapped optimum bounds the cost and starts HiGHS.
+            _scenario_floors(req, prob, pm, [calls], [resid], tag)
+        return pm
     return add_start_mode(
         prob, product, [f.calls(pid) for f in req.series], forecast.start,
         catalog.validity_months, catalog.tier_basis, req.scale, held, tag=tag,
@@ -717,9 +723,8 @@ def _product_model(req: Request, prob: pulp.LpProblem, pid: str, tag: str) -> Pr
 def _scenario_floors(req: Request, prob: pulp.LpProblem, pm: ProductModel, series, resids,
                      tag: str) -> None:
     """Rows bounding the product's cost under each scenario by that scenario's own optimum
-    (the exact after-packs search), and the best of those optima's schedules as the
-    solver's start (`pm.start`). Under prorata carry-over those optima (of the cost, the
-    credit valued at zero) bound nothing, but are still plans to start from.
+    (the exact after-packs search; under prorata, of the cost less the credit), and the
+    best of those optima's schedules as the solver's start (`pm.start`).
 
     The relaxation of the shared schedule buys fractions of packs, priced on the hull of
     the least spend, so its bound lies well below any whole purchase (bank_card of a
@@ -735,13 +740,13 @@ def _scenario_floors(req: Request, prob: pulp.LpProblem, pm: ProductModel, serie
     try:
         for calls, resid in zip(series, resids):
             found = after_packs_schedule(product, calls, resid, req.catalog.validity_months,
-                                         req.scale, clock)
+                                         req.scale, clock, req.prorata)
             if found is None:
                 return
             schedules.append(found)
     except OutOfTime:
         return
-    for k, found in enumerate(schedules if not req.prorata else ()):
+    for k, found in enumerate(schedules):
         prob += pm.pack_spend + pm.postpaid[k] >= found.objective, f"alone{tag}_{k}"
     pm.start = min((s.counts for s in schedules),
                    key=lambda counts: _scenario_objective(req, product, counts))

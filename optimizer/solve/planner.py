@@ -339,10 +339,11 @@ def _route(req: Request) -> str:
             and req.algorithm == "auto" and not req.prorata:
         # Start mode under the after-packs basis: exact on each product's cost curve.
         return "curves"
-    if not req.coupled and not req.scenarios and not req.prorata \
+    if not req.coupled and not req.scenarios \
             and req.purchase_months == "any" and req.catalog.tier_basis == "after-packs" \
             and req.algorithm == "auto":
-        # Exact: a shortest path over demand positions per product (after_packs.py).
+        # Exact: a shortest path over demand positions per product (after_packs.py; with
+        # prorata, its end lot priced with the credit).
         return "after-packs"
     if req.purchase_months == "any" and not req.scenarios and \
             req.catalog.tier_basis == "total" and not req.prorata and req.algorithm == "auto":
