@@ -8,9 +8,9 @@ apart can settle.
 Each case is one `python cli.py plan ... --format json` run as a fresh process, the
 baseline's then ours, under `--timeout` seconds (a run killed there is reported as such).
 The table gives the wall time, the exit status, the plan's status and gap, and its total
-(expected) cost. The inputs are written to a temporary folder: catalogs with packs of 1
-or 100 calls (a lattice far finer than the seed's) and the 3-product, 24-month forecast
-with three scale scenarios of issue #15.
+(expected) cost (under prorata, net of the carry-over credit). The inputs are written to
+a temporary folder: catalogs with packs of 1 or 100 calls (a lattice far finer than the
+seed's) and the 3-product, 24-month forecast with three scale scenarios of issue #15.
 """
 
 from __future__ import annotations
@@ -140,6 +140,15 @@ CASES = {
     "yearly-any-24m": _family("yearly-any-24m"),
     # the bundled example under a monthly cap every product feels
     "example-monthly-8000": ({}, ["--purchase-months", "any", "--monthly-budget", "8000"]),
+    # prorata carry-over under after-packs in any month, one forecast: the bundled
+    # example, the bill export's 4 x 24 shape, and 9 x 24 of the any-after-24m family
+    "prorata-after-example": ({}, ["--purchase-months", "any", "--tier-basis",
+                                   "after-packs", "--carry-over-value", "prorata"]),
+    "prorata-after-4x24": ({"f.csv": _f4x24()},
+                           ["{f.csv}", "--purchase-months", "any", "--tier-basis",
+                            "after-packs", "--carry-over-value", "prorata"]),
+    "prorata-after-9x24": (lambda f: (f[0], f[1] + ["--carry-over-value", "prorata"]))(
+        _family("any-after-24m")),
 }
 
 
@@ -154,8 +163,10 @@ def run(checkout: Path, args: list[str], timeout: float) -> dict:
     out = {"wall": time.perf_counter() - t0, "exit": done.returncode}
     if done.returncode == 0:
         d = json.loads(done.stdout)
+        # (under prorata the net cost, what the plan minimised; expected_cost already is)
+        net = d.get("carry_over_valuation") == "prorata"
         out.update(status=d["status"], gap=d.get("gap"),
-                   cost=d.get("expected_cost", d["total_cost"]))
+                   cost=d.get("expected_cost", d["net_cost" if net else "total_cost"]))
     else:
         out["error"] = (done.stderr.strip().splitlines() or [""])[-1][:100]
     return out
