@@ -73,6 +73,24 @@ def test_prorata_with_after_packs_and_budgets_plans(tmp_path):
         assert d["net_cost"] == round(d["total_cost"] - d["carry_over_value"], 2)
 
 
+def test_prorata_under_after_packs_in_any_month_is_the_exact_search(tmp_path):
+    """No integer program: the after-packs search prices the lot in use at the end with
+    its credit; `bill` of the plan reproduces the cost, the credit and the net."""
+    f = forecast(tmp_path, [18000, 22000, 30000, 41000, 0, 52000, 61000, 75000, 90000,
+                            110000, 130000, 160000, 190000, 230000])
+    args = ("--purchase-months", "any", "--tier-basis", "after-packs")
+    pro = as_json("plan", f, *args, "--carry-over-value", "prorata")
+    zero = as_json("plan", f, *args)
+    assert pro["status"] == "optimal" and pro["method"] == zero["method"] == "exact dynamic program"
+    assert money(pro["net_cost"]) <= money(zero["net_cost"])
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps(pro))
+    billed = as_json("bill", f, "--plan", plan, "--tier-basis", "after-packs",
+                     "--carry-over-value", "prorata")
+    assert (billed["total_cost"], billed["net_cost"], billed["carry_over_value"]) == \
+        (pro["total_cost"], pro["net_cost"], pro["carry_over_value"])
+
+
 def test_months_show_each_cohorts_balance(tmp_path):
     """A top-up while balance remains: two cohorts alive at once, each with its balance."""
     calls = [40000] * 18
