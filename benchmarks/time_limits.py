@@ -149,6 +149,14 @@ CASES = {
                             "after-packs", "--carry-over-value", "prorata"]),
     "prorata-after-9x24": (lambda f: (f[0], f[1] + ["--carry-over-value", "prorata"]))(
         _family("any-after-24m")),
+    # the bundled example under prorata and after-packs with a total or yearly cap that
+    # binds (the cohort integer program with the spend cuts), 120 s limit
+    "prorata-after-budget": ({}, ["--purchase-months", "any", "--tier-basis", "after-packs",
+                                  "--carry-over-value", "prorata", "--budget", "300000",
+                                  "--time-limit", "120"]),
+    "prorata-after-yearly": ({}, ["--purchase-months", "any", "--tier-basis", "after-packs",
+                                  "--carry-over-value", "prorata", "--yearly-budget",
+                                  "300000", "--time-limit", "120"]),
 }
 
 

@@ -15,6 +15,9 @@ first) is used instead.
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pulp
 
 from ..billing import month_fee
@@ -44,7 +47,7 @@ def useful_packs(product: Product, window_need: int, basis: str = "total"):
 def add_any_mode(prob: pulp.LpProblem, product: Product, calls, resid, validity: int,
                  basis: str, scale: int, tag: str = "", late=(),
                  start_only: bool = False, just_in_time: bool = True,
-                 prorata: bool = False) -> ProductModel:
+                 prorata: bool = False, spend_cuts: bool = False) -> ProductModel:
     """One product's purchases in any month (or, with `start_only`, the first month only).
 
     `resid[m]`: calls of month m left after the free quota and the holdings that expire
@@ -54,7 +57,8 @@ def add_any_mode(prob: pulp.LpProblem, product: Product, calls, resid, validity:
     month or block can make buying ahead of demand pay).
     With `prorata`, `pm.postpaid[0]` is less the carry-over credit of the purchases that
     outlive the horizon (under `total`, the just-in-time model's last purchase holds it, as
-    in the dynamic program; otherwise each cohort's).
+    in the dynamic program; otherwise each cohort's). `spend_cuts`: in the general model,
+    bound each purchase's spend by what it serves (for a total or yearly cap).
     """
     T = len(resid)
     V = validity
@@ -67,7 +71,8 @@ def add_any_mode(prob: pulp.LpProblem, product: Product, calls, resid, validity:
         pm.unit_prices = {p.calls: to_units(p.price, scale) for p in packs}
         return _cohort_model(prob, pm, product, calls, resid, V, packs,
                              max((p.calls for p in packs), default=0), pm.unit_prices,
-                             window, basis, scale, tag, late, start_only, prorata)
+                             window, basis, scale, tag, late, start_only, prorata,
+                             spend_cuts)
     if not packs:
         # Nothing worth buying: each month's bill as the billing engine charges it.
         pm.constants = [sum(to_units(month_fee(product, calls[m], calls[m] - min(
@@ -179,7 +184,7 @@ def _jit_credit(prob, product, x, y, end_balance, most, packs, buy_months, T, V,
 # Long (84 lines): one model's rows in the order the docstring explains them; split, the
 # shared variables would travel through many small functions.
 def _cohort_model(prob, pm, product, calls, resid, V, packs, s_max, price, window, basis,
-                  scale, tag, late=(), start_only=False, prorata=False):
+                  scale, tag, late=(), start_only=False, prorata=False, spend_cuts=False):
     """General model: each month's purchase (and each late holding) is a cohort, drawn
     soonest-expiring first (a holding before a purchase expiring the same month)."""
     T = len(resid)
@@ -242,6 +247,14 @@ def _cohort_model(prob, pm, product, calls, resid, V, packs, s_max, price, windo
                     f"fifo{tag}_{c[0]}{c[1]}_{later[0]}{later[1]}_{m}"
 
     pm.pack_spend = pulp.lpSum(price[s] * v for (t, s), v in x.items())
+    # Under a total or yearly cap: each purchase costs at least the least spend of what
+    # it serves (the relaxation otherwise buys fractions of the largest pack at its price
+    # per call, and the cap's bound stays at the uncapped optimum).
+    for t in buy_months if spend_cuts else ():
+        here = {s: x[t, s] for s in (p.calls for p in packs) if (t, s) in x}
+        drawn = [use[("b", t), m] for m in alive["b", t]]
+        if here and drawn:
+            _drawn_hull_cuts(prob, here, price, pulp.lpSum(drawn), window[t], f"{tag}_{t}")
     cost = []
     for m in range(T):
         if resid[m] == 0:
@@ -262,3 +275,27 @@ def _cohort_model(prob, pm, product, calls, resid, V, packs, s_max, price, windo
     pm.constants = [0]
     pm.postpaid = [pulp.lpSum(cost)]
     return pm
+
+
+def _drawn_hull_cuts(prob, rows: dict, price: dict, drawn, window: int, tag: str) -> None:
+    """Cuts bounding one purchase's spend from below by the calls drawn from it: a mix
+    that serves `drawn` calls holds at least that many, so it costs at least h(drawn), h
+    the least spend of any capacity of at least that, and so at least h's lower convex
+    hull (valid whatever the rest is worth: carry-over credit, waste)."""
+    from .knapsack import INF, cheapest_spend
+    from .scenario_any import HULL_POINTS, HULL_VERTICES, lower_hull
+    sizes = sorted(rows)
+    step = math.gcd(*sizes)
+    need = -(-window // step)
+    n = need + max(sizes) // step + 1
+    if n > HULL_POINTS:
+        return
+    g = cheapest_spend([(s // step, price[s]) for s in sizes], n)
+    h = np.minimum.accumulate(g[::-1])[::-1][:need + 1]
+    if need > HULL_VERTICES or h[-1] >= INF:
+        return
+    hull = lower_hull((np.arange(need + 1) * step).tolist(), h.tolist())
+    spent = pulp.lpSum(price[s] * v for s, v in rows.items())
+    for j, ((c0, v0), (c1, v1)) in enumerate(zip(hull, hull[1:])):
+        slope = (v1 - v0) / (c1 - c0)
+        prob += spent >= v0 + slope * (drawn - c0) - 0.5, f"drawnhull{tag}_{j}"

@@ -707,7 +707,8 @@ def _product_model(req: Request, prob: pulp.LpProblem, pid: str, tag: str) -> Pr
             catalog.validity_months, catalog.tier_basis, req.scale, tag=tag,
             late=late, start_only=req.purchase_months == "start",
             # A cap per month or block can make buying ahead of demand pay: no just in time.
-            just_in_time=not req.periodic, prorata=req.prorata)
+            just_in_time=not req.periodic, prorata=req.prorata,
+            spend_cuts=req.cap is not None or req.year_cap is not None)
         if pm.counts and not late and req.purchase_months == "any" and req.prorata \
                 and catalog.tier_basis == "after-packs" and req.algorithm == "auto":
             # Prorata under a cap: the uncapped optimum bounds the cost and starts HiGHS.

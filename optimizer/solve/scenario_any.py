@@ -234,16 +234,7 @@ def _spend_cuts(prob, x, bought, price, ubs, window, tag, exact: bool = False) -
             at = np.stack([starts, np.minimum(starts + block - 1, need - 1)], 1) \
                 .reshape(-1) * step
             h = np.repeat(h[starts], 2)
-        at = np.append(at, w).tolist()
-        h = np.append(h, best).tolist()
-        hull: list[tuple[int, int]] = []
-        for c, v in zip(at, h):
-            if v >= INF:
-                continue
-            while len(hull) >= 2 and ((hull[-1][1] - hull[-2][1]) * (c - hull[-2][0])
-                                      >= (v - hull[-2][1]) * (hull[-1][0] - hull[-2][0])):
-                hull.pop()
-            hull.append((c, v))
+        hull = lower_hull(np.append(at, w).tolist(), np.append(h, best).tolist())
         spent = pulp.lpSum(price[s] * x[t, s] for s in here)
         for j, ((c0, v0), (c1, v1)) in enumerate(zip(hull, hull[1:])):
             slope = (v1 - v0) / (c1 - c0)
@@ -251,6 +242,20 @@ def _spend_cuts(prob, x, bought, price, ubs, window, tag, exact: bool = False) -
             # against the slope's rounding; spend is a whole number of units).
             prob += spent >= v0 + slope * (u - c0) - 0.5, f"hull{tag}_{t}_{j}"
     return useful
+
+
+def lower_hull(at: list, values: list) -> list[tuple[int, int]]:
+    """The lower convex hull of the points (at[i], values[i]), `at` increasing (points at
+    INF left out)."""
+    hull: list[tuple[int, int]] = []
+    for c, v in zip(at, values):
+        if v >= INF:
+            continue
+        while len(hull) >= 2 and ((hull[-1][1] - hull[-2][1]) * (c - hull[-2][0])
+                                  >= (v - hull[-2][1]) * (hull[-1][0] - hull[-2][0])):
+            hull.pop()
+        hull.append((c, v))
+    return hull
 
 
 def _stream_block(prob, cum, ubs, resid, rate, T, V, tag) -> dict:
