@@ -157,6 +157,9 @@ CASES = {
     "prorata-after-yearly": ({}, ["--purchase-months", "any", "--tier-basis", "after-packs",
                                   "--carry-over-value", "prorata", "--yearly-budget",
                                   "300000", "--time-limit", "120"]),
+    # the same total cap under the total basis (was the just-in-time model)
+    "prorata-total-budget": ({}, ["--purchase-months", "any", "--carry-over-value",
+                                  "prorata", "--budget", "300000", "--time-limit", "120"]),
 }
 
 

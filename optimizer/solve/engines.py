@@ -702,13 +702,16 @@ def _product_model(req: Request, prob: pulp.LpProblem, pid: str, tag: str) -> Pr
     if late or req.purchase_months == "any":
         calls = forecast.calls(pid)
         resid = residual_demand(product, calls, forecast.start, held)
+        cuts = req.cap is not None or req.year_cap is not None
         pm = add_any_mode(
             prob, product, calls, resid,
             catalog.validity_months, catalog.tier_basis, req.scale, tag=tag,
             late=late, start_only=req.purchase_months == "start",
-            # A cap per month or block can make buying ahead of demand pay: no just in time.
-            just_in_time=not req.periodic, prorata=req.prorata,
-            spend_cuts=req.cap is not None or req.year_cap is not None)
+            # A cap per month or block can make buying ahead of demand pay: no just in
+            # time. Under prorata and a total cap, the general model takes the spend cuts
+            # (the just-in-time model's credit has no per-purchase draws to cut on).
+            just_in_time=not req.periodic and not (req.prorata and cuts),
+            prorata=req.prorata, spend_cuts=cuts)
         if pm.counts and not late and req.purchase_months == "any" and req.prorata \
                 and catalog.tier_basis == "after-packs" and req.algorithm == "auto":
             # Prorata under a cap: the uncapped optimum bounds the cost and starts HiGHS.
