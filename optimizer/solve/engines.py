@@ -713,7 +713,7 @@ def _product_model(req: Request, prob: pulp.LpProblem, pid: str, tag: str) -> Pr
             just_in_time=not req.periodic and not (req.prorata and cuts),
             prorata=req.prorata, spend_cuts=cuts)
         if pm.counts and not late and req.purchase_months == "any" and req.prorata \
-                and catalog.tier_basis == "after-packs" and req.algorithm == "auto":
+                and req.algorithm == "auto":
             # Prorata under a cap: the uncapped optimum bounds the cost and starts HiGHS.
             _scenario_floors(req, prob, pm, [calls], [resid], tag)
         return pm
@@ -736,20 +736,28 @@ def _scenario_floors(req: Request, prob: pulp.LpProblem, pm: ProductModel, serie
     HiGHS took 10-25 s to close). No scenario alone does better than its own optimum, so
     these rows hold for every plan, and with them that root bound was the optimum itself;
     the start then gives HiGHS a plan at or near it. The searches get a share of the time
-    left: a search that runs out leaves the model as it was."""
+    left: a search that runs out leaves the model as it was. Under `total` (one forecast,
+    prorata, a cap) the optimum is the dynamic program's."""
     from .after_packs import after_packs_schedule
     product = pm.product
     clock = req.clock.share(FLOOR_SHARE)
+    V = req.catalog.validity_months
     schedules = []
     try:
         for calls, resid in zip(series, resids):
-            found = after_packs_schedule(product, calls, resid, req.catalog.validity_months,
-                                         req.scale, clock, req.prorata)
+            if req.catalog.tier_basis == "total":
+                if not dp_fits(product, calls, resid, V, req.scale, req.prorata):
+                    return          # too fine a lattice (limits.py)
+                found = optimal_schedule(product, calls, resid, V, req.scale,
+                                         prorata=req.prorata, clock=clock)
+            else:
+                found = after_packs_schedule(product, calls, resid, V, req.scale, clock,
+                                             req.prorata)
             if found is None:
                 return
             schedules.append(found)
-    except OutOfTime:
-        return
+    except (OutOfTime, SolverError):
+        return              # (SolverError: too many prorata end mixes for the DP)
     for k, found in enumerate(schedules):
         prob += pm.pack_spend + pm.postpaid[k] >= found.objective, f"alone{tag}_{k}"
     pm.start = min((s.counts for s in schedules),
