@@ -43,27 +43,29 @@ def catalog(validity, packs, free=300, b1=1500, b2=3000):
                                         b2=b2), "after.toml")
 
 
-def key(cat, f, p: Plan, held=()):
-    """What plan() minimises, in order: cost, prepaid spend, −calls bought, packs."""
+def key(cat, f, p: Plan, held=(), net=False):
+    """What plan() minimises, in order: cost (`net`: less the prorata credit), prepaid
+    spend, −calls bought, packs."""
     b = bill(cat, f, p, held)
-    return (b.total_cost, b.pack_cost, -sum(x.size * x.count for x in p.purchases),
-            sum(x.count for x in p.purchases))
+    return (b.net_cost if net else b.total_cost, b.pack_cost,
+            -sum(x.size * x.count for x in p.purchases), sum(x.count for x in p.purchases))
 
 
-def exhaustive(cat, f, held=()):
+def exhaustive(cat, f, held=(), net=False):
     """The least key over every schedule of product p: in each month, up to as many packs
-    of each size as the validity window's calls need (more only expires or carries over)."""
+    of each size as the validity window's calls need (more only expires or carries over;
+    under prorata one pack more, since leftover is credited, though below its price)."""
     product = cat.product("p")
     calls = f.calls("p")
     V, T = cat.validity_months, len(calls)
     per_month = []
     for m in range(T):
         window = sum(max(d - product.free_calls, 0) for d in calls[m:m + V])
-        ranges = [range(-(-window // pk.calls) + 1) for pk in product.packs]
+        ranges = [range(-(-window // pk.calls) + 1 + net) for pk in product.packs]
         per_month.append([tuple(Purchase("p", START + m, pk.calls, k)
                                 for k, pk in zip(counts, product.packs) if k)
                           for counts in itertools.product(*ranges)])
-    return min(key(cat, f, Plan(tuple(b for month in combo for b in month)), held)
+    return min(key(cat, f, Plan(tuple(b for month in combo for b in month)), held, net)
                for combo in itertools.product(*per_month))
 
 
@@ -91,17 +93,23 @@ def check(cat, calls, held=()):
     return r
 
 
-PACKS = st.lists(st.tuples(st.sampled_from([500, 1000, 1500, 2000, 3000]),
-                           st.sampled_from([0.05, 0.08, 0.1, 0.12, 0.15, 0.2])),
-                 min_size=1, max_size=2, unique_by=lambda t: t[0]).map(
-    lambda ps: [(s, str(max(1, round(s * x)))) for s, x in ps])
+def packs_priced(per_call):
+    """One or two pack sizes, each priced at one of `per_call` (CNY a call)."""
+    return st.lists(st.tuples(st.sampled_from([500, 1000, 1500, 2000, 3000]),
+                              st.sampled_from(per_call)),
+                    min_size=1, max_size=2, unique_by=lambda t: t[0]).map(
+        lambda ps: [(s, str(max(1, round(s * x)))) for s, x in ps])
+
+
+PACKS = packs_priced([0.05, 0.08, 0.1, 0.12, 0.15, 0.2])
+HELD = st.one_of(st.none(), st.tuples(st.integers(0, 3), st.integers(100, 3000)))
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 @given(validity=st.integers(1, 4), packs=PACKS, free=st.sampled_from([0, 300, 1000]),
        b1=st.sampled_from([800, 1500, 2000]), wide=st.sampled_from([500, 1500]),
        calls=st.lists(st.one_of(st.just(0), st.integers(0, 4000)), min_size=1, max_size=5),
-       held=st.one_of(st.none(), st.tuples(st.integers(0, 3), st.integers(100, 3000))))
+       held=HELD)
 def test_matches_exhaustive_search(validity, packs, free, b1, wide, calls, held):
     cat = catalog(validity, packs, free, b1, b1 + wide)
     if space(cat, calls) > 20_000:
@@ -224,53 +232,24 @@ def test_algorithm_milp_still_reaches_the_integer_program():
 
 # ----------------------------------------------------------------- prorata carry-over
 
-def net_key(cat, f, p: Plan, held=()):
-    """What plan() minimises under prorata: cost less the credit, then the tie-break."""
-    b = bill(cat, f, p, held)
-    return (b.net_cost, b.pack_cost, -sum(x.size * x.count for x in p.purchases),
-            sum(x.count for x in p.purchases))
-
-
-def exhaustive_net(cat, f, held=()):
-    """The least prorata key over every schedule: in each month up to one pack of each
-    size more than the validity window's calls need (more only adds credit below price)."""
-    product = cat.product("p")
-    calls = f.calls("p")
-    V, T = cat.validity_months, len(calls)
-    per_month = []
-    for m in range(T):
-        window = sum(max(d - product.free_calls, 0) for d in calls[m:m + V])
-        ranges = [range(-(-window // pk.calls) + 2) for pk in product.packs]
-        per_month.append([tuple(Purchase("p", START + m, pk.calls, k)
-                                for k, pk in zip(counts, product.packs) if k)
-                          for counts in itertools.product(*ranges)])
-    return min(net_key(cat, f, Plan(tuple(b for month in combo for b in month)), held)
-               for combo in itertools.product(*per_month))
-
-
 def check_net(cat, calls, held=()):
     f = Forecast(START, len(calls), (("p", tuple(calls)),))
     r = plan(cat, f, purchase_months="any", holdings=held, carry_over="prorata", regret=False)
     assert r.status == "optimal" and r.gap == 0
     assert {s.method for s in r.solves} == {"dp"}          # the exact search, not the MILP
-    assert net_key(cat, f, r.plan, held) == exhaustive_net(cat, f, held)
+    assert key(cat, f, r.plan, held, net=True) == exhaustive(cat, f, held, net=True)
     again = bill(cat, f, r.plan, held)
     assert (again.total_cost, again.carry_over_value, again.net_cost) == \
         (r.bill.total_cost, r.bill.carry_over_value, r.bill.net_cost)
     return r
 
 
-DEAR = st.lists(st.tuples(st.sampled_from([500, 1000, 1500, 2000, 3000]),
-                          st.sampled_from([0.05, 0.1, 0.15, 0.2, 0.5, 1.0])),
-                min_size=1, max_size=2, unique_by=lambda t: t[0]).map(
-    lambda ps: [(s, str(max(1, round(s * x)))) for s, x in ps])
-
-
 @settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
-@given(validity=st.integers(2, 4), packs=DEAR, free=st.sampled_from([0, 300, 1000]),
+@given(validity=st.integers(2, 4), packs=packs_priced([0.05, 0.1, 0.15, 0.2, 0.5, 1.0]),
+       free=st.sampled_from([0, 300, 1000]),
        b1=st.sampled_from([800, 1500, 2000]), wide=st.sampled_from([500, 1500]),
        calls=st.lists(st.one_of(st.just(0), st.integers(0, 4000)), min_size=1, max_size=4),
-       held=st.one_of(st.none(), st.tuples(st.integers(0, 3), st.integers(100, 3000))))
+       held=HELD)
 def test_prorata_matches_exhaustive_search(validity, packs, free, b1, wide, calls, held):
     """The end lot priced with its credit (after_packs.py, section 6): horizons up to the
     validity and a little beyond, packs up to 1 CNY a call (dearer than buying nothing)."""
@@ -323,7 +302,7 @@ def test_prorata_with_packs_under_v_fen_goes_to_the_integer_program():
     f = Forecast(START, 2, (("p", (900, 1200)),))
     r = plan(cat, f, purchase_months="any", carry_over="prorata", regret=False)
     assert r.status == "optimal" and {s.method for s in r.solves} == {"milp"}
-    assert net_key(cat, f, r.plan) == exhaustive_net(cat, f)
+    assert key(cat, f, r.plan, net=True) == exhaustive(cat, f, net=True)
 
 
 def test_prorata_on_the_seed_catalog_agrees_with_the_integer_program():
@@ -340,4 +319,4 @@ def test_prorata_on_the_seed_catalog_agrees_with_the_integer_program():
     assert exact.status == "optimal" and {s.method for s in exact.solves} == {"dp"}
     assert milp.status == "optimal"
     assert exact.bill.net_cost == milp.bill.net_cost
-    assert net_key(cat, f, exact.plan) <= net_key(cat, f, milp.plan)
+    assert key(cat, f, exact.plan, net=True) <= key(cat, f, milp.plan, net=True)

@@ -181,7 +181,7 @@ def _jit_credit(prob, product, x, y, end_balance, most, packs, buy_months, T, V,
     return pulp.lpSum(credit)
 
 
-# Long (84 lines): one model's rows in the order the docstring explains them; split, the
+# Long (92 lines): one model's rows in the order the docstring explains them; split, the
 # shared variables would travel through many small functions.
 def _cohort_model(prob, pm, product, calls, resid, V, packs, s_max, price, window, basis,
                   scale, tag, late=(), start_only=False, prorata=False, spend_cuts=False):
@@ -247,14 +247,14 @@ def _cohort_model(prob, pm, product, calls, resid, V, packs, s_max, price, windo
                     f"fifo{tag}_{c[0]}{c[1]}_{later[0]}{later[1]}_{m}"
 
     pm.pack_spend = pulp.lpSum(price[s] * v for (t, s), v in x.items())
-    # Under a total or yearly cap: each purchase costs at least the least spend of what
-    # it serves (the relaxation otherwise buys fractions of the largest pack at its price
-    # per call, and the cap's bound stays at the uncapped optimum).
-    for t in buy_months if spend_cuts else ():
-        here = {s: x[t, s] for s in (p.calls for p in packs) if (t, s) in x}
-        drawn = [use[("b", t), m] for m in alive["b", t]]
-        if here and drawn:
-            _drawn_hull_cuts(prob, here, price, pulp.lpSum(drawn), window[t], f"{tag}_{t}")
+    if spend_cuts:
+        # Under a total or yearly cap: each purchase costs at least the least spend of
+        # what it serves (the relaxation otherwise buys fractions of the largest pack at
+        # its price per call, and the cap's bound stays at the uncapped optimum).
+        for t in buy_months:
+            _drawn_hull_cuts(prob, {s: v for (u, s), v in x.items() if u == t}, price,
+                             [use[("b", t), m] for m in alive["b", t]], window[t],
+                             f"{tag}_{t}")
     cost = []
     for m in range(T):
         if resid[m] == 0:
@@ -277,13 +277,18 @@ def _cohort_model(prob, pm, product, calls, resid, V, packs, s_max, price, windo
     return pm
 
 
-def _drawn_hull_cuts(prob, rows: dict, price: dict, drawn, window: int, tag: str) -> None:
-    """Cuts bounding one purchase's spend from below by the calls drawn from it: a mix
-    that serves `drawn` calls holds at least that many, so it costs at least h(drawn), h
-    the least spend of any capacity of at least that, and so at least h's lower convex
-    hull (valid whatever the rest is worth: carry-over credit, waste)."""
+def _drawn_hull_cuts(prob, rows: dict, price: dict, draws: list, window: int,
+                     tag: str) -> None:
+    """Cuts bounding one purchase's spend (`rows`: size -> packs) from below by the calls
+    drawn from it (the sum of `draws`): a mix that serves that many holds at least as
+    many, so it costs at least h(drawn), h the least spend of any capacity of at least
+    that, and so at least h's lower convex hull (valid whatever the rest is worth:
+    carry-over credit, waste)."""
     from .knapsack import INF, cheapest_spend
     from .scenario_any import HULL_POINTS, HULL_VERTICES, lower_hull
+    if not rows or not draws:
+        return
+    drawn = pulp.lpSum(draws)
     sizes = sorted(rows)
     step = math.gcd(*sizes)
     need = -(-window // step)

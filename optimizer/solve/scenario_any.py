@@ -163,8 +163,6 @@ def add_any_scenarios(prob: pulp.LpProblem, product: Product, series_calls, seri
     return pm
 
 
-# Long (86 lines): per purchase month, the useful capacity and the hull cuts of its
-# least spend read as one derivation; its pieces share the month's lattice arrays.
 def _spend_cuts(prob, x, bought, price, ubs, window, tag, exact: bool = False) -> dict:
     """Each purchase's useful capacity, and cuts bounding its spend from below by it.
     Returns month -> the capacity the stream model counts (an expression or variable).
