@@ -128,7 +128,21 @@ def solve(prob: pulp.LpProblem, solver: str = "highs", time_limit: float | None 
     reports its incumbent, bound and gap.
     """
     if solver == "highs":
-        return _solve_highs(prob, time_limit, warm, getattr(_local, "subject", None), start)
+        subject = getattr(_local, "subject", None)
+        out = _solve_highs(prob, time_limit, warm, subject, start)
+        # HiGHS now and then rejects its own answer ("Solve error": a plan it found optimal
+        # fails its final check by a hair, 1.00001e-06 against 1e-06; seen after a start).
+        # Numerical trouble, not a failure: solved again without the start, then with
+        # another seed, in the time left.
+        for seed in (None, 1):
+            if out.status is not Status.ERROR:
+                break
+            left = None if time_limit is None else time_limit - out.seconds
+            if left is not None and left <= 0:
+                break
+            again = _solve_highs(prob, left, False, subject, None, seed)
+            out = replace(again, seconds=again.seconds + out.seconds)
+        return out
     if solver == "cbc":
         return _solve_cbc(prob, time_limit)
     raise ValueError(f"unknown solver {solver!r}; choose highs or cbc")
@@ -199,12 +213,13 @@ def _highs_class():
     return _HiGHS
 
 
-def _solve_highs(prob, time_limit, warm=False, progress=None, start=None):
+def _solve_highs(prob, time_limit, warm=False, progress=None, start=None, seed=None):
     import highspy
     import pulp
     _silence_highs_banner()
     backend = _highs_class()(msg=False, gapRel=0.0, gapAbs=ABS_GAP, threads=1,
-                             timeLimit=None if time_limit is None else max(time_limit, 0.01))
+                             timeLimit=None if time_limit is None else max(time_limit, 0.01),
+                             **({} if seed is None else {"random_seed": seed}))
     backend.warm, backend.progress, backend.start = warm, progress, start
     t0 = time.perf_counter()
     try:
