@@ -175,3 +175,26 @@ def test_start_mode_with_holdings_that_leave_nothing_to_buy():
             assert r.status == "optimal"
             assert r.plan.purchases == ()
             assert r.bill.total_cost == bill(cat, f, None, held).total_cost == 0
+
+
+def test_calls_then_packs_decide_among_plans_of_equal_cost_and_spend(monkeypatch):
+    """Three ways to spend 300 on month one's 3,000 calls, all covering them: 3 × 1,000,
+    1 × 3,100 or 2 × 1,600. The integer program's tie-break takes the most calls (3,200),
+    though another plan has fewer packs; calls and packs are one key, so after the cost
+    solve only two re-solves run (spend, then calls-and-packs)."""
+    from optimizer.solve import solvers
+    cat = parse_catalog(
+        'free_calls_per_month = 0\nvalidity_months = 12\n[[product]]\nid = "p"\n'
+        'packs = [ { calls = 1000, price = "100" }, { calls = 1600, price = "150" },'
+        ' { calls = 3100, price = "300" } ]\ntiers = [ { rate = "0.5" } ]\n', "x.toml")
+    fc = Forecast(START, 2, (("p", (3000, 0)),))
+    real, solves = solvers.solve, []
+
+    def counting(*args, **kwargs):
+        solves.append(1)
+        return real(*args, **kwargs)
+    monkeypatch.setattr(solvers, "solve", counting)
+    r = plan(cat, fc, purchase_months="any", algorithm="milp", regret=False)
+    assert r.status == "optimal" and r.tie_break_proven
+    assert [(b.size, b.count) for b in r.plan.purchases] == [(1600, 2)]
+    assert len(solves) == 3
