@@ -174,7 +174,8 @@ def _ours(rec, inst, solver, time_limit, scale, algorithm=None):
     rec["status"] = r.status
     rec["plan"] = _plan_rows(r.plan)
     rec["extra"]["models"] = len(r.solves)
-    # How the planner solved it: "milp", "dp" (any month) or "curves" (scenarios, budget).
+    # How the planner solved it: "milp", "dp" (any month), "after-packs", "curves" or
+    # "frontier" (scenarios, budgets).
     rec["extra"]["how"] = ", ".join(sorted({getattr(s, "method", "milp")
                                             for s in r.solves})) or "milp"
     if opts:

@@ -83,7 +83,7 @@ def check(cat, calls, held=()):
     f = Forecast(START, len(calls), (("p", tuple(calls)), ("q", tuple(calls))))
     r = plan(cat, f, purchase_months="any", holdings=held)
     assert r.status == "optimal" and r.gap == 0
-    assert {s.method for s in r.solves} == {"dp"}          # the exact search, not the MILP
+    assert {s.method for s in r.solves} == {"after-packs"}          # the exact search, not the MILP
     single = Forecast(START, len(calls), (("p", tuple(calls)),))
     mine = Plan(r.plan.for_product("p"))
     assert key(cat, single, mine, held) == exhaustive(cat, single, held)
@@ -176,7 +176,7 @@ def test_agrees_with_the_integer_program(seed):
     f = Forecast(START, 12, (("id_card", calls),))
     exact = plan(cat, f, purchase_months="any")
     milp = plan(cat, f, purchase_months="any", algorithm="milp", time_limit=60)
-    assert exact.status == "optimal" and {s.method for s in exact.solves} == {"dp"}
+    assert exact.status == "optimal" and {s.method for s in exact.solves} == {"after-packs"}
     assert {s.method for s in milp.solves} == {"milp"}
     if milp.status == "optimal":
         assert exact.bill.total_cost == milp.bill.total_cost
@@ -225,7 +225,7 @@ def test_algorithm_milp_still_reaches_the_integer_program():
     f = Forecast(START, 3, (("p", (2600, 1200, 3100)),))
     exact = plan(cat, f, purchase_months="any")
     milp = plan(cat, f, purchase_months="any", algorithm="milp")
-    assert {s.method for s in exact.solves} == {"dp"}
+    assert {s.method for s in exact.solves} == {"after-packs"}
     assert {s.method for s in milp.solves} == {"milp"}
     assert key(cat, f, exact.plan) == key(cat, f, milp.plan) == exhaustive(cat, f)
 
@@ -236,7 +236,7 @@ def check_net(cat, calls, held=()):
     f = Forecast(START, len(calls), (("p", tuple(calls)),))
     r = plan(cat, f, purchase_months="any", holdings=held, carry_over="prorata", regret=False)
     assert r.status == "optimal" and r.gap == 0
-    assert {s.method for s in r.solves} == {"dp"}          # the exact search, not the MILP
+    assert {s.method for s in r.solves} == {"after-packs"}          # the exact search, not the MILP
     assert key(cat, f, r.plan, held, net=True) == exhaustive(cat, f, held, net=True)
     again = bill(cat, f, r.plan, held)
     assert (again.total_cost, again.carry_over_value, again.net_cost) == \
@@ -316,7 +316,7 @@ def test_prorata_on_the_seed_catalog_agrees_with_the_integer_program():
     exact = plan(cat, f, purchase_months="any", carry_over="prorata", regret=False)
     milp = plan(cat, f, purchase_months="any", carry_over="prorata", algorithm="milp",
                 regret=False, time_limit=60)
-    assert exact.status == "optimal" and {s.method for s in exact.solves} == {"dp"}
+    assert exact.status == "optimal" and {s.method for s in exact.solves} == {"after-packs"}
     assert milp.status == "optimal"
     assert exact.bill.net_cost == milp.bill.net_cost
     assert key(cat, f, exact.plan, net=True) <= key(cat, f, milp.plan, net=True)

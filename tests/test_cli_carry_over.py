@@ -81,7 +81,7 @@ def test_prorata_under_after_packs_in_any_month_is_the_exact_search(tmp_path):
     args = ("--purchase-months", "any", "--tier-basis", "after-packs")
     pro = as_json("plan", f, *args, "--carry-over-value", "prorata")
     zero = as_json("plan", f, *args)
-    assert pro["status"] == "optimal" and pro["method"] == zero["method"] == "exact dynamic program"
+    assert pro["status"] == "optimal" and pro["method"] == zero["method"] == "exact after-packs search"
     assert money(pro["net_cost"]) <= money(zero["net_cost"])
     plan = tmp_path / "plan.json"
     plan.write_text(json.dumps(pro))

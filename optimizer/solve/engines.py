@@ -6,7 +6,7 @@ per product, objective and proven bound in money units, status, seconds, method.
 * `by_dynamic_program`: one product at a time, the exact shortest path of dynamic.py (one
   forecast, total tier basis).
 * `by_after_packs`: one product at a time, the exact search of after_packs.py (one
-  forecast, any month, after-packs basis); reported as method "dp" too.
+  forecast, any month, after-packs basis); method "after-packs".
 * `on_cost_curves`: every product at once in start mode, on the exact cost curves of
   curves.py, under a budget by the knapsack of budget.py (budgets and scenarios).
 * `on_worst_curves`: start mode with the worst-case objective, one capacity per product on
@@ -114,7 +114,7 @@ class EngineResult:
     status: str                   # "optimal" | "feasible" | "no_solution"
     seconds: float                # solving
     build_seconds: float = 0.0    # building the model or curves
-    method: str = "milp"          # "milp" | "dp" | "curves"
+    method: str = "milp"          # "milp" | "dp" | "after-packs" | "curves" | "frontier"
     modelled: bool = True         # False: nothing to decide, no model was solved
     tie_break: bool = True        # False: a tie-break re-solve ran out of its time share
     uncapped: bool = False        # also the optimum with every cap lifted (none binds)
@@ -223,7 +223,7 @@ def by_after_packs(req: Request, pid: str) -> EngineResult | None:
     if schedule is None:
         return None
     return EngineResult.exact((pid,), pid, {pid: dict(schedule.counts)}, schedule.objective,
-                              time.perf_counter() - t0, "dp")
+                              time.perf_counter() - t0, "after-packs")
 
 
 # --------------------------------------------------------------------------- cost curves

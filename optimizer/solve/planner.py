@@ -100,8 +100,8 @@ class ProductSolve:
     objective: int | None         # money units (weighted in scenario mode)
     bound: int | None
     seconds: float
-    method: str = "milp"          # "milp" | "dp" (dynamic.py) | "curves" (curves.py) |
-                                  # "frontier" (frontier.py)
+    method: str = "milp"          # "milp" | "dp" (dynamic.py) | "after-packs" (after_packs.py)
+                                  # | "curves" (curves.py) | "frontier" (frontier.py)
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,8 @@ class PlanResult:
         """How the plan was found, for people comparing solvers."""
         methods = {s.method for s in self.solves} or {"milp"}
         names = {"milp": f"solver {self.solver}", "dp": "exact dynamic program",
-                 "curves": "exact cost curves", "frontier": "exact spend frontiers"}
+                 "after-packs": "exact after-packs search", "curves": "exact cost curves",
+                 "frontier": "exact spend frontiers"}
         return " + ".join(names[m] for m in sorted(methods))
 
     @property
