@@ -567,15 +567,18 @@ def _keyed(req: Request, blocks: list[tuple], union: list[EngineResult],
     """The tie-break for a union of blocks at their floors (`_apart_under_caps`). Each
     block's least key under the whole caps bounds its part of any joint plan's key, so
     when the leading block's least key and the other blocks' uncapped plans keep the caps
-    together, that union is the least key. Failing that, the joint model at the floors gets
-    a short try (small models settle at once); failing both, the union as it is."""
+    together, that union is the least key. The leading block's re-solves get what is left of
+    the time for the products apart (its keys took 1.8 s and then some on the 9 × 24 yearly
+    family, more than a short try's 2 s: the least spend went unproven). Failing that, the
+    joint model at the floors gets a short try (small models settle at once); failing
+    both, the union as it is."""
     lead = [pid for i in blocks[0] for pid in parts[i].products]
     short = replace(req, clock=clock.at_most(APART_ROOM_SECONDS))
     rest = [r for r in union if not set(r.products) <= set(lead)]
     counts = {pid: c for r in union for pid, c in r.counts.items()}   # (a start for HiGHS)
     if all(r.tie_break for r in rest):
-        keyed = by_integer_program(short, blocks[0][0], lead, _floors_of(floors, lead),
-                                   start=counts)
+        keyed = by_integer_program(replace(req, clock=clock), blocks[0][0], lead,
+                                   _floors_of(floors, lead), start=counts)
         if keyed.optimal and keyed.tie_break and _keeps_caps(req, rest + [keyed]):
             return rest + [keyed]
     joint = by_integer_program(short, 0, req.forecast.products(), floors, start=counts)
