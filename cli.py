@@ -355,6 +355,13 @@ def load_analysis(name: str):
 
 # --------------------------------------------------------------------------- output
 
+def _a_number(value, param):
+    """A float option's value, refusing NaN (which every range check lets through)."""
+    if value is not None and value != value:
+        raise click.BadParameter(f"{value} is not a number.", param=param)
+    return value
+
+
 def _isatty(stream) -> bool:
     try:
         return stream.isatty()
@@ -518,6 +525,7 @@ def bill_cmd(forecast, plan_path, compare, catalog_path, tier_basis, negotiated_
                    "at the start of any month (top-ups, delayed purchases).")
 @solver_option
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              callback=lambda ctx, param, v: _a_number(v, param),
               help="Stop the solver after SECONDS; the best plan found is reported as "
                    "'feasible' with its proven gap.")
 @click.option("--compare", is_flag=True,

@@ -821,6 +821,7 @@ def test_any_month_compare_shows_the_start_only_plan_side_by_side(tmp_path):
 
 @pytest.mark.parametrize("args, flag", [
     (["plan", "--time-limit", "0"], "--time-limit"),
+    (["plan", "--time-limit", "nan"], "--time-limit"),       # (every range check passes NaN)
     (["plan", "--solver", "gurobi"], "--solver"),
     (["plan", "--bogus"], "--bogus"),
     (["bill", "--format", "xml"], "--format"),

@@ -340,3 +340,13 @@ def test_tie_break_re_solves_get_their_floor_after_a_fast_cost_solve(monkeypatch
     plan(catalog("after-packs"), f, purchase_months="any", scenarios=scenarios, regret=False,
          time_limit=3)
     assert given and all(t <= 3 for t in given)
+
+
+@pytest.mark.parametrize("limit", [0, -1.0, float("nan")])
+def test_a_time_limit_that_is_not_a_positive_number_is_refused(limit):
+    """NaN passes every comparison-based range check (a plan with it ran unlimited)."""
+    from optimizer import InputError
+    cat = load_catalog()
+    f = Forecast(START, 2, (("id_card", (20_000, 30_000)),), "f.csv")
+    with pytest.raises(InputError, match="--time-limit"):
+        plan(cat, f, time_limit=limit)

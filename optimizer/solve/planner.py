@@ -263,7 +263,7 @@ def _check_options(catalog, forecast, purchase_months, solver, time_limit, scena
                          source=forecast.source, field="month")
     if solver not in SOLVERS:
         raise InputError(f"--solver must be one of {', '.join(SOLVERS)}", field="solver")
-    if time_limit is not None and time_limit <= 0:
+    if time_limit is not None and not time_limit > 0:         # (NaN too)
         raise InputError("--time-limit must be a positive number of seconds", field="time_limit")
     if objective not in OBJECTIVES:
         raise InputError(f"--objective must be one of {', '.join(OBJECTIVES)}", field="objective")
