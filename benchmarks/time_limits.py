@@ -8,7 +8,8 @@ apart can settle.
 Each case is one `python cli.py plan ... --format json` run as a fresh process, the
 baseline's then ours, under `--timeout` seconds (a run killed there is reported as such).
 The table gives the wall time, the exit status, the plan's status and gap, and its total
-(expected) cost (under prorata, net of the carry-over credit). The inputs are written to
+(expected) cost (under prorata, net of the carry-over credit), and whether the tie-break
+among plans of that cost was proven (JSON `tie_break_proven`). The inputs are written to
 a temporary folder: catalogs with packs of 1 or 100 calls (a lattice far finer than the
 seed's) and the 3-product, 24-month forecast with three scale scenarios of issue #15.
 """
@@ -140,6 +141,9 @@ CASES = {
     "yearly-any-24m": _family("yearly-any-24m"),
     # the bundled example under a monthly cap every product feels
     "example-monthly-8000": ({}, ["--purchase-months", "any", "--monthly-budget", "8000"]),
+    # the same under a cap two products share (proven; most of the time in tie-break
+    # re-solves)
+    "example-monthly-40000": ({}, ["--purchase-months", "any", "--monthly-budget", "40000"]),
     # prorata carry-over under after-packs in any month, one forecast: the bundled
     # example, the bill export's 4 x 24 shape, and 9 x 24 of the any-after-24m family
     "prorata-after-example": ({}, ["--purchase-months", "any", "--tier-basis",
@@ -177,7 +181,8 @@ def run(checkout: Path, args: list[str], timeout: float) -> dict:
         # (under prorata the net cost, what the plan minimised; expected_cost already is)
         net = d.get("carry_over_valuation") == "prorata"
         out.update(status=d["status"], gap=d.get("gap"),
-                   cost=d.get("expected_cost", d["net_cost" if net else "total_cost"]))
+                   cost=d.get("expected_cost", d["net_cost" if net else "total_cost"]),
+                   tie_break="proven" if d.get("tie_break_proven") else "unproven")
     else:
         out["error"] = (done.stderr.strip().splitlines() or [""])[-1][:100]
     return out
@@ -190,8 +195,8 @@ def main(argv=None) -> int:
     ap.add_argument("--timeout", type=float, default=300.0)
     opts = ap.parse_args(argv)
     base = Path(opts.baseline).resolve()
-    print("| case | checkout | wall s | exit | status | gap | cost |")
-    print("|---|---|--:|---|---|--:|--:|")
+    print("| case | checkout | wall s | exit | status | gap | cost | tie-break |")
+    print("|---|---|--:|---|---|--:|--:|---|")
     with tempfile.TemporaryDirectory(prefix="packopt-limits-") as tmp:
         for name in opts.cases.split(","):
             files, args = CASES[name]
@@ -204,7 +209,7 @@ def main(argv=None) -> int:
                 r = run(checkout, filled, opts.timeout)
                 print(f"| {name} | {label} | {r['wall']:.2f} | {r['exit']} | "
                       f"{r.get('status', r.get('error', ''))} | {r.get('gap', '')} | "
-                      f"{r.get('cost', '')} |", flush=True)
+                      f"{r.get('cost', '')} | {r.get('tie_break', '')} |", flush=True)
     return 0
 
 
