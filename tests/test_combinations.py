@@ -13,6 +13,7 @@ validity window can draw) and bills each with the billing engine, which is the t
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from decimal import Decimal
 
 from hypothesis import HealthCheck, event, given, settings
@@ -177,17 +178,22 @@ def test_start_mode_with_holdings_that_leave_nothing_to_buy():
             assert r.bill.total_cost == bill(cat, f, None, held).total_cost == 0
 
 
+def three_ways():
+    """One month of 3,000 calls and three packs that cover it for 300 CNY in three ways."""
+    cat = parse_catalog(
+        'free_calls_per_month = 0\nvalidity_months = 12\n[[product]]\nid = "p"\n'
+        'packs = [ { calls = 1000, price = "100" }, { calls = 1600, price = "150" },'
+        ' { calls = 3100, price = "300" } ]\ntiers = [ { rate = "0.5" } ]\n', "x.toml")
+    return cat, Forecast(START, 2, (("p", (3000, 0)),))
+
+
 def test_calls_then_packs_decide_among_plans_of_equal_cost_and_spend(monkeypatch):
     """Three ways to spend 300 on month one's 3,000 calls, all covering them: 3 × 1,000,
     1 × 3,100 or 2 × 1,600. The integer program's tie-break takes the most calls (3,200),
     though another plan has fewer packs; calls and packs are one key, so after the cost
     solve only two re-solves run (spend, then calls-and-packs)."""
     from optimizer.solve import solvers
-    cat = parse_catalog(
-        'free_calls_per_month = 0\nvalidity_months = 12\n[[product]]\nid = "p"\n'
-        'packs = [ { calls = 1000, price = "100" }, { calls = 1600, price = "150" },'
-        ' { calls = 3100, price = "300" } ]\ntiers = [ { rate = "0.5" } ]\n', "x.toml")
-    fc = Forecast(START, 2, (("p", (3000, 0)),))
+    cat, fc = three_ways()
     real, solves = solvers.solve, []
 
     def counting(*args, **kwargs):
@@ -198,3 +204,23 @@ def test_calls_then_packs_decide_among_plans_of_equal_cost_and_spend(monkeypatch
     assert r.status == "optimal" and r.tie_break_proven
     assert [(b.size, b.count) for b in r.plan.purchases] == [(1600, 2)]
     assert len(solves) == 3
+
+
+def test_the_tie_break_bounds_come_from_the_plan_not_the_solvers_float(monkeypatch):
+    """The least-spend re-solve's objective came back as 66,999,999.5 for a spend of
+    67,000,000 (the 9 x 24 yearly family). Each key the next re-solve keeps is the plan's
+    own, from its rounded counts: with the solver's figures 0.6 short, the old bound (its
+    rounding) cut the plan itself off and the tie-break went unproven."""
+    from optimizer.solve import solvers
+    cat, fc = three_ways()
+    real = solvers.solve
+
+    def noisy(prob, *args, warm=False, **kwargs):
+        out = real(prob, *args, warm=warm, **kwargs)
+        if warm and out.objective is not None:           # the tie-break re-solves
+            out = replace(out, objective=out.objective - 0.6)
+        return out
+    monkeypatch.setattr(solvers, "solve", noisy)
+    r = plan(cat, fc, purchase_months="any", algorithm="milp", regret=False)
+    assert r.status == "optimal" and r.tie_break_proven
+    assert [(b.size, b.count) for b in r.plan.purchases] == [(1600, 2)]

@@ -844,7 +844,10 @@ def _prefer_less_prepaid(req: Request, gm: GroupModel, best: int, values: dict,
         if not (out.status is Status.OPTIMAL and out.objective is not None):
             return values, seconds, False   # not proven in time: keep the plan found so far
         values = _counts(gm)
-        value = sense * round(out.objective)
+        # The key of the plan kept (its counts rounded), not the solver's float objective:
+        # that came back as 66,999,999.5 for a spend of 67,000,000, and a bound half a unit
+        # off either way would cut the plan itself off.
+        value = sum(c * round(v.value() or 0) for v, c in expr.items()) + expr.constant
         if i + 1 < len(keys):
             gm.prob += (expr <= value + 0.5) if sense > 0 else (expr >= value - 0.5), \
                 f"keep_tie_break_{i}"
