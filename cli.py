@@ -355,7 +355,7 @@ def load_analysis(name: str):
 
 # --------------------------------------------------------------------------- output
 
-def _a_number(value, param):
+def _not_nan(ctx, param, value):
     """A float option's value, refusing NaN (which every range check lets through)."""
     if value is not None and value != value:
         raise click.BadParameter(f"{value} is not a number.", param=param)
@@ -525,7 +525,7 @@ def bill_cmd(forecast, plan_path, compare, catalog_path, tier_basis, negotiated_
                    "at the start of any month (top-ups, delayed purchases).")
 @solver_option
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
-              callback=lambda ctx, param, v: _a_number(v, param),
+              callback=_not_nan,
               help="Stop the solver after SECONDS; the best plan found is reported as "
                    "'feasible' with its proven gap.")
 @click.option("--compare", is_flag=True,

@@ -285,22 +285,19 @@ def _drawn_hull_cuts(prob, rows: dict, price: dict, draws: list, window: int,
     that, and so at least h's lower convex hull (valid whatever the rest is worth:
     carry-over credit, waste)."""
     from .knapsack import INF, cheapest_spend
-    from .scenario_any import HULL_POINTS, HULL_VERTICES, lower_hull
+    from .scenario_any import HULL_POINTS, HULL_VERTICES, add_hull_cuts, lower_hull
     if not rows or not draws:
         return
-    drawn = pulp.lpSum(draws)
     sizes = sorted(rows)
     step = math.gcd(*sizes)
     need = -(-window // step)
     n = need + max(sizes) // step + 1
-    if n > HULL_POINTS:
+    if n > HULL_POINTS or need > HULL_VERTICES:
         return
     g = cheapest_spend([(s // step, price[s]) for s in sizes], n)
     h = np.minimum.accumulate(g[::-1])[::-1][:need + 1]
-    if need > HULL_VERTICES or h[-1] >= INF:
+    if h[-1] >= INF:
         return
-    hull = lower_hull((np.arange(need + 1) * step).tolist(), h.tolist())
-    spent = pulp.lpSum(price[s] * v for s, v in rows.items())
-    for j, ((c0, v0), (c1, v1)) in enumerate(zip(hull, hull[1:])):
-        slope = (v1 - v0) / (c1 - c0)
-        prob += spent >= v0 + slope * (drawn - c0) - 0.5, f"drawnhull{tag}_{j}"
+    add_hull_cuts(prob, pulp.lpSum(price[s] * v for s, v in rows.items()), pulp.lpSum(draws),
+                  lower_hull((np.arange(need + 1) * step).tolist(), h.tolist()),
+                  f"drawnhull{tag}")

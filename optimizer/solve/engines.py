@@ -821,8 +821,7 @@ def _prefer_less_prepaid(req: Request, gm: GroupModel, best: int, values: dict,
     calls = pulp.lpSum((_size(key) // step) * v for _, key, v in variables)
     packs = pulp.lpSum(v for _, _, v in variables)
     gm.prob += gm.goal <= best + 0.5, "keep_optimal_cost"
-    # (objective, sense, what it keeps for the next key): spend down, calls up, packs down.
-    keys = ((gm.spend, 1), (calls, -1), (packs, 1))
+    # (objective, sense): spend down, then calls up, then packs down.
     most = sum(round(v.upBound) for _, _, v in variables)       # (every count is bounded)
     weight = (most + 1) * max(_size(key) // step for _, key, _ in variables)
     if weight <= max(pm.price_of(key) for pm, key, _ in variables) and \
@@ -834,6 +833,8 @@ def _prefer_less_prepaid(req: Request, gm: GroupModel, best: int, values: dict,
         # long as the first (the example under --monthly-budget 40000: three re-solves of
         # about 6 s each, now two).
         keys = ((gm.spend, 1), ((most + 1) * calls - packs, -1))
+    else:
+        keys = ((gm.spend, 1), (calls, -1), (packs, 1))
     for i, (expr, sense) in enumerate(keys):
         gm.prob.setObjective(sense * expr)
         limit = max(TIE_BREAK_FLOOR, TIE_BREAK_SHARE * first_seconds)

@@ -232,14 +232,18 @@ def _spend_cuts(prob, x, bought, price, ubs, window, tag, exact: bool = False) -
             at = np.stack([starts, np.minimum(starts + block - 1, need - 1)], 1) \
                 .reshape(-1) * step
             h = np.repeat(h[starts], 2)
-        hull = lower_hull(np.append(at, w).tolist(), np.append(h, best).tolist())
-        spent = pulp.lpSum(price[s] * x[t, s] for s in here)
-        for j, ((c0, v0), (c1, v1)) in enumerate(zip(hull, hull[1:])):
-            slope = (v1 - v0) / (c1 - c0)
-            # The spend lies on or above this hull segment's line (half a unit of slack
-            # against the slope's rounding; spend is a whole number of units).
-            prob += spent >= v0 + slope * (u - c0) - 0.5, f"hull{tag}_{t}_{j}"
+        add_hull_cuts(prob, pulp.lpSum(price[s] * x[t, s] for s in here), u,
+                      lower_hull(np.append(at, w).tolist(), np.append(h, best).tolist()),
+                      f"hull{tag}_{t}")
     return useful
+
+
+def add_hull_cuts(prob, spent, amount, hull: list, name: str) -> None:
+    """Rows keeping `spent` on or above each segment of `hull` at `amount` (half a unit
+    of slack against the slope's rounding; spend is a whole number of units)."""
+    for j, ((c0, v0), (c1, v1)) in enumerate(zip(hull, hull[1:])):
+        slope = (v1 - v0) / (c1 - c0)
+        prob += spent >= v0 + slope * (amount - c0) - 0.5, f"{name}_{j}"
 
 
 def lower_hull(at: list, values: list) -> list[tuple[int, int]]:
