@@ -521,6 +521,21 @@ def test_plan_compare():
     assert [r[0] for r in rows] == ["strategy", "postpaid_only", "rule_of_thumb", "optimal"]
 
 
+@pytest.mark.parametrize("flag", ["--budget", "--monthly-budget", "--yearly-budget"])
+def test_compare_under_a_cap_the_rule_of_thumb_breaks_says_so(flag):
+    """The rule of thumb knows no cap: it buys 15,000 CNY of id_card packs up front, so
+    beside a plan kept to 10,000 it is no baseline, and the optimizer is not "worth" a
+    negative amount over it (a bill export under --yearly-budget showed -62,096 CNY)."""
+    data = as_json("plan", ID_YEAR, "--compare", flag, "10000")
+    cmp = data["comparison"]
+    assert cmp["rule_of_thumb_breaks"] == [flag] and cmp["optimizer_value"] < 0
+    out = ok("plan", ID_YEAR, "--compare", flag, "10000").stdout
+    assert f"beyond the cap ({flag})" in " ".join(out.split())
+    assert "The optimizer is worth" not in out
+    assert as_json("plan", ID_YEAR, "--compare", flag, "20000")["comparison"][
+        "rule_of_thumb_breaks"] == []
+
+
 def test_plan_months_and_cashflow_views():
     out = ok("plan", ID_YEAR, "-v", "--cashflow").stdout
     assert "month by month" in out and "Cash flow" in out and "Peak frozen" in out

@@ -35,6 +35,7 @@ class Comparison:
     thumb: Bill
     optimal: Bill
     start_only: Bill | None = None   # only when the optimal plan may buy in any month
+    thumb_breaks: tuple[str, ...] = ()   # the caps the rule of thumb spends beyond
 
     @property
     def strategies(self) -> tuple[Strategy, ...]:
@@ -67,8 +68,22 @@ def compare(catalog: Catalog, forecast: Forecast, result: PlanResult, *,
                           holdings=holdings, budget=result.budget,
                           monthly_budget=result.monthly_budget,
                           yearly_budget=result.yearly_budget).bill
-    return Comparison(bill(catalog, forecast, None, holdings),
-                      bill(catalog, forecast, thumb_plan, holdings), result.bill, start_only)
+    thumb = bill(catalog, forecast, thumb_plan, holdings)
+    return Comparison(bill(catalog, forecast, None, holdings), thumb, result.bill, start_only,
+                      caps_broken(result, thumb))
+
+
+def caps_broken(result: PlanResult, other: Bill) -> tuple[str, ...]:
+    """The prepaid caps `result` was planned under that `other`'s purchases break (the
+    rule of thumb knows no cap: beside a capped plan it is no like-for-like baseline)."""
+    spent = [sum((p.months[m].pack_spend for p in other.products), Decimal(0))
+             for m in range(other.months)]
+    blocks = [sum(spent[y:y + YEAR], Decimal(0)) for y in range(0, len(spent), YEAR)]
+    return tuple(flag for flag, cap, most in (
+        ("--budget", result.budget, sum(spent, Decimal(0))),
+        ("--monthly-budget", result.monthly_budget, max(spent, default=Decimal(0))),
+        ("--yearly-budget", result.yearly_budget, max(blocks, default=Decimal(0))))
+        if cap is not None and most > cap)
 
 
 def rule_of_thumb(catalog: Catalog, forecast: Forecast, holdings: tuple[Holding, ...] = ()

@@ -139,10 +139,17 @@ def comparison_cells(c: Comparison) -> tuple[list[list[str]], str]:
              fmt_money(s.bill.total_cost), fmt_money(s.saving), fmt_pct(p),
              fmt_int(s.bill.waste_calls)] for s, p in strategies]
     optimal = strategies[-1][0]        # the optimal plan is shown last
-    line = (f"The optimizer is worth {fmt_money(c.optimizer_value)} {optimal.bill.currency} "
+    cur = optimal.bill.currency
+    if c.thumb_breaks:
+        line = (f"The rule of thumb spends {fmt_money(c.thumb.pack_cost)} {cur} on packs, "
+                f"beyond the cap ({', '.join(c.thumb_breaks)}), so it is no baseline for the "
+                f"optimal plan within it, which saves {fmt_money(optimal.saving)} {cur} "
+                f"against pure postpaid.")
+        return rows, line
+    line = (f"The optimizer is worth {fmt_money(c.optimizer_value)} {cur} "
             f"({fmt_pct(worth_pct)} of the rule-of-thumb cost) over the "
             f"rule of thumb, and saves {fmt_money(optimal.saving)} "
-            f"{optimal.bill.currency} against pure postpaid.")
+            f"{cur} against pure postpaid.")
     return rows, line
 
 

@@ -253,7 +253,8 @@ def comparison_dict(c: Comparison) -> dict[str, Any]:
     """Pure postpaid vs the rule of thumb vs the optimal plan, and what the optimizer is worth.
 
     Savings are against pure postpaid (with any holdings still drawn); `optimizer_value` is
-    what the optimal plan saves over the rule of thumb.
+    what the optimal plan saves over the rule of thumb; `rule_of_thumb_breaks` names the
+    caps the rule of thumb (which knows none) spends beyond.
     """
     strategies, worth_pct = comparison_figures(c)
     out = []
@@ -263,7 +264,7 @@ def comparison_dict(c: Comparison) -> dict[str, Any]:
             d["purchases"] = purchase_list(s.bill)
         out.append(d)
     return {"strategies": out, "optimizer_value": money(c.optimizer_value),
-            "optimizer_value_pct": worth_pct}
+            "optimizer_value_pct": worth_pct, "rule_of_thumb_breaks": list(c.thumb_breaks)}
 
 
 def edited_dict(c: EditedComparison) -> dict[str, Any]:
