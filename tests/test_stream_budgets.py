@@ -303,6 +303,27 @@ def test_products_apart_under_a_binding_cap_settle_it_without_the_joint_model(
     assert bill(cat, f, r.plan).total_cost == r.bill.total_cost
 
 
+@pytest.mark.parametrize("cap, frontiers", [(110, 1), (130, 0)])
+def test_the_frontiers_run_first_only_where_their_total_binds(monkeypatch, cap, frontiers):
+    """Caps per month in any month: the frontiers relax them to the total they allow
+    (4 × cap here). The uncapped plan spends 465 (185 in a month): within 4 × 130 the
+    relaxation bounds nothing the uncapped optima do not, so the products apart go first
+    and settle it, and the frontiers never run (0.5–1.1 s of the 9 × 24 families'
+    3–9 s); beyond 4 × 110 they go first, their bound above the uncapped optima."""
+    cat = parse_catalog(CATALOG, "s.toml")
+    f = Forecast(START, 4, (("a", (1220, 1216, 532, 1517)), ("b", (616, 1016, 514, 850)),
+                            ("q", (500,) * 4)))
+    free = plan(cat, f, purchase_months="any", regret=False)
+    assert sum(month_spend(free, 4)) == 465 and max(month_spend(free, 4)) > cap
+    calls, real = [], planner.on_frontiers
+    monkeypatch.setattr(planner, "on_frontiers", lambda req: calls.append(1) or real(req))
+    r = plan(cat, f, purchase_months="any", regret=False, monthly_budget=Decimal(cap))
+    assert len(calls) == frontiers
+    assert r.status == "optimal" and r.tie_break_proven
+    assert key_of(r) == best(cat, f, monthly=Decimal(cap))
+    assert max(month_spend(r, 4)) <= cap
+
+
 def test_cbc_proving_a_room_cannot_hold_a_floor_in_presolve_is_not_a_failure():
     """A product's room is asked only for a plan at its floor (a ceiling row); CBC can
     prove there is none in presolve, printing no result line. That is an answer (the

@@ -359,6 +359,15 @@ class CostBounds:
     floors: dict | None = None
 
 
+def relaxed_cap(req: Request) -> int:
+    """The total prepaid spend the caps allow over the horizon (money units): the
+    frontiers' relaxation of caps per month or 12-month block."""
+    T = req.forecast.months
+    limits = [c * -(-T // p) for c, p in ((req.month_cap, 1), (req.year_cap, YEAR))
+              if c is not None]
+    return min(limits + ([req.cap] if req.cap is not None else []))
+
+
 def on_frontiers(req: Request) -> EngineResult | CostBounds | None:
     """Any-month plans under prepaid caps (total basis, one forecast) from each product's
     exact (spend, cost) frontier (frontier.py) and a knapsack choosing one point each.
@@ -371,8 +380,7 @@ def on_frontiers(req: Request) -> EngineResult | CostBounds | None:
     t_build = time.perf_counter()
     T, scale = req.forecast.months, req.scale
     periods = [(c, p) for c, p in ((req.month_cap, 1), (req.year_cap, YEAR)) if c is not None]
-    limits = [c * -(-T // p) for c, p in periods] + ([req.cap] if req.cap is not None else [])
-    cap = min(limits)
+    cap = relaxed_cap(req)
     clock = req.clock.share()
     fronts, fixed = {}, 0
     for pid in req.forecast.products():
