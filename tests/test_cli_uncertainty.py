@@ -242,10 +242,13 @@ def test_whatif_default_scales_on_the_bundled_example():
 
 @pytest.mark.parametrize("value, says", [
     ("0", "not '0'"), ("-1", "not '-1'"), ("a,b", "not 'a'"), ("1,,2", "not ''"),
-    ("1.2.3", "not '1.2.3'"),
+    ("1.2.3", "not '1.2.3'"), ("1e6", r"not '1e6' \(write it out, without an exponent\)"),
+    ("0.5,2E-1", r"not '2E-1' \(write it out"),
 ])
 def test_whatif_bad_scales(value, says):
-    assert_input_error(run("whatif", WIDE, "--scale", value), "--scale", says=says)
+    result = run("whatif", WIDE, "--scale", value)
+    assert_input_error(result, "--scale", says=says)
+    assert value.startswith(("1e", "0.5,2E")) or "exponent" not in result.stderr
 
 
 def test_whatif_bad_plan_and_scenarios(tmp_path):

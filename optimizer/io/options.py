@@ -51,8 +51,11 @@ def parse_scales(value: str) -> list[Decimal]:
     for raw in value.split(","):
         d = parse_decimal(raw, plain=True)
         if d is None or d <= 0:
+            spelt = parse_decimal(raw)
+            hint = " (write it out, without an exponent)" if d is None and spelt is not None \
+                and spelt.is_finite() and spelt > 0 and "e" in raw.lower() else ""
             raise InputError(f"each scale must be a positive decimal number (such as 0.8), "
-                             f"not '{raw.strip()}'", source="--scale")
+                             f"not '{raw.strip()}'{hint}", source="--scale")
         if d not in scales:
             scales.append(d)
     return scales
