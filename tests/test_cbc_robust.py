@@ -204,3 +204,27 @@ def test_a_stopped_solves_bound_includes_the_objectives_constant(solver):
     out = solve(market_split(), solver, time_limit=1)
     assert out.status in (Status.FEASIBLE, Status.OPTIMAL) and out.bound is not None
     assert 1_000_000 <= out.bound <= out.objective + solvers.ABS_GAP
+
+
+def test_an_infeasible_verdict_of_cbcs_preprocessing_is_checked_without_it():
+    """CBC 2.10's preprocessing called a feasible model infeasible ("Pre-processing says
+    infeasible"): start mode, after-packs, a holding bought after the horizon's start,
+    two scenarios and a budget of 0, where buying nothing is a plan. `plan --solver cbc`
+    exited 2 ("no plan satisfies these options"); found by the option-matrix check run
+    with CBC. The verdict is now checked by CBC without its preprocessing."""
+    sys.path.insert(0, os.path.dirname(__file__))
+    from test_combinations import START, catalog, forecast
+
+    from optimizer import Holding, Scenario, plan
+    cat = catalog(2, "after-packs", "75")
+    base = forecast([0, 2625], [0, 0])
+    options = dict(purchase_months="start", holdings=(Holding("p", START + 3, 1200),),
+                   scenarios=(Scenario("base", Decimal(2), base),
+                              Scenario("low", Decimal(1), base.scaled(Decimal("0.8")))),
+                   budget=Decimal(0), regret=False)
+    by_cbc = plan(cat, base, solver="cbc", **options)
+    by_highs = plan(cat, base, solver="highs", **options)
+    assert by_cbc.status == "optimal" and by_cbc.objective_cost == by_highs.objective_cost
+    assert not by_cbc.plan.purchases
+    assert bill(cat, base, by_cbc.plan, options["holdings"]).total_cost \
+        == by_cbc.bill.total_cost

@@ -362,6 +362,18 @@ def _solve_cbc(prob, time_limit):
                 return SolveOutcome(Status.ERROR, None, None, time.perf_counter() - t0, "cbc",
                                     f"CBC stalled {stalls} times ({e})")
     note = f"; restarted after {stalls} stall(s)" if stalls else ""
+    if out.status is Status.INFEASIBLE and prob.isMIP():
+        # CBC 2.10's preprocessing can call a feasible model infeasible ("Pre-processing
+        # says infeasible": a start-mode after-packs model with a late holding, scenarios
+        # and a budget of 0, where buying nothing is a plan). Checked without it.
+        left = None if time_limit is None else time_limit - (time.perf_counter() - t0)
+        if left is None or left > 0:
+            try:
+                out = _solve_cbc_once(prob, left if left is None else max(left, 0.1),
+                                      preprocess=False)
+            except _Stalled as e:
+                out = SolveOutcome(Status.ERROR, None, None, 0.0, "cbc",
+                                   f"CBC stalled ({e})")
     if out.status is Status.OPTIMAL and out.objective is not None and prob.isMIP():
         out = _cross_check(prob, out, time_limit, t0)
     return replace(out, seconds=time.perf_counter() - t0, message=out.message + note)
@@ -403,7 +415,7 @@ def _cross_check(prob, out: SolveOutcome, time_limit, t0) -> SolveOutcome:
                              f"CBC's optimum in time ({other.message})"))
 
 
-def _solve_cbc_once(prob, time_limit):
+def _solve_cbc_once(prob, time_limit, preprocess: bool = True):
     import tempfile  # CBC only, as PuLP itself
 
     import pulp
@@ -414,7 +426,7 @@ def _solve_cbc_once(prob, time_limit):
         warnings.simplefilter("ignore", DeprecationWarning)
         backend = _cbc_class()(msg=False, gapRel=0.0, gapAbs=ABS_GAP, threads=1,
                                timeLimit=None if time_limit is None else max(time_limit, 0.1),
-                               logPath=log)
+                               logPath=log, options=[] if preprocess else ["preprocess off"])
     t0 = time.perf_counter()
     try:
         prob.solve(backend)
