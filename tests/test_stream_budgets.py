@@ -303,6 +303,33 @@ def test_products_apart_under_a_binding_cap_settle_it_without_the_joint_model(
     assert bill(cat, f, r.plan).total_cost == r.bill.total_cost
 
 
+@pytest.mark.parametrize("cap", [299, 250, 200])
+def test_a_block_with_its_uncapped_cost_and_key_needs_no_tie_break_re_solve(monkeypatch, cap):
+    """Under a cap that only moves purchases, a product's plan in the room left to it costs
+    its uncapped optimum, so every plan of it at that cost is one of its uncapped optima,
+    whose least key the exact search gives: a plan with that key needs no tie-break
+    re-solve (after-packs under a monthly cap, 3 × 24: 2–10 s of re-solves, and the least
+    spend often unproven). The key is still the exhaustive search's."""
+    from optimizer.solve import solvers
+    cat = parse_catalog(CATALOG.replace('"total"', '"after-packs"'), "s.toml")
+    f = Forecast(START, 4, (("a", (2500, 0, 4000, 1500)), ("b", (800, 4000, 300, 2500)),
+                            ("q", (500,) * 4)))
+    free = plan(cat, f, purchase_months="any", regret=False)
+    assert max(month_spend(free, 4)) > cap
+    real, keyed = solvers.solve, []
+
+    def spy(prob, *args, **kwargs):
+        if prob.get_constraint_by_name("keep_optimal_cost") is not None:
+            keyed.append(prob.name)
+        return real(prob, *args, **kwargs)
+    monkeypatch.setattr(solvers, "solve", spy)
+    r = plan(cat, f, purchase_months="any", regret=False, monthly_budget=Decimal(cap))
+    assert r.status == "optimal" and r.tie_break_proven and keyed == []
+    assert r.bill.total_cost == free.bill.total_cost and key_of(r) == key_of(free)
+    assert key_of(r) == best(cat, f, monthly=Decimal(cap))
+    assert max(month_spend(r, 4)) <= cap
+
+
 @pytest.mark.parametrize("cap, frontiers", [(110, 1), (130, 0)])
 def test_the_frontiers_run_first_only_where_their_total_binds(monkeypatch, cap, frontiers):
     """Caps per month in any month: the frontiers relax them to the total they allow

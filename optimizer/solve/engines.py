@@ -529,7 +529,8 @@ class GroupModel:
 
 def by_integer_program(req: Request, index: int, group: list[str],
                        floors: dict | None = None, room: Room | None = None,
-                       start: dict | None = None, ceiling: int | None = None) -> EngineResult:
+                       start: dict | None = None, ceiling: int | None = None,
+                       least: tuple[int, int, int, int] | None = None) -> EngineResult:
     """The group's plan from one integer program: proven optimal, or the best found when
     the time limit stops the solver (with its bound). `floors`: product (or tuple of
     products) -> a lower bound on its cost (its optimum without the caps, or alone under
@@ -537,7 +538,9 @@ def by_integer_program(req: Request, index: int, group: list[str],
     these rows, proven at once. `room`: what the caps leave the group after other
     products' purchases (the caps themselves without it). `start`: a plan's pack counts
     (product -> {key: packs}) for HiGHS to start from. `ceiling`: only plans costing at
-    most this are wanted (none: "no_solution", its bound above the ceiling)."""
+    most this are wanted (none: "no_solution", its bound above the ceiling). `least`:
+    (cost, spend, calls, packs), the least key of any plan at that cost where the caller
+    knows it (the tie-break then needs no re-solve for a key the plan meets)."""
     import pulp
 
     from .solvers import Status, reported_as, solve
@@ -592,8 +595,9 @@ def by_integer_program(req: Request, index: int, group: list[str],
     if out.status is Status.OPTIMAL and not req.tie_break:
         bound, tie_break = obj, False
     elif out.status is Status.OPTIMAL:
-        values, tie_seconds, tie_break = _prefer_less_prepaid(req, gm, obj, values,
-                                                              out.seconds)
+        values, tie_seconds, tie_break = _prefer_less_prepaid(
+            req, gm, obj, values, out.seconds,
+            least[1:] if least is not None and least[0] == obj else None)
         seconds += tie_seconds
         bound = obj
     else:
@@ -802,7 +806,8 @@ def _counts(gm: GroupModel) -> dict:
 
 
 def _prefer_less_prepaid(req: Request, gm: GroupModel, best: int, values: dict,
-                         first_seconds: float) -> tuple[dict, float, bool]:
+                         first_seconds: float, least: tuple[int, int, int] | None = None
+                         ) -> tuple[dict, float, bool]:
     """Among plans of the optimal cost, the one with the least prepaid spend; among those,
     the most calls bought; then the fewest packs (docs/pricing.md, 'Optimality').
 
@@ -816,8 +821,10 @@ def _prefer_less_prepaid(req: Request, gm: GroupModel, best: int, values: dict,
     models of the capped 9-product examples: about as fast as before). Each gets 1.5
     times the first solve's time, and at least 10 s; a key not proven in time leaves the
     plan as it is and stops the re-solves (at most one re-solve a model runs out).
-    Returns the plan, the seconds the re-solves took (they count as solving time) and
-    whether every key was proven.
+    `least`: the least (spend, calls, packs) of any plan at this cost, when known; a key
+    the plan meets, after keys it met too, is proven without a re-solve. Returns the plan,
+    the seconds the re-solves took (they count as solving time) and whether every key was
+    proven.
     """
     import pulp
 
@@ -842,13 +849,21 @@ def _prefer_less_prepaid(req: Request, gm: GroupModel, best: int, values: dict,
         # long as the first (the example under --monthly-budget 40000: three re-solves of
         # about 6 s each, now two).
         keys = ((gm.spend, 1), ((most + 1) * calls - packs, -1))
+        bounds = least and (least[0], (most + 1) * (least[1] // step) - least[2])
     else:
         keys = ((gm.spend, 1), (calls, -1), (packs, 1))
+        bounds = least and (least[0], least[1] // step, least[2])
     for i, (expr, sense) in enumerate(keys):
         # The key of the plan in hand from its rounded counts, never the solver's float
         # (that came back as 66,999,999.5 for a spend of 67,000,000: a bound half a unit
         # off either way cuts the plan itself off).
         now = _key_of(expr, gm, values)
+        if bounds and now == bounds[i]:
+            # The least of any plan at this cost (its keys before at theirs): proven.
+            gm.prob += (expr <= now + 0.5) if sense > 0 else (expr >= now - 0.5), \
+                f"tie_break_{i}"
+            continue
+        bounds = None       # (a later bound holds only while the keys before meet theirs)
         gm.prob.setObjective(sense * expr)
         gm.prob += (expr <= now - 0.5) if sense > 0 else (expr >= now + 0.5), \
             f"tie_break_{i}"

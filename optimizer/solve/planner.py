@@ -549,6 +549,16 @@ def _apart_under_caps(req: Request, parts: list[EngineResult]) -> tuple[
                 settled[block] = got
         return got
 
+    def least(block: tuple) -> tuple | None:
+        """(cost, spend, calls, packs): the least key of any plan of the block at its floor
+        when the caps did not raise that above its products' uncapped optima: every such
+        plan is then made of their uncapped optima, whose least keys are known."""
+        mine = [parts[i] for i in block]
+        if floor(block) != sum(r.objective for r in mine) or not all(r.tie_break
+                                                                     for r in mine):
+            return None
+        return (floor(block), *_key(req, mine))
+
     def joint_bounds() -> CostBounds:
         """For the joint model: the floors, and their sum over the blocks as its bound."""
         return CostBounds(sum(floor(b) for b in blocks), floors=floors)
@@ -561,7 +571,10 @@ def _apart_under_caps(req: Request, parts: list[EngineResult]) -> tuple[
         if not whole and not clock.expired():
             alone(block, None)      # its floor first: the room is then asked for that
         got = alone(block, None if whole else room)
-        return [got] if got.optimal and got.objective == floor(block) else None
+        if not (got.optimal and got.objective == floor(block)):
+            return None
+        at = least(block)   # (a cap that only moved purchases: often the same packs)
+        return [replace(got, tie_break=True) if at and at[1:] == _key(req, [got]) else got]
 
     blocks = [(i,) for i in sorted(range(len(parts)),
                                    key=lambda i: -sum(_spent(req, [parts[i]])))]
@@ -582,13 +595,16 @@ def _apart_under_caps(req: Request, parts: list[EngineResult]) -> tuple[
             spent = [x + y for x, y in zip(spent, _spent(req, got))]
         else:
             if req.tie_break and not all(r.tie_break for r in union):
-                return _keyed(req, blocks, union, parts, floors, clock), None
+                everyone = tuple(sorted(i for b in blocks for i in b))
+                return _keyed(req, blocks, union, parts, floors, clock,
+                              least(blocks[0]), least(everyone)), None
             return union, None
     return None, joint_bounds()
 
 
 def _keyed(req: Request, blocks: list[tuple], union: list[EngineResult],
-           parts: list[EngineResult], floors: dict, clock: Clock) -> list[EngineResult]:
+           parts: list[EngineResult], floors: dict, clock: Clock, lead_least: tuple | None,
+           all_least: tuple | None) -> list[EngineResult]:
     """The tie-break for a union of blocks at their floors (`_apart_under_caps`). Each
     block's least key under the whole caps bounds its part of any joint plan's key, so
     when the leading block's least key and the other blocks' uncapped plans keep the caps
@@ -596,18 +612,28 @@ def _keyed(req: Request, blocks: list[tuple], union: list[EngineResult],
     the time for the products apart (its keys took 1.8 s and then some on the 9 × 24 yearly
     family, more than a short try's 2 s: the least spend went unproven). Failing that, the
     joint model at the floors gets a short try (small models settle at once); failing
-    both, the union as it is."""
+    both, the union as it is. `lead_least`, `all_least`: the least keys of the leading
+    block and of all products at their floors, where `_apart_under_caps` knows them."""
     lead = [pid for i in blocks[0] for pid in parts[i].products]
     short = replace(req, clock=clock.at_most(APART_ROOM_SECONDS))
     rest = [r for r in union if not set(r.products) <= set(lead)]
     counts = {pid: c for r in union for pid, c in r.counts.items()}   # (a start for HiGHS)
     if all(r.tie_break for r in rest):
         keyed = by_integer_program(replace(req, clock=clock), blocks[0][0], lead,
-                                   _floors_of(floors, lead), start=counts)
+                                   _floors_of(floors, lead), start=counts, least=lead_least)
         if keyed.optimal and keyed.tie_break and _keeps_caps(req, rest + [keyed]):
             return rest + [keyed]
-    joint = by_integer_program(short, 0, req.forecast.products(), floors, start=counts)
+    joint = by_integer_program(short, 0, req.forecast.products(), floors, start=counts,
+                               least=all_least)
     return [joint] if joint.optimal and joint.tie_break else union
+
+
+def _key(req: Request, results: list[EngineResult]) -> tuple[int, int, int]:
+    """The (spend, calls, packs) of the results' purchases (spend in money units)."""
+    bought = [(k if isinstance(k, int) else k[1], n)       # (start mode keys by size)
+              for r in results for c in r.counts.values() for k, n in c.items()]
+    return (sum(_spent(req, results)), sum(size * n for size, n in bought),
+            sum(n for _, n in bought))
 
 
 def _floors_of(floors: dict, names: list[str]) -> dict:
