@@ -330,25 +330,31 @@ def test_a_block_with_its_uncapped_cost_and_key_needs_no_tie_break_re_solve(monk
     assert max(month_spend(r, 4)) <= cap
 
 
-@pytest.mark.parametrize("cap, frontiers", [(110, 1), (130, 0)])
-def test_the_frontiers_run_first_only_where_their_total_binds(monkeypatch, cap, frontiers):
-    """Caps per month in any month: the frontiers relax them to the total they allow
-    (4 × cap here). The uncapped plan spends 465 (185 in a month): within 4 × 130 the
-    relaxation bounds nothing the uncapped optima do not, so the products apart go first
-    and settle it, and the frontiers never run (0.5–1.1 s of the 9 × 24 families'
-    3–9 s); beyond 4 × 110 they go first, their bound above the uncapped optima."""
+@pytest.mark.parametrize("caps, frontiers", [({"monthly_budget": Decimal(110)}, 0),
+                                              ({"monthly_budget": Decimal(130)}, 0),
+                                              ({"yearly_budget": Decimal(400)}, 1)])
+def test_the_frontiers_go_first_only_where_they_are_exact(monkeypatch, caps, frontiers):
+    """Caps per month or block in any month: the frontiers relax them to the total they
+    allow, exact only where that is one month or one 12-month block. The uncapped plan
+    spends 465 (185 in a month). Under a monthly cap the products apart go first and
+    settle it, and the frontiers never run (on the 9 × 24 families they took 0.5–1.1 s
+    of 3–11 s, their bound unused); under a yearly cap over these 4 months (one block)
+    the frontiers go first and settle it, with no integer program."""
     cat = parse_catalog(CATALOG, "s.toml")
     f = Forecast(START, 4, (("a", (1220, 1216, 532, 1517)), ("b", (616, 1016, 514, 850)),
                             ("q", (500,) * 4)))
     free = plan(cat, f, purchase_months="any", regret=False)
-    assert sum(month_spend(free, 4)) == 465 and max(month_spend(free, 4)) > cap
-    calls, real = [], planner.on_frontiers
+    assert sum(month_spend(free, 4)) == 465 and max(month_spend(free, 4)) > 130
+    calls, real, solved = [], planner.on_frontiers, []
+    real_ip = planner.by_integer_program
     monkeypatch.setattr(planner, "on_frontiers", lambda req: calls.append(1) or real(req))
-    r = plan(cat, f, purchase_months="any", regret=False, monthly_budget=Decimal(cap))
-    assert len(calls) == frontiers
+    monkeypatch.setattr(planner, "by_integer_program",
+                        lambda *a, **k: solved.append(1) or real_ip(*a, **k))
+    r = plan(cat, f, purchase_months="any", regret=False, **caps)
+    assert len(calls) == frontiers and bool(solved) != bool(frontiers)
     assert r.status == "optimal" and r.tie_break_proven
-    assert key_of(r) == best(cat, f, monthly=Decimal(cap))
-    assert max(month_spend(r, 4)) <= cap
+    kind = {"monthly_budget": "monthly", "yearly_budget": "yearly"}
+    assert key_of(r) == best(cat, f, **{kind[k]: v for k, v in caps.items()})
 
 
 def test_cbc_proving_a_room_cannot_hold_a_floor_in_presolve_is_not_a_failure():

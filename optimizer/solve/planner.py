@@ -483,13 +483,21 @@ def _uncapped_first(req: Request, relaxation=None) -> tuple[list[EngineResult] |
         return [replace(r, uncapped=True) for r in parts], None
     if any(len(r.products) != 1 for r in parts):
         return _relaxed(relaxation, CostBounds(sum(r.objective for r in parts)))
-    if relaxation is not None and sum(_spent(req, parts)) > relaxed_cap(req):
+    if relaxation is not None and _relaxation_first(req, parts):
         got = relaxation()          # its floor may be above the uncapped optima
         if isinstance(got, EngineResult):
             return [got], None
         relaxation = lambda: got    # noqa: E731 (computed once)
     apart, bounds = _apart_under_caps(req, parts)
     return (apart, None) if apart is not None else _relaxed(relaxation, bounds)
+
+
+def _relaxation_first(req: Request, parts: list[EngineResult]) -> bool:
+    """Whether the frontiers go before the products apart: where they are exact (one
+    month, or one 12-month block: the caps are then one total), so they settle it."""
+    return sum(_spent(req, parts)) > relaxed_cap(req) and (
+        req.month_cap is None or req.forecast.months == 1) and (
+        req.year_cap is None or req.forecast.months <= YEAR)
 
 
 def _relaxed(relaxation, bounds: CostBounds) -> tuple[list[EngineResult] | None,
