@@ -853,6 +853,8 @@ def _prefer_less_prepaid(req: Request, gm: GroupModel, best: int, values: dict,
     else:
         keys = ((gm.spend, 1), (calls, -1), (packs, 1))
         bounds = least and (least[0], least[1] // step, least[2])
+    if least and least[1] % step:
+        bounds = None       # (calls the model cannot buy: no bound on its keys)
     for i, (expr, sense) in enumerate(keys):
         # The key of the plan in hand from its rounded counts, never the solver's float
         # (that came back as 66,999,999.5 for a spend of 67,000,000: a bound half a unit
