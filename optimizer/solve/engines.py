@@ -833,15 +833,15 @@ def _prefer_less_prepaid(req: Request, gm: GroupModel, best: int, values: dict,
         return values, 0.0, True
     seconds = 0.0
     variables = [(pm, key, v) for pm in gm.models.values() for key, v in pm.counts.items()]
-    step = math.gcd(*(_size(key) for _, key, _ in variables))
-    calls = pulp.lpSum((_size(key) // step) * v for _, key, v in variables)
+    step = math.gcd(*(pack_size(key) for _, key, _ in variables))
+    calls = pulp.lpSum((pack_size(key) // step) * v for _, key, v in variables)
     packs = pulp.lpSum(v for _, _, v in variables)
     gm.prob += gm.goal <= best + 0.5, "keep_optimal_cost"
     # (objective, sense): spend down, then calls up, then packs down.
     most = sum(round(v.upBound) for _, _, v in variables)       # (every count is bounded)
-    weight = (most + 1) * max(_size(key) // step for _, key, _ in variables)
+    weight = (most + 1) * max(pack_size(key) // step for _, key, _ in variables)
     if weight <= max(pm.price_of(key) for pm, key, _ in variables) and \
-            (most + 1) * sum(_size(key) // step * v.upBound for _, key, v in variables) \
+            (most + 1) * sum(pack_size(key) // step * v.upBound for _, key, v in variables) \
             <= COMBINED_KEY:
         # Calls then packs as one key: calls weighted above any difference in packs, both
         # whole numbers, so the order is exact. Its coefficients stay within the prices the
@@ -875,8 +875,9 @@ def _prefer_less_prepaid(req: Request, gm: GroupModel, best: int, values: dict,
         seconds += out.seconds
         if out.status is Status.OPTIMAL and out.objective is not None:
             found = _counts(gm)
-            if sense * _key_of(expr, gm, found) < sense * now:   # (not a tolerance's echo)
-                values, now = found, _key_of(expr, gm, found)
+            better = _key_of(expr, gm, found)
+            if sense * better < sense * now:        # (not an echo within the tolerances)
+                values, now = found, better
         elif out.status is not Status.INFEASIBLE:
             return values, seconds, False   # not proven in time: keep the plan found so far
         # The row now keeps the key for the keys after it.
@@ -892,6 +893,6 @@ def _key_of(expr, gm: GroupModel, values: dict) -> int:
     return round(sum(c * count[v.name] for v, c in expr.items()) + expr.constant)
 
 
-def _size(key) -> int:
+def pack_size(key) -> int:
     """The pack size behind a `counts` key: a size, or (month, size)."""
     return key if isinstance(key, int) else key[1]

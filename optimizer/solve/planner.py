@@ -28,6 +28,7 @@ import math
 import time
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from functools import cache, partial
 
 from ..billing import Bill, bill
 from ..domain.catalog import Catalog
@@ -46,6 +47,7 @@ from .engines import (
     on_cost_curves,
     on_frontiers,
     on_worst_curves,
+    pack_size,
     relaxed_cap,
     spend_by_month,
     with_bounds,
@@ -380,7 +382,7 @@ def _solve(req: Request) -> list[EngineResult]:
         # Caps per month or block defeat the frontiers (a relaxation): the products apart
         # may settle it first, and the frontiers' bound and plan go to the joint model.
         t0 = time.perf_counter()
-        apart, hints = _uncapped_first(req, relaxation=lambda: on_frontiers(req))
+        apart, hints = _uncapped_first(req, relaxation=cache(partial(on_frontiers, req)))
         if apart is not None:
             return apart
         declined_after = time.perf_counter() - t0
@@ -468,7 +470,8 @@ def _uncapped_first(req: Request, relaxation=None) -> tuple[list[EngineResult] |
     optimum from below (the floor of a gap), and `_apart_under_caps` tries the next
     relaxation.
 
-    `relaxation` (caps per month or block in any month): the frontiers, which may settle
+    `relaxation` (caps per month or block in any month): the frontiers (computed once),
+    which may settle
     the plan and otherwise give a bound and a plan that keeps the caps for the joint
     model. Where they are not exact they run only if the products apart fail: their bound
     went unused whenever those settle it (0.4–1.1 s of the 9 × 24 families' 3–11 s)."""
@@ -487,7 +490,6 @@ def _uncapped_first(req: Request, relaxation=None) -> tuple[list[EngineResult] |
         got = relaxation()          # its floor may be above the uncapped optima
         if isinstance(got, EngineResult):
             return [got], None
-        relaxation = lambda: got    # noqa: E731 (computed once)
     apart, bounds = _apart_under_caps(req, parts)
     return (apart, None) if apart is not None else _relaxed(relaxation, bounds)
 
@@ -514,6 +516,9 @@ def _relaxed(relaxation, bounds: CostBounds) -> tuple[list[EngineResult] | None,
     return None, replace(got or CostBounds(0), floor=max(bounds.floor, got.floor if got else 0))
 
 
+# Long (85 lines): the inner helpers share the floors found so far, the blocks settled
+# alone and the step's clock with the loop that reorders and merges the blocks; split,
+# those would travel as a state object through every call.
 def _apart_under_caps(req: Request, parts: list[EngineResult]) -> tuple[
         list[EngineResult] | None, CostBounds]:
     """The products in blocks, one block at a time, each in the room the caps leave after
@@ -557,16 +562,6 @@ def _apart_under_caps(req: Request, parts: list[EngineResult]) -> tuple[
                 settled[block] = got
         return got
 
-    def least(block: tuple) -> tuple | None:
-        """(cost, spend, calls, packs): the least key of any plan of the block at its floor
-        when the caps did not raise that above its products' uncapped optima: every such
-        plan is then made of their uncapped optima, whose least keys are known."""
-        mine = [parts[i] for i in block]
-        if floor(block) != sum(r.objective for r in mine) or not all(r.tie_break
-                                                                     for r in mine):
-            return None
-        return (floor(block), *_key(req, mine))
-
     def joint_bounds() -> CostBounds:
         """For the joint model: the floors, and their sum over the blocks as its bound."""
         return CostBounds(sum(floor(b) for b in blocks), floors=floors)
@@ -581,7 +576,8 @@ def _apart_under_caps(req: Request, parts: list[EngineResult]) -> tuple[
         got = alone(block, None if whole else room)
         if not (got.optimal and got.objective == floor(block)):
             return None
-        at = least(block)   # (a cap that only moved purchases: often the same packs)
+        at = _least_key(req, [parts[i] for i in block], floor(block))
+        # (a cap that only moved purchases: often the same packs)
         return [replace(got, tie_break=True) if at and at[1:] == _key(req, [got]) else got]
 
     blocks = [(i,) for i in sorted(range(len(parts)),
@@ -603,9 +599,9 @@ def _apart_under_caps(req: Request, parts: list[EngineResult]) -> tuple[
             spent = [x + y for x, y in zip(spent, _spent(req, got))]
         else:
             if req.tie_break and not all(r.tie_break for r in union):
-                everyone = tuple(sorted(i for b in blocks for i in b))
-                return _keyed(req, blocks, union, parts, floors, clock,
-                              least(blocks[0]), least(everyone)), None
+                lead = _least_key(req, [parts[i] for i in blocks[0]], floor(blocks[0]))
+                whole = _least_key(req, parts, sum(floor(b) for b in blocks))
+                return _keyed(req, blocks, union, parts, floors, clock, lead, whole), None
             return union, None
     return None, joint_bounds()
 
@@ -636,10 +632,19 @@ def _keyed(req: Request, blocks: list[tuple], union: list[EngineResult],
     return [joint] if joint.optimal and joint.tie_break else union
 
 
+def _least_key(req: Request, uncapped: list[EngineResult], cost: int) -> tuple | None:
+    """(cost, spend, calls, packs): the least key of any plan of these products at `cost`
+    when that is their uncapped optima's: every such plan is then made of uncapped optima,
+    whose least keys are known. None otherwise."""
+    if cost != sum(r.objective for r in uncapped) or not all(r.tie_break for r in uncapped):
+        return None
+    return (cost, *_key(req, uncapped))
+
+
 def _key(req: Request, results: list[EngineResult]) -> tuple[int, int, int]:
     """The (spend, calls, packs) of the results' purchases (spend in money units)."""
-    bought = [(k if isinstance(k, int) else k[1], n)       # (start mode keys by size)
-              for r in results for c in r.counts.values() for k, n in c.items()]
+    bought = [(pack_size(k), n) for r in results for c in r.counts.values()
+              for k, n in c.items()]
     return (sum(_spent(req, results)), sum(size * n for size, n in bought),
             sum(n for _, n in bought))
 

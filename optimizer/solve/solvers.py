@@ -348,35 +348,38 @@ def _cbc_class():
 
 
 def _solve_cbc(prob, time_limit):
-    """CBC, restarted after a stall, its "optimal" cross-checked by HiGHS (above)."""
+    """CBC, restarted after a stall, its "infeasible" checked without its preprocessing
+    and its "optimal" cross-checked by HiGHS (below)."""
     t0 = time.perf_counter()
+    out, stalls = _restarting_cbc(prob, time_limit, t0)
+    if out.status is Status.INFEASIBLE and prob.isMIP() and (
+            time_limit is None or time.perf_counter() - t0 < time_limit):
+        # CBC 2.10's preprocessing can call a feasible model infeasible ("Pre-processing
+        # says infeasible": a start-mode after-packs model with a late holding, scenarios
+        # and a budget of 0, where buying nothing is a plan).
+        out, more = _restarting_cbc(prob, time_limit, t0, preprocess=False)
+        stalls += more
+    note = f"; restarted after {stalls} stall(s)" if stalls else ""
+    if out.status is Status.OPTIMAL and out.objective is not None and prob.isMIP():
+        out = _cross_check(prob, out, time_limit, t0)
+    return replace(out, seconds=time.perf_counter() - t0, message=out.message + note)
+
+
+def _restarting_cbc(prob, time_limit, t0, preprocess: bool = True) -> tuple[SolveOutcome,
+                                                                           int]:
+    """CBC in what is left of `time_limit` since `t0`, run again after a stall (at most
+    STALL_RETRIES times; then an error); and how many stalls there were."""
     stalls = 0
     while True:
         left = None if time_limit is None else time_limit - (time.perf_counter() - t0)
         try:
-            out = _solve_cbc_once(prob, left if left is None else max(left, 0.1))
-            break
+            return _solve_cbc_once(prob, left if left is None else max(left, 0.1),
+                                   preprocess), stalls
         except _Stalled as e:
             stalls += 1
             if stalls > STALL_RETRIES:
                 return SolveOutcome(Status.ERROR, None, None, time.perf_counter() - t0, "cbc",
-                                    f"CBC stalled {stalls} times ({e})")
-    note = f"; restarted after {stalls} stall(s)" if stalls else ""
-    if out.status is Status.INFEASIBLE and prob.isMIP():
-        # CBC 2.10's preprocessing can call a feasible model infeasible ("Pre-processing
-        # says infeasible": a start-mode after-packs model with a late holding, scenarios
-        # and a budget of 0, where buying nothing is a plan). Checked without it.
-        left = None if time_limit is None else time_limit - (time.perf_counter() - t0)
-        if left is None or left > 0:
-            try:
-                out = _solve_cbc_once(prob, left if left is None else max(left, 0.1),
-                                      preprocess=False)
-            except _Stalled as e:
-                out = SolveOutcome(Status.ERROR, None, None, 0.0, "cbc",
-                                   f"CBC stalled ({e})")
-    if out.status is Status.OPTIMAL and out.objective is not None and prob.isMIP():
-        out = _cross_check(prob, out, time_limit, t0)
-    return replace(out, seconds=time.perf_counter() - t0, message=out.message + note)
+                                    f"CBC stalled {stalls} times ({e})"), stalls
 
 
 def _cross_check(prob, out: SolveOutcome, time_limit, t0) -> SolveOutcome:
