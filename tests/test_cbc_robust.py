@@ -92,7 +92,7 @@ def test_a_confirmed_optimum_keeps_cbcs_own_solution(monkeypatch):
 def test_a_cross_check_that_does_not_settle_leaves_a_feasible_plan(monkeypatch):
     """HiGHS out of time with a bound below CBC's optimum: not proven, so "feasible" with
     HiGHS's bound, and CBC's solution stays in the variables."""
-    def slow(prob, time_limit, warm=False, progress=None):
+    def slow(prob, time_limit, warm=False, progress=None, options=None):
         return solvers.SolveOutcome(Status.FEASIBLE, 11.0, 9.0, 0.1, "highs", "Time limit")
     monkeypatch.setattr(solvers, "_solve_highs", slow)
     prob = pulp.LpProblem("small", pulp.LpMinimize)
@@ -108,7 +108,7 @@ def test_a_cross_check_that_does_not_settle_leaves_a_feasible_plan(monkeypatch):
 def test_a_cross_check_that_beats_cbc_without_proof_is_not_optimal(monkeypatch):
     real = solvers._solve_highs
 
-    def stopped(prob, time_limit, warm=False, progress=None):
+    def stopped(prob, time_limit, warm=False, progress=None, options=None):
         out = real(prob, time_limit, warm, progress)
         return replace(out, status=Status.FEASIBLE, bound=out.objective - 1000)
     monkeypatch.setattr(solvers, "_solve_highs", stopped)

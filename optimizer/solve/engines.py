@@ -574,7 +574,7 @@ def by_integer_program(req: Request, index: int, group: list[str],
             pid: pm.start for pid, pm in gm.models.items() if pm.start})
         out = solve(gm.prob, req.solver, req.clock.remaining(), start=start and {
             v: start[pid].get(key, 0) for pid, pm in gm.models.items() if pid in start
-            for key, v in pm.counts.items()})
+            for key, v in pm.counts.items()}, scenarios=not req.single)
     if out.status is Status.INFEASIBLE and ceiling is not None:
         return EngineResult(tuple(group), label, nothing, None, ceiling + 1,
                             Status.NO_SOLUTION.value, out.seconds, build)
@@ -871,7 +871,8 @@ def _prefer_less_prepaid(req: Request, gm: GroupModel, best: int, values: dict,
             f"tie_break_{i}"
         limit = max(TIE_BREAK_FLOOR, TIE_BREAK_SHARE * first_seconds)
         remaining = req.clock.remaining()
-        out = solve(gm.prob, req.solver, limit if remaining is None else min(limit, remaining))
+        out = solve(gm.prob, req.solver, limit if remaining is None else min(limit, remaining),
+                    scenarios=not req.single)
         seconds += out.seconds
         if out.status is Status.OPTIMAL and out.objective is not None:
             found = _counts(gm)

@@ -25,11 +25,13 @@ from functools import cache
 # gap below one unit proves optimality to the unit; 0.5 leaves room for float noise.
 ABS_GAP = 0.5
 
-# HiGHS 1.16's restart (presolve again after the root, with the columns the root fixed)
-# can cut off the optimum: on a 20-scenario after-packs model it called a plan optimal at
-# 3,162.06 CNY (expected) where one of 3,120.90 exists, in 6 of 16 seeds, and in none of
-# 28 without the restart (benchmarks/README.md, "Findings" 4). The restart is off.
-HIGHS_OPTIONS = {"mip_allow_restart": False}
+# HiGHS 1.16's presolve rule for parallel rows and columns can cut off the optimum: on a
+# 20-scenario after-packs model it called a plan optimal at 3,162.06 CNY (expected) where
+# one of 3,120.90 exists, in 6 of 16 seeds, and in none of 28 with that rule off
+# (benchmarks/README.md, "Findings" 4). Off for the models of several scenarios, where it
+# was seen (bit 13 of presolve_rule_off); one forecast's models keep it, since without it
+# HiGHS took 2-4x as long on them.
+SCENARIO_OPTIONS = {"presolve_rule_off": 1 << 13}
 # For a solve again after HiGHS rejected its own answer by a hair (see `solve`): its
 # integrality and feasibility tolerance ten times below the 1e-6 of its final check.
 TIGHT_OPTIONS = {"mip_feasibility_tolerance": 1e-7}
@@ -127,18 +129,21 @@ def _silence_highs_banner() -> None:
 
 
 def solve(prob: pulp.LpProblem, solver: str = "highs", time_limit: float | None = None,
-          warm: bool = False, start: dict | None = None) -> SolveOutcome:
+          warm: bool = False, start: dict | None = None,
+          scenarios: bool = False) -> SolveOutcome:
     """Solve `prob` to proven optimality (or until `time_limit` seconds).
 
     `warm`: start HiGHS from the variables' current values (a re-solve of a model whose
     last solution is still feasible, such as the least-prepaid tie-break). `start`: some
     variables' values (a plan's pack counts) that HiGHS completes into a first solution
     with a small search of its own. Inside `reported_as` and `reporting` blocks HiGHS
-    reports its incumbent, bound and gap.
+    reports its incumbent, bound and gap. `scenarios`: a model of several demand
+    scenarios, which HiGHS solves with SCENARIO_OPTIONS.
     """
+    options = SCENARIO_OPTIONS if scenarios else {}
     if solver == "highs":
         subject = getattr(_local, "subject", None)
-        out = _solve_highs(prob, time_limit, warm, subject, start)
+        out = _solve_highs(prob, time_limit, warm, subject, start, options=options)
         # HiGHS now and then rejects its own answer ("Solve error": a plan it found optimal
         # fails its final check by a hair, 1.00001e-06 against 1e-06; seen after a start).
         # Numerical trouble, not a failure: solved again without the start and with a
@@ -150,11 +155,12 @@ def solve(prob: pulp.LpProblem, solver: str = "highs", time_limit: float | None 
             left = None if time_limit is None else time_limit - out.seconds
             if left is not None and left <= 0:
                 break
-            again = _solve_highs(prob, left, False, subject, None, seed, tight=True)
+            again = _solve_highs(prob, left, False, subject, None, seed,
+                                 options={**options, **TIGHT_OPTIONS})
             out = replace(again, seconds=again.seconds + out.seconds)
         return out
     if solver == "cbc":
-        return _solve_cbc(prob, time_limit)
+        return _solve_cbc(prob, time_limit, options)
     raise ValueError(f"unknown solver {solver!r}; choose highs or cbc")
 
 
@@ -224,13 +230,13 @@ def _highs_class():
 
 
 def _solve_highs(prob, time_limit, warm=False, progress=None, start=None, seed=None,
-                 tight=False):
+                 options=None):
     import highspy
     import pulp
     _silence_highs_banner()
     backend = _highs_class()(msg=False, gapRel=0.0, gapAbs=ABS_GAP, threads=1,
                              timeLimit=None if time_limit is None else max(time_limit, 0.01),
-                             **HIGHS_OPTIONS, **(TIGHT_OPTIONS if tight else {}),
+                             **(options or {}),
                              **({} if seed is None else {"random_seed": seed}))
     backend.warm, backend.progress, backend.start = warm, progress, start
     t0 = time.perf_counter()
@@ -359,7 +365,7 @@ def _cbc_class():
     return _WatchedCBC
 
 
-def _solve_cbc(prob, time_limit):
+def _solve_cbc(prob, time_limit, options=None):
     """CBC, restarted after a stall, its "infeasible" checked without its preprocessing
     and its "optimal" cross-checked by HiGHS (below)."""
     t0 = time.perf_counter()
@@ -373,7 +379,7 @@ def _solve_cbc(prob, time_limit):
         stalls += more
     note = f"; restarted after {stalls} stall(s)" if stalls else ""
     if out.status is Status.OPTIMAL and out.objective is not None and prob.isMIP():
-        out = _cross_check(prob, out, time_limit, t0)
+        out = _cross_check(prob, out, time_limit, t0, options)
     return replace(out, seconds=time.perf_counter() - t0, message=out.message + note)
 
 
@@ -394,7 +400,7 @@ def _restarting_cbc(prob, time_limit, t0, preprocess: bool = True) -> tuple[Solv
                                     f"CBC stalled {stalls} times ({e})"), stalls
 
 
-def _cross_check(prob, out: SolveOutcome, time_limit, t0) -> SolveOutcome:
+def _cross_check(prob, out: SolveOutcome, time_limit, t0, options=None) -> SolveOutcome:
     """CBC's optimum, solved again by HiGHS from CBC's solution: confirmed (CBC's solution
     kept), beaten (HiGHS's solution, optimal only if HiGHS proves it), or not settled in
     time (CBC's solution, "feasible" with HiGHS's bound)."""
@@ -402,7 +408,7 @@ def _cross_check(prob, out: SolveOutcome, time_limit, t0) -> SolveOutcome:
     status = (prob.status, prob.sol_status)
     left = None if time_limit is None else max(time_limit - (time.perf_counter() - t0),
                                                CHECK_FLOOR)
-    other = _solve_highs(prob, left, warm=True)
+    other = _solve_highs(prob, left, warm=True, options=options)
     cbc_obj = out.objective
 
     def keep_mine(result: SolveOutcome) -> SolveOutcome:
