@@ -70,14 +70,16 @@ def unavailable(solver: str) -> str | None:
 
 
 def solve(prob, solver: str = "highs", time_limit: float | None = None,
-          warm: bool = False, start: dict | None = None) -> SolveOutcome:
+          warm: bool = False, start: dict | None = None,
+          scenarios: bool = False) -> SolveOutcome:
     """Solve `prob` with any of SOLVERS; the optimizer's adapter for highs and cbc.
-    (`start`, a partial first solution, is a hint only HiGHS takes.)"""
+    (`start`, a partial first solution, is a hint only HiGHS takes; `scenarios`, HiGHS's
+    options for models of several scenarios, concerns only HiGHS and CBC's check.)"""
     if solver == "scip":
         return _solve_scip(prob, time_limit, warm)
     if solver == "cpsat":
         return _solve_cpsat(prob, time_limit, warm)
-    return core_solve(prob, solver, time_limit, warm, start)
+    return core_solve(prob, solver, time_limit, warm, start, scenarios)
 
 
 @contextlib.contextmanager
