@@ -1,5 +1,6 @@
-"""The benchmarks' extra solvers (benchmarks/solvers_extra.py: SCIP, CP-SAT) and the solver
-report (solved counts, shifted geometric means, the bill-only floor).
+"""The benchmarks' extra solvers (benchmarks/solvers_extra.py: SCIP, CP-SAT), the solver
+report (solved counts, shifted geometric means, the bill-only floor) and the second opinion
+on HiGHS's optima (benchmarks/second_opinion.py).
 
 Each adapter must prove the optimum that exhaustive search and the planner's dynamic program
 find, report a run stopped by its time limit as feasible with an honest bound, and a solver
@@ -230,3 +231,16 @@ def test_bill_only_reads_what_the_instance_holds():
     rows = [[p.product, str(p.month), p.size, p.count] for p in best.plan.purchases]
     recs = bill_only(inst, rows, 2)
     assert len(recs) == 2 and all(r["billed"] == str(best.bill.total_cost) for r in recs)
+
+
+def test_second_opinion_agrees_and_reports_a_model_that_differs(monkeypatch, capsys):
+    """benchmarks/second_opinion.py: each model HiGHS calls optimal is solved again; a
+    second optimum that differs is printed and makes the exit status 1."""
+    from benchmarks import second_opinion as S
+    args = ["any-scenarios-12m", "--basis", "after-packs", "--size", "1", "--seeds", "1"]
+    assert S.main(args) == 0
+    assert "1 agree, 0 differ" in capsys.readouterr().out
+    real = S.second_opinion
+    monkeypatch.setattr(S, "second_opinion", lambda prob, limit: real(prob, limit) - 100)
+    assert S.main(args) == 1
+    assert "DIFFERENT" in capsys.readouterr().out
