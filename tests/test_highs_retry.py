@@ -108,6 +108,12 @@ BANK_CARD_20 = [
 ]
 
 
+def twenty(product: str, table) -> tuple[Scenario, ...]:
+    """One product's scenarios from (weight, calls per month) rows, from START."""
+    return tuple(Scenario(f"s{i}", Decimal(w), Forecast(START, len(c), ((product, c),)))
+                 for i, (w, c) in enumerate(table))
+
+
 def test_highs_presolve_no_longer_cuts_off_the_optimum():
     """HiGHS 1.16 with its default presolve called a plan of this model optimal at
     3,162.06 CNY expected, while buying 10,000 calls in January and 10,000 in June costs
@@ -115,10 +121,8 @@ def test_highs_presolve_no_longer_cuts_off_the_optimum():
     is now off for models of several scenarios (solvers.SCENARIO_OPTIONS): the optimum is
     no dearer than that plan as billed."""
     cat = catalog_in_force(None, "after-packs")
-    base = Forecast(START, 12, (("bank_card", BANK_CARD_20[0][1]),))
-    scen = tuple(Scenario(f"s{i}", Decimal(w), Forecast(START, 12, (("bank_card", c),)))
-                 for i, (w, c) in enumerate(BANK_CARD_20))
-    r = plan(cat, base, purchase_months="any", scenarios=scen, regret=False,
+    scen = twenty("bank_card", BANK_CARD_20)
+    r = plan(cat, scen[0].forecast, purchase_months="any", scenarios=scen, regret=False,
              tie_break=False)
     two_packs = Plan((Purchase("bank_card", START, 10000, 1),
                       Purchase("bank_card", START + 5, 10000, 1)))
@@ -161,8 +165,7 @@ def test_an_answer_rejected_by_a_hair_is_solved_again_at_a_tighter_tolerance():
     1.07e-06 against its check's 1e-06), and `plan` failed. At mip_feasibility_tolerance
     1e-7 it passes."""
     cat = catalog_in_force(None, "after-packs")
-    scen = tuple(Scenario(f"s{i}", Decimal(w), Forecast(START, 12, (("business_card", c),)))
-                 for i, (w, c) in enumerate(BUSINESS_CARD_20))
+    scen = twenty("business_card", BUSINESS_CARD_20)
     r = plan(cat, scen[0].forecast, purchase_months="any", scenarios=scen, regret=False)
     assert r.status == "optimal"
     for s, o in zip(scen, r.scenarios):
