@@ -76,7 +76,8 @@ def test_budget_value_skips_the_raised_plan_only_when_the_uncapped_one_fits(monk
                                                                             caps):
     """The raised caps' cost is the uncapped plan's when that plan keeps them (no third
     solve), and otherwise a plan of its own: either way what planning with them gives. A
-    plan the planner found as its uncapped plan (no cap binds) needs no second plan."""
+    plan the planner found as its uncapped plan (no cap binds), or whose uncapped plan the
+    planner proved on its way, needs no second plan, and the figures are a fresh one's."""
     from optimizer.analysis import budget as budget_mod
     catalog = load_catalog()
     fc = read_forecast(ID_YEAR, catalog)
@@ -94,8 +95,12 @@ def test_budget_value_skips_the_raised_plan_only_when_the_uncapped_one_fits(monk
     free = plan(catalog, fc, purchase_months="any")
     fits = budget_mod._within(free, raised.get("budget"), raised.get("monthly_budget"),
                               raised.get("yearly_budget"))
-    assert len(calls) == (1 if fits else 2) - result.uncapped_optimal
+    known = result.uncapped_optimal or result.uncapped is not None
+    assert len(calls) == (0 if fits else 1) + (not known)
     assert result.uncapped_optimal <= fits
+    assert (v.uncapped_cost, v.uncapped_spend) == (free.objective_cost, free.bill.pack_cost)
+    if "monthly_budget" in caps and caps["monthly_budget"] < 10**6:
+        assert result.uncapped is not None      # the case this test is for
 
 
 def test_cost_only_plans_skip_the_tie_break_re_solves(monkeypatch):
@@ -148,7 +153,9 @@ def test_budget_value_shares_one_time_limit_between_its_plans(monkeypatch):
     from optimizer.analysis import budget as budget_mod
     catalog = load_catalog()
     fc = read_forecast(ID_YEAR, catalog)
-    result = plan(catalog, fc, purchase_months="any", monthly_budget=Decimal(1500))
+    # (without the uncapped plan the planner proved on its way: both plans made here)
+    result = replace(plan(catalog, fc, purchase_months="any", monthly_budget=Decimal(1500)),
+                     uncapped=None)
     given, real = [], budget_mod.plan
 
     def slow(*args, **kwargs):
@@ -162,3 +169,31 @@ def test_budget_value_shares_one_time_limit_between_its_plans(monkeypatch):
     monkeypatch.setattr(budget_mod, "plan", lambda *a, **k: replace(real(*a, **k),
                                                                    status="feasible"))
     assert budget_value(catalog, fc, result, purchase_months="any", time_limit=30.0) is None
+
+
+def test_budget_value_with_scenarios_reuses_the_proven_uncapped_plan(monkeypatch):
+    """Under after-packs with scenarios the plan without the cap is an integer program per
+    product: the planner proves it on its way to the capped plan, and the value of the cap
+    takes it from there. Its figures (expected cost, spend) are those of planning it
+    afresh."""
+    from optimizer import Scenario
+    from optimizer.analysis import budget as budget_mod
+    catalog = replace(load_catalog(), tier_basis="after-packs")
+    base = Forecast(read_forecast(ID_YEAR, catalog).start, 6,
+                    (("id_card", (30_000, 8_000, 26_000, 40_000, 12_000, 30_000)),
+                     ("bank_card", (9_000, 21_000, 15_000, 4_000, 18_000, 11_000))))
+    scen = (Scenario("low", Decimal(1), base.scaled(Decimal("0.8"))),
+            Scenario("high", Decimal(1), base.scaled(Decimal("1.3"))))
+    free = plan(catalog, base, purchase_months="any", scenarios=scen, regret=False)
+    result = plan(catalog, base, purchase_months="any", scenarios=scen, regret=False,
+                  monthly_budget=Decimal(1500))
+    assert not result.uncapped_optimal and result.uncapped is not None
+    real = budget_mod.plan
+
+    def raised_only(*args, **kwargs):
+        assert kwargs["monthly_budget"] is not None, "the plan without the cap, again"
+        return real(*args, **kwargs)
+    monkeypatch.setattr(budget_mod, "plan", raised_only)
+    v = budget_value(catalog, base, result, purchase_months="any", scenarios=scen)
+    assert (v.uncapped_cost, v.uncapped_spend) == (free.objective_cost, free.bill.pack_cost)
+    assert v.measure == "expected cost" and v.uncapped_cost <= v.cost

@@ -53,8 +53,9 @@ def budget_value(catalog: Catalog, forecast: Forecast, result: PlanResult, *,
                  else (result.monthly_budget, "--monthly-budget"))
     clock = Clock(options.pop("time_limit", None))   # both plans: each gets what is left
     # A plan that is also the optimum with no cap (the planner found that no cap binds)
-    # is both others: planning it again would only repeat that work.
-    free = result if result.uncapped_optimal else plan(
+    # is both others, and the planner may have proved the optimum with no cap on its way:
+    # planning either again would only repeat that work.
+    free = result if result.uncapped_optimal else result.uncapped or plan(
         catalog, forecast, **options, budget=None, monthly_budget=None, yearly_budget=None,
         regret=False, time_limit=clock.remaining())
     if free.status != "optimal":

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from ..billing import make_lots, month_fee
@@ -71,6 +71,9 @@ class Request:
     year_cap: int | None = None     # each 12-month block's budget (folded into `cap` when
                                     # every purchase falls in the first block)
     tie_break: bool = True          # False: the optimal cost is all the caller needs
+    # What the engines proved on the way that plan() reuses (shared by the copies that
+    # `replace` makes): "uncapped", every product's optimum without the caps.
+    found: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def series(self) -> tuple[Forecast, ...]:
