@@ -103,6 +103,14 @@ CASES = {
                                   ["{f.csv}", "--purchase-months", "any", "--tier-basis",
                                    "after-packs", "--scenarios", "{s.csv}",
                                    "--monthly-budget", "40000"]),
+    # the same under a cap the uncapped plan breaks but that only moves purchases: the
+    # value of the cap takes the plan without it from the planner
+    "after-scenarios-moved-35000": ({"f.csv": _f24(),
+                                     "s.csv": "scenario,weight,scale\nlow,1,0.8\nbase,2,1\n"
+                                              "high,1,1.25\n"},
+                                    ["{f.csv}", "--purchase-months", "any", "--tier-basis",
+                                     "after-packs", "--scenarios", "{s.csv}",
+                                     "--monthly-budget", "35000"]),
     # the same forecast at 1.25 times (the "high" scenario alone): the cap binds one
     # product alone, and the products apart in the room the others leave reach their
     # optima under the cap
