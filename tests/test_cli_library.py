@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cli import cli
 from optimizer import Forecast, bill, load_catalog, plan, read_forecast
@@ -197,3 +199,46 @@ def test_budget_value_with_scenarios_reuses_the_proven_uncapped_plan(monkeypatch
     v = budget_value(catalog, base, result, purchase_months="any", scenarios=scen)
     assert (v.uncapped_cost, v.uncapped_spend) == (free.objective_cost, free.bill.pack_cost)
     assert v.measure == "expected cost" and v.uncapped_cost <= v.cost
+
+
+TWO_PACKED = """
+free_calls_per_month = 300
+validity_months = {validity}
+tier_basis = "{basis}"
+[[product]]
+id = "p"
+packs = [ {{ calls = 1000, price = "90" }}, {{ calls = 3000, price = "240" }} ]
+tiers = [ {{ up_to = 1500, rate = "0.15" }}, {{ up_to = 3000, rate = "0.10" }},
+          {{ rate = "0.06" }} ]
+[[product]]
+id = "r"
+packs = [ {{ calls = 2000, price = "150" }}, {{ calls = 5000, price = "330" }} ]
+tiers = [ {{ up_to = 2500, rate = "0.12" }}, {{ rate = "0.08" }} ]
+"""
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(basis=st.sampled_from(["total", "after-packs"]), validity=st.sampled_from([2, 3, 12]),
+       p=st.lists(st.integers(0, 6000), min_size=2, max_size=4),
+       r=st.lists(st.integers(0, 9000), min_size=4, max_size=4),
+       factors=st.sampled_from([(), ("0.6", "1.3"), ("0.9", "1", "1.7")]),
+       purchase_months=st.sampled_from(["any", "start"]),
+       carry_over=st.sampled_from(["zero", "prorata"]),
+       cap=st.sampled_from(["budget", "monthly_budget", "yearly_budget"]),
+       amount=st.integers(0, 800))
+def test_the_value_of_a_cap_shows_what_planning_without_it_gives(
+        basis, validity, p, r, factors, purchase_months, carry_over, cap, amount):
+    """Whether the plan with no cap comes from the planner (`PlanResult.uncapped`) or is
+    planned again, the value of the cap shows the cost and spend of a fresh plan without
+    the caps (checked on 500 random instances of this kind when the reuse landed)."""
+    from optimizer import Month, Scenario, parse_catalog
+    cat = parse_catalog(TWO_PACKED.format(validity=validity, basis=basis), "x.toml")
+    fc = Forecast(Month.parse("2027-01"), len(p), (("p", tuple(p)), ("r", tuple(r[:len(p)]))))
+    scen = tuple(Scenario(f"s{k}", Decimal(k + 1), fc.scaled(Decimal(f)))
+                 for k, f in enumerate(factors))
+    options = dict(purchase_months=purchase_months, scenarios=scen, carry_over=carry_over)
+    result = plan(cat, fc, regret=False, **options, **{cap: Decimal(amount)})
+    v = budget_value(cat, fc, result, **options)
+    free = plan(cat, fc, regret=False, **options)
+    assert (v.uncapped_cost, v.uncapped_spend) == (free.objective_cost, free.bill.pack_cost)
+    assert result.uncapped is None or not result.uncapped_optimal
