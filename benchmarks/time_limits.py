@@ -62,13 +62,15 @@ def _f4x24() -> str:
 
 
 SCENARIOS_3 = "scenario,weight,scale\nlow,3,0.88\nbase,4,1\nhigh,3,1.14\n"
+SCENARIOS_WIDE = "scenario,weight,scale\nlow,1,0.8\nbase,2,1\nhigh,1,1.25\n"
 
 
-def _family(name: str) -> tuple[dict, list[str]]:
-    """A family of benchmarks/families.py at 9 products: its files and its cap options."""
+def _family(name: str, size: int = 9, seed: int | None = None) -> tuple[dict, list[str]]:
+    """A family of benchmarks/families.py (9 products unless `size`, its own seed unless
+    `seed`): its files and its cap options."""
     from .families import FAMILIES
     from .files import catalog_toml, forecast_csv
-    inst = FAMILIES[name].instance(9)
+    inst = FAMILIES[name].instance(size, seed)
     flags = [a for k in ("budget", "monthly_budget", "yearly_budget")
              if inst.plan_options.get(k) is not None
              for a in (f"--{k.replace('_', '-')}", str(inst.plan_options[k]))]
@@ -105,12 +107,16 @@ CASES = {
                                    "--monthly-budget", "40000"]),
     # the same under a cap the uncapped plan breaks but that only moves purchases: the
     # value of the cap takes the plan without it from the planner
-    "after-scenarios-moved-35000": ({"f.csv": _f24(),
-                                     "s.csv": "scenario,weight,scale\nlow,1,0.8\nbase,2,1\n"
-                                              "high,1,1.25\n"},
+    "after-scenarios-moved-35000": ({"f.csv": _f24(), "s.csv": SCENARIOS_WIDE},
                                     ["{f.csv}", "--purchase-months", "any", "--tier-basis",
                                      "after-packs", "--scenarios", "{s.csv}",
                                      "--monthly-budget", "35000"]),
+    # three products of the any-after-24m family (seed 3) with three scenarios under a
+    # monthly cap that only moves purchases: the products apart need a little more than
+    # 2 s to fit the room the other leaves
+    "after-scenarios-family-60000": (lambda f: ({**f[0], "s.csv": SCENARIOS_WIDE}, f[1] + [
+        "--tier-basis", "after-packs", "--scenarios", "{s.csv}", "--monthly-budget",
+        "60000"]))(_family("any-after-24m", 3, 3)),
     # the same forecast at 1.25 times (the "high" scenario alone): the cap binds one
     # product alone, and the products apart in the room the others leave reach their
     # optima under the cap

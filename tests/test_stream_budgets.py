@@ -467,3 +467,31 @@ def test_the_leading_blocks_tie_break_gets_the_time_of_the_products_apart(monkey
     monkeypatch.setattr(planner, "_keyed", counting)
     r = plan(inst.catalog, inst.forecast, regret=False, **inst.plan_options)
     assert keyed and r.status == "optimal" and r.tie_break_proven
+
+
+def test_a_room_try_gets_a_multiple_of_the_products_time_alone(monkeypatch):
+    """A product in the room the others leave is given ROOM_FACTOR times what its solve
+    alone under the whole cap took, APART_ROOM_SECONDS at least: a fixed 2 s sent a
+    24-month after-packs product of three scenarios that fits its room in 2.5 s (1.2 s
+    alone) to the joint model, 18 s becoming 93 s. Here the fixed part is made nil, so
+    only the multiple gives the room its time; the products apart still settle it."""
+    cat = parse_catalog(CATALOG.replace('"total"', '"after-packs"'), "s.toml")
+    f = Forecast(START, 4, (("a", (1854, 191, 741, 804)), ("b", (487, 1007, 1893, 1410)),
+                            ("q", (500,) * 4)))
+    monkeypatch.setattr(planner, "APART_ROOM_SECONDS", 0.0)
+    seen, real = [], planner.by_integer_program
+
+    def recording(req, index, group, floors=None, room=None, **options):
+        limit = req.clock.remaining()
+        got = real(req, index, group, floors, room, **options)
+        seen.append((tuple(group), room is not None, limit, got.seconds))
+        return got
+    monkeypatch.setattr(planner, "by_integer_program", recording)
+    r = plan(cat, f, purchase_months="any", regret=False, monthly_budget=Decimal(150))
+    assert r.status == "optimal" and key_of(r) == best(cat, f, monthly=Decimal(150))
+    rooms = [i for i, s in enumerate(seen) if s[1]]
+    assert rooms and all(len(s[0]) == 1 for s in seen)       # settled apart
+    for i in rooms:
+        group, _, limit, _ = seen[i]
+        alone = [s for s in seen[:i] if s[0] == group and not s[1]][-1]
+        assert limit == pytest.approx(planner.ROOM_FACTOR * alone[3], abs=0.05)

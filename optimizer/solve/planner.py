@@ -68,9 +68,12 @@ YEAR = 12           # months in one block of --yearly-budget
 FOLLOW_UP_FLOOR = 30.0
 FOLLOW_UP_FACTOR = 2.0
 # _apart_under_caps is a heuristic with a proof: the most it may take (seconds), and the
-# most for one product in the room others leave (one that takes longer seldom fits).
+# most for one product in the room others leave (one that takes longer seldom fits):
+# ROOM_FACTOR times its solve alone under the whole caps, at least APART_ROOM_SECONDS (a
+# 24-month after-packs model of three scenarios took 1.2 s alone and 2.5 s to fit a room).
 APART_SECONDS = 20.0
 APART_ROOM_SECONDS = 2.0
+ROOM_FACTOR = 4.0
 # A block grows a product at a time, each step a model of the whole block: beyond a few
 # products that is the joint model solved piecemeal, slower than at once (measured on the
 # example under --monthly-budget 8000: 9.7 s against 3 s).
@@ -563,11 +566,13 @@ def _apart_under_caps(req: Request, parts: list[EngineResult]) -> tuple[
     the floors: the joint optimum. Otherwise the floors go to the joint model. The union's
     tie-break is proven for a product whose plan is its uncapped one (its least key); for
     the others the joint model at the floors gets a short try. A heuristic with a proof:
-    it gets APART_SECONDS at most; a block in a room, or that try, APART_ROOM_SECONDS.
+    it gets APART_SECONDS at most; a block in a room ROOM_FACTOR times its solve alone
+    under the whole caps (at least APART_ROOM_SECONDS), that try APART_ROOM_SECONDS.
     """
     clock = req.clock.share().at_most(APART_SECONDS)
     floors: dict = {r.label: r.objective for r in parts}   # product or tuple -> floor
     settled: dict[tuple, EngineResult] = {}   # optimal alone under the whole caps
+    took: dict[tuple, float] = {}             # seconds of that solve
 
     def key(block: tuple):
         names = tuple(parts[i].label for i in block)
@@ -582,11 +587,13 @@ def _apart_under_caps(req: Request, parts: list[EngineResult]) -> tuple[
         if room is None and block in settled:
             return settled[block]
         names = [parts[i].label for i in block]
-        limit = clock if room is None else clock.at_most(APART_ROOM_SECONDS)
+        limit = clock if room is None else clock.at_most(
+            max(APART_ROOM_SECONDS, ROOM_FACTOR * took.get(block, 0.0)))
         got = by_integer_program(replace(req, clock=limit, tie_break=False), block[0], names,
                                  _floors_of(floors, names), room,
                                  ceiling=None if room is None else floor(block))
         if room is None:            # (a bound in a smaller room is no floor)
+            took[block] = got.seconds
             floors[key(block)] = max(floor(block), round(got.bound))
             if got.optimal:
                 settled[block] = got
