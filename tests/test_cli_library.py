@@ -103,6 +103,7 @@ def test_budget_value_skips_the_raised_plan_only_when_the_uncapped_one_fits(monk
     assert (v.uncapped_cost, v.uncapped_spend) == (free.objective_cost, free.bill.pack_cost)
     if "monthly_budget" in caps and caps["monthly_budget"] < 10**6:
         assert result.uncapped is not None      # the case this test is for
+        assert result.uncapped.method == free.method == "exact dynamic program"
 
 
 def test_cost_only_plans_skip_the_tie_break_re_solves(monkeypatch):

@@ -274,6 +274,8 @@ def _uncapped_result(req: Request, parts: list[EngineResult]) -> PlanResult | No
         solver=req.solver, purchase_months=req.purchase_months,
         build_seconds=sum(r.build_seconds for r in parts),
         solve_seconds=sum(r.seconds for r in parts), bill_seconds=0.0,
+        solves=tuple(ProductSolve(r.label, r.status, r.objective, round(r.bound), r.seconds,
+                                  r.method) for r in parts if r.modelled),
         scenarios=tuple(ScenarioOutcome(s.name, s.weight, b, None, req.prorata)
                         for s, b in zip(req.scenarios, bills)),
         objective=req.objective, carry_over=req.carry_over, uncapped_optimal=True)
