@@ -99,9 +99,7 @@ CASES = {
                            ["{f.csv}", "--purchase-months", "any", "--tier-basis",
                             "after-packs", "--monthly-budget", "40000"]),
     # any month, after-packs, 3 scenarios, a monthly budget the uncapped plan keeps
-    "after-scenarios-loose-cap": ({"f.csv": _f24(),
-                                   "s.csv": "scenario,weight,scale\nlow,1,0.8\nbase,2,1\n"
-                                            "high,1,1.25\n"},
+    "after-scenarios-loose-cap": ({"f.csv": _f24(), "s.csv": SCENARIOS_WIDE},
                                   ["{f.csv}", "--purchase-months", "any", "--tier-basis",
                                    "after-packs", "--scenarios", "{s.csv}",
                                    "--monthly-budget", "40000"]),

@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cli import cli
-from optimizer import Forecast, bill, load_catalog, plan, read_forecast
+from helpers import custom_catalog
+from optimizer import Forecast, Month, Scenario, bill, load_catalog, plan, read_forecast
 from optimizer.analysis.budget import budget_value
 from optimizer.analysis.compare import compare
 from optimizer.output import views
@@ -179,10 +180,9 @@ def test_budget_value_with_scenarios_reuses_the_proven_uncapped_plan(monkeypatch
     product: the planner proves it on its way to the capped plan, and the value of the cap
     takes it from there. Its figures (expected cost, spend) are those of planning it
     afresh."""
-    from optimizer import Scenario
     from optimizer.analysis import budget as budget_mod
     catalog = replace(load_catalog(), tier_basis="after-packs")
-    base = Forecast(read_forecast(ID_YEAR, catalog).start, 6,
+    base = Forecast(Month.parse("2027-01"), 6,
                     (("id_card", (30_000, 8_000, 26_000, 40_000, 12_000, 30_000)),
                      ("bank_card", (9_000, 21_000, 15_000, 4_000, 18_000, 11_000))))
     scen = (Scenario("low", Decimal(1), base.scaled(Decimal("0.8"))),
@@ -203,18 +203,14 @@ def test_budget_value_with_scenarios_reuses_the_proven_uncapped_plan(monkeypatch
 
 
 TWO_PACKED = """
-free_calls_per_month = 300
-validity_months = {validity}
-tier_basis = "{basis}"
 [[product]]
 id = "p"
-packs = [ {{ calls = 1000, price = "90" }}, {{ calls = 3000, price = "240" }} ]
-tiers = [ {{ up_to = 1500, rate = "0.15" }}, {{ up_to = 3000, rate = "0.10" }},
-          {{ rate = "0.06" }} ]
+packs = [ { calls = 1000, price = "90" }, { calls = 3000, price = "240" } ]
+tiers = [ { up_to = 1500, rate = "0.15" }, { up_to = 3000, rate = "0.10" }, { rate = "0.06" } ]
 [[product]]
 id = "r"
-packs = [ {{ calls = 2000, price = "150" }}, {{ calls = 5000, price = "330" }} ]
-tiers = [ {{ up_to = 2500, rate = "0.12" }}, {{ rate = "0.08" }} ]
+packs = [ { calls = 2000, price = "150" }, { calls = 5000, price = "330" } ]
+tiers = [ { up_to = 2500, rate = "0.12" }, { rate = "0.08" } ]
 """
 
 
@@ -232,8 +228,8 @@ def test_the_value_of_a_cap_shows_what_planning_without_it_gives(
     """Whether the plan with no cap comes from the planner (`PlanResult.uncapped`) or is
     planned again, the value of the cap shows the cost and spend of a fresh plan without
     the caps (checked on 500 random instances of this kind when the reuse landed)."""
-    from optimizer import Month, Scenario, parse_catalog
-    cat = parse_catalog(TWO_PACKED.format(validity=validity, basis=basis), "x.toml")
+    cat = custom_catalog(TWO_PACKED, free_calls_per_month=300, validity_months=validity,
+                         tier_basis=basis)
     fc = Forecast(Month.parse("2027-01"), len(p), (("p", tuple(p)), ("r", tuple(r[:len(p)]))))
     scen = tuple(Scenario(f"s{k}", Decimal(k + 1), fc.scaled(Decimal(f)))
                  for k, f in enumerate(factors))

@@ -209,8 +209,7 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
 
         # Re-bill under every scenario (and the base forecast), then verify.
         t0 = time.perf_counter()
-        bills = [bill(catalog, f, result_plan, holdings) for f in req.series]
-        base_bill = bill(catalog, forecast, result_plan, holdings) if scenarios else bills[0]
+        bills, base_bill = _bills(req, result_plan)
         bill_s = time.perf_counter() - t0
         try:
             gap_units = _verify(req, results, bills)
@@ -252,23 +251,33 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
         carry_over=carry_over, yearly_budget=yearly_budget,
         tie_break_proven=all_optimal and all(r.tie_break for r in results),
         uncapped_optimal=uncapped_optimal,
-        uncapped=None if uncapped_optimal or "uncapped" not in req.found
-        else _uncapped_result(req, req.found["uncapped"]))
+        uncapped=None if uncapped_optimal else _uncapped_result(req))
 
 
-def _uncapped_result(req: Request, parts: list[EngineResult]) -> PlanResult | None:
-    """The products' optima without the caps (`_uncapped_first`) as a billed result: what
-    the value of the cap compares with, without planning it again (the 3 × 24 after-packs
-    forecast with three scenarios under a monthly cap: 3.5 s of 17.5 s). None when they
-    do not bill to their costs (then it is planned again)."""
-    result_plan = _assemble(req.forecast, parts)
+def _bills(req: Request, result_plan: Plan) -> tuple[list[Bill], Bill]:
+    """The plan billed under every series (each scenario, or the forecast), and on the
+    base forecast."""
     bills = [bill(req.catalog, f, result_plan, req.holdings) for f in req.series]
+    base = bill(req.catalog, req.forecast, result_plan, req.holdings) if req.scenarios \
+        else bills[0]
+    return bills, base
+
+
+def _uncapped_result(req: Request) -> PlanResult | None:
+    """The products' optima without the caps, where `_uncapped_first` proved them, as a
+    billed result: what the value of the cap compares with, without planning it again (the
+    3 × 24 after-packs forecast with three scenarios under a monthly cap: 3.5 s of 17.5 s).
+    None when not proven, or when they do not bill to their costs (then it is planned
+    again)."""
+    parts = req.found.get("uncapped")
+    if parts is None:
+        return None
+    result_plan = _assemble(req.forecast, parts)
+    bills, base = _bills(req, result_plan)
     try:
         _verify(req, parts, bills)
     except (_NumericalTrouble, BillingMismatchError):
         return None
-    base = bill(req.catalog, req.forecast, result_plan, req.holdings) if req.scenarios \
-        else bills[0]
     return PlanResult(
         status="optimal", gap=Decimal(0), gap_rel=0.0, plan=result_plan, bill=base,
         solver=req.solver, purchase_months=req.purchase_months,
@@ -551,7 +560,7 @@ def _relaxed(relaxation, bounds: CostBounds) -> tuple[list[EngineResult] | None,
     return None, replace(got or CostBounds(0), floor=max(bounds.floor, got.floor if got else 0))
 
 
-# Long (85 lines): the inner helpers share the floors found so far, the blocks settled
+# Long (89 lines): the inner helpers share the floors found so far, the blocks settled
 # alone and the step's clock with the loop that reorders and merges the blocks; split,
 # those would travel as a state object through every call.
 def _apart_under_caps(req: Request, parts: list[EngineResult]) -> tuple[
