@@ -239,3 +239,79 @@ def test_the_value_of_a_cap_shows_what_planning_without_it_gives(
     free = plan(cat, fc, regret=False, **options)
     assert (v.uncapped_cost, v.uncapped_spend) == (free.objective_cost, free.bill.pack_cost)
     assert result.uncapped is None or not result.uncapped_optimal
+
+
+def _two_packed_case(basis: str):
+    cat = custom_catalog(TWO_PACKED, free_calls_per_month=300, validity_months=3,
+                         tier_basis=basis)
+    fc = Forecast(Month.parse("2027-01"), 4, (("p", (5000, 4000, 6000, 3000)),
+                                              ("r", (8000, 2000, 9000, 6000))))
+    return cat, fc
+
+
+@pytest.mark.parametrize("basis, cap, amount, told", [
+    ("total", "monthly_budget", 150, 1), ("after-packs", "yearly_budget", 330, 1),
+    ("after-packs", "budget", 90, 1),
+    ("total", "monthly_budget", 800, 0),        # the plan without the cap keeps it
+    ("total", "budget", 240, 0)])               # the frontiers: no tie-break re-solves
+def test_plan_tells_once_when_the_caps_raise_the_cost(basis, cap, amount, told):
+    """`on_binding` is called once when the caps are proven to raise the optimal cost and
+    tie-break re-solves remain, never when the caps cost nothing."""
+    cat, fc = _two_packed_case(basis)
+    calls = []
+    r = plan(cat, fc, purchase_months="any", regret=False, on_binding=lambda: calls.append(1),
+             **{cap: Decimal(amount)})
+    free = plan(cat, fc, purchase_months="any", regret=False)
+    assert len(calls) == told
+    assert r.status == "optimal" and r.tie_break_proven
+    if told:
+        assert r.objective_cost > free.objective_cost
+
+
+@pytest.mark.parametrize("basis, cap, amount", [
+    ("total", "monthly_budget", 150), ("after-packs", "yearly_budget", 330),
+    ("after-packs", "monthly_budget", 500)])
+def test_the_raised_plan_run_beside_the_tie_break_gives_the_same_value(monkeypatch, basis,
+                                                                       cap, amount):
+    """plan_report starts the plan under raised caps in a thread of its own once the caps
+    are known to bind: the value of the cap is the one planned after the plan."""
+    import threading
+
+    from optimizer.analysis import budget as budget_mod
+    from optimizer.analysis.planning import plan_report
+    cat, fc = _two_packed_case(basis)
+    threads, real = [], budget_mod.raised_plan
+
+    def counted(*args, **kwargs):
+        threads.append(threading.current_thread())
+        return real(*args, **kwargs)
+    monkeypatch.setattr(budget_mod, "raised_plan", counted)
+    report = plan_report(cat, fc, purchase_months="any", **{cap: Decimal(amount)})
+    assert len(threads) == 1 and threads[0] is not threading.main_thread()
+    result = plan(cat, fc, purchase_months="any", **{cap: Decimal(amount)})
+    assert report.budget_value == budget_value(cat, fc, result, purchase_months="any")
+    assert report.budget_value.raised_cost < report.budget_value.cost
+
+
+def test_a_raised_plan_under_way_that_ran_out_is_planned_again_in_the_time_left():
+    """Without a time limit the plan under raised caps started beside the tie-break had the
+    allowance of that moment: when it was not proven then, the value of the cap plans it
+    again in the allowance after the plan, as before; with the time spent, it is left out."""
+    from optimizer.analysis.budget import raised_plan
+    cat, fc = _two_packed_case("total")
+    step = Decimal(60)          # (raised by 1,000 the plan without the cap would fit)
+    result = plan(cat, fc, purchase_months="any", monthly_budget=Decimal(150))
+    raised = raised_plan(cat, fc, None, Decimal(150), None, step=step, purchase_months="any")
+    assert result.objective_cost > raised.objective_cost > result.uncapped.objective_cost
+    stopped = replace(raised, status="feasible")
+    v = budget_value(cat, fc, result, step=step, purchase_months="any",
+                     raised=lambda timeout: stopped)
+    assert v.raised_cost == raised.objective_cost
+    assert v == budget_value(cat, fc, result, step=step, purchase_months="any")
+    assert budget_value(cat, fc, result, step=step, purchase_months="any",
+                        raised=lambda timeout: stopped, time_limit=0.0) is None
+    # Still running when the time allowed is up: left out, not planned again.
+    waited = []
+    assert budget_value(cat, fc, result, step=step, purchase_months="any", time_limit=30.0,
+                        raised=lambda timeout: waited.append(timeout)) is None
+    assert len(waited) == 1 and 0 < waited[0] <= 30.0

@@ -253,11 +253,9 @@ def test_products_solved_in_turn_share_the_time_limit(monkeypatch):
     all of it): a first product that needed the whole limit left the others none (a
     4-product, 24-month forecast with three scenarios under prorata carry-over: the first
     took all 100 s, and three came back with no plan at all)."""
-    from optimizer.solve import planner, solvers
+    from optimizer.solve import solvers
     given = []
     real = solvers.solve
-    monkeypatch.setattr(planner, "SOLVE_THREADS", 1)     # one after another here
-
     def spy(prob, solver="highs", time_limit=None, **kw):
         if prob.get_constraint_by_name("keep_optimal_cost") is None:   # not the tie-break's
             given.append((prob.name, time_limit))
@@ -266,7 +264,7 @@ def test_products_solved_in_turn_share_the_time_limit(monkeypatch):
     f = forecast()
     scenarios = [Scenario("low", Decimal(1), forecast(0.6)), Scenario("base", Decimal(2), f)]
     r = plan(catalog("after-packs"), f, purchase_months="any", scenarios=scenarios,
-             time_limit=600, regret=False)
+             time_limit=600, regret=False, threads=1)     # one after another here
     assert r.status == "optimal"
     assert [name for name, _ in given] == ["packs_0", "packs_1"]
     # The first gets half the time left, the second what is left after it.
@@ -318,11 +316,38 @@ def test_a_failing_product_stops_the_others_from_starting():
     assert _in_threads(lambda i: i * i, 5) == [0, 1, 4, 9, 16]
 
 
+def test_threads_started_by_work_that_reports_nothing_report_nothing_either():
+    """The plan under raised caps runs beside the plan inside `unreported` (the progress
+    line follows the plan): the threads it solves products on inherit that."""
+    from optimizer.solve.planner import _in_threads
+    from optimizer.solve.solvers import muted, unreported
+    with unreported():
+        assert _in_threads(lambda i: muted(), 4) == [True] * 4
+    assert _in_threads(lambda i: muted(), 4) == [False] * 4
+
+
+def test_work_beside_a_plan_takes_the_second_core_once_the_event_is_set():
+    """With `wide` unset only one thread takes jobs; once it is set, both do."""
+    import threading
+
+    from optimizer.solve.planner import _in_threads
+    wide, seen = threading.Event(), []
+
+    def job(i):
+        seen.append(threading.current_thread())
+        if i == 3:
+            wide.set()
+        time.sleep(0.1)
+        return i
+    assert _in_threads(job, 10, 2, wide) == list(range(10))
+    assert len(set(seen[:4])) == 1 and len(set(seen)) == 2
+
+
 def test_tie_break_re_solves_get_their_floor_after_a_fast_cost_solve(monkeypatch):
     """Proving the least spend does not get easier when the cost solve does: each re-solve
     gets at least TIE_BREAK_FLOOR seconds (a share of a 0.8 s cost solve left id_card's
     6.6 s proof unmade), and never more than the time left."""
-    from optimizer.solve import engines, planner, solvers
+    from optimizer.solve import engines, solvers
     given = []
     real = solvers.solve
 
@@ -331,14 +356,14 @@ def test_tie_break_re_solves_get_their_floor_after_a_fast_cost_solve(monkeypatch
             given.append(time_limit)
         return real(prob, solver, time_limit, **kw)
     monkeypatch.setattr(solvers, "solve", spy)
-    monkeypatch.setattr(planner, "SOLVE_THREADS", 1)
     f = forecast()
     scenarios = [Scenario("low", Decimal(1), forecast(0.6)), Scenario("base", Decimal(2), f)]
-    plan(catalog("after-packs"), f, purchase_months="any", scenarios=scenarios, regret=False)
+    plan(catalog("after-packs"), f, purchase_months="any", scenarios=scenarios, regret=False,
+         threads=1)
     assert given and all(t >= engines.TIE_BREAK_FLOOR for t in given)
     given.clear()
     plan(catalog("after-packs"), f, purchase_months="any", scenarios=scenarios, regret=False,
-         time_limit=3)
+         time_limit=3, threads=1)
     assert given and all(t <= 3 for t in given)
 
 

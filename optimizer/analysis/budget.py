@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Callable
 
 from ..domain.catalog import Catalog
 from ..domain.records import Forecast
@@ -37,10 +38,25 @@ class BudgetValue:
         return self.cost - self.raised_cost
 
 
+def raised_plan(catalog: Catalog, forecast: Forecast, budget: Decimal | None,
+                monthly_budget: Decimal | None, yearly_budget: Decimal | None, *,
+                step: Decimal = BUDGET_STEP, **options) -> PlanResult:
+    """The plan with every cap given raised by `step` (only its cost is shown: no tie-break
+    re-solves)."""
+    def raise_(amount):
+        return None if amount is None else amount + step
+    return plan(catalog, forecast, **options, regret=False, budget=raise_(budget),
+                monthly_budget=raise_(monthly_budget), yearly_budget=raise_(yearly_budget),
+                tie_break=False)
+
+
 def budget_value(catalog: Catalog, forecast: Forecast, result: PlanResult, *,
-                 step: Decimal = BUDGET_STEP, **options) -> BudgetValue | None:
+                 step: Decimal = BUDGET_STEP,
+                 raised: Callable[[float | None], PlanResult | None] | None = None,
+                 **options) -> BudgetValue | None:
     """The value of raising the cap of `result`: plan again with no cap, and with every cap
-    raised by `step`.
+    raised by `step`. `raised`: that second plan when already under way, given how long it
+    may still take (None: not finished by then).
 
     `options` are the other keyword options `result` was planned with (purchase_months,
     solver, time_limit, holdings, scenarios, objective, carry_over): both plans differ from it
@@ -70,13 +86,20 @@ def budget_value(catalog: Catalog, forecast: Forecast, result: PlanResult, *,
         # between the two.
         raised_cost = free.objective_cost
     else:
-        # Only its cost is shown: no tie-break re-solves.
-        raised = plan(catalog, forecast, **options, regret=False, budget=caps[0],
-                      monthly_budget=caps[1], yearly_budget=caps[2], tie_break=False,
-                      time_limit=clock.remaining())
-        if raised.status != "optimal":
+        done = None
+        if raised is not None:
+            done = raised(clock.remaining())
+            if done is None:
+                return None          # still running when the time was up
+        if done is None or done.status != "optimal" and not clock.expired():
+            # (one under way had the time left when it started; without a time limit that
+            # allowance may end before the one measured after the plan: try again)
+            done = raised_plan(catalog, forecast, result.budget, result.monthly_budget,
+                               result.yearly_budget, step=step, **options,
+                               time_limit=clock.remaining())
+        if done.status != "optimal":
             return None              # stopped by the time limit: no proven figure to show
-        raised_cost = raised.objective_cost
+        raised_cost = done.objective_cost
     measure = ("cost" if not result.scenarios else "expected cost"
                if result.objective == "expected" else "worst-case cost")
     if result.carry_over == "prorata":

@@ -25,10 +25,12 @@ plan() runs these steps, one function each:
 from __future__ import annotations
 
 import math
+import threading
 import time
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import cache, partial
+from typing import Callable
 
 from ..billing import Bill, bill
 from ..domain.catalog import Catalog
@@ -50,6 +52,7 @@ from .engines import (
     pack_size,
     relaxed_cap,
     spend_by_month,
+    tell_binding,
     with_bounds,
 )
 from .dynamic import use_compiled
@@ -179,7 +182,9 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
          objective: str = "expected", budget: Decimal | None = None,
          monthly_budget: Decimal | None = None, regret: bool = True,
          carry_over: str = "zero", algorithm: str = "auto",
-         yearly_budget: Decimal | None = None, tie_break: bool = True) -> PlanResult:
+         yearly_budget: Decimal | None = None, tie_break: bool = True,
+         on_binding: Callable[[], None] | None = None,
+         threads: int = SOLVE_THREADS, wide: threading.Event | None = None) -> PlanResult:
     """The cheapest purchase plan, proven optimal unless the time limit stops the solver.
 
     With `scenarios`, packs are chosen once and postpaid follows each scenario; the
@@ -194,6 +199,11 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
     `algorithm="milp"` forces the integer program instead where it can. `tie_break=False`
     skips an integer program's re-solves for the tie-break keys, for callers that need
     only the optimal cost (the plan is then one of that cost, not necessarily SPEC's).
+    `on_binding` is called once, from a solving thread, when the caps are proven to raise
+    the optimal cost and only the tie-break re-solves remain (they use one core): the
+    value of the cap's plan under raised caps can run beside them. `threads`: products
+    solved at once; `wide`, an Event: until it is set, one at a time (a plan running beside
+    another takes the second core once that one is done).
     """
     scenarios = tuple(scenarios)
     _check_options(catalog, forecast, purchase_months, solver, time_limit, scenarios,
@@ -201,6 +211,7 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
     req = _request(catalog, forecast, holdings, scenarios, purchase_months, solver,
                    time_limit, objective, budget, monthly_budget, carry_over, algorithm,
                    yearly_budget, tie_break)
+    req = replace(req, on_binding=on_binding, threads=max(1, threads), wide=wide)
     check_request(req)                          # sizes beyond the documented limits
     started = time.perf_counter()
     while True:
@@ -411,7 +422,7 @@ def _per_product(req: Request, exact, pids: list[str]) -> list:
     if len(pids) < 2 or exact is not by_dynamic_program or not req.single or req.prorata \
             or not use_compiled(req.forecast.months * len(req.forecast.demand)):
         return [exact(req, pid) for pid in pids]
-    return _in_threads(lambda i: exact(req, pids[i]), len(pids))
+    return _in_threads(lambda i: exact(req, pids[i]), len(pids), req.threads, req.wide)
 
 
 def _solve(req: Request) -> list[EngineResult]:
@@ -464,28 +475,43 @@ def _in_turn(req: Request, groups: list[list[str]], hints: CostBounds | None) ->
     group gets an even part of the time left when it starts (its worker's share of the
     groups not yet started), so a hard first product cannot leave the others no time."""
     def one(i: int) -> EngineResult:
-        clock = req.clock.part(-(-(len(groups) - i) // SOLVE_THREADS))
+        clock = req.clock.part(-(-(len(groups) - i) // req.threads))
         return with_bounds(by_integer_program(replace(req, clock=clock), i, groups[i],
                                               hints and hints.floors), hints)
-    return _in_threads(one, len(groups))
+    return _in_threads(one, len(groups), req.threads, req.wide)
 
 
-def _in_threads(job, n: int) -> list:
-    """[job(0), ..., job(n - 1)], on SOLVE_THREADS daemon threads taking the jobs in order
+def _in_threads(job, n: int, threads: int = SOLVE_THREADS, wide=None) -> list:
+    """[job(0), ..., job(n - 1)], on `threads` daemon threads taking the jobs in order
     (daemons: Ctrl-C ends the process without waiting for a solve in C to end). The first
-    exception is raised once the running jobs end; no job starts after it."""
-    import threading
-    if n < 2:
+    exception is raised once the running jobs end; no job starts after it. `wide`: a
+    threading.Event; until it is set, only the first thread takes jobs."""
+    import contextlib
+    import sys
+    if n < 2 or threads < 2:
         return [job(i) for i in range(n)]
+    # Work beside a plan reports nothing, nor do the threads it starts (solvers not loaded
+    # yet: nothing was muted, and the dynamic program's commands do not load it).
+    solvers = sys.modules.get(f"{__package__}.solvers")
+    quiet = solvers is not None and solvers.muted()
     results: list = [None] * n
     errors: list[BaseException] = []
     queue = iter(range(n))
+    taken = [0]                     # jobs handed out so far
     lock = threading.Lock()
 
-    def work():
+    def work(k: int):
+        with solvers.unreported() if quiet else contextlib.nullcontext():
+            take(k)
+
+    def take(k: int):
         while True:
+            while k and wide is not None and not wide.wait(0.05):
+                if errors or taken[0] >= n:
+                    return
             with lock:
                 i = None if errors else next(queue, None)
+                taken[0] += i is not None
             if i is None:
                 return
             try:
@@ -493,10 +519,10 @@ def _in_threads(job, n: int) -> list:
             except BaseException as e:      # handed to the calling thread
                 with lock:
                     errors.append(e)
-    threads = [threading.Thread(target=work, daemon=True) for _ in range(SOLVE_THREADS)]
-    for t in threads:
+    workers = [threading.Thread(target=work, args=(k,), daemon=True) for k in range(threads)]
+    for t in workers:
         t.start()
-    for t in threads:
+    for t in workers:
         t.join()
     if errors:
         raise errors[0]
@@ -647,6 +673,7 @@ def _apart_under_caps(req: Request, parts: list[EngineResult]) -> tuple[
             spent = [x + y for x, y in zip(spent, _spent(req, got))]
         else:
             if req.tie_break and not all(r.tie_break for r in union):
+                tell_binding(req, sum(floor(b) for b in blocks))
                 lead = _least_key(req, [parts[i] for i in blocks[0]], floor(blocks[0]))
                 whole = _least_key(req, parts, sum(floor(b) for b in blocks))
                 return _keyed(req, blocks, union, parts, floors, clock, lead, whole), None

@@ -101,6 +101,22 @@ def reported_as(label: str, units: float):
         _local.subject = saved
 
 
+def muted() -> bool:
+    """Whether this thread's solves are inside `unreported` (threads it starts follow it)."""
+    return getattr(_local, "muted", False)
+
+
+@contextlib.contextmanager
+def unreported():
+    """Solves in the block (this thread) report nothing: work running beside the solve that
+    the terminal's progress line follows."""
+    saved, _local.muted = getattr(_local, "muted", False), True
+    try:
+        yield
+    finally:
+        _local.muted = saved
+
+
 _banner_silenced = False
 _banner_lock = threading.Lock()
 
@@ -142,7 +158,7 @@ def solve(prob: pulp.LpProblem, solver: str = "highs", time_limit: float | None 
     """
     options = SCENARIO_OPTIONS if scenarios else {}
     if solver == "highs":
-        subject = getattr(_local, "subject", None)
+        subject = None if muted() else getattr(_local, "subject", None)
         out = _solve_highs(prob, time_limit, warm, subject, start, options=options)
         # HiGHS now and then rejects its own answer ("Solve error": a plan it found optimal
         # fails its final check by a hair, 1.00001e-06 against 1e-06; seen after a start).
