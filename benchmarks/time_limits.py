@@ -151,6 +151,11 @@ CASES = {
     # pack spend, spread over the months or blocks)
     "monthly-any-24m": _family("monthly-any-24m"),
     "yearly-any-24m": _family("yearly-any-24m"),
+    # the same families at other seeds: caps that two or more products share, so the joint
+    # model, its tie-break re-solves and the plan under raised caps all run
+    "yearly-any-24m-seed1": _family("yearly-any-24m", 9, 1),
+    "yearly-any-24m-seed3": _family("yearly-any-24m", 9, 3),
+    "monthly-any-24m-seed1": _family("monthly-any-24m", 9, 1),
     # the bundled example under a monthly cap every product feels
     "example-monthly-8000": ({}, ["--purchase-months", "any", "--monthly-budget", "8000"]),
     # the same under a cap two products share (proven; most of the time in tie-break
