@@ -16,7 +16,7 @@ import json
 from decimal import Decimal
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from optimizer import Forecast, Holding, Plan, Purchase, Scenario, bill, parse_catalog, plan
@@ -289,3 +289,31 @@ def test_dynamic_program_agrees_with_the_integer_program(calls, factors, held):
     assert {s.method for s in m.solves} <= {"milp"}     # (none: nothing to decide)
     assert r.status == m.status == "optimal"
     assert _keys(cat, r, scen, holdings) == _keys(cat, m, scen, holdings)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@example(basis="total", validity=2, calls=[0, 2600, 2600], factors=[Decimal("0.8")],
+         cap=Decimal(80), worst=False)
+@given(basis=st.sampled_from(["total", "after-packs"]), validity=st.integers(2, 3),
+       calls=st.lists(st.sampled_from([0, 0, 900, 2600, 3400]), min_size=3, max_size=4),
+       factors=FACTORS, cap=st.sampled_from([Decimal(80), Decimal(120), Decimal(240)]),
+       worst=st.booleans())
+def test_scenarios_under_a_monthly_cap_may_buy_in_a_month_without_calls(
+        basis, validity, calls, factors, cap, worst):
+    """Under a cap per month, packs bought in a month with no calls can serve the next one
+    when its own month has no room left: just in time no longer holds. The scenario
+    models bought only in months with calls under `total`, and called a plan 10 CNY dearer
+    than the optimum optimal (2 scenarios, expected cost)."""
+    cat = catalog(validity, basis, "80")
+    base = Forecast(START, len(calls), (("p", tuple(calls)), ("q", (0,) * len(calls))))
+    scen = scenarios_of(base, factors)
+    r = plan(cat, base, purchase_months="any", scenarios=scen, monthly_budget=cap,
+             objective="worst-case" if worst else "expected", regret=False)
+    assert r.status == "optimal"
+    forecasts = [s.forecast for s in scen]
+    weights = [s.weight for s in scen]
+    best = min((objective(cat, forecasts, weights, p, (), worst, False),
+                bill(cat, base, p).pack_cost, *tie_break(p))
+               for p in schedules(cat, [f.calls("p") for f in forecasts], "any", cap))
+    assert (objective(cat, forecasts, weights, r.plan, (), worst, False), r.bill.pack_cost,
+            *tie_break(r.plan)) == best

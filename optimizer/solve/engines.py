@@ -723,7 +723,7 @@ def _product_model(req: Request, prob: pulp.LpProblem, pid: str, tag: str) -> Pr
             prob, product, series, resids,
             catalog.validity_months, catalog.tier_basis, req.scale, tag=tag, late=late,
             start_only=req.purchase_months == "start", plain=req.algorithm == "milp",
-            prorata=req.prorata)
+            prorata=req.prorata, ahead=req.periodic)
         if pm.counts and not late and req.purchase_months == "any" and (
                 not req.single or req.prorata) and catalog.tier_basis == "after-packs" \
                 and req.algorithm == "auto":

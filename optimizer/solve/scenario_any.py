@@ -58,7 +58,7 @@ HULL_VERTICES = 20_000    # points a hull is taken over; a finer lattice is bloc
 def add_any_scenarios(prob: pulp.LpProblem, product: Product, series_calls, series_resid,
                       validity: int, basis: str, scale: int, tag: str = "", late=(),
                       start_only: bool = False, plain: bool = False,
-                      prorata: bool = False) -> ProductModel:
+                      prorata: bool = False, ahead: bool = False) -> ProductModel:
     """One product's shared purchases and one usage block per scenario.
 
     `series_calls[k]`, `series_resid[k]`: scenario k's calls and what new packs can serve
@@ -70,6 +70,7 @@ def add_any_scenarios(prob: pulp.LpProblem, product: Product, series_calls, seri
     purchase row still holds at the horizon's end under that scenario's draws, credited
     row by row as billing does (start_milp.add_credit; each scenario a cohort block, whose
     draw order decides which rows hold the balance).
+    `ahead`: a cap per month or 12-month block applies, so buying ahead of demand can pay.
     """
     T, V = len(series_resid[0]), validity
     pm = ProductModel(product)
@@ -88,7 +89,12 @@ def add_any_scenarios(prob: pulp.LpProblem, product: Product, series_calls, seri
     s_max = max((p.calls for p in packs), default=0)
     price = {p.calls: to_units(p.price, scale) for p in packs}
     pm.unit_prices = price
-    if basis == "total":
+    if basis == "total" and not ahead:
+        # Just in time: a purchase in a month with no calls to serve can wait for the next
+        # one at the same spend. Not under a cap per month or block, where waiting can move
+        # the purchase into a month or block with no room (a plan 10 CNY dearer than the
+        # optimum was called optimal: found by the cross-check of the default route against
+        # algorithm="milp").
         months = [t for t in range(T) if any(r[t] > 0 for r in series_resid)]
     else:
         months = [t for t in range(T) if window[t] > 0]
