@@ -13,6 +13,7 @@ import itertools
 import math
 import sys
 from dataclasses import replace
+from decimal import Decimal
 
 import numpy as np
 import pulp
@@ -244,3 +245,28 @@ def test_second_opinion_agrees_and_reports_a_model_that_differs(monkeypatch, cap
     monkeypatch.setattr(S, "second_opinion", lambda prob, limit: real(prob, limit) - 100)
     assert S.main(args) == 1
     assert "DIFFERENT" in capsys.readouterr().out
+
+
+def test_cross_milp_agrees_on_small_instances_and_reports_a_difference(capsys):
+    """benchmarks/cross_milp.py: the default route and algorithm="milp" agree on a few
+    short random capped instances; a cheaper plan under a proven optimum is a finding."""
+    from types import SimpleNamespace
+
+    from benchmarks import cross_milp
+    assert cross_milp.main(["--seeds", "7", "--count", "4", "--months", "3,4",
+                            "--time-limit", "30"]) == 0
+    assert "0 instance(s) differ" in capsys.readouterr().out
+
+    def result(status, cost, spend=0, proven=True):
+        return SimpleNamespace(status=status, objective_cost=Decimal(cost),
+                               bill=SimpleNamespace(pack_cost=Decimal(spend)),
+                               plan=SimpleNamespace(purchases=()), tie_break_proven=proven)
+    assert cross_milp.compare(result("optimal", 10), result("optimal", 10)) is None
+    assert "both optimal" in cross_milp.compare(result("optimal", 10), result("optimal", 11))
+    assert "both optimal" in cross_milp.compare(result("optimal", 10, 5),
+                                                result("optimal", 10, 4))
+    assert cross_milp.compare(result("optimal", 10, 5),
+                              result("optimal", 10, 4, proven=False)) is None
+    assert "beats" in cross_milp.compare(result("optimal", 10), result("feasible", 9))
+    assert "beats" in cross_milp.compare(result("feasible", "9.5"), result("optimal", 10))
+    assert cross_milp.compare(result("feasible", 11), result("optimal", 10)) is None
