@@ -8,7 +8,9 @@ not beat the other's proven optimum. It found the scenario models buying only in
 with calls under a monthly cap (issue #15, eighth session).
 
     python -m benchmarks.cross_milp --seeds 1,2 [--count 150] [--months 3,4,5,6,7,13]
-        [--time-limit 60]
+        [--time-limit 60] [--purchase-months any[,start]] [--carry-over zero[,prorata]]
+
+With several purchase modes or carry-over valuations, each instance draws one of them.
 
 Prints one line per instance and one per difference; exits 1 when any instance differs
 or crashes.
@@ -44,7 +46,7 @@ tiers = [ {{ up_to = 1000, rate = "0.11" }}, {{ rate = "0.09" }} ]
 """
 
 
-def instance(rng: random.Random, months: list[int]):
+def instance(rng: random.Random, months: list[int], modes=("any",), carry=("zero",)):
     """A random capped request: (catalog, forecast, plan options, description)."""
     basis = rng.choice(["total", "after-packs"])
     validity = rng.choice([2, 3, 12])
@@ -63,8 +65,12 @@ def instance(rng: random.Random, months: list[int]):
         amount *= 4
     options = dict(purchase_months="any", scenarios=scenarios, objective=objective,
                    regret=False, **{cap: amount})
+    if len(modes) > 1 or len(carry) > 1 or modes != ("any",) or carry != ("zero",):
+        # (drawn only when asked for: the default sweep's instances stay as they were)
+        options.update(purchase_months=rng.choice(modes), carry_over=rng.choice(carry))
     what = (f"basis={basis} validity={validity} months={T} products={n} scenarios={k} "
-            f"{objective} {cap}={amount} demand={demand}")
+            f"{objective} {cap}={amount} {options['purchase_months']} "
+            f"{options.get('carry_over', 'zero')} demand={demand}")
     return cat, fc, options, what
 
 
@@ -94,13 +100,17 @@ def main(argv=None) -> int:
     parser.add_argument("--count", type=int, default=150)
     parser.add_argument("--months", default="3,4,5,6,7,13")
     parser.add_argument("--time-limit", type=float, default=60.0)
+    parser.add_argument("--purchase-months", default="any")
+    parser.add_argument("--carry-over", default="zero")
     args = parser.parse_args(argv)
+    modes = tuple(args.purchase_months.split(","))
+    carry = tuple(args.carry_over.split(","))
     months = [int(m) for m in args.months.split(",")]
     bad = 0
     for seed in (int(s) for s in args.seeds.split(",")):
         rng = random.Random(seed)
         for i in range(args.count):
-            cat, fc, options, what = instance(rng, months)
+            cat, fc, options, what = instance(rng, months, modes, carry)
             try:
                 t0 = time.perf_counter()
                 default = plan(cat, fc, time_limit=args.time_limit, **options)
