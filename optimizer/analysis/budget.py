@@ -43,11 +43,14 @@ def raised_plan(catalog: Catalog, forecast: Forecast, budget: Decimal | None,
                 step: Decimal = BUDGET_STEP, **options) -> PlanResult:
     """The plan with every cap given raised by `step` (only its cost is shown: no tie-break
     re-solves)."""
-    def raise_(amount):
-        return None if amount is None else amount + step
-    return plan(catalog, forecast, **options, regret=False, budget=raise_(budget),
-                monthly_budget=raise_(monthly_budget), yearly_budget=raise_(yearly_budget),
-                tie_break=False)
+    raised = _raised((budget, monthly_budget, yearly_budget), step)
+    return plan(catalog, forecast, **options, regret=False, budget=raised[0],
+                monthly_budget=raised[1], yearly_budget=raised[2], tie_break=False)
+
+
+def _raised(caps: tuple, step: Decimal) -> tuple:
+    """Each cap given raised by `step` (None: no such cap)."""
+    return tuple(None if c is None else c + step for c in caps)
 
 
 def budget_value(catalog: Catalog, forecast: Forecast, result: PlanResult, *,
@@ -77,9 +80,7 @@ def budget_value(catalog: Catalog, forecast: Forecast, result: PlanResult, *,
     if free.status != "optimal":
         return None
 
-    def raise_(amount):
-        return None if amount is None else amount + step
-    caps = (raise_(result.budget), raise_(result.monthly_budget), raise_(result.yearly_budget))
+    caps = _raised((result.budget, result.monthly_budget, result.yearly_budget), step)
     if _within(free, *caps) or free.objective_cost == result.objective_cost:
         # The plan with no cap keeps the raised caps, or costs what the capped plan does
         # (the caps only move purchases): the raised caps' optimum costs the same, lying

@@ -535,6 +535,8 @@ class GroupModel:
     goal: object                      # what is minimised (an expression, or a constant)
 
 
+# Long (81 lines): build, solve, then each outcome's result (with the tie-break) in turn;
+# the outcomes share the model and the solver's answer.
 def by_integer_program(req: Request, index: int, group: list[str],
                        floors: dict | None = None, room: Room | None = None,
                        start: dict | None = None, ceiling: int | None = None,

@@ -208,37 +208,13 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
     scenarios = tuple(scenarios)
     _check_options(catalog, forecast, purchase_months, solver, time_limit, scenarios,
                    objective, budget, monthly_budget, carry_over, algorithm, yearly_budget)
-    req = _request(catalog, forecast, holdings, scenarios, purchase_months, solver,
-                   time_limit, objective, budget, monthly_budget, carry_over, algorithm,
-                   yearly_budget, tie_break)
-    req = replace(req, on_binding=on_binding, threads=max(1, threads), wide=wide)
+    req = replace(_request(catalog, forecast, holdings, scenarios, purchase_months, solver,
+                           time_limit, objective, budget, monthly_budget, carry_over,
+                           algorithm, yearly_budget, tie_break),
+                  on_binding=on_binding, threads=max(1, threads), wide=wide)
     check_request(req)                          # sizes beyond the documented limits
     started = time.perf_counter()
-    while True:
-        results = _solve(req)                   # routed inside: see _route
-        result_plan = _assemble(forecast, results)
-
-        # Re-bill under every scenario (and the base forecast), then verify.
-        t0 = time.perf_counter()
-        bills, base_bill = _bills(req, result_plan)
-        bill_s = time.perf_counter() - t0
-        try:
-            gap_units = _verify(req, results, bills)
-            break
-        except _NumericalTrouble as trouble:
-            # An integer program's answer that does not bill to its own cost: the solver's
-            # floating point, not the model. Solve once more with the other solver; with
-            # no time left for that, the plan stands as `feasible`, its bound lowered by
-            # the difference.
-            other = next(s for s in SOLVERS if s != solver)
-            if req.solver == solver and req.clock.expired():
-                gap_units = _verify(req, results, bills, lenient=True)
-                break
-            if req.solver != solver:
-                raise SolverError(f"{trouble} with the {solver} and {other} solvers: numerical "
-                                  f"trouble with this model's large numbers (see docs/cli.md, "
-                                  f"'Limits')") from None
-            req = replace(req, solver=other)
+    req, results, result_plan, bills, base_bill, bill_s, gap_units = _solved(req)
     all_optimal = all(r.optimal for r in results)
     uncapped_optimal = all_optimal and (not req.coupled or all(r.uncapped for r in results))
     if objective == "expected":
@@ -263,6 +239,37 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
         tie_break_proven=all_optimal and all(r.tie_break for r in results),
         uncapped_optimal=uncapped_optimal,
         uncapped=None if uncapped_optimal else _uncapped_result(req))
+
+
+def _solved(req: Request) -> tuple[Request, list[EngineResult], Plan, list[Bill], Bill,
+                                     float, float]:
+    """The request solved, assembled, re-billed under every scenario (and the base forecast)
+    and verified: (the request as finally solved, results, plan, bills, base bill, billing
+    seconds, the gap in money units)."""
+    solver = req.solver
+    while True:
+        results = _solve(req)                   # routed inside: see _route
+        result_plan = _assemble(req.forecast, results)
+        t0 = time.perf_counter()
+        bills, base_bill = _bills(req, result_plan)
+        bill_s = time.perf_counter() - t0
+        try:
+            return req, results, result_plan, bills, base_bill, bill_s, \
+                _verify(req, results, bills)
+        except _NumericalTrouble as trouble:
+            # An integer program's answer that does not bill to its own cost: the solver's
+            # floating point, not the model. Solve once more with the other solver; with
+            # no time left for that, the plan stands as `feasible`, its bound lowered by
+            # the difference.
+            other = next(s for s in SOLVERS if s != solver)
+            if req.solver == solver and req.clock.expired():
+                return req, results, result_plan, bills, base_bill, bill_s, \
+                    _verify(req, results, bills, lenient=True)
+            if req.solver != solver:
+                raise SolverError(f"{trouble} with the {solver} and {other} solvers: numerical "
+                                  f"trouble with this model's large numbers (see docs/cli.md, "
+                                  f"'Limits')") from None
+            req = replace(req, solver=other)
 
 
 def _bills(req: Request, result_plan: Plan) -> tuple[list[Bill], Bill]:
@@ -586,7 +593,7 @@ def _relaxed(relaxation, bounds: CostBounds) -> tuple[list[EngineResult] | None,
     return None, replace(got or CostBounds(0), floor=max(bounds.floor, got.floor if got else 0))
 
 
-# Long (89 lines): the inner helpers share the floors found so far, the blocks settled
+# Long (90 lines): the inner helpers share the floors found so far, the blocks settled
 # alone and the step's clock with the loop that reorders and merges the blocks; split,
 # those would travel as a state object through every call.
 def _apart_under_caps(req: Request, parts: list[EngineResult]) -> tuple[

@@ -53,7 +53,20 @@ HULL_POINTS = 2_000_000   # capacities priced for the spend cuts; beyond it, no 
 HULL_VERTICES = 20_000    # points a hull is taken over; a finer lattice is blocked first
 
 
-# Long (106 lines): the shared purchases and their bounds, then one block per scenario by
+def _buy_months(series_resid, window, basis: str, start_only: bool, ahead: bool) -> list:
+    """The months a purchase may be made in. Under `total`, just in time: a purchase in a
+    month with no calls to serve can wait for the next one at the same spend. Not under a
+    cap per month or block (`ahead`), where waiting can move it into a month or block with
+    no room (a plan 10 CNY dearer than the optimum was called optimal: found by
+    benchmarks/cross_milp.py)."""
+    if start_only:
+        return [0] if window[0] > 0 else []
+    if basis == "total" and not ahead:
+        return [t for t in range(len(window)) if any(r[t] > 0 for r in series_resid)]
+    return [t for t in range(len(window)) if window[t] > 0]
+
+
+# Long (101 lines): the shared purchases and their bounds, then one block per scenario by
 # its route, which share those locals; the blocks themselves are functions of their own.
 def add_any_scenarios(prob: pulp.LpProblem, product: Product, series_calls, series_resid,
                       validity: int, basis: str, scale: int, tag: str = "", late=(),
@@ -89,18 +102,7 @@ def add_any_scenarios(prob: pulp.LpProblem, product: Product, series_calls, seri
     s_max = max((p.calls for p in packs), default=0)
     price = {p.calls: to_units(p.price, scale) for p in packs}
     pm.unit_prices = price
-    if basis == "total" and not ahead:
-        # Just in time: a purchase in a month with no calls to serve can wait for the next
-        # one at the same spend. Not under a cap per month or block, where waiting can move
-        # the purchase into a month or block with no room (a plan 10 CNY dearer than the
-        # optimum was called optimal: found by the cross-check of the default route against
-        # algorithm="milp").
-        months = [t for t in range(T) if any(r[t] > 0 for r in series_resid)]
-    else:
-        months = [t for t in range(T) if window[t] > 0]
-    if start_only:
-        months = [0] if window[0] > 0 else []
-    buy_months = months if packs else []
+    buy_months = _buy_months(series_resid, window, basis, start_only, ahead) if packs else []
 
     # x[t, s]: packs of size s bought at the start of month t (shared by every scenario).
     x = purchase_counts(prob, product, packs, buy_months, window, s_max, tag)
