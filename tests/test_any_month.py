@@ -13,7 +13,7 @@ from fractions import Fraction
 from functools import lru_cache
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from optimizer.billing import bill, month_fee
@@ -260,6 +260,46 @@ def test_prorata_credits_a_late_purchase():
     assert (pro.bill.total_cost, pro.bill.carry_over_value) == (Decimal("240.00"),
                                                                 Decimal("146.67"))
     assert pro.carry_over == "prorata"
+
+
+# A small pack dearer per call than the large one: which pack holds the balance at the end
+# sets the credit.
+DEARER_SMALL = """
+free_calls_per_month = 300
+validity_months = {validity}
+tier_basis = "{basis}"
+[[product]]
+id = "p"
+packs = [ {{ calls = 500, price = "{small}" }}, {{ calls = 2000, price = "150" }} ]
+tiers = [ {{ up_to = 1000, rate = "0.11" }}, {{ rate = "0.09" }} ]
+"""
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(calls=st.lists(st.one_of(st.sampled_from([0, 300]), st.integers(0, 5000)),
+                      min_size=2, max_size=3),
+       validity=st.integers(2, 4), small=st.sampled_from(["35", "40", "45"]),
+       basis=st.sampled_from(["total", "after-packs"]))
+@example(calls=[0, 4723], validity=4, small="40", basis="total")
+@example(calls=[0, 300, 4706], validity=3, small="45", basis="after-packs")
+@example(calls=[300, 3036], validity=4, small="40", basis="after-packs")
+def test_prorata_may_buy_the_larger_end_packs_a_month_early(calls, validity, small, basis):
+    """Billing draws earlier expiries first, then a month's rows smallest first. Bought
+    with the rest, the end's 2,000-call packs are drawn last and hold the balance at 0.075
+    a call; bought the month before (here with no calls of its own) they are drawn first
+    and a 500-call pack (0.08-0.09 a call) holds it, for more credit. The dynamic program
+    and the after-packs search called the first optimal (examples: 0.29, 0.94 and 0.99 CNY
+    above the optimum)."""
+    cat = parse_catalog(DEARER_SMALL.format(validity=validity, basis=basis, small=small),
+                        "c.toml")
+    check_prorata(cat, calls)
+
+
+def test_prorata_end_packs_bought_early_are_dated_in_the_month_before():
+    cat = parse_catalog(DEARER_SMALL.format(validity=4, basis="total", small="40"), "c.toml")
+    r = check_prorata(cat, [0, 4723])
+    assert {(p.month, p.size) for p in r.plan.purchases} == {(START, 2000), (START + 1, 500)}
+    assert r.bill.carry_over_value > 0
 
 
 @pytest.mark.parametrize("basis", ["total", "after-packs"])

@@ -65,7 +65,12 @@ a month into a dearer tier, so neither "just in time" nor "more balance never co
    less when P_S ≥ V fen (a catalog with cheaper packs is declined). So the end move is a
    mix of sizes ≤ S (a closure restricted to them), then one pack of S drawn for the last
    y ∈ (0, S] calls. Credit can offset most of a dear pack's price: the end may use any
-   pack up to V times the cost of buying nothing.
+   pack up to V times the cost of buying nothing. The end's packs larger than S can be
+   bought in μ(p) − 1 instead, as a lot of their own before the end lot (drawn first:
+   an earlier expiry), when that month is not a stop (else they would be drawn there; a
+   node right after a stop in μ(p) − 1 keeps its key from before the stop for this) and
+   they are used up before they lapse; the balance then sits in a pack of S although
+   larger ones were bought (dynamic.py's docstring has why no other dating does better).
 
 Pruning that stays exact: a pack is never bought when it costs at least as much as
 buying nothing, or more than a mix covering all a lot can ever draw (that mix in its
@@ -263,14 +268,21 @@ class _Search:
         self.scale = scale
         self.prorata = bool(ends)
         self.ends = []
+        self.early = []
         for size, price in ends:
             under = [(sz, q) for sz, q in ends if sz <= size]
+            over = [(sz, q) for sz, q in ends if sz > size]
             l1, l2 = _lot_keys([(sz // g, q) for sz, q in under], nl, sb, pb)
             self.ends.append((size, price, under, [(sz // g, q * (sb + 1)) for sz, q in under],
                               l1, l2))
+            # The larger packs, bought the month before and so drawn first (section 6).
+            self.early.append((over, [(sz // g, q * (sb + 1)) for sz, q in over],
+                               *_lot_keys([(sz // g, q) for sz, q in over], nl, sb, pb)))
         self._pre: dict[int, list] = {}         # month -> its rows before its purchase
         self._pre_at: dict = {}                 # (class, month) -> (first index, keys)
         self._end_at: dict = {}                 # (month, end size index) -> least end key
+        self._before_stop: dict = {}            # start a -> (class, index, key before it)
+        self._early_rows: dict = {}             # month -> its rows open to early packs
 
     # ----------------------------------------------------------------- helpers
 
@@ -361,6 +373,7 @@ class _Search:
         if first > last:            # no young months: the start is mature at once
             c = self.class_of[p % self.g]
             k = self.kpos(c, p)
+            self._before_stop[a] = (c, k, int(self.d1[c, k]))   # (prorata's early packs)
             self.d1[c, k] = min(self.d1[c, k], key)
         else:
             self.young.append(a)
@@ -423,7 +436,7 @@ class _Search:
         module docstring, section 6), from its rows before that purchase (a young start
         whose first lot is bought in m: only its own position). Keeps those rows and
         each end size's least key for the tie-break."""
-        pre = []
+        pre, early = [], []
         for (c, klo, _, a), st in zip(rows, starts):
             if a is not None and self.young_months(a)[0] == m:
                 ka = self.kpos(c, int(self.cum[a]))
@@ -433,11 +446,20 @@ class _Search:
                 st = st.copy()          # a view of d1, which this month's lots lower
                 self._pre_at[c, m] = (klo, st)
             pre.append(("P", c, c, klo, st) if a is None else ("Y", a, c, klo, st))
+            # Packs bought the month before need it covered: not right after a stop there.
+            got = self._before_stop.get(m)
+            if a == m:
+                st = np.full(len(st), INF, dtype=np.int64)
+            elif a is None and got and got[0] == c and 0 <= got[1] - klo < len(st):
+                st = st.copy()
+                st[got[1] - klo] = got[2]
+            early.append(st)
         self._pre[m] = pre
+        self._early_rows[m] = early
         best = INF
         for j in range(len(self.ends)):
             self.clock.check()
-            here = min((int(keys.min()) for _, _, _, keys in self.end_keys(m, j, n)),
+            here = min((int(keys.min()) for _, _, _, keys, _, _ in self.end_keys(m, j, n)),
                        default=INF)
             self._end_at[m, j] = here
             best = min(best, here)
@@ -448,10 +470,26 @@ class _Search:
         the mixes of sizes up to end size j from it, the end's keys with the last pack of
         j drawn from each of those positions), positions within one pack of the end."""
         size, steps = self.ends[j][0], self.ends[j][3]
+        over, early = self.early[j][0], self.early[j][1]
         pre = self._pre[m]
-        e1 = np.full((len(pre), n + size // self.g), INF, dtype=np.int64)
+        e1 = np.full((len(pre), n + self.smax // self.g), INF, dtype=np.int64)
         for i, (*_, st) in enumerate(pre):
             e1[i, :len(st)] = st
+        ef = None
+        if over and m > 0:
+            # Larger packs bought in m - 1 from the rows open to them, used up before
+            # they lapse at the end of m + V - 2 (they hold none of the balance).
+            ef = np.full(e1.shape, INF, dtype=np.int64)
+            for i, st in enumerate(self._early_rows[m]):
+                ef[i, :len(st)] = st
+            ef = self.closure(ef, n, early)
+            ef[:, n:] = INF
+            lapse = self.cap(m + self.V - 1)
+            for i, (_, _, c, klo, _) in enumerate(pre):
+                past = max(self.kpos(c, lapse + 1) - klo, 0)
+                ef[i, past:] = INF
+            np.minimum(e1, ef, out=e1)
+        base = e1.copy()
         e1 = self.closure(e1, n, steps)
         for i, (_, _, c, klo, _) in enumerate(pre):
             lo = max(self.kpos(c, self.cum_t - size) - klo, 0)
@@ -460,7 +498,8 @@ class _Search:
                 continue
             pos = self.rho[c] + np.arange(klo + lo, klo + hi, dtype=np.int64) * self.g
             mixes = e1[i, lo:hi]
-            yield i, lo, mixes, np.where(mixes < INF, mixes + self.last_pack(m, j, pos), INF)
+            yield i, lo, mixes, np.where(mixes < INF, mixes + self.last_pack(m, j, pos), INF), \
+                base[i], None if ef is None else ef[i]
 
     def last_pack(self, m: int, j: int, pos: np.ndarray) -> np.ndarray:
         """Key of end size j's last pack (bought in m) drawn from positions `pos` to the
@@ -573,6 +612,8 @@ class _Search:
             c, k = node[1], node[2]
             klo, st = self._pre_at[c, self.mu(int(self.rho[c]) + k * self.g)]
             return int(st[k - klo])
+        if kind == "B":             # a month's first position, reached by lots, not a stop
+            return self._before_stop[self.mu(int(self.rho[node[1]]) + node[2] * self.g)][2]
         a, k = node[1], node[2]
         c = self.class_of[int(self.cum[a]) % self.g]
         return self.fresh[a] + int(self.l1[k - self.kpos(c, int(self.cum[a]))])
@@ -605,18 +646,18 @@ class _Search:
         out = self.end_preds(key) if kind == "E" and self.prorata else []
         # A fresh start here (a stop just before, or the horizon's end after one).
         for a, fk in self.fresh.items():
-            if self.cap(a) == p and fk == key and (
+            if self.cap(a) == p and fk == key and kind != "B" and (
                     kind == "E" or self.young_months(a)[0] > self.young_months(a)[1]):
                 out.append((("F", a), 0, []))
         m_hi = self.mu(p - 1) if p > 0 else -1
-        if kind == "P":             # before its own month's purchase
+        if kind in ("P", "B"):      # before its own month's purchase
             m_hi = min(m_hi, self.mu(p) - 1)
         for m in range(max(0, m_hi - self.V), m_hi + 1):
             if self.r[m] == 0 or self.cap(m + self.V) < p:
                 continue
             starts = self.month_nodes(m)
             # Lots that end at p without waste (a node, not the end).
-            if kind in ("M", "P") and p <= self.cap(m + self.V):
+            if kind in ("M", "P", "B") and p <= self.cap(m + self.V):
                 for (what, x), c0, klo, st, _ in starts:
                     if c0 != c or (what == "Y" and p < self.cap(x + self.V - 1)):
                         continue
@@ -655,20 +696,33 @@ class _Search:
             if here != key:
                 continue
             size, _, under, _, l1, l2 = self.ends[j]
+            over, _, f1, f2 = self.early[j]
+            last = -(size // self.g) * self.pb + 1
             n = (self.cum_t - int(self.cum[m])) // self.g + 2
-            for row, lo, mixes, keys in self.end_keys(m, j, n):
+            for row, lo, mixes, keys, base, ef in self.end_keys(m, j, n):
                 what, x, _, klo, st = self._pre[m][row]
+                early = self._early_rows[m][row]
                 for t in np.nonzero(keys == key)[0].tolist():
-                    # The mixes from each start of the row that make this position's key.
+                    # The mixes from each position of the row that make this key: from a
+                    # node, or after the larger packs bought the month before.
                     k = lo + t
-                    ks = np.arange(0, min(k + 1, len(st)), dtype=np.int64)
-                    hit = np.nonzero((st[ks] < INF) & (st[ks] + l1[k - ks] == mixes[t]))[0]
-                    for i in hit.tolist():
-                        mix = self.mix(k - i, under, l1, l2)
+                    qs = np.arange(0, min(k + 1, len(base)), dtype=np.int64)
+                    hit = np.nonzero((base[qs] < INF) & (base[qs] + l1[k - qs] == mixes[t]))[0]
+                    for q in hit.tolist():
+                        mix = self.mix(k - q, under, l1, l2)
                         mix[size] = mix.get(size, 0) + 1
-                        out.append(((what, x, klo + i),
-                                    int(l2[k - i]) - (size // self.g) * self.pb + 1,
-                                    [(m, mix)]))
+                        e2 = int(l2[k - q]) + last
+                        if q < len(st) and st[q] == base[q]:
+                            out.append(((what, x, klo + q), e2, [(m, mix)]))
+                        if ef is None or ef[q] != base[q]:
+                            continue
+                        ps = np.arange(0, min(q, len(early) - 1) + 1, dtype=np.int64)
+                        via = np.nonzero((early[ps] < INF) & (early[ps] + f1[q - ps] == ef[q])
+                                         & (q > ps))[0]
+                        for i in via.tolist():
+                            first = self.mix(q - i, over, f1, f2)
+                            node = (what, x, klo + i) if early[i] == st[i] else ("B", x, klo + i)
+                            out.append((node, e2 + int(f2[q - i]), [(m - 1, first), (m, mix)]))
         return out
 
     def month_nodes(self, m: int) -> list:

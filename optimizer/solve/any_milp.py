@@ -56,8 +56,9 @@ def add_any_mode(prob: pulp.LpProblem, product: Product, calls, resid, validity:
     `just_in_time=False` takes the general model under `total` too (needed when a cap per
     month or block can make buying ahead of demand pay).
     With `prorata`, `pm.postpaid[0]` is less the carry-over credit of the purchases that
-    outlive the horizon (under `total`, the just-in-time model's last purchase holds it, as
-    in the dynamic program; otherwise each cohort's). `spend_cuts`: in the general model,
+    outlive the horizon, each cohort's (always the general model: the end's larger packs
+    may pay to be bought a month early, even in a month without calls, so that they are
+    drawn first; dynamic.py's docstring). `spend_cuts`: in the general model,
     bound each purchase's spend by what it serves (for a total or yearly cap).
     """
     T = len(resid)
@@ -67,7 +68,7 @@ def add_any_mode(prob: pulp.LpProblem, product: Product, calls, resid, validity:
     # (With prorata every pack stays: the dominance argument of useful_packs ignores credit.)
     packs = list(product.packs) if prorata and max(window, default=0) > 0 else \
         useful_packs(product, max(window, default=0), basis)
-    if late or start_only or not just_in_time or (prorata and packs and basis != "total"):
+    if late or start_only or not just_in_time or (prorata and packs):
         pm.unit_prices = {p.calls: to_units(p.price, scale) for p in packs}
         return _cohort_model(prob, pm, product, calls, resid, V, packs,
                              max((p.calls for p in packs), default=0), pm.unit_prices,
@@ -84,7 +85,7 @@ def add_any_mode(prob: pulp.LpProblem, product: Product, calls, resid, validity:
     pm.unit_prices = price
     if basis == "total":
         return _jit_model(prob, pm, product, calls, resid, V, packs, s_max, price, window,
-                          scale, tag, prorata)
+                          scale, tag)
     return _cohort_model(prob, pm, product, calls, resid, V, packs, s_max, price, window,
                          basis, scale, tag)
 
@@ -101,8 +102,7 @@ def purchase_counts(prob, product, packs, buy_months, window, s_max, tag) -> dic
     return x
 
 
-def _jit_model(prob, pm, product, calls, resid, V, packs, s_max, price, window, scale, tag,
-               prorata=False):
+def _jit_model(prob, pm, product, calls, resid, V, packs, s_max, price, window, scale, tag):
     T = len(resid)
     buy_months = [t for t in range(T) if resid[t] > 0]   # a purchase waits for demand
     # Largest balance worth carrying out of month m: what the next V-1 months can draw,
@@ -153,32 +153,7 @@ def _jit_model(prob, pm, product, calls, resid, V, packs, s_max, price, window, 
     rate = [to_units(product.rate(calls[m])[0], scale) for m in range(T)]
     pm.constants = [0]
     pm.postpaid = [pulp.lpSum(rate[m] * (resid[m] - u[m]) for m in range(T))]
-    if prorata:
-        pm.postpaid[0] -= _jit_credit(prob, product, x, y, bal[T - 1], cap[T - 1], packs,
-                                      buy_months, T, V, scale, tag)
     return pm
-
-
-def _jit_credit(prob, product, x, y, end_balance, most, packs, buy_months, T, V, scale, tag):
-    """Prorata credit under just in time: the balance at the end is the last purchase's
-    (every earlier one ran out in the month of the next), credited row by row."""
-    credit = []
-    outlive = [t for t in buy_months if t + V - 1 >= T]
-    held = {}
-    for t in outlive:
-        # held[t]: calls of month t's purchase left at the end: only when t is the last
-        # purchase month.
-        held[t] = prob.add_variable(f"endheld{tag}_{t}", 0, most)
-        prob += held[t] <= most * y[t], f"endheld{tag}_{t}"
-        for later in buy_months:
-            if later > t:
-                prob += held[t] <= most * (1 - y[later]), f"endlast{tag}_{t}_{later}"
-        rows = {s: x[t, s] for s in (p.calls for p in packs) if (t, s) in x}
-        if rows:
-            credit.append(add_credit(prob, product, rows, held[t], t + V - T, V, scale,
-                                     f"{tag}_{t}", most))
-    prob += pulp.lpSum(held.values()) == end_balance, f"endbalance{tag}"
-    return pulp.lpSum(credit)
 
 
 # Long (92 lines): one model's rows in the order the docstring explains them; split, the

@@ -29,7 +29,18 @@ With `prorata` carry-over, the last purchase's unexpired balance is credited as 
 engine values it: each pack size's lot at its price per call times the unexpired share of
 validity, rounded half up to the fen (the month's largest packs are drawn last, so they hold
 the balance). That credit depends on the mix, not only on the capacity, so purchases that
-reach the horizon's end are enumerated as mixes.
+reach the horizon's end are enumerated as mixes. Which pack holds the balance can also be
+chosen by the month of purchase: billing draws earlier expiries first, so the end mix's
+packs larger than size s, bought the month before (even a month without calls), are drawn
+before the month's own packs and leave the balance in a pack of size s, dearer per call.
+Some optimal plan has this form: a pack left wholly unused can be dropped (its credit is
+below its price), so one pack P holds the balance; every pack bought after P's would be
+drawn after it, so none is, and P is best bought in the month its first call is drawn (the
+same draws, a larger share); everything drawn before P is used up in that month t, so the
+packs larger than P that the end needs are bought in t - 1, drawn in t whatever their
+month, provided nothing draws on them before: month t - 1 paid no postpaid (a label
+records it, `Labels.covered`, and beats an uncovered one, never the reverse). Earlier
+months are no better (an earlier expiry) and after a month with postpaid impossible.
 
 The code follows the sketch: `_problem` gathers what every month needs (`Problem`),
 `_month_options` lists a month's purchases, `_extend` moves one month's labels forward
@@ -85,6 +96,8 @@ class Labels(NamedTuple):
     pred_index: np.ndarray   # its index among that month's kept labels
     kind: np.ndarray         # NOTHING | CAPACITY | END_MIX: what the predecessor month bought
     option: np.ndarray       # which capacity or end mix
+    covered: np.ndarray      # (prorata) the month before paid no postpaid: the end move may
+                             # buy there (always True where that cannot matter)
 
     def take(self, which) -> Labels:
         return Labels(*(a[which] for a in self))
@@ -94,9 +107,9 @@ class Labels(NamedTuple):
         return Labels(*(np.concatenate(a) for a in zip(*parts)))
 
     def frontier(self) -> Labels:
-        """The labels no other beats (see `_pareto`)."""
-        return self.take(_pareto(self.balance, self.cost, self.spend, self.calls,
-                                 self.packs))
+        """The labels no other beats (see `_pareto_covered`)."""
+        return self.take(_pareto_covered(self.covered, self.balance, self.cost, self.spend,
+                                         self.calls, self.packs))
 
 
 class Moves(NamedTuple):
@@ -110,6 +123,7 @@ class Moves(NamedTuple):
     packs: np.ndarray
     pred_index: np.ndarray   # index of the label in month t it extends
     option: np.ndarray       # which capacity or end mix (unused for NOTHING)
+    covered: np.ndarray      # see Labels.covered
 
 
 @dataclass(frozen=True)
@@ -134,6 +148,14 @@ class Problem:
     prorata: bool
     knaps: dict = field(default_factory=dict)    # pack set -> its Knapsack
 
+    def covered(self, dest: np.ndarray, covered) -> np.ndarray:
+        """Labels.covered of moves landing in `dest`: as given where a prorata end move
+        from `dest` could buy in the month before, else True (one group to prune)."""
+        if not self.prorata or self.start_only:
+            return np.ones(len(dest), dtype=bool)
+        matters = (dest >= 1) & (dest < self.T) & (dest + self.V - 1 >= self.T - 1)
+        return np.asarray(covered, dtype=bool) | ~matters
+
 
 @dataclass
 class MonthOptions:
@@ -147,18 +169,22 @@ class MonthOptions:
     sizes: list                 # (size, price units) of the packs used here
     smallest: np.ndarray | None = None      # smallest pack in some cheapest mix of each cap
     mix_counts: np.ndarray | None = None    # prorata end mixes: counts per size (desc)
+    mix_held: np.ndarray | None = None      # of which bought this month (the rest before)
+    mix_early: np.ndarray | None = None     # calls bought the month before
     mix_caps: np.ndarray | None = None
     mix_prices: np.ndarray | None = None
     mix_packs: np.ndarray | None = None
 
-    def packs(self, kind: int, option: int) -> dict[int, int]:
-        """The packs {size: count} behind a label's (kind, option)."""
+    def packs(self, kind: int, option: int) -> dict[int, dict[int, int]]:
+        """The packs behind a label's (kind, option): {months back: {size: count}}."""
         if kind == CAPACITY:
-            return self.knap.mix(self.step, [s for s, _ in self.sizes],
-                                 int(self.caps[option]) // self.step)
+            return {0: self.knap.mix(self.step, [s for s, _ in self.sizes],
+                                     int(self.caps[option]) // self.step)}
         if kind == END_MIX:
             sizes = sorted((s for s, _ in self.sizes), reverse=True)
-            return {s: int(v) for s, v in zip(sizes, self.mix_counts[option]) if v}
+            now, every = self.mix_held[option], self.mix_counts[option]
+            return {0: {s: int(v) for s, v in zip(sizes, now) if v},
+                    1: {s: int(v) for s, v in zip(sizes, every - now) if v}}
         return {}
 
 
@@ -185,13 +211,14 @@ class Queue:
         cuts = np.nonzero(np.diff(dest))[0] + 1
         for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(dest)]):
             if hi > lo:
-                keep = lo + _pareto(*(a[lo:hi] for a in (moves.balance, moves.cost,
-                                                          moves.spend, moves.calls,
-                                                          moves.packs)))
+                keep = lo + _pareto_covered(*(a[lo:hi] for a in (
+                    moves.covered, moves.balance, moves.cost, moves.spend, moves.calls,
+                    moves.packs)))
                 self.add(int(dest[lo]), Labels(
                     moves.balance[keep], moves.cost[keep], moves.spend[keep],
                     moves.calls[keep], moves.packs[keep], months[:len(keep)],
-                    moves.pred_index[keep], kinds[:len(keep)], moves.option[keep]))
+                    moves.pred_index[keep], kinds[:len(keep)], moves.option[keep],
+                    moves.covered[keep]))
 
     def add(self, m: int, labels: Labels) -> None:
         self.pending[m].append(labels)
@@ -265,6 +292,25 @@ def _pareto(b, cost, spend, calls, packs):
     return order[r < prev]
 
 
+def _pareto_covered(covered, b, cost, spend, calls, packs):
+    """`_pareto` with one more key: a label whose month before is covered (prorata's end
+    move may buy there) beats an uncovered one, never the reverse."""
+    if covered.all() or not covered.any():
+        return _pareto(b, cost, spend, calls, packs)
+    one, zero = np.nonzero(covered)[0], np.nonzero(~covered)[0]
+    one = one[_pareto(*(a[one] for a in (b, cost, spend, calls, packs)))]
+    zero = zero[_pareto(*(a[zero] for a in (b, cost, spend, calls, packs)))]
+    both = np.concatenate([one, zero])
+    rank = _lex_rank(cost[both], spend[both], -calls[both], packs[both])
+    r1, r0 = rank[:len(one)], rank[len(one):]
+    order = np.argsort(-b[one], kind="stable")          # most balance first
+    best = np.minimum.accumulate(r1[order])
+    # covered labels with at least as much balance as each uncovered one: a prefix
+    reach = np.searchsorted(-b[one][order], -b[zero], side="right")
+    beaten = (reach > 0) & (best[np.maximum(reach - 1, 0)] <= r0)
+    return np.concatenate([one, zero[~beaten]])
+
+
 def optimal_schedule(product: Product, calls, resid, validity: int, scale: int, *,
                      start_only: bool = False, prorata: bool = False,
                      compiled: bool = False, clock: Clock = UNLIMITED) -> Schedule:
@@ -290,7 +336,8 @@ def _label_search(problem: Problem, clock: Clock = UNLIMITED) -> Schedule:
     """The shortest path itself: month by month, labels extended, pruned and queued."""
     queue = Queue(problem.T, problem.ceiling, clock)
     z = np.zeros(1, dtype=np.int64)
-    queue.add(0, Labels(z, z, z, z, z, z - 1, z - 1, np.zeros(1, dtype=np.int8), z))
+    queue.add(0, Labels(z, z, z, z, z, z - 1, z - 1, np.zeros(1, dtype=np.int8), z,
+                        np.zeros(1, dtype=bool)))
     kept: dict[int, Labels] = {}
     options: dict[int, MonthOptions | None] = {}
     for t in range(problem.T):
@@ -322,7 +369,7 @@ def _start_schedule(p: Problem) -> Schedule:
     best = int(np.lexsort((packs, -calls, spend, cost))[0])
     if best == 0:
         return Schedule({}, p.ceiling, 0)
-    mix = opt.packs(CAPACITY, best - 1)
+    mix = opt.packs(CAPACITY, best - 1)[0]
     return Schedule({(0, size): k for size, k in mix.items()}, int(cost[best]),
                     int(spend[best]))
 
@@ -451,7 +498,11 @@ def _month_options(problem: Problem, t: int) -> MonthOptions | None:
         # A mix lasting to the end holds at least what is left after the carried balance,
         # which is below the month's calls (none in start mode's first month: b = 0).
         lo = int(p.cum[p.T] - p.cum[t]) - max(int(p.resid[t]) - 1, 0)
-        opt.mix_counts, opt.mix_caps, opt.mix_prices = _end_mixes(p.product, useful, lo, limit)
+        counts, caps, prices = _end_mixes(p.product, useful, lo, limit)
+        rows, opt.mix_held = _split_mixes(p.product, counts, t > 0 and not p.start_only)
+        opt.mix_counts, opt.mix_caps, opt.mix_prices = counts[rows], caps[rows], prices[rows]
+        sizes = np.array(sorted((s for s, _ in useful), reverse=True), dtype=np.int64)
+        opt.mix_early = (opt.mix_counts - opt.mix_held) @ sizes
         opt.mix_packs = opt.mix_counts.sum(axis=1)
     return opt
 
@@ -463,11 +514,14 @@ def _extend(problem: Problem, queue: Queue, t: int, labels: Labels) -> MonthOpti
     n = len(labels.balance)
     idx = np.arange(n, dtype=np.int64)
     zeros = np.zeros(n, dtype=np.int64)
-    # No purchase: the rest of month t is postpaid, the next month starts empty.
+    # No purchase: the rest of month t is postpaid, the next month starts empty (the month
+    # before it is covered only when months without calls lie between).
+    dest = np.full(n, int(p.nxt[t + 1]))
     queue.send(t, NOTHING, Moves(
-        np.full(n, int(p.nxt[t + 1])), zeros,
+        dest, zeros,
         labels.cost + p.rate[t] * (p.resid[t] - labels.balance), labels.spend, labels.calls,
-        labels.packs, idx, zeros))
+        labels.packs, idx, zeros,
+        p.covered(dest, (p.resid[t] <= labels.balance) | (dest > t + 1))))
 
     if p.start_only and t > 0 or not p.start_only and p.resid[t] == 0:
         return None
@@ -516,31 +570,41 @@ def _buy_capacities(p: Problem, queue: Queue, t: int, opt: MonthOptions, labels:
     valid = ~spare & ~(ends & p.prorata)     # prorata ends are priced as mixes instead
     option = np.broadcast_to(np.arange(k, dtype=np.int64)[None, :], (n, k))
     rows = np.broadcast_to(idx[:, None], (n, k))
-    queue.send(t, CAPACITY, Moves(dest[valid], b2[valid], c2[valid], s2[valid],
-                                  calls2[valid], packs2[valid], rows[valid], option[valid]))
+    dest = dest[valid]
+    queue.send(t, CAPACITY, Moves(dest, b2[valid], c2[valid], s2[valid],
+                                  calls2[valid], packs2[valid], rows[valid], option[valid],
+                                  p.covered(dest, ~short[valid] | (dest > t + 1))))
 
 
 def _buy_end_mixes(p: Problem, queue: Queue, t: int, opt: MonthOptions, labels: Labels,
                    idx: np.ndarray) -> None:
-    """Prorata: purchases that last to the end, less the billing engine's credit."""
+    """Prorata: purchases that last to the end, less the billing engine's credit. Packs
+    bought the month before (`mix_early`) are drawn first and must be used up before they
+    lapse (so they hold none of the balance); that month must be covered."""
     e, T = t + p.V - 1, p.T
-    R = p.cum[t] + labels.balance[:, None] + opt.mix_caps[None, :] - p.cum[T]   # left over
+    b = labels.balance[:, None]
+    R = p.cum[t] + b + opt.mix_caps[None, :] - p.cum[T]   # left over
     credit = np.zeros_like(R)
     before = np.zeros(len(opt.mix_caps), dtype=np.int64)
     share = e - (T - 1)
     for j, size in enumerate(sorted((s for s, _ in opt.sizes), reverse=True)):
-        held = opt.mix_counts[:, j] * size
+        held = opt.mix_held[:, j] * size
         take = np.clip(R - before[None, :], 0, held[None, :])
         a, c = p.credit_frac[size]
         credit += (2 * take * share * a + c) // (2 * c) * p.fen
         before = before + held
     total = labels.cost[:, None] + opt.mix_prices[None, :] - credit
-    r_i, m_i = np.nonzero(R >= 0)
+    early = opt.mix_early[None, :]
+    lapse = p.cum[min(e, T)]                # drawn by the end of the early packs' last month
+    ok = (R >= 0) & ((early == 0) | (labels.covered[:, None]
+                                     & (p.cum[t] + b + early <= lapse)))
+    r_i, m_i = np.nonzero(ok)
     if len(r_i):
         queue.send(t, END_MIX, Moves(
             np.full(len(r_i), T), np.zeros(len(r_i), dtype=np.int64), total[r_i, m_i],
             labels.spend[r_i] + opt.mix_prices[m_i], labels.calls[r_i] + opt.mix_caps[m_i],
-            labels.packs[r_i] + opt.mix_packs[m_i], idx[r_i], m_i))
+            labels.packs[r_i] + opt.mix_packs[m_i], idx[r_i], m_i,
+            np.ones(len(r_i), dtype=bool)))
 
 
 def _backtrack(end: Labels, kept: dict[int, Labels], options: dict) -> Schedule:
@@ -552,11 +616,34 @@ def _backtrack(end: Labels, kept: dict[int, Labels], options: dict) -> Schedule:
     while t >= 0:
         kind, option = int(at.kind[i]), int(at.option[i])
         if kind != NOTHING:
-            for size, k in options[t].packs(kind, option).items():
-                counts[t, size] = counts.get((t, size), 0) + k
+            for back, mix in options[t].packs(kind, option).items():
+                for size, k in mix.items():
+                    counts[t - back, size] = counts.get((t - back, size), 0) + k
         at, i = kept[t], int(at.pred_index[i])
         t = int(at.pred_month[i])
     return Schedule(counts, int(end.cost[best]), int(end.spend[best]))
+
+
+def _split_mixes(product: Product, counts: np.ndarray, early: bool):
+    """Each end mix as bought in its month, and (when the month before may buy) once more
+    for each smaller size it holds: its larger packs bought the month before, so drawn first,
+    leave the balance in a pack of that size (module docstring). Returns the rows of
+    `counts` behind each variant and the counts each buys in its own month."""
+    rows = [np.arange(len(counts))]
+    held = [counts]
+    if early:
+        present = counts > 0
+        first = np.argmax(present, axis=1)               # the mix's largest size
+        if int((present & (np.arange(counts.shape[1]) > first[:, None])).sum()) \
+                + len(counts) > MAX_MIXES:
+            raise _too_many_mixes(product)
+        for j in range(1, counts.shape[1]):
+            which = np.nonzero(present[:, j] & (first < j))[0]
+            now = counts[which].copy()
+            now[:, :j] = 0
+            rows.append(which)
+            held.append(now)
+    return np.concatenate(rows), np.concatenate(held)
 
 
 def _end_mixes(product: Product, useful, lo: int, limit: int):
@@ -570,9 +657,7 @@ def _end_mixes(product: Product, useful, lo: int, limit: int):
     for s in sizes:
         k = np.arange(min(bounds[s], -(-limit // s)) + 1, dtype=np.int64)
         if len(mixes) * len(k) > MAX_MIXES:
-            raise SolverError(f"{product.id}: --carry-over-value prorata would have to price "
-                              f"more than {MAX_MIXES:,} pack mixes for the last purchase; "
-                              f"use --carry-over-value zero")
+            raise _too_many_mixes(product)
         caps = (caps[:, None] + k[None, :] * s).reshape(-1)
         mixes = np.concatenate([np.repeat(mixes, len(k), axis=0),
                                 np.tile(k, len(mixes))[:, None]], axis=1)
@@ -581,3 +666,10 @@ def _end_mixes(product: Product, useful, lo: int, limit: int):
     prices = mixes @ np.array([price[s] for s in sizes], dtype=np.int64)
     ok = (caps > 0) & (caps >= lo)
     return mixes[ok], caps[ok], prices[ok]
+
+
+def _too_many_mixes(product: Product) -> SolverError:
+    """(engines.py then plans the product with the integer program.)"""
+    return SolverError(f"{product.id}: --carry-over-value prorata would have to price more "
+                       f"than {MAX_MIXES:,} pack mixes for the last purchase; use "
+                       f"--carry-over-value zero")

@@ -58,7 +58,8 @@ def _buy_months(series_resid, window, basis: str, start_only: bool, ahead: bool)
     month with no calls to serve can wait for the next one at the same spend. Not under a
     cap per month or block (`ahead`), where waiting can move it into a month or block with
     no room (a plan 10 CNY dearer than the optimum was called optimal: found by
-    benchmarks/cross_milp.py)."""
+    benchmarks/cross_milp.py), nor under prorata, where the end's larger packs bought a
+    month early are drawn first and leave the balance in a dearer pack."""
     if start_only:
         return [0] if window[0] > 0 else []
     if basis == "total" and not ahead:
@@ -102,7 +103,8 @@ def add_any_scenarios(prob: pulp.LpProblem, product: Product, series_calls, seri
     s_max = max((p.calls for p in packs), default=0)
     price = {p.calls: to_units(p.price, scale) for p in packs}
     pm.unit_prices = price
-    buy_months = _buy_months(series_resid, window, basis, start_only, ahead) if packs else []
+    buy_months = _buy_months(series_resid, window, basis, start_only, ahead or prorata) \
+        if packs else []
 
     # x[t, s]: packs of size s bought at the start of month t (shared by every scenario).
     x = purchase_counts(prob, product, packs, buy_months, window, s_max, tag)
