@@ -170,3 +170,35 @@ def test_an_answer_rejected_by_a_hair_is_solved_again_at_a_tighter_tolerance():
     assert r.status == "optimal"
     for s, o in zip(scen, r.scenarios):
         assert bill(cat, s.forecast, r.plan).total_cost == o.bill.total_cost
+
+
+R_CATALOG = """
+free_calls_per_month = 300
+validity_months = 2
+tier_basis = "after-packs"
+[[product]]
+id = "r"
+packs = [ { calls = 2000, price = "150" }, { calls = 5000, price = "330" } ]
+tiers = [ { up_to = 2500, rate = "0.12" }, { rate = "0.08" } ]
+"""
+
+
+def test_optimal_columns_above_the_bound_are_solved_again():
+    """HiGHS 1.16, handed a start (here the uncapped optimum trimmed to the cap: nothing
+    bought) with its parallel-rows rule off, said optimal with its objective at the
+    optimum but handed back the start's columns: packopt called buying nothing optimal at
+    599.51 CNY where one 2,000-call pack in March nets 539.43 (found by
+    benchmarks/cross_milp.py, seed 32). Columns costing more than the bound are no proof:
+    solved again without the start."""
+    cat = parse_catalog(R_CATALOG, "r.toml")
+    low, high = (0, 3685, 1781, 1052, 4), (0, 5264, 2544, 1503, 5)
+    scen = tuple(Scenario(n, Decimal(w), Forecast(START, 5, (("r", c),)))
+                 for n, w, c in (("s0", 3, low), ("s1", 2, high), ("s2", 1, low)))
+    r = plan(cat, scen[0].forecast, purchase_months="any", scenarios=scen, budget=Decimal(150),
+             carry_over="prorata", regret=False)
+    assert r.status == "optimal"
+    assert [(p.month, p.size, p.count) for p in r.plan.purchases] == [(START + 2, 2000, 1)]
+    assert r.objective_cost.quantize(Decimal("0.01")) == Decimal("539.43")
+    milp = plan(cat, scen[0].forecast, purchase_months="any", scenarios=scen,
+                budget=Decimal(150), carry_over="prorata", regret=False, algorithm="milp")
+    assert milp.objective_cost == r.objective_cost
