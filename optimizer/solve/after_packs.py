@@ -276,13 +276,13 @@ class _Search:
             self.ends.append((size, price, under, [(sz // g, q * (sb + 1)) for sz, q in under],
                               l1, l2))
             # The larger packs, bought the month before and so drawn first (section 6).
-            self.early.append((over, [(sz // g, q * (sb + 1)) for sz, q in over],
-                               *_lot_keys([(sz // g, q) for sz, q in over], nl, sb, pb)))
+            self.early.append((over, *_lot_keys([(sz // g, q) for sz, q in over], nl, sb, pb)))
         self._pre: dict[int, list] = {}         # month -> its rows before its purchase
         self._pre_at: dict = {}                 # (class, month) -> (first index, keys)
         self._end_at: dict = {}                 # (month, end size index) -> least end key
         self._before_stop: dict = {}            # start a -> (class, index, key before it)
-        self._early_rows: dict = {}             # month -> its rows open to early packs
+        self._early: dict = {}                  # month -> (rows open to early packs,
+                                                #   their keys after them, per end size)
 
     # ----------------------------------------------------------------- helpers
 
@@ -455,7 +455,7 @@ class _Search:
                 st[got[1] - klo] = got[2]
             early.append(st)
         self._pre[m] = pre
-        self._early_rows[m] = early
+        self._early[m] = self.early_keys(m, early, n)
         best = INF
         for j in range(len(self.ends)):
             self.clock.check()
@@ -465,31 +465,43 @@ class _Search:
             best = min(best, here)
         return best if best < self.threshold else INF
 
-    def end_keys(self, m: int, j: int, n: int):
+    def early_keys(self, m: int, early: list, n: int):
+        """The end's larger packs bought in m - 1 (section 6), from the rows open to them
+        (`early`): per end size, the keys after packs of every larger size, used up within
+        month m (before the end's last pack is first drawn; so before they lapse, and
+        holding none of the balance); None where no size is larger. Built from the largest
+        size down, one pack size at a time, over month m's positions only."""
+        out = [None] * len(self.ends)
+        if m == 0 or self.V < 2 or not any(len(st) and st.min() < INF for st in early):
+            return early, out
+        w = min(n, (self.cap(m + 1) - self.cap(m)) // self.g + 2)
+        ef = np.full((len(early), w + self.smax // self.g), INF, dtype=np.int64)
+        for i, st in enumerate(early):
+            ef[i, :min(len(st), w)] = st[:w]
+        end = self.cap(m + 1)
+        past = [max(self.kpos(c, end) - klo, 0) for _, _, c, klo, _ in self._pre[m]]
+        for j in range(len(self.ends) - 2, -1, -1):
+            self.clock.check()
+            size, price = self.ends[j + 1][0], self.ends[j + 1][1]
+            ef = self.closure(ef, w, [(size // self.g, price * (self.sb + 1))])
+            for i, k in enumerate(past):
+                ef[i, min(k, w):] = INF
+            out[j] = ef[:, :w].copy()
+        return early, out
+
+    def end_keys(self, m: int, j: int, n: int, keep: bool = False):
         """For each row before month m's purchase: (row index, first index, the keys of
         the mixes of sizes up to end size j from it, the end's keys with the last pack of
         j drawn from each of those positions), positions within one pack of the end."""
         size, steps = self.ends[j][0], self.ends[j][3]
-        over, early = self.early[j][0], self.early[j][1]
         pre = self._pre[m]
         e1 = np.full((len(pre), n + self.smax // self.g), INF, dtype=np.int64)
         for i, (*_, st) in enumerate(pre):
             e1[i, :len(st)] = st
-        ef = None
-        if over and m > 0:
-            # Larger packs bought in m - 1 from the rows open to them, used up before
-            # they lapse at the end of m + V - 2 (they hold none of the balance).
-            ef = np.full(e1.shape, INF, dtype=np.int64)
-            for i, st in enumerate(self._early_rows[m]):
-                ef[i, :len(st)] = st
-            ef = self.closure(ef, n, early)
-            ef[:, n:] = INF
-            lapse = self.cap(m + self.V - 1)
-            for i, (_, _, c, klo, _) in enumerate(pre):
-                past = max(self.kpos(c, lapse + 1) - klo, 0)
-                ef[i, past:] = INF
-            np.minimum(e1, ef, out=e1)
-        base = e1.copy()
+        ef = self._early[m][1][j]
+        if ef is not None:
+            np.minimum(e1[:, :ef.shape[1]], ef, out=e1[:, :ef.shape[1]])
+        base = e1.copy() if keep else None
         e1 = self.closure(e1, n, steps)
         for i, (_, _, c, klo, _) in enumerate(pre):
             lo = max(self.kpos(c, self.cum_t - size) - klo, 0)
@@ -499,7 +511,7 @@ class _Search:
             pos = self.rho[c] + np.arange(klo + lo, klo + hi, dtype=np.int64) * self.g
             mixes = e1[i, lo:hi]
             yield i, lo, mixes, np.where(mixes < INF, mixes + self.last_pack(m, j, pos), INF), \
-                base[i], None if ef is None else ef[i]
+                None if base is None else base[i], None if ef is None else ef[i]
 
     def last_pack(self, m: int, j: int, pos: np.ndarray) -> np.ndarray:
         """Key of end size j's last pack (bought in m) drawn from positions `pos` to the
@@ -696,12 +708,12 @@ class _Search:
             if here != key:
                 continue
             size, _, under, _, l1, l2 = self.ends[j]
-            over, _, f1, f2 = self.early[j]
+            over, f1, f2 = self.early[j]
             last = -(size // self.g) * self.pb + 1
             n = (self.cum_t - int(self.cum[m])) // self.g + 2
-            for row, lo, mixes, keys, base, ef in self.end_keys(m, j, n):
+            for row, lo, mixes, keys, base, ef in self.end_keys(m, j, n, keep=True):
                 what, x, _, klo, st = self._pre[m][row]
-                early = self._early_rows[m][row]
+                early = self._early[m][0][row]
                 for t in np.nonzero(keys == key)[0].tolist():
                     # The mixes from each position of the row that make this key: from a
                     # node, or after the larger packs bought the month before.
@@ -714,7 +726,7 @@ class _Search:
                         e2 = int(l2[k - q]) + last
                         if q < len(st) and st[q] == base[q]:
                             out.append(((what, x, klo + q), e2, [(m, mix)]))
-                        if ef is None or ef[q] != base[q]:
+                        if ef is None or q >= len(ef) or ef[q] != base[q]:
                             continue
                         ps = np.arange(0, min(q, len(early) - 1) + 1, dtype=np.int64)
                         via = np.nonzero((early[ps] < INF) & (early[ps] + f1[q - ps] == ef[q])

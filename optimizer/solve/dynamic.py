@@ -499,10 +499,11 @@ def _month_options(problem: Problem, t: int) -> MonthOptions | None:
         # which is below the month's calls (none in start mode's first month: b = 0).
         lo = int(p.cum[p.T] - p.cum[t]) - max(int(p.resid[t]) - 1, 0)
         counts, caps, prices = _end_mixes(p.product, useful, lo, limit)
-        rows, opt.mix_held = _split_mixes(p.product, counts, t > 0 and not p.start_only)
-        opt.mix_counts, opt.mix_caps, opt.mix_prices = counts[rows], caps[rows], prices[rows]
         sizes = np.array(sorted((s for s, _ in useful), reverse=True), dtype=np.int64)
-        opt.mix_early = (opt.mix_counts - opt.mix_held) @ sizes
+        # (packs bought early are used up in month t: fewer calls than it has)
+        rows, opt.mix_held, opt.mix_early = _split_mixes(
+            p.product, counts, sizes, int(p.resid[t]) if t > 0 and not p.start_only else 0)
+        opt.mix_counts, opt.mix_caps, opt.mix_prices = counts[rows], caps[rows], prices[rows]
         opt.mix_packs = opt.mix_counts.sum(axis=1)
     return opt
 
@@ -579,8 +580,8 @@ def _buy_capacities(p: Problem, queue: Queue, t: int, opt: MonthOptions, labels:
 def _buy_end_mixes(p: Problem, queue: Queue, t: int, opt: MonthOptions, labels: Labels,
                    idx: np.ndarray) -> None:
     """Prorata: purchases that last to the end, less the billing engine's credit. Packs
-    bought the month before (`mix_early`) are drawn first and must be used up before they
-    lapse (so they hold none of the balance); that month must be covered."""
+    bought the month before (`mix_early`) are drawn first and used up within month t (the
+    module docstring: so they neither lapse nor hold balance); that month must be covered."""
     e, T = t + p.V - 1, p.T
     b = labels.balance[:, None]
     R = p.cum[t] + b + opt.mix_caps[None, :] - p.cum[T]   # left over
@@ -595,9 +596,8 @@ def _buy_end_mixes(p: Problem, queue: Queue, t: int, opt: MonthOptions, labels: 
         before = before + held
     total = labels.cost[:, None] + opt.mix_prices[None, :] - credit
     early = opt.mix_early[None, :]
-    lapse = p.cum[min(e, T)]                # drawn by the end of the early packs' last month
     ok = (R >= 0) & ((early == 0) | (labels.covered[:, None]
-                                     & (p.cum[t] + b + early <= lapse)))
+                                     & (p.cum[t] + b + early < p.cum[t + 1])))
     r_i, m_i = np.nonzero(ok)
     if len(r_i):
         queue.send(t, END_MIX, Moves(
@@ -624,26 +624,28 @@ def _backtrack(end: Labels, kept: dict[int, Labels], options: dict) -> Schedule:
     return Schedule(counts, int(end.cost[best]), int(end.spend[best]))
 
 
-def _split_mixes(product: Product, counts: np.ndarray, early: bool):
-    """Each end mix as bought in its month, and (when the month before may buy) once more
-    for each smaller size it holds: its larger packs bought the month before, so drawn first,
-    leave the balance in a pack of that size (module docstring). Returns the rows of
-    `counts` behind each variant and the counts each buys in its own month."""
+def _split_mixes(product: Product, counts: np.ndarray, sizes: np.ndarray, below: int):
+    """Each end mix as bought in its month, and once more for each smaller size it holds
+    with its larger packs, of fewer than `below` calls, bought the month before: drawn
+    first, they leave the balance in a pack of that size (module docstring). Returns the
+    rows of `counts` behind each variant, the counts each buys in its own month, and the
+    calls it buys the month before."""
     rows = [np.arange(len(counts))]
     held = [counts]
-    if early:
-        present = counts > 0
-        first = np.argmax(present, axis=1)               # the mix's largest size
-        if int((present & (np.arange(counts.shape[1]) > first[:, None])).sum()) \
-                + len(counts) > MAX_MIXES:
+    early = [np.zeros(len(counts), dtype=np.int64)]
+    present = counts > 0
+    first = np.argmax(present, axis=1)                   # the mix's largest size
+    before = np.cumsum(counts * sizes[None, :], axis=1) - counts * sizes[None, :]
+    for j in range(1, counts.shape[1]):
+        which = np.nonzero(present[:, j] & (first < j) & (before[:, j] < below))[0]
+        if sum(len(r) for r in rows) + len(which) > MAX_MIXES:
             raise _too_many_mixes(product)
-        for j in range(1, counts.shape[1]):
-            which = np.nonzero(present[:, j] & (first < j))[0]
-            now = counts[which].copy()
-            now[:, :j] = 0
-            rows.append(which)
-            held.append(now)
-    return np.concatenate(rows), np.concatenate(held)
+        now = counts[which].copy()
+        now[:, :j] = 0
+        rows.append(which)
+        held.append(now)
+        early.append(before[which, j])
+    return np.concatenate(rows), np.concatenate(held), np.concatenate(early)
 
 
 def _end_mixes(product: Product, useful, lo: int, limit: int):
