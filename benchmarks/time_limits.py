@@ -170,6 +170,15 @@ CASES = {
                             "after-packs", "--carry-over-value", "prorata"]),
     "prorata-after-9x24": (lambda f: (f[0], f[1] + ["--carry-over-value", "prorata"]))(
         _family("any-after-24m")),
+    # the same under the total basis (the dynamic program): the example, 4 x 24, and 9 x 24
+    # of the any-24m family (the end's larger packs may be bought a month early)
+    "prorata-total-example": ({}, ["--purchase-months", "any", "--carry-over-value",
+                                   "prorata"]),
+    "prorata-total-4x24": ({"f.csv": _f4x24()},
+                           ["{f.csv}", "--purchase-months", "any", "--carry-over-value",
+                            "prorata"]),
+    "prorata-total-9x24": (lambda f: (f[0], f[1] + ["--carry-over-value", "prorata"]))(
+        _family("any-24m")),
     # the bundled example under prorata and after-packs with a total or yearly cap that
     # binds (the cohort integer program with the spend cuts), 120 s limit
     "prorata-after-budget": ({}, ["--purchase-months", "any", "--tier-basis", "after-packs",
