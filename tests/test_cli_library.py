@@ -315,3 +315,50 @@ def test_a_raised_plan_under_way_that_ran_out_is_planned_again_in_the_time_left(
     assert budget_value(cat, fc, result, step=step, purchase_months="any", time_limit=30.0,
                         raised=lambda timeout: waited.append(timeout)) is None
     assert len(waited) == 1 and 0 < waited[0] <= 30.0
+
+
+def test_a_raised_plan_nobody_waits_for_is_cancelled(monkeypatch):
+    """plan_report cancels the plan under raised caps when it returns: a library caller
+    does not find it still running (it used to run on to its own time limit). The stand-in
+    plan here waits for the cancel, as a long solve would, and reports whether it came."""
+    import threading
+
+    from optimizer.analysis import budget as budget_mod
+    from optimizer.analysis.planning import plan_report
+    cat, fc = _two_packed_case("total")
+    seen = {}
+
+    def slow(*args, cancel=None, **kwargs):
+        seen["thread"] = threading.current_thread()
+        seen["cancelled"] = cancel.wait(60)
+        raise TimeoutError("never finished")       # what it returns is not waited for
+    monkeypatch.setattr(budget_mod, "raised_plan", slow)
+    report = plan_report(cat, fc, purchase_months="any", monthly_budget=Decimal(150),
+                         time_limit=20)
+    # (not needed after all: the plan without the cap fits the caps raised by 1,000)
+    assert report.budget_value.raised_cost == report.budget_value.uncapped_cost
+    seen["thread"].join(5)
+    assert seen["cancelled"] and not seen["thread"].is_alive()
+
+
+def test_a_cancelled_plan_stops_its_exact_methods_and_solver():
+    """`plan(cancel=…)`: once the event is set the time limit counts as reached: the exact
+    methods give up at their next step, HiGHS is interrupted, and the answer is whatever
+    was found (here nothing proven)."""
+    import threading
+    import time
+
+    from optimizer.solve.clock import Clock, OutOfTime
+    stop = threading.Event()
+    clock = Clock(None, cancel=stop)
+    clock.check()
+    assert clock.remaining() is None and not clock.share().expired()
+    stop.set()
+    assert clock.expired() and clock.remaining() == 0.01 and clock.part(3).expired()
+    with pytest.raises(OutOfTime):
+        clock.share().check()
+    cat, fc = _two_packed_case("after-packs")
+    t0 = time.perf_counter()
+    r = plan(cat, fc, purchase_months="any", monthly_budget=Decimal(150), regret=False,
+             cancel=stop)
+    assert r.status == "feasible" and time.perf_counter() - t0 < 10

@@ -202,3 +202,32 @@ def test_optimal_columns_above_the_bound_are_solved_again():
     milp = plan(cat, scen[0].forecast, purchase_months="any", scenarios=scen,
                 budget=Decimal(150), carry_over="prorata", regret=False, algorithm="milp")
     assert milp.objective_cost == r.objective_cost
+
+
+def test_a_solve_stops_when_its_event_is_set():
+    """`solvers.stopped_by(event)`: HiGHS is interrupted soon after the event is set (the
+    plan under raised caps that nobody waits for any more). A market-split model, which
+    branching does not close in its 60 s, ends long before that, not proven."""
+    import random
+    import threading
+    import time
+    rng = random.Random(5)
+    rows = [[rng.randint(0, 99) for _ in range(30)] for _ in range(4)]
+    prob = pulp.LpProblem("split", pulp.LpMinimize)
+    x = [prob.add_variable(f"x{j}", cat="Binary") for j in range(30)]
+    slack = [prob.add_variable(f"s{i}", -1000, 1000) for i in range(4)]
+    size = [prob.add_variable(f"t{i}", 0) for i in range(4)]
+    prob += pulp.lpSum(size)
+    for i, a in enumerate(rows):
+        prob += pulp.lpSum(c * v for c, v in zip(a, x)) + slack[i] == sum(a) // 2
+        prob += size[i] >= slack[i]
+        prob += size[i] >= -slack[i]
+    stop = threading.Event()
+    timer = threading.Timer(0.5, stop.set)
+    timer.start()
+    t0 = time.perf_counter()
+    with solvers.stopped_by(stop):
+        out = solve(prob, "highs", 60)
+    timer.cancel()
+    assert out.status in (Status.FEASIBLE, Status.NO_SOLUTION)
+    assert time.perf_counter() - t0 < 30

@@ -35,6 +35,15 @@ def plan_report(catalog: Catalog, forecast: Forecast, *, compare_baselines: bool
     t0 = time.perf_counter()
     limit = options.get("time_limit")
     ahead = _Ahead(catalog, forecast, (budget, monthly_budget, yearly_budget), options, t0)
+    try:
+        return _report(catalog, forecast, ahead, compare_baselines, regret, t0, limit, options)
+    finally:
+        ahead.cancel.set()      # the raised plan, if it still runs, is no longer waited for
+
+
+def _report(catalog, forecast, ahead, compare_baselines, regret, t0, limit, options):
+    """plan_report's body; its caller cancels what still runs beside it on the way out."""
+    budget, monthly_budget, yearly_budget = ahead.caps
     result = plan(catalog, forecast, budget=budget, monthly_budget=monthly_budget,
                   yearly_budget=yearly_budget, regret=regret, **options,
                   on_binding=ahead.start if ahead.caps != (None, None, None) else None)
@@ -89,13 +98,15 @@ class _Ahead:
     until the plan is done (the re-solves keep a core: with two products at a time beside
     them, the 4 × 24 × 3 scenarios yearly case lost its tie-break proof), two after. Its
     time limit is what the request's leaves at that moment (without one, the follow-up
-    allowance)."""
+    allowance). Cancelled once the report no longer waits for it (`cancel`), so that a
+    library caller does not find it running after plan_report returns."""
 
     def __init__(self, catalog, forecast, caps, options, t0):
         self.catalog, self.forecast, self.caps = catalog, forecast, caps
         self.options, self.t0 = dict(options), t0
         self.thread: threading.Thread | None = None
         self.wide = threading.Event()       # set when the plan is done
+        self.cancel = threading.Event()     # set when nobody waits for it any more
         self.done: dict = {}
 
     def start(self) -> None:
@@ -116,7 +127,7 @@ class _Ahead:
                 with unreported():      # the progress line follows the plan itself
                     self.done["value"] = raised_plan(self.catalog, self.forecast, *self.caps,
                                                      **{**self.options, "time_limit": left},
-                                                     wide=self.wide)
+                                                     wide=self.wide, cancel=self.cancel)
             except BaseException as e:      # handed to the thread that asks for it
                 self.done["error"] = e
         self.thread = threading.Thread(target=run, daemon=True)

@@ -184,7 +184,8 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
          carry_over: str = "zero", algorithm: str = "auto",
          yearly_budget: Decimal | None = None, tie_break: bool = True,
          on_binding: Callable[[], None] | None = None,
-         threads: int = SOLVE_THREADS, wide: threading.Event | None = None) -> PlanResult:
+         threads: int = SOLVE_THREADS, wide: threading.Event | None = None,
+         cancel: threading.Event | None = None) -> PlanResult:
     """The cheapest purchase plan, proven optimal unless the time limit stops the solver.
 
     With `scenarios`, packs are chosen once and postpaid follows each scenario; the
@@ -203,7 +204,8 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
     the optimal cost and only the tie-break re-solves remain (they use one core): the
     value of the cap's plan under raised caps can run beside them. `threads`: products
     solved at once; `wide`, an Event: until it is set, one at a time (a plan running beside
-    another takes the second core once that one is done).
+    another takes the second core once that one is done). `cancel`, an Event: once it is
+    set, the time limit counts as reached (work nobody waits for any more).
     """
     scenarios = tuple(scenarios)
     _check_options(catalog, forecast, purchase_months, solver, time_limit, scenarios,
@@ -214,7 +216,9 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
                   on_binding=on_binding, threads=max(1, threads), wide=wide)
     check_request(req)                          # sizes beyond the documented limits
     started = time.perf_counter()
-    req, results, result_plan, bills, base_bill, bill_s, gap_units = _solved(req)
+    req.clock.cancel = cancel
+    with _stopped_by(cancel):
+        req, results, result_plan, bills, base_bill, bill_s, gap_units = _solved(req)
     all_optimal = all(r.optimal for r in results)
     uncapped_optimal = all_optimal and (not req.coupled or all(r.uncapped for r in results))
     if objective == "expected":
@@ -488,6 +492,15 @@ def _in_turn(req: Request, groups: list[list[str]], hints: CostBounds | None) ->
     return _in_threads(one, len(groups), req.threads, req.wide)
 
 
+def _stopped_by(cancel: threading.Event | None):
+    """HiGHS's solves stopped by `cancel` (solvers.stopped_by), when there is one."""
+    if cancel is None:
+        import contextlib
+        return contextlib.nullcontext()
+    from . import solvers
+    return solvers.stopped_by(cancel)
+
+
 def _in_threads(job, n: int, threads: int = SOLVE_THREADS, wide=None) -> list:
     """[job(0), ..., job(n - 1)], on `threads` daemon threads taking the jobs in order
     (daemons: Ctrl-C ends the process without waiting for a solve in C to end). The first
@@ -501,6 +514,7 @@ def _in_threads(job, n: int, threads: int = SOLVE_THREADS, wide=None) -> list:
     # yet: nothing was muted, and the dynamic program's commands do not load it).
     solvers = sys.modules.get(f"{__package__}.solvers")
     quiet = solvers is not None and solvers.muted()
+    stop = solvers.stop_event() if solvers is not None else None
     results: list = [None] * n
     errors: list[BaseException] = []
     queue = iter(range(n))
@@ -508,7 +522,8 @@ def _in_threads(job, n: int, threads: int = SOLVE_THREADS, wide=None) -> list:
     lock = threading.Lock()
 
     def work(k: int):
-        with solvers.unreported() if quiet else contextlib.nullcontext():
+        with solvers.unreported() if quiet else contextlib.nullcontext(), \
+                solvers.stopped_by(stop) if stop else contextlib.nullcontext():
             take(k)
 
     def take(k: int):

@@ -117,6 +117,22 @@ def unreported():
         _local.muted = saved
 
 
+def stop_event():
+    """The event that stops this thread's HiGHS solves once set (`stopped_by`), or None."""
+    return getattr(_local, "stop", None)
+
+
+@contextlib.contextmanager
+def stopped_by(event):
+    """HiGHS solves in the block (this thread, and the threads it starts) stop soon after
+    `event` is set: work whose answer nobody waits for any more (planning._Ahead)."""
+    saved, _local.stop = getattr(_local, "stop", None), event
+    try:
+        yield
+    finally:
+        _local.stop = saved
+
+
 _banner_silenced = False
 _banner_lock = threading.Lock()
 
@@ -215,7 +231,20 @@ def _highs_class():
                 sol.col_value = values
                 sol.value_valid = True
                 h.setSolution(sol)
-            listener = _listener
+            listener, stop = _listener, stop_event()
+            if stop is not None and lp.isMIP():
+                def halt(event):
+                    if stop.is_set():
+                        event.interrupt()
+                h.cbMipInterrupt.subscribe(halt)
+            try:
+                self._solve(lp, listener)
+            finally:
+                if stop is not None and lp.isMIP():
+                    h.cbMipInterrupt.unsubscribe(halt)
+
+        def _solve(self, lp, listener):
+            h = lp.solverModel
             if listener is None or self.progress is None or not lp.isMIP():
                 super().callSolver(lp)
                 return
