@@ -492,7 +492,9 @@ class _Search:
     def end_keys(self, m: int, j: int, n: int, keep: bool = False):
         """For each row before month m's purchase: (row index, first index, the keys of
         the mixes of sizes up to end size j from it, the end's keys with the last pack of
-        j drawn from each of those positions), positions within one pack of the end."""
+        j drawn from each of those positions, and for the tie-break (`keep`) the row's keys
+        before those mixes and its keys after early packs), positions within one pack of
+        the end."""
         size, steps = self.ends[j][0], self.ends[j][3]
         pre = self._pre[m]
         e1 = np.full((len(pre), n + self.smax // self.g), INF, dtype=np.int64)
