@@ -67,9 +67,8 @@ a month into a dearer tier, so neither "just in time" nor "more balance never co
    y ∈ (0, S] calls. Credit can offset most of a dear pack's price: the end may use any
    pack up to V times the cost of buying nothing. The end's packs larger than S can be
    bought in μ(p) − 1 instead, as a lot of their own before the end lot (drawn first:
-   an earlier expiry), when that month is not a stop (else they would be drawn there; a
-   node right after a stop in μ(p) − 1 keeps its key from before the stop for this) and
-   they are used up before they lapse; the balance then sits in a pack of S although
+   an earlier expiry), when that month is not a stop (else they would be drawn there)
+   and they are used up within μ(p); the balance then sits in a pack of S although
    larger ones were bought (dynamic.py's docstring has why no other dating does better).
 
 Pruning that stays exact: a pack is never bought when it costs at least as much as
@@ -280,7 +279,6 @@ class _Search:
         self._pre: dict[int, list] = {}         # month -> its rows before its purchase
         self._pre_at: dict = {}                 # (class, month) -> (first index, keys)
         self._end_at: dict = {}                 # (month, end size index) -> least end key
-        self._before_stop: dict = {}            # start a -> (class, index, key before it)
         self._early: dict = {}                  # month -> (rows open to early packs,
                                                 #   their keys after them, per end size)
 
@@ -373,7 +371,6 @@ class _Search:
         if first > last:            # no young months: the start is mature at once
             c = self.class_of[p % self.g]
             k = self.kpos(c, p)
-            self._before_stop[a] = (c, k, int(self.d1[c, k]))   # (prorata's early packs)
             self.d1[c, k] = min(self.d1[c, k], key)
         else:
             self.young.append(a)
@@ -446,14 +443,10 @@ class _Search:
                 st = st.copy()          # a view of d1, which this month's lots lower
                 self._pre_at[c, m] = (klo, st)
             pre.append(("P", c, c, klo, st) if a is None else ("Y", a, c, klo, st))
-            # Packs bought the month before need it covered: not right after a stop there.
-            got = self._before_stop.get(m)
-            if a == m:
-                st = np.full(len(st), INF, dtype=np.int64)
-            elif a is None and got and got[0] == c and 0 <= got[1] - klo < len(st):
-                st = st.copy()
-                st[got[1] - klo] = got[2]
-            early.append(st)
+            # Packs bought the month before need it covered: not right after a stop there,
+            # which starts a young row (with V >= 2, a fresh start in a month with calls is
+            # young there).
+            early.append(np.full(len(st), INF, dtype=np.int64) if a == m else st)
         self._pre[m] = pre
         self._early[m] = self.early_keys(m, early, n)
         best = INF
@@ -626,8 +619,6 @@ class _Search:
             c, k = node[1], node[2]
             klo, st = self._pre_at[c, self.mu(int(self.rho[c]) + k * self.g)]
             return int(st[k - klo])
-        if kind == "B":             # a month's first position, reached by lots, not a stop
-            return self._before_stop[self.mu(int(self.rho[node[1]]) + node[2] * self.g)][2]
         a, k = node[1], node[2]
         c = self.class_of[int(self.cum[a]) % self.g]
         return self.fresh[a] + int(self.l1[k - self.kpos(c, int(self.cum[a]))])
@@ -660,18 +651,18 @@ class _Search:
         out = self.end_preds(key) if kind == "E" and self.prorata else []
         # A fresh start here (a stop just before, or the horizon's end after one).
         for a, fk in self.fresh.items():
-            if self.cap(a) == p and fk == key and kind != "B" and (
+            if self.cap(a) == p and fk == key and (
                     kind == "E" or self.young_months(a)[0] > self.young_months(a)[1]):
                 out.append((("F", a), 0, []))
         m_hi = self.mu(p - 1) if p > 0 else -1
-        if kind in ("P", "B"):      # before its own month's purchase
+        if kind == "P":             # before its own month's purchase
             m_hi = min(m_hi, self.mu(p) - 1)
         for m in range(max(0, m_hi - self.V), m_hi + 1):
             if self.r[m] == 0 or self.cap(m + self.V) < p:
                 continue
             starts = self.month_nodes(m)
             # Lots that end at p without waste (a node, not the end).
-            if kind in ("M", "P", "B") and p <= self.cap(m + self.V):
+            if kind in ("M", "P") and p <= self.cap(m + self.V):
                 for (what, x), c0, klo, st, _ in starts:
                     if c0 != c or (what == "Y" and p < self.cap(x + self.V - 1)):
                         continue
@@ -735,8 +726,8 @@ class _Search:
                                          & (q > ps))[0]
                         for i in via.tolist():
                             first = self.mix(q - i, over, f1, f2)
-                            node = (what, x, klo + i) if early[i] == st[i] else ("B", x, klo + i)
-                            out.append((node, e2 + int(f2[q - i]), [(m - 1, first), (m, mix)]))
+                            out.append(((what, x, klo + i), e2 + int(f2[q - i]),
+                                        [(m - 1, first), (m, mix)]))
         return out
 
     def month_nodes(self, m: int) -> list:
