@@ -33,9 +33,10 @@ reach the horizon's end are enumerated as mixes. Which pack holds the balance ca
 chosen by the month of purchase: billing draws earlier expiries first, so the end mix's
 packs larger than size s, bought the month before (even a month without calls), are drawn
 before the month's own packs and leave the balance in a pack of size s, dearer per call.
-Some optimal plan has this form: a pack left wholly unused can be dropped (its credit is
-below its price), so one pack P holds the balance; every pack bought after P's would be
-drawn after it, so none is, and P is best bought in the month its first call is drawn (the
+Some optimal plan has this form: a purchase row left wholly unused can be dropped (its
+credit, rounded half up, is at most its price), so one row P holds the balance (a partial
+pack, perhaps with unused ones of its size); every pack bought after P's would be drawn
+after it, so none is, and P is best bought in the month its first call is drawn (the
 same draws, a larger share); everything drawn before P is used up in that month t, so the
 packs larger than P that the end needs are bought in t - 1, drawn in t whatever their
 month, provided nothing draws on them before: month t - 1 paid no postpaid (a label
