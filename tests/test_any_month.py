@@ -296,10 +296,16 @@ def test_prorata_may_buy_the_larger_end_packs_a_month_early(calls, validity, sma
 
 
 def test_prorata_end_packs_bought_early_are_dated_in_the_month_before():
+    """The dynamic program's plan, and the integer program's (`algorithm="milp"`: under
+    prorata it too ran the dynamic program until the cohort model could take it)."""
     cat = parse_catalog(DEARER_SMALL.format(validity=4, basis="total", small="40"), "c.toml")
     r = check_prorata(cat, [0, 4723])
     assert {(p.month, p.size) for p in r.plan.purchases} == {(START, 2000), (START + 1, 500)}
     assert r.bill.carry_over_value > 0
+    f = Forecast(START, 2, (("p", (0, 4723)),))
+    milp = plan(cat, f, purchase_months="any", carry_over="prorata", algorithm="milp")
+    assert [s.method for s in milp.solves] == ["milp"]
+    assert (milp.status, milp.bill.net_cost) == ("optimal", r.bill.net_cost)
 
 
 @pytest.mark.parametrize("basis", ["total", "after-packs"])

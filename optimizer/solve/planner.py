@@ -397,8 +397,8 @@ def _route(req: Request) -> str:
     if req.purchase_months == "start" and req.worst_case and not req.prorata:
         # Worst case over scenarios: one capacity per product on every scenario's curve.
         return "worst"
-    if not req.coupled and not req.scenarios and req.catalog.tier_basis == "total" and (
-            req.prorata or req.algorithm == "auto"):
+    if not req.coupled and not req.scenarios and req.catalog.tier_basis == "total" and \
+            req.algorithm == "auto":
         # Exact and fast: one shortest path per product (in start mode with purchases in
         # the first month only). It plans the forecast itself, unweighted: one scenario
         # (its own demand, its weight) goes to the integer program.
