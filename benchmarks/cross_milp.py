@@ -9,8 +9,12 @@ with calls under a monthly cap (issue #15, eighth session).
 
     python -m benchmarks.cross_milp --seeds 1,2 [--count 150] [--months 3,4,5,6,7,13]
         [--time-limit 60] [--purchase-months any[,start]] [--carry-over zero[,prorata]]
+        [--no-cap]
 
 With several purchase modes or carry-over valuations, each instance draws one of them.
+`--no-cap` drops the cap each instance draws (the exact searches against the integer
+programs: under prorata `milp` is the cohort model, the default the dynamic program or
+the after-packs search).
 
 Prints one line per instance and one per difference; exits 1 when any instance differs
 or crashes.
@@ -46,7 +50,8 @@ tiers = [ {{ up_to = 1000, rate = "0.11" }}, {{ rate = "0.09" }} ]
 """
 
 
-def instance(rng: random.Random, months: list[int], modes=("any",), carry=("zero",)):
+def instance(rng: random.Random, months: list[int], modes=("any",), carry=("zero",),
+             capped: bool = True):
     """A random capped request: (catalog, forecast, plan options, description)."""
     basis = rng.choice(["total", "after-packs"])
     validity = rng.choice([2, 3, 12])
@@ -68,8 +73,10 @@ def instance(rng: random.Random, months: list[int], modes=("any",), carry=("zero
     if len(modes) > 1 or len(carry) > 1 or modes != ("any",) or carry != ("zero",):
         # (drawn only when asked for: the default sweep's instances stay as they were)
         options.update(purchase_months=rng.choice(modes), carry_over=rng.choice(carry))
+    if not capped:
+        del options[cap]             # (drawn all the same: the instances stay as they were)
     what = (f"basis={basis} validity={validity} months={T} products={n} scenarios={k} "
-            f"{objective} {cap}={amount} {options['purchase_months']} "
+            f"{objective} {cap}={amount if capped else None} {options['purchase_months']} "
             f"{options.get('carry_over', 'zero')} demand={demand}")
     return cat, fc, options, what
 
@@ -102,6 +109,7 @@ def main(argv=None) -> int:
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--purchase-months", default="any")
     parser.add_argument("--carry-over", default="zero")
+    parser.add_argument("--no-cap", action="store_true")
     args = parser.parse_args(argv)
     modes = tuple(args.purchase_months.split(","))
     carry = tuple(args.carry_over.split(","))
@@ -110,7 +118,7 @@ def main(argv=None) -> int:
     for seed in (int(s) for s in args.seeds.split(",")):
         rng = random.Random(seed)
         for i in range(args.count):
-            cat, fc, options, what = instance(rng, months, modes, carry)
+            cat, fc, options, what = instance(rng, months, modes, carry, not args.no_cap)
             try:
                 t0 = time.perf_counter()
                 default = plan(cat, fc, time_limit=args.time_limit, **options)
