@@ -212,11 +212,10 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
                    objective, budget, monthly_budget, carry_over, algorithm, yearly_budget)
     req = replace(_request(catalog, forecast, holdings, scenarios, purchase_months, solver,
                            time_limit, objective, budget, monthly_budget, carry_over,
-                           algorithm, yearly_budget, tie_break),
+                           algorithm, yearly_budget, tie_break, cancel),
                   on_binding=on_binding, threads=max(1, threads), wide=wide)
     check_request(req)                          # sizes beyond the documented limits
     started = time.perf_counter()
-    req.clock.cancel = cancel
     with _stopped_by(cancel):
         req, results, result_plan, bills, base_bill, bill_s, gap_units = _solved(req)
     all_optimal = all(r.optimal for r in results)
@@ -349,9 +348,10 @@ def _check_options(catalog, forecast, purchase_months, solver, time_limit, scena
 
 def _request(catalog, forecast, holdings, scenarios, purchase_months, solver, time_limit,
              objective, budget, monthly_budget, carry_over, algorithm,
-             yearly_budget=None, tie_break=True) -> Request:
-    """The checked options in the engines' terms; the time limit starts now."""
-    clock = Clock(time_limit)
+             yearly_budget=None, tie_break=True, cancel=None) -> Request:
+    """The checked options in the engines' terms; the time limit starts now (and ends,
+    too, when `cancel` is set)."""
+    clock = Clock(time_limit, cancel=cancel)
     scale = money_scale(catalog)
     cap, month_cap = _floor_units(budget, scale), _floor_units(monthly_budget, scale)
     year_cap = _floor_units(yearly_budget, scale)

@@ -53,21 +53,22 @@ HULL_POINTS = 2_000_000   # capacities priced for the spend cuts; beyond it, no 
 HULL_VERTICES = 20_000    # points a hull is taken over; a finer lattice is blocked first
 
 
-def _buy_months(series_resid, window, basis: str, start_only: bool, ahead: bool) -> list:
+def _buy_months(series_resid, window, basis: str, start_only: bool, idle: bool) -> list:
     """The months a purchase may be made in. Under `total`, just in time: a purchase in a
-    month with no calls to serve can wait for the next one at the same spend. Not under a
-    cap per month or block (`ahead`), where waiting can move it into a month or block with
-    no room (a plan 10 CNY dearer than the optimum was called optimal: found by
-    benchmarks/cross_milp.py), nor under prorata, where the end's larger packs bought a
-    month early are drawn first and leave the balance in a dearer pack."""
+    month with no calls to serve can wait for the next one at the same spend. `idle`:
+    months without calls may buy too, as they must under a cap per month or block (waiting
+    can move a purchase into a month or block with no room: a plan 10 CNY dearer than the
+    optimum was called optimal, found by benchmarks/cross_milp.py) and under prorata (the
+    end's larger packs bought a month early are drawn first and leave the balance in a
+    dearer pack)."""
     if start_only:
         return [0] if window[0] > 0 else []
-    if basis == "total" and not ahead:
+    if basis == "total" and not idle:
         return [t for t in range(len(window)) if any(r[t] > 0 for r in series_resid)]
     return [t for t in range(len(window)) if window[t] > 0]
 
 
-# Long (101 lines): the shared purchases and their bounds, then one block per scenario by
+# Long (102 lines): the shared purchases and their bounds, then one block per scenario by
 # its route, which share those locals; the blocks themselves are functions of their own.
 def add_any_scenarios(prob: pulp.LpProblem, product: Product, series_calls, series_resid,
                       validity: int, basis: str, scale: int, tag: str = "", late=(),
@@ -103,8 +104,8 @@ def add_any_scenarios(prob: pulp.LpProblem, product: Product, series_calls, seri
     s_max = max((p.calls for p in packs), default=0)
     price = {p.calls: to_units(p.price, scale) for p in packs}
     pm.unit_prices = price
-    buy_months = _buy_months(series_resid, window, basis, start_only, ahead or prorata) \
-        if packs else []
+    buy_months = _buy_months(series_resid, window, basis, start_only,
+                             idle=ahead or prorata) if packs else []
 
     # x[t, s]: packs of size s bought at the start of month t (shared by every scenario).
     x = purchase_counts(prob, product, packs, buy_months, window, s_max, tag)
