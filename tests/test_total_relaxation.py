@@ -1,0 +1,172 @@
+"""The total tier basis as a relaxation of after-packs (planner._total_relaxation).
+
+Under after-packs a month's tier volume is the calls packs leave, at most all its calls;
+where no rate rises with the volume, every plan costs at least as much as under the total
+basis. Capped after-packs plans start from the total optimum, and a plan at that cost is
+proven optimal by it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from optimizer import (Forecast, Month, Plan, Purchase, Scenario, bill, load_catalog,
+                       parse_catalog, plan)
+from optimizer.solve import planner
+
+START = Month.parse("2027-01")
+
+CATALOG = """
+free_calls_per_month = 300
+validity_months = 3
+tier_basis = "{basis}"
+[[product]]
+id = "p"
+packs = [ {{ calls = 1000, price = "95" }}, {{ calls = 3000, price = "240" }} ]
+tiers = [ {{ up_to = 1500, rate = "{r0}" }}, {{ up_to = 3000, rate = "0.10" }},
+          {{ rate = "0.06" }} ]
+"""
+
+
+def catalog(basis: str, r0: str = "0.15"):
+    return parse_catalog(CATALOG.format(basis=basis, r0=r0), "x.toml")
+
+
+BUYS = st.lists(st.tuples(st.integers(0, 3), st.sampled_from([1000, 3000]),
+                          st.integers(1, 3)), max_size=4)
+
+
+@settings(max_examples=150, deadline=None)
+@given(calls=st.lists(st.integers(0, 6000), min_size=4, max_size=4), buys=BUYS)
+def test_no_plan_costs_less_under_after_packs_than_under_total(calls, buys):
+    f = Forecast(START, 4, (("p", tuple(calls)),))
+    p = Plan(tuple(Purchase("p", START + m, size, n) for m, size, n in buys))
+    after, total = bill(catalog("after-packs"), f, p), bill(catalog("total"), f, p)
+    assert after.total_cost >= total.total_cost
+    # The draws are the same, so is what is left at the end and its prorata credit.
+    assert after.carry_over_value == total.carry_over_value
+    assert after.net_cost - total.net_cost == after.total_cost - total.total_cost
+
+
+def test_a_rate_rising_with_the_volume_is_not_relaxed():
+    """With a rate that rises, after-packs can cost less than total: such a catalog keeps
+    the after-packs models alone."""
+    rising = catalog("after-packs", r0="0.05")
+    f = Forecast(START, 1, (("p", (4300,)),))
+    p = Plan((Purchase("p", START, 3000, 1),))
+    assert bill(rising, f, p).total_cost < bill(replace(rising, tier_basis="total"), f,
+                                                p).total_cost
+    assert not planner._falling(rising.product("p"))
+    assert planner._falling(catalog("after-packs").product("p"))
+
+
+def test_a_cap_two_products_share_is_settled_at_the_total_optimum(monkeypatch):
+    """General print and ID cards, 12 months, three scenarios, a monthly cap they share:
+    the total optimum's plan bills dearer under after-packs for one product, which is
+    planned again in the room the other leaves, at its total cost. The plan costs the
+    total optimum, a lower bound: optimal; its tie-break, where proven, the total's."""
+    seen = []
+    settle = planner._capped_after_total
+
+    def spy(*args):
+        out = settle(*args)
+        seen.append(out[0] is not None and out[0] is not args[2])    # a union, settled
+        return out
+    monkeypatch.setattr(planner, "_capped_after_total", spy)
+    after = replace(load_catalog(), tier_basis="after-packs")
+    T = 12
+    base = Forecast(START, T, (("general_print", tuple(150_000 + 6000 * m for m in range(T))),
+                               ("id_card", (25_000,) * T)))
+    scenarios = tuple(Scenario(n, Decimal(w), base.scaled(Decimal(f)))
+                      for n, w, f in (("low", 1, "0.8"), ("base", 2, "1"), ("high", 1, "1.25")))
+    r = plan(after, base, purchase_months="any", scenarios=scenarios,
+             monthly_budget=Decimal(15000), regret=False)
+    monkeypatch.setattr(planner, "_capped_after_total", settle)
+    t = plan(replace(after, tier_basis="total"), base, purchase_months="any",
+             scenarios=scenarios, monthly_budget=Decimal(15000), regret=False)
+    assert seen == [True]
+    assert r.status == t.status == "optimal"
+    assert r.expected_cost == t.expected_cost
+    assert r.plan != t.plan         # the total's own plan bills dearer under after-packs
+    if r.tie_break_proven and t.tie_break_proven:
+        # (proven when the union has the total plan's key: not when a re-solve ran out)
+        assert r.bill.pack_cost == t.bill.pack_cost
+    for s, outcome in zip(scenarios, r.scenarios):
+        assert bill(after, s.forecast, r.plan).total_cost == outcome.bill.total_cost
+    spend = [sum((pb.months[m].pack_spend for pb in r.bill.products), Decimal(0))
+             for m in range(T)]
+    assert max(spend) <= 15000
+
+
+TWO = """
+free_calls_per_month = 300
+validity_months = {validity}
+tier_basis = "after-packs"
+[[product]]
+id = "p"
+packs = [ {{ calls = 1000, price = "{a}" }}, {{ calls = 3000, price = "240" }} ]
+tiers = [ {{ up_to = 1500, rate = "0.15" }}, {{ up_to = 3000, rate = "0.10" }},
+          {{ rate = "0.06" }} ]
+[[product]]
+id = "r"
+packs = [ {{ calls = 2000, price = "{b}" }} ]
+tiers = [ {{ up_to = 1000, rate = "0.20" }}, {{ rate = "0.09" }} ]
+"""
+
+
+def _options(cat, pid, series, m, cap):
+    """Every purchase of product `pid` in month m worth billing, with its spend."""
+    import itertools
+    product = cat.product(pid)
+    V = cat.validity_months
+    window = max(sum(max(d - product.free_calls, 0) for d in calls[m:m + V])
+                 for calls in series)
+    out = []
+    for counts in itertools.product(*[range(-(-window // p.calls) + 1)
+                                      for p in product.packs]):
+        spend = sum((p.price * k for k, p in zip(counts, product.packs)), Decimal(0))
+        if spend <= cap:
+            out.append((spend, tuple(Purchase(pid, START + m, p.calls, k)
+                                     for k, p in zip(counts, product.packs) if k)))
+    return out
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(validity=st.integers(2, 3), a=st.sampled_from(["75", "95", "120"]),
+       b=st.sampled_from(["110", "150"]),
+       p=st.lists(st.integers(1500, 3400), min_size=2, max_size=2),
+       r=st.lists(st.integers(1000, 2600), min_size=2, max_size=2),
+       high=st.booleans(), cap=st.sampled_from([Decimal(150), Decimal(240), Decimal(300)]))
+def test_capped_after_packs_plans_of_two_products_match_exhaustive_search(
+        validity, a, b, p, r, high, cap):
+    """Two products with packs under a monthly cap they share, after-packs, any month
+    (with a second scenario or not): the optimum and its tie-break key, against every
+    schedule billed by the billing engine."""
+    import itertools
+    cat = parse_catalog(TWO.format(validity=validity, a=a, b=b), "x.toml")
+    base = Forecast(START, 2, (("p", tuple(p)), ("r", tuple(r))))
+    scenarios = (Scenario("base", Decimal(2), base),
+                 Scenario("hi", Decimal(1), base.scaled(Decimal("1.3")))) if high else ()
+    got = plan(cat, base, purchase_months="any", scenarios=scenarios, monthly_budget=cap,
+               regret=False)
+    forecasts = [s.forecast for s in scenarios] or [base]
+    weights = [s.weight for s in scenarios] or [Decimal(1)]
+
+    def key(pl: Plan):
+        cost = sum(w * bill(cat, f, pl).total_cost for w, f in zip(weights, forecasts))
+        return (cost / sum(weights), bill(cat, base, pl).pack_cost,
+                -sum(x.size * x.count for x in pl.purchases),
+                sum(x.count for x in pl.purchases))
+    months = [[(sp + sq, bp + bq)
+               for (sp, bp), (sq, bq) in itertools.product(
+                   _options(cat, "p", [f.calls("p") for f in forecasts], m, cap),
+                   _options(cat, "r", [f.calls("r") for f in forecasts], m, cap))
+               if sp + sq <= cap] for m in range(2)]
+    best = min(key(Plan(tuple(x for _, buys in combo for x in buys)))
+               for combo in itertools.product(*months))
+    assert got.status == "optimal" and got.tie_break_proven
+    assert key(got.plan) == best
