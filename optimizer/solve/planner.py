@@ -629,6 +629,8 @@ def _total_first(req: Request) -> bool:
 
 
 def _falling(product) -> bool:
+    """Whether the product's rate never rises with the tier volume (what the total basis
+    needs to be a relaxation of after-packs)."""
     rates = [rate for _, rate, _ in product.tier_rates()]
     return all(a >= b for a, b in zip(rates, rates[1:]))
 
@@ -696,10 +698,8 @@ def _capped_after_total(req: Request, total: Request, relaxed: list[EngineResult
         start={pid: counts[pid] for pid in diff}, ceiling=ceiling)
     if not (got.optimal and got.objective == ceiling):
         return None, below
-    fixed = EngineResult(tuple(same), same[0] if len(same) == 1 else ", ".join(same), kept,
-                         sum(part[pid][0] for pid in same), 0, "optimal", took,
-                         method=relaxed[0].method)
-    union = [replace(fixed, bound=fixed.objective), got]
+    union = [EngineResult.exact(same, ", ".join(same), kept, sum(part[pid][0] for pid in same),
+                                took, relaxed[0].method), got]
     least = all(r.tie_break for r in relaxed) and _key(req, union) == _key(req, relaxed)
     return [replace(r, tie_break=least) for r in union], below
 
