@@ -125,6 +125,18 @@ def after_packs_schedule(product: Product, calls, resid, validity: int, scale: i
     return s.run()
 
 
+def fee_terms(product: Product, calls, resid, scale: int):
+    """(r, w, tier bounds, tier rates in money units): a month's fee when new packs draw u
+    of its calls is (r − u) · rate(w − u), the rate found by searching w − u in the
+    bounds."""
+    r = np.asarray(resid, dtype=np.int64)
+    w = np.array([min(d, product.free_calls) for d in calls], dtype=np.int64) + r
+    tiers = product.tier_rates()
+    bounds = np.array([t[0] for t in tiers if t[0] is not None], dtype=np.int64)
+    rates = np.array([to_units(t[1], scale) for t in tiers], dtype=np.int64)
+    return r, w, bounds, rates
+
+
 def _lexcummin(b1: np.ndarray, b2: np.ndarray):
     """Running lexicographic minimum of the pairs (b1, b2) along axis 0."""
     m1 = np.minimum.accumulate(b1, axis=0)
@@ -186,12 +198,7 @@ class _Search:
     @staticmethod
     def build(product, calls, resid, validity, scale, prorata=False):
         T, V = len(resid), validity
-        r = np.asarray(resid, dtype=np.int64)
-        free = np.array([min(d, product.free_calls) for d in calls], dtype=np.int64)
-        w = free + r
-        tiers = product.tier_rates()
-        bounds = np.array([t[0] for t in tiers if t[0] is not None], dtype=np.int64)
-        rates = np.array([to_units(t[1], scale) for t in tiers], dtype=np.int64)
+        r, w, bounds, rates = fee_terms(product, calls, resid, scale)
         fee0 = r * rates[np.searchsorted(bounds, w, side="left")]
         ceiling = int(fee0.sum())
         priced = [(p.calls, to_units(p.price, scale)) for p in product.packs]
@@ -752,17 +759,22 @@ class _Search:
         `packs` priced in `l1`, `l2`; else the search's own)."""
         if packs is None:
             packs, l1, l2 = self.packs, self.l1, self.l2
-        out: dict[int, int] = {}
-        k = steps
-        while k > 0:
-            for size, q in packs:
-                j = k - size // self.g
-                d1, d2 = q * (self.sb + 1), -(size // self.g) * self.pb + 1
-                if j >= 0 and l1[j] < INF and l1[j] + d1 == l1[k] and \
-                        l2[j] + d2 == l2[k]:
-                    out[size] = out.get(size, 0) + 1
-                    k = j
-                    break
-            else:
-                raise AssertionError("pack mix back-tracking failed")
-        return out
+        return mix_of(steps, packs, self.g, self.sb, self.pb, l1, l2)
+
+
+def mix_of(steps: int, packs, g: int, sb: int, pb: int, l1, l2) -> dict[int, int]:
+    """The packs (size -> count) of the lot of `steps`·g calls whose keys `_lot_keys` gave
+    as l1[steps], l2[steps], traced back one pack at a time."""
+    out: dict[int, int] = {}
+    k = steps
+    while k > 0:
+        for size, q in packs:
+            j = k - size // g
+            d1, d2 = q * (sb + 1), -(size // g) * pb + 1
+            if j >= 0 and l1[j] < INF and l1[j] + d1 == l1[k] and l2[j] + d2 == l2[k]:
+                out[size] = out.get(size, 0) + 1
+                k = j
+                break
+        else:
+            raise AssertionError("pack mix back-tracking failed")
+    return out

@@ -211,21 +211,30 @@ def _by_scenario_dp(req: Request, product: Product, held, late, t0) -> EngineRes
                               time.perf_counter() - t0, "dp")
 
 
-def by_after_packs(req: Request, pid: str) -> EngineResult | None:
+def by_after_packs(req: Request, pid: str, room: Room | None = None) -> EngineResult | None:
     """One product's any-month plan under the after-packs basis from the exact search of
-    after_packs.py; None for a late holding or a lattice too fine (the integer program
-    takes it)."""
+    after_packs.py, or with `room` (a cap on each month's spend, `room.months`) that of
+    after_packs_capped.py; None for a late holding, a lattice too fine, its share of the
+    time spent, or under `room` prorata or a cap on a total or a 12-month block (the
+    integer program takes it)."""
     from .after_packs import after_packs_schedule
+    from .after_packs_capped import capped_after_packs_schedule
+    if room is not None and (req.prorata or room.months is None or room.total is not None
+                             or room.blocks is not None):
+        return None
     t0 = time.perf_counter()
     product = req.catalog.product(pid)
     held, late = _held_lots(req, product)
     if late:
         return None
     calls = req.forecast.calls(pid)
+    resid = residual_demand(product, calls, req.forecast.start, held)
+    V = req.catalog.validity_months
     try:
-        schedule = after_packs_schedule(
-            product, calls, residual_demand(product, calls, req.forecast.start, held),
-            req.catalog.validity_months, req.scale, req.clock.share(), req.prorata)
+        schedule = after_packs_schedule(product, calls, resid, V, req.scale,
+                                        req.clock.share(), req.prorata) if room is None \
+            else capped_after_packs_schedule(product, calls, resid, V, req.scale,
+                                             room.months, req.clock.share())
     except OutOfTime:
         return None           # its share of the time limit spent: the integer program
     if schedule is None:
@@ -554,6 +563,18 @@ def by_integer_program(req: Request, index: int, group: list[str],
     import pulp
 
     from .solvers import Status, reported_as, solve
+    if len(group) == 1 and req.single and req.purchase_months == "any" and \
+            req.catalog.tier_basis == "after-packs" and req.algorithm == "auto":
+        # One product under caps per month: the exact search, where it applies.
+        exact = by_after_packs(req, group[0], room or Room.of(req))
+        if exact is not None:
+            if ceiling is not None and exact.objective > ceiling:
+                return replace(exact, counts={group[0]: {}}, objective=None,
+                               status=Status.NO_SOLUTION.value)
+            if len(group) == len(req.forecast.demand):
+                tell_binding(req, exact.objective)
+            # (its tie-break is proven within `room`, as the integer program's would be)
+            return replace(exact, tie_break=req.tie_break)
     t0 = time.perf_counter()
     gm = _group_model(req, index, group, room)
     for key, floor in (floors or {}).items():

@@ -585,17 +585,33 @@ def _uncapped_first(req: Request, relaxation=None) -> tuple[list[EngineResult] |
         got = relaxation()          # its floor may be above the uncapped optima
         if isinstance(got, EngineResult):
             return [got], None
-    below = None
-    if _total_first(req):
+    below, searched = None, _capped_search(req)
+    if searched:
+        # Each product's exact search under the caps makes the products apart cheap.
+        apart, bounds = _apart_under_caps(req, parts)
+        if apart is not None:
+            return apart, None
+    if _total_first(req) and not (searched and len(parts) == 1):
         # After-packs: the total basis, a relaxation the faster searches plan.
         alone = sum(r.seconds + r.build_seconds for r in parts)
         settled, below = _capped_after_total(req, *_total_relaxation(req, alone), parts)
         if settled is not None:
             tell_binding(req, sum(r.objective for r in settled))
             return settled, None
-    apart, bounds = _apart_under_caps(req, parts)
-    return (apart, None) if apart is not None else _relaxed(relaxation,
-                                                            _merged(bounds, below))
+    if not searched:
+        apart, bounds = _apart_under_caps(req, parts)
+        if apart is not None:
+            return apart, None
+    return _relaxed(relaxation, _merged(bounds, below))
+
+
+def _capped_search(req: Request) -> bool:
+    """Whether one product under these caps is planned by the exact search of
+    after_packs_capped.py (engines.by_capped_after_packs) rather than an integer program:
+    one forecast, any month, after-packs, caps per month only, no prorata."""
+    return req.single and req.purchase_months == "any" and req.algorithm == "auto" and \
+        req.catalog.tier_basis == "after-packs" and not req.prorata and \
+        req.cap is None and req.year_cap is None and req.month_cap is not None
 
 
 def _relaxation_first(req: Request, parts: list[EngineResult]) -> bool:
