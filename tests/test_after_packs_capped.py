@@ -159,3 +159,45 @@ def test_prorata_and_yearly_budgets_still_reach_the_integer_program():
     assert key(cat, f, r.plan) == want
     r = plan(cat, f, purchase_months="any", yearly_budget=Decimal(300))
     assert r.status == "optimal" and [s.method for s in r.solves] == ["milp"]
+
+
+def test_scenario_models_under_a_monthly_cap_take_each_scenario_s_capped_optimum(
+        monkeypatch):
+    """With scenarios the product's integer program bounds its cost under each scenario by
+    that scenario's own optimum; under a monthly cap, its optimum within the cap (higher
+    where the cap binds): each bound holds for the plan found, which is the optimum of
+    every shared schedule within the cap."""
+    from optimizer import Scenario
+    from optimizer.solve import after_packs_capped
+    seen = []
+    original = after_packs_capped.capped_after_packs_schedule
+
+    def spy(*args, **kwargs):
+        got = original(*args, **kwargs)
+        seen.append(got)
+        return got
+    monkeypatch.setattr(after_packs_capped, "capped_after_packs_schedule", spy)
+    cat = catalog(2, [(1000, "40"), (3000, "90")])
+    base = Forecast(START, 3, (("p", (4200, 4100, 200)),))
+    high = Forecast(START, 3, (("p", (5200, 4600, 300)),))
+    scenarios = (Scenario("base", Decimal(1), base), Scenario("high", Decimal(1), high))
+    cap = Decimal(130)
+    r = plan(cat, base, purchase_months="any", scenarios=scenarios, monthly_budget=cap,
+             regret=False)
+    assert r.status == "optimal" and r.tie_break_proven
+    floors = [s.objective for s in seen if s is not None]
+    assert len(floors) >= 2
+    scale = money_scale(cat)
+    costs = [bill(cat, f, r.plan).total_cost for f in (base, high)]
+    uncapped = [plan(cat, f, purchase_months="any").bill.total_cost for f in (base, high)]
+    capped = [Decimal(x) / scale for x in floors[:2]]
+    assert all(c >= fl for c, fl in zip(costs, capped))
+    assert any(fl > u for fl, u in zip(capped, uncapped))      # the cap binds: stronger
+    # The optimum over every shared schedule within the cap.
+    options = [[tuple(Purchase("p", START + m, pk.calls, k)
+                      for k, pk in zip(counts, cat.product("p").packs) if k)
+                for counts in itertools.product(range(6), range(4))
+                if 40 * counts[0] + 90 * counts[1] <= cap] for m in range(3)]
+    best = min(sum(bill(cat, f, Plan(tuple(b for month in combo for b in month))).total_cost
+                   for f in (base, high)) for combo in itertools.product(*options))
+    assert sum(costs) == best

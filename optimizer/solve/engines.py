@@ -799,20 +799,27 @@ def _scenario_floors(req: Request, prob: pulp.LpProblem, pm: ProductModel, serie
     these rows hold for every plan, and with them that root bound was the optimum itself;
     the start then gives HiGHS a plan at or near it. The searches get a share of the time
     left: a search that runs out leaves the model as it was. Under `total` (one forecast,
-    prorata, a cap) the optimum is the dynamic program's."""
+    prorata, a cap) the optimum is the dynamic program's. Under a monthly cap (no prorata)
+    it is the scenario's optimum within that cap (after_packs_capped.py): every plan the
+    model allows keeps it, and where it binds that optimum lies above the one without it."""
     from .after_packs import after_packs_schedule
+    from .after_packs_capped import capped_after_packs_schedule
     product = pm.product
     clock = req.clock.share(FLOOR_SHARE)
     V = req.catalog.validity_months
     schedules = []
     try:
         for calls, resid in zip(series, resids):
+            found = None
             if req.catalog.tier_basis == "total":
                 if not dp_fits(product, calls, resid, V, req.scale, req.prorata):
                     return          # too fine a lattice (limits.py)
                 found = optimal_schedule(product, calls, resid, V, req.scale,
                                          prorata=req.prorata, clock=clock)
-            else:
+            elif req.month_cap is not None and not req.prorata:
+                found = capped_after_packs_schedule(product, calls, resid, V, req.scale,
+                                                    [req.month_cap] * len(calls), clock)
+            if found is None and req.catalog.tier_basis != "total":
                 found = after_packs_schedule(product, calls, resid, V, req.scale, clock,
                                              req.prorata)
             if found is None:
