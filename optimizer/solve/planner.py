@@ -587,8 +587,9 @@ def _uncapped_first(req: Request, relaxation=None) -> tuple[list[EngineResult] |
             return [got], None
     below, searched = None, _capped_search(req)
     if searched:
-        # Each product's exact search under the caps makes the products apart cheap.
-        apart, bounds = _apart_under_caps(req, parts)
+        # Each product's exact search under the caps makes the products apart cheap; not
+        # so a block of products, an integer program: that waits for the relaxation.
+        apart, bounds = _apart_under_caps(req, parts, merge=False)
         if apart is not None:
             return apart, None
     if _total_first(req) and not (searched and len(parts) == 1):
@@ -598,7 +599,7 @@ def _uncapped_first(req: Request, relaxation=None) -> tuple[list[EngineResult] |
         if settled is not None:
             tell_binding(req, sum(r.objective for r in settled))
             return settled, None
-    if not searched:
+    if not searched or sum(1 for r in parts if r.counts.get(r.label)) > APART_BLOCK:
         apart, bounds = _apart_under_caps(req, parts)
         if apart is not None:
             return apart, None
@@ -750,7 +751,7 @@ def _floor_key(names: list[str]):
 # Long (90 lines): the inner helpers share the floors found so far, the blocks settled
 # alone and the step's clock with the loop that reorders and merges the blocks; split,
 # those would travel as a state object through every call.
-def _apart_under_caps(req: Request, parts: list[EngineResult]) -> tuple[
+def _apart_under_caps(req: Request, parts: list[EngineResult], merge: bool = True) -> tuple[
         list[EngineResult] | None, CostBounds]:
     """The products in blocks, one block at a time, each in the room the caps leave after
     the blocks before it (a small model each, its floors as rows), given each product's
@@ -766,6 +767,8 @@ def _apart_under_caps(req: Request, parts: list[EngineResult]) -> tuple[
     the others the joint model at the floors gets a short try. A heuristic with a proof:
     it gets APART_SECONDS at most; a block in a room ROOM_FACTOR times its solve alone
     under the whole caps (at least APART_ROOM_SECONDS), that try APART_ROOM_SECONDS.
+    `merge=False`: no blocks of several products (each one an integer program), only
+    products apart.
     """
     clock = req.clock.share().at_most(APART_SECONDS)
     floors: dict = {r.label: r.objective for r in parts}   # product or tuple -> floor
@@ -825,7 +828,7 @@ def _apart_under_caps(req: Request, parts: list[EngineResult]) -> tuple[
             got = None if clock.expired() else fits(b, Room.of(req, spent))
             if got is None:
                 merged = tuple(sorted(blocks[0] + b))
-                if b == blocks[0] or (b in led and len(merged) > APART_BLOCK):
+                if b == blocks[0] or (b in led and (len(merged) > APART_BLOCK or not merge)):
                     return None, joint_bounds()
                 rest = [c for c in blocks if c != b]
                 blocks = [b] + rest if b not in led else [merged] + rest[1:]
