@@ -131,6 +131,13 @@ CASES = {
                                       ["{f.csv}", "--purchase-months", "any", "--tier-basis",
                                        "after-packs", "--scenarios", "{s.csv}",
                                        "--monthly-budget", "15000", "--time-limit", "120"]),
+    # one product under a monthly cap that binds it (the 1,000,000 pack is out of reach):
+    # the exact search under the cap (the integer program had not proven it in 300 s)
+    "after-one-binding-15000": ({"f.csv": _long(("general_print", m, 150_000 + 6000 * m)
+                                                for m in range(24))},
+                                ["{f.csv}", "--purchase-months", "any", "--tier-basis",
+                                 "after-packs", "--monthly-budget", "15000",
+                                 "--time-limit", "120"]),
     # the forecast under a tighter cap that still only moves purchases
     "after-moved-30000": ({"f.csv": _f24()},
                           ["{f.csv}", "--purchase-months", "any", "--tier-basis",
