@@ -201,3 +201,22 @@ def test_scenario_models_under_a_monthly_cap_take_each_scenario_s_capped_optimum
     best = min(sum(bill(cat, f, Plan(tuple(b for month in combo for b in month))).total_cost
                    for f in (base, high)) for combo in itertools.product(*options))
     assert sum(costs) == best
+
+
+def test_scenarios_that_agree_need_no_integer_program():
+    """Scenarios whose own optima coincide (here the same demand under two weights, with
+    and without a monthly cap): that schedule reaches the sum of their optima, a lower
+    bound, so it is the plan, with its tie-break, and no integer program runs."""
+    from optimizer import Scenario
+    cat = catalog(2, [(1000, "40"), (3000, "90")])
+    f = Forecast(START, 4, (("p", (4200, 4100, 3900, 200)),))
+    g = Forecast(START, 4, (("p", (4200, 4100, 3900, 200)),))
+    scenarios = (Scenario("a", Decimal(1), f), Scenario("b", Decimal(3), g))
+    for cap in (None, Decimal(130)):
+        alone = plan(cat, f, purchase_months="any", monthly_budget=cap)
+        both = plan(cat, f, purchase_months="any", scenarios=scenarios, monthly_budget=cap,
+                    regret=False)
+        assert both.status == "optimal" and both.tie_break_proven
+        assert [s.method for s in both.solves] == ["after-packs"]
+        assert key(cat, f, both.plan) == key(cat, f, alone.plan)
+        assert both.expected_cost == alone.bill.total_cost

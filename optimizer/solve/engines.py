@@ -575,6 +575,19 @@ def by_integer_program(req: Request, index: int, group: list[str],
                 tell_binding(req, exact.objective)
             # (its tie-break is proven within `room`, as the integer program's would be)
             return replace(exact, tie_break=req.tie_break)
+    if len(group) == 1 and not req.single and not req.worst_case and \
+            req.purchase_months == "any" and req.catalog.tier_basis == "after-packs" and \
+            req.algorithm == "auto" and not req.prorata:
+        # One product over scenarios: settled by the scenarios' own optima when one of
+        # them reaches the sum of all (their floor).
+        agreed = _scenarios_agree(req, group[0], room or Room.of(req))
+        if agreed is not None:
+            if ceiling is not None and agreed.objective > ceiling:
+                return replace(agreed, counts={group[0]: {}}, objective=None,
+                               status=Status.NO_SOLUTION.value)
+            if len(group) == len(req.forecast.demand):
+                tell_binding(req, agreed.objective)
+            return replace(agreed, tie_break=req.tie_break)
     t0 = time.perf_counter()
     gm = _group_model(req, index, group, room)
     for key, floor in (floors or {}).items():
@@ -679,7 +692,9 @@ def _group_model(req: Request, index: int, group: list[str],
     themselves without it)."""
     import pulp
     prob = pulp.LpProblem(f"packs_{index}", pulp.LpMinimize)
-    models = {pid: _product_model(req, prob, pid, f"_{i}") for i, pid in enumerate(group)}
+    months = (room or Room.of(req)).months
+    models = {pid: _product_model(req, prob, pid, f"_{i}", months)
+              for i, pid in enumerate(group)}
     spend = pulp.lpSum(pm.pack_spend for pm in models.values())
     if req.worst_case:
         # worst: the dearest scenario's cost, which the objective pushes down.
@@ -723,9 +738,11 @@ def _product_cost(req: Request, pm: ProductModel):
         pulp.lpSum(w * pm.postpaid[k] for k, w in enumerate(req.weights)))
 
 
-def _product_model(req: Request, prob: pulp.LpProblem, pid: str, tag: str) -> ProductModel:
+def _product_model(req: Request, prob: pulp.LpProblem, pid: str, tag: str,
+                   months=None) -> ProductModel:
     """One product's model: start mode, any month, or the general cohort model when a
-    holding outlives new packs."""
+    holding outlives new packs. `months`: the most the group may spend in each month (for
+    the scenarios' floors)."""
     from .any_milp import add_any_mode
     from .scenario_any import add_any_scenarios
     from .start_milp import add_start_mode
@@ -750,7 +767,7 @@ def _product_model(req: Request, prob: pulp.LpProblem, pid: str, tag: str) -> Pr
         if pm.counts and not late and req.purchase_months == "any" and (
                 not req.single or req.prorata) and catalog.tier_basis == "after-packs" \
                 and req.algorithm == "auto":
-            _scenario_floors(req, prob, pm, series, resids, tag)
+            _scenario_floors(req, prob, pm, series, resids, tag, months)
         return pm
     if req.periodic and not late and req.purchase_months == "any" and not req.prorata \
             and catalog.tier_basis == "total" and req.algorithm == "auto":
@@ -787,24 +804,43 @@ def _product_model(req: Request, prob: pulp.LpProblem, pid: str, tag: str) -> Pr
 
 
 def _scenario_floors(req: Request, prob: pulp.LpProblem, pm: ProductModel, series, resids,
-                     tag: str) -> None:
+                     tag: str, months=None) -> None:
     """Rows bounding the product's cost under each scenario by that scenario's own optimum
-    (the exact after-packs search; under prorata, of the cost less the credit), and the
-    best of those optima's schedules as the solver's start (`pm.start`).
+    (`_scenario_optima`), and the best of those optima's schedules as the solver's start
+    (`pm.start`).
 
     The relaxation of the shared schedule buys fractions of packs, priced on the hull of
     the least spend, so its bound lies well below any whole purchase (bank_card of a
     4-product, 24-month forecast with three scenarios: 2.1 % below the optimum, which
     HiGHS took 10-25 s to close). No scenario alone does better than its own optimum, so
     these rows hold for every plan, and with them that root bound was the optimum itself;
-    the start then gives HiGHS a plan at or near it. The searches get a share of the time
-    left: a search that runs out leaves the model as it was. Under `total` (one forecast,
-    prorata, a cap) the optimum is the dynamic program's. Under a monthly cap (no prorata)
-    it is the scenario's optimum within that cap (after_packs_capped.py): every plan the
-    model allows keeps it, and where it binds that optimum lies above the one without it."""
+    the start then gives HiGHS a plan at or near it."""
+    schedules = _scenario_optima(req, pm.product, series, resids, months)
+    if schedules is None:
+        return
+    for k, found in enumerate(schedules):
+        prob += pm.pack_spend + pm.postpaid[k] >= found.objective, f"alone{tag}_{k}"
+    pm.start = min((s.counts for s in schedules),
+                   key=lambda counts: _scenario_objective(req, product=pm.product,
+                                                          counts=counts))
+
+
+def _scenario_optima(req: Request, product: Product, series, resids, months=None):
+    """Each scenario's own optimum for the product (the exact after-packs search; under
+    prorata, of the cost less the credit; under `total` (one forecast, prorata, a cap) the
+    dynamic program's), or None when a search declines or runs out of its share of the
+    time left (FLOOR_SHARE). `months` (after-packs, no prorata): the most it may spend in
+    each month, so each optimum is the scenario's within that cap (after_packs_capped.py):
+    every plan the model allows keeps it, and where it binds that optimum lies above the
+    one without it. Kept in `req.found` for the request's other models."""
     from .after_packs import after_packs_schedule
     from .after_packs_capped import capped_after_packs_schedule
-    product = pm.product
+    if req.prorata or req.catalog.tier_basis == "total":
+        months = None
+    memo = ("optima", product.id, months, tuple(tuple(c) for c in series),
+            tuple(tuple(r) for r in resids))
+    if memo in req.found:
+        return req.found[memo]
     clock = req.clock.share(FLOOR_SHARE)
     V = req.catalog.validity_months
     schedules = []
@@ -813,24 +849,52 @@ def _scenario_floors(req: Request, prob: pulp.LpProblem, pm: ProductModel, serie
             found = None
             if req.catalog.tier_basis == "total":
                 if not dp_fits(product, calls, resid, V, req.scale, req.prorata):
-                    return          # too fine a lattice (limits.py)
+                    return None     # too fine a lattice (limits.py)
                 found = optimal_schedule(product, calls, resid, V, req.scale,
                                          prorata=req.prorata, clock=clock)
-            elif req.month_cap is not None and not req.prorata:
+            elif months is not None:
                 found = capped_after_packs_schedule(product, calls, resid, V, req.scale,
-                                                    [req.month_cap] * len(calls), clock)
+                                                    months, clock)
             if found is None and req.catalog.tier_basis != "total":
                 found = after_packs_schedule(product, calls, resid, V, req.scale, clock,
                                              req.prorata)
             if found is None:
-                return
+                return None
             schedules.append(found)
     except (OutOfTime, SolverError):
-        return              # (SolverError: too many prorata end mixes for the DP)
-    for k, found in enumerate(schedules):
-        prob += pm.pack_spend + pm.postpaid[k] >= found.objective, f"alone{tag}_{k}"
-    pm.start = min((s.counts for s in schedules),
-                   key=lambda counts: _scenario_objective(req, product, counts))
+        return None         # (SolverError: too many prorata end mixes for the DP)
+    req.found[memo] = schedules
+    return schedules
+
+
+def _scenarios_agree(req: Request, pid: str, room: Room) -> EngineResult | None:
+    """One product's plan over the scenarios (expected cost, after-packs, any month, no
+    prorata) without an integer program, when one scenario's own optimum reaches the sum
+    of all of theirs (each scenario's optimum within `room`'s months, if any).
+
+    No plan costs less under a scenario than that scenario's optimum, so the expected cost
+    is at least their weighted sum; a plan at that sum is optimal. Every optimal plan is
+    then optimal under each scenario alone, so its key (spend, −calls, packs) is at least
+    that of each scenario's tie-break plan: the one found, which reaches the sum, has the
+    least key, and the tie-break is proven as well. None otherwise."""
+    if room.total is not None or room.blocks is not None:
+        return None
+    t0 = time.perf_counter()
+    product = req.catalog.product(pid)
+    held, late = _held_lots(req, product)
+    if late or not product.packs:
+        return None
+    series = [f.calls(pid) for f in req.series]
+    resids = [residual_demand(product, c, req.forecast.start, held) for c in series]
+    schedules = _scenario_optima(req, product, series, resids, room.months)
+    if schedules is None:
+        return None
+    floor = sum(w * s.objective for w, s in zip(req.weights, schedules))
+    for s in schedules:
+        if _scenario_objective(req, product, s.counts) == floor:
+            return EngineResult.exact((pid,), pid, {pid: dict(s.counts)}, floor,
+                                      time.perf_counter() - t0, "after-packs")
+    return None
 
 
 def _scenario_objective(req: Request, product: Product, counts: dict) -> int:
