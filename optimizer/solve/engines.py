@@ -546,6 +546,35 @@ class GroupModel:
 
 # Long (81 lines): build, solve, then each outcome's result (with the tie-break) in turn;
 # the outcomes share the model and the solver's answer.
+def searched_alone(req: Request) -> bool:
+    """Whether one product of this request is planned by an exact search under its caps
+    rather than an integer program (`_searched`): any month, after-packs, no prorata."""
+    return req.purchase_months == "any" and req.catalog.tier_basis == "after-packs" and \
+        req.algorithm == "auto" and not req.prorata
+
+
+def _searched(req: Request, group: list[str], room: Room) -> EngineResult | None:
+    """One product's plan within `room` by an exact search, where one applies: on one
+    forecast the search under a cap per month (after_packs_capped.py), over scenarios the
+    scenarios' own optima when they agree (`_scenarios_agree`); else None."""
+    if len(group) != 1 or not searched_alone(req) or req.worst_case:
+        return None
+    if req.single:
+        return by_after_packs(req, group[0], room)
+    return _scenarios_agree(req, group[0], room)
+
+
+def _add_floors(req: Request, gm: GroupModel, floors: dict) -> None:
+    """Rows bounding the cost of each key of `floors` (a product, or a tuple of products
+    whose costs the floor bounds together) from below."""
+    import pulp
+    for key, floor in floors.items():
+        pms = [gm.models.get(pid) for pid in ((key,) if isinstance(key, str) else key)]
+        if all(pm is not None for pm in pms) and any(pm.counts for pm in pms):
+            gm.prob += pulp.lpSum(_product_cost(req, pm) for pm in pms) >= floor, \
+                f"floor_{'_'.join(pm.product.id for pm in pms)}"
+
+
 def by_integer_program(req: Request, index: int, group: list[str],
                        floors: dict | None = None, room: Room | None = None,
                        start: dict | None = None, ceiling: int | None = None,
@@ -560,42 +589,23 @@ def by_integer_program(req: Request, index: int, group: list[str],
     most this are wanted (none: "no_solution", its bound above the ceiling). `least`:
     (cost, spend, calls, packs), the least key of any plan at that cost where the caller
     knows it (the tie-break then needs no re-solve for a key the plan meets)."""
+    # (Long: one solve's steps in order, from the model to the solver's statuses, each a
+    # few lines that read best beside the others.)
     import pulp
 
     from .solvers import Status, reported_as, solve
-    if len(group) == 1 and req.single and req.purchase_months == "any" and \
-            req.catalog.tier_basis == "after-packs" and req.algorithm == "auto":
-        # One product under caps per month: the exact search, where it applies.
-        exact = by_after_packs(req, group[0], room or Room.of(req))
-        if exact is not None:
-            if ceiling is not None and exact.objective > ceiling:
-                return replace(exact, counts={group[0]: {}}, objective=None,
-                               status=Status.NO_SOLUTION.value)
-            if len(group) == len(req.forecast.demand):
-                tell_binding(req, exact.objective)
-            # (its tie-break is proven within `room`, as the integer program's would be)
-            return replace(exact, tie_break=req.tie_break)
-    if len(group) == 1 and not req.single and not req.worst_case and \
-            req.purchase_months == "any" and req.catalog.tier_basis == "after-packs" and \
-            req.algorithm == "auto" and not req.prorata:
-        # One product over scenarios: settled by the scenarios' own optima when one of
-        # them reaches the sum of all (their floor).
-        agreed = _scenarios_agree(req, group[0], room or Room.of(req))
-        if agreed is not None:
-            if ceiling is not None and agreed.objective > ceiling:
-                return replace(agreed, counts={group[0]: {}}, objective=None,
-                               status=Status.NO_SOLUTION.value)
-            if len(group) == len(req.forecast.demand):
-                tell_binding(req, agreed.objective)
-            return replace(agreed, tie_break=req.tie_break)
+    searched = _searched(req, group, room or Room.of(req))
+    if searched is not None:
+        if ceiling is not None and searched.objective > ceiling:
+            return replace(searched, counts={group[0]: {}}, objective=None,
+                           status=Status.NO_SOLUTION.value)
+        if len(group) == len(req.forecast.demand):
+            tell_binding(req, searched.objective)
+        # (its tie-break is proven within `room`, as the integer program's would be)
+        return replace(searched, tie_break=req.tie_break)
     t0 = time.perf_counter()
     gm = _group_model(req, index, group, room)
-    for key, floor in (floors or {}).items():
-        # (a key is a product, or a tuple of products whose costs the floor bounds together)
-        pms = [gm.models.get(pid) for pid in ((key,) if isinstance(key, str) else key)]
-        if all(pm is not None for pm in pms) and any(pm.counts for pm in pms):
-            gm.prob += pulp.lpSum(_product_cost(req, pm) for pm in pms) >= floor, \
-                f"floor_{'_'.join(pm.product.id for pm in pms)}"
+    _add_floors(req, gm, floors or {})
     build = time.perf_counter() - t0
     label = group[0] if len(group) == 1 else "all" if len(group) == len(req.forecast.demand) \
         else ", ".join(group) if len(group) <= 3 else f"{len(group)} products"

@@ -51,6 +51,7 @@ from .engines import (
     on_worst_curves,
     pack_size,
     relaxed_cap,
+    searched_alone,
     spend_by_month,
     tell_binding,
     with_bounds,
@@ -610,9 +611,8 @@ def _capped_search(req: Request) -> bool:
     """Whether one product under these caps is planned by the exact search of
     after_packs_capped.py (engines.by_capped_after_packs) rather than an integer program:
     one forecast, any month, after-packs, caps per month only, no prorata."""
-    return req.single and req.purchase_months == "any" and req.algorithm == "auto" and \
-        req.catalog.tier_basis == "after-packs" and not req.prorata and \
-        req.cap is None and req.year_cap is None and req.month_cap is not None
+    return req.single and searched_alone(req) and req.cap is None and \
+        req.year_cap is None and req.month_cap is not None
 
 
 def _relaxation_first(req: Request, parts: list[EngineResult]) -> bool:
@@ -770,6 +770,8 @@ def _apart_under_caps(req: Request, parts: list[EngineResult], merge: bool = Tru
     `merge=False`: no blocks of several products (each one an integer program), only
     products apart.
     """
+    # (Long: its steps are closures over the floors, settled blocks and times they share;
+    # apart they would pass all of that around.)
     clock = req.clock.share().at_most(APART_SECONDS)
     floors: dict = {r.label: r.objective for r in parts}   # product or tuple -> floor
     settled: dict[tuple, EngineResult] = {}   # optimal alone under the whole caps
