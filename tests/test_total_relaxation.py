@@ -36,6 +36,16 @@ def catalog(basis: str, r0: str = "0.15"):
     return parse_catalog(CATALOG.format(basis=basis, r0=r0), "x.toml")
 
 
+def _two_products_twelve_months():
+    after = replace(load_catalog(), tier_basis="after-packs")
+    T = 12
+    base = Forecast(START, T, (("general_print", tuple(150_000 + 6000 * m for m in range(T))),
+                               ("id_card", (25_000,) * T)))
+    scenarios = tuple(Scenario(n, Decimal(w), base.scaled(Decimal(f)))
+                      for n, w, f in (("low", 1, "0.8"), ("base", 2, "1"), ("high", 1, "1.25")))
+    return after, base, scenarios
+
+
 BUYS = st.lists(st.tuples(st.integers(0, 3), st.sampled_from([1000, 3000]),
                           st.integers(1, 3)), max_size=4)
 
@@ -77,12 +87,8 @@ def test_a_cap_two_products_share_is_settled_at_the_total_optimum(monkeypatch):
         seen.append(out[0] is not None and out[0] is not args[2])    # a union, settled
         return out
     monkeypatch.setattr(planner, "_capped_after_total", spy)
-    after = replace(load_catalog(), tier_basis="after-packs")
-    T = 12
-    base = Forecast(START, T, (("general_print", tuple(150_000 + 6000 * m for m in range(T))),
-                               ("id_card", (25_000,) * T)))
-    scenarios = tuple(Scenario(n, Decimal(w), base.scaled(Decimal(f)))
-                      for n, w, f in (("low", 1, "0.8"), ("base", 2, "1"), ("high", 1, "1.25")))
+    after, base, scenarios = _two_products_twelve_months()
+    T = base.months
     r = plan(after, base, purchase_months="any", scenarios=scenarios,
              monthly_budget=Decimal(15000), regret=False)
     monkeypatch.setattr(planner, "_capped_after_total", settle)
@@ -100,6 +106,38 @@ def test_a_cap_two_products_share_is_settled_at_the_total_optimum(monkeypatch):
     spend = [sum((pb.months[m].pack_spend for pb in r.bill.products), Decimal(0))
              for m in range(T)]
     assert max(spend) <= 15000
+
+
+def test_a_relaxation_whose_re_solves_ran_out_is_keyed_again(monkeypatch):
+    """The total optimum's tie-break re-solves can run out of the relaxation's short clock
+    (here made to): the union that costs the total optimum then gets the total's least key
+    from the same model again, on the request's clock, and is proven when it has it.
+    Without that step this plan came back with its tie-break unproven."""
+    relax, rekey, keyed = planner._total_relaxation, planner._total_least_key, []
+
+    def unproven(req, alone):
+        total, relaxed, billed = relax(req, alone)
+        return total, [replace(r, tie_break=False) for r in relaxed], billed
+
+    def spy(*args):
+        keyed.append(rekey(*args))
+        return keyed[-1]
+    monkeypatch.setattr(planner, "_total_relaxation", unproven)
+    monkeypatch.setattr(planner, "_total_least_key", spy)
+    after, base, scenarios = _two_products_twelve_months()
+    r = plan(after, base, purchase_months="any", scenarios=scenarios,
+             monthly_budget=Decimal(15000), regret=False)
+    t = plan(replace(after, tier_basis="total"), base, purchase_months="any",
+             scenarios=scenarios, monthly_budget=Decimal(15000), regret=False)
+    assert len(keyed) == 1 and keyed[0] is not None
+    assert r.status == t.status == "optimal" and r.expected_cost == t.expected_cost
+    assert r.tie_break_proven and t.tie_break_proven
+
+    def key(result):
+        bought = result.plan.purchases
+        return (result.bill.pack_cost, sum(x.size * x.count for x in bought),
+                sum(x.count for x in bought))
+    assert key(r) == key(t)
 
 
 TWO = """
