@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from optimizer import Forecast, Month, Plan, Purchase, bill, parse_catalog, plan
 from optimizer.solve import planner
+from optimizer.solve.clock import Clock
 
 START = Month.parse("2027-01")
 
@@ -497,6 +498,14 @@ def test_a_room_try_gets_a_multiple_of_the_products_time_alone(monkeypatch):
                             ("q", (500,) * 4)))
     monkeypatch.setattr(planner, "APART_ROOM_SECONDS", 0.0)
     seen, real = [], planner.by_integer_program
+    # (The seconds each clock is asked for, not its remaining time: a thread descheduled
+    # between the two, on a loaded machine, made a comparison of times miss by > 0.05 s.)
+    asked, at_most = [], Clock.at_most
+
+    def asking(clock, seconds):
+        asked.append(seconds)
+        return at_most(clock, seconds)
+    monkeypatch.setattr(Clock, "at_most", asking)
 
     def recording(req, index, group, floors=None, room=None, **options):
         limit = req.clock.remaining()
@@ -512,4 +521,5 @@ def test_a_room_try_gets_a_multiple_of_the_products_time_alone(monkeypatch):
     for i in rooms:
         group, _, limit, _ = seen[i]
         alone = [s for s in seen[:i] if s[0] == group and not s[1]][-1]
-        assert limit == pytest.approx(planner.ROOM_FACTOR * alone[3], abs=0.05)
+        budget = planner.ROOM_FACTOR * alone[3]
+        assert budget > 0 and budget in asked and limit <= max(budget, 0.01)   # (its floor)
