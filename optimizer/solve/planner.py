@@ -718,26 +718,26 @@ def _capped_after_total(req: Request, total: Request, relaxed: list[EngineResult
     union = [EngineResult.exact(same, ", ".join(same), kept, sum(part[pid][0] for pid in same),
                                 took, relaxed[0].method), got]
     least = all(r.tie_break for r in relaxed) and _key(req, union) == _key(req, relaxed)
-    if not least and req.tie_break and len(relaxed) == 1 and not relaxed[0].tie_break:
-        least = _key(req, union) == _total_least_key(req, total, relaxed[0], counts)
+    if not least and req.tie_break and not all(r.tie_break for r in relaxed):
+        least = _key(req, union) == _total_least_key(req, total, relaxed, counts)
     return [replace(r, tie_break=least) for r in union], below
 
 
-def _total_least_key(req: Request, total: Request, relaxed: EngineResult,
+def _total_least_key(req: Request, total: Request, relaxed: list[EngineResult],
                      counts: dict) -> tuple[int, int, int] | None:
-    """The least (spend, calls, packs) of the total optimum `relaxed` when its own
-    re-solves ran out of the relaxation's short clock, or None. Every after-packs plan at
-    that cost is a total optimum, so a union with this key has the least key of its own.
-    (The four-product forecast of benchmarks/random_after.py's seed 1, instance 5: the
-    relaxation's joint model took its 20 s, 30 of the 60 s limit left, and the plan came
-    back optimal with its tie-break unproven.) The same model again, its optimum as a
-    floor row and its plan as the start, so the cost is proven at the root, and the
-    re-solves on the request's clock."""
-    pids = list(relaxed.products)
+    """The least (spend, calls, packs) of the total optimum (`relaxed`, whose plan is
+    `counts`) when re-solves of its own ran out of the relaxation's short clock, or None.
+    Every after-packs plan at that cost is a total optimum, so a union with this key has
+    the least key of its own. (The four-product forecast of benchmarks/random_after.py's
+    seed 1, instance 5: the relaxation's joint model took its 20 s, 30 of the 60 s limit
+    left, and the plan came back optimal with its tie-break unproven.) The joint total
+    model again, the optimum as a floor row and its plan as the start, so the cost is
+    proven at the root, and the re-solves on the request's clock."""
+    pids = req.forecast.products()
+    cost = sum(r.objective for r in relaxed)
     got = by_integer_program(replace(total, clock=req.clock.share()), 0, pids,
-                             {_floor_key(pids): relaxed.objective},
-                             start={pid: counts[pid] for pid in pids})
-    if got.optimal and got.tie_break and got.objective == relaxed.objective:
+                             {_floor_key(pids): cost}, start=counts)
+    if got.optimal and got.tie_break and got.objective == cost:
         return _key(req, [got])
     return None
 
