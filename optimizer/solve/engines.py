@@ -544,8 +544,6 @@ class GroupModel:
     goal: object                      # what is minimised (an expression, or a constant)
 
 
-# Long (81 lines): build, solve, then each outcome's result (with the tie-break) in turn;
-# the outcomes share the model and the solver's answer.
 def searched_alone(req: Request) -> bool:
     """Whether one product of this request is planned by an exact search under its caps
     rather than an integer program (`_searched`): any month, after-packs, no prorata."""
@@ -575,6 +573,8 @@ def _add_floors(req: Request, gm: GroupModel, floors: dict) -> None:
                 f"floor_{'_'.join(pm.product.id for pm in pms)}"
 
 
+# Long (85 lines): the exact search where one applies, then build, solve and each outcome's
+# result (with the tie-break) in turn; the outcomes share the model and the solver's answer.
 def by_integer_program(req: Request, index: int, group: list[str],
                        floors: dict | None = None, room: Room | None = None,
                        start: dict | None = None, ceiling: int | None = None,
@@ -589,8 +589,6 @@ def by_integer_program(req: Request, index: int, group: list[str],
     most this are wanted (none: "no_solution", its bound above the ceiling). `least`:
     (cost, spend, calls, packs), the least key of any plan at that cost where the caller
     knows it (the tie-break then needs no re-solve for a key the plan meets)."""
-    # (Long: one solve's steps in order, from the model to the solver's statuses, each a
-    # few lines that read best beside the others.)
     import pulp
 
     from .solvers import Status, reported_as, solve

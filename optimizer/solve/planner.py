@@ -609,7 +609,7 @@ def _uncapped_first(req: Request, relaxation=None) -> tuple[list[EngineResult] |
 
 def _capped_search(req: Request) -> bool:
     """Whether one product under these caps is planned by the exact search of
-    after_packs_capped.py (engines.by_capped_after_packs) rather than an integer program:
+    after_packs_capped.py (engines.by_after_packs with a room) rather than an integer program:
     one forecast, any month, after-packs, caps per month only, no prorata."""
     return req.single and searched_alone(req) and req.cap is None and \
         req.year_cap is None and req.month_cap is not None
@@ -769,7 +769,7 @@ def _floor_key(names: list[str]):
     return names[0] if len(names) == 1 else tuple(names)
 
 
-# Long (90 lines): the inner helpers share the floors found so far, the blocks settled
+# Long (92 lines): the inner helpers share the floors found so far, the blocks settled
 # alone and the step's clock with the loop that reorders and merges the blocks; split,
 # those would travel as a state object through every call.
 def _apart_under_caps(req: Request, parts: list[EngineResult], merge: bool = True) -> tuple[
@@ -791,8 +791,6 @@ def _apart_under_caps(req: Request, parts: list[EngineResult], merge: bool = Tru
     `merge=False`: no blocks of several products (each one an integer program), only
     products apart.
     """
-    # (Long: its steps are closures over the floors, settled blocks and times they share;
-    # apart they would pass all of that around.)
     clock = req.clock.share().at_most(APART_SECONDS)
     floors: dict = {r.label: r.objective for r in parts}   # product or tuple -> floor
     settled: dict[tuple, EngineResult] = {}   # optimal alone under the whole caps
