@@ -512,8 +512,11 @@ def _in_threads(job, n: int, threads: int = SOLVE_THREADS, wide=None) -> list:
     threading.Event; until it is set, only the first thread takes jobs."""
     import contextlib
     import sys
+
+    from .cores import working
     if n < 2 or threads < 2:
-        return [job(i) for i in range(n)]
+        with working():
+            return [job(i) for i in range(n)]
     # Work beside a plan reports nothing, nor do the threads it starts (solvers not loaded
     # yet: nothing was muted, and the dynamic program's commands do not load it).
     solvers = sys.modules.get(f"{__package__}.solvers")
@@ -541,7 +544,8 @@ def _in_threads(job, n: int, threads: int = SOLVE_THREADS, wide=None) -> list:
             if i is None:
                 return
             try:
-                results[i] = job(i)
+                with working():             # (a lone solve's twin leaves this core)
+                    results[i] = job(i)
             except BaseException as e:      # handed to the calling thread
                 with lock:
                     errors.append(e)

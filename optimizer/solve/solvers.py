@@ -20,6 +20,8 @@ import warnings
 from dataclasses import dataclass, replace
 from functools import cache
 
+from . import cores
+
 
 # Objectives are integer in money units at every integer solution, so an absolute
 # gap below one unit proves optimality to the unit; 0.5 leaves room for float noise.
@@ -35,6 +37,8 @@ SCENARIO_OPTIONS = {"presolve_rule_off": 1 << 13}
 # For a solve again after HiGHS rejected its own answer by a hair (see `solve`): its
 # integrality and feasibility tolerance ten times below the 1e-6 of its final check.
 TIGHT_OPTIONS = {"mip_feasibility_tolerance": 1e-7}
+# The twin's random seed, this far from the main solve's (`_Twin`).
+TWIN_SEED_STEP = 1
 
 
 class Status(enum.Enum):
@@ -53,6 +57,7 @@ class SolveOutcome:
     seconds: float
     solver: str
     message: str = ""
+    twin: bool = False             # the answer is the twin's (`_Twin`)
 
     @property
     def has_solution(self) -> bool:
@@ -172,6 +177,11 @@ def solve(prob: pulp.LpProblem, solver: str = "highs", time_limit: float | None 
     reports its incumbent, bound and gap. `scenarios`: a model of several demand
     scenarios, which HiGHS solves with SCENARIO_OPTIONS.
     """
+    with cores.working():
+        return _solve(prob, solver, time_limit, warm, start, scenarios)
+
+
+def _solve(prob, solver, time_limit, warm, start, scenarios) -> SolveOutcome:
     options = SCENARIO_OPTIONS if scenarios else {}
     if solver == "highs":
         subject = None if muted() else getattr(_local, "subject", None)
@@ -215,33 +225,47 @@ def _highs_class():
         start: dict | None = None
         progress: tuple[str, float] | None = None
 
+        other_bound: float | None = None    # the losing twin's bound (`_Twin`)
+        by_twin = False
+
         def callSolver(self, lp):
             h = lp.solverModel
-            if self.start:
-                import numpy as np
-                column = {v.name: j for j, v in enumerate(lp.variables())}
-                given = [(column[v.name], x) for v, x in self.start.items() if v.name in column]
-                h.setSolution(len(given), np.array([j for j, _ in given], dtype=np.int32),
-                              np.array([x for _, x in given], dtype=np.float64))
-            elif self.warm:
-                import highspy
-                values = [v.varValue if v.varValue is not None else 0.0
-                          for v in lp.variables()]
-                sol = highspy.HighsSolution()
-                sol.col_value = values
-                sol.value_valid = True
-                h.setSolution(sol)
+            first = self._first_solution(lp)
+            if first is not None:
+                first(h)
             listener, stop = _listener, stop_event()
-            if stop is not None and lp.isMIP():
+            twin = _Twin.beside(h, first, stop) if lp.isMIP() and cores.spare() else None
+            if (stop is not None or twin is not None) and lp.isMIP():
                 def halt(event):
-                    if stop.is_set():
+                    if (stop is not None and stop.is_set()) or (twin and twin.proved.is_set()):
                         event.interrupt()
                 h.cbMipInterrupt.subscribe(halt)
             try:
                 self._solve(lp, listener)
             finally:
-                if stop is not None and lp.isMIP():
+                if (stop is not None or twin is not None) and lp.isMIP():
                     h.cbMipInterrupt.unsubscribe(halt)
+                if twin is not None:
+                    self.by_twin, self.other_bound = twin.settle(lp)
+
+        def _first_solution(self, lp):
+            """What hands HiGHS its first solution (the start, or the variables' values
+            when warm), as a function of a Highs instance, or None."""
+            import numpy as np
+            if self.start:
+                column = {v.name: j for j, v in enumerate(lp.variables())}
+                given = [(column[v.name], x) for v, x in self.start.items() if v.name in column]
+                at = np.array([j for j, _ in given], dtype=np.int32)
+                values = np.array([x for _, x in given], dtype=np.float64)
+                return lambda h: h.setSolution(len(given), at, values)
+            if self.warm:
+                import highspy
+                sol = highspy.HighsSolution()
+                sol.col_value = [v.varValue if v.varValue is not None else 0.0
+                                 for v in lp.variables()]
+                sol.value_valid = True
+                return lambda h: h.setSolution(sol)
+            return None
 
         def _solve(self, lp, listener):
             h = lp.solverModel
@@ -275,6 +299,88 @@ def _highs_class():
     return _HiGHS
 
 
+class _Twin:
+    """The same model solved on the idle core with another random seed, while the main
+    solve runs; whichever proves first ends the other, and under a time limit the better
+    plan and the higher bound of the two stand.
+
+    HiGHS's time on one model varies several-fold with its seed: the joint model of the
+    issue's 3 × 24 forecast with three scenarios under a 30,000 CNY monthly budget took
+    24-117 s over eight seeds, business_license of the same forecast stretched 11.6 s to
+    more than 200 s over four (benchmarks/README.md). The best of two such draws has a far
+    shorter tail than one. Started only when a core is idle (`cores.spare`), and it stops
+    as soon as another thread starts computing: it never slows the work beside it."""
+
+    @classmethod
+    def beside(cls, main, first, stop):
+        """A twin of the solve `main` running beside it, or None if it cannot start (the
+        main solve goes on alone)."""
+        try:
+            return cls(main, first, stop)
+        except Exception:
+            return None
+
+    def __init__(self, main, first, stop):
+        import highspy
+        self.highs = highspy.Highs()
+        options = main.getOptions()
+        self.highs.passOptions(options)
+        self.highs.passModel(main.getModel())
+        self.highs.setOptionValue("random_seed", options.random_seed + TWIN_SEED_STEP)
+        if first is not None:
+            first(self.highs)
+        self.done = threading.Event()         # the main solve has ended
+        self.proved = threading.Event()       # this one has ended with a proof
+
+        def halt(event):
+            if self.done.is_set() or cores.busy() >= cores.cores() or (
+                    stop is not None and stop.is_set()):
+                event.interrupt()
+        self.highs.cbMipInterrupt.subscribe(halt)
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.highs.run()
+        except Exception:          # (the main solve's answer stands)
+            return
+        if self.proven(self.highs):
+            self.proved.set()
+
+    @staticmethod
+    def proven(h) -> bool:
+        """Whether the solve ended with a proof (not stopped)."""
+        import highspy
+        S = highspy.HighsModelStatus
+        return h.getModelStatus() in (S.kOptimal, S.kInfeasible, S.kUnboundedOrInfeasible,
+                                      S.kUnbounded)
+
+    def settle(self, lp) -> tuple[bool, float | None]:
+        """Once the main solve has ended: the twin stopped, and its answer put in the
+        model's place when it is the better one. Returns (whether the twin's answer
+        stands, the other's bound when neither proved)."""
+        self.done.set()
+        self.thread.join()
+        main = lp.solverModel
+        twin_proved = self.proved.is_set() and not self.proven(main)
+        if not twin_proved and (self.proven(main) or self.proven(self.highs)):
+            return False, None
+        better = twin_proved or _primal(self.highs) < _primal(main)
+        if better:
+            lp.solverModel = self.highs
+        if twin_proved:
+            return True, None
+        loser = main if better else self.highs
+        return better, loser.getInfo().mip_dual_bound
+
+
+def _primal(h) -> float:
+    """A stopped solve's best objective (inf without a plan)."""
+    info = h.getInfo()
+    return info.objective_function_value if info.primal_solution_status == 2 else math.inf
+
+
 def _solve_highs(prob, time_limit, warm=False, progress=None, start=None, seed=None,
                  options=None):
     import highspy
@@ -298,7 +404,8 @@ def _solve_highs(prob, time_limit, warm=False, progress=None, start=None, seed=N
     obj = pulp.value(prob.objective) if prob.sol_status in (1, 2) else None
     # PuLP hands HiGHS the objective without its constant: HiGHS's bound is short of it.
     offset = prob.objective.constant if prob.objective is not None else 0
-    bound = info.mip_dual_bound + offset if prob.isMIP() else obj
+    bound = max(info.mip_dual_bound, backend.other_bound or -math.inf) + offset \
+        if prob.isMIP() else obj
     if bound is not None and not math.isfinite(bound):
         bound = None
     if ms == S.kOptimal:
@@ -320,7 +427,8 @@ def _solve_highs(prob, time_limit, warm=False, progress=None, start=None, seed=N
         # its columns the start's; benchmarks/cross_milp.py). Not a proof: `solve` solves
         # it again.
         status = Status.ERROR
-    return SolveOutcome(status, obj, bound, seconds, "highs", h.modelStatusToString(ms))
+    return SolveOutcome(status, obj, bound, seconds, "highs", h.modelStatusToString(ms),
+                        backend.by_twin)
 
 
 _CBC_RESULT = re.compile(r"^Result - (.*)$", re.M)

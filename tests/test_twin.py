@@ -1,0 +1,132 @@
+"""A solve running alone puts the idle core to work (optimizer/solve/solvers.py, `_Twin`):
+the same model with another random seed beside it; whichever proves first ends the other.
+Either answer must be the model's optimum with its own values, and the twin must never
+take a core that other work wants (optimizer/solve/cores.py)."""
+
+from __future__ import annotations
+
+import random
+import threading
+
+import pulp
+
+from optimizer.solve import cores, solvers
+from optimizer.solve.solvers import Status, solve
+
+
+def knapsack(n: int = 40, seed: int = 3):
+    """A small multi-dimensional knapsack (minimised: the adapter's models minimise) that
+    HiGHS branches on, and its value at given counts."""
+    rng = random.Random(seed)
+    prob = pulp.LpProblem("mkp", pulp.LpMinimize)
+    x = [prob.add_variable(f"x{i}", 0, 3, cat="Integer") for i in range(n)]
+    value = [rng.randint(10, 100) for _ in range(n)]
+    prob += -pulp.lpSum(v * xi for v, xi in zip(value, x))
+    for k in range(4):
+        w = [rng.randint(20, 100) for _ in range(n)]
+        prob += pulp.lpSum(wi * xi for wi, xi in zip(w, x)) <= sum(w) // 2, f"room{k}"
+    return prob, x, value
+
+
+def optimum(n: int, seed: int) -> float:
+    """The knapsack's optimum from a solve with no twin (every core counted busy)."""
+    prob, _, _ = knapsack(n, seed)
+    with _all_cores_busy():
+        out = solve(prob, "highs", 60)
+    assert out.status is Status.OPTIMAL and not out.twin
+    return out.objective
+
+
+class _all_cores_busy:
+    """Other threads computing on every core but this one's."""
+
+    def __enter__(self):
+        self.release, self.threads = threading.Event(), []
+        for _ in range(cores.cores()):
+            entered = threading.Event()
+
+            def hold(entered=entered):
+                with cores.working():
+                    entered.set()
+                    self.release.wait()
+            t = threading.Thread(target=hold, daemon=True)
+            t.start()
+            entered.wait()
+            self.threads.append(t)
+        return self
+
+    def __exit__(self, *exc):
+        self.release.set()
+        for t in self.threads:
+            t.join()
+
+
+def twins_started(monkeypatch) -> list:
+    """Record each twin as it starts."""
+    started, real = [], solvers._Twin.__init__
+
+    def init(self, *args):
+        real(self, *args)
+        started.append(self)
+    monkeypatch.setattr(solvers._Twin, "__init__", init)
+    return started
+
+
+def test_a_lone_solve_runs_a_twin_and_its_answer_is_the_optimum(monkeypatch):
+    started = twins_started(monkeypatch)
+    for seed in (1, 2, 3):
+        best = optimum(40, seed)
+        prob, x, value = knapsack(40, seed)
+        out = solve(prob, "highs", 60)
+        assert out.status is Status.OPTIMAL and round(out.objective) == round(best)
+        # the variables hold the answer's own plan, whichever solve gave it
+        assert -sum(v * round(xi.value()) for v, xi in zip(value, x)) == round(best)
+        assert all(prob.get_constraint_by_name(f"room{k}").valid(1e-6) for k in range(4))
+    assert len(started) == 3
+
+
+def test_the_twins_proof_ends_the_main_solve_and_its_plan_is_handed_back(monkeypatch):
+    """The main solve is held until the twin has proved: its next look at the twin stops
+    it, and the twin's plan is the one in the model's variables."""
+    best = optimum(50, 4)
+    started = twins_started(monkeypatch)
+    cls = solvers._highs_class()
+    real = cls._solve
+
+    def held(self, lp, listener):
+        started[-1].thread.join()        # the twin runs to its end first
+        return real(self, lp, listener)
+    monkeypatch.setattr(cls, "_solve", held)
+    prob, x, value = knapsack(50, 4)
+    out = solve(prob, "highs", 60)
+    assert started[-1].proved.is_set()
+    assert out.twin and out.status is Status.OPTIMAL and round(out.objective) == round(best)
+    assert -sum(v * round(xi.value()) for v, xi in zip(value, x)) == round(best)
+
+
+def test_no_twin_while_every_core_is_busy(monkeypatch):
+    started = twins_started(monkeypatch)
+    optimum(40, 5)
+    assert started == []
+
+
+def test_a_twin_stops_as_soon_as_other_work_starts(monkeypatch):
+    """Work starting on another thread finds every core taken: the twin's next look ends
+    it, and the main solve's answer stands."""
+    best = optimum(50, 6)
+    started = twins_started(monkeypatch)
+    monkeypatch.setattr(cores, "spare", lambda: True)           # it starts ...
+    monkeypatch.setattr(cores, "busy", lambda: cores.cores())   # ... and finds them taken
+    prob, x, value = knapsack(50, 6)
+    out = solve(prob, "highs", 60)
+    assert len(started) == 1 and not started[0].proved.is_set()
+    assert out.status is Status.OPTIMAL and not out.twin and round(out.objective) == round(best)
+
+
+def test_counting_threads_that_compute():
+    assert cores.busy() == 0
+    with cores.working():
+        with cores.working():            # a thread counts once however it nests
+            assert cores.busy() == 1
+        assert cores.busy() == 1
+    assert cores.busy() == 0
