@@ -578,7 +578,8 @@ def _add_floors(req: Request, gm: GroupModel, floors: dict) -> None:
 def by_integer_program(req: Request, index: int, group: list[str],
                        floors: dict | None = None, room: Room | None = None,
                        start: dict | None = None, ceiling: int | None = None,
-                       least: tuple[int, int, int, int] | None = None) -> EngineResult:
+                       least: tuple[int, int, int, int] | None = None,
+                       rest: int | None = None) -> EngineResult:
     """The group's plan from one integer program: proven optimal, or the best found when
     the time limit stops the solver (with its bound). `floors`: product (or tuple of
     products) -> a lower bound on its cost (its optimum without the caps, or alone under
@@ -588,7 +589,8 @@ def by_integer_program(req: Request, index: int, group: list[str],
     (product -> {key: packs}) for HiGHS to start from. `ceiling`: only plans costing at
     most this are wanted (none: "no_solution", its bound above the ceiling). `least`:
     (cost, spend, calls, packs), the least key of any plan at that cost where the caller
-    knows it (the tie-break then needs no re-solve for a key the plan meets)."""
+    knows it (the tie-break then needs no re-solve for a key the plan meets). `rest`: the
+    cost of every product outside the group, settled apart (for `tell_binding`)."""
     import pulp
 
     from .solvers import Status, reported_as, solve
@@ -597,8 +599,8 @@ def by_integer_program(req: Request, index: int, group: list[str],
         if ceiling is not None and searched.objective > ceiling:
             return replace(searched, counts={group[0]: {}}, objective=None,
                            status=Status.NO_SOLUTION.value)
-        if len(group) == len(req.forecast.demand):
-            tell_binding(req, searched.objective)
+        if rest is not None or len(group) == len(req.forecast.demand):
+            tell_binding(req, searched.objective + (rest or 0))
         # (its tie-break is proven within `room`, as the integer program's would be)
         return replace(searched, tie_break=req.tie_break)
     t0 = time.perf_counter()
@@ -647,8 +649,8 @@ def by_integer_program(req: Request, index: int, group: list[str],
     if out.status is Status.OPTIMAL and not req.tie_break:
         bound, tie_break = obj, False
     elif out.status is Status.OPTIMAL:
-        if len(group) == len(req.forecast.demand):
-            tell_binding(req, obj)
+        if rest is not None or len(group) == len(req.forecast.demand):
+            tell_binding(req, obj + (rest or 0))
         values, tie_seconds, tie_break = _prefer_less_prepaid(
             req, gm, obj, values, out.seconds,
             least[1:] if least is not None and least[0] == obj else None)

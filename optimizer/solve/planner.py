@@ -845,6 +845,7 @@ def _apart_under_caps(req: Request, parts: list[EngineResult], merge: bool = Tru
 
     blocks = [(i,) for i in sorted(range(len(parts)),
                                    key=lambda i: -sum(_spent(req, [parts[i]])))]
+    spenders = {i for i in range(len(parts)) if sum(_spent(req, [parts[i]]))}
     led: set[tuple] = set()
     while len(blocks) > 1 and not clock.expired():
         led.add(blocks[0])
@@ -855,6 +856,8 @@ def _apart_under_caps(req: Request, parts: list[EngineResult], merge: bool = Tru
                 merged = tuple(sorted(blocks[0] + b))
                 if b == blocks[0] or (b in led and (len(merged) > APART_BLOCK or not merge)):
                     return None, joint_bounds()
+                if b in led and spenders <= set(merged):
+                    return _spenders_jointly(req, merged, parts, floors), None
                 rest = [c for c in blocks if c != b]
                 blocks = [b] + rest if b not in led else [merged] + rest[1:]
                 break
@@ -868,6 +871,21 @@ def _apart_under_caps(req: Request, parts: list[EngineResult], merge: bool = Tru
                 return _keyed(req, blocks, union, parts, floors, clock, lead, whole), None
             return union, None
     return None, joint_bounds()
+
+
+def _spenders_jointly(req: Request, block: tuple, parts: list[EngineResult],
+                      floors: dict) -> list[EngineResult]:
+    """The plan when `block` holds every product whose plan without the caps buys packs
+    (`_apart_under_caps`): the others keep that plan, which spends nothing (no plan of
+    theirs at its cost spends less, and any other costs more), and the block's model is
+    the joint one, so it gets the request's clock and its tie-break rather than a short
+    try first and the joint model of every product after it (the issue's 3 × 24 forecast
+    under a 30,000 CNY monthly budget: 17 s of a block, then the same model again)."""
+    names = [parts[i].label for i in block]
+    rest = [parts[i] for i in range(len(parts)) if i not in block]
+    got = by_integer_program(req, block[0], names, _floors_of(floors, names),
+                             rest=sum(r.objective for r in rest))
+    return [got] + rest
 
 
 def _keyed(req: Request, blocks: list[tuple], union: list[EngineResult],
