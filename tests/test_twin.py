@@ -61,8 +61,10 @@ class _all_cores_busy:
             t.join()
 
 
-def twins_started(monkeypatch) -> list:
-    """Record each twin as it starts."""
+def twins_started(monkeypatch, after: float = 0.0) -> list:
+    """Record each twin as it is armed; it starts `after` seconds into the main solve
+    (these models take less than the real delay)."""
+    monkeypatch.setattr(solvers, "TWIN_AFTER", after)
     started, real = [], solvers._Twin.__init__
 
     def init(self, *args):
@@ -82,7 +84,16 @@ def test_a_lone_solve_runs_a_twin_and_its_answer_is_the_optimum(monkeypatch):
         # the variables hold the answer's own plan, whichever solve gave it
         assert -sum(v * round(xi.value()) for v, xi in zip(value, x)) == round(best)
         assert all(prob.get_constraint_by_name(f"room{k}").valid(1e-6) for k in range(4))
-    assert len(started) == 3
+    assert len(started) == 3 and all(t.highs is not None for t in started)
+
+
+def test_a_solve_shorter_than_the_delay_never_starts_its_twin(monkeypatch):
+    """Most solves end within milliseconds: the twin is armed but never built."""
+    started = twins_started(monkeypatch, after=60.0)
+    prob, x, value = knapsack(30, 1)
+    out = solve(prob, "highs", 60)
+    assert out.status is Status.OPTIMAL and not out.twin
+    assert len(started) == 1 and started[0].highs is None
 
 
 def test_the_twins_proof_ends_the_main_solve_and_its_plan_is_handed_back(monkeypatch):
@@ -119,7 +130,8 @@ def test_a_twin_stops_as_soon_as_other_work_starts(monkeypatch):
     monkeypatch.setattr(cores, "busy", lambda: cores.cores())   # ... and finds them taken
     prob, x, value = knapsack(50, 6)
     out = solve(prob, "highs", 60)
-    assert len(started) == 1 and not started[0].proved.is_set()
+    assert len(started) == 1 and started[0].highs is not None
+    assert not started[0].proved.is_set()
     assert out.status is Status.OPTIMAL and not out.twin and round(out.objective) == round(best)
 
 

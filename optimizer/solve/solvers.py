@@ -37,8 +37,10 @@ SCENARIO_OPTIONS = {"presolve_rule_off": 1 << 13}
 # For a solve again after HiGHS rejected its own answer by a hair (see `solve`): its
 # integrality and feasibility tolerance ten times below the 1e-6 of its final check.
 TIGHT_OPTIONS = {"mip_feasibility_tolerance": 1e-7}
-# The twin's random seed, this far from the main solve's (`_Twin`).
+# A solve's twin (`_Twin`): its random seed this far from the main solve's, started once
+# the main solve has run this many seconds.
 TWIN_SEED_STEP = 1
+TWIN_AFTER = 0.5
 
 
 class Status(enum.Enum):
@@ -300,52 +302,60 @@ def _highs_class():
 
 
 class _Twin:
-    """The same model solved on the idle core with another random seed, while the main
-    solve runs; whichever proves first ends the other, and under a time limit the better
-    plan and the higher bound of the two stand.
+    """The same model solved on the idle core with another random seed, beside a main solve
+    that has run TWIN_AFTER seconds; whichever proves first ends the other, and under a
+    time limit the better plan and the higher bound of the two stand.
 
     HiGHS's time on one model varies several-fold with its seed: the joint model of the
     issue's 3 × 24 forecast with three scenarios under a 30,000 CNY monthly budget took
     24-117 s over eight seeds, business_license of the same forecast stretched 11.6 s to
     more than 200 s over four (benchmarks/README.md). The best of two such draws has a far
-    shorter tail than one. Started only when a core is idle (`cores.spare`), and it stops
-    as soon as another thread starts computing: it never slows the work beside it."""
+    shorter tail than one. It starts only when a core is idle (`cores.spare`) and stops as
+    soon as another thread starts computing, so it never slows the work beside it; and
+    only once the main solve has run a while, since most solves end within milliseconds
+    and a twin for each doubled their cost (12 to 21-24 ms on a two-variable model)."""
 
     @classmethod
     def beside(cls, main, first, stop):
-        """A twin of the solve `main` running beside it, or None if it cannot start (the
-        main solve goes on alone)."""
+        """A twin armed beside the solve `main` (before it runs), or None if it cannot be
+        (the main solve goes on alone)."""
         try:
             return cls(main, first, stop)
         except Exception:
             return None
 
     def __init__(self, main, first, stop):
-        import highspy
-        self.highs = highspy.Highs()
-        options = main.getOptions()
-        self.highs.passOptions(options)
-        self.highs.passModel(main.getModel())
-        self.highs.setOptionValue("random_seed", options.random_seed + TWIN_SEED_STEP)
-        if first is not None:
-            first(self.highs)
+        # (copied before the main solve runs: HiGHS may scale its model in place meanwhile)
+        self.model, self.options = main.getModel(), main.getOptions()
+        self.first, self.stop = first, stop
+        self.highs = None                     # the twin's solver, once started
         self.done = threading.Event()         # the main solve has ended
-        self.proved = threading.Event()       # this one has ended with a proof
-
-        def halt(event):
-            if self.done.is_set() or cores.busy() >= cores.cores() or (
-                    stop is not None and stop.is_set()):
-                event.interrupt()
-        self.highs.cbMipInterrupt.subscribe(halt)
+        self.proved = threading.Event()       # the twin has ended with a proof
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
     def _run(self) -> None:
+        if self.done.wait(TWIN_AFTER) or not cores.spare():
+            return
+        import highspy
         try:
-            self.highs.run()
+            h = highspy.Highs()
+            h.passOptions(self.options)
+            h.passModel(self.model)
+            h.setOptionValue("random_seed", self.options.random_seed + TWIN_SEED_STEP)
+            if self.first is not None:
+                self.first(h)
+
+            def halt(event):
+                if self.done.is_set() or cores.busy() >= cores.cores() or (
+                        self.stop is not None and self.stop.is_set()):
+                    event.interrupt()
+            h.cbMipInterrupt.subscribe(halt)
+            self.highs = h
+            h.run()
         except Exception:          # (the main solve's answer stands)
             return
-        if self.proven(self.highs):
+        if self.proven(h):
             self.proved.set()
 
     @staticmethod
@@ -362,16 +372,18 @@ class _Twin:
         stands, the other's bound when neither proved)."""
         self.done.set()
         self.thread.join()
-        main = lp.solverModel
-        twin_proved = self.proved.is_set() and not self.proven(main)
-        if not twin_proved and (self.proven(main) or self.proven(self.highs)):
+        main, twin = lp.solverModel, self.highs
+        if twin is None:
             return False, None
-        better = twin_proved or _primal(self.highs) < _primal(main)
+        twin_proved = self.proved.is_set() and not self.proven(main)
+        if not twin_proved and (self.proven(main) or self.proven(twin)):
+            return False, None
+        better = twin_proved or _primal(twin) < _primal(main)
         if better:
-            lp.solverModel = self.highs
+            lp.solverModel = twin
         if twin_proved:
             return True, None
-        loser = main if better else self.highs
+        loser = main if better else twin
         return better, loser.getInfo().mip_dual_bound
 
 
