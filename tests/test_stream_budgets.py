@@ -411,6 +411,65 @@ def test_products_that_share_a_cap_are_planned_as_a_block(monkeypatch):
     assert bill(cat, f, r.plan).total_cost == r.bill.total_cost
 
 
+def spenders_jointly(monkeypatch) -> list:
+    """Record each block planned as the joint model (the products kept apart at their
+    cost, `rest`): (its products, the floors it is given, its result, `rest`)."""
+    real, seen = planner.by_integer_program, []
+
+    def recording(req, index, group, floors=None, room=None, **options):
+        got = real(req, index, group, floors, room, **options)
+        if options.get("rest") is not None:
+            seen.append((tuple(group), dict(floors or {}), got, options["rest"]))
+        return got
+    monkeypatch.setattr(planner, "by_integer_program", recording)
+    return seen
+
+
+def test_a_block_of_every_product_that_buys_is_the_joint_model(monkeypatch):
+    """When the block holds every product that buys packs (q sells none), it is the joint
+    model: solved once as such, with its tie-break, and no model of every product after
+    it; the exhaustive search agrees."""
+    cat = parse_catalog(CATALOG, "s.toml")
+    f = Forecast(START, 4, (("a", (1275, 523, 1519, 734)), ("b", (1085, 59, 953, 510)),
+                            ("q", (500,) * 4)))
+    groups = []
+    real = planner.by_integer_program
+
+    def recording(req, index, group, floors=None, room=None, **options):
+        groups.append(tuple(group))
+        return real(req, index, group, floors, room, **options)
+    monkeypatch.setattr(planner, "by_integer_program", recording)
+    seen = spenders_jointly(monkeypatch)
+    r = plan(cat, f, purchase_months="any", regret=False, monthly_budget=Decimal(130))
+    assert r.status == "optimal" and r.tie_break_proven
+    assert key_of(r) == best(cat, f, monthly=Decimal(130))
+    q_cost = int(bill(cat, f, None).product("q").total_cost * 100)
+    assert [(s[0], s[3]) for s in seen] == [(("a", "b"), q_cost)]
+    assert seen[0][2].optimal and seen[0][2].tie_break
+    assert ("a", "b", "q") not in groups
+
+
+def test_the_total_basis_floor_bounds_a_block_that_is_the_joint_model(monkeypatch):
+    """Under after-packs with scenarios the total basis's optimum of every product is a
+    floor; less the products kept apart, it bounds the block, and the plan is the one the
+    joint model of every product gives (`algorithm="milp"`), to the fen and key."""
+    from test_scenario_stream import scenarios_of
+    cat = parse_catalog(CATALOG.replace('"total"', '"after-packs"'), "s.toml")
+    f = Forecast(START, 4, (("a", (1275, 523, 1519, 734)), ("b", (1085, 59, 953, 510)),
+                            ("q", (500,) * 4)))
+    scen = scenarios_of(f, [Decimal("0.8"), Decimal("1.25")])
+    seen = spenders_jointly(monkeypatch)
+    r = plan(cat, f, purchase_months="any", regret=False, monthly_budget=Decimal(130),
+             scenarios=scen)
+    whole = plan(cat, f, purchase_months="any", regret=False, monthly_budget=Decimal(130),
+                 scenarios=scen, algorithm="milp")
+    assert r.status == whole.status == "optimal" and r.tie_break_proven
+    assert r.expected_cost == whole.expected_cost and key_of(r) == key_of(whole)
+    block = seen[-1]                     # (the first: the total basis's own)
+    assert block[0] == ("a", "b") and ("a", "b") in block[1]
+    assert block[1]["a", "b"] <= block[2].objective
+
+
 def test_an_early_stop_whose_bound_meets_its_plan_is_optimal():
     """Costs are whole money units: a bound above the plan's cost less one unit proves it."""
     from optimizer.solve.engines import CostBounds, EngineResult, with_bounds

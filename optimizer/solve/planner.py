@@ -605,7 +605,7 @@ def _uncapped_first(req: Request, relaxation=None) -> tuple[list[EngineResult] |
             tell_binding(req, sum(r.objective for r in settled))
             return settled, None
     if not searched or sum(1 for r in parts if r.counts.get(r.label)) > APART_BLOCK:
-        apart, bounds = _apart_under_caps(req, parts)
+        apart, bounds = _apart_under_caps(req, parts, below=below)
         if apart is not None:
             return apart, None
     return _relaxed(relaxation, _merged(bounds, below))
@@ -776,7 +776,8 @@ def _floor_key(names: list[str]):
 # Long (92 lines): the inner helpers share the floors found so far, the blocks settled
 # alone and the step's clock with the loop that reorders and merges the blocks; split,
 # those would travel as a state object through every call.
-def _apart_under_caps(req: Request, parts: list[EngineResult], merge: bool = True) -> tuple[
+def _apart_under_caps(req: Request, parts: list[EngineResult], merge: bool = True,
+                      below: CostBounds | None = None) -> tuple[
         list[EngineResult] | None, CostBounds]:
     """The products in blocks, one block at a time, each in the room the caps leave after
     the blocks before it (a small model each, its floors as rows), given each product's
@@ -793,7 +794,8 @@ def _apart_under_caps(req: Request, parts: list[EngineResult], merge: bool = Tru
     it gets APART_SECONDS at most; a block in a room ROOM_FACTOR times its solve alone
     under the whole caps (at least APART_ROOM_SECONDS), that try APART_ROOM_SECONDS.
     `merge=False`: no blocks of several products (each one an integer program), only
-    products apart.
+    products apart. `below`: the total basis's floors (`_capped_after_total`), for a block
+    that is the joint model (`_spenders_jointly`).
     """
     clock = req.clock.share().at_most(APART_SECONDS)
     floors: dict = {r.label: r.objective for r in parts}   # product or tuple -> floor
@@ -857,7 +859,8 @@ def _apart_under_caps(req: Request, parts: list[EngineResult], merge: bool = Tru
                 if b == blocks[0] or (b in led and (len(merged) > APART_BLOCK or not merge)):
                     return None, joint_bounds()
                 if b in led and spenders <= set(merged):
-                    return _spenders_jointly(req, merged, parts, floors), None
+                    known = {**floors, **((below and below.floors) or {})}
+                    return _spenders_jointly(req, merged, parts, known), None
                 rest = [c for c in blocks if c != b]
                 blocks = [b] + rest if b not in led else [merged] + rest[1:]
                 break
@@ -883,8 +886,17 @@ def _spenders_jointly(req: Request, block: tuple, parts: list[EngineResult],
     under a 30,000 CNY monthly budget: 17 s of a block, then the same model again)."""
     names = [parts[i].label for i in block]
     rest = [parts[i] for i in range(len(parts)) if i not in block]
-    got = by_integer_program(req, block[0], names, _floors_of(floors, names),
-                             rest=sum(r.objective for r in rest))
+    cost = {r.label: r.objective for r in rest}
+    mine = _floors_of(floors, names)
+    for key, floor in floors.items():
+        # A floor of the block and products kept at their own optimum: what is left of it
+        # bounds the block (the total basis's floor is of every product).
+        members = set((key,) if isinstance(key, str) else key)
+        others = members - set(names)
+        if others and others <= set(cost) and set(names) <= members:
+            mine[_floor_key(names)] = max(mine.get(_floor_key(names), 0),
+                                          floor - sum(cost[p] for p in others))
+    got = by_integer_program(req, block[0], names, mine, rest=sum(cost.values()))
     return [got] + rest
 
 
