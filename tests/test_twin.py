@@ -142,3 +142,26 @@ def test_counting_threads_that_compute():
             assert cores.busy() == 1
         assert cores.busy() == 1
     assert cores.busy() == 0
+
+
+def test_the_tie_break_re_solves_get_a_share_of_the_work_both_cores_did(monkeypatch):
+    """A twin that won the first solve shortened its wall time, not the work a lone solve
+    would need: the re-solves are timed by the seconds on every core the solve used."""
+    from optimizer import load_catalog, plan
+    from optimizer.domain.records import Forecast, Month
+    from optimizer.solve import engines
+    real_solve, real_prefer, shares = solvers.solve, engines._prefer_less_prepaid, []
+
+    def twinned(*args, **kwargs):
+        out = real_solve(*args, **kwargs)
+        return solvers.replace(out, twin_seconds=out.seconds + 100.0)
+
+    def prefer(req, gm, best, values, first_seconds, *rest):
+        shares.append(first_seconds)
+        return real_prefer(req, gm, best, values, first_seconds, *rest)
+    monkeypatch.setattr(solvers, "solve", twinned)
+    monkeypatch.setattr(engines, "_prefer_less_prepaid", prefer)
+    f = Forecast(Month.parse("2027-01"), 3, (("general_print", (150_000, 90_000, 260_000)),
+                                             ("id_card", (40_000, 20_000, 60_000))))
+    r = plan(load_catalog(), f, purchase_months="any", algorithm="milp", regret=False)
+    assert r.status == "optimal" and shares and all(s > 100.0 for s in shares)

@@ -60,6 +60,12 @@ class SolveOutcome:
     solver: str
     message: str = ""
     twin: bool = False             # the answer is the twin's (`_Twin`)
+    twin_seconds: float = 0.0      # the twin's own solving time, on the other core
+
+    @property
+    def work(self) -> float:
+        """Solving time summed over the cores the solve used (with its twin's)."""
+        return self.seconds + self.twin_seconds
 
     @property
     def has_solution(self) -> bool:
@@ -229,6 +235,7 @@ def _highs_class():
 
         other_bound: float | None = None    # the losing twin's bound (`_Twin`)
         by_twin = False
+        twin_seconds = 0.0
 
         def callSolver(self, lp):
             h = lp.solverModel
@@ -249,6 +256,7 @@ def _highs_class():
                     h.cbMipInterrupt.unsubscribe(halt)
                 if twin is not None:
                     self.by_twin, self.other_bound = twin.settle(lp)
+                    self.twin_seconds = twin.seconds
 
         def _first_solution(self, lp):
             """What hands HiGHS its first solution (the start, or the variables' values
@@ -329,6 +337,7 @@ class _Twin:
         self.model, self.options = main.getModel(), main.getOptions()
         self.first, self.stop = first, stop
         self.highs = None                     # the twin's solver, once started
+        self.seconds = 0.0                    # how long it ran
         self.done = threading.Event()         # the main solve has ended
         self.proved = threading.Event()       # the twin has ended with a proof
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -352,7 +361,11 @@ class _Twin:
                     event.interrupt()
             h.cbMipInterrupt.subscribe(halt)
             self.highs = h
-            h.run()
+            t0 = time.perf_counter()
+            try:
+                h.run()
+            finally:
+                self.seconds = time.perf_counter() - t0
         except Exception:          # (the main solve's answer stands)
             return
         if self.proven(h):
@@ -440,7 +453,7 @@ def _solve_highs(prob, time_limit, warm=False, progress=None, start=None, seed=N
         # it again.
         status = Status.ERROR
     return SolveOutcome(status, obj, bound, seconds, "highs", h.modelStatusToString(ms),
-                        backend.by_twin)
+                        backend.by_twin, backend.twin_seconds)
 
 
 _CBC_RESULT = re.compile(r"^Result - (.*)$", re.M)
