@@ -84,7 +84,8 @@ def test_a_lone_solve_runs_a_twin_and_its_answer_is_the_optimum(monkeypatch):
         # the variables hold the answer's own plan, whichever solve gave it
         assert -sum(v * round(xi.value()) for v, xi in zip(value, x)) == round(best)
         assert all(prob.get_constraint_by_name(f"room{k}").valid(1e-6) for k in range(4))
-    assert len(started) == 3 and all(t.highs is not None for t in started)
+    # (the optima beside: armed, never started, every core being busy)
+    assert [t.highs is not None for t in started] == [False, True] * 3
 
 
 def test_a_solve_shorter_than_the_delay_never_starts_its_twin(monkeypatch):
@@ -118,7 +119,27 @@ def test_the_twins_proof_ends_the_main_solve_and_its_plan_is_handed_back(monkeyp
 def test_no_twin_while_every_core_is_busy(monkeypatch):
     started = twins_started(monkeypatch)
     optimum(40, 5)
-    assert started == []
+    assert started and all(t.highs is None for t in started)
+
+
+def test_a_twin_starts_once_the_work_beside_ends(monkeypatch):
+    """A solve that began beside other work gets its twin when that work ends: it looks
+    again while the main solve runs (the plan under raised caps ran 187 s beside the
+    plan and then alone, without one)."""
+    started = twins_started(monkeypatch, after=0.01)
+    cls = solvers._highs_class()
+    real = cls._solve
+    beside = _all_cores_busy().__enter__()
+
+    def held(self, lp, listener):
+        beside.__exit__()                      # the work beside ends ...
+        while started[-1].highs is None:       # ... and the twin starts
+            started[-1].thread.join(0.01)
+        return real(self, lp, listener)
+    monkeypatch.setattr(cls, "_solve", held)
+    prob, x, value = knapsack(40, 7)
+    out = solve(prob, "highs", 60)
+    assert out.status is Status.OPTIMAL and started[-1].highs is not None
 
 
 def test_a_twin_stops_as_soon_as_other_work_starts(monkeypatch):

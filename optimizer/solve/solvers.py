@@ -243,7 +243,7 @@ def _highs_class():
             if first is not None:
                 first(h)
             listener, stop = _listener, stop_event()
-            twin = _Twin.beside(h, first, stop) if lp.isMIP() and cores.spare() else None
+            twin = _Twin.beside(h, first, stop) if lp.isMIP() else None
             if (stop is not None or twin is not None) and lp.isMIP():
                 def halt(event):
                     if (stop is not None and stop.is_set()) or (twin and twin.proved.is_set()):
@@ -318,10 +318,11 @@ class _Twin:
     issue's 3 × 24 forecast with three scenarios under a 30,000 CNY monthly budget took
     24-117 s over eight seeds, business_license of the same forecast stretched 11.6 s to
     more than 200 s over four (benchmarks/README.md). The best of two such draws has a far
-    shorter tail than one. It starts only when a core is idle (`cores.spare`) and stops as
-    soon as another thread starts computing, so it never slows the work beside it; and
-    only once the main solve has run a while, since most solves end within milliseconds
-    and a twin for each doubled their cost (12 to 21-24 ms on a two-variable model)."""
+    shorter tail than one. It starts only when a core is idle (`cores.spare`), looking
+    again every TWIN_AFTER seconds while the main solve runs, and stops as soon as another
+    thread starts computing, so it never slows the work beside it; and only once the main
+    solve has run a while, since most solves end within milliseconds and a twin for each
+    doubled their cost (12 to 21-24 ms on a two-variable model)."""
 
     @classmethod
     def beside(cls, main, first, stop):
@@ -344,8 +345,11 @@ class _Twin:
         self.thread.start()
 
     def _run(self) -> None:
-        if self.done.wait(TWIN_AFTER) or not cores.spare():
+        if self.done.wait(TWIN_AFTER):
             return
+        while not cores.spare():     # (until the work beside ends: the main may run long)
+            if self.done.wait(TWIN_AFTER):
+                return
         import highspy
         try:
             h = highspy.Highs()
