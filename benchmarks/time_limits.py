@@ -131,6 +131,12 @@ CASES = {
                                       ["{f.csv}", "--purchase-months", "any", "--tier-basis",
                                        "after-packs", "--scenarios", "{s.csv}",
                                        "--monthly-budget", "15000", "--time-limit", "120"]),
+    # the same under 30,000: general_print's 1,000,000 pack takes a month's whole cap, and
+    # the two products that buy share it (the joint model, minutes before; no limit)
+    "after-scenarios-binding-30000": ({"f.csv": _f24(), "s.csv": SCENARIOS_WIDE},
+                                      ["{f.csv}", "--purchase-months", "any", "--tier-basis",
+                                       "after-packs", "--scenarios", "{s.csv}",
+                                       "--monthly-budget", "30000"]),
     # one product under a monthly cap that binds it (the 1,000,000 pack is out of reach):
     # the exact search under the cap (the integer program had not proven it in 300 s)
     "after-one-binding-15000": ({"f.csv": _long(("general_print", m, 150_000 + 6000 * m)
