@@ -186,3 +186,30 @@ def test_the_tie_break_re_solves_get_a_share_of_the_work_both_cores_did(monkeypa
                                              ("id_card", (40_000, 20_000, 60_000))))
     r = plan(load_catalog(), f, purchase_months="any", algorithm="milp", regret=False)
     assert r.status == "optimal" and shares and all(s > 100.0 for s in shares)
+
+
+def test_a_twin_stopped_for_other_work_starts_again_with_the_next_seed(monkeypatch):
+    """Other work stops the first twin at its first look; once it is gone, a new twin (the
+    next seed) runs and proves, and its answer is handed back."""
+    best = optimum(50, 4)
+    started = twins_started(monkeypatch)
+    seeds, real_solver = [], solvers._Twin._solver
+
+    def solver(self, seed):
+        seeds.append(seed)
+        return real_solver(self, seed)
+    monkeypatch.setattr(solvers._Twin, "_solver", solver)
+    real_busy = cores.busy
+    monkeypatch.setattr(cores, "spare", lambda: True)
+    monkeypatch.setattr(cores, "busy", lambda: cores.cores() if len(seeds) == 1 else real_busy())
+    cls = solvers._highs_class()
+    real = cls._solve
+
+    def held(self, lp, listener):
+        started[-1].proved.wait(30)          # the main solve waits for the twin's proof
+        return real(self, lp, listener)
+    monkeypatch.setattr(cls, "_solve", held)
+    prob, x, value = knapsack(50, 4)
+    out = solve(prob, "highs", 60)
+    assert seeds == [1, 2] and out.twin and round(out.objective) == round(best)
+    assert -sum(v * round(xi.value()) for v, xi in zip(value, x)) == round(best)
