@@ -297,15 +297,9 @@ def test_products_apart_under_a_binding_cap_settle_it_without_the_joint_model(
     f = Forecast(START, 4, (("a", a), ("b", b), ("q", (500,) * 4)))
     free = plan(cat, f, purchase_months="any", regret=False)
     assert max(month_spend(free, 4)) > cap
-    groups = []
-    real = planner.by_integer_program
-
-    def recording(req, index, group, floors=None, room=None, **options):
-        groups.append(tuple(group))
-        return real(req, index, group, floors, room, **options)
-
-    monkeypatch.setattr(planner, "by_integer_program", recording)
+    calls = programs(monkeypatch)
     r = plan(cat, f, purchase_months="any", regret=False, monthly_budget=Decimal(cap))
+    groups = [c[0] for c in calls]
     assert r.status == "optimal" and r.tie_break_proven
     assert key_of(r) == best(cat, f, monthly=Decimal(cap))
     assert groups and all(len(g) == 1 for g in groups)
@@ -396,33 +390,32 @@ def test_products_that_share_a_cap_are_planned_as_a_block(monkeypatch):
     cat = parse_catalog(CATALOG.replace('"total"', '"after-packs"'), "s.toml")
     f = Forecast(START, 4, (("a", (498, 1915, 971, 1601)), ("b", (75, 503, 1003, 548)),
                             ("q", (500,) * 4)))
-    groups = []
-    real = planner.by_integer_program
-
-    def recording(req, index, group, floors=None, room=None, **options):
-        groups.append((tuple(group), room is None))
-        return real(req, index, group, floors, room, **options)
-
-    monkeypatch.setattr(planner, "by_integer_program", recording)
+    calls = programs(monkeypatch)
     r = plan(cat, f, purchase_months="any", regret=False, monthly_budget=Decimal(150))
+    groups = [c[:2] for c in calls]
     assert r.status == "optimal"
     assert key_of(r) == best(cat, f, monthly=Decimal(150))
     assert (("a", "b"), True) in groups      # the block, under the whole cap
     assert bill(cat, f, r.plan).total_cost == r.bill.total_cost
 
 
-def spenders_jointly(monkeypatch) -> list:
-    """Record each block planned as the joint model (the products kept apart at their
-    cost, `rest`): (its products, the floors it is given, its result, `rest`)."""
+def programs(monkeypatch) -> list:
+    """Record each integer program the planner solves: (its products, whether under the
+    whole caps, the floors it is given, its result, the cost of the products kept apart
+    when it is the joint model of those that buy (`rest`), or None)."""
     real, seen = planner.by_integer_program, []
 
     def recording(req, index, group, floors=None, room=None, **options):
         got = real(req, index, group, floors, room, **options)
-        if options.get("rest") is not None:
-            seen.append((tuple(group), dict(floors or {}), got, options["rest"]))
+        seen.append((tuple(group), room is None, dict(floors or {}), got, options.get("rest")))
         return got
     monkeypatch.setattr(planner, "by_integer_program", recording)
     return seen
+
+
+def spenders_jointly(calls: list) -> list:
+    """The programs of `programs` that were a block planned as the joint model."""
+    return [c for c in calls if c[4] is not None]
 
 
 def test_a_block_of_every_product_that_buys_is_the_joint_model(monkeypatch):
@@ -432,21 +425,15 @@ def test_a_block_of_every_product_that_buys_is_the_joint_model(monkeypatch):
     cat = parse_catalog(CATALOG, "s.toml")
     f = Forecast(START, 4, (("a", (1275, 523, 1519, 734)), ("b", (1085, 59, 953, 510)),
                             ("q", (500,) * 4)))
-    groups = []
-    real = planner.by_integer_program
-
-    def recording(req, index, group, floors=None, room=None, **options):
-        groups.append(tuple(group))
-        return real(req, index, group, floors, room, **options)
-    monkeypatch.setattr(planner, "by_integer_program", recording)
-    seen = spenders_jointly(monkeypatch)
+    calls = programs(monkeypatch)
     r = plan(cat, f, purchase_months="any", regret=False, monthly_budget=Decimal(130))
     assert r.status == "optimal" and r.tie_break_proven
     assert key_of(r) == best(cat, f, monthly=Decimal(130))
     q_cost = int(bill(cat, f, None).product("q").total_cost * 100)
-    assert [(s[0], s[3]) for s in seen] == [(("a", "b"), q_cost)]
-    assert seen[0][2].optimal and seen[0][2].tie_break
-    assert ("a", "b", "q") not in groups
+    seen = spenders_jointly(calls)
+    assert [(s[0], s[4]) for s in seen] == [(("a", "b"), q_cost)]
+    assert seen[0][3].optimal and seen[0][3].tie_break
+    assert ("a", "b", "q") not in [c[0] for c in calls]
 
 
 def test_the_total_basis_floor_bounds_a_block_that_is_the_joint_model(monkeypatch):
@@ -458,16 +445,16 @@ def test_the_total_basis_floor_bounds_a_block_that_is_the_joint_model(monkeypatc
     f = Forecast(START, 4, (("a", (1275, 523, 1519, 734)), ("b", (1085, 59, 953, 510)),
                             ("q", (500,) * 4)))
     scen = scenarios_of(f, [Decimal("0.8"), Decimal("1.25")])
-    seen = spenders_jointly(monkeypatch)
+    calls = programs(monkeypatch)
     r = plan(cat, f, purchase_months="any", regret=False, monthly_budget=Decimal(130),
              scenarios=scen)
     whole = plan(cat, f, purchase_months="any", regret=False, monthly_budget=Decimal(130),
                  scenarios=scen, algorithm="milp")
     assert r.status == whole.status == "optimal" and r.tie_break_proven
     assert r.expected_cost == whole.expected_cost and key_of(r) == key_of(whole)
-    block = seen[-1]                     # (the first: the total basis's own)
-    assert block[0] == ("a", "b") and ("a", "b") in block[1]
-    assert block[1]["a", "b"] <= block[2].objective
+    block = spenders_jointly(calls)[-1]          # (the first: the total basis's own)
+    assert block[0] == ("a", "b") and ("a", "b") in block[2]
+    assert block[2]["a", "b"] <= block[3].objective
 
 
 def test_an_early_stop_whose_bound_meets_its_plan_is_optimal():

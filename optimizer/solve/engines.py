@@ -573,7 +573,7 @@ def _add_floors(req: Request, gm: GroupModel, floors: dict) -> None:
                 f"floor_{'_'.join(pm.product.id for pm in pms)}"
 
 
-# Long (85 lines): the exact search where one applies, then build, solve and each outcome's
+# Long (87 lines): the exact search where one applies, then build, solve and each outcome's
 # result (with the tie-break) in turn; the outcomes share the model and the solver's answer.
 def by_integer_program(req: Request, index: int, group: list[str],
                        floors: dict | None = None, room: Room | None = None,
@@ -949,16 +949,12 @@ def _prefer_less_prepaid(req: Request, gm: GroupModel, best: int, values: dict,
     not: id_card of the issue's 3 × 24 forecast with three scenarios and a monthly cap
     proved its least spend in 0.6–1.4 s over four seeds instead of 5–30 s (the joint
     models of the capped 9-product examples: about as fast as before). Each gets 1.5
-    times the first solve's work (`first_seconds`: its time on each core it used, since a
-    twin that won it on the idle core shortened it; the 9 × 24 monthly family at seed 1:
-    the joint model 20.4 s with its twin, 38 s before, and the re-solve, whose core the
-    value of the cap's plan took, ran out of 30.6 s), and at least 10 s; a key not proven
-    in time leaves the plan as it is and stops the re-solves (at most one re-solve a model
-    runs out).
+    times the first solve's work (`first_seconds`, on every core: its twin's win cuts the
+    wall time, not the work), at least 10 s; a key not proven in time leaves the plan as it
+    is and stops the re-solves (at most one re-solve a model runs out).
     `least`: the least (spend, calls, packs) of any plan at this cost, when known; a key
     the plan meets, after keys it met too, is proven without a re-solve. Returns the plan,
-    the seconds the re-solves took (they count as solving time) and whether every key was
-    proven.
+    the re-solves' seconds (solving time) and whether every key was proven.
     """
     import pulp
 

@@ -773,7 +773,7 @@ def _floor_key(names: list[str]):
     return names[0] if len(names) == 1 else tuple(names)
 
 
-# Long (92 lines): the inner helpers share the floors found so far, the blocks settled
+# Long (98 lines): the inner helpers share the floors found so far, the blocks settled
 # alone and the step's clock with the loop that reorders and merges the blocks; split,
 # those would travel as a state object through every call.
 def _apart_under_caps(req: Request, parts: list[EngineResult], merge: bool = True,
@@ -859,7 +859,7 @@ def _apart_under_caps(req: Request, parts: list[EngineResult], merge: bool = Tru
                 if b == blocks[0] or (b in led and (len(merged) > APART_BLOCK or not merge)):
                     return None, joint_bounds()
                 if b in led and spenders <= set(merged):
-                    known = {**floors, **((below and below.floors) or {})}
+                    known = _merged(joint_bounds(), below).floors
                     return _spenders_jointly(req, merged, parts, known), None
                 rest = [c for c in blocks if c != b]
                 blocks = [b] + rest if b not in led else [merged] + rest[1:]

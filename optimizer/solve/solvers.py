@@ -239,12 +239,13 @@ def _highs_class():
 
         def callSolver(self, lp):
             h = lp.solverModel
-            first = self._first_solution(lp)
+            first = _first_solution(lp, self.start, self.warm)
             if first is not None:
                 first(h)
             listener, stop = _listener, stop_event()
             twin = _Twin.beside(h, first, stop) if lp.isMIP() else None
-            if (stop is not None or twin is not None) and lp.isMIP():
+            watched = twin is not None or (stop is not None and lp.isMIP())
+            if watched:
                 def halt(event):
                     if (stop is not None and stop.is_set()) or (twin and twin.proved.is_set()):
                         event.interrupt()
@@ -252,30 +253,11 @@ def _highs_class():
             try:
                 self._solve(lp, listener)
             finally:
-                if (stop is not None or twin is not None) and lp.isMIP():
+                if watched:
                     h.cbMipInterrupt.unsubscribe(halt)
                 if twin is not None:
                     self.by_twin, self.other_bound = twin.settle(lp)
                     self.twin_seconds = twin.seconds
-
-        def _first_solution(self, lp):
-            """What hands HiGHS its first solution (the start, or the variables' values
-            when warm), as a function of a Highs instance, or None."""
-            import numpy as np
-            if self.start:
-                column = {v.name: j for j, v in enumerate(lp.variables())}
-                given = [(column[v.name], x) for v, x in self.start.items() if v.name in column]
-                at = np.array([j for j, _ in given], dtype=np.int32)
-                values = np.array([x for _, x in given], dtype=np.float64)
-                return lambda h: h.setSolution(len(given), at, values)
-            if self.warm:
-                import highspy
-                sol = highspy.HighsSolution()
-                sol.col_value = [v.varValue if v.varValue is not None else 0.0
-                                 for v in lp.variables()]
-                sol.value_valid = True
-                return lambda h: h.setSolution(sol)
-            return None
 
         def _solve(self, lp, listener):
             h = lp.solverModel
@@ -307,6 +289,25 @@ def _highs_class():
             finally:
                 h.cbMipInterrupt.unsubscribe(report)
     return _HiGHS
+
+
+def _first_solution(lp, start: dict | None, warm: bool):
+    """What hands HiGHS its first solution (`start`'s values, or the variables' own when
+    `warm`), as a function of a Highs instance (the main solve's and its twin's), or None."""
+    import numpy as np
+    if start:
+        column = {v.name: j for j, v in enumerate(lp.variables())}
+        given = [(column[v.name], x) for v, x in start.items() if v.name in column]
+        at = np.array([j for j, _ in given], dtype=np.int32)
+        values = np.array([x for _, x in given], dtype=np.float64)
+        return lambda h: h.setSolution(len(given), at, values)
+    if warm:
+        import highspy
+        sol = highspy.HighsSolution()
+        sol.col_value = [v.varValue if v.varValue is not None else 0.0 for v in lp.variables()]
+        sol.value_valid = True
+        return lambda h: h.setSolution(sol)
+    return None
 
 
 class _Twin:
