@@ -110,15 +110,17 @@ def test_prorata_with_holdings_that_outlive_new_packs(months, calls, small, basi
 def test_prorata_beyond_the_dynamic_programs_limits_goes_to_the_integer_program(
         months, monkeypatch):
     """Too many end mixes (it raised "would have to price more than 2,000,000 pack
-    mixes") or too fine a lattice: the integer program prices the credit instead."""
+    mixes"), too many moves (a 1-call pack: minutes in the dynamic program) or too fine a
+    lattice: the integer program prices the credit instead."""
     cat = catalog(4, "total", "95")
     for calls in ([3400, 2500], [1200, 0, 3000], [0, 3300, 100]):
         f = forecast(calls, [0] * len(calls))
-        with monkeypatch.context() as m:
-            m.setattr(dynamic, "MAX_MIXES", 1)
-            r = check(cat, f, months)
-            if calls == [3400, 2500]:
-                assert {s.method for s in r.solves if s.product == "p"} == {"milp"}
+        for bound in ("MAX_MIXES", "MAX_MOVES"):
+            with monkeypatch.context() as m:
+                m.setattr(dynamic, bound, 1)
+                r = check(cat, f, months)
+                if calls == [3400, 2500]:
+                    assert {s.method for s in r.solves if s.product == "p"} == {"milp"}
         with monkeypatch.context() as m:
             m.setattr(limits, "DP_MAX_POINTS", 1)
             r = check(cat, f, months)

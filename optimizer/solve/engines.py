@@ -159,7 +159,8 @@ def _held_lots(req: Request, product: Product):
 def by_dynamic_program(req: Request, pid: str) -> EngineResult | None:
     """One product's plan from the dynamic program; None for a product with a holding that
     outlives new packs, whose lattice is too fine (limits.py), or (prorata) whose last
-    purchase has too many mixes to price: the integer program takes it."""
+    purchase has too many mixes to price or whose search too many moves (dynamic.py's
+    MAX_MIXES, MAX_MOVES): the integer program takes it."""
     t0 = time.perf_counter()
     product = req.catalog.product(pid)
     held, late = _held_lots(req, product)
@@ -181,7 +182,7 @@ def by_dynamic_program(req: Request, pid: str) -> EngineResult | None:
                                                           * len(req.forecast.demand)),
                                     clock=req.clock.share())
     except SolverError:
-        return None           # prorata: too many end-of-horizon mixes; the integer program
+        return None           # prorata: too many end mixes or moves; the integer program
     except OutOfTime:
         return None           # its share of the time limit spent: the integer program
     return EngineResult.exact((pid,), pid, {pid: dict(schedule.counts)}, schedule.objective,
