@@ -20,6 +20,10 @@ from .knapsack import INF
 from .solvers import Status, solve
 
 MAX_DP_CELLS = 150_000_000   # products × budget cells for the dynamic programme
+# Its work: frontier points × budget cells (one vector step each). A fine lattice gives
+# tens of thousands of points: 44,495 × 600,001 cells took 23 s, where the integer program
+# over the points that reduced costs keep is at once.
+MAX_DP_WORK = 1_000_000_000
 
 
 def _budget_dp(fronts: dict[str, list], cap: int):
@@ -28,7 +32,8 @@ def _budget_dp(fronts: dict[str, list], cap: int):
     spends = [s for f in fronts.values() for s, _, _ in f if s]
     g = math.gcd(*spends) if spends else 1
     cells = cap // g + 1
-    if cells * len(fronts) > MAX_DP_CELLS or max(len(f) for f in fronts.values()) >= 65535:
+    if cells * len(fronts) > MAX_DP_CELLS or max(len(f) for f in fronts.values()) >= 65535 \
+            or cells * sum(len(f) for f in fronts.values()) > MAX_DP_WORK:
         return None
     dp = np.full(cells, INF, dtype=np.int64)
     dp[0] = 0

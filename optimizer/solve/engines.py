@@ -273,8 +273,9 @@ def on_cost_curves(req: Request) -> EngineResult | None:
             return None
         curves[pid] = curve
     t0 = time.perf_counter()
-    if req.cap is None:
-        ks = {pid: best_point(c) for pid, c in curves.items()}
+    ks = {pid: best_point(c) for pid, c in curves.items()}
+    if req.cap is None or sum(int(c.spend[ks[pid]]) for pid, c in curves.items()) <= req.cap:
+        # (Within the cap, the least key over every plan is the least within it.)
         obj = fixed + sum(int(c.cost[ks[pid]]) for pid, c in curves.items())
     else:
         from .budget import solve_budget
