@@ -174,7 +174,9 @@ def test_any_month_budgets_match_exhaustive_search(a, b, cap, kind, validity, sm
              yearly_budget=caps.get("yearly"))
     assert r.status == "optimal"
     if kind != "monthly":
-        assert r.method == "exact spend frontiers"      # no integer program needed
+        # No integer program needed: the frontiers, or the dynamic program's plan without
+        # the cap where that keeps it.
+        assert r.method in ("exact spend frontiers", "exact dynamic program")
     want = best_by_search(cat, [f], budget=caps.get("budget"), monthly=caps.get("monthly"),
                           yearly=caps.get("yearly"))
     assert key_of(cat, [f], r) == want
@@ -200,6 +202,43 @@ def test_frontiers_agree_with_the_integer_program_on_longer_horizons(seed):
     assert (fast.bill.total_cost, fast.bill.pack_cost) == (milp.bill.total_cost,
                                                            milp.bill.pack_cost)
     assert fast.bill.pack_cost <= cap
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_searches_past_their_work_bounds_give_the_same_plan(seed, monkeypatch):
+    """Each exact search under a budget has a bound on its work past which the next method
+    takes over (1-call packs made minutes of the frontiers, of the start-mode knapsack
+    and of the plan under a cap that does not bind): the same cost, spend and keys."""
+    from optimizer.solve import budget, frontier, planner
+    cat = load_catalog(None)
+    rng = np.random.default_rng(seed)
+    pids = ("id_card", "bank_card", "vat_invoice")
+    f = Forecast(START, 6, tuple((p, tuple(int(x) for x in rng.integers(0, 60_000, 6)))
+                                 for p in pids))
+    for months in ("any", "start"):
+        free = plan(cat, f, purchase_months=months)
+        cap = (free.bill.pack_cost / 2).quantize(Decimal(1))
+        fast = plan(cat, f, purchase_months=months, budget=cap)
+        assert fast.method == ("exact spend frontiers" if months == "any" else
+                               "exact cost curves")
+        with monkeypatch.context() as m:
+            m.setattr(frontier, "MAX_MOVES", 0)
+            m.setattr(budget, "MAX_DP_WORK", 0)
+            m.setattr(budget, "choose_points", lambda *a, **k: None)
+            slow = plan(cat, f, purchase_months=months, budget=cap)
+        assert slow.status == "optimal" and slow.tie_break_proven
+        if months == "any":
+            assert "solver" in slow.method             # the frontiers declined
+        assert key_of(cat, [f], slow) == key_of(cat, [f], fast)
+        # A cap the plan without it keeps: that plan, no knapsack and no frontier.
+        def unwanted(*args, **kwargs):
+            raise AssertionError("a search the plan without the cap makes needless")
+
+        with monkeypatch.context() as m:
+            m.setattr(planner, "on_frontiers", unwanted)
+            m.setattr(budget, "solve_budget", unwanted)
+            loose = plan(cat, f, purchase_months=months, budget=free.bill.pack_cost)
+        assert key_of(cat, [f], loose) == key_of(cat, [f], free)
 
 
 def long_forecast(months, busy, calls_a, calls_b):
