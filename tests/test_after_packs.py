@@ -320,3 +320,24 @@ def test_prorata_on_the_seed_catalog_agrees_with_the_integer_program():
     assert milp.status == "optimal"
     assert exact.bill.net_cost == milp.bill.net_cost
     assert key(cat, f, exact.plan, net=True) <= key(cat, f, milp.plan, net=True)
+
+
+@pytest.mark.parametrize("calls, validity", [
+    ([3400, 100, 2900], 2), ([2600, 2600, 2600, 2600], 2), ([0, 3300, 0, 0, 3200], 3),
+    ([1700, 1700, 1700, 1700, 1700], 1), ([3000, 2000, 2500], 3)])
+def test_too_many_ties_give_a_least_cost_and_spend_plan_unproven(calls, validity,
+                                                                 monkeypatch):
+    """Past MAX_TIE_EDGES tight edges (one pack size that beats every rate: any split of
+    the same packs over the months ties, and the search grew with the square of the
+    ties: 407 s), the plan is one of least cost and spend, its tie-break reported
+    unproven rather than claimed."""
+    from optimizer.solve import after_packs
+    cat = catalog(validity, [(1000, "95"), (3000, "240")])
+    f = Forecast(START, len(calls), (("p", tuple(calls)),))
+    proven = plan(cat, f, purchase_months="any")
+    monkeypatch.setattr(after_packs, "MAX_TIE_EDGES", 0)
+    r = plan(cat, f, purchase_months="any")
+    assert r.status == "optimal" and {s.method for s in r.solves} == {"after-packs"}
+    assert not r.tie_break_proven and proven.tie_break_proven
+    assert key(cat, f, r.plan)[:2] == key(cat, f, proven.plan)[:2] == exhaustive(cat, f)[:2]
+    assert bill(cat, f, r.plan).total_cost == r.bill.total_cost

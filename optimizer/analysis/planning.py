@@ -69,7 +69,8 @@ def _report(catalog, forecast, ahead, compare_baselines, regret, t0, limit, opti
     if result.status == "optimal" and not result.tie_break_proven:
         left_out.append("the proof of the tie-break among plans of the optimal cost (least "
                         "prepaid spend, most calls, fewest packs): a re-solve ran out of its "
-                        "time share; the cost itself is proven optimal")
+                        "time share, or too many plans tie on cost and spend to search; the "
+                        "cost itself is proven optimal")
     if budget is not None or monthly_budget is not None or yearly_budget is not None:
         if result.status != "optimal":
             # Without a proven plan the value of raising the cap would be a guess.

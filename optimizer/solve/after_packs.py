@@ -82,7 +82,7 @@ could overflow int64.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -94,6 +94,12 @@ INF = np.int64(1 << 62)
 HALF = 1 << 61
 MAX_CELLS = 6_000_000        # lattice cells (classes × steps) held at once; more: decline
 MAX_WINDOW = 6_000_000       # cells of one month's relaxation (rows × steps)
+# Tight edges the tie-break may list. Where many plans tie on cost and spend (one pack
+# size that beats every rate: any split of the same packs over the months), a node can
+# have tens of thousands of tight edges and the search grows with their square (one
+# 500-call pack against a million calls a month over 15 months: 407 s). Past this the
+# plan is one of least cost and spend, its tie-break unproven.
+MAX_TIE_EDGES = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -103,6 +109,7 @@ class AfterPacksSchedule:
     counts: dict            # (month index, pack size) -> packs bought
     objective: int          # total cost
     spend: int              # prepaid spend
+    tie_break: bool = True  # False: the least (cost, spend), calls and packs unproven
 
 
 def after_packs_schedule(product: Product, calls, resid, validity: int, scale: int,
@@ -574,6 +581,7 @@ class _Search:
         edges: dict = {}                    # node -> its tight edges
         todo: dict = {}                     # node -> predecessors not yet settled
         stack = [("E",)]
+        listed = 0
         # Depth first, predecessors before the node, without recursion.
         while stack:
             self.clock.check()
@@ -584,6 +592,9 @@ class _Search:
             if node not in edges:
                 edges[node] = self.tight_preds(node)
                 todo[node] = list({p for p, _, _ in edges[node] if p is not None})
+                listed += len(edges[node])
+                if listed > MAX_TIE_EDGES:
+                    return self.any_tight_plan()
             waiting = todo[node]
             while waiting and waiting[-1] in memo:
                 waiting.pop()
@@ -605,6 +616,23 @@ class _Search:
             _, prev, these = memo[node]
             lots.extend(reversed(these))
             node = prev
+        return self.schedule(lots)
+
+    def any_tight_plan(self) -> AfterPacksSchedule:
+        """A plan of the least (cost, spend), back from the end along a tight edge into
+        each node (every node a least path reaches has one): the tie-break unproven."""
+        lots: list[tuple[int, int]] = []
+        node = ("E",)
+        while node is not None:
+            self.clock.check()
+            edges = self.tight_preds(node)
+            assert edges, f"no tight way into {node}"
+            node, _, these = edges[0]
+            lots.extend(reversed(these))
+        return replace(self.schedule(lots), tie_break=False)
+
+    def schedule(self, lots: list[tuple[int, int]]) -> AfterPacksSchedule:
+        """The purchases of a path's lots ((purchase month, steps), last first)."""
         counts: dict[tuple[int, int], int] = {}
         low = self.T
         for s, steps in lots:                      # last lot first: suffix minimum

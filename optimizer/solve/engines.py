@@ -124,7 +124,8 @@ class EngineResult:
     build_seconds: float = 0.0    # building the model or curves
     method: str = "milp"          # "milp" | "dp" | "after-packs" | "curves" | "frontier"
     modelled: bool = True         # False: nothing to decide, no model was solved
-    tie_break: bool = True        # False: a tie-break re-solve ran out of its time share
+    tie_break: bool = True        # False: a tie-break re-solve ran out of its time
+                                  # share, or (after-packs search) too many ties
     uncapped: bool = False        # also the optimum with every cap lifted (none binds)
 
     @property
@@ -240,8 +241,9 @@ def by_after_packs(req: Request, pid: str, room: Room | None = None) -> EngineRe
         return None           # its share of the time limit spent: the integer program
     if schedule is None:
         return None
-    return EngineResult.exact((pid,), pid, {pid: dict(schedule.counts)}, schedule.objective,
-                              time.perf_counter() - t0, "after-packs")
+    return replace(EngineResult.exact((pid,), pid, {pid: dict(schedule.counts)},
+                                      schedule.objective, time.perf_counter() - t0,
+                                      "after-packs"), tie_break=schedule.tie_break)
 
 
 # --------------------------------------------------------------------------- cost curves
