@@ -63,6 +63,56 @@ def _f4x24() -> str:
                  for p, (level, growth) in base.items() for m in range(24))
 
 
+def _fine(validity: int, products: str) -> str:
+    """A catalog whose products are given as TOML (packs of 1 call and the like)."""
+    return ('currency = "CNY"\nfree_calls_per_month = 1000\n'
+            f'validity_months = {validity}\ntier_basis = "total"\n' + products)
+
+
+FINE_2 = """[[product]]
+id = "p0"
+name = "p0"
+packs = [ { calls = 1, price = "0.05" }, { calls = 100, price = "10.00" },
+          { calls = 10000, price = "1200.00" } ]
+tiers = [ { up_to = 1000, rate = "0.15" }, { up_to = 2000, rate = "0.12" },
+          { rate = "unpublished" } ]
+[[product]]
+id = "p1"
+name = "p1"
+packs = [ { calls = 1, price = "0.12" }, { calls = 100, price = "8.00" },
+          { calls = 1000, price = "100.00" } ]
+tiers = [ { up_to = 5000, rate = "0.2" }, { up_to = 10000, rate = "0.12" },
+          { rate = "0.06" } ]
+"""
+FINE_2_CALLS = _long([("p0", m, c) for m, c in enumerate([0, 14646, 31848, 10491])] +
+                     [("p1", m, c) for m, c in enumerate([57288, 190883, 169038, 142145])])
+FINE_PRORATA = """currency = "CNY"
+free_calls_per_month = 500
+validity_months = 3
+tier_basis = "total"
+[[product]]
+id = "p0"
+name = "p0"
+packs = [ { calls = 500, price = "60.00" } ]
+tiers = [ { up_to = 5000, rate = "0.15" }, { up_to = 10000, rate = "0.1" },
+          { rate = "unpublished" } ]
+[[product]]
+id = "p1"
+name = "p1"
+packs = [ { calls = 1, price = "0.05" }, { calls = 1000, price = "50.00" },
+          { calls = 5000, price = "250.00" } ]
+tiers = [ { up_to = 5000, rate = "0.15" }, { up_to = 50000, rate = "0.12" },
+          { rate = "0.1" } ]
+"""
+ONE_PACK = """[[product]]
+id = "p0"
+name = "p0"
+packs = [ { calls = 500, price = "15.00" } ]
+tiers = [ { up_to = 5000, rate = "0.15" }, { up_to = 50000, rate = "0.12" },
+          { rate = "unpublished" } ]
+"""
+
+
 SCENARIOS_3 = "scenario,weight,scale\nlow,3,0.88\nbase,4,1\nhigh,3,1.14\n"
 SCENARIOS_WIDE = "scenario,weight,scale\nlow,1,0.8\nbase,2,1\nhigh,1,1.25\n"
 
@@ -213,6 +263,33 @@ CASES = {
     # the same total cap under the total basis (was the just-in-time model)
     "prorata-total-budget": ({}, ["--purchase-months", "any", "--carry-over-value",
                                   "prorata", "--budget", "300000", "--time-limit", "120"]),
+    # Found by a randomized run of the command line (fourteenth session): exact searches
+    # whose work had no bound on catalogs with 1-call packs, or with one pack size that
+    # makes every split of the same packs tie (the integer program or a plan of least
+    # cost and spend, tie-break unproven, in under a second or three).
+    "fine-prorata-2m": ({"c.toml": FINE_PRORATA, "f.csv": _long(
+        [("p0", m, 0) for m in range(2)] + [("p1", m, c) for m, c in enumerate([30098,
+                                                                               24061])])},
+        ["{f.csv}", "--catalog", "{c.toml}", "--purchase-months", "any",
+         "--carry-over-value", "prorata"]),
+    "fine-budget-any-loose": ({"c.toml": _fine(3, FINE_2), "f.csv": FINE_2_CALLS},
+                              ["{f.csv}", "--catalog", "{c.toml}", "--purchase-months",
+                               "any", "--budget", "100000000"]),
+    "fine-budget-any-binding": ({"c.toml": _fine(3, FINE_2), "f.csv": FINE_2_CALLS},
+                                ["{f.csv}", "--catalog", "{c.toml}", "--purchase-months",
+                                 "any", "--budget", "1000"]),
+    "fine-start-scenarios-monthly": ({"c.toml": _fine(3, FINE_2), "f.csv": FINE_2_CALLS,
+                                      "s.csv": "scenario,weight,scale\nlow,1,0.7\n"
+                                               "base,2,1\nhigh,1,1.3\n"},
+                                     ["{f.csv}", "--catalog", "{c.toml}", "--tier-basis",
+                                      "after-packs", "--scenarios", "{s.csv}",
+                                      "--monthly-budget", "30000"]),
+    "one-pack-after-15m": ({"c.toml": _fine(12, ONE_PACK), "f.csv": _long(
+        ("p0", m, c) for m, c in enumerate(
+            [290252, 876683, 1159613, 623701, 627175, 1054035, 1012262, 1493249, 1495802,
+             723388, 428703, 907078, 1030202, 532994, 375244]))},
+        ["{f.csv}", "--catalog", "{c.toml}", "--tier-basis", "after-packs",
+         "--purchase-months", "any"]),
 }
 
 
