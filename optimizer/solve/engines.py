@@ -155,6 +155,12 @@ def _held_lots(req: Request, product: Product):
     return early, late
 
 
+def holds_late(req: Request) -> bool:
+    """Whether some product holds a lot that outlives new packs (`_held_lots`): its plan,
+    even without a cap, is then the cohort integer program's, not a fast search's."""
+    return any(_held_lots(req, req.catalog.product(pid))[1] for pid in req.forecast.products())
+
+
 # --------------------------------------------------------------------------- dynamic program
 
 def by_dynamic_program(req: Request, pid: str) -> EngineResult | None:
