@@ -625,9 +625,9 @@ class _Search:
         node = ("E",)
         while node is not None:
             self.clock.check()
-            edges = self.tight_preds(node)
-            assert edges, f"no tight way into {node}"
-            node, _, these = edges[0]
+            edge = next(self.tight_edges(node), None)
+            assert edge is not None, f"no tight way into {node}"
+            node, _, these = edge
             lots.extend(reversed(these))
         return replace(self.schedule(lots), tie_break=False)
 
@@ -661,34 +661,41 @@ class _Search:
     def tight_preds(self, node) -> list:
         """[(predecessor or None for the start, tie-break key of the edge, [(month, steps)
         of its lots in stream order])] of the tight edges into `node`."""
+        return list(self.tight_edges(node))
+
+    def tight_edges(self, node):
+        """The tight edges into `node` (as tight_preds lists them), one at a time: a walk
+        that needs one of them stops there (`any_tight_plan`)."""
         kind = node[0]
         key = self.key1(node)
         if kind == "F":
             a = node[1]
             if a == 0:
-                return [(None, 0, [])]
-            out = []
+                yield (None, 0, [])
+                return
             for (what, x, klo), keys in self.stop_keys(a - 1):
                 for i in np.nonzero(keys == key)[0]:
-                    out.append(((what, x, klo + int(i)), 0, []))
-            return out
+                    yield ((what, x, klo + int(i)), 0, [])
+            return
         if kind == "Y":
             a, k = node[1], node[2]
             c = self.class_of[int(self.cum[a]) % self.g]
             steps = k - self.kpos(c, int(self.cum[a]))
             lots = [(self.young_months(a)[0], steps)] if steps else []
-            return [(("F", a), int(self.l2[steps]), lots)]
+            yield (("F", a), int(self.l2[steps]), lots)
+            return
         if kind == "E":
             p, c, k = self.cum_t, None, None
         else:
             c, k = node[1], node[2]
             p = int(self.rho[c]) + k * self.g
-        out = self.end_preds(key) if kind == "E" and self.prorata else []
+        if kind == "E" and self.prorata:
+            yield from self.end_preds(key)
         # A fresh start here (a stop just before, or the horizon's end after one).
         for a, fk in self.fresh.items():
             if self.cap(a) == p and fk == key and (
                     kind == "E" or self.young_months(a)[0] > self.young_months(a)[1]):
-                out.append((("F", a), 0, []))
+                yield (("F", a), 0, [])
         m_hi = self.mu(p - 1) if p > 0 else -1
         if kind == "P":             # before its own month's purchase
             m_hi = min(m_hi, self.mu(p) - 1)
@@ -707,7 +714,7 @@ class _Search:
                     off = k - np.arange(klo, klo + hi)
                     hit = np.nonzero((st[:hi] < INF) & (st[:hi] + self.l1[off] == key))[0]
                     steps = off[hit]
-                    out.extend(((what, x, k0), e2, [(m, n)]) for k0, e2, n in zip(
+                    yield from (((what, x, k0), e2, [(m, n)]) for k0, e2, n in zip(
                         (klo + hit).tolist(), self.l2[steps].tolist(), steps.tolist()))
             # Lots that reach p = cum(s + V) at least, the rest wasted.
             if p not in self._caps:
@@ -725,8 +732,7 @@ class _Search:
                         top = min(self.nl, x0 + self.smax // self.g + 1)
                         cand = x0 + np.nonzero(self.l1[x0:top] + st[i] == key)[0]
                         j = int(cand[np.argmin(self.l2[cand])])
-                        out.append(((what, x, klo + int(i)), int(self.l2[j]), [(s, j)]))
-        return out
+                        yield ((what, x, klo + int(i)), int(self.l2[j]), [(s, j)])
 
     def end_preds(self, key: int) -> list:
         """Prorata: the tight end lots (end_lots) into the end, as tight_preds lists them:
