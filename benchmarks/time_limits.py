@@ -63,9 +63,9 @@ def _f4x24() -> str:
                  for p, (level, growth) in base.items() for m in range(24))
 
 
-def _fine(validity: int, products: str) -> str:
+def _fine(validity: int, products: str, free: int = 1000) -> str:
     """A catalog whose products are given as TOML (packs of 1 call and the like)."""
-    return ('currency = "CNY"\nfree_calls_per_month = 1000\n'
+    return (f'currency = "CNY"\nfree_calls_per_month = {free}\n'
             f'validity_months = {validity}\ntier_basis = "total"\n' + products)
 
 
@@ -86,11 +86,7 @@ tiers = [ { up_to = 5000, rate = "0.2" }, { up_to = 10000, rate = "0.12" },
 """
 FINE_2_CALLS = _long([("p0", m, c) for m, c in enumerate([0, 14646, 31848, 10491])] +
                      [("p1", m, c) for m, c in enumerate([57288, 190883, 169038, 142145])])
-FINE_PRORATA = """currency = "CNY"
-free_calls_per_month = 500
-validity_months = 3
-tier_basis = "total"
-[[product]]
+FINE_PRORATA = _fine(3, """[[product]]
 id = "p0"
 name = "p0"
 packs = [ { calls = 500, price = "60.00" } ]
@@ -103,7 +99,7 @@ packs = [ { calls = 1, price = "0.05" }, { calls = 1000, price = "50.00" },
           { calls = 5000, price = "250.00" } ]
 tiers = [ { up_to = 5000, rate = "0.15" }, { up_to = 50000, rate = "0.12" },
           { rate = "0.1" } ]
-"""
+""", free=500)
 ONE_PACK = """[[product]]
 id = "p0"
 name = "p0"

@@ -548,10 +548,9 @@ def _extend(problem: Problem, queue: Queue, t: int, labels: Labels) -> MonthOpti
     opt = _month_options(p, t)
     if opt is None:
         return None
-    k = max(len(opt.caps), len(opt.mix_caps) if opt.mix_caps is not None else 0, 1)
-    queue.charge(n * (len(opt.caps) + (len(opt.mix_caps) if opt.mix_caps is not None else 0)),
-                 p.product)
-    chunk = max(1, CHUNK // k)
+    mixes = len(opt.mix_caps) if opt.mix_caps is not None else 0
+    queue.charge(n * (len(opt.caps) + mixes), p.product)
+    chunk = max(1, CHUNK // max(len(opt.caps), mixes, 1))
     for lo in range(0, n, chunk):
         part = labels.take(slice(lo, lo + chunk))
         _buy_capacities(p, queue, t, opt, part, idx[lo:lo + chunk])

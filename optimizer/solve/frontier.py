@@ -125,7 +125,7 @@ class Frontier:
         return counts
 
 
-# Long (176 lines): the label search of dynamic.py with spend as a key; not yet split
+# Long (178 lines): the label search of dynamic.py with spend as a key; not yet split
 # into the DP's step functions (noted for the next round).
 def product_frontier(product: Product, calls, resid, validity: int, scale: int,
                      spend_cap: int, clock: Clock = UNLIMITED) -> Frontier:
