@@ -205,6 +205,39 @@ def test_frontiers_agree_with_the_integer_program_on_longer_horizons(seed):
     assert fast.bill.pack_cost <= cap
 
 
+points = st.tuples(st.integers(0, 40), st.integers(0, 60), st.integers(0, 5),
+                   st.integers(0, 3))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(points, min_size=1, max_size=6), min_size=1, max_size=4),
+       st.integers(0, 120))
+def test_choosing_one_point_per_product_matches_exhaustive_search(fronts, cap):
+    """The knapsack under a total cap, merged or by the spend's dynamic program, against
+    every combination: the least (cost, spend, -calls, packs) within the cap, and so for
+    every smaller cap the merge answers (the frontiers' bisection asks several). Points
+    need not be a frontier: dominated ones, ties and duplicates included."""
+    from optimizer.solve import budget
+    named = {f"p{i}": f for i, f in enumerate(fronts)}
+
+    def key(combo):
+        s, c, k, p = (sum(x) for x in zip(*combo))
+        return c, s, -k, p
+
+    merged = budget.Merged.of(named, cap)
+    assert merged is not None
+    for total in {cap, cap // 2, cap // 3}:
+        best = min((key(combo) for combo in itertools.product(*fronts)
+                    if sum(pt[0] for pt in combo) <= total), default=None)
+        for chosen in (merged.choose(total), budget._spend_dp(named, total)):
+            if best is None:
+                assert chosen is None
+                continue
+            ks, cost, spend = chosen
+            combo = [named[pid][i] for pid, i in ks.items()]
+            assert key(combo) == best and (cost, spend) == (best[0], best[1])
+
+
 @pytest.mark.parametrize("seed", [1, 2])
 def test_searches_past_their_work_bounds_give_the_same_plan(seed, monkeypatch):
     """Each exact search under a budget has a bound on its work past which the next method

@@ -1,11 +1,11 @@
 """A budget over the products' start-mode cost curves, solved exactly.
 
-A budget makes a multiple-choice knapsack over the products' (spend, cost) frontiers: a
-dynamic program over the spend when it is small enough (`choose_points`, which keeps the
-whole tie-break: least spend, most calls, fewest packs; the any-month frontiers of
-frontier.py use it too); otherwise the LP relaxation's
-multiplier bounds it, reduced-cost fixing keeps only choices that could still be optimal,
-and a small integer program over those proves the optimum.
+A budget makes a multiple-choice knapsack over the products' (spend, cost) frontiers:
+`choose_points` (the any-month frontiers of frontier.py use it too) keeps the whole
+tie-break (least spend, most calls, fewest packs), merging the frontiers one product at a
+time (`Merged`) or, when that grows too large, by a dynamic program over the spend;
+otherwise the LP relaxation's multiplier bounds it, reduced-cost fixing keeps only choices
+that could still be optimal, and a small integer program over those proves the optimum.
 """
 
 from __future__ import annotations
@@ -67,9 +67,8 @@ def solve_budget(curves: dict[str, Curve], fixed_cost: int, cap: int, solver: st
     fronts = {pid: [pt for pt in c.frontier() if pt[0] <= cap] for pid, c in curves.items()}
     if any(not f for f in fronts.values()):
         return None, None, Status.INFEASIBLE
-    # The knapsack by dynamic programming with the whole tie-break (spend, calls, packs).
-    done = choose_points({pid: [(sp, c, k * curves[pid].step, int(curves[pid].knap.packs[k]))
-                                for sp, c, k in f] for pid, f in fronts.items()}, cap)
+    # The knapsack with the whole tie-break (spend, calls, packs).
+    done = choose_points({pid: _with_calls(curves[pid], f) for pid, f in fronts.items()}, cap)
     if done is not None:
         idx, best, _ = done
         return ({pid: fronts[pid][i][2] for pid, i in idx.items()}, best + fixed_cost,
@@ -146,18 +145,43 @@ def solve_budget(curves: dict[str, Curve], fixed_cost: int, cap: int, solver: st
     return ks, best, out.status
 
 
+def _with_calls(curve: Curve, front: list) -> list[tuple[int, int, int, int]]:
+    """A start-mode frontier's (spend, cost, k) as (spend, cost, calls, packs)."""
+    k = np.array([k for _, _, k in front], dtype=np.int64)
+    return list(zip((s for s, _, _ in front), (c for _, c, _ in front),
+                    (k * curve.step).tolist(), curve.knap.packs[k].tolist()))
+
+
 def choose_points(fronts: dict[str, list[tuple[int, int, int, int]]], cap: int):
     """One (spend, cost, calls, packs) point per product with total spend at most `cap`:
     the least total cost, then the least spend, the most calls, the fewest packs
-    (docs/pricing.md, 'Optimality'). A multiple-choice knapsack by dynamic programming over
-    the exact total spend, in units of the gcd of all spends; each cell keeps the best
-    (cost, -calls, packs), which adds up exactly. Returns ({pid: point index}, cost, spend),
-    or None when the spend lattice is too large."""
-    fronts = {pid: [pt for pt in f if pt[0] <= cap] for pid, f in fronts.items()}
+    (docs/pricing.md, 'Optimality'). Returns ({pid: point index}, cost, spend), or None
+    when no choice keeps the cap or the search would be too large."""
+    return chooser(fronts, cap)(cap)
+
+
+def chooser(fronts: dict[str, list[tuple[int, int, int, int]]], cap: int):
+    """`choose_points` for any cap up to `cap`, as a function of that cap: the products'
+    frontiers merged once (`Merged`) when that stays small, else a dynamic program over
+    the spend for each cap asked."""
+    if any(min((pt[0] for pt in f), default=cap + 1) > cap for f in fronts.values()):
+        return lambda total: None
+    if not fronts:
+        return lambda total: ({}, 0, 0)    # no product has a pack worth buying
+    merged = Merged.of(fronts, cap)
+    if merged is not None:
+        return merged.choose
+    return lambda total: _spend_dp(fronts, total)
+
+
+def _spend_dp(fronts: dict[str, list[tuple[int, int, int, int]]], cap: int):
+    """`choose_points` by dynamic programming over the exact total spend, in units of the
+    gcd of all spends; each cell keeps the best (cost, -calls, packs), which adds up
+    exactly. None when the spend lattice is too large."""
+    index = {pid: [i for i, pt in enumerate(f) if pt[0] <= cap] for pid, f in fronts.items()}
+    fronts = {pid: [f[i] for i in index[pid]] for pid, f in fronts.items()}
     if any(not f for f in fronts.values()):
         return None
-    if not fronts:
-        return {}, 0, 0         # no product has a pack worth buying: nothing to choose
     spends = [s for f in fronts.values() for s, *_ in f if s]
     g = math.gcd(*spends) if spends else 1
     cells = min(cap // g, sum(max(s for s, *_ in f) for f in fronts.values()) // g) + 1
@@ -197,6 +221,84 @@ def choose_points(fronts: dict[str, list[tuple[int, int, int, int]]], cap: int):
     ks = {}
     for i, (pid, f) in reversed(list(enumerate(fronts.items()))):
         j = int(choice[i][b])
-        ks[pid] = j
+        ks[pid] = index[pid][j]
         b -= f[j][0] // g
     return ks, best, total_spend
+
+
+MAX_MERGE_PAIRS = 12_000_000   # (label, point) pairs the merge may form in all
+MAX_MERGE_STEP = 2_000_000     # ... and in one merge (each pair's keys held at once)
+
+
+class Merged:
+    """The products' frontiers merged: for each total spend up to a cap, the best (cost,
+    -calls, packs) of one point per product, kept only where the cost falls. A combination
+    B is dropped when another, A, spends no more and has a key (cost, spend, -calls,
+    packs) no larger: whatever the other products add, A then keeps any cap B keeps and
+    stays ahead of B on the tie-break. So what is kept holds the optimum of every cap up
+    to the one merged for. The largest frontier is not merged but looked up: for each
+    combination of the others, its best point is the last one within the spend left (its
+    cost falls with the spend). Each merge forms labels × points pairs, the lookup one
+    search per label: with a fine spend lattice (1-call packs) far fewer than the dynamic
+    program's cells × points (a frontier of a million points beside one of 281, under a
+    cap of 14 million units: 281 searches)."""
+
+    def __init__(self, pids, labels, back, last):
+        self.pids, self.labels, self.back, self.last = pids, labels, back, last
+
+    @classmethod
+    def of(cls, fronts: dict[str, list[tuple[int, int, int, int]]], cap: int,
+           max_pairs: int = MAX_MERGE_PAIRS) -> "Merged | None":
+        """The merge of `fronts` (points (spend, cost, calls, packs)) up to `cap`, or None
+        past `max_pairs` pairs formed (the dynamic program over the spend then runs)."""
+        arrays = {pid: np.array(f, dtype=np.int64).reshape(-1, 4) for pid, f in fronts.items()}
+        big = max(arrays, key=lambda pid: len(arrays[pid]))
+        pids = [pid for pid in arrays if pid != big] + [big]
+        labels = np.zeros((1, 4), dtype=np.int64)        # spend, cost, calls, packs
+        back, pairs = [], 0
+        for pid in pids[:-1]:
+            within = np.nonzero(arrays[pid][:, 0] <= cap)[0]
+            pts = arrays[pid][within]
+            n, m = len(labels), len(pts)
+            pairs += n * m
+            if pairs > max_pairs or n * m > MAX_MERGE_STEP:
+                return None
+            both = (labels[:, None, :] + pts[None, :, :]).reshape(-1, 4)
+            ok = np.nonzero(both[:, 0] <= cap)[0]
+            keep = ok[_falling(both[ok])]
+            labels = both[keep]
+            back.append((keep // m, within[keep % m]))
+        keep = _falling(arrays[big])
+        return cls(pids, labels, back, (arrays[big][keep], keep))
+
+    def choose(self, cap: int):
+        """({pid: point index}, cost, spend) of the best combination within `cap`, or None
+        when none keeps it."""
+        last, index = self.last
+        j = np.searchsorted(last[:, 0], cap - self.labels[:, 0], side="right") - 1
+        ok = np.nonzero(j >= 0)[0]
+        if not len(ok):
+            return None
+        total = self.labels[ok] + last[j[ok]]
+        i = int(ok[np.lexsort((total[:, 3], -total[:, 2], total[:, 0], total[:, 1]))[0]])
+        ks = {self.pids[-1]: int(index[j[i]])}
+        spend, cost = int(self.labels[i, 0] + last[j[i], 0]), \
+            int(self.labels[i, 1] + last[j[i], 1])
+        for pid, (prev, point) in zip(reversed(self.pids[:-1]), reversed(self.back)):
+            ks[pid] = int(point[i])
+            i = int(prev[i])
+        return ks, cost, spend
+
+
+def _falling(pts: np.ndarray) -> np.ndarray:
+    """Which rows (spend, cost, calls, packs) no other dominates, in order of spend: the
+    best (cost, -calls, packs) of each spend, then only where the cost falls below every
+    smaller spend's (the same cost at more spend loses on the second key)."""
+    s, c = pts[:, 0], pts[:, 1]
+    order = np.lexsort((pts[:, 3], -pts[:, 2], c, s))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = s[order[1:]] != s[order[:-1]]
+    order = order[first]
+    co = c[order]
+    before = np.minimum.accumulate(np.concatenate(([np.iinfo(np.int64).max], co)))
+    return order[co < before[:-1]]

@@ -43,13 +43,11 @@ class Curve:
         ok = np.nonzero(self.spend < INF)[0]
         # Among equal (spend, cost) the first is the one with more calls, then fewer packs.
         order = ok[np.lexsort((self.knap.packs[ok], -ok, self.cost[ok], self.spend[ok]))]
-        out, best = [], None
-        for k in order:
-            c = int(self.cost[k])
-            if best is None or c < best:
-                out.append((int(self.spend[k]), c, int(k)))
-                best = c
-        return out
+        cost = self.cost[order]
+        before = np.minimum.accumulate(np.concatenate(([INF + 1], cost)))[:-1]
+        order = order[cost < before]      # (vectorised: a million points took 0.5 s as a loop)
+        return list(zip(self.spend[order].tolist(), self.cost[order].tolist(),
+                        order.tolist()))
 
 
 def needed_top(product: Product, calls, start, validity: int, held=()) -> int:

@@ -430,11 +430,13 @@ def on_frontiers(req: Request) -> EngineResult | CostBounds | None:
     prices = {pid: {q.calls: to_units(q.price, scale) for q in req.catalog.product(pid).packs}
               for pid in fronts}
 
+    from .budget import chooser
+    choose = chooser(points, cap)       # (the frontiers merged once for every total)
+
     def within(total: int):
         """The relaxation's optimum with the total spend capped at `total`: (counts,
         objective, whether it keeps every periodic cap), or None."""
-        from .budget import choose_points
-        chosen = choose_points(points, total)
+        chosen = choose(total)
         if chosen is None:
             return None
         ks, obj, _ = chosen
