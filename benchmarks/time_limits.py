@@ -100,6 +100,19 @@ packs = [ { calls = 1, price = "0.05" }, { calls = 1000, price = "50.00" },
 tiers = [ { up_to = 5000, rate = "0.15" }, { up_to = 50000, rate = "0.12" },
           { rate = "0.1" } ]
 """, free=500)
+FINE_START = """[[product]]
+id = "p0"
+name = "p0"
+packs = [ { calls = 1, price = "0.03" }, { calls = 100000, price = "3405.75" } ]
+tiers = [ { up_to = 5000, rate = "0.15" }, { up_to = 25000, rate = "0.08" },
+          { rate = "unpublished" } ]
+[[product]]
+id = "p1"
+name = "p1"
+packs = [ { calls = 10000, price = "498.04" } ]
+tiers = [ { up_to = 1000, rate = "0.12" }, { up_to = 5000, rate = "0.10" },
+          { rate = "0.05" } ]
+"""
 ONE_PACK = """[[product]]
 id = "p0"
 name = "p0"
@@ -280,6 +293,12 @@ CASES = {
                                      ["{f.csv}", "--catalog", "{c.toml}", "--tier-basis",
                                       "after-packs", "--scenarios", "{s.csv}",
                                       "--monthly-budget", "30000"]),
+    # start mode, a binding budget over a 1-call pack's frontier (a million points)
+    "fine-start-budget": ({"c.toml": _fine(12, FINE_START, free=0), "f.csv": _long(
+        [("p0", m, 60_000 + (7919 * m) % 70_000) for m in range(24)] +
+        [("p1", m, 200_000 + (104_729 * m) % 150_000) for m in range(24)])},
+        ["{f.csv}", "--catalog", "{c.toml}", "--tier-basis", "after-packs", "--budget",
+         "140000"]),
     "one-pack-after-15m": ({"c.toml": _fine(12, ONE_PACK), "f.csv": _long(
         ("p0", m, c) for m, c in enumerate(
             [290252, 876683, 1159613, 623701, 627175, 1054035, 1012262, 1493249, 1495802,
