@@ -258,13 +258,11 @@ def test_searches_past_their_work_bounds_give_the_same_plan(seed, monkeypatch):
         with monkeypatch.context() as m:
             # The knapsack by merging the frontiers, its dynamic program refused.
             m.setattr(budget, "MAX_DP_CELLS", 0)
-            m.setattr(budget, "MAX_DP_WORK", 0)
             merged = plan(cat, f, purchase_months=months, budget=cap)
         assert merged.method == fast.method
         assert key_of(cat, [f], merged) == key_of(cat, [f], fast)
         with monkeypatch.context() as m:
             m.setattr(frontier, "MAX_MOVES", 0)
-            m.setattr(budget, "MAX_DP_WORK", 0)
             m.setattr(budget, "choose_points", lambda *a, **k: None)
             slow = plan(cat, f, purchase_months=months, budget=cap)
         assert slow.status == "optimal" and slow.tie_break_proven

@@ -253,15 +253,22 @@ def test_capacity_curve_is_the_billed_cost(calls, basis, k):
 
 @pytest.mark.parametrize("basis", ["total", "after-packs"])
 def test_budget_without_the_dynamic_programme_matches_exhaustive(basis, monkeypatch):
-    """The fallback for large budgets (bound, reduced-cost fixing, integer program)."""
+    """The fallback for large budgets (bound, reduced-cost fixing, integer program), with
+    the whole tie-break: least cost, then spend, most calls, fewest packs."""
     monkeypatch.setattr(budget_mod, "MAX_DP_CELLS", 0)
+    monkeypatch.setattr(budget_mod, "MAX_MERGE_PAIRS", 0)
     cat = catalog(basis)
     f = fc([3000, 6500, 4000, 2000], [5000, 3500, 4500, 6000])
+
+    def key(p, b):
+        return (b.total_cost, b.pack_cost, -sum(q.size * q.count for q in p.purchases),
+                sum(q.count for q in p.purchases))
+
     for cap in (Decimal(0), Decimal(500), Decimal(777), Decimal(1000)):
         r = plan(cat, f, budget=cap)
-        best = min((bill(cat, f, p).total_cost, bill(cat, f, p).pack_cost)
-                   for p in all_plans(cat, [f]) if bill(cat, f, p).pack_cost <= cap)
-        assert (r.bill.total_cost, r.bill.pack_cost) == best, cap
+        best = min(key(p, bill(cat, f, p)) for p in all_plans(cat, [f])
+                   if bill(cat, f, p).pack_cost <= cap)
+        assert key(r.plan, r.bill) == best, cap
 
 
 def test_budget_prefers_less_prepaid_among_equal_costs():

@@ -19,48 +19,13 @@ from .curves import Curve
 from .knapsack import INF
 from .solvers import Status, solve
 
-MAX_DP_CELLS = 150_000_000   # products × budget cells for the dynamic programme
-# Its work: frontier points × budget cells (one vector step each). A fine lattice gives
-# tens of thousands of points: 44,495 × 600,001 cells took 23 s, where the integer program
-# over the points that reduced costs keep is at once.
-MAX_DP_WORK = 1_000_000_000
+# The dynamic program over the spend: budget cells × frontier points (one vector step
+# each) at most; a fine lattice gives tens of thousands of points (44,495 × 600,001
+# cells took 23 s), and then the frontiers are merged instead.
+MAX_DP_CELLS = 600_000_000
 
 
-def _budget_dp(fronts: dict[str, list], cap: int):
-    """Multiple-choice knapsack by dynamic programming over the spend, in units of the
-    gcd of all spends; among optimal plans the least spend. None when too large."""
-    spends = [s for f in fronts.values() for s, _, _ in f if s]
-    g = math.gcd(*spends) if spends else 1
-    cells = cap // g + 1
-    if cells * len(fronts) > MAX_DP_CELLS or max(len(f) for f in fronts.values()) >= 65535 \
-            or cells * sum(len(f) for f in fronts.values()) > MAX_DP_WORK:
-        return None
-    dp = np.full(cells, INF, dtype=np.int64)
-    dp[0] = 0
-    choice = np.zeros((len(fronts), cells), dtype=np.uint16)
-    for i, f in enumerate(fronts.values()):
-        new = np.full(cells, INF, dtype=np.int64)
-        arg = choice[i]
-        for j, (s, c, _) in enumerate(f):
-            sj = s // g
-            cand = dp[:cells - sj] + c
-            better = cand < new[sj:]
-            new[sj:][better] = cand[better]
-            arg[sj:][better] = j
-        dp = np.minimum(new, INF)
-    best = int(dp.min())
-    if best >= INF:
-        return None
-    b = int(np.nonzero(dp == best)[0][0])        # the least spend among the cheapest
-    ks = {}
-    for i, (pid, f) in reversed(list(enumerate(fronts.items()))):
-        s, _, k = f[int(choice[i][b])]
-        ks[pid] = k
-        b -= s // g
-    return ks, best
-
-
-# Long (83 lines): the knapsack's model and its tie-break re-solves read as one sequence.
+# Long (89 lines): the knapsack's model and its tie-break re-solves read as one sequence.
 def solve_budget(curves: dict[str, Curve], fixed_cost: int, cap: int, solver: str = "highs",
                  time_limit: float | None = None):
     """Exact min total cost with Σ spend ≤ cap; returns ({pid: k}, objective, status)."""
@@ -73,10 +38,6 @@ def solve_budget(curves: dict[str, Curve], fixed_cost: int, cap: int, solver: st
         idx, best, _ = done
         return ({pid: fronts[pid][i][2] for pid, i in idx.items()}, best + fixed_cost,
                 Status.OPTIMAL)
-    done = _budget_dp(fronts, cap)
-    if done is not None:
-        ks, best = done
-        return ks, best + fixed_cost, Status.OPTIMAL
     # LP relaxation of the multiple-choice knapsack: lower convex hull of each frontier,
     # then spend the budget on the steepest hull steps first.
     steps, base_spend, base_cost = [], 0, 0
@@ -129,15 +90,22 @@ def solve_budget(curves: dict[str, Curve], fixed_cost: int, cap: int, solver: st
     if not out.has_solution:
         return None, None, out.status
     if out.status is Status.OPTIMAL:
-        # Among plans of the optimal cost, the least prepaid spend (docs/pricing.md,
-        # 'Optimality').
+        # Among plans of the optimal cost, the least prepaid spend, then the most calls,
+        # then the fewest packs (docs/pricing.md, 'Optimality'), each kept for the next.
         best = round(out.objective)
-        spend = pulp.lpSum(keep[pid][i][0] * v for (pid, i), v in pick.items())
         prob += prob.objective <= best + 0.5, "keep_optimal_cost"
-        prob.setObjective(spend)
-        second = solve(prob, solver, time_limit)
-        if second.status is not Status.OPTIMAL:
-            return None, None, second.status
+        keys = [(lambda pid, pt: pt[0], 1), (lambda pid, pt: pt[2] * curves[pid].step, -1),
+                (lambda pid, pt: int(curves[pid].knap.packs[pt[2]]), 1)]
+        for n, (of, sense) in enumerate(keys):
+            expr = pulp.lpSum(of(pid, keep[pid][i]) * v for (pid, i), v in pick.items())
+            prob.setObjective(sense * expr)
+            again = solve(prob, solver, time_limit)
+            if again.status is not Status.OPTIMAL:
+                return None, None, again.status
+            reached = sum(of(pid, keep[pid][i]) for (pid, i), v in pick.items()
+                          if v.value() > 0.5)
+            prob += (expr <= reached + 0.5) if sense > 0 else (expr >= reached - 0.5), \
+                f"keep_key_{n}"
     else:
         best = None
     ks = {pid: next(keep[pid][i][2] for i in range(len(keep[pid])) if pick[pid, i].value() > 0.5)
@@ -182,7 +150,7 @@ def _dp_cells(fronts: dict[str, list[tuple[int, int, int, int]]], cap: int):
     g = math.gcd(*spends) if spends else 1
     within = [[s for s, *_ in f if s <= cap] for f in fronts.values()]
     cells = min(cap // g, sum(max(f) for f in within) // g) + 1
-    if cells * sum(len(f) for f in within) > 4 * MAX_DP_CELLS or \
+    if cells * sum(len(f) for f in within) > MAX_DP_CELLS or \
             max(len(f) for f in within) >= 65535:
         return None
     return cells, g
