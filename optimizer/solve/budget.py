@@ -16,7 +16,6 @@ import numpy as np
 import pulp
 
 from .curves import Curve
-from .knapsack import INF
 from .solvers import Status, solve
 
 # The dynamic program over the spend: budget cells × frontier points (one vector step
