@@ -148,6 +148,18 @@ def test_zero_budget_is_pure_postpaid_and_a_large_one_changes_nothing():
     assert "The cap does not bind" in ok("plan", WIDE, "--budget", "1000000").stdout
 
 
+@pytest.mark.parametrize("flag", ["--budget", "--monthly-budget", "--yearly-budget"])
+def test_a_cap_keeps_its_json_fields_when_its_value_is_left_out(flag, monkeypatch):
+    """The value of raising a cap can be left out (not proven in the time left); the cap's
+    fields stay, with `budget_value` null, so a script reads the same document."""
+    from optimizer.analysis import budget
+    monkeypatch.setattr(budget, "budget_value", lambda *a, **k: None)
+    data = as_json("plan", ID_YEAR, "--purchase-months", "any", flag, "5000")
+    key = flag[2:].replace("-", "_")
+    assert data[key] == 5000.0 and data["budget_value"] is None
+    assert data["objective"] == "expected" and data["scenarios"] == []
+
+
 def test_monthly_budget_in_any_month_mode():
     data = as_json("plan", ID_YEAR, "--purchase-months", "any", "--monthly-budget", "5000")
     assert data["monthly_budget"] == 5000.0

@@ -91,7 +91,9 @@ def plan_view(fmt: str, result, *, months: bool = False, cashflow: bool = False,
         out = data.plan_dict(result, cashflow=cashflow, lazy=True)
         if forecast is not None:
             out["forecast"] = forecasts.forecast_dict(forecast, history)
-        if result.scenarios or budget_value is not None:
+        capped = (result.budget, result.monthly_budget, result.yearly_budget) != (None,) * 3
+        if result.scenarios or capped or budget_value is not None:
+            # (with a cap, its fields even when its value was left out: budget_value null)
             out.update(data.uncertainty_dict(result, budget_value))
         if comparison is not None:
             out["comparison"] = data.comparison_dict(comparison)
