@@ -633,7 +633,8 @@ def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_p
                if out.fmt == "xlsx" else
                views.plan_view(out.fmt, result, months=months, cashflow=cashflow,
                                comparison=report.comparison, budget_value=report.budget_value,
-                               catalog=i.catalog, forecast=fr, history=history_path))
+                               catalog=i.catalog, forecast=fr, history=history_path,
+                               compared=compare))
     if forecast is None and history_path is None:
         example_note(i.forecast, out)
     if content is not None:          # --format xlsx wrote its workbook: nothing on stdout

@@ -160,6 +160,15 @@ def test_a_cap_keeps_its_json_fields_when_its_value_is_left_out(flag, monkeypatc
     assert data["objective"] == "expected" and data["scenarios"] == []
 
 
+def test_compare_left_out_is_null_in_json(monkeypatch):
+    """--compare with no time left for it: `comparison` is null, not missing."""
+    from optimizer.analysis import compare as compare_mod
+    monkeypatch.setattr(compare_mod, "compare", lambda *a, **k: None)
+    data = as_json("plan", ID_YEAR, "--compare")
+    assert "comparison" in data and data["comparison"] is None
+    assert "comparison" not in as_json("plan", ID_YEAR)
+
+
 def test_monthly_budget_in_any_month_mode():
     data = as_json("plan", ID_YEAR, "--purchase-months", "any", "--monthly-budget", "5000")
     assert data["monthly_budget"] == 5000.0

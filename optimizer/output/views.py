@@ -83,9 +83,11 @@ def plan_title(result) -> str:
 
 def plan_view(fmt: str, result, *, months: bool = False, cashflow: bool = False,
               comparison: Comparison | None = None, budget_value: BudgetValue | None = None,
-              catalog: Catalog | None = None, forecast=None, history: str | None = None):
+              catalog: Catalog | None = None, forecast=None, history: str | None = None,
+              compared: bool = False):
     """The plan of `result`, with the comparison, scenarios and budget value when there;
-    with `forecast` (`plan --history`), the forecast it was made from."""
+    with `forecast` (`plan --history`), the forecast it was made from. `compared`: the
+    comparison was asked for (JSON: `comparison` null when it was left out)."""
     b = result.bill
     if fmt == "json":
         out = data.plan_dict(result, cashflow=cashflow, lazy=True)
@@ -95,8 +97,9 @@ def plan_view(fmt: str, result, *, months: bool = False, cashflow: bool = False,
         if result.scenarios or capped or budget_value is not None:
             # (with a cap, its fields even when its value was left out: budget_value null)
             out.update(data.uncertainty_dict(result, budget_value))
-        if comparison is not None:
-            out["comparison"] = data.comparison_dict(comparison)
+        if comparison is not None or compared:
+            out["comparison"] = None if comparison is None else \
+                data.comparison_dict(comparison)
         return out
     if fmt == "csv":
         return (data.month_rows(b) if months else data.cashflow_rows(b) if cashflow
