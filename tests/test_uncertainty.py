@@ -106,6 +106,32 @@ def test_stochastic_plan_beats_every_single_scenario_plan_in_expectation():
                                          r.plan).total_cost
 
 
+def test_regrets_stop_at_the_first_scenario_plan_not_proven(monkeypatch):
+    """Each scenario's own plan (for its regret) gets an equal share of the time left; once
+    one is not proven in its share the others are not tried (their regrets null), and
+    while each is proven every one is tried."""
+    from optimizer.solve import planner
+    real = planner.plan
+    cat = load_catalog()
+    base = Forecast(START, 6, (("id_card", (30000,) * 6),))
+    scen = tuple(Scenario(n, Decimal(1), base.scaled(Decimal(x)))
+                 for n, x in (("low", "0.5"), ("mid", "1"), ("high", "1.5")))
+    tried = []
+
+    def unproven(*args, **kwargs):
+        tried.append(args[1])
+        return type("Stopped", (), {"status": "feasible"})()
+
+    monkeypatch.setattr(planner, "plan", unproven)
+    r = real(cat, base, scenarios=scen)
+    assert len(tried) == 1 and [o.regret for o in r.scenarios] == [None] * 3
+    monkeypatch.setattr(planner, "plan", lambda *a, **k: tried.append(a[1]) or real(*a, **k))
+    tried.clear()
+    r = real(cat, base, scenarios=scen)
+    assert len(tried) == 3 and all(o.regret is not None and o.regret >= 0
+                                   for o in r.scenarios)
+
+
 def test_one_scenario_is_the_ordinary_plan():
     cat = load_catalog()
     base = Forecast(START, 12, (("id_card", tuple(20000 + 1000 * m for m in range(12))),))

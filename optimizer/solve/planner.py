@@ -1066,9 +1066,14 @@ def _outcomes(req: Request, bills: list[Bill], budget, monthly_budget, regret: b
     """Each scenario's bill and, with `regret`, the cost of the plan that is optimal for
     that scenario alone (same purchase months, solver, holdings, budgets and carry-over
     valuation: under prorata both costs are net of the carry-over value; None when that
-    optimum is not proven within the time left)."""
+    optimum is not proven within the time left). Once one scenario's plan is not proven
+    in its share, the others, the same models on the same share, are not tried: four
+    scenarios of a forecast with a holding that outlives new packs spent 30 s on four
+    plans left unproven after an 8.5 s plan."""
+    unproven = []
+
     def best_cost(i: int, forecast: Forecast) -> Decimal | None:
-        if not regret or req.clock.expired():
+        if not regret or req.clock.expired() or unproven:
             return None           # no time left to prove it: regret unknown (null)
         left = req.clock.remaining()
         alone = plan(req.catalog, forecast, purchase_months=req.purchase_months,
@@ -1078,6 +1083,7 @@ def _outcomes(req: Request, bills: list[Bill], budget, monthly_budget, regret: b
                      yearly_budget=yearly_budget, carry_over=req.carry_over,
                      tie_break=False)     # only its cost is reported
         if alone.status != "optimal":
+            unproven.append(i)
             return None
         return alone.objective_cost
     return tuple(ScenarioOutcome(s.name, s.weight, b, best_cost(i, s.forecast), req.prorata)
