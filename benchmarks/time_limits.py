@@ -299,6 +299,33 @@ CASES = {
         [("p1", m, 200_000 + (104_729 * m) % 150_000) for m in range(24)])},
         ["{f.csv}", "--catalog", "{c.toml}", "--tier-basis", "after-packs", "--budget",
          "140000"]),
+    # worst case over two scenarios, after-packs, any month, a monthly cap that does not
+    # bind (found by a randomized run of the command line)
+    "worst-loose-monthly": ({"f.csv": _long(
+        [("vehicle_license", m, c) for m, c in enumerate(
+            [672030, 500557, 501101, 882392, 672614, 539058, 643465, 532940])] +
+        [("bank_card", m, c) for m, c in enumerate(
+            [620429, 346871, 650048, 540594, 614425, 335619, 358815, 517384])] +
+        [("id_card", m, c) for m, c in enumerate(
+            [400014, 492746, 353397, 437717, 572716, 811935, 440922, 809026])]),
+        "s.csv": "scenario,weight,scale\ns0,4,1.33\ns1,2,1.31\n"},
+        ["{f.csv}", "--purchase-months", "any", "--tier-basis", "after-packs", "--scenarios",
+         "{s.csv}", "--objective", "worst-case", "--monthly-budget", "270685.21"]),
+    # four scenarios and a holding that outlives new packs: every scenario's own plan (its
+    # regret) is an integer program not proven in its share
+    "regrets-late-holding": ({"f.csv": _long(
+        [("business_license", m, c) for m, c in enumerate(
+            [126073, 135009, 86473, 111423, 91565, 111021, 71621, 114281, 136612, 83843,
+             129200, 142710, 141337, 87128, 127179, 95766, 124205, 125874, 141006, 138781,
+             83455, 141737, 0, 103071])] +
+        [("general_handwriting", m, c) for m, c in enumerate(
+            [88536, 108265, 122221, 94045, 150172, 141213, 145710, 102101, 78193, 165435,
+             102711, 164940, 163150, 109206, 101895, 80387, 139393, 101157, 104479, 113054,
+             103662, 105914, 100540, 135844])]),
+        "s.csv": "scenario,weight,scale\ns0,3,1.15\ns1,2,0.86\ns2,3,1.29\ns3,3,1.38\n",
+        "h.csv": "product,expires,calls_left\nbusiness_license,2029-01,887962\n"},
+        ["{f.csv}", "--purchase-months", "any", "--scenarios", "{s.csv}", "--holdings",
+         "{h.csv}", "--budget", "577217.04"]),
     "one-pack-after-15m": ({"c.toml": _fine(12, ONE_PACK), "f.csv": _long(
         ("p0", m, c) for m, c in enumerate(
             [290252, 876683, 1159613, 623701, 627175, 1054035, 1012262, 1493249, 1495802,
