@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,3 +29,47 @@ def test_ctrl_c_stops_a_long_solve_within_a_second():
     assert proc.returncode == 130, err
     assert out == ""
     assert "interrupted" in err and "Traceback" not in err
+
+
+def _children(pid: int) -> list[int]:
+    """The pids whose parent is `pid` (from /proc)."""
+    kids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            kids.append(int(stat.parent.name))
+    return kids
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or not shutil.which("setpriv"),
+                    reason="the kernel's parent-death signal (Linux, util-linux's setpriv)")
+def test_cbc_ends_with_packopt_when_it_is_killed():
+    """A script's timeout kills packopt (SIGKILL, no handler runs): CBC, a process of its
+    own, must not run on to its time limit, or for ever without one."""
+    proc = subprocess.Popen(
+        [sys.executable, "cli.py", "plan", "--purchase-months", "any", "--monthly-budget",
+         "8000", "--solver", "cbc", "--format", "json"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while not _children(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        kids = _children(proc.pid)
+        assert kids, "CBC never started"
+    finally:
+        proc.kill()
+        proc.wait()
+    time.sleep(1.0)
+    assert not [k for k in kids if Path(f"/proc/{k}").exists()
+                and "zombie" not in _state(k)]
+
+
+def _state(pid: int) -> str:
+    try:
+        return {"Z": "zombie"}.get(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1]
+                                   .split()[0], "running")
+    except OSError:
+        return "zombie"

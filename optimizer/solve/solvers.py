@@ -511,7 +511,8 @@ def watch(args: list[str], log, stall_seconds: float | None = None) -> int:
     and raise _Stalled when its CPU time stands still for `stall_seconds` (STALL_SECONDS)."""
     import subprocess
     stall = STALL_SECONDS if stall_seconds is None else stall_seconds
-    proc = subprocess.Popen(args, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+    proc = subprocess.Popen(_dies_with_us(args), stdout=log, stderr=log,
+                            stdin=subprocess.DEVNULL)
     last_cpu, since = None, time.monotonic()
     while True:
         try:
@@ -527,6 +528,16 @@ def watch(args: list[str], log, stall_seconds: float | None = None) -> int:
             proc.kill()
             proc.wait()
             raise _Stalled(f"no CPU used for {now - since:.1f} s")
+
+
+def _dies_with_us(args: list[str]) -> list[str]:
+    """`args` run so that the process ends when packopt does, however it ends: on Linux
+    through util-linux's setpriv, which asks the kernel to kill it when its parent thread
+    ends (PR_SET_PDEATHSIG) and then runs it. Killed by a script's timeout or SIGTERM,
+    packopt left CBC running to its own time limit, or for ever without one."""
+    import shutil
+    setpriv = shutil.which("setpriv") if sys.platform.startswith("linux") else None
+    return [setpriv, "--pdeathsig", "KILL", *args] if setpriv else args
 
 
 @cache
