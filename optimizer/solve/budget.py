@@ -2,10 +2,11 @@
 
 A budget makes a multiple-choice knapsack over the products' (spend, cost) frontiers:
 `choose_points` (the any-month frontiers of frontier.py use it too) keeps the whole
-tie-break (least spend, most calls, fewest packs), merging the frontiers one product at a
-time (`Merged`) or, when that grows too large, by a dynamic program over the spend;
-otherwise the LP relaxation's multiplier bounds it, reduced-cost fixing keeps only choices
-that could still be optimal, and a small integer program over those proves the optimum.
+tie-break (least spend, most calls, fewest packs), by a dynamic program over the spend
+when its lattice is small, else by merging the frontiers one product at a time
+(`Merged`); past both, the LP relaxation's multiplier bounds it, reduced-cost fixing keeps
+only choices that could still be optimal, and a small integer program over those proves
+the optimum, its tie-break one re-solve a key.
 """
 
 from __future__ import annotations
