@@ -12,12 +12,14 @@ the optimum, its tie-break one re-solve a key.
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pulp
 
 from .curves import Curve
 from .solvers import Status, solve
+from .worst import tie_break_limit
 
 # The dynamic program over the spend: budget cells × frontier points (one vector step
 # each) at most; a fine lattice gives tens of thousands of points (44,495 × 600,001
@@ -25,19 +27,21 @@ from .solvers import Status, solve
 MAX_DP_CELLS = 600_000_000
 
 
-# Long (89 lines): the knapsack's model and its tie-break re-solves read as one sequence.
+# Long (98 lines): the knapsack's model and its tie-break re-solves read as one sequence.
 def solve_budget(curves: dict[str, Curve], fixed_cost: int, cap: int, solver: str = "highs",
-                 time_limit: float | None = None):
-    """Exact min total cost with Σ spend ≤ cap; returns ({pid: k}, objective, status)."""
+                 time_limit: float | None = None, tie_break: bool = True):
+    """Exact min total cost with Σ spend ≤ cap; returns ({pid: k}, objective, status,
+    whether the tie-break is proven: a re-solve out of its share of time leaves the plan of
+    the keys proven so far)."""
     fronts = {pid: [pt for pt in c.frontier() if pt[0] <= cap] for pid, c in curves.items()}
     if any(not f for f in fronts.values()):
-        return None, None, Status.INFEASIBLE
+        return None, None, Status.INFEASIBLE, False
     # The knapsack with the whole tie-break (spend, calls, packs).
     done = choose_points({pid: _with_calls(curves[pid], f) for pid, f in fronts.items()}, cap)
     if done is not None:
         idx, best, _ = done
         return ({pid: fronts[pid][i][2] for pid, i in idx.items()}, best + fixed_cost,
-                Status.OPTIMAL)
+                Status.OPTIMAL, True)
     # LP relaxation of the multiple-choice knapsack: lower convex hull of each frontier,
     # then spend the budget on the steepest hull steps first.
     steps, base_spend, base_cost = [], 0, 0
@@ -55,7 +59,7 @@ def solve_budget(curves: dict[str, Curve], fixed_cost: int, cap: int, solver: st
         for a, b in zip(hull, hull[1:]):
             steps.append(((a[1] - b[1]) / (b[0] - a[0]), pid, a, b))
     if base_spend > cap:
-        return None, None, Status.INFEASIBLE
+        return None, None, Status.INFEASIBLE, False
     steps.sort(key=lambda s: -s[0])
     left, lam = cap - base_spend, 0.0
     lb = float(base_cost)
@@ -86,9 +90,10 @@ def solve_budget(curves: dict[str, Curve], fixed_cost: int, cap: int, solver: st
     for pid in keep:
         prob += pulp.lpSum(pick[pid, i] for i in range(len(keep[pid]))) == 1
     prob += pulp.lpSum(keep[pid][i][0] * v for (pid, i), v in pick.items()) <= cap
+    deadline = None if time_limit is None else time.perf_counter() + time_limit
     out = solve(prob, solver, time_limit)
     if not out.has_solution:
-        return None, None, out.status
+        return None, None, out.status, False
     if out.status is Status.OPTIMAL:
         # Among plans of the optimal cost, the least prepaid spend, then the most calls,
         # then the fewest packs (docs/pricing.md, 'Optimality'), each kept for the next.
@@ -96,21 +101,27 @@ def solve_budget(curves: dict[str, Curve], fixed_cost: int, cap: int, solver: st
         prob += prob.objective <= best + 0.5, "keep_optimal_cost"
         keys = [(lambda pid, pt: pt[0], 1), (lambda pid, pt: pt[2] * curves[pid].step, -1),
                 (lambda pid, pt: int(curves[pid].knap.packs[pt[2]]), 1)]
-        for n, (of, sense) in enumerate(keys):
+        chosen = {key: v.value() for key, v in pick.items()}
+        proven = tie_break      # (False: only the cost is wanted, no re-solve)
+        for n, (of, sense) in enumerate(keys if tie_break else ()):
             expr = pulp.lpSum(of(pid, keep[pid][i]) * v for (pid, i), v in pick.items())
             prob.setObjective(sense * expr)
-            again = solve(prob, solver, time_limit)
-            if again.status is not Status.OPTIMAL:
-                return None, None, again.status
+            left = tie_break_limit(out.seconds, deadline)
+            again = solve(prob, solver, left) if left > 0 else None
+            if again is None or again.status is not Status.OPTIMAL:
+                proven = False      # out of its time: the plan in hand stands
+                break
+            chosen = {key: v.value() for key, v in pick.items()}
             reached = sum(of(pid, keep[pid][i]) for (pid, i), v in pick.items()
                           if v.value() > 0.5)
             prob += (expr <= reached + 0.5) if sense > 0 else (expr >= reached - 0.5), \
                 f"keep_key_{n}"
-    else:
-        best = None
+        ks = {pid: next(keep[pid][i][2] for i in range(len(keep[pid]))
+                        if chosen[pid, i] > 0.5) for pid in keep}
+        return ks, best, out.status, proven
     ks = {pid: next(keep[pid][i][2] for i in range(len(keep[pid])) if pick[pid, i].value() > 0.5)
           for pid in keep}
-    return ks, best, out.status
+    return ks, None, out.status, False
 
 
 def _with_calls(curve: Curve, front: list) -> list[tuple[int, int, int, int]]:
@@ -225,9 +236,10 @@ class Merged:
 
     @classmethod
     def of(cls, fronts: dict[str, list[tuple[int, int, int, int]]], cap: int,
-           max_pairs: int = MAX_MERGE_PAIRS) -> "Merged | None":
+           max_pairs: int | None = None) -> "Merged | None":
         """The merge of `fronts` (points (spend, cost, calls, packs)) up to `cap`, or None
-        past `max_pairs` pairs formed (the dynamic program over the spend then runs)."""
+        past `max_pairs` pairs formed (MAX_MERGE_PAIRS unless given)."""
+        max_pairs = MAX_MERGE_PAIRS if max_pairs is None else max_pairs
         arrays = {pid: np.array(f, dtype=np.int64).reshape(-1, 4) for pid, f in fronts.items()}
         big = max(arrays, key=lambda pid: len(arrays[pid]))
         pids = [pid for pid in arrays if pid != big] + [big]

@@ -281,22 +281,23 @@ def on_cost_curves(req: Request) -> EngineResult | None:
             return None
         curves[pid] = curve
     t0 = time.perf_counter()
-    ks = {pid: best_point(c) for pid, c in curves.items()}
+    ks, proven = {pid: best_point(c) for pid, c in curves.items()}, True
     if req.cap is None or sum(int(c.spend[ks[pid]]) for pid, c in curves.items()) <= req.cap:
         # (Within the cap, the least key over every plan is the least within it.)
         obj = fixed + sum(int(c.cost[ks[pid]]) for pid, c in curves.items())
     else:
         from .budget import solve_budget
         from .solvers import Status
-        ks, obj, status = solve_budget(curves, fixed, req.cap, req.solver,
-                                       clock.remaining())
+        ks, obj, status, proven = solve_budget(curves, fixed, req.cap, req.solver,
+                                               clock.remaining(), req.tie_break)
         if status is Status.INFEASIBLE:
             raise InfeasibleError("no plan keeps prepaid spend within the budget")
         if status is not Status.OPTIMAL:
             return None
     counts = {pid: dict(curves[pid].counts(ks[pid])) for pid in curves}
-    return EngineResult.exact(req.forecast.products(), "all", counts, obj,
-                              time.perf_counter() - t0, "curves", t0 - t_build)
+    return replace(EngineResult.exact(req.forecast.products(), "all", counts, obj,
+                                      time.perf_counter() - t0, "curves", t0 - t_build),
+                   tie_break=proven)
 
 
 def on_worst_curves(req: Request) -> EngineResult | None:
@@ -335,14 +336,16 @@ def on_worst_curves(req: Request) -> EngineResult | None:
                                                   req.catalog.tier_basis, req.scale, held, idx))
     t0 = time.perf_counter()
     from .solvers import Status
-    ks, obj, status = solve_worst(curves, fixed, req.cap, req.solver, clock.remaining())
+    ks, obj, status, proven = solve_worst(curves, fixed, req.cap, req.solver,
+                                          clock.remaining(), req.tie_break)
     if status is Status.INFEASIBLE:
         raise InfeasibleError("no plan keeps prepaid spend within the budget")
     if status is not Status.OPTIMAL:
         return None
     counts = {pid: dict(curves[pid][0].counts(ks[pid])) for pid in curves}
-    return EngineResult.exact(req.forecast.products(), "all", counts, obj,
-                              time.perf_counter() - t0, "curves", t0 - t_build)
+    return replace(EngineResult.exact(req.forecast.products(), "all", counts, obj,
+                                      time.perf_counter() - t0, "curves", t0 - t_build),
+                   tie_break=proven)
 
 
 def _product_curve(req: Request, product: Product, held, clock: Clock) -> Curve | None:

@@ -18,6 +18,8 @@ fixed.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pulp
 
@@ -28,12 +30,24 @@ from .demand import residual_demand
 from .knapsack import INF
 from .solvers import Status, solve
 
+
+def tie_break_limit(first_seconds: float, deadline: float | None) -> float:
+    """Seconds for one tie-break re-solve of a model whose cost solve took
+    `first_seconds`: as the integer programs' (engines._prefer_less_prepaid), within the
+    time left before `deadline` (perf_counter; None: no limit)."""
+    from .engines import TIE_BREAK_FLOOR, TIE_BREAK_SHARE
+    limit = max(TIE_BREAK_FLOOR, TIE_BREAK_SHARE * first_seconds)
+    return limit if deadline is None else min(limit, deadline - time.perf_counter())
+
 MAX_PAIRWISE = 3000        # candidates of one product compared pairwise for dominance
 
 
 def solve_worst(curves: dict[str, tuple[Curve, np.ndarray, np.ndarray]], fixed: list[int],
-                cap: int | None, solver: str = "highs", time_limit=None):
-    """({pid: k}, worst-case objective, status): one capacity index k per product.
+                cap: int | None, solver: str = "highs", time_limit=None,
+                tie_break: bool = True):
+    """({pid: k}, worst-case objective, status, whether the tie-break is proven): one
+    capacity index k per product. A tie-break re-solve out of time leaves the plan of the
+    keys proven so far (still of the least worst case), the tie-break unproven.
 
     `curves[pid]` is the product's curve, the lattice indices of its candidates and their
     cost under each scenario (rows, from `scenario_costs`); `fixed[j]` scenario j's cost of
@@ -80,24 +94,32 @@ def solve_worst(curves: dict[str, tuple[Curve, np.ndarray, np.ndarray]], fixed: 
     if cap is not None:
         # Prepaid spend stays within the budget.
         prob += spend <= cap, "budget"
+    deadline = None if time_limit is None else time.perf_counter() + time_limit
     out = solve(prob, solver, time_limit)
     if out.status is Status.INFEASIBLE:
-        return None, None, Status.INFEASIBLE
+        return None, None, Status.INFEASIBLE, False
     if out.status is not Status.OPTIMAL:
-        return None, None, out.status
+        return None, None, out.status, False
     best = round(out.objective)
     chosen = _chosen(cand, pick)
-    calls = pulp.lpSum(int(cand[p].calls[i] // _step(cand)) * pick[p, i] for p in pids
+    step = _step(cand)          # (once: within the sum it made 22,451 picks take 60 s)
+    calls = pulp.lpSum(int(cand[p].calls[i] // step) * pick[p, i] for p in pids
                        for i in range(len(cand[p].idx)))
     packs = pulp.lpSum(int(cand[p].packs[i]) * pick[p, i] for p in pids
                        for i in range(len(cand[p].idx)))
     prob += worst <= best + 0.5, "keep_worst"
-    # Tie-break: spend down, then calls up, then packs down; each kept for the next.
-    for n, (expr, sense) in enumerate(((spend, 1), (calls, -1), (packs, 1))):
+    # Tie-break: spend down, then calls up, then packs down; each kept for the next, each
+    # re-solve given the integer programs' share (engines.tie_break_limit): the most
+    # calls over 22,451 picks ran for minutes where the worst case took a second.
+    proven = tie_break       # (False: only the cost is wanted, no re-solve)
+    for n, (expr, sense) in enumerate(((spend, 1), (calls, -1), (packs, 1)) if tie_break
+                                      else ()):
         prob.setObjective(sense * expr)
-        again = solve(prob, solver, time_limit)
-        if again.status is not Status.OPTIMAL:
-            return None, None, again.status
+        left = tie_break_limit(out.seconds, deadline)
+        again = solve(prob, solver, left) if left > 0 else None
+        if again is None or again.status is not Status.OPTIMAL:
+            proven = False          # out of its time: the plan in hand stands
+            break
         chosen = _chosen(cand, pick)
         # (Read from the picks: a key with no variable left has no solver objective.)
         value = round(pulp.value(expr) or 0)
@@ -105,7 +127,7 @@ def solve_worst(curves: dict[str, tuple[Curve, np.ndarray, np.ndarray]], fixed: 
     ks = {p: int(cand[p].idx[i]) for p, i in chosen.items()}
     cost = np.array(fixed, dtype=np.int64) + sum(
         (cand[p].cost[:, i] for p, i in chosen.items()), np.zeros(K, dtype=np.int64))
-    return ks, int(cost.max()), Status.OPTIMAL
+    return ks, int(cost.max()), Status.OPTIMAL, proven
 
 
 def candidates(curve: Curve, basis: str) -> np.ndarray:
