@@ -27,7 +27,7 @@ from .worst import tie_break_limit
 MAX_DP_CELLS = 600_000_000
 
 
-# Long (98 lines): the knapsack's model and its tie-break re-solves read as one sequence.
+# Long (94 lines): the knapsack's model and its tie-break re-solves read as one sequence.
 def solve_budget(curves: dict[str, Curve], fixed_cost: int, cap: int, solver: str = "highs",
                  time_limit: float | None = None, tie_break: bool = True):
     """Exact min total cost with Σ spend ≤ cap; returns ({pid: k}, objective, status,

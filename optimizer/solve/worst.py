@@ -30,6 +30,8 @@ from .demand import residual_demand
 from .knapsack import INF
 from .solvers import Status, solve
 
+MAX_PAIRWISE = 3000        # candidates of one product compared pairwise for dominance
+
 
 def tie_break_limit(first_seconds: float, deadline: float | None) -> float:
     """Seconds for one tie-break re-solve of a model whose cost solve took
@@ -38,8 +40,6 @@ def tie_break_limit(first_seconds: float, deadline: float | None) -> float:
     from .engines import TIE_BREAK_FLOOR, TIE_BREAK_SHARE
     limit = max(TIE_BREAK_FLOOR, TIE_BREAK_SHARE * first_seconds)
     return limit if deadline is None else min(limit, deadline - time.perf_counter())
-
-MAX_PAIRWISE = 3000        # candidates of one product compared pairwise for dominance
 
 
 def solve_worst(curves: dict[str, tuple[Curve, np.ndarray, np.ndarray]], fixed: list[int],
@@ -109,7 +109,7 @@ def solve_worst(curves: dict[str, tuple[Curve, np.ndarray, np.ndarray]], fixed: 
                        for i in range(len(cand[p].idx)))
     prob += worst <= best + 0.5, "keep_worst"
     # Tie-break: spend down, then calls up, then packs down; each kept for the next, each
-    # re-solve given the integer programs' share (engines.tie_break_limit): the most
+    # re-solve given the integer programs' share (tie_break_limit): the most
     # calls over 22,451 picks ran for minutes where the worst case took a second.
     proven = tie_break       # (False: only the cost is wanted, no re-solve)
     for n, (expr, sense) in enumerate(((spend, 1), (calls, -1), (packs, 1)) if tie_break
