@@ -19,7 +19,7 @@ import pulp
 
 from .curves import Curve
 from .solvers import Status, solve
-from .worst import tie_break_limit
+from .worst import resolve_keys
 
 # The dynamic program over the spend: budget cells × frontier points (one vector step
 # each) at most; a fine lattice gives tens of thousands of points (44,495 × 600,001
@@ -27,7 +27,6 @@ from .worst import tie_break_limit
 MAX_DP_CELLS = 600_000_000
 
 
-# Long (94 lines): the knapsack's model and its tie-break re-solves read as one sequence.
 def solve_budget(curves: dict[str, Curve], fixed_cost: int, cap: int, solver: str = "highs",
                  time_limit: float | None = None, tie_break: bool = True):
     """Exact min total cost with Σ spend ≤ cap; returns ({pid: k}, objective, status,
@@ -42,6 +41,44 @@ def solve_budget(curves: dict[str, Curve], fixed_cost: int, cap: int, solver: st
         idx, best, _ = done
         return ({pid: fronts[pid][i][2] for pid, i in idx.items()}, best + fixed_cost,
                 Status.OPTIMAL, True)
+    keep = _by_reduced_costs(fronts, cap)
+    if keep is None:
+        return None, None, Status.INFEASIBLE, False
+    prob = pulp.LpProblem("budget", pulp.LpMinimize)
+    pick = {(pid, i): prob.add_variable(f"y_{n}_{i}", cat="Binary")
+            for n, pid in enumerate(keep) for i in range(len(keep[pid]))}
+    prob += pulp.lpSum(keep[pid][i][1] * v for (pid, i), v in pick.items()) + fixed_cost
+    for pid in keep:
+        prob += pulp.lpSum(pick[pid, i] for i in range(len(keep[pid]))) == 1
+    prob += pulp.lpSum(keep[pid][i][0] * v for (pid, i), v in pick.items()) <= cap
+    deadline = None if time_limit is None else time.perf_counter() + time_limit
+    out = solve(prob, solver, time_limit)
+    if not out.has_solution:
+        return None, None, out.status, False
+    if out.status is Status.OPTIMAL:
+        # Among plans of the optimal cost, the least prepaid spend, then the most calls,
+        # then the fewest packs (docs/pricing.md, 'Optimality'), each kept for the next.
+        best = round(out.objective)
+        prob += prob.objective <= best + 0.5, "keep_optimal_cost"
+        keys = [(pulp.lpSum(of(pid, keep[pid][i]) * v for (pid, i), v in pick.items()), sense)
+                for of, sense in ((lambda pid, pt: pt[0], 1),
+                                  (lambda pid, pt: pt[2] * curves[pid].step, -1),
+                                  (lambda pid, pt: int(curves[pid].knap.packs[pt[2]]), 1))]
+        chosen = {key: v.value() for key, v in pick.items()}
+        proven = tie_break and resolve_keys(     # (none when only the cost is wanted)
+            prob, keys, solver, out.seconds, deadline,
+            lambda: chosen.update({key: v.value() for key, v in pick.items()}))
+        ks = {pid: next(keep[pid][i][2] for i in range(len(keep[pid]))
+                        if chosen[pid, i] > 0.5) for pid in keep}
+        return ks, best, out.status, proven
+    ks = {pid: next(keep[pid][i][2] for i in range(len(keep[pid])) if pick[pid, i].value() > 0.5)
+          for pid in keep}
+    return ks, None, out.status, False
+
+
+def _by_reduced_costs(fronts: dict[str, list], cap: int) -> dict[str, list] | None:
+    """Each product's frontier points that can still be in an optimal choice within `cap`
+    (None: even the least spends break it), for the knapsack's integer program."""
     # LP relaxation of the multiple-choice knapsack: lower convex hull of each frontier,
     # then spend the budget on the steepest hull steps first.
     steps, base_spend, base_cost = [], 0, 0
@@ -59,7 +96,7 @@ def solve_budget(curves: dict[str, Curve], fixed_cost: int, cap: int, solver: st
         for a, b in zip(hull, hull[1:]):
             steps.append(((a[1] - b[1]) / (b[0] - a[0]), pid, a, b))
     if base_spend > cap:
-        return None, None, Status.INFEASIBLE, False
+        return None
     steps.sort(key=lambda s: -s[0])
     left, lam = cap - base_spend, 0.0
     lb = float(base_cost)
@@ -83,45 +120,7 @@ def solve_budget(curves: dict[str, Curve], fixed_cost: int, cap: int, solver: st
         vals = [c + lam * s for s, c, _ in f]
         best = min(vals)
         keep[pid] = [pt for pt, v in zip(f, vals) if v - best <= slack]
-    prob = pulp.LpProblem("budget", pulp.LpMinimize)
-    pick = {(pid, i): prob.add_variable(f"y_{n}_{i}", cat="Binary")
-            for n, pid in enumerate(keep) for i in range(len(keep[pid]))}
-    prob += pulp.lpSum(keep[pid][i][1] * v for (pid, i), v in pick.items()) + fixed_cost
-    for pid in keep:
-        prob += pulp.lpSum(pick[pid, i] for i in range(len(keep[pid]))) == 1
-    prob += pulp.lpSum(keep[pid][i][0] * v for (pid, i), v in pick.items()) <= cap
-    deadline = None if time_limit is None else time.perf_counter() + time_limit
-    out = solve(prob, solver, time_limit)
-    if not out.has_solution:
-        return None, None, out.status, False
-    if out.status is Status.OPTIMAL:
-        # Among plans of the optimal cost, the least prepaid spend, then the most calls,
-        # then the fewest packs (docs/pricing.md, 'Optimality'), each kept for the next.
-        best = round(out.objective)
-        prob += prob.objective <= best + 0.5, "keep_optimal_cost"
-        keys = [(lambda pid, pt: pt[0], 1), (lambda pid, pt: pt[2] * curves[pid].step, -1),
-                (lambda pid, pt: int(curves[pid].knap.packs[pt[2]]), 1)]
-        chosen = {key: v.value() for key, v in pick.items()}
-        proven = tie_break      # (False: only the cost is wanted, no re-solve)
-        for n, (of, sense) in enumerate(keys if tie_break else ()):
-            expr = pulp.lpSum(of(pid, keep[pid][i]) * v for (pid, i), v in pick.items())
-            prob.setObjective(sense * expr)
-            left = tie_break_limit(out.seconds, deadline)
-            again = solve(prob, solver, left) if left > 0 else None
-            if again is None or again.status is not Status.OPTIMAL:
-                proven = False      # out of its time: the plan in hand stands
-                break
-            chosen = {key: v.value() for key, v in pick.items()}
-            reached = sum(of(pid, keep[pid][i]) for (pid, i), v in pick.items()
-                          if v.value() > 0.5)
-            prob += (expr <= reached + 0.5) if sense > 0 else (expr >= reached - 0.5), \
-                f"keep_key_{n}"
-        ks = {pid: next(keep[pid][i][2] for i in range(len(keep[pid]))
-                        if chosen[pid, i] > 0.5) for pid in keep}
-        return ks, best, out.status, proven
-    ks = {pid: next(keep[pid][i][2] for i in range(len(keep[pid])) if pick[pid, i].value() > 0.5)
-          for pid in keep}
-    return ks, None, out.status, False
+    return keep
 
 
 def _with_calls(curve: Curve, front: list) -> list[tuple[int, int, int, int]]:
@@ -173,9 +172,10 @@ def _spend_dp(fronts: dict[str, list[tuple[int, int, int, int]]], cap: int):
     exactly. None when the spend lattice is too large."""
     index = {pid: [i for i, pt in enumerate(f) if pt[0] <= cap] for pid, f in fronts.items()}
     fronts = {pid: [f[i] for i in index[pid]] for pid, f in fronts.items()}
-    if any(not f for f in fronts.values()) or _dp_cells(fronts, cap) is None:
+    lattice = None if any(not f for f in fronts.values()) else _dp_cells(fronts, cap)
+    if lattice is None:
         return None
-    cells, g = _dp_cells(fronts, cap)
+    cells, g = lattice
     big = np.iinfo(np.int64).max // 4
     cost = np.full(cells, big, dtype=np.int64)
     calls = np.zeros(cells, dtype=np.int64)

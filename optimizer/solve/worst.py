@@ -42,6 +42,26 @@ def tie_break_limit(first_seconds: float, deadline: float | None) -> float:
     return limit if deadline is None else min(limit, deadline - time.perf_counter())
 
 
+def resolve_keys(prob, keys, solver: str, first_seconds: float, deadline: float | None,
+                 read) -> bool:
+    """The tie-break of a model already at its optimal cost: for each (expression, sense)
+    of `keys` in turn, re-solve for it and keep its value as a row for the next, each
+    re-solve within `tie_break_limit`; `read()` after each one proven (the plan is then
+    the one in `prob`'s variables). Whether every key was proven: one out of its time
+    leaves the plan read last."""
+    for n, (expr, sense) in enumerate(keys):
+        prob.setObjective(sense * expr)
+        left = tie_break_limit(first_seconds, deadline)
+        again = solve(prob, solver, left) if left > 0 else None
+        if again is None or again.status is not Status.OPTIMAL:
+            return False
+        read()
+        # (Read from the picks: a key with no variable left has no solver objective.)
+        value = round(pulp.value(expr) or 0)
+        prob += ((expr <= value + 0.5) if sense > 0 else (expr >= value - 0.5)), f"keep_{n}"
+    return True
+
+
 def solve_worst(curves: dict[str, tuple[Curve, np.ndarray, np.ndarray]], fixed: list[int],
                 cap: int | None, solver: str = "highs", time_limit=None,
                 tie_break: bool = True):
@@ -108,22 +128,12 @@ def solve_worst(curves: dict[str, tuple[Curve, np.ndarray, np.ndarray]], fixed: 
     packs = pulp.lpSum(int(cand[p].packs[i]) * pick[p, i] for p in pids
                        for i in range(len(cand[p].idx)))
     prob += worst <= best + 0.5, "keep_worst"
-    # Tie-break: spend down, then calls up, then packs down; each kept for the next, each
-    # re-solve given the integer programs' share (tie_break_limit): the most
-    # calls over 22,451 picks ran for minutes where the worst case took a second.
-    proven = tie_break       # (False: only the cost is wanted, no re-solve)
-    for n, (expr, sense) in enumerate(((spend, 1), (calls, -1), (packs, 1)) if tie_break
-                                      else ()):
-        prob.setObjective(sense * expr)
-        left = tie_break_limit(out.seconds, deadline)
-        again = solve(prob, solver, left) if left > 0 else None
-        if again is None or again.status is not Status.OPTIMAL:
-            proven = False          # out of its time: the plan in hand stands
-            break
-        chosen = _chosen(cand, pick)
-        # (Read from the picks: a key with no variable left has no solver objective.)
-        value = round(pulp.value(expr) or 0)
-        prob += ((expr <= value + 0.5) if sense > 0 else (expr >= value - 0.5)), f"keep_{n}"
+    # Tie-break: spend down, then calls up, then packs down, each re-solve given the
+    # integer programs' share (the most calls over 22,451 picks ran for minutes where the
+    # worst case took a second); none when only the cost is wanted.
+    proven = tie_break and resolve_keys(prob, ((spend, 1), (calls, -1), (packs, 1)), solver,
+                                        out.seconds, deadline,
+                                        lambda: chosen.update(_chosen(cand, pick)))
     ks = {p: int(cand[p].idx[i]) for p, i in chosen.items()}
     cost = np.array(fixed, dtype=np.int64) + sum(
         (cand[p].cost[:, i] for p, i in chosen.items()), np.zeros(K, dtype=np.int64))
