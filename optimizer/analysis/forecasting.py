@@ -345,6 +345,9 @@ def forecast_usage(usage: Forecast, months: int, *, method: str = "auto",
     if type(months) is not int or not 1 <= months <= MAX_MONTHS:
         raise InputError(f"--months must be a whole number of months from 1 to {MAX_MONTHS}, "
                          f"not {months}", field="months")
+    if usage.end + months > Month.of(9999, 12):
+        raise InputError(f"the forecast would run to {usage.end + months}, past 9999-12, "
+                         f"the last month packopt reads", source="--months")
     notes: list[str] = []
     products = []
     for pid, calls in usage.demand:

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from ..domain.catalog import TIER_BASES, UNPUBLISHED, Catalog, Pack, Product, Tier
 from ..exceptions import InputError
-from .text import bundled_text, parse_decimal, read_text
+from .text import (LIMIT_WORDS, MAX_WHOLE, bundled_text, parse_decimal, read_text, shown,
+                   too_large)
 
 _TOP_KEYS = {"currency", "free_calls_per_month", "validity_months", "tier_basis", "product"}
 _PRODUCT_KEYS = {"id", "name", "packs", "tiers", "free_calls_per_month", "aliases"}
@@ -65,15 +66,19 @@ def _decimal(value, what: str, err) -> Decimal:
     if d is None:
         raise err(f"{what} '{value}' is not a decimal number")
     if not d.is_finite() or d < 0:
-        raise err(f"{what} must be a finite non-negative number, not '{value}'")
+        raise err(f"{what} must be a finite non-negative number, not '{shown(value)}'")
+    if too_large(d):
+        raise err(f"{what} {shown(value)} is too large (below 10^15)")
     return d
 
 
 def _whole(value, what: str, err, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise err(f"{what} must be a whole number, not {value!r}")
+        raise err(f"{what} must be a whole number, not {shown(repr(value))}")
     if value < minimum:
-        raise err(f"{what} must be at least {minimum}, not {value}")
+        raise err(f"{what} must be at least {minimum}, not {shown(str(value))}")
+    if value > MAX_WHOLE:
+        raise err(f"{what} {shown(str(value))} is too large ({LIMIT_WORDS})")
     return value
 
 

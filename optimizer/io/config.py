@@ -32,7 +32,9 @@ def read_config(path: str, known: dict[str, dict[str, str]],
     """
     try:
         with open(path, "rb") as fh:
-            data = tomllib.load(fh)
+            raw_bytes = fh.read()
+        # (a BOM, as Windows' Notepad writes, is not TOML but is no reason to refuse)
+        data = tomllib.loads(raw_bytes.removeprefix(b"\xef\xbb\xbf").decode("utf-8"))
     except FileNotFoundError:
         raise InputError("config file not found", source=path) from None
     except OSError as e:
@@ -50,7 +52,7 @@ def read_config(path: str, known: dict[str, dict[str, str]],
                                  f"{', '.join(sorted(known))})", source=path)
             sections[raw] = value
         elif key in everything:
-            common[key] = value
+            common[key] = _as_typed(value)
             spelled[key] = raw
         else:
             raise InputError(f"unknown option '{raw}'", source=path)
@@ -63,12 +65,23 @@ def read_config(path: str, known: dict[str, dict[str, str]],
             key = raw.replace("-", "_")
             if key not in keys:
                 raise InputError(f"[{name}] has no option '{raw}'", source=path)
-            values[keys[key]] = value
+            values[keys[key]] = _as_typed(value)
             where[keys[key]] = f"config file {path}, [{name}] key '{raw}'"
         out[name] = values
         if origins is not None:
             origins[name] = where
     return out
+
+
+def _as_typed(value):
+    """A config value as Click converts it: text, as if typed (a number given to a yes/no
+    option, `quiet = 2`, then gets Click's own error rather than a crash inside Click);
+    true and false stay booleans, a list's items are converted one by one."""
+    if isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, list):
+        return [_as_typed(v) for v in value]
+    return str(value)
 
 
 def option_key(param: click.Parameter) -> str:

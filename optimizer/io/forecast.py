@@ -139,7 +139,7 @@ def _long_form(rows, catalog: Catalog, source: str, notes: list[str]) -> Forecas
             month = problems(parse_month, text, source=source, line=line, day_is_first=order)
             if month is not None:
                 month_of[text] = month
-        if count.isdecimal():
+        if count.isdecimal() and len(count) < 16:
             calls = int(count)          # plain digits, what parse_count reads so
         else:
             calls = problems(parse_count, count, source=source, line=line,
@@ -254,7 +254,7 @@ def _wide_rows(rows, months: list[tuple[int, str, Month]], total_col: int | None
                                     field="product"))
             continue
         texts = [row[col] for col in cols]
-        if all(texts) and "".join(texts).isdecimal():
+        if all(texts) and "".join(texts).isdecimal() and max(map(len, texts)) < 16:
             values = list(map(int, texts))      # plain digits, what parse_count reads so
         else:
             values = [problems(parse_count, row[col], source=source, line=line, field_name=h)

@@ -61,6 +61,8 @@ from .text import (
     parse_count,
     parse_month,
     read_table,
+    shown,
+    too_large,
     total_row_note,
     trim,
 )
@@ -465,7 +467,10 @@ def parse_quantity(text: str, *, source: str, line: int, field_name: str) -> Dec
     thousands separators are not (what `1,234` means depends on the locale)."""
     v = text.strip()
     if _NUMBER.fullmatch(v):
-        return Decimal(v)
+        if not too_large(Decimal(v)):
+            return Decimal(v)
+        raise InputError(f"quantity {shown(v)} is too large (below 10^15)", source=source,
+                         line=line, field=field_name)
     if not v:
         msg = "the quantity is empty"
     elif _THOUSANDS.fullmatch(v):
@@ -484,7 +489,7 @@ def unit_factor(unit: str) -> int | None:
     if not v:
         return 1
     factor = 1
-    m = re.match(r"(\d+)\s*[x×*]?\s*", v)
+    m = re.match(r"(\d{1,15})\s*[x×*]?\s*", v)
     if m and m.end() < len(v):
         factor, v = int(m.group(1)), v[m.end():]
     for prefix, k in sorted(_CN_MULTIPLIERS.items(), key=lambda pk: -len(pk[0])):

@@ -9,7 +9,7 @@ from decimal import Decimal
 from ..domain.catalog import Catalog
 from ..exceptions import InputError
 from .catalog import load_catalog
-from .text import parse_decimal, resolve_product
+from .text import parse_decimal, resolve_product, shown, too_large
 
 
 def parse_negotiated_rates(values, catalog) -> dict[str, Decimal]:
@@ -25,9 +25,9 @@ def parse_negotiated_rates(values, catalog) -> dict[str, Decimal]:
             raise InputError(f"{product.id} has no unpublished top tier in {catalog.source}; "
                              f"a negotiated rate replaces only an unpublished one", source=src)
         rate = parse_decimal(value)
-        if rate is None or not rate.is_finite() or rate < 0:
-            raise InputError(f"rate for {product.id} must be a non-negative decimal number, "
-                             f"not '{value}'", source=src)
+        if rate is None or not rate.is_finite() or rate < 0 or too_large(rate):
+            raise InputError(f"rate for {product.id} must be a non-negative decimal number "
+                             f"below 10^15, not '{shown(value)}'", source=src)
         rates[product.id] = rate
     return rates
 
@@ -41,7 +41,9 @@ def parse_amount(value: str | None, flag: str) -> Decimal | None:
     if amount is None:
         hint = " (no thousands separators)" if re.fullmatch(r"[\d,]+(\.\d*)?", text) else ""
         raise InputError(f"expected a non-negative amount in the catalog's currency, such as "
-                         f"20000 or 1500.50, not '{value}'{hint}", source=flag)
+                         f"20000 or 1500.50, not '{shown(value)}'{hint}", source=flag)
+    if too_large(amount):
+        raise InputError(f"{shown(text)} is too large (below 10^15)", source=flag)
     return amount
 
 
@@ -50,12 +52,15 @@ def parse_scales(value: str) -> list[Decimal]:
     scales = []
     for raw in value.split(","):
         d = parse_decimal(raw, plain=True)
+        if d is not None and too_large(d):
+            raise InputError(f"scale {shown(raw.strip())} is too large (below 10^15)",
+                             source="--scale")
         if d is None or d <= 0:
             spelt = parse_decimal(raw)
             hint = " (write it out, without an exponent)" if d is None and spelt is not None \
                 and spelt.is_finite() and spelt > 0 and "e" in raw.lower() else ""
             raise InputError(f"each scale must be a positive decimal number (such as 0.8), "
-                             f"not '{raw.strip()}'{hint}", source="--scale")
+                             f"not '{shown(raw.strip())}'{hint}", source="--scale")
         if d not in scales:
             scales.append(d)
     return scales

@@ -11,6 +11,8 @@ from ..domain.records import Plan, Purchase
 from ..exceptions import InputError
 from .months import day_first
 from .text import (
+    LIMIT_WORDS,
+    MAX_WHOLE,
     ZIP_MAGIC,
     Problems,
     Table,
@@ -24,6 +26,7 @@ from .text import (
     read_table,
     read_text,
     resolve_product,
+    shown,
     split_sheet,
 )
 
@@ -83,10 +86,16 @@ def plan_from_table(table: Table, catalog: Catalog, notes: list[str] | None = No
     return Plan(tuple(out), source)
 
 
+def _json_int(text: str) -> int | str:
+    """A JSON integer; one of more digits than any count packopt takes stays text (Python
+    refuses to convert one of over 4,300 digits), for the field's check to refuse."""
+    return int(text) if len(text) <= 18 else text
+
+
 def parse_plan_json(text: str, catalog: Catalog, source: str = "plan") -> Plan:
     """Read the JSON that `plan --format json` writes (its products[].purchases)."""
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_int=_json_int)
     except json.JSONDecodeError as e:
         raise InputError(f"not valid JSON ({e.msg})", source=source, line=e.lineno) from None
     if not isinstance(data, dict) or not isinstance(data.get("products"), list):
@@ -127,10 +136,11 @@ def parse_plan_json(text: str, catalog: Catalog, source: str = "plan") -> Plan:
             vals = {}
             for key in ("size", "count"):
                 v = p.get(key)
-                if isinstance(v, bool) or not isinstance(v, int) or v < (1 if key == "size" else 0):
-                    raise InputError(f"{key} must be a {'positive' if key == 'size' else 'non-negative'}"
-                                     f" whole number, not {v!r}", source=source, line=mline,
-                                     field=f"{fld}.{key}")
+                least = 1 if key == "size" else 0
+                if isinstance(v, bool) or not isinstance(v, int) or not least <= v <= MAX_WHOLE:
+                    raise InputError(f"{key} must be a {'positive' if least else 'non-negative'}"
+                                     f" whole number ({LIMIT_WORDS}), not {shown(repr(v))}",
+                                     source=source, line=mline, field=f"{fld}.{key}")
                 vals[key] = v
             _check_purchase(catalog, prod.id, vals["size"], source=source, line=mline or 0)
             if vals["count"]:
@@ -156,7 +166,8 @@ def stale_costs(path: str | Path, catalog: Catalog) -> tuple[str, ...]:
     found = []                        # (where, product, size, count, stated cost)
     raw = read_bytes(split_sheet(str(path))[0], "plan")
     if not raw.startswith(ZIP_MAGIC) and raw.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
-        for k, entry in enumerate(json.loads(read_text(path, "plan")).get("products", [])):
+        data = json.loads(read_text(path, "plan"), parse_int=_json_int)
+        for k, entry in enumerate(data.get("products", [])):
             for j, p in enumerate(entry.get("purchases", [])):
                 if isinstance(p, dict) and isinstance(p.get("cost"), (int, float, str)):
                     found.append((f"field 'products[{k}].purchases[{j}].cost'",
@@ -183,7 +194,7 @@ def stale_costs(path: str | Path, catalog: Catalog) -> tuple[str, ...]:
             continue
         due = pack.price * count
         due_text = f"{due:,.2f}" if due == due.quantize(Decimal("0.01")) else f"{due:,}"
-        out.append(f"{path}, {where}: cost {stated} disagrees with the catalog "
+        out.append(f"{path}, {where}: cost {shown(stated)} disagrees with the catalog "
                    f"({prod.id} {size:,} × {count:,} costs {due_text} {catalog.currency}); "
                    f"the catalog's price is billed")
     return tuple(out)

@@ -26,6 +26,12 @@ _DOT_THOUSANDS_RE = re.compile(r"\d{1,3}(\.\d{3})+")
 THOUSANDS_HINT = ("In Excel: format the column as a number without the 1000 separator, or "
                   "give packopt the .xlsx itself.")
 DELIMITERS = ",;\t"
+# The largest count an input may give (calls, packs, sizes) and the bound amounts (prices,
+# rates, budgets, scales) stay below: a quadrillion is past any OCR bill, and money of
+# that order stays exact in Decimal arithmetic and within what the solvers take.
+MAX_WHOLE = 10 ** 15
+MAX_AMOUNT = Decimal(10) ** 15
+LIMIT_WORDS = "at most 10^15"
 ZIP_MAGIC = b"PK\x03\x04"                  # .xlsx and .xlsm are zip files
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"   # .xls (Excel 97-2003)
 
@@ -179,7 +185,10 @@ def sniff_delimiter(text: str) -> tuple[str, int]:
         m = re.fullmatch(r"\s*sep=(.)\s*", line)
         if m:
             return m.group(1), i + 1
-        counts = [len(next(csv.reader([line], delimiter=d))) - 1 for d in DELIMITERS]
+        try:
+            counts = [len(next(csv.reader([line], delimiter=d))) - 1 for d in DELIMITERS]
+        except csv.Error:       # (a field past csv's limit: the reader then says so)
+            counts = [line.count(d) for d in DELIMITERS]
         best = max(range(len(DELIMITERS)), key=lambda k: (counts[k], -k))
         return (DELIMITERS[best] if counts[best] else ","), 0
     return ",", 0
@@ -264,32 +273,36 @@ def parse_count(value: str, *, source: str, line: int, field_name: str, what: st
                 minimum: int = 0) -> int:
     """A non-negative whole number written plainly; explains the usual mistakes."""
     v = value.strip()
+    w = shown(v)
     if _INT_RE.match(v):
+        if len(v.lstrip("0")) > len(str(MAX_WHOLE)) or int(v) > MAX_WHOLE:
+            raise InputError(f"{what} {shown(v)} is too large ({LIMIT_WORDS})",
+                             source=source, line=line, field=field_name)
         n = int(v)
         if n < minimum:
-            raise InputError(f"{what} must be at least {minimum}, not {v}",
+            raise InputError(f"{what} must be at least {minimum}, not {w}",
                              source=source, line=line, field=field_name)
         return n
     hint = None
     if v == "":
         msg = f"{what} is empty"
     elif v.startswith("="):
-        msg = (f"'{v}' is a formula with no saved value: open the workbook in Excel and save "
+        msg = (f"'{w}' is a formula with no saved value: open the workbook in Excel and save "
                f"it, or type the number")
     elif v.startswith("-") and _INT_RE.match(v[1:].replace(",", "").replace("_", "")):
-        msg = f"{what} must not be negative ('{v}')"
+        msg = f"{what} must not be negative ('{w}')"
     elif _THOUSANDS_RE.fullmatch(v):
         plain = re.sub(r"\D", "", v)
-        msg = f"'{v}' has thousands separators; write the plain number {plain}"
+        msg = f"'{w}' has thousands separators; write the plain number {plain}"
         hint = THOUSANDS_HINT
     elif _DOT_THOUSANDS_RE.fullmatch(v):
-        msg = (f"{what} must be a whole number, not '{v}' (if the '.' separates thousands, "
+        msg = (f"{what} must be a whole number, not '{w}' (if the '.' separates thousands, "
                f"write the plain number {v.replace('.', '')})")
         hint = THOUSANDS_HINT
     elif re.fullmatch(r"-?\d*\.\d+|-?\d+\.\d*|-?\d+(\.\d*)?[eE][+-]?\d+", v):
-        msg = f"{what} must be a whole number, not '{v}'"
+        msg = f"{what} must be a whole number, not '{w}'"
     else:
-        msg = f"'{v}' is not a whole number of {what}"
+        msg = f"'{w}' is not a whole number of {what}"
     raise InputError(msg, source=source, line=line, field=field_name, hint=hint)
 
 
@@ -314,6 +327,20 @@ def resolve_product(catalog: Catalog, key: str, *, source: str, line: int | None
                                             " (see `packopt catalog`)")
         raise InputError(msg, source=source, line=line, field=field_name)
     return p
+
+
+def shown(text: str, most: int = 40) -> str:
+    """`text` for a message: control characters as spaces, a long one cut in the middle
+    (a cell of 5,000 digits is not repeated whole)."""
+    text = "".join(" " if (c < " " or c == "\x7f") else c for c in str(text))
+    if len(text) <= most:
+        return text
+    return f"{text[:most // 2]}…{text[-(most // 2):]} ({len(text):,} characters)"
+
+
+def too_large(d: Decimal) -> bool:
+    """Whether an amount (a price, rate, budget or scale) is beyond what packopt takes."""
+    return d.is_finite() and d.copy_abs() >= MAX_AMOUNT
 
 
 def parse_decimal(text: str, *, plain: bool = False) -> Decimal | None:

@@ -72,7 +72,15 @@ def check_request(req) -> None:
                         f"a postpaid cost of up to {cost:,} units of 1/{req.scale} "
                         f"{req.catalog.currency}" + (" (weighted over the scenarios)"
                                                      if total_weight > 1 else ""))
+                why = ""
+                if most <= MAX_EXACT and total_weight > 1000:
+                    why = (f": the scenario weights are counted as whole numbers summing to "
+                           f"{total_weight:,} (their decimals); fewer decimals in the weights "
+                           f"lower it")
+                elif most <= MAX_EXACT and req.scale > 100:
+                    why = (f": the catalog's prices or rates have decimals finer than the "
+                           f"fen, so money is counted in 1/{req.scale:,}")
                 raise InputError(
                     f"{pid}: {what} is beyond the largest figure packopt plans exactly "
-                    f"({MAX_EXACT:,} = 2^53; see docs/cli.md, 'Limits')",
+                    f"({MAX_EXACT:,} = 2^53; see docs/cli.md, 'Limits'){why}",
                     source=f.source, field="calls")

@@ -1,0 +1,115 @@
+"""Numbers past what packopt takes, and other inputs a randomized run of the command line
+found crashing (a traceback, exit 1): each is now one error line naming the file, line and
+field, exit status 2, nothing on stdout. Counts are at most 10^15, amounts below 10^15."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from cli import cli
+
+BIG = "1" + "0" * 27                 # 10^27: past Decimal's 28 digits once priced
+HUGE = "9" * 4301                    # past Python's 4,300-digit int conversion
+
+CATALOG = """
+[[product]]
+id = "id_card"
+packs = [ {{ calls = {calls}, price = "{price}" }} ]
+tiers = [ {{ rate = "0.15" }} ]
+"""
+
+
+def run(tmp_path, files: dict[str, str], *args):
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    return CliRunner().invoke(cli, [a.replace("@", str(tmp_path) + "/") for a in args])
+
+
+def forecast(calls="5000") -> str:
+    return f"product,month,calls\nid_card,2027-01,{calls}\n"
+
+
+CASES = {
+    "calls past 10^15": ({"f.csv": forecast(BIG)}, ("bill", "@f.csv"),
+                         ["f.csv", "line 2", "'calls'", "too large"]),
+    "calls of 4,301 digits": ({"f.csv": forecast(HUGE)}, ("plan", "@f.csv"),
+                              ["f.csv", "line 2", "'calls'", "4,301 characters"]),
+    "a plan's count": ({"f.csv": forecast(), "p.csv": f"product,month,size,count\n"
+                        f"id_card,2027-01,10000,{BIG}\n"},
+                       ("bill", "@f.csv", "--plan", "@p.csv"),
+                       ["p.csv", "line 2", "'count'", "too large"]),
+    "a plan JSON's count": ({"f.csv": forecast(), "p.json": '{"products": [{"product": '
+                             '"id_card", "purchases": [{"month": "2027-01", "size": 10000, '
+                             f'"count": {HUGE}}}]}}]}}'},
+                            ("bill", "@f.csv", "--plan", "@p.json"),
+                            ["p.json", "count", "at most 10^15"]),
+    "a pack price": ({"f.csv": forecast(), "c.toml": CATALOG.format(calls=1000, price="1e400")},
+                     ("catalog", "--catalog", "@c.toml"),
+                     ["c.toml", "line 4", "price", "too large"]),
+    "a pack size": ({"f.csv": forecast(), "c.toml": CATALOG.format(calls=10 ** 20, price="1")},
+                    ("plan", "@f.csv", "--catalog", "@c.toml"),
+                    ["c.toml", "line 4", "calls", "too large"]),
+    "a budget": ({"f.csv": forecast()}, ("plan", "@f.csv", "--budget", BIG),
+                 ["--budget", "too large"]),
+    "a negotiated rate": ({"f.csv": "product,month,calls\nvat_invoice,2027-01,2000000\n"},
+                          ("bill", "@f.csv", "--negotiated-rate", "vat_invoice=1e30"),
+                          ["--negotiated-rate", "below 10^15"]),
+    "a scenario's scale": ({"f.csv": forecast(), "s.csv": f"scenario,weight,scale\nlow,1,{BIG}\n"},
+                           ("plan", "@f.csv", "--scenarios", "@s.csv"),
+                           ["s.csv", "line 2", "'scale'", "too large"]),
+    "a history's calls": ({"h.csv": "product,month,calls\n" + "".join(
+        f"id_card,2026-{m:02d},5000\n" for m in range(1, 12)) + f"id_card,2026-12,{10 ** 400}\n"},
+        ("forecast", "@h.csv"), ["h.csv", "line 13", "'calls'", "too large"]),
+    "a header past csv's field limit": ({"f.csv": "product,month,calls" + "x" * 131_072 + "\n"
+                                         "id_card,2027-01,5\n"}, ("plan", "@f.csv"),
+                                        ["f.csv", "line 1", "malformed CSV"]),
+    "a forecast past 9999-12": ({"h.csv": "product,month,calls\n" + "".join(
+        f"id_card,9999-{m:02d},{5000 + m}\n" for m in range(1, 13))},
+        ("forecast", "@h.csv", "--months", "2"), ["--months", "past 9999-12"]),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_numbers_past_the_bounds_are_one_error_line(tmp_path, name):
+    files, args, words = CASES[name]
+    r = run(tmp_path, files, *args)
+    assert r.exit_code == 2, (r.stdout, r.stderr, r.exception)
+    assert r.stdout == ""
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    for w in words:
+        assert w in r.stderr, (w, r.stderr)
+
+
+def test_counts_and_amounts_at_the_bounds_are_taken(tmp_path):
+    """10^15 calls in a month and a budget just below 10^15 are still read (billed)."""
+    r = run(tmp_path, {"f.csv": forecast(str(10 ** 15))}, "bill", "@f.csv", "--format", "csv")
+    assert r.exit_code == 0, r.stderr
+    r = run(tmp_path, {"f.csv": forecast()}, "plan", "@f.csv", "--budget", "9" * 15,
+            "--format", "csv")
+    assert r.exit_code == 0, r.stderr
+
+
+def test_control_characters_of_a_cell_are_not_echoed(tmp_path):
+    r = run(tmp_path, {"f.csv": 'product,month,calls\nid_card,2027-01,"12\r3"\n'}, "plan",
+            "@f.csv")
+    assert r.exit_code == 2 and "\r" not in r.stderr and "'12 3'" in r.stderr
+
+
+@pytest.mark.parametrize("text, words", [
+    ("quiet = 2\n", ["'quiet'", "not a valid boolean"]),
+    ("[plan]\nmonths = 3\n", ["[plan] key 'months'", "not a valid boolean"]),
+])
+def test_a_number_for_a_yes_no_config_key_is_a_usage_error(tmp_path, text, words):
+    r = run(tmp_path, {"f.csv": forecast(), "c.toml": text}, "plan", "@f.csv", "--config",
+            "@c.toml")
+    assert r.exit_code == 2 and r.stdout == "" and "Traceback" not in r.stderr
+    for w in words:
+        assert w in r.stderr, r.stderr
+
+
+def test_a_config_file_with_a_byte_order_mark_is_read(tmp_path):
+    (tmp_path / "c.toml").write_bytes(b'\xef\xbb\xbfformat = "json"\n')
+    r = run(tmp_path, {"f.csv": forecast()}, "plan", "@f.csv", "--config", "@c.toml")
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout.lstrip().startswith("{")
