@@ -113,3 +113,14 @@ def test_a_config_file_with_a_byte_order_mark_is_read(tmp_path):
     r = run(tmp_path, {"f.csv": forecast()}, "plan", "@f.csv", "--config", "@c.toml")
     assert r.exit_code == 0, r.stderr
     assert r.stdout.lstrip().startswith("{")
+
+
+def test_the_library_refuses_a_budget_past_the_bound_too():
+    """plan() called from a script: an InputError naming the option, not Decimal's
+    InvalidOperation from deep in the planner."""
+    from decimal import Decimal
+
+    from optimizer import Forecast, InputError, Month, load_catalog, plan
+    f = Forecast(Month.parse("2027-01"), 1, (("id_card", (5000,)),))
+    with pytest.raises(InputError, match="below 10\\^15"):
+        plan(load_catalog(), f, budget=Decimal(BIG))

@@ -37,6 +37,7 @@ from ..domain.catalog import Catalog
 from ..domain.money import money_scale, to_units
 from ..domain.records import Forecast, Holding, Plan, Purchase, Scenario
 from ..exceptions import BillingMismatchError, InputError, SolverError
+from ..io.text import too_large
 from .engines import (
     Clock,
     CostBounds,
@@ -340,9 +341,13 @@ def _check_options(catalog, forecast, purchase_months, solver, time_limit, scena
         raise InputError(f"--objective must be one of {', '.join(OBJECTIVES)}", field="objective")
     for name, cap in (("--budget", budget), ("--monthly-budget", monthly_budget),
                       ("--yearly-budget", yearly_budget)):
-        if cap is not None and (not cap.is_finite() or cap < 0):
-            raise InputError(f"{name} must be a non-negative amount, not {cap}", field=name[2:])
+        if cap is not None and (not cap.is_finite() or cap < 0 or too_large(cap)):
+            raise InputError(f"{name} must be a non-negative amount below 10^15, not {cap}",
+                             field=name[2:])
     for s in scenarios:
+        if too_large(s.weight):
+            raise InputError(f"scenario '{s.name}' has weight {s.weight}; weights are below "
+                             f"10^15", field="weight")
         if s.weight <= 0:
             raise InputError(f"scenario '{s.name}' has weight {s.weight}; weights must be "
                              f"positive", field="weight")
