@@ -379,7 +379,8 @@ class CostBounds:
     """What the frontiers know when a periodic cap defeats them: the relaxation's optimum
     `floor` (a lower bound on the objective) and a plan keeping every cap (`counts`,
     costing `objective`), kept when the integer program stops with a worse one. (The
-    frontiers' hulls as cuts were tried too: valid, but they slowed HiGHS's search.)
+    frontiers' hulls as rows were tried twice: valid, but they slowed HiGHS's search, and
+    with the stream model led it to a plan one fen off its objective; benchmarks/README.md.)
     `floors`: each product's own optimum without the caps (planner._uncapped_first), a
     lower bound on its cost under them, which the joint model takes as a row per product."""
 
