@@ -124,3 +124,17 @@ def test_the_library_refuses_a_budget_past_the_bound_too():
     f = Forecast(Month.parse("2027-01"), 1, (("id_card", (5000,)),))
     with pytest.raises(InputError, match="below 10\\^15"):
         plan(load_catalog(), f, budget=Decimal(BIG))
+
+
+def test_a_catalogs_problems_in_several_products_are_one_message(tmp_path):
+    """Like every other file's: each product's first problem of its own keys, its packs and
+    its tiers (it stopped at the first of the file)."""
+    text = ('[[product]]\nid = "id_card"\npacks = [ { calls = 1000, price = "-1" } ]\n'
+            'tiers = [ { rate = "0.15" } ]\n\n[[product]]\nid = "bank_card"\n'
+            'packs = [ { calls = 0, price = "120" } ]\ntiers = [ { rate = "x" } ]\n')
+    r = run(tmp_path, {"c.toml": text}, "catalog", "--catalog", "@c.toml")
+    assert r.exit_code == 2 and r.stdout == ""
+    assert "3 problems" in r.stderr
+    for w in ["line 3, field 'product[1].price'", "line 8, field 'product[2].calls'",
+              "line 9, field 'product[2].rate'"]:
+        assert w in r.stderr, r.stderr

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from ..domain.catalog import TIER_BASES, UNPUBLISHED, Catalog, Pack, Product, Tier
 from ..exceptions import InputError
-from .text import (LIMIT_WORDS, MAX_WHOLE, bundled_text, parse_decimal, read_text, shown,
-                   too_large)
+from .text import (LIMIT_WORDS, MAX_WHOLE, Problems, bundled_text, parse_decimal, read_text,
+                   shown, too_large)
 
 _TOP_KEYS = {"currency", "free_calls_per_month", "validity_months", "tier_basis", "product"}
 _PRODUCT_KEYS = {"id", "name", "packs", "tiers", "free_calls_per_month", "aliases"}
@@ -141,19 +141,37 @@ def parse_catalog(text: str, source: str) -> Catalog:
     products: list[Product] = []
     seen: dict[str, int] = {}       # product id or name -> index, to refuse a name used twice
     tables: dict = {}               # a packs or tiers table -> its records (see _shared)
+    problems = Problems()           # every product's problems, in one message
     for n, raw in enumerate(raw_products):
         def err(key, nth=0, n=n, name=None):
             """Error at the nth `key =` of product n; `name` is the field reported, if not key."""
             return lambda msg: InputError(msg, source=source, line=loc.find(key, n, nth),
                                           field=f"product[{n + 1}].{name or key}")
-        products.append(_product(raw, n, err, free_default, seen, tables))
+        products.append(_product(raw, n, err, free_default, seen, tables, problems))
+    problems.check()
+    assert all(products)      # (a product with a problem was collected, and raised above)
     return Catalog(currency.strip(), validity, basis, tuple(products), source)
 
 
-def _product(raw, n: int, err, free_default: int, seen: dict[str, int],
-             tables: dict | None = None) -> Product:
-    """Product n of the catalog; `err(key, nth, name)` makes the error located at its key."""
-    tables = {} if tables is None else tables
+def _product(raw, n: int, err, free_default: int, seen: dict[str, int], tables: dict,
+             problems: Problems) -> Product | None:
+    """Product n of the catalog; `err(key, nth, name)` makes the error located at its key.
+    The first problem of its own keys, of its packs and of its tiers go to `problems`
+    (None returned), so one message names them all."""
+    head = problems(_head, raw, err, free_default, seen, n)
+    if not isinstance(raw, dict):
+        return None
+    packs = problems(_shared, tables, raw, "packs", _packs, err)
+    tiers = problems(_shared, tables, raw, "tiers", _tiers, err)
+    if head is None or packs is None or tiers is None:
+        return None
+    pid, name, free = head
+    aliases = problems(_aliases, raw, err, pid, name, n, seen)
+    return None if aliases is None else Product(pid, name, packs, tiers, free, aliases)
+
+
+def _head(raw, err, free_default: int, seen: dict[str, int], n: int) -> tuple[str, str, int]:
+    """A product's id, name and free calls, checked."""
     if not isinstance(raw, dict):
         raise err("product")("each product must be a table")
     unknown = sorted(set(raw) - _PRODUCT_KEYS)
@@ -171,9 +189,7 @@ def _product(raw, n: int, err, free_default: int, seen: dict[str, int],
         seen[key] = n
     free = _whole(raw.get("free_calls_per_month", free_default), "free_calls_per_month",
                   err("free_calls_per_month"), 0)
-    return Product(pid, name.strip(), _shared(tables, raw, "packs", _packs, err),
-                   _shared(tables, raw, "tiers", _tiers, err), free,
-                   _aliases(raw, err, pid, name, n, seen))
+    return pid, name.strip(), free
 
 
 def _shared(tables: dict, raw: dict, key: str, read, err):
