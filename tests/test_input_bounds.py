@@ -138,3 +138,12 @@ def test_a_catalogs_problems_in_several_products_are_one_message(tmp_path):
     for w in ["line 3, field 'product[1].price'", "line 8, field 'product[2].calls'",
               "line 9, field 'product[2].rate'"]:
         assert w in r.stderr, r.stderr
+
+
+def test_a_forecast_built_by_a_script_is_held_to_the_same_bound():
+    """The library's Forecast refuses a month past 10^15 calls (billing it rounded the money
+    to Decimal's 28 digits: 10^30 calls came to 5.999...994E+28 CNY)."""
+    from optimizer import Forecast, InputError, Month
+    with pytest.raises(InputError, match="too large"):
+        Forecast(Month.parse("2027-01"), 1, (("id_card", (10 ** 30,)),))
+    assert Forecast(Month.parse("2027-01"), 1, (("id_card", (10 ** 15,)),))

@@ -36,6 +36,9 @@ def _check_month(value, what: str, **where) -> None:
                          f"not {value!r}", **where)
 
 
+MAX_CALLS = 10 ** 15      # a month's calls, and any count an input gives, at most
+
+
 @dataclass(frozen=True)
 class Forecast:
     """Monthly calls per product over a contiguous horizon starting at `start`."""
@@ -58,10 +61,13 @@ class Forecast:
                 self._wrong_length(pid, len(calls))
             # one type test and one comparison per month: readers build big forecasts
             bad = next((i for i, c in enumerate(calls)
-                        if (type(c) is not int and not _is_whole(c)) or c < 0), None)
+                        if (type(c) is not int and not _is_whole(c)) or c < 0
+                        or c > MAX_CALLS), None)
             if bad is not None:
                 _check_count(calls[bad], "calls", 0, source=self.source,
                              field=f"{pid} {self.month(bad)}")
+                raise InputError(f"{calls[bad]:.3e} calls is too large (at most 10^15)",
+                                 source=self.source, field=f"{pid} {self.month(bad)}")
 
     def _wrong_length(self, pid: str, given: int):
         if given < self.months:

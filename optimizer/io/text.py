@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..domain.catalog import Catalog
 from ..domain.months import Month
+from ..domain.records import MAX_CALLS
 from ..exceptions import InputError
 from .months import FORMS_HINT, to_month
 
@@ -29,7 +30,7 @@ DELIMITERS = ",;\t"
 # The largest count an input may give (calls, packs, sizes) and the bound amounts (prices,
 # rates, budgets, scales) stay below: a quadrillion is past any OCR bill, and money of
 # that order stays exact in Decimal arithmetic and within what the solvers take.
-MAX_WHOLE = 10 ** 15
+MAX_WHOLE = MAX_CALLS
 MAX_AMOUNT = Decimal(10) ** 15
 LIMIT_WORDS = "at most 10^15"
 ZIP_MAGIC = b"PK\x03\x04"                  # .xlsx and .xlsm are zip files
