@@ -297,6 +297,13 @@ def test_plan_json_structure_errors():
     assert err.line == 2 and "did you mean 'id_card'" in err.message
 
 
+def test_a_plan_file_holding_a_json_array_is_read_as_json(tmp_path):
+    """Not as a CSV whose header is the whole array (the error named a field
+    '[{"product": ...'); it is the JSON that lacks the object `plan` writes."""
+    err = error(read_plan, write(tmp_path, '[{"product": "id_card"}]', "p.json"), SEED)
+    assert err.field == "products" and "packopt plan --format json" in err.message
+
+
 # --------------------------------------------------------------------------- holdings
 
 HH = "product,expires,calls_left\n"

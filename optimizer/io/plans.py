@@ -148,12 +148,19 @@ def parse_plan_json(text: str, catalog: Catalog, source: str = "plan") -> Plan:
     return Plan(tuple(out), source)
 
 
+def _is_json(raw: bytes) -> bool:
+    """Whether a plan file is JSON (an object, or the array a hand-edited one may be)
+    rather than a table."""
+    return not raw.startswith(ZIP_MAGIC) and \
+        raw.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[")
+
+
 def read_plan(path: str | Path, catalog: Catalog, *,
               notes: list[str] | None = None) -> Plan:
     """A plan from CSV, from a workbook (its first sheet, or `book.xlsx#Sheet`), or from
     the JSON that `plan --format json` writes."""
     raw = read_bytes(split_sheet(str(path))[0], "plan")
-    if not raw.startswith(ZIP_MAGIC) and raw.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+    if _is_json(raw):
         return parse_plan_json(read_text(path, "plan"), catalog, str(path))
     return plan_from_table(read_table(path, "plan"), catalog, notes)
 
@@ -165,7 +172,7 @@ def stale_costs(path: str | Path, catalog: Catalog) -> tuple[str, ...]:
     Call it on a file `read_plan` accepted; a cost that is blank or not a number is skipped."""
     found = []                        # (where, product, size, count, stated cost)
     raw = read_bytes(split_sheet(str(path))[0], "plan")
-    if not raw.startswith(ZIP_MAGIC) and raw.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+    if _is_json(raw):
         data = json.loads(read_text(path, "plan"), parse_int=_json_int)
         for k, entry in enumerate(data.get("products", [])):
             for j, p in enumerate(entry.get("purchases", [])):
