@@ -656,6 +656,10 @@ def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_p
               help="Per product, the range of demand (× forecast) over which its packs stay "
                    "optimal. On by default, except with --format csv, where it replaces the "
                    "levels table when asked for.")
+@click.option("--purchase-months", type=click.Choice(["start", "any"]), default=None,
+              help="How the plans each demand level would want may buy: 'start' or 'any' "
+                   "month, as in `plan`. Default: 'any' when --plan buys after the first "
+                   "month, else 'start'.")
 @click.option("--budget", metavar="CNY",
               help="Cap on prepaid spend: the examined plan and every level's best plan keep "
                    "within it (break-even ranges are then per product under the same cap).")
@@ -665,9 +669,9 @@ def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_p
 @sheet_option
 @output_options
 @library_errors
-def whatif_cmd(forecast, scales, scenarios_path, plan_path, break_even, budget, solver,
-               holdings_path, catalog_path, tier_basis, negotiated_rates, sheet,
-               out: Output):
+def whatif_cmd(forecast, scales, scenarios_path, plan_path, break_even, purchase_months,
+               budget, solver, holdings_path, catalog_path, tier_basis, negotiated_rates,
+               sheet, out: Output):
     """What a plan costs if demand comes in lower or higher, and how much you would regret it.
 
     Bills one plan (the optimal plan for FORECAST, or --plan) under each demand level
@@ -691,10 +695,13 @@ def whatif_cmd(forecast, scales, scenarios_path, plan_path, break_even, budget, 
                negotiated_rates=negotiated_rates, holdings=holdings_path,
                scenarios=scenarios_path, sheet=sheet)
     levels = levels or ([] if i.scenarios else parse_scales(DEFAULT_SCALES))
+    if purchase_months is None:     # (a dated plan against start-only optima: negative regret)
+        purchase_months = "any" if i.plan is not None and any(
+            p.month != i.forecast.start for p in i.plan.purchases) else "start"
     whatif = load_analysis("whatif")
     w = solve_interruptibly("Solving each demand level…", out, lambda: whatif.examine(
         i.catalog, i.forecast, levels, i.scenarios, plan=i.plan, holdings=i.holdings,
-        solver=solver, budget=budget,
+        solver=solver, budget=budget, purchase_months=purchase_months,
         with_break_even=out.fmt != "csv" if break_even is None else break_even))
     content = views.whatif_view(out.fmt, w.examined, w.rows, w.scale_count, w.ranges,
                                 plan_name=plan_path, catalog=i.catalog)

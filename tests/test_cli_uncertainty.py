@@ -278,3 +278,22 @@ def test_whatif_bad_plan_and_scenarios(tmp_path):
     sc = write(tmp_path, "sc.csv", "scenario,weight,scale\na,x,1\n")
     assert_input_error(run("whatif", ID_YEAR, "--scenarios", sc), "sc.csv", line=2,
                        field="weight")
+
+
+def test_whatif_of_a_dated_plan_compares_it_with_plans_that_may_buy_any_month(tmp_path):
+    """A plan that buys after the first month (from `plan --purchase-months any`) was set
+    beside start-only optima, dearer than itself: a regret of -51,400 CNY at ×1. Its
+    levels' best plans now buy in any month too, so its regret at ×1 is 0 and none is
+    negative; `--purchase-months start` still asks for the old comparison."""
+    forecast = str(DATA / "grow24.csv")
+    dated = tmp_path / "plan.csv"
+    dated.write_text(ok("plan", forecast, "--purchase-months", "any", "--format", "csv",
+                        "-q").stdout)
+    assert any(line.split(",")[1] != "2027-01" for line in dated.read_text().splitlines()[1:])
+    levels = as_json("whatif", forecast, "--plan", dated, "--scale", "0.8,1,1.25",
+                     "--no-break-even", "-q")["levels"]
+    assert all(lv["regret"] >= 0 for lv in levels)
+    assert [lv["regret"] for lv in levels if lv["scale"] == 1.0] == [0.0]
+    start = as_json("whatif", forecast, "--plan", dated, "--scale", "1", "--no-break-even",
+                    "-q", "--purchase-months", "start")["levels"][0]
+    assert start["regret"] < 0

@@ -45,24 +45,30 @@ class WhatIf:
 
 def examine(catalog: Catalog, forecast: Forecast, scales=(), scenarios=(), *,
             plan: Plan | None = None, holdings: tuple[Holding, ...] = (),
-            solver: str = "highs", budget=None, with_break_even: bool = True) -> WhatIf:
+            solver: str = "highs", budget=None, with_break_even: bool = True,
+            purchase_months: str = "start") -> WhatIf:
     """`whatif` and, with `with_break_even`, `break_even`, for the same plan."""
     examined, rows = whatif(catalog, forecast, scales, scenarios, plan=plan,
-                            holdings=holdings, solver=solver, budget=budget)
+                            holdings=holdings, solver=solver, budget=budget,
+                            purchase_months=purchase_months)
     ranges = (break_even(catalog, forecast, examined, holdings=holdings, solver=solver,
-                         budget=budget) if with_break_even else None)
+                         budget=budget, purchase_months=purchase_months)
+              if with_break_even else None)
     return WhatIf(bill(catalog, forecast, examined, holdings), rows, len(scales), ranges)
 
 
 def whatif(catalog: Catalog, forecast: Forecast, scales=(), scenarios=(), *,
            plan: Plan | None = None, holdings: tuple[Holding, ...] = (),
-           solver: str = "highs", budget=None, monthly_budget=None
-           ) -> tuple[Plan, tuple[WhatIfRow, ...]]:
+           solver: str = "highs", budget=None, monthly_budget=None,
+           purchase_months: str = "start") -> tuple[Plan, tuple[WhatIfRow, ...]]:
     """Bill `plan` (default: the optimal plan for `forecast`) under each demand level.
 
-    With a budget, both the examined plan and each level's best plan respect it.
+    With a budget, both the examined plan and each level's best plan respect it. Each
+    level's best plan buys as `purchase_months` says: a plan that buys after the first
+    month is compared with plans that may ("any"), or its regret can come out negative.
     """
-    caps = dict(budget=budget, monthly_budget=monthly_budget)
+    caps = dict(budget=budget, monthly_budget=monthly_budget,
+                purchase_months=purchase_months)
     if not scales and not scenarios:
         raise InputError("give demand levels with --scale or --scenarios", field="scale")
     for s in scales:
@@ -82,7 +88,7 @@ def whatif(catalog: Catalog, forecast: Forecast, scales=(), scenarios=(), *,
 
 def break_even(catalog: Catalog, forecast: Forecast, examined: Plan, *,
                holdings: tuple[Holding, ...] = (), solver: str = "highs",
-               budget=None, monthly_budget=None,
+               budget=None, monthly_budget=None, purchase_months: str = "start",
                lowest: Decimal = Decimal("0.1"), highest: Decimal = Decimal("10"),
                precision: Decimal = Decimal("0.01")) -> tuple[BreakEven, ...]:
     """Per product, the scale range (to `precision`) where `examined` costs no more than the
@@ -95,8 +101,9 @@ def break_even(catalog: Catalog, forecast: Forecast, examined: Plan, *,
 
         def still_optimal(x: Decimal) -> bool:
             f = single.scaled(x)
-            best = optimize(catalog, f, solver=solver, holdings=held,
-                            budget=budget, monthly_budget=monthly_budget).bill.total_cost
+            best = optimize(catalog, f, solver=solver, holdings=held, budget=budget,
+                            monthly_budget=monthly_budget,
+                            purchase_months=purchase_months).bill.total_cost
             return bill(catalog, f, mine, held).total_cost == best
 
         if not catalog.product(pid).packs:
