@@ -231,3 +231,20 @@ def test_a_solve_stops_when_its_event_is_set():
     timer.cancel()
     assert out.status in (Status.FEASIBLE, Status.NO_SOLUTION)
     assert time.perf_counter() - t0 < 30
+
+
+def test_a_plan_billing_off_its_objective_is_solved_again_with_tight_tolerances():
+    """Two months of 1,001 id_card calls, one held call, after-packs, prorata, start mode:
+    HiGHS bought 1e-7 of a 10-million-call pack (within its integrality tolerance) to
+    cover the second month's call, an objective of 0.02 CNY that bills at 0.15, and CBC
+    did the same: exit 1. HiGHS with tighter tolerances (solvers.STRICT_OPTIONS) proves
+    0.15, and the result names the solver asked for."""
+    from optimizer import load_catalog, plan
+    from optimizer.domain.months import Month
+    from optimizer.domain.records import Holding
+    cat = load_catalog().with_tier_basis("after-packs")
+    f = Forecast(Month.parse("2027-01"), 2, (("id_card", (1001, 1001)),))
+    held = (Holding("id_card", Month.parse("2027-10"), 1),)
+    r = plan(cat, f, holdings=held, carry_over="prorata", regret=False)
+    assert r.status == "optimal" and r.solver == "highs"
+    assert r.bill.total_cost == Decimal("0.15")

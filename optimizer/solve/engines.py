@@ -48,6 +48,7 @@ TIE_BREAK_SHARE = 1.5     # of the first solve's time, for each tie-break re-sol
 TIE_BREAK_FLOOR = 10.0    # seconds each re-solve gets at least (see _prefer_less_prepaid)
 COMBINED_KEY = 2 ** 36     # the largest calls-and-packs key solved as one (a float is exact)
 FLOOR_SHARE = 0.25        # of the time left, for the scenarios' own optima (_scenario_floors)
+STRICT = "-strict"        # a solver's name with it: HiGHS's tolerances tightened (solvers.py)
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from ..domain.records import Forecast, Holding, Plan, Purchase, Scenario
 from ..exceptions import BillingMismatchError, InputError, SolverError
 from ..io.text import too_large
 from .engines import (
+    STRICT,
     Clock,
     CostBounds,
     EngineResult,
@@ -235,7 +236,8 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
 
     return PlanResult(
         status="optimal" if all_optimal else "feasible", gap=gap, gap_rel=gap_rel,
-        plan=result_plan, bill=base_bill, solver=req.solver, purchase_months=purchase_months,
+        plan=result_plan, bill=base_bill, solver=req.solver.removesuffix(STRICT),
+        purchase_months=purchase_months,
         build_seconds=sum(r.build_seconds for r in results),
         solve_seconds=sum(r.seconds for r in results), bill_seconds=bill_s,
         solves=tuple(ProductSolve(r.label, r.status, r.objective, round(r.bound), r.seconds,
@@ -267,18 +269,21 @@ def _solved(req: Request) -> tuple[Request, list[EngineResult], Plan, list[Bill]
                 _verify(req, results, bills)
         except _NumericalTrouble as trouble:
             # An integer program's answer that does not bill to its own cost: the solver's
-            # floating point, not the model. Solve once more with the other solver; with
-            # no time left for that, the plan stands as `feasible`, its bound lowered by
-            # the difference.
+            # floating point, not the model. Solve once more with HiGHS's tolerances
+            # tightened (solvers.STRICT_OPTIONS), then with the other solver; with no time
+            # left for that, the plan stands as `feasible`, its bound lowered by the
+            # difference.
             other = next(s for s in SOLVERS if s != solver)
+            tries = ([solver + STRICT] if solver == "highs" else []) + [other]
             if req.solver == solver and req.clock.expired():
                 return req, results, result_plan, bills, base_bill, bill_s, \
                     _verify(req, results, bills, lenient=True)
-            if req.solver != solver:
+            if req.solver == tries[-1]:
                 raise SolverError(f"{trouble} with the {solver} and {other} solvers: numerical "
                                   f"trouble with this model's large numbers (see docs/cli.md, "
                                   f"'Limits')") from None
-            req = replace(req, solver=other)
+            req = replace(req, solver=tries[tries.index(req.solver) + 1]
+                          if req.solver in tries else tries[0])
 
 
 def _bills(req: Request, result_plan: Plan) -> tuple[list[Bill], Bill]:

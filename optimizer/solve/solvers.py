@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from functools import cache
 
 from . import cores
+from .engines import STRICT
 
 
 # Objectives are integer in money units at every integer solution, so an absolute
@@ -37,6 +38,11 @@ SCENARIO_OPTIONS = {"presolve_rule_off": 1 << 13}
 # For a solve again after HiGHS rejected its own answer by a hair (see `solve`): its
 # integrality and feasibility tolerance ten times below the 1e-6 of its final check.
 TIGHT_OPTIONS = {"mip_feasibility_tolerance": 1e-7}
+# For a model whose plan billed otherwise than its objective said (planner._solved):
+# integer counts within 1e-6 of a whole number can still buy calls at 1e-7 of a 10-million
+# call pack (one call, 0.02 CNY, drawn from no pack at all). "highs-strict" solves with
+# these, before the other solver is tried.
+STRICT_OPTIONS = {"mip_feasibility_tolerance": 1e-9, "primal_feasibility_tolerance": 1e-9}
 # A solve's twin (`_Twin`): its random seed this far from the main solve's, started once
 # the main solve has run this many seconds.
 TWIN_SEED_STEP = 1
@@ -191,6 +197,8 @@ def solve(prob: pulp.LpProblem, solver: str = "highs", time_limit: float | None 
 
 def _solve(prob, solver, time_limit, warm, start, scenarios) -> SolveOutcome:
     options = SCENARIO_OPTIONS if scenarios else {}
+    if solver == "highs" + STRICT:          # (engines.STRICT: the planner's retry)
+        solver, options = "highs", {**options, **STRICT_OPTIONS}
     if solver == "highs":
         subject = None if muted() else getattr(_local, "subject", None)
         out = _solve_highs(prob, time_limit, warm, subject, start, options=options)
