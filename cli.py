@@ -34,7 +34,7 @@ from optimizer.io.config import (flag_origin, name_origin, set_config, set_envva
 from optimizer.io.inputs import read_inputs
 from optimizer.io.options import catalog_in_force, parse_amount, parse_scales
 from optimizer.output import forecasts, text, views
-from optimizer.output.files import check_paths, write_extras
+from optimizer.output.files import check_paths, distinct_paths, write_extras
 from optimizer.output.progress import run_in_worker, spinner
 
 if _collecting:
@@ -504,6 +504,7 @@ def bill_cmd(forecast, plan_path, compare, catalog_path, tier_basis, negotiated_
     """
     check_csv_views(out.fmt, months=months, cashflow=cashflow, compare=compare)
     check_paths(report_path, chart_path)
+    distinct_paths(report=report_path, chart=chart_path)
     i = inputs(out, forecast, catalog=catalog_path, tier_basis=tier_basis, plan=plan_path,
                negotiated_rates=negotiated_rates, holdings=holdings_path, sheet=sheet)
     edited = load_analysis("edited")
@@ -594,6 +595,7 @@ def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_p
         raise click.UsageError("--format xlsx and --output FILE.xlsx go together (other "
                                "formats go to stdout)")
     check_paths(report_path, chart_path)
+    distinct_paths(output=output, report=report_path, chart=chart_path)
     budget = parse_amount(budget, "--budget")
     monthly_budget = parse_amount(monthly_budget, "--monthly-budget")
     yearly_budget = parse_amount(yearly_budget, "--yearly-budget")
@@ -744,6 +746,7 @@ def forecast_cmd(history, horizon, output, scenarios_path, method, columns, map_
         packopt plan forecast.csv --scenarios scenarios.csv
         packopt forecast usage.csv --method ets --format json
     """
+    distinct_paths(output=output, scenarios=scenarios_path)
     if output and not given("fmt"):
         out = Output("table", out.no_color, False, out.quiet)
     hi = history_read(out, history, catalog=catalog_path, tier_basis=tier_basis,

@@ -34,6 +34,22 @@ def check_paths(report_path: str | None = None, chart_path: str | None = None) -
         file_format(chart_path, CHART_FORMATS, "--chart")
 
 
+def distinct_paths(**paths: str | None) -> None:
+    """Refuse two output options naming one file (flag name with '_' for '-': path), which
+    the later write would overwrite without a word."""
+    import os
+    seen: dict[str, str] = {}
+    for flag, path in paths.items():
+        if not path:
+            continue
+        key = os.path.normcase(os.path.realpath(path))
+        name = "--" + flag.replace("_", "-")
+        if key in seen:
+            raise InputError(f"{seen[key]} and {name} both name {path}: give each its own "
+                             f"file", source=name)
+        seen[key] = name
+
+
 def _write(path: str, write, what: str) -> None:
     try:
         write(path)
