@@ -92,7 +92,8 @@ def _lie_about_the_cost(engine):
 
 
 def test_an_integer_program_that_bills_otherwise_is_solver_trouble_not_a_bug(monkeypatch):
-    """Solved again with the other solver; when that too disagrees, exit 1 naming both."""
+    """Solved again by HiGHS with tighter tolerances, then with the other solver; when that
+    too disagrees, exit 1 naming both."""
     calls = []
     real = engines.by_integer_program
 
@@ -106,10 +107,27 @@ def test_an_integer_program_that_bills_otherwise_is_solver_trouble_not_a_bug(mon
     assert not isinstance(e.value, BillingMismatchError)
     assert e.value.exit_code == 1
     assert "highs and cbc" in str(e.value) and "bug" not in str(e.value)
-    assert calls == ["highs", "cbc"]
+    assert calls == ["highs", "highs-strict", "cbc"]
 
 
 def test_the_other_solver_rescues_an_integer_program_in_trouble(monkeypatch):
+    """HiGHS in trouble with its tolerances tightened too: CBC's plan stands."""
+    real = engines.by_integer_program
+    tried = []
+
+    def highs_lies(req, *a, **k):
+        tried.append(req.solver)
+        return (_lie_about_the_cost(real) if req.solver.startswith("highs") else real)(
+            req, *a, **k)
+    monkeypatch.setattr(planner, "by_integer_program", highs_lies)
+    cat = tiny_pack_catalog("after-packs", ', { calls = 1000, price = "120" }')
+    r = plan(cat, one_product([5000, 20000]), algorithm="milp")
+    assert r.status == "optimal" and r.solver == "cbc"
+    assert list(dict.fromkeys(tried)) == ["highs", "highs-strict", "cbc"]
+
+
+def test_highs_with_tight_tolerances_rescues_an_integer_program_in_trouble(monkeypatch):
+    """The first retry: the same solver, tighter tolerances; the result names HiGHS."""
     real = engines.by_integer_program
 
     def first_lies(req, *a, **k):
@@ -117,7 +135,7 @@ def test_the_other_solver_rescues_an_integer_program_in_trouble(monkeypatch):
     monkeypatch.setattr(planner, "by_integer_program", first_lies)
     cat = tiny_pack_catalog("after-packs", ', { calls = 1000, price = "120" }')
     r = plan(cat, one_product([5000, 20000]), algorithm="milp")
-    assert r.status == "optimal" and r.solver == "cbc"
+    assert r.status == "optimal" and r.solver == "highs"
 
 
 def test_trouble_with_no_time_left_to_solve_again_keeps_the_plan_as_feasible(monkeypatch):
