@@ -297,3 +297,14 @@ def test_whatif_of_a_dated_plan_compares_it_with_plans_that_may_buy_any_month(tm
     start = as_json("whatif", forecast, "--plan", dated, "--scale", "1", "--no-break-even",
                     "-q", "--purchase-months", "start")["levels"][0]
     assert start["regret"] < 0
+
+
+def test_whatif_of_a_plan_above_its_budget_is_refused():
+    """Beside plans that keep the cap, a plan spending 15,000 against --budget 1000 showed
+    a regret of -13,600 CNY."""
+    r = run("whatif", ID_YEAR, "--plan", ID_PLAN, "--budget", "1000", "--scale", "1",
+            "--no-break-even")
+    assert r.exit_code == 2 and r.stdout == ""
+    assert "--budget" in r.stderr and "spends 15,000.00" in r.stderr
+    ok("whatif", ID_YEAR, "--plan", ID_PLAN, "--budget", "15000", "--scale", "1",
+       "--no-break-even")

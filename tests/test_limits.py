@@ -126,6 +126,22 @@ def test_the_other_solver_rescues_an_integer_program_in_trouble(monkeypatch):
     assert list(dict.fromkeys(tried)) == ["highs", "highs-strict", "cbc"]
 
 
+def test_cbc_in_trouble_is_rescued_by_highs_with_tight_tolerances(monkeypatch):
+    """`--solver cbc` in trouble (a randomized run's after-packs prorata plan with a
+    holding, exit 1 with CBC then plain HiGHS): HiGHS with tight tolerances is tried."""
+    real = engines.by_integer_program
+    tried = []
+
+    def cbc_lies(req, *a, **k):
+        tried.append(req.solver)
+        return (_lie_about_the_cost(real) if req.solver == "cbc" else real)(req, *a, **k)
+    monkeypatch.setattr(planner, "by_integer_program", cbc_lies)
+    cat = tiny_pack_catalog("after-packs", ', { calls = 1000, price = "120" }')
+    r = plan(cat, one_product([5000, 20000]), algorithm="milp", solver="cbc")
+    assert r.status == "optimal" and r.solver == "highs"
+    assert list(dict.fromkeys(tried)) == ["cbc", "highs-strict"]
+
+
 def test_highs_with_tight_tolerances_rescues_an_integer_program_in_trouble(monkeypatch):
     """The first retry: the same solver, tighter tolerances; the result names HiGHS."""
     real = engines.by_integer_program

@@ -76,6 +76,12 @@ def whatif(catalog: Catalog, forecast: Forecast, scales=(), scenarios=(), *,
             raise InputError(f"scale {s} must be positive", field="scale")
     examined = plan if plan is not None else optimize(
         catalog, forecast, solver=solver, holdings=holdings, **caps).plan
+    spend = bill(catalog, forecast, examined, holdings).pack_cost
+    if plan is not None and budget is not None and spend > budget:
+        # (beside plans that keep the cap it would show a negative regret)
+        raise InputError(f"the plan spends {spend:,.2f} on packs, above the budget of "
+                         f"{budget:,.2f}: drop --budget, or examine a plan within it",
+                         source="--budget")
     levels = [(f"×{s.normalize()}", forecast.scaled(s)) for s in scales]
     levels += [(sc.name, sc.forecast) for sc in scenarios]
     rows = []

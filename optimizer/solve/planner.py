@@ -274,7 +274,7 @@ def _solved(req: Request) -> tuple[Request, list[EngineResult], Plan, list[Bill]
             # left for that, the plan stands as `feasible`, its bound lowered by the
             # difference.
             other = next(s for s in SOLVERS if s != solver)
-            tries = ([solver + STRICT] if solver == "highs" else []) + [other]
+            tries = [solver + STRICT, other] if solver == "highs" else [other + STRICT]
             if req.solver == solver and req.clock.expired():
                 return req, results, result_plan, bills, base_bill, bill_s, \
                     _verify(req, results, bills, lenient=True)
