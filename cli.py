@@ -33,7 +33,7 @@ from optimizer.io.config import (flag_origin, name_origin, set_config, set_envva
                                  value_origin)
 from optimizer.io.inputs import read_inputs
 from optimizer.io.options import catalog_in_force, parse_amount, parse_scales
-from optimizer.output import forecasts, text, views
+from optimizer.output import cells, forecasts, text, views
 from optimizer.output.files import check_paths, distinct_paths, write_extras
 from optimizer.output.progress import run_in_worker, spinner
 
@@ -623,6 +623,9 @@ def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_p
             time_limit=time_limit, holdings=i.holdings, scenarios=i.scenarios,
             objective=objective, carry_over=carry_over))
     result = report.result
+    if out.fmt in ("csv", "xlsx") and result.status != "optimal":
+        # (the plan file has no status: say it here, as the table and JSON do)
+        out.note(f"the plan is {cells.status_line(result)}")
     for what in report.left_out:
         out.note(f"left out {what}")
     write_extras(result.bill, command="plan", forecast=history_path or i.forecast.source,

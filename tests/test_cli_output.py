@@ -348,3 +348,25 @@ def test_notes_on_a_narrow_terminal_wrap_between_words(monkeypatch):
         lines = streams[-1].getvalue().decode().splitlines()
     assert len(lines) > 1 and all(len(line) <= 40 for line in lines)
     assert " ".join(lines) == f"packopt: {text}"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_plan_file_not_proven_optimal_says_so_on_stderr(monkeypatch, tmp_path, fmt):
+    """The CSV or workbook is the plan alone: a time limit's `feasible` and its gap went
+    unsaid (the table and JSON carry them)."""
+    from dataclasses import replace
+    from decimal import Decimal
+
+    from optimizer.analysis import planning
+    real = planning.plan_report
+
+    def stopped(*a, **k):
+        report = real(*a, **k)
+        return replace(report, result=replace(report.result, status="feasible",
+                                              gap=Decimal("12.50"), gap_rel=0.0125))
+    monkeypatch.setattr(planning, "plan_report", stopped)
+    extra = ["--output", str(tmp_path / "p.xlsx")] if fmt == "xlsx" else []
+    r = ok("plan", ID_YEAR, "--format", fmt, *extra)
+    assert "the plan is feasible, proven gap ≤ 12.50 CNY (1.25%)" in r.stderr
+    monkeypatch.setattr(planning, "plan_report", real)
+    assert "the plan is" not in ok("plan", ID_YEAR, "--format", fmt, *extra).stderr
