@@ -463,7 +463,8 @@ def catalog_cmd(catalog_path, tier_basis, negotiated_rates, out: Output):
         packopt catalog
         packopt catalog --format json
         packopt catalog --format markdown > prices.md
-        packopt catalog --catalog my_prices.toml --negotiated-rate license_plate=0.04
+        packopt catalog --catalog my_prices.toml \\
+            --negotiated-rate license_plate=0.04
     """
     emit(out, views.catalog_view(out.fmt, catalog_in_force(catalog_path, tier_basis,
                                                           negotiated_rates)))
@@ -497,10 +498,12 @@ def bill_cmd(forecast, plan_path, compare, catalog_path, tier_basis, negotiated_
     Examples:
         packopt bill forecast.csv --plan plan.csv
         packopt bill forecast.csv --plan plan.json --months
-        packopt bill forecast.csv --plan plan.csv --tier-basis after-packs --format json
+        packopt bill forecast.csv --plan plan.csv --tier-basis after-packs \\
+            --format json
         packopt bill forecast.csv --holdings held.csv --cashflow
         packopt bill forecast.csv --plan edited.csv --compare
-        packopt bill forecast.csv --plan plan.csv --report bill.pdf --chart bill.png
+        packopt bill forecast.csv --plan plan.csv --report bill.pdf \\
+            --chart bill.png
     """
     check_csv_views(out.fmt, months=months, cashflow=cashflow, compare=compare)
     check_paths(report_path, chart_path)
@@ -581,10 +584,10 @@ def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_p
         packopt plan
         packopt plan forecast.csv --compare
         packopt plan forecast.csv --purchase-months any --time-limit 60
-        packopt plan forecast.csv --budget 20000             # best use of 20,000 CNY
+        packopt plan forecast.csv --budget 20000    # best use of 20,000 CNY
         packopt plan forecast.csv --scenarios scenarios.csv --objective worst-case
         packopt plan forecast.csv --report plan.pdf --chart plan.png
-        packopt plan forecast.csv --format markdown          # for a budget request
+        packopt plan forecast.csv --format markdown # for a budget request
         packopt plan forecast.csv --format csv > plan.csv
         packopt bill forecast.csv --plan plan.csv     # same total, to the fen
         packopt plan forecast.xlsx --format xlsx --output plan.xlsx
@@ -687,10 +690,10 @@ def whatif_cmd(forecast, scales, scenarios_path, plan_path, break_even, purchase
 
     \b
     Examples:
-        packopt whatif                                  # example forecast, ×0.5 … ×1.5
+        packopt whatif                          # example forecast, ×0.5 … ×1.5
         packopt whatif forecast.csv --scale 0.7,1,1.3
         packopt whatif forecast.csv --plan plan.csv --scenarios scenarios.csv
-        packopt whatif forecast.csv --budget 20000 --scale 0.7  # budget, 30 % less demand
+        packopt whatif forecast.csv --budget 20000 --scale 0.7  # 30 % less demand
         packopt whatif forecast.csv --no-break-even --format markdown
         packopt whatif forecast.csv --format csv --break-even > break_even.csv
     """
@@ -793,7 +796,7 @@ def backtest_cmd(history, plan_path, holdings_path, output_dir, solver,
     \b
     Examples:
         packopt backtest usage.csv
-        packopt backtest usage.csv --output-dir backtest/   # files for packopt bill
+        packopt backtest usage.csv --output-dir backtest/  # for packopt bill
         packopt backtest usage.csv --plan bought.csv --format json
     """
     hi = history_read(out, history, catalog=catalog_path, tier_basis=tier_basis,

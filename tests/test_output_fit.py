@@ -125,3 +125,14 @@ def test_a_terminal_of_zero_columns_wraps_notes_at_the_default_width(monkeypatch
     import cli
     monkeypatch.setattr(os, "get_terminal_size", lambda fd=1: os.terminal_size((0, 0)))
     assert cli._stderr_columns() == cli.TABLE_WIDTH
+
+
+@pytest.mark.parametrize("command", ["", "plan", "bill", "whatif", "forecast", "backtest",
+                                     "catalog"])
+def test_every_help_fits_an_80_column_terminal(command):
+    """Click wraps the prose but not the examples' lines (\\b blocks): eight ran to 81-89
+    columns and wrapped mid-command on an ordinary terminal."""
+    from click.testing import CliRunner
+    r = CliRunner(env={"COLUMNS": "80"}).invoke(cli_module.cli, [*command.split(), "--help"])
+    assert r.exit_code == 0
+    assert max(map(cell_len, r.output.splitlines())) <= 80, r.output
