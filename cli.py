@@ -597,7 +597,7 @@ def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_p
     if (out.fmt == "xlsx") != bool(output):
         raise click.UsageError("--format xlsx and --output FILE.xlsx go together (other "
                                "formats go to stdout)")
-    check_paths(report_path, chart_path)
+    check_paths(report_path, chart_path, output)
     distinct_paths(output=output, report=report_path, chart=chart_path)
     budget = parse_amount(budget, "--budget")
     monthly_budget = parse_amount(monthly_budget, "--monthly-budget")

@@ -151,13 +151,14 @@ def test_a_forecast_built_by_a_script_is_held_to_the_same_bound():
 
 @pytest.mark.parametrize("args, words", [
     (("plan", "-q", "--format", "xlsx", "--output", "@same.html", "--report", "@same.html"),
-     ["--output and --report both name"]),
+     ["--output: unknown extension '.html'", "use .xlsx"]),
     (("forecast", "@h.csv", "-q", "--output", "@same.csv", "--scenarios", "@./same.csv"),
      ["--output and --scenarios both name"]),
 ])
 def test_two_outputs_naming_one_file_are_refused(tmp_path, args, words):
     """The later write overwrote the first without a word (the report became the workbook,
-    the forecast the scenarios): refused before any work, nothing written."""
+    the forecast the scenarios): refused before any work, nothing written (a workbook's
+    --output must also end in .xlsx now)."""
     history = "product,month,calls\n" + "".join(f"id_card,2026-{m:02d},{5000 + 10 * m}\n"
                                                 for m in range(1, 13))
     r = run(tmp_path, {"h.csv": history}, *args)

@@ -12,6 +12,7 @@ from ..exceptions import InputError, PackoptError
 
 REPORT_FORMATS = {".html": "html", ".htm": "html", ".pdf": "pdf"}
 CHART_FORMATS = {".png": "png", ".svg": "svg"}
+WORKBOOK_FORMATS = {".xlsx": "xlsx"}
 
 
 def file_format(path: str, formats: dict[str, str], option: str) -> str:
@@ -20,14 +21,18 @@ def file_format(path: str, formats: dict[str, str], option: str) -> str:
     ext = PurePath(path).suffix.lower()
     if ext not in formats:
         known = sorted(formats)
-        accepted = ", ".join(known[:-1]) + " or " + known[-1]
+        accepted = ", ".join(known[:-1]) + " or " + known[-1] if len(known) > 1 else known[0]
         got = f"unknown extension '{ext}'" if ext else "no extension"
         raise InputError(f"{got} in '{path}'; use {accepted}", source=option)
     return formats[ext]
 
 
-def check_paths(report_path: str | None = None, chart_path: str | None = None) -> None:
-    """Refuse a report or chart file of a format not written, before any work is done."""
+def check_paths(report_path: str | None = None, chart_path: str | None = None,
+                workbook_path: str | None = None) -> None:
+    """Refuse a report, chart or workbook file of a format not written, before any work is
+    done (a workbook written to `plan.csv` is no CSV)."""
+    if workbook_path:
+        file_format(workbook_path, WORKBOOK_FORMATS, "--output")
     if report_path:
         file_format(report_path, REPORT_FORMATS, "--report")
     if chart_path:
