@@ -497,11 +497,14 @@ def check_plan_against(plan: Plan, forecast: Forecast) -> None:
     (docs/pricing.md, 'Readings': horizon)."""
     end = forecast.end
     known = set(forecast.products())
+    problems = []                   # every purchase's, in one message
     for p in plan.purchases:
         if not (forecast.start <= p.month <= end):
-            raise InputError(f"purchase month {p.month} is outside the forecast horizon "
-                             f"{forecast.start}..{end}", source=plan.source, line=p.line,
-                             field="month")
-        if p.product not in known:
-            raise InputError(f"{p.product} is not in the forecast {forecast.source}",
-                             source=plan.source, line=p.line, field="product")
+            problems.append(InputError(f"purchase month {p.month} is outside the forecast "
+                                       f"horizon {forecast.start}..{end}", source=plan.source,
+                                       line=p.line, field="month"))
+        elif p.product not in known:
+            problems.append(InputError(f"{p.product} is not in the forecast {forecast.source}",
+                                       source=plan.source, line=p.line, field="product"))
+    if problems:
+        raise InputError.collected(problems)

@@ -364,6 +364,16 @@ def test_purchase_of_a_product_not_in_the_forecast():
     assert (err.line, err.field) == (2, "product") and "bank_card" in err.message
 
 
+def test_every_purchase_outside_the_forecast_is_in_one_message():
+    """As every bad cell of a file is (it stopped at the first purchase)."""
+    f = forecast({"id_card": [5000] * 12})
+    p = parse_plan_csv(PH + "id_card,2026-01,1000,1\nid_card,2028-01,1000,1\n"
+                       "bank_card,2027-01,1000,1\n", SEED, "p.csv")
+    err = error(check_plan_against, p, f)
+    assert [(q.line, q.field) for q in err.problems] == [(2, "month"), (3, "month"),
+                                                         (4, "product")]
+
+
 # --------------------------------------------------------------------------- records built in code
 
 from decimal import Decimal  # noqa: E402
