@@ -626,11 +626,7 @@ def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_p
             time_limit=time_limit, holdings=i.holdings, scenarios=i.scenarios,
             objective=objective, carry_over=carry_over))
     result = report.result
-    if out.fmt in ("csv", "xlsx") and result.status != "optimal":
-        # (the plan file has no status: say it here, as the table and JSON do)
-        out.note(f"the plan is {cells.status_line(result)}")
-    for what in report.left_out:
-        out.note(f"left out {what}")
+    _plan_notes(out, report)
     write_extras(result.bill, command="plan", forecast=history_path or i.forecast.source,
                  catalog=i.catalog, carry_over=carry_over, report_path=report_path,
                  chart_path=chart_path, result=result, budget_value=report.budget_value,
@@ -647,6 +643,16 @@ def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_p
         example_note(i.forecast, out)
     if content is not None:          # --format xlsx wrote its workbook: nothing on stdout
         emit(out, content)
+
+
+def _plan_notes(out: Output, report) -> None:
+    """What the plan's output does not say, on stderr: a plan file's status when it is not
+    proven optimal (the table and JSON carry it; the file is the plan alone), and the
+    figures left out for want of time."""
+    if out.fmt in ("csv", "xlsx") and report.result.status != "optimal":
+        out.note(f"the plan is {cells.status_line(report.result)}")
+    for what in report.left_out:
+        out.note(f"left out {what}")
 
 
 @cli.command(name="whatif")
@@ -703,9 +709,6 @@ def whatif_cmd(forecast, scales, scenarios_path, plan_path, break_even, purchase
                negotiated_rates=negotiated_rates, holdings=holdings_path,
                scenarios=scenarios_path, sheet=sheet)
     levels = levels or ([] if i.scenarios else parse_scales(DEFAULT_SCALES))
-    if purchase_months is None:     # (a dated plan against start-only optima: negative regret)
-        purchase_months = "any" if i.plan is not None and any(
-            p.month != i.forecast.start for p in i.plan.purchases) else "start"
     whatif = load_analysis("whatif")
     w = solve_interruptibly("Solving each demand level…", out, lambda: whatif.examine(
         i.catalog, i.forecast, levels, i.scenarios, plan=i.plan, holdings=i.holdings,

@@ -46,7 +46,7 @@ class WhatIf:
 def examine(catalog: Catalog, forecast: Forecast, scales=(), scenarios=(), *,
             plan: Plan | None = None, holdings: tuple[Holding, ...] = (),
             solver: str = "highs", budget=None, with_break_even: bool = True,
-            purchase_months: str = "start") -> WhatIf:
+            purchase_months: str | None = None) -> WhatIf:
     """`whatif` and, with `with_break_even`, `break_even`, for the same plan."""
     examined, rows = whatif(catalog, forecast, scales, scenarios, plan=plan,
                             holdings=holdings, solver=solver, budget=budget,
@@ -57,18 +57,25 @@ def examine(catalog: Catalog, forecast: Forecast, scales=(), scenarios=(), *,
     return WhatIf(bill(catalog, forecast, examined, holdings), rows, len(scales), ranges)
 
 
+def buys_as(plan: Plan | None, forecast: Forecast) -> str:
+    """The purchase months the plans each demand level would want may use: "any" when
+    `plan` buys after the forecast's first month (beside start-only optima, dearer than
+    itself, its regret came out negative), else "start"."""
+    dated = plan is not None and any(p.month != forecast.start for p in plan.purchases)
+    return "any" if dated else "start"
+
+
 def whatif(catalog: Catalog, forecast: Forecast, scales=(), scenarios=(), *,
            plan: Plan | None = None, holdings: tuple[Holding, ...] = (),
            solver: str = "highs", budget=None, monthly_budget=None,
-           purchase_months: str = "start") -> tuple[Plan, tuple[WhatIfRow, ...]]:
+           purchase_months: str | None = None) -> tuple[Plan, tuple[WhatIfRow, ...]]:
     """Bill `plan` (default: the optimal plan for `forecast`) under each demand level.
 
     With a budget, both the examined plan and each level's best plan respect it. Each
-    level's best plan buys as `purchase_months` says: a plan that buys after the first
-    month is compared with plans that may ("any"), or its regret can come out negative.
+    level's best plan buys as `purchase_months` says (None: as `plan` does, `buys_as`).
     """
     caps = dict(budget=budget, monthly_budget=monthly_budget,
-                purchase_months=purchase_months)
+                purchase_months=purchase_months or buys_as(plan, forecast))
     if not scales and not scenarios:
         raise InputError("give demand levels with --scale or --scenarios", field="scale")
     for s in scales:
@@ -76,8 +83,9 @@ def whatif(catalog: Catalog, forecast: Forecast, scales=(), scenarios=(), *,
             raise InputError(f"scale {s} must be positive", field="scale")
     examined = plan if plan is not None else optimize(
         catalog, forecast, solver=solver, holdings=holdings, **caps).plan
-    spend = bill(catalog, forecast, examined, holdings).pack_cost
-    if plan is not None and budget is not None and spend > budget:
+    spend = None if plan is None or budget is None else \
+        bill(catalog, forecast, plan, holdings).pack_cost
+    if spend is not None and spend > budget:
         # (beside plans that keep the cap it would show a negative regret)
         raise InputError(f"the plan spends {spend:,.2f} on packs, above the budget of "
                          f"{budget:,.2f}: drop --budget, or examine a plan within it",
@@ -94,11 +102,13 @@ def whatif(catalog: Catalog, forecast: Forecast, scales=(), scenarios=(), *,
 
 def break_even(catalog: Catalog, forecast: Forecast, examined: Plan, *,
                holdings: tuple[Holding, ...] = (), solver: str = "highs",
-               budget=None, monthly_budget=None, purchase_months: str = "start",
+               budget=None, monthly_budget=None, purchase_months: str | None = None,
                lowest: Decimal = Decimal("0.1"), highest: Decimal = Decimal("10"),
                precision: Decimal = Decimal("0.01")) -> tuple[BreakEven, ...]:
     """Per product, the scale range (to `precision`) where `examined` costs no more than the
-    optimum. Assumes the range is an interval around 1, which it is for monotone demand."""
+    optimum. Assumes the range is an interval around 1, which it is for monotone demand.
+    The optima buy as `purchase_months` says (None: as `examined` does, `buys_as`)."""
+    purchase_months = purchase_months or buys_as(examined, forecast)
     out = []
     for pid, calls in forecast.demand:
         single = Forecast(forecast.start, forecast.months, ((pid, calls),), forecast.source)

@@ -66,7 +66,7 @@ class Forecast:
             if bad is not None:
                 _check_count(calls[bad], "calls", 0, source=self.source,
                              field=f"{pid} {self.month(bad)}")
-                raise InputError(f"{calls[bad]:.3e} calls is too large (at most 10^15)",
+                raise InputError("too large: more than 10^15 calls, the most packopt takes",
                                  source=self.source, field=f"{pid} {self.month(bad)}")
 
     def _wrong_length(self, pid: str, given: int):

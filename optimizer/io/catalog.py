@@ -16,7 +16,7 @@ from pathlib import Path
 from ..domain.catalog import TIER_BASES, UNPUBLISHED, Catalog, Pack, Product, Tier
 from ..exceptions import InputError
 from .text import (LIMIT_WORDS, MAX_WHOLE, Problems, bundled_text, parse_decimal, read_text,
-                   shown, too_large)
+                   shown, too_large, too_large_words)
 
 _TOP_KEYS = {"currency", "free_calls_per_month", "validity_months", "tier_basis", "product"}
 _PRODUCT_KEYS = {"id", "name", "packs", "tiers", "free_calls_per_month", "aliases"}
@@ -68,7 +68,7 @@ def _decimal(value, what: str, err) -> Decimal:
     if not d.is_finite() or d < 0:
         raise err(f"{what} must be a finite non-negative number, not '{shown(value)}'")
     if too_large(d):
-        raise err(f"{what} {shown(value)} is too large (below 10^15)")
+        raise err(too_large_words(what, value))
     return d
 
 
@@ -78,7 +78,7 @@ def _whole(value, what: str, err, minimum: int) -> int:
     if value < minimum:
         raise err(f"{what} must be at least {minimum}, not {shown(str(value))}")
     if value > MAX_WHOLE:
-        raise err(f"{what} {shown(str(value))} is too large ({LIMIT_WORDS})")
+        raise err(too_large_words(what, value, LIMIT_WORDS))
     return value
 
 

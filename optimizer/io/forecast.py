@@ -19,6 +19,7 @@ from ..domain.records import Forecast
 from ..exceptions import InputError
 from .months import day_first, looks_like_month, to_month
 from .text import (
+    PLAIN_DIGITS,
     Problems,
     Table,
     below_title,
@@ -139,7 +140,7 @@ def _long_form(rows, catalog: Catalog, source: str, notes: list[str]) -> Forecas
             month = problems(parse_month, text, source=source, line=line, day_is_first=order)
             if month is not None:
                 month_of[text] = month
-        if count.isdecimal() and len(count) < 16:
+        if count.isdecimal() and len(count) <= PLAIN_DIGITS:
             calls = int(count)          # plain digits, what parse_count reads so
         else:
             calls = problems(parse_count, count, source=source, line=line,
@@ -254,7 +255,7 @@ def _wide_rows(rows, months: list[tuple[int, str, Month]], total_col: int | None
                                     field="product"))
             continue
         texts = [row[col] for col in cols]
-        if all(texts) and "".join(texts).isdecimal() and max(map(len, texts)) < 16:
+        if all(texts) and "".join(texts).isdecimal() and max(map(len, texts)) <= PLAIN_DIGITS:
             values = list(map(int, texts))      # plain digits, what parse_count reads so
         else:
             values = [problems(parse_count, row[col], source=source, line=line, field_name=h)

@@ -61,8 +61,8 @@ from .text import (
     parse_count,
     parse_month,
     read_table,
-    shown,
     too_large,
+    too_large_words,
     total_row_note,
     trim,
 )
@@ -469,8 +469,8 @@ def parse_quantity(text: str, *, source: str, line: int, field_name: str) -> Dec
     if _NUMBER.fullmatch(v):
         if not too_large(Decimal(v)):
             return Decimal(v)
-        raise InputError(f"quantity {shown(v)} is too large (below 10^15)", source=source,
-                         line=line, field=field_name)
+        raise InputError(too_large_words("quantity", v), source=source, line=line,
+                         field=field_name)
     if not v:
         msg = "the quantity is empty"
     elif _THOUSANDS.fullmatch(v):

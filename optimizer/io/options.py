@@ -9,7 +9,7 @@ from decimal import Decimal
 from ..domain.catalog import Catalog
 from ..exceptions import InputError
 from .catalog import load_catalog
-from .text import parse_decimal, resolve_product, shown, too_large
+from .text import AMOUNT_WORDS, parse_decimal, resolve_product, shown, too_large, too_large_words
 
 
 def parse_negotiated_rates(values, catalog) -> dict[str, Decimal]:
@@ -27,7 +27,7 @@ def parse_negotiated_rates(values, catalog) -> dict[str, Decimal]:
         rate = parse_decimal(value)
         if rate is None or not rate.is_finite() or rate < 0 or too_large(rate):
             raise InputError(f"rate for {product.id} must be a non-negative decimal number "
-                             f"below 10^15, not '{shown(value)}'", source=src)
+                             f"{AMOUNT_WORDS}, not '{shown(value)}'", source=src)
         rates[product.id] = rate
     return rates
 
@@ -43,7 +43,7 @@ def parse_amount(value: str | None, flag: str) -> Decimal | None:
         raise InputError(f"expected a non-negative amount in the catalog's currency, such as "
                          f"20000 or 1500.50, not '{shown(value)}'{hint}", source=flag)
     if too_large(amount):
-        raise InputError(f"{shown(text)} is too large (below 10^15)", source=flag)
+        raise InputError(too_large_words("the amount", text), source=flag)
     return amount
 
 
@@ -53,8 +53,7 @@ def parse_scales(value: str) -> list[Decimal]:
     for raw in value.split(","):
         d = parse_decimal(raw, plain=True)
         if d is not None and too_large(d):
-            raise InputError(f"scale {shown(raw.strip())} is too large (below 10^15)",
-                             source="--scale")
+            raise InputError(too_large_words("scale", raw.strip()), source="--scale")
         if d is None or d <= 0:
             spelt = parse_decimal(raw)
             hint = " (write it out, without an exponent)" if d is None and spelt is not None \

@@ -18,7 +18,7 @@ from .forecast import assemble_forecast
 from .months import day_first
 from .text import (Problems, Table, csv_rows, ignored_columns_note, is_total, parse_count,
                    parse_decimal, parse_month, read_table, resolve_product, total_row_note,
-                   shown, too_large, trim)
+                   shown, too_large, too_large_words, trim)
 
 _FULL = ["scenario", "weight", "product", "month", "calls"]
 _SCALE = ["scenario", "weight", "scale"]
@@ -32,8 +32,7 @@ def _positive(value: str, what: str, *, source: str, line: int) -> Decimal:
         raise InputError(f"{what} '{shown(value)}' is not a plain decimal number{comma}",
                          source=source, line=line, field=what)
     if too_large(d):
-        raise InputError(f"{what} {shown(value)} is too large (below 10^15)", source=source,
-                         line=line, field=what)
+        raise InputError(too_large_words(what, value), source=source, line=line, field=what)
     if d <= 0:
         raise InputError(f"{what} must be positive, not {value}", source=source, line=line,
                          field=what)

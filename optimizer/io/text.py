@@ -32,7 +32,9 @@ DELIMITERS = ",;\t"
 # that order stays exact in Decimal arithmetic and within what the solvers take.
 MAX_WHOLE = MAX_CALLS
 MAX_AMOUNT = Decimal(10) ** 15
-LIMIT_WORDS = "at most 10^15"
+LIMIT_WORDS = "at most 10^15"           # (counts)
+AMOUNT_WORDS = "below 10^15"            # (amounts)
+PLAIN_DIGITS = len(str(MAX_WHOLE)) - 1  # a cell of this many digits or fewer is within
 ZIP_MAGIC = b"PK\x03\x04"                  # .xlsx and .xlsm are zip files
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"   # .xls (Excel 97-2003)
 
@@ -277,7 +279,7 @@ def parse_count(value: str, *, source: str, line: int, field_name: str, what: st
     w = shown(v)
     if _INT_RE.match(v):
         if len(v.lstrip("0")) > len(str(MAX_WHOLE)) or int(v) > MAX_WHOLE:
-            raise InputError(f"{what} {shown(v)} is too large ({LIMIT_WORDS})",
+            raise InputError(too_large_words(what, v, LIMIT_WORDS),
                              source=source, line=line, field=field_name)
         n = int(v)
         if n < minimum:
@@ -342,6 +344,12 @@ def shown(text: str, most: int = 40) -> str:
 def too_large(d: Decimal) -> bool:
     """Whether an amount (a price, rate, budget or scale) is beyond what packopt takes."""
     return d.is_finite() and d.copy_abs() >= MAX_AMOUNT
+
+
+def too_large_words(what: str, text, limit: str = AMOUNT_WORDS) -> str:
+    """The message for a value past the bounds ('pack 1 price 1e400 is too large (below
+    10^15)'), the value shown as `shown` shows it."""
+    return f"{what} {shown(str(text))} is too large ({limit})"
 
 
 def parse_decimal(text: str, *, plain: bool = False) -> Decimal | None:

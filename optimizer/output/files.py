@@ -5,6 +5,7 @@ naming it."""
 
 from __future__ import annotations
 
+import os
 from pathlib import PurePath
 
 from ..billing import Bill
@@ -42,7 +43,6 @@ def check_paths(report_path: str | None = None, chart_path: str | None = None,
 def distinct_paths(**paths: str | None) -> None:
     """Refuse two output options naming one file (flag name with '_' for '-': path), which
     the later write would overwrite without a word."""
-    import os
     seen: dict[str, str] = {}
     for flag, path in paths.items():
         if not path:

@@ -274,16 +274,16 @@ def _solved(req: Request) -> tuple[Request, list[EngineResult], Plan, list[Bill]
             # left for that, the plan stands as `feasible`, its bound lowered by the
             # difference.
             other = next(s for s in SOLVERS if s != solver)
-            tries = [solver + STRICT, other] if solver == "highs" else [other + STRICT]
+            then = ["highs" + STRICT] + (["cbc"] if solver == "highs" else [])
             if req.solver == solver and req.clock.expired():
                 return req, results, result_plan, bills, base_bill, bill_s, \
                     _verify(req, results, bills, lenient=True)
-            if req.solver == tries[-1]:
+            tried = then.index(req.solver) + 1 if req.solver in then else 0
+            if tried == len(then):
                 raise SolverError(f"{trouble} with the {solver} and {other} solvers: numerical "
                                   f"trouble with this model's large numbers (see docs/cli.md, "
                                   f"'Limits')") from None
-            req = replace(req, solver=tries[tries.index(req.solver) + 1]
-                          if req.solver in tries else tries[0])
+            req = replace(req, solver=then[tried])
 
 
 def _bills(req: Request, result_plan: Plan) -> tuple[list[Bill], Bill]:
