@@ -484,3 +484,13 @@ def test_parse_decimal(text, plain, value):
 
 def test_parse_decimal_leaves_nan_to_the_caller():
     assert parse_decimal("NaN").is_nan()
+
+
+def test_another_packopt_table_given_as_a_plan_is_named_as_such():
+    """`plan --compare --format csv` writes the strategies' table, which a user then gave
+    to `whatif --plan`: the error says which file packopt writes the plan to."""
+    text = "strategy,pack_cost,postpaid_cost,total_cost\npostpaid_only,0.00,10.00,10.00\n"
+    err = error(parse_plan_csv, text, SEED, "up.csv")
+    assert err.line == 1 and "another table packopt writes" in err.message
+    err = error(parse_plan_csv, "item,month,size,count\nx,2027-01,1000,1\n", SEED, "p.csv")
+    assert "another table" not in err.message

@@ -57,7 +57,11 @@ def plan_from_table(table: Table, catalog: Catalog, notes: list[str] | None = No
     rows, source = table.rows, table.source
     line0, header = rows[0]
     if [h.lower() for h in header[:4]] != ["product", "month", "size", "count"]:
-        raise InputError("header must be product,month,size,count", source=source,
+        names = {h.lower() for h in header}
+        hint = ("; this is another table packopt writes (--compare, --months, --cashflow, "
+                "whatif...), not a plan: `packopt plan --format csv` alone writes the plan"
+                if names & {"strategy", "pack_cost", "level", "outflow", "tier_volume"} else "")
+        raise InputError(f"header must be product,month,size,count{hint}", source=source,
                          line=line0, field=header[0] if header else "header")
     extra = [h for h in header[4:] if h and h.lower() != "cost"]
     if extra:
