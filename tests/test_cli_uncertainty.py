@@ -250,7 +250,7 @@ def test_whatif_table_markdown_and_csv():
                        "waste_calls", "optimal_cost", "optimal_pack_cost", "regret"]
     assert [r[0] for r in rows[1:]] == ["×0.5", "×1"]
     rows = as_csv("whatif", WIDE, "--scale", "1", "--break-even")
-    assert rows[0] == ["product", "low", "high"] and len(rows) == 4
+    assert rows[0] == ["product", "low", "high", "optimal_at_forecast"] and len(rows) == 4
 
 
 def test_whatif_default_scales_on_the_bundled_example():
@@ -308,3 +308,18 @@ def test_whatif_of_a_plan_above_its_budget_is_refused():
     assert "--budget" in r.stderr and "spends 15,000.00" in r.stderr
     ok("whatif", ID_YEAR, "--plan", ID_PLAN, "--budget", "15000", "--scale", "1",
        "--no-break-even")
+
+
+def test_break_even_of_packs_not_optimal_at_the_forecast_says_so(tmp_path):
+    """A plan of one's own whose packs are not optimal at ×1 got "stays optimal from ×1.00
+    to ×1.00" (the search took ×1 as optimal): now no range, and the flag in JSON and CSV."""
+    mine = tmp_path / "mine.csv"
+    mine.write_text("product,month,size,count\nid_card,2027-01,1000,1\n")
+    out = as_json("whatif", ID_YEAR, "--plan", mine, "--scale", "1")
+    assert out["break_even"] == [{"product": "id_card", "low": None, "high": None,
+                                  "optimal_at_forecast": False}]
+    assert "not at ×1" in ok("whatif", ID_YEAR, "--plan", mine, "--scale", "1").stdout
+    rows = ok("whatif", ID_YEAR, "--plan", mine, "--format", "csv", "--break-even").stdout
+    assert rows.splitlines()[1] == "id_card,,,false"
+    best = as_json("whatif", ID_YEAR, "--plan", ID_PLAN, "--scale", "1")["break_even"][0]
+    assert best["optimal_at_forecast"] is True and best["low"] is not None

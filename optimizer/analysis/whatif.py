@@ -31,6 +31,7 @@ class BreakEven:
     product: str
     low: Decimal | None        # None: still optimal at the lowest scale searched
     high: Decimal | None       # None: still optimal at the highest scale searched
+    optimal: bool = True       # False: not optimal at the forecast itself (×1): no range
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,11 @@ def break_even(catalog: Catalog, forecast: Forecast, examined: Plan, *,
 
         if not catalog.product(pid).packs:
             out.append(BreakEven(pid, None, None))
+            continue
+        if not still_optimal(Decimal(1)):
+            # (a plan of one's own, or a cap the products share: the search below starts
+            # from ×1 as optimal and reported ×1.00 to ×1.00)
+            out.append(BreakEven(pid, None, None, optimal=False))
             continue
         bounds = []
         for edge in (lowest, highest):

@@ -290,6 +290,9 @@ def break_even_cells(break_even, examined_bill: Bill, catalog: Catalog, lowest="
         if not catalog.product(b.product).packs:
             rows.append([b.product, "postpaid only", "any", "any"])
             continue
+        if not b.optimal:
+            rows.append([b.product, packs, "not at ×1", "—"])
+            continue
         rows.append([b.product, packs,
                      f"≤ ×{lowest}" if b.low is None else f"×{b.low}",
                      f"≥ ×{highest}" if b.high is None else f"×{b.high}"])

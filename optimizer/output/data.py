@@ -456,14 +456,15 @@ def whatif_dict(examined_bill: Bill, rows, scale_count: int, break_even=None) ->
     if break_even is not None:
         out["break_even"] = [{"product": b.product,
                               "low": None if b.low is None else float(b.low),
-                              "high": None if b.high is None else float(b.high)}
+                              "high": None if b.high is None else float(b.high),
+                              "optimal_at_forecast": b.optimal}
                              for b in break_even]
     return out
 
 
 WHATIF_HEADER = ("level", "scale", "total_cost", "pack_cost", "postpaid_cost", "waste_calls",
                  "optimal_cost", "optimal_pack_cost", "regret")
-BREAK_EVEN_HEADER = ("product", "low", "high")
+BREAK_EVEN_HEADER = ("product", "low", "high", "optimal_at_forecast")
 
 
 def whatif_rows(rows, scale_count: int) -> list[tuple]:
@@ -479,7 +480,8 @@ def whatif_rows(rows, scale_count: int) -> list[tuple]:
 
 def break_even_rows(break_even) -> list[tuple]:
     return [BREAK_EVEN_HEADER] + [(b.product, "" if b.low is None else str(b.low),
-                                   "" if b.high is None else str(b.high)) for b in break_even]
+                                   "" if b.high is None else str(b.high),
+                                   "true" if b.optimal else "false") for b in break_even]
 
 
 # --------------------------------------------------------------------------- month series
