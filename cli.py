@@ -147,6 +147,13 @@ def config_option(f):
 
 # --------------------------------------------------------------------------- shared options
 
+def _not_nan(ctx, param, value):
+    """A float option's value, refusing NaN (which every range check lets through)."""
+    if value is not None and value != value:
+        raise click.BadParameter(f"{value} is not a number.", param=param)
+    return value
+
+
 # name -> (parameter declarations, click.option keywords); commands pick them with `shared`.
 SHARED = {
     "catalog": (("--catalog", "catalog_path"), dict(
@@ -197,6 +204,16 @@ SHARED = {
         type=click.Choice(FORECAST_METHODS), default="auto", show_default=True,
         help="Forecasting method: 'auto' picks per product by rolling-origin backtest "
              "(lowest MASE); or one method for every product.")),
+    "time_limit": (("--time-limit",), dict(
+        type=click.FloatRange(min=0, min_open=True), metavar="SECONDS", callback=_not_nan,
+        help="Stop the solver after SECONDS; the best plan found is reported as 'feasible' "
+             "with its proven gap.")),
+    "monthly_budget": (("--monthly-budget",), dict(
+        metavar="CNY", help="Cap on the prepaid spend of any one month.")),
+    "yearly_budget": (("--yearly-budget",), dict(
+        metavar="CNY", help="Cap on the prepaid spend of each 12-month block from the "
+                            "horizon's start (months 1-12, 13-24, ...): budgets are annual, "
+                            "horizons need not be.")),
 }
 
 
@@ -354,13 +371,6 @@ def load_analysis(name: str):
 
 
 # --------------------------------------------------------------------------- output
-
-def _not_nan(ctx, param, value):
-    """A float option's value, refusing NaN (which every range check lets through)."""
-    if value is not None and value != value:
-        raise click.BadParameter(f"{value} is not a number.", param=param)
-    return value
-
 
 def _isatty(stream) -> bool:
     try:
@@ -528,10 +538,7 @@ def bill_cmd(forecast, plan_path, compare, catalog_path, tier_basis, negotiated_
               help="'start': every pack bought in the first month; 'any': packs may be bought "
                    "at the start of any month (top-ups, delayed purchases).")
 @solver_option
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
-              callback=_not_nan,
-              help="Stop the solver after SECONDS; the best plan found is reported as "
-                   "'feasible' with its proven gap.")
+@shared("time_limit")
 @click.option("--compare", is_flag=True,
               help="Also show pure postpaid and the rule of thumb, and what the optimizer "
                    "is worth.")
@@ -546,11 +553,7 @@ def bill_cmd(forecast, plan_path, compare, catalog_path, tier_basis, negotiated_
 @click.option("--budget", metavar="CNY",
               help="Cap on the total prepaid spend over the horizon (packs go where they "
                    "save most); the output shows what raising the cap is worth.")
-@click.option("--monthly-budget", metavar="CNY",
-              help="Cap on the prepaid spend of any one month.")
-@click.option("--yearly-budget", metavar="CNY",
-              help="Cap on the prepaid spend of each 12-month block from the horizon's start "
-                   "(months 1-12, 13-24, ...): budgets are annual, horizons need not be.")
+@shared("monthly_budget", "yearly_budget")
 @click.option("--output", metavar="FILE.xlsx",
               help="With --format xlsx: the workbook to write (sheets Plan, Costs, Months).")
 @click.option("--history", "history_path", metavar="HISTORY",
@@ -675,17 +678,24 @@ def _plan_notes(out: Output, report) -> None:
                    "month, as in `plan`. Default: 'any' when --plan buys after the first "
                    "month, else 'start'.")
 @click.option("--budget", metavar="CNY",
-              help="Cap on prepaid spend: the examined plan and every level's best plan keep "
-                   "within it (break-even ranges are then per product under the same cap).")
+              help="Cap on the total prepaid spend: the examined plan and every level's best "
+                   "plan keep within it (break-even ranges are then per product under the "
+                   "same cap); --monthly-budget and --yearly-budget likewise.")
+@shared("monthly_budget", "yearly_budget")
 @solver_option
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              callback=_not_nan,
+              help="Stop solving after SECONDS in all: a level's best plan not proven by then "
+                   "shows its gap (the regret is at least the one shown), and a break-even "
+                   "search stopped shows the range proven so far.")
 @holdings_option
 @catalog_options
 @sheet_option
 @output_options
 @library_errors
 def whatif_cmd(forecast, scales, scenarios_path, plan_path, break_even, purchase_months,
-               budget, solver, holdings_path, catalog_path, tier_basis, negotiated_rates,
-               sheet, out: Output):
+               budget, monthly_budget, yearly_budget, solver, time_limit, holdings_path,
+               catalog_path, tier_basis, negotiated_rates, sheet, out: Output):
     """What a plan costs if demand comes in lower or higher, and how much you would regret it.
 
     Bills one plan (the optimal plan for FORECAST, or --plan) under each demand level
@@ -705,6 +715,8 @@ def whatif_cmd(forecast, scales, scenarios_path, plan_path, break_even, purchase
     """
     levels = parse_scales(scales) if scales else []
     budget = parse_amount(budget, "--budget")
+    monthly_budget = parse_amount(monthly_budget, "--monthly-budget")
+    yearly_budget = parse_amount(yearly_budget, "--yearly-budget")
     i = inputs(out, forecast, catalog=catalog_path, tier_basis=tier_basis, plan=plan_path,
                negotiated_rates=negotiated_rates, holdings=holdings_path,
                scenarios=scenarios_path, sheet=sheet)
@@ -712,10 +724,15 @@ def whatif_cmd(forecast, scales, scenarios_path, plan_path, break_even, purchase
     whatif = load_analysis("whatif")
     w = solve_interruptibly("Solving each demand level…", out, lambda: whatif.examine(
         i.catalog, i.forecast, levels, i.scenarios, plan=i.plan, holdings=i.holdings,
-        solver=solver, budget=budget, purchase_months=purchase_months,
+        solver=solver, budget=budget, monthly_budget=monthly_budget,
+        yearly_budget=yearly_budget, purchase_months=purchase_months, time_limit=time_limit,
         with_break_even=out.fmt != "csv" if break_even is None else break_even))
+    if w.status not in (None, "optimal"):
+        out.note(f"the plan examined is the best found in the time limit, within "
+                 f"{w.gap:,.2f} {i.catalog.currency} of the optimum")
     content = views.whatif_view(out.fmt, w.examined, w.rows, w.scale_count, w.ranges,
-                                plan_name=plan_path, catalog=i.catalog)
+                                plan_name=plan_path, catalog=i.catalog, status=w.status,
+                                gap=w.gap)
     if forecast is None:
         example_note(i.forecast, out)
     emit(out, content)

@@ -247,10 +247,12 @@ def test_whatif_table_markdown_and_csv():
     assert "| ×0.5 |" in md
     rows = as_csv("whatif", WIDE, "--scale", "0.5,1")
     assert rows[0] == ["level", "scale", "total_cost", "pack_cost", "postpaid_cost",
-                       "waste_calls", "optimal_cost", "optimal_pack_cost", "regret"]
+                       "waste_calls", "optimal_cost", "optimal_pack_cost", "regret",
+                       "optimal_status", "optimal_gap"]
     assert [r[0] for r in rows[1:]] == ["×0.5", "×1"]
     rows = as_csv("whatif", WIDE, "--scale", "1", "--break-even")
-    assert rows[0] == ["product", "low", "high", "optimal_at_forecast"] and len(rows) == 4
+    assert rows[0] == ["product", "low", "high", "optimal_at_forecast", "complete"]
+    assert len(rows) == 4 and all(r[4] == "true" for r in rows[1:])
 
 
 def test_whatif_default_scales_on_the_bundled_example():
@@ -317,9 +319,9 @@ def test_break_even_of_packs_not_optimal_at_the_forecast_says_so(tmp_path):
     mine.write_text("product,month,size,count\nid_card,2027-01,1000,1\n")
     out = as_json("whatif", ID_YEAR, "--plan", mine, "--scale", "1")
     assert out["break_even"] == [{"product": "id_card", "low": None, "high": None,
-                                  "optimal_at_forecast": False}]
+                                  "optimal_at_forecast": False, "complete": True}]
     assert "not at ×1" in ok("whatif", ID_YEAR, "--plan", mine, "--scale", "1").stdout
     rows = ok("whatif", ID_YEAR, "--plan", mine, "--format", "csv", "--break-even").stdout
-    assert rows.splitlines()[1] == "id_card,,,false"
+    assert rows.splitlines()[1] == "id_card,,,false,true"
     best = as_json("whatif", ID_YEAR, "--plan", ID_PLAN, "--scale", "1")["break_even"][0]
     assert best["optimal_at_forecast"] is True and best["low"] is not None

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from ..billing import Bill, bill
 from ..domain.catalog import Catalog
 from ..domain.records import Forecast, Holding, Plan
 from ..exceptions import InputError
+from ..solve.clock import Clock
 from ..solve.planner import plan as optimize
+
+YEAR = 12          # months in one block of a yearly budget
 
 
 @dataclass(frozen=True)
@@ -18,9 +21,13 @@ class WhatIfRow:
     forecast: Forecast
     fixed: Bill                # the examined plan billed under this demand
     best: Bill                 # the plan that would be optimal for this demand, billed
+    gap: Decimal = Decimal(0)  # `best` proven within this of the optimum (0: optimal);
+                               # above 0 only where a time limit stopped its solve
 
     @property
     def regret(self) -> Decimal:
+        """The examined plan's cost above `best`'s: the regret, or where `best` is not
+        proven (`gap` > 0) the least it can be (it is at most `regret + gap`)."""
         return self.fixed.total_cost - self.best.total_cost
 
 
@@ -31,7 +38,10 @@ class BreakEven:
     product: str
     low: Decimal | None        # None: still optimal at the lowest scale searched
     high: Decimal | None       # None: still optimal at the highest scale searched
-    optimal: bool = True       # False: not optimal at the forecast itself (×1): no range
+    optimal: bool | None = True  # False: not optimal at the forecast itself (×1): no
+                                 # range; None: not decided in the time limit
+    complete: bool = True      # False: a time limit stopped the search; the packs stay
+                               # optimal at least from `low` to `high`, which may reach further
 
 
 @dataclass(frozen=True)
@@ -42,20 +52,28 @@ class WhatIf:
     rows: tuple[WhatIfRow, ...]             # one per scale, then one per scenario
     scale_count: int                        # how many of `rows` are scales
     ranges: tuple[BreakEven, ...] | None
+    status: str | None = None               # the examined plan when packopt planned it:
+    gap: Decimal = Decimal(0)               # "optimal", or "feasible" within `gap`
 
 
 def examine(catalog: Catalog, forecast: Forecast, scales=(), scenarios=(), *,
             plan: Plan | None = None, holdings: tuple[Holding, ...] = (),
-            solver: str = "highs", budget=None, with_break_even: bool = True,
-            purchase_months: str | None = None) -> WhatIf:
-    """`whatif` and, with `with_break_even`, `break_even`, for the same plan."""
-    examined, rows = whatif(catalog, forecast, scales, scenarios, plan=plan,
-                            holdings=holdings, solver=solver, budget=budget,
-                            purchase_months=purchase_months)
-    ranges = (break_even(catalog, forecast, examined, holdings=holdings, solver=solver,
-                         budget=budget, purchase_months=purchase_months)
-              if with_break_even else None)
-    return WhatIf(bill(catalog, forecast, examined, holdings), rows, len(scales), ranges)
+            solver: str = "highs", budget=None, monthly_budget=None, yearly_budget=None,
+            with_break_even: bool = True, purchase_months: str | None = None,
+            time_limit: float | None = None) -> WhatIf:
+    """`whatif` and, with `with_break_even`, `break_even`, for the same plan, within one
+    `time_limit` (seconds; None: none) for all their solves."""
+    clock = Clock(time_limit)
+    caps = dict(budget=budget, monthly_budget=monthly_budget, yearly_budget=yearly_budget)
+    # (with a limit the levels get half of it, the break-even searches what is left)
+    found, examined, rows = _levels(catalog, forecast, scales, scenarios, plan, holdings,
+                                    solver, caps, purchase_months,
+                                    clock.share() if with_break_even else clock)
+    ranges = (_break_even(catalog, forecast, examined, holdings, solver, caps,
+                          purchase_months, clock) if with_break_even else None)
+    return WhatIf(bill(catalog, forecast, examined, holdings), rows, len(scales), ranges,
+                  None if found is None else found.status,
+                  Decimal(0) if found is None else found.gap)
 
 
 def buys_as(plan: Plan | None, forecast: Forecast) -> str:
@@ -68,81 +86,153 @@ def buys_as(plan: Plan | None, forecast: Forecast) -> str:
 
 def whatif(catalog: Catalog, forecast: Forecast, scales=(), scenarios=(), *,
            plan: Plan | None = None, holdings: tuple[Holding, ...] = (),
-           solver: str = "highs", budget=None, monthly_budget=None,
-           purchase_months: str | None = None) -> tuple[Plan, tuple[WhatIfRow, ...]]:
+           solver: str = "highs", budget=None, monthly_budget=None, yearly_budget=None,
+           purchase_months: str | None = None, time_limit: float | None = None
+           ) -> tuple[Plan, tuple[WhatIfRow, ...]]:
     """Bill `plan` (default: the optimal plan for `forecast`) under each demand level.
 
-    With a budget, both the examined plan and each level's best plan respect it. Each
-    level's best plan buys as `purchase_months` says (None: as `plan` does, `buys_as`).
+    With caps (`budget`, `monthly_budget`, `yearly_budget`), both the examined plan and each
+    level's best plan keep them. Each level's best plan buys as `purchase_months` says
+    (None: as `plan` does, `buys_as`). `time_limit`: seconds for all the solves; a level
+    whose solve it stops has the best plan found and its `gap`.
     """
-    caps = dict(budget=budget, monthly_budget=monthly_budget,
-                purchase_months=purchase_months or buys_as(plan, forecast))
+    _, examined, rows = _levels(
+        catalog, forecast, scales, scenarios, plan, holdings, solver,
+        dict(budget=budget, monthly_budget=monthly_budget, yearly_budget=yearly_budget),
+        purchase_months, Clock(time_limit))
+    return examined, rows
+
+
+def _levels(catalog, forecast, scales, scenarios, plan, holdings, solver, caps: dict,
+            purchase_months, clock: Clock):
+    """(the examined plan's PlanResult when packopt planned it, else None; the examined
+    plan; its rows), every solve on `clock`."""
+    options = dict(caps, purchase_months=purchase_months or buys_as(plan, forecast))
     if not scales and not scenarios:
         raise InputError("give demand levels with --scale or --scenarios", field="scale")
     for s in scales:
         if s <= 0:
             raise InputError(f"scale {s} must be positive", field="scale")
-    examined = plan if plan is not None else optimize(
-        catalog, forecast, solver=solver, holdings=holdings, **caps).plan
-    spend = None if plan is None or budget is None else \
-        bill(catalog, forecast, plan, holdings).pack_cost
-    if spend is not None and spend > budget:
-        # (beside plans that keep the cap it would show a negative regret)
-        raise InputError(f"the plan spends {spend:,.2f} on packs, above the budget of "
-                         f"{budget:,.2f}: drop --budget, or examine a plan within it",
-                         source="--budget")
+    if plan is not None:
+        _check_within(catalog, forecast, plan, holdings, **caps)
     levels = [(f"×{s.normalize()}", forecast.scaled(s)) for s in scales]
     levels += [(sc.name, sc.forecast) for sc in scenarios]
+    # (each solve an even part of the time left: the first took it all, the rest none)
+    found = None if plan is not None else optimize(
+        catalog, forecast, solver=solver, holdings=holdings,
+        time_limit=clock.part(1 + len(levels)).remaining(), **options)
+    examined = plan if found is None else found.plan
+    mine_fits = options["purchase_months"] == "any" or buys_as(examined, forecast) == "start"
     rows = []
-    for label, f in levels:
-        rows.append(WhatIfRow(label, f, bill(catalog, f, examined, holdings),
-                              optimize(catalog, f, solver=solver, holdings=holdings,
-                                       **caps).bill))
-    return examined, tuple(rows)
+    for k, (label, f) in enumerate(levels):
+        best = optimize(catalog, f, solver=solver, holdings=holdings,
+                        time_limit=clock.part(len(levels) - k).remaining(), **options)
+        fixed, gap = bill(catalog, f, examined, holdings), best.gap
+        if gap and mine_fits and fixed.total_cost < best.bill.total_cost:
+            # Stopped early with a plan dearer than the examined one, which keeps the same
+            # caps and purchase months: the examined plan is the better plan found.
+            gap, best = gap - (best.bill.total_cost - fixed.total_cost), replace(best, bill=fixed)
+        rows.append(WhatIfRow(label, f, fixed, best.bill, gap))
+    return found, examined, tuple(rows)
+
+
+def _check_within(catalog, forecast, plan: Plan, holdings, budget=None, monthly_budget=None,
+                  yearly_budget=None) -> None:
+    """Refuse a plan that spends above a cap: beside plans that keep it, its regret would
+    come out negative."""
+    if budget is None and monthly_budget is None and yearly_budget is None:
+        return
+    billed = bill(catalog, forecast, plan, holdings)
+    months = [c.packs for c in billed.cashflow()[:billed.months]]
+    blocks = [sum(months[y:y + YEAR], Decimal(0)) for y in range(0, len(months), YEAR)]
+    over = []
+    if budget is not None and billed.pack_cost > budget:
+        over.append(("--budget", f"{billed.pack_cost:,.2f} on packs, above the budget of "
+                                 f"{budget:,.2f}"))
+    if monthly_budget is not None and max(months) > monthly_budget:
+        k = max(range(len(months)), key=lambda i: months[i])
+        over.append(("--monthly-budget", f"{months[k]:,.2f} on packs in {forecast.start + k}, "
+                                         f"above the monthly budget of {monthly_budget:,.2f}"))
+    if yearly_budget is not None and max(blocks) > yearly_budget:
+        y = max(range(len(blocks)), key=lambda i: blocks[i])
+        first = forecast.start + y * YEAR
+        last = forecast.start + (min((y + 1) * YEAR, forecast.months) - 1)
+        over.append(("--yearly-budget", f"{blocks[y]:,.2f} on packs in {first}..{last}, "
+                                        f"above the yearly budget of {yearly_budget:,.2f}"))
+    if over:
+        raise InputError(f"the plan spends {over[0][1]}: drop {over[0][0]}, or examine a plan "
+                         f"within it", source=over[0][0])
 
 
 def break_even(catalog: Catalog, forecast: Forecast, examined: Plan, *,
                holdings: tuple[Holding, ...] = (), solver: str = "highs",
-               budget=None, monthly_budget=None, purchase_months: str | None = None,
-               lowest: Decimal = Decimal("0.1"), highest: Decimal = Decimal("10"),
-               precision: Decimal = Decimal("0.01")) -> tuple[BreakEven, ...]:
+               budget=None, monthly_budget=None, yearly_budget=None,
+               purchase_months: str | None = None, lowest: Decimal = Decimal("0.1"),
+               highest: Decimal = Decimal("10"), precision: Decimal = Decimal("0.01"),
+               time_limit: float | None = None) -> tuple[BreakEven, ...]:
     """Per product, the scale range (to `precision`) where `examined` costs no more than the
     optimum. Assumes the range is an interval around 1, which it is for monotone demand.
-    The optima buy as `purchase_months` says (None: as `examined` does, `buys_as`)."""
+    The optima buy as `purchase_months` says (None: as `examined` does, `buys_as`). Where
+    `time_limit` (seconds, for all the solves) stops the search, a product's range is the
+    part proven so far (`complete` False)."""
+    return _break_even(catalog, forecast, examined, holdings, solver,
+                       dict(budget=budget, monthly_budget=monthly_budget,
+                            yearly_budget=yearly_budget),
+                       purchase_months, Clock(time_limit), lowest, highest, precision)
+
+
+# Long (52 lines): the bisection and its stops share the product's plan and the clock.
+def _break_even(catalog, forecast, examined, holdings, solver, caps: dict, purchase_months,
+                clock: Clock, lowest=Decimal("0.1"), highest=Decimal("10"),
+                precision=Decimal("0.01")) -> tuple[BreakEven, ...]:
     purchase_months = purchase_months or buys_as(examined, forecast)
-    out = []
-    for pid, calls in forecast.demand:
+    out, whole = [], clock
+    for k, (pid, calls) in enumerate(forecast.demand):
+        clock = whole.part(len(forecast.demand) - k)      # (each product an even part)
         single = Forecast(forecast.start, forecast.months, ((pid, calls),), forecast.source)
         mine = Plan(tuple(p for p in examined.purchases if p.product == pid))
         held = tuple(h for h in holdings if h.product == pid)
 
-        def still_optimal(x: Decimal) -> bool:
+        def still_optimal(x: Decimal) -> bool | None:
+            """Whether the product's packs are optimal at `x` times its forecast; None when
+            the time limit leaves that undecided."""
+            if clock.expired():
+                return None
             f = single.scaled(x)
-            best = optimize(catalog, f, solver=solver, holdings=held, budget=budget,
-                            monthly_budget=monthly_budget,
-                            purchase_months=purchase_months).bill.total_cost
-            return bill(catalog, f, mine, held).total_cost == best
+            best = optimize(catalog, f, solver=solver, holdings=held, **caps,
+                            purchase_months=purchase_months, time_limit=clock.remaining())
+            cost, found = bill(catalog, f, mine, held).total_cost, best.bill.total_cost
+            if best.status == "optimal":
+                return cost == found
+            # Stopped early: the optimum lies in [found - gap, found].
+            return False if cost > found or cost < found - best.gap else None
 
         if not catalog.product(pid).packs:
             out.append(BreakEven(pid, None, None))
             continue
-        if not still_optimal(Decimal(1)):
+        at_one = still_optimal(Decimal(1))
+        if not at_one:
             # (a plan of one's own, or a cap the products share: the search below starts
             # from ×1 as optimal and reported ×1.00 to ×1.00)
-            out.append(BreakEven(pid, None, None, optimal=False))
+            out.append(BreakEven(pid, None, None, optimal=at_one,
+                                 complete=at_one is not None))
             continue
-        bounds = []
+        bounds, complete = [], True
         for edge in (lowest, highest):
-            if still_optimal(edge):
+            if complete and (at_edge := still_optimal(edge)):
                 bounds.append(None)
                 continue
+            complete = complete and at_edge is not None
             good, bad = Decimal(1), edge
-            while abs(bad - good) > precision:
+            while complete and abs(bad - good) > precision:
                 mid = ((good + bad) / 2).quantize(precision / 10)
-                if still_optimal(mid):
+                now = still_optimal(mid)
+                if now is None:
+                    complete = False
+                elif now:
                     good = mid
                 else:
                     bad = mid
             bounds.append(good.quantize(precision))
-        out.append(BreakEven(pid, bounds[0], bounds[1]))
+        out.append(BreakEven(pid, bounds[0], bounds[1], complete=complete))
     return tuple(out)

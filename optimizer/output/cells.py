@@ -272,8 +272,12 @@ WHATIF_COLUMNS = ("Demand", "This plan\ncost", "Optimal\ncost", "Regret", "Waste
 
 
 def whatif_cells(rows) -> list[list[str]]:
-    return [[r.label, fmt_money(r.fixed.total_cost), fmt_money(r.best.total_cost),
-             fmt_money(r.regret), fmt_int(r.fixed.waste_calls), fmt_int(r.best.waste_calls)]
+    """A level whose optimum a time limit left unproven: its optimal cost at most the best
+    plan found, its regret at least what that gives."""
+    return [[r.label, fmt_money(r.fixed.total_cost),
+             ("≤ " if r.gap else "") + fmt_money(r.best.total_cost),
+             ("≥ " if r.gap else "") + fmt_money(r.regret), fmt_int(r.fixed.waste_calls),
+             fmt_int(r.best.waste_calls)]
             for r in rows]
 
 
@@ -290,10 +294,15 @@ def break_even_cells(break_even, examined_bill: Bill, catalog: Catalog, lowest="
         if not catalog.product(b.product).packs:
             rows.append([b.product, "postpaid only", "any", "any"])
             continue
+        if b.optimal is None:
+            rows.append([b.product, packs, "undecided", "—"])
+            continue
         if not b.optimal:
             rows.append([b.product, packs, "not at ×1", "—"])
             continue
+        # (a search the time limit stopped: the range reaches at least this far)
         rows.append([b.product, packs,
-                     f"≤ ×{lowest}" if b.low is None else f"×{b.low}",
-                     f"≥ ×{highest}" if b.high is None else f"×{b.high}"])
+                     f"≤ ×{lowest}" if b.low is None else f"{'' if b.complete else '≤ '}×{b.low}",
+                     f"≥ ×{highest}" if b.high is None else
+                     f"{'' if b.complete else '≥ '}×{b.high}"])
     return rows

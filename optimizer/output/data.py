@@ -428,8 +428,10 @@ def uncertainty_dict(result, budget_value: BudgetValue | None = None) -> dict[st
 
 # --------------------------------------------------------------------------- what-if
 
-def whatif_dict(examined_bill: Bill, rows, scale_count: int, break_even=None) -> dict[str, Any]:
-    """The examined plan, each demand level's fixed and optimal costs, break-even ranges."""
+def whatif_dict(examined_bill: Bill, rows, scale_count: int, break_even=None,
+                status: str | None = None, gap=0) -> dict[str, Any]:
+    """The examined plan, each demand level's fixed and optimal costs, break-even ranges.
+    `status`, `gap`: the examined plan's when packopt planned it (None: a plan given)."""
     levels = []
     for i, r in enumerate(rows):
         levels.append({
@@ -442,6 +444,8 @@ def whatif_dict(examined_bill: Bill, rows, scale_count: int, break_even=None) ->
             "optimal_pack_cost": money(r.best.pack_cost),
             "optimal_waste_calls": r.best.waste_calls,
             "regret": money(r.regret),
+            "optimal_status": "optimal" if not r.gap else "feasible",
+            "optimal_gap": money(r.gap),
             "optimal_purchases": purchase_list(r.best),
         })
     out: dict[str, Any] = {
@@ -451,20 +455,23 @@ def whatif_dict(examined_bill: Bill, rows, scale_count: int, break_even=None) ->
         "currency": examined_bill.currency,
         "plan": purchase_list(examined_bill),
         "plan_pack_cost": money(examined_bill.pack_cost),
+        "plan_status": status,
+        "plan_gap": None if status is None else money(gap),
         "levels": levels,
     }
     if break_even is not None:
         out["break_even"] = [{"product": b.product,
                               "low": None if b.low is None else float(b.low),
                               "high": None if b.high is None else float(b.high),
-                              "optimal_at_forecast": b.optimal}
+                              "optimal_at_forecast": b.optimal,
+                              "complete": b.complete}
                              for b in break_even]
     return out
 
 
 WHATIF_HEADER = ("level", "scale", "total_cost", "pack_cost", "postpaid_cost", "waste_calls",
-                 "optimal_cost", "optimal_pack_cost", "regret")
-BREAK_EVEN_HEADER = ("product", "low", "high", "optimal_at_forecast")
+                 "optimal_cost", "optimal_pack_cost", "regret", "optimal_status", "optimal_gap")
+BREAK_EVEN_HEADER = ("product", "low", "high", "optimal_at_forecast", "complete")
 
 
 def whatif_rows(rows, scale_count: int) -> list[tuple]:
@@ -474,14 +481,20 @@ def whatif_rows(rows, scale_count: int) -> list[tuple]:
                     csv_money(r.fixed.total_cost), csv_money(r.fixed.pack_cost),
                     csv_money(r.fixed.postpaid_cost), r.fixed.waste_calls,
                     csv_money(r.best.total_cost), csv_money(r.best.pack_cost),
-                    csv_money(r.regret)))
+                    csv_money(r.regret), "optimal" if not r.gap else "feasible",
+                    csv_money(r.gap)))
     return out
 
 
 def break_even_rows(break_even) -> list[tuple]:
     return [BREAK_EVEN_HEADER] + [(b.product, "" if b.low is None else str(b.low),
                                    "" if b.high is None else str(b.high),
-                                   "true" if b.optimal else "false") for b in break_even]
+                                   _flag(b.optimal), _flag(b.complete)) for b in break_even]
+
+
+def _flag(value: bool | None) -> str:
+    """A CSV cell for a yes, no or undecided (blank)."""
+    return "" if value is None else "true" if value else "false"
 
 
 # --------------------------------------------------------------------------- month series

@@ -189,15 +189,18 @@ def month_parts(b: Bill, catalog: Catalog | None = None) -> list:
 
 
 def whatif_view(fmt: str, examined: Bill, rows, scale_count: int, ranges, *,
-                plan_name: str | None, catalog: Catalog):
+                plan_name: str | None, catalog: Catalog, status: str | None = None,
+                gap=0):
     """The examined plan under each demand level (`rows`, the first `scale_count` of them
-    scales) and, unless `ranges` is None, the break-even range of each product."""
+    scales) and, unless `ranges` is None, the break-even range of each product. `status`,
+    `gap`: the examined plan's when packopt planned it."""
     if fmt == "json":
-        return data.whatif_dict(examined, rows, scale_count, ranges)
+        return data.whatif_dict(examined, rows, scale_count, ranges, status, gap)
     if fmt == "csv":
         return (data.break_even_rows(ranges) if ranges is not None
                 else data.whatif_rows(rows, scale_count))
-    what = plan_name or "the optimal plan for the forecast"
+    what = plan_name or ("the optimal plan for the forecast" if status in (None, "optimal")
+                         else "the best plan found for the forecast")
     title = (f"packopt whatif: {what}, billed under {len(rows)} demand "
              f"level{'' if len(rows) == 1 else 's'}")
     purchases, total = cells.purchase_cells(examined)
@@ -208,7 +211,10 @@ def whatif_view(fmt: str, examined: Bill, rows, scale_count: int, ranges, *,
     parts += ["", table(cells.WHATIF_COLUMNS, cells.whatif_cells(rows),
                         title="Under each demand level"),
               "Regret: this plan's cost minus the cost of the plan that would be optimal "
-              "for that demand level."]
+              "for that demand level."
+              + (f" ≤/≥: the time limit stopped that level's solve; its optimum is within "
+                 f"{max(r.gap for r in rows):,.2f} below the cost shown."
+                 if any(r.gap for r in rows) else "")]
     if ranges is not None:
         parts += ["", table(cells.BREAK_EVEN_COLUMNS,
                             cells.break_even_cells(ranges, examined, catalog), right_from=2,
@@ -218,7 +224,10 @@ def whatif_view(fmt: str, examined: Bill, rows, scale_count: int, ranges, *,
                   "Outside that range another purchase is cheaper for the product; "
                   "the range is found by bisection to ×0.01"
                   + ("; 'not at ×1': another purchase is cheaper at the forecast itself "
-                     "(alone, under the same cap)." if any(not b.optimal for b in ranges)
+                     "(alone, under the same cap)" if any(b.optimal is False for b in ranges)
+                     else "")
+                  + ("; ≤/≥ ×…, 'undecided': the time limit stopped the search, which had "
+                     "proven the range shown." if any(not b.complete for b in ranges)
                      else ".")]
     return parts
 
