@@ -495,6 +495,14 @@ def bill(catalog: Catalog, forecast: Forecast, plan: Plan | None = None,
 def check_plan_against(plan: Plan, forecast: Forecast) -> None:
     """Purchases must fall inside the forecast's horizon and name forecast products
     (docs/pricing.md, 'Readings': horizon)."""
+    problems = plan_problems(plan, forecast)
+    if problems:
+        raise InputError.collected(problems)
+
+
+def plan_problems(plan: Plan, forecast: Forecast) -> list[InputError]:
+    """Every purchase outside the forecast's horizon or products (`check_plan_against`), for
+    a reader to report with the file's own problems."""
     end = forecast.end
     known = set(forecast.products())
     problems = []                   # every purchase's, in one message
@@ -506,5 +514,4 @@ def check_plan_against(plan: Plan, forecast: Forecast) -> None:
         elif p.product not in known:
             problems.append(InputError(f"{p.product} is not in the forecast {forecast.source}",
                                        source=plan.source, line=p.line, field="product"))
-    if problems:
-        raise InputError.collected(problems)
+    return problems

@@ -374,6 +374,20 @@ def test_every_purchase_outside_the_forecast_is_in_one_message():
                                                          (4, "product")]
 
 
+def test_a_plan_files_own_problems_and_those_against_the_forecast_in_one_message(tmp_path):
+    """A bad pack size on one line and a month outside the horizon on the next came in two
+    messages, one run after the other."""
+    f = forecast({"id_card": [5000] * 12})
+    path = tmp_path / "p.csv"
+    path.write_text(PH + "id_card,2027-01,123,1\nid_card,2028-01,1000,1\n"
+                    "bank_card,2027-01,1000,1\nid_card,2027-02,1000,x\n")
+    err = error(lambda: read_plan(path, SEED, forecast=f))
+    assert [(q.line, q.field) for q in err.problems] == [(2, "size"), (3, "month"),
+                                                         (4, "product"), (5, "count")]
+    alone = error(read_plan, path, SEED)              # (without the forecast: its own)
+    assert [(q.line, q.field) for q in alone.problems] == [(2, "size"), (5, "count")]
+
+
 # --------------------------------------------------------------------------- records built in code
 
 from decimal import Decimal  # noqa: E402

@@ -42,7 +42,7 @@ def read_inputs(forecast: str | None, *, catalog: str | None = None,
         from .holdings import read_holdings
     if scenarios:
         from .scenarios import read_scenarios
-    return Inputs(cat, fc, read_plan(plan, cat, notes=notes) if plan else None,
+    return Inputs(cat, fc, read_plan(plan, cat, notes=notes, forecast=fc) if plan else None,
                   read_holdings(holdings, cat, notes=notes) if holdings else (),
                   read_scenarios(scenarios, cat, fc, notes=notes) if scenarios else (),
                   tuple(notes))

@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from ..domain.catalog import Catalog
-from ..domain.records import Plan, Purchase
+from ..domain.records import Forecast, Plan, Purchase
 from ..exceptions import InputError
 from .months import day_first
 from .text import (
@@ -49,9 +49,12 @@ def parse_plan_csv(text: str, catalog: Catalog, source: str = "plan", *,
     return plan_from_table(Table(source, csv_rows(text, source, "plan")), catalog, notes)
 
 
-def plan_from_table(table: Table, catalog: Catalog, notes: list[str] | None = None) -> Plan:
+def plan_from_table(table: Table, catalog: Catalog, notes: list[str] | None = None,
+                    forecast: Forecast | None = None) -> Plan:
     """A plan from the rows of a CSV file or a workbook sheet: `product,month,size,count`,
-    then any other columns (such as the `cost` that `plan` writes), which are ignored."""
+    then any other columns (such as the `cost` that `plan` writes), which are ignored.
+    With `forecast`, purchases outside its months or products are among the file's
+    problems, reported together (they came one message after the others)."""
     notes = [] if notes is None else notes
     notes.extend(table.notes)
     rows, source = table.rows, table.source
@@ -86,6 +89,10 @@ def plan_from_table(table: Table, catalog: Catalog, notes: list[str] | None = No
             continue
         if count:
             out.append(Purchase(prod.id, month, size, count, line))
+    if forecast is not None:
+        from ..billing import plan_problems
+        for e in plan_problems(Plan(tuple(out), source), forecast):
+            problems.add(e)
     problems.check()
     return Plan(tuple(out), source)
 
@@ -160,13 +167,14 @@ def _is_json(raw: bytes) -> bool:
 
 
 def read_plan(path: str | Path, catalog: Catalog, *,
-              notes: list[str] | None = None) -> Plan:
+              notes: list[str] | None = None, forecast: Forecast | None = None) -> Plan:
     """A plan from CSV, from a workbook (its first sheet, or `book.xlsx#Sheet`), or from
-    the JSON that `plan --format json` writes."""
+    the JSON that `plan --format json` writes. With `forecast`, purchases outside it are
+    reported with the file's other problems (a table's)."""
     raw = read_bytes(split_sheet(str(path))[0], "plan")
     if _is_json(raw):
         return parse_plan_json(read_text(path, "plan"), catalog, str(path))
-    return plan_from_table(read_table(path, "plan"), catalog, notes)
+    return plan_from_table(read_table(path, "plan"), catalog, notes, forecast)
 
 
 def stale_costs(path: str | Path, catalog: Catalog) -> tuple[str, ...]:
