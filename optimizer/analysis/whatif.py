@@ -125,8 +125,10 @@ def _levels(catalog, forecast, scales, scenarios, plan, holdings, solver, caps: 
     mine_fits = options["purchase_months"] == "any" or buys_as(examined, forecast) == "start"
     rows = []
     for k, (label, f) in enumerate(levels):
-        best = optimize(catalog, f, solver=solver, holdings=holdings,
-                        time_limit=clock.part(len(levels) - k).remaining(), **options)
+        # (the forecast itself, ×1 among the default levels: the examined plan's solve)
+        best = found if found is not None and f.demand == forecast.demand else optimize(
+            catalog, f, solver=solver, holdings=holdings,
+            time_limit=clock.part(len(levels) - k).remaining(), **options)
         fixed, gap = bill(catalog, f, examined, holdings), best.gap
         if gap and mine_fits and fixed.total_cost < best.bill.total_cost:
             # Stopped early with a plan dearer than the examined one, which keeps the same
