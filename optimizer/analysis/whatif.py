@@ -65,10 +65,8 @@ def examine(catalog: Catalog, forecast: Forecast, scales=(), scenarios=(), *,
     `time_limit` (seconds; None: none) for all their solves."""
     clock = Clock(time_limit)
     caps = dict(budget=budget, monthly_budget=monthly_budget, yearly_budget=yearly_budget)
-    # (with a limit the levels get half of it, the break-even searches what is left)
     found, examined, rows = _levels(catalog, forecast, scales, scenarios, plan, holdings,
-                                    solver, caps, purchase_months,
-                                    clock.share() if with_break_even else clock)
+                                    solver, caps, purchase_months, clock, with_break_even)
     ranges = (_break_even(catalog, forecast, examined, holdings, solver, caps,
                           purchase_months, clock) if with_break_even else None)
     return WhatIf(bill(catalog, forecast, examined, holdings), rows, len(scales), ranges,
@@ -104,9 +102,11 @@ def whatif(catalog: Catalog, forecast: Forecast, scales=(), scenarios=(), *,
 
 
 def _levels(catalog, forecast, scales, scenarios, plan, holdings, solver, caps: dict,
-            purchase_months, clock: Clock):
+            purchase_months, clock: Clock, then: bool = False):
     """(the examined plan's PlanResult when packopt planned it, else None; the examined
-    plan; its rows), every solve on `clock`."""
+    plan; its rows), every solve on `clock`, each an even part of the time left, counting
+    the break-even searches as one more part when they follow (`then`). (Reserving them
+    half the limit left it unused where the products' searches were settled at ×1.)"""
     options = dict(caps, purchase_months=purchase_months or buys_as(plan, forecast))
     if not scales and not scenarios:
         raise InputError("give demand levels with --scale or --scenarios", field="scale")
@@ -120,7 +120,7 @@ def _levels(catalog, forecast, scales, scenarios, plan, holdings, solver, caps: 
     # (each solve an even part of the time left: the first took it all, the rest none)
     found = None if plan is not None else optimize(
         catalog, forecast, solver=solver, holdings=holdings,
-        time_limit=clock.part(1 + len(levels)).remaining(), **options)
+        time_limit=clock.part(1 + len(levels) + then).remaining(), **options)
     examined = plan if found is None else found.plan
     mine_fits = options["purchase_months"] == "any" or buys_as(examined, forecast) == "start"
     rows = []
@@ -128,7 +128,7 @@ def _levels(catalog, forecast, scales, scenarios, plan, holdings, solver, caps: 
         # (the forecast itself, ×1 among the default levels: the examined plan's solve)
         best = found if found is not None and f.demand == forecast.demand else optimize(
             catalog, f, solver=solver, holdings=holdings,
-            time_limit=clock.part(len(levels) - k).remaining(), **options)
+            time_limit=clock.part(len(levels) - k + then).remaining(), **options)
         fixed, gap = bill(catalog, f, examined, holdings), best.gap
         if gap and mine_fits and fixed.total_cost < best.bill.total_cost:
             # Stopped early with a plan dearer than the examined one, which keeps the same
