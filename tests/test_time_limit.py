@@ -9,6 +9,7 @@ with a 1-call pack against millions of calls kept them running for minutes past 
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 import time
 from decimal import Decimal
 
@@ -375,3 +376,67 @@ def test_a_time_limit_that_is_not_a_positive_number_is_refused(limit):
     f = Forecast(START, 2, (("id_card", (20_000, 30_000)),), "f.csv")
     with pytest.raises(InputError, match="--time-limit"):
         plan(cat, f, time_limit=limit)
+
+
+# --------------------------------------------------------------------------- stopped early
+
+def _stopped_with_nothing(monkeypatch):
+    """Every engine's result as a time limit leaves an integer program that found no plan
+    (buying nothing stands; the bound 0)."""
+    from optimizer.solve import planner
+    real = planner._solve
+
+    def nothing(req):
+        return [replace(r, counts={pid: {} for pid in r.products}, objective=None, bound=0,
+                        status="no_solution") for r in real(req)]
+    monkeypatch.setattr(planner, "_solve", nothing)
+
+
+def test_a_plan_stopped_before_any_plan_gets_the_rule_of_thumb(monkeypatch):
+    """Short limits left the integer programs at buying nothing (pure postpaid, a gap of
+    14 % on the issue's 3 × 24 forecast): the rule of thumb, billed, now stands in when
+    it costs less; the status stays `feasible` and the gap is measured from its cost."""
+    from optimizer.analysis.compare import rule_of_thumb
+    cat = load_catalog()
+    f = Forecast(START, 24, (("id_card", tuple(30_000 + 2_000 * m for m in range(24))),
+                             ("bank_card", (15_000,) * 24), ("vat_invoice", (9_000,) * 24)))
+    _stopped_with_nothing(monkeypatch)
+    for months in ("start", "any"):
+        r = plan(cat, f, purchase_months=months)
+        thumb = rule_of_thumb(cat, f)
+        if months == "start":
+            thumb = type(thumb)(tuple(p for p in thumb.purchases if p.month == START))
+        assert r.status == "feasible" and r.plan.purchases == thumb.purchases
+        assert r.bill.total_cost == bill(cat, f, thumb).total_cost < \
+            bill(cat, f).total_cost
+        assert r.gap == r.bill.total_cost          # (the bound stays 0)
+
+
+def test_the_rule_of_thumb_stands_in_only_within_the_caps(monkeypatch):
+    cat = load_catalog()
+    f = Forecast(START, 24, (("id_card", (40_000,) * 24), ("bank_card", (20_000,) * 24)))
+    _stopped_with_nothing(monkeypatch)
+    for caps in ({"monthly_budget": Decimal(3000)}, {"yearly_budget": Decimal(20000)},
+                 {"budget": Decimal(25000)}):
+        r = plan(cat, f, purchase_months="any", **caps)
+        assert r.status == "feasible" and r.plan.purchases, caps
+        spent = [c.packs for c in r.bill.cashflow()[:24]]
+        assert max(spent) <= caps.get("monthly_budget", max(spent))
+        assert max(sum(spent[:12]), sum(spent[12:])) <= caps.get("yearly_budget", 10 ** 9)
+        assert sum(spent) <= caps.get("budget", 10 ** 9)
+        assert r.bill.total_cost < bill(cat, f).total_cost
+
+
+def test_a_real_time_limit_is_never_worse_than_the_rule_of_thumb():
+    """Whatever the machine's speed: a plan stopped by the limit costs no more than the
+    rule of thumb, which keeps no cap here (none is given)."""
+    from optimizer.analysis.compare import rule_of_thumb
+    cat = load_catalog().with_tier_basis("after-packs")
+    f = Forecast(START, 24, (("id_card", tuple(30_000 + 2_000 * m for m in range(24))),
+                             ("general_print", tuple(150_000 + 6_000 * m for m in range(24)))))
+    scen = tuple(Scenario(n, Decimal(w), f.scaled(Decimal(x)))
+                 for n, w, x in (("low", 1, "0.8"), ("base", 2, "1"), ("high", 1, "1.25")))
+    r = plan(cat, f, purchase_months="any", scenarios=scen, time_limit=0.01, regret=False)
+    thumb = rule_of_thumb(cat, f)
+    expected = sum(s.weight * bill(cat, s.forecast, thumb).total_cost for s in scen) / 4
+    assert r.expected_cost <= expected

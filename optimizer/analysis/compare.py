@@ -7,13 +7,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ..billing import Bill, bill
-from ..domain.catalog import Catalog, Product
-from ..domain.money import money_scale, to_units
+from ..domain.catalog import Catalog
 from ..domain.records import Forecast, Holding, Plan, Purchase
-from ..exceptions import SolverError
-from ..solve.demand import count_bounds
+from ..solve.fallback import block_cover
 from ..solve.planner import PlanResult, plan
-from ..solve.solvers import Status, solve
 
 YEAR = 12          # the rule of thumb renews once a year
 
@@ -90,40 +87,10 @@ def rule_of_thumb(catalog: Catalog, forecast: Forecast, holdings: tuple[Holding,
                   ) -> Plan:
     """The common heuristic, renewed every year: at the start of each 12-month block of the
     horizon, the cheapest packs covering that block's calls beyond the free quota (those
-    the packs' validity reaches; the first block's also beyond the holdings), bought then.
+    the packs' validity reaches; the first block's also beyond the holdings), bought then
+    (solve/fallback.py, which the planner also uses where a time limit stops it).
 
     For a horizon of 12 months or less this is one purchase up front.
     """
-    window = min(catalog.validity_months, YEAR)
-    purchases = []
-    for pid, calls in forecast.demand:
-        product = catalog.product(pid)
-        if not product.packs:
-            continue
-        held = sum(h.calls_left for h in holdings if h.product == pid
-                   and h.expires >= forecast.start)
-        for first in range(0, forecast.months, YEAR):
-            need = sum(max(d - product.free_calls, 0) for d in calls[first:first + window])
-            need -= held if first == 0 else 0
-            if need <= 0:
-                continue
-            for size, k in cheapest_cover(product, need).items():
-                if k:
-                    purchases.append(Purchase(pid, forecast.start + first, size, k))
-    return Plan(tuple(purchases), "rule of thumb")
-
-
-def cheapest_cover(product: Product, need: int) -> dict[int, int]:
-    """Cheapest pack counts whose calls add up to at least `need` (a covering knapsack)."""
-    import pulp     # here only: a plan that runs no integer program does not load PuLP
-    prob = pulp.LpProblem("cover", pulp.LpMinimize)
-    bounds = count_bounds(product, need + max(p.calls for p in product.packs))
-    n = {p.calls: prob.add_variable(f"n_{p.calls}", 0, bounds[p.calls], cat="Integer")
-         for p in product.packs}
-    scale = money_scale(Catalog("", 1, "total", (product,)))
-    prob += pulp.lpSum(to_units(p.price, scale) * n[p.calls] for p in product.packs)
-    prob += pulp.lpSum(s * v for s, v in n.items()) >= need
-    out = solve(prob, "highs")
-    if out.status is not Status.OPTIMAL:
-        raise SolverError(f"{product.id}: could not size the rule-of-thumb packs")
-    return {s: round(v.value() or 0) for s, v in n.items()}
+    return Plan(tuple(Purchase(pid, forecast.start + month, size, k) for pid, month, size, k
+                      in block_cover(catalog, forecast, holdings)), "rule of thumb")

@@ -511,12 +511,17 @@ class Room:
 
 
 def _within(room: Room, gm: GroupModel, months: int, start: dict) -> dict:
-    """`start` (product -> {(month, size): packs}) less its dearest packs, one at a time
-    from the months whose cap it breaks, until it keeps `room`. Buying less never breaks a
-    cap, and HiGHS drops a start that breaks one: the scenarios' own plans, started under
-    a binding yearly cap, left a 4-product joint model with no plan at all in its time."""
-    counts = {pid: dict(c) for pid, c in start.items()}
-    prices = {pid: gm.models[pid].unit_prices for pid in counts}
+    """`start` (product -> {(month, size): packs}) trimmed to `room` (`trim_to`): HiGHS
+    drops a start that breaks a cap (the scenarios' own plans, started under a binding
+    yearly cap, left a 4-product joint model with no plan at all in its time)."""
+    return trim_to(room, start, {pid: gm.models[pid].unit_prices for pid in start}, months)
+
+
+def trim_to(room: Room, counts: dict, prices: dict, months: int) -> dict:
+    """`counts` (product -> {size or (month, size): packs}) less its dearest packs, one at a
+    time from the months whose cap it breaks, until it keeps `room` (buying less never
+    breaks a cap; {} when nothing is left to drop). `prices`: product -> {size: units}."""
+    counts = {pid: dict(c) for pid, c in counts.items()}
     while not room.keeps(now := spend_by_month(counts, prices, months)):
         over = set(range(months)) if room.total is not None and sum(now) > room.total \
             else set()
@@ -525,11 +530,11 @@ def _within(room: Room, gm: GroupModel, months: int, start: dict) -> dict:
         if room.blocks is not None:
             blocks = _year_sums(now)
             over |= {t for t in range(months) if blocks[t // YEAR] > room.blocks[t // YEAR]}
-        dearest = max(((gm.models[pid].price_of(key), pid, key) for pid, c in counts.items()
+        dearest = max(((prices[pid][pack_size(key)], pid, key) for pid, c in counts.items()
                        for key, n in c.items()
                        if n and (key[0] if isinstance(key, tuple) else 0) in over),
                       default=None)
-        if dearest is None:                     # nothing left to drop: no start
+        if dearest is None:                     # nothing left to drop
             return {}
         counts[dearest[1]][dearest[2]] -= 1
     return counts

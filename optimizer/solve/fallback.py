@@ -1,0 +1,102 @@
+"""A plan that needs no solver, for products the time limit stops before their optimum.
+
+Short limits left the integer programs' incumbents at buying nothing (the issue's 3 × 24
+forecast with three scenarios under a monthly cap, `--time-limit 2`: pure postpaid, a gap
+of 14 %), where the rule of thumb, each 12-month block's cheapest covering packs bought at
+its start, is a few percent above the optimum. It is also the baseline `--compare` sets
+beside the optimum (analysis/compare.py). Trimmed to the caps and billed like any plan, it
+replaces a stopped result when it costs less; the result's proven bound stands.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import lru_cache
+
+from ..domain.catalog import Catalog, Product
+from ..domain.money import money_scale, to_units
+from ..domain.records import Forecast, Holding
+from ..exceptions import SolverError
+from .demand import count_bounds
+
+YEAR = 12          # the rule of thumb renews once a year
+
+
+def block_cover(catalog: Catalog, forecast: Forecast, holdings: tuple[Holding, ...] = (),
+                products=None) -> list[tuple[str, int, int, int]]:
+    """The rule of thumb, renewed every year: at the start of each 12-month block of the
+    horizon, the cheapest packs covering that block's calls beyond the free quota (those
+    the packs' validity reaches; the first block's also beyond the holdings), bought then.
+    (product, month index, size, count) for `products` (default: every one)."""
+    window = min(catalog.validity_months, YEAR)
+    out = []
+    for pid, calls in forecast.demand:
+        product = catalog.product(pid)
+        if not product.packs or (products is not None and pid not in products):
+            continue
+        held = sum(h.calls_left for h in holdings if h.product == pid
+                   and h.expires >= forecast.start)
+        for first in range(0, forecast.months, YEAR):
+            need = sum(max(d - product.free_calls, 0) for d in calls[first:first + window])
+            need -= held if first == 0 else 0
+            if need > 0:
+                out += [(pid, first, size, k)
+                        for size, k in cheapest_cover(product, need).items() if k]
+    return out
+
+
+@lru_cache(maxsize=4096)
+def cheapest_cover(product: Product, need: int) -> dict[int, int]:
+    """Cheapest pack counts whose calls add up to at least `need` (a covering knapsack).
+    (Cached: the plans of one request ask for the same; callers do not change it.)"""
+    import pulp     # here only: a plan that runs no integer program does not load PuLP
+
+    from .solvers import Status, solve
+    prob = pulp.LpProblem("cover", pulp.LpMinimize)
+    bounds = count_bounds(product, need + max(p.calls for p in product.packs))
+    n = {p.calls: prob.add_variable(f"n_{p.calls}", 0, bounds[p.calls], cat="Integer")
+         for p in product.packs}
+    scale = money_scale(Catalog("", 1, "total", (product,)))
+    prob += pulp.lpSum(to_units(p.price, scale) * n[p.calls] for p in product.packs)
+    prob += pulp.lpSum(s * v for s, v in n.items()) >= need
+    out = solve(prob, "highs")
+    if out.status is not Status.OPTIMAL:
+        raise SolverError(f"{product.id}: could not size the rule-of-thumb packs")
+    return {s: round(v.value() or 0) for s, v in n.items()}
+
+
+def better_when_stopped(req, results: list) -> list:
+    """`results` with each one the time limit stopped (not optimal) replaced by the rule
+    of thumb for its products when that bills for less: in start mode its first block's
+    packs only, trimmed to what the caps leave after the other results' purchases."""
+    from .engines import CostBounds, Room, spend_by_month, trim_to, with_bounds
+    from .planner import _billed
+    if all(r.optimal for r in results):
+        return results
+    start_only = req.purchase_months == "start"
+    prices = {p.id: {q.calls: to_units(q.price, req.scale) for q in p.packs}
+              for p in req.catalog.products}
+    out = list(results)
+    for i, r in enumerate(results):
+        if r.optimal:
+            continue
+        counts: dict = {pid: {} for pid in r.products}
+        try:
+            cover = block_cover(req.catalog, req.forecast, req.holdings, r.products)
+        except SolverError:         # (a covering knapsack the solver failed: none then)
+            continue
+        for pid, month, size, k in cover:
+            if not (start_only and month):
+                key = size if start_only else (month, size)
+                counts[pid][key] = counts[pid].get(key, 0) + k
+        others = {pid: c for j, o in enumerate(out) if j != i for pid, c in o.counts.items()}
+        room = Room.of(req, spend_by_month(others, prices, req.forecast.months))
+        counts = trim_to(room, counts, prices, req.forecast.months) or \
+            {pid: {} for pid in r.products}
+        cost = _billed(req, r.products, counts)
+        if r.objective is None or cost < r.objective:
+            # (its bound may prove it: whole units, nothing costs less than the bound)
+            out[i] = with_bounds(replace(r, counts=counts, objective=cost, status="feasible",
+                                         tie_break=False),
+                                 CostBounds(max(round(r.bound), 0)))
+    return out
