@@ -508,3 +508,17 @@ def test_another_packopt_table_given_as_a_plan_is_named_as_such():
     assert err.line == 1 and "another table packopt writes" in err.message
     err = error(parse_plan_csv, "item,month,size,count\nx,2027-01,1000,1\n", SEED, "p.csv")
     assert "another table" not in err.message
+
+
+def test_plan_json_reports_every_bad_field_in_one_message():
+    """As a table's cells are (it stopped at the first), and with the forecast, purchases
+    outside it too."""
+    text = PLAN_JSON.replace('"size": 100000, "count": 3', '"size": 5000, "count": 3') \
+        .replace('"2027-04", "size": 1000, "count": 2', '"2027-13", "size": 1000, "count": -2')
+    err = error(parse_plan_json, text, SEED, "p.json")
+    assert [(q.line, q.field.rsplit(".", 1)[-1]) for q in err.problems] == \
+        [(7, "size"), (8, "month"), (8, "count")]
+    late = PLAN_JSON.replace('"2027-04"', '"2028-04"')
+    err = error(lambda: parse_plan_json(late, SEED, "p.json",
+                                        forecast({"id_card": [5000] * 12})))
+    assert (err.line, err.field) == (8, "month") and "outside the forecast" in err.message

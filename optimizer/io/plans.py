@@ -103,8 +103,10 @@ def _json_int(text: str) -> int | str:
     return int(text) if len(text) <= 18 else text
 
 
-def parse_plan_json(text: str, catalog: Catalog, source: str = "plan") -> Plan:
-    """Read the JSON that `plan --format json` writes (its products[].purchases)."""
+def parse_plan_json(text: str, catalog: Catalog, source: str = "plan",
+                    forecast: Forecast | None = None) -> Plan:
+    """Read the JSON that `plan --format json` writes (its products[].purchases): every bad
+    field in one message, as a table's cells (with `forecast`, purchases outside it too)."""
     try:
         data = json.loads(text, parse_int=_json_int)
     except json.JSONDecodeError as e:
@@ -122,40 +124,54 @@ def parse_plan_json(text: str, catalog: Catalog, source: str = "plan") -> Plan:
                 return i + 1
         return None
 
+    problems = Problems()
     out = []
     cursor = 0
     for k, entry in enumerate(data["products"]):
         if not isinstance(entry, dict) or not isinstance(entry.get("product"), str):
-            raise InputError(f"products[{k}] needs a 'product' name", source=source,
-                             field=f"products[{k}].product")
+            problems.add(InputError(f"products[{k}] needs a 'product' name", source=source,
+                                    field=f"products[{k}].product"))
+            continue
         pl = line_of(f'"{entry["product"]}"', cursor) or line_of(f'"{entry["product"]}"')
         cursor = pl or cursor
-        prod = resolve_product(catalog, entry["product"], source=source, line=pl,
-                               field_name=f"products[{k}].product")
+        prod = problems(resolve_product, catalog, entry["product"], source=source, line=pl,
+                        field_name=f"products[{k}].product")
         purchases = entry.get("purchases", [])
         if not isinstance(purchases, list):
-            raise InputError("purchases must be a list", source=source, line=pl,
-                             field=f"products[{k}].purchases")
+            problems.add(InputError("purchases must be a list", source=source, line=pl,
+                                    field=f"products[{k}].purchases"))
+            continue
         for j, p in enumerate(purchases):
             fld = f"products[{k}].purchases[{j}]"
             if not isinstance(p, dict):
-                raise InputError("each purchase must be an object", source=source, line=pl,
-                                 field=fld)
+                problems.add(InputError("each purchase must be an object", source=source,
+                                        line=pl, field=fld))
+                continue
             mline = line_of('"month"', (pl or 1) - 1, j) or pl
-            month = parse_month(str(p.get("month")), source=source, line=mline,
-                                field_name=fld + ".month")
+            month = problems(parse_month, str(p.get("month")), source=source, line=mline,
+                             field_name=fld + ".month")
             vals = {}
             for key in ("size", "count"):
                 v = p.get(key)
                 least = 1 if key == "size" else 0
                 if isinstance(v, bool) or not isinstance(v, int) or not least <= v <= MAX_WHOLE:
-                    raise InputError(f"{key} must be a {'positive' if least else 'non-negative'}"
-                                     f" whole number ({LIMIT_WORDS}), not {shown(repr(v))}",
-                                     source=source, line=mline, field=f"{fld}.{key}")
-                vals[key] = v
-            _check_purchase(catalog, prod.id, vals["size"], source=source, line=mline or 0)
-            if vals["count"]:
+                    problems.add(InputError(
+                        f"{key} must be a {'positive' if least else 'non-negative'} whole "
+                        f"number ({LIMIT_WORDS}), not {shown(repr(v))}", source=source,
+                        line=mline, field=f"{fld}.{key}"))
+                else:
+                    vals[key] = v
+            if prod is None or "size" not in vals or not problems(
+                    _check_purchase, catalog, prod.id, vals["size"], source=source,
+                    line=mline or 0):
+                continue
+            if month is not None and vals.get("count"):
                 out.append(Purchase(prod.id, month, vals["size"], vals["count"], mline))
+    if forecast is not None:
+        from ..billing import plan_problems
+        for e in plan_problems(Plan(tuple(out), source), forecast):
+            problems.add(e)
+    problems.check()
     return Plan(tuple(out), source)
 
 
@@ -170,10 +186,10 @@ def read_plan(path: str | Path, catalog: Catalog, *,
               notes: list[str] | None = None, forecast: Forecast | None = None) -> Plan:
     """A plan from CSV, from a workbook (its first sheet, or `book.xlsx#Sheet`), or from
     the JSON that `plan --format json` writes. With `forecast`, purchases outside it are
-    reported with the file's other problems (a table's)."""
+    reported with the file's other problems."""
     raw = read_bytes(split_sheet(str(path))[0], "plan")
     if _is_json(raw):
-        return parse_plan_json(read_text(path, "plan"), catalog, str(path))
+        return parse_plan_json(read_text(path, "plan"), catalog, str(path), forecast)
     return plan_from_table(read_table(path, "plan"), catalog, notes, forecast)
 
 
