@@ -157,3 +157,10 @@ def test_whatif_refuses_a_plan_above_a_monthly_or_yearly_budget():
         assert_input_error(r, flag, says=says)
         ok("whatif", ID_YEAR, "--plan", ID_PLAN, flag, "15000", "--scale", "1",
            "--no-break-even")
+
+
+def test_whatif_levels_of_ten_and_more_are_written_out():
+    """`--scale 10` was labelled ×1E+1 (Decimal's normalize())."""
+    data = as_json("whatif", ID_YEAR, "--scale", "10,100,0.50", "--no-break-even")
+    assert [(lv["label"], lv["scale"]) for lv in data["levels"]] == \
+        [("×10", 10.0), ("×100", 100.0), ("×0.5", 0.5)]

@@ -115,7 +115,8 @@ def _levels(catalog, forecast, scales, scenarios, plan, holdings, solver, caps: 
             raise InputError(f"scale {s} must be positive", field="scale")
     if plan is not None:
         _check_within(catalog, forecast, plan, holdings, **caps)
-    levels = [(f"×{s.normalize()}", forecast.scaled(s)) for s in scales]
+    # (10 written out: normalize() alone gives 1E+1)
+    levels = [(f"×{s.normalize():f}", forecast.scaled(s)) for s in scales]
     levels += [(sc.name, sc.forecast) for sc in scenarios]
     # (each solve an even part of the time left: the first took it all, the rest none)
     found = None if plan is not None else optimize(
