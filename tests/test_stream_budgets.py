@@ -516,6 +516,21 @@ def test_a_start_that_breaks_a_cap_is_trimmed_to_keep_it():
     assert _within(Room(-1, None, None), gm, 24, start) == {}      # nothing can keep it
 
 
+def test_trimming_a_million_packs_drops_them_together():
+    """One at a time, a 1-call pack's million (the rule of thumb's cover under a cap) took
+    a million passes; a key's packs go together, as many as the worst overrun needs."""
+    from optimizer.solve.engines import Room, trim_to
+    prices = {"a": {1: 1, 100: 90}}
+    counts = {"a": {(0, 1): 10 ** 6, (0, 100): 3, (2, 1): 5}}
+    # Month 0 spends 1,000,270 against 1,000: the 100-call packs (dearer) first, then 999,730
+    # of the 1-call ones; month 2 keeps its 5.
+    assert trim_to(Room(None, (1000,) * 3, None), counts, prices, 3) == \
+        {"a": {(0, 1): 1000, (0, 100): 0, (2, 1): 5}}
+    # A total cap of 1,000 over all: the dearest first wherever they are, then the rest.
+    assert trim_to(Room(1000, None, None), counts, prices, 3) == \
+        {"a": {(0, 1): 1000, (0, 100): 0, (2, 1): 0}}
+
+
 def test_the_leading_blocks_tie_break_gets_the_time_of_the_products_apart(monkeypatch):
     """A yearly cap three products share (the 9 × 24 family's three): the products apart
     reach their floors, and the leading block's tie-break is proven in a re-solve of its

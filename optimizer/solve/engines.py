@@ -518,25 +518,29 @@ def _within(room: Room, gm: GroupModel, months: int, start: dict) -> dict:
 
 
 def trim_to(room: Room, counts: dict, prices: dict, months: int) -> dict:
-    """`counts` (product -> {size or (month, size): packs}) less its dearest packs, one at a
-    time from the months whose cap it breaks, until it keeps `room` (buying less never
-    breaks a cap; {} when nothing is left to drop). `prices`: product -> {size: units}."""
+    """`counts` (product -> {size or (month, size): packs}) less its dearest packs, from the
+    months whose cap it breaks, until it keeps `room` (buying less never breaks a cap; {}
+    when nothing is left to drop). `prices`: product -> {size: units}. The packs of one key
+    go together, as many as the month's worst overrun needs (one at a time, a 1-call
+    pack's million took a million passes)."""
     counts = {pid: dict(c) for pid, c in counts.items()}
     while not room.keeps(now := spend_by_month(counts, prices, months)):
-        over = set(range(months)) if room.total is not None and sum(now) > room.total \
-            else set()
-        if room.months is not None:
-            over |= {t for t, (s, r) in enumerate(zip(now, room.months)) if s > r}
-        if room.blocks is not None:
-            blocks = _year_sums(now)
-            over |= {t for t in range(months) if blocks[t // YEAR] > room.blocks[t // YEAR]}
+        over = [0] * months         # per month: the most by which a cap it is under is broken
+        blocks = _year_sums(now)
+        for t in range(months):
+            over[t] = max(0 if room.total is None else sum(now) - room.total,
+                          0 if room.months is None else now[t] - room.months[t],
+                          0 if room.blocks is None else
+                          blocks[t // YEAR] - room.blocks[t // YEAR])
         dearest = max(((prices[pid][pack_size(key)], pid, key) for pid, c in counts.items()
                        for key, n in c.items()
-                       if n and (key[0] if isinstance(key, tuple) else 0) in over),
+                       if n and over[key[0] if isinstance(key, tuple) else 0] > 0),
                       default=None)
         if dearest is None:                     # nothing left to drop
             return {}
-        counts[dearest[1]][dearest[2]] -= 1
+        price, pid, key = dearest
+        month = key[0] if isinstance(key, tuple) else 0
+        counts[pid][key] -= min(counts[pid][key], -(-over[month] // max(price, 1)))
     return counts
 
 
