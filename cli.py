@@ -713,7 +713,7 @@ def whatif_cmd(forecast, scales, scenarios_path, plan_path, break_even, purchase
         packopt whatif forecast.csv --no-break-even --format markdown
         packopt whatif forecast.csv --format csv --break-even > break_even.csv
     """
-    levels = parse_scales(scales) if scales else []
+    levels = parse_scales(scales) if scales is not None else []     # ("" is refused)
     budget = parse_amount(budget, "--budget")
     monthly_budget = parse_amount(monthly_budget, "--monthly-budget")
     yearly_budget = parse_amount(yearly_budget, "--yearly-budget")

@@ -164,3 +164,17 @@ def test_whatif_levels_of_ten_and_more_are_written_out():
     data = as_json("whatif", ID_YEAR, "--scale", "10,100,0.50", "--no-break-even")
     assert [(lv["label"], lv["scale"]) for lv in data["levels"]] == \
         [("×10", 10.0), ("×100", 100.0), ("×0.5", 0.5)]
+
+
+def test_a_scale_past_any_bill_names_the_scale_and_an_empty_one_is_refused(tmp_path):
+    """A scale taking a month past 10^15 calls was blamed on a forecast cell holding
+    20,000; `--scale ""` fell back to the default levels."""
+    r = run("whatif", ID_YEAR, "--scale", "100000000000000")
+    assert_input_error(r, "--scale", says="scale 100000000000000 takes id_card's calls in "
+                                          "2027-01 past 10\\^15")
+    sc = tmp_path / "sc.csv"
+    sc.write_text("scenario,weight,scale\nok,1,2\nhuge,1,100000000000000\n")
+    for command in ("plan", "whatif"):
+        assert_input_error(run(command, ID_YEAR, "--scenarios", sc), "sc.csv", line=3,
+                           field="scale")
+    assert_input_error(run("whatif", ID_YEAR, "--scale", ""), "--scale", says="not ''")

@@ -115,8 +115,10 @@ def _levels(catalog, forecast, scales, scenarios, plan, holdings, solver, caps: 
             raise InputError(f"scale {s} must be positive", field="scale")
     if plan is not None:
         _check_within(catalog, forecast, plan, holdings, **caps)
-    # (10 written out: normalize() alone gives 1E+1)
-    levels = [(f"×{s.normalize():f}", forecast.scaled(s)) for s in scales]
+    try:        # (10 written out: normalize() alone gives 1E+1)
+        levels = [(f"×{s.normalize():f}", forecast.scaled(s)) for s in scales]
+    except InputError as e:
+        raise InputError(e.message, source="--scale") from None
     levels += [(sc.name, sc.forecast) for sc in scenarios]
     # (each solve an even part of the time left: the first took it all, the rest none)
     found = None if plan is not None else optimize(

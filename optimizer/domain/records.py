@@ -100,11 +100,20 @@ class Forecast:
         return month - self.start
 
     def scaled(self, factor) -> "Forecast":
-        """Demand multiplied by `factor` (a Fraction or Decimal), rounded half up per month."""
+        """Demand multiplied by `factor` (a Fraction or Decimal), rounded half up per month.
+        A factor taking a month past 10^15 calls is refused as the scale's fault, not the
+        file's (its message named a cell of the forecast, which held 120,000)."""
         f = Decimal(str(factor))
-        return Forecast(self.start, self.months, tuple(
+        demand = tuple(
             (pid, tuple(int((Decimal(c) * f).to_integral_value(ROUND_HALF_UP)) for c in calls))
-            for pid, calls in self.demand), self.source)
+            for pid, calls in self.demand)
+        for pid, calls in demand:
+            k = next((k for k, c in enumerate(calls) if c > MAX_CALLS), None)
+            if k is not None:
+                raise InputError(f"scale {f.normalize():f} takes {pid}'s calls in "
+                                 f"{self.month(k)} past 10^15, the most packopt takes",
+                                 field="scale")
+        return Forecast(self.start, self.months, demand, self.source)
 
 
 @dataclass(frozen=True)

@@ -141,8 +141,9 @@ def _scale_scenarios(data, base: Forecast, weights: dict[str, tuple[Decimal, int
             continue
         w = _weight_of(weights, name, row[1], line, source, problems)
         scale = problems(_positive, row[2], "scale", source=source, line=line)
-        if w is not None and scale is not None:
-            out.append(Scenario(name, w, base.scaled(scale)))
+        scaled = None if scale is None else problems(_scaled, base, scale, source, line)
+        if w is not None and scaled is not None:
+            out.append(Scenario(name, w, scaled))
     problems.check()
     return tuple(out)
 
@@ -213,3 +214,11 @@ def check_scenarios(scenarios, base: Forecast, source: str) -> None:
             problems.add(InputError(f"scenario '{s.name}' has other products than the "
                                     f"forecast ({detail})", source=source, field="product"))
     problems.check()
+
+
+def _scaled(base: Forecast, scale, source: str, line: int) -> Forecast:
+    """`base` times `scale`, a scale past what packopt takes named at its own cell."""
+    try:
+        return base.scaled(scale)
+    except InputError as e:
+        raise InputError(e.message, source=source, line=line, field="scale") from None
