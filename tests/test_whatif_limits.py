@@ -178,3 +178,12 @@ def test_a_scale_past_any_bill_names_the_scale_and_an_empty_one_is_refused(tmp_p
         assert_input_error(run(command, ID_YEAR, "--scenarios", sc), "sc.csv", line=3,
                            field="scale")
     assert_input_error(run("whatif", ID_YEAR, "--scale", ""), "--scale", says="not ''")
+
+
+def test_break_even_packs_of_a_dated_plan_are_summed_per_size():
+    """A plan buying in several months listed each purchase ("100,000 × 1, 100,000 × 4,
+    100,000 × 3, ..."): per size, the packs together and over how many months."""
+    out = ok("whatif", GROW, "--purchase-months", "any", "--scale", "1", "-q").stdout
+    rows = {line.split()[0]: line for line in out.splitlines()[-4:]}
+    assert "10,000 × 4 (2 months), 100,000 × 6 (2 months)" in rows["bank_card"]
+    assert "10,000 × 6, 100,000 × 3, 1,000,000 × 1 " in rows["id_card"]

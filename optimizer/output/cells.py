@@ -290,7 +290,15 @@ def break_even_cells(break_even, examined_bill: Bill, catalog: Catalog, lowest="
     rows = []
     for b in break_even:
         pb = examined_bill.product(b.product)
-        packs = ", ".join(f"{fmt_int(l.size)} × {l.count}" for l in pb.purchases) or "none"
+        # Per size, the packs of every purchase together (a dated plan listed each month's:
+        # "100,000 × 1, 100,000 × 4, 100,000 × 3, ..."), and over how many months.
+        sizes: dict[int, tuple[int, set]] = {}
+        for l in pb.purchases:
+            count, months = sizes.get(l.size, (0, set()))
+            sizes[l.size] = (count + l.count, months | {l.start})
+        packs = ", ".join(f"{fmt_int(size)} × {count}" + (f" ({len(months)} months)"
+                                                          if len(months) > 1 else "")
+                          for size, (count, months) in sorted(sizes.items())) or "none"
         if not catalog.product(b.product).packs:
             rows.append([b.product, "postpaid only", "any", "any"])
             continue
