@@ -103,6 +103,10 @@ def test_whatif_cli_shows_unproven_levels_and_ranges(monkeypatch):
         [("optimal", 0), ("feasible", 50)]
     assert data["break_even"] == [{"product": "id_card", "low": None, "high": None,
                                    "optimal_at_forecast": None, "complete": False}]
+    monkeypatch.undo()
+    _unproven_after(monkeypatch, 2, gap=Decimal("50"))
+    rows = ok("whatif", ID_YEAR, "--scale", "0.8,1.2", "--format", "csv").stdout.splitlines()
+    assert [r.split(",")[-2:] for r in rows[1:]] == [["optimal", "0.00"], ["feasible", "50.00"]]
     given = as_json("whatif", ID_YEAR, "--plan", ID_PLAN, "--scale", "1", "--no-break-even")
     assert given["plan_status"] is None and given["plan_gap"] is None
 
