@@ -228,3 +228,25 @@ def test_an_infeasible_verdict_of_cbcs_preprocessing_is_checked_without_it():
     assert not by_cbc.plan.purchases
     assert bill(cat, base, by_cbc.plan, options["holdings"]).total_cost \
         == by_cbc.bill.total_cost
+
+
+def test_an_infeasible_verdict_without_time_to_check_it_is_no_proof(monkeypatch):
+    """`plan --solver cbc --time-limit 0.01` (prorata, scenarios, a holding, a monthly cap)
+    exited 2, "no plan satisfies these options": CBC cut short by its limit wrote no
+    result line and PuLP read the run as infeasible, with no time left to check it (found
+    by a randomized run of short limits). Such a verdict is now no proof: no plan yet."""
+    prob = pulp.LpProblem("cut_short", pulp.LpMinimize)
+    x = prob.add_variable("x", 0, 10, cat="Integer")
+    prob += x
+    prob += x >= 3
+
+    def cut_short(self, lp, *args, **kwargs):        # what PuLP makes of such a run
+        lp.assignStatus(pulp.LpStatusInfeasible, pulp.LpSolutionInfeasible)
+        import time
+        time.sleep(0.15)
+        return pulp.LpStatusInfeasible
+    monkeypatch.setattr(solvers._cbc_class(), "actualSolve", cut_short)
+    out = solve(prob, "cbc", 0.1)
+    assert out.status is Status.NO_SOLUTION
+    # Within its time, a presolve's verdict stands (a ceiling row can make one).
+    assert solvers._solve_cbc_once(prob, None).status is Status.INFEASIBLE

@@ -440,3 +440,22 @@ def test_a_real_time_limit_is_never_worse_than_the_rule_of_thumb():
     thumb = rule_of_thumb(cat, f)
     expected = sum(s.weight * bill(cat, s.forecast, thumb).total_cost for s in scen) / 4
     assert r.expected_cost <= expected
+
+
+def test_a_stopped_plan_is_never_worse_than_buying_nothing(monkeypatch):
+    """A solver stopped early can hold a plan dearer than buying nothing, and the rule of
+    thumb can be too where packs do not pay (prorata, scenarios and caps: found by a
+    randomized run of short limits); buying nothing, a plan under every cap, stands then."""
+    from optimizer.solve import planner
+    cat = load_catalog()
+    f = Forecast(START, 12, (("id_card", (1_050,) * 12), ("bank_card", (1_040,) * 12)))
+    real = planner._solve
+
+    def dear(req):              # a stopped solve holding far too many packs
+        return [replace(r, counts={pid: {(0, 1_000_000): 1} for pid in r.products},
+                        objective=10 ** 12, bound=0, status="feasible") for r in real(req)]
+    monkeypatch.setattr(planner, "_solve", dear)
+    r = plan(cat, f, purchase_months="any")
+    nothing = bill(cat, f)
+    assert r.status == "feasible" and r.bill.total_cost <= nothing.total_cost
+    assert r.gap == r.bill.total_cost              # (the bound stays 0)

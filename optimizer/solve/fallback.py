@@ -67,8 +67,9 @@ def cheapest_cover(product: Product, need: int) -> dict[int, int]:
 
 def better_when_stopped(req, results: list) -> list:
     """`results` with each one the time limit stopped (not optimal) replaced by the rule
-    of thumb for its products when that bills for less: in start mode its first block's
-    packs only, trimmed to what the caps leave after the other results' purchases."""
+    of thumb for its products, or by buying nothing, when that bills for less: in start
+    mode its first block's packs only, trimmed to what the caps leave after the other
+    results' purchases."""
     from .engines import CostBounds, Room, spend_by_month, trim_to, with_bounds
     from .planner import _billed
     if all(r.optimal for r in results):
@@ -91,9 +92,12 @@ def better_when_stopped(req, results: list) -> list:
                 counts[pid][key] = counts[pid].get(key, 0) + k
         others = {pid: c for j, o in enumerate(out) if j != i for pid, c in o.counts.items()}
         room = Room.of(req, spend_by_month(others, prices, req.forecast.months))
-        counts = trim_to(room, counts, prices, req.forecast.months) or \
-            {pid: {} for pid in r.products}
-        cost = _billed(req, r.products, counts)
+        nothing = {pid: {} for pid in r.products}
+        counts = trim_to(room, counts, prices, req.forecast.months) or nothing
+        # (buying nothing is a plan too, under every cap: a solver stopped early can have
+        # found worse, and so can the rule of thumb where packs do not pay)
+        cost, counts = min(((_billed(req, r.products, c), i, c)
+                            for i, c in enumerate((counts, nothing))))[::2]
         if r.objective is None or cost < r.objective:
             # (its bound may prove it: whole units, nothing costs less than the bound)
             out[i] = with_bounds(replace(r, counts=counts, objective=cost, status="feasible",

@@ -599,6 +599,11 @@ def _solve_cbc(prob, time_limit, options=None):
         # and a budget of 0, where buying nothing is a plan).
         out, more = _restarting_cbc(prob, time_limit, t0, preprocess=False)
         stalls += more
+    elif out.status is Status.INFEASIBLE and prob.isMIP():
+        # No time left to check it: not proven (a tie-break key stays unproven, a model
+        # that must have a plan is out of time before one).
+        out = replace(out, status=Status.NO_SOLUTION,
+                      message=f"{out.message}; infeasible by CBC's preprocessing, unchecked")
     note = f"; restarted after {stalls} stall(s)" if stalls else ""
     if out.status is Status.OPTIMAL and out.objective is not None and prob.isMIP():
         out = _cross_check(prob, out, time_limit, t0, options)
@@ -706,8 +711,13 @@ def _solve_cbc_once(prob, time_limit, preprocess: bool = True):
     elif prob.status == pulp.LpStatusOptimal and prob.sol_status == pulp.LpSolutionOptimal \
             and not result:
         status, bound = Status.OPTIMAL, obj   # trivial model solved in presolve
-    elif prob.status == pulp.LpStatusInfeasible and not result:
+    elif prob.status == pulp.LpStatusInfeasible and not result and (
+            time_limit is None or seconds < time_limit):
         status = Status.INFEASIBLE            # proven so in presolve (a ceiling row can)
+    elif prob.status == pulp.LpStatusInfeasible and not result:
+        # Out of time with no result line: PuLP says infeasible for a run CBC cut short
+        # (a 0.01 s limit on a feasible model: "no plan satisfies these options").
+        status = Status.NO_SOLUTION
     else:
         status = Status.ERROR
     return SolveOutcome(status, obj, bound, seconds, "cbc", result or "no result line")
