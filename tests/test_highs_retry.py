@@ -248,3 +248,28 @@ def test_a_plan_billing_off_its_objective_is_solved_again_with_tight_tolerances(
     r = plan(cat, f, holdings=held, carry_over="prorata", regret=False)
     assert r.status == "optimal" and r.solver == "highs"
     assert r.bill.total_cost == Decimal("0.15")
+
+
+def test_what_follows_a_retried_plan_asks_for_the_users_solver(monkeypatch):
+    """After the retry with tight tolerances, the scenarios' regrets planned each scenario
+    with the solver named "highs-strict", which plan() refuses: "--solver must be one of
+    highs, cbc", exit 2 on a valid request (found by a randomized run of short limits).
+    The first check of the plan against its bill is made to fail, as numerical trouble."""
+    from optimizer import Scenario, load_catalog, plan
+    from optimizer.domain.months import Month
+    from optimizer.solve import planner
+    real, calls = planner._verify, []
+
+    def troubled_once(req, results, bills, lenient=False):
+        calls.append(req.solver)
+        if len(calls) == 1:
+            raise planner._NumericalTrouble("made up")
+        return real(req, results, bills, lenient)
+    monkeypatch.setattr(planner, "_verify", troubled_once)
+    cat = load_catalog()
+    f = Forecast(Month.parse("2027-01"), 12, (("id_card", (30_000,) * 12),))
+    scen = (Scenario("a", Decimal(1), f), Scenario("b", Decimal(1), f.scaled(Decimal(2))))
+    r = plan(cat, f, scenarios=scen, purchase_months="any")
+    assert calls[:2] == ["highs", "highs-strict"]
+    assert r.status == "optimal" and r.solver == "highs"
+    assert all(s.regret is not None and s.regret >= 0 for s in r.scenarios)

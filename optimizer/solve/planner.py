@@ -314,7 +314,7 @@ def _uncapped_result(req: Request) -> PlanResult | None:
         return None
     return PlanResult(
         status="optimal", gap=Decimal(0), gap_rel=0.0, plan=result_plan, bill=base,
-        solver=req.solver, purchase_months=req.purchase_months,
+        solver=req.solver.removesuffix(STRICT), purchase_months=req.purchase_months,
         build_seconds=sum(r.build_seconds for r in parts),
         solve_seconds=sum(r.seconds for r in parts), bill_seconds=0.0,
         solves=tuple(ProductSolve(r.label, r.status, r.objective, round(r.bound), r.seconds,
@@ -1093,7 +1093,9 @@ def _outcomes(req: Request, bills: list[Bill], budget, monthly_budget, regret: b
             return None           # no time left to prove it: regret unknown (null)
         left = req.clock.remaining()
         alone = plan(req.catalog, forecast, purchase_months=req.purchase_months,
-                     solver=req.solver,    # each scenario an equal share of the time left
+                     # (the user's solver: a retry's tight tolerances are not an option)
+                     solver=req.solver.removesuffix(STRICT),
+                     # each scenario an equal share of the time left
                      time_limit=None if left is None else left / (len(bills) - i),
                      holdings=req.holdings, budget=budget, monthly_budget=monthly_budget,
                      yearly_budget=yearly_budget, carry_over=req.carry_over,
