@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable
 
+from ..billing import Bill
 from ..domain.catalog import Catalog
 from ..domain.records import Forecast
 from ..solve.engines import Clock
@@ -111,9 +112,32 @@ def budget_value(catalog: Catalog, forecast: Forecast, result: PlanResult, *,
 
 def _within(result: PlanResult, budget, monthly, yearly) -> bool:
     """Whether the plan's prepaid spend, as billed, keeps every cap given (None: no such
-    cap): the total, each month's, and each 12-month block's from the horizon's start."""
-    months = [c.packs for c in result.bill.cashflow()[:result.bill.months]]
-    years = [sum(months[y:y + YEAR], Decimal(0)) for y in range(0, len(months), YEAR)]
-    return ((budget is None or result.bill.pack_cost <= budget)
-            and (monthly is None or max(months, default=0) <= monthly)
-            and (yearly is None or max(years, default=0) <= yearly))
+    cap)."""
+    return not caps_broken(result.bill, budget, monthly, yearly)
+
+
+@dataclass(frozen=True)
+class CapBreak:
+    """A prepaid cap that a bill's purchases spend beyond, where they spend most."""
+
+    flag: str               # "--budget", "--monthly-budget" or "--yearly-budget"
+    spent: Decimal          # the total, the dearest month's or the dearest block's spend
+    first: int              # that month's index, or the block's first (0 for the total)
+    months: int             # the months it covers (1 for a month)
+    cap: Decimal
+
+
+def caps_broken(billed: Bill, budget=None, monthly_budget=None,
+                yearly_budget=None) -> tuple[CapBreak, ...]:
+    """The caps given (None: no such cap) that `billed`'s prepaid spend breaks: the total,
+    each month's, each 12-month block's from the horizon's start. (The one reading of the
+    caps on a bill: a budget's value, `--compare`'s rule of thumb, whatif's --plan.)"""
+    months = [c.packs for c in billed.cashflow()[:billed.months]]
+    blocks = [sum(months[y:y + YEAR], Decimal(0)) for y in range(0, len(months), YEAR)]
+    m = max(range(len(months)), key=months.__getitem__)
+    y = max(range(len(blocks)), key=blocks.__getitem__)
+    found = (("--budget", sum(months, Decimal(0)), 0, billed.months, budget),
+             ("--monthly-budget", months[m], m, 1, monthly_budget),
+             ("--yearly-budget", blocks[y], y * YEAR, min(YEAR, billed.months - y * YEAR),
+              yearly_budget))
+    return tuple(CapBreak(*f) for f in found if f[4] is not None and f[1] > f[4])

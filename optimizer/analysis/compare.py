@@ -11,8 +11,7 @@ from ..domain.catalog import Catalog
 from ..domain.records import Forecast, Holding, Plan, Purchase
 from ..solve.fallback import block_cover
 from ..solve.planner import PlanResult, plan
-
-YEAR = 12          # the rule of thumb renews once a year
+from .budget import caps_broken
 
 
 @dataclass(frozen=True)
@@ -66,21 +65,11 @@ def compare(catalog: Catalog, forecast: Forecast, result: PlanResult, *,
                           monthly_budget=result.monthly_budget,
                           yearly_budget=result.yearly_budget).bill
     thumb = bill(catalog, forecast, thumb_plan, holdings)
+    # (the rule of thumb knows no cap: beside a capped plan it is no like-for-like baseline)
+    breaks = tuple(b.flag for b in caps_broken(thumb, result.budget, result.monthly_budget,
+                                               result.yearly_budget))
     return Comparison(bill(catalog, forecast, None, holdings), thumb, result.bill, start_only,
-                      caps_broken(result, thumb))
-
-
-def caps_broken(result: PlanResult, other: Bill) -> tuple[str, ...]:
-    """The prepaid caps `result` was planned under that `other`'s purchases break (the
-    rule of thumb knows no cap: beside a capped plan it is no like-for-like baseline)."""
-    spent = [sum((p.months[m].pack_spend for p in other.products), Decimal(0))
-             for m in range(other.months)]
-    blocks = [sum(spent[y:y + YEAR], Decimal(0)) for y in range(0, len(spent), YEAR)]
-    return tuple(flag for flag, cap, most in (
-        ("--budget", result.budget, sum(spent, Decimal(0))),
-        ("--monthly-budget", result.monthly_budget, max(spent, default=Decimal(0))),
-        ("--yearly-budget", result.yearly_budget, max(blocks, default=Decimal(0))))
-        if cap is not None and most > cap)
+                      breaks)
 
 
 def rule_of_thumb(catalog: Catalog, forecast: Forecast, holdings: tuple[Holding, ...] = ()

@@ -11,9 +11,7 @@ from ..domain.records import Forecast, Holding, Plan
 from ..exceptions import InputError
 from ..solve.clock import Clock
 from ..solve.planner import plan as optimize
-
-YEAR = 12          # months in one block of a yearly budget
-
+from .budget import caps_broken
 
 @dataclass(frozen=True)
 class WhatIfRow:
@@ -141,32 +139,23 @@ def _levels(catalog, forecast, scales, scenarios, plan, holdings, solver, caps: 
     return found, examined, tuple(rows)
 
 
-def _check_within(catalog, forecast, plan: Plan, holdings, budget=None, monthly_budget=None,
-                  yearly_budget=None) -> None:
+def _check_within(catalog, forecast, plan: Plan, holdings, **caps) -> None:
     """Refuse a plan that spends above a cap: beside plans that keep it, its regret would
     come out negative."""
-    if budget is None and monthly_budget is None and yearly_budget is None:
+    if all(cap is None for cap in caps.values()):
         return
-    billed = bill(catalog, forecast, plan, holdings)
-    months = [c.packs for c in billed.cashflow()[:billed.months]]
-    blocks = [sum(months[y:y + YEAR], Decimal(0)) for y in range(0, len(months), YEAR)]
-    over = []
-    if budget is not None and billed.pack_cost > budget:
-        over.append(("--budget", f"{billed.pack_cost:,.2f} on packs, above the budget of "
-                                 f"{budget:,.2f}"))
-    if monthly_budget is not None and max(months) > monthly_budget:
-        k = max(range(len(months)), key=lambda i: months[i])
-        over.append(("--monthly-budget", f"{months[k]:,.2f} on packs in {forecast.start + k}, "
-                                         f"above the monthly budget of {monthly_budget:,.2f}"))
-    if yearly_budget is not None and max(blocks) > yearly_budget:
-        y = max(range(len(blocks)), key=lambda i: blocks[i])
-        first = forecast.start + y * YEAR
-        last = forecast.start + (min((y + 1) * YEAR, forecast.months) - 1)
-        over.append(("--yearly-budget", f"{blocks[y]:,.2f} on packs in {first}..{last}, "
-                                        f"above the yearly budget of {yearly_budget:,.2f}"))
-    if over:
-        raise InputError(f"the plan spends {over[0][1]}: drop {over[0][0]}, or examine a plan "
-                         f"within it", source=over[0][0])
+    broken = caps_broken(bill(catalog, forecast, plan, holdings), **caps)
+    if broken:
+        b = broken[0]
+        where = ("on packs" if b.flag == "--budget" else
+                 f"on packs in {forecast.start + b.first}" if b.months == 1 else
+                 f"on packs in {forecast.start + b.first}.."
+                 f"{forecast.start + (b.first + b.months - 1)}")
+        kind = {"--budget": "budget", "--monthly-budget": "monthly budget",
+                "--yearly-budget": "yearly budget"}[b.flag]
+        raise InputError(f"the plan spends {b.spent:,.2f} {where}, above the {kind} of "
+                         f"{b.cap:,.2f}: drop {b.flag}, or examine a plan within it",
+                         source=b.flag)
 
 
 def break_even(catalog: Catalog, forecast: Forecast, examined: Plan, *,

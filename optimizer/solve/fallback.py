@@ -1,16 +1,13 @@
-"""A plan that needs no solver, for products the time limit stops before their optimum.
-
-Short limits left the integer programs' incumbents at buying nothing (the issue's 3 × 24
+"""The rule of thumb, a plan that needs no solver: each 12-month block's cheapest covering
+packs bought at its start. `--compare` sets it beside the optimum (analysis/compare.py),
+and the planner beside what a time limit stopped (planner._better_when_stopped): short
+limits left the integer programs' incumbents at buying nothing (the issue's 3 × 24
 forecast with three scenarios under a monthly cap, `--time-limit 2`: pure postpaid, a gap
-of 14 %), where the rule of thumb, each 12-month block's cheapest covering packs bought at
-its start, is a few percent above the optimum. It is also the baseline `--compare` sets
-beside the optimum (analysis/compare.py). Trimmed to the caps and billed like any plan, it
-replaces a stopped result when it costs less; the result's proven bound stands.
+of 14 %), where the rule of thumb is a few percent above the optimum.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from functools import lru_cache
 
 from ..domain.catalog import Catalog, Product
@@ -63,44 +60,3 @@ def cheapest_cover(product: Product, need: int) -> dict[int, int]:
     if out.status is not Status.OPTIMAL:
         raise SolverError(f"{product.id}: could not size the rule-of-thumb packs")
     return {s: round(v.value() or 0) for s, v in n.items()}
-
-
-def better_when_stopped(req, results: list) -> list:
-    """`results` with each one the time limit stopped (not optimal) replaced by the rule
-    of thumb for its products, or by buying nothing, when that bills for less: in start
-    mode its first block's packs only, trimmed to what the caps leave after the other
-    results' purchases."""
-    from .engines import CostBounds, Room, spend_by_month, trim_to, with_bounds
-    from .planner import _billed
-    if all(r.optimal for r in results):
-        return results
-    start_only = req.purchase_months == "start"
-    prices = {p.id: {q.calls: to_units(q.price, req.scale) for q in p.packs}
-              for p in req.catalog.products}
-    out = list(results)
-    for i, r in enumerate(results):
-        if r.optimal:
-            continue
-        counts: dict = {pid: {} for pid in r.products}
-        try:
-            cover = block_cover(req.catalog, req.forecast, req.holdings, r.products)
-        except SolverError:         # (a covering knapsack the solver failed: none then)
-            continue
-        for pid, month, size, k in cover:
-            if not (start_only and month):
-                key = size if start_only else (month, size)
-                counts[pid][key] = counts[pid].get(key, 0) + k
-        others = {pid: c for j, o in enumerate(out) if j != i for pid, c in o.counts.items()}
-        room = Room.of(req, spend_by_month(others, prices, req.forecast.months))
-        nothing = {pid: {} for pid in r.products}
-        counts = trim_to(room, counts, prices, req.forecast.months) or nothing
-        # (buying nothing is a plan too, under every cap: a solver stopped early can have
-        # found worse, and so can the rule of thumb where packs do not pay)
-        cost, counts = min(((_billed(req, r.products, c), i, c)
-                            for i, c in enumerate((counts, nothing))))[::2]
-        if r.objective is None or cost < r.objective:
-            # (its bound may prove it: whole units, nothing costs less than the bound)
-            out[i] = with_bounds(replace(r, counts=counts, objective=cost, status="feasible",
-                                         tie_break=False),
-                                 CostBounds(max(round(r.bound), 0)))
-    return out

@@ -57,10 +57,11 @@ from .engines import (
     searched_alone,
     spend_by_month,
     tell_binding,
+    trim_to,
     with_bounds,
 )
 from .dynamic import use_compiled
-from .fallback import better_when_stopped
+from .fallback import block_cover
 from .limits import check_request
 
 PURCHASE_MODES = ("start", "any")
@@ -261,7 +262,7 @@ def _solved(req: Request) -> tuple[Request, list[EngineResult], Plan, list[Bill]
     solver = req.solver
     while True:
         # (routed inside: see _route; what a time limit stopped, against the rule of thumb)
-        results = better_when_stopped(req, _solve(req))
+        results = _better_when_stopped(req, _solve(req))
         result_plan = _assemble(req.forecast, results)
         t0 = time.perf_counter()
         bills, base_bill = _bills(req, result_plan)
@@ -286,6 +287,40 @@ def _solved(req: Request) -> tuple[Request, list[EngineResult], Plan, list[Bill]
                                   f"trouble with this model's large numbers (see docs/cli.md, "
                                   f"'Limits')") from None
             req = replace(req, solver=then[tried])
+
+
+def _better_when_stopped(req: Request, results: list[EngineResult]) -> list[EngineResult]:
+    """`results` with each one the time limit stopped (not optimal) replaced by the rule
+    of thumb for its products (solve/fallback.py; in start mode its first block's packs),
+    trimmed to what the caps leave after the other results' purchases, or by buying
+    nothing, when that bills for less; the result's proven bound stands."""
+    start_only = req.purchase_months == "start"
+    out = list(results)
+    for i, r in enumerate(results):
+        if r.optimal:
+            continue
+        nothing = {pid: {} for pid in r.products}
+        counts: dict = {pid: {} for pid in r.products}
+        try:
+            cover = block_cover(req.catalog, req.forecast, req.holdings, r.products)
+        except SolverError:         # (a covering knapsack the solver failed: none then)
+            cover = []
+        for pid, month, size, k in cover:
+            if not (start_only and month):
+                key = size if start_only else (month, size)
+                counts[pid][key] = counts[pid].get(key, 0) + k
+        room = Room.of(req, _spent(req, [o for j, o in enumerate(out) if j != i]))
+        counts = trim_to(room, counts, _unit_prices(req, r.products),
+                         req.forecast.months) or nothing
+        # (buying nothing is a plan too, under every cap: a solver stopped early can have
+        # found worse, and so can the rule of thumb where packs do not pay)
+        cost, counts = min(((_billed(req, r.products, c), c) for c in (counts, nothing)),
+                           key=lambda found: found[0])
+        if r.objective is None or cost < r.objective:
+            # (its bound may prove it: whole units, nothing costs less than the bound)
+            out[i] = with_bounds(replace(r, counts=counts, objective=cost, status="feasible",
+                                         tie_break=False), CostBounds(max(round(r.bound), 0)))
+    return out
 
 
 def _bills(req: Request, result_plan: Plan) -> tuple[list[Bill], Bill]:
@@ -974,9 +1009,13 @@ def _spent(req: Request, results: list[EngineResult]) -> list[int]:
 
 def _spent_counts(req: Request, counts: dict) -> list[int]:
     """Each month's prepaid spend of product -> {key: packs} (money units)."""
-    return spend_by_month(counts, {pid: {p.calls: to_units(p.price, req.scale)
-                                         for p in req.catalog.product(pid).packs}
-                                   for pid in counts}, req.forecast.months)
+    return spend_by_month(counts, _unit_prices(req, counts), req.forecast.months)
+
+
+def _unit_prices(req: Request, pids) -> dict:
+    """product -> {pack size: price in money units}, for `pids`."""
+    return {pid: {p.calls: to_units(p.price, req.scale) for p in req.catalog.product(pid).packs}
+            for pid in pids}
 
 
 def _keeps_caps(req: Request, results: list[EngineResult]) -> bool:
