@@ -653,6 +653,13 @@ def _uncapped_first(req: Request, relaxation=None) -> tuple[list[EngineResult] |
     if _total_first(req) and not (searched and len(parts) == 1):
         # After-packs: the total basis, a relaxation the faster searches plan.
         alone = sum(r.seconds + r.build_seconds for r in parts)
+        if not searched:
+            # The products apart first, short of the joint model: they settle a cap that
+            # binds one product or only moves purchases in seconds, where the total
+            # basis's joint model can take all its time and settle nothing (docs/design.md).
+            apart, _ = _apart_under_caps(req, parts, jointly=False)
+            if apart is not None:
+                return apart, None
         settled, below = _capped_after_total(req, *_total_relaxation(req, alone), parts)
         if settled is not None:
             tell_binding(req, sum(r.objective for r in settled))
@@ -830,7 +837,7 @@ def _floor_key(names: list[str]):
 # alone and the step's clock with the loop that reorders and merges the blocks; split,
 # those would travel as a state object through every call.
 def _apart_under_caps(req: Request, parts: list[EngineResult], merge: bool = True,
-                      below: CostBounds | None = None) -> tuple[
+                      below: CostBounds | None = None, jointly: bool = True) -> tuple[
         list[EngineResult] | None, CostBounds]:
     """The products in blocks, one block at a time, each in the room the caps leave after
     the blocks before it (a small model each, its floors as rows), given each product's
@@ -848,7 +855,8 @@ def _apart_under_caps(req: Request, parts: list[EngineResult], merge: bool = Tru
     under the whole caps (at least APART_ROOM_SECONDS), that try APART_ROOM_SECONDS.
     `merge=False`: no blocks of several products (each one an integer program), only
     products apart. `below`: the total basis's floors (`_capped_after_total`), for a block
-    that is the joint model (`_spenders_jointly`).
+    that is the joint model (`_spenders_jointly`); `jointly=False`: none, (None, floors)
+    where it would come.
     """
     clock = req.clock.share().at_most(APART_SECONDS)
     floors: dict = {r.label: r.objective for r in parts}   # product or tuple -> floor
@@ -912,6 +920,8 @@ def _apart_under_caps(req: Request, parts: list[EngineResult], merge: bool = Tru
                 if b == blocks[0] or (b in led and (len(merged) > APART_BLOCK or not merge)):
                     return None, joint_bounds()
                 if b in led and spenders <= set(merged):
+                    if not jointly:
+                        return None, joint_bounds()
                     known = _merged(joint_bounds(), below).floors
                     return _spenders_jointly(req, merged, parts, known), None
                 rest = [c for c in blocks if c != b]
@@ -962,11 +972,13 @@ def _keyed(req: Request, blocks: list[tuple], union: list[EngineResult],
     together, that union is the least key. The leading block's re-solves get what is left of
     the time for the products apart (its keys took 1.8 s and then some on the 9 × 24 yearly
     family, more than a short try's 2 s: the least spend went unproven). Failing that, the
-    joint model at the floors gets a short try (small models settle at once); failing
-    both, the union as it is. `lead_least`, `all_least`: the least keys of the leading
+    joint model at the floors gets the rest of that time: the floors prove its cost at
+    the root, and its re-solves are the tie-break (the issue's 3 × 24 forecast with three
+    scenarios under a 20,000 monthly cap: 3.7 s, where a short try of 2 s left it
+    unproven and the plan went on to the total basis's route, 22 s); failing both, the
+    union as it is. `lead_least`, `all_least`: the least keys of the leading
     block and of all products at their floors, where `_apart_under_caps` knows them."""
     lead = [pid for i in blocks[0] for pid in parts[i].products]
-    short = replace(req, clock=clock.at_most(APART_ROOM_SECONDS))
     rest = [r for r in union if not set(r.products) <= set(lead)]
     counts = {pid: c for r in union for pid, c in r.counts.items()}   # (a start for HiGHS)
     if all(r.tie_break for r in rest):
@@ -974,8 +986,8 @@ def _keyed(req: Request, blocks: list[tuple], union: list[EngineResult],
                                    _floors_of(floors, lead), start=counts, least=lead_least)
         if keyed.optimal and keyed.tie_break and _keeps_caps(req, rest + [keyed]):
             return rest + [keyed]
-    joint = by_integer_program(short, 0, req.forecast.products(), floors, start=counts,
-                               least=all_least)
+    joint = by_integer_program(replace(req, clock=clock), 0, req.forecast.products(), floors,
+                               start=counts, least=all_least)
     return [joint] if joint.optimal and joint.tie_break else union
 
 
