@@ -20,12 +20,14 @@ YEAR = 12          # the rule of thumb renews once a year
 
 
 def block_cover(catalog: Catalog, forecast: Forecast, holdings: tuple[Holding, ...] = (),
-                products=None) -> list[tuple[str, int, int, int]]:
+                products=None, block: int = YEAR) -> list[tuple[str, int, int, int]]:
     """The rule of thumb, renewed every year: at the start of each 12-month block of the
     horizon, the cheapest packs covering that block's calls beyond the free quota (those
     the packs' validity reaches; the first block's also beyond the holdings), bought then.
-    (product, month index, size, count) for `products` (default: every one)."""
-    window = min(catalog.validity_months, YEAR)
+    (product, month index, size, count) for `products` (default: every one). `block`:
+    renewed every so many months instead (what a time limit stopped under a cap per month
+    is set beside: a year's packs at once break it)."""
+    window = min(catalog.validity_months, block)
     out = []
     for pid, calls in forecast.demand:
         product = catalog.product(pid)
@@ -33,7 +35,7 @@ def block_cover(catalog: Catalog, forecast: Forecast, holdings: tuple[Holding, .
             continue
         held = sum(h.calls_left for h in holdings if h.product == pid
                    and h.expires >= forecast.start)
-        for first in range(0, forecast.months, YEAR):
+        for first in range(0, forecast.months, block):
             need = sum(max(d - product.free_calls, 0) for d in calls[first:first + window])
             need -= held if first == 0 else 0
             if need > 0:
