@@ -658,21 +658,27 @@ def _uncapped_first(req: Request, relaxation=None) -> tuple[list[EngineResult] |
         apart, bounds = _apart_under_caps(req, parts, merge=False)
         if apart is not None:
             return apart, None
+    joint: list = []                # the block that is the joint model, where one is
+    first = _total_first(req) and not searched
+    if first:
+        # The products apart first, short of the joint model: they settle a cap that binds
+        # one product or only moves purchases in seconds, where the total basis's joint
+        # model can take all its time and settle nothing (docs/design.md).
+        apart, bounds = _apart_under_caps(req, parts, joint=joint)
+        if apart is not None:
+            return apart, None
     if _total_first(req) and not (searched and len(parts) == 1):
         # After-packs: the total basis, a relaxation the faster searches plan.
         alone = sum(r.seconds + r.build_seconds for r in parts)
-        if not searched:
-            # The products apart first, short of the joint model: they settle a cap that
-            # binds one product or only moves purchases in seconds, where the total
-            # basis's joint model can take all its time and settle nothing (docs/design.md).
-            apart, _ = _apart_under_caps(req, parts, jointly=False)
-            if apart is not None:
-                return apart, None
         settled, below = _capped_after_total(req, *_total_relaxation(req, alone), parts)
         if settled is not None:
             tell_binding(req, sum(r.objective for r in settled))
             return settled, None
-    if not searched or sum(1 for r in parts if r.counts.get(r.label)) > APART_BLOCK:
+    if joint:
+        # Where the products apart stopped: the joint model of the products that buy.
+        return _spenders_jointly(req, joint[0], parts, _merged(bounds, below).floors), None
+    if not first and (not searched or
+                      sum(1 for r in parts if r.counts.get(r.label)) > APART_BLOCK):
         apart, bounds = _apart_under_caps(req, parts, below=below)
         if apart is not None:
             return apart, None
@@ -845,7 +851,7 @@ def _floor_key(names: list[str]):
 # alone and the step's clock with the loop that reorders and merges the blocks; split,
 # those would travel as a state object through every call.
 def _apart_under_caps(req: Request, parts: list[EngineResult], merge: bool = True,
-                      below: CostBounds | None = None, jointly: bool = True) -> tuple[
+                      below: CostBounds | None = None, joint: list | None = None) -> tuple[
         list[EngineResult] | None, CostBounds]:
     """The products in blocks, one block at a time, each in the room the caps leave after
     the blocks before it (a small model each, its floors as rows), given each product's
@@ -863,8 +869,10 @@ def _apart_under_caps(req: Request, parts: list[EngineResult], merge: bool = Tru
     under the whole caps (at least APART_ROOM_SECONDS), that try APART_ROOM_SECONDS.
     `merge=False`: no blocks of several products (each one an integer program), only
     products apart. `below`: the total basis's floors (`_capped_after_total`), for a block
-    that is the joint model (`_spenders_jointly`); `jointly=False`: none, (None, floors)
-    where it would come.
+    that is the joint model (`_spenders_jointly`). `joint`, a list: that block is not
+    solved but appended to it, and (None, floors) returned (the caller tries the total
+    basis first); a product apart that does not fit stops the step as before, and a
+    second step would do the same.
     """
     clock = req.clock.share().at_most(APART_SECONDS)
     floors: dict = {r.label: r.objective for r in parts}   # product or tuple -> floor
@@ -928,7 +936,8 @@ def _apart_under_caps(req: Request, parts: list[EngineResult], merge: bool = Tru
                 if b == blocks[0] or (b in led and (len(merged) > APART_BLOCK or not merge)):
                     return None, joint_bounds()
                 if b in led and spenders <= set(merged):
-                    if not jointly:
+                    if joint is not None:
+                        joint.append(merged)
                         return None, joint_bounds()
                     known = _merged(joint_bounds(), below).floors
                     return _spenders_jointly(req, merged, parts, known), None
