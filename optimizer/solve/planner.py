@@ -627,7 +627,9 @@ def _uncapped_first(req: Request, relaxation=None) -> tuple[list[EngineResult] |
     the least (cost, spend, −calls, packs) over every plan is the least over those within
     the caps. When a cap binds, the sum of the products' optima still bounds the joint
     optimum from below (the floor of a gap), and `_apart_under_caps` tries the next
-    relaxation.
+    relaxation. Where after-packs takes the total basis as a relaxation, the products
+    apart come first and run once: stopped where the joint model would come, the total
+    basis goes between them and it (docs/design.md, 'The total basis as a relaxation').
 
     `relaxation` (caps per month or block in any month): the frontiers (computed once),
     which may settle
