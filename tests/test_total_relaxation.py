@@ -46,6 +46,13 @@ def _two_products_twelve_months():
     return after, base, scenarios
 
 
+def _under_15000(catalog):
+    """The plan of `_two_products_twelve_months` under 15,000 a month on `catalog`."""
+    _, base, scenarios = _two_products_twelve_months()
+    return plan(catalog, base, purchase_months="any", scenarios=scenarios,
+                monthly_budget=Decimal(15000), regret=False)
+
+
 def _apart_declines(monkeypatch):
     """The products apart under the caps, which come before the total basis and settle
     these requests, made not to (their joint model stays): the total's route runs."""
@@ -101,12 +108,10 @@ def test_a_cap_two_products_share_is_settled_at_the_total_optimum(monkeypatch):
     apart = _apart_declines(monkeypatch)
     after, base, scenarios = _two_products_twelve_months()
     T = base.months
-    r = plan(after, base, purchase_months="any", scenarios=scenarios,
-             monthly_budget=Decimal(15000), regret=False)
+    r = _under_15000(after)
     monkeypatch.setattr(planner, "_capped_after_total", settle)
     monkeypatch.setattr(planner, "_apart_under_caps", apart)
-    t = plan(replace(after, tier_basis="total"), base, purchase_months="any",
-             scenarios=scenarios, monthly_budget=Decimal(15000), regret=False)
+    t = _under_15000(replace(after, tier_basis="total"))
     assert seen == [True]
     assert r.status == t.status == "optimal"
     assert r.expected_cost == t.expected_cost
@@ -131,11 +136,9 @@ def test_the_products_apart_come_before_the_total_basis(monkeypatch):
         raise AssertionError("the total basis was planned")
     monkeypatch.setattr(planner, "_total_relaxation", unused)
     after, base, scenarios = _two_products_twelve_months()
-    r = plan(after, base, purchase_months="any", scenarios=scenarios,
-             monthly_budget=Decimal(15000), regret=False)
+    r = _under_15000(after)
     monkeypatch.undo()
-    t = plan(replace(after, tier_basis="total"), base, purchase_months="any",
-             scenarios=scenarios, monthly_budget=Decimal(15000), regret=False)
+    t = _under_15000(replace(after, tier_basis="total"))
     assert r.status == t.status == "optimal" and r.tie_break_proven
     assert r.expected_cost == t.expected_cost       # the relaxation's bound, met
     for s, outcome in zip(scenarios, r.scenarios):
@@ -167,11 +170,9 @@ def test_the_products_apart_are_not_run_again_after_the_total_basis(monkeypatch)
     monkeypatch.setattr(planner, "_apart_under_caps", stops_at_the_joint_model)
     monkeypatch.setattr(planner, "_capped_after_total", unsettled)
     after, base, scenarios = _two_products_twelve_months()
-    r = plan(after, base, purchase_months="any", scenarios=scenarios,
-             monthly_budget=Decimal(15000), regret=False)
+    r = _under_15000(after)
     monkeypatch.undo()
-    t = plan(replace(after, tier_basis="total"), base, purchase_months="any",
-             scenarios=scenarios, monthly_budget=Decimal(15000), regret=False)
+    t = _under_15000(replace(after, tier_basis="total"))
     assert seen == [True]
     assert r.status == "optimal" and r.expected_cost == t.expected_cost
 
@@ -197,10 +198,8 @@ def test_a_relaxation_whose_re_solves_ran_out_is_keyed_again(monkeypatch):
     # on a loaded machine, so the check had nothing proven to compare with)
     monkeypatch.setattr(planner, "APART_ROOM_SECONDS", 30.0)
     after, base, scenarios = _two_products_twelve_months()
-    r = plan(after, base, purchase_months="any", scenarios=scenarios,
-             monthly_budget=Decimal(15000), regret=False)
-    t = plan(replace(after, tier_basis="total"), base, purchase_months="any",
-             scenarios=scenarios, monthly_budget=Decimal(15000), regret=False)
+    r = _under_15000(after)
+    t = _under_15000(replace(after, tier_basis="total"))
     assert len(keyed) == 1 and keyed[0] is not None
     assert r.status == t.status == "optimal" and r.expected_cost == t.expected_cost
     assert r.tie_break_proven and t.tie_break_proven

@@ -849,7 +849,7 @@ def _floor_key(names: list[str]):
     return names[0] if len(names) == 1 else tuple(names)
 
 
-# Long (98 lines): the inner helpers share the floors found so far, the blocks settled
+# Long (104 lines): the inner helpers share the floors found so far, the blocks settled
 # alone and the step's clock with the loop that reorders and merges the blocks; split,
 # those would travel as a state object through every call.
 def _apart_under_caps(req: Request, parts: list[EngineResult], merge: bool = True,
