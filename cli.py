@@ -183,12 +183,14 @@ SHARED = {
         is_flag=True, help="Cash flow: packs paid in their purchase month, postpaid paid the "
                            "month after use, 120% of it frozen until the next settlement.")),
     "report": (("--report", "report_path"), dict(
-        metavar="FILE.html",
-        help="Also write a self-contained HTML report (summary, purchases, cost bars, "
-             "month-by-month charts, cash flow) for a budget request.")),
+        metavar="FILE.html|FILE.pdf",
+        help="Also write a report for a budget request (summary, purchases, cost bars, "
+             "month-by-month charts, cash flow): self-contained HTML, or PDF, by the "
+             "extension.")),
     "chart": (("--chart", "chart_path"), dict(
-        metavar="FILE.png", help="Also write a PNG chart: pack balance against demand month "
-                                 "by month, one panel per product with packs.")),
+        metavar="FILE.png|FILE.svg",
+        help="Also write a chart, PNG or SVG by the extension: cost by product, then pack "
+             "balance against demand month by month, one panel per product with packs.")),
     "solver": (("--solver",), dict(type=click.Choice(["highs", "cbc"]), default="highs",
                                    show_default=True, help="MILP solver.")),
     "columns": (("--columns",), dict(
