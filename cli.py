@@ -21,6 +21,7 @@ import functools
 import importlib
 import os
 import re
+import signal
 import sys
 from dataclasses import dataclass
 
@@ -60,6 +61,13 @@ class CommandError(click.ClickException):
 _NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
 
 
+def _terminated(signum, frame):
+    """SIGTERM (a script's `timeout`, a job killed): end as Python's default would, with
+    status 143, but after the exit handlers (a solver's temporary files)."""
+    atexit._run_exitfuncs()
+    os._exit(128 + signum)
+
+
 class PackoptGroup(click.Group):
     """Click's group, but a usage error is one line on stderr like every other error."""
 
@@ -82,6 +90,7 @@ class PackoptGroup(click.Group):
         run the exit handlers, then end the process at once instead of letting Python free
         every module and object one by one (a tenth of a small plan's run). Tests and
         library callers use `main`, which returns or raises as Click's does."""
+        signal.signal(signal.SIGTERM, _terminated)
         try:
             self.main(*args, **kwargs)
             code = 0
@@ -411,6 +420,7 @@ def solve_interruptibly(message: str, out: Output, work):
     except KeyboardInterrupt:
         click.echo("packopt: interrupted", err=True)
         sys.stderr.flush()
+        atexit._run_exitfuncs()             # a solver's temporary files, among others
         os._exit(130)
 
 

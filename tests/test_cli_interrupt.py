@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -77,3 +78,29 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+@pytest.mark.parametrize("sig, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_ending_packopt_leaves_no_cbc_files(tmp_path, sig, status):
+    """CBC runs on a model file and writes a log and a solution beside it; ended by Ctrl-C
+    (os._exit, so no worker thread's `finally` runs) or by SIGTERM, packopt left them in
+    the temporary folder. Ended once a model file is there."""
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    proc = subprocess.Popen(
+        [sys.executable, "cli.py", "plan", "--purchase-months", "any", "--monthly-budget",
+         "8000", "--solver", "cbc", "--format", "json"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(tmp_path.glob("*.mps")) and time.monotonic() < deadline:
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.05)
+        assert list(tmp_path.glob("*.mps")), "CBC never started"
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == status, err
+    assert out == "" and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []

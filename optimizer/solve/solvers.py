@@ -8,6 +8,7 @@ are watched for the bundled binary's stalls, and its optima cross-checked by HiG
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import enum
 import math
@@ -504,6 +505,34 @@ class _Stalled(Exception):
     """The CBC process stopped using CPU: killed."""
 
 
+# CBC's files (its model, solution and log) while a run uses them. Each run removes its own
+# when it ends; a process ended at once (Ctrl-C: cli.py ends it with os._exit, the worker
+# threads' `finally` never runs) runs the exit functions, and this one removes the rest.
+_cbc_files: set[str] = set()
+_cbc_files_lock = threading.Lock()
+
+
+def _track(*paths: str) -> None:
+    with _cbc_files_lock:
+        _cbc_files.update(paths)
+
+
+def _untrack(*paths: str) -> None:
+    """Remove CBC's files and stop tracking them."""
+    with _cbc_files_lock:
+        _cbc_files.difference_update(paths)
+    for path in paths:
+        with contextlib.suppress(OSError):
+            os.remove(path)
+
+
+@atexit.register
+def _remove_cbc_files() -> None:
+    with _cbc_files_lock:
+        left = list(_cbc_files)
+    _untrack(*left)
+
+
 def _cpu_seconds(pid: int) -> float | None:
     """User + system CPU time of a running process (Linux /proc), None elsewhere."""
     try:
@@ -558,6 +587,7 @@ def _cbc_class():
     class _WatchedCBC(pulp.PULP_CBC_CMD):
         def solve_CBC(self, lp, use_mps=True):
             tmp_mps, tmp_sol = self.create_tmp_files(lp.name, "mps", "sol")
+            _track(tmp_mps, tmp_sol)
             vs, var_names, con_names, _ = lp.writeMPS(tmp_mps, rename=1)
             args = [self.path, tmp_mps]
             if lp.sense == constants.LpMaximize:
@@ -577,7 +607,7 @@ def _cbc_class():
                 status, values, reduced, prices, slacks, sol_status = self.readsol_MPS(
                     tmp_sol, lp, vs, var_names, con_names)
             finally:
-                self.delete_tmp_files(tmp_mps, tmp_sol)
+                _untrack(tmp_mps, tmp_sol)
             lp.assignVarsVals(values)
             lp.assignVarsDj(reduced)
             lp.assignConsPi(prices)
@@ -669,6 +699,7 @@ def _solve_cbc_once(prob, time_limit, preprocess: bool = True):
     import pulp
     fd, log = tempfile.mkstemp(prefix="packopt-cbc-", suffix=".log")
     os.close(fd)
+    _track(log)
     with warnings.catch_warnings():
         # PuLP 3.3 flags its bundled CBC as deprecated for 4.0; we pin <3.4 and use it.
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -684,10 +715,7 @@ def _solve_cbc_once(prob, time_limit, preprocess: bool = True):
     except Exception as e:
         return SolveOutcome(Status.ERROR, None, None, time.perf_counter() - t0, "cbc", str(e))
     finally:
-        try:
-            os.remove(log)
-        except OSError:
-            pass
+        _untrack(log)
     seconds = time.perf_counter() - t0
     result = (_CBC_RESULT.search(text).group(1).strip() if _CBC_RESULT.search(text) else "")
     # CBC reports status "Optimal" even when stopped on time: read its own result line.
