@@ -744,7 +744,7 @@ def whatif_cmd(forecast, scales, scenarios_path, plan_path, break_even, purchase
                  f"{w.gap:,.2f} {i.catalog.currency} of the optimum")
     content = views.whatif_view(out.fmt, w.examined, w.rows, w.scale_count, w.ranges,
                                 plan_name=plan_path, catalog=i.catalog, status=w.status,
-                                gap=w.gap)
+                                gap=w.gap, warnings=w.warnings)
     if forecast is None:
         example_note(i.forecast, out)
     emit(out, content)

@@ -467,11 +467,7 @@ def bill(catalog: Catalog, forecast: Forecast, plan: Plan | None = None,
         lots = make_lots(product, plan.for_product(pid), held, forecast.start, validity)
         pb = bill_product(product, calls, forecast.start, lots, catalog.tier_basis)
         if pb.unpublished_months:
-            rate = product.rate(10 ** 18)[0]
-            months = ", ".join(str(m) for m in pb.unpublished_months)
-            warnings.append(f"{pid}: postpaid volume above the top published tier in {months}; "
-                            f"priced at the last published rate {rate} "
-                            f"(unpublished rate: contact sales)")
+            warnings.append(unpublished_note(product, pb.unpublished_months))
         if pb.postpaid_only_unpublished is pb.unpublished_months:   # (no packs: the same)
             assumed = ()
         else:
@@ -490,6 +486,45 @@ def bill(catalog: Catalog, forecast: Forecast, plan: Plan | None = None,
             warnings.append(f"{h.product}: holding ignored, the product is not in the forecast")
     return Bill(catalog.tier_basis, catalog.currency, forecast.start, forecast.months,
                 tuple(products), tuple(warnings))
+
+
+def unpublished_note(product: Product, months, context: str = "") -> str:
+    """The warning for postpaid volume priced at the assumed rate (rule 6), in `months`;
+    `context` says whose demand or plan when not the forecast's ("under scenario 'high', ")."""
+    rate = product.rate(10 ** 18)[0]
+    return (f"{product.id}: {context}postpaid volume above the top published tier in "
+            f"{', '.join(str(m) for m in months)}; priced at the last published rate {rate} "
+            f"(unpublished rate: contact sales)")
+
+
+def scenario_notes(catalog: Catalog, base: Bill, scenarios) -> tuple[str, ...]:
+    """What a plan's scenario figures (each scenario's cost, the expected and worst cost,
+    the regrets) rest on beyond its bill on the forecast: postpaid priced at the assumed
+    rate under a scenario's demand where the forecast's does not reach it in those months.
+    `scenarios`: (name, that scenario's bill of the plan)."""
+    on_base = {pb.product: pb.unpublished_months for pb in base.products}
+    return tuple(unpublished_note(catalog.product(pb.product), pb.unpublished_months,
+                                  f"under scenario '{name}', ")
+                 for name, b in scenarios for pb in b.products
+                 if pb.unpublished_months and pb.unpublished_months != on_base.get(pb.product))
+
+
+def level_notes(catalog: Catalog, levels) -> tuple[str, ...]:
+    """What `whatif`'s figures rest on: postpaid priced at the assumed rate under a demand
+    level, in the examined plan's bill or in the optimal plan's. `levels`: (label, the
+    examined plan's bill, the optimal plan's bill) per level."""
+    out = []
+    for label, fixed, best in levels:
+        mine = {pb.product: pb.unpublished_months for pb in fixed.products}
+        for pb in fixed.products:
+            if pb.unpublished_months:
+                out.append(unpublished_note(catalog.product(pb.product), pb.unpublished_months,
+                                            f"under {label}, "))
+        for pb in best.products:
+            if pb.unpublished_months and pb.unpublished_months != mine.get(pb.product):
+                out.append(unpublished_note(catalog.product(pb.product), pb.unpublished_months,
+                                            f"the optimal plan under {label}: "))
+    return tuple(out)
 
 
 def check_plan_against(plan: Plan, forecast: Forecast) -> None:

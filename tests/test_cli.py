@@ -406,6 +406,51 @@ def test_bill_unpublished_tier_warns_and_negotiated_rate_applies(tmp_path):
     assert data["total_cost"] == 74950.0
 
 
+
+def _months_of(warning: str) -> set[str]:
+    return set(re.findall(r"\d{4}-\d{2}", warning))
+
+
+def test_plan_warns_where_a_scenario_reaches_the_unpublished_rate(tmp_path):
+    """The forecast stays below 1,000,000 calls a month, a scenario goes above it: the
+    scenario's cost, the expected and worst cost rest on the assumed rate, which `bill` of
+    the plan on that scenario's demand warns of; `plan` named nothing."""
+    rows = "".join(f"id_card,2027-{m:02d},{850000 + 10000 * m}\n" for m in range(1, 7))
+    f = write(tmp_path, "f.csv", "product,month,calls\n" + rows)
+    s = write(tmp_path, "s.csv", "scenario,weight,scale\nlow,1,0.8\nhigh,1,1.2\n")
+    data = as_json("plan", f, "--scenarios", s)
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps(data))
+    high = write(tmp_path, "high.csv", "product,month,calls\n" + "".join(
+        f"id_card,2027-{m:02d},{(850000 + 10000 * m) * 12 // 10}\n" for m in range(1, 7)))
+    billed = as_json("bill", high, "--plan", plan)
+    [own] = [w for w in billed["warnings"] if "pure-postpaid" not in w]
+    assert as_json("bill", f, "--plan", plan)["warnings"] == []      # none on the forecast
+    [w] = data["warnings"]
+    assert w.startswith("id_card: under scenario 'high', ") and "contact sales" in w
+    assert _months_of(w) == _months_of(own) != set()
+    assert "Warning: id_card: under scenario 'high'" in ok("plan", f, "--scenarios", s).stdout
+
+
+def test_whatif_warns_where_a_level_reaches_the_unpublished_rate(tmp_path):
+    f = write(tmp_path, "f.csv", "product,month,calls\n" + "".join(
+        f"id_card,2027-{m:02d},900000\n" for m in range(1, 4)))
+    data = as_json("whatif", f, "--scale", "1,1.5", "--no-break-even")
+    assert data["warnings"] and all(w.startswith("id_card: ") for w in data["warnings"])
+    assert not any("×1," in w for w in data["warnings"])            # ×1 stays below it
+    [mine] = [w for w in data["warnings"] if w.startswith("id_card: under demand ×1.5, ")]
+    plan = tmp_path / "plan.csv"
+    plan.write_text("product,month,size,count\n" + "".join(
+        f"{q['product']},{q['month']},{q['size']},{q['count']}\n" for q in data["plan"]))
+    scaled = write(tmp_path, "x15.csv", "product,month,calls\n" + "".join(
+        f"id_card,2027-{m:02d},1350000\n" for m in range(1, 4)))
+    [own] = [w for w in as_json("bill", scaled, "--plan", plan)["warnings"]
+             if "pure-postpaid" not in w]
+    assert _months_of(mine) == _months_of(own)
+    table = ok("whatif", f, "--scale", "1,1.5", "--no-break-even").stdout
+    assert "Warning: id_card: under demand ×1.5" in table
+
+
 def test_bill_holdings(tmp_path):
     f = write(tmp_path, "f.csv", "product,month,calls\nid_card,2027-01,11000\nid_card,2027-02,11000\n"
                                  "id_card,2027-03,11000\n")

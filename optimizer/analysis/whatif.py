@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from ..billing import Bill, bill
+from ..billing import Bill, bill, level_notes
 from ..domain.catalog import Catalog
 from ..domain.records import Forecast, Holding, Plan
 from ..exceptions import InputError
@@ -52,6 +52,7 @@ class WhatIf:
     ranges: tuple[BreakEven, ...] | None
     status: str | None = None               # the examined plan when packopt planned it:
     gap: Decimal = Decimal(0)               # "optimal", or "feasible" within `gap`
+    warnings: tuple[str, ...] = ()          # figures that rest on the assumed top rate
 
 
 def examine(catalog: Catalog, forecast: Forecast, scales=(), scenarios=(), *,
@@ -69,7 +70,13 @@ def examine(catalog: Catalog, forecast: Forecast, scales=(), scenarios=(), *,
                           purchase_months, clock) if with_break_even else None)
     return WhatIf(bill(catalog, forecast, examined, holdings), rows, len(scales), ranges,
                   None if found is None else found.status,
-                  Decimal(0) if found is None else found.gap)
+                  Decimal(0) if found is None else found.gap,
+                  level_notes(catalog, [(_level_name(r.label, i < len(scales)), r.fixed, r.best)
+                                        for i, r in enumerate(rows)]))
+
+
+def _level_name(label: str, scale: bool) -> str:
+    return f"demand {label}" if scale else f"scenario '{label}'"
 
 
 def buys_as(plan: Plan | None, forecast: Forecast) -> str:

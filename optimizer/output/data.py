@@ -429,7 +429,7 @@ def uncertainty_dict(result, budget_value: BudgetValue | None = None) -> dict[st
 # --------------------------------------------------------------------------- what-if
 
 def whatif_dict(examined_bill: Bill, rows, scale_count: int, break_even=None,
-                status: str | None = None, gap=0) -> dict[str, Any]:
+                status: str | None = None, gap=0, warnings=()) -> dict[str, Any]:
     """The examined plan, each demand level's fixed and optimal costs, break-even ranges.
     `status`, `gap`: the examined plan's when packopt planned it (None: a plan given)."""
     levels = []
@@ -458,6 +458,7 @@ def whatif_dict(examined_bill: Bill, rows, scale_count: int, break_even=None,
         "plan_status": status,
         "plan_gap": None if status is None else money(gap),
         "levels": levels,
+        "warnings": list(warnings),
     }
     if break_even is not None:
         out["break_even"] = [{"product": b.product,

@@ -190,12 +190,12 @@ def month_parts(b: Bill, catalog: Catalog | None = None) -> list:
 
 def whatif_view(fmt: str, examined: Bill, rows, scale_count: int, ranges, *,
                 plan_name: str | None, catalog: Catalog, status: str | None = None,
-                gap=0):
+                gap=0, warnings=()):
     """The examined plan under each demand level (`rows`, the first `scale_count` of them
     scales) and, unless `ranges` is None, the break-even range of each product. `status`,
     `gap`: the examined plan's when packopt planned it."""
     if fmt == "json":
-        return data.whatif_dict(examined, rows, scale_count, ranges, status, gap)
+        return data.whatif_dict(examined, rows, scale_count, ranges, status, gap, warnings)
     if fmt == "csv":
         return (data.break_even_rows(ranges) if ranges is not None
                 else data.whatif_rows(rows, scale_count))
@@ -229,5 +229,6 @@ def whatif_view(fmt: str, examined: Bill, rows, scale_count: int, ranges, *,
                   + ("; ≤/≥ ×…, 'undecided': the time limit stopped the search, which had "
                      "proven the range shown." if any(not b.complete for b in ranges)
                      else ".")]
+    parts += [Styled(f"Warning: {w}", "yellow") for w in warnings]
     return parts
 

@@ -32,7 +32,7 @@ from decimal import Decimal
 from functools import cache, partial
 from typing import Callable
 
-from ..billing import Bill, bill
+from ..billing import Bill, bill, scenario_notes
 from ..domain.catalog import Catalog
 from ..domain.money import money_scale, to_units
 from ..domain.records import Forecast, Holding, Plan, Purchase, Scenario
@@ -333,11 +333,13 @@ def _better_when_stopped(req: Request, results: list[EngineResult]) -> list[Engi
 
 def _bills(req: Request, result_plan: Plan) -> tuple[list[Bill], Bill]:
     """The plan billed under every series (each scenario, or the forecast), and on the
-    base forecast."""
+    base forecast, with a warning where a scenario's figures rest on the assumed rate."""
     bills = [bill(req.catalog, f, result_plan, req.holdings) for f in req.series]
-    base = bill(req.catalog, req.forecast, result_plan, req.holdings) if req.scenarios \
-        else bills[0]
-    return bills, base
+    if not req.scenarios:
+        return bills, bills[0]
+    base = bill(req.catalog, req.forecast, result_plan, req.holdings)
+    notes = scenario_notes(req.catalog, base, [(s.name, b) for s, b in zip(req.scenarios, bills)])
+    return bills, replace(base, warnings=base.warnings + notes)
 
 
 def _uncapped_result(req: Request) -> PlanResult | None:
