@@ -451,6 +451,19 @@ def test_whatif_warns_where_a_level_reaches_the_unpublished_rate(tmp_path):
     assert "Warning: id_card: under demand ×1.5" in table
 
 
+def test_csv_output_gives_its_warnings_on_stderr(tmp_path):
+    """A plan or bill written as CSV has no place for a warning: it goes to stderr (it was
+    dropped), and the CSV stays the plan alone."""
+    f = write(tmp_path, "f.csv", "product,month,calls\nlicense_plate,2027-01,1500000\n")
+    g = write(tmp_path, "g.csv", "product,month,calls\nlicense_plate,2027-01,900000\n"
+                                 "license_plate,2027-02,900000\n")
+    for args in (("plan", f), ("bill", f), ("whatif", g, "--scale", "1,1.5")):
+        result = ok(*args, "--format", "csv")
+        assert "warning: license_plate: " in result.stderr, args
+        assert "contact sales" in result.stderr and "contact sales" not in result.stdout
+        assert "license_plate" not in ok(*args, "--format", "csv", "--quiet").stderr
+
+
 def test_bill_holdings(tmp_path):
     f = write(tmp_path, "f.csv", "product,month,calls\nid_card,2027-01,11000\nid_card,2027-02,11000\n"
                                  "id_card,2027-03,11000\n")
