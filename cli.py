@@ -538,10 +538,10 @@ def bill_cmd(forecast, plan_path, compare, catalog_path, tier_basis, negotiated_
     write_extras(r.bill, command="bill", forecast=i.forecast.source, catalog=i.catalog,
                  plan=plan_path, carry_over=carry_over, report_path=report_path,
                  chart_path=chart_path, comparison=r.comparison)
-    warn_beside(out, r.bill.warnings)
     emit(out, views.bill_view(out.fmt, r.bill, title=views.bill_title(plan_path, forecast),
                               months=months, cashflow=cashflow, carry_over=carry_over,
                               comparison=r.comparison, catalog=i.catalog))
+    warn_beside(out, r.bill.warnings)
 
 
 @cli.command(name="plan")
@@ -659,6 +659,7 @@ def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_p
         example_note(i.forecast, out)
     if content is not None:          # --format xlsx wrote its workbook: nothing on stdout
         emit(out, content)
+    warn_beside(out, result.bill.warnings)
 
 
 def _plan_notes(out: Output, report) -> None:
@@ -667,14 +668,14 @@ def _plan_notes(out: Output, report) -> None:
     figures left out for want of time."""
     if out.fmt in ("csv", "xlsx") and report.result.status != "optimal":
         out.note(f"the plan is {cells.status_line(report.result)}")
-    warn_beside(out, report.result.bill.warnings)
     for what in report.left_out:
         out.note(f"left out {what}")
 
 
 def warn_beside(out: Output, warnings) -> None:
-    """Warnings where the output has no place for them (CSV, a workbook) go to stderr: a
-    plan written to a file was silent about the rate its cost rests on."""
+    """Warnings where the output has no place for them (CSV, a workbook) go to stderr once
+    it is written (a failed write is one error line): a plan written to a file was silent
+    about the rate its cost rests on."""
     if out.fmt in ("csv", "xlsx"):
         for w in warnings:
             out.note(f"warning: {w}")
@@ -752,13 +753,13 @@ def whatif_cmd(forecast, scales, scenarios_path, plan_path, break_even, purchase
     if w.status not in (None, "optimal"):
         out.note(f"the plan examined is the best found in the time limit, within "
                  f"{w.gap:,.2f} {i.catalog.currency} of the optimum")
-    warn_beside(out, w.warnings)
     content = views.whatif_view(out.fmt, w.examined, w.rows, w.scale_count, w.ranges,
                                 plan_name=plan_path, catalog=i.catalog, status=w.status,
                                 gap=w.gap, warnings=w.warnings)
     if forecast is None:
         example_note(i.forecast, out)
     emit(out, content)
+    warn_beside(out, w.warnings)
 
 
 @cli.command(name="forecast")
