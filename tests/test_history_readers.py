@@ -347,6 +347,19 @@ def test_daily_rows_that_do_not_reach_the_month_ends_are_partial(tmp_path):
     assert read_history(write_csv(tmp_path / "d.csv", rows), SEED).partial == ()
 
 
+
+def test_daily_rows_on_the_last_days_python_has(tmp_path):
+    """A row dated 9999-12-31 covers a day that ends past Python's last date: a traceback
+    (OverflowError) where the history's end is read."""
+    rows = [["product", "date", "calls"], ["id_card", "9999-11-01", "5"],
+            ["id_card", "9999-12-31", "5"]]
+    h = read_history(write_csv(tmp_path / "d.csv", rows), SEED)
+    assert h.partial == ()                       # 9999-11-01 .. 9999-12-31, whole months
+    rows[2][1] = "9999-12-30"
+    h = read_history(write_csv(tmp_path / "d.csv", rows), SEED)
+    assert h.partial == (("id_card", M("9999-12")),)
+    assert any("reach only 9999-12-30 (its whole day)" in n for n in h.notes)
+
 def test_daily_unmapped_rows_keep_their_totals_and_nothing_is_dropped(tmp_path):
     rng = random.Random(5)
     labels = ["id_card", "bank_card", "ocr_beta", "id_crad", "GeneralFastOCR"]

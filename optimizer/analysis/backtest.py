@@ -93,7 +93,8 @@ def backtest(catalog: Catalog, usage: Forecast, *, partial=(), method: str = "au
         last = usage.end + (-1)
     starts = window_starts(usage, last)
     if not starts:
-        raise InputError(f"the history covers {usage.months} months ({usage.start}.."
+        raise InputError(f"the history covers {usage.months} month"
+                         f"{'' if usage.months == 1 else 's'} ({usage.start}.."
                          f"{usage.end}); a backtest needs {MIN_BEFORE + WINDOW} complete "
                          f"months: {MIN_BEFORE} before a {WINDOW}-month window",
                          source=usage.source, field="month")

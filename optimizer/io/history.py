@@ -395,6 +395,10 @@ class _Usage:
 
 
 def _first_instant(month: Month) -> datetime:
+    """The month's first instant; past 9999-12 (Python's last date), the last instant
+    there is, which no row's date reaches."""
+    if month.ordinal // 12 > datetime.max.year:
+        return datetime.max
     return datetime(month.ordinal // 12, month.ordinal % 12 + 1, 1)
 
 
@@ -405,6 +409,8 @@ def _when(moment: datetime) -> str:
 
 def _until(end: datetime) -> str:
     """The end (exclusive) of the rows, as the last day they cover."""
+    if end == datetime.max:
+        return f"{end.date().isoformat()} (its whole day)"
     if end.time() == datetime.min.time():
         return f"{(end - timedelta(days=1)).date().isoformat()} (its whole day)"
     return f"{end.isoformat(sep=' ')}"
@@ -813,7 +819,9 @@ def _cover_day(usage: _Usage, moment: datetime) -> None:
     """A dated row covers its whole day (a row dated the 1st may stand for its month)."""
     day = datetime.combine(moment.date(), datetime.min.time())
     usage.monthly_dates &= moment.day == 1 and moment == day
-    usage.cover(day, day + timedelta(days=1), period=False)
+    # (the day after 9999-12-31 is past Python's dates: its last instant stands for it)
+    end = day + timedelta(days=1) if day.date() < datetime.max.date() else datetime.max
+    usage.cover(day, end, period=False)
 
 
 def _ignored(table: Table, used: set[int], usage: _Usage) -> None:
