@@ -221,10 +221,9 @@ def _ours(rec, inst, solver, time_limit, scale, algorithm=None):
         return
     rec["bill_s"] += time.perf_counter() - t0
     rec["billed"] = str(base.total_cost)
-    # The solvers' own objective: per product models (or one joint model, "all"), plus the
-    # fixed cost of products without packs, which need no model.
-    decided = set(inst.forecast.products()) if any(s.product == "all" for s in r.solves) \
-        else {s.product for s in r.solves}
+    # The solvers' own objective: per product models (or one joint model of a group), plus
+    # the fixed cost of products without packs, which need no model.
+    decided = {pid for s in r.solves for pid in s.products}
     units = sum(s.objective for s in r.solves if s.objective is not None)
     units += sum(to_units(pb.total_cost, scale) for pb in base.products
                  if pb.product not in decided)

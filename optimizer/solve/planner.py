@@ -121,6 +121,8 @@ class ProductSolve:
     seconds: float
     method: str = "milp"          # "milp" | "dp" (dynamic.py) | "after-packs" (after_packs.py)
                                   # | "curves" (curves.py) | "frontier" (frontier.py)
+    products: tuple[str, ...] = ()  # the products it decided (`product` names a group of
+                                    # more than three only by its size)
 
 
 @dataclass(frozen=True)
@@ -244,7 +246,7 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
         build_seconds=sum(r.build_seconds for r in results),
         solve_seconds=sum(r.seconds for r in results), bill_seconds=bill_s,
         solves=tuple(ProductSolve(r.label, r.status, r.objective, round(r.bound), r.seconds,
-                                  r.method) for r in results if r.modelled),
+                                  r.method, r.products) for r in results if r.modelled),
         scenarios=_outcomes(replace(req, clock=follow_up_clock(
             req.clock, time.perf_counter() - started)), bills, budget, monthly_budget, regret,
             yearly_budget),
@@ -363,7 +365,7 @@ def _uncapped_result(req: Request) -> PlanResult | None:
         build_seconds=sum(r.build_seconds for r in parts),
         solve_seconds=sum(r.seconds for r in parts), bill_seconds=0.0,
         solves=tuple(ProductSolve(r.label, r.status, r.objective, round(r.bound), r.seconds,
-                                  r.method) for r in parts if r.modelled),
+                                  r.method, r.products) for r in parts if r.modelled),
         scenarios=tuple(ScenarioOutcome(s.name, s.weight, b, None, req.prorata)
                         for s, b in zip(req.scenarios, bills)),
         objective=req.objective, carry_over=req.carry_over, uncapped_optimal=True)
