@@ -360,6 +360,18 @@ def test_daily_rows_on_the_last_days_python_has(tmp_path):
     assert h.partial == (("id_card", M("9999-12")),)
     assert any("reach only 9999-12-30 (its whole day)" in n for n in h.notes)
 
+
+@pytest.mark.parametrize("quantity", ["1e9999999999999999999", "1E-99999999999999999999"])
+def test_a_quantity_whose_exponent_decimal_cannot_hold_is_an_input_error(tmp_path, quantity):
+    """Decimal itself refuses such an exponent: decimal.InvalidOperation, a traceback."""
+    rows = [["ChargeCategory", "ChargePeriodStart", "ConsumedQuantity", "ServiceName"],
+            ["Usage", "2026-01-01", "5000", "IDCardOCR"],
+            ["Usage", "2026-02-01", quantity, "IDCardOCR"]]
+    with pytest.raises(InputError) as e:
+        read_history(write_csv(tmp_path / "q.csv", rows), SEED)
+    assert (e.value.line, e.value.field) == (3, "ConsumedQuantity")
+    assert "exponent out of range" in e.value.message
+
 def test_daily_unmapped_rows_keep_their_totals_and_nothing_is_dropped(tmp_path):
     rng = random.Random(5)
     labels = ["id_card", "bank_card", "ocr_beta", "id_crad", "GeneralFastOCR"]

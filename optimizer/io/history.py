@@ -473,8 +473,14 @@ def parse_quantity(text: str, *, source: str, line: int, field_name: str) -> Dec
     thousands separators are not (what `1,234` means depends on the locale)."""
     v = text.strip()
     if _NUMBER.fullmatch(v):
-        if not too_large(Decimal(v)):
-            return Decimal(v)
+        try:
+            d = Decimal(v)
+        except ArithmeticError:     # an exponent past Decimal's own range (1e99999999999)
+            raise InputError(f"'{v}' has an exponent out of range: write the quantity as a "
+                             f"plain number", source=source, line=line,
+                             field=field_name) from None
+        if not too_large(d):
+            return d
         raise InputError(too_large_words("quantity", v), source=source, line=line,
                          field=field_name)
     if not v:
