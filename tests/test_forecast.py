@@ -135,6 +135,19 @@ def test_partial_months_are_left_out_of_the_fit():
     assert any("partial last month left out" in n for n in r.notes)
 
 
+
+def test_a_history_of_partial_months_only_is_fitted_to_them():
+    """Six weeks of daily rows, 10 March to 20 April: both months partial. Both were left
+    out of the fit, and the product forecast 0 with the note "no usage in the history"
+    (42,000 calls in the file); a plan on it bought nothing."""
+    usage = as_forecast({"id_card": [22000, 20000]})
+    r = fc.forecast_usage(usage, 3, partial=(("id_card", usage.start),
+                                             ("id_card", usage.end)))
+    assert r.base.calls("id_card") == (21000,) * 3
+    assert r.product("id_card").method != "none"
+    assert any("every month with usage is partial" in n for n in r.notes)
+    assert not any("no usage" in n for n in r.notes)
+
 def test_no_usage_forecasts_zero():
     r = fc.forecast_usage(as_forecast({"id_card": [0] * 30}), 6)
     assert r.base.calls("id_card") == (0,) * 6 and r.product("id_card").method == "none"

@@ -416,6 +416,21 @@ def test_daily_calls_are_whole_non_negative_counts(tmp_path, cell, message):
     assert (e.value.line, e.value.field) == (2, "calls") and message in str(e.value)
 
 
+
+def test_rows_of_another_service_after_a_products_last_usage_are_told(tmp_path):
+    """A bill export whose last months hold only another service's rows: the product's
+    months there are read as 0 (the export covers them), which a forecast starts from;
+    only the unmapped label was told, not the zeros."""
+    rows = [["ServiceName", "ChargeCategory", "ChargePeriodStart", "ConsumedQuantity"]]
+    rows += [["IDCardOCR", "Usage", f"{2024 + i // 12}-{i % 12 + 1:02d}-01", "50000"]
+             for i in range(30)]
+    rows += [["SpeechRecognition", "Usage", "2026-08-01", "10"]]
+    h = read_history(write_csv(tmp_path / "u.csv", rows), SEED)
+    assert h.usage.end == M("2026-08") and h.usage.calls("id_card")[-2:] == (0, 0)
+    assert f"{tmp_path / 'u.csv'}: id_card has no usage after 2026-06; its months to " \
+           f"2026-08 are 0 (the file's rows reach 2026-08)" in h.notes
+
+
 # --------------------------------------------------------------------------- monthly
 
 def test_monthly_long_history_fills_a_new_products_leading_months(tmp_path):

@@ -238,16 +238,18 @@ def _band(score: Score | None) -> tuple[tuple[float, float], bool]:
 
 def _fitted_span(calls, partial_idx: set[int]) -> tuple[int, int] | None:
     """[lo, hi) of the months to fit: from the first month with calls (earlier months are
-    before launch), without partial months at either end; None with no usage at all."""
-    lo = next((i for i, c in enumerate(calls) if c > 0), None)
-    if lo is None:
+    before launch), without partial months at either end, unless no other month has calls
+    (then every month from the first with calls: a forecast of 0 would be no reading of
+    them); None with no usage at all."""
+    first = next((i for i, c in enumerate(calls) if c > 0), None)
+    if first is None:
         return None
-    hi = len(calls)
+    lo, hi = first, len(calls)
     while lo < hi and lo in partial_idx:
         lo += 1
     while hi > lo and hi - 1 in partial_idx:
         hi -= 1
-    return (lo, hi) if hi > lo else None
+    return (lo, hi) if hi > lo else (first, len(calls))
 
 
 def _min_train(method: str, n: int) -> int:
@@ -305,7 +307,11 @@ def _forecast_product(pid: str, calls, start: Month, partial_idx: set[int], mont
                                zeros)
     lo, hi = span
     y = np.asarray(calls[lo:hi], dtype=float)
-    if lo > 0 and all(c == 0 for c in calls[:lo]):
+    if all(i in partial_idx for i in range(lo, hi)):
+        notes.append(f"{pid}: every month with usage is partial "
+                     f"({', '.join(str(start + i) for i in range(lo, hi))}); fitted to them as "
+                     f"they are, which understates whole months")
+    elif lo > 0 and all(c == 0 for c in calls[:lo]):
         notes.append(f"{pid}: no calls before {start + lo} (not launched yet); fitted to "
                      f"its {hi - lo} months from then")
     elif lo > 0:

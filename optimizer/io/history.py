@@ -363,12 +363,20 @@ class _Usage:
                               f"rounded half up")
 
     def _new_product_notes(self, usage: Forecast) -> None:
+        """Months of a product read as 0 because the file's rows (of any label) reach
+        before or after its own: a launch, or usage that stopped, or rows of another
+        service in months this product has none (a forecast then starts from zeros)."""
         for pid, calls in usage.demand:
             first = next((i for i, c in enumerate(calls) if c), None)
             if first:
                 self.notes.append(f"{self.source}: {pid} has no usage before "
                                   f"{usage.month(first)}; its months from {usage.start} "
                                   f"are 0")
+            last = max((i for i, c in enumerate(calls) if c), default=None)
+            if last is not None and last < usage.months - 1:
+                self.notes.append(f"{self.source}: {pid} has no usage after "
+                                  f"{usage.month(last)}; its months to {usage.end} are 0 "
+                                  f"(the file's rows reach {usage.end})")
 
     def _partial(self, usage: Forecast) -> tuple[tuple[str, Month], ...]:
         """The first and last months the rows' dates do not cover whole, for every

@@ -77,7 +77,8 @@ def method_line(p: ProductForecast) -> str:
     if p.method == "none":
         return f"{p.product}: no usage in the history, forecast 0"
     if not p.backtest_months:
-        return f"{p.product}: {p.method}, not backtested ({p.fitted_months} months of history)"
+        return (f"{p.product}: {p.method}, not backtested ({p.fitted_months} month"
+                f"{'' if p.fitted_months == 1 else 's'} of history)")
     return (f"{p.product}: {p.method}, backtest MAPE {fmt_pct(p.mape)}, MASE "
             f"{'—' if p.mase is None else f'{p.mase:.2f}'} ({p.backtest_months} months)")
 
