@@ -23,7 +23,7 @@ import os
 import re
 import signal
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import click
 
@@ -807,7 +807,8 @@ def forecast_cmd(history, horizon, output, scenarios_path, method, columns, map_
                            if out.fmt == "csv" else ()):
         out.note(note)
     forecasts.write_forecast_files(r, output, scenarios_path)
-    emit(out, forecasts.forecast_view(out.fmt, r, history))
+    # (JSON's notes: the reader's too, usage no product took among them; stderr had them)
+    emit(out, forecasts.forecast_view(out.fmt, replace(r, notes=hi.notes + r.notes), history))
 
 
 @cli.command(name="backtest")
@@ -851,6 +852,7 @@ def backtest_cmd(history, plan_path, holdings_path, output_dir, solver,
         past_plan=hi.plan, holdings=hi.holdings, solver=solver))
     for note in bt.notes:
         out.note(note)
+    bt = replace(bt, notes=hi.notes + bt.notes)        # (JSON's: the reader's too)
     files = forecasts.write_window_files(output_dir, bt, hi.catalog) if output_dir else None
     flags = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in (
         ("catalog", catalog_path), ("tier_basis", tier_basis)) if v is not None)

@@ -286,3 +286,17 @@ def test_options_meaning_other_things_elsewhere_are_not_set_by_their_keys(histor
     assert r.exit_code == 0, r.stderr
     assert len(r.stdout.splitlines()) == 1 + 5 * 2
     assert (tmp_path / "s.csv").read_text().startswith("scenario,weight,product")
+
+
+def test_json_notes_tell_the_usage_no_product_took(tmp_path):
+    """SPEC: unmapped usage is reported, never dropped silently. It was said on stderr
+    only (gone with -q); `forecast`, `plan --history` and `backtest` JSON had no word of
+    it."""
+    path = tmp_path / "usage.csv"
+    path.write_text(csv_text(five_products()) + "bank_crad,2025-03,700\n")
+    told = "1 label maps to no catalog product (700 calls not counted): 'bank_crad'"
+    for args, notes in ((("forecast", path, "--months", "3"), lambda d: d["notes"]),
+                        (("plan", "--history", path), lambda d: d["forecast"]["notes"]),
+                        (("backtest", path), lambda d: d["notes"])):
+        data = json.loads(ok(*args, "--format", "json", "--quiet").stdout)
+        assert any(told in n for n in notes(data)), args

@@ -4,7 +4,7 @@ low/base/high scenarios as the planner's inputs."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..domain.catalog import Catalog
 from ..domain.records import Holding, Plan
@@ -44,8 +44,10 @@ def history_inputs(path: str, months: int, method: str = "auto", **files
                    ) -> tuple[Inputs, ForecastResult]:
     """`plan --history`: the history forecast `months` ahead by `method`, as planner inputs
     (the P50 forecast and the low/base/high scenarios); `files` as for
-    `read_history_inputs`. The forecast's notes follow the reader's in `Inputs.notes`."""
+    `read_history_inputs`. The forecast's notes follow the reader's, in `Inputs.notes` and
+    in the forecast's own (what JSON and the report show: usage no product took, partial
+    months)."""
     hi = read_history_inputs(path, **files)
     fr = forecast_history(hi.history, months, method=method)
-    return (Inputs(hi.catalog, fr.base, None, hi.holdings, fr.scenarios(),
-                   hi.notes + fr.notes), fr)
+    fr = replace(fr, notes=hi.notes + fr.notes)
+    return Inputs(hi.catalog, fr.base, None, hi.holdings, fr.scenarios(), fr.notes), fr
