@@ -372,6 +372,18 @@ def test_a_quantity_whose_exponent_decimal_cannot_hold_is_an_input_error(tmp_pat
     assert (e.value.line, e.value.field) == (3, "ConsumedQuantity")
     assert "exponent out of range" in e.value.message
 
+
+def test_a_focus_row_wider_than_its_header_is_refused(tmp_path):
+    """An unquoted 1,234 splits into two fields: the FOCUS reader took '1' as the quantity
+    and '234' as an unmapped product, exit 0 (the other readers refuse such a row)."""
+    path = tmp_path / "r.csv"
+    path.write_text("ChargeCategory,ChargePeriodStart,ConsumedQuantity,ServiceName\n"
+                    "Usage,2026-01-01,5000,IDCardOCR\nUsage,2026-02-01,1,234,IDCardOCR\n")
+    with pytest.raises(InputError) as e:
+        read_history(path, SEED)
+    assert (e.value.line, e.value.field) == (3, "row")
+    assert "thousands separators" in e.value.message
+
 def test_daily_unmapped_rows_keep_their_totals_and_nothing_is_dropped(tmp_path):
     rng = random.Random(5)
     labels = ["id_card", "bank_card", "ocr_beta", "id_crad", "GeneralFastOCR"]

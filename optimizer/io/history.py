@@ -708,6 +708,8 @@ def _read_focus(table: Table, at: int, usage: _Usage) -> None:
         return moments[text]
 
     for line, row in table.rows[at + 1:]:
+        if _too_wide(row, header, src, line, p):
+            continue                    # (an unquoted 1,234 shifts every column after it)
         row = row + [""] * (len(header) - len(row))
         category = row[cat].strip()
         if category.lower() != "usage":
