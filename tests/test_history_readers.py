@@ -384,6 +384,19 @@ def test_a_focus_row_wider_than_its_header_is_refused(tmp_path):
     assert (e.value.line, e.value.field) == (3, "row")
     assert "thousands separators" in e.value.message
 
+
+@pytest.mark.parametrize("sep", [";", "\t"])
+def test_a_title_line_above_a_semicolon_or_tab_header(tmp_path, sep):
+    """The delimiter was guessed from the first non-blank line: a bill's title, which has
+    none, so comma, and the file was "not a usage history this reader knows"."""
+    path = tmp_path / "t.csv"
+    path.write_text("Tencent Cloud bill export\n\n" + "\n".join(sep.join(r) for r in (
+        ("ChargeCategory", "ChargePeriodStart", "ConsumedQuantity", "ServiceName"),
+        ("Usage", "2026-01-01", "5000", "IDCardOCR"),
+        ("Usage", "2026-02-01", "5200", "IDCardOCR"))) + "\n")
+    h = read_history(path, SEED)
+    assert h.usage.calls("id_card") == (5000, 5200)
+
 def test_daily_unmapped_rows_keep_their_totals_and_nothing_is_dropped(tmp_path):
     rng = random.Random(5)
     labels = ["id_card", "bank_card", "ocr_beta", "id_crad", "GeneralFastOCR"]

@@ -178,22 +178,31 @@ def read_table(path: str | Path, what: str, *, sheet: str | None = None) -> Tabl
     return Table(path, csv_rows(text, path, what), [note] if note else [])
 
 
+TITLE_LINES = 10     # lines without a delimiter looked past for the header's
+
+
 def sniff_delimiter(text: str) -> tuple[str, int]:
-    """The delimiter of the header line (the first non-blank one), the one it has most
-    of among comma, semicolon and tab (comma if none); and the number of lines before the
-    header to skip: Excel's `sep=;` line is honoured and skipped."""
+    """The delimiter of the header line (the first non-blank one with a delimiter: a bill's
+    title lines above it have none), the one it has most of among comma, semicolon and tab
+    (comma if no line has one); and the number of lines before the header to skip: Excel's
+    `sep=;` line is honoured and skipped."""
+    seen = 0
     for i, line in enumerate(text.splitlines()):
         if not line.strip():
             continue
         m = re.fullmatch(r"\s*sep=(.)\s*", line)
-        if m:
+        if m and not seen:
             return m.group(1), i + 1
         try:
             counts = [len(next(csv.reader([line], delimiter=d))) - 1 for d in DELIMITERS]
         except csv.Error:       # (a field past csv's limit: the reader then says so)
             counts = [line.count(d) for d in DELIMITERS]
         best = max(range(len(DELIMITERS)), key=lambda k: (counts[k], -k))
-        return (DELIMITERS[best] if counts[best] else ","), 0
+        if counts[best]:
+            return DELIMITERS[best], 0
+        seen += 1
+        if seen == TITLE_LINES:
+            break
     return ",", 0
 
 
