@@ -456,6 +456,25 @@ def test_rows_of_another_service_after_a_products_last_usage_are_told(tmp_path):
            f"2026-08 are 0 (the file's rows reach 2026-08)" in h.notes
 
 
+
+def test_months_without_a_row_between_a_products_first_and_last_are_told(tmp_path):
+    """A month left out of a monthly export, or a mistyped year, was read as 0 in silence:
+    1024-06 among 2026's rows made a history of 12,000 months of zeros."""
+    rows = [["product", "month", "calls"], ["id_card", "2026-01", "500"],
+            ["id_card", "2026-04", "600"], ["bank_card", "2026-01", "7"],
+            ["bank_card", "2026-02", "0"], ["bank_card", "2026-03", "0"],
+            ["bank_card", "2026-04", "9"]]
+    h = read_history(write_csv(tmp_path / "m.csv", rows), SEED)
+    assert h.usage.calls("id_card") == (500, 0, 0, 600)
+    gaps = [n for n in h.notes if "has no row for" in n]
+    assert gaps == [f"{tmp_path / 'm.csv'}: id_card has no row for 2026-02, 2026-03 "
+                    f"(2 months between its first and last, read as 0)"]   # zeros given: none
+    rows[1][1] = "1024-01"
+    h = read_history(write_csv(tmp_path / "m.csv", rows), SEED)
+    assert any("id_card has no row for 1024-02" in n and "12,026 months" in n
+               for n in h.notes)
+
+
 # --------------------------------------------------------------------------- monthly
 
 def test_monthly_long_history_fills_a_new_products_leading_months(tmp_path):

@@ -336,6 +336,7 @@ class _Usage:
         usage = Forecast(start, n, tuple(demand), self.source)
         self._quantity_notes(rounded)
         self._new_product_notes(usage)
+        self._gap_notes(usage)
         unmapped = self._unmapped_totals()
         if unmapped:
             total = sum(c for _, c in unmapped)
@@ -361,6 +362,20 @@ class _Usage:
             self.notes.append(f"{self.source}: {rounded} product-month total"
                               f"{'s' if rounded > 1 else ''} not a whole number of calls, "
                               f"rounded half up")
+
+    def _gap_notes(self, usage: Forecast) -> None:
+        """Months inside a product's rows with no row of it, read as 0: a month left out of
+        the export, or a mistyped year (1024-06 among 2026's rows: 12,000 months of 0)."""
+        for pid, _ in usage.demand:
+            have = [i for i in range(usage.months) if (pid, usage.start + i) in self.cells]
+            gaps = [usage.start + i for i in range(have[0], have[-1] + 1)
+                    if (pid, usage.start + i) not in self.cells] if have else []
+            if gaps:
+                shown = ", ".join(str(m) for m in gaps[:6])
+                more = f" and {len(gaps) - 6:,} more" if len(gaps) > 6 else ""
+                self.notes.append(f"{self.source}: {pid} has no row for {shown}{more} "
+                                  f"({len(gaps):,} month{'s' if len(gaps) > 1 else ''} "
+                                  f"between its first and last, read as 0)")
 
     def _new_product_notes(self, usage: Forecast) -> None:
         """Months of a product read as 0 because the file's rows (of any label) reach
