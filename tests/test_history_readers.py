@@ -475,6 +475,18 @@ def test_months_without_a_row_between_a_products_first_and_last_are_told(tmp_pat
                for n in h.notes)
 
 
+
+def test_daily_rows_adding_up_past_the_most_calls_name_a_line(tmp_path):
+    """Each row is within 10^15, their month is not: the error named no line and a field
+    'id_card 2024-01' that no file has."""
+    rows = [["product", "date", "calls"]] + [
+        ["id_card", f"2024-01-{d:02d}", "900000000000000"] for d in range(1, 32)]
+    with pytest.raises(InputError) as e:
+        read_history(write_csv(tmp_path / "d.csv", rows), SEED)
+    assert (e.value.line, e.value.field) == (2, "calls")
+    assert "id_card in 2024-01 add up to 27,900,000,000,000,000" in e.value.message
+
+
 # --------------------------------------------------------------------------- monthly
 
 def test_monthly_long_history_fills_a_new_products_leading_months(tmp_path):

@@ -47,7 +47,7 @@ from pathlib import Path
 
 from ..domain.catalog import Catalog
 from ..domain.months import Month
-from ..domain.records import Forecast
+from ..domain.records import MAX_CALLS, Forecast
 from ..exceptions import InputError
 from .catalog import alias_key
 from .forecast import _wide_header
@@ -330,6 +330,11 @@ class _Usage:
                         f"zero (corrections larger than the usage they correct)",
                         source=self.source, line=self.lines[(pid, start + i)],
                         field=self.calls_field))
+                elif whole > MAX_CALLS:       # (the month's first row named: rows add up)
+                    self.problems.add(InputError(
+                        f"the calls of {pid} in {start + i} add up to {whole:,}, more than "
+                        f"10^15, the most packopt takes", source=self.source,
+                        line=self.lines[(pid, start + i)], field=self.calls_field))
                 calls.append(whole)
             demand.append((pid, tuple(calls)))
         self.problems.check()
