@@ -487,6 +487,19 @@ def test_daily_rows_adding_up_past_the_most_calls_name_a_line(tmp_path):
     assert "id_card in 2024-01 add up to 27,900,000,000,000,000" in e.value.message
 
 
+
+def test_a_wide_history_naming_a_product_twice_is_one_error(tmp_path):
+    """By id and by name: one duplicate row, not one 'duplicate' per month column blaming
+    a field 'month' the wide form does not have."""
+    path = tmp_path / "w.csv"
+    path.write_text("product,2024-01,2024-02,2024-03\nid_card,1,2,3\n身份证识别,3,4,5\n",
+                    encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        read_history(path, SEED)
+    assert (e.value.line, e.value.field) == (3, "product")
+    assert "problems" not in e.value.message and "id_card ('身份证识别')" in e.value.message
+
+
 # --------------------------------------------------------------------------- monthly
 
 def test_monthly_long_history_fills_a_new_products_leading_months(tmp_path):

@@ -663,11 +663,14 @@ def _read_wide(table: Table, usage: _Usage) -> None:
             checks = [(f"for {m}", row[c], by_month.get(m)) for c, _, m in months if row[c]]
             usage.notes.append(total_row_note(src, line, row[0], checks))
             continue
-        if row[0] in seen:
-            p.add(InputError(f"duplicate row for {row[0]} (first given on line "
-                             f"{seen[row[0]]})", source=src, line=line, field="product"))
+        # (by product: its id and its name are one row; else each month was a duplicate)
+        key = usage.resolver.resolve((row[0],)) or row[0]
+        if key in seen:
+            as_named = f" ('{row[0]}')" if key != row[0] else ""
+            p.add(InputError(f"duplicate row for {key}{as_named} (first given on line "
+                             f"{seen[key]})", source=src, line=line, field="product"))
             continue
-        seen[row[0]] = line
+        seen[key] = line
         for c, h, month in months:
             calls = p(parse_count, row[c] or "0", source=src, line=line, field_name=h)
             if calls is not None:
