@@ -505,10 +505,13 @@ class _Stalled(Exception):
     """The CBC process stopped using CPU: killed."""
 
 
-# CBC's files (its model, solution and log) while a run uses them. Each run removes its own
-# when it ends; a process ended at once (Ctrl-C: cli.py ends it with os._exit, the worker
-# threads' `finally` never runs) runs the exit functions, and this one removes the rest.
+# CBC's files (its model, solution and log) and processes while a run uses them. Each run
+# removes its own when it ends; a process ended at once (Ctrl-C: cli.py ends it with
+# os._exit, the worker threads' `finally` never runs) runs the exit functions, and this one
+# ends the CBC processes still running (one could still write its solution) and removes
+# the rest.
 _cbc_files: set[str] = set()
+_cbc_procs: set = set()
 _cbc_files_lock = threading.Lock()
 
 
@@ -529,7 +532,11 @@ def _untrack(*paths: str) -> None:
 @atexit.register
 def _remove_cbc_files() -> None:
     with _cbc_files_lock:
-        left = list(_cbc_files)
+        procs, left = list(_cbc_procs), list(_cbc_files)
+    for proc in procs:
+        with contextlib.suppress(Exception):
+            proc.kill()
+            proc.wait(timeout=1)
     _untrack(*left)
 
 
@@ -550,6 +557,19 @@ def watch(args: list[str], log, stall_seconds: float | None = None) -> int:
     stall = STALL_SECONDS if stall_seconds is None else stall_seconds
     proc = subprocess.Popen(_dies_with_us(args), stdout=log, stderr=log,
                             stdin=subprocess.DEVNULL)
+    with _cbc_files_lock:
+        _cbc_procs.add(proc)
+    try:
+        return _watched(proc, stall)
+    finally:
+        with _cbc_files_lock:
+            _cbc_procs.discard(proc)
+
+
+def _watched(proc, stall: float) -> int:
+    """`proc`'s exit code once it ends; killed and _Stalled when its CPU time stands still
+    for `stall` seconds."""
+    import subprocess
     last_cpu, since = None, time.monotonic()
     while True:
         try:
