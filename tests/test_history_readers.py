@@ -397,6 +397,18 @@ def test_a_title_line_above_a_semicolon_or_tab_header(tmp_path, sep):
     h = read_history(path, SEED)
     assert h.usage.calls("id_card") == (5000, 5200)
 
+
+def test_a_focus_period_that_ends_before_it_starts_is_refused(tmp_path):
+    """It was taken as a day: the partial-month note then said the rows reached only the
+    day before one of them started."""
+    path = tmp_path / "e.csv"
+    path.write_text("ChargeCategory,ChargePeriodStart,ChargePeriodEnd,ConsumedQuantity,"
+                    "ServiceName\nUsage,2026-11-20,2026-11-19,5000,IDCardOCR\n")
+    with pytest.raises(InputError) as e:
+        read_history(path, SEED)
+    assert (e.value.line, e.value.field) == (2, "ChargePeriodEnd")
+    assert "ends (2026-11-19) before it starts (2026-11-20)" in e.value.message
+
 def test_daily_unmapped_rows_keep_their_totals_and_nothing_is_dropped(tmp_path):
     rng = random.Random(5)
     labels = ["id_card", "bank_card", "ocr_beta", "id_crad", "GeneralFastOCR"]

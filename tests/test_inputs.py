@@ -522,3 +522,13 @@ def test_plan_json_reports_every_bad_field_in_one_message():
     err = error(lambda: parse_plan_json(late, SEED, "p.json",
                                         forecast({"id_card": [5000] * 12})))
     assert (err.line, err.field) == (8, "month") and "outside the forecast" in err.message
+
+
+@pytest.mark.parametrize("cell", ["1e+300", "1e20", "1E+16"])
+def test_a_whole_count_written_with_an_exponent_past_the_limit_is_too_large(cell):
+    """A workbook's number 1e300 reaches the reader as '1e+300': it is whole, only too
+    large, and was called "must be a whole number"."""
+    from optimizer.io.text import parse_count
+    with pytest.raises(InputError) as e:
+        parse_count(cell, source="f.xlsx", line=2, field_name="calls")
+    assert "too large" in e.value.message and "whole" not in e.value.message

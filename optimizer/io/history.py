@@ -747,6 +747,11 @@ def _read_focus(table: Table, at: int, usage: _Usage) -> None:
         if began is None or amount is None or (end is not None and row[end].strip()
                                                and ended is None):
             continue
+        if ended is not None and ended < began:
+            p.add(InputError(f"the period ends ({row[end].strip()}) before it starts "
+                             f"({row[start].strip()})", source=src, line=line,
+                             field=header[end]))
+            continue
         label = " / ".join(row[c] for c in shown if row[c].strip()) or "(no label)"
         factor = unit_factor(row[unit]) if unit is not None else 1
         if factor is None:
@@ -758,7 +763,7 @@ def _read_focus(table: Table, at: int, usage: _Usage) -> None:
         usage.add(line, tuple(row[c] for c in labels), label,
                   Month.of(began.year, began.month), amount * factor)
         if ended is not None:
-            usage.cover(began, max(began, ended))
+            usage.cover(began, ended)
         else:
             _cover_day(usage, began)
     counted = sum(1 for _ in table.rows[at + 1:]) - sum(other.values())

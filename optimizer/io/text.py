@@ -281,6 +281,12 @@ def ignored_columns_note(source: str, names: list[str]) -> str:
 
 # --------------------------------------------------------------------------- cells
 
+def _whole_beyond(v: str) -> bool:
+    """Whether `v` spells a whole number above the largest count (in any notation)."""
+    d = parse_decimal(v)
+    return d is not None and d.is_finite() and d > MAX_WHOLE and d == d.to_integral_value()
+
+
 def parse_count(value: str, *, source: str, line: int, field_name: str, what: str = "calls",
                 minimum: int = 0) -> int:
     """A non-negative whole number written plainly; explains the usual mistakes."""
@@ -311,6 +317,8 @@ def parse_count(value: str, *, source: str, line: int, field_name: str, what: st
         msg = (f"{what} must be a whole number, not '{w}' (if the '.' separates thousands, "
                f"write the plain number {v.replace('.', '')})")
         hint = THOUSANDS_HINT
+    elif _whole_beyond(v):      # (a workbook's 1e300: whole, only too large)
+        msg = too_large_words(what, v, LIMIT_WORDS)
     elif re.fullmatch(r"-?\d*\.\d+|-?\d+\.\d*|-?\d+(\.\d*)?[eE][+-]?\d+", v):
         msg = f"{what} must be a whole number, not '{w}'"
     else:
