@@ -459,10 +459,7 @@ def bill(catalog: Catalog, forecast: Forecast, plan: Plan | None = None,
     for pid, calls in forecast.demand:
         product = catalog.product(pid)
         held = held_by.get(pid, [])
-        for h in held:
-            if h.expires < forecast.start:
-                warnings.append(f"{pid}: holding that expired in {h.expires} (before the "
-                                f"horizon) is ignored")
+        warnings += [_expired_note(h) for h in held if h.expires < forecast.start]
         held = [h for h in held if h.expires >= forecast.start]
         lots = make_lots(product, plan.for_product(pid), held, forecast.start, validity)
         pb = bill_product(product, calls, forecast.start, lots, catalog.tier_basis)
@@ -481,11 +478,25 @@ def bill(catalog: Catalog, forecast: Forecast, plan: Plan | None = None,
                             f"{rate} (unpublished rate: contact sales); the saving rests on it")
         products.append(pb)
     known = set(forecast.products())
-    for h in holdings:
-        if h.product not in known:
-            warnings.append(f"{h.product}: holding ignored, the product is not in the forecast")
+    warnings += [_stray_note(h) for h in holdings if h.product not in known]
     return Bill(catalog.tier_basis, catalog.currency, forecast.start, forecast.months,
                 tuple(products), tuple(warnings))
+
+
+def _expired_note(h: Holding) -> str:
+    return f"{h.product}: holding that expired in {h.expires} (before the horizon) is ignored"
+
+
+def _stray_note(h: Holding) -> str:
+    return f"{h.product}: holding ignored, the product is not in the forecast"
+
+
+def holding_notes(forecast: Forecast, holdings: tuple[Holding, ...]) -> tuple[str, ...]:
+    """The holdings `bill` ignores, as its warnings say them: expired before the horizon,
+    or of no product in the forecast."""
+    known = set(forecast.products())
+    return tuple(_expired_note(h) if h.product in known else _stray_note(h)
+                 for h in holdings if h.product not in known or h.expires < forecast.start)
 
 
 def unpublished_note(product: Product, months, context: str = "") -> str:

@@ -451,6 +451,18 @@ def test_whatif_warns_where_a_level_reaches_the_unpublished_rate(tmp_path):
     assert "Warning: id_card: under demand ×1.5" in table
 
 
+def test_whatif_warns_of_the_holdings_it_ignores(tmp_path):
+    """As `plan` and `bill` do: an expired holding, one of no forecast product."""
+    f = write(tmp_path, "f.csv", "product,month,calls\nid_card,2027-01,20000\n")
+    h = write(tmp_path, "h.csv", "product,expires,calls_left\nid_card,2026-05,5000\n"
+                                 "bank_card,2027-12,100\n")
+    args = ("whatif", f, "--holdings", h, "--scale", "1", "--no-break-even")
+    assert as_json(*args)["warnings"] == as_json("bill", f, "--holdings", h)["warnings"] == [
+        "id_card: holding that expired in 2026-05 (before the horizon) is ignored",
+        "bank_card: holding ignored, the product is not in the forecast"]
+    assert "Warning: bank_card: holding ignored" in ok(*args).stdout
+
+
 def test_csv_output_gives_its_warnings_on_stderr(tmp_path):
     """A plan or bill written as CSV has no place for a warning: it goes to stderr (it was
     dropped), and the CSV stays the plan alone."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from ..billing import Bill, bill, level_notes
+from ..billing import Bill, bill, holding_notes, level_notes
 from ..domain.catalog import Catalog
 from ..domain.records import Forecast, Holding, Plan
 from ..exceptions import InputError
@@ -52,7 +52,7 @@ class WhatIf:
     ranges: tuple[BreakEven, ...] | None
     status: str | None = None               # the examined plan when packopt planned it:
     gap: Decimal = Decimal(0)               # "optimal", or "feasible" within `gap`
-    warnings: tuple[str, ...] = ()          # figures that rest on the assumed top rate
+    warnings: tuple[str, ...] = ()          # holdings ignored; figures on the assumed rate
 
 
 def examine(catalog: Catalog, forecast: Forecast, scales=(), scenarios=(), *,
@@ -71,8 +71,9 @@ def examine(catalog: Catalog, forecast: Forecast, scales=(), scenarios=(), *,
     return WhatIf(bill(catalog, forecast, examined, holdings), rows, len(scales), ranges,
                   None if found is None else found.status,
                   Decimal(0) if found is None else found.gap,
-                  level_notes(catalog, [(_level_name(r.label, i < len(scales)), r.fixed, r.best)
-                                        for i, r in enumerate(rows)]))
+                  holding_notes(forecast, holdings)
+                  + level_notes(catalog, [(_level_name(r.label, i < len(scales)), r.fixed, r.best)
+                                          for i, r in enumerate(rows)]))
 
 
 def _level_name(label: str, scale: bool) -> str:
