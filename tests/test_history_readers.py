@@ -512,6 +512,23 @@ def test_a_wide_history_naming_a_product_twice_is_one_error(tmp_path):
     assert "problems" not in e.value.message and "id_card ('身份证识别')" in e.value.message
 
 
+
+@pytest.mark.parametrize("header, missing", [("product,month", "calls"),
+                                             ("month,calls", "product"),
+                                             ("product,date", "calls")])
+def test_a_header_short_of_one_column_names_it(tmp_path, header, missing):
+    """The message listed every form the reader knows and blamed the header's first column
+    ('product' for product,month): the column at fault is the one missing."""
+    path = tmp_path / "m.csv"
+    path.write_text(header + "\n" + ",".join("id_card" if c == "product" else "2026-01"
+                                              if c in ("month", "date") else "5"
+                                              for c in header.split(",")) + "\n")
+    with pytest.raises(InputError) as e:
+        read_history(path, SEED)
+    assert (e.value.line, e.value.field) == (1, missing)
+    assert e.value.message.startswith(f"no '{missing}' column")
+
+
 # --------------------------------------------------------------------------- monthly
 
 def test_monthly_long_history_fills_a_new_products_leading_months(tmp_path):
