@@ -508,34 +508,31 @@ def unpublished_note(product: Product, months, context: str = "") -> str:
             f"(unpublished rate: contact sales)")
 
 
+def _rate_notes(catalog: Catalog, b: Bill, context: str, beside: Bill | None = None):
+    """`unpublished_note` for each product of `b` with postpaid at the assumed rate, but
+    where `beside` (a bill already warned of) has the same months."""
+    told = {pb.product: pb.unpublished_months for pb in beside.products} if beside else {}
+    return [unpublished_note(catalog.product(pb.product), pb.unpublished_months, context)
+            for pb in b.products
+            if pb.unpublished_months and pb.unpublished_months != told.get(pb.product)]
+
+
 def scenario_notes(catalog: Catalog, base: Bill, scenarios) -> tuple[str, ...]:
     """What a plan's scenario figures (each scenario's cost, the expected and worst cost,
     the regrets) rest on beyond its bill on the forecast: postpaid priced at the assumed
     rate under a scenario's demand where the forecast's does not reach it in those months.
     `scenarios`: (name, that scenario's bill of the plan)."""
-    on_base = {pb.product: pb.unpublished_months for pb in base.products}
-    return tuple(unpublished_note(catalog.product(pb.product), pb.unpublished_months,
-                                  f"under scenario '{name}', ")
-                 for name, b in scenarios for pb in b.products
-                 if pb.unpublished_months and pb.unpublished_months != on_base.get(pb.product))
+    return tuple(note for name, b in scenarios
+                 for note in _rate_notes(catalog, b, f"under scenario '{name}', ", base))
 
 
 def level_notes(catalog: Catalog, levels) -> tuple[str, ...]:
     """What `whatif`'s figures rest on: postpaid priced at the assumed rate under a demand
     level, in the examined plan's bill or in the optimal plan's. `levels`: (label, the
     examined plan's bill, the optimal plan's bill) per level."""
-    out = []
-    for label, fixed, best in levels:
-        mine = {pb.product: pb.unpublished_months for pb in fixed.products}
-        for pb in fixed.products:
-            if pb.unpublished_months:
-                out.append(unpublished_note(catalog.product(pb.product), pb.unpublished_months,
-                                            f"under {label}, "))
-        for pb in best.products:
-            if pb.unpublished_months and pb.unpublished_months != mine.get(pb.product):
-                out.append(unpublished_note(catalog.product(pb.product), pb.unpublished_months,
-                                            f"the optimal plan under {label}: "))
-    return tuple(out)
+    return tuple(note for label, fixed, best in levels
+                 for note in _rate_notes(catalog, fixed, f"under {label}, ")
+                 + _rate_notes(catalog, best, f"the optimal plan under {label}: ", fixed))
 
 
 def check_plan_against(plan: Plan, forecast: Forecast) -> None:

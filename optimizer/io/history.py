@@ -143,18 +143,19 @@ def read_history(path: str | Path, catalog: Catalog, *, columns: str | None = No
             _read_daily(table, usage)
         else:
             # (two of a form's three columns: name the one missing, the field at fault)
-            missing = [c for form in (("product", "month", "calls"),
-                                      ("product", "date", "calls"))
-                       for c in form if sum(x in head for x in form) == 2 and c not in head]
+            missing = next((c for form in (("product", "month", "calls"),
+                                           ("product", "date", "calls"))
+                            if sum(x in head for x in form) == 2
+                            for c in form if c not in head), None)
             raise InputError(
-                (f"no '{missing[0]}' column (the header has {', '.join(header)}); "
+                (f"no '{missing}' column (the header has {', '.join(header)}); "
                  if missing else "") +
                 "not a usage history this reader knows: the header must be "
                 "product,month,calls or product,YYYY-MM,... (monthly), product,date,calls "
                 "(daily), a FOCUS export's (ChargeCategory, ChargePeriodStart, "
                 "ConsumedQuantity, ...), or name the columns with --columns "
                 "month=COL,product=COL,calls=COL", source=table.source, line=line0,
-                field=missing[0] if missing else header[0] if header else "header")
+                field=missing or (header[0] if header else "header"))
     return usage.history(catalog)
 
 

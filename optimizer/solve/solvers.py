@@ -512,17 +512,17 @@ class _Stalled(Exception):
 # the rest.
 _cbc_files: set[str] = set()
 _cbc_procs: set = set()
-_cbc_files_lock = threading.Lock()
+_cbc_lock = threading.Lock()
 
 
 def _track(*paths: str) -> None:
-    with _cbc_files_lock:
+    with _cbc_lock:
         _cbc_files.update(paths)
 
 
 def _untrack(*paths: str) -> None:
     """Remove CBC's files and stop tracking them."""
-    with _cbc_files_lock:
+    with _cbc_lock:
         _cbc_files.difference_update(paths)
     for path in paths:
         with contextlib.suppress(OSError):
@@ -531,7 +531,7 @@ def _untrack(*paths: str) -> None:
 
 @atexit.register
 def _remove_cbc_files() -> None:
-    with _cbc_files_lock:
+    with _cbc_lock:
         procs, left = list(_cbc_procs), list(_cbc_files)
     for proc in procs:
         with contextlib.suppress(Exception):
@@ -557,12 +557,12 @@ def watch(args: list[str], log, stall_seconds: float | None = None) -> int:
     stall = STALL_SECONDS if stall_seconds is None else stall_seconds
     proc = subprocess.Popen(_dies_with_us(args), stdout=log, stderr=log,
                             stdin=subprocess.DEVNULL)
-    with _cbc_files_lock:
+    with _cbc_lock:
         _cbc_procs.add(proc)
     try:
         return _watched(proc, stall)
     finally:
-        with _cbc_files_lock:
+        with _cbc_lock:
             _cbc_procs.discard(proc)
 
 
