@@ -448,6 +448,19 @@ def test_extra_columns_are_ignored_with_a_note():
     assert notes == ["f.csv: columns 'notes', 'owner' ignored"]
 
 
+
+def test_a_total_row_of_unsaved_formulas_is_one_phrase():
+    """A workbook written by a program keeps no saved values: a Total row of =SUM(...)
+    over 24 months was 24 clauses of "cannot be read", 20 lines on an 80-column terminal."""
+    months = [f"2027-{m:02d}" for m in range(1, 13)] + [f"2028-{m:02d}" for m in range(1, 13)]
+    text = "product," + ",".join(months) + "\nid_card," + ",".join(["5"] * 24) + \
+        "\nTotal," + ",".join("=SUM(B2:B2)" for _ in months) + "\n"
+    notes = []
+    parse_forecast(text, SEED, "f.csv", notes=notes)
+    assert notes == ["f.csv, line 3: 'Total' row skipped; warning: its figures for 2027-01 to "
+                     "2028-12 (24 figures) are formulas with no saved value, not checked (open "
+                     "and save the workbook in Excel to check them)"]
+
 def test_a_header_less_column_is_ignored_silently_when_empty_and_noted_when_not():
     notes = []
     parse_forecast("product,month,calls,,\nid_card,2027-01,5,,\n", SEED, "f.csv", notes=notes)

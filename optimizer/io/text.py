@@ -259,16 +259,23 @@ def total_row_note(source: str, line: int, label: str, checks) -> str:
     figures, each `(what, given text, expected sum or None)`, match the products'."""
     what = f"'{label}' row" if label else "row without a product"
     note = f"{source}, line {line}: {what} skipped"
-    wrong = []
+    wrong, formulas = [], []
     for where, given, expected in checks:
         got = read_figure(given)
         if expected is None:
             wrong.append(f"it gives {given} calls {where}, not a month of the forecast")
+        elif got is None and given.startswith("="):
+            formulas.append(where)
         elif got is None:
             wrong.append(f"its figure {given!r} {where} cannot be read")
         elif got != expected:
             wrong.append(f"it gives {given} calls {where}, but the products add up to "
                          f"{expected}")
+    if formulas:    # (a workbook written by a program: one phrase, not one per month)
+        span = formulas[0] if len(formulas) == 1 else \
+            f"{formulas[0]} to {formulas[-1].removeprefix('for ')} ({len(formulas)} figures)"
+        wrong.append(f"its figures {span} are formulas with no saved value, not checked "
+                     f"(open and save the workbook in Excel to check them)")
     if wrong:
         return note + "; warning: " + "; ".join(wrong)
     return note + (" (its figures match the products' sums)" if checks else "")
