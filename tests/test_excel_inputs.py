@@ -311,6 +311,36 @@ def test_a_file_neither_utf8_nor_gb18030_names_the_likely_cause(tmp_path):
                              f"the .xlsx itself\n")
 
 
+def test_a_utf8_file_with_a_row_in_another_encoding_names_that_row(tmp_path):
+    """A UTF-8 mark with a GB18030 row pasted in: read as GB18030, the mark garbled the
+    header into '锘縫roduct'; the row is at fault, and the line counts the mark's bytes."""
+    path = tmp_path / "f.csv"
+    path.write_bytes("product,month,calls\nid_card,2027-01,5\n".encode("utf-8-sig") +
+                     "身份证识别,2027-02,6\n".encode("gbk"))
+    result = run("plan", path)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.startswith(f"Error: {path}, line 3: not UTF-8 text, though the file "
+                                    f"starts with UTF-8's byte-order mark"), result.stderr
+
+
+@pytest.mark.parametrize("eol", ["\n", "\r\n", "\r"])
+@pytest.mark.parametrize("rows, closed", [
+    (['"id_card,2027-02,6', "id_card,2027-03,7"], "is never closed, so lines 3 to 4"),
+    (['"id_card,2027-02,6', 'id_card,2027-03,7"', "id_card,2027-04,8"],
+     "is closed only on line 4, so lines 3 to 4")])
+def test_an_unclosed_quote_is_blamed_on_the_line_that_opens_it(tmp_path, eol, rows, closed):
+    """csv reads on to the closing quote; the row used to carry the line it ended on (4),
+    with a complaint about its fields. Forecast and history readers alike."""
+    path = tmp_path / "f.csv"
+    path.write_bytes(eol.join(["product,month,calls", "id_card,2027-01,5", *rows, ""]).encode())
+    for command in ("plan", "forecast"):
+        result = run(command, path)
+        assert (result.exit_code, result.stdout) == (2, "")
+        assert result.stderr == (f"Error: {path}, line 3: a quote (\") opened on this line "
+                                 f"{closed} read as one row of 1 field: close it or remove "
+                                 f"it\n"), result.stderr
+
+
 def test_an_old_xls_workbook_is_refused_with_the_fix(tmp_path):
     path = tmp_path / "f.xls"
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100)
@@ -587,6 +617,37 @@ def test_sheets_are_chosen_by_name(tmp_path):
                  "--holdings", f"{path}#Held", "--format", "json")
     assert result.exit_code == 0, result.stderr
     assert run("plan", path, "--sheet", "Nope").stderr.startswith(f"Error: {path}: no sheet")
+
+
+def test_a_header_missing_from_the_first_sheet_names_the_other_sheets(tmp_path):
+    """A workbook opening on a page of notes: each reader's header error says which sheets
+    there are and how to name one (the forecast's --sheet, other files' book.xlsx#NAME);
+    a workbook of one sheet, or a sheet asked for by name, gets no such advice."""
+    path = workbook(tmp_path / "book.xlsx", {
+        "Notes": [["Prepared by finance"]],
+        "Forecast": [["product", "month", "calls"], ["id_card", "2027-01", 10]],
+        "Held": [["product", "expires", "calls_left"], ["id_card", "2027-06", 10]],
+    })
+    plain = tmp_path / "f.csv"
+    plain.write_text("product,month,calls\nid_card,2027-01,10\n")
+    says = "The first sheet was read; the workbook also has 'Forecast', 'Held': to read one, "
+    for args, how in (
+            (("plan", path), "name it with --sheet NAME."),
+            (("forecast", path), "name it with --sheet NAME."),
+            (("bill", plain, "--plan", path), "name it with the path, as book.xlsx#NAME."),
+            (("plan", plain, "--holdings", path), "name it with the path, as book.xlsx#NAME."),
+            (("plan", plain, "--scenarios", path),
+             "name it with the path, as book.xlsx#NAME.")):
+        result = run(*args)
+        assert result.exit_code == 2 and result.stdout == ""
+        assert f"{path}, sheet 'Notes', line 1" in result.stderr
+        assert result.stderr.endswith(says + how + "\n"), result.stderr
+    named = run("plan", path, "--sheet", "Held")
+    assert named.exit_code == 2 and "workbook also has" not in named.stderr
+    alone = workbook(tmp_path / "one.xlsx", {"Notes": [["Prepared by finance"]]})
+    lone = run("plan", alone)
+    assert lone.exit_code == 2 and "header must be" in lone.stderr
+    assert "workbook also has" not in lone.stderr
 
 
 def test_sheet_asked_of_a_csv_is_an_error(tmp_path):

@@ -155,7 +155,8 @@ def read_history(path: str | Path, catalog: Catalog, *, columns: str | None = No
                 "(daily), a FOCUS export's (ChargeCategory, ChargePeriodStart, "
                 "ConsumedQuantity, ...), or name the columns with --columns "
                 "month=COL,product=COL,calls=COL", source=table.source, line=line0,
-                field=missing or (header[0] if header else "header"))
+                field=missing or (header[0] if header else "header"),
+                hint=None if missing else table.sheet_hint())
     return usage.history(catalog)
 
 

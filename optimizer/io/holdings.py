@@ -9,6 +9,7 @@ from ..domain.records import Holding
 from ..exceptions import InputError
 from .months import day_first
 from .text import (
+    SHEET_IN_PATH,
     Problems,
     Table,
     csv_rows,
@@ -40,7 +41,8 @@ def holdings_from_table(table: Table, catalog: Catalog,
     line0, header = rows[0]
     if [h.lower() for h in header[:3]] != HEADER:
         raise InputError("header must be product,expires,calls_left", source=source,
-                         line=line0, field=header[0] if header else "header")
+                         line=line0, field=header[0] if header else "header",
+                         hint=table.sheet_hint(SHEET_IN_PATH))
     if extra := [h for h in header[3:] if h]:
         notes.append(ignored_columns_note(source, extra))
     problems = Problems()

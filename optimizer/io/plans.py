@@ -13,6 +13,7 @@ from .months import day_first
 from .text import (
     LIMIT_WORDS,
     MAX_WHOLE,
+    SHEET_IN_PATH,
     ZIP_MAGIC,
     Problems,
     Table,
@@ -65,7 +66,8 @@ def plan_from_table(table: Table, catalog: Catalog, notes: list[str] | None = No
                 "whatif...), not a plan: `packopt plan --format csv` alone writes the plan"
                 if names & {"strategy", "pack_cost", "level", "outflow", "tier_volume"} else "")
         raise InputError(f"header must be product,month,size,count{hint}", source=source,
-                         line=line0, field=header[0] if header else "header")
+                         line=line0, field=header[0] if header else "header",
+                         hint=None if hint else table.sheet_hint(SHEET_IN_PATH))
     extra = [h for h in header[4:] if h and h.lower() != "cost"]
     if extra:
         notes.append(ignored_columns_note(source, extra))

@@ -16,9 +16,9 @@ from ..domain.records import Forecast, Scenario
 from ..exceptions import InputError
 from .forecast import assemble_forecast
 from .months import day_first
-from .text import (Problems, Table, csv_rows, ignored_columns_note, is_total, parse_count,
-                   parse_decimal, parse_month, read_table, resolve_product, total_row_note,
-                   shown, too_large, too_large_words, trim)
+from .text import (SHEET_IN_PATH, Problems, Table, csv_rows, ignored_columns_note, is_total,
+                   parse_count, parse_decimal, parse_month, read_table, resolve_product,
+                   shown, too_large, too_large_words, total_row_note, trim)
 
 _FULL = ["scenario", "weight", "product", "month", "calls"]
 _SCALE = ["scenario", "weight", "scale"]
@@ -58,7 +58,8 @@ def scenarios_from_table(table: Table, catalog: Catalog, base: Forecast | None,
     notes.extend(table.notes)
     rows, source = table.rows, table.source
     line0 = rows[0][0]
-    form = _scenario_form(rows, base, source, notes)
+    form = _scenario_form(rows, base, source, notes,
+                          table.sheet_hint(SHEET_IN_PATH))
     problems = Problems()
     weights: dict[str, tuple[Decimal, int]] = {}
     data = _scenario_rows(rows, form, source, problems, notes)
@@ -67,7 +68,8 @@ def scenarios_from_table(table: Table, catalog: Catalog, base: Forecast | None,
     return _full_scenarios(data, catalog, weights, source, line0, problems)
 
 
-def _scenario_form(rows, base: Forecast | None, source: str, notes: list[str]) -> list[str]:
+def _scenario_form(rows, base: Forecast | None, source: str, notes: list[str],
+                   sheet_hint: str | None = None) -> list[str]:
     """Which form the header names (_FULL or _SCALE), checked before any row is read: a
     header of neither, a file of no scenarios, or scale scenarios without a forecast stop
     here. Columns after the form's go to a note."""
@@ -78,7 +80,8 @@ def _scenario_form(rows, base: Forecast | None, source: str, notes: list[str]) -
         raise InputError("header must be scenario,weight,product,month,calls (full forecasts) "
                          "or scenario,weight,scale (multiples of the forecast)", source=source,
                          line=line0, field=next((h for h, want in zip(header, _FULL)
-                                                 if h.lower() != want), header[-1]))
+                                                 if h.lower() != want), header[-1]),
+                         hint=sheet_hint)
     if extra := [h for h in header[len(form):] if h]:
         notes.append(ignored_columns_note(source, extra))
     if len(rows) == 1:

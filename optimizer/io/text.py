@@ -35,6 +35,7 @@ MAX_AMOUNT = Decimal(10) ** 15
 LIMIT_WORDS = "at most 10^15"           # (counts)
 AMOUNT_WORDS = "below 10^15"            # (amounts)
 PLAIN_DIGITS = len(str(MAX_WHOLE)) - 1  # a cell of this many digits or fewer is within
+SHEET_IN_PATH = "the path, as book.xlsx#NAME"    # how files but the forecast name a sheet
 ZIP_MAGIC = b"PK\x03\x04"                  # .xlsx and .xlsm are zip files
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"   # .xls (Excel 97-2003)
 
@@ -48,6 +49,12 @@ class Table:
     source: str
     rows: list[tuple[int, list[str]]]
     notes: list[str] = field(default_factory=list)
+    others: tuple[str, ...] = ()    # a workbook's other sheets, when its first was read
+
+    def sheet_hint(self, how: str = "--sheet NAME") -> str | None:
+        """For a header error: where else in the workbook the data may be."""
+        from .workbook import other_sheets_hint
+        return other_sheets_hint(self.others, how)
 
 
 class Problems:
@@ -130,7 +137,14 @@ def decode_table(raw: bytes, source: str) -> tuple[str, str | None]:
     try:
         return raw.decode("utf-8-sig"), None
     except UnicodeDecodeError as e:
-        bad = e.start
+        bad = e.start + (len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0)
+    if raw.startswith(codecs.BOM_UTF8):
+        # The mark says UTF-8, so the bytes that are not are a mistake of one line (a row
+        # pasted in from a GB18030 file, say): read as GB18030, the mark garbled the header.
+        raise InputError("not UTF-8 text, though the file starts with UTF-8's byte-order "
+                         "mark (a row pasted from a file in another encoding?): save it "
+                         "from Excel as \"CSV UTF-8 (Comma delimited)\"", source=source,
+                         line=raw[:bad].count(b"\n") + 1) from None
     try:
         text = raw.decode("gb18030")
     except UnicodeDecodeError:
@@ -164,8 +178,8 @@ def read_table(path: str | Path, what: str, *, sheet: str | None = None) -> Tabl
     raw = read_bytes(path, what)
     if raw.startswith(ZIP_MAGIC):
         from .workbook import sheet_rows       # openpyxl only when a workbook is read
-        source, rows = sheet_rows(raw, path, what, sheet)
-        return Table(source, rows)
+        source, rows, others = sheet_rows(raw, path, what, sheet)
+        return Table(source, rows, others=others)
     if raw.startswith(_OLE_MAGIC):
         raise InputError("an Excel 97-2003 workbook (.xls) is not read: save it as .xlsx "
                          "or as CSV UTF-8", source=path)
@@ -216,11 +230,23 @@ def csv_rows(text: str, source: str, what: str,
         delimiter, skip = sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     out = []
+    end = 0                     # the line the last record ended on
     try:
         for row in reader:
-            if reader.line_num <= skip or not row or not "".join(row).strip():
+            start, end = end + 1, reader.line_num
+            if end <= skip or not row or not "".join(row).strip():
                 continue
-            out.append((reader.line_num, [c.strip() for c in row]))
+            if end > start and out and len(row) < len(out[0][1]):
+                # A quoted cell ran over lines and left the record short: a quote not
+                # closed on its line (blamed on the line after it, where the record ended).
+                last = len(re.split(r"\r\n|\r|\n", text.rstrip("\r\n")))
+                closed = ("is never closed" if end >= last else
+                          f"is closed only on line {end}")
+                raise InputError(f"a quote (\") opened on this line {closed}, so lines "
+                                 f"{start} to {end} read as one row of {len(row)} "
+                                 f"field{'s' if len(row) != 1 else ''}: close it or remove "
+                                 f"it", source=source, line=start)
+            out.append((start, [c.strip() for c in row]))
     except csv.Error as e:
         raise InputError(f"malformed CSV ({e})", source=source, line=reader.line_num) from None
     if not out:
@@ -421,4 +447,4 @@ def below_title(table: Table, is_header, search: int = 30) -> tuple[Table, int]:
     first, last = table.rows[0][0], table.rows[at][0] - 1
     lines = f"line {first}" if first == last else f"lines {first} to {last}"
     note = f"{table.source}: {lines}, above the header (line {last + 1}), skipped"
-    return Table(table.source, table.rows[at:], [*table.notes, note]), at
+    return Table(table.source, table.rows[at:], [*table.notes, note], table.others), at

@@ -81,13 +81,17 @@ def _trimmed(row: list[str]) -> list[str]:
 
 
 def sheet_rows(raw: bytes, path: str, what: str, sheet: str | None
-               ) -> tuple[str, list[tuple[int, list[str]]]]:
-    """The source name (`path, sheet 'Name'`) and the non-empty rows of the first sheet,
-    or of `sheet`, as (row number, text cells)."""
+               ) -> tuple[str, list[tuple[int, list[str]]], tuple[str, ...]]:
+    """The source name (`path, sheet 'Name'`), the non-empty rows of the first sheet, or
+    of `sheet`, as (row number, text cells), and, when the first sheet was taken for want
+    of `sheet`, the names of the others (a header error then names them: the data is
+    often on a sheet after a page of notes)."""
     wb = _open(raw, path, data_only=True)
     try:
         ws = _sheet(wb, path, what, sheet)
         title = ws.title
+        others = () if sheet is not None else tuple(
+            w.title for w in wb.worksheets if w.title != title)
         try:
             values = _values(ws)
         except Exception as e:
@@ -101,8 +105,18 @@ def sheet_rows(raw: bytes, path: str, what: str, sheet: str | None
     rows = [(r, cells) for r, row in enumerate(values, start=1)
             if (cells := _trimmed([cell_text(v) for v in row]))]
     if not rows:
-        raise InputError(f"the {what} sheet is empty", source=source, line=1, field="header")
-    return source, rows
+        raise InputError(f"the {what} sheet is empty", source=source, line=1, field="header",
+                         hint=other_sheets_hint(others))
+    return source, rows, others
+
+
+def other_sheets_hint(others: tuple[str, ...], how: str = "--sheet NAME") -> str | None:
+    """Advice for a header not found on a workbook's first sheet: its other sheets."""
+    if not others:
+        return None
+    names = ", ".join(f"'{n}'" for n in others[:10]) + (", ..." if len(others) > 10 else "")
+    return f"The first sheet was read; the workbook also has {names}: to read one, name it " \
+           f"with {how}."
 
 
 def _with_formulas(raw: bytes, path: str, title: str, values: list[list]) -> list[list]:
