@@ -66,7 +66,13 @@ CASES = {
                                         ["f.csv", "line 1", "malformed CSV"]),
     "a forecast past 9999-12": ({"h.csv": "product,month,calls\n" + "".join(
         f"id_card,9999-{m:02d},{5000 + m}\n" for m in range(1, 13))},
-        ("forecast", "@h.csv", "--months", "2"), ["--months", "past 9999-12"]),
+        ("forecast", "@h.csv", "--months", "2"),
+        ["h.csv: the history ends in 9999-12, and 2 months after it run past 9999-12",
+         "no month follows it"]),
+    "a forecast past 9999-12 by some months": ({"h.csv": "product,month,calls\n" + "".join(
+        f"id_card,9999-{m:02d},{5000 + m}\n" for m in range(1, 11))},
+        ("plan", "--history", "@h.csv", "--horizon", "3"),
+        ["h.csv: the history ends in 9999-10", "at most 2 months can follow it"]),
 }
 
 

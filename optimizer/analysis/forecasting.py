@@ -351,9 +351,16 @@ def forecast_usage(usage: Forecast, months: int, *, method: str = "auto",
     if type(months) is not int or not 1 <= months <= MAX_MONTHS:
         raise InputError(f"--months must be a whole number of months from 1 to {MAX_MONTHS}, "
                          f"not {months}", field="months")
-    if usage.end + months > Month.of(9999, 12):
-        raise InputError(f"the forecast would run to {usage.end + months}, past 9999-12, "
-                         f"the last month packopt reads", source="--months")
+    room = Month.of(9999, 12) - usage.end
+    if months > room:
+        # The history's last month is at fault more often than the months asked for (a
+        # year typed 9999), so the message names the history and what it allows; in words
+        # that fit `forecast --months` and `plan --history --horizon` alike.
+        allows = (f"at most {room} month{'s' if room > 1 else ''} can follow it" if room
+                  else "no month follows it (a mistyped year?)")
+        raise InputError(f"the history ends in {usage.end}, and {months} months after it "
+                         f"run past 9999-12, the last month packopt reads: {allows}",
+                         source=usage.source)
     notes: list[str] = []
     products = []
     for pid, calls in usage.demand:
