@@ -233,6 +233,31 @@ def test_a_solve_stops_when_its_event_is_set():
     assert time.perf_counter() - t0 < 30
 
 
+def test_a_solve_interrupted_before_any_plan_has_none():
+    """PuLP calls a HiGHS solve interrupted before its first plan "integer feasible", with
+    every column 0: here a plan of cost 0 that breaks `sum(x) >= 3`. An interrupt (the
+    event, or the solve's own deadline) must leave no plan, never that one."""
+    import random
+    import threading
+    rng = random.Random(5)
+    rows = [[rng.randint(0, 99) for _ in range(30)] for _ in range(4)]
+    prob = pulp.LpProblem("split", pulp.LpMinimize)
+    x = [prob.add_variable(f"x{j}", cat="Binary") for j in range(30)]
+    slack = [prob.add_variable(f"s{i}", -1000, 1000) for i in range(4)]
+    size = [prob.add_variable(f"t{i}", 0) for i in range(4)]
+    prob += pulp.lpSum(size) + pulp.lpSum(x)
+    for i, a in enumerate(rows):
+        prob += pulp.lpSum(c * v for c, v in zip(a, x)) + slack[i] == sum(a) // 2
+        prob += size[i] >= slack[i]
+        prob += size[i] >= -slack[i]
+    prob += pulp.lpSum(x) >= 3
+    stop = threading.Event()
+    stop.set()
+    with solvers.stopped_by(stop):
+        out = solve(prob, "highs", 60)
+    assert (out.status, out.objective) == (Status.NO_SOLUTION, None)
+
+
 def test_a_plan_billing_off_its_objective_is_solved_again_with_tight_tolerances():
     """Two months of 1,001 id_card calls, one held call, after-packs, prorata, start mode:
     HiGHS bought 1e-7 of a 10-million-call pack (within its integrality tolerance) to
