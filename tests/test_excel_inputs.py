@@ -507,8 +507,8 @@ def test_a_header_less_column_is_ignored_silently_when_empty_and_noted_when_not(
                        "all, but the products add up to 26000"),
     (["Total,2027-01,\"25,000\""], "f.csv, line 4: 'Total' row skipped; warning: it gives "
                                    "25,000 calls for 2027-01, but the products add up to 26000"),
-    ([",2027-01,1"], "f.csv, line 4: row without a product skipped; warning: it gives 1 calls "
-                     "for 2027-01, but the products add up to 26000"),
+    ([",2027-01,26000"], "f.csv, line 4: row without a product skipped (its figures match the "
+                         "products' sums)"),
     (["Total,,"], "f.csv, line 4: 'Total' row skipped"),
     (["Total,2028-01,5"], "f.csv, line 4: 'Total' row skipped; warning: it gives 5 calls for "
                           "2028-01, not a month of the forecast"),
@@ -520,6 +520,47 @@ def test_total_rows_are_skipped_and_checked(rows, note):
     f = parse_forecast(text, SEED, "f.csv", notes=notes)
     assert dict(f.demand) == {"id_card": (25000,), "bank_card": (1000,)}
     assert notes == [note]
+
+
+@pytest.mark.parametrize("text, says", [
+    ("product,month,calls\nid_card,2027-01,25000\n,2027-02,3000\n",
+     "f.csv, line 3, field 'product': no product, and not a total row: it gives 3000 calls "
+     "for 2027-02, not a month of the forecast. Give each row its product"),
+    ("product,month,calls\nid_card,2027-01,25000\nbank_card,2027-01,1000\n,2027-01,1\n",
+     "f.csv, line 4, field 'product': no product, and not a total row: it gives 1 calls for "
+     "2027-01, but the products add up to 26000. Give each row its product"),
+    ("product,2027-01,2027-02\nid_card,1,2\n,5,6\n",
+     "f.csv, line 3, field 'product': no product, and not a total row: it gives 5 calls for "
+     "2027-01, but the products add up to 1; it gives 6 calls for 2027-02, but the products "
+     "add up to 2. Give each row its product")])
+def test_a_row_without_a_product_that_is_no_total_is_an_error(text, says):
+    """Skipped with a note, such a row's calls were left out of the plan (a product cell
+    emptied, or merged over its months in a CSV export)."""
+    with pytest.raises(InputError) as e:
+        parse_forecast(text, SEED, "f.csv")
+    assert str(e.value).startswith(says), str(e.value)
+
+
+def test_a_product_merged_over_its_months_in_a_workbook_names_each_row(tmp_path):
+    """Excel keeps a merged cell's value in its first row only: the product names its
+    three months (the rows below it were skipped as rows without a product, and the
+    horizon shrank to one month, exit 0)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["product", "month", "calls"])
+    for p in ("id_card", "bank_card"):
+        for m in (1, 2, 3):
+            ws.append([p if m == 1 else None, f"2027-{m:02d}", 20000 + m])
+    ws.merge_cells("A2:A4")
+    ws.merge_cells("A5:A7")
+    ws.merge_cells("D1:E2")          # (an empty merge off the table changes nothing)
+    wb.save(tmp_path / "f.xlsx")
+    notes = []
+    f = read_forecast(tmp_path / "f.xlsx", SEED, notes=notes)
+    assert dict(f.demand) == {"id_card": (20001, 20002, 20003),
+                              "bank_card": (20001, 20002, 20003)}
+    assert notes == [f"{tmp_path / 'f.xlsx'}, sheet 'Sheet': merged cells A2:A4, A5:A7 read as "
+                     f"their value on each row"]
 
 
 def test_a_wide_total_column_and_row():

@@ -23,6 +23,7 @@ from .text import (
     Problems,
     Table,
     below_title,
+    blank_product_error,
     bundled_text,
     csv_rows,
     ignored_columns_note,
@@ -167,8 +168,20 @@ def _long_form(rows, catalog: Catalog, source: str, notes: list[str]) -> Forecas
                 checks.append((f"for '{row[1]}'", row[2], None))
             else:
                 checks.append((f"for {month}", row[2], _month_sum(forecast, month)))
-        notes.append(total_row_note(source, line, row[0], checks))
+        _total_row(source, line, row[0], checks, notes, problems)
+    problems.check()
     return forecast
+
+
+def _total_row(source: str, line: int, label: str, checks, notes: list[str],
+               problems: Problems) -> None:
+    """A skipped total row's note, or, for a row with no product that is no total, its
+    error (text.blank_product_error)."""
+    error = None if label else blank_product_error(source, line, checks)
+    if error is None:
+        notes.append(total_row_note(source, line, label, checks))
+    else:
+        problems.add(error)
 
 
 def _wide_form(rows, catalog: Catalog, source: str, notes: list[str]) -> Forecast:
@@ -193,7 +206,8 @@ def _wide_form(rows, catalog: Catalog, source: str, notes: list[str]) -> Forecas
     forecast = _wide_forecast(by_product, months, first_line, catalog, source, line0)
     if total_col is not None:
         notes.append(_total_column_note(source, header[total_col], row_totals))
-    notes.extend(_wide_total_row_notes(totals, months, total_col, forecast, source))
+    _wide_total_rows(totals, months, total_col, forecast, source, notes, problems)
+    problems.check()
     return forecast
 
 
@@ -318,19 +332,19 @@ def _total_column_note(source: str, name: str, row_totals) -> str:
     return note
 
 
-def _wide_total_row_notes(totals, months: list[tuple[int, str, Month]],
-                          total_col: int | None, forecast: Forecast, source: str) -> list[str]:
+def _wide_total_rows(totals, months: list[tuple[int, str, Month]], total_col: int | None,
+                     forecast: Forecast, source: str, notes: list[str],
+                     problems: Problems) -> None:
     """A note for each skipped Total row, its figures checked against the forecast's
-    month sums (and its Total-column figure against the grand total)."""
+    month sums (and its Total-column figure against the grand total); an error for a row
+    with no product that is no total."""
     grand = sum(sum(c) for _, c in forecast.demand)
-    out = []
     for line, row in totals:
         checks = [(f"for {month}", row[col], _month_sum(forecast, month))
                   for col, _, month in months if row[col]]
         if total_col is not None and row[total_col]:
             checks.append(("in all", row[total_col], grand))
-        out.append(total_row_note(source, line, row[0], checks))
-    return out
+        _total_row(source, line, row[0], checks, notes, problems)
 
 
 def _month_or_none(text: str, order: bool | None) -> Month | None:

@@ -178,8 +178,8 @@ def read_table(path: str | Path, what: str, *, sheet: str | None = None) -> Tabl
     raw = read_bytes(path, what)
     if raw.startswith(ZIP_MAGIC):
         from .workbook import sheet_rows       # openpyxl only when a workbook is read
-        source, rows, others = sheet_rows(raw, path, what, sheet)
-        return Table(source, rows, others=others)
+        source, rows, others, notes = sheet_rows(raw, path, what, sheet)
+        return Table(source, rows, notes, others)
     if raw.startswith(_OLE_MAGIC):
         raise InputError("an Excel 97-2003 workbook (.xls) is not read: save it as .xlsx "
                          "or as CSV UTF-8", source=path)
@@ -285,6 +285,26 @@ def total_row_note(source: str, line: int, label: str, checks) -> str:
     figures, each `(what, given text, expected sum or None)`, match the products'."""
     what = f"'{label}' row" if label else "row without a product"
     note = f"{source}, line {line}: {what} skipped"
+    if wrong := _unmatched(checks):
+        return note + "; warning: " + "; ".join(wrong)
+    return note + (" (its figures match the products' sums)" if checks else "")
+
+
+def blank_product_error(source: str, line: int, checks) -> InputError | None:
+    """A row with no product whose figures are not the products' sums is not a total
+    but data without its product (a product cell merged over several rows, or left
+    blank): an error, where skipping it would plan without its calls. None when it
+    checks out as a total (or has no figures)."""
+    wrong = [w for w in _unmatched(checks) if "formulas with no saved value" not in w]
+    if not wrong:
+        return None
+    return InputError(f"no product, and not a total row: {'; '.join(wrong)}", source=source,
+                      line=line, field="product",
+                      hint="Give each row its product (a cell merged over rows, or blank?).")
+
+
+def _unmatched(checks) -> list[str]:
+    """What of a total row's figures does not match the products' sums."""
     wrong, formulas = [], []
     for where, given, expected in checks:
         got = read_figure(given)
@@ -302,9 +322,7 @@ def total_row_note(source: str, line: int, label: str, checks) -> str:
             f"{formulas[0]} to {formulas[-1].removeprefix('for ')} ({len(formulas)} figures)"
         wrong.append(f"its figures {span} are formulas with no saved value, not checked "
                      f"(open and save the workbook in Excel to check them)")
-    if wrong:
-        return note + "; warning: " + "; ".join(wrong)
-    return note + (" (its figures match the products' sums)" if checks else "")
+    return wrong
 
 
 def ignored_columns_note(source: str, names: list[str]) -> str:

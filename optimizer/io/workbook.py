@@ -81,11 +81,11 @@ def _trimmed(row: list[str]) -> list[str]:
 
 
 def sheet_rows(raw: bytes, path: str, what: str, sheet: str | None
-               ) -> tuple[str, list[tuple[int, list[str]]], tuple[str, ...]]:
+               ) -> tuple[str, list[tuple[int, list[str]]], tuple[str, ...], list[str]]:
     """The source name (`path, sheet 'Name'`), the non-empty rows of the first sheet, or
-    of `sheet`, as (row number, text cells), and, when the first sheet was taken for want
-    of `sheet`, the names of the others (a header error then names them: the data is
-    often on a sheet after a page of notes)."""
+    of `sheet`, as (row number, text cells); when the first sheet was taken for want of
+    `sheet`, the names of the others (a header error then names them: the data is often
+    on a sheet after a page of notes); and notes on how it was read."""
     wb = _open(raw, path, data_only=True)
     try:
         ws = _sheet(wb, path, what, sheet)
@@ -97,17 +97,62 @@ def sheet_rows(raw: bytes, path: str, what: str, sheet: str | None
         except Exception as e:
             raise InputError(f"the sheet cannot be read ({type(e).__name__}: {e})",
                              source=f"{path}, sheet '{title}'") from None
+        merged = _merged_ranges(raw, getattr(ws, "_worksheet_path", None))
     finally:
         wb.close()
     if any(v is None for row in values for v in row):
         values = _with_formulas(raw, path, title, values)
     source = f"{path}, sheet '{title}'"
+    merged = [m for m in merged if _at(values, m[1], m[0]) is not None]
+    notes = [_filled_down(values, merged, source)] if merged else []
     rows = [(r, cells) for r, row in enumerate(values, start=1)
             if (cells := _trimmed([cell_text(v) for v in row]))]
     if not rows:
         raise InputError(f"the {what} sheet is empty", source=source, line=1, field="header",
                          hint=other_sheets_hint(others))
-    return source, rows, others
+    return source, rows, others, notes
+
+
+def _merged_ranges(raw: bytes, part: str | None) -> list[tuple[int, int, int, int]]:
+    """The sheet's merged ranges over several rows, as (min_col, min_row, max_col,
+    max_row). openpyxl's read-only sheets do not give them, so they are read from the
+    sheet's XML (`part`, its name in the workbook's zip; none: no merges known)."""
+    if not part:
+        return []
+    import re
+    import zipfile
+
+    from openpyxl.utils.cell import range_boundaries
+    try:
+        xml = zipfile.ZipFile(io.BytesIO(raw)).read(part)
+    except (KeyError, zipfile.BadZipFile, OSError):
+        return []
+    refs = re.findall(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"', xml)
+    bounds = [range_boundaries(ref.decode()) for ref in refs]
+    return [b for b in bounds if b[3] > b[1]]
+
+
+def _at(values: list[list], row: int, col: int):
+    """The value at a 1-based sheet row and column (None past the rows read)."""
+    cells = values[row - 1] if row <= len(values) else []
+    return cells[col - 1] if col <= len(cells) else None
+
+
+def _filled_down(values: list[list], merged, source: str) -> str:
+    """A cell merged over rows shows its value on each of them (a product's name over
+    its months), and Excel stores it in the first row only: `values` get it on every row
+    (its first column; a merge across columns stays one cell). Returns the note."""
+    for min_col, min_row, _, max_row in merged:
+        value = _at(values, min_row, min_col)
+        for r in range(min_row, min(max_row, len(values))):
+            cells = values[r]
+            cells.extend([None] * (min_col - len(cells)))
+            cells[min_col - 1] = value
+    from openpyxl.utils.cell import get_column_letter
+    spans = [f"{get_column_letter(c)}{r0}:{get_column_letter(c)}{r1}" for c, r0, _, r1 in merged]
+    return (f"{source}: merged cell{'s' if len(spans) > 1 else ''} {', '.join(spans[:5])}"
+            f"{', ...' if len(spans) > 5 else ''} read as {'their' if len(spans) > 1 else 'its'}"
+            f" value on each row")
 
 
 def other_sheets_hint(others: tuple[str, ...], how: str = "--sheet NAME") -> str | None:
