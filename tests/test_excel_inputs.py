@@ -197,6 +197,7 @@ def test_refused_month_forms_say_why(text, says):
     (["1/1/2027"], False),                               # either: January both ways
     (["2027-01", "Jan-27"], None),                       # no a/b/YYYY dates at all
     (["1/1/2027", "2/1/2027", "3/1/2027", "1/4/2027"], False),   # mostly M/D: 1/4 is a typo
+    (["1/1/2027", "2/1/2027", "1/3/2027"], False),       # a tie: M/D, never each date alone
 ])
 def test_day_month_order_is_taken_from_the_whole_column(column, order):
     assert day_first(column) is order
@@ -220,6 +221,21 @@ def test_a_date_off_the_first_in_an_ordered_column_is_refused():
         parse_forecast(text, SEED, "f.csv")
     assert (e.value.line, e.value.field) == (5, "month")
     assert "'1/4/2027' is a date that is not the 1st of a month (read as M/D/YYYY)" in str(e.value)
+
+
+@pytest.mark.parametrize("text, line, bad", [
+    ("product,month,calls\nid_card,1/1/2027,1\nid_card,2/1/2027,2\nid_card,1/3/2027,3\n",
+     4, "1/3/2027"),
+    ("product,month,calls\nid_card,2/1/2027,1\nid_card,1/2/2027,2\n", 3, "1/2/2027"),
+    ("product,1/1/2027,2/1/2027,1/3/2027\nid_card,1,2,3\n", 1, "1/3/2027")])
+def test_dates_fitting_neither_order_alone_are_refused(text, line, bad):
+    """Neither field is 1 in every row: one order for the column (M/D/YYYY on a tie). Each
+    date judged alone read 2/1 as February and 1/3 as March in one column (accepted), and
+    2/1 and 1/2 as one month twice (a 'duplicate row')."""
+    with pytest.raises(InputError) as e:
+        parse_forecast(text, SEED, "f.csv")
+    assert e.value.line == line
+    assert f"'{bad}' is a date that is not the 1st of a month (read as M/D/YYYY)" in str(e.value)
 
 
 BASE = "product,month,calls\nid_card,2027-01,25000\nid_card,2027-02,3000\nid_card,2027-03,0\n"

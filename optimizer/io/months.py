@@ -43,20 +43,21 @@ _EXCEL_EPOCH = date(1899, 12, 30)
 
 def day_first(values: Iterable[str]) -> bool | None:
     """How the column's `a/b/YYYY` dates are ordered: True for D/M/YYYY, False for
-    M/D/YYYY, None when the column has none (or the two orders tie; each date is then
-    judged alone by `to_month`).
+    M/D/YYYY, None when the column has none.
 
     The field that is 1 in every row is the day; when both are (all January 1st), either
     order reads the same. When neither is, the order that puts more dates on the 1st wins,
-    so that the others are refused as dates not on the 1st rather than read the other way.
+    so that the others are refused as dates not on the 1st rather than read the other way;
+    a tie goes to M/D/YYYY (Excel's own order), never to each date alone, which read
+    `2/1/2027` as February and `1/3/2027` as March in one column.
     """
     pairs = [(int(m.group(1)), int(m.group(2)), times)
              for v, times in Counter(values).items()       # each distinct text once
              if (m := _SLASH_DATE.fullmatch(v.strip()))]
+    if not pairs:
+        return None
     month_first = sum(times for _, b, times in pairs if b == 1)   # M/D/YYYY: on the 1st
     day_first_ = sum(times for a, _, times in pairs if a == 1)
-    if not pairs or month_first == day_first_ < sum(times for _, _, times in pairs):
-        return None
     return day_first_ > month_first
 
 
