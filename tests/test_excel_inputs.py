@@ -184,6 +184,8 @@ def test_month_forms(text, month):
     ("1.1.2027", "dates with dots are not read"),
     ("soon", "'soon' is not a month: write it as YYYY-MM"),
     ("=DATE(2027,1,1)", "a formula with no saved value"),
+    ("0000-12", "there is no year 0"), ("0000/1/1", "there is no year 0"),
+    ("２０２７-０１", "is not a month"), ("2027-０１", "is not a month"),
 ])
 def test_refused_month_forms_say_why(text, says):
     with pytest.raises(ValueError) as e:
@@ -355,6 +357,43 @@ def test_an_unclosed_quote_is_blamed_on_the_line_that_opens_it(tmp_path, eol, ro
         assert result.stderr == (f"Error: {path}, line 3: a quote (\") opened on this line "
                                  f"{closed} read as one row of 1 field: close it or remove "
                                  f"it\n"), result.stderr
+
+
+@pytest.mark.parametrize("calls", ["１００００", "١٠٠٠٠", "1０"])
+def test_digits_other_than_0_to_9_are_refused(tmp_path, calls):
+    """Python's int() and Decimal read full-width and Arabic-Indic digits; the docs (and
+    SPEC) ask for plain numbers, as '+100' and '1_000' are refused."""
+    path = tmp_path / "f.csv"
+    path.write_text(f"product,month,calls\nid_card,2027-01,{calls}\n", encoding="utf-8")
+    result = run("bill", path)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (f"Error: {path}, line 2, field 'calls': '{calls}' has digits "
+                             f"other than 0-9 (full-width?): type the number with 0-9\n")
+    wide = tmp_path / "w.csv"
+    wide.write_text(f"product,2027-01\nid_card,{calls}\n", encoding="utf-8")
+    assert "has digits other than 0-9" in run("bill", wide).stderr
+    plain = tmp_path / "p.csv"
+    plain.write_text("product,month,calls\nid_card,2027-01,10000\n")
+    budget = run("plan", plain, "--budget", "１０００")
+    assert budget.exit_code == 2 and "--budget" in budget.stderr
+
+
+def test_utf16_or_utf32_without_a_mark_is_refused_and_utf32_with_one_read(tmp_path):
+    """NUL bytes are valid UTF-8, so UTF-16 without its mark read as a header
+    'p\\0r\\0o\\0...' and an error printing NULs; UTF-32's mark starts as UTF-16's does."""
+    text = "product,month,calls\r\nid_card,2027-01,5\r\n"
+    bare = tmp_path / "u16.csv"
+    bare.write_bytes(text.encode("utf-16-le"))
+    result = run("bill", bare)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (f"Error: {bare}, line 1: has NUL bytes (UTF-16 or UTF-32 text "
+                             f"without a byte-order mark?): save it from Excel as \"CSV UTF-8 "
+                             f"(Comma delimited)\"\n")
+    wide = tmp_path / "u32.csv"
+    wide.write_bytes(text.encode("utf-32"))         # (with its byte-order mark)
+    notes = []
+    assert read_forecast(wide, SEED, notes=notes).demand == (("id_card", (5,)),)
+    assert notes == [f"{wide}: read as UTF-32"]
 
 
 def test_an_old_xls_workbook_is_refused_with_the_fix(tmp_path):
@@ -705,6 +744,19 @@ def test_a_header_missing_from_the_first_sheet_names_the_other_sheets(tmp_path):
     lone = run("plan", alone)
     assert lone.exit_code == 2 and "header must be" in lone.stderr
     assert "workbook also has" not in lone.stderr
+
+
+def test_a_sheet_named_with_a_hash_is_found(tmp_path):
+    """`book.xlsx#My#Plan`: the path ends at the first '#' that leaves a file (it was cut
+    at the last: no file 'book.xlsx#My')."""
+    path = workbook(tmp_path / "book.xlsx", {
+        "Notes": [["notes"]],
+        "My#Plan": [["product", "month", "size", "count"], ["id_card", "2027-01", 1000, 1]]})
+    forecast = tmp_path / "f.csv"
+    forecast.write_text("product,month,calls\nid_card,2027-01,1500\n")
+    result = run("bill", forecast, "--plan", f"{path}#My#Plan", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["pack_cost"] == 120.0
 
 
 def test_sheet_asked_of_a_csv_is_an_error(tmp_path):

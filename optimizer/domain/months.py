@@ -10,7 +10,7 @@ import operator
 import re
 from dataclasses import dataclass
 
-_MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$", re.A)
 
 
 _new_month = object.__new__

@@ -38,7 +38,7 @@ from .text import (
 )
 
 LONG = ["product", "month", "calls"]
-_SPLIT_THOUSANDS = re.compile(r"\d{1,3}(,\d{3})+")
+_SPLIT_THOUSANDS = re.compile(r"\d{1,3}(,\d{3})+", re.A)
 
 
 def parse_forecast(text: str, catalog: Catalog, source: str = "forecast", *,
@@ -142,7 +142,7 @@ def _long_form(rows, catalog: Catalog, source: str, notes: list[str]) -> Forecas
             month = problems(parse_month, text, source=source, line=line, day_is_first=order)
             if month is not None:
                 month_of[text] = month
-        if count.isdecimal() and len(count) <= PLAIN_DIGITS:
+        if count.isascii() and count.isdecimal() and len(count) <= PLAIN_DIGITS:
             calls = int(count)          # plain digits, what parse_count reads so
         else:
             calls = problems(parse_count, count, source=source, line=line,
@@ -270,7 +270,8 @@ def _wide_rows(rows, months: list[tuple[int, str, Month]], total_col: int | None
                                     field="product"))
             continue
         texts = [row[col] for col in cols]
-        if all(texts) and "".join(texts).isdecimal() and max(map(len, texts)) <= PLAIN_DIGITS:
+        if all(texts) and (joined := "".join(texts)).isascii() and joined.isdecimal() and \
+                max(map(len, texts)) <= PLAIN_DIGITS:
             values = list(map(int, texts))      # plain digits, what parse_count reads so
         else:
             values = [problems(parse_count, row[col], source=source, line=line, field_name=h)

@@ -97,11 +97,11 @@ _CALL_UNITS = {"count", "counts", "unit", "units", "request", "requests", "call"
 _CN_MULTIPLIERS = {"千": 1000, "万": 10000, "百万": 1000000}
 
 _DATE = re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})|(\d{4})年\s*(\d{1,2})月\s*(\d{1,2})日?"
-                   r"|(\d{4})(\d{2})(\d{2})")
+                   r"|(\d{4})(\d{2})(\d{2})", re.A)
 _TIME = re.compile(r"(?:[T ]\s*(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?)?\s*"
-                   r"(?:Z|UTC|[+-]\d{2}(?::?\d{2})?)?", re.I)
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
-_THOUSANDS = re.compile(r"[+-]?\d{1,3}([, \u00a0']\d{3})+(\.\d+)?")
+                   r"(?:Z|UTC|[+-]\d{2}(?::?\d{2})?)?", re.I | re.A)
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.A)
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}([, \u00a0']\d{3})+(\.\d+)?", re.A)
 
 
 # --------------------------------------------------------------------------- entry point

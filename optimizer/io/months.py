@@ -25,19 +25,19 @@ ABBREVIATIONS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", 
 _NAMES = ("january", "february", "march", "april", "may", "june", "july", "august",
           "september", "october", "november", "december")
 
-_YEAR_MONTH = re.compile(r"(\d{4})[-/](\d{1,2})")
-_COMPACT = re.compile(r"(\d{4})(\d{2})")
-_CHINESE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月")
-_ISO_DATE = re.compile(r"(\d{4})([-/])(\d{1,2})\2(\d{1,2})")
-_SLASH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
-_ABBREVIATED = re.compile(r"([A-Za-z]{3})[- ](\d{2}|\d{4})")
+_YEAR_MONTH = re.compile(r"(\d{4})[-/](\d{1,2})", re.A)
+_COMPACT = re.compile(r"(\d{4})(\d{2})", re.A)
+_CHINESE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月", re.A)
+_ISO_DATE = re.compile(r"(\d{4})([-/])(\d{1,2})\2(\d{1,2})", re.A)
+_SLASH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})", re.A)
+_ABBREVIATED = re.compile(r"([A-Za-z]{3})[- ](\d{2}|\d{4})", re.A)
 _DATE_TIME = re.compile(r"(\d{4}[-/]\d{1,2}[-/]\d{1,2}|\d{1,2}/\d{1,2}/\d{4})[ T]\d{1,2}:\d{2}"
-                        r"(:\d{2}(\.\d+)?)?")
+                        r"(:\d{2}(\.\d+)?)?", re.A)
 _QUARTER = re.compile(r"(?i).*\bQ[1-4]\b.*|.*\d\s*Q[1-4].*|.*季度.*")
-_SERIAL = re.compile(r"\d{5}(\.0+)?")
-_EXCEL_DAY = re.compile(r"(\d{1,2})[- ]([A-Za-z]{3,9})[- ](\d{2}|\d{4})")
+_SERIAL = re.compile(r"\d{5}(\.0+)?", re.A)
+_EXCEL_DAY = re.compile(r"(\d{1,2})[- ]([A-Za-z]{3,9})[- ](\d{2}|\d{4})", re.A)
 _NAME_ONLY = re.compile(r"[A-Za-z]{3,9}\.?")
-_FULL_NAME = re.compile(r"([A-Za-z]{4,9})[- ,]+(\d{2}|\d{4})")
+_FULL_NAME = re.compile(r"([A-Za-z]{4,9})[- ,]+(\d{2}|\d{4})", re.A)
 _EXCEL_EPOCH = date(1899, 12, 30)
 
 
@@ -96,6 +96,8 @@ def to_month(text: str, *, day_is_first: bool | None = None) -> Month:
 
 
 def _of(text: str, year: int, month: int) -> Month:
+    if year < 1:
+        raise _not_month(text, "there is no year 0 (write the year in full, e.g. 2027)")
     if not 1 <= month <= 12:
         raise _not_month(text, f"there is no month {month} (write YYYY-MM, month 01 to 12)")
     return Month.of(year, month)

@@ -20,10 +20,10 @@ from ..domain.records import MAX_CALLS
 from ..exceptions import InputError
 from .months import FORMS_HINT, to_month
 
-_INT_RE = re.compile(r"^\d+$")
-_PLAIN_DECIMAL_RE = re.compile(r"\+?(\d+(\.\d*)?|\.\d+)")
-_THOUSANDS_RE = re.compile(r"\d{1,3}([,_ \u00a0\u202f']\d{3})+")
-_DOT_THOUSANDS_RE = re.compile(r"\d{1,3}(\.\d{3})+")
+_INT_RE = re.compile(r"^\d+$", re.A)       # (0-9 only: not full-width digits)
+_PLAIN_DECIMAL_RE = re.compile(r"\+?(\d+(\.\d*)?|\.\d+)", re.A)
+_THOUSANDS_RE = re.compile(r"\d{1,3}([,_ \u00a0\u202f']\d{3})+", re.A)
+_DOT_THOUSANDS_RE = re.compile(r"\d{1,3}(\.\d{3})+", re.A)
 THOUSANDS_HINT = ("In Excel: format the column as a number without the 1000 separator, or "
                   "give packopt the .xlsx itself.")
 DELIMITERS = ",;\t"
@@ -129,11 +129,22 @@ def decode_table(raw: bytes, source: str) -> tuple[str, str | None]:
     """The text of a CSV file and a note when it was not UTF-8: UTF-8 (BOM or not)
     first, UTF-16 with a BOM (Excel's "Unicode Text"), then GB18030 (Chinese Excel's
     default "CSV (逗号分隔)"); anything else is an InputError naming the likely cause."""
+    if raw.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):   # (before UTF-16's:
+        try:                                                           # FF FE starts both)
+            return raw.decode("utf-32"), f"{source}: read as UTF-32"
+        except UnicodeDecodeError:
+            pass
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             return raw.decode("utf-16"), f"{source}: read as UTF-16 (Excel's Unicode Text)"
         except UnicodeDecodeError:
             pass
+    if b"\x00" in raw:
+        # NUL is valid UTF-8, but no CSV has one: UTF-16 or UTF-32 without its mark, whose
+        # header would come out as 'p\0r\0o\0...'.
+        raise InputError("has NUL bytes (UTF-16 or UTF-32 text without a byte-order "
+                         "mark?): save it from Excel as \"CSV UTF-8 (Comma delimited)\"",
+                         source=source, line=raw[:raw.index(b"\x00")].count(b"\n") + 1)
     try:
         return raw.decode("utf-8-sig"), None
     except UnicodeDecodeError as e:
@@ -159,9 +170,11 @@ def decode_table(raw: bytes, source: str) -> tuple[str, str | None]:
 def split_sheet(path: str) -> tuple[str, str | None]:
     """`book.xlsx#Sheet` names a workbook's sheet (when no file has that whole name)."""
     if "#" in path and not os.path.exists(path):
-        base, sheet = path.rsplit("#", 1)
-        if os.path.exists(base) and sheet:
-            return base, sheet
+        # At the first '#' that leaves a file: a sheet's name may hold '#' too ('My#Plan').
+        for at in (i for i, c in enumerate(path) if c == "#"):
+            base, sheet = path[:at], path[at + 1:]
+            if sheet and os.path.isfile(base):
+                return base, sheet
     return path, None
 
 
@@ -358,6 +371,8 @@ def parse_count(value: str, *, source: str, line: int, field_name: str, what: st
     elif v.startswith("="):
         msg = (f"'{w}' is a formula with no saved value: open the workbook in Excel and save "
                f"it, or type the number")
+    elif any(c.isdigit() and not c.isascii() for c in v):
+        msg = f"'{w}' has digits other than 0-9 (full-width?): type the number with 0-9"
     elif v.startswith("-") and _INT_RE.match(v[1:].replace(",", "").replace("_", "")):
         msg = f"{what} must not be negative ('{w}')"
     elif _THOUSANDS_RE.fullmatch(v):
@@ -428,8 +443,8 @@ def parse_decimal(text: str, *, plain: bool = False) -> Decimal | None:
     non-negative. Otherwise anything `Decimal` reads, NaN included, for the caller to judge.
     """
     text = text.strip()
-    if plain and not _PLAIN_DECIMAL_RE.fullmatch(text):
-        return None
+    if (plain and not _PLAIN_DECIMAL_RE.fullmatch(text)) or not text.isascii():
+        return None             # (Decimal reads full-width digits too: not plainly typed)
     try:
         return Decimal(text)
     except InvalidOperation:
