@@ -162,6 +162,7 @@ JAN = M("2027-01")
     ("2027-01-01", "2027-01"), ("2027/1/1", "2027-01"), ("2027/12/01", "2027-12"),
     ("1/1/2027", "2027-01"), ("Jan-27", "2027-01"), ("Jan 2027", "2027-01"),
     ("dec-2027", "2027-12"), ("Sep 27", "2027-09"), (" 2027-3 ", "2027-03"),
+    ("2027年1月1日", "2027-01"), ("2027年12月01日", "2027-12"),
 ])
 def test_month_forms(text, month):
     assert to_month(text) == M(month)
@@ -185,6 +186,7 @@ def test_month_forms(text, month):
     ("soon", "'soon' is not a month: write it as YYYY-MM"),
     ("=DATE(2027,1,1)", "a formula with no saved value"),
     ("0000-12", "there is no year 0"), ("0000/1/1", "there is no year 0"),
+    ("2027年1月5日", "is a date, not a month"),
     ("２０２７-０１", "is not a month"), ("2027-０１", "is not a month"),
 ])
 def test_refused_month_forms_say_why(text, says):
@@ -744,6 +746,13 @@ def test_a_header_missing_from_the_first_sheet_names_the_other_sheets(tmp_path):
     lone = run("plan", alone)
     assert lone.exit_code == 2 and "header must be" in lone.stderr
     assert "workbook also has" not in lone.stderr
+
+
+def test_a_product_cell_of_a_formula_with_no_saved_value_says_so():
+    with pytest.raises(InputError) as e:
+        parse_forecast("product,month,calls\n=A5,2027-01,5\n", SEED, "f.csv")
+    assert str(e.value) == ("f.csv, line 2, field 'product': '=A5' is a formula with no saved "
+                            "value: open the workbook in Excel and save it, or type the product")
 
 
 def test_a_sheet_named_with_a_hash_is_found(tmp_path):

@@ -28,6 +28,7 @@ _NAMES = ("january", "february", "march", "april", "may", "june", "july", "augus
 _YEAR_MONTH = re.compile(r"(\d{4})[-/](\d{1,2})", re.A)
 _COMPACT = re.compile(r"(\d{4})(\d{2})", re.A)
 _CHINESE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月", re.A)
+_CHINESE_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日", re.A)
 _ISO_DATE = re.compile(r"(\d{4})([-/])(\d{1,2})\2(\d{1,2})", re.A)
 _SLASH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})", re.A)
 _ABBREVIATED = re.compile(r"([A-Za-z]{3})[- ](\d{2}|\d{4})", re.A)
@@ -69,6 +70,8 @@ def to_month(text: str, *, day_is_first: bool | None = None) -> Month:
         return _of(v, int(m.group(1)), int(m.group(2)))
     if m := _ISO_DATE.fullmatch(v):
         return _on_first(v, int(m.group(1)), int(m.group(3)), int(m.group(4)))
+    if m := _CHINESE_DATE.fullmatch(v):         # 2027年1月1日: a date on the 1st
+        return _on_first(v, int(m.group(1)), int(m.group(2)), int(m.group(3)))
     if m := _SLASH_DATE.fullmatch(v):
         a, b, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
         if day_is_first is None:         # judged alone: only a 1 tells which is the day

@@ -407,6 +407,10 @@ def resolve_product(catalog: Catalog, key: str, *, source: str, line: int | None
                     field_name: str | None = "product"):
     """The product named by id or name, or an InputError suggesting the closest one."""
     p = catalog.get(key.strip())
+    if p is None and key.strip().startswith("="):
+        raise InputError(f"'{shown(key.strip())}' is a formula with no saved value: open the "
+                         f"workbook in Excel and save it, or type the product", source=source,
+                         line=line, field=field_name)
     if p is None:
         hint = catalog.suggest(key)
         msg = f"unknown product '{key}'" + (f"; did you mean '{hint}'?" if hint else
