@@ -694,6 +694,18 @@ def test_bad_negotiated_rate(value, says):
     assert_input_error(result, "--negotiated-rate", says=says)
 
 
+def test_conflicting_negotiated_rates_are_a_usage_error():
+    # the product named by its id, then its name: both rates are named, none is guessed
+    result = run("bill", ID_YEAR, "--negotiated-rate", "license_plate=0.05",
+                 "--negotiated-rate", "车牌识别=0.01")
+    assert result.stderr == ("Error: --negotiated-rate: conflicting rates for license_plate: "
+                             "'0.05' and '0.01'; give one\n")
+    assert_input_error(result, "--negotiated-rate")
+    # the same rate twice is no conflict
+    ok("bill", ID_YEAR, "--negotiated-rate", "license_plate=0.05",
+       "--negotiated-rate", "license_plate=0.050")
+
+
 def test_negotiated_rate_needs_an_unpublished_tier(tmp_path):
     path = write(tmp_path, "c.toml", """
 [[product]]
