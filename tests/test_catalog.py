@@ -323,3 +323,18 @@ def test_products_sharing_a_bad_table_are_each_blamed(tmp_path):
     err = load_error(tmp_path, f'[[product]]\nid = "a"\n{tiers}[[product]]\nid = "b"\n{tiers}')
     assert [(p.line, p.field) for p in err.problems] == [(3, "product[1].rate"),
                                                          (6, "product[2].rate")]
+
+
+def test_values_are_named_as_the_toml_spells_them(tmp_path):
+    # not as Python shows them: Decimal('1000.5'), True, datetime.date(2027, 1, 1), 'nan'
+    err = load_error(tmp_path, '[[product]]\nid = "id_card"\n'
+                     'packs = [ { calls = 1000.5, price = "1" }, { calls = 10, price = nan } ]\n'
+                     'tiers = [ { up_to = true, rate = 2027-01-01 }, { rate = "0.06" } ]\n')
+    assert [p.message for p in err.problems] == [
+        "pack 1 calls must be a whole number, not 1000.5",
+        "pack 2 price must be a finite non-negative number, not nan",
+        "tier 1 up_to must be a whole number, not true",
+        "tier 1 rate must be a decimal number or string, not 2027-01-01"]
+    err = load_error(tmp_path, 'tier_basis = ["total"]\n[[product]]\nid = "x"\n'
+                     'tiers = [ { rate = "0.1" } ]\n')
+    assert err.message == "tier_basis must be one of total, after-packs, not ['total']"

@@ -871,6 +871,12 @@ def test_bad_plan_json(tmp_path):
                  '   "purchases": [{"month": "2027-01", "size": 1000, "count": -1}]}]}\n')
     assert_input_error(run("bill", G6_FORECAST, "--plan", path), "plan.json", line=3,
                        field="products[0].purchases[0].count", says="non-negative")
+    # a value named as JSON spells it (true, null), not as Python does (True, None)
+    path = write(tmp_path, "plan.json", '{"products": [{"product": "bank_card", "purchases": '
+                 '[{"month": "2027-01", "size": null, "count": true}]}]}\n')
+    assert_input_error(run("bill", G6_FORECAST, "--plan", path), "plan.json",
+                       says=r"size must be a positive whole number \(at most 10\^15\), not null;"
+                            r".* count must be a non-negative whole number .*, not true$")
     path = write(tmp_path, "plan.json", '{"products": [\n')
     assert_input_error(run("bill", G6_FORECAST, "--plan", path), "plan.json", says="not valid JSON")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
+from datetime import date, time
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
@@ -59,14 +60,32 @@ class _Locator:
         return None
 
 
+def _spelt(value) -> str:
+    """A TOML value as the user wrote it, for a message (`1000.5`, `true`, `'x'`), not as
+    Python shows it (`Decimal('1000.5')`, `True`)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f"'{shown(value)}'"
+    if isinstance(value, Decimal) and not value.is_finite():
+        return {"NaN": "nan", "Infinity": "inf", "-Infinity": "-inf"}.get(str(value), "nan")
+    if isinstance(value, (date, time)):         # (datetime is a date)
+        return value.isoformat()
+    if isinstance(value, list):
+        return shown("[" + ", ".join(_spelt(v) for v in value) + "]")
+    if isinstance(value, dict):
+        return shown("{ " + ", ".join(f"{k} = {_spelt(v)}" for k, v in value.items()) + " }")
+    return shown(str(value))
+
+
 def _decimal(value, what: str, err) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
-        raise err(f"{what} must be a decimal number or string, not {value!r}")
+        raise err(f"{what} must be a decimal number or string, not {_spelt(value)}")
     d = parse_decimal(str(value))
     if d is None:
-        raise err(f"{what} '{value}' is not a decimal number")
+        raise err(f"{what} {_spelt(value)} is not a decimal number")
     if not d.is_finite() or d < 0:
-        raise err(f"{what} must be a finite non-negative number, not '{shown(value)}'")
+        raise err(f"{what} must be a finite non-negative number, not {_spelt(value)}")
     if too_large(d):
         raise err(too_large_words(what, value))
     return d
@@ -74,7 +93,7 @@ def _decimal(value, what: str, err) -> Decimal:
 
 def _whole(value, what: str, err, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise err(f"{what} must be a whole number, not {shown(repr(value))}")
+        raise err(f"{what} must be a whole number, not {_spelt(value)}")
     if value < minimum:
         raise err(f"{what} must be at least {minimum}, not {shown(str(value))}")
     if value > MAX_WHOLE:
@@ -133,7 +152,7 @@ def parse_catalog(text: str, source: str) -> Catalog:
     basis = data.get("tier_basis", "total")
     if basis not in TIER_BASES:
         problems.add(top_err("tier_basis")(f"tier_basis must be one of "
-                                           f"{', '.join(TIER_BASES)}, not {basis!r}"))
+                                           f"{', '.join(TIER_BASES)}, not {_spelt(basis)}"))
     raw_products = data.get("product")
     if not isinstance(raw_products, list) or not raw_products:
         problems.add(InputError("the catalog defines no [[product]]", source=source,
@@ -282,7 +301,7 @@ def _packs(raw: dict, err, found: Problems) -> tuple[Pack, ...]:
         else:
             calls = found(_whole, rp["calls"], f"pack {k + 1} calls", perr(), 1)
         if "price" not in rp:
-            size = f" ({rp['calls']} calls)" if "calls" in rp else ""
+            size = f" ({_spelt(rp['calls'])} calls)" if "calls" in rp else ""
             found.add(perr("price")(f"pack {k + 1}{size} has no price"))
         else:
             price = found(_decimal, rp["price"], f"pack {k + 1} price", perr("price"))
