@@ -285,3 +285,56 @@ def test_other_value_errors(tmp_path):
     assert (err.line, err.field) == (1, "validity_months")
     err = load_error(tmp_path, HEAD + product() + "\n" + product())
     assert err.line == 11 and "two products" in err.message     # the second `id =`
+
+
+# --------------------------------------------------------------------------- every error at once
+
+def test_every_bad_value_of_a_catalog_in_one_error(tmp_path):
+    # 3 bad prices in one packs list, 3 bad rates and an unsorted bound in one tiers list
+    text = ('[[product]]\nid = "id_card"\n'
+            'packs = [ { calls = 1000, price = "-1" }, { calls = 10000, price = "x" },\n'
+            '          { calls = 100000, price = "nan" } ]\n'
+            'tiers = [ { up_to = 10000, rate = "a" }, { up_to = 5000, rate = "b" },\n'
+            '          { rate = "c" } ]\n')
+    err = load_error(tmp_path, text)
+    assert [(p.line, p.field) for p in err.problems] == [
+        (3, "product[1].price"), (3, "product[1].price"), (4, "product[1].price"),
+        (5, "product[1].rate"), (5, "product[1].up_to"), (5, "product[1].rate"),
+        (6, "product[1].rate")]
+    assert str(err).startswith(f"{err.source}: 7 problems: line 3, field 'product[1].price': "
+                               f"pack 1 price must be a finite non-negative number, not '-1'; ")
+    assert "tier 2 up_to 5000 is not above the previous tier's 10000" in str(err)
+
+
+def test_every_bad_top_level_value_and_product_in_one_error(tmp_path):
+    text = ('currency = ""\nfree_calls_per_month = -1\nvalidity_months = 0\n'
+            'tier_basis = "x"\ncolour = "blue"\n'
+            '[[product]]\nid = "a b"\nname = ""\ntiers = [ { rate = "0.1" } ]\n'    # 6-9
+            '[[product]]\nid = "c"\nfax = 1\ntiers = [ { up_to = 10, rate = "0.1" } ]\n')
+    err = load_error(tmp_path, text)
+    assert [(p.line, p.field) for p in err.problems] == [
+        (1, "currency"), (2, "free_calls_per_month"), (3, "validity_months"),
+        (4, "tier_basis"), (5, "colour"), (7, "product[1].id"), (8, "product[1].name"),
+        (12, "product[2].fax"), (13, "product[2].up_to")]
+
+
+def test_products_sharing_a_bad_table_are_each_blamed(tmp_path):
+    tiers = 'tiers = [ { up_to = 10, rate = "x" }, { rate = "0.1" } ]\n'
+    err = load_error(tmp_path, f'[[product]]\nid = "a"\n{tiers}[[product]]\nid = "b"\n{tiers}')
+    assert [(p.line, p.field) for p in err.problems] == [(3, "product[1].rate"),
+                                                         (6, "product[2].rate")]
+
+
+def test_values_are_named_as_the_toml_spells_them(tmp_path):
+    # not as Python shows them: Decimal('1000.5'), True, datetime.date(2027, 1, 1), 'nan'
+    err = load_error(tmp_path, '[[product]]\nid = "id_card"\n'
+                     'packs = [ { calls = 1000.5, price = "1" }, { calls = 10, price = nan } ]\n'
+                     'tiers = [ { up_to = true, rate = 2027-01-01 }, { rate = "0.06" } ]\n')
+    assert [p.message for p in err.problems] == [
+        "pack 1 calls must be a whole number, not 1000.5",
+        "pack 2 price must be a finite non-negative number, not nan",
+        "tier 1 up_to must be a whole number, not true",
+        "tier 1 rate must be a decimal number or string, not 2027-01-01"]
+    err = load_error(tmp_path, 'tier_basis = ["total"]\n[[product]]\nid = "x"\n'
+                     'tiers = [ { rate = "0.1" } ]\n')
+    assert err.message == "tier_basis must be one of total, after-packs, not ['total']"

@@ -694,6 +694,18 @@ def test_bad_negotiated_rate(value, says):
     assert_input_error(result, "--negotiated-rate", says=says)
 
 
+def test_conflicting_negotiated_rates_are_a_usage_error():
+    # the product named by its id, then its name: both rates are named, none is guessed
+    result = run("bill", ID_YEAR, "--negotiated-rate", "license_plate=0.05",
+                 "--negotiated-rate", "车牌识别=0.01")
+    assert result.stderr == ("Error: --negotiated-rate: conflicting rates for license_plate: "
+                             "'0.05' and '0.01'; give one\n")
+    assert_input_error(result, "--negotiated-rate")
+    # the same rate twice is no conflict
+    ok("bill", ID_YEAR, "--negotiated-rate", "license_plate=0.05",
+       "--negotiated-rate", "license_plate=0.050")
+
+
 def test_negotiated_rate_needs_an_unpublished_tier(tmp_path):
     path = write(tmp_path, "c.toml", """
 [[product]]
@@ -859,6 +871,12 @@ def test_bad_plan_json(tmp_path):
                  '   "purchases": [{"month": "2027-01", "size": 1000, "count": -1}]}]}\n')
     assert_input_error(run("bill", G6_FORECAST, "--plan", path), "plan.json", line=3,
                        field="products[0].purchases[0].count", says="non-negative")
+    # a value named as JSON spells it (true, null), not as Python does (True, None)
+    path = write(tmp_path, "plan.json", '{"products": [{"product": "bank_card", "purchases": '
+                 '[{"month": "2027-01", "size": null, "count": true}]}]}\n')
+    assert_input_error(run("bill", G6_FORECAST, "--plan", path), "plan.json",
+                       says=r"size must be a positive whole number \(at most 10\^15\), not null;"
+                            r".* count must be a non-negative whole number .*, not true$")
     path = write(tmp_path, "plan.json", '{"products": [\n')
     assert_input_error(run("bill", G6_FORECAST, "--plan", path), "plan.json", says="not valid JSON")
 

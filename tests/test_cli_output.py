@@ -192,6 +192,28 @@ def test_bad_config_files(tmp_path, text, says):
     assert_input_error(run("--config", cfg, "plan", ID_YEAR), "bad.toml", says=says)
 
 
+@pytest.mark.parametrize("text, says", [
+    # a scalar for a repeatable option: Click said "Value must be an iterable."
+    ('[plan]\nnegotiated_rate = "id_card=0.04"\n', r"c\.toml: \[plan\] key 'negotiated_rate' "
+     r"takes a list \(the option is repeatable\): write negotiated_rate = \[\"id_card=0\.04\"\]$"),
+    ('negotiated_rate = [["id_card=0.04"]]\n', "key 'negotiated_rate' takes a list of values, "
+     "not of lists or tables$"),
+    # a list for a one-value option: Click showed it as Python does, ['json']
+    ('format = ["json"]\n', r"c\.toml: key 'format' takes one value, not a list$"),
+    ('[plan]\nbudget = { yearly = 1 }\n', r"\[plan\] key 'budget' takes one value, not a table$"),
+])
+def test_config_value_of_the_wrong_shape(tmp_path, text, says):
+    cfg = write(tmp_path, "c.toml", text)
+    assert_input_error(run("--config", cfg, "plan", ID_YEAR), "c.toml", says=says)
+
+
+def test_config_file_not_utf8_names_the_line(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_bytes(b'format = "json"\n# caf\xe9\n')
+    assert_input_error(run("--config", cfg, "catalog"), "c.toml",
+                       says=r"c\.toml, line 2: not UTF-8 text: save it as UTF-8$")
+
+
 def test_bad_config_value_is_a_usage_error_naming_file_and_key(tmp_path):
     cfg = write(tmp_path, "c.toml", 'format = "xml"\n[plan]\nsolver = "gurobi"\n')
     result = run("--config", cfg, "catalog")

@@ -9,6 +9,7 @@ variable), since Click's own message names only the option.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
@@ -22,24 +23,30 @@ ORIGINS = "packopt.config_origins"     # ctx.meta key: {command: {parameter: ori
 
 
 def read_config(path: str, known: dict[str, dict[str, str]],
-                origins: dict[str, dict[str, str]] | None = None) -> dict[str, dict]:
+                origins: dict[str, dict[str, str]] | None = None,
+                repeatable: frozenset[str] = frozenset()) -> dict[str, dict]:
     """{command: {parameter name: value}} from the file at `path`.
 
     `known` maps each command to its option keys (long flag with '_' for '-') and the
     parameter name each stands for. Keys may be written with '-' or '_'; an unknown key
-    or section is an error naming the file. `origins`, if given, receives where each value
-    was written: "config file FILE, key 'format'" or "..., [plan] key 'solver'".
+    or section is an error naming the file. The parameters in `repeatable` take a list,
+    the others one value. `origins`, if given, receives where each value was written:
+    "config file FILE, key 'format'" or "..., [plan] key 'solver'".
     """
     try:
         with open(path, "rb") as fh:
-            raw_bytes = fh.read()
-        # (a BOM, as Windows' Notepad writes, is not TOML but is no reason to refuse)
-        data = tomllib.loads(raw_bytes.removeprefix(b"\xef\xbb\xbf").decode("utf-8"))
+            # (a BOM, as Windows' Notepad writes, is not TOML but is no reason to refuse)
+            raw_bytes = fh.read().removeprefix(b"\xef\xbb\xbf")
     except FileNotFoundError:
         raise InputError("config file not found", source=path) from None
     except OSError as e:
         raise InputError(f"cannot read the config file ({e.strerror})", source=path) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+    try:
+        data = tomllib.loads(raw_bytes.decode("utf-8"))
+    except UnicodeDecodeError as e:     # (TOML is UTF-8; the codec's words name no line)
+        raise InputError("not UTF-8 text: save it as UTF-8", source=path,
+                         line=raw_bytes[:e.start].count(b"\n") + 1) from None
+    except tomllib.TOMLDecodeError as e:
         raise InputError(f"not valid TOML ({e})", source=path) from None
 
     everything = set().union(*known.values())
@@ -52,7 +59,8 @@ def read_config(path: str, known: dict[str, dict[str, str]],
                                  f"{', '.join(sorted(known))})", source=path)
             sections[raw] = value
         elif key in everything:
-            common[key] = _as_typed(value)
+            param = next(keys[key] for keys in known.values() if key in keys)
+            common[key] = _shaped(value, raw, f"key '{raw}'", param in repeatable, path)
             spelled[key] = raw
         else:
             raise InputError(f"unknown option '{raw}'", source=path)
@@ -65,12 +73,31 @@ def read_config(path: str, known: dict[str, dict[str, str]],
             key = raw.replace("-", "_")
             if key not in keys:
                 raise InputError(f"[{name}] has no option '{raw}'", source=path)
-            values[keys[key]] = _as_typed(value)
+            values[keys[key]] = _shaped(value, raw, f"[{name}] key '{raw}'",
+                                        keys[key] in repeatable, path)
             where[keys[key]] = f"config file {path}, [{name}] key '{raw}'"
         out[name] = values
         if origins is not None:
             origins[name] = where
     return out
+
+
+def _shaped(value, raw: str, where: str, repeatable: bool, path: str):
+    """`value` of key `raw` (found at `where`) as Click takes it, after checking its shape:
+    a list of plain values for a repeatable option, one value for any other. (Click would
+    say "Value must be an iterable.", or show a list as Python does: "['json']".)"""
+    if repeatable:
+        if not isinstance(value, list):
+            example = json.dumps(value, ensure_ascii=False, default=str)
+            raise InputError(f"{where} takes a list (the option is repeatable): write "
+                             f"{raw} = [{example}]", source=path)
+        if any(isinstance(v, (list, dict)) for v in value):
+            raise InputError(f"{where} takes a list of values, not of lists or tables",
+                             source=path)
+    elif isinstance(value, (list, dict)):
+        raise InputError(f"{where} takes one value, not a "
+                         f"{'list' if isinstance(value, list) else 'table'}", source=path)
+    return _as_typed(value)
 
 
 def _as_typed(value):
@@ -103,8 +130,10 @@ def set_config(ctx: click.Context, param: click.Parameter, value: str | None):
     commands = ctx.find_root().command.commands
     origins: dict[str, dict[str, str]] = {}
     try:
+        repeatable = frozenset(p.name for c in commands.values() for p in c.params
+                               if isinstance(p, click.Option) and p.multiple)
         default_map = read_config(value, {n: config_keys(c) for n, c in commands.items()},
-                                  origins)
+                                  origins, repeatable)
     except InputError as e:          # a usage problem: one line, exit status 2
         error = click.ClickException(re.sub(r"\s*\n\s*", " ", str(e)).strip())
         error.exit_code = e.exit_code

@@ -13,8 +13,10 @@ from .text import AMOUNT_WORDS, parse_decimal, resolve_product, shown, too_large
 
 
 def parse_negotiated_rates(values, catalog) -> dict[str, Decimal]:
-    """PRODUCT=RATE options, checked against the catalog in use."""
+    """PRODUCT=RATE options, checked against the catalog in use. Two different rates for
+    one product (by its id or name) conflict: which was meant cannot be guessed."""
     rates: dict[str, Decimal] = {}
+    spelt: dict[str, str] = {}          # product id -> its rate as first written
     for raw in values:
         src = "--negotiated-rate"
         if "=" not in raw:
@@ -28,7 +30,12 @@ def parse_negotiated_rates(values, catalog) -> dict[str, Decimal]:
         if rate is None or not rate.is_finite() or rate < 0 or too_large(rate):
             raise InputError(f"rate for {product.id} must be a non-negative decimal number "
                              f"{AMOUNT_WORDS}, not '{shown(value)}'", source=src)
+        if product.id in rates and rates[product.id] != rate:
+            raise InputError(f"conflicting rates for {product.id}: "
+                             f"'{shown(spelt[product.id])}' and '{shown(value)}'; give one",
+                             source=src)
         rates[product.id] = rate
+        spelt.setdefault(product.id, value)
     return rates
 
 

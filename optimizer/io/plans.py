@@ -159,8 +159,8 @@ def parse_plan_json(text: str, catalog: Catalog, source: str = "plan",
                 if isinstance(v, bool) or not isinstance(v, int) or not least <= v <= MAX_WHOLE:
                     problems.add(InputError(
                         f"{key} must be a {'positive' if least else 'non-negative'} whole "
-                        f"number ({LIMIT_WORDS}), not {shown(repr(v))}", source=source,
-                        line=mline, field=f"{fld}.{key}"))
+                        f"number ({LIMIT_WORDS}), not {shown(json.dumps(v, ensure_ascii=False))}",
+                        source=source, line=mline, field=f"{fld}.{key}"))   # (as JSON spells it)
                 else:
                     vals[key] = v
             if prod is None or "size" not in vals or not problems(

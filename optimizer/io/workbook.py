@@ -18,6 +18,9 @@ from datetime import date, datetime, time
 from ..exceptions import InputError, PackoptError
 
 
+FIX = "save it again from Excel as .xlsx, or as CSV UTF-8"     # for a damaged workbook
+
+
 def cell_text(value) -> str:
     """A cell's value as the text the readers parse."""
     if value is None:
@@ -45,9 +48,9 @@ def _open(raw: bytes, path: str, *, data_only: bool):
                            f"`pip install -e .` or `pip install openpyxl`") from None
     try:
         return openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=data_only)
-    except Exception as e:      # a zip that is no workbook fails in many ways inside openpyxl
-        raise InputError(f"not a readable .xlsx workbook ({type(e).__name__}: {e}); save it "
-                         f"again from Excel as .xlsx, or as CSV UTF-8", source=path) from None
+    except Exception:       # a zip that is no workbook fails in many ways inside openpyxl,
+        # whose words (BadZipFile: File is not a zip file, KeyError: ...) would not help
+        raise InputError(f"not a readable .xlsx workbook: {FIX}", source=path) from None
 
 
 def _sheet(wb, path: str, what: str, name: str | None):
@@ -94,8 +97,8 @@ def sheet_rows(raw: bytes, path: str, what: str, sheet: str | None
             w.title for w in wb.worksheets if w.title != title)
         try:
             values = _values(ws)
-        except Exception as e:
-            raise InputError(f"the sheet cannot be read ({type(e).__name__}: {e})",
+        except Exception:       # (a damaged sheet: openpyxl's words would not help)
+            raise InputError(f"the sheet cannot be read: {FIX}",
                              source=f"{path}, sheet '{title}'") from None
         merged = _merged_ranges(raw, getattr(ws, "_worksheet_path", None))
     finally:
