@@ -717,6 +717,20 @@ def test_plan_as_a_workbook_bills_back_to_the_fen(tmp_path):
     assert json.loads(billed.stdout)["total_cost"] == README_TOTAL
 
 
+def test_a_workbook_plans_cost_warnings_name_its_sheet(tmp_path):
+    path = workbook(tmp_path / "plan.xlsx", {"Plan": [
+        ["product", "month", "size", "count", "cost"], ["id_card", "2027-01", 100000, 3, "abc"],
+        ["id_card", "2027-01", 100000, 3, 0.5]]})
+    forecast = tmp_path / "f.csv"
+    forecast.write_text(BASE, encoding="utf-8")
+    result = run("bill", forecast, "--plan", path, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    billed = "(id_card 100,000 × 3 costs 15,000.00 CNY); the catalog's price is billed"
+    assert json.loads(result.stdout)["warnings"][:2] == [
+        f"{path}, sheet 'Plan', line 2: cost 'abc' is not a number {billed}",
+        f"{path}, sheet 'Plan', line 3: cost 0.5 disagrees with the catalog {billed}"]
+
+
 @pytest.mark.parametrize("args", [["--format", "xlsx"], ["--output", "p.xlsx"],
                                   ["--format", "csv", "--output", "p.xlsx"]])
 def test_xlsx_and_output_go_together(args):

@@ -202,7 +202,8 @@ def stale_costs(path: str | Path, catalog: Catalog) -> tuple[str, ...]:
     a reader who trusts the file's costs should hear that they were not used. Call it on a
     file `read_plan` accepted; a blank cost (or JSON null) is skipped."""
     found = []                        # (where, product, size, count, stated cost)
-    raw = read_bytes(split_sheet(str(path))[0], "plan")
+    source = str(path)
+    raw = read_bytes(split_sheet(source)[0], "plan")
     if _is_json(raw):
         data = json.loads(read_text(path, "plan"), parse_int=_json_int)
         for k, entry in enumerate(data.get("products", [])):
@@ -212,7 +213,8 @@ def stale_costs(path: str | Path, catalog: Catalog) -> tuple[str, ...]:
                                   entry["product"], p.get("size"), p.get("count"),
                                   str(p["cost"])))
     else:
-        rows = read_table(path, "plan").rows
+        table = read_table(path, "plan")
+        rows, source = table.rows, table.source       # a workbook's names its sheet
         header = [h.lower() for h in rows[0][1]]
         if "cost" in header[4:]:
             at = header.index("cost", 4)
@@ -235,8 +237,8 @@ def stale_costs(path: str | Path, catalog: Catalog) -> tuple[str, ...]:
                   f"the catalog's price is billed")
         cost = parse_decimal(stated)
         if cost is None or not cost.is_finite():
-            out.append(f"{path}, {where}: cost '{shown(stated)}' is not a number {billed}")
+            out.append(f"{source}, {where}: cost '{shown(stated)}' is not a number {billed}")
         elif cost != due:
-            out.append(f"{path}, {where}: cost {shown(stated)} disagrees with the catalog "
+            out.append(f"{source}, {where}: cost {shown(stated)} disagrees with the catalog "
                        f"{billed}")
     return tuple(out)
