@@ -353,6 +353,24 @@ def test_stale_cost_in_a_json_plan_names_the_purchase(tmp_path):
     assert as_json("bill", ID_YEAR, "--plan", DATA / "id_card_plan.csv")["warnings"] == []
 
 
+def test_an_unreadable_cost_is_warned_like_a_stale_one(tmp_path):
+    """A cost that is no number is not billed either: a reader trusting it hears so."""
+    billed = "(id_card 100,000 × 3 costs 15,000.00 CNY); the catalog's price is billed"
+    plan = write(tmp_path, "plan.csv", "product,month,size,count,cost\n"
+                 "id_card,2027-01,100000,3,abc\nid_card,2027-01,100000,3,NaN\n"
+                 'id_card,2027-01,100000,3,"15,000.00"\nid_card,2027-01,100000,3,\n')
+    warnings = as_json("bill", ID_YEAR, "--plan", plan)["warnings"]
+    assert [w for w in warnings if w.startswith(str(plan))] == [   # a blank cost is no claim
+        f"{plan}, line 2: cost 'abc' is not a number {billed}",
+        f"{plan}, line 3: cost 'NaN' is not a number {billed}",
+        f"{plan}, line 4: cost '15,000.00' is not a number {billed}"]
+    data = as_json("plan", ID_YEAR)
+    data["products"][0]["purchases"][0]["cost"] = "abc"
+    plan = write(tmp_path, "plan.json", json.dumps(data))
+    assert as_json("bill", ID_YEAR, "--plan", plan)["warnings"] == [
+        f"{plan}, field 'products[0].purchases[0].cost': cost 'abc' is not a number {billed}"]
+
+
 def test_bill_compare_is_one_csv_table():
     result = run("bill", ID_YEAR, "--compare", "-v", "--format", "csv")
     assert result.exit_code == 2 and "--months and --compare cannot be combined" in result.stderr

@@ -85,14 +85,15 @@ def test_plain_plan_json_has_no_uncertainty_fields():
 
 @pytest.mark.parametrize("text, line, field, says", [
     ("scenario,weight,scale\na,0,1\n", 2, "weight", "must be positive"),
-    ("scenario,weight,scale\na,-1,1\n", 2, "weight", "plain decimal|positive"),
+    ("scenario,weight,scale\na,-1,1\n", 2, "weight", "weight must be positive, not -1$"),
+    ("scenario,weight,scale\na,1,-0.5\n", 2, "scale", "scale must be positive, not -0.5$"),
     ("scenario,weight,scale\na,1,0\n", 2, "scale", "must be positive"),
     ("scenario,prob,scale\na,1,1\n", 1, "prob", "header must be"),
     ("scenario,weight,scale\na,1,1,red\n", 2, "row", "expected 3 fields"),
     ("scenario,weight,scale\n", 2, "scenario", "no scenarios"),
     ("", 1, "header", "empty"),
     ("scenario,weight,product,month,calls\na,1,id_card,2027-01,25000\n"
-     "a,1,id_card,2027-02,25000\n", None, "month", "covers 2027-01..2027-02 but the forecast"),
+     "a,1,id_card,2027-02,25000\n", 2, "month", "covers 2027-01..2027-02 but the forecast"),
     ("scenario,weight,product,month,calls\na,1,idcard,2027-01,25000\n", 2, "product",
      "did you mean 'id_card'"),
 ])
@@ -102,12 +103,21 @@ def test_bad_scenario_files(tmp_path, text, line, field, says):
                        field=field, says=says)
 
 
+def test_a_scenario_of_other_months_is_blamed_on_its_first_row(tmp_path):
+    rows = ["scenario,weight,product,month,calls"] + \
+        [f"{name},1,id_card,2027-{m:02d},100" for name in "ab" for m in range(1, 13)]
+    path = write(tmp_path, "sc.csv", "\n".join(rows[:-1]) + "\n")     # b lacks 2027-12
+    assert_input_error(run("plan", ID_YEAR, "--scenarios", path), "sc.csv", line=14,
+                       field="month", says="scenario 'b', whose rows start here, covers "
+                                           "2027-01..2027-11 but the forecast covers")
+
+
 def test_scenarios_with_other_products(tmp_path):
     rows = ["scenario,weight,product,month,calls"] + \
         [f"a,1,bank_card,2027-{m:02d},100" for m in range(1, 13)]
     path = write(tmp_path, "sc.csv", "\n".join(rows) + "\n")
-    assert_input_error(run("plan", ID_YEAR, "--scenarios", path), "sc.csv", field="product",
-                       says="missing id_card")
+    assert_input_error(run("plan", ID_YEAR, "--scenarios", path), "sc.csv", line=2,
+                       field="product", says="missing id_card")
 
 
 def test_missing_scenario_file(tmp_path):

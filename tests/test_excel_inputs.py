@@ -15,6 +15,7 @@ import json
 import re
 import zipfile
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
@@ -661,6 +662,22 @@ def test_numbers_dates_and_formulas_in_cells_are_taken_as_they_are(tmp_path):
     assert read_forecast(path, SEED).demand == (("id_card", (25000, 3000, 0)),)
 
 
+def test_a_small_number_cell_is_a_plain_decimal_as_in_a_csv(tmp_path):
+    """A weight of 0.00001 typed in Excel is a float whose repr is 1e-05: it reads as the
+    plain decimal it is, as the same text in a CSV does (0.1 stays 0.1)."""
+    base = parse_forecast(BASE, SEED)
+    path = workbook(tmp_path / "sc.xlsx", {"S": [["scenario", "weight", "scale"],
+                                                 ["rare", 0.00001, 1.5], ["base", 1, 0.1]]})
+    scenarios = read_scenarios(path, SEED, base)
+    assert [(s.name, s.weight) for s in scenarios] == [("rare", Decimal("0.00001")),
+                                                       ("base", Decimal(1))]
+    assert scenarios[1].forecast.calls("id_card") == (2500, 300, 0)
+    forecast = tmp_path / "f.csv"
+    forecast.write_text(BASE, encoding="utf-8")
+    result = run("plan", forecast, "--scenarios", path, "-q", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+
+
 def test_a_formula_without_a_saved_value_says_so(tmp_path):
     rows = [["product", "month", "calls"], ["id_card", "2027-01", "=1+1"]]
     path = workbook(tmp_path / "f.xlsx", {"F": rows})
@@ -673,6 +690,7 @@ def test_a_formula_without_a_saved_value_says_so(tmp_path):
 
 @pytest.mark.parametrize("value, says", [
     (12.5, "calls must be a whole number, not '12.5'"),
+    (1e-05, "calls must be a whole number, not '0.00001'"),     # a float, written plainly
     (-3, "calls must not be negative ('-3')"),
     ("25,000", "'25,000' has thousands separators"),
     (True, "'TRUE' is not a whole number of calls"),
@@ -817,6 +835,20 @@ def test_plan_as_a_workbook_bills_back_to_the_fen(tmp_path):
     billed = run("bill", EXAMPLE, "--plan", out, "--format", "json")
     assert billed.exit_code == 0 and billed.stderr == ""
     assert json.loads(billed.stdout)["total_cost"] == README_TOTAL
+
+
+def test_a_workbook_plans_cost_warnings_name_its_sheet(tmp_path):
+    path = workbook(tmp_path / "plan.xlsx", {"Plan": [
+        ["product", "month", "size", "count", "cost"], ["id_card", "2027-01", 100000, 3, "abc"],
+        ["id_card", "2027-01", 100000, 3, 0.5]]})
+    forecast = tmp_path / "f.csv"
+    forecast.write_text(BASE, encoding="utf-8")
+    result = run("bill", forecast, "--plan", path, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    billed = "(id_card 100,000 × 3 costs 15,000.00 CNY); the catalog's price is billed"
+    assert json.loads(result.stdout)["warnings"][:2] == [
+        f"{path}, sheet 'Plan', line 2: cost 'abc' is not a number {billed}",
+        f"{path}, sheet 'Plan', line 3: cost 0.5 disagrees with the catalog {billed}"]
 
 
 @pytest.mark.parametrize("args", [["--format", "xlsx"], ["--output", "p.xlsx"],

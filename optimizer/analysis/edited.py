@@ -68,15 +68,16 @@ class EditedComparison:
 
 @dataclass(frozen=True)
 class BillReport:
-    bill: Bill                                 # with a warning per stale `cost` cell
+    bill: Bill                                 # a warning per stale or unreadable `cost`
     comparison: EditedComparison | None        # with `compare`
 
 
 def bill_report(inputs: Inputs, plan_path: str | None = None, *, compare: bool = False,
                 carry_over: str = "zero", solver: str = "highs") -> BillReport:
     """Bill `inputs.plan`; warn of each `cost` cell of the plan file at `plan_path` that
-    disagrees with the catalog (the catalog's price is what is billed); with `compare`, set
-    the bill beside the optimal plan for the same forecast, holdings and catalog."""
+    disagrees with the catalog or is not a number (the catalog's price is what is billed);
+    with `compare`, set the bill beside the optimal plan for the same forecast, holdings and
+    catalog."""
     b = bill(inputs.catalog, inputs.forecast, inputs.plan, inputs.holdings)
     if plan_path:
         b = with_warnings(b, stale_costs(plan_path, inputs.catalog))

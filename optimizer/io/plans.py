@@ -197,21 +197,24 @@ def read_plan(path: str | Path, catalog: Catalog, *,
 
 def stale_costs(path: str | Path, catalog: Catalog) -> tuple[str, ...]:
     """A warning per `cost` cell of a plan file (the column `plan --format csv` writes, the
-    purchases' `cost` in its JSON) that disagrees with the catalog's price × count: the
-    bill uses the catalog's price, and an edited row whose cost was not updated says so.
-    Call it on a file `read_plan` accepted; a cost that is blank or not a number is skipped."""
+    purchases' `cost` in its JSON) that disagrees with the catalog's price × count, or that
+    is not a number at all ('abc', NaN, '15,000.00'): the bill uses the catalog's price, and
+    a reader who trusts the file's costs should hear that they were not used. Call it on a
+    file `read_plan` accepted; a blank cost (or JSON null) is skipped."""
     found = []                        # (where, product, size, count, stated cost)
-    raw = read_bytes(split_sheet(str(path))[0], "plan")
+    source = str(path)
+    raw = read_bytes(split_sheet(source)[0], "plan")
     if _is_json(raw):
         data = json.loads(read_text(path, "plan"), parse_int=_json_int)
         for k, entry in enumerate(data.get("products", [])):
             for j, p in enumerate(entry.get("purchases", [])):
-                if isinstance(p, dict) and isinstance(p.get("cost"), (int, float, str)):
+                if isinstance(p, dict) and p.get("cost") is not None:
                     found.append((f"field 'products[{k}].purchases[{j}].cost'",
                                   entry["product"], p.get("size"), p.get("count"),
                                   str(p["cost"])))
     else:
-        rows = read_table(path, "plan").rows
+        table = read_table(path, "plan")
+        rows, source = table.rows, table.source       # a workbook's names its sheet
         header = [h.lower() for h in rows[0][1]]
         if "cost" in header[4:]:
             at = header.index("cost", 4)
@@ -220,18 +223,22 @@ def stale_costs(path: str | Path, catalog: Catalog) -> tuple[str, ...]:
                     found.append((f"line {line}", row[0], row[2], row[3], row[at]))
     out = []
     for where, product, size, count, stated in found:
-        cost = parse_decimal(str(stated))
         prod = catalog.get(str(product).strip())
         try:
             size, count = int(size), int(count)
         except (TypeError, ValueError):
-            continue
+            continue                  # not a purchase (a Total row, say)
         pack = prod.pack(size) if prod is not None else None
-        if cost is None or not cost.is_finite() or pack is None or cost == pack.price * count:
+        if pack is None or not stated.strip():
             continue
         due = pack.price * count
         due_text = f"{due:,.2f}" if due == due.quantize(Decimal("0.01")) else f"{due:,}"
-        out.append(f"{path}, {where}: cost {shown(stated)} disagrees with the catalog "
-                   f"({prod.id} {size:,} × {count:,} costs {due_text} {catalog.currency}); "
-                   f"the catalog's price is billed")
+        billed = (f"({prod.id} {size:,} × {count:,} costs {due_text} {catalog.currency}); "
+                  f"the catalog's price is billed")
+        cost = parse_decimal(stated)
+        if cost is None or not cost.is_finite():
+            out.append(f"{source}, {where}: cost '{shown(stated)}' is not a number {billed}")
+        elif cost != due:
+            out.append(f"{source}, {where}: cost {shown(stated)} disagrees with the catalog "
+                       f"{billed}")
     return tuple(out)

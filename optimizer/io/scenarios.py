@@ -25,17 +25,18 @@ _SCALE = ["scenario", "weight", "scale"]
 
 
 def _positive(value: str, what: str, *, source: str, line: int) -> Decimal:
-    d = parse_decimal(value, plain=True)
-    if d is None or value.strip().endswith("."):     # '5.' has never been a weight or scale
-        comma = (f" (write the decimal point as '.': {value.strip().replace(',', '.')})"
-                 if re.fullmatch(r"\d*,\d+", value.strip()) else "")
+    text = value.strip()
+    d = parse_decimal(text.removeprefix("-"), plain=True)    # '-1' is plain, but negative
+    if d is None or text.endswith("."):     # '5.' has never been a weight or scale
+        comma = (f" (write the decimal point as '.': {text.replace(',', '.')})"
+                 if re.fullmatch(r"\d*,\d+", text) else "")
         raise InputError(f"{what} '{shown(value)}' is not a plain decimal number{comma}",
                          source=source, line=line, field=what)
+    if d == 0 or text.startswith("-"):
+        raise InputError(f"{what} must be positive, not {shown(text)}", source=source,
+                         line=line, field=what)
     if too_large(d):
         raise InputError(too_large_words(what, value), source=source, line=line, field=what)
-    if d <= 0:
-        raise InputError(f"{what} must be positive, not {value}", source=source, line=line,
-                         field=what)
     return d
 
 
@@ -195,19 +196,28 @@ def read_scenarios(path: str | Path, catalog: Catalog, base: Forecast | None, *,
     table = read_table(path, "scenarios")
     scenarios = scenarios_from_table(table, catalog, base, notes)
     if base is not None:
-        check_scenarios(scenarios, base, table.source)
+        first = {}                      # each scenario's first row, for the message's line
+        for line, row in table.rows[1:]:
+            if row and row[0]:
+                first.setdefault(row[0], line)
+        check_scenarios(scenarios, base, table.source, first)
     return scenarios
 
 
-def check_scenarios(scenarios, base: Forecast, source: str) -> None:
-    """Every scenario covers the forecast's horizon and exactly its products."""
+def check_scenarios(scenarios, base: Forecast, source: str,
+                    lines: dict[str, int] | None = None) -> None:
+    """Every scenario covers the forecast's horizon and exactly its products; a scenario
+    that does not is blamed on its line in `lines` (its first row), when given."""
     problems = Problems()
+    lines = lines or {}
     for s in scenarios:
         f = s.forecast
+        line = lines.get(s.name)
         if (f.start, f.months) != (base.start, base.months):
-            problems.add(InputError(f"scenario '{s.name}' covers {f.start}..{f.end} "
+            rows = "" if line is None else ", whose rows start here,"
+            problems.add(InputError(f"scenario '{s.name}'{rows} covers {f.start}..{f.end} "
                                     f"but the forecast covers {base.start}..{base.end}",
-                                    source=source, field="month"))
+                                    source=source, line=line, field="month"))
         elif sorted(f.products()) != sorted(base.products()):
             missing = sorted(set(base.products()) - set(f.products()))
             extra = sorted(set(f.products()) - set(base.products()))
@@ -215,7 +225,8 @@ def check_scenarios(scenarios, base: Forecast, source: str) -> None:
                 f"missing {', '.join(missing)}" if missing else "",
                 f"not in the forecast: {', '.join(extra)}" if extra else "") if x)
             problems.add(InputError(f"scenario '{s.name}' has other products than the "
-                                    f"forecast ({detail})", source=source, field="product"))
+                                    f"forecast ({detail})", source=source, line=line,
+                                    field="product"))
     problems.check()
 
 

@@ -2,9 +2,9 @@
 
 openpyxl reads the sheet (read-only, cached values for formulas); it is imported only
 when a workbook is read. Cells become the text a CSV reader would see, without the
-ambiguities of Excel's CSV export: a number is written plainly (25000.0 is `25000`), a
-date or date-time as ISO text (`2027-01-01`), so a month typed in Excel, which Excel turns
-into a date on the 1st, reads back as that month. A formula with no saved value (a
+ambiguities of Excel's CSV export: a number is written plainly (25000.0 is `25000`, 1e-05
+is `0.00001`), a date or date-time as ISO text (`2027-01-01`), so a month typed in Excel,
+which Excel turns into a date on the 1st, reads back as that month. A formula with no saved value (a
 workbook written by a program and never opened in Excel) reads as its formula text, which
 the cell parsers refuse with a message that says so. Line numbers are the sheet's row
 numbers.
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 from datetime import date, datetime, time
+from decimal import Decimal
 
 from ..exceptions import InputError, PackoptError
 
@@ -30,7 +31,11 @@ def cell_text(value) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+        if value.is_integer():
+            return str(int(value)) if abs(value) < 1e15 else repr(value)
+        # a number cell is a number: written plainly, as typed (1e-05 is 0.00001, 0.1 stays
+        # 0.1), for the readers that take plain decimals only (weights, scales)
+        return format(Decimal(repr(value)), "f")
     if isinstance(value, datetime):
         if value.time() == time(0):
             return value.date().isoformat()
