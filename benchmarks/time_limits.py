@@ -3,7 +3,7 @@
 apart can settle.
 
     python -m benchmarks.time_limits --baseline /path/to/other-checkout [--cases a,b]
-        [--timeout 300]
+        [--timeout 300] [--time-limit SECONDS]
 
 Each case is one `python cli.py plan ... --format json` run as a fresh process, the
 baseline's then ours, under `--timeout` seconds (a run killed there is reported as such).
@@ -362,6 +362,9 @@ def main(argv=None) -> int:
     ap.add_argument("--baseline", required=True, help="another checkout to compare with")
     ap.add_argument("--cases", default=",".join(CASES), help=", ".join(CASES))
     ap.add_argument("--timeout", type=float, default=300.0)
+    ap.add_argument("--time-limit", type=float, default=None,
+                    help="give every case this --time-limit (replacing its own): how far "
+                         "each checkout overruns a short limit")
     opts = ap.parse_args(argv)
     base = Path(opts.baseline).resolve()
     print("| case | checkout | wall s | solve s | exit | status | gap | cost | tie-break |")
@@ -374,6 +377,11 @@ def main(argv=None) -> int:
                 paths[fname] = Path(tmp) / f"{name}-{fname}"
                 paths[fname].write_text(text)
             filled = [paths[a[1:-1]].as_posix() if a[1:-1] in paths else a for a in args]
+            if opts.time_limit is not None:
+                if "--time-limit" in filled:
+                    at = filled.index("--time-limit")
+                    del filled[at:at + 2]
+                filled += ["--time-limit", str(opts.time_limit)]
             for label, checkout in (("baseline", base), ("ours", REPO)):
                 r = run(checkout, filled, opts.timeout)
                 print(f"| {name} | {label} | {r['wall']:.2f} | {r.get('solve', '')} | "
