@@ -248,23 +248,15 @@ def _highs_class():
 
         def callSolver(self, lp):
             h = lp.solverModel
-            # HiGHS applies its time limit to the search that completes a partial start
-            # and then again to the solve (the joint model of the 3 x 24 forecast
-            # under --time-limit 3: 2.1 s for a limit of 1.05), so the callback below
-            # holds the solve to the limit from here, as the caller counts it.
-            deadline = None if self.timeLimit is None else \
-                time.perf_counter() + self.timeLimit
             first = _first_solution(lp, self.start, self.warm)
             if first is not None:
                 first(h)
             listener, stop = _listener, stop_event()
             twin = _Twin.beside(h, first, stop) if lp.isMIP() else None
-            watched = lp.isMIP() and (twin is not None or stop is not None or
-                                      deadline is not None)
+            watched = twin is not None or (stop is not None and lp.isMIP())
             if watched:
                 def halt(event):
-                    if (stop is not None and stop.is_set()) or (twin and twin.proved.is_set()) \
-                            or (deadline is not None and time.perf_counter() > deadline):
+                    if (stop is not None and stop.is_set()) or (twin and twin.proved.is_set()):
                         event.interrupt()
                 h.cbMipInterrupt.subscribe(halt)
             try:
