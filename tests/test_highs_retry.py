@@ -204,14 +204,11 @@ def test_optimal_columns_above_the_bound_are_solved_again():
     assert milp.objective_cost == r.objective_cost
 
 
-def test_a_solve_stops_when_its_event_is_set():
-    """`solvers.stopped_by(event)`: HiGHS is interrupted soon after the event is set (the
-    plan under raised caps that nobody waits for any more). A market-split model, which
-    branching does not close in its 60 s, ends long before that, not proven."""
+def _market_split(seed: int = 5):
+    """A market-split model (30 binaries, 4 rows) that branching does not close in a
+    minute, and its binaries."""
     import random
-    import threading
-    import time
-    rng = random.Random(5)
+    rng = random.Random(seed)
     rows = [[rng.randint(0, 99) for _ in range(30)] for _ in range(4)]
     prob = pulp.LpProblem("split", pulp.LpMinimize)
     x = [prob.add_variable(f"x{j}", cat="Binary") for j in range(30)]
@@ -222,6 +219,16 @@ def test_a_solve_stops_when_its_event_is_set():
         prob += pulp.lpSum(c * v for c, v in zip(a, x)) + slack[i] == sum(a) // 2
         prob += size[i] >= slack[i]
         prob += size[i] >= -slack[i]
+    return prob, x
+
+
+def test_a_solve_stops_when_its_event_is_set():
+    """`solvers.stopped_by(event)`: HiGHS is interrupted soon after the event is set (the
+    plan under raised caps that nobody waits for any more). The market split, which
+    branching does not close in its 60 s, ends long before that, not proven."""
+    import threading
+    import time
+    prob, _ = _market_split()
     stop = threading.Event()
     timer = threading.Timer(0.5, stop.set)
     timer.start()
@@ -235,22 +242,12 @@ def test_a_solve_stops_when_its_event_is_set():
 
 def test_a_solve_interrupted_before_any_plan_has_none():
     """PuLP calls a HiGHS solve interrupted before its first plan "integer feasible", with
-    every column 0: here a plan of cost 0 that breaks `sum(x) >= 3`. An interrupt (the
-    event, or the solve's own deadline) must leave no plan, never that one."""
-    import random
+    every column 0: here a plan of cost 0 that breaks `sum(x) >= 3`. An interrupt must
+    leave no plan, never that one."""
     import threading
-    rng = random.Random(5)
-    rows = [[rng.randint(0, 99) for _ in range(30)] for _ in range(4)]
-    prob = pulp.LpProblem("split", pulp.LpMinimize)
-    x = [prob.add_variable(f"x{j}", cat="Binary") for j in range(30)]
-    slack = [prob.add_variable(f"s{i}", -1000, 1000) for i in range(4)]
-    size = [prob.add_variable(f"t{i}", 0) for i in range(4)]
-    prob += pulp.lpSum(size) + pulp.lpSum(x)
-    for i, a in enumerate(rows):
-        prob += pulp.lpSum(c * v for c, v in zip(a, x)) + slack[i] == sum(a) // 2
-        prob += size[i] >= slack[i]
-        prob += size[i] >= -slack[i]
+    prob, x = _market_split()
     prob += pulp.lpSum(x) >= 3
+    prob.setObjective(prob.objective + pulp.lpSum(x))
     stop = threading.Event()
     stop.set()
     with solvers.stopped_by(stop):
