@@ -694,6 +694,7 @@ def test_a_formula_without_a_saved_value_says_so(tmp_path):
     (-3, "calls must not be negative ('-3')"),
     ("25,000", "'25,000' has thousands separators"),
     (True, "'TRUE' is not a whole number of calls"),
+    (None, "calls is empty"),       # (the row was 'expected 3 fields, found 2')
 ])
 def test_bad_cells_in_a_workbook_name_the_sheet_row_and_column(tmp_path, value, says):
     rows = [["product", "month", "calls"], [], ["id_card", datetime(2027, 1, 1), value]]
@@ -701,6 +702,20 @@ def test_bad_cells_in_a_workbook_name_the_sheet_row_and_column(tmp_path, value, 
     with pytest.raises(InputError) as e:
         read_forecast(path, SEED)
     assert str(e.value).startswith(f"{path}, sheet 'Q1', line 3, field 'calls': {says}")
+
+
+def test_empty_last_cells_of_workbook_rows_are_empty_fields_in_every_reader(tmp_path):
+    """A sheet's rows end at their last value, so a row whose last cells are empty was
+    'found 2' fields; as Excel pads a sheet saved as CSV, it is the empty cell named."""
+    path = workbook(tmp_path / "b.xlsx", {
+        "Plan": [["product", "month", "size", "count"], ["id_card", "2027-01", 1000]],
+        "Wide": [["product", "2027-01", "2027-02"], ["id_card", 5]]})
+    with pytest.raises(InputError) as e:
+        read_plan(f"{path}#Plan", SEED)
+    assert str(e.value) == f"{path}, sheet 'Plan', line 2, field 'count': count is empty"
+    with pytest.raises(InputError) as e:
+        read_forecast(path, SEED, sheet="Wide")
+    assert str(e.value) == f"{path}, sheet 'Wide', line 2, field '2027-02': calls is empty"
 
 
 def test_a_date_cell_not_on_the_first_is_refused(tmp_path):

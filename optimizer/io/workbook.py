@@ -115,6 +115,10 @@ def sheet_rows(raw: bytes, path: str, what: str, sheet: str | None
     notes = [_filled_down(values, merged, source)] if merged else []
     rows = [(r, cells) for r, row in enumerate(values, start=1)
             if (cells := _trimmed([cell_text(v) for v in row]))]
+    # Every row as wide as the widest, as Excel pads a sheet saved as CSV: a row whose
+    # last cells are empty then reads 'calls is empty', not 'expected 3 fields, found 2'.
+    width = max((len(cells) for _, cells in rows), default=0)
+    rows = [(r, cells + [""] * (width - len(cells))) for r, cells in rows]
     if not rows:
         raise InputError(f"the {what} sheet is empty", source=source, line=1, field="header",
                          hint=other_sheets_hint(others))
