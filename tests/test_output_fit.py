@@ -117,6 +117,21 @@ def test_headers_wrap_between_words_before_a_table_is_split():
     assert "(continued)" not in out
 
 
+@pytest.mark.parametrize("width", range(30, 81, 2))
+def test_a_list_of_packs_wraps_between_its_items(width):
+    """The break-even table at 60 columns wrapped '100,000 × 2, 1,000,000 × 2' as
+    '100,000 ×', '2,', '1,000,000', '× 2': a count on another line than its size."""
+    packs = "100,000 × 2, 1,000,000 × 2, 10,000 × 12 (3 months)"
+    t = table(["Product", "Packs in this plan", "Stays optimal from", "to"],
+              [["general_print", packs, "×1.00", "×1.04"], ["id_card", "100,000 × 3", "×0.92",
+                                                             "×1.06"]],
+              right_from=2, keep=("Packs in this plan",))
+    out = render([t], width=width, terminal=True, no_color=True)
+    assert max(cell_len(line) for line in out.splitlines()) <= width
+    items = re.findall(r"[\d,]+ × \d+(?: \(\d+ months\))?", out)
+    assert items == ["100,000 × 2", "1,000,000 × 2", "10,000 × 12 (3 months)", "100,000 × 3"]
+
+
 def test_a_terminal_of_zero_columns_wraps_notes_at_the_default_width(monkeypatch):
     """A pseudo-terminal that was never sized (`script`, some CI runners) reports 0
     columns; wrapping a note at 0 raised ValueError from textwrap after the plan."""

@@ -28,6 +28,7 @@ class Table:
     right_from: int = 1
     left: tuple = ()
     wrap: tuple = ()
+    keep: tuple = ()    # columns of lists whose ', '-separated items wrap whole (packs)
 
 
 @dataclass
@@ -38,8 +39,33 @@ class Styled:
     style: str
 
 
-def table(columns, rows, *, title=None, total=None, right_from=1, left=(), wrap=()) -> Table:
-    return Table(tuple(columns), rows, title, total, right_from, tuple(left), tuple(wrap))
+def table(columns, rows, *, title=None, total=None, right_from=1, left=(), wrap=(),
+          keep=()) -> Table:
+    return Table(tuple(columns), rows, title, total, right_from, tuple(left),
+                 tuple(wrap) + tuple(keep), tuple(keep))
+
+
+def _items(line: str) -> list[str]:
+    """A list's items, each with its comma ('100,000 × 2,', '1,000,000 × 2')."""
+    parts = line.split(", ")
+    return [p + "," for p in parts[:-1]] + parts[-1:]
+
+
+def _flowed(cell: str, width: int) -> str:
+    """`cell`'s items on lines of at most `width` cells, none split (Rich would break
+    '1,000,000 × 2' after the size where the line's end falls)."""
+    from rich.cells import cell_len
+    out = []
+    for line in _lines(cell):
+        row = ""
+        for item in _items(line):
+            if row and cell_len(row) + 1 + cell_len(item) > width:
+                out.append(row)
+                row = item
+            else:
+                row = f"{row} {item}" if row else item
+        out.append(row)
+    return "\n".join(out)
 
 
 def total_lines(total) -> list:
@@ -75,16 +101,16 @@ def column_widths(t: Table) -> list[tuple[int, int]]:
     """
     from rich.cells import cell_len
 
-    def widest(texts, words: bool) -> int:
+    def widest(texts, words: bool, items: bool = False) -> int:
         parts = [w for s in texts for line in _lines(s)
-                 for w in (line.split() if words else [line])]
+                 for w in (_items(line) if items else line.split() if words else [line])]
         return max((cell_len(p) for p in parts), default=0)
 
     out = []
     for i, head in enumerate(t.columns):
         cells = [r[i] for r in t.rows] + [line[i] for line in total_lines(t.total)]
         natural = max(widest(cells, False), widest([head], False))
-        minimum = max(widest(cells, wrappable(t, i)), widest([head], True), 1)
+        minimum = max(widest(cells, wrappable(t, i), head in t.keep), widest([head], True), 1)
         if i >= t.right_from and wrappable(t, i):
             minimum = max(minimum, min(natural, READABLE))
         out.append((natural, minimum))
@@ -116,7 +142,7 @@ def subtable(t: Table, cols: list[int], title: str | None) -> Table:
         [pick(l) for l in lines] if len(lines) > 1 else pick(lines[0]))
     right_from = next((k for k, i in enumerate(cols) if i >= t.right_from), len(cols))
     return Table(tuple(t.columns[i] for i in cols), [pick(r) for r in t.rows], title, total,
-                 right_from, t.left, t.wrap)
+                 right_from, t.left, t.wrap, t.keep)
 
 
 def split_columns(t: Table, measured, width: int) -> list[list[int]] | None:
@@ -163,7 +189,7 @@ def fit(t: Table, width: int, terminal: bool) -> list:
         return titled(t, rich_table(t, [n for n, _ in measured]))
     groups = split_columns(t, measured, width)
     if groups is None:
-        return stacked(t)
+        return stacked(t, width)
     out = []
     for k, cols in enumerate(groups):
         title = t.title if k == 0 else (f"{t.title} (continued)" if t.title else None)
@@ -177,9 +203,11 @@ def titled(t: Table, rendered) -> list:
     return ([Styled(t.title, "bold")] if t.title else []) + [rendered]
 
 
-def stacked(t: Table) -> list:
+def stacked(t: Table, width: int | None = None) -> list:
     """One record per row, "Header: value" per line: for terminals too narrow for even
-    one figure column beside the key."""
+    one figure column beside the key. A list (`keep`) too long for the line goes below
+    its header, indented, its items whole on each line."""
+    from rich.cells import cell_len
     from rich.text import Text
 
     heads = [c.replace("\n", " ") for c in t.columns]
@@ -187,9 +215,16 @@ def stacked(t: Table) -> list:
     rows = [(r, "") for r in t.rows] + [(line, "bold") for line in total_lines(t.total)]
     for row, style in rows:
         out.append(Text(row[0] or heads[0], style=style or "bold"))
-        for head, cell in zip(heads[1:], row[1:]):
-            if cell:
-                out.append(Text(f"  {head}: " + cell.replace("\n", "; "), style=style))
+        for column, head, cell in zip(t.columns[1:], heads[1:], row[1:]):
+            line = f"  {head}: " + cell.replace("\n", "; ")
+            if not cell:
+                continue
+            if column in t.keep and width and cell_len(line) > width:
+                out.append(Text(f"  {head}:", style=style))
+                out += [Text("    " + part, style=style)
+                        for part in _flowed(cell.replace("\n", ", "), width - 4).split("\n")]
+            else:
+                out.append(Text(line, style=style))
     return out
 
 
@@ -214,7 +249,8 @@ def rich_table(t: Table, widths: list[int] | None = None, gap: int = GAP):
             rt.add_column(c, justify="right" if right else "left", width=widths[i],
                           overflow="fold")
     for r in t.rows:
-        rt.add_row(*r)
+        rt.add_row(*r if widths is None else (
+            _flowed(c, widths[i]) if t.columns[i] in t.keep else c for i, c in enumerate(r)))
     if t.total is not None:
         rt.add_section()
         for line in total_lines(t.total):

@@ -218,7 +218,7 @@ def whatif_view(fmt: str, examined: Bill, rows, scale_count: int, ranges, *,
     if ranges is not None:
         parts += ["", table(cells.BREAK_EVEN_COLUMNS,
                             cells.break_even_cells(ranges, examined, catalog), right_from=2,
-                            wrap=("Packs in this plan",),
+                            keep=("Packs in this plan",),
                             title="Break-even: demand (× forecast) over which each "
                                   "product's packs stay optimal"),
                   "Outside that range another purchase is cheaper for the product; "
