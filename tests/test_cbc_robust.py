@@ -166,6 +166,38 @@ def test_a_cbc_that_always_stalls_is_an_error_not_a_hang(tmp_path, monkeypatch):
     assert out.status is Status.ERROR and "stalled 2 times" in out.message
 
 
+def _small_model():
+    prob = pulp.LpProblem("small", pulp.LpMinimize)
+    x = prob.add_variable("x", 0, 10, cat="Integer")
+    prob += 3 * x
+    prob += x >= 2.5
+    return prob
+
+
+def test_a_cbc_that_crashes_is_run_again_without_preprocessing(tmp_path, monkeypatch):
+    """The bundled CBC segfaulted in its cuts on one model (a 14-month after-packs plan
+    with a holding, prorata and a monthly cap): `plan --solver cbc` exited 1 where HiGHS
+    proved a plan. A stand-in that crashes unless asked for no preprocessing."""
+    real = solvers._cbc_class().pulp_cbc_path
+    script = tmp_path / "cbc"
+    script.write_text(f"#!/bin/sh\ncase \"$*\" in *preprocess*) exec {real} \"$@\";; esac\n"
+                      f"kill -SEGV $$\n")
+    script.chmod(0o755)
+    monkeypatch.setattr(solvers._cbc_class(), "pulp_cbc_path", str(script))
+    out = solve(_small_model(), "cbc")
+    assert out.status is Status.OPTIMAL and round(out.objective) == 9
+
+
+def test_a_cbc_that_always_crashes_is_an_error_that_says_so(tmp_path, monkeypatch):
+    script = tmp_path / "cbc"
+    script.write_text("#!/bin/sh\nkill -SEGV $$\n")
+    script.chmod(0o755)
+    monkeypatch.setattr(solvers._cbc_class(), "pulp_cbc_path", str(script))
+    out = solve(_small_model(), "cbc")
+    assert out.status is Status.ERROR
+    assert out.message.startswith("CBC died of signal 11, with preprocessing and without")
+
+
 @pytest.mark.parametrize("solver", ["highs", "cbc"])
 def test_the_bound_includes_the_objectives_constant(solver):
     """PuLP gives the solver the objective without its constant; the bound reported must

@@ -14,6 +14,7 @@ import enum
 import math
 import os
 import re
+import signal
 import sys
 import threading
 import time
@@ -508,6 +509,12 @@ class _Stalled(Exception):
     """The CBC process stopped using CPU: killed."""
 
 
+class _Crashed(Exception):
+    """The CBC process died of a signal it was not sent (the bundled CBC 2.10 segfaults
+    in its cut generation on some models: a 14-month after-packs model with a holding,
+    prorata and a monthly cap; with any other seed or without preprocessing it solves)."""
+
+
 # CBC's files (its model, solution and log) and processes while a run uses them. Each run
 # removes its own when it ends; a process ended at once (Ctrl-C: cli.py ends it with
 # os._exit, the worker threads' `finally` never runs) runs the exit functions, and this one
@@ -623,7 +630,11 @@ def _cbc_class():
                      "-solution", tmp_sol]
             try:
                 with open(self.optionsDict["logPath"], "w") as log:
-                    if watch(args, log) != 0:
+                    code = watch(args, log)
+                    if code < 0 and -code not in (signal.SIGKILL, signal.SIGTERM):
+                        # (killed: by packopt's exit, or with it; else CBC crashed)
+                        raise _Crashed(f"CBC died of signal {-code}")
+                    if code != 0:
                         raise pulp.PulpSolverError("Pulp: error while executing " + self.path)
                 if not os.path.exists(tmp_sol):
                     raise pulp.PulpSolverError("Pulp: error while executing " + self.path)
@@ -678,6 +689,11 @@ def _restarting_cbc(prob, time_limit, t0, preprocess: bool = True) -> tuple[Solv
             if stalls > STALL_RETRIES:
                 return SolveOutcome(Status.ERROR, None, None, time.perf_counter() - t0, "cbc",
                                     f"CBC stalled {stalls} times ({e})"), stalls
+        except _Crashed as e:
+            if not preprocess:
+                return SolveOutcome(Status.ERROR, None, None, time.perf_counter() - t0, "cbc",
+                                    f"{e}, with preprocessing and without"), stalls
+            preprocess = False     # (another path through CBC; a crash is deterministic)
 
 
 def _cross_check(prob, out: SolveOutcome, time_limit, t0, options=None) -> SolveOutcome:
@@ -733,7 +749,7 @@ def _solve_cbc_once(prob, time_limit, preprocess: bool = True):
     try:
         prob.solve(backend)
         text = open(log, encoding="utf-8", errors="replace").read()
-    except _Stalled:
+    except (_Stalled, _Crashed):
         raise
     except Exception as e:
         return SolveOutcome(Status.ERROR, None, None, time.perf_counter() - t0, "cbc", str(e))
