@@ -298,7 +298,13 @@ def total_row_note(source: str, line: int, label: str, checks) -> str:
     figures, each `(what, given text, expected sum or None)`, match the products'."""
     what = f"'{label}' row" if label else "row without a product"
     note = f"{source}, line {line}: {what} skipped"
-    if wrong := _unmatched(checks):
+    wrong, formulas = _unmatched(checks)
+    if formulas:    # (a workbook written by a program: one phrase, not one per month)
+        span = formulas[0] if len(formulas) == 1 else \
+            f"{formulas[0]} to {formulas[-1].removeprefix('for ')} ({len(formulas)} figures)"
+        wrong.append(f"its figures {span} are formulas with no saved value, not checked "
+                     f"(open and save the workbook in Excel to check them)")
+    if wrong:
         return note + "; warning: " + "; ".join(wrong)
     return note + (" (its figures match the products' sums)" if checks else "")
 
@@ -308,7 +314,7 @@ def blank_product_error(source: str, line: int, checks) -> InputError | None:
     but data without its product (a product cell merged over several rows, or left
     blank): an error, where skipping it would plan without its calls. None when it
     checks out as a total (or has no figures)."""
-    wrong = [w for w in _unmatched(checks) if "formulas with no saved value" not in w]
+    wrong, _ = _unmatched(checks)       # (unsaved formulas: not known to be no total)
     if not wrong:
         return None
     return InputError(f"no product, and not a total row: {'; '.join(wrong)}", source=source,
@@ -316,8 +322,9 @@ def blank_product_error(source: str, line: int, checks) -> InputError | None:
                       hint="Give each row its product (a cell merged over rows, or blank?).")
 
 
-def _unmatched(checks) -> list[str]:
-    """What of a total row's figures does not match the products' sums."""
+def _unmatched(checks) -> tuple[list[str], list[str]]:
+    """What of a total row's figures does not match the products' sums, and where its
+    figures are formulas with no saved value (unchecked)."""
     wrong, formulas = [], []
     for where, given, expected in checks:
         got = read_figure(given)
@@ -330,12 +337,7 @@ def _unmatched(checks) -> list[str]:
         elif got != expected:
             wrong.append(f"it gives {given} calls {where}, but the products add up to "
                          f"{expected}")
-    if formulas:    # (a workbook written by a program: one phrase, not one per month)
-        span = formulas[0] if len(formulas) == 1 else \
-            f"{formulas[0]} to {formulas[-1].removeprefix('for ')} ({len(formulas)} figures)"
-        wrong.append(f"its figures {span} are formulas with no saved value, not checked "
-                     f"(open and save the workbook in Excel to check them)")
-    return wrong
+    return wrong, formulas
 
 
 def ignored_columns_note(source: str, names: list[str]) -> str:
@@ -344,6 +346,12 @@ def ignored_columns_note(source: str, names: list[str]) -> str:
 
 
 # --------------------------------------------------------------------------- cells
+
+def unsaved_formula(text: str, what: str) -> str:
+    """The message for a workbook cell holding a formula that was never calculated."""
+    return (f"'{text}' is a formula with no saved value: open the workbook in Excel and save "
+            f"it, or type the {what}")
+
 
 def _whole_beyond(v: str) -> bool:
     """Whether `v` spells a whole number above the largest count (in any notation)."""
@@ -369,8 +377,7 @@ def parse_count(value: str, *, source: str, line: int, field_name: str, what: st
     if v == "":
         msg = f"{what} is empty"
     elif v.startswith("="):
-        msg = (f"'{w}' is a formula with no saved value: open the workbook in Excel and save "
-               f"it, or type the number")
+        msg = unsaved_formula(w, "number")
     elif any(c.isdigit() and not c.isascii() for c in v):
         msg = f"'{w}' has digits other than 0-9 (full-width?): type the number with 0-9"
     elif v.startswith("-") and _INT_RE.match(v[1:].replace(",", "").replace("_", "")):
@@ -408,8 +415,7 @@ def resolve_product(catalog: Catalog, key: str, *, source: str, line: int | None
     """The product named by id or name, or an InputError suggesting the closest one."""
     p = catalog.get(key.strip())
     if p is None and key.strip().startswith("="):
-        raise InputError(f"'{shown(key.strip())}' is a formula with no saved value: open the "
-                         f"workbook in Excel and save it, or type the product", source=source,
+        raise InputError(unsaved_formula(shown(key.strip()), "product"), source=source,
                          line=line, field=field_name)
     if p is None:
         hint = catalog.suggest(key)

@@ -4,10 +4,10 @@ openpyxl reads the sheet (read-only, cached values for formulas); it is imported
 when a workbook is read. Cells become the text a CSV reader would see, without the
 ambiguities of Excel's CSV export: a number is written plainly (25000.0 is `25000`, 1e-05
 is `0.00001`), a date or date-time as ISO text (`2027-01-01`), so a month typed in Excel,
-which Excel turns into a date on the 1st, reads back as that month. A formula with no saved value (a
-workbook written by a program and never opened in Excel) reads as its formula text, which
-the cell parsers refuse with a message that says so. Line numbers are the sheet's row
-numbers.
+which Excel turns into a date on the 1st, reads back as that month. A formula with no
+saved value (a workbook written by a program and never opened in Excel) reads as its
+formula text, which the cell parsers refuse with a message that says so. Line numbers are
+the sheet's row numbers.
 """
 
 from __future__ import annotations

@@ -216,9 +216,9 @@ def stacked(t: Table, width: int | None = None) -> list:
     for row, style in rows:
         out.append(Text(row[0] or heads[0], style=style or "bold"))
         for column, head, cell in zip(t.columns[1:], heads[1:], row[1:]):
-            line = f"  {head}: " + cell.replace("\n", "; ")
             if not cell:
                 continue
+            line = f"  {head}: " + cell.replace("\n", "; ")
             if column in t.keep and width and cell_len(line) > width:
                 out.append(Text(f"  {head}:", style=style))
                 out += [Text("    " + part, style=style)
