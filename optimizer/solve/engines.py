@@ -80,6 +80,9 @@ class Request:
     # plan()'s `on_binding`: told once that the caps are proven to raise the optimal cost
     # while only the tie-break re-solves remain (see `tell_binding`).
     on_binding: Callable[[], None] | None = field(default=None, compare=False, repr=False)
+    # False: products a monthly cap binds go straight to their joint model, not first to
+    # the split of its room (planner._spenders_jointly; the total basis's short relaxation).
+    split: bool = True
 
     @property
     def series(self) -> tuple[Forecast, ...]:

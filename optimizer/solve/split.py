@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
@@ -118,13 +119,17 @@ def split_rooms(req: Request, names: list[str], solve_one: Solve, floors: dict[s
         if over is None:
             return list(n.plans), n.key[0]
         taken += 1
-        for rooms in _children(n.rooms, spent, whole, over):
-            if rooms in seen:
-                continue            # (reached by another order of the same splits)
-            seen.add(rooms)
-            child = node(rooms, n.plans)
-            if child is None:
-                return None, min([n.key[0]] + [m.key[0] for m in queue])
+        # (A child reached by another order of the same splits is there already.)
+        fresh = [rooms for rooms in _children(n.rooms, spent, whole, over)
+                 if rooms not in seen]
+        seen.update(fresh)
+        # Each child re-plans other products in other rooms: at once, on the cores given
+        # (the 3 x 24 forecast under 30,000 a month: 15 s for its first two).
+        with ThreadPoolExecutor(max(1, min(req.threads, len(fresh)))) as pool:
+            children = list(pool.map(lambda rooms: node(rooms, n.plans), fresh))
+        if any(child is None for child in children):
+            return None, min([n.key[0]] + [m.key[0] for m in queue])
+        for child in children:
             heapq.heappush(queue, child)
         if queue:
             on_bound(queue[0].key[0])
