@@ -120,3 +120,28 @@ def test_two_products_a_monthly_cap_binds_are_split(monkeypatch):
     keys = [(r.expected_cost, r.bill.pack_cost, sum(p.size * p.count for p in r.plan.purchases),
              sum(p.count for p in r.plan.purchases)) for r in (ours, milp)]
     assert keys[0] == keys[1]
+
+
+def test_a_split_that_gives_up_leaves_the_joint_model_its_bound(monkeypatch):
+    """After one node the search stops: the block's joint model gets the bound it proved
+    as a floor, and the plan is the same optimum."""
+    catalog = parse_catalog(CATALOG.format(validity=12, basis="after-packs"), "x.toml")
+    T = 8
+    forecast = Forecast(START, T, (("a", tuple(3000 + 400 * m for m in range(T))),
+                                   ("b", (2500,) * T)))
+    options = dict(purchase_months="any", monthly_budget=Decimal(250), regret=False)
+    whole = plan(catalog, forecast, **options)
+    monkeypatch.setattr(split, "MAX_NODES", 1)
+    floors = []
+    real = planner.by_integer_program
+
+    def recording(req, index, group, floors_=None, room=None, **k):
+        if len(group) == 2:
+            floors.append(dict(floors_ or {}))
+        return real(req, index, group, floors_, room, **k)
+    monkeypatch.setattr(planner, "by_integer_program", recording)
+    stopped = plan(catalog, forecast, **options)
+    assert floors and ("a", "b") in floors[-1]
+    assert floors[-1]["a", "b"] > floors[-1]["a"] + floors[-1]["b"]   # above the floors
+    assert stopped.status == whole.status == "optimal" and stopped.tie_break_proven
+    assert stopped.plan.purchases == whole.plan.purchases
