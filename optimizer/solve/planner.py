@@ -1017,7 +1017,8 @@ def _split(req: Request, names: list[str], floors: dict, rest: int
 
     return split_rooms(replace(req, clock=share), names, alone,
                        {pid: floors.get(pid, 0) for pid in names},
-                       lambda bound: tell_binding(req, bound + rest))
+                       lambda bound: tell_binding(req, bound + rest),
+                       lambda job, n: _in_threads(job, n, req.threads, req.wide))
 
 
 def _keyed(req: Request, blocks: list[tuple], union: list[EngineResult],
