@@ -989,10 +989,12 @@ def _spenders_jointly(req: Request, block: tuple, parts: list[EngineResult],
         if others and others <= set(cost) and set(names) <= members:
             mine[_floor_key(names)] = max(mine.get(_floor_key(names), 0),
                                           floor - sum(cost[p] for p in others))
-    if req.split and req.month_cap is not None and req.cap is None and req.year_cap is None:
+    if req.split and req.month_cap is not None and req.cap is None and \
+            req.year_cap is None and not req.worst_case:
         # (Under a yearly or total cap a share shrinks by a pack's price at a time, which a
         # product meets by moving the pack to another month: the 9 x 24 yearly family
-        # took 40 shares without an answer, where the joint model took 1-16 s.)
+        # took 40 shares without an answer, where the joint model took 1-16 s. The worst
+        # case is no sum over products, so their own optima bound nothing.)
         split, low = _split(req, names, mine, sum(cost.values()))
         if split is not None:
             return split + rest
