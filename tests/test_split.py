@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from optimizer import Forecast, Month, Scenario, parse_catalog, plan
 from optimizer.solve import planner, split
-from optimizer.solve.engines import Room, by_integer_program
+from optimizer.solve.engines import Room, by_integer_program, purchase_key, spend_of
 
 START = Month.parse("2027-01")
 
@@ -58,7 +58,15 @@ def _request(rng: random.Random):
 
 
 def _key(req, results):
-    return (sum(r.objective for r in results), *planner._key(req, results))
+    return (sum(r.objective for r in results), *purchase_key(req, results))
+
+
+def _two_products():
+    """After-packs, 12-month validity; a growing product and a flat one over 8 months."""
+    catalog = parse_catalog(CATALOG.format(validity=12, basis="after-packs"), "x.toml")
+    T = 8
+    return catalog, Forecast(START, T, (("a", tuple(3000 + 400 * m for m in range(T))),
+                                        ("b", (2500,) * T)))
 
 
 def test_the_split_finds_the_joint_models_least_key():
@@ -77,7 +85,7 @@ def test_the_split_finds_the_joint_models_least_key():
             continue
         settled += 1
         assert [r.products for r in found] == [(pid,) for pid in names]
-        assert Room.of(req).keeps(planner._spent(req, found)), seed
+        assert Room.of(req).keeps(spend_of(req, found)), seed
         assert _key(req, found) == _key(req, [joint]), seed
         assert low == joint.objective
     assert settled >= 30
@@ -88,7 +96,7 @@ def test_a_node_limit_gives_a_bound_not_a_plan(monkeypatch):
     for seed in range(40):
         req, names = _request(random.Random(seed))
         whole = [by_integer_program(req, 0, [pid]) for pid in names]
-        if not Room.of(req).keeps(planner._spent(req, whole)):
+        if not Room.of(req).keeps(spend_of(req, whole)):
             break
     joint = by_integer_program(req, 0, names)
     monkeypatch.setattr(split, "MAX_NODES", 0)
@@ -100,10 +108,7 @@ def test_a_node_limit_gives_a_bound_not_a_plan(monkeypatch):
 def test_two_products_a_monthly_cap_binds_are_split(monkeypatch):
     """plan() under a monthly cap that binds two after-packs products over scenarios: the
     split settles it, at the joint model's cost and keys (algorithm "milp")."""
-    catalog = parse_catalog(CATALOG.format(validity=12, basis="after-packs"), "x.toml")
-    T = 8
-    forecast = Forecast(START, T, (("a", tuple(3000 + 400 * m for m in range(T))),
-                                   ("b", (2500,) * T)))
+    catalog, forecast = _two_products()
     scenarios = tuple(Scenario(n, Decimal(w), forecast.scaled(Decimal(f)))
                       for n, w, f in (("low", 1, "0.8"), ("base", 2, "1"), ("high", 1, "1.25")))
     calls = []
@@ -125,10 +130,7 @@ def test_two_products_a_monthly_cap_binds_are_split(monkeypatch):
 def test_a_split_that_gives_up_leaves_the_joint_model_its_bound(monkeypatch):
     """After one node the search stops: the block's joint model gets the bound it proved
     as a floor, and the plan is the same optimum."""
-    catalog = parse_catalog(CATALOG.format(validity=12, basis="after-packs"), "x.toml")
-    T = 8
-    forecast = Forecast(START, T, (("a", tuple(3000 + 400 * m for m in range(T))),
-                                   ("b", (2500,) * T)))
+    catalog, forecast = _two_products()
     options = dict(purchase_months="any", monthly_budget=Decimal(250), regret=False)
     whole = plan(catalog, forecast, **options)
     monkeypatch.setattr(split, "MAX_NODES", 1)

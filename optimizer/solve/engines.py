@@ -435,8 +435,7 @@ def on_frontiers(req: Request) -> EngineResult | CostBounds | None:
             return None
     t0 = time.perf_counter()
     points = {pid: f.points() for pid, f in fronts.items()}
-    prices = {pid: {q.calls: to_units(q.price, scale) for q in req.catalog.product(pid).packs}
-              for pid in fronts}
+    prices = unit_prices(req, fronts)
 
     from .budget import chooser
     choose = chooser(points, cap)       # (the frontiers merged once for every total)
@@ -556,6 +555,31 @@ def spend_by_month(counts: dict, prices: dict, months: int) -> list[int]:
         dated = {k if isinstance(k, tuple) else (0, k): v for k, v in c.items()}
         spent = [a + b for a, b in zip(spent, period_spend(dated, prices[pid], months, 1))]
     return spent
+
+
+def spend_of(req: Request, results: list[EngineResult]) -> list[int]:
+    """Each month's prepaid spend of the results' purchases (money units)."""
+    return spend_of_counts(req, {pid: c for r in results for pid, c in r.counts.items()})
+
+
+def spend_of_counts(req: Request, counts: dict) -> list[int]:
+    """Each month's prepaid spend of product -> {key: packs} (money units)."""
+    return spend_by_month(counts, unit_prices(req, counts), req.forecast.months)
+
+
+def unit_prices(req: Request, pids) -> dict:
+    """product -> {pack size: price in money units}, for `pids`."""
+    return {pid: {p.calls: to_units(p.price, req.scale) for p in req.catalog.product(pid).packs}
+            for pid in pids}
+
+
+def purchase_key(req: Request, results: list[EngineResult]) -> tuple[int, int, int]:
+    """The (spend, calls, packs) of the results' purchases (spend in money units): the
+    tie-break's keys after the cost."""
+    bought = [(pack_size(k), n) for r in results for c in r.counts.values()
+              for k, n in c.items()]
+    return (sum(spend_of(req, results)), sum(size * n for size, n in bought),
+            sum(n for _, n in bought))
 
 
 def _year_sums(spent: list[int]) -> list[int]:

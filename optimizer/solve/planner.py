@@ -53,12 +53,14 @@ from .engines import (
     on_cost_curves,
     on_frontiers,
     on_worst_curves,
-    pack_size,
+    purchase_key,
     relaxed_cap,
+    spend_of,
+    spend_of_counts,
     searched_alone,
-    spend_by_month,
     tell_binding,
     trim_to,
+    unit_prices,
     with_bounds,
 )
 from .fallback import block_cover
@@ -310,7 +312,7 @@ def _better_when_stopped(req: Request, results: list[EngineResult]) -> list[Engi
         if r.optimal:
             continue
         nothing = {pid: {} for pid in r.products}
-        room = Room.of(req, _spent(req, [o for j, o in enumerate(out) if j != i]))
+        room = Room.of(req, spend_of(req, [o for j, o in enumerate(out) if j != i]))
         tried = []
         for block in (YEAR,) if start_only else RENEWALS:
             counts: dict = {pid: {} for pid in r.products}
@@ -323,7 +325,7 @@ def _better_when_stopped(req: Request, results: list[EngineResult]) -> list[Engi
                 if not (start_only and month):
                     key = size if start_only else (month, size)
                     counts[pid][key] = counts[pid].get(key, 0) + k
-            tried.append(trim_to(room, counts, _unit_prices(req, r.products),
+            tried.append(trim_to(room, counts, unit_prices(req, r.products),
                                  req.forecast.months) or nothing)
         # (buying nothing is a plan too, under every cap: a solver stopped early can have
         # found worse, and so can the rule of thumb where packs do not pay)
@@ -706,7 +708,7 @@ def _capped_search(req: Request) -> bool:
 def _relaxation_first(req: Request, parts: list[EngineResult]) -> bool:
     """Whether the frontiers go before the products apart: where they are exact (one
     month, or one 12-month block: the caps are then one total), so they settle it."""
-    return sum(_spent(req, parts)) > relaxed_cap(req) and (
+    return sum(spend_of(req, parts)) > relaxed_cap(req) and (
         req.month_cap is None or req.forecast.months == 1) and (
         req.year_cap is None or req.forecast.months <= YEAR)
 
@@ -802,15 +804,16 @@ def _capped_after_total(req: Request, total: Request, relaxed: list[EngineResult
     got = by_integer_program(
         replace(req, clock=req.clock.share().at_most(max(APART_ROOM_SECONDS,
                                                           ROOM_FACTOR * took))),
-        0, diff, {_floor_key(diff): ceiling}, Room.of(req, _spent_counts(req, kept)),
+        0, diff, {_floor_key(diff): ceiling}, Room.of(req, spend_of_counts(req, kept)),
         start={pid: counts[pid] for pid in diff}, ceiling=ceiling)
     if not (got.optimal and got.objective == ceiling):
         return None, below
     union = [EngineResult.exact(same, ", ".join(same), kept, sum(part[pid][0] for pid in same),
                                 took, relaxed[0].method), got]
-    least = all(r.tie_break for r in relaxed) and _key(req, union) == _key(req, relaxed)
+    least = all(r.tie_break for r in relaxed) and \
+        purchase_key(req, union) == purchase_key(req, relaxed)
     if not least and req.tie_break and not all(r.tie_break for r in relaxed):
-        least = _key(req, union) == _total_least_key(req, total, relaxed, counts)
+        least = purchase_key(req, union) == _total_least_key(req, total, relaxed, counts)
     return [replace(r, tie_break=least) for r in union], below
 
 
@@ -829,7 +832,7 @@ def _total_least_key(req: Request, total: Request, relaxed: list[EngineResult],
     got = by_integer_program(replace(total, clock=req.clock.share()), 0, pids,
                              {_floor_key(pids): cost}, start=counts)
     if got.optimal and got.tie_break and got.objective == cost:
-        return _key(req, [got])
+        return purchase_key(req, [got])
     return None
 
 
@@ -923,7 +926,7 @@ def _apart_under_caps(req: Request, parts: list[EngineResult], merge: bool = Tru
 
     def fits(block: tuple, room: Room) -> list[EngineResult] | None:
         """The block's plan at its floor within `room`, if it has one."""
-        if room.keeps(_spent(req, [parts[i] for i in block])):
+        if room.keeps(spend_of(req, [parts[i] for i in block])):
             return [parts[i] for i in block]    # uncapped optima: the least keys there
         whole = room == Room.of(req)
         if not whole and not clock.expired():
@@ -933,11 +936,11 @@ def _apart_under_caps(req: Request, parts: list[EngineResult], merge: bool = Tru
             return None
         at = _least_key(req, [parts[i] for i in block], floor(block))
         # (a cap that only moved purchases: often the same packs)
-        return [replace(got, tie_break=True) if at and at[1:] == _key(req, [got]) else got]
+        return [replace(got, tie_break=True) if at and at[1:] == purchase_key(req, [got]) else got]
 
     blocks = [(i,) for i in sorted(range(len(parts)),
-                                   key=lambda i: -sum(_spent(req, [parts[i]])))]
-    spenders = {i for i in range(len(parts)) if sum(_spent(req, [parts[i]]))}
+                                   key=lambda i: -sum(spend_of(req, [parts[i]])))]
+    spenders = {i for i in range(len(parts)) if sum(spend_of(req, [parts[i]]))}
     led: set[tuple] = set()
     while len(blocks) > 1 and not clock.expired():
         led.add(blocks[0])
@@ -958,7 +961,7 @@ def _apart_under_caps(req: Request, parts: list[EngineResult], merge: bool = Tru
                 blocks = [b] + rest if b not in led else [merged] + rest[1:]
                 break
             union += got
-            spent = [x + y for x, y in zip(spent, _spent(req, got))]
+            spent = [x + y for x, y in zip(spent, spend_of(req, got))]
         else:
             if req.tie_break and not all(r.tie_break for r in union):
                 tell_binding(req, sum(floor(b) for b in blocks))
@@ -1057,15 +1060,7 @@ def _least_key(req: Request, uncapped: list[EngineResult], cost: int) -> tuple |
     whose least keys are known. None otherwise."""
     if cost != sum(r.objective for r in uncapped) or not all(r.tie_break for r in uncapped):
         return None
-    return (cost, *_key(req, uncapped))
-
-
-def _key(req: Request, results: list[EngineResult]) -> tuple[int, int, int]:
-    """The (spend, calls, packs) of the results' purchases (spend in money units)."""
-    bought = [(pack_size(k), n) for r in results for c in r.counts.values()
-              for k, n in c.items()]
-    return (sum(_spent(req, results)), sum(size * n for size, n in bought),
-            sum(n for _, n in bought))
+    return (cost, *purchase_key(req, uncapped))
 
 
 def _floors_of(floors: dict, names: list[str]) -> dict:
@@ -1074,25 +1069,9 @@ def _floors_of(floors: dict, names: list[str]) -> dict:
             if set((k,) if isinstance(k, str) else k) <= set(names)}
 
 
-def _spent(req: Request, results: list[EngineResult]) -> list[int]:
-    """Each month's prepaid spend of the results' purchases (money units)."""
-    return _spent_counts(req, {pid: c for r in results for pid, c in r.counts.items()})
-
-
-def _spent_counts(req: Request, counts: dict) -> list[int]:
-    """Each month's prepaid spend of product -> {key: packs} (money units)."""
-    return spend_by_month(counts, _unit_prices(req, counts), req.forecast.months)
-
-
-def _unit_prices(req: Request, pids) -> dict:
-    """product -> {pack size: price in money units}, for `pids`."""
-    return {pid: {p.calls: to_units(p.price, req.scale) for p in req.catalog.product(pid).packs}
-            for pid in pids}
-
-
 def _keeps_caps(req: Request, results: list[EngineResult]) -> bool:
     """Whether the purchases keep the total, monthly and yearly caps of `req`."""
-    return Room.of(req).keeps(_spent(req, results))
+    return Room.of(req).keeps(spend_of(req, results))
 
 
 def _solve_subset(sub: Request, index: int, group: list[str]) -> EngineResult:
