@@ -69,14 +69,12 @@ def _one_by_one(job: Callable[[int], Any], n: int) -> list:
 
 
 def split_rooms(req: Request, names: list[str], solve_one: Solve, floors: dict[str, int],
-                on_bound: Callable[[int], None] = lambda cost: None,
                 in_threads: Callable[[Callable[[int], Any], int], list] = _one_by_one
                 ) -> tuple[list[EngineResult] | None, int]:
     """The products' joint optimum under `req`'s monthly cap (the others spend nothing),
     as one result per product, or None when the search gives up; and its proven lower
     bound on their total cost. `solve_one(pid, room, keyed, floor)`: the product's optimum
     within `room` (`keyed`: with its tie-break proven), `floor` a lower bound on its cost.
-    `on_bound(cost)`: told each bound the search has proven on their cost, as it rises.
     `in_threads(job, n)`: [job(0), ..., job(n - 1)], at once where the caller allows."""
     whole = Room.of(req)
     memo: dict = {}
@@ -126,8 +124,6 @@ def split_rooms(req: Request, names: list[str], solve_one: Solve, floors: dict[s
             return None, min([n.key[0]] + [m.key[0] for m in queue])
         for child in children:
             heapq.heappush(queue, child)
-        if queue:
-            on_bound(queue[0].key[0])
     return None, min((m.key[0] for m in queue), default=0)
 
 
