@@ -147,3 +147,31 @@ def test_a_split_that_gives_up_leaves_the_joint_model_its_bound(monkeypatch):
     assert floors[-1]["a", "b"] > floors[-1]["a"] + floors[-1]["b"]   # above the floors
     assert stopped.status == whole.status == "optimal" and stopped.tie_break_proven
     assert stopped.plan.purchases == whole.plan.purchases
+
+
+def test_nodes_never_taken_never_pay_for_their_tie_break(monkeypatch):
+    """Children are planned for cost alone and keyed only when taken: over the random
+    requests some product's plan in some room is never keyed (its node was never taken),
+    and each keyed solve of a child starts from its plan at the cost already proven."""
+    solves = []
+    real = split.split_rooms
+
+    def recording(req, names, solve_one, floors, **k):
+        def one(pid, room, keyed, floor, start):
+            got = solve_one(pid, room, keyed, floor, start)
+            solves.append((pid, room, keyed, floor, start, got.objective))
+            return got
+        return real(req, names, one, floors, **k)
+    monkeypatch.setattr(planner, "split_rooms", recording)
+    never = 0
+    for seed in range(40):
+        req, names = _request(random.Random(seed))
+        solves.clear()
+        planner._split(req, names, {}, 0)
+        untied = {(pid, room): cost for pid, room, keyed, _, _, cost in solves if not keyed}
+        keyed = {(pid, room) for pid, room, keyed, *_ in solves if keyed}
+        never += len(set(untied) - keyed)
+        for pid, room, was_keyed, floor, start, cost in solves:
+            if was_keyed and (pid, room) in untied:
+                assert start is not None and floor == untied[pid, room] == cost, seed
+    assert never > 0

@@ -1014,11 +1014,12 @@ def _split(req: Request, names: list[str], floors: dict, rest: int
     products -> units); `rest`: the cost of the other products (for `tell_binding`)."""
     share = req.clock.share(SPLIT_SHARE)
 
-    def alone(pid: str, room: Room, keyed: bool, floor: int) -> EngineResult:
+    def alone(pid: str, room: Room, keyed: bool, floor: int, start: dict | None
+              ) -> EngineResult:
         known = _floors_of(floors, [pid])
         known[pid] = max(known.get(pid, 0), floor)
         return by_integer_program(replace(req, clock=share, tie_break=keyed), 0, [pid], known,
-                                  room)
+                                  room, start=start)
 
     # (Not telling `tell_binding` of its bounds as they rise: the plan under raised caps
     # then ran beside it and took its cores; under --time-limit 90 the issue's 3 x 24
