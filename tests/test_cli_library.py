@@ -259,13 +259,44 @@ def test_plan_tells_once_when_the_caps_raise_the_cost(basis, cap, amount, told):
     tie-break re-solves remain, never when the caps cost nothing."""
     cat, fc = _two_packed_case(basis)
     calls = []
-    r = plan(cat, fc, purchase_months="any", regret=False, on_binding=lambda: calls.append(1),
+    r = plan(cat, fc, purchase_months="any", regret=False, on_binding=lambda known: calls.append(1),
              **{cap: Decimal(amount)})
     free = plan(cat, fc, purchase_months="any", regret=False)
     assert len(calls) == told
     assert r.status == "optimal" and r.tie_break_proven
     if told:
         assert r.objective_cost > free.objective_cost
+
+
+@pytest.mark.parametrize("basis, cap, amount", [
+    ("total", "monthly_budget", 150), ("after-packs", "yearly_budget", 330),
+    ("after-packs", "budget", 90)])
+def test_what_on_binding_is_told_spares_the_raised_plan_its_uncapped_solves(
+        monkeypatch, basis, cap, amount):
+    """`on_binding` is given the products' optima without the caps; a plan under other caps
+    given them as `known` does not solve them again, and comes to the same plan."""
+    from optimizer.solve import planner
+    cat, fc = _two_packed_case(basis)
+    told = []
+    plan(cat, fc, purchase_months="any", regret=False, on_binding=told.append,
+         **{cap: Decimal(amount)})
+    assert len(told) == 1 and len(told[0]["uncapped"]) == 2
+    raised = {cap: Decimal(amount) + 50}
+    fresh = plan(cat, fc, purchase_months="any", regret=False, tie_break=False, **raised)
+    uncapped = []
+    real = planner._solve
+    monkeypatch.setattr(planner, "_solve", lambda req: uncapped.append(
+        req.cap is None and req.month_cap is None and req.year_cap is None and
+        req.catalog.tier_basis == basis) or real(req))   # (not the total basis's relaxation)
+    plan(cat, fc, purchase_months="any", regret=False, tie_break=False, **raised)
+    assert any(uncapped)                            # without them, they are solved
+    uncapped.clear()
+    again = plan(cat, fc, purchase_months="any", regret=False, tie_break=False,
+                 known=told[0], **raised)
+    assert uncapped and not any(uncapped)
+    assert again.status == fresh.status == "optimal"
+    assert again.objective_cost == fresh.objective_cost
+    assert again.plan.purchases == fresh.plan.purchases
 
 
 @pytest.mark.parametrize("basis, cap, amount", [

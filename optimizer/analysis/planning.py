@@ -110,7 +110,7 @@ class _Ahead:
         self.cancel = threading.Event()     # set when nobody waits for it any more
         self.done: dict = {}
 
-    def start(self) -> None:
+    def start(self, known: dict) -> None:
         from .budget import raised_plan
         elapsed = time.perf_counter() - self.t0
         limit = self.options.get("time_limit")
@@ -128,7 +128,8 @@ class _Ahead:
                 with unreported():      # the progress line follows the plan itself
                     self.done["value"] = raised_plan(self.catalog, self.forecast, *self.caps,
                                                      **{**self.options, "time_limit": left},
-                                                     wide=self.wide, cancel=self.cancel)
+                                                     wide=self.wide, cancel=self.cancel,
+                                                     known=known)
             except BaseException as e:      # handed to the thread that asks for it
                 self.done["error"] = e
         self.thread = threading.Thread(target=run, daemon=True)

@@ -79,7 +79,8 @@ class Request:
     wide: Any = None                # plan()'s `wide`: until this Event is set, one at a time
     # plan()'s `on_binding`: told once that the caps are proven to raise the optimal cost
     # while only the tie-break re-solves remain (see `tell_binding`).
-    on_binding: Callable[[], None] | None = field(default=None, compare=False, repr=False)
+    on_binding: Callable[[dict], None] | None = field(default=None, compare=False,
+                                                      repr=False)
     # False: products a monthly cap binds go straight to their joint model, not first to
     # the split of its room (planner._spenders_jointly; the total basis's short relaxation).
     split: bool = True
@@ -730,7 +731,8 @@ def tell_binding(req: Request, cost: int) -> None:
     if free is not None and cost <= sum(r.objective for r in free):
         return                  # the caps only move purchases: nothing to raise
     req.found["told"] = True
-    req.on_binding()
+    # (what a plan of the same request under other caps may reuse: plan()'s `known`)
+    req.on_binding({"uncapped": free} if free is not None else {})
 
 
 def with_bounds(result: EngineResult, bounds: CostBounds | None) -> EngineResult:

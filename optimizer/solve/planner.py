@@ -201,9 +201,9 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
          monthly_budget: Decimal | None = None, regret: bool = True,
          carry_over: str = "zero", algorithm: str = "auto",
          yearly_budget: Decimal | None = None, tie_break: bool = True,
-         on_binding: Callable[[], None] | None = None,
+         on_binding: Callable[[dict], None] | None = None,
          threads: int = SOLVE_THREADS, wide: threading.Event | None = None,
-         cancel: threading.Event | None = None) -> PlanResult:
+         cancel: threading.Event | None = None, known: dict | None = None) -> PlanResult:
     """The cheapest purchase plan, proven optimal unless the time limit stops the solver.
 
     With `scenarios`, packs are chosen once and postpaid follows each scenario; the
@@ -220,7 +220,9 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
     only the optimal cost (the plan is then one of that cost, not necessarily SPEC's).
     `on_binding` is called once, from a solving thread, when the caps are proven to raise
     the optimal cost and only the tie-break re-solves remain (they use one core): the
-    value of the cap's plan under raised caps can run beside them. `threads`: products
+    value of the cap's plan under raised caps can run beside them. It is given what the
+    plan proved that a plan of the same request under other caps can reuse: pass it as
+    that plan's `known` (its products' optima without the caps are then not solved again). `threads`: products
     solved at once; `wide`, an Event: until it is set, one at a time (a plan running beside
     another takes the second core once that one is done). `cancel`, an Event: once it is
     set, the time limit counts as reached (work nobody waits for any more).
@@ -232,6 +234,8 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
                            time_limit, objective, budget, monthly_budget, carry_over,
                            algorithm, yearly_budget, tie_break, cancel),
                   on_binding=on_binding, threads=max(1, threads), wide=wide)
+    if known and known.get("uncapped"):
+        req.found["given uncapped"] = known["uncapped"]
     check_request(req)                          # sizes beyond the documented limits
     started = time.perf_counter()
     with _stopped_by(cancel):
@@ -646,8 +650,9 @@ def _uncapped_first(req: Request, relaxation=None) -> tuple[list[EngineResult] |
     the plan and otherwise give a bound and a plan that keeps the caps for the joint
     model. Where they are not exact they run only if the products apart fail: their bound
     went unused whenever those settle it (0.4–1.1 s of the 9 × 24 families' 3–11 s)."""
-    parts = _solve(replace(req, cap=None, month_cap=None, year_cap=None,
-                           clock=req.clock.share()))
+    # (Given by a plan of the same request under other caps, once: a retry solves them.)
+    parts = req.found.pop("given uncapped", None) or _solve(
+        replace(req, cap=None, month_cap=None, year_cap=None, clock=req.clock.share()))
     if all(r.optimal and r.tie_break for r in parts):
         req.found["uncapped"] = parts           # the plan with no cap, for its value
     if not all(r.optimal for r in parts):
