@@ -175,3 +175,35 @@ def test_nodes_never_taken_never_pay_for_their_tie_break(monkeypatch):
             if was_keyed and (pid, room) in untied:
                 assert start is not None and floor == untied[pid, room] == cost, seed
     assert never > 0
+
+
+def test_children_are_planned_only_when_taken(monkeypatch):
+    """A child waits at its parent's key until it is taken: over the random requests some
+    child is never planned (none of its new rooms is ever solved), and the answers are
+    still the joint model's (the first test)."""
+    solved, made = set(), []
+    real_children = split._children
+
+    def children(rooms, used, month, cap):
+        got = real_children(rooms, used, month, cap)
+        made.extend((rooms, child) for child in got)
+        return got
+    monkeypatch.setattr(split, "_children", children)
+    real = split.split_rooms
+
+    def recording(req, names, solve_one, floors, **k):
+        def one(pid, room, keyed, floor, start):
+            solved.add((pid, room))
+            return solve_one(pid, room, keyed, floor, start)
+        return real(req, names, one, floors, **k)
+    monkeypatch.setattr(planner, "split_rooms", recording)
+    never = 0
+    for seed in range(40):
+        req, names = _request(random.Random(seed))
+        solved.clear()
+        made.clear()
+        planner._split(req, names, {}, 0)
+        never += sum(all((names[i], child[i]) not in solved
+                         for i in range(len(names)) if child[i] != parent[i])
+                     for parent, child in made)
+    assert never > 0

@@ -29,17 +29,24 @@ spend, then the most calls, then the fewest packs: the key (cost, spend, -calls,
 adds over products, and each product's least key in its room (its solve with the
 tie-break proven) bounds its part of any plan the node holds (equal cost in sum means
 equal cost for each, and so on down the keys). So nodes are ordered by that key, and the
-first one that keeps the caps has the least key of all; among equal keys, one whose plans
-keep the caps goes first. A child is planned for cost alone, its key (cost, -1) below
-every key of that cost (spend is never negative), and keyed only when it is taken: the
-re-solve starts from its plan with the cost as a floor, so only the tie-break's proofs
-remain, and a child never taken never pays for them (the issue's 3 x 24 forecast under
-30,000 a month: 66 to 52 s end to end). Branching is always on keyed plans. (Bounding by
-cost alone and branching on those plans was tried: the products' untied plans, one of many
-at their cost, broke the caps where their least-key plans did not, and the search split
-the optimal cost's many ties one by one: 80 s against 66 s keyed throughout.) A product
-whose plan in the parent's room fits the child's keeps it: the optimum of a larger room
-is the optimum of a smaller one that holds it.
+first one that keeps the caps has the least key of all.
+
+**What a node pays for, and when.** A child's rooms are inside its parent's, so its key
+is at least the parent's. A child waits in the queue at its parent's key, unplanned;
+taken, it is planned for cost alone and waits again at max((cost, -1), its parent's key)
+(spend is never negative); taken again, its products' tie-breaks are proven, each
+re-solve starting from its plan with that cost as a floor, so only the proofs remain.
+Branching is always on keyed plans. So a child dearer than the optimum is never planned
+and one never taken never pays for its proofs. Among equal keys a node whose plans keep
+the caps goes first, then the newest: depth first through the many shares of equal cost
+when the cap only moves purchases. (The issue's 3 x 24 forecast under 30,000 a month: the
+split took 20 s when every child was planned and keyed as it was made, 16 s now; with
+every child keyed it had been 66 s end to end, 50 s now. Bounding by cost alone and
+branching on those plans was tried: the products' untied plans, one of many at their
+cost, broke the caps where their least-key plans did not, and the search split the
+optimal cost's many ties one by one: 80 s end to end.) A product whose plan in the
+parent's room fits the child's keeps it: the optimum of a larger room is the optimum of
+a smaller one that holds it.
 
 Gives up (None, with the least open bound, a floor for the joint model) after MAX_NODES
 nodes, when its clock runs out, or when a product's solve is not proven. Not for yearly
@@ -56,16 +63,18 @@ from typing import Any, Callable
 
 from .engines import EngineResult, Request, Room, purchase_key, spend_of
 
-MAX_NODES = 40          # nodes taken from the queue before the joint model takes over
+MAX_NODES = 40          # nodes branched on before the joint model takes over
 
 
 @dataclass(order=True)
 class _Node:
-    key: tuple                  # (cost, spend, -calls, packs) of its plans; (cost, -1) untied
+    key: tuple                  # (cost, spend, -calls, packs) of its plans, or a bound on it
     breaks: bool                # whether its plans break the caps (equal keys: kept first)
-    order: int
+    order: int                  # the newest first among equal keys (depth first)
     rooms: tuple[Room, ...] = field(compare=False)
-    plans: tuple[EngineResult, ...] = field(compare=False)
+    plans: tuple[EngineResult, ...] | None = field(compare=False)   # None: not planned yet
+    keyed: bool = field(default=True, compare=False)    # its plans' tie-breaks proven
+    parent: _Node | None = field(default=None, compare=False)
 
 
 Solve = Callable[[str, Room, bool, int, "dict | None"], EngineResult]
@@ -95,15 +104,22 @@ def split_rooms(req: Request, names: list[str], solve_one: Solve, floors: dict[s
         proven = got.optimal and got.objective is not None and (got.tie_break or not keyed)
         memo[pid, room] = (got, keyed) if proven else None
 
-    def make(rooms: tuple[Room, ...], plans: list[EngineResult], keyed: bool) -> _Node:
+    def make(rooms: tuple[Room, ...], plans: list[EngineResult], keyed: bool,
+             parent: _Node | None) -> _Node:
         cost = sum(r.objective for r in plans)
         breaks = _worst_month(whole, [spend_of(req, [r]) for r in plans]) is not None
         if not req.tie_break:
-            return _Node((cost,), breaks, next(counter), rooms, tuple(plans))
-        if not keyed:
-            return _Node((cost, -1), breaks, next(counter), rooms, tuple(plans))
-        spend, calls, packs = purchase_key(req, plans)
-        return _Node((cost, spend, -calls, packs), breaks, next(counter), rooms, tuple(plans))
+            key = (cost,)
+        elif keyed:
+            spend, calls, packs = purchase_key(req, plans)
+            key = (cost, spend, -calls, packs)
+        else:
+            # Its key once keyed is at least its cost's and its parent's (a smaller room's
+            # least key is no less): at its parent's, a child of the same cost is taken
+            # among the parent's equals, not before them.
+            key = max((cost, -1), parent.key) if parent is not None else (cost, -1)
+        return _Node(key, breaks, -next(counter), rooms, tuple(plans),
+                     keyed or not req.tie_break, parent)
 
     def node(rooms: tuple[Room, ...], parent: _Node | None, keyed: bool) -> _Node | None:
         for i, room in enumerate(rooms):
@@ -122,7 +138,7 @@ def split_rooms(req: Request, names: list[str], solve_one: Solve, floors: dict[s
         if any(memo[names[i], room] is None for i, room in enumerate(rooms)):
             return None
         got = [memo[names[i], room] for i, room in enumerate(rooms)]
-        return make(rooms, [r for r, _ in got], all(k for _, k in got))
+        return make(rooms, [r for r, _ in got], all(k for _, k in got), parent)
 
     def tied(n: _Node) -> _Node | None:
         """`n` with each product's tie-break proven (at its cost, from its plan)."""
@@ -137,7 +153,17 @@ def split_rooms(req: Request, names: list[str], solve_one: Solve, floors: dict[s
     queue, taken, seen = [root], 0, {root.rooms}
     while queue and taken < MAX_NODES and not req.clock.expired():
         n = heapq.heappop(queue)
-        if req.tie_break and len(n.key) == 2:
+        if n.plans is None:
+            # Planned only once taken, at its parent's key till then: a child dearer than
+            # the optimum is never planned (the 3 x 24 forecast under 15,000 a month, split
+            # first: a dearer child's product took 25 s in its room, beside a sibling at
+            # the optimum's cost).
+            planned = node(n.rooms, n.parent, False)
+            if planned is None:
+                return None, min([n.key[0]] + [m.key[0] for m in queue])
+            heapq.heappush(queue, planned)
+            continue
+        if not n.keyed:
             # Keyed only once taken: a node never taken never pays for its tie-break (the
             # issue's 3 x 24 forecast under 30,000 a month: a child 8 CNY above the
             # optimum, whose proofs took 6 s).
@@ -155,14 +181,8 @@ def split_rooms(req: Request, names: list[str], solve_one: Solve, floors: dict[s
         fresh = [rooms for rooms in _children(n.rooms, [s[month] for s in spent], month,
                                               whole.months[month]) if rooms not in seen]
         seen.update(fresh)
-        # Each child re-plans other products in other rooms: at once where the caller
-        # allows (the issue's 3 x 24 forecast under 30,000 a month: 15 s for its first two
-        # one after the other). Their tie-breaks wait until they are taken.
-        children = in_threads(lambda k: node(fresh[k], n, False), len(fresh))
-        if any(child is None for child in children):
-            return None, min([n.key[0]] + [m.key[0] for m in queue])
-        for child in children:
-            heapq.heappush(queue, child)
+        for rooms in fresh:
+            heapq.heappush(queue, _Node(n.key, True, -next(counter), rooms, None, False, n))
     return None, min((m.key[0] for m in queue), default=0)
 
 
