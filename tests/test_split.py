@@ -149,11 +149,9 @@ def test_a_split_that_gives_up_leaves_the_joint_model_its_bound(monkeypatch):
     assert stopped.plan.purchases == whole.plan.purchases
 
 
-def test_nodes_never_taken_never_pay_for_their_tie_break(monkeypatch):
-    """Children are planned for cost alone and keyed only when taken: over the random
-    requests some product's plan in some room is never keyed (its node was never taken),
-    and each keyed solve of a child starts from its plan at the cost already proven."""
-    solves = []
+def _record_solves(monkeypatch) -> list:
+    """Every product solve the split makes, as (pid, room, keyed, floor, start, cost)."""
+    solves: list = []
     real = split.split_rooms
 
     def recording(req, names, solve_one, floors, **k):
@@ -163,6 +161,14 @@ def test_nodes_never_taken_never_pay_for_their_tie_break(monkeypatch):
             return got
         return real(req, names, one, floors, **k)
     monkeypatch.setattr(planner, "split_rooms", recording)
+    return solves
+
+
+def test_nodes_never_taken_never_pay_for_their_tie_break(monkeypatch):
+    """Children are planned for cost alone and keyed only when taken: over the random
+    requests some product's plan in some room is never keyed (its node was never taken),
+    and each keyed solve of a child starts from its plan at the cost already proven."""
+    solves = _record_solves(monkeypatch)
     never = 0
     for seed in range(40):
         req, names = _request(random.Random(seed))
@@ -181,7 +187,7 @@ def test_children_are_planned_only_when_taken(monkeypatch):
     """A child waits at its parent's key until it is taken: over the random requests some
     child is never planned (none of its new rooms is ever solved), and the answers are
     still the joint model's (the first test)."""
-    solved, made = set(), []
+    made = []
     real_children = split._children
 
     def children(rooms, used, month, cap):
@@ -189,20 +195,14 @@ def test_children_are_planned_only_when_taken(monkeypatch):
         made.extend((rooms, child) for child in got)
         return got
     monkeypatch.setattr(split, "_children", children)
-    real = split.split_rooms
-
-    def recording(req, names, solve_one, floors, **k):
-        def one(pid, room, keyed, floor, start):
-            solved.add((pid, room))
-            return solve_one(pid, room, keyed, floor, start)
-        return real(req, names, one, floors, **k)
-    monkeypatch.setattr(planner, "split_rooms", recording)
+    solves = _record_solves(monkeypatch)
     never = 0
     for seed in range(40):
         req, names = _request(random.Random(seed))
-        solved.clear()
+        solves.clear()
         made.clear()
         planner._split(req, names, {}, 0)
+        solved = {(pid, room) for pid, room, *_ in solves}
         never += sum(all((names[i], child[i]) not in solved
                          for i in range(len(names)) if child[i] != parent[i])
                      for parent, child in made)
