@@ -84,8 +84,9 @@ def _one_by_one(job: Callable[[int], Any], n: int) -> list:
     return [job(k) for k in range(n)]
 
 
-# Long (66 lines): the memo of products' plans in their rooms is shared by the nodes, the
-# tying of a node taken and the loop; split, it would travel through every call.
+# Long (98 lines): the memo of products' plans in their rooms is shared by the planning,
+# the keying and the branching of the nodes taken; split, it would travel through every
+# call.
 def split_rooms(req: Request, names: list[str], solve_one: Solve, floors: dict[str, int],
                 in_threads: Callable[[Callable[[int], Any], int], list] = _one_by_one
                 ) -> tuple[list[EngineResult] | None, int]:
