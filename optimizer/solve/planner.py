@@ -222,10 +222,11 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
     the optimal cost and only the tie-break re-solves remain (they use one core): the
     value of the cap's plan under raised caps can run beside them. It is given what the
     plan proved that a plan of the same request under other caps can reuse: pass it as
-    that plan's `known` (its products' optima without the caps are then not solved again). `threads`: products
-    solved at once; `wide`, an Event: until it is set, one at a time (a plan running beside
-    another takes the second core once that one is done). `cancel`, an Event: once it is
-    set, the time limit counts as reached (work nobody waits for any more).
+    that plan's `known` (its products' optima without the caps are then not solved
+    again). `threads`: products solved at once; `wide`, an Event: until it is set, one at
+    a time (a plan running beside another takes the second core once that one is done).
+    `cancel`, an Event: once it is set, the time limit counts as reached (work nobody
+    waits for any more).
     """
     scenarios = tuple(scenarios)
     _check_options(catalog, forecast, purchase_months, solver, time_limit, scenarios,
