@@ -8,6 +8,7 @@ or in all, on one forecast or over scenarios.
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from decimal import Decimal
 
 from optimizer import Forecast, Month, Scenario, parse_catalog, plan
@@ -179,7 +180,8 @@ def test_nodes_never_taken_never_pay_for_their_tie_break(monkeypatch):
         never += len(set(untied) - keyed)
         for pid, room, was_keyed, floor, start, cost in solves:
             if was_keyed and (pid, room) in untied:
-                assert start is not None and floor == untied[pid, room] == cost, seed
+                assert start is not None, seed
+                assert start.objective == floor == untied[pid, room] == cost, seed
     assert never > 0
 
 
@@ -207,3 +209,32 @@ def test_children_are_planned_only_when_taken(monkeypatch):
                          for i in range(len(names)) if child[i] != parent[i])
                      for parent, child in made)
     assert never > 0
+
+
+def test_a_keyed_re_solve_gets_the_tie_break_time_of_the_solve_that_found_its_cost(
+        monkeypatch):
+    """A child's keyed re-solve starts from its plan at its proven cost, so the solver's
+    first pass is short; the tie-break's time share is measured by the solve that found the
+    cost (here made to report 1,000 s), not by that pass."""
+    from optimizer.solve import engines
+    real_split, real_prefer = split.split_rooms, engines._prefer_less_prepaid
+    pending, shares = [], []
+
+    def recording(req, names, solve_one, floors, **k):
+        def one(pid, room, keyed, floor, start):
+            pending.append(start.seconds if keyed and start is not None else None)
+            got = solve_one(pid, room, keyed, floor, start)
+            return got if keyed else replace(got, seconds=1000.0)
+        return real_split(req, names, one, floors, **k)
+
+    def prefer(req, gm, best, values, first_seconds, least=None):
+        shares.append((pending[-1], first_seconds))
+        return real_prefer(req, gm, best, values, first_seconds, least)
+    monkeypatch.setattr(planner, "split_rooms", recording)
+    monkeypatch.setattr(engines, "_prefer_less_prepaid", prefer)
+    for seed in range(40):
+        req, names = _request(random.Random(seed))
+        planner._split(req, names, {}, 0)
+    from_start = [(spent, first) for spent, first in shares if spent is not None]
+    assert from_start
+    assert all(first >= spent == 1000.0 for spent, first in from_start)

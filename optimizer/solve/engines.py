@@ -633,7 +633,7 @@ def by_integer_program(req: Request, index: int, group: list[str],
                        floors: dict | None = None, room: Room | None = None,
                        start: dict | None = None, ceiling: int | None = None,
                        least: tuple[int, int, int, int] | None = None,
-                       rest: int | None = None) -> EngineResult:
+                       rest: int | None = None, spent: float = 0.0) -> EngineResult:
     """The group's plan from one integer program: proven optimal, or the best found when
     the time limit stops the solver (with its bound). `floors`: product (or tuple of
     products) -> a lower bound on its cost (its optimum without the caps, or alone under
@@ -644,7 +644,9 @@ def by_integer_program(req: Request, index: int, group: list[str],
     most this are wanted (none: "no_solution", its bound above the ceiling). `least`:
     (cost, spend, calls, packs), the least key of any plan at that cost where the caller
     knows it (the tie-break then needs no re-solve for a key the plan meets). `rest`: the
-    cost of every product outside the group, settled apart (for `tell_binding`)."""
+    cost of every product outside the group, settled apart (for `tell_binding`). `spent`:
+    the seconds another solve took to find the cost `start` has (a floor at that cost
+    then makes this solve short): the tie-break's re-solves get their share of it too."""
     import pulp
 
     from .solvers import Status, reported_as, solve
@@ -706,7 +708,7 @@ def by_integer_program(req: Request, index: int, group: list[str],
         if rest is not None or len(group) == len(req.forecast.demand):
             tell_binding(req, obj + (rest or 0))
         values, tie_seconds, tie_break = _prefer_less_prepaid(
-            req, gm, obj, values, out.work,
+            req, gm, obj, values, max(out.work, spent),
             least[1:] if least is not None and least[0] == obj else None)
         seconds += tie_seconds
         bound = obj

@@ -1020,12 +1020,16 @@ def _split(req: Request, names: list[str], floors: dict, rest: int
     products -> units); `rest`: the cost of the other products (for `tell_binding`)."""
     share = req.clock.share(SPLIT_SHARE)
 
-    def alone(pid: str, room: Room, keyed: bool, floor: int, start: dict | None
+    def alone(pid: str, room: Room, keyed: bool, floor: int, start: EngineResult | None
               ) -> EngineResult:
         known = _floors_of(floors, [pid])
         known[pid] = max(known.get(pid, 0), floor)
+        # (The tie-break's share of time counts the cost's own solve: from its plan at that
+        # floor the re-solve is short, and its 10 s let one proof run out on a slower
+        # machine; the split then gave up, and the joint model took 103 s.)
         return by_integer_program(replace(req, clock=share, tie_break=keyed), 0, [pid], known,
-                                  room, start=start)
+                                  room, start=start and start.counts,
+                                  spent=start.seconds if start else 0.0)
 
     # (Not telling `tell_binding` of its bounds as they rise: the plan under raised caps
     # then ran beside it and took its cores; under --time-limit 90 the issue's 3 x 24

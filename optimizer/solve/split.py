@@ -77,14 +77,14 @@ class _Node:
     parent: _Node | None = field(default=None, compare=False)
 
 
-Solve = Callable[[str, Room, bool, int, "dict | None"], EngineResult]
+Solve = Callable[[str, Room, bool, int, "EngineResult | None"], EngineResult]
 
 
 def _one_by_one(job: Callable[[int], Any], n: int) -> list:
     return [job(k) for k in range(n)]
 
 
-# Long (98 lines): the memo of products' plans in their rooms is shared by the planning,
+# Long (99 lines): the memo of products' plans in their rooms is shared by the planning,
 # the keying and the branching of the nodes taken; split, it would travel through every
 # call.
 def split_rooms(req: Request, names: list[str], solve_one: Solve, floors: dict[str, int],
@@ -94,7 +94,8 @@ def split_rooms(req: Request, names: list[str], solve_one: Solve, floors: dict[s
     as one result per product, or None when the search gives up; and its proven lower
     bound on their total cost. `solve_one(pid, room, keyed, floor, start)`: the product's
     optimum within `room` (`keyed`: with its tie-break proven), `floor` a lower bound on
-    its cost, `start` a plan of that cost to start from (or None).
+    its cost, `start` its plan of that cost to start from (or None; its solve's seconds
+    are what the tie-break's share of time is measured by, not the short re-solve's).
     `in_threads(job, n)`: [job(0), ..., job(n - 1)], at once where the caller allows."""
     whole = Room.of(req)
     memo: dict = {}                 # (pid, room) -> (its optimum there, keyed) or None
@@ -145,7 +146,7 @@ def split_rooms(req: Request, names: list[str], solve_one: Solve, floors: dict[s
         """`n` with each product's tie-break proven (at its cost, from its plan)."""
         todo = [i for i, room in enumerate(n.rooms) if not memo[names[i], room][1]]
         in_threads(lambda k: solved(names[todo[k]], n.rooms[todo[k]], n.plans[todo[k]].objective,
-                                    True, n.plans[todo[k]].counts), len(todo))
+                                    True, n.plans[todo[k]]), len(todo))
         return node(n.rooms, None, True)
 
     root = node(tuple(whole for _ in names), None, True)
