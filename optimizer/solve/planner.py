@@ -836,7 +836,8 @@ def _total_least_key(req: Request, total: Request, relaxed: list[EngineResult],
     pids = req.forecast.products()
     cost = sum(r.objective for r in relaxed)
     got = by_integer_program(replace(total, clock=req.clock.share()), 0, pids,
-                             {_floor_key(pids): cost}, start=counts)
+                             {_floor_key(pids): cost}, start=counts,
+                             spent=sum(r.seconds for r in relaxed))
     if got.optimal and got.tie_break and got.objective == cost:
         return purchase_key(req, [got])
     return None
@@ -1061,13 +1062,17 @@ def _keyed(req: Request, blocks: list[tuple], union: list[EngineResult],
     lead = [pid for i in blocks[0] for pid in parts[i].products]
     rest = [r for r in union if not set(r.products) <= set(lead)]
     counts = {pid: c for r in union for pid, c in r.counts.items()}   # (a start for HiGHS)
+    # (From a plan at the floors the first pass is short: the tie-break's time share is
+    # measured by the solves that found the union, as in the split.)
+    spent = sum(r.seconds for r in union)
     if all(r.tie_break for r in rest):
         keyed = by_integer_program(replace(req, clock=clock), blocks[0][0], lead,
-                                   _floors_of(floors, lead), start=counts, least=lead_least)
+                                   _floors_of(floors, lead), start=counts, least=lead_least,
+                                   spent=spent)
         if keyed.optimal and keyed.tie_break and _keeps_caps(req, rest + [keyed]):
             return rest + [keyed]
     joint = by_integer_program(replace(req, clock=clock), 0, req.forecast.products(), floors,
-                               start=counts, least=all_least)
+                               start=counts, least=all_least, spent=spent)
     return [joint] if joint.optimal and joint.tie_break else union
 
 
