@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optimizer import (Forecast, Holding, Month, Plan, Purchase, bill, load_catalog,
-                       parse_catalog, plan)
+from optimizer import (Forecast, Holding, Month, Plan, Purchase, Scenario, bill,
+                       load_catalog, parse_catalog, plan)
 from optimizer.domain.money import money_scale
 from optimizer.solve.after_packs import after_packs_schedule
 
@@ -341,3 +341,20 @@ def test_too_many_ties_give_a_least_cost_and_spend_plan_unproven(calls, validity
     assert not r.tie_break_proven and proven.tie_break_proven
     assert key(cat, f, r.plan)[:2] == key(cat, f, proven.plan)[:2] == exhaustive(cat, f)[:2]
     assert bill(cat, f, r.plan).total_cost == r.bill.total_cost
+
+
+def test_scenarios_that_agree_keep_their_searches_unproven_tie_break(monkeypatch):
+    """Over scenarios whose own optima agree, the product's plan is one scenario's search
+    result: where that search could not list its ties, the plan's tie-break is reported
+    unproven, not claimed (the cost is still the proven optimum)."""
+    from optimizer.solve import after_packs
+    cat = catalog(2, [(1000, "95"), (3000, "240")])
+    f = Forecast(START, 4, (("p", (2600, 2600, 2600, 2600)),))
+    scenarios = (Scenario("a", Decimal(1), f), Scenario("b", Decimal(1), f))
+    proven = plan(cat, f, purchase_months="any", scenarios=scenarios, regret=False)
+    monkeypatch.setattr(after_packs, "MAX_TIE_EDGES", 0)
+    r = plan(cat, f, purchase_months="any", scenarios=scenarios, regret=False)
+    assert r.status == proven.status == "optimal"
+    assert {s.method for s in r.solves} == {"after-packs"}
+    assert proven.tie_break_proven and not r.tie_break_proven
+    assert r.expected_cost == proven.expected_cost

@@ -657,8 +657,9 @@ def by_integer_program(req: Request, index: int, group: list[str],
                            status=Status.NO_SOLUTION.value)
         if rest is not None or len(group) == len(req.forecast.demand):
             tell_binding(req, searched.objective + (rest or 0))
-        # (its tie-break is proven within `room`, as the integer program's would be)
-        return replace(searched, tie_break=req.tie_break)
+        # (its tie-break is proven within `room`, as the integer program's would be, where
+        # the search proved it: not where too many plans tie to list)
+        return replace(searched, tie_break=req.tie_break and searched.tie_break)
     t0 = time.perf_counter()
     gm = _group_model(req, index, group, room)
     _add_floors(req, gm, floors or {})
@@ -959,8 +960,11 @@ def _scenarios_agree(req: Request, pid: str, room: Room) -> EngineResult | None:
     floor = sum(w * s.objective for w, s in zip(req.weights, schedules))
     for s in schedules:
         if _scenario_objective(req, product, s.counts) == floor:
-            return EngineResult.exact((pid,), pid, {pid: dict(s.counts)}, floor,
-                                      time.perf_counter() - t0, "after-packs")
+            # (its key the least only where its own search proved its tie-break: not so
+            # when too many plans tie on cost and spend to list)
+            return replace(EngineResult.exact((pid,), pid, {pid: dict(s.counts)}, floor,
+                                              time.perf_counter() - t0, "after-packs"),
+                           tie_break=getattr(s, "tie_break", True))
     return None
 
 
