@@ -627,7 +627,7 @@ def _add_floors(req: Request, gm: GroupModel, floors: dict) -> None:
                 f"floor_{'_'.join(pm.product.id for pm in pms)}"
 
 
-# Long (87 lines): the exact search where one applies, then build, solve and each outcome's
+# Long (90 lines): the exact search where one applies, then build, solve and each outcome's
 # result (with the tie-break) in turn; the outcomes share the model and the solver's answer.
 def by_integer_program(req: Request, index: int, group: list[str],
                        floors: dict | None = None, room: Room | None = None,
@@ -961,7 +961,8 @@ def _scenarios_agree(req: Request, pid: str, room: Room) -> EngineResult | None:
     for s in schedules:
         if _scenario_objective(req, product, s.counts) == floor:
             # (its key the least only where its own search proved its tie-break: not so
-            # when too many plans tie on cost and spend to list)
+            # when too many plans tie on cost and spend to list; the dynamic program's
+            # schedules, under the total basis, carry no flag: they always prove it)
             return replace(EngineResult.exact((pid,), pid, {pid: dict(s.counts)}, floor,
                                               time.perf_counter() - t0, "after-packs"),
                            tie_break=getattr(s, "tie_break", True))
