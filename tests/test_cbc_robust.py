@@ -282,3 +282,50 @@ def test_an_infeasible_verdict_without_time_to_check_it_is_no_proof(monkeypatch)
     assert out.status is Status.NO_SOLUTION
     # Within its time, a presolve's verdict stands (a ceiling row can make one).
     assert solvers._solve_cbc_once(prob, None).status is Status.INFEASIBLE
+
+
+def _infeasible_by_cbc(monkeypatch):
+    """CBC made to call every model infeasible, with its preprocessing and without."""
+    def says_infeasible(prob, time_limit, t0, preprocess=True):
+        return solvers.SolveOutcome(Status.INFEASIBLE, None, None, 0.01, "cbc",
+                                    "Infeasible"), 0
+    monkeypatch.setattr(solvers, "_restarting_cbc", says_infeasible)
+
+
+def test_an_infeasible_verdict_of_cbc_is_checked_by_highs(monkeypatch):
+    """CBC 2.10 called a model of a few hundred million calls a month infeasible under
+    `--budget 0`, with its preprocessing and without, where buying nothing is a plan
+    (`plan --solver cbc` exited 2, "no plan satisfies these options"; found by a
+    randomized run of the option matrix). Its verdict is now checked by HiGHS: a plan
+    HiGHS finds stands, proven where HiGHS proves it; a model HiGHS proves infeasible too
+    stays infeasible."""
+    _infeasible_by_cbc(monkeypatch)
+    prob = pulp.LpProblem("feasible", pulp.LpMinimize)
+    x = prob.add_variable("x", 0, 10, cat="Integer")
+    prob += x
+    prob += x >= 2.5
+    out = solve(prob, "cbc")
+    assert out.status is Status.OPTIMAL and round(out.objective) == 3
+    assert out.solver == "cbc" and "HiGHS cross-check found a plan" in out.message
+    assert round(x.varValue) == 3
+    prob += x <= 2, "none"
+    assert solve(prob, "cbc").status is Status.INFEASIBLE
+
+
+def test_an_infeasible_verdict_highs_cannot_settle_in_time_is_no_proof(monkeypatch):
+    """CBC's "infeasible" that the HiGHS check does not settle within the time left: no
+    plan, and nothing proven (not "no plan satisfies these options")."""
+    _infeasible_by_cbc(monkeypatch)
+
+    def stopped(prob, time_limit, warm=False, progress=None, start=None, seed=None,
+                options=None):
+        return solvers.SolveOutcome(Status.NO_SOLUTION, None, None, time_limit or 0.0,
+                                    "highs", "Time limit reached")
+    monkeypatch.setattr(solvers, "_solve_highs", stopped)
+    prob = pulp.LpProblem("unsettled", pulp.LpMinimize)
+    x = prob.add_variable("x", 0, 10, cat="Integer")
+    prob += x
+    prob += x >= 2.5
+    out = solve(prob, "cbc", 5)
+    assert out.status is Status.NO_SOLUTION
+    assert "not confirmed by HiGHS" in out.message

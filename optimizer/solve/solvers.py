@@ -653,16 +653,19 @@ def _cbc_class():
 
 def _solve_cbc(prob, time_limit, options=None):
     """CBC, restarted after a stall, its "infeasible" checked without its preprocessing
-    and its "optimal" cross-checked by HiGHS (below)."""
+    and then by HiGHS, and its "optimal" cross-checked by HiGHS (below)."""
     t0 = time.perf_counter()
     out, stalls = _restarting_cbc(prob, time_limit, t0)
-    if out.status is Status.INFEASIBLE and prob.isMIP() and (
+    if out.status is Status.INFEASIBLE and (
             time_limit is None or time.perf_counter() - t0 < time_limit):
-        # CBC 2.10's preprocessing can call a feasible model infeasible ("Pre-processing
-        # says infeasible": a start-mode after-packs model with a late holding, scenarios
-        # and a budget of 0, where buying nothing is a plan).
-        out, more = _restarting_cbc(prob, time_limit, t0, preprocess=False)
-        stalls += more
+        if prob.isMIP():
+            # CBC 2.10's preprocessing can call a feasible model infeasible ("Pre-processing
+            # says infeasible": a start-mode after-packs model with a late holding,
+            # scenarios and a budget of 0, where buying nothing is a plan).
+            out, more = _restarting_cbc(prob, time_limit, t0, preprocess=False)
+            stalls += more
+        if out.status is Status.INFEASIBLE:
+            out = _check_infeasible(prob, out, time_limit, t0, options)
     elif out.status is Status.INFEASIBLE and prob.isMIP():
         # No time left to check it: not proven (a tie-break key stays unproven, a model
         # that must have a plan is out of time before one).
@@ -694,6 +697,23 @@ def _restarting_cbc(prob, time_limit, t0, preprocess: bool = True) -> tuple[Solv
                 return SolveOutcome(Status.ERROR, None, None, time.perf_counter() - t0, "cbc",
                                     f"{e}, with preprocessing and without"), stalls
             preprocess = False     # (another path through CBC; a crash is deterministic)
+
+
+def _check_infeasible(prob, out: SolveOutcome, time_limit, t0, options=None) -> SolveOutcome:
+    """CBC's "infeasible", without its preprocessing too, solved again by HiGHS: confirmed,
+    or HiGHS's plan (CBC 2.10 calls a model of a few hundred million calls a month under
+    `--budget 0` infeasible, where buying nothing is a plan), or not settled in time (no
+    plan, nothing proven)."""
+    left = None if time_limit is None else max(time_limit - (time.perf_counter() - t0),
+                                               CHECK_FLOOR)
+    other = _solve_highs(prob, left, options=options)
+    if other.status is Status.INFEASIBLE:
+        return out
+    if other.has_solution:
+        return replace(other, solver="cbc", message=f"CBC called the model infeasible; the "
+                       f"HiGHS cross-check found a plan ({other.status.value})")
+    return replace(out, status=Status.NO_SOLUTION, message=f"{out.message}; infeasible by "
+                   f"CBC, not confirmed by HiGHS in time ({other.message})")
 
 
 def _cross_check(prob, out: SolveOutcome, time_limit, t0, options=None) -> SolveOutcome:
