@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pulp
+import pytest
 
 from optimizer.billing import bill
 from optimizer.domain.records import Forecast, Plan, Purchase, Scenario
@@ -295,3 +296,51 @@ def test_what_follows_a_retried_plan_asks_for_the_users_solver(monkeypatch):
     assert calls[:2] == ["highs", "highs-strict"]
     assert r.status == "optimal" and r.solver == "highs"
     assert all(s.regret is not None and s.regret >= 0 for s in r.scenarios)
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+def test_a_retry_that_calls_a_planned_model_infeasible_leaves_the_first_plan_feasible(
+        monkeypatch, solver):
+    """`plan --solver cbc --budget 0` on a few hundred million calls a month: CBC's plan did
+    not bill to its model's cost, the retry with HiGHS's tightened tolerances called the
+    model infeasible, and packopt said "no plan satisfies these options" (exit 2), where
+    buying nothing is a plan (found by a randomized run of the option matrix). A retry's
+    "infeasible" after a plan was found is floating point too: the next solver, or the
+    first plan, checked as when no time is left (`feasible` with its bound lowered by the
+    difference, where it bills to another cost)."""
+    from optimizer import load_catalog, plan
+    from optimizer.domain.months import Month
+    from optimizer.exceptions import InfeasibleError
+    from optimizer.solve import planner
+    real_verify, real_better, asked = planner._verify, planner._better_when_stopped, []
+
+    def troubled_first(req, results, bills, lenient=False):
+        if not lenient:
+            raise planner._NumericalTrouble("made up")
+        return real_verify(req, results, bills, lenient)
+
+    def retries_say_infeasible(req, results):        # (called once a solve, on its results)
+        asked.append(req.solver)
+        if len(asked) > 1:
+            raise InfeasibleError("no plan satisfies these options (the solver proved "
+                                  "the model infeasible)")
+        return real_better(req, results)
+    cat = load_catalog()
+    f = Forecast(Month.parse("2027-01"), 3, (("id_card", (30_000, 0, 90_000)),
+                                             ("bank_card", (5_000, 8_000, 0))))
+    alone = plan(cat, f, solver=solver, purchase_months="any", budget=Decimal(3000),
+                 regret=False)
+    monkeypatch.setattr(planner, "_verify", troubled_first)
+    monkeypatch.setattr(planner, "_better_when_stopped", retries_say_infeasible)
+    r = plan(cat, f, solver=solver, purchase_months="any", budget=Decimal(3000),
+             regret=False)
+    assert asked == [solver, "highs-strict"] + (["cbc"] if solver == "highs" else [])
+    # (the made-up trouble: checked leniently, the first plan bills to its cost after all)
+    assert (r.status, r.solver, r.plan) == (alone.status, solver, alone.plan)
+    assert r.bill.pack_cost <= Decimal(3000)
+    # Without a plan found first, an "infeasible" verdict stands.
+    monkeypatch.setattr(planner, "_better_when_stopped", lambda req, results: (
+        _ for _ in ()).throw(InfeasibleError("no plan satisfies these options")))
+    with pytest.raises(InfeasibleError):
+        plan(cat, f, solver=solver, purchase_months="any", budget=Decimal(3000),
+             regret=False)

@@ -36,7 +36,7 @@ from ..billing import Bill, bill, scenario_notes
 from ..domain.catalog import Catalog
 from ..domain.money import money_scale, to_units
 from ..domain.records import Forecast, Holding, Plan, Purchase, Scenario
-from ..exceptions import BillingMismatchError, InputError, SolverError
+from ..exceptions import BillingMismatchError, InfeasibleError, InputError, SolverError
 from ..io.text import too_large
 from .dynamic import use_compiled
 from .engines import (
@@ -274,33 +274,49 @@ def _solved(req: Request) -> tuple[Request, list[EngineResult], Plan, list[Bill]
     and verified: (the request as finally solved, results, plan, bills, base bill, billing
     seconds, the gap in money units)."""
     solver = req.solver
+    first = None        # the first answer that did not bill to its own cost
     while True:
-        # (routed inside: see _route; what a time limit stopped, against the rule of thumb)
-        results = _better_when_stopped(req, _solve(req))
-        result_plan = _assemble(req.forecast, results)
-        t0 = time.perf_counter()
-        bills, base_bill = _bills(req, result_plan)
-        bill_s = time.perf_counter() - t0
         try:
-            return req, results, result_plan, bills, base_bill, bill_s, \
-                _verify(req, results, bills)
-        except _NumericalTrouble as trouble:
-            # An integer program's answer that does not bill to its own cost: the solver's
-            # floating point, not the model. Solve once more with HiGHS's tolerances
-            # tightened (solvers.STRICT_OPTIONS), then with the other solver; with no time
-            # left for that, the plan stands as `feasible`, its bound lowered by the
-            # difference.
-            other = next(s for s in SOLVERS if s != solver)
-            then = ["highs" + STRICT] + (["cbc"] if solver == "highs" else [])
-            if req.solver == solver and req.clock.expired():
+            # (routed inside: see _route; what a time limit stopped, against the rule of
+            # thumb)
+            results = _better_when_stopped(req, _solve(req))
+        except InfeasibleError:
+            if first is None:
+                raise
+            # A retry calling the model infeasible where the first solve found a plan in
+            # it: floating point again (HiGHS's tightened tolerances on a few hundred
+            # million calls a month under `--budget 0`, where buying nothing is a plan).
+            # The next solver, or the first answer as `feasible`, its bound lowered by
+            # the difference.
+            results = None
+        if results is not None:
+            result_plan = _assemble(req.forecast, results)
+            t0 = time.perf_counter()
+            bills, base_bill = _bills(req, result_plan)
+            bill_s = time.perf_counter() - t0
+            try:
                 return req, results, result_plan, bills, base_bill, bill_s, \
-                    _verify(req, results, bills, lenient=True)
-            tried = then.index(req.solver) + 1 if req.solver in then else 0
-            if tried == len(then):
-                raise SolverError(f"{trouble} with the {solver} and {other} solvers: numerical "
-                                  f"trouble with this model's large numbers (see docs/cli.md, "
-                                  f"'Limits')") from None
-            req = replace(req, solver=then[tried])
+                    _verify(req, results, bills)
+            except _NumericalTrouble as e:
+                # An integer program's answer that does not bill to its own cost: the
+                # solver's floating point, not the model. Solve once more with HiGHS's
+                # tolerances tightened (solvers.STRICT_OPTIONS), then with the other
+                # solver; with no time left for that, the plan stands as `feasible`, its
+                # bound lowered by the difference.
+                trouble = e
+                first = first or (req, results, result_plan, bills, base_bill, bill_s)
+        other = next(s for s in SOLVERS if s != solver)
+        then = ["highs" + STRICT] + (["cbc"] if solver == "highs" else [])
+        if req.solver == solver and req.clock.expired():
+            return *first, _verify(first[0], first[1], first[3], lenient=True)
+        tried = then.index(req.solver) + 1 if req.solver in then else 0
+        if tried == len(then) and results is None:
+            return *first, _verify(first[0], first[1], first[3], lenient=True)
+        if tried == len(then):
+            raise SolverError(f"{trouble} with the {solver} and {other} solvers: numerical "
+                              f"trouble with this model's large numbers (see docs/cli.md, "
+                              f"'Limits')") from None
+        req = replace(req, solver=then[tried])
 
 
 def _better_when_stopped(req: Request, results: list[EngineResult]) -> list[EngineResult]:
