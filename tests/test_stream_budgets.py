@@ -174,6 +174,26 @@ def test_stream_model_agrees_with_the_cohort_model(seed):
             (milp.bill.total_cost, milp.bill.pack_cost), caps
 
 
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(a=st.lists(st.integers(0, 2000), min_size=4, max_size=4),
+       b=st.lists(st.integers(0, 1800), min_size=4, max_size=4),
+       cap=st.sampled_from([{"monthly": Decimal(90)}, {"monthly": Decimal(240)},
+                            {"yearly": Decimal(200)}, {"yearly": Decimal(330)}]))
+def test_the_optimal_cost_alone_under_periodic_caps_matches_exhaustive_search(a, b, cap):
+    """Where only the cost is asked (`tie_break=False`: the plan under raised caps for the
+    value of the cap, each scenario's own optimum for regret) the plan skips the
+    tie-break's re-solves, not the proof of its cost: no schedules under the caps cost
+    less."""
+    cat = parse_catalog(CATALOG, "s.toml")
+    f = Forecast(START, 4, (("a", tuple(a)), ("b", tuple(b)), ("q", (500,) * 4)))
+    names = {"monthly": "monthly_budget", "yearly": "yearly_budget"}
+    r = plan(cat, f, purchase_months="any", regret=False, tie_break=False,
+             **{names[k]: v for k, v in cap.items()})
+    assert r.status == "optimal"
+    assert r.bill.total_cost == best(cat, f, **cap)[0]
+    assert bill(cat, f, r.plan).total_cost == r.bill.total_cost
+
+
 FLAT = """
 free_calls_per_month = 300
 validity_months = 2
