@@ -52,7 +52,9 @@ def solve_budget(curves: dict[str, Curve], fixed_cost: int, cap: int, solver: st
         prob += pulp.lpSum(pick[pid, i] for i in range(len(keep[pid]))) == 1
     prob += pulp.lpSum(keep[pid][i][0] * v for (pid, i), v in pick.items()) <= cap
     deadline = None if time_limit is None else time.perf_counter() + time_limit
-    out = solve(prob, solver, time_limit)
+    # (without HiGHS's presolve, nor its heuristics' sub-MIPs: they reduce nothing here and
+    # do not stop on time; solvers.NO_PRESOLVE)
+    out = solve(prob, solver, time_limit, presolve=False)
     if not out.has_solution:
         return None, None, out.status, False
     if out.status is Status.OPTIMAL:
@@ -67,7 +69,7 @@ def solve_budget(curves: dict[str, Curve], fixed_cost: int, cap: int, solver: st
         chosen = {key: v.value() for key, v in pick.items()}
         proven = tie_break and resolve_keys(     # (none when only the cost is wanted)
             prob, keys, solver, out.seconds, deadline,
-            lambda: chosen.update({key: v.value() for key, v in pick.items()}))
+            lambda: chosen.update({key: v.value() for key, v in pick.items()}), False)
         ks = {pid: next(keep[pid][i][2] for i in range(len(keep[pid]))
                         if chosen[pid, i] > 0.5) for pid in keep}
         return ks, best, out.status, proven

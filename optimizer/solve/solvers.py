@@ -37,6 +37,14 @@ ABS_GAP = 0.5
 # was seen (bit 13 of presolve_rule_off); one forecast's models keep it, since without it
 # HiGHS took 2-4x as long on them.
 SCENARIO_OPTIONS = {"presolve_rule_off": 1 << 13}
+# HiGHS 1.16's presolve does not look at the time limit, nor does that of the sub-MIPs its
+# heuristics solve (RINS, RENS, root reduced cost): on the budget's multiple-choice
+# knapsack of 32,081 frontier points of a 7-call pack (4 rows: one choice a product, the
+# budget) the presolve took 24-57 s under a limit of 2 s and reduced nothing, and a
+# tie-break re-solve without it spent 15-19 s in one sub-MIP's presolve under a limit of
+# 10 s. Without both, the three solves took 12.5, 1.0 and 2.9 s (budget.py).
+NO_PRESOLVE = {"presolve": "off", "mip_heuristic_run_rins": False,
+               "mip_heuristic_run_rens": False, "mip_heuristic_run_root_reduced_cost": False}
 # For a solve again after HiGHS rejected its own answer by a hair (see `solve`): its
 # integrality and feasibility tolerance ten times below the 1e-6 of its final check.
 TIGHT_OPTIONS = {"mip_feasibility_tolerance": 1e-7}
@@ -183,7 +191,7 @@ def _silence_highs_banner() -> None:
 
 def solve(prob: pulp.LpProblem, solver: str = "highs", time_limit: float | None = None,
           warm: bool = False, start: dict | None = None,
-          scenarios: bool = False) -> SolveOutcome:
+          scenarios: bool = False, presolve: bool = True) -> SolveOutcome:
     """Solve `prob` to proven optimality (or until `time_limit` seconds).
 
     `warm`: start HiGHS from the variables' current values (a re-solve of a model whose
@@ -191,14 +199,16 @@ def solve(prob: pulp.LpProblem, solver: str = "highs", time_limit: float | None 
     variables' values (a plan's pack counts) that HiGHS completes into a first solution
     with a small search of its own. Inside `reported_as` and `reporting` blocks HiGHS
     reports its incumbent, bound and gap. `scenarios`: a model of several demand
-    scenarios, which HiGHS solves with SCENARIO_OPTIONS.
+    scenarios, which HiGHS solves with SCENARIO_OPTIONS. `presolve=False`: HiGHS without
+    its presolve and the heuristics that presolve sub-MIPs, for a model it cannot reduce
+    and would not stop within the time limit (`NO_PRESOLVE`).
     """
     with cores.working():
-        return _solve(prob, solver, time_limit, warm, start, scenarios)
+        return _solve(prob, solver, time_limit, warm, start, scenarios, presolve)
 
 
-def _solve(prob, solver, time_limit, warm, start, scenarios) -> SolveOutcome:
-    options = SCENARIO_OPTIONS if scenarios else {}
+def _solve(prob, solver, time_limit, warm, start, scenarios, presolve=True) -> SolveOutcome:
+    options = {**(SCENARIO_OPTIONS if scenarios else {}), **({} if presolve else NO_PRESOLVE)}
     if solver == "highs" + STRICT:          # (engines.STRICT: the planner's retry)
         solver, options = "highs", {**options, **STRICT_OPTIONS}
     if solver == "highs":

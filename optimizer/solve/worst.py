@@ -43,16 +43,16 @@ def tie_break_limit(first_seconds: float, deadline: float | None) -> float:
 
 
 def resolve_keys(prob, keys, solver: str, first_seconds: float, deadline: float | None,
-                 read) -> bool:
+                 read, presolve: bool = True) -> bool:
     """The tie-break of a model already at its optimal cost: for each (expression, sense)
     of `keys` in turn, re-solve for it and keep its value as a row for the next, each
     re-solve within `tie_break_limit`; `read()` after each one proven (the plan is then
     the one in `prob`'s variables). Whether every key was proven: one out of its time
-    leaves the plan read last."""
+    leaves the plan read last. `presolve`: as `solve`'s."""
     for n, (expr, sense) in enumerate(keys):
         prob.setObjective(sense * expr)
         left = tie_break_limit(first_seconds, deadline)
-        again = solve(prob, solver, left) if left > 0 else None
+        again = solve(prob, solver, left, presolve=presolve) if left > 0 else None
         if again is None or again.status is not Status.OPTIMAL:
             return False
         read()
