@@ -104,3 +104,22 @@ def test_ending_packopt_leaves_no_cbc_files(tmp_path, sig, status):
     assert proc.returncode == status, err
     assert out == "" and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_cbc_run_starting_after_the_exit_function_leaves_no_file(tmp_path, monkeypatch):
+    """Ctrl-C runs the exit functions, which remove CBC's files, then os._exit; a worker
+    thread still running in between started the next CBC run, and its model and log stayed
+    in the temporary folder (seen once in CI). After the exit function a CBC run's files
+    are removed as they are made, and its thread waits for the end."""
+    import threading
+
+    from optimizer.solve import solvers
+    monkeypatch.setattr(solvers, "_cbc_closed", threading.Event())
+    solvers._remove_cbc_files()                     # (the exit function, on a fresh flag)
+    log = tmp_path / "packopt-cbc-x.log"
+    log.write_text("")
+    worker = threading.Thread(target=solvers._track, args=(str(log),), daemon=True)
+    worker.start()
+    worker.join(0.5)
+    assert worker.is_alive() and not log.exists()
+    assert str(log) not in solvers._cbc_files

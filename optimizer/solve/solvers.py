@@ -533,11 +533,30 @@ class _Crashed(Exception):
 _cbc_files: set[str] = set()
 _cbc_procs: set = set()
 _cbc_lock = threading.Lock()
+_cbc_closed = threading.Event()     # the exit function has run: no CBC file from then on
 
 
 def _track(*paths: str) -> None:
+    """Track CBC's files; once the exit function has run (the process is ending, its
+    worker threads not yet stopped), remove them and wait here for the end. (A worker
+    started the next CBC run between the exit function and os._exit, and its model and
+    log stayed in the temporary folder after a Ctrl-C.)"""
     with _cbc_lock:
-        _cbc_files.update(paths)
+        if not _cbc_closed.is_set():
+            _cbc_files.update(paths)
+            return
+    _ending(*paths)
+
+
+def _ending(*paths: str) -> None:
+    """Once the exit function has run: remove `paths` (files a CBC run wrote after it) and
+    wait for the process to end."""
+    if not _cbc_closed.is_set():
+        return
+    for path in paths:
+        with contextlib.suppress(OSError):
+            os.remove(path)
+    threading.Event().wait()
 
 
 def _untrack(*paths: str) -> None:
@@ -552,6 +571,7 @@ def _untrack(*paths: str) -> None:
 @atexit.register
 def _remove_cbc_files() -> None:
     with _cbc_lock:
+        _cbc_closed.set()
         procs, left = list(_cbc_procs), list(_cbc_files)
     for proc in procs:
         with contextlib.suppress(Exception):
@@ -629,6 +649,7 @@ def _cbc_class():
             tmp_mps, tmp_sol = self.create_tmp_files(lp.name, "mps", "sol")
             _track(tmp_mps, tmp_sol)
             vs, var_names, con_names, _ = lp.writeMPS(tmp_mps, rename=1)
+            _ending(tmp_mps, tmp_sol, self.optionsDict["logPath"])
             args = [self.path, tmp_mps]
             if lp.sense == constants.LpMaximize:
                 args.append("-max")
@@ -640,6 +661,7 @@ def _cbc_class():
                      "-solution", tmp_sol]
             try:
                 with open(self.optionsDict["logPath"], "w") as log:
+                    _ending(tmp_mps, tmp_sol, self.optionsDict["logPath"])
                     code = watch(args, log)
                     if code < 0 and -code not in (signal.SIGKILL, signal.SIGTERM):
                         # (killed: by packopt's exit, or with it; else CBC crashed)
