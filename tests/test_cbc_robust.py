@@ -293,12 +293,12 @@ def _infeasible_by_cbc(monkeypatch):
 
 
 def test_an_infeasible_verdict_of_cbc_is_checked_by_highs(monkeypatch):
-    """CBC 2.10 called a model of a few hundred million calls a month infeasible under
-    `--budget 0`, with its preprocessing and without, where buying nothing is a plan
-    (`plan --solver cbc` exited 2, "no plan satisfies these options"; found by a
-    randomized run of the option matrix). Its verdict is now checked by HiGHS: a plan
-    HiGHS finds stands, proven where HiGHS proves it; a model HiGHS proves infeasible too
-    stays infeasible."""
+    """`plan --solver cbc --budget 0` on a few hundred million calls a month exited 2, "no
+    plan satisfies these options", where buying nothing is a plan (found by a randomized
+    run of the option matrix; that verdict came from the planner's retry). CBC's own
+    "infeasible", with its preprocessing and without, is now checked by HiGHS too: a plan
+    HiGHS finds stands, proven where HiGHS proves it; a model HiGHS proves infeasible
+    too stays infeasible."""
     _infeasible_by_cbc(monkeypatch)
     prob = pulp.LpProblem("feasible", pulp.LpMinimize)
     x = prob.add_variable("x", 0, 10, cat="Integer")

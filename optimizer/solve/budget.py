@@ -69,7 +69,8 @@ def solve_budget(curves: dict[str, Curve], fixed_cost: int, cap: int, solver: st
         chosen = {key: v.value() for key, v in pick.items()}
         proven = tie_break and resolve_keys(     # (none when only the cost is wanted)
             prob, keys, solver, out.seconds, deadline,
-            lambda: chosen.update({key: v.value() for key, v in pick.items()}), False)
+            lambda: chosen.update({key: v.value() for key, v in pick.items()}),
+            presolve=False)
         ks = {pid: next(keep[pid][i][2] for i in range(len(keep[pid]))
                         if chosen[pid, i] > 0.5) for pid in keep}
         return ks, best, out.status, proven

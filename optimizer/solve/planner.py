@@ -307,10 +307,9 @@ def _solved(req: Request) -> tuple[Request, list[EngineResult], Plan, list[Bill]
                 first = first or (req, results, result_plan, bills, base_bill, bill_s)
         other = next(s for s in SOLVERS if s != solver)
         then = ["highs" + STRICT] + (["cbc"] if solver == "highs" else [])
-        if req.solver == solver and req.clock.expired():
-            return *first, _verify(first[0], first[1], first[3], lenient=True)
         tried = then.index(req.solver) + 1 if req.solver in then else 0
-        if tried == len(then) and results is None:
+        if (req.solver == solver and req.clock.expired()) or (
+                tried == len(then) and results is None):
             return *first, _verify(first[0], first[1], first[3], lenient=True)
         if tried == len(then):
             raise SolverError(f"{trouble} with the {solver} and {other} solvers: numerical "

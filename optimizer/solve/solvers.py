@@ -733,9 +733,11 @@ def _restarting_cbc(prob, time_limit, t0, preprocess: bool = True) -> tuple[Solv
 
 def _check_infeasible(prob, out: SolveOutcome, time_limit, t0, options=None) -> SolveOutcome:
     """CBC's "infeasible", without its preprocessing too, solved again by HiGHS: confirmed,
-    or HiGHS's plan (CBC 2.10 calls a model of a few hundred million calls a month under
-    `--budget 0` infeasible, where buying nothing is a plan), or not settled in time (no
-    plan, nothing proven)."""
+    or HiGHS's plan, or not settled in time (no plan, nothing proven). CBC's preprocessing
+    was seen to call a feasible model infeasible, and its "optimal" is not trusted alone
+    either (`_cross_check`); a `--budget 0` run on a few hundred million calls a month
+    exited 2 through the planner's retry (planner._solved), which this guards the other
+    way into."""
     left = None if time_limit is None else max(time_limit - (time.perf_counter() - t0),
                                                CHECK_FLOOR)
     other = _solve_highs(prob, left, options=options)
