@@ -47,14 +47,16 @@ def _children(pid: int) -> list[int]:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux") or not shutil.which("setpriv"),
                     reason="the kernel's parent-death signal (Linux, util-linux's setpriv)")
-def test_cbc_ends_with_packopt_when_it_is_killed():
+def test_cbc_ends_with_packopt_when_it_is_killed(tmp_path):
     """A script's timeout kills packopt (SIGKILL, no handler runs): CBC, a process of its
     own, must not run on to its time limit, or for ever without one. Killed once one CBC
-    run has lasted a second (the plan's long integer program, not one of its short ones)."""
+    run has lasted a second (the plan's long integer program, not one of its short ones).
+    Nothing can remove CBC's files after SIGKILL, so they go to a folder of the test's."""
     proc = subprocess.Popen(
         [sys.executable, "cli.py", "plan", "--purchase-months", "any", "--monthly-budget",
          "8000", "--solver", "cbc", "--format", "json"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, "TMPDIR": str(tmp_path)})
     try:
         deadline, seen, long_run = time.monotonic() + 120, {}, None
         while long_run is None and time.monotonic() < deadline and proc.poll() is None:
