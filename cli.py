@@ -633,6 +633,9 @@ def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_p
             mapping=map_path, sheet=sheet)
         for note in i.notes:
             out.note(note)
+    if objective == "worst-case" and not i.scenarios:
+        out.note("--objective worst-case without --scenarios: one forecast is its own worst "
+                 "case, so this is the plan of least cost for it")
     planning = load_analysis("planning")
     with scenarios_from_history(fr is not None):
         report = solve_interruptibly("Solving…", out, lambda: planning.plan_report(

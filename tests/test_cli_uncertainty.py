@@ -67,6 +67,16 @@ def test_full_form_scenarios_and_worst_case():
     assert [s["weight"] for s in exp["scenarios"]] == [0.25, 0.75]
 
 
+def test_worst_case_of_one_forecast_is_its_plan_and_says_so():
+    """Accepted silently before: a user who forgot --scenarios could not tell that nothing
+    was hedged."""
+    r = ok("plan", ID_YEAR, "--objective", "worst-case", "--format", "json")
+    assert json.loads(r.stdout)["total_cost"] == as_json("plan", ID_YEAR)["total_cost"]
+    assert "--objective worst-case without --scenarios" in r.stderr
+    assert "without --scenarios" not in ok("plan", ID_YEAR, "--scenarios", SCALE,
+                                          "--objective", "worst-case").stderr
+
+
 def test_scenario_table_lines():
     out = ok("plan", ID_YEAR, "--scenarios", SCALE).stdout
     assert "Scenarios (the same packs; postpaid follows each)" in out
