@@ -267,6 +267,25 @@ def test_plan_json_compact_and_read_plan_dispatch(tmp_path):
         == (Purchase("id_card", M("2027-01"), 1000, 1),)
 
 
+def test_a_pack_on_two_lines_of_one_month_is_added_up_with_a_note(tmp_path):
+    """Summed silently before: a copied row doubled a purchase without a word."""
+    notes = []
+    text = PH + "id_card,2027-01,1000,2\nid_card,2027-02,1000,1\nid_card,2027-01,1000,3\n"
+    p = read_plan(write(tmp_path, text, "p.csv"), SEED, notes=notes)
+    assert sum(x.count for x in p.purchases if x.month == M("2027-01")) == 5
+    assert len(notes) == 1 and notes[0].endswith(
+        "p.csv: id_card buys 1,000-call packs in 2027-01 on 2 lines (2, 4): counted "
+        "together, 2 + 3 = 5")
+    twice = json.loads(PLAN_JSON)
+    twice["products"][0]["purchases"] *= 2
+    notes = []
+    read_plan(write(tmp_path, json.dumps(twice, indent=2), "p.json"), SEED, notes=notes)
+    assert len(notes) == 2 and all("counted together" in n for n in notes)
+    notes = []
+    read_plan(write(tmp_path, PLAN_JSON, "p.json"), SEED, notes=notes)
+    assert notes == []
+
+
 @pytest.mark.parametrize("old, new, line, field, words", [
     # The error is in the second purchase, on line 8: the line must be that one.
     ('"size": 1000, "count": 2', '"size": 5000, "count": 2', 8, "size", "no pack of 5000"),

@@ -91,12 +91,31 @@ def plan_from_table(table: Table, catalog: Catalog, notes: list[str] | None = No
             continue
         if count:
             out.append(Purchase(prod.id, month, size, count, line))
+    notes.extend(repeated_notes(out, source))
     if forecast is not None:
         from ..billing import plan_problems
         for e in plan_problems(Plan(tuple(out), source), forecast):
             problems.add(e)
     problems.check()
     return Plan(tuple(out), source)
+
+
+def repeated_notes(purchases, source: str) -> list[str]:
+    """A note per pack bought on more than one line in one month: the lines are added up
+    (two orders of one pack are one purchase to the bill), but a copied row is a likely
+    mistake that the total alone would hide."""
+    seen: dict[tuple, list[Purchase]] = {}
+    for p in purchases:
+        seen.setdefault((p.product, p.month, p.size), []).append(p)
+    notes = []
+    for (product, month, size), same in seen.items():
+        if len(same) > 1:
+            lines = ", ".join(str(p.line) for p in same if p.line is not None)
+            counts = " + ".join(str(p.count) for p in same)
+            notes.append(f"{source}: {product} buys {size:,}-call packs in {month} on "
+                         f"{len(same)} lines{f' ({lines})' if lines else ''}: counted "
+                         f"together, {counts} = {sum(p.count for p in same)}")
+    return notes
 
 
 def _json_int(text: str) -> int | str:
@@ -106,7 +125,8 @@ def _json_int(text: str) -> int | str:
 
 
 def parse_plan_json(text: str, catalog: Catalog, source: str = "plan",
-                    forecast: Forecast | None = None) -> Plan:
+                    forecast: Forecast | None = None, *,
+                    notes: list[str] | None = None) -> Plan:
     """Read the JSON that `plan --format json` writes (its products[].purchases): every bad
     field in one message, as a table's cells (with `forecast`, purchases outside it too)."""
     try:
@@ -169,6 +189,8 @@ def parse_plan_json(text: str, catalog: Catalog, source: str = "plan",
                 continue
             if month is not None and vals.get("count"):
                 out.append(Purchase(prod.id, month, vals["size"], vals["count"], mline))
+    if notes is not None:
+        notes.extend(repeated_notes(out, source))
     if forecast is not None:
         from ..billing import plan_problems
         for e in plan_problems(Plan(tuple(out), source), forecast):
@@ -191,7 +213,8 @@ def read_plan(path: str | Path, catalog: Catalog, *,
     reported with the file's other problems."""
     raw = read_bytes(split_sheet(str(path))[0], "plan")
     if _is_json(raw):
-        return parse_plan_json(read_text(path, "plan"), catalog, str(path), forecast)
+        return parse_plan_json(read_text(path, "plan"), catalog, str(path), forecast,
+                               notes=notes)
     return plan_from_table(read_table(path, "plan"), catalog, notes, forecast)
 
 
