@@ -195,9 +195,9 @@ def test_a_twin_stopped_for_other_work_starts_again_with_the_next_seed(monkeypat
     started = twins_started(monkeypatch)
     seeds, real_solver = [], solvers._Twin._solver
 
-    def solver(self, seed):
+    def solver(self, seed, left):
         seeds.append(seed)
-        return real_solver(self, seed)
+        return real_solver(self, seed, left)
     monkeypatch.setattr(solvers._Twin, "_solver", solver)
     real_busy = cores.busy
     monkeypatch.setattr(cores, "spare", lambda: True)
@@ -213,3 +213,47 @@ def test_a_twin_stopped_for_other_work_starts_again_with_the_next_seed(monkeypat
     out = solve(prob, "highs", 60)
     assert seeds == [1, 2] and out.twin and round(out.objective) == round(best)
     assert -sum(v * round(xi.value()) for v, xi in zip(value, x)) == round(best)
+
+
+def test_a_twin_gets_the_time_the_main_solve_has_left(monkeypatch):
+    """It ran to a time limit of its own, counted from its start: past the main solve's
+    end (the budget's choice model of 105,152 columns, 4.6 s beyond a request's limit)."""
+    started = twins_started(monkeypatch, after=0.3)
+    limits, real_solver = [], solvers._Twin._solver
+
+    def solver(self, seed, left):
+        h = real_solver(self, seed, left)
+        limits.append(h.getOptions().time_limit)
+        return h
+    monkeypatch.setattr(solvers._Twin, "_solver", solver)
+    cls = solvers._highs_class()
+    real = cls._solve
+
+    def held(self, lp, listener):
+        started[-1].proved.wait(30)
+        return real(self, lp, listener)
+    monkeypatch.setattr(cls, "_solve", held)
+    prob, _, _ = knapsack(50, 4)
+    solve(prob, "highs", 60)
+    assert len(limits) == 1 and 0 < limits[0] <= 60 - 0.3
+
+
+def test_a_twin_that_does_not_stop_is_not_waited_for(monkeypatch):
+    """HiGHS looks at the interrupt only between steps: a twin inside a long one is left to
+    stop on its own, and the main solve's answer stands."""
+    best = optimum(40, 2)
+    started = twins_started(monkeypatch, after=60.0)
+    stuck, release = threading.Event(), threading.Event()
+
+    def run(self):
+        stuck.set()
+        release.wait(60)
+    monkeypatch.setattr(solvers._Twin, "_run", run)
+    try:
+        prob, x, value = knapsack(40, 2)
+        out = solve(prob, "highs", 60)
+        assert stuck.is_set() and started[-1].thread.is_alive()
+        assert out.status is Status.OPTIMAL and not out.twin
+        assert round(out.objective) == round(best)
+    finally:
+        release.set()

@@ -57,6 +57,11 @@ STRICT_OPTIONS = {"mip_feasibility_tolerance": 1e-9, "primal_feasibility_toleran
 # the main solve has run this many seconds.
 TWIN_SEED_STEP = 1
 TWIN_AFTER = 0.5
+# How long a main solve that has ended waits for its twin to stop: HiGHS looks at the
+# interrupt only between steps, and some steps of a wide model take seconds (its root
+# heuristics on the budget's choice model of 105,152 columns: 4.6 s past the main solve's
+# time limit). A twin not stopped by then ends on its own, its answer unused.
+TWIN_WAIT = 0.2
 
 
 class Status(enum.Enum):
@@ -361,6 +366,7 @@ class _Twin:
         # (copied before the main solve runs: HiGHS may scale its model in place meanwhile)
         self.model, self.options = main.getModel(), main.getOptions()
         self.first, self.stop = first, stop
+        self.t0 = time.perf_counter()         # the main solve's time limit counts from here
         self.highs = None                     # the twin's solver, once started
         self.seconds = 0.0                    # how long it ran
         self.done = threading.Event()         # the main solve has ended
@@ -375,8 +381,11 @@ class _Twin:
                 continue
             seed += TWIN_SEED_STEP
             t0 = time.perf_counter()
+            left = self.options.time_limit - (t0 - self.t0)   # (inf without a limit)
+            if left <= 0:
+                return
             try:
-                h = self._solver(seed)
+                h = self._solver(seed, left)
                 self.highs = h
                 h.run()
             except Exception:        # (the main solve's answer stands)
@@ -391,13 +400,15 @@ class _Twin:
             # Stopped for other work: once it ends, another twin (a new draw; the main
             # solve may run for minutes yet).
 
-    def _solver(self, seed: int):
-        """A Highs instance holding the model, its options and start, with `seed`."""
+    def _solver(self, seed: int, left: float):
+        """A Highs instance holding the model, its options and start, with `seed` and the
+        main solve's time left."""
         import highspy
         h = highspy.Highs()
         h.passOptions(self.options)
         h.passModel(self.model)
         h.setOptionValue("random_seed", seed)
+        h.setOptionValue("time_limit", left)
         if self.first is not None:
             self.first(h)
 
@@ -419,9 +430,12 @@ class _Twin:
     def settle(self, lp) -> tuple[bool, float | None]:
         """Once the main solve has ended: the twin stopped, and its answer put in the
         model's place when it is the better one. Returns (whether the twin's answer
-        stands, the other's bound when neither proved)."""
+        stands, the other's bound when neither proved). A twin still running after
+        TWIN_WAIT is left to stop on its own: the main solve's answer stands."""
         self.done.set()
-        self.thread.join()
+        self.thread.join(TWIN_WAIT)
+        if self.thread.is_alive():
+            return False, None
         main, twin = lp.solverModel, self.highs
         if twin is None:
             return False, None
