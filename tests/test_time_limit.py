@@ -477,3 +477,30 @@ def test_under_a_monthly_cap_the_rule_renewed_more_often_stands_in(monkeypatch):
     assert r.status == yearly.status == "feasible"
     assert max(c.packs for c in r.bill.cashflow()[:24]) <= 3000
     assert r.bill.total_cost < yearly.bill.total_cost
+
+
+def test_highs_gets_the_limit_less_the_time_pulp_took_to_build_its_model(monkeypatch):
+    """PuLP builds HiGHS's model before it runs: 2 s for the budget's choice model of
+    105,152 columns, spent beyond a time limit HiGHS was given whole."""
+    import pulp
+
+    from optimizer.solve import solvers
+    cls = solvers._highs_class()
+    real_build, real_solve, limits = cls.buildSolverModel, cls._solve, []
+
+    def slow_build(self, lp):
+        time.sleep(0.5)
+        return real_build(self, lp)
+
+    def solve_(self, lp, listener):
+        limits.append(lp.solverModel.getOptions().time_limit)
+        return real_solve(self, lp, listener)
+    monkeypatch.setattr(cls, "buildSolverModel", slow_build)
+    monkeypatch.setattr(cls, "_solve", solve_)
+    prob = pulp.LpProblem("p", pulp.LpMinimize)
+    x = prob.add_variable("x", 0, 10, cat="Integer")
+    prob += 3 * x
+    prob += x >= 2.5
+    out = solvers.solve(prob, "highs", 10)
+    assert out.status is solvers.Status.OPTIMAL and round(out.objective) == 9
+    assert len(limits) == 1 and limits[0] <= 9.5

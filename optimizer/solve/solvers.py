@@ -257,6 +257,9 @@ def _highs_class():
         warm = False
         start: dict | None = None
         progress: tuple[str, float] | None = None
+        # When the time limit ends (perf_counter): PuLP builds HiGHS's model before it
+        # runs, 2 s of the limit for the budget's choice model of 105,152 columns.
+        deadline: float | None = None
 
         other_bound: float | None = None    # the losing twin's bound (`_Twin`)
         by_twin = False
@@ -264,6 +267,8 @@ def _highs_class():
 
         def callSolver(self, lp):
             h = lp.solverModel
+            if self.deadline is not None:
+                h.setOptionValue("time_limit", max(self.deadline - time.perf_counter(), 0.01))
             first = _first_solution(lp, self.start, self.warm)
             if first is not None:
                 first(h)
@@ -468,6 +473,8 @@ def _solve_highs(prob, time_limit, warm=False, progress=None, start=None, seed=N
                              **({} if seed is None else {"random_seed": seed}))
     backend.warm, backend.progress, backend.start = warm, progress, start
     t0 = time.perf_counter()
+    if time_limit is not None:
+        backend.deadline = t0 + max(time_limit, 0.01)
     try:
         prob.solve(backend)
     except Exception as e:  # the backend's own failure: report, never crash
