@@ -140,6 +140,39 @@ def _family(name: str, size: int = 9, seed: int | None = None) -> tuple[dict, li
 
 
 # name -> (files to write {name: text}, arguments after `cli.py plan`)
+WORST_7_CATALOG = """currency = "CNY"
+free_calls_per_month = 100
+validity_months = 6
+[[product]]
+id = "p0"
+packs = [{ calls = 7, price = "0.431" }, { calls = 500, price = "66" }, { calls = 10000, price = "1320.00" }]
+tiers = [{ up_to = 500, rate = "0.123" }, { up_to = 100000, rate = "0.1" }, { rate = "unpublished" }]
+[[product]]
+id = "p1"
+free_calls_per_month = 0
+packs = [{ calls = 7, price = "0.270" }, { calls = 700, price = "65" }, { calls = 3000, price = "216.000" }]
+tiers = [{ up_to = 1000, rate = "0.5" }, { up_to = 100000, rate = "0.1" }, { rate = "unpublished" }]
+[[product]]
+id = "p2"
+free_calls_per_month = 50
+packs = [{ calls = 100, price = "5" }, { calls = 700, price = "50.40" }, { calls = 2500, price = "90.75" }]
+tiers = [{ rate = "0.123" }]
+"""
+WORST_7_FORECAST = {
+    "p2": [1904, 9197, 9068, 9336, 9536, 8514, 11946, 6816, 10621, 154, 8575, 2963, 4653, 1054,
+           9941, 508, 6811, 4555, 10213, 20670, 9714, 7989, 2178, 5996],
+    "p1": [23519 * (m + 1) for m in range(24)],
+    "p0": [28965, 2504, 34062, 3222, 29078, 5608, 17507, 19266, 22454, 37071, 40489, 42525,
+           36419, 5441, 6674, 27006, 1961, 8078, 3242, 3957, 21631, 16903, 9607, 4633]}
+WORST_7_SCENARIO = {
+    "p2": [1814, 3387, 11967, 12679, 13375, 13862, 13533, 6686, 20669, 170, 6115, 3600, 7142,
+           1325, 11941, 197, 12996, 7481, 3517, 20970, 3029, 9875, 3822, 7568],
+    "p1": [17199, 71713, 102282, 167438, 184702, 250098, 254830, 91406, 223534, 340832, 423847,
+           501222, 398734, 236543, 580119, 214388, 516409, 788035, 438084, 648378, 320053,
+           750916, 445145, 900685],
+    "p0": [52781, 1720, 51072, 5544, 50631, 10821, 14263, 31954, 37270, 29902, 61197, 53082,
+           42297, 1894, 5955, 39778, 3665, 15689, 3282, 3150, 31809, 30460, 2992, 8895]}
+
 CASES = {
     # any month, prorata: the dynamic program over a 100-call lattice (4 million calls)
     "prorata-100-call": ({"c.toml": _catalog(100, "5"),
@@ -326,6 +359,16 @@ CASES = {
         "h.csv": "product,expires,calls_left\nbusiness_license,2029-01,887962\n"},
         ["{f.csv}", "--purchase-months", "any", "--scenarios", "{s.csv}", "--holdings",
          "{h.csv}", "--budget", "577217.04"]),
+    # start mode, the worst of two forecasts under a total budget, 7-call packs: the
+    # budget's choice model has 105,152 columns (found by a randomized run of the command
+    # line; HiGHS's presolve, then a solve's twin, ran past the limit)
+    "worst-budget-7-call": ({"c.toml": WORST_7_CATALOG, "f.csv": _long(
+        [(p, m + 7, c) for p, calls in WORST_7_FORECAST.items() for m, c in enumerate(calls)]),
+        "s.csv": "scenario,weight,product,month,calls\n" + "".join(
+            f"f0,2,{p},{2027 + (m + 7) // 12}-{(m + 7) % 12 + 1:02d},{c}\n"
+            for p, calls in WORST_7_SCENARIO.items() for m, c in enumerate(calls))},
+        ["{f.csv}", "--catalog", "{c.toml}", "--scenarios", "{s.csv}", "--objective",
+         "worst-case", "--budget", "21639.42", "--time-limit", "30"]),
     "one-pack-after-15m": ({"c.toml": _fine(12, ONE_PACK), "f.csv": _long(
         ("p0", m, c) for m, c in enumerate(
             [290252, 876683, 1159613, 623701, 627175, 1054035, 1012262, 1493249, 1495802,
