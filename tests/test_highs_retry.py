@@ -344,3 +344,66 @@ def test_a_retry_that_calls_a_planned_model_infeasible_leaves_the_first_plan_fea
     with pytest.raises(InfeasibleError):
         plan(cat, f, solver=solver, purchase_months="any", budget=Decimal(3000),
              regret=False)
+
+
+def big_model(scale: float):
+    """small_model with a row whose coefficient is `scale` (as a big-M of huge forecasts)."""
+    prob, x, y = small_model()
+    z = prob.add_variable("z", 0, None)
+    prob += z - scale * x <= 0
+    return prob, x, y
+
+
+def presolve_of_each_run(monkeypatch, second=None) -> list:
+    """Record whether each HiGHS run had its presolve; `second(prob, out)` may replace the
+    answer of a run without it (HiGHS finding a cheaper plan there)."""
+    real, runs = solvers._solve_highs, []
+
+    def recorded(prob, time_limit, warm=False, progress=None, start=None, seed=None,
+                 options=None):
+        off = (options or {}).get("presolve") == "off"
+        runs.append(not off)
+        out = real(prob, time_limit, warm, progress, start, seed, options)
+        return second(prob, out) if off and second else out
+    monkeypatch.setattr(solvers, "_solve_highs", recorded)
+    return runs
+
+
+def test_an_optimum_of_a_model_beyond_the_precision_is_checked_without_the_presolve(
+        monkeypatch):
+    """At 7·10^10 calls a month (big-M coefficients of 10^13) HiGHS's presolve cut off the
+    optimum: it called a plan optimal that cost 445.95 CNY more than one it finds without
+    the presolve. Ordinary magnitudes are solved once."""
+    runs = presolve_of_each_run(monkeypatch)
+    prob, x, y = big_model(1e6)
+    assert round(solve(prob, "highs", 10).objective) == 20 and runs == [True]
+    runs.clear()
+    prob, x, y = big_model(1e13)
+    out = solve(prob, "highs", 10)
+    assert out.status is Status.OPTIMAL and round(out.objective) == 20
+    assert runs == [True, False]
+    assert 3 * round(x.value()) + 5 * round(y.value()) == 20
+
+
+def test_a_cheaper_plan_without_the_presolve_stands_and_a_tie_keeps_the_first(monkeypatch):
+    def cheaper(prob, out):
+        x, y = (prob.variablesDict()[n] for n in ("x", "y"))
+        x.varValue, y.varValue = 2, 3           # (a plan HiGHS "finds" at 21)
+        return SolveOutcome(Status.OPTIMAL, out.objective - 1, out.objective - 1,
+                            out.seconds, "highs")
+    presolve_of_each_run(monkeypatch, cheaper)
+    prob, x, y = big_model(1e13)
+    out = solve(prob, "highs", 10)
+    assert round(out.objective) == 19 and (x.value(), y.value()) == (2, 3)
+
+    def tied(prob, out):
+        x, y = (prob.variablesDict()[n] for n in ("x", "y"))
+        x.varValue, y.varValue = 0, 0
+        return SolveOutcome(Status.OPTIMAL, out.objective, out.objective, out.seconds,
+                            "highs")
+    monkeypatch.undo()
+    presolve_of_each_run(monkeypatch, tied)
+    prob, x, y = big_model(1e13)
+    out = solve(prob, "highs", 10)
+    assert round(out.objective) == 20
+    assert 3 * round(x.value()) + 5 * round(y.value()) == 20    # the first plan's values
