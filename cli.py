@@ -133,10 +133,26 @@ class PackoptGroup(click.Group):
             sys.exit(1)
 
 
+# Parameters naming a file or folder (besides those whose name ends in "_path").
+PATH_PARAMS = frozenset({"forecast", "history", "output", "output_dir"})
+
+
+def _no_empty_paths(kwargs) -> None:
+    """An empty file name is a usage error: taken for "not given", `bill F --plan ""` (a
+    script's unset variable) billed pure postpaid with exit 0."""
+    ctx = click.get_current_context(silent=True)
+    for p in ctx.command.params if ctx else ():
+        if kwargs.get(p.name) == "" and (p.name in PATH_PARAMS or p.name.endswith("_path")):
+            name = p.opts[0] if isinstance(p, click.Option) else p.human_readable_name
+            raise click.UsageError(f"{name} is an empty file name: give a file, or leave "
+                                   f"{name} out")
+
+
 def library_errors(f):
     """Run a command body, turning packopt's exceptions into CommandError."""
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
+        _no_empty_paths(kwargs)
         try:
             return f(*args, **kwargs)
         except PackoptError as e:
@@ -529,7 +545,8 @@ def bill_cmd(forecast, plan_path, compare, catalog_path, tier_basis, negotiated_
     """
     check_csv_views(out.fmt, months=months, cashflow=cashflow, compare=compare)
     check_paths(report_path, chart_path)
-    distinct_paths(report=report_path, chart=chart_path)
+    distinct_paths(dict(FORECAST=forecast, plan=plan_path, holdings=holdings_path,
+                        catalog=catalog_path), report=report_path, chart=chart_path)
     i = inputs(out, forecast, catalog=catalog_path, tier_basis=tier_basis, plan=plan_path,
                negotiated_rates=negotiated_rates, holdings=holdings_path, sheet=sheet)
     edited = load_analysis("edited")
@@ -614,7 +631,9 @@ def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_p
         raise click.UsageError("--format xlsx and --output FILE.xlsx go together (other "
                                "formats go to stdout)")
     check_paths(report_path, chart_path, output)
-    distinct_paths(output=output, report=report_path, chart=chart_path)
+    distinct_paths(dict(FORECAST=forecast, HISTORY=history_path, scenarios=scenarios_path,
+                        holdings=holdings_path, catalog=catalog_path, map=map_path),
+                   output=output, report=report_path, chart=chart_path)
     budget = parse_amount(budget, "--budget")
     monthly_budget = parse_amount(monthly_budget, "--monthly-budget")
     yearly_budget = parse_amount(yearly_budget, "--yearly-budget")
@@ -799,7 +818,8 @@ def forecast_cmd(history, horizon, output, scenarios_path, method, columns, map_
         packopt plan forecast.csv --scenarios scenarios.csv
         packopt forecast usage.csv --method ets --format json
     """
-    distinct_paths(output=output, scenarios=scenarios_path)
+    distinct_paths(dict(HISTORY=history, catalog=catalog_path, map=map_path),
+                   output=output, scenarios=scenarios_path)
     if output and not given("fmt"):
         out = Output("table", out.no_color, False, out.quiet)
     hi = history_read(out, history, catalog=catalog_path, tier_basis=tier_basis,

@@ -171,3 +171,50 @@ def test_two_outputs_naming_one_file_are_refused(tmp_path, args, words):
     assert r.exit_code == 2 and r.stdout == "", r.stderr
     assert all(w in r.stderr for w in words), r.stderr
     assert not (tmp_path / "same.html").exists() and not (tmp_path / "same.csv").exists()
+
+
+HISTORY_12 = "product,month,calls\n" + "".join(f"id_card,2026-{m:02d},{5000 + 10 * m}\n"
+                                               for m in range(1, 13))
+
+
+@pytest.mark.parametrize("files, args, name, words", [
+    ({"h.csv": HISTORY_12}, ("forecast", "@h.csv", "-q", "--output", "@h.csv"), "h.csv",
+     ["--output", "HISTORY this command reads"]),
+    ({"h.csv": HISTORY_12}, ("forecast", "@h.csv", "-q", "--output", "@f.csv",
+                             "--scenarios", "@./h.csv"), "h.csv",
+     ["--scenarios", "HISTORY this command reads"]),
+    ({}, ("plan", "@book.xlsx", "-q", "--format", "xlsx", "--output", "@book.xlsx"),
+     "book.xlsx", ["--output", "FORECAST this command reads"]),
+])
+def test_an_output_naming_a_file_the_command_reads_is_refused(tmp_path, files, args, name,
+                                                              words):
+    """`forecast usage.csv --output usage.csv` replaced the history with its forecast, and
+    `plan book.xlsx --format xlsx --output book.xlsx` the forecast's workbook, exit 0:
+    refused before any work, the input untouched."""
+    if name == "book.xlsx":
+        import openpyxl
+        wb = openpyxl.Workbook()
+        for row in ("product", "month", "calls"), ("id_card", "2027-01", 5000):
+            wb.active.append(row)
+        wb.save(tmp_path / name)
+    before = (tmp_path / name).read_bytes() if name not in files else files[name].encode()
+    r = run(tmp_path, files, *args)
+    assert r.exit_code == 2 and r.stdout == "", r.stderr
+    assert all(w in r.stderr for w in words), r.stderr
+    assert (tmp_path / name).read_bytes() == before
+
+
+@pytest.mark.parametrize("args, name", [
+    (("bill", "@f.csv", "--plan", ""), "--plan"),
+    (("plan", "@f.csv", "--holdings", ""), "--holdings"),
+    (("plan", "@f.csv", "--report", ""), "--report"),
+    (("plan", "@f.csv", "--catalog", ""), "--catalog"),
+    (("plan", ""), "FORECAST"),
+    (("forecast", "@f.csv", "--output", ""), "--output"),
+])
+def test_an_empty_file_name_is_a_usage_error(tmp_path, args, name):
+    """`bill F --plan "$UNSET"` billed pure postpaid with exit 0; other options dropped the
+    empty name without a word or said "Is a directory"."""
+    r = run(tmp_path, {"f.csv": forecast()}, *args)
+    assert r.exit_code == 2 and r.stdout == "", r.stderr
+    assert f"{name} is an empty file name" in r.stderr, r.stderr

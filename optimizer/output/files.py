@@ -40,19 +40,30 @@ def check_paths(report_path: str | None = None, chart_path: str | None = None,
         file_format(chart_path, CHART_FORMATS, "--chart")
 
 
-def distinct_paths(**paths: str | None) -> None:
+def distinct_paths(reads: dict[str, str | None] | None = None, **paths: str | None) -> None:
     """Refuse two output options naming one file (flag name with '_' for '-': path), which
-    the later write would overwrite without a word."""
+    the later write would overwrite without a word, and an output naming a file the command
+    reads (`reads`: what it is called, such as HISTORY or --plan: its path), which the
+    write destroyed ("forecast usage.csv --output usage.csv" replaced the history)."""
+    from ..io.text import split_sheet
+
+    def key(path: str) -> str:
+        return os.path.normcase(os.path.realpath(path))
+    read = {key(split_sheet(str(path))[0]): name for name, path in (reads or {}).items()
+            if path}
     seen: dict[str, str] = {}
     for flag, path in paths.items():
         if not path:
             continue
-        key = os.path.normcase(os.path.realpath(path))
+        at = key(path)
         name = "--" + flag.replace("_", "-")
-        if key in seen:
-            raise InputError(f"{seen[key]} and {name} both name {path}: give each its own "
+        if at in read:
+            raise InputError(f"{path} is the {read[at]} this command reads: give the "
+                             f"output its own file", source=name)
+        if at in seen:
+            raise InputError(f"{seen[at]} and {name} both name {path}: give each its own "
                              f"file", source=name)
-        seen[key] = name
+        seen[at] = name
 
 
 def _write(path: str, write, what: str) -> None:
