@@ -690,6 +690,8 @@ def _plan_notes(out: Output, report) -> None:
     figures left out for want of time."""
     if out.fmt in ("csv", "xlsx") and report.result.status != "optimal":
         out.note(f"the plan is {cells.status_line(report.result)}")
+    for note in report.notes:
+        out.note(note)
     for what in report.left_out:
         out.note(f"left out {what}")
 

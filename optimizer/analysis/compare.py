@@ -32,6 +32,10 @@ class Comparison:
     optimal: Bill
     start_only: Bill | None = None   # only when the optimal plan may buy in any month
     thumb_breaks: tuple[str, ...] = ()   # the caps the rule of thumb spends beyond
+    # The months after the start in which the rule of thumb renews, beside a plan that may
+    # buy only at the start (a horizon past the packs' validity): there it can beat that
+    # plan, and the output says why.
+    thumb_later: tuple[str, ...] = ()
 
     @property
     def strategies(self) -> tuple[Strategy, ...]:
@@ -68,8 +72,10 @@ def compare(catalog: Catalog, forecast: Forecast, result: PlanResult, *,
     # (the rule of thumb knows no cap: beside a capped plan it is no like-for-like baseline)
     breaks = tuple(b.flag for b in caps_broken(thumb, result.budget, result.monthly_budget,
                                                result.yearly_budget))
+    later = () if result.purchase_months == "any" else tuple(sorted(
+        {str(p.month) for p in thumb_plan.purchases if p.month != forecast.start}))
     return Comparison(bill(catalog, forecast, None, holdings), thumb, result.bill, start_only,
-                      breaks)
+                      breaks, later)
 
 
 def rule_of_thumb(catalog: Catalog, forecast: Forecast, holdings: tuple[Holding, ...] = ()

@@ -25,6 +25,7 @@ class PlanReport:
     budget_value: BudgetValue | None     # with a budget (total, yearly or monthly)
     comparison: Comparison | None        # with `compare`
     left_out: tuple[str, ...] = ()       # what was asked but not computed, and why
+    notes: tuple[str, ...] = ()          # what the figures rest on that the user may not see
 
 
 def plan_report(catalog: Catalog, forecast: Forecast, *, compare_baselines: bool = False,
@@ -62,6 +63,7 @@ def _report(catalog, forecast, ahead, compare_baselines, regret, t0, limit, opti
         options["time_limit"] = limit - elapsed
         return options["time_limit"] > 0
     value, left_out = None, []
+    notes = _start_only_notes(catalog, forecast, result)
     unknown = [s.name for s in result.scenarios if regret and s.best_cost is None]
     if unknown:
         left_out.append(f"the regret of {', '.join(unknown)}: the plan optimal for that "
@@ -89,7 +91,19 @@ def _report(catalog, forecast, ahead, compare_baselines, regret, t0, limit, opti
             comparison = compare(catalog, forecast, result, **options)
         else:
             left_out.append("--compare: the time limit ran out")
-    return PlanReport(result, value, comparison, tuple(left_out))
+    return PlanReport(result, value, comparison, tuple(left_out), notes)
+
+
+def _start_only_notes(catalog, forecast, result) -> tuple[str, ...]:
+    """A plan that buys only at the start of a horizon longer than the packs last leaves the
+    later months to postpaid: said, since a 24-month forecast planned in the default mode
+    looked like a poor optimum (the rule of thumb, which renews, beat it)."""
+    last = forecast.start + (catalog.validity_months - 1)
+    if result.purchase_months == "any" or forecast.months <= catalog.validity_months:
+        return ()
+    return (f"packs bought at the start last {catalog.validity_months} months (to {last}): "
+            f"from {last + 1} on this plan can only pay postpaid; --purchase-months any "
+            f"buys packs in any month",)
 
 
 class _Ahead:

@@ -150,6 +150,10 @@ def comparison_cells(c: Comparison) -> tuple[list[list[str]], str]:
             f"({fmt_pct(worth_pct)} of the rule-of-thumb cost) over the "
             f"rule of thumb, and saves {fmt_money(optimal.saving)} "
             f"{cur} against pure postpaid.")
+    if c.thumb_later:
+        line += (f" The rule of thumb renews its packs in {', '.join(c.thumb_later)}, which "
+                 f"--purchase-months start does not allow; --purchase-months any lets the "
+                 f"optimal plan buy in any month.")
     return rows, line
 
 

@@ -254,7 +254,9 @@ def comparison_dict(c: Comparison) -> dict[str, Any]:
 
     Savings are against pure postpaid (with any holdings still drawn); `optimizer_value` is
     what the optimal plan saves over the rule of thumb; `rule_of_thumb_breaks` names the
-    caps the rule of thumb (which knows none) spends beyond.
+    caps the rule of thumb (which knows none) spends beyond, and
+    `rule_of_thumb_renewals` the months after the start in which it buys beside a plan
+    that may buy only at the start.
     """
     strategies, worth_pct = comparison_figures(c)
     out = []
@@ -264,7 +266,8 @@ def comparison_dict(c: Comparison) -> dict[str, Any]:
             d["purchases"] = purchase_list(s.bill)
         out.append(d)
     return {"strategies": out, "optimizer_value": money(c.optimizer_value),
-            "optimizer_value_pct": worth_pct, "rule_of_thumb_breaks": list(c.thumb_breaks)}
+            "optimizer_value_pct": worth_pct, "rule_of_thumb_breaks": list(c.thumb_breaks),
+            "rule_of_thumb_renewals": list(c.thumb_later)}
 
 
 def edited_dict(c: EditedComparison) -> dict[str, Any]:
