@@ -822,6 +822,7 @@ def forecast_cmd(history, horizon, output, scenarios_path, method, columns, map_
     """
     distinct_paths(dict(HISTORY=history, catalog=catalog_path, map=map_path),
                    output=output, scenarios=scenarios_path)
+    bom = out.excel_bom            # (the files' too: the table below has none)
     if output and not given("fmt"):
         out = Output("table", out.no_color, False, out.quiet)
     hi = history_read(out, history, catalog=catalog_path, tier_basis=tier_basis,
@@ -831,7 +832,7 @@ def forecast_cmd(history, horizon, output, scenarios_path, method, columns, map_
     for note in r.notes + (tuple(map(forecasts.method_line, r.products))
                            if out.fmt == "csv" else ()):
         out.note(note)
-    forecasts.write_forecast_files(r, output, scenarios_path)
+    forecasts.write_forecast_files(r, output, scenarios_path, bom=bom)
     # (JSON's notes: the reader's too, usage no product took among them; stderr had them)
     emit(out, forecasts.forecast_view(out.fmt, replace(r, notes=hi.notes + r.notes), history))
 

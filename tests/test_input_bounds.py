@@ -218,3 +218,31 @@ def test_an_empty_file_name_is_a_usage_error(tmp_path, args, name):
     r = run(tmp_path, {"f.csv": forecast()}, *args)
     assert r.exit_code == 2 and r.stdout == "", r.stderr
     assert f"{name} is an empty file name" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("args, written", [
+    (("forecast", "@h.csv", "-q", "--output", "@f.csv", "--scenarios", "@nodir/s.csv"),
+     "f.csv"),
+    (("plan", "@h.csv", "-q", "--report", "@r.html", "--chart", "@nodir/c.png"), "r.html"),
+])
+def test_a_run_failing_at_its_second_file_leaves_neither(tmp_path, args, written):
+    """The first file was written and stayed although the run failed (exit 2), replacing
+    any file of that name."""
+    (tmp_path / written).write_text("before")
+    r = run(tmp_path, {"h.csv": HISTORY_12}, *args)
+    assert r.exit_code == 2 and r.stdout == "", r.stderr
+    assert "nodir" in r.stderr
+    assert (tmp_path / written).read_text() == "before"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["h.csv", written])
+
+
+def test_the_forecast_files_start_with_the_excel_bom_too(tmp_path):
+    """--excel-bom marked only the copy on stdout, not the files a planner opens in Excel."""
+    r = run(tmp_path, {"h.csv": HISTORY_12}, "forecast", "@h.csv", "-q", "--excel-bom",
+            "--output", "@f.csv", "--scenarios", "@s.csv")
+    assert r.exit_code == 0, r.stderr
+    for name, head in (("f.csv", "product"), ("s.csv", "scenario")):
+        assert (tmp_path / name).read_bytes().startswith(b"\xef\xbb\xbf" + head.encode())
+    r = run(tmp_path, {"h.csv": HISTORY_12}, "forecast", "@h.csv", "-q", "--output",
+            "@g.csv")
+    assert (tmp_path / "g.csv").read_bytes().startswith(b"product")

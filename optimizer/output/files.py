@@ -73,6 +73,34 @@ def _write(path: str, write, what: str) -> None:
         raise InputError(f"cannot write the {what} ({e.strerror or e})", source=path) from None
 
 
+def write_together(files) -> None:
+    """Write (path, write(path), what) files all or none: each to a new file beside its
+    path, renamed into place once every one is written. A run that failed at its second
+    file (a folder that does not exist) left its first, replacing any file of that name."""
+    parts: list[tuple[str, str]] = []
+    try:
+        for path, write, what in files:
+            part = os.path.join(os.path.dirname(os.path.abspath(path)),
+                                f".{os.path.basename(path)}.{os.getpid()}.part")
+            try:     # (made by os.open, so the file gets the umask's mode, as open() gives)
+                os.close(os.open(part, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+            except OSError as e:
+                raise InputError(f"cannot write the {what} ({e.strerror or e})",
+                                 source=path) from None
+            parts.append((part, path))
+            try:
+                write(part)
+            except OSError as e:
+                raise InputError(f"cannot write the {what} ({e.strerror or e})",
+                                 source=path) from None
+        for part, path in parts:
+            _write(path, lambda p, part=part: os.replace(part, p), "file")
+    finally:
+        for part, _ in parts:
+            if os.path.exists(part):
+                os.unlink(part)
+
+
 def write_pdf(html: str, path: str) -> None:
     """Print the report's HTML to PDF with WeasyPrint (A4 landscape, `html.CSS`)."""
     try:
@@ -101,17 +129,18 @@ def write_extras(b: Bill, *, command: str, forecast: str, catalog=None, plan: st
 
     band = band_of(forecast_result)
     about = About(command, forecast, catalog, plan, carry_over, version=__version__)
+    files = []
     if report_path:
         from .html import render_html
         html = render_html(b, about, result=result, budget_value=budget_value,
                            comparison=comparison, forecast=forecast_result)
         if file_format(report_path, REPORT_FORMATS, "--report") == "pdf":
-            _write(report_path, lambda p: write_pdf(html, p), "PDF report")
+            files.append((report_path, lambda p: write_pdf(html, p), "PDF report"))
         else:
             def save(p):
                 with open(p, "w", encoding="utf-8") as fh:
                     fh.write(html)
-            _write(report_path, save, "HTML report")
+            files.append((report_path, save, "HTML report"))
     if chart_path:
         try:
             from .chart import month_chart
@@ -119,5 +148,6 @@ def write_extras(b: Bill, *, command: str, forecast: str, catalog=None, plan: st
             raise PackoptError(f"--chart needs matplotlib ({e}); install packopt with "
                                f"`pip install -e .` or `pip install matplotlib`") from None
         fmt = file_format(chart_path, CHART_FORMATS, "--chart")
-        _write(chart_path, lambda p: month_chart(b, p, title=about.title(b), fmt=fmt,
-                                                        band=band), "chart")
+        files.append((chart_path, lambda p: month_chart(b, p, title=about.title(b), fmt=fmt,
+                                                        band=band), "chart"))
+    write_together(files)

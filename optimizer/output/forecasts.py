@@ -339,9 +339,15 @@ def write_window_files(directory: str | Path, bt: Backtest, catalog) -> dict[str
 
 
 def write_forecast_files(result: ForecastResult, output: str | None = None,
-                         scenarios: str | None = None) -> None:
-    """`forecast --output FILE` (the P50 forecast) and `--scenarios FILE` (low/base/high)."""
-    if output:
-        write_csv(output, forecast_rows(result.base))
-    if scenarios:
-        write_csv(scenarios, scenario_rows(result))
+                         scenarios: str | None = None, *, bom: bool = False) -> None:
+    """`forecast --output FILE` (the P50 forecast) and `--scenarios FILE` (low/base/high),
+    both or neither; with `bom` (--excel-bom) each starts with a UTF-8 byte-order mark."""
+    from .files import write_together
+
+    def csv_file(rows):
+        def write(path):
+            Path(path).write_text(("\ufeff" if bom else "") + to_csv(rows), encoding="utf-8")
+        return write
+    write_together([(path, csv_file(rows), "file") for path, rows in (
+        (output, forecast_rows(result.base) if output else None),
+        (scenarios, scenario_rows(result) if scenarios else None)) if path])
