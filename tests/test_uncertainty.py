@@ -241,12 +241,33 @@ def test_whatif_rows_and_break_even():
     # Just inside the range the plan is still optimal; just outside it is not.
     single = Forecast(START, 12, (("id_card", (25000,) * 12),))
     mine = Plan(tuple(p for p in examined.purchases if p.product == "id_card"))
-    for x, inside in ((lo, True), (hi, True), (lo - Decimal("0.02"), False),
-                      (hi + Decimal("0.02"), False)):
+    for x, inside in ((lo, True), (hi, True), (lo - Decimal("0.01"), False),
+                      (hi + Decimal("0.01"), False)):
         g = single.scaled(x)
         same = bill(cat, g, mine).total_cost == plan(cat, g).bill.total_cost
         assert same == inside, x
     assert be["vat_invoice"].low is None and be["vat_invoice"].high is None
+
+
+@pytest.mark.parametrize("pid, calls, low, high", [
+    ("general_handwriting",
+     (8800, 7700, 9900, 11000, 11000, 11600, 12100, 12100, 11000, 12100, 14300, 16500),
+     Decimal("0.95"), Decimal("1.01")),
+    ("license_plate", (770000, 770000, 700000, 770000, 910000, 1050000, 560000, 490000,
+                       630000, 700000, 700000, 735000), Decimal("0.73"), Decimal("1.14"))])
+def test_break_even_ends_are_levels_where_the_packs_are_optimal(pid, calls, low, high):
+    """Each end is a 0.01 step tested optimal, the next step out one tested not: rounded to
+    the nearest step, the true ends 0.942 and 1.148 were reported as ×0.94 and ×1.15, where
+    another purchase is cheaper (`whatif --scale 0.94` showed a regret)."""
+    cat = load_catalog()
+    f = Forecast(START, 12, ((pid, calls),))
+    examined = plan(cat, f).plan
+    b = break_even(cat, f, examined)[0]
+    assert (b.low, b.high, b.complete) == (low, high, True)
+    step = Decimal("0.01")
+    for x, inside in ((low, True), (high, True), (low - step, False), (high + step, False)):
+        g = f.scaled(x)
+        assert (bill(cat, g, examined).total_cost == plan(cat, g).bill.total_cost) == inside, x
 
 
 # --------------------------------------------------------------------------- exact cost curves

@@ -173,7 +173,9 @@ def break_even(catalog: Catalog, forecast: Forecast, examined: Plan, *,
                highest: Decimal = Decimal("10"), precision: Decimal = Decimal("0.01"),
                time_limit: float | None = None) -> tuple[BreakEven, ...]:
     """Per product, the scale range (to `precision`) where `examined` costs no more than the
-    optimum. Assumes the range is an interval around 1, which it is for monotone demand.
+    optimum: each end a multiple of `precision` at which it was found optimal (and, the
+    search complete, not one step further out). Assumes the range is an interval around 1,
+    which it is for monotone demand.
     The optima buy as `purchase_months` says (None: as `examined` does, `buys_as`). Where
     `time_limit` (seconds, for all the solves) stops the search, a product's range is the
     part proven so far (`complete` False)."""
@@ -183,7 +185,7 @@ def break_even(catalog: Catalog, forecast: Forecast, examined: Plan, *,
                        purchase_months, Clock(time_limit), lowest, highest, precision)
 
 
-# Long (52 lines): the bisection and its stops share the product's plan and the clock.
+# Long (55 lines): the bisection and its stops share the product's plan and the clock.
 def _break_even(catalog, forecast, examined, holdings, solver, caps: dict, purchase_months,
                 clock: Clock, lowest=Decimal("0.1"), highest=Decimal("10"),
                 precision=Decimal("0.01")) -> tuple[BreakEven, ...]:
@@ -225,9 +227,12 @@ def _break_even(catalog, forecast, examined, holdings, solver, caps: dict, purch
                 bounds.append(None)
                 continue
             complete = complete and at_edge is not None
+            # On the `precision` grid, so that the end reported is a level tested optimal
+            # (and, complete, the next step out one tested not): bisected finer and then
+            # rounded to the nearest step, an end lay outside the range (×0.94 for 0.942).
             good, bad = Decimal(1), edge
             while complete and abs(bad - good) > precision:
-                mid = ((good + bad) / 2).quantize(precision / 10)
+                mid = ((good + bad) / 2).quantize(precision)    # strictly between the two
                 now = still_optimal(mid)
                 if now is None:
                     complete = False

@@ -222,7 +222,8 @@ def whatif_view(fmt: str, examined: Bill, rows, scale_count: int, ranges, *,
                             title="Break-even: demand (× forecast) over which each "
                                   "product's packs stay optimal"),
                   "Outside that range another purchase is cheaper for the product; "
-                  "the range is found by bisection to ×0.01"
+                  "the range is found by bisection on steps of ×0.01, each end a level "
+                  "where the packs are optimal"
                   + ("; 'not at ×1': another purchase is cheaper at the forecast itself "
                      "(alone, under the same cap)" if any(b.optimal is False for b in ranges)
                      else "")
