@@ -779,7 +779,8 @@ def whatif_cmd(forecast, scales, scenarios_path, plan_path, break_even, purchase
                  f"{w.gap:,.2f} {i.catalog.currency} of the optimum")
     content = views.whatif_view(out.fmt, w.examined, w.rows, w.scale_count, w.ranges,
                                 plan_name=plan_path, catalog=i.catalog, status=w.status,
-                                gap=w.gap, warnings=w.warnings)
+                                gap=w.gap, warnings=w.warnings,
+                                purchase_months=w.purchase_months, narrower=w.narrower)
     if forecast is None:
         example_note(i.forecast, out)
     emit(out, content)

@@ -321,6 +321,34 @@ def test_whatif_of_a_dated_plan_compares_it_with_plans_that_may_buy_any_month(tm
     assert start["regret"] < 0
 
 
+G24_PLAN = ("product,month,size,count,cost\n"
+            "id_card,2027-01,10000,6,4800.00\nid_card,2027-01,100000,3,15000.00\n"
+            "id_card,2028-01,1000000,1,30000.00\nbank_card,2027-01,10000,2,1600.00\n"
+            "bank_card,2027-01,100000,3,15000.00\nbank_card,2028-01,10000,2,1600.00\n"
+            "bank_card,2028-01,100000,3,15000.00\n")
+
+
+def test_whatif_says_when_its_optima_buy_only_at_the_start_and_the_plan_later(tmp_path):
+    """`--purchase-months start` on a plan buying in 2027-01 and 2028-01 printed an
+    "Optimal cost" dearer than the plan (134,400.00 against 83,000.00 at ×1) and a regret of
+    -51,400.00 with no word that its optima buy only at the start; JSON had no such field."""
+    forecast, plan = str(DATA / "grow24.csv"), write(tmp_path, "g24.csv", G24_PLAN)
+    args = ("whatif", forecast, "--plan", plan, "--scale", "1", "--no-break-even")
+    out = ok(*args, "--purchase-months", "start").stdout
+    assert ("Optimal here is the best plan buying only in the first month (--purchase-months "
+            "start), while this plan buys later too: it can cost more than this plan, a "
+            "negative regret.") in out.replace("\n", " ")
+    data = as_json(*args, "--purchase-months", "start")
+    assert data["purchase_months"] == "start" and data["levels"][0]["regret"] == -51400.0
+    # Its default optima may buy in any month as it does, the bundled example's only at
+    # the start as its optimal plan does: no note for either.
+    assert as_json(*args)["purchase_months"] == "any"
+    assert "Optimal here" not in ok(*args).stdout
+    assert as_json("whatif", "--scale", "1", "--no-break-even")["purchase_months"] == "start"
+    assert "Optimal here" not in ok(*args[:2], "--scale", "1", "--purchase-months", "start"
+                                    ).stdout
+
+
 def test_whatif_of_a_plan_above_its_budget_is_refused():
     """Beside plans that keep the cap, a plan spending 15,000 against --budget 1000 showed
     a regret of -13,600 CNY."""

@@ -53,6 +53,9 @@ class WhatIf:
     status: str | None = None               # the examined plan when packopt planned it:
     gap: Decimal = Decimal(0)               # "optimal", or "feasible" within `gap`
     warnings: tuple[str, ...] = ()          # holdings ignored; figures on the assumed rate
+    purchase_months: str = "start"          # how the levels' optima (and ranges) may buy
+    narrower: bool = False                  # they buy only at the start, the examined plan
+                                            # later too: dearer than it, a negative regret
 
 
 def examine(catalog: Catalog, forecast: Forecast, scales=(), scenarios=(), *,
@@ -68,12 +71,14 @@ def examine(catalog: Catalog, forecast: Forecast, scales=(), scenarios=(), *,
                                     solver, caps, purchase_months, clock, with_break_even)
     ranges = (_break_even(catalog, forecast, examined, holdings, solver, caps,
                           purchase_months, clock) if with_break_even else None)
+    mode = purchase_months or buys_as(plan, forecast)
     return WhatIf(bill(catalog, forecast, examined, holdings), rows, len(scales), ranges,
                   None if found is None else found.status,
                   Decimal(0) if found is None else found.gap,
                   holding_notes(forecast, holdings)
                   + level_notes(catalog, [(_level_name(r.label, i < len(scales)), r.fixed, r.best)
-                                          for i, r in enumerate(rows)]))
+                                          for i, r in enumerate(rows)]),
+                  mode, mode == "start" and buys_as(examined, forecast) == "any")
 
 
 def _level_name(label: str, scale: bool) -> str:

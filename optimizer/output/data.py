@@ -432,9 +432,12 @@ def uncertainty_dict(result, budget_value: BudgetValue | None = None) -> dict[st
 # --------------------------------------------------------------------------- what-if
 
 def whatif_dict(examined_bill: Bill, rows, scale_count: int, break_even=None,
-                status: str | None = None, gap=0, warnings=()) -> dict[str, Any]:
+                status: str | None = None, gap=0, warnings=(),
+                purchase_months: str = "start") -> dict[str, Any]:
     """The examined plan, each demand level's fixed and optimal costs, break-even ranges.
-    `status`, `gap`: the examined plan's when packopt planned it (None: a plan given)."""
+    `status`, `gap`: the examined plan's when packopt planned it (None: a plan given).
+    `purchase_months`: how the levels' optima may buy (a start-only one can cost more than
+    a plan buying later)."""
     levels = []
     for i, r in enumerate(rows):
         levels.append({
@@ -460,6 +463,7 @@ def whatif_dict(examined_bill: Bill, rows, scale_count: int, break_even=None,
         "plan_pack_cost": money(examined_bill.pack_cost),
         "plan_status": status,
         "plan_gap": None if status is None else money(gap),
+        "purchase_months": purchase_months,
         "levels": levels,
         "warnings": list(warnings),
     }

@@ -190,12 +190,14 @@ def month_parts(b: Bill, catalog: Catalog | None = None) -> list:
 
 def whatif_view(fmt: str, examined: Bill, rows, scale_count: int, ranges, *,
                 plan_name: str | None, catalog: Catalog, status: str | None = None,
-                gap=0, warnings=()):
+                gap=0, warnings=(), purchase_months: str = "start", narrower: bool = False):
     """The examined plan under each demand level (`rows`, the first `scale_count` of them
     scales) and, unless `ranges` is None, the break-even range of each product. `status`,
-    `gap`: the examined plan's when packopt planned it."""
+    `gap`: the examined plan's when packopt planned it. `purchase_months`: how the levels'
+    optima may buy; `narrower`: only at the start while the examined plan buys later."""
     if fmt == "json":
-        return data.whatif_dict(examined, rows, scale_count, ranges, status, gap, warnings)
+        return data.whatif_dict(examined, rows, scale_count, ranges, status, gap, warnings,
+                                purchase_months)
     if fmt == "csv":
         return (data.break_even_rows(ranges) if ranges is not None
                 else data.whatif_rows(rows, scale_count))
@@ -215,6 +217,12 @@ def whatif_view(fmt: str, examined: Bill, rows, scale_count: int, ranges, *,
               + (f" ≤/≥: the time limit stopped that level's solve; its optimum is within "
                  f"{max(r.gap for r in rows):,.2f} below the cost shown."
                  if any(r.gap for r in rows) else "")]
+    if narrower:    # (an "Optimal cost" above this plan's, unexplained, read as a worse optimum)
+        parts.append("Optimal here" + (" (and in the break-even ranges)" if ranges is not None
+                                       else "")
+                     + " is the best plan buying only in the first month (--purchase-months "
+                     "start), while this plan buys later too: it can cost more than this "
+                     "plan, a negative regret.")
     if ranges is not None:
         parts += ["", table(cells.BREAK_EVEN_COLUMNS,
                             cells.break_even_cells(ranges, examined, catalog), right_from=2,
@@ -224,9 +232,11 @@ def whatif_view(fmt: str, examined: Bill, rows, scale_count: int, ranges, *,
                   "Outside that range another purchase is cheaper for the product; "
                   "the range is found by bisection on steps of ×0.01, each end a level "
                   "where the packs are optimal"
-                  + ("; 'not at ×1': another purchase is cheaper at the forecast itself "
-                     "(alone, under the same cap)" if any(b.optimal is False for b in ranges)
-                     else "")
+                  + ("; 'not at ×1': " + ("the packs cost other than the best start-only "
+                                           "purchase" if narrower else
+                                           "another purchase is cheaper")
+                     + " at the forecast itself (alone, under the same cap)"
+                     if any(b.optimal is False for b in ranges) else "")
                   + ("; ≤/≥ ×…, 'undecided': the time limit stopped the search, which had "
                      "proven the range shown." if any(not b.complete for b in ranges)
                      else ".")]
