@@ -773,7 +773,8 @@ def whatif_cmd(forecast, scales, scenarios_path, plan_path, break_even, purchase
         i.catalog, i.forecast, levels, i.scenarios, plan=i.plan, holdings=i.holdings,
         solver=solver, budget=budget, monthly_budget=monthly_budget,
         yearly_budget=yearly_budget, purchase_months=purchase_months, time_limit=time_limit,
-        with_break_even=out.fmt != "csv" if break_even is None else break_even))
+        with_break_even=out.fmt != "csv" if break_even is None else break_even,
+        plan_path=plan_path))
     if w.status not in (None, "optimal"):
         out.note(f"the plan examined is the best found in the time limit, within "
                  f"{w.gap:,.2f} {i.catalog.currency} of the optimum")

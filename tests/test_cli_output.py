@@ -371,6 +371,21 @@ def test_an_unreadable_cost_is_warned_like_a_stale_one(tmp_path):
         f"{plan}, field 'products[0].purchases[0].cost': cost 'abc' is not a number {billed}"]
 
 
+def test_whatif_warns_of_a_stale_cost_as_bill_does(tmp_path):
+    """`bill --plan` warned of a cost cell that disagrees with the catalog; `whatif --plan`,
+    billing the same packs from the same file, said nothing (table, JSON or CSV)."""
+    plan = write(tmp_path, "plan.csv", "product,month,size,count,cost\n"
+                 "id_card,2027-01,100000,3,1500.00\n")
+    stale = (f"{plan}, line 2: cost 1500.00 disagrees with the catalog (id_card 100,000 × 3 "
+             f"costs 15,000.00 CNY); the catalog's price is billed")
+    assert as_json("bill", ID_YEAR, "--plan", plan)["warnings"] == [stale]
+    args = ("whatif", ID_YEAR, "--plan", plan, "--scale", "1", "--no-break-even")
+    assert as_json(*args)["warnings"] == [stale]
+    assert f"Warning: {stale}" in ok(*args).stdout
+    assert f"warning: {stale}" in ok(*args, "--format", "csv").stderr
+    assert as_json(*args[:3], DATA / "id_card_plan.csv", *args[4:])["warnings"] == []
+
+
 def test_bill_compare_is_one_csv_table():
     result = run("bill", ID_YEAR, "--compare", "-v", "--format", "csv")
     assert result.exit_code == 2 and "--months and --compare cannot be combined" in result.stderr
