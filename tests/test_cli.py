@@ -184,6 +184,25 @@ def test_catalog_csv():
     assert ["vat_invoice", "增值税发票", "1000", "tier", "", "10000", "", "0.50", "true"] in rows
 
 
+def test_catalog_shows_pack_prices_below_the_fen(tmp_path):
+    """A price of 0.003 is listed as given in every format, not rounded to a free pack."""
+    path = write(tmp_path, "prices.toml", """
+[[product]]
+id = "alpha"
+packs = [ { calls = 1, price = "0.003" }, { calls = 7, price = "0.0190" },
+          { calls = 1000, price = "2500.5" }, { calls = 2000, price = "1234.567" } ]
+tiers = [ { up_to = 100, rate = "0.0049" }, { rate = "0.0031" } ]
+""")
+    out = ok("catalog", "--catalog", path).stdout
+    for shown in ("1 → 0.003 ", "7 → 0.019 ", "1,000 → 2,500.50", "2,000 → 1,234.567"):
+        assert shown in out
+    assert "0.00 " not in out and "0.02" not in out
+    prices = [r[6] for r in as_csv("catalog", "--catalog", path)[1:5]]
+    assert prices == ["0.003", "0.019", "2500.50", "1234.567"]
+    packs = as_json("catalog", "--catalog", path)["products"][0]["packs"]
+    assert [k["price"] for k in packs] == [0.003, 0.019, 2500.5, 1234.567]
+
+
 def test_catalog_overrides():
     data = as_json("catalog", "--tier-basis", "after-packs",
                    "--negotiated-rate", "license_plate=0.04")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from ..billing import Bill, ProductBill
 from ..domain.catalog import Catalog
 from .data import cashflow_summary, cohorts, comparison_figures
-from .formats import fmt_int, fmt_money, fmt_pct, fmt_rate, pct
+from .formats import fmt_int, fmt_money, fmt_pct, fmt_price, fmt_rate, pct
 
 if TYPE_CHECKING:   # annotations only: the analysis modules load the solver stack
     from ..analysis.budget import BudgetValue
@@ -201,7 +201,7 @@ CATALOG_COLUMNS = ("Product", "Name", "Free/month", "Packs (calls → price)",
 def catalog_cells(catalog: Catalog) -> list[list[str]]:
     rows = []
     for p in catalog.products:
-        packs = "\n".join(f"{fmt_int(k.calls)} → {fmt_money(k.price)}" for k in p.packs) or \
+        packs = "\n".join(f"{fmt_int(k.calls)} → {fmt_price(k.price)}" for k in p.packs) or \
             "postpaid only"
         tiers = []
         for up_to, rate, published in p.tier_rates():

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from ..billing import Bill, CashflowMonth, ProductBill
 from ..domain.catalog import Catalog
-from .formats import csv_money, money, pct, rate_number, share
+from .formats import csv_money, csv_price, money, pct, price_number, rate_number, share
 
 if TYPE_CHECKING:   # annotations only: the analysis modules load the solver stack
     from ..analysis.budget import BudgetValue
@@ -299,7 +299,7 @@ def catalog_dict(catalog: Catalog) -> dict[str, Any]:
         "tier_basis": catalog.tier_basis,
         "products": [{
             "id": p.id, "name": p.name, "free_calls_per_month": p.free_calls,
-            "packs": [{"calls": k.calls, "price": money(k.price)} for k in p.packs],
+            "packs": [{"calls": k.calls, "price": price_number(k.price)} for k in p.packs],
             "tiers": [{"up_to": up_to, "rate": rate_number(rate), "published": published}
                       for up_to, rate, published in p.tier_rates()],
         } for p in catalog.products],
@@ -383,7 +383,7 @@ def catalog_rows(catalog: Catalog) -> list[tuple]:
     rows = [CATALOG_HEADER]
     for p in catalog.products:
         for k in p.packs:
-            rows.append((p.id, p.name, p.free_calls, "pack", k.calls, "", csv_money(k.price),
+            rows.append((p.id, p.name, p.free_calls, "pack", k.calls, "", csv_price(k.price),
                          "", ""))
         for up_to, rate, published in p.tier_rates():
             rows.append((p.id, p.name, p.free_calls, "tier", "", "" if up_to is None else up_to,

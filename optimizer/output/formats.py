@@ -22,6 +22,12 @@ def rate_number(x: Decimal | None) -> float | None:
     return None if x is None else float(x) + 0.0
 
 
+def price_number(x: Decimal) -> float:
+    """A catalog's pack price as a JSON number: all its decimals, as rates keep theirs (a
+    price of 0.003 rounded to the fen would read as a free pack)."""
+    return float(Decimal(x)) + 0.0
+
+
 def pct(part: Decimal, whole: Decimal) -> float | None:
     """part / whole in percent, 2 decimals; None when whole is zero."""
     if not whole:
@@ -40,6 +46,15 @@ def fmt_money(x: Decimal) -> str:
     """'1,234.50': thousands separators and 2 decimals, exact."""
     s = f"{Decimal(x).quantize(CENT):,.2f}"
     return "0.00" if s == "-0.00" else s
+
+
+def fmt_price(x: Decimal) -> str:
+    """A catalog's pack price: as `fmt_money`, but with the decimals it has beyond the fen
+    ('0.003', '1,234.567'), never rounded to another price."""
+    d = Decimal(x)
+    if d == d.quantize(CENT):
+        return fmt_money(d)
+    return f"{d:,f}".rstrip("0")          # (not normalize(): it rounds to 28 digits)
 
 
 def fmt_int(n: int) -> str:
@@ -64,3 +79,9 @@ def csv_money(x: Decimal) -> str:
     """Money in CSV: plain, 2 decimals, no separators."""
     s = str(Decimal(x).quantize(CENT))
     return "0.00" if s == "-0.00" else s
+
+
+def csv_price(x: Decimal) -> str:
+    """A catalog's pack price in CSV: as `csv_money`, with the decimals it has beyond the fen."""
+    d = Decimal(x)
+    return csv_money(d) if d == d.quantize(CENT) else format(d, "f").rstrip("0")
