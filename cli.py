@@ -559,6 +559,7 @@ def bill_cmd(forecast, plan_path, compare, catalog_path, tier_basis, negotiated_
                               months=months, cashflow=cashflow, carry_over=carry_over,
                               comparison=r.comparison, catalog=i.catalog))
     warn_beside(out, r.bill.warnings)
+    cashflow_note(out, r.bill, cashflow)
 
 
 @cli.command(name="plan")
@@ -682,6 +683,7 @@ def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_p
     if content is not None:          # --format xlsx wrote its workbook: nothing on stdout
         emit(out, content)
     warn_beside(out, result.bill.warnings)
+    cashflow_note(out, result.bill, cashflow)
 
 
 def _plan_notes(out: Output, report) -> None:
@@ -694,6 +696,14 @@ def _plan_notes(out: Output, report) -> None:
         out.note(note)
     for what in report.left_out:
         out.note(f"left out {what}")
+
+
+def cashflow_note(out: Output, bill, cashflow: bool) -> None:
+    """The CSV cash flow stops at 9999-12: what it leaves out goes to stderr (the table and
+    JSON carry it)."""
+    note = cells.settled_after_note(bill) if cashflow and out.fmt == "csv" else None
+    if note:
+        out.note(note)
 
 
 def warn_beside(out: Output, warnings) -> None:

@@ -15,7 +15,7 @@ from functools import cached_property, lru_cache
 from operator import mul
 
 from .domain.catalog import Catalog, Product
-from .domain.months import Month
+from .domain.months import LAST_MONTH, Month
 from .domain.records import Forecast, Holding, Plan
 from .exceptions import InputError
 
@@ -168,13 +168,22 @@ class Bill:
 
     def cashflow(self) -> tuple[CashflowMonth, ...]:
         """Packs paid when bought, postpaid settled the month after use, 120 % frozen
-        (docs/pricing.md, rule 10); one month longer than the horizon."""
+        (docs/pricing.md, rule 10); one month longer than the horizon, unless that month
+        would be past 9999-12 (`settled_after_last` then has its postpaid)."""
         out = []
-        for k in range(self.months + 1):
+        for k in range(self.months + (self.end < LAST_MONTH)):
             packs = sum((p.months[k].pack_spend for p in self.products if k < self.months), ZERO)
             settled = sum((p.months[k - 1].postpaid_cost for p in self.products if k > 0), ZERO)
             out.append(CashflowMonth(self.start + k, packs, settled, frozen(settled)))
         return tuple(out)
+
+    @property
+    def settled_after_last(self) -> Decimal | None:
+        """The horizon's last postpaid when it is settled after 9999-12, a month no output
+        writes, so `cashflow()` leaves its row out; None when that row is listed."""
+        if self.end < LAST_MONTH:
+            return None
+        return sum((p.months[-1].postpaid_cost for p in self.products), ZERO)
 
 
 # --------------------------------------------------------------------------- the rules

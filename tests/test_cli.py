@@ -524,6 +524,31 @@ def test_bill_cashflow():
                     ["2027-02", "0.00", "75.00", "75.00", "90.00"]]
 
 
+def test_cashflow_and_expiry_stop_at_9999_12(tmp_path):
+    """The settlement after a horizon ending 9999-12 is said in words, not as '10000-01',
+    and a cohort usable past 9999-12 has no expiry month."""
+    f = write(tmp_path, "f.csv", "product,month,calls\nbank_card,9999-11,2500\n"
+                                 "bank_card,9999-12,3500\n")
+    p = write(tmp_path, "p.csv", "product,month,size,count\nbank_card,9999-12,1000,1\n")
+    data = as_json("bill", f, "--plan", p, "--cashflow", "-v")
+    cf = data["cashflow"]
+    assert [m["month"] for m in cf["months"]] == ["9999-11", "9999-12"]
+    left = cf["settled_after_last"]
+    assert left == data["postpaid_cost"] - cf["months"][1]["postpaid"] > 0
+    cohorts = data["products"][0]["months"][1]["cohorts"]
+    assert cohorts == [{"bought": "9999-12", "expires": None, "balance": 0}]
+    assert "10000" not in json.dumps(data)
+    said = (f"The postpaid of 9999-12, {left:,.2f} CNY, is settled after 9999-12, the last "
+            f"month packopt writes: not in the cash flow above")
+    out = ok("bill", f, "--plan", p, "--cashflow").stdout
+    assert said in out and "10000" not in out
+    result = ok("bill", f, "--plan", p, "--cashflow", "--format", "csv")
+    assert [r.split(",")[0] for r in result.stdout.split()] == ["month", "9999-11", "9999-12"]
+    assert f"packopt: t{said[1:]}" in result.stderr
+    before = write(tmp_path, "g.csv", "product,month,calls\nbank_card,9999-11,2500\n")
+    assert as_json("bill", before, "--cashflow")["cashflow"]["settled_after_last"] is None
+
+
 def test_bill_accepts_a_utf8_bom(tmp_path):
     f = write(tmp_path, "f.csv", "product,month,calls\nbank_card,2027-01,2500\n", bom=True)
     p = write(tmp_path, "p.csv", "product,month,size,count\nbank_card,2027-01,1000,1\n", bom=True)

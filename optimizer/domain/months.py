@@ -78,3 +78,8 @@ class Month:
 
     def __repr__(self) -> str:
         return f"Month.parse('{self}')"
+
+
+# The last month packopt reads or writes: "YYYY-MM" has four digits of year, and months
+# after it (a settlement, an expiry) are left out of outputs or said in words.
+LAST_MONTH = Month.of(9999, 12)

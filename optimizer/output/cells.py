@@ -123,7 +123,17 @@ def cashflow_cells(bill: Bill) -> tuple[list[list[str]], str]:
     line = (f"Peak frozen {fmt_money(s['peak_frozen'])} {bill.currency} in "
             f"{s['peak_frozen_month']}; largest outflow {fmt_money(s['largest_outflow'])} "
             f"{bill.currency} in {s['largest_outflow_month']}")
-    return rows, line
+    after = settled_after_note(bill)
+    return rows, line + (f". {after[0].upper()}{after[1:]}" if after else "")
+
+
+def settled_after_note(bill: Bill) -> str | None:
+    """Where the cash flow stops at 9999-12: the last month's postpaid, settled after it."""
+    if bill.settled_after_last is None:
+        return None
+    return (f"the postpaid of {bill.end}, {fmt_money(bill.settled_after_last)} "
+            f"{bill.currency}, is settled after {bill.end}, the last month packopt writes: "
+            f"not in the cash flow above")
 
 
 COMPARE_COLUMNS = ("Strategy", "Pack\ncost", "Postpaid\ncost", "Total\ncost",

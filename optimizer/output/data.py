@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from ..billing import Bill, CashflowMonth, ProductBill
 from ..domain.catalog import Catalog
+from ..domain.months import LAST_MONTH
 from .formats import csv_money, csv_price, money, pct, price_number, rate_number, share
 
 if TYPE_CHECKING:   # annotations only: the analysis modules load the solver stack
@@ -36,10 +37,11 @@ def holdings(bill: Bill, pb: ProductBill) -> list[dict[str, Any]]:
             for lot in pb.lots if lot.size is None]
 
 
-def cohorts(pb: ProductBill, k: int) -> list[tuple[str, str, int]]:
+def cohorts(pb: ProductBill, k: int) -> list[tuple[str, str | None, int]]:
     """(bought, expires, balance at the month's end) of each cohort usable in month k: a
     purchase month's packs, or a holding ("held"). One expiring this month ends at 0 (what
-    it had left is the month's waste)."""
+    it had left is the month's waste); one usable past 9999-12 expires None (no "YYYY-MM"
+    names its month)."""
     if not pb.lots:
         return []
     first = pb.months[0].month
@@ -47,7 +49,7 @@ def cohorts(pb: ProductBill, k: int) -> list[tuple[str, str, int]]:
     for lot, left in zip(pb.lots, pb.months[k].lot_balances):
         if lot.start <= k <= lot.expiry:
             key = ("held" if lot.size is None else _label(first, lot.start),
-                   _label(first, lot.expiry))
+                   None if first + lot.expiry > LAST_MONTH else _label(first, lot.expiry))
             out[key] = out.get(key, 0) + (left if lot.expiry > k else 0)
     return [(bought, expires, left) for (bought, expires), left in out.items()]
 
@@ -166,6 +168,8 @@ def cashflow_dict(bill: Bill) -> dict[str, Any]:
         "peak_frozen_month": str(s["peak_frozen_month"]),
         "largest_outflow": money(s["largest_outflow"]),
         "largest_outflow_month": str(s["largest_outflow_month"]),
+        "settled_after_last": (None if bill.settled_after_last is None
+                               else money(bill.settled_after_last)),
     }
 
 
