@@ -549,6 +549,22 @@ def test_cashflow_and_expiry_stop_at_9999_12(tmp_path):
     assert as_json("bill", before, "--cashflow")["cashflow"]["settled_after_last"] is None
 
 
+def test_invisible_and_lookalike_characters_are_named(tmp_path):
+    """A BOM, zero-width space or Unicode hyphen in a cell is shown escaped and named, not
+    printed as is ('unknown product 'id_card'; did you mean 'id_card'?')."""
+    f = write(tmp_path, "f.csv", "product,month,calls\n\ufeffid_card,2027-01,5\n"
+                                 "id_card\u200b,2027-02,5\nid_card,2027\u201003,5\n")
+    err = run("plan", f).stderr
+    assert ("line 2, field 'product': unknown product '\\ufeffid_card' (it contains an "
+            "invisible byte-order mark (U+FEFF, shown as \\ufeff)); did you mean 'id_card'?"
+            ) in err
+    assert ("line 3, field 'product': unknown product 'id_card\\u200b' (it contains an "
+            "invisible zero width space (U+200B, shown as \\u200b))") in err
+    assert ("line 4, field 'month': '2027\\u201003' is not a month: write it as YYYY-MM (it "
+            "contains a hyphen (U+2010, shown as \\u2010))") in err
+    assert not {"\ufeff", "\u200b", "\u2010"} & set(err)
+
+
 def test_bill_accepts_a_utf8_bom(tmp_path):
     f = write(tmp_path, "f.csv", "product,month,calls\nbank_card,2027-01,2500\n", bom=True)
     p = write(tmp_path, "p.csv", "product,month,size,count\nbank_card,2027-01,1000,1\n", bom=True)

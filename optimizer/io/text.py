@@ -10,6 +10,7 @@ import csv
 import io
 import os
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -406,8 +407,8 @@ def parse_month(value: str, *, source: str, line: int | None, field_name: str = 
     try:
         return to_month(value, day_is_first=day_is_first)
     except ValueError as e:
-        raise InputError(str(e), source=source, line=line, field=field_name,
-                         hint=FORMS_HINT) from None
+        raise InputError(_escaped(str(e)) + odd_note(value), source=source, line=line,
+                         field=field_name, hint=FORMS_HINT) from None
 
 
 def resolve_product(catalog: Catalog, key: str, *, source: str, line: int | None,
@@ -419,16 +420,47 @@ def resolve_product(catalog: Catalog, key: str, *, source: str, line: int | None
                          line=line, field=field_name)
     if p is None:
         hint = catalog.suggest(key)
-        msg = f"unknown product '{key}'" + (f"; did you mean '{hint}'?" if hint else
-                                            " (see `packopt catalog`)")
+        msg = f"unknown product '{shown(key)}'" + odd_note(key) + (
+            f"; did you mean '{hint}'?" if hint else " (see `packopt catalog`)")
         raise InputError(msg, source=source, line=line, field=field_name)
     return p
 
 
+# Dashes that look like '-' but are not (Word's hyphen, en dash, minus, full-width '-').
+_LOOKALIKES = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d")
+
+
+_NAMES = {"\ufeff": "byte-order mark"}     # (Unicode: zero width no-break space)
+
+
+def _odd(c: str) -> bool:
+    """An invisible format character (BOM, zero-width space) or a look-alike dash: printed
+    as is, a message about its cell would contradict itself ('id_card' is not 'id_card')."""
+    return c in _LOOKALIKES or unicodedata.category(c) == "Cf"
+
+
+def _escaped(text: str) -> str:
+    """`text` with each odd character written as its escape (\\u200b)."""
+    return "".join(f"\\u{ord(c):04x}" if _odd(c) else c for c in text)
+
+
+def odd_note(text: str) -> str:
+    """For a message about a cell: what its odd characters are, by name, or ''. They are
+    not stripped (not even at a cell's edge, as spaces are): the cell may mean them."""
+    odd = list(dict.fromkeys(c for c in str(text) if _odd(c)))
+    if not odd:
+        return ""
+    named = ", ".join(f"{'an invisible ' if unicodedata.category(c) == 'Cf' else 'a '}"
+                      f"{_NAMES.get(c) or unicodedata.name(c, 'format character').lower()} "
+                      f"(U+{ord(c):04X}, shown as {_escaped(c)})" for c in odd)
+    return f" (it contains {named})"
+
+
 def shown(text: str, most: int = 40) -> str:
-    """`text` for a message: control characters as spaces, a long one cut in the middle
-    (a cell of 5,000 digits is not repeated whole)."""
-    text = "".join(" " if (c < " " or c == "\x7f") else c for c in str(text))
+    """`text` for a message: control characters as spaces, invisible and look-alike ones
+    escaped (`odd_note` names them), a long one cut in the middle (a cell of 5,000 digits
+    is not repeated whole)."""
+    text = _escaped("".join(" " if (c < " " or c == "\x7f") else c for c in str(text)))
     if len(text) <= most:
         return text
     return f"{text[:most // 2]}…{text[-(most // 2):]} ({len(text):,} characters)"
