@@ -30,8 +30,8 @@ import click
 from optimizer import __version__
 from optimizer.domain.catalog import TIER_BASES
 from optimizer.exceptions import InputError, PackoptError
-from optimizer.io.config import (flag_origin, name_origin, set_config, set_envvars,
-                                 value_origin)
+from optimizer.io.config import (flag_origin, name_origin, named_origins, path_origin,
+                                 set_config, set_envvars, value_origin)
 from optimizer.io.inputs import read_inputs
 from optimizer.io.options import catalog_in_force, parse_amount, parse_scales
 from optimizer.output import cells, forecasts, text, views
@@ -123,7 +123,10 @@ class PackoptGroup(click.Group):
         except click.UsageError as e:
             name_origin(e)              # a bad value from PACKOPT_* or a config file: say so
             where = e.ctx.command_path if e.ctx is not None else "packopt"
-            click.echo(f"Error: {e.format_message()} (see '{where} --help')", err=True)
+            message = e.format_message()
+            if "(from " not in message and (given := named_origins(e.ctx, message)):
+                message += f" ({given})"
+            click.echo(f"Error: {message} (see '{where} --help')", err=True)
             sys.exit(e.exit_code)
         except click.ClickException as e:
             e.show()
@@ -156,8 +159,11 @@ def library_errors(f):
         try:
             return f(*args, **kwargs)
         except PackoptError as e:
-            where = flag_origin(click.get_current_context(silent=True), getattr(e, "source", None))
-            raise CommandError(f"{e} (from {where})" if where else str(e), e.exit_code) from e
+            ctx, source = click.get_current_context(silent=True), getattr(e, "source", None)
+            where = flag_origin(ctx, source)
+            given = None if where else path_origin(ctx, source, kwargs)
+            message = f"{e} (from {where})" if where else f"{e} ({given})" if given else str(e)
+            raise CommandError(message, e.exit_code) from e
     return wrapper
 
 

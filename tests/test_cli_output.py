@@ -244,6 +244,27 @@ def test_bad_environment_value_names_the_variable(tmp_path):
     assert "(from" not in result.stderr and "Invalid value for '--format': 'xml'" in result.stderr
 
 
+def test_errors_over_values_not_typed_say_where_they_came_from(tmp_path):
+    """A usage error naming an option a shell profile set, or a file a variable or config
+    key named, did not say so: "give FORECAST or --history HISTORY, not both" with only
+    FORECAST typed."""
+    r = run("plan", ID_YEAR, env={"PACKOPT_HISTORY": str(ID_YEAR)})
+    assert r.exit_code == 2 and r.stdout == ""
+    assert "not both (--history from environment variable PACKOPT_HISTORY)" in r.stderr
+    r = run("plan", ID_YEAR, env={"PACKOPT_CATALOG": str(tmp_path / "none.toml")})
+    assert r.exit_code == 2 and r.stdout == ""
+    assert "(--catalog from environment variable PACKOPT_CATALOG)" in r.stderr
+    cfg = write(tmp_path, "c.toml", f'[plan]\nholdings = "{tmp_path / "owned.csv"}"\n')
+    r = run("plan", ID_YEAR, "--config", cfg)
+    assert r.exit_code == 2 and "(--holdings from config file" in r.stderr
+    assert "key 'holdings')" in r.stderr
+    # typed: nothing added
+    r = run("plan", ID_YEAR, "--history", str(ID_YEAR))
+    assert r.exit_code == 2 and "environment" not in r.stderr and "config" not in r.stderr
+    r = run("plan", ID_YEAR, "--catalog", str(tmp_path / "none.toml"))
+    assert r.exit_code == 2 and "(--catalog" not in r.stderr
+
+
 def test_missing_config_file(tmp_path):
     assert_input_error(run("--config", tmp_path / "none.toml", "catalog"), "none.toml",
                        says="config file not found")

@@ -171,6 +171,35 @@ def name_origin(error: click.UsageError) -> None:
             error.param_hint = f"{error.param.get_error_hint(error.ctx)} (from {where})"
 
 
+def named_origins(ctx: click.Context | None, message: str) -> str | None:
+    """Where the options a usage error names got their values, when not typed: "--history
+    from environment variable PACKOPT_HISTORY" ("give FORECAST or --history HISTORY, not
+    both" blamed an option a shell profile had set)."""
+    if ctx is None:
+        return None
+    found = []
+    for p in ctx.command.params:
+        flag = next((o for o in getattr(p, "opts", ()) if o.startswith("--")), None)
+        if flag and re.search(re.escape(flag) + r"(?![\w-])", message):
+            where = value_origin(ctx, p)
+            if where is not None:
+                found.append(f"{flag} from {where}")
+    return "; ".join(found) or None
+
+
+def path_origin(ctx: click.Context | None, source: str | None, values: dict) -> str | None:
+    """Where a file named by an error came from, when an option not typed named it (a
+    catalog from PACKOPT_CATALOG, holdings from a config file's key)."""
+    if ctx is None or not source:
+        return None
+    for p in ctx.command.params:
+        if isinstance(p, click.Option) and values.get(p.name) == source:
+            where = value_origin(ctx, p)
+            if where is not None:
+                return f"{p.opts[0]} from {where}"
+    return None
+
+
 def flag_origin(ctx: click.Context | None, flag: str | None) -> str | None:
     """`value_origin` for the option spelled `flag` (e.g. '--budget') of ctx's command."""
     if ctx is None or not flag or not str(flag).startswith("--"):
