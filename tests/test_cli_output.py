@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import pytest
 
@@ -263,6 +264,17 @@ def test_errors_over_values_not_typed_say_where_they_came_from(tmp_path):
     assert r.exit_code == 2 and "environment" not in r.stderr and "config" not in r.stderr
     r = run("plan", ID_YEAR, "--catalog", str(tmp_path / "none.toml"))
     assert r.exit_code == 2 and "(--catalog" not in r.stderr
+
+
+@pytest.mark.parametrize("text, where", [
+    ('[plan]\ntime_limit = 5\ntime-limit = "x"\n', "[plan] key 'time-limit'"),
+    ("time_limit = 5\ntime-limit = 7\n", "key 'time-limit'"),
+])
+def test_an_option_spelled_twice_in_a_config_file_is_refused(tmp_path, text, where):
+    """time_limit and time-limit are one option: the last won, dropping a bad value."""
+    cfg = write(tmp_path, "c.toml", text)
+    assert_input_error(run("plan", ID_YEAR, "--config", cfg), "c.toml",
+                       says=re.escape(f"{where} repeats 'time_limit'"))
 
 
 def test_missing_config_file(tmp_path):

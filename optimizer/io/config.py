@@ -59,6 +59,9 @@ def read_config(path: str, known: dict[str, dict[str, str]],
                                  f"{', '.join(sorted(known))})", source=path)
             sections[raw] = value
         elif key in everything:
+            if key in spelled:
+                raise InputError(f"key '{raw}' repeats '{spelled[key]}' (the same option): "
+                                 f"keep one", source=path)
             param = next(keys[key] for keys in known.values() if key in keys)
             common[key] = _shaped(value, raw, f"key '{raw}'", param in repeatable, path)
             spelled[key] = raw
@@ -69,10 +72,15 @@ def read_config(path: str, known: dict[str, dict[str, str]],
         values = {keys[k]: v for k, v in common.items() if k in keys}
         where = {keys[k]: f"config file {path}, key '{spelled[k]}'" for k in common
                  if k in keys}
+        seen: dict[str, str] = {}
         for raw, value in sections.get(name, {}).items():
             key = raw.replace("-", "_")
             if key not in keys:
                 raise InputError(f"[{name}] has no option '{raw}'", source=path)
+            if key in seen:   # (time_limit and time-limit: the last won without a word)
+                raise InputError(f"[{name}] key '{raw}' repeats '{seen[key]}' (the same "
+                                 f"option): keep one", source=path)
+            seen[key] = raw
             values[keys[key]] = _shaped(value, raw, f"[{name}] key '{raw}'",
                                         keys[key] in repeatable, path)
             where[keys[key]] = f"config file {path}, [{name}] key '{raw}'"
