@@ -448,6 +448,17 @@ def test_a_file_with_36_bad_cells_reports_them_all_in_one_run(tmp_path):
     assert msg.count("In Excel") == 1                                  # the hint once
 
 
+def test_a_workbooks_thousands_separators_get_no_advice_to_give_the_workbook(tmp_path):
+    """The advice ended "or give packopt the .xlsx itself" for a file that was the .xlsx."""
+    path = tmp_path / "f.xlsx"
+    workbook(path, {"Sheet": [["product", "month", "calls"], ["id_card", "2027-01", "25,000"]]})
+    result = run("plan", path)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.rstrip().endswith("'25,000' has thousands separators; write the "
+                                           "plain number 25000. In Excel: format the column "
+                                           "as a number without the 1000 separator.")
+
+
 def test_mixed_problems_are_listed_in_file_order_each_with_line_field_and_fix():
     text = ("product,month,calls\n"
             "id_crad,2027-01,5\n"          # unknown product

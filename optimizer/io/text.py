@@ -27,6 +27,8 @@ _THOUSANDS_RE = re.compile(r"\d{1,3}([,_ \u00a0\u202f']\d{3})+", re.A)
 _DOT_THOUSANDS_RE = re.compile(r"\d{1,3}(\.\d{3})+", re.A)
 THOUSANDS_HINT = ("In Excel: format the column as a number without the 1000 separator, or "
                   "give packopt the .xlsx itself.")
+# (a workbook's cell: the advice to give packopt the workbook itself is moot)
+WORKBOOK_THOUSANDS_HINT = "In Excel: format the column as a number without the 1000 separator."
 DELIMITERS = ",;\t"
 # The largest count an input may give (calls, packs, sizes) and the bound amounts (prices,
 # rates, budgets, scales) stay below: a quadrillion is past any OCR bill, and money of
@@ -375,6 +377,7 @@ def parse_count(value: str, *, source: str, line: int, field_name: str, what: st
                              source=source, line=line, field=field_name)
         return n
     hint = None
+    thousands = WORKBOOK_THOUSANDS_HINT if ", sheet '" in str(source) else THOUSANDS_HINT
     if v == "":
         msg = f"{what} is empty"
     elif v.startswith("="):
@@ -386,11 +389,11 @@ def parse_count(value: str, *, source: str, line: int, field_name: str, what: st
     elif _THOUSANDS_RE.fullmatch(v):
         plain = re.sub(r"\D", "", v)
         msg = f"'{w}' has thousands separators; write the plain number {plain}"
-        hint = THOUSANDS_HINT
+        hint = thousands
     elif _DOT_THOUSANDS_RE.fullmatch(v):
         msg = (f"{what} must be a whole number, not '{w}' (if the '.' separates thousands, "
                f"write the plain number {v.replace('.', '')})")
-        hint = THOUSANDS_HINT
+        hint = thousands
     elif _whole_beyond(v):      # (a workbook's 1e300: whole, only too large)
         msg = too_large_words(what, v, LIMIT_WORDS)
     elif re.fullmatch(r"-?\d*\.\d+|-?\d+\.\d*|-?\d+(\.\d*)?[eE][+-]?\d+", v):
