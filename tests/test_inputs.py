@@ -551,3 +551,17 @@ def test_a_whole_count_written_with_an_exponent_past_the_limit_is_too_large(cell
     with pytest.raises(InputError) as e:
         parse_count(cell, source="f.xlsx", line=2, field_name="calls")
     assert "too large" in e.value.message and "whole" not in e.value.message
+
+
+def test_a_holding_usable_past_what_a_pack_bought_at_the_start_lasts_gets_a_note(tmp_path):
+    """A typo (2099-06 for 2027-06) held 300,000 calls for decades without a word."""
+    from optimizer.io.inputs import read_inputs
+    f = write(tmp_path, "product,month,calls\nid_card,2027-01,5000\nid_card,2027-02,5000\n",
+              "f.csv")
+    h = write(tmp_path, "product,expires,calls_left\nid_card,2027-12,100\n"
+                        "id_card,2099-06,300000\n", "h.csv")
+    i = read_inputs(f, holdings=h)
+    assert len(i.holdings) == 2
+    assert [n for n in i.notes if "usable until" in n] == [
+        f"{h}, line 3: id_card's holding is usable until 2099-06, later than a pack bought by "
+        f"the horizon's start lasts (12 months: 2027-12); planned as given"]

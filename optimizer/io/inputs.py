@@ -42,7 +42,20 @@ def read_inputs(forecast: str | None, *, catalog: str | None = None,
         from .holdings import read_holdings
     if scenarios:
         from .scenarios import read_scenarios
+    held = read_holdings(holdings, cat, notes=notes) if holdings else ()
+    notes += outlasting_notes(held, fc, cat.validity_months, holdings)
     return Inputs(cat, fc, read_plan(plan, cat, notes=notes, forecast=fc) if plan else None,
-                  read_holdings(holdings, cat, notes=notes) if holdings else (),
-                  read_scenarios(scenarios, cat, fc, notes=notes) if scenarios else (),
+                  held, read_scenarios(scenarios, cat, fc, notes=notes) if scenarios else (),
                   tuple(notes))
+
+
+def outlasting_notes(held: tuple[Holding, ...], forecast: Forecast, validity: int,
+                     source: str | None) -> list[str]:
+    """A note per holding usable past what a pack bought by the horizon's start lasts: a
+    typo (2099-06 for 2027-06) held its balance for decades without a word. Planned as
+    given (a deal's packs may last longer than the catalog's)."""
+    last = forecast.start + (validity - 1)
+    return [f"{source}{f', line {h.line}' if h.line else ''}: {h.product}'s holding is "
+            f"usable until {h.expires}, later than a pack bought by the horizon's start lasts "
+            f"({validity} months: {last}); planned as given"
+            for h in held if h.expires > last]
