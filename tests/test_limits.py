@@ -301,3 +301,21 @@ def test_a_budget_over_a_lattice_too_fine_for_the_frontiers_plans_exactly():
     assert r.status == "optimal"
     assert r.bill.pack_cost <= Decimal("5000.5")
     assert bill(cat, f, r.plan).total_cost == r.bill.total_cost
+
+
+def test_a_one_call_pack_dearer_than_postpaid_leaves_the_lattice_to_the_packs_that_pay():
+    """A 1-call pack at 0.09 beside postpaid at 0.06 is never bought, yet it set the
+    lattice's step to one call: the dynamic program declined 36 million points, and the
+    integer program left the plan unproven after 240 s (gap 1,589.32 CNY)."""
+    cat = parse_catalog(
+        'free_calls_per_month = 1000\n[[product]]\nid = "x"\npacks = [ { calls = 1, price = '
+        '"0.09" }, { calls = 1000, price = "80" }, { calls = 1000000, price = "55000" } ]\n'
+        'tiers = [ { up_to = 10000, rate = "0.15" }, { up_to = 100000, rate = "0.10" }, '
+        '{ up_to = 1000000, rate = "0.06" }, { rate = "unpublished" } ]\n', "c.toml")
+    f = one_product([1903092, 4042301, 3791323, 2265207, 2986305, 2848473, 3454778, 3866170,
+                     1781578, 1585042, 4007295, 2798301])
+    r = plan(cat, f, purchase_months="any", time_limit=60)
+    assert r.status == "optimal" and r.method == "exact dynamic program"
+    assert r.bill.total_cost == plan(cat, f, purchase_months="start").bill.total_cost \
+        == Decimal("1944071.90")
+    assert bill(cat, f, r.plan).total_cost == r.bill.total_cost

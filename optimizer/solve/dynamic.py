@@ -393,11 +393,14 @@ def _start_schedule(p: Problem) -> Schedule:
                     int(spend[best]))
 
 
-def too_large(product: Product, resid, validity: int) -> bool:
+def too_large(product: Product, resid, validity: int, sizes=None) -> bool:
     """Whether the knapsack over the pack sizes' lattice, up to the widest validity
     window's demand, would exceed MAX_LATTICE points (a trillion calls a year would need
-    a billion): the integer programs, whose size does not grow with volume, take it."""
-    sizes = [p.calls for p in product.packs]
+    a billion): the integer programs, whose size does not grow with volume, take it.
+    `sizes`: the packs the search may buy (limits.useful_sizes; default every one). A
+    1-call pack dearer than postpaid set the lattice's step to one call, and a plan the
+    search proves in a second ran 240 s unproven in the integer program."""
+    sizes = [p.calls for p in product.packs] if sizes is None else sizes
     if not sizes:
         return False
     T = len(resid)

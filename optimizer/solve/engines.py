@@ -32,7 +32,7 @@ from ..exceptions import InfeasibleError, SolverError
 from .clock import Clock, OutOfTime
 from .demand import held_usage, residual_demand
 from .dynamic import optimal_schedule, too_large, use_compiled
-from .limits import dp_fits
+from .limits import dp_fits, useful_sizes
 
 if TYPE_CHECKING:
     # PuLP, the model builders, the cost curves, the spend frontiers and the after-packs
@@ -182,9 +182,10 @@ def by_dynamic_program(req: Request, pid: str) -> EngineResult | None:
         return None
     calls = req.forecast.calls(pid)
     resid = residual_demand(product, calls, req.forecast.start, held)
-    if not dp_fits(product, calls, resid, req.catalog.validity_months, req.scale,
-                   req.prorata) or (not req.prorata and
-                                    too_large(product, resid, req.catalog.validity_months)):
+    V = req.catalog.validity_months
+    if not dp_fits(product, calls, resid, V, req.scale, req.prorata) or (
+            not req.prorata and too_large(product, resid, V, useful_sizes(
+                product, calls, resid, V, req.scale))):
         return None           # too fine a lattice to price (limits.py): the integer program
     try:
         schedule = optimal_schedule(product, calls, resid, req.catalog.validity_months,

@@ -27,21 +27,27 @@ DP_MAX_POINTS = 2_000_000     # lattice points per product for the dynamic progr
 MAX_EXACT = 2 ** 53           # largest calls or money units (2^53: exact in a double)
 
 
+def useful_sizes(product: Product, calls, resid, validity: int, scale: int,
+                 prorata: bool = False) -> list[int]:
+    """The sizes of the packs the dynamic program may buy in some month. dynamic.py keeps a
+    pack only when its price is below size × a later month's rate (plus a margin of fen
+    per lot with prorata): the union over months is a superset."""
+    if not product.packs or not any(r > 0 for r in resid):
+        return []
+    top_rate = max((to_units(product.rate(d)[0], scale) for d, r in zip(calls, resid)
+                    if r > 0), default=0)
+    fen = max(scale // 100, 1)
+    margin = (len(product.packs) * validity + 1) * fen if prorata else 0
+    return [p.calls for p in product.packs
+            if to_units(p.price, scale) < p.calls * top_rate + margin
+            or to_units(p.price, scale) < validity * margin]
+
+
 def dp_points(product: Product, calls, resid, validity: int, scale: int,
               prorata: bool = False) -> int:
     """An upper bound on the lattice points the dynamic program would price for one
     product: (largest window's need + the largest useful pack) / gcd of the useful packs."""
-    if not product.packs or not any(r > 0 for r in resid):
-        return 0
-    top_rate = max((to_units(product.rate(d)[0], scale) for d, r in zip(calls, resid)
-                    if r > 0), default=0)
-    # dynamic.py keeps a pack only when its price is below size × a later month's rate
-    # (plus a margin of fen per lot with prorata): the union over months is a superset.
-    fen = max(scale // 100, 1)
-    margin = (len(product.packs) * validity + 1) * fen if prorata else 0
-    useful = [p.calls for p in product.packs
-              if to_units(p.price, scale) < p.calls * top_rate + margin
-              or to_units(p.price, scale) < validity * margin]
+    useful = useful_sizes(product, calls, resid, validity, scale, prorata)
     if not useful:
         return 0
     T = len(resid)
