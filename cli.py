@@ -672,18 +672,19 @@ def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_p
             objective=objective, carry_over=carry_over))
     result = report.result
     _plan_notes(out, report)
+    workbook = []          # --format xlsx: written together with the report and chart
+    if out.fmt == "xlsx":
+        from optimizer.output.xlsx import plan_workbook
+        book = plan_workbook(result.bill, title=views.plan_title(result))
+        workbook = [(output, book.save, "workbook")]
     write_extras(result.bill, command="plan", forecast=history_path or i.forecast.source,
                  catalog=i.catalog, carry_over=carry_over, report_path=report_path,
                  chart_path=chart_path, result=result, budget_value=report.budget_value,
-                 forecast_result=fr)
-    if out.fmt == "xlsx":
-        from optimizer.output.xlsx import write_plan_workbook
-    content = (write_plan_workbook(output, result.bill, title=views.plan_title(result))
-               if out.fmt == "xlsx" else
-               views.plan_view(out.fmt, result, months=months, cashflow=cashflow,
-                               comparison=report.comparison, budget_value=report.budget_value,
-                               catalog=i.catalog, forecast=fr, history=history_path,
-                               compared=compare))
+                 forecast_result=fr, also=workbook)
+    content = None if out.fmt == "xlsx" else views.plan_view(
+        out.fmt, result, months=months, cashflow=cashflow, comparison=report.comparison,
+        budget_value=report.budget_value, catalog=i.catalog, forecast=fr,
+        history=history_path, compared=compare)
     if forecast is None and history_path is None:
         example_note(i.forecast, out)
     if content is not None:          # --format xlsx wrote its workbook: nothing on stdout
@@ -794,6 +795,10 @@ def whatif_cmd(forecast, scales, scenarios_path, plan_path, break_even, purchase
     if w.status not in (None, "optimal"):
         out.note(f"the plan examined is the best found in the time limit, within "
                  f"{w.gap:,.2f} {i.catalog.currency} of the optimum")
+    if w.narrower and out.fmt == "csv":     # (the table and JSON carry it; CSV has no place)
+        out.note("the optimal costs are those of the best plans buying only in the first "
+                 "month (--purchase-months start), while this plan buys later too: they can "
+                 "cost more than this plan, a negative regret")
     content = views.whatif_view(out.fmt, w.examined, w.rows, w.scale_count, w.ranges,
                                 plan_name=plan_path, catalog=i.catalog, status=w.status,
                                 gap=w.gap, warnings=w.warnings,

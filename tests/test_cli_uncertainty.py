@@ -347,6 +347,10 @@ def test_whatif_says_when_its_optima_buy_only_at_the_start_and_the_plan_later(tm
     assert as_json("whatif", "--scale", "1", "--no-break-even")["purchase_months"] == "start"
     assert "Optimal here" not in ok(*args[:2], "--scale", "1", "--purchase-months", "start"
                                     ).stdout
+    # CSV has no place for it: stderr says it (the table and JSON carry it)
+    r = ok(*args, "--purchase-months", "start", "--format", "csv")
+    assert "best plans buying only in the first month" in " ".join(r.stderr.split())
+    assert "buying only" not in ok(*args, "--format", "csv").stderr
 
 
 def test_whatif_of_a_plan_above_its_budget_is_refused():

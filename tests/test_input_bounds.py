@@ -224,6 +224,8 @@ def test_an_empty_file_name_is_a_usage_error(tmp_path, args, name):
     (("forecast", "@h.csv", "-q", "--output", "@f.csv", "--scenarios", "@nodir/s.csv"),
      "f.csv"),
     (("plan", "@h.csv", "-q", "--report", "@r.html", "--chart", "@nodir/c.png"), "r.html"),
+    (("plan", "@h.csv", "-q", "--format", "xlsx", "--output", "@nodir/b.xlsx", "--chart",
+      "@c.png"), "c.png"),
 ])
 def test_a_run_failing_at_its_second_file_leaves_neither(tmp_path, args, written):
     """The first file was written and stayed although the run failed (exit 2), replacing

@@ -116,12 +116,14 @@ def write_pdf(html: str, path: str) -> None:
 def write_extras(b: Bill, *, command: str, forecast: str, catalog=None, plan: str | None = None,
                  carry_over: str = "zero", report_path: str | None = None,
                  chart_path: str | None = None, result=None, budget_value=None,
-                 comparison=None, forecast_result=None) -> None:
+                 comparison=None, forecast_result=None, also=()) -> None:
     """Write the report and/or the chart of bill `b` (and of the plan `result`, if any):
     what `command` made of the `forecast` file (and `plan` file) with `catalog`. With
-    `forecast_result` (`plan --history`) the forecast and its P10-P90 band are shown."""
+    `forecast_result` (`plan --history`) the forecast and its P10-P90 band are shown.
+    `also`: other (path, write, what) files written together with them (all or none)."""
     check_paths(report_path, chart_path)
     if not report_path and not chart_path:
+        write_together(also)
         return                  # the common case: no files, nothing more to load
     from .. import __version__
     from .forecasts import band_of
@@ -150,4 +152,4 @@ def write_extras(b: Bill, *, command: str, forecast: str, catalog=None, plan: st
         fmt = file_format(chart_path, CHART_FORMATS, "--chart")
         files.append((chart_path, lambda p: month_chart(b, p, title=about.title(b), fmt=fmt,
                                                         band=band), "chart"))
-    write_together(files)
+    write_together(files + list(also))

@@ -19,7 +19,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ..billing import Bill
-from ..exceptions import InputError
 from . import data
 from .formats import csv_money
 
@@ -90,12 +89,3 @@ def plan_workbook(b: Bill, *, title: str):
     _sheet(wb, "Months", data.month_rows(b))
     return wb
 
-
-def write_plan_workbook(path: str, b: Bill, *, title: str) -> None:
-    """Write the plan workbook to `path`; a file that cannot be written is an InputError
-    naming it."""
-    wb = plan_workbook(b, title=title)
-    try:
-        wb.save(path)
-    except OSError as e:
-        raise InputError(f"cannot write the workbook ({e.strerror or e})", source=path) from None
