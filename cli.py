@@ -644,21 +644,10 @@ def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_p
     budget = parse_amount(budget, "--budget")
     monthly_budget = parse_amount(monthly_budget, "--monthly-budget")
     yearly_budget = parse_amount(yearly_budget, "--yearly-budget")
-    fr = None                  # with --history: the forecast the plan is made from
-    if history_path is None:
-        check_history_only("--history", horizon=horizon, method=method, columns=columns,
-                           map_path=map_path)
-        i = inputs(out, forecast, catalog=catalog_path, tier_basis=tier_basis,
-                   negotiated_rates=negotiated_rates, holdings=holdings_path,
-                   scenarios=scenarios_path, sheet=sheet)
-    else:
-        check_history_plan(forecast, scenarios_path)
-        i, fr = load_analysis("forecasting_plan").history_inputs(
-            history_path, horizon, method, catalog=catalog_path, tier_basis=tier_basis,
-            negotiated_rates=negotiated_rates, holdings=holdings_path, columns=columns,
-            mapping=map_path, sheet=sheet)
-        for note in i.notes:
-            out.note(note)
+    # (fr, with --history: the forecast the plan is made from)
+    i, fr = _plan_inputs(out, forecast, history_path, horizon, method, columns, map_path,
+                         scenarios_path, sheet, catalog=catalog_path, tier_basis=tier_basis,
+                         negotiated_rates=negotiated_rates, holdings=holdings_path)
     if objective == "worst-case" and not i.scenarios:
         out.note("--objective worst-case without --scenarios: one forecast is its own worst "
                  "case, so this is the plan of least cost for it")
@@ -691,6 +680,22 @@ def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_p
         emit(out, content)
     warn_beside(out, result.bill.warnings)
     cashflow_note(out, result.bill, cashflow)
+
+
+def _plan_inputs(out: Output, forecast, history_path, horizon, method, columns, map_path,
+                 scenarios_path, sheet, **files):
+    """`plan`'s inputs and, with --history, the forecast made from it (else None)."""
+    if history_path is None:
+        check_history_only("--history", horizon=horizon, method=method, columns=columns,
+                           map_path=map_path)
+        return inputs(out, forecast, scenarios=scenarios_path, sheet=sheet, **files), None
+    check_history_plan(forecast, scenarios_path)
+    i, fr = load_analysis("forecasting_plan").history_inputs(
+        history_path, horizon, method, columns=columns, mapping=map_path, sheet=sheet,
+        **files)
+    for note in i.notes:
+        out.note(note)
+    return i, fr
 
 
 def _plan_notes(out: Output, report) -> None:
