@@ -84,11 +84,7 @@ def write_together(files) -> None:
                                 f".{os.path.basename(path)}.{os.getpid()}.part")
             try:     # (made by os.open, so the file gets the umask's mode, as open() gives)
                 os.close(os.open(part, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
-            except OSError as e:
-                raise InputError(f"cannot write the {what} ({e.strerror or e})",
-                                 source=path) from None
-            parts.append((part, path))
-            try:
+                parts.append((part, path))
                 write(part)
             except OSError as e:
                 raise InputError(f"cannot write the {what} ({e.strerror or e})",
