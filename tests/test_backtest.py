@@ -159,7 +159,7 @@ def test_backtest_two_windows_and_every_figure_reproduces_with_bill(history, tmp
         f = w["files"]
         for name, args in (("realised", ["--plan", f["plan"]]),
                            ("hindsight", ["--plan", f["hindsight"]]),
-                           ("rule_of_thumb", ["--plan", f["rule-of-thumb"]]),
+                           ("rule_of_thumb", ["--plan", f["rule_of_thumb"]]),
                            ("postpaid", [])):
             billed = json.loads(ok("bill", f["actual"], *args, "--format", "json").stdout)
             assert billed["total_cost"] == w[name]["total_cost"], (w["start"], name)

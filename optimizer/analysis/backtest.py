@@ -163,7 +163,7 @@ def window_files(win: Window) -> dict[str, object]:
     files: dict[str, object] = {
         "actual": win.actual, "forecast": win.forecast.base,
         "plan": win.planned.plan, "hindsight": win.hindsight.plan,
-        "rule-of-thumb": win.thumb_plan,
+        "rule_of_thumb": win.thumb_plan,
     }
     if win.bought_plan is not None:
         files["bought"] = win.bought_plan

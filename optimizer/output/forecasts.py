@@ -169,7 +169,7 @@ BACKTEST_COLUMNS = ("Window", "Forecast\nfrom", "Realised\n(packopt)", "Hindsigh
                     "Pure\npostpaid", "Rule of\nthumb", "Saving vs\npostpaid",
                     "Above\nhindsight")
 FILE_NAMES = {"actual": "actual.csv", "forecast": "forecast.csv", "plan": "plan.csv",
-              "hindsight": "hindsight.csv", "rule-of-thumb": "rule-of-thumb.csv",
+              "hindsight": "hindsight.csv", "rule_of_thumb": "rule-of-thumb.csv",
               "bought": "bought.csv", "held": "held.csv"}
 
 
@@ -304,7 +304,7 @@ def reproduce_lines(bt: Backtest, files: dict | None, bill_flags: str = "") -> l
     for w in bt.windows:
         f = files[str(w.start)]
         out.append(f"  {w.start}..{w.end}:")
-        for name in ("plan", "hindsight", "rule-of-thumb"):
+        for name in ("plan", "hindsight", "rule_of_thumb"):
             out.append(f"    packopt bill {f['actual']} --plan {f[name]}{flags}")
         out.append(f"    packopt bill {f['actual']}{flags}      # pure postpaid")
         if "bought" in f:
