@@ -789,8 +789,14 @@ def whatif_cmd(forecast, scales, scenarios_path, plan_path, break_even, purchase
     i = inputs(out, forecast, catalog=catalog_path, tier_basis=tier_basis, plan=plan_path,
                negotiated_rates=negotiated_rates, holdings=holdings_path,
                scenarios=scenarios_path, sheet=sheet)
-    levels = levels or ([] if i.scenarios else parse_scales(DEFAULT_SCALES))
     whatif = load_analysis("whatif")
+    if not levels and not i.scenarios:
+        levels, dropped = whatif.scales_within(i.forecast, parse_scales(DEFAULT_SCALES))
+        if dropped:
+            out.note(f"default demand level{'s' * (len(dropped) > 1)} "
+                     f"{', '.join(f'×{s.normalize():f}' for s in dropped)} left out: "
+                     f"{'they take' if len(dropped) > 1 else 'it takes'} some month past "
+                     f"10^15 calls, the most packopt takes")
     w = solve_interruptibly("Solving each demand level…", out, lambda: whatif.examine(
         i.catalog, i.forecast, levels, i.scenarios, plan=i.plan, holdings=i.holdings,
         solver=solver, budget=budget, monthly_budget=monthly_budget,

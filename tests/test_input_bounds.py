@@ -248,3 +248,17 @@ def test_the_forecast_files_start_with_the_excel_bom_too(tmp_path):
     r = run(tmp_path, {"h.csv": HISTORY_12}, "forecast", "@h.csv", "-q", "--output",
             "@g.csv")
     assert (tmp_path / "g.csv").read_bytes().startswith(b"product")
+
+
+def test_default_demand_levels_past_the_bound_are_left_out_with_a_note(tmp_path):
+    """whatif without --scale: the default levels that would take a month past 10^15 calls
+    are left out, said on stderr; it blamed a --scale nobody gave and stopped."""
+    cheap = CATALOG.format(calls=1000, price="0.001").replace('"0.15"', '"0.000001"')
+    r = run(tmp_path, {"f.csv": forecast(str(7 * 10 ** 14)), "c.toml": cheap}, "whatif",
+            "@f.csv", "--catalog", "@c.toml", "--no-break-even", "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    assert "--scale" not in r.stderr
+    assert "default demand level ×1.5 left out" in r.stderr, r.stderr
+    import json
+    levels = [row["label"] for row in json.loads(r.stdout)["levels"]]
+    assert levels == ["×0.5", "×0.8", "×1", "×1.2"], levels

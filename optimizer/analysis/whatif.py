@@ -85,6 +85,20 @@ def examine(catalog: Catalog, forecast: Forecast, scales=(), scenarios=(), *,
                   mode, mode == "start" and buys_as(examined, forecast) == "any")
 
 
+def scales_within(forecast: Forecast, scales) -> tuple[list, list]:
+    """(the scales that keep every month of `forecast` within the calls packopt takes, those
+    that do not): default demand levels past the limit are left out, not blamed on a
+    --scale nobody gave."""
+    kept, dropped = [], []
+    for s in scales:
+        try:
+            forecast.scaled(s)
+            kept.append(s)
+        except InputError:
+            dropped.append(s)
+    return kept, dropped
+
+
 def _level_name(label: str, scale: bool) -> str:
     return f"demand {label}" if scale else f"scenario '{label}'"
 
