@@ -294,3 +294,63 @@ def _falling(pts: np.ndarray) -> np.ndarray:
     co = c[order]
     before = np.minimum.accumulate(np.concatenate(([np.iinfo(np.int64).max], co)))
     return order[co < before[:-1]]
+
+
+def choose_by_blocks(fronts: dict[str, list[tuple[tuple[int, ...], int, int, int]]],
+                     block_cap: int, total_cap: int | None = None, solver: str = "highs",
+                     time_limit: float | None = None, tie_break: bool = True):
+    """One (spend of each block, cost, calls, packs) point per product keeping every
+    block's cap (and the total cap): the least total cost, then the least spend, the most
+    calls, the fewest packs. A multiple-choice knapsack with a row per block, too many
+    rows for `chooser`'s spend lattice: each product's own least point when together they
+    keep the caps, else a small integer program, its tie-break one re-solve a key.
+    Returns ({pid: point index}, cost, status, whether the tie-break is proven); None for
+    the choice when nothing keeps the caps or the solver found no choice in time."""
+    def fits(pt) -> bool:
+        return max(pt[0], default=0) <= block_cap and \
+            (total_cap is None or sum(pt[0]) <= total_cap)
+    keep = {pid: [i for i, pt in enumerate(f) if fits(pt)] for pid, f in fronts.items()}
+    if any(not k for k in keep.values()):
+        return None, None, Status.INFEASIBLE, False
+
+    def order(pid: str, i: int):
+        spends, cost, calls, packs = fronts[pid][i]
+        return cost, sum(spends), -calls, packs
+    least = {pid: min(k, key=lambda i, pid=pid: order(pid, i)) for pid, k in keep.items()}
+    blocks = max((len(fronts[pid][i][0]) for pid, k in keep.items() for i in k), default=0)
+    spent = [sum(fronts[pid][i][0][b] if b < len(fronts[pid][i][0]) else 0
+                 for pid, i in least.items()) for b in range(blocks)]
+    if max(spent, default=0) <= block_cap and (total_cap is None or sum(spent) <= total_cap):
+        # Each product's own least point: the sums of independent least keys are least.
+        return least, sum(fronts[pid][i][1] for pid, i in least.items()), Status.OPTIMAL, True
+    prob = pulp.LpProblem("blocks", pulp.LpMinimize)
+    pick = {(pid, i): prob.add_variable(f"y_{n}_{i}", cat="Binary")
+            for n, pid in enumerate(keep) for i in keep[pid]}
+
+    def total(of):
+        return pulp.lpSum(of(fronts[pid][i]) * v for (pid, i), v in pick.items())
+    prob += total(lambda pt: pt[1])
+    for n, pid in enumerate(keep):
+        prob += pulp.lpSum(pick[pid, i] for i in keep[pid]) == 1, f"one_{n}"
+    for b in range(blocks):
+        prob += total(lambda pt, b=b: pt[0][b] if b < len(pt[0]) else 0) <= block_cap, \
+            f"block_{b}"
+    if total_cap is not None:
+        prob += total(lambda pt: sum(pt[0])) <= total_cap, "total"
+    deadline = None if time_limit is None else time.perf_counter() + time_limit
+    out = solve(prob, solver, time_limit, presolve=False)
+    if not out.has_solution:
+        return None, None, out.status, False
+
+    def read() -> dict:
+        return {pid: next(i for i in keep[pid] if pick[pid, i].value() > 0.5) for pid in keep}
+    chosen = read()
+    if out.status is not Status.OPTIMAL:
+        return chosen, None, out.status, False
+    best = round(out.objective)
+    prob += prob.objective <= best + 0.5, "keep_optimal_cost"
+    keys = [(total(lambda pt: sum(pt[0])), 1), (total(lambda pt: pt[2]), -1),
+            (total(lambda pt: pt[3]), 1)]
+    proven = tie_break and resolve_keys(prob, keys, solver, out.seconds, deadline,
+                                        lambda: chosen.update(read()), presolve=False)
+    return chosen, best, out.status, proven
