@@ -165,6 +165,8 @@ def test_header_only(text):
     ("product,month", "calls"),                 # the missing column
     ("product", "product"),
     ("month,product,calls", "month"),
+    ("product,month,", "column 3 (empty)"),         # a trailing delimiter: was a traceback
+    ("product,month,,calls", "column 3 (empty)"),
 ])
 def test_wrong_header_names_the_wrong_column(header, field):
     err = error(parse_forecast, header + "\nid_card,2027-01,5\n", SEED, "f.csv")
@@ -356,7 +358,18 @@ def test_holdings_errors(row, field, words):
 
 def test_holdings_wrong_header():
     err = error(parse_holdings, "product,expiry,calls\nid_card,2027-06,1\n", SEED, "h.csv")
-    assert err.line == 1 and err.field and "header" in err.message
+    assert err.line == 1 and err.field == "expiry" and "header" in err.message
+
+
+@pytest.mark.parametrize("parse, header, field", [
+    (parse_plan_csv, "product,month,sizes,count", "sizes"),     # it named 'product'
+    (parse_plan_csv, "product,month,,count", "column 3 (empty)"),
+    (parse_plan_csv, "product,month,size", "count"),
+    (parse_holdings, "product,expires,", "column 3 (empty)"),
+])
+def test_a_wrong_header_names_its_first_wrong_column(parse, header, field):
+    err = error(parse, header + "\nid_card,2027-01,1000,1\n", SEED, "x.csv")
+    assert (err.line, err.field) == (1, field) and "header" in err.message
 
 
 # --------------------------------------------------------------------------- plan vs forecast

@@ -35,6 +35,7 @@ from .text import (
     resolve_product,
     total_row_note,
     trim,
+    wrong_column,
 )
 
 LONG = ["product", "month", "calls"]
@@ -69,11 +70,9 @@ def forecast_from_table(table: Table, catalog: Catalog,
     if head and head[0] == "product" and len(head) > 1:
         if head[1] in ("month", "calls"):
             # a long-form header gone wrong: name its first wrong (or missing) column
-            bad = next((c for c, w in zip(header, LONG) if c.lower() != w), None)
-            bad = bad or LONG[len(header)]
             raise InputError("header must be exactly product,month,calls (long form) or "
                              "product,YYYY-MM,... (wide form)", source=source, line=line0,
-                             field=bad)
+                             field=wrong_column(header, LONG))
         return _wide_form(rows, catalog, source, notes)
     raise InputError("header must be product,month,calls (long form) or "
                      "product,YYYY-MM,YYYY-MM,... (wide form)",

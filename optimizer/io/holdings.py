@@ -19,6 +19,7 @@ from .text import (
     parse_month,
     read_table,
     resolve_product,
+    wrong_column,
 )
 
 HEADER = ["product", "expires", "calls_left"]
@@ -41,7 +42,7 @@ def holdings_from_table(table: Table, catalog: Catalog,
     line0, header = rows[0]
     if [h.lower() for h in header[:3]] != HEADER:
         raise InputError("header must be product,expires,calls_left", source=source,
-                         line=line0, field=header[0] if header else "header",
+                         line=line0, field=wrong_column(header, HEADER),
                          hint=table.sheet_hint(SHEET_IN_PATH))
     if extra := [h for h in header[3:] if h]:
         notes.append(ignored_columns_note(source, extra))

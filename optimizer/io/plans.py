@@ -29,6 +29,7 @@ from .text import (
     resolve_product,
     shown,
     split_sheet,
+    wrong_column,
 )
 
 
@@ -66,7 +67,8 @@ def plan_from_table(table: Table, catalog: Catalog, notes: list[str] | None = No
                 "whatif...), not a plan: `packopt plan --format csv` alone writes the plan"
                 if names & {"strategy", "pack_cost", "level", "outflow", "tier_volume"} else "")
         raise InputError(f"header must be product,month,size,count{hint}", source=source,
-                         line=line0, field=header[0] if header else "header",
+                         line=line0,
+                         field=wrong_column(header, ["product", "month", "size", "count"]),
                          hint=None if hint else table.sheet_hint(SHEET_IN_PATH))
     extra = [h for h in header[4:] if h and h.lower() != "cost"]
     if extra:

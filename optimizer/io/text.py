@@ -343,6 +343,16 @@ def _unmatched(checks) -> tuple[list[str], list[str]]:
     return wrong, formulas
 
 
+def wrong_column(header: list[str], expected: list[str]) -> str:
+    """The field an error about a header names: its first column that is not the expected
+    one ("column 3 (empty)" for a blank cell), else the first expected column missing."""
+    col = next((k for k, (c, w) in enumerate(zip(header, expected)) if c.lower() != w),
+               len(header))
+    if col >= len(header):
+        return expected[col] if col < len(expected) else "header"
+    return header[col] or f"column {col + 1} (empty)"
+
+
 def ignored_columns_note(source: str, names: list[str]) -> str:
     named = ", ".join(f"'{n}'" for n in names)
     return f"{source}: column{'s' if len(names) > 1 else ''} {named} ignored"
