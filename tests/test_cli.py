@@ -928,7 +928,7 @@ PLAN = "product,month,size,count\n"
     (PLAN + "bank_card,2027-01,1000\n", 2, "row", "expected 4 fields"),
     (PLAN + "bank_card,2026-12,1000,1\n", 2, "month", "outside the forecast horizon"),
     (PLAN + "id_card,2027-01,1000,1\n", 2, "product", "not in the forecast"),
-    ("product,month,count,size\nbank_card,2027-01,1,1000\n", 1, "product",
+    ("product,month,count,size\nbank_card,2027-01,1,1000\n", 1, "count",
      "header must be product,month,size,count"),
 ])
 def test_bad_plan(tmp_path, text, line, field, says):
@@ -964,7 +964,7 @@ def test_bad_plan_json(tmp_path):
     ("product,expires,calls_left\nid_card,2027-02,-1\n", 2, "calls_left", "negative"),
     ("product,expires,calls_left\nid_card,Feb,1\n", 2, "expires", "YYYY-MM"),
     ("product,expires,calls_left\nidcard,2027-02,1\n", 2, "product", "did you mean 'id_card'"),
-    ("product,calls_left\nid_card,1\n", 1, "product", "header must be"),
+    ("product,calls_left\nid_card,1\n", 1, "calls_left", "header must be"),
 ])
 def test_bad_holdings(tmp_path, text, line, field, says):
     path = write(tmp_path, "held.csv", text)

@@ -578,3 +578,27 @@ def test_a_holding_usable_past_what_a_pack_bought_at_the_start_lasts_gets_a_note
     assert [n for n in i.notes if "usable until" in n] == [
         f"{h}, line 3: id_card's holding is usable until 2099-06, later than a pack bought by "
         f"the horizon's start lasts (12 months: 2027-12); planned as given"]
+
+
+def test_a_missing_month_is_reported_with_the_files_other_problems():
+    """Negative calls, a duplicate row, calls that are not a number and a product's missing
+    month: one message with all four (the missing month came only once the others were
+    fixed); the row whose calls are bad is not also reported missing."""
+    text = (H + "id_card,2027-01,-5\nid_card,2027-02,5\nid_card,2027-02,6\n"
+            "bank_card,2027-01,5\nbank_card,2027-03,x\nid_card,2027-03,5\n")
+    err = error(parse_forecast, text, SEED, "f.csv")
+    message = str(err)
+    assert "4 problems" in message, message
+    assert "no calls given for bank_card in 2027-02:" in message
+    assert "bank_card in 2027-02, 2027-03" not in message
+
+
+@pytest.mark.parametrize("header, field, words", [
+    ("product,2027-01,2027-03", "2027-03", "no column for 2027-02 (between 2027-01 and 2027-03)"),
+    ("product,2027-01,2027-05,2027-02", "2027-05", "no column for 2027-03 to 2027-04"),
+])
+def test_a_wide_header_that_skips_months_is_named(header, field, words):
+    """It blamed each product's row (line 2) and a 'month' field the file does not have."""
+    cells = ",5" * (header.count(",") or 1)
+    err = error(parse_forecast, header + "\nid_card" + cells + "\n", SEED, "f.csv")
+    assert (err.line, err.field) == (1, field) and words in err.message

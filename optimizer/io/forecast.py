@@ -129,6 +129,8 @@ def _long_form(rows, catalog: Catalog, source: str, notes: list[str]) -> Forecas
     # A product's and a month's text read once (the errors, though, on every line).
     products: dict[str, object] = {}
     month_of: dict[str, Month] = {}
+    seen: set = set()           # (pid, month) of rows whose calls may be bad
+    unplaced = False            # a row whose product or month is unreadable
     for line, row in data:
         key, text, count = row[0], row[1], row[2]
         prod = products.get(key)
@@ -146,7 +148,11 @@ def _long_form(rows, catalog: Catalog, source: str, notes: list[str]) -> Forecas
         else:
             calls = problems(parse_count, count, source=source, line=line,
                              field_name="calls")
-        if prod is None or month is None or calls is None:
+        if prod is None or month is None:
+            unplaced = True
+            continue
+        seen.add((prod.id, month))
+        if calls is None:
             continue
         if (prod.id, month) in cells:
             problems.add(InputError(f"duplicate row for {prod.id} {month} (first given on "
@@ -155,8 +161,10 @@ def _long_form(rows, catalog: Catalog, source: str, notes: list[str]) -> Forecas
             continue
         cells[(prod.id, month)] = (calls, line)
         first_line.setdefault(prod.id, line)
-    problems.check()
-    forecast = assemble_forecast(cells, first_line, catalog, source, line0)
+    if unplaced or not cells:
+        problems.check()
+    # (a missing month reported with the other problems: it came one run later)
+    forecast = assemble_forecast(cells, first_line, catalog, source, line0, problems, seen)
     for line, row in totals:
         checks = []
         if row[2]:
@@ -236,6 +244,15 @@ def _wide_header(header: list[str], line0: int, source: str,
                                     source=source, line=line0, field=h))
             continue
         months.append((col, h, month))
+    ordinals = sorted(m.ordinal for _, _, m in months)
+    for a, b in zip(ordinals, ordinals[1:]):
+        if b - a > 1:
+            # (else each product's row was blamed for the month no column names)
+            gap = f"{Month(a + 1)}" + (f" to {Month(b - 1)}" if b - a > 2 else "")
+            problems.add(InputError(
+                f"the header has no column for {gap} (between {Month(a)} and {Month(b)}): "
+                f"every month of the horizon needs one", source=source, line=line0,
+                field=next(h for _, h, m in months if m.ordinal == b)))
     return months, total_col
 
 
@@ -362,11 +379,13 @@ def _month_sum(forecast: Forecast, month: Month) -> int | None:
 
 
 def assemble_forecast(cells: dict, first_line: dict, catalog: Catalog, source: str,
-                      header_line: int) -> Forecast:
+                      header_line: int, problems: Problems | None = None,
+                      seen: set = frozenset()) -> Forecast:
     """A Forecast from (product, month) -> (calls, line) cells, checking the horizon.
 
     Every product must cover the same contiguous run of months; each product's missing
-    months are reported together.
+    months are reported together, with the file's other `problems` when given (`seen`:
+    the (product, month) of rows whose calls were bad, not missing).
     """
     line0 = header_line
     if not cells:
@@ -382,10 +401,11 @@ def assemble_forecast(cells: dict, first_line: dict, catalog: Catalog, source: s
     hi = max(max(got) for got in by_product.values())
     start, end, n = Month(lo), Month(hi), hi - lo + 1
     span = range(lo, hi + 1)
-    problems = Problems()
+    problems = Problems() if problems is None else problems
     for pid in first_line:
         got = by_product.get(pid, {})
-        missing = [Month(o) for o in span if o not in got] if len(got) < n else []
+        missing = [Month(o) for o in span if o not in got and (pid, Month(o)) not in seen] \
+            if len(got) < n else []
         if missing:
             listed = ", ".join(str(m) for m in missing[:3]) + (
                 f" and {len(missing) - 3} more" if len(missing) > 3 else "")
