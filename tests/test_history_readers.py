@@ -426,7 +426,8 @@ def test_daily_unmapped_rows_keep_their_totals_and_nothing_is_dropped(tmp_path):
 @pytest.mark.parametrize("cell, field, message", [
     ("2027-01", "date", "'2027-01' is not a date: it is a month without a day"),
     ("2027-02-30", "date", "'2027-02-30' is not a date (day is out of range for month)"),
-    ("15/01/2027", "date", "'15/01/2027' is not a date: write it as YYYY-MM-DD"),
+    ("13/13/2027", "date", "'13/13/2027' is not a date (month must be in 1..12)"),
+    ("15.01.2027", "date", "'15.01.2027' is not a date: write it as YYYY-MM-DD"),
     ("", "date", "the date is empty"),
 ])
 def test_daily_bad_dates(tmp_path, cell, field, message):
@@ -693,3 +694,17 @@ def test_dates_all_on_the_1st_are_monthly_figures_not_partial_months(tmp_path):
     rows.append(["id_card", "2027-02-02", "1"])
     assert read_history(write_csv(tmp_path / "d.csv", rows), SEED).partial == (
         ("id_card", M("2027-02")),)
+
+
+@pytest.mark.parametrize("dates, months", [
+    # M/D/YYYY, what US-locale Excel writes (every row was refused, those on the 1st as
+    # "a month without a day")
+    (["1/1/2026", "1/15/2026", "2/1/2026", "2/28/2026 10:30"], ((100 + 200), (300 + 400))),
+    # D/M/YYYY: a first field above 12 decides the column's order
+    (["1/1/2026", "15/1/2026", "1/2/2026", "28/2/2026"], ((100 + 200), (300 + 400))),
+])
+def test_daily_rows_with_slash_dates_take_the_columns_order(tmp_path, dates, months):
+    rows = [["product", "date", "calls"]] + [["id_card", d, c]
+                                             for d, c in zip(dates, (100, 200, 300, 400))]
+    h = read_history(write_csv(tmp_path / "d.csv", rows), SEED)
+    assert h.usage.start == M("2026-01") and dict(h.usage.demand) == {"id_card": months}

@@ -98,6 +98,7 @@ _CN_MULTIPLIERS = {"千": 1000, "万": 10000, "百万": 1000000}
 
 _DATE = re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})|(\d{4})年\s*(\d{1,2})月\s*(\d{1,2})日?"
                    r"|(\d{4})(\d{2})(\d{2})", re.A)
+_SLASH = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})", re.A)      # M/D/YYYY or D/M/YYYY
 _TIME = re.compile(r"(?:[T ]\s*(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?)?\s*"
                    r"(?:Z|UTC|[+-]\d{2}(?::?\d{2})?)?", re.I | re.A)
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.A)
@@ -470,15 +471,27 @@ def _unmapped_list(unmapped, lines=None, catalog: Catalog | None = None) -> str:
 
 # --------------------------------------------------------------------------- cells
 
-def parse_moment(text: str, *, source: str, line: int, field_name: str) -> datetime:
+def slash_day_first(values) -> bool:
+    """How a column's `a/b/YYYY` dates are ordered: D/M/YYYY when some first field is above
+    12, else M/D/YYYY (what US-locale Excel writes; the order months take on a tie)."""
+    return any(int(m.group(1)) > 12 for v in values if (m := _SLASH.match(v.strip())))
+
+
+def parse_moment(text: str, *, source: str, line: int, field_name: str,
+                 day_is_first: bool = False) -> datetime:
     """A date, or a date and time (`2027-01-15`, `2027/1/15`, `20270115`, `2027年1月15日`,
+    `1/15/2027` or `15/1/2027` as `day_is_first` says (`slash_day_first` of the column),
     `2027-01-15T10:30:00Z`, `2027-01-15 10:30`). A UTC offset is not applied: the date is
     the one written."""
     v = text.strip()
     m = _DATE.match(v)
-    if m:
+    if m is None and (s := _SLASH.match(v)):
+        a, b, y = s.groups()
+        m, (mo, d) = s, ((b, a) if day_is_first else (a, b))
+    elif m:
         g = m.groups()
         y, mo, d = (g[0], g[2], g[3]) if g[0] else (g[4], g[5], g[6]) if g[4] else g[7:10]
+    if m:
         t = _TIME.fullmatch(v[m.end():])
         if t is not None:
             try:
@@ -697,8 +710,10 @@ def _read_daily(table: Table, usage: _Usage) -> None:
     _ignored(table, {cp, cd, cc}, usage)
     rows, totals = _data_rows(table, (cp, cd, cc), usage)
     src, p = table.source, usage.problems
+    order = slash_day_first(row[cd] for _, row in rows)
     for line, row in rows:
-        moment = p(parse_moment, row[cd], source=src, line=line, field_name="date")
+        moment = p(parse_moment, row[cd], source=src, line=line, field_name="date",
+                   day_is_first=order)
         calls = p(parse_count, row[cc], source=src, line=line, field_name="calls")
         if moment is not None and calls is not None:
             usage.add(line, (row[cp],), row[cp], Month.of(moment.year, moment.month), calls)
@@ -811,6 +826,8 @@ def _read_columns(table: Table, spec: dict[str, str], usage: _Usage) -> None:
     rows = table.rows[at + 1:]
     order = day_first(r[col["month"]] for _, r in rows
                       if "month" in col and col["month"] < len(r))
+    dates_order = "date" in col and slash_day_first(
+        r[col["date"]] for _, r in rows if col["date"] < len(r))
     odd_units: dict[tuple[str, str], list] = {}
     for line, row in rows:
         if _too_wide(row, header, src, line, p):
@@ -827,7 +844,7 @@ def _read_columns(table: Table, spec: dict[str, str], usage: _Usage) -> None:
             moment = None
         else:
             moment = p(parse_moment, row[col["date"]], source=src, line=line,
-                       field_name=header[col["date"]])
+                       field_name=header[col["date"]], day_is_first=dates_order)
             month = Month.of(moment.year, moment.month) if moment is not None else None
         if amount is None or month is None:
             continue
