@@ -594,7 +594,8 @@ def bill_cmd(forecast, plan_path, compare, catalog_path, tier_basis, negotiated_
 @click.option("--output", metavar="FILE.xlsx",
               help="With --format xlsx: the workbook to write (sheets Plan, Costs, Months).")
 @click.option("--history", "history_path", metavar="HISTORY",
-              help="Plan from a usage history instead of FORECAST: forecast --horizon months "
+              help="Plan from a usage history (monthly, daily rows, a FOCUS or other bill "
+                   "export) instead of FORECAST: forecast --horizon months "
                    "(see `packopt forecast`), then plan on its low/base/high scenarios "
                    "(P10/P50/P90) for the expected cost.")
 @click.option("--horizon", type=click.IntRange(1, 120), default=12, show_default=True,
@@ -841,8 +842,9 @@ def forecast_cmd(history, horizon, output, scenarios_path, method, columns, map_
                  catalog_path, tier_basis, negotiated_rates, out: Output):
     """Forecast monthly calls per product from a usage HISTORY.
 
-    HISTORY holds past monthly calls (the forecast formats, CSV or .xlsx; other
-    exports through --columns/--map). Per product the method is chosen by a
+    HISTORY holds past calls, CSV or .xlsx: monthly (the forecast formats), daily
+    or per-batch rows (product,date,calls), a FOCUS cost-and-usage export, or
+    another bill export through --columns/--map (docs/cli.md, 'History files'). Per product the method is chosen by a
     rolling-origin backtest (or --method); its backtest MAPE and MASE and the
     P10-P90 band are shown. CSV output (the default) is the forecast itself, which
     `packopt plan` reads; the method of each product then goes to stderr.
@@ -896,7 +898,8 @@ def backtest_cmd(history, plan_path, holdings_path, output_dir, solver,
     months only, planned, and the plan billed on what actually happened; beside it
     the hindsight optimum (the plan optimal for the actual usage), pure postpaid and
     the rule of thumb (sized on the 12 months before), and with --plan what you
-    really bought.
+    really bought. HISTORY takes the forms `packopt forecast` reads (monthly, daily
+    rows, FOCUS exports, other exports through --columns/--map).
 
     \b
     Examples:
