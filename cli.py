@@ -846,8 +846,9 @@ def forecast_cmd(history, horizon, output, scenarios_path, method, columns, map_
     or per-batch rows (product,date,calls), a FOCUS cost-and-usage export, or
     another bill export through --columns/--map (docs/cli.md, 'History files').
     Per product the method is chosen by a rolling-origin backtest (or --method);
-    its backtest MAPE and MASE and the P10-P90 band are shown. CSV output (the default) is the forecast itself, which
-    `packopt plan` reads; the method of each product then goes to stderr.
+    its backtest MAPE and MASE and the P10-P90 band are shown. CSV output (the
+    default) is the forecast itself, which `packopt plan` reads; the method of each
+    product then goes to stderr.
 
     \b
     Examples:
