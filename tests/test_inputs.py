@@ -602,3 +602,19 @@ def test_a_wide_header_that_skips_months_is_named(header, field, words):
     cells = ",5" * (header.count(",") or 1)
     err = error(parse_forecast, header + "\nid_card" + cells + "\n", SEED, "f.csv")
     assert (err.line, err.field) == (1, field) and words in err.message
+
+
+@pytest.mark.parametrize("parse, header, field", [
+    (parse_forecast, "product,,calls", "column 2 (empty)"),      # no field was named
+    ("scenarios", "scenario,weight,", "column 3 (empty)"),
+    ("scenarios", "scenario,wieght,scale", "wieght"),
+    ("scenarios", "scenario,weight,product,month,", "column 5 (empty)"),
+])
+def test_a_header_with_a_blank_cell_names_that_cell(parse, header, field):
+    from optimizer.io.scenarios import parse_scenarios
+    base = forecast({"id_card": [5000] * 2})
+    if parse == "scenarios":
+        err = error(parse_scenarios, header + "\nlow,1,1\n", SEED, base, "s.csv")
+    else:
+        err = error(parse, header + "\nid_card,2027-01,5\n", SEED, "f.csv")
+    assert (err.line, err.field) == (1, field) and "header" in err.message

@@ -68,7 +68,7 @@ def forecast_from_table(table: Table, catalog: Catalog,
     if head[:3] == LONG:
         return _long_form(rows, catalog, source, notes)
     if head and head[0] == "product" and len(head) > 1:
-        if head[1] in ("month", "calls"):
+        if head[1] in ("month", "calls") or head[2:3] == ["calls"]:
             # a long-form header gone wrong: name its first wrong (or missing) column
             raise InputError("header must be exactly product,month,calls (long form) or "
                              "product,YYYY-MM,... (wide form)", source=source, line=line0,
@@ -203,7 +203,7 @@ def _wide_form(rows, catalog: Catalog, source: str, notes: list[str]) -> Forecas
     if not months and not problems:
         raise InputError("header must be product,month,calls (long form) or "
                          "product,YYYY-MM,YYYY-MM,... (wide form)", source=source,
-                         line=line0, field=header[1])
+                         line=line0, field=header[1] or "column 2 (empty)")
     used = {0, *(c for c, _, _ in months)} | ({total_col} if total_col is not None else set())
     used |= {c for c, h in enumerate(header) if h and looks_like_month(h)}   # bad months
     _extra_columns(header, rows, used, source, notes)

@@ -18,7 +18,7 @@ from .forecast import assemble_forecast
 from .months import day_first
 from .text import (SHEET_IN_PATH, Problems, Table, csv_rows, ignored_columns_note, is_total,
                    parse_count, parse_decimal, parse_month, read_table, resolve_product,
-                   shown, too_large, too_large_words, total_row_note, trim)
+                   shown, too_large, too_large_words, total_row_note, trim, wrong_column)
 
 _FULL = ["scenario", "weight", "product", "month", "calls"]
 _SCALE = ["scenario", "weight", "scale"]
@@ -80,8 +80,8 @@ def _scenario_form(rows, base: Forecast | None, source: str, notes: list[str],
     if form is None:
         raise InputError("header must be scenario,weight,product,month,calls (full forecasts) "
                          "or scenario,weight,scale (multiples of the forecast)", source=source,
-                         line=line0, field=next((h for h, want in zip(header, _FULL)
-                                                 if h.lower() != want), header[-1]),
+                         line=line0, field=wrong_column(header, _FULL if "product" in head
+                                                        or len(head) > 3 else _SCALE),
                          hint=sheet_hint)
     if extra := [h for h in header[len(form):] if h]:
         notes.append(ignored_columns_note(source, extra))
