@@ -338,3 +338,19 @@ def test_values_are_named_as_the_toml_spells_them(tmp_path):
     err = load_error(tmp_path, 'tier_basis = ["total"]\n[[product]]\nid = "x"\n'
                      'tiers = [ { rate = "0.1" } ]\n')
     assert err.message == "tier_basis must be one of total, after-packs, not ['total']"
+
+
+def test_counts_written_as_strings_are_read_as_prices_are(tmp_path):
+    """`calls = "1000"` was refused as "must be a whole number, not '1000'" (prices take
+    strings, so counts do too); text that is no whole number still is refused."""
+    path = tmp_path / "c.toml"
+    path.write_text('free_calls_per_month = "500"\n[[product]]\nid = "id_card"\n'
+                    'packs = [ { calls = "1000", price = "100" } ]\n'
+                    'tiers = [ { up_to = "10000", rate = "0.15" }, { rate = "0.1" } ]\n',
+                    encoding="utf-8")
+    product = load_catalog(path).product("id_card")
+    assert [p.calls for p in product.packs] == [1000] and product.free_calls == 500
+    assert product.tiers[0].up_to == 10000
+    err = load_error(tmp_path, '[[product]]\nid = "id_card"\n'
+                     'packs = [ { calls = "1,000", price = "1" } ]\ntiers = [ { rate = "0.1" } ]\n')
+    assert err.message.endswith("pack 1 calls must be a whole number, not '1,000'")

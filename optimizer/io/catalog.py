@@ -92,6 +92,9 @@ def _decimal(value, what: str, err) -> Decimal:
 
 
 def _whole(value, what: str, err, minimum: int) -> int:
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdecimal() \
+            and len(value.strip()) <= 4000:
+        value = int(value)      # "1000": prices may be strings, so counts may be too
     if isinstance(value, bool) or not isinstance(value, int):
         raise err(f"{what} must be a whole number, not {_spelt(value)}")
     if value < minimum:
