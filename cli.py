@@ -34,6 +34,7 @@ from optimizer.io.config import (flag_origin, name_origin, named_origins, path_o
                                  set_config, set_envvars, value_origin)
 from optimizer.io.inputs import read_inputs
 from optimizer.io.options import catalog_in_force, parse_amount, parse_scales
+from optimizer.io.text import UNMAPPED_WORDS
 from optimizer.output import cells, forecasts, text, views
 from optimizer.output.files import check_paths, distinct_paths, write_extras
 from optimizer.output.progress import run_in_worker, spinner
@@ -276,9 +277,10 @@ class Output:
     quiet: bool
 
     def note(self, message: str) -> None:
-        """A note for the user on stderr (never on stdout), unless --quiet; on a terminal
-        wrapped between words, so that no number or name is split."""
-        if not self.quiet:
+        """A note for the user on stderr (never on stdout), unless --quiet (but for usage
+        no product takes, never dropped silently); on a terminal wrapped between words, so
+        that no number or name is split."""
+        if not self.quiet or UNMAPPED_WORDS in message:
             text = f"packopt: {message}"
             if _stderr_isatty():
                 import textwrap  # terminals only: not on a script's path
@@ -303,7 +305,8 @@ def output_options(f=None, *, formats=FORMATS, default="table"):
         return f(*args, out=Output(fmt, no_color, excel_bom and fmt == "csv", quiet), **kwargs)
 
     wrapper = click.option("-q", "--quiet", is_flag=True,
-                           help="No notes or progress on stderr (errors still go there).")(wrapper)
+                           help="No notes or progress on stderr (errors, and usage that maps to no "
+                                "product, still go there).")(wrapper)
     wrapper = click.option("--excel-bom", is_flag=True,
                            help="Start CSV output with a UTF-8 byte-order mark, so that Excel "
                                 "reads the UTF-8 correctly.")(wrapper)

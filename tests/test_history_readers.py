@@ -708,3 +708,18 @@ def test_daily_rows_with_slash_dates_take_the_columns_order(tmp_path, dates, mon
                                              for d, c in zip(dates, (100, 200, 300, 400))]
     h = read_history(write_csv(tmp_path / "d.csv", rows), SEED)
     assert h.usage.start == M("2026-01") and dict(h.usage.demand) == {"id_card": months}
+
+
+def test_usage_no_product_takes_is_named_even_with_quiet(tmp_path):
+    """-q silences notes, but not this one: SPEC, unmapped usage is never dropped silently
+    (with CSV output its calls left no trace at all)."""
+    from click.testing import CliRunner
+
+    from cli import cli
+    rows = [["product", "month", "calls"]] + [[p, f"2026-{m:02d}", "5000"] for m in range(1, 7)
+                                               for p in ("id_card", "mystery_ocr")]
+    path = write_csv(tmp_path / "h.csv", rows)
+    r = CliRunner().invoke(cli, ["forecast", str(path), "-q", "--months", "2"])
+    assert r.exit_code == 0, r.stderr
+    assert "'mystery_ocr' 30,000" in r.stderr and "30,000 calls not counted" in r.stderr
+    assert r.stderr.count("\n") == 1            # that note alone

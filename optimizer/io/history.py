@@ -53,6 +53,7 @@ from .catalog import alias_key
 from .forecast import _wide_header
 from .months import day_first, looks_like_month, to_month
 from .text import (
+    UNMAPPED_WORDS,
     Problems,
     Table,
     below_title,
@@ -356,7 +357,7 @@ class _Usage:
             total = sum(c for _, c in unmapped)
             self.notes.append(
                 f"{self.source}: {len(unmapped)} label{'s map' if len(unmapped) > 1 else ' maps'} "
-                f"to no catalog product ({total:,} calls not counted): "
+                f"{UNMAPPED_WORDS} ({total:,} calls not counted): "
                 f"{_unmapped_list(unmapped, self.unmapped_lines, catalog)}; add them to the "
                 f"catalog's aliases or a --map file")
         partial = self._partial(usage)

@@ -343,6 +343,11 @@ def _unmatched(checks) -> tuple[list[str], list[str]]:
     return wrong, formulas
 
 
+# The words of the note naming usage no product takes: shown even with --quiet (SPEC:
+# unmapped usage is never dropped silently).
+UNMAPPED_WORDS = "to no catalog product"
+
+
 def wrong_column(header: list[str], expected: list[str]) -> str:
     """The field an error about a header names: its first column that is not the expected
     one ("column 3 (empty)" for a blank cell), else the first expected column missing."""
