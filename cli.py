@@ -124,6 +124,12 @@ class PackoptGroup(click.Group):
         except click.UsageError as e:
             name_origin(e)              # a bad value from PACKOPT_* or a config file: say so
             where = e.ctx.command_path if e.ctx is not None else "packopt"
+            if where == "packopt":
+                # (an option's missing value is found before the command's context exists)
+                first = next((a for a in (sys.argv[1:] if args is None else args)
+                              if not a.startswith("-")), None)
+                if first in self.commands:
+                    where = f"packopt {first}"
             message = e.format_message()
             if "(from " not in message and (given := named_origins(e.ctx, message)):
                 message += f" ({given})"

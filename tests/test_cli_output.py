@@ -458,3 +458,14 @@ def test_a_plan_file_not_proven_optimal_says_so_on_stderr(monkeypatch, tmp_path,
     assert "the plan is feasible, proven gap ≤ 12.50 CNY (1.25%)" in r.stderr
     monkeypatch.setattr(planning, "plan_report", real)
     assert "the plan is" not in ok("plan", ID_YEAR, "--format", fmt, *extra).stderr
+
+
+@pytest.mark.parametrize("args, where", [
+    (("plan", "--time-limit"), "packopt plan"),      # it pointed to `packopt --help`
+    (("--no-color", "bill", "--plan"), "packopt bill"),
+    (("--bogus",), "packopt"),
+])
+def test_an_options_missing_value_points_to_its_commands_help(args, where):
+    result = run(*args)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.endswith(f"(see '{where} --help')\n"), result.stderr
