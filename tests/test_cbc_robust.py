@@ -329,3 +329,42 @@ def test_an_infeasible_verdict_highs_cannot_settle_in_time_is_no_proof(monkeypat
     out = solve(prob, "cbc", 5)
     assert out.status is Status.NO_SOLUTION
     assert "not confirmed by HiGHS" in out.message
+
+
+def test_a_warm_cross_check_that_errs_is_run_again_without_the_start(monkeypatch):
+    """HiGHS started from CBC's plan said "optimal" with an objective its columns (the
+    start's) do not reach (Status.ERROR): the cross-check left a proven optimum "feasible"
+    with no time limit at all. It now solves once more without the start."""
+    seen = []
+    real = solvers._solve_highs
+
+    def erring(prob, time_limit, warm=False, progress=None, options=None, **k):
+        seen.append(warm)
+        out = real(prob, time_limit, warm=warm, progress=progress, options=options, **k)
+        return replace(out, status=Status.ERROR, bound=out.objective - 40) if warm else out
+    monkeypatch.setattr(solvers, "_solve_highs", erring)
+    prob = pulp.LpProblem("small", pulp.LpMinimize)
+    x = prob.add_variable("x", 0, 10, cat="Integer")
+    y = prob.add_variable("y", 0, 10, cat="Integer")
+    prob += 3 * x + 5 * y
+    prob += 2 * x + 3 * y >= 7
+    out = solve(prob, "cbc")
+    assert seen == [True, False]
+    assert out.status is Status.OPTIMAL and round(out.objective) == 11
+
+
+def test_cbc_proves_the_optimum_of_a_yearly_cap_a_warm_highs_misreads():
+    """The instance a randomized run found (one product, 16 months, validity 24, a yearly
+    cap): CBC's optimum 1857.51, which HiGHS alone proves too, came back `feasible` with a
+    gap of 8.86 and no time limit given."""
+    from optimizer import Month, plan
+
+    from helpers import custom_catalog
+    cat = custom_catalog('[[product]]\nid = "p1"\npacks = [ { calls = 137, price = "18" }, '
+                         '{ calls = 300, price = "19.57" } ]\ntiers = [ { up_to = 2000, '
+                         'rate = "0.08" }, { rate = "0.07" } ]\n', free_calls_per_month=100,
+                         validity_months=24)
+    f = Forecast(Month.parse("2030-09"), 16, (("p1", (1700,) * 16),))
+    r = plan(cat, f, purchase_months="any", solver="cbc", yearly_budget=Decimal(441),
+             tie_break=False, regret=False)
+    assert r.status == "optimal" and r.bill.total_cost == Decimal("1857.51")
