@@ -53,3 +53,15 @@ def catalog_text(products: str, **top) -> str:
 
 def custom_catalog(products: str, source: str = "custom.toml", **top):
     return parse_catalog(catalog_text(products, **top), source)
+
+
+def two_pack_model(at_least: int):
+    """min 3x + 5y with 2x + 3y >= `at_least` over integers 0..10: a model small enough
+    for any solver, for tests of the solver adapter (7: the optimum 11 at (2, 1))."""
+    import pulp
+    prob = pulp.LpProblem("small", pulp.LpMinimize)
+    x = prob.add_variable("x", 0, 10, cat="Integer")
+    y = prob.add_variable("y", 0, 10, cat="Integer")
+    prob += 3 * x + 5 * y
+    prob += 2 * x + 3 * y >= at_least
+    return prob, x, y

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import pulp
 import pytest
+from helpers import custom_catalog, two_pack_model
 
 from benchmarks.baseline import add_product, solve_baseline
 from benchmarks.families import FAMILIES
@@ -78,11 +79,7 @@ def test_a_confirmed_optimum_keeps_cbcs_own_solution(monkeypatch):
         seen.append(k.get("warm"))
         return real(prob, *a, **k)
     monkeypatch.setattr(solvers, "_solve_highs", spy)
-    prob = pulp.LpProblem("small", pulp.LpMinimize)
-    x = prob.add_variable("x", 0, 10, cat="Integer")
-    y = prob.add_variable("y", 0, 10, cat="Integer")
-    prob += 3 * x + 5 * y
-    prob += 2 * x + 3 * y >= 7
+    prob, x, y = two_pack_model(7)
     out = solve(prob, "cbc")
     assert out.status is Status.OPTIMAL and round(out.objective) == 11
     assert seen == [True]                        # HiGHS started from CBC's solution
@@ -95,11 +92,7 @@ def test_a_cross_check_that_does_not_settle_leaves_a_feasible_plan(monkeypatch):
     def slow(prob, time_limit, warm=False, progress=None, options=None):
         return solvers.SolveOutcome(Status.FEASIBLE, 11.0, 9.0, 0.1, "highs", "Time limit")
     monkeypatch.setattr(solvers, "_solve_highs", slow)
-    prob = pulp.LpProblem("small", pulp.LpMinimize)
-    x = prob.add_variable("x", 0, 10, cat="Integer")
-    y = prob.add_variable("y", 0, 10, cat="Integer")
-    prob += 3 * x + 5 * y
-    prob += 2 * x + 3 * y >= 7
+    prob, x, y = two_pack_model(7)
     out = solve(prob, "cbc", time_limit=5)
     assert out.status is Status.FEASIBLE and out.bound == 9.0 and round(out.objective) == 11
     assert round(pulp.value(prob.objective)) == 11
@@ -139,11 +132,7 @@ def test_a_stalled_cbc_is_killed_and_run_again(tmp_path, monkeypatch):
     script.chmod(0o755)
     monkeypatch.setattr(solvers._cbc_class(), "pulp_cbc_path", str(script))
     monkeypatch.setattr(solvers, "STALL_SECONDS", 0.3)
-    prob = pulp.LpProblem("small", pulp.LpMinimize)
-    x = prob.add_variable("x", 0, 10, cat="Integer")
-    prob += 3 * x
-    prob += x >= 2.5
-    out = solve(prob, "cbc")
+    out = solve(_small_model(), "cbc")
     assert out.status is Status.OPTIMAL and round(out.objective) == 9
     assert "restarted after 1 stall" in out.message
     # the sleeping stand-in was killed (and reaped), not left behind
@@ -158,11 +147,7 @@ def test_a_cbc_that_always_stalls_is_an_error_not_a_hang(tmp_path, monkeypatch):
     monkeypatch.setattr(solvers._cbc_class(), "pulp_cbc_path", str(script))
     monkeypatch.setattr(solvers, "STALL_SECONDS", 0.2)
     monkeypatch.setattr(solvers, "STALL_RETRIES", 1)
-    prob = pulp.LpProblem("small", pulp.LpMinimize)
-    x = prob.add_variable("x", 0, 10, cat="Integer")
-    prob += 3 * x
-    prob += x >= 2.5
-    out = solve(prob, "cbc")
+    out = solve(_small_model(), "cbc")
     assert out.status is Status.ERROR and "stalled 2 times" in out.message
 
 
@@ -343,11 +328,7 @@ def test_a_warm_cross_check_that_errs_is_run_again_without_the_start(monkeypatch
         out = real(prob, time_limit, warm=warm, progress=progress, options=options, **k)
         return replace(out, status=Status.ERROR, bound=out.objective - 40) if warm else out
     monkeypatch.setattr(solvers, "_solve_highs", erring)
-    prob = pulp.LpProblem("small", pulp.LpMinimize)
-    x = prob.add_variable("x", 0, 10, cat="Integer")
-    y = prob.add_variable("y", 0, 10, cat="Integer")
-    prob += 3 * x + 5 * y
-    prob += 2 * x + 3 * y >= 7
+    prob, x, y = two_pack_model(7)
     out = solve(prob, "cbc")
     assert seen == [True, False]
     assert out.status is Status.OPTIMAL and round(out.objective) == 11
@@ -359,7 +340,6 @@ def test_cbc_proves_the_optimum_of_a_yearly_cap_a_warm_highs_misreads():
     gap of 8.86 and no time limit given."""
     from optimizer import Month, plan
 
-    from helpers import custom_catalog
     cat = custom_catalog('[[product]]\nid = "p1"\npacks = [ { calls = 137, price = "18" }, '
                          '{ calls = 300, price = "19.57" } ]\ntiers = [ { up_to = 2000, '
                          'rate = "0.08" }, { rate = "0.07" } ]\n', free_calls_per_month=100,

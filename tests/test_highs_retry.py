@@ -22,16 +22,12 @@ from optimizer.solve.planner import plan
 from optimizer.solve.solvers import SolveOutcome, Status, solve
 
 sys.path.insert(0, str(Path(__file__).parent))
+from helpers import two_pack_model  # noqa: E402
 from test_scenario_stream import CATALOG_AP, START, scenarios_of  # noqa: E402
 
 
 def small_model():
-    prob = pulp.LpProblem("small", pulp.LpMinimize)
-    x = prob.add_variable("x", 0, 10, cat="Integer")
-    y = prob.add_variable("y", 0, 10, cat="Integer")
-    prob += 3 * x + 5 * y
-    prob += 2 * x + 3 * y >= 13
-    return prob, x, y
+    return two_pack_model(13)
 
 
 def failing_first(monkeypatch, errors: int):
