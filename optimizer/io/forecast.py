@@ -97,8 +97,35 @@ def _extra_columns(header: list[str], rows, used: set[int], source: str,
 
 def _long_form(rows, catalog: Catalog, source: str, notes: list[str]) -> Forecast:
     line0, header = rows[0]
-    width = len(header)
     problems = Problems()
+    data, totals = _long_rows(rows, source, problems)
+    _extra_columns(header, rows, {0, 1, 2}, source, notes)
+    order = day_first(row[1] for _, row in data + totals)
+    cells, first_line, seen, unplaced = _long_cells(data, catalog, source, order, problems)
+    if unplaced or not cells:
+        problems.check()
+    # (a missing month reported with the other problems: it came one run later)
+    forecast = assemble_forecast(cells, first_line, catalog, source, line0, problems, seen)
+    for line, row in totals:
+        checks = []
+        if row[2]:
+            month = _month_or_none(row[1], order)
+            if not row[1]:
+                checks.append(("in all", row[2], sum(sum(c) for _, c in forecast.demand)))
+            elif month is None:
+                checks.append((f"for '{row[1]}'", row[2], None))
+            else:
+                checks.append((f"for {month}", row[2], _month_sum(forecast, month)))
+        _total_row(source, line, row[0], checks, notes, problems)
+    problems.check()
+    return forecast
+
+
+def _long_rows(rows, source: str, problems: Problems) -> tuple[list, list]:
+    """A long file's rows as (data rows, total rows), each (line, cells); rows of the wrong
+    width go to `problems`."""
+    header = rows[0][1]
+    width = len(header)
     data, totals = [], []
     total_label: dict[str, bool] = {}          # label -> is_total(label), asked once
     for line, row in rows[1:]:
@@ -122,8 +149,13 @@ def _long_form(rows, catalog: Catalog, source: str, notes: list[str]) -> Forecas
             if total is None:
                 total = total_label[row[0]] = not row[0] or is_total(row[0])
             (totals if total else data).append((line, row))
-    _extra_columns(header, rows, {0, 1, 2}, source, notes)
-    order = day_first(row[1] for _, row in data + totals)
+    return data, totals
+
+
+def _long_cells(data, catalog: Catalog, source: str, order, problems: Problems):
+    """The data rows read into (product, month) -> (calls, line) cells: (cells, each
+    product's first line, the (product, month) of every row whose product and month were
+    read, whether some row's product or month was not). Bad cells go to `problems`."""
     cells: dict[tuple[str, Month], tuple[int, int]] = {}   # (pid, month) -> (calls, line)
     first_line: dict[str, int] = {}
     # A product's and a month's text read once (the errors, though, on every line).
@@ -161,23 +193,7 @@ def _long_form(rows, catalog: Catalog, source: str, notes: list[str]) -> Forecas
             continue
         cells[(prod.id, month)] = (calls, line)
         first_line.setdefault(prod.id, line)
-    if unplaced or not cells:
-        problems.check()
-    # (a missing month reported with the other problems: it came one run later)
-    forecast = assemble_forecast(cells, first_line, catalog, source, line0, problems, seen)
-    for line, row in totals:
-        checks = []
-        if row[2]:
-            month = _month_or_none(row[1], order)
-            if not row[1]:
-                checks.append(("in all", row[2], sum(sum(c) for _, c in forecast.demand)))
-            elif month is None:
-                checks.append((f"for '{row[1]}'", row[2], None))
-            else:
-                checks.append((f"for {month}", row[2], _month_sum(forecast, month)))
-        _total_row(source, line, row[0], checks, notes, problems)
-    problems.check()
-    return forecast
+    return cells, first_line, seen, unplaced
 
 
 def _total_row(source: str, line: int, label: str, checks, notes: list[str],

@@ -826,16 +826,16 @@ def _cross_check(prob, out: SolveOutcome, time_limit, t0, options=None) -> Solve
     time (CBC's solution, "feasible" with HiGHS's bound)."""
     mine = {v.name: v.varValue for v in prob.variables()}
     status = (prob.status, prob.sol_status)
-    left = None if time_limit is None else max(time_limit - (time.perf_counter() - t0),
-                                               CHECK_FLOOR)
-    other = _solve_highs(prob, left, warm=True, options=options)
+
+    def left() -> float | None:
+        return None if time_limit is None else max(time_limit - (time.perf_counter() - t0),
+                                                   CHECK_FLOOR)
+    other = _solve_highs(prob, left(), warm=True, options=options)
     if other.status is Status.ERROR:
         # HiGHS "optimal" from CBC's plan, yet its columns (the start's) cost more than its
         # objective, below the true optimum (a yearly cap, validity 24: 1446.54 against
         # 1857.51): once more without the start.
-        left = None if time_limit is None else max(
-            time_limit - (time.perf_counter() - t0), CHECK_FLOOR)
-        other = _solve_highs(prob, left, options=options)
+        other = _solve_highs(prob, left(), options=options)
     cbc_obj = out.objective
 
     def keep_mine(result: SolveOutcome) -> SolveOutcome:
