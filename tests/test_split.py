@@ -255,3 +255,83 @@ def test_a_keyed_re_solve_gets_the_tie_break_time_of_the_solve_that_found_its_co
             break
     assert from_start
     assert all(first >= spent == 1000.0 for spent, first in from_start)
+
+
+def _block_until_stopped(req) -> bool:
+    """Wait, as a slow search would, until `req`'s clock is cancelled (True) or 60 s pass."""
+    import time
+    end = time.perf_counter() + 60
+    while not req.clock.expired():
+        if time.perf_counter() > end:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def _race_request():
+    """The two products of `_two_products` over three scenarios under a monthly cap that
+    binds both, as a request, with their joint model's answer."""
+    catalog, forecast = _two_products()
+    scenarios = tuple(Scenario(n, Decimal(w), forecast.scaled(Decimal(f)))
+                      for n, w, f in (("low", 1, "0.8"), ("high", 1, "1.25")))
+    req = planner._request(catalog, forecast, (), scenarios, "any", "highs", None,
+                           "expected", None, Decimal(250), "zero", "auto")
+    return req, ["a", "b"], by_integer_program(req, 0, ["a", "b"])
+
+
+def _soon(seen: list) -> list:
+    """`seen` once the stopped search has noticed (it ends on its own thread)."""
+    import time
+    end = time.perf_counter() + 5
+    while not seen and time.perf_counter() < end:
+        time.sleep(0.01)
+    return seen
+
+
+def test_the_joint_model_proving_first_stops_the_split(monkeypatch):
+    """The split and the block's joint model run at once: a split that would not end is
+    stopped once the joint model has proven the least key, which is the answer."""
+    req, names, joint = _race_request()
+    stopped = []
+
+    def endless(req, names, floors, rest):
+        stopped.append(_block_until_stopped(req))
+        return None, 0
+    monkeypatch.setattr(planner, "_split", endless)
+    got = planner._split_or_joint(req, (0, 1), names, {}, [])
+    assert _soon(stopped) == [True]
+    assert len(got) == 1 and got[0].optimal and got[0].tie_break
+    assert _key(req, got) == _key(req, [joint])
+
+
+def test_the_split_proving_first_stops_the_joint_model(monkeypatch):
+    """A joint model that would not end is stopped once the split has proven the least
+    key, which is the answer."""
+    req, names, joint = _race_request()
+    real = planner.by_integer_program
+    stopped = []
+
+    def slow_joint(req, index, group, *args, **kwargs):
+        if len(group) > 1:
+            stopped.append(_block_until_stopped(req))
+            raise AssertionError("the joint model's answer was taken")
+        return real(req, index, group, *args, **kwargs)
+    monkeypatch.setattr(planner, "by_integer_program", slow_joint)
+    got = planner._split_or_joint(req, (0, 1), names, {}, [])
+    assert _soon(stopped) == [True]
+    assert [r.products for r in got] == [("a",), ("b",)]
+    assert Room.of(req).keeps(spend_of(req, got))
+    assert _key(req, got) == _key(req, [joint])
+
+
+def test_an_error_of_the_joint_model_is_raised_when_the_split_gives_up(monkeypatch):
+    """Neither answer hides the other's failure: the split giving up leaves the joint
+    model's error to the caller."""
+    req, names, _ = _race_request()
+    monkeypatch.setattr(planner, "_split", lambda req, names, floors, rest: (None, 0))
+
+    def failing(req, index, group, *args, **kwargs):
+        raise planner.SolverError("the solver failed")
+    monkeypatch.setattr(planner, "by_integer_program", failing)
+    with pytest.raises(planner.SolverError):
+        planner._split_or_joint(req, (0, 1), names, {}, [])
