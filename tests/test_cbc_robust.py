@@ -5,6 +5,7 @@ cross-check, and a stalled CBC process is killed and restarted (benchmarks/READM
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import warnings
 from dataclasses import replace
@@ -113,6 +114,21 @@ def test_a_cross_check_that_beats_cbc_without_proof_is_not_optimal(monkeypatch):
 def test_watch_kills_a_process_that_uses_no_cpu(tmp_path):
     with open(tmp_path / "log", "w") as log, pytest.raises(solvers._Stalled):
         solvers.watch(["sleep", "30"], log, stall_seconds=0.3)
+
+
+def test_watch_kills_a_busy_process_nobody_waits_for(tmp_path):
+    """Under `stopped_by` (the loser of the split and the joint model, a raised plan
+    cancelled) a CBC process is killed once the event is set, not left to its end."""
+    import threading
+    import time
+    stop = threading.Event()
+    threading.Timer(0.3, stop.set).start()
+    t0 = time.monotonic()
+    with open(tmp_path / "log", "w") as log, solvers.stopped_by(stop):
+        code = solvers.watch([sys.executable, "-c", "import time\nt = time.time() + 20\n"
+                              "while time.time() < t: pass"], log)    # busy for 20 s
+    assert code == -signal.SIGKILL
+    assert time.monotonic() - t0 < 5
 
 
 def test_watch_returns_the_exit_code(tmp_path):

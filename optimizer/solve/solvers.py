@@ -167,7 +167,8 @@ def stop_event():
 @contextlib.contextmanager
 def stopped_by(event):
     """HiGHS solves in the block (this thread, and the threads it starts) stop soon after
-    `event` is set: work whose answer nobody waits for any more (planning._Ahead)."""
+    `event` is set, and CBC's processes are killed: work whose answer nobody waits for any
+    more (planning._Ahead, planner._split_or_joint)."""
     saved, _local.stop = getattr(_local, "stop", None), event
     try:
         yield
@@ -670,15 +671,15 @@ def watch(args: list[str], log, stall_seconds: float | None = None) -> int:
     with _cbc_lock:
         _cbc_procs.add(proc)
     try:
-        return _watched(proc, stall)
+        return _watched(proc, stall, stop_event())
     finally:
         with _cbc_lock:
             _cbc_procs.discard(proc)
 
 
-def _watched(proc, stall: float) -> int:
+def _watched(proc, stall: float, stop=None) -> int:
     """`proc`'s exit code once it ends; killed and _Stalled when its CPU time stands still
-    for `stall` seconds."""
+    for `stall` seconds; killed once `stop` is set (work nobody waits for: `stopped_by`)."""
     import subprocess
     last_cpu, since = None, time.monotonic()
     while True:
@@ -686,6 +687,9 @@ def _watched(proc, stall: float) -> int:
             return proc.wait(timeout=_POLL)
         except subprocess.TimeoutExpired:
             pass
+        if stop is not None and stop.is_set():
+            proc.kill()
+            return proc.wait()
         cpu, now = _cpu_seconds(proc.pid), time.monotonic()
         if cpu is None:
             continue                       # no /proc: no watching, only waiting
