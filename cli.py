@@ -138,7 +138,12 @@ class PackoptGroup(click.Group):
         except click.ClickException as e:
             e.show()
             sys.exit(e.exit_code)
-        except click.Abort:
+        except click.Abort as e:
+            if isinstance(e.__cause__, KeyboardInterrupt):
+                # Ctrl-C while inputs are read or output written (a solve ends the process
+                # itself, solve_interruptibly): 130 like a solve, not 1, "the solver failed".
+                click.echo("packopt: interrupted", err=True)
+                sys.exit(130)
             click.echo("Aborted!", err=True)
             sys.exit(1)
 
