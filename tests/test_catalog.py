@@ -285,6 +285,11 @@ def test_other_value_errors(tmp_path):
     assert (err.line, err.field) == (1, "validity_months")
     err = load_error(tmp_path, HEAD + product() + "\n" + product())
     assert err.line == 11 and "two products" in err.message     # the second `id =`
+    # a name used twice is the name's error, on its line, not the id's
+    err = load_error(tmp_path, HEAD + product() + "\n" + product().replace("id_card",
+                                                                            "bank_card"))
+    assert (err.line, err.field) == (12, "product[2].name")
+    assert "'身份证识别' names two products (product[1] too)" in err.message
 
 
 # --------------------------------------------------------------------------- every error at once

@@ -214,7 +214,8 @@ def _head(raw: dict, err, free_default: int, seen: dict[str, int], n: int,
         name = None
     for key in dict.fromkeys(k for k in (pid, name) if k is not None):  # name defaults to id
         if key in seen:
-            problems.add(err("id")(f"'{key}' names two products"))
+            problems.add(err("id" if key == pid else "name")(
+                f"'{key}' names two products (product[{seen[key] + 1}] too)"))
         else:
             seen[key] = n
     free = problems(_whole, raw.get("free_calls_per_month", free_default),
