@@ -359,3 +359,17 @@ def test_counts_written_as_strings_are_read_as_prices_are(tmp_path):
     err = load_error(tmp_path, '[[product]]\nid = "id_card"\n'
                      'packs = [ { calls = "1,000", price = "1" } ]\ntiers = [ { rate = "0.1" } ]\n')
     assert err.message.endswith("pack 1 calls must be a whole number, not '1,000'")
+
+
+@pytest.mark.parametrize("text, line, says", [
+    ("[[products]]\nid = \"x\"\n", 4, "unknown key"),
+    ("[product]\nid = \"x\"\n", 4, "a product is a [[product]] table"),
+    ("product = 5\n", 4, "defines no [[product]]"),
+])
+def test_a_misspelt_product_table_is_found_on_its_line(tmp_path, text, line, says):
+    """A table header ([[products]], [product]) is a key too: its error names its line."""
+    path = write(tmp_path, HEAD + text)
+    with pytest.raises(InputError) as e:
+        load_catalog(path)
+    assert any(p.line == line and says in p.message for p in e.value.problems or [e.value]), \
+        str(e.value)
