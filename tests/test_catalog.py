@@ -373,3 +373,12 @@ def test_a_misspelt_product_table_is_found_on_its_line(tmp_path, text, line, say
         load_catalog(path)
     assert any(p.line == line and says in p.message for p in e.value.problems or [e.value]), \
         str(e.value)
+
+
+def test_a_catalog_not_in_utf8_is_named_on_the_line_of_its_first_bad_byte(tmp_path):
+    path = tmp_path / "gb.toml"
+    path.write_bytes((HEAD + product()).encode("gb18030"))    # 身份证识别 on line 6
+    with pytest.raises(InputError) as e:
+        load_catalog(str(path))
+    assert e.value.line == 6 and "not UTF-8 text" in e.value.message
+    assert "save it as UTF-8" in e.value.message
