@@ -138,7 +138,12 @@ class PackoptGroup(click.Group):
         except click.ClickException as e:
             e.show()
             sys.exit(e.exit_code)
-        except click.Abort:
+        except click.Abort as e:
+            if isinstance(e.__cause__, KeyboardInterrupt):
+                # Ctrl-C while inputs are read or output written (a solve ends the process
+                # itself, solve_interruptibly): 130 like a solve, not 1, "the solver failed".
+                click.echo("packopt: interrupted", err=True)
+                sys.exit(130)
             click.echo("Aborted!", err=True)
             sys.exit(1)
 
@@ -440,14 +445,16 @@ def _stderr_columns() -> int:
 
 def progress(message: str, out: Output, delay: float = 1.0):
     """A spinner on stderr for long work, only on a terminal and without --quiet."""
-    return spinner(message, enabled=not out.quiet and _stderr_isatty(), delay=delay)
+    return spinner(message, enabled=not out.quiet and _stderr_isatty(), delay=delay,
+                   color=not out.no_color)
 
 
 def solve_interruptibly(message: str, out: Output, work):
     """Run a solve with the spinner; Ctrl-C ends the process at once with status 130 and
     nothing on stdout (the solve runs in a worker thread, so the interrupt is not held up)."""
     try:
-        return run_in_worker(work, message, enabled=not out.quiet and _stderr_isatty())
+        return run_in_worker(work, message, enabled=not out.quiet and _stderr_isatty(),
+                             color=not out.no_color)
     except KeyboardInterrupt:
         click.echo("packopt: interrupted", err=True)
         sys.stderr.flush()

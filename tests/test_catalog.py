@@ -285,6 +285,11 @@ def test_other_value_errors(tmp_path):
     assert (err.line, err.field) == (1, "validity_months")
     err = load_error(tmp_path, HEAD + product() + "\n" + product())
     assert err.line == 11 and "two products" in err.message     # the second `id =`
+    # a name used twice is the name's error, on its line, not the id's
+    err = load_error(tmp_path, HEAD + product() + "\n" + product().replace("id_card",
+                                                                            "bank_card"))
+    assert (err.line, err.field) == (12, "product[2].name")
+    assert "'身份证识别' names two products (product[1] too)" in err.message
 
 
 # --------------------------------------------------------------------------- every error at once
@@ -354,3 +359,26 @@ def test_counts_written_as_strings_are_read_as_prices_are(tmp_path):
     err = load_error(tmp_path, '[[product]]\nid = "id_card"\n'
                      'packs = [ { calls = "1,000", price = "1" } ]\ntiers = [ { rate = "0.1" } ]\n')
     assert err.message.endswith("pack 1 calls must be a whole number, not '1,000'")
+
+
+@pytest.mark.parametrize("text, line, says", [
+    ("[[products]]\nid = \"x\"\n", 4, "unknown key"),
+    ("[product]\nid = \"x\"\n", 4, "a product is a [[product]] table"),
+    ("product = 5\n", 4, "defines no [[product]]"),
+])
+def test_a_misspelt_product_table_is_found_on_its_line(tmp_path, text, line, says):
+    """A table header ([[products]], [product]) is a key too: its error names its line."""
+    path = write(tmp_path, HEAD + text)
+    with pytest.raises(InputError) as e:
+        load_catalog(path)
+    assert any(p.line == line and says in p.message for p in e.value.problems or [e.value]), \
+        str(e.value)
+
+
+def test_a_catalog_not_in_utf8_is_named_on_the_line_of_its_first_bad_byte(tmp_path):
+    path = tmp_path / "gb.toml"
+    path.write_bytes((HEAD + product()).encode("gb18030"))    # 身份证识别 on line 6
+    with pytest.raises(InputError) as e:
+        load_catalog(str(path))
+    assert e.value.line == 6 and "not UTF-8 text" in e.value.message
+    assert "save it as UTF-8" in e.value.message

@@ -125,3 +125,21 @@ def test_a_cbc_run_starting_after_the_exit_function_leaves_no_file(tmp_path, mon
     worker.join(0.5)
     assert worker.is_alive() and not log.exists()
     assert str(log) not in solvers._cbc_files
+
+
+def test_ctrl_c_while_inputs_are_read_ends_with_130(monkeypatch):
+    """Outside a solve (reading a forecast, writing a report) Click turns Ctrl-C into its
+    Abort: that too is "interrupted", status 130, not Click's "Aborted!" and 1 (which
+    packopt's docs give to a solver's failure)."""
+    from click.testing import CliRunner
+
+    import cli as cli_module
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(cli_module, "read_inputs", interrupted)
+    r = CliRunner().invoke(cli_module.cli, ["bill", str(ROOT / "optimizer" / "data" /
+                                                     "example_forecast.csv"), "--plan", "x.csv"])
+    assert r.exit_code == 130, r.output
+    assert "packopt: interrupted" in r.stderr and "Aborted" not in r.stderr
+    assert r.stdout == ""

@@ -173,6 +173,22 @@ def test_config_after_the_command_and_from_the_environment(tmp_path):
     assert out.lstrip().startswith("{")
 
 
+def test_config_before_the_command_beats_the_environments(tmp_path):
+    """Command line over environment for the file too: `packopt --config A <command>` with
+    PACKOPT_CONFIG=B reads A (the command's own --config read B over it), and a bad B is
+    not read at all."""
+    json_cfg = write(tmp_path, "j.toml", 'format = "json"\n')
+    csv_cfg = write(tmp_path, "c.toml", 'format = "csv"\n')
+    bad = write(tmp_path, "bad.toml", 'formt = "csv"\n')
+    assert ok("--config", json_cfg, "catalog", env={"PACKOPT_CONFIG": csv_cfg}
+              ).stdout.lstrip().startswith("{")
+    assert ok("--config", json_cfg, "catalog", env={"PACKOPT_CONFIG": bad}
+              ).stdout.lstrip().startswith("{")
+    assert ok("catalog", env={"PACKOPT_CONFIG": csv_cfg}).stdout.startswith("product,")
+    assert ok("catalog", "--config", json_cfg, env={"PACKOPT_CONFIG": csv_cfg}
+              ).stdout.lstrip().startswith("{")
+
+
 def test_config_option_names_accept_dashes_and_lists(tmp_path):
     cfg = write(tmp_path, "c.toml", 'tier-basis = "after-packs"\n'
                 'negotiated_rate = ["license_plate=0.04"]\n')

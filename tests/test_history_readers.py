@@ -294,6 +294,9 @@ def test_tencent_bill_by_charge_time_flags_partial_months(tmp_path):
     ("month=账单月份,product=子产品名称,calls=用量,cost=原价", "unknown key 'cost'"),
     ("month=账单月份,product,calls=用量", "'product' is not KEY=COLUMN"),
     ("month=账单月份,product=子产品名称,calls=用量,calls=用量", "'calls' is given twice"),
+    # pairs glued by another separator: that separator named, not "'product' is missing"
+    ("month=账单月份;product=子产品名称;calls=用量", "separate them with ',', not ';'"),
+    ("month=账单月份,product=子产品名称 | calls=用量", "separate them with ',', not '|'"),
 ])
 def test_bad_columns_option(columns, message):
     with pytest.raises(InputError) as e:

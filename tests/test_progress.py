@@ -115,3 +115,23 @@ def test_nothing_of_it_off_a_terminal():
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0
     assert "gap" not in r.stderr and "integer program" not in r.stderr
+
+
+@pytest.mark.parametrize("args, colour", [(["--no-color"], False), ([], True)])
+def test_the_spinner_keeps_no_color(monkeypatch, args, colour):
+    """--no-color reaches the spinner too (it stayed green under backtest --no-color)."""
+    import rich.console
+    from click.testing import CliRunner
+
+    import cli as cli_module
+    made = []
+    real = rich.console.Console
+
+    def console(*a, **k):
+        made.append(k.get("no_color", False))
+        return real(*a, **k)
+    monkeypatch.setattr(rich.console, "Console", console)
+    monkeypatch.setattr(cli_module, "_stderr_isatty", lambda: True)
+    r = CliRunner().invoke(cli_module.cli, ["plan", str(EXAMPLE), "--format", "json", *args])
+    assert r.exit_code == 0, r.output
+    assert made and all(no_color is not colour for no_color in made)

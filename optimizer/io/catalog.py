@@ -57,6 +57,9 @@ class _Locator:
                 seen += 1
         if product is not None and product < len(self.product_lines):
             return self.product_lines[product]
+        if product is None:         # a table's header: [key], [[key]] or [key.sub]
+            header = re.compile(r"^\s*\[\[?\s*" + re.escape(key) + r"\s*[\].]")
+            return next((i + 1 for i, ln in enumerate(self.lines) if header.match(ln)), None)
         return None
 
 
@@ -157,8 +160,13 @@ def parse_catalog(text: str, source: str) -> Catalog:
         problems.add(top_err("tier_basis")(f"tier_basis must be one of "
                                            f"{', '.join(TIER_BASES)}, not {_spelt(basis)}"))
     raw_products = data.get("product")
-    if not isinstance(raw_products, list) or not raw_products:
+    if isinstance(raw_products, dict):
+        problems.add(top_err("product")("a product is a [[product]] table (two brackets: "
+                                        "one per product), not [product]"))
+        raw_products = []
+    elif not isinstance(raw_products, list) or not raw_products:
         problems.add(InputError("the catalog defines no [[product]]", source=source,
+                                line=loc.find("product") if "product" in data else None,
                                 field="product"))
         raw_products = []
 
@@ -214,7 +222,8 @@ def _head(raw: dict, err, free_default: int, seen: dict[str, int], n: int,
         name = None
     for key in dict.fromkeys(k for k in (pid, name) if k is not None):  # name defaults to id
         if key in seen:
-            problems.add(err("id")(f"'{key}' names two products"))
+            problems.add(err("id" if key == pid else "name")(
+                f"'{key}' names two products (product[{seen[key] + 1}] too)"))
         else:
             seen[key] = n
     free = problems(_whole, raw.get("free_calls_per_month", free_default),

@@ -135,6 +135,12 @@ def set_config(ctx: click.Context, param: click.Parameter, value: str | None):
     """--config: load the file into the default map (of the group or of one command)."""
     if value is None:
         return value
+    source = click.core.ParameterSource
+    if ctx.parent is not None and ctx.get_parameter_source(param.name) is source.ENVIRONMENT \
+            and ctx.parent.get_parameter_source(param.name) is source.COMMANDLINE:
+        # `packopt --config FILE <command>` with PACKOPT_CONFIG set: the command line wins,
+        # so the command's own --config does not read the variable's file over it.
+        return None
     commands = ctx.find_root().command.commands
     origins: dict[str, dict[str, str]] = {}
     try:

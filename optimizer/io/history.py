@@ -616,6 +616,10 @@ def parse_columns(text: str) -> dict[str, str]:
             raise bad(f"unknown key '{key}' (known: {', '.join(COLUMN_KEYS)})")
         if key in spec:
             raise bad(f"'{key}' is given twice")
+        glued = re.search(r"([^\w\s])\s*(" + "|".join(COLUMN_KEYS) + r")\s*=", col)
+        if glued:
+            raise bad(f"'{part.strip()}' holds two pairs: separate them with ',', "
+                      f"not '{glued.group(1)}'")
         spec[key] = col.strip()
     missing = [k for k in ("product", "calls") if k not in spec]
     if missing:

@@ -111,17 +111,17 @@ def read_text(path: str | Path, what: str, *, empty_field: str = "header",
     """A UTF-8 file's text (a BOM is accepted), or a clear InputError: for the catalog
     and plan JSON, which are UTF-8 by definition (tables go through `read_table`).
 
-    An undecodable byte is located by its line, or by its offset with `byte_offset` (the
-    catalog's wording); an empty file is blamed on `empty_field`.
+    An undecodable byte is located by its line, and by its offset too with `byte_offset`
+    (the catalog's wording); an empty file is blamed on `empty_field`.
     """
     raw = read_bytes(path, what)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        if byte_offset:
-            raise InputError(f"not UTF-8 text (byte {e.start})", source=str(path)) from None
         line = raw[:e.start].count(b"\n") + 1
-        raise InputError("not UTF-8 text", source=str(path), line=line) from None
+        where = f" (byte {e.start})" if byte_offset else ""
+        raise InputError(f"not UTF-8 text{where}: save it as UTF-8", source=str(path),
+                         line=line) from None
     if not text.strip():
         raise InputError(f"the {what} file is empty", source=str(path), line=1,
                          field=empty_field)

@@ -11,15 +11,16 @@ import threading
 
 
 @contextlib.contextmanager
-def spinner(message: str, *, enabled: bool, delay: float = 1.0):
+def spinner(message: str, *, enabled: bool, delay: float = 1.0, color: bool = True):
     """Show `message` with a spinner once the block has run `delay` seconds; the block gets
-    a function that replaces the message (a no-op when not enabled)."""
+    a function that replaces the message (a no-op when not enabled). `color`: False for
+    --no-color (Rich itself honours NO_COLOR)."""
     if not enabled:
         yield lambda text: None
         return
     from rich.console import Console
 
-    status = Console(stderr=True).status(message)
+    status = Console(stderr=True, no_color=not color).status(message)
     lock = threading.Lock()
     state = {"done": False}
 
@@ -78,7 +79,8 @@ def _columns() -> int:
         return 80
 
 
-def run_in_worker(work, message: str, *, enabled: bool, delay: float = 1.0):
+def run_in_worker(work, message: str, *, enabled: bool, delay: float = 1.0,
+                  color: bool = True):
     """`work()` in a daemon thread, with the spinner; its result, or its exception re-raised.
 
     The calling thread only waits, so a KeyboardInterrupt is raised in it at once even while
@@ -87,7 +89,7 @@ def run_in_worker(work, message: str, *, enabled: bool, delay: float = 1.0):
     """
     done: dict = {}
 
-    with spinner(message, enabled=enabled, delay=delay) as update:
+    with spinner(message, enabled=enabled, delay=delay, color=color) as update:
         def run():
             try:
                 if enabled:
