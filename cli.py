@@ -566,7 +566,7 @@ def bill_cmd(forecast, plan_path, compare, catalog_path, tier_basis, negotiated_
                negotiated_rates=negotiated_rates, holdings=holdings_path, sheet=sheet)
     edited = load_analysis("edited")
     r = solve_interruptibly("Planning the optimum…", out, lambda: edited.bill_report(
-        i, plan_path, compare=compare, carry_over=carry_over))
+        i, compare=compare, carry_over=carry_over))
     write_extras(r.bill, command="bill", forecast=i.forecast.source, catalog=i.catalog,
                  plan=plan_path, carry_over=carry_over, report_path=report_path,
                  chart_path=chart_path, comparison=r.comparison)
@@ -812,7 +812,7 @@ def whatif_cmd(forecast, scales, scenarios_path, plan_path, break_even, purchase
         solver=solver, budget=budget, monthly_budget=monthly_budget,
         yearly_budget=yearly_budget, purchase_months=purchase_months, time_limit=time_limit,
         with_break_even=out.fmt != "csv" if break_even is None else break_even,
-        plan_path=plan_path))
+        plan_warnings=i.plan_warnings))
     if w.status not in (None, "optimal"):
         out.note(f"the plan examined is the best found in the time limit, within "
                  f"{w.gap:,.2f} {i.catalog.currency} of the optimum")

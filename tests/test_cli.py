@@ -943,6 +943,48 @@ def test_empty_plan(tmp_path):
                        says="the plan file is empty")
 
 
+STALE_PLAN = "product,month,size,count,cost\nid_card,2027-01,100000,3,1.00\n"
+
+
+def piped(args, stdin: bytes, timeout: float = 60):
+    """`python cli.py ARGS` with `stdin` on a pipe (a hang is a failure, not a stuck run)."""
+    return subprocess.run([sys.executable, "cli.py", *args], cwd=ROOT, input=stdin,
+                          capture_output=True, timeout=timeout)
+
+
+@pytest.mark.parametrize("command", ["bill", "whatif"])
+def test_a_plan_is_read_from_a_pipe_once(command):
+    """--plan /dev/stdin: the plan file is read once (a pipe's bytes are gone after one
+    read: the JSON sniff then the table read found it empty), its stale cost too."""
+    levels = ["--scale", "1"] if command == "whatif" else []
+    proc = piped([command, ID_YEAR, "--plan", "/dev/stdin", "--format", "json", *levels],
+                 STALE_PLAN.encode())
+    assert proc.returncode == 0, proc.stderr.decode()
+    data = json.loads(proc.stdout)
+    assert any("/dev/stdin, line 2: cost 1.00 disagrees with the catalog" in w
+               for w in data["warnings"]), data["warnings"]
+    if command == "bill":
+        assert data["total_cost"] == 15000.0
+    plan_json = ok("plan", ID_YEAR, "--format", "json").stdout.encode()
+    proc = piped(["bill", ID_YEAR, "--plan", "/dev/stdin", "--format", "json"], plan_json)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert json.loads(proc.stdout)["total_cost"] == 15000.0
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes")
+def test_a_plan_is_read_from_a_fifo_without_hanging(tmp_path):
+    """A named pipe gives its bytes to one reader: a second open of it waited forever."""
+    import threading
+    fifo = tmp_path / "plan.fifo"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=fifo.write_bytes, args=(STALE_PLAN.encode(),),
+                              daemon=True)
+    writer.start()
+    proc = piped(["bill", ID_YEAR, "--plan", str(fifo), "--format", "json"], b"", timeout=60)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert json.loads(proc.stdout)["total_cost"] == 15000.0
+
+
 def test_bad_plan_json(tmp_path):
     path = write(tmp_path, "plan.json", '{"products": [\n  {"product": "bank_card",\n'
                  '   "purchases": [{"month": "2027-01", "size": 1000, "count": -1}]}]}\n')

@@ -22,6 +22,9 @@ class Inputs:
     holdings: tuple[Holding, ...] = ()
     scenarios: tuple[Scenario, ...] = ()
     notes: tuple[str, ...] = ()
+    # A warning per `cost` the plan file states that the bill does not use (one that
+    # disagrees with the catalog or is not a number), for the bill's warnings.
+    plan_warnings: tuple[str, ...] = ()
 
 
 def read_inputs(forecast: str | None, *, catalog: str | None = None,
@@ -44,9 +47,11 @@ def read_inputs(forecast: str | None, *, catalog: str | None = None,
         from .scenarios import read_scenarios
     held = read_holdings(holdings, cat, notes=notes) if holdings else ()
     notes += outlasting_notes(held, fc, cat.validity_months, holdings)
-    return Inputs(cat, fc, read_plan(plan, cat, notes=notes, forecast=fc) if plan else None,
+    costs: list[str] = []
+    return Inputs(cat, fc, read_plan(plan, cat, notes=notes, forecast=fc, cost_warnings=costs)
+                  if plan else None,
                   held, read_scenarios(scenarios, cat, fc, notes=notes) if scenarios else (),
-                  tuple(notes))
+                  tuple(notes), tuple(costs))
 
 
 def outlasting_notes(held: tuple[Holding, ...], forecast: Forecast, validity: int,

@@ -18,17 +18,17 @@ from .text import (
     Problems,
     Table,
     csv_rows,
+    decode_text,
     data_rows,
     ignored_columns_note,
     parse_count,
     parse_decimal,
     parse_month,
     read_bytes,
-    read_table,
-    read_text,
     resolve_product,
     shown,
     split_sheet,
+    table_from_bytes,
     wrong_column,
 )
 
@@ -208,44 +208,60 @@ def _is_json(raw: bytes) -> bool:
         raw.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[")
 
 
-def read_plan(path: str | Path, catalog: Catalog, *,
-              notes: list[str] | None = None, forecast: Forecast | None = None) -> Plan:
+def read_plan(path: str | Path, catalog: Catalog, *, notes: list[str] | None = None,
+              forecast: Forecast | None = None,
+              cost_warnings: list[str] | None = None) -> Plan:
     """A plan from CSV, from a workbook (its first sheet, or `book.xlsx#Sheet`), or from
     the JSON that `plan --format json` writes. With `forecast`, purchases outside it are
-    reported with the file's other problems."""
-    raw = read_bytes(split_sheet(str(path))[0], "plan")
+    reported with the file's other problems; with `cost_warnings`, a warning is added to
+    it per `cost` the file states that the bill will not use (see `_stale_costs`).
+
+    The file is read once, its kind told from those bytes: a pipe or FIFO (`--plan
+    /dev/stdin`) can be read only once."""
+    base, sheet = split_sheet(str(path))
+    raw = read_bytes(base, "plan")
     if _is_json(raw):
-        return parse_plan_json(read_text(path, "plan"), catalog, str(path), forecast,
-                               notes=notes)
-    return plan_from_table(read_table(path, "plan"), catalog, notes, forecast)
+        text = decode_text(raw, str(path), "plan")
+        plan = parse_plan_json(text, catalog, str(path), forecast, notes=notes)
+        if cost_warnings is not None:
+            cost_warnings.extend(_stale_costs(_json_costs(text), str(path), catalog))
+        return plan
+    table = table_from_bytes(raw, base, "plan", sheet=sheet)
+    plan = plan_from_table(table, catalog, notes, forecast)
+    if cost_warnings is not None:
+        cost_warnings.extend(_stale_costs(_table_costs(table), table.source, catalog))
+    return plan
 
 
-def stale_costs(path: str | Path, catalog: Catalog) -> tuple[str, ...]:
-    """A warning per `cost` cell of a plan file (the column `plan --format csv` writes, the
-    purchases' `cost` in its JSON) that disagrees with the catalog's price × count, or that
-    is not a number at all ('abc', NaN, '15,000.00'): the bill uses the catalog's price, and
-    a reader who trusts the file's costs should hear that they were not used. Call it on a
-    file `read_plan` accepted; a blank cost (or JSON null) is skipped."""
-    found = []                        # (where, product, size, count, stated cost)
-    source = str(path)
-    raw = read_bytes(split_sheet(source)[0], "plan")
-    if _is_json(raw):
-        data = json.loads(read_text(path, "plan"), parse_int=_json_int)
-        for k, entry in enumerate(data.get("products", [])):
-            for j, p in enumerate(entry.get("purchases", [])):
-                if isinstance(p, dict) and p.get("cost") is not None:
-                    found.append((f"field 'products[{k}].purchases[{j}].cost'",
-                                  entry["product"], p.get("size"), p.get("count"),
-                                  str(p["cost"])))
-    else:
-        table = read_table(path, "plan")
-        rows, source = table.rows, table.source       # a workbook's names its sheet
-        header = [h.lower() for h in rows[0][1]]
-        if "cost" in header[4:]:
-            at = header.index("cost", 4)
-            for line, row in rows[1:]:
-                if len(row) > at:
-                    found.append((f"line {line}", row[0], row[2], row[3], row[at]))
+def _json_costs(text: str) -> list[tuple]:
+    """The purchases' stated costs in plan JSON `parse_plan_json` accepted, as
+    (where, product, size, count, cost)."""
+    data = json.loads(text, parse_int=_json_int)
+    return [(f"field 'products[{k}].purchases[{j}].cost'", entry["product"], p.get("size"),
+             p.get("count"), str(p["cost"]))
+            for k, entry in enumerate(data.get("products", []))
+            for j, p in enumerate(entry.get("purchases", []))
+            if isinstance(p, dict) and p.get("cost") is not None]
+
+
+def _table_costs(table: Table) -> list[tuple]:
+    """The `cost` cells of a plan table (the column `plan --format csv` writes), as
+    (where, product, size, count, cost)."""
+    rows = table.rows
+    header = [h.lower() for h in rows[0][1]]
+    if "cost" not in header[4:]:
+        return []
+    at = header.index("cost", 4)
+    return [(f"line {line}", row[0], row[2], row[3], row[at])
+            for line, row in rows[1:] if len(row) > at]
+
+
+def _stale_costs(found, source: str, catalog: Catalog) -> tuple[str, ...]:
+    """A warning per stated cost in `found` (where, product, size, count, cost: a plan
+    file's `cost` cells) that disagrees with the catalog's price × count, or that is not a
+    number at all ('abc', NaN, '15,000.00'): the bill uses the catalog's price, and a
+    reader who trusts the file's costs should hear that they were not used. A blank cost
+    (or JSON null) is skipped."""
     out = []
     for where, product, size, count, stated in found:
         prod = catalog.get(str(product).strip())
