@@ -1000,6 +1000,53 @@ def test_bad_plan_json(tmp_path):
     assert_input_error(run("bill", G6_FORECAST, "--plan", path), "plan.json", says="not valid JSON")
 
 
+@pytest.mark.parametrize("entry, field, says", [
+    # a misspelt key billed the plan as buying nothing, silently
+    ('{"product": "bank_card", "purchase": [{"month": "2027-01", "size": 1000, "count": 3}]}',
+     "products[0].purchases", r"no 'purchases' list: 'purchase' is not a key packopt reads "
+                              r"\(did you mean 'purchases'\?\)$"),
+    ('{"product": "bank_card"}', "products[0].purchases",
+     r"no 'purchases' list \(a product that buys nothing has \"purchases\": \[\]\)$"),
+    ('{"product": "bank_card", "purchases": [{"month": "2027-01", "sise": 1000, "count": 3}]}',
+     "products[0].purchases[0].size", r"size is missing: 'sise' is not a key .*'size'\?\)$"),
+    ('{"product": "bank_card", "purchases": [{"size": 1000, "count": 3}]}',
+     "products[0].purchases[0].month", "month is missing$"),
+])
+def test_plan_json_missing_its_purchases_is_refused(tmp_path, entry, field, says):
+    path = write(tmp_path, "plan.json", '{"products": [\n' + entry + "\n]}\n")
+    assert_input_error(run("bill", G6_FORECAST, "--plan", path), "plan.json", line=2,
+                       field=field, says=says)
+
+
+def test_a_forecasts_json_is_not_taken_for_a_plan(tmp_path):
+    """`forecast --format json` has products with no purchases: it was billed as a plan
+    buying nothing."""
+    from history_data import csv_text, five_products
+    history = write(tmp_path, "history.csv", csv_text(five_products(24)))
+    path = write(tmp_path, "fc.json", ok("forecast", history, "--months", "2", "--format",
+                                         "json").stdout)
+    assert_input_error(run("bill", G6_FORECAST, "--plan", path), "fc.json",
+                       field="products[0].purchases",
+                       says="this is the JSON `packopt forecast` writes")
+
+
+@pytest.mark.parametrize("args", [
+    (WIDE,),
+    (ID_YEAR, "--scenarios", str(DATA / "scenarios_full.csv")),
+    (str(DATA / "grow24.csv"), "--purchase-months", "any"),
+    (),                                                    # the bundled example
+])
+def test_plan_json_still_reads_back(tmp_path, args):
+    """Every product `plan --format json` writes has its purchases, empty or not."""
+    plan_file = write(tmp_path, "plan.json", ok("plan", *args, "--format", "json").stdout)
+    fc = args[0] if args else str(ROOT / "optimizer" / "data" / "example_forecast.csv")
+    billed = as_json("bill", fc, "--plan", plan_file)
+    planned = as_json("plan", *args)
+    assert billed["pack_cost"] == planned["pack_cost"]
+    assert [p["purchases"] for p in billed["products"]] == \
+        [p["purchases"] for p in planned["products"]]
+
+
 # --------------------------------------------------------------------------- bad holdings
 
 @pytest.mark.parametrize("text, line, field, says", [

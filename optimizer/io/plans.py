@@ -148,6 +148,11 @@ def parse_plan_json(text: str, catalog: Catalog, source: str = "plan",
                 return i + 1
         return None
 
+    if _a_forecast(data["products"]):
+        raise InputError("this is the JSON `packopt forecast` writes (a forecast, with no "
+                         "purchases): `packopt plan --format json` writes a plan",
+                         source=source, line=line_of('"calls"'),
+                         field="products[0].purchases")
     problems = Problems()
     out = []
     cursor = 0
@@ -160,7 +165,11 @@ def parse_plan_json(text: str, catalog: Catalog, source: str = "plan",
         cursor = pl or cursor
         prod = problems(resolve_product, catalog, entry["product"], source=source, line=pl,
                         field_name=f"products[{k}].product")
-        purchases = entry.get("purchases", [])
+        if "purchases" not in entry:
+            problems.add(InputError(_no_purchases(entry), source=source, line=pl,
+                                    field=f"products[{k}].purchases"))
+            continue
+        purchases = entry["purchases"]
         if not isinstance(purchases, list):
             problems.add(InputError("purchases must be a list", source=source, line=pl,
                                     field=f"products[{k}].purchases"))
@@ -172,11 +181,18 @@ def parse_plan_json(text: str, catalog: Catalog, source: str = "plan",
                                         line=pl, field=fld))
                 continue
             mline = line_of('"month"', (pl or 1) - 1, j) or pl
-            month = problems(parse_month, str(p.get("month")), source=source, line=mline,
-                             field_name=fld + ".month")
+            for key in PURCHASE_KEYS[:3]:
+                if key not in p:
+                    problems.add(InputError(f"{key} is missing{_typo_hint(p, key)}",
+                                            source=source, line=mline, field=f"{fld}.{key}"))
+            month = ("month" in p or None) and problems(
+                parse_month, str(p["month"]), source=source, line=mline,
+                field_name=fld + ".month")
             vals = {}
             for key in ("size", "count"):
-                v = p.get(key)
+                if key not in p:
+                    continue                              # (missing: said above)
+                v = p[key]
                 least = 1 if key == "size" else 0
                 if isinstance(v, bool) or not isinstance(v, int) or not least <= v <= MAX_WHOLE:
                     problems.add(InputError(
@@ -199,6 +215,39 @@ def parse_plan_json(text: str, catalog: Catalog, source: str = "plan",
             problems.add(e)
     problems.check()
     return Plan(tuple(out), source)
+
+
+# The keys a purchase of plan JSON has (`cost` is checked against the catalog, not used),
+# and those `plan --format json` writes for a product.
+PURCHASE_KEYS = ("month", "size", "count", "cost")
+PRODUCT_KEYS = ("product", "name", "purchases", "holdings", "months", "total_cost",
+                "pack_cost", "postpaid_cost", "postpaid_only_cost", "net_cost", "savings",
+                "savings_pct", "waste_calls", "carry_over_calls", "carry_over_value")
+
+
+def _typo_hint(obj: dict, key: str, known=PURCHASE_KEYS) -> str:
+    """'; ... did you mean' for a key of `obj` packopt does not read that is likely `key`
+    misspelt ('purchase', 'sise'), else ''."""
+    import difflib  # error messages only: kept off the import path
+    others = {str(k).strip().lower(): k for k in obj if k not in known}
+    hit = difflib.get_close_matches(key, list(others), n=1, cutoff=0.75)
+    return (f": '{shown(str(others[hit[0]]))}' is not a key packopt reads (did you mean "
+            f"'{key}'?)" if hit else "")
+
+
+def _no_purchases(entry: dict) -> str:
+    """Why a product of plan JSON with no `purchases` list is refused: a silent empty
+    plan billed a misspelt key ('purchase') or a forecast's JSON as buying nothing."""
+    hint = _typo_hint(entry, "purchases", PRODUCT_KEYS)
+    return (f"no 'purchases' list{hint}" if hint else
+            "no 'purchases' list (a product that buys nothing has \"purchases\": [])")
+
+
+def _a_forecast(products: list) -> bool:
+    """Whether plan JSON's products are a forecast's (`packopt forecast --format json`):
+    calls and no purchases."""
+    entries = [e for e in products if isinstance(e, dict)]
+    return bool(entries) and all("purchases" not in e and "calls" in e for e in entries)
 
 
 def _is_json(raw: bytes) -> bool:
