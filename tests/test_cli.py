@@ -1018,6 +1018,21 @@ def test_plan_json_missing_its_purchases_is_refused(tmp_path, entry, field, says
                        field=field, says=says)
 
 
+@pytest.mark.parametrize("product, month, size, field, says", [
+    ("bank_card", "2027-01", 1500, "products[0].purchases[0].size", "no pack of 1500 calls"),
+    ("vat_invoice", "2027-01", 1000, "products[0].product", "postpaid only"),
+    ("bank_card", "2026-12", 1000, "products[0].purchases[0].month",
+     "outside the forecast horizon"),
+    ("id_card", "2027-01", 1000, "products[0].product", "not in the forecast"),
+])
+def test_plan_json_errors_name_the_json_path(tmp_path, product, month, size, field, says):
+    """As every other plan JSON error does: these named the CSV column ('size')."""
+    path = write(tmp_path, "plan.json", f'{{"products": [\n{{"product": "{product}", '
+                 f'"purchases": [{{"month": "{month}", "size": {size}, "count": 1}}]}}]}}\n')
+    assert_input_error(run("bill", G6_FORECAST, "--plan", path), "plan.json", line=2,
+                       field=field, says=says)
+
+
 def test_a_forecasts_json_is_not_taken_for_a_plan(tmp_path):
     """`forecast --format json` has products with no purchases: it was billed as a plan
     buying nothing."""

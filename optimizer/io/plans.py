@@ -33,15 +33,18 @@ from .text import (
 )
 
 
-def _check_purchase(catalog: Catalog, pid: str, size: int, *, source: str, line: int):
+def _check_purchase(catalog: Catalog, pid: str, size: int, *, source: str, line: int,
+                    fields: tuple[str, str] = ("product", "size")):
+    """True when `pid` sells packs of `size` calls; `fields` name the product and size
+    where the file has them (a column, or plan JSON's path)."""
     prod = catalog.product(pid)
     if not prod.has_packs:
         raise InputError(f"{pid} is postpaid only: it has no packs to buy",
-                         source=source, line=line, field="product")
+                         source=source, line=line, field=fields[0])
     if prod.pack(size) is None:
         sizes = ", ".join(str(p.calls) for p in prod.packs)
         raise InputError(f"{pid} has no pack of {size} calls (sizes: {sizes})",
-                         source=source, line=line, field="size")
+                         source=source, line=line, field=fields[1])
     return True
 
 
@@ -155,6 +158,7 @@ def parse_plan_json(text: str, catalog: Catalog, source: str = "plan",
                          field="products[0].purchases")
     problems = Problems()
     out = []
+    paths: list[dict[str, str]] = []       # each purchase's fields as JSON paths
     cursor = 0
     for k, entry in enumerate(data["products"]):
         if not isinstance(entry, dict) or not isinstance(entry.get("product"), str):
@@ -203,16 +207,19 @@ def parse_plan_json(text: str, catalog: Catalog, source: str = "plan",
                     vals[key] = v
             if prod is None or "size" not in vals or not problems(
                     _check_purchase, catalog, prod.id, vals["size"], source=source,
-                    line=mline or 0):
+                    line=mline or 0, fields=(f"products[{k}].product", f"{fld}.size")):
                 continue
             if month is not None and vals.get("count"):
                 out.append(Purchase(prod.id, month, vals["size"], vals["count"], mline))
+                paths.append({"product": f"products[{k}].product", "month": f"{fld}.month"})
     if notes is not None:
         notes.extend(repeated_notes(out, source))
     if forecast is not None:
         from ..billing import plan_problems
-        for e in plan_problems(Plan(tuple(out), source), forecast):
-            problems.add(e)
+        for purchase, path in zip(out, paths):       # (named by their JSON paths)
+            for e in plan_problems(Plan((purchase,), source), forecast):
+                problems.add(InputError(e.message, source=e.source, line=e.line,
+                                        field=path.get(e.field, e.field), hint=e.hint))
     problems.check()
     return Plan(tuple(out), source)
 
