@@ -154,8 +154,9 @@ def _no_empty_paths(kwargs) -> None:
     for p in ctx.command.params if ctx else ():
         if kwargs.get(p.name) == "" and (p.name in PATH_PARAMS or p.name.endswith("_path")):
             name = p.opts[0] if isinstance(p, click.Option) else p.human_readable_name
-            raise click.UsageError(f"{name} is an empty file name: give a file, or leave "
-                                   f"{name} out")
+            # (only a file the command can do without may be left out: plan's FORECAST)
+            raise click.UsageError(f"{name} is an empty file name: give a file"
+                                   + ("" if p.required else f", or leave {name} out"))
 
 
 def library_errors(f):
