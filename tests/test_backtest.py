@@ -199,6 +199,20 @@ def test_backtest_too_short_is_exit_2(tmp_path):
     assert r.exit_code == 2 and r.stdout == "" and "needs 24 complete months" in r.stderr
 
 
+def test_a_real_plan_outside_the_history_is_said_to_be_outside_the_history(history, tmp_path):
+    """The history's range was called "the forecast horizon"; backtest has no forecast."""
+    bought = tmp_path / "bought.csv"
+    bought.write_text("product,month,size,count\nid_card,2027-01,100000,1\n"
+                      "vehicle_license,2025-01,1000,1\n")
+    r = run("backtest", history, "--plan", bought)
+    assert r.exit_code == 2 and r.stdout == "" and len(r.stderr.splitlines()) == 1, r.stderr
+    assert ("line 2, field 'month': purchase month 2027-01 is outside the history "
+            "2024-01..2026-12;") in r.stderr
+    assert f"line 3, field 'product': vehicle_license is not in the history {history}" \
+        in r.stderr
+    assert "forecast" not in r.stderr
+
+
 def test_a_partial_last_month_is_in_no_window():
     demand = five_products(37)
     usage = as_forecast(demand)

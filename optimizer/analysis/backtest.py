@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..billing import Bill, bill
+from ..billing import Bill, bill, check_plan_against
 from ..domain.catalog import Catalog
 from ..domain.months import Month
 from ..domain.records import Forecast, Holding, Plan
@@ -98,6 +98,8 @@ def backtest(catalog: Catalog, usage: Forecast, *, partial=(), method: str = "au
                          f"{usage.end}); a backtest needs {MIN_BEFORE + WINDOW} complete "
                          f"months: {MIN_BEFORE} before a {WINDOW}-month window",
                          source=usage.source, field="month")
+    if past_plan is not None:
+        check_plan_against(past_plan, usage, history=True)   # (bill's words: a forecast's)
     real = (bill(catalog, usage, past_plan, holdings)
             if past_plan is not None or holdings else None)
     notes: list[str] = []

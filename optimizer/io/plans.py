@@ -55,11 +55,12 @@ def parse_plan_csv(text: str, catalog: Catalog, source: str = "plan", *,
 
 
 def plan_from_table(table: Table, catalog: Catalog, notes: list[str] | None = None,
-                    forecast: Forecast | None = None) -> Plan:
+                    forecast: Forecast | None = None, *, history: bool = False) -> Plan:
     """A plan from the rows of a CSV file or a workbook sheet: `product,month,size,count`,
     then any other columns (such as the `cost` that `plan` writes), which are ignored.
     With `forecast`, purchases outside its months or products are among the file's
-    problems, reported together (they came one message after the others)."""
+    problems, reported together (they came one message after the others); `history`:
+    `forecast` is a usage history, and the messages say so."""
     notes = [] if notes is None else notes
     notes.extend(table.notes)
     rows, source = table.rows, table.source
@@ -99,7 +100,7 @@ def plan_from_table(table: Table, catalog: Catalog, notes: list[str] | None = No
     notes.extend(repeated_notes(out, source))
     if forecast is not None:
         from ..billing import plan_problems
-        for e in plan_problems(Plan(tuple(out), source), forecast):
+        for e in plan_problems(Plan(tuple(out), source), forecast, history=history):
             problems.add(e)
     problems.check()
     return Plan(tuple(out), source)
@@ -131,7 +132,7 @@ def _json_int(text: str) -> int | str:
 
 def parse_plan_json(text: str, catalog: Catalog, source: str = "plan",
                     forecast: Forecast | None = None, *,
-                    notes: list[str] | None = None) -> Plan:
+                    notes: list[str] | None = None, history: bool = False) -> Plan:
     """Read the JSON that `plan --format json` writes (its products[].purchases): every bad
     field in one message, as a table's cells (with `forecast`, purchases outside it too)."""
     try:
@@ -217,7 +218,7 @@ def parse_plan_json(text: str, catalog: Catalog, source: str = "plan",
     if forecast is not None:
         from ..billing import plan_problems
         for purchase, path in zip(out, paths):       # (named by their JSON paths)
-            for e in plan_problems(Plan((purchase,), source), forecast):
+            for e in plan_problems(Plan((purchase,), source), forecast, history=history):
                 problems.add(InputError(e.message, source=e.source, line=e.line,
                                         field=path.get(e.field, e.field), hint=e.hint))
     problems.check()
@@ -265,11 +266,12 @@ def _is_json(raw: bytes) -> bool:
 
 
 def read_plan(path: str | Path, catalog: Catalog, *, notes: list[str] | None = None,
-              forecast: Forecast | None = None,
+              forecast: Forecast | None = None, history: bool = False,
               cost_warnings: list[str] | None = None) -> Plan:
     """A plan from CSV, from a workbook (its first sheet, or `book.xlsx#Sheet`), or from
     the JSON that `plan --format json` writes. With `forecast`, purchases outside it are
-    reported with the file's other problems; with `cost_warnings`, a warning is added to
+    reported with the file's other problems (`history`: as outside the usage history that
+    `forecast` is, for `backtest`); with `cost_warnings`, a warning is added to
     it per `cost` the file states that the bill will not use (see `_stale_costs`).
 
     The file is read once, its kind told from those bytes: a pipe or FIFO (`--plan
@@ -278,12 +280,13 @@ def read_plan(path: str | Path, catalog: Catalog, *, notes: list[str] | None = N
     raw = read_bytes(base, "plan")
     if _is_json(raw):
         text = decode_text(raw, str(path), "plan")
-        plan = parse_plan_json(text, catalog, str(path), forecast, notes=notes)
+        plan = parse_plan_json(text, catalog, str(path), forecast, notes=notes,
+                               history=history)
         if cost_warnings is not None:
             cost_warnings.extend(_stale_costs(_json_costs(text), str(path), catalog))
         return plan
     table = table_from_bytes(raw, base, "plan", sheet=sheet)
-    plan = plan_from_table(table, catalog, notes, forecast)
+    plan = plan_from_table(table, catalog, notes, forecast, history=history)
     if cost_warnings is not None:
         cost_warnings.extend(_stale_costs(_table_costs(table), table.source, catalog))
     return plan
