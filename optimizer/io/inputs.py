@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..domain.catalog import Catalog
+from ..domain.months import months_text
 from ..domain.records import Forecast, Holding, Plan, Scenario
 from .forecast import example_forecast, read_forecast
 from .options import catalog_in_force
@@ -62,5 +63,5 @@ def outlasting_notes(held: tuple[Holding, ...], forecast: Forecast, validity: in
     last = forecast.start + (validity - 1)
     return [f"{source}{f', line {h.line}' if h.line else ''}: {h.product}'s holding is "
             f"usable until {h.expires}, later than a pack bought by the horizon's start lasts "
-            f"({validity} months: {last}); planned as given"
+            f"({months_text(validity)}: {last}); planned as given"
             for h in held if h.expires > last]

@@ -19,6 +19,7 @@ from pathlib import PurePath
 
 from ..billing import Bill
 from ..domain.catalog import Catalog
+from ..domain.months import months_text
 from . import cells, data
 from .formats import csv_money, fmt_int, fmt_money, fmt_pct, fmt_rate, pct
 from .text import total_lines
@@ -181,7 +182,7 @@ def basis(bill: Bill, about: About) -> str:
     cat = about.catalog
     if cat is not None:
         rows.append(("Price list", f"{escape(cat.source)}; money in {escape(cat.currency)}; "
-                                   f"packs usable for {cat.validity_months} months from the "
+                                   f"packs usable for {months_text(cat.validity_months)} from the "
                                    f"month they are bought, then the rest expires"))
         frees = sorted({p.free_calls for p in cat.products})
         rows.append(("Free quota", " / ".join(fmt_int(f) for f in frees) +

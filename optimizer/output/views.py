@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from ..billing import Bill
 from ..domain.catalog import Catalog
+from ..domain.months import months_text
 from . import cells, data, forecasts
 from .formats import fmt_money, fmt_pct, pct
 from .text import Styled, table
@@ -43,7 +44,7 @@ def catalog_view(fmt: str, catalog: Catalog):
     if fmt == "csv":
         return data.catalog_rows(catalog)
     head = (f"Catalog: {catalog.source} · currency {catalog.currency} · packs valid "
-            f"{catalog.validity_months} months · tier basis {catalog.tier_basis}")
+            f"{months_text(catalog.validity_months)} · tier basis {catalog.tier_basis}")
     return [head, table(cells.CATALOG_COLUMNS, cells.catalog_cells(catalog), right_from=2,
                         left=cells.CATALOG_COLUMNS[3:], wrap=cells.CATALOG_COLUMNS[1:2]),
             CATALOG_NOTE]
