@@ -362,9 +362,12 @@ def own_keys_only(ctx, param, value):
     return value
 
 
-def history_read(out: Output, history: str, **files):
-    """`read_history_inputs` (the history, plan and holdings), with its notes on stderr."""
+def history_read(out: Output, history: str, check=None, **files):
+    """`read_history_inputs` (the history, plan and holdings), with its notes on stderr;
+    `check(hi)` first, so that a history it refuses gives its error alone."""
     hi = load_analysis("forecasting_plan").read_history_inputs(history, **files)
+    if check is not None:
+        check(hi)
     for note in hi.notes:
         out.note(note)
     return hi
@@ -918,10 +921,12 @@ def backtest_cmd(history, plan_path, holdings_path, output_dir, solver,
         packopt backtest usage.csv --output-dir backtest/  # for packopt bill
         packopt backtest usage.csv --plan bought.csv --format json
     """
+    backtest = load_analysis("backtest")
     hi = history_read(out, history, catalog=catalog_path, tier_basis=tier_basis,
                       negotiated_rates=negotiated_rates, columns=columns, mapping=map_path,
-                      sheet=sheet, plan=plan_path, holdings=holdings_path)
-    bt = solve_interruptibly("Backtesting…", out, lambda: load_analysis("backtest").backtest(
+                      sheet=sheet, plan=plan_path, holdings=holdings_path,
+                      check=lambda hi: backtest.windows_of(hi.history.usage, hi.history.partial))
+    bt = solve_interruptibly("Backtesting…", out, lambda: backtest.backtest(
         hi.catalog, hi.history.usage, partial=hi.history.partial, method=method,
         past_plan=hi.plan, holdings=hi.holdings, solver=solver))
     for note in bt.notes:
