@@ -159,8 +159,9 @@ def _no_empty_paths(kwargs) -> None:
     for p in ctx.command.params if ctx else ():
         if kwargs.get(p.name) == "" and (p.name in PATH_PARAMS or p.name.endswith("_path")):
             name = p.opts[0] if isinstance(p, click.Option) else p.human_readable_name
-            raise click.UsageError(f"{name} is an empty file name: give a file, or leave "
-                                   f"{name} out")
+            # (only a file the command can do without may be left out: plan's FORECAST)
+            raise click.UsageError(f"{name} is an empty file name: give a file"
+                                   + ("" if p.required else f", or leave {name} out"))
 
 
 def library_errors(f):
@@ -366,9 +367,12 @@ def own_keys_only(ctx, param, value):
     return value
 
 
-def history_read(out: Output, history: str, **files):
-    """`read_history_inputs` (the history, plan and holdings), with its notes on stderr."""
+def history_read(out: Output, history: str, check=None, **files):
+    """`read_history_inputs` (the history, plan and holdings), with its notes on stderr;
+    `check(hi)` first, so that a history it refuses gives its error alone."""
     hi = load_analysis("forecasting_plan").read_history_inputs(history, **files)
+    if check is not None:
+        check(hi)
     for note in hi.notes:
         out.note(note)
     return hi
@@ -573,7 +577,7 @@ def bill_cmd(forecast, plan_path, compare, catalog_path, tier_basis, negotiated_
                negotiated_rates=negotiated_rates, holdings=holdings_path, sheet=sheet)
     edited = load_analysis("edited")
     r = solve_interruptibly("Planning the optimum…", out, lambda: edited.bill_report(
-        i, plan_path, compare=compare, carry_over=carry_over))
+        i, compare=compare, carry_over=carry_over))
     write_extras(r.bill, command="bill", forecast=i.forecast.source, catalog=i.catalog,
                  plan=plan_path, carry_over=carry_over, report_path=report_path,
                  chart_path=chart_path, comparison=r.comparison)
@@ -819,7 +823,7 @@ def whatif_cmd(forecast, scales, scenarios_path, plan_path, break_even, purchase
         solver=solver, budget=budget, monthly_budget=monthly_budget,
         yearly_budget=yearly_budget, purchase_months=purchase_months, time_limit=time_limit,
         with_break_even=out.fmt != "csv" if break_even is None else break_even,
-        plan_path=plan_path))
+        plan_warnings=i.plan_warnings))
     if w.status not in (None, "optimal"):
         out.note(f"the plan examined is the best found in the time limit, within "
                  f"{w.gap:,.2f} {i.catalog.currency} of the optimum")
@@ -924,10 +928,12 @@ def backtest_cmd(history, plan_path, holdings_path, output_dir, solver,
         packopt backtest usage.csv --output-dir backtest/  # for packopt bill
         packopt backtest usage.csv --plan bought.csv --format json
     """
+    backtest = load_analysis("backtest")
     hi = history_read(out, history, catalog=catalog_path, tier_basis=tier_basis,
                       negotiated_rates=negotiated_rates, columns=columns, mapping=map_path,
-                      sheet=sheet, plan=plan_path, holdings=holdings_path)
-    bt = solve_interruptibly("Backtesting…", out, lambda: load_analysis("backtest").backtest(
+                      sheet=sheet, plan=plan_path, holdings=holdings_path,
+                      check=lambda hi: backtest.windows_of(hi.history.usage, hi.history.partial))
+    bt = solve_interruptibly("Backtesting…", out, lambda: backtest.backtest(
         hi.catalog, hi.history.usage, partial=hi.history.partial, method=method,
         past_plan=hi.plan, holdings=hi.holdings, solver=solver))
     for note in bt.notes:

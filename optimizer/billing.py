@@ -544,26 +544,29 @@ def level_notes(catalog: Catalog, levels) -> tuple[str, ...]:
                  + _rate_notes(catalog, best, f"the optimal plan under {label}: ", fixed))
 
 
-def check_plan_against(plan: Plan, forecast: Forecast) -> None:
+def check_plan_against(plan: Plan, forecast: Forecast, *, history: bool = False) -> None:
     """Purchases must fall inside the forecast's horizon and name forecast products
-    (docs/pricing.md, 'Readings': horizon)."""
-    problems = plan_problems(plan, forecast)
+    (docs/pricing.md, 'Readings': horizon). `history`: `forecast` is a usage history
+    (`backtest`), and the messages say so."""
+    problems = plan_problems(plan, forecast, history=history)
     if problems:
         raise InputError.collected(problems)
 
 
-def plan_problems(plan: Plan, forecast: Forecast) -> list[InputError]:
+def plan_problems(plan: Plan, forecast: Forecast, *, history: bool = False
+                  ) -> list[InputError]:
     """Every purchase outside the forecast's horizon or products (`check_plan_against`), for
     a reader to report with the file's own problems."""
     end = forecast.end
     known = set(forecast.products())
+    span, kind = ("history", "history") if history else ("forecast horizon", "forecast")
     problems = []                   # every purchase's, in one message
     for p in plan.purchases:
         if not (forecast.start <= p.month <= end):
-            problems.append(InputError(f"purchase month {p.month} is outside the forecast "
-                                       f"horizon {forecast.start}..{end}", source=plan.source,
+            problems.append(InputError(f"purchase month {p.month} is outside the {span} "
+                                       f"{forecast.start}..{end}", source=plan.source,
                                        line=p.line, field="month"))
         elif p.product not in known:
-            problems.append(InputError(f"{p.product} is not in the forecast {forecast.source}",
+            problems.append(InputError(f"{p.product} is not in the {kind} {forecast.source}",
                                        source=plan.source, line=p.line, field="product"))
     return problems

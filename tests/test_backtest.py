@@ -199,6 +199,46 @@ def test_backtest_too_short_is_exit_2(tmp_path):
     assert r.exit_code == 2 and r.stdout == "" and "needs 24 complete months" in r.stderr
 
 
+def test_a_real_plan_outside_the_history_is_said_to_be_outside_the_history(history, tmp_path):
+    """The history's range was called "the forecast horizon"; backtest has no forecast."""
+    bought = tmp_path / "bought.csv"
+    bought.write_text("product,month,size,count\nid_card,2027-01,100000,1\n"
+                      "vehicle_license,2025-01,1000,1\n")
+    r = run("backtest", history, "--plan", bought)
+    assert r.exit_code == 2 and r.stdout == "" and len(r.stderr.splitlines()) == 1, r.stderr
+    assert ("line 2, field 'month': purchase month 2027-01 is outside the history "
+            "2024-01..2026-12;") in r.stderr
+    assert f"line 3, field 'product': vehicle_license is not in the history {history}" \
+        in r.stderr
+    assert "forecast" not in r.stderr
+
+
+def test_a_partial_first_month_is_not_a_complete_month(tmp_path):
+    """Daily rows from 2024-12-20 to 2026-11-30: 23 complete months, refused as 23 monthly
+    rows are (the partial first month counted as complete, and one window ran)."""
+    from datetime import date, timedelta
+    day, rows = date(2024, 12, 20), ["product,date,calls"]
+    while day <= date(2026, 11, 30):
+        rows.append(f"id_card,{day},{1000 + day.day}")
+        day += timedelta(days=1)
+    path = tmp_path / "daily.csv"
+    path.write_text("\n".join(rows) + "\n")
+    r = run("backtest", path)
+    assert r.exit_code == 2 and r.stdout == "", r.stderr
+    assert r.stderr.splitlines() == [       # (alone: not after the reader's notes)
+        f"Error: {path}, field 'month': the history covers 24 months (2024-12..2026-11), "
+        f"23 of them complete (2025-01..2026-11); a backtest needs 24 complete months: 12 "
+        f"before a 12-month window"]
+    demand = five_products(24)
+    usage = as_forecast(demand)
+    with pytest.raises(InputError, match="23 of them complete"):
+        bt.backtest(SEED, usage, partial=tuple((p, usage.start) for p in demand))
+    # with one month more, one window, its year before all complete months
+    usage = as_forecast(five_products(25))
+    res = bt.backtest(SEED, usage, partial=tuple((p, usage.start) for p in demand))
+    assert [str(w.start) for w in res.windows] == ["2025-02"]
+
+
 def test_a_partial_last_month_is_in_no_window():
     demand = five_products(37)
     usage = as_forecast(demand)

@@ -943,6 +943,48 @@ def test_empty_plan(tmp_path):
                        says="the plan file is empty")
 
 
+STALE_PLAN = "product,month,size,count,cost\nid_card,2027-01,100000,3,1.00\n"
+
+
+def piped(args, stdin: bytes, timeout: float = 60):
+    """`python cli.py ARGS` with `stdin` on a pipe (a hang is a failure, not a stuck run)."""
+    return subprocess.run([sys.executable, "cli.py", *args], cwd=ROOT, input=stdin,
+                          capture_output=True, timeout=timeout)
+
+
+@pytest.mark.parametrize("command", ["bill", "whatif"])
+def test_a_plan_is_read_from_a_pipe_once(command):
+    """--plan /dev/stdin: the plan file is read once (a pipe's bytes are gone after one
+    read: the JSON sniff then the table read found it empty), its stale cost too."""
+    levels = ["--scale", "1"] if command == "whatif" else []
+    proc = piped([command, ID_YEAR, "--plan", "/dev/stdin", "--format", "json", *levels],
+                 STALE_PLAN.encode())
+    assert proc.returncode == 0, proc.stderr.decode()
+    data = json.loads(proc.stdout)
+    assert any("/dev/stdin, line 2: cost 1.00 disagrees with the catalog" in w
+               for w in data["warnings"]), data["warnings"]
+    if command == "bill":
+        assert data["total_cost"] == 15000.0
+    plan_json = ok("plan", ID_YEAR, "--format", "json").stdout.encode()
+    proc = piped(["bill", ID_YEAR, "--plan", "/dev/stdin", "--format", "json"], plan_json)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert json.loads(proc.stdout)["total_cost"] == 15000.0
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes")
+def test_a_plan_is_read_from_a_fifo_without_hanging(tmp_path):
+    """A named pipe gives its bytes to one reader: a second open of it waited forever."""
+    import threading
+    fifo = tmp_path / "plan.fifo"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=fifo.write_bytes, args=(STALE_PLAN.encode(),),
+                              daemon=True)
+    writer.start()
+    proc = piped(["bill", ID_YEAR, "--plan", str(fifo), "--format", "json"], b"", timeout=60)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert json.loads(proc.stdout)["total_cost"] == 15000.0
+
+
 def test_bad_plan_json(tmp_path):
     path = write(tmp_path, "plan.json", '{"products": [\n  {"product": "bank_card",\n'
                  '   "purchases": [{"month": "2027-01", "size": 1000, "count": -1}]}]}\n')
@@ -956,6 +998,68 @@ def test_bad_plan_json(tmp_path):
                             r".* count must be a non-negative whole number .*, not true$")
     path = write(tmp_path, "plan.json", '{"products": [\n')
     assert_input_error(run("bill", G6_FORECAST, "--plan", path), "plan.json", says="not valid JSON")
+
+
+@pytest.mark.parametrize("entry, field, says", [
+    # a misspelt key billed the plan as buying nothing, silently
+    ('{"product": "bank_card", "purchase": [{"month": "2027-01", "size": 1000, "count": 3}]}',
+     "products[0].purchases", r"no 'purchases' list: 'purchase' is not a key packopt reads "
+                              r"\(did you mean 'purchases'\?\)$"),
+    ('{"product": "bank_card"}', "products[0].purchases",
+     r"no 'purchases' list \(a product that buys nothing has \"purchases\": \[\]\)$"),
+    ('{"product": "bank_card", "purchases": [{"month": "2027-01", "sise": 1000, "count": 3}]}',
+     "products[0].purchases[0].size", r"size is missing: 'sise' is not a key .*'size'\?\)$"),
+    ('{"product": "bank_card", "purchases": [{"size": 1000, "count": 3}]}',
+     "products[0].purchases[0].month", "month is missing$"),
+])
+def test_plan_json_missing_its_purchases_is_refused(tmp_path, entry, field, says):
+    path = write(tmp_path, "plan.json", '{"products": [\n' + entry + "\n]}\n")
+    assert_input_error(run("bill", G6_FORECAST, "--plan", path), "plan.json", line=2,
+                       field=field, says=says)
+
+
+@pytest.mark.parametrize("product, month, size, field, says", [
+    ("bank_card", "2027-01", 1500, "products[0].purchases[0].size", "no pack of 1500 calls"),
+    ("vat_invoice", "2027-01", 1000, "products[0].product", "postpaid only"),
+    ("bank_card", "2026-12", 1000, "products[0].purchases[0].month",
+     "outside the forecast horizon"),
+    ("id_card", "2027-01", 1000, "products[0].product", "not in the forecast"),
+])
+def test_plan_json_errors_name_the_json_path(tmp_path, product, month, size, field, says):
+    """As every other plan JSON error does: these named the CSV column ('size')."""
+    path = write(tmp_path, "plan.json", f'{{"products": [\n{{"product": "{product}", '
+                 f'"purchases": [{{"month": "{month}", "size": {size}, "count": 1}}]}}]}}\n')
+    assert_input_error(run("bill", G6_FORECAST, "--plan", path), "plan.json", line=2,
+                       field=field, says=says)
+
+
+def test_a_forecasts_json_is_not_taken_for_a_plan(tmp_path):
+    """`forecast --format json` has products with no purchases: it was billed as a plan
+    buying nothing."""
+    from history_data import csv_text, five_products
+    history = write(tmp_path, "history.csv", csv_text(five_products(24)))
+    path = write(tmp_path, "fc.json", ok("forecast", history, "--months", "2", "--format",
+                                         "json").stdout)
+    assert_input_error(run("bill", G6_FORECAST, "--plan", path), "fc.json",
+                       field="products[0].purchases",
+                       says="this is the JSON `packopt forecast` writes")
+
+
+@pytest.mark.parametrize("args", [
+    (WIDE,),
+    (ID_YEAR, "--scenarios", str(DATA / "scenarios_full.csv")),
+    (str(DATA / "grow24.csv"), "--purchase-months", "any"),
+    (),                                                    # the bundled example
+])
+def test_plan_json_still_reads_back(tmp_path, args):
+    """Every product `plan --format json` writes has its purchases, empty or not."""
+    plan_file = write(tmp_path, "plan.json", ok("plan", *args, "--format", "json").stdout)
+    fc = args[0] if args else str(ROOT / "optimizer" / "data" / "example_forecast.csv")
+    billed = as_json("bill", fc, "--plan", plan_file)
+    planned = as_json("plan", *args)
+    assert billed["pack_cost"] == planned["pack_cost"]
+    assert [p["purchases"] for p in billed["products"]] == \
+        [p["purchases"] for p in planned["products"]]
 
 
 # --------------------------------------------------------------------------- bad holdings

@@ -63,6 +63,26 @@ def test_prorata_in_start_mode_and_table_line(tmp_path):
     assert {p["month"] for p in d["products"][0]["purchases"]} <= {"2027-01"}
 
 
+def test_prorata_wording_says_minimised_only_for_a_plan_packopt_made(tmp_path):
+    """`bill` replays the user's plan, which nothing minimised: its line and report said
+    "the plan minimises the cost less this value" as `plan`'s do."""
+    f = forecast(tmp_path, [1000, 1000])
+    plan = tmp_path / "plan.csv"
+    plan.write_text("product,month,size,count\nid_card,2027-02,100000,1\n")
+    report = tmp_path / "bill.html"
+    r = run("bill", f, "--plan", plan, "--carry-over-value", "prorata", "--report", report)
+    assert r.exit_code == 0, r.stderr
+    assert ("worth 4,583.33 CNY prorata (credited in the net cost, not in the total); cost "
+            "net of it 416.67 CNY.") in r.stdout
+    assert "minimises" not in r.stdout and "minimises" not in report.read_text()
+    assert "credited in the net cost" in report.read_text()
+    report = tmp_path / "plan.html"
+    r = run("plan", f, "--carry-over-value", "prorata", "--report", report)
+    assert r.exit_code == 0, r.stderr
+    assert "(the plan minimises the cost less this value)" in r.stdout
+    assert "credited against the cost the plan minimises" in report.read_text()
+
+
 def test_prorata_with_after_packs_and_budgets_plans(tmp_path):
     """Refused before this round; now the integer programs price the credit per row."""
     f = forecast(tmp_path, [5000, 5000, 60000])

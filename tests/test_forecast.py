@@ -209,6 +209,26 @@ def history(tmp_path):
     return path
 
 
+@pytest.mark.parametrize("months, says", [(1, "1 month from 2027-01"),
+                                           (2, "2 months from 2027-01")])
+def test_a_count_of_months_is_singular_for_one(history, months, says):
+    """`forecast --months 1` said "1 months from 2027-01"."""
+    out = ok("forecast", history, "--months", months, "--format", "table").stdout
+    assert out.splitlines()[0] == f"packopt forecast: {history}, {says}"
+
+
+def test_a_catalogs_one_month_validity_is_one_month(tmp_path):
+    """The catalog's header and the notes that name its validity, as above."""
+    cat = tmp_path / "one.toml"
+    cat.write_text('currency = "CNY"\nvalidity_months = 1\n\n[[product]]\nid = "id_card"\n'
+                   'packs = [ { calls = 1000, price = "90" } ]\n'
+                   'tiers = [ { up_to = 10000, rate = "0.12" }, { rate = "0.08" } ]\n')
+    assert " · packs valid 1 month · " in ok("catalog", "--catalog", cat).stdout
+    from optimizer.domain.months import months_text
+    assert [months_text(n) for n in (0, 1, 2, 12)] == \
+        ["0 months", "1 month", "2 months", "12 months"]
+
+
 def test_forecast_csv_is_a_forecast_plan_reads(history):
     r = ok("forecast", history, "--months", "12")
     f = parse_forecast(r.stdout, SEED, "stdout")

@@ -220,6 +220,24 @@ def test_an_empty_file_name_is_a_usage_error(tmp_path, args, name):
     assert f"{name} is an empty file name" in r.stderr, r.stderr
 
 
+@pytest.mark.parametrize("args, name, optional", [
+    (("bill", ""), "FORECAST", False),
+    (("forecast", ""), "HISTORY", False),
+    (("backtest", ""), "HISTORY", False),
+    (("plan", ""), "FORECAST", True),          # (the bundled example without it)
+    (("whatif", ""), "FORECAST", True),
+    (("bill", "@f.csv", "--plan", ""), "--plan", True),
+])
+def test_an_empty_file_name_is_left_out_only_where_the_command_can_do_without(
+        tmp_path, args, name, optional):
+    """`bill ""` said "give a file, or leave FORECAST out", which bill cannot do."""
+    r = run(tmp_path, {"f.csv": forecast()}, *args)
+    assert r.exit_code == 2 and r.stdout == "", r.stderr
+    assert r.stderr.splitlines()[0].startswith(
+        f"Error: {name} is an empty file name: give a file"
+        + (f", or leave {name} out" if optional else " (see")), r.stderr
+
+
 @pytest.mark.parametrize("args, written", [
     (("forecast", "@h.csv", "-q", "--output", "@f.csv", "--scenarios", "@nodir/s.csv"),
      "f.csv"),

@@ -553,7 +553,8 @@ def test_plan_json_reports_every_bad_field_in_one_message():
     late = PLAN_JSON.replace('"2027-04"', '"2028-04"')
     err = error(lambda: parse_plan_json(late, SEED, "p.json",
                                         forecast({"id_card": [5000] * 12})))
-    assert (err.line, err.field) == (8, "month") and "outside the forecast" in err.message
+    assert (err.line, err.field) == (8, "products[0].purchases[1].month")   # (its JSON path)
+    assert "outside the forecast" in err.message
 
 
 @pytest.mark.parametrize("cell", ["1e+300", "1e20", "1E+16"])

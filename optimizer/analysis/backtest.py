@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..billing import Bill, bill
+from ..billing import Bill, bill, check_plan_against
 from ..domain.catalog import Catalog
-from ..domain.months import Month
+from ..domain.months import Month, months_text
 from ..domain.records import Forecast, Holding, Plan
 from ..exceptions import InputError
 from ..solve.planner import PlanResult, plan
@@ -63,12 +63,14 @@ class Backtest:
 
 
 def window_starts(usage: Forecast, last: Month, window: int = WINDOW,
-                  min_before: int = MIN_BEFORE) -> list[Month]:
+                  min_before: int = MIN_BEFORE, *, first: Month | None = None) -> list[Month]:
     """Starts of the windows, oldest first: back from the one ending at `last` in steps of
-    `window` months, each with at least `min_before` months of history before it."""
+    `window` months, each with at least `min_before` months of history before it, from
+    `first` on (default: the history's first month; the next when that one is partial)."""
+    first = usage.start if first is None else first
     starts = []
     w = last + (1 - window)
-    while w - usage.start >= min_before:
+    while w - first >= min_before:
         starts.append(w)
         w = w + (-window)
     return starts[::-1]
@@ -81,23 +83,40 @@ def window_usage(usage: Forecast, start: Month, months: int) -> Forecast:
                                          for pid, calls in usage.demand), usage.source)
 
 
+def windows_of(usage: Forecast, partial=()) -> tuple[list[Month], Month]:
+    """The starts of the windows of the history `usage` and the last month they bill, or
+    an InputError when it has too few complete months for one: a partial first or last
+    month (`partial`, as `backtest` takes it) is not complete."""
+    first, last = usage.start, usage.end
+    if any(m == usage.start for _, m in partial):
+        first = usage.start + 1
+    if any(m == usage.end for _, m in partial):
+        last = usage.end + (-1)
+    starts = window_starts(usage, last, first=first)
+    if not starts:
+        whole = last - first + 1
+        complete = ("" if whole == usage.months else
+                    f", {max(whole, 0)} of them complete" + (f" ({first}..{last})"
+                                                              if whole > 0 else ""))
+        raise InputError(f"the history covers {months_text(usage.months)} ({usage.start}.."
+                         f"{usage.end}){complete}; a backtest needs {MIN_BEFORE + WINDOW} "
+                         f"complete months: {MIN_BEFORE} before a {WINDOW}-month window",
+                         source=usage.source, field="month")
+    return starts, last
+
+
 def backtest(catalog: Catalog, usage: Forecast, *, partial=(), method: str = "auto",
              past_plan: Plan | None = None, holdings: tuple[Holding, ...] = (),
              purchase_months: str = "start", solver: str = "highs",
              time_limit: float | None = None) -> Backtest:
     """The look back over the history `usage` (`partial`: its incomplete (product, month)
-    pairs; a partial last month is not billed in any window). `past_plan` and `holdings`
-    (held at the history's start) are what the planner really bought and held."""
-    last = usage.end
-    if any(m == usage.end for _, m in partial):
-        last = usage.end + (-1)
-    starts = window_starts(usage, last)
-    if not starts:
-        raise InputError(f"the history covers {usage.months} month"
-                         f"{'' if usage.months == 1 else 's'} ({usage.start}.."
-                         f"{usage.end}); a backtest needs {MIN_BEFORE + WINDOW} complete "
-                         f"months: {MIN_BEFORE} before a {WINDOW}-month window",
-                         source=usage.source, field="month")
+    pairs; a partial last month is not billed in any window, and neither partial first
+    nor last month counts among the complete months a window needs before it).
+    `past_plan` and `holdings` (held at the history's start) are what the planner really
+    bought and held."""
+    starts, last = windows_of(usage, partial)
+    if past_plan is not None:
+        check_plan_against(past_plan, usage, history=True)   # (bill's words: a forecast's)
     real = (bill(catalog, usage, past_plan, holdings)
             if past_plan is not None or holdings else None)
     notes: list[str] = []

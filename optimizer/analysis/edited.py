@@ -14,7 +14,6 @@ from ..billing import Bill, ProductBill, bill
 from ..domain.catalog import Catalog
 from ..domain.records import Forecast, Holding, Plan
 from ..io.inputs import Inputs
-from ..io.plans import stale_costs
 
 
 @dataclass(frozen=True)
@@ -72,15 +71,14 @@ class BillReport:
     comparison: EditedComparison | None        # with `compare`
 
 
-def bill_report(inputs: Inputs, plan_path: str | None = None, *, compare: bool = False,
+def bill_report(inputs: Inputs, *, compare: bool = False,
                 carry_over: str = "zero", solver: str = "highs") -> BillReport:
-    """Bill `inputs.plan`; warn of each `cost` cell of the plan file at `plan_path` that
-    disagrees with the catalog or is not a number (the catalog's price is what is billed);
-    with `compare`, set the bill beside the optimal plan for the same forecast, holdings and
-    catalog."""
-    b = bill(inputs.catalog, inputs.forecast, inputs.plan, inputs.holdings)
-    if plan_path:
-        b = with_warnings(b, stale_costs(plan_path, inputs.catalog))
+    """Bill `inputs.plan`; warn of each `cost` cell of the plan file that disagrees with the
+    catalog or is not a number (`inputs.plan_warnings`: the catalog's price is what is
+    billed); with `compare`, set the bill beside the optimal plan for the same forecast,
+    holdings and catalog."""
+    b = with_warnings(bill(inputs.catalog, inputs.forecast, inputs.plan, inputs.holdings),
+                      inputs.plan_warnings)
     comparison = None
     if compare:
         comparison = compare_with_optimum(inputs.catalog, inputs.forecast, b, inputs.plan,

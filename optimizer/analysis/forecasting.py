@@ -40,7 +40,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from ..domain.months import Month
+from ..domain.months import Month, months_text
 from ..domain.records import Forecast, Scenario
 from ..exceptions import InputError
 
@@ -313,7 +313,7 @@ def _forecast_product(pid: str, calls, start: Month, partial_idx: set[int], mont
                      f"they are, which understates whole months")
     elif lo > 0 and all(c == 0 for c in calls[:lo]):
         notes.append(f"{pid}: no calls before {start + lo} (not launched yet); fitted to "
-                     f"its {hi - lo} months from then")
+                     f"its {months_text(hi - lo)} from then")
     elif lo > 0:
         notes.append(f"{pid}: partial first month left out of the fit")
     if hi < len(calls):
@@ -358,8 +358,9 @@ def forecast_usage(usage: Forecast, months: int, *, method: str = "auto",
         # that fit `forecast --months` and `plan --history --horizon` alike.
         allows = (f"at most {room} month{'s' if room > 1 else ''} can follow it" if room
                   else "no month follows it (a mistyped year?)")
-        raise InputError(f"the history ends in {usage.end}, and {months} months after it "
-                         f"run past 9999-12, the last month packopt reads: {allows}",
+        raise InputError(f"the history ends in {usage.end}, and {months_text(months)} after "
+                         f"it {'runs' if months == 1 else 'run'} past 9999-12, the last month "
+                         f"packopt reads: {allows}",
                          source=usage.source)
     notes: list[str] = []
     products = []

@@ -35,7 +35,8 @@ def read_history_inputs(path: str, *, catalog: str | None = None,
     cat = catalog_in_force(catalog, tier_basis, negotiated_rates)
     h = read_history(path, cat, columns=columns, mapping=mapping, sheet=sheet)
     notes = list(h.notes)     # the reader's notes name unmapped labels with their totals
-    p = read_plan(plan, cat, notes=notes) if plan else None
+    # (a plan here is what was really bought: within the history)
+    p = read_plan(plan, cat, notes=notes, forecast=h.usage, history=True) if plan else None
     held = read_holdings(holdings, cat, notes=notes) if holdings else ()
     return HistoryInputs(cat, h, p, held, tuple(notes))
 

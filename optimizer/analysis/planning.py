@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from ..domain.catalog import Catalog
+from ..domain.months import months_text
 from ..domain.records import Forecast
 from ..solve.engines import Clock
 from ..solve.planner import PlanResult, follow_up_clock, plan
@@ -101,7 +102,7 @@ def _start_only_notes(catalog, forecast, result) -> tuple[str, ...]:
     last = forecast.start + (catalog.validity_months - 1)
     if result.purchase_months == "any" or forecast.months <= catalog.validity_months:
         return ()
-    return (f"packs bought at the start last {catalog.validity_months} months (to {last}): "
+    return (f"packs bought at the start last {months_text(catalog.validity_months)} (to {last}): "
             f"from {last + 1} on this plan can only pay postpaid; --purchase-months any "
             f"buys packs in any month",)
 

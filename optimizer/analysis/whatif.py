@@ -9,7 +9,6 @@ from ..billing import Bill, bill, holding_notes, level_notes
 from ..domain.catalog import Catalog
 from ..domain.records import Forecast, Holding, Plan
 from ..exceptions import InputError
-from ..io.plans import stale_costs
 from ..solve.clock import Clock
 from ..solve.planner import plan as optimize
 from .budget import caps_broken
@@ -63,11 +62,11 @@ def examine(catalog: Catalog, forecast: Forecast, scales=(), scenarios=(), *,
             plan: Plan | None = None, holdings: tuple[Holding, ...] = (),
             solver: str = "highs", budget=None, monthly_budget=None, yearly_budget=None,
             with_break_even: bool = True, purchase_months: str | None = None,
-            time_limit: float | None = None, plan_path: str | None = None) -> WhatIf:
+            time_limit: float | None = None, plan_warnings: tuple[str, ...] = ()) -> WhatIf:
     """`whatif` and, with `with_break_even`, `break_even`, for the same plan, within one
-    `time_limit` (seconds; None: none) for all their solves. `plan_path`: the file `plan`
-    was read from, whose `cost` cells that disagree with the catalog are warned of first,
-    as `bill` warns of them (the same file read by both went unremarked here)."""
+    `time_limit` (seconds; None: none) for all their solves. `plan_warnings`: those of the
+    file `plan` was read from (`Inputs.plan_warnings`: its `cost` cells that disagree with
+    the catalog), warned of first, as `bill` warns of them."""
     clock = Clock(time_limit)
     caps = dict(budget=budget, monthly_budget=monthly_budget, yearly_budget=yearly_budget)
     found, examined, rows = _levels(catalog, forecast, scales, scenarios, plan, holdings,
@@ -78,7 +77,7 @@ def examine(catalog: Catalog, forecast: Forecast, scales=(), scenarios=(), *,
     return WhatIf(bill(catalog, forecast, examined, holdings), rows, len(scales), ranges,
                   None if found is None else found.status,
                   Decimal(0) if found is None else found.gap,
-                  (stale_costs(plan_path, catalog) if plan_path else ())
+                  tuple(plan_warnings)
                   + holding_notes(forecast, holdings)
                   + level_notes(catalog, [(_level_name(r.label, i < len(scales)), r.fixed, r.best)
                                           for i, r in enumerate(rows)]),

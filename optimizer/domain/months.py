@@ -83,3 +83,8 @@ class Month:
 # The last month packopt reads or writes: "YYYY-MM" has four digits of year, and months
 # after it (a settlement, an expiry) are left out of outputs or said in words.
 LAST_MONTH = Month.of(9999, 12)
+
+
+def months_text(n: int) -> str:
+    """A number of months in words: '1 month', '12 months' (text said '1 months')."""
+    return f"{n} month{'' if n == 1 else 's'}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..domain.catalog import Catalog
+from ..domain.months import months_text
 from ..domain.records import Forecast, Holding, Plan, Scenario
 from .forecast import example_forecast, read_forecast
 from .options import catalog_in_force
@@ -22,6 +23,9 @@ class Inputs:
     holdings: tuple[Holding, ...] = ()
     scenarios: tuple[Scenario, ...] = ()
     notes: tuple[str, ...] = ()
+    # A warning per `cost` the plan file states that the bill does not use (one that
+    # disagrees with the catalog or is not a number), for the bill's warnings.
+    plan_warnings: tuple[str, ...] = ()
 
 
 def read_inputs(forecast: str | None, *, catalog: str | None = None,
@@ -44,9 +48,11 @@ def read_inputs(forecast: str | None, *, catalog: str | None = None,
         from .scenarios import read_scenarios
     held = read_holdings(holdings, cat, notes=notes) if holdings else ()
     notes += outlasting_notes(held, fc, cat.validity_months, holdings)
-    return Inputs(cat, fc, read_plan(plan, cat, notes=notes, forecast=fc) if plan else None,
+    costs: list[str] = []
+    return Inputs(cat, fc, read_plan(plan, cat, notes=notes, forecast=fc, cost_warnings=costs)
+                  if plan else None,
                   held, read_scenarios(scenarios, cat, fc, notes=notes) if scenarios else (),
-                  tuple(notes))
+                  tuple(notes), tuple(costs))
 
 
 def outlasting_notes(held: tuple[Holding, ...], forecast: Forecast, validity: int,
@@ -57,5 +63,5 @@ def outlasting_notes(held: tuple[Holding, ...], forecast: Forecast, validity: in
     last = forecast.start + (validity - 1)
     return [f"{source}{f', line {h.line}' if h.line else ''}: {h.product}'s holding is "
             f"usable until {h.expires}, later than a pack bought by the horizon's start lasts "
-            f"({validity} months: {last}); planned as given"
+            f"({months_text(validity)}: {last}); planned as given"
             for h in held if h.expires > last]

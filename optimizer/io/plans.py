@@ -18,30 +18,33 @@ from .text import (
     Problems,
     Table,
     csv_rows,
+    decode_text,
     data_rows,
     ignored_columns_note,
     parse_count,
     parse_decimal,
     parse_month,
     read_bytes,
-    read_table,
-    read_text,
     resolve_product,
     shown,
     split_sheet,
+    table_from_bytes,
     wrong_column,
 )
 
 
-def _check_purchase(catalog: Catalog, pid: str, size: int, *, source: str, line: int):
+def _check_purchase(catalog: Catalog, pid: str, size: int, *, source: str, line: int,
+                    fields: tuple[str, str] = ("product", "size")):
+    """True when `pid` sells packs of `size` calls; `fields` name the product and size
+    where the file has them (a column, or plan JSON's path)."""
     prod = catalog.product(pid)
     if not prod.has_packs:
         raise InputError(f"{pid} is postpaid only: it has no packs to buy",
-                         source=source, line=line, field="product")
+                         source=source, line=line, field=fields[0])
     if prod.pack(size) is None:
         sizes = ", ".join(str(p.calls) for p in prod.packs)
         raise InputError(f"{pid} has no pack of {size} calls (sizes: {sizes})",
-                         source=source, line=line, field="size")
+                         source=source, line=line, field=fields[1])
     return True
 
 
@@ -52,11 +55,12 @@ def parse_plan_csv(text: str, catalog: Catalog, source: str = "plan", *,
 
 
 def plan_from_table(table: Table, catalog: Catalog, notes: list[str] | None = None,
-                    forecast: Forecast | None = None) -> Plan:
+                    forecast: Forecast | None = None, *, history: bool = False) -> Plan:
     """A plan from the rows of a CSV file or a workbook sheet: `product,month,size,count`,
     then any other columns (such as the `cost` that `plan` writes), which are ignored.
     With `forecast`, purchases outside its months or products are among the file's
-    problems, reported together (they came one message after the others)."""
+    problems, reported together (they came one message after the others); `history`:
+    `forecast` is a usage history, and the messages say so."""
     notes = [] if notes is None else notes
     notes.extend(table.notes)
     rows, source = table.rows, table.source
@@ -96,7 +100,7 @@ def plan_from_table(table: Table, catalog: Catalog, notes: list[str] | None = No
     notes.extend(repeated_notes(out, source))
     if forecast is not None:
         from ..billing import plan_problems
-        for e in plan_problems(Plan(tuple(out), source), forecast):
+        for e in plan_problems(Plan(tuple(out), source), forecast, history=history):
             problems.add(e)
     problems.check()
     return Plan(tuple(out), source)
@@ -128,7 +132,7 @@ def _json_int(text: str) -> int | str:
 
 def parse_plan_json(text: str, catalog: Catalog, source: str = "plan",
                     forecast: Forecast | None = None, *,
-                    notes: list[str] | None = None) -> Plan:
+                    notes: list[str] | None = None, history: bool = False) -> Plan:
     """Read the JSON that `plan --format json` writes (its products[].purchases): every bad
     field in one message, as a table's cells (with `forecast`, purchases outside it too)."""
     try:
@@ -148,8 +152,14 @@ def parse_plan_json(text: str, catalog: Catalog, source: str = "plan",
                 return i + 1
         return None
 
+    if _a_forecast(data["products"]):
+        raise InputError("this is the JSON `packopt forecast` writes (a forecast, with no "
+                         "purchases): `packopt plan --format json` writes a plan",
+                         source=source, line=line_of('"calls"'),
+                         field="products[0].purchases")
     problems = Problems()
     out = []
+    paths: list[dict[str, str]] = []       # each purchase's fields as JSON paths
     cursor = 0
     for k, entry in enumerate(data["products"]):
         if not isinstance(entry, dict) or not isinstance(entry.get("product"), str):
@@ -160,7 +170,11 @@ def parse_plan_json(text: str, catalog: Catalog, source: str = "plan",
         cursor = pl or cursor
         prod = problems(resolve_product, catalog, entry["product"], source=source, line=pl,
                         field_name=f"products[{k}].product")
-        purchases = entry.get("purchases", [])
+        if "purchases" not in entry:
+            problems.add(InputError(_no_purchases(entry), source=source, line=pl,
+                                    field=f"products[{k}].purchases"))
+            continue
+        purchases = entry["purchases"]
         if not isinstance(purchases, list):
             problems.add(InputError("purchases must be a list", source=source, line=pl,
                                     field=f"products[{k}].purchases"))
@@ -172,11 +186,18 @@ def parse_plan_json(text: str, catalog: Catalog, source: str = "plan",
                                         line=pl, field=fld))
                 continue
             mline = line_of('"month"', (pl or 1) - 1, j) or pl
-            month = problems(parse_month, str(p.get("month")), source=source, line=mline,
-                             field_name=fld + ".month")
+            for key in PURCHASE_KEYS[:3]:
+                if key not in p:
+                    problems.add(InputError(f"{key} is missing{_typo_hint(p, key)}",
+                                            source=source, line=mline, field=f"{fld}.{key}"))
+            month = ("month" in p or None) and problems(
+                parse_month, str(p["month"]), source=source, line=mline,
+                field_name=fld + ".month")
             vals = {}
             for key in ("size", "count"):
-                v = p.get(key)
+                if key not in p:
+                    continue                              # (missing: said above)
+                v = p[key]
                 least = 1 if key == "size" else 0
                 if isinstance(v, bool) or not isinstance(v, int) or not least <= v <= MAX_WHOLE:
                     problems.add(InputError(
@@ -187,18 +208,54 @@ def parse_plan_json(text: str, catalog: Catalog, source: str = "plan",
                     vals[key] = v
             if prod is None or "size" not in vals or not problems(
                     _check_purchase, catalog, prod.id, vals["size"], source=source,
-                    line=mline or 0):
+                    line=mline or 0, fields=(f"products[{k}].product", f"{fld}.size")):
                 continue
             if month is not None and vals.get("count"):
                 out.append(Purchase(prod.id, month, vals["size"], vals["count"], mline))
+                paths.append({"product": f"products[{k}].product", "month": f"{fld}.month"})
     if notes is not None:
         notes.extend(repeated_notes(out, source))
     if forecast is not None:
         from ..billing import plan_problems
-        for e in plan_problems(Plan(tuple(out), source), forecast):
-            problems.add(e)
+        for purchase, path in zip(out, paths):       # (named by their JSON paths)
+            for e in plan_problems(Plan((purchase,), source), forecast, history=history):
+                problems.add(InputError(e.message, source=e.source, line=e.line,
+                                        field=path.get(e.field, e.field), hint=e.hint))
     problems.check()
     return Plan(tuple(out), source)
+
+
+# The keys a purchase of plan JSON has (`cost` is checked against the catalog, not used),
+# and those `plan --format json` writes for a product.
+PURCHASE_KEYS = ("month", "size", "count", "cost")
+PRODUCT_KEYS = ("product", "name", "purchases", "holdings", "months", "total_cost",
+                "pack_cost", "postpaid_cost", "postpaid_only_cost", "net_cost", "savings",
+                "savings_pct", "waste_calls", "carry_over_calls", "carry_over_value")
+
+
+def _typo_hint(obj: dict, key: str, known=PURCHASE_KEYS) -> str:
+    """'; ... did you mean' for a key of `obj` packopt does not read that is likely `key`
+    misspelt ('purchase', 'sise'), else ''."""
+    import difflib  # error messages only: kept off the import path
+    others = {str(k).strip().lower(): k for k in obj if k not in known}
+    hit = difflib.get_close_matches(key, list(others), n=1, cutoff=0.75)
+    return (f": '{shown(str(others[hit[0]]))}' is not a key packopt reads (did you mean "
+            f"'{key}'?)" if hit else "")
+
+
+def _no_purchases(entry: dict) -> str:
+    """Why a product of plan JSON with no `purchases` list is refused: a silent empty
+    plan billed a misspelt key ('purchase') or a forecast's JSON as buying nothing."""
+    hint = _typo_hint(entry, "purchases", PRODUCT_KEYS)
+    return (f"no 'purchases' list{hint}" if hint else
+            "no 'purchases' list (a product that buys nothing has \"purchases\": [])")
+
+
+def _a_forecast(products: list) -> bool:
+    """Whether plan JSON's products are a forecast's (`packopt forecast --format json`):
+    calls and no purchases."""
+    entries = [e for e in products if isinstance(e, dict)]
+    return bool(entries) and all("purchases" not in e and "calls" in e for e in entries)
 
 
 def _is_json(raw: bytes) -> bool:
@@ -208,44 +265,62 @@ def _is_json(raw: bytes) -> bool:
         raw.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[")
 
 
-def read_plan(path: str | Path, catalog: Catalog, *,
-              notes: list[str] | None = None, forecast: Forecast | None = None) -> Plan:
+def read_plan(path: str | Path, catalog: Catalog, *, notes: list[str] | None = None,
+              forecast: Forecast | None = None, history: bool = False,
+              cost_warnings: list[str] | None = None) -> Plan:
     """A plan from CSV, from a workbook (its first sheet, or `book.xlsx#Sheet`), or from
     the JSON that `plan --format json` writes. With `forecast`, purchases outside it are
-    reported with the file's other problems."""
-    raw = read_bytes(split_sheet(str(path))[0], "plan")
+    reported with the file's other problems (`history`: as outside the usage history that
+    `forecast` is, for `backtest`); with `cost_warnings`, a warning is added to
+    it per `cost` the file states that the bill will not use (see `_stale_costs`).
+
+    The file is read once, its kind told from those bytes: a pipe or FIFO (`--plan
+    /dev/stdin`) can be read only once."""
+    base, sheet = split_sheet(str(path))
+    raw = read_bytes(base, "plan")
     if _is_json(raw):
-        return parse_plan_json(read_text(path, "plan"), catalog, str(path), forecast,
-                               notes=notes)
-    return plan_from_table(read_table(path, "plan"), catalog, notes, forecast)
+        text = decode_text(raw, str(path), "plan")
+        plan = parse_plan_json(text, catalog, str(path), forecast, notes=notes,
+                               history=history)
+        if cost_warnings is not None:
+            cost_warnings.extend(_stale_costs(_json_costs(text), str(path), catalog))
+        return plan
+    table = table_from_bytes(raw, base, "plan", sheet=sheet)
+    plan = plan_from_table(table, catalog, notes, forecast, history=history)
+    if cost_warnings is not None:
+        cost_warnings.extend(_stale_costs(_table_costs(table), table.source, catalog))
+    return plan
 
 
-def stale_costs(path: str | Path, catalog: Catalog) -> tuple[str, ...]:
-    """A warning per `cost` cell of a plan file (the column `plan --format csv` writes, the
-    purchases' `cost` in its JSON) that disagrees with the catalog's price × count, or that
-    is not a number at all ('abc', NaN, '15,000.00'): the bill uses the catalog's price, and
-    a reader who trusts the file's costs should hear that they were not used. Call it on a
-    file `read_plan` accepted; a blank cost (or JSON null) is skipped."""
-    found = []                        # (where, product, size, count, stated cost)
-    source = str(path)
-    raw = read_bytes(split_sheet(source)[0], "plan")
-    if _is_json(raw):
-        data = json.loads(read_text(path, "plan"), parse_int=_json_int)
-        for k, entry in enumerate(data.get("products", [])):
-            for j, p in enumerate(entry.get("purchases", [])):
-                if isinstance(p, dict) and p.get("cost") is not None:
-                    found.append((f"field 'products[{k}].purchases[{j}].cost'",
-                                  entry["product"], p.get("size"), p.get("count"),
-                                  str(p["cost"])))
-    else:
-        table = read_table(path, "plan")
-        rows, source = table.rows, table.source       # a workbook's names its sheet
-        header = [h.lower() for h in rows[0][1]]
-        if "cost" in header[4:]:
-            at = header.index("cost", 4)
-            for line, row in rows[1:]:
-                if len(row) > at:
-                    found.append((f"line {line}", row[0], row[2], row[3], row[at]))
+def _json_costs(text: str) -> list[tuple]:
+    """The purchases' stated costs in plan JSON `parse_plan_json` accepted, as
+    (where, product, size, count, cost)."""
+    data = json.loads(text, parse_int=_json_int)
+    return [(f"field 'products[{k}].purchases[{j}].cost'", entry["product"], p.get("size"),
+             p.get("count"), str(p["cost"]))
+            for k, entry in enumerate(data.get("products", []))
+            for j, p in enumerate(entry.get("purchases", []))
+            if isinstance(p, dict) and p.get("cost") is not None]
+
+
+def _table_costs(table: Table) -> list[tuple]:
+    """The `cost` cells of a plan table (the column `plan --format csv` writes), as
+    (where, product, size, count, cost)."""
+    rows = table.rows
+    header = [h.lower() for h in rows[0][1]]
+    if "cost" not in header[4:]:
+        return []
+    at = header.index("cost", 4)
+    return [(f"line {line}", row[0], row[2], row[3], row[at])
+            for line, row in rows[1:] if len(row) > at]
+
+
+def _stale_costs(found, source: str, catalog: Catalog) -> tuple[str, ...]:
+    """A warning per stated cost in `found` (where, product, size, count, cost: a plan
+    file's `cost` cells) that disagrees with the catalog's price × count, or that is not a
+    number at all ('abc', NaN, '15,000.00'): the bill uses the catalog's price, and a
+    reader who trusts the file's costs should hear that they were not used. A blank cost
+    (or JSON null) is skipped."""
     out = []
     for where, product, size, count, stated in found:
         prod = catalog.get(str(product).strip())

@@ -114,7 +114,13 @@ def read_text(path: str | Path, what: str, *, empty_field: str = "header",
     An undecodable byte is located by its line, and by its offset too with `byte_offset`
     (the catalog's wording); an empty file is blamed on `empty_field`.
     """
-    raw = read_bytes(path, what)
+    return decode_text(read_bytes(path, what), path, what, empty_field=empty_field,
+                       byte_offset=byte_offset)
+
+
+def decode_text(raw: bytes, path: str | Path, what: str, *, empty_field: str = "header",
+                byte_offset: bool = False) -> str:
+    """`read_text` of bytes already read (a pipe's can be read only once)."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -190,8 +196,12 @@ def read_table(path: str | Path, what: str, *, sheet: str | None = None) -> Tabl
     (comma, semicolon or tab) is taken from the header line.
     """
     path, named = split_sheet(str(path))
-    sheet = sheet or named
-    raw = read_bytes(path, what)
+    return table_from_bytes(read_bytes(path, what), path, what, sheet=sheet or named)
+
+
+def table_from_bytes(raw: bytes, path: str, what: str, *, sheet: str | None = None) -> Table:
+    """`read_table` of bytes already read from `path` (a pipe's can be read only once);
+    `sheet` as there, the one named in the path included."""
     if raw.startswith(ZIP_MAGIC):
         from .workbook import sheet_rows       # openpyxl only when a workbook is read
         source, rows, others, notes = sheet_rows(raw, path, what, sheet)

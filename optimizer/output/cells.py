@@ -230,12 +230,15 @@ def status_line(result) -> str:
     return f"{result.status}, proven gap ≤ {fmt_money(result.gap)} {result.bill.currency}{rel}"
 
 
-def carry_over_line(bill: Bill, carry_over: str) -> str | None:
-    """Both carry-over figures in words, when anything is carried over or it was asked for."""
+def carry_over_line(bill: Bill, carry_over: str, *, planned: bool = True) -> str | None:
+    """Both carry-over figures in words, when anything is carried over or it was asked for.
+    `planned`: the plan was made by packopt (`plan`), not replayed (`bill`), so the prorata
+    value is what it was made to count."""
     if not bill.carry_over_calls and carry_over == "zero":
         return None
-    counted = ("the plan minimises the cost less this value" if carry_over == "prorata"
-               else "valued at zero in the total")
+    counted = ("valued at zero in the total" if carry_over != "prorata"
+               else "the plan minimises the cost less this value" if planned
+               else "credited in the net cost, not in the total")
     return (f"Carry-over at the end: {fmt_int(bill.carry_over_calls)} calls still valid, worth "
             f"{fmt_money(bill.carry_over_value)} {bill.currency} prorata ({counted}); cost net "
             f"of it {fmt_money(bill.net_cost)} {bill.currency}.")

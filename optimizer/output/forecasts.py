@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..domain.months import months_text
 from ..domain.records import Forecast, Holding, Plan
 from ..exceptions import InputError
 from .formats import csv_money, fmt_int, fmt_money, fmt_pct, money, pct
@@ -80,7 +81,7 @@ def method_line(p: ProductForecast) -> str:
         return (f"{p.product}: {p.method}, not backtested ({p.fitted_months} month"
                 f"{'' if p.fitted_months == 1 else 's'} of history)")
     return (f"{p.product}: {p.method}, backtest MAPE {fmt_pct(p.mape)}, MASE "
-            f"{'—' if p.mase is None else f'{p.mase:.2f}'} ({p.backtest_months} months)")
+            f"{'—' if p.mase is None else f'{p.mase:.2f}'} ({months_text(p.backtest_months)})")
 
 
 def forecast_dict(result: ForecastResult, history: str | None = None) -> dict[str, Any]:
@@ -145,7 +146,7 @@ def forecast_view(fmt: str, result: ForecastResult, history: str):
         return forecast_dict(result, history)
     if fmt == "csv":
         return forecast_rows(result.base)
-    parts = [f"packopt forecast: {history}, {result.base.months} months from "
+    parts = [f"packopt forecast: {history}, {months_text(result.base.months)} from "
              f"{result.base.start}", *forecast_parts(result, history)]
     month_rows = [[str(b_m), *(f"{fmt_int(p.p50[i])} ({fmt_int(p.p10[i])}–{fmt_int(p.p90[i])})"
                                for p in result.products)]

@@ -19,6 +19,7 @@ from pathlib import PurePath
 
 from ..billing import Bill
 from ..domain.catalog import Catalog
+from ..domain.months import months_text
 from . import cells, data
 from .formats import csv_money, fmt_int, fmt_money, fmt_pct, fmt_rate, pct
 from .text import total_lines
@@ -181,7 +182,7 @@ def basis(bill: Bill, about: About) -> str:
     cat = about.catalog
     if cat is not None:
         rows.append(("Price list", f"{escape(cat.source)}; money in {escape(cat.currency)}; "
-                                   f"packs usable for {cat.validity_months} months from the "
+                                   f"packs usable for {months_text(cat.validity_months)} from the "
                                    f"month they are bought, then the rest expires"))
         frees = sorted({p.free_calls for p in cat.products})
         rows.append(("Free quota", " / ".join(fmt_int(f) for f in frees) +
@@ -191,7 +192,7 @@ def basis(bill: Bill, about: About) -> str:
                                f"every postpaid call of a month is charged the rate of the "
                                f"tier reached (all-units)"))
     rows.append(("Unpublished rates", unpublished_words(bill, cat)))
-    rows.append(("Carry-over", carry_over_words(bill, about.carry_over)))
+    rows.append(("Carry-over", carry_over_words(bill, about.carry_over, about.command)))
     return ('<dl class="basis">' + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows)
             + "</dl>")
 
@@ -218,11 +219,12 @@ def unpublished_words(bill: Bill, catalog: Catalog | None) -> str:
     return text
 
 
-def carry_over_words(bill: Bill, carry_over: str) -> str:
+def carry_over_words(bill: Bill, carry_over: str, command: str = "plan") -> str:
     c = escape(bill.currency)
     if carry_over == "prorata":
         how = ("valued prorata (price per call × unexpired share of validity) and credited "
-               "against the cost the plan minimises")
+               + ("against the cost the plan minimises" if command == "plan"
+                  else "in the net cost, not in the total"))     # (bill replays a plan)
     else:
         how = "valued at zero in the total cost"
     left = (f"{fmt_int(bill.carry_over_calls)} calls remain valid after the horizon, worth "

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from ..billing import Bill
 from ..domain.catalog import Catalog
+from ..domain.months import months_text
 from . import cells, data, forecasts
 from .formats import fmt_money, fmt_pct, pct
 from .text import Styled, table
@@ -43,7 +44,7 @@ def catalog_view(fmt: str, catalog: Catalog):
     if fmt == "csv":
         return data.catalog_rows(catalog)
     head = (f"Catalog: {catalog.source} · currency {catalog.currency} · packs valid "
-            f"{catalog.validity_months} months · tier basis {catalog.tier_basis}")
+            f"{months_text(catalog.validity_months)} · tier basis {catalog.tier_basis}")
     return [head, table(cells.CATALOG_COLUMNS, cells.catalog_cells(catalog), right_from=2,
                         left=cells.CATALOG_COLUMNS[3:], wrap=cells.CATALOG_COLUMNS[1:2]),
             CATALOG_NOTE]
@@ -74,7 +75,7 @@ def bill_view(fmt: str, b: Bill, *, title: str, months: bool = False, cashflow: 
                             title="Beside the optimal plan"), line]
     return [heading(title, b), *bill_parts(b, purchases_title="Packs bought", months=months,
                                            cashflow=cashflow, carry_over=carry_over,
-                                           extra=extra, catalog=catalog)]
+                                           extra=extra, catalog=catalog, planned=False)]
 
 
 def plan_title(result) -> str:
@@ -138,9 +139,11 @@ def scenario_parts(result) -> list:
 
 
 def bill_parts(b: Bill, *, purchases_title: str, months: bool, cashflow: bool, extra=(),
-               carry_over: str = "zero", catalog: Catalog | None = None) -> list:
+               carry_over: str = "zero", catalog: Catalog | None = None,
+               planned: bool = True) -> list:
     """Purchases, cost by product, the optional month and cash-flow views, `extra`, warnings.
-    With the `catalog`, products that have no packs to buy are named as such."""
+    With the `catalog`, products that have no packs to buy are named as such. `planned`:
+    `plan`'s plan, not one `bill` replays."""
     rows, total = cells.purchase_cells(b)
     if rows:
         parts = [table(cells.PURCHASE_COLUMNS, rows, total=total, right_from=2,
@@ -156,7 +159,8 @@ def bill_parts(b: Bill, *, purchases_title: str, months: bool, cashflow: bool, e
                  f"{fmt_money(b.postpaid_only_cost)} pure postpaid: saving "
                  f"{fmt_money(b.savings)} {b.currency} "
                  f"({fmt_pct(pct(b.savings, b.postpaid_only_cost))}).")
-    for line in (cells.postpaid_only_line(b, catalog), cells.carry_over_line(b, carry_over)):
+    carried = cells.carry_over_line(b, carry_over, planned=planned)
+    for line in (cells.postpaid_only_line(b, catalog), carried):
         if line:
             parts.append(line)
     if months:

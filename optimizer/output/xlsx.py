@@ -19,6 +19,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ..billing import Bill
+from ..domain.months import months_text
 from . import data
 from .formats import csv_money
 
@@ -83,7 +84,7 @@ def plan_workbook(b: Bill, *, title: str):
         if fmt:
             cell.number_format = fmt
     costs.append([])
-    for line in (title, f"Horizon {b.start}..{b.end} ({b.months} months)",
+    for line in (title, f"Horizon {b.start}..{b.end} ({months_text(b.months)})",
                  f"Tier basis {b.tier_basis}", f"Money in {b.currency}"):
         costs.append([line])
     _sheet(wb, "Months", data.month_rows(b))
