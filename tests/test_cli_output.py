@@ -118,7 +118,7 @@ def test_progress_only_on_a_terminal_and_not_when_quiet(monkeypatch):
 
     class FakeConsole:
         def __init__(self, **kw):
-            assert kw == {"stderr": True}
+            assert kw == {"stderr": True, "no_color": False}
 
         def status(self, message):
             return FakeStatus()
