@@ -295,11 +295,16 @@ def test_the_joint_model_proving_first_stops_the_split(monkeypatch):
     stopped = []
 
     def endless(req, names, floors, rest):
+        import threading
+        # (not a daemon: the interpreter waits at exit for it to stop; killed in HiGHS's
+        # C++ it aborted a library caller's process)
+        daemon.append(threading.current_thread().daemon)
         stopped.append(_block_until_stopped(req))
         return None, 0
+    daemon = []
     monkeypatch.setattr(planner, "_split", endless)
     got = planner._split_or_joint(req, (0, 1), names, {}, [])
-    assert _soon(stopped) == [True]
+    assert _soon(stopped) == [True] and daemon == [False]
     assert len(got) == 1 and got[0].optimal and got[0].tie_break
     assert _key(req, got) == _key(req, [joint])
 

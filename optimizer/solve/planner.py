@@ -1067,7 +1067,9 @@ def _split_or_joint(req: Request, block: tuple, names: list[str], floors: dict,
     jobs = (lambda r: _split(r, names, floors, others),
             lambda r: by_integer_program(r, block[0], names, floors, rest=others))
     for k, work in enumerate(jobs):
-        threading.Thread(target=run, args=(k, work), daemon=True).start()
+        # (Not daemons: a library caller's interpreter waits at exit for the stopped one to
+        # end; killed under it, a solve in HiGHS's C++ aborted the process, status 134.)
+        threading.Thread(target=run, args=(k, work)).start()
 
     def winner() -> int | None:
         split, joint = done
@@ -1077,16 +1079,22 @@ def _split_or_joint(req: Request, block: tuple, names: list[str], floors: dict,
                 joint[0].tie_break or not req.tie_break):
             return 1
         return None
-    with finished:
-        while winner() is None and None in done:
-            if any(e.is_set() for e in outer):
-                for e in stops:
-                    e.set()
-            finished.wait(0.05)
-    won = winner()
-    for k, e in enumerate(stops):
-        if k != won:
-            e.set()                         # (its answer is no longer waited for)
+    won = None
+    try:
+        with finished:
+            while winner() is None and None in done:
+                if any(e.is_set() for e in outer):
+                    break
+                finished.wait(0.05)
+            won = winner()
+    finally:                                # (Ctrl-C in a library caller: both stop)
+        for k, e in enumerate(stops):
+            if k != won:
+                e.set()                     # (its answer is no longer waited for)
+    if won is None and None in done:        # cancelled from outside: wait for both to stop
+        with finished:
+            while None in done:
+                finished.wait(0.05)
     if won == 0:
         return done[0][0][0] + rest
     got, error = done[1]
