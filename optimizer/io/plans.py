@@ -186,32 +186,10 @@ def parse_plan_json(text: str, catalog: Catalog, source: str = "plan",
                                         line=pl, field=fld))
                 continue
             mline = line_of('"month"', (pl or 1) - 1, j) or pl
-            for key in PURCHASE_KEYS[:3]:
-                if key not in p:
-                    problems.add(InputError(f"{key} is missing{_typo_hint(p, key)}",
-                                            source=source, line=mline, field=f"{fld}.{key}"))
-            month = ("month" in p or None) and problems(
-                parse_month, str(p["month"]), source=source, line=mline,
-                field_name=fld + ".month")
-            vals = {}
-            for key in ("size", "count"):
-                if key not in p:
-                    continue                              # (missing: said above)
-                v = p[key]
-                least = 1 if key == "size" else 0
-                if isinstance(v, bool) or not isinstance(v, int) or not least <= v <= MAX_WHOLE:
-                    problems.add(InputError(
-                        f"{key} must be a {'positive' if least else 'non-negative'} whole "
-                        f"number ({LIMIT_WORDS}), not {shown(json.dumps(v, ensure_ascii=False))}",
-                        source=source, line=mline, field=f"{fld}.{key}"))   # (as JSON spells it)
-                else:
-                    vals[key] = v
-            if prod is None or "size" not in vals or not problems(
-                    _check_purchase, catalog, prod.id, vals["size"], source=source,
-                    line=mline or 0, fields=(f"products[{k}].product", f"{fld}.size")):
-                continue
-            if month is not None and vals.get("count"):
-                out.append(Purchase(prod.id, month, vals["size"], vals["count"], mline))
+            purchase = _json_purchase(p, fld, prod, mline, catalog, source, problems,
+                                      f"products[{k}].product")
+            if purchase is not None:
+                out.append(purchase)
                 paths.append({"product": f"products[{k}].product", "month": f"{fld}.month"})
     if notes is not None:
         notes.extend(repeated_notes(out, source))
@@ -223,6 +201,39 @@ def parse_plan_json(text: str, catalog: Catalog, source: str = "plan",
                                         field=path.get(e.field, e.field), hint=e.hint))
     problems.check()
     return Plan(tuple(out), source)
+
+
+def _json_purchase(p: dict, fld: str, prod, mline: int | None, catalog: Catalog, source: str,
+                   problems: Problems, product_field: str) -> Purchase | None:
+    """One purchase object of plan JSON at path `fld`, its problems added to `problems`;
+    None when it has one, or buys nothing."""
+    for key in PURCHASE_KEYS[:3]:
+        if key not in p:
+            problems.add(InputError(f"{key} is missing{_typo_hint(p, key)}",
+                                    source=source, line=mline, field=f"{fld}.{key}"))
+    month = ("month" in p or None) and problems(
+        parse_month, str(p["month"]), source=source, line=mline,
+        field_name=fld + ".month")
+    vals = {}
+    for key in ("size", "count"):
+        if key not in p:
+            continue                              # (missing: said above)
+        v = p[key]
+        least = 1 if key == "size" else 0
+        if isinstance(v, bool) or not isinstance(v, int) or not least <= v <= MAX_WHOLE:
+            problems.add(InputError(
+                f"{key} must be a {'positive' if least else 'non-negative'} whole "
+                f"number ({LIMIT_WORDS}), not {shown(json.dumps(v, ensure_ascii=False))}",
+                source=source, line=mline, field=f"{fld}.{key}"))   # (as JSON spells it)
+        else:
+            vals[key] = v
+    if prod is None or "size" not in vals or not problems(
+            _check_purchase, catalog, prod.id, vals["size"], source=source,
+            line=mline or 0, fields=(product_field, f"{fld}.size")):
+        return None
+    if month is None or not vals.get("count"):
+        return None
+    return Purchase(prod.id, month, vals["size"], vals["count"], mline)
 
 
 # The keys a purchase of plan JSON has (`cost` is checked against the catalog, not used),
