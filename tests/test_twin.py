@@ -257,3 +257,47 @@ def test_a_twin_that_does_not_stop_is_not_waited_for(monkeypatch):
         assert round(out.objective) == round(best)
     finally:
         release.set()
+
+
+# A library caller's script whose last solve leaves its twin running: the twin made to
+# run on a model of its own for up to 1.5 s, whatever the main solve does.
+_EXIT_WITH_A_TWIN = """
+import random
+import highspy, pulp
+from optimizer.solve import cores, solvers
+solvers.TWIN_AFTER = 0.0
+cores.spare = lambda: True
+
+def busy(self, seed, left):
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", 1.5)
+    rng, n = random.Random(1), 60
+    for i in range(n):
+        h.addVar(0, 1)
+        h.changeColCost(i, -rng.randint(10, 100))
+        h.changeColIntegrality(i, highspy.HighsVarType.kInteger)
+    for k in range(5):
+        w = [rng.randint(20, 100) for _ in range(n)]
+        h.addRow(-highspy.kHighsInf, sum(w) / 2, n, list(range(n)), w)
+    return h
+solvers._Twin._solver = busy
+prob = pulp.LpProblem("p", pulp.LpMinimize)
+x = prob.add_variable("x", 0, 3, cat="Integer")
+prob += x
+prob += x >= 1
+print(solvers.solve(prob, "highs", None).status.name)
+"""
+
+
+def test_a_script_that_ends_while_a_twin_runs_exits_cleanly():
+    """The twin outlives its main solve by up to TWIN_WAIT and then stops on its own: a
+    script ending meanwhile aborted inside HiGHS (status 134, "terminate called without
+    an active exception"), as a 1 x 10 prorata plan did at the end of a library call."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    r = subprocess.run([sys.executable, "-c", _EXIT_WITH_A_TWIN], capture_output=True,
+                       text=True, timeout=60, cwd=Path(__file__).resolve().parent.parent)
+    assert (r.returncode, r.stdout.strip()) == (0, "OPTIMAL"), r.stderr
+    assert "terminate" not in r.stderr

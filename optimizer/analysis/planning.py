@@ -147,7 +147,9 @@ class _Ahead:
                                                      known=known)
             except BaseException as e:      # handed to the thread that asks for it
                 self.done["error"] = e
-        self.thread = threading.Thread(target=run, daemon=True)
+        # (Not a daemon, as solvers._Twin: cancelled, its solve stops soon, and a library
+        # caller's exit waits for that rather than abort inside HiGHS.)
+        self.thread = threading.Thread(target=run)
         self.thread.start()
 
     @property

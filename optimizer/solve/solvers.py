@@ -426,7 +426,10 @@ class _Twin:
         self.seconds = 0.0                    # how long it ran
         self.done = threading.Event()         # the main solve has ended
         self.proved = threading.Event()       # the twin has ended with a proof
-        self.thread = threading.Thread(target=self._run, daemon=True)
+        # (Not a daemon: one still in HiGHS when a library caller's interpreter exits
+        # aborted the process, status 134, "terminate called without an active
+        # exception"; told to stop by `settle`, it ends soon, and the exit waits.)
+        self.thread = threading.Thread(target=self._run)
         self.thread.start()
 
     def _run(self) -> None:
