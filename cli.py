@@ -15,13 +15,28 @@ import gc
 _collecting = gc.isenabled()
 gc.disable()
 
+
+def _interrupted_while_loading(signum, frame):
+    """Ctrl-C in the first tenth of a second, while the program loads: the same quiet
+    status 130 as later (not a KeyboardInterrupt traceback from some import)."""
+    import sys
+    sys.stderr.write("packopt: interrupted\n")
+    raise SystemExit(130)
+
+
+import signal  # noqa: E402
+
+try:
+    _loading_handler = signal.signal(signal.SIGINT, _interrupted_while_loading)
+except ValueError:          # imported outside the main thread: no handler to set
+    _loading_handler = None
+
 import atexit
 import contextlib
 import functools
 import importlib
 import os
 import re
-import signal
 import sys
 from dataclasses import dataclass, replace
 
@@ -41,6 +56,8 @@ from optimizer.output.progress import run_in_worker, spinner
 
 if _collecting:
     gc.enable()
+if _loading_handler is not None:
+    signal.signal(signal.SIGINT, _loading_handler)      # the importer's own, back
 
 TABLE_WIDTH = 120          # fixed width when stdout is not a terminal: stable output
 FORMATS = ("table", "json", "csv", "markdown")

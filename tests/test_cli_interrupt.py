@@ -143,3 +143,37 @@ def test_ctrl_c_while_inputs_are_read_ends_with_130(monkeypatch):
     assert r.exit_code == 130, r.output
     assert "packopt: interrupted" in r.stderr and "Aborted" not in r.stderr
     assert r.stdout == ""
+
+
+# A process that loads the program and is sent Ctrl-C in the middle of an import (the
+# first tenth of a second of every command): the signal arrives as `click` is imported.
+_LOADING = """
+import os, signal, sys
+class Interrupt:
+    def find_spec(self, name, path=None, target=None):
+        if name == "click":
+            sys.meta_path.remove(self)
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+sys.meta_path.insert(0, Interrupt())
+import cli
+print("loaded")
+"""
+
+
+def test_ctrl_c_while_the_program_loads_ends_with_130():
+    """Not a KeyboardInterrupt traceback out of whichever import it hit."""
+    r = subprocess.run([sys.executable, "-c", _LOADING], cwd=ROOT, capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 130, r.stderr
+    assert r.stderr == "packopt: interrupted\n" and r.stdout == ""
+
+
+def test_loading_the_program_leaves_the_importers_ctrl_c_alone():
+    """The quiet exit is for the program's own loading: once loaded, Ctrl-C is what the
+    importer had (a script importing cli keeps its KeyboardInterrupt)."""
+    code = ("import signal; before = signal.getsignal(signal.SIGINT); import cli; "
+            "print(signal.getsignal(signal.SIGINT) is before)")
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                       text=True, timeout=60)
+    assert r.stdout.strip() == "True", r.stderr
