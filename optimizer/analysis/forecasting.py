@@ -278,7 +278,7 @@ def _choose(method: str, y: np.ndarray, lead: int, pid: str, notes: list[str]
         scores = tuple(s for s in (backtest_method(m, y, points, lead) for m in tried)
                        if s is not None)
         if not scores:
-            notes.append(f"{pid}: {n} month{'s' if n != 1 else ''} of history: too few to "
+            notes.append(f"{pid}: {months_text(n)} of history: too few to "
                          f"backtest; the trailing median is used")
             return "median", None, ()
         best = min(scores, key=_rank)
