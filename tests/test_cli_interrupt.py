@@ -177,3 +177,47 @@ def test_loading_the_program_leaves_the_importers_ctrl_c_alone():
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                        text=True, timeout=60)
     assert r.stdout.strip() == "True", r.stderr
+
+
+def _market_split(m: int = 4, seed: int = 1):
+    """A market split instance (Cornuéjols and Dawande): a few dozen binaries that HiGHS
+    branches on for minutes."""
+    import random
+
+    import pulp
+    rng, n = random.Random(seed), 10 * (m - 1)
+    prob = pulp.LpProblem("split", pulp.LpMinimize)
+    x = [prob.add_variable(f"x{j}", cat="Binary") for j in range(n)]
+    over = [prob.add_variable(f"over{i}", 0) for i in range(m)]
+    under = [prob.add_variable(f"under{i}", 0) for i in range(m)]
+    prob += pulp.lpSum(over) + pulp.lpSum(under)
+    for i in range(m):
+        a = [rng.randint(0, 99) for _ in range(n)]
+        prob += pulp.lpSum(aj * xj for aj, xj in zip(a, x)) + over[i] - under[i] == \
+            sum(a) // 2, f"row{i}"
+    return prob
+
+
+def test_ctrl_c_in_a_library_caller_stops_the_solves_beside_it():
+    """A library caller's Ctrl-C arrives while products are solved on two threads: their
+    solves stop, and the KeyboardInterrupt follows within a second or two (it came only
+    once both had run to their own time limit, here 120 s)."""
+    import _thread
+    import threading
+
+    from optimizer.solve import planner
+    from optimizer.solve.solvers import Status, solve
+    ended = []
+
+    def job(i):
+        out = solve(_market_split(seed=i + 1), "highs", 120)
+        ended.append(out.status)
+        return out
+    timer = threading.Timer(1.0, _thread.interrupt_main)
+    timer.start()
+    t0 = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        planner._in_threads(job, 2, threads=2)
+    timer.join()
+    assert time.perf_counter() - t0 < 20
+    assert len(ended) == 2 and Status.OPTIMAL not in ended

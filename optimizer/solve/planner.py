@@ -601,7 +601,9 @@ def _in_threads(job, n: int, threads: int = SOLVE_THREADS, wide=None) -> list:
     """[job(0), ..., job(n - 1)], on `threads` daemon threads taking the jobs in order
     (daemons: Ctrl-C ends the process without waiting for a solve in C to end). The first
     exception is raised once the running jobs end; no job starts after it. `wide`: a
-    threading.Event; until it is set, only the first thread takes jobs."""
+    threading.Event; until it is set, only the first thread takes jobs. Interrupted while
+    it waits (Ctrl-C in a library caller), it stops the jobs' solves, waits for them and
+    raises (the interrupt came only once they had run to their own time limit)."""
     import contextlib
     import sys
 
@@ -614,6 +616,7 @@ def _in_threads(job, n: int, threads: int = SOLVE_THREADS, wide=None) -> list:
     solvers = sys.modules.get(f"{__package__}.solvers")
     quiet = solvers is not None and solvers.muted()
     stop = solvers.stop_event() if solvers is not None else None
+    halt = threading.Event()        # the jobs' solves stop: `stop` was set, or the wait failed
     results: list = [None] * n
     errors: list[BaseException] = []
     queue = iter(range(n))
@@ -622,7 +625,7 @@ def _in_threads(job, n: int, threads: int = SOLVE_THREADS, wide=None) -> list:
 
     def work(k: int):
         with solvers.unreported() if quiet else contextlib.nullcontext(), \
-                solvers.stopped_by(stop) if stop else contextlib.nullcontext():
+                solvers.stopped_by(halt) if solvers else contextlib.nullcontext():
             take(k)
 
     def take(k: int):
@@ -644,8 +647,19 @@ def _in_threads(job, n: int, threads: int = SOLVE_THREADS, wide=None) -> list:
     workers = [threading.Thread(target=work, args=(k,), daemon=True) for k in range(threads)]
     for t in workers:
         t.start()
-    for t in workers:
-        t.join()
+    try:
+        for t in workers:
+            while t.is_alive():
+                t.join(0.05)
+                if stop is not None and stop.is_set():
+                    halt.set()
+    except BaseException as e:
+        with lock:
+            errors.append(e)        # (no job starts after it)
+        halt.set()
+        for t in workers:
+            t.join()
+        raise
     if errors:
         raise errors[0]
     return results
