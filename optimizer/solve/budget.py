@@ -32,6 +32,9 @@ def solve_budget(curves: dict[str, Curve], fixed_cost: int, cap: int, solver: st
     """Exact min total cost with Σ spend ≤ cap; returns ({pid: k}, objective, status,
     whether the tie-break is proven: a re-solve out of its share of time leaves the plan of
     the keys proven so far)."""
+    # The time limit counts from the call: building the choice model (105,152 columns for
+    # a worst case of 7-call packs) took seconds outside HiGHS's limit.
+    deadline = None if time_limit is None else time.perf_counter() + time_limit
     fronts = {pid: [pt for pt in c.frontier() if pt[0] <= cap] for pid, c in curves.items()}
     if any(not f for f in fronts.values()):
         return None, None, Status.INFEASIBLE, False
@@ -51,10 +54,12 @@ def solve_budget(curves: dict[str, Curve], fixed_cost: int, cap: int, solver: st
     for pid in keep:
         prob += pulp.lpSum(pick[pid, i] for i in range(len(keep[pid]))) == 1
     prob += pulp.lpSum(keep[pid][i][0] * v for (pid, i), v in pick.items()) <= cap
-    deadline = None if time_limit is None else time.perf_counter() + time_limit
+    if deadline is not None and deadline - time.perf_counter() <= 0:
+        return None, None, Status.NO_SOLUTION, False
     # (without HiGHS's presolve, nor its heuristics' sub-MIPs: they reduce nothing here and
     # do not stop on time; solvers.NO_PRESOLVE)
-    out = solve(prob, solver, time_limit, presolve=False)
+    out = solve(prob, solver, None if deadline is None else deadline - time.perf_counter(),
+                presolve=False)
     if not out.has_solution:
         return None, None, out.status, False
     if out.status is Status.OPTIMAL:

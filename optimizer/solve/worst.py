@@ -72,6 +72,8 @@ def solve_worst(curves: dict[str, tuple[Curve, np.ndarray, np.ndarray]], fixed: 
     `curves[pid]` is the product's curve, the lattice indices of its candidates and their
     cost under each scenario (rows, from `scenario_costs`); `fixed[j]` scenario j's cost of
     the products without packs."""
+    # The time limit counts from the call, the model's building with it (as solve_budget).
+    deadline = None if time_limit is None else time.perf_counter() + time_limit
     K = len(fixed)
     cand = {}
     for pid, (curve, idx, costs) in curves.items():
@@ -114,8 +116,9 @@ def solve_worst(curves: dict[str, tuple[Curve, np.ndarray, np.ndarray]], fixed: 
     if cap is not None:
         # Prepaid spend stays within the budget.
         prob += spend <= cap, "budget"
-    deadline = None if time_limit is None else time.perf_counter() + time_limit
-    out = solve(prob, solver, time_limit)
+    if deadline is not None and deadline - time.perf_counter() <= 0:
+        return None, None, Status.NO_SOLUTION, False
+    out = solve(prob, solver, None if deadline is None else deadline - time.perf_counter())
     if out.status is Status.INFEASIBLE:
         return None, None, Status.INFEASIBLE, False
     if out.status is not Status.OPTIMAL:
