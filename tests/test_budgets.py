@@ -684,57 +684,35 @@ def test_the_budgets_choice_model_goes_to_highs_without_what_ignores_the_time_li
     assert stopped.bill.pack_cost <= Decimal("21639.42")
 
 
-def test_the_budgets_choice_model_counts_its_own_building_in_the_time_limit(monkeypatch):
-    """The choice model is built before HiGHS runs (a worst case of 7-call packs: 105,152
-    columns, seconds), and that time was outside the limit: the request ran 3-4 s past
-    its --time-limit 30. With no time left once it is built, it is not solved."""
-    from optimizer.solve import budget
+@pytest.mark.parametrize("which", ["budget", "worst-case"])
+def test_a_choice_model_counts_its_own_building_in_the_time_limit(which, monkeypatch):
+    """The budget's and the worst case's choice models are built before HiGHS runs (a
+    worst case of 7-call packs: 105,152 columns, seconds), and that time was outside the
+    limit: the request ran 3-4 s past its --time-limit 30. With no time left once it is
+    built, it is not solved."""
+    from optimizer.solve import budget, worst
+    module, name = (budget, "solve_budget") if which == "budget" else (worst, "solve_worst")
     cat = load_catalog(None)
     f = Forecast(START, 3, (("id_card", (40_000, 50_000, 60_000)),
                             ("bank_card", (30_000, 20_000, 45_000))))
-    seen = []
-    real = budget.solve_budget
+    seen, real = [], getattr(module, name)
 
     def record(*args, **kwargs):
         seen.append(args[:3])
         return real(*args, **kwargs)
-    monkeypatch.setattr(budget, "choose_points", lambda *a, **k: None)
-    monkeypatch.setattr(budget, "solve_budget", record)
-    free = plan(cat, f)
-    capped = plan(cat, f, budget=(free.bill.pack_cost / 2).quantize(Decimal(1)))
-    assert capped.status == "optimal" and seen
-    curves, fixed, cap = seen[-1]
-    assert real(curves, fixed, cap, "highs", None)[2] is budget.Status.OPTIMAL
-
-    def unwanted(*args, **kwargs):
-        raise AssertionError("solved with no time left")
-    monkeypatch.setattr(budget, "solve", unwanted)
-    assert real(curves, fixed, cap, "highs", 0.0)[2] is budget.Status.NO_SOLUTION
-
-
-def test_the_worst_cases_choice_model_counts_its_own_building_in_the_time_limit(
-        monkeypatch):
-    """As the budget's: the worst case's choice model, built with no time left, is not
-    solved."""
-    from optimizer.solve import worst
-    cat = load_catalog(None)
-    f = Forecast(START, 3, (("id_card", (40_000, 50_000, 60_000)),
-                            ("bank_card", (30_000, 20_000, 45_000))))
-    scenarios = (Scenario("low", Decimal(1), f.scaled(Decimal("0.7"))),
-                 Scenario("high", Decimal(1), f.scaled(Decimal("1.4"))))
-    seen = []
-    real = worst.solve_worst
-
-    def record(*args, **kwargs):
-        seen.append(args[:3])
-        return real(*args, **kwargs)
-    monkeypatch.setattr(worst, "solve_worst", record)
-    got = plan(cat, f, scenarios=scenarios, objective="worst-case", budget=Decimal(3000))
+    monkeypatch.setattr(module, name, record)
+    if which == "budget":
+        monkeypatch.setattr(budget, "choose_points", lambda *a, **k: None)
+        got = plan(cat, f, budget=(plan(cat, f).bill.pack_cost / 2).quantize(Decimal(1)))
+    else:
+        scenarios = (Scenario("low", Decimal(1), f.scaled(Decimal("0.7"))),
+                     Scenario("high", Decimal(1), f.scaled(Decimal("1.4"))))
+        got = plan(cat, f, scenarios=scenarios, objective="worst-case", budget=Decimal(3000))
     assert got.status == "optimal" and seen
     curves, fixed, cap = seen[-1]
-    assert real(curves, fixed, cap, "highs", None)[2] is worst.Status.OPTIMAL
+    assert real(curves, fixed, cap, "highs", None)[2] is module.Status.OPTIMAL
 
     def unwanted(*args, **kwargs):
         raise AssertionError("solved with no time left")
-    monkeypatch.setattr(worst, "solve", unwanted)
-    assert real(curves, fixed, cap, "highs", 0.0)[2] is worst.Status.NO_SOLUTION
+    monkeypatch.setattr(module, "solve", unwanted)
+    assert real(curves, fixed, cap, "highs", 0.0)[2] is module.Status.NO_SOLUTION
