@@ -63,3 +63,30 @@ def test_the_cover_takes_the_table_up_to_its_size_and_the_program_beyond(monkeyp
     monkeypatch.setattr(fallback, "COVER_TABLE_POINTS", 100)
     fallback.cheapest_cover.__wrapped__(prod, 1234)
     assert used == ["_cover_by_table", "_cover_by_program"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(packs=PACKS, needs=st.lists(st.integers(1, 400), min_size=2, max_size=6))
+def test_one_table_serves_every_need_of_a_product(packs, needs):
+    """Needs asked in any order, larger or smaller than the table built so far: each
+    the least cost, the most calls among equal costs, as a table of its own gave."""
+    prod = product(packs)
+    price = {c: round(p * 100) for c, p in packs}
+    step = math.gcd(*price)
+    for need in needs:
+        table = fallback._cover_by_table(prod, need, step)
+        assert (sum(price[c] * k for c, k in table.items()),
+                sum(c * k for c, k in table.items())) == least(packs, need)
+
+
+def test_a_smaller_need_reuses_the_products_table():
+    """The fallback asks for hundreds of covers per request (every block of every renewal):
+    one table per product, built again only for a larger need."""
+    prod = product([(7, 0.5), (100, 6.0)])
+    fallback._cover_by_table(prod, 5000, 1)
+    built = fallback._TABLES[prod, 1]
+    for need in (10, 4000, 333):
+        fallback._cover_by_table(prod, need, 1)
+    assert fallback._TABLES[prod, 1] is built
+    fallback._cover_by_table(prod, 9000, 1)
+    assert fallback._TABLES[prod, 1] is not built
