@@ -504,3 +504,26 @@ def test_highs_gets_the_limit_less_the_time_pulp_took_to_build_its_model(monkeyp
     out = solvers.solve(prob, "highs", 10)
     assert out.status is solvers.Status.OPTIMAL and round(out.objective) == 9
     assert len(limits) == 1 and limits[0] <= 9.5
+
+
+def test_a_joint_model_stops_building_when_the_time_limit_runs_out(monkeypatch):
+    """Six products' cohort models took 2.3 s to build, past a 2 s limit, and then were
+    not solved at all: the clock is looked at between two products' models, and a group
+    out of time is a solve out of time before any plan."""
+    from optimizer.solve import engines, planner
+    cat = load_catalog(None)
+    f = Forecast(START, 4, tuple((p, (20_000, 30_000, 25_000, 40_000))
+                                 for p in ("id_card", "bank_card", "vat_invoice")))
+    req = planner._request(cat, f, (), (), "any", "highs", 0.3, "expected", None,
+                           Decimal(2000), "zero", "auto")
+    built, real = [], engines._product_model
+
+    def slow(*args, **kwargs):
+        built.append(args[2])
+        time.sleep(0.4)             # (each past the whole limit)
+        return real(*args, **kwargs)
+    monkeypatch.setattr(engines, "_product_model", slow)
+    got = engines.by_integer_program(req, 0, ["id_card", "bank_card", "vat_invoice"])
+    assert built == ["id_card"]
+    assert got.status == "no_solution" and got.counts == {
+        "id_card": {}, "bank_card": {}, "vat_invoice": {}}

@@ -662,12 +662,16 @@ def by_integer_program(req: Request, index: int, group: list[str],
         # the search proved it: not where too many plans tie to list)
         return replace(searched, tie_break=req.tie_break and searched.tie_break)
     t0 = time.perf_counter()
-    gm = _group_model(req, index, group, room)
-    _add_floors(req, gm, floors or {})
-    build = time.perf_counter() - t0
     label = group[0] if len(group) == 1 else "all" if len(group) == len(req.forecast.demand) \
         else ", ".join(group) if len(group) <= 3 else f"{len(group)} products"
     nothing = {pid: {} for pid in group}
+    try:
+        gm = _group_model(req, index, group, room)
+    except OutOfTime:       # (as a solve out of time before any plan, below)
+        return EngineResult(tuple(group), label, nothing, None, 0, Status.NO_SOLUTION.value,
+                            0.0, time.perf_counter() - t0)
+    _add_floors(req, gm, floors or {})
+    build = time.perf_counter() - t0
     constant = isinstance(gm.goal, int) or (
         isinstance(gm.goal, pulp.LpAffineExpression) and not gm.goal.keys())
     if not any(pm.counts for pm in gm.models.values()) and constant:
@@ -758,12 +762,16 @@ def _group_model(req: Request, index: int, group: list[str],
                  room: Room | None = None) -> GroupModel:
     """Data, variables and constraints of each product's model, then the objective and the
     budget rows that tie them together (`room`: what the caps leave the group; the caps
-    themselves without it)."""
+    themselves without it). OutOfTime when the clock runs out between two products' models
+    (six products' cohort models took 2.3 s to build, past a 2 s time limit)."""
     import pulp
     prob = pulp.LpProblem(f"packs_{index}", pulp.LpMinimize)
     months = (room or Room.of(req)).months
-    models = {pid: _product_model(req, prob, pid, f"_{i}", months)
-              for i, pid in enumerate(group)}
+    models = {}
+    for i, pid in enumerate(group):
+        if i:
+            req.clock.check()
+        models[pid] = _product_model(req, prob, pid, f"_{i}", months)
     spend = pulp.lpSum(pm.pack_spend for pm in models.values())
     if req.worst_case:
         # worst: the dearest scenario's cost, which the objective pushes down.
