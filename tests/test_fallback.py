@@ -90,3 +90,28 @@ def test_a_smaller_need_reuses_the_products_table():
     assert fallback._TABLES[prod, 1] is built
     fallback._cover_by_table(prod, 9000, 1)
     assert fallback._TABLES[prod, 1] is not built
+
+
+@settings(max_examples=120, deadline=None)
+@given(packs=PACKS, need=st.integers(1, 5000))
+def test_packs_cheapest_per_call_set_aside_keep_the_least_cost(packs, need):
+    """Large needs set aside packs of the size cheapest per call before the table (a
+    1-call pack against millions of calls no longer needs an integer program): still the
+    least cost, and the most calls among equal costs."""
+    prod = product(packs)
+    price = {c: round(p * 100) for c, p in packs}
+    got = fallback.cheapest_cover.__wrapped__(prod, need)
+    assert (sum(price[c] * k for c, k in got.items()),
+            sum(c * k for c, k in got.items())) == least(packs, need)
+
+
+def test_a_fine_lattice_against_a_large_need_takes_no_integer_program(monkeypatch):
+    """One call at a time against ten million: the cheapest-per-call packs set aside leave
+    a need the table takes."""
+    def unwanted(*args):
+        raise AssertionError("an integer program for this cover")
+    monkeypatch.setattr(fallback, "_cover_by_program", unwanted)
+    prod = product([(1, 0.13), (13, 1.07), (5000, 420.0)])
+    got = fallback.cheapest_cover.__wrapped__(prod, 10_000_003)
+    assert sum(c * k for c, k in got.items()) >= 10_000_003
+    assert got[13] >= 769_000           # (13 calls for 1.07: the cheapest per call)

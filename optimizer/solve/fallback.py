@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import threading
+from fractions import Fraction
 from functools import lru_cache
 
 from ..domain.catalog import Catalog, Product
@@ -59,9 +60,30 @@ def cheapest_cover(product: Product, need: int) -> dict[int, int]:
     callers do not change it.)"""
     step = math.gcd(*(p.calls for p in product.packs))
     top = max(p.calls for p in product.packs)
-    if -(-need // step) + top // step <= COVER_TABLE_POINTS:
-        return _cover_by_table(product, need, step)
-    return _cover_by_program(product, need)
+    # Some cheapest cover (the most calls among them) holds more than `bulk` packs of the
+    # size cheapest per call (`_bulk`): they are set aside, the rest is covered alone.
+    best, beyond = _bulk(product, step)
+    bulk = max(0, (need - beyond) // best)
+    rest = need - bulk * best
+    if rest <= 0:
+        counts = {p.calls: 0 for p in product.packs}
+    elif -(-rest // step) + top // step <= COVER_TABLE_POINTS:
+        counts = _cover_by_table(product, rest, step)
+    else:
+        counts = _cover_by_program(product, rest)
+    counts[best] += bulk
+    return counts
+
+
+def _bulk(product: Product, step: int) -> tuple[int, int]:
+    """(b, B): the size b of the pack cheapest per call, and B such that a cheapest cover
+    of any need holds fewer than B calls of other packs. Among b / step other packs some
+    add up to a multiple of b (two of their running sums agree modulo b), which as many
+    packs of size b replace at no higher price and with the same calls: so some cheapest
+    cover with the most calls holds fewer than b / step other packs."""
+    best = min(product.packs, key=lambda p: (Fraction(p.price) / p.calls, -p.calls))
+    others = [p.calls for p in product.packs if p is not best]
+    return best.calls, (best.calls // step) * max(others, default=0)
 
 
 def _cover_by_program(product: Product, need: int) -> dict[int, int]:
