@@ -527,3 +527,23 @@ def test_a_joint_model_stops_building_when_the_time_limit_runs_out(monkeypatch):
     assert built == ["id_card"]
     assert got.status == "no_solution" and got.counts == {
         "id_card": {}, "bank_card": {}, "vat_invoice": {}}
+
+
+def test_no_model_is_built_once_the_time_limit_has_run_out(monkeypatch):
+    """A product's model begun after the limit (single scenario models, 0.5 s each after a
+    2 s limit) is not built; given a start, it is, and its solve completes the start."""
+    from optimizer.solve import engines, planner
+    cat = load_catalog(None)
+    f = Forecast(START, 4, (("id_card", (20_000, 30_000, 25_000, 40_000)),))
+    req = planner._request(cat, f, (), (), "any", "highs", 1e-9, "expected", None,
+                           Decimal(2000), "zero", "auto")
+    built, real = [], engines._product_model
+
+    def record(*args, **kwargs):
+        built.append(args[2])
+        return real(*args, **kwargs)
+    monkeypatch.setattr(engines, "_product_model", record)
+    got = engines.by_integer_program(req, 0, ["id_card"])
+    assert built == [] and got.status == "no_solution" and got.counts == {"id_card": {}}
+    engines.by_integer_program(req, 0, ["id_card"], start={"id_card": {}})
+    assert built == ["id_card"]
