@@ -716,3 +716,29 @@ def test_a_choice_model_counts_its_own_building_in_the_time_limit(which, monkeyp
         raise AssertionError("solved with no time left")
     monkeypatch.setattr(module, "solve", unwanted)
     assert real(curves, fixed, cap, "highs", 0.0)[2] is module.Status.NO_SOLUTION
+
+
+def test_the_worst_case_choice_model_under_a_time_limit_skips_presolve(monkeypatch):
+    """HiGHS's presolve (its probing) does not look at the clock: a worst case's choice
+    model of 25,554 columns given 1.5 s ran 10.5 s in presolve, and `plan --time-limit 5`
+    took 18.5 s. Under a limit the model goes without; with none, with."""
+    from optimizer.solve import worst
+    cat = load_catalog(None)
+    f = Forecast(START, 3, (("id_card", (40_000, 50_000, 60_000)),
+                            ("bank_card", (30_000, 20_000, 45_000))))
+    scenarios = (Scenario("low", Decimal(1), f.scaled(Decimal("0.7"))),
+                 Scenario("high", Decimal(1), f.scaled(Decimal("1.4"))))
+    seen, models, real = [], [], worst.solve
+
+    def record(prob, solver, time_limit, **kwargs):
+        if not any(prob is m for m in models):  # (a model's first solve: the tie-break's
+            models.append(prob)                 # re-solves have a share even without one)
+            seen.append((time_limit is None, kwargs.get("presolve", True)))
+        return real(prob, solver, time_limit, **kwargs)
+    monkeypatch.setattr(worst, "solve", record)
+    for limit in (None, 60):
+        got = plan(cat, f, scenarios=scenarios, objective="worst-case", budget=Decimal(3000),
+                   time_limit=limit)
+        assert got.status == "optimal"
+    assert (True, True) in seen and (False, False) in seen
+    assert all(unlimited == presolve for unlimited, presolve in seen)
