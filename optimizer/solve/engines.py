@@ -628,7 +628,7 @@ def _add_floors(req: Request, gm: GroupModel, floors: dict) -> None:
                 f"floor_{'_'.join(pm.product.id for pm in pms)}"
 
 
-# Long (90 lines): the exact search where one applies, then build, solve and each outcome's
+# Long (99 lines): the exact search where one applies, then build, solve and each outcome's
 # result (with the tie-break) in turn; the outcomes share the model and the solver's answer.
 def by_integer_program(req: Request, index: int, group: list[str],
                        floors: dict | None = None, room: Room | None = None,

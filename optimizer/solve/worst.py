@@ -62,6 +62,32 @@ def resolve_keys(prob, keys, solver: str, first_seconds: float, deadline: float 
     return True
 
 
+def _kept(curves: dict[str, tuple[Curve, np.ndarray, np.ndarray]], fixed: list[int],
+          cap: int | None) -> tuple[dict, dict, np.ndarray]:
+    """Each product's candidates within the cap that can be in a plan no worse than a
+    known one and that no other candidate dominates; each product's cheapest cost per
+    scenario; and their sum with `fixed`, per scenario."""
+    cand = {}
+    for pid, (curve, idx, costs) in curves.items():
+        spend = curve.spend[idx]
+        ok = spend < INF
+        if cap is not None:
+            ok &= spend <= cap
+        idx, costs, spend = idx[ok], costs[:, ok], spend[ok]
+        cand[pid] = _Candidates(idx, costs, spend, idx * curve.step, curve.knap.packs[idx])
+    # Each product's cheapest cost per scenario.
+    low = {pid: c.cost.min(axis=1) for pid, c in cand.items()}
+    total_low = np.array(fixed, dtype=np.int64) + sum(low.values(),
+                                                      np.zeros(len(fixed), dtype=np.int64))
+    ub = _upper_bound(cand, fixed, cap)
+    for pid, c in cand.items():
+        others = total_low - low[pid]
+        bound = (c.cost + others[:, None]).max(axis=0)
+        c.keep(bound <= ub)
+        c.keep(_undominated(c))
+    return cand, low, total_low
+
+
 def solve_worst(curves: dict[str, tuple[Curve, np.ndarray, np.ndarray]], fixed: list[int],
                 cap: int | None, solver: str = "highs", time_limit=None,
                 tie_break: bool = True):
@@ -75,23 +101,7 @@ def solve_worst(curves: dict[str, tuple[Curve, np.ndarray, np.ndarray]], fixed: 
     # The time limit counts from the call, the model's building with it (as solve_budget).
     deadline = None if time_limit is None else time.perf_counter() + time_limit
     K = len(fixed)
-    cand = {}
-    for pid, (curve, idx, costs) in curves.items():
-        spend = curve.spend[idx]
-        ok = spend < INF
-        if cap is not None:
-            ok &= spend <= cap
-        idx, costs, spend = idx[ok], costs[:, ok], spend[ok]
-        cand[pid] = _Candidates(idx, costs, spend, idx * curve.step, curve.knap.packs[idx])
-    # Each product's cheapest cost per scenario.
-    low = {pid: c.cost.min(axis=1) for pid, c in cand.items()}
-    total_low = np.array(fixed, dtype=np.int64) + sum(low.values(), np.zeros(K, dtype=np.int64))
-    ub = _upper_bound(cand, fixed, cap)
-    for pid, c in cand.items():
-        others = total_low - low[pid]
-        bound = (c.cost + others[:, None]).max(axis=0)
-        c.keep(bound <= ub)
-        c.keep(_undominated(c))
+    cand, low, total_low = _kept(curves, fixed, cap)
     pids = list(cand)
     # Costs above each product's cheapest in the scenario keep coefficients small.
     base = total_low
