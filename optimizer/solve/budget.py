@@ -12,11 +12,11 @@ the optimum, its tie-break one re-solve a key.
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pulp
 
+from .clock import Clock
 from .curves import Curve
 from .solvers import Status, solve
 from .worst import resolve_keys
@@ -34,7 +34,7 @@ def solve_budget(curves: dict[str, Curve], fixed_cost: int, cap: int, solver: st
     the keys proven so far)."""
     # The time limit counts from the call: building the choice model (105,152 columns for
     # a worst case of 7-call packs) took seconds outside HiGHS's limit.
-    deadline = None if time_limit is None else time.perf_counter() + time_limit
+    clock = Clock(time_limit)
     fronts = {pid: [pt for pt in c.frontier() if pt[0] <= cap] for pid, c in curves.items()}
     if any(not f for f in fronts.values()):
         return None, None, Status.INFEASIBLE, False
@@ -54,12 +54,11 @@ def solve_budget(curves: dict[str, Curve], fixed_cost: int, cap: int, solver: st
     for pid in keep:
         prob += pulp.lpSum(pick[pid, i] for i in range(len(keep[pid]))) == 1
     prob += pulp.lpSum(keep[pid][i][0] * v for (pid, i), v in pick.items()) <= cap
-    if deadline is not None and deadline - time.perf_counter() <= 0:
+    if clock.expired():
         return None, None, Status.NO_SOLUTION, False
     # (without HiGHS's presolve, nor its heuristics' sub-MIPs: they reduce nothing here and
     # do not stop on time; solvers.NO_PRESOLVE)
-    out = solve(prob, solver, None if deadline is None else deadline - time.perf_counter(),
-                presolve=False)
+    out = solve(prob, solver, clock.remaining(), presolve=False)
     if not out.has_solution:
         return None, None, out.status, False
     if out.status is Status.OPTIMAL:
@@ -73,7 +72,7 @@ def solve_budget(curves: dict[str, Curve], fixed_cost: int, cap: int, solver: st
                                   (lambda pid, pt: int(curves[pid].knap.packs[pt[2]]), 1))]
         chosen = {key: v.value() for key, v in pick.items()}
         proven = tie_break and resolve_keys(     # (none when only the cost is wanted)
-            prob, keys, solver, out.seconds, deadline,
+            prob, keys, solver, out.seconds, clock.deadline,
             lambda: chosen.update({key: v.value() for key, v in pick.items()}),
             presolve=False)
         ks = {pid: next(keep[pid][i][2] for i in range(len(keep[pid]))

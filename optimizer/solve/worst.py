@@ -25,6 +25,7 @@ import pulp
 
 from ..domain.catalog import Product
 from ..domain.money import to_units
+from .clock import Clock
 from .curves import Curve
 from .demand import residual_demand
 from .knapsack import INF
@@ -99,7 +100,7 @@ def solve_worst(curves: dict[str, tuple[Curve, np.ndarray, np.ndarray]], fixed: 
     cost under each scenario (rows, from `scenario_costs`); `fixed[j]` scenario j's cost of
     the products without packs."""
     # The time limit counts from the call, the model's building with it (as solve_budget).
-    deadline = None if time_limit is None else time.perf_counter() + time_limit
+    clock = Clock(time_limit)
     K = len(fixed)
     cand, low, total_low = _kept(curves, fixed, cap)
     pids = list(cand)
@@ -126,15 +127,14 @@ def solve_worst(curves: dict[str, tuple[Curve, np.ndarray, np.ndarray]], fixed: 
     if cap is not None:
         # Prepaid spend stays within the budget.
         prob += spend <= cap, "budget"
-    if deadline is not None and deadline - time.perf_counter() <= 0:
+    if clock.expired():
         return None, None, Status.NO_SOLUTION, False
     # Under a time limit without HiGHS's presolve (solvers.NO_PRESOLVE): its probing does
     # not look at the clock, and a choice model of 25,554 columns given 1.5 s ran 10.5 s
     # in presolve alone (without presolve: stopped at 1.5 s with a plan 0.5 % above the
     # bound; proven in 29 s, where with presolve it took 38 s).
-    presolve = deadline is None
-    out = solve(prob, solver, None if deadline is None else deadline - time.perf_counter(),
-                presolve=presolve)
+    presolve = clock.deadline is None
+    out = solve(prob, solver, clock.remaining(), presolve=presolve)
     if out.status is Status.INFEASIBLE:
         return None, None, Status.INFEASIBLE, False
     if out.status is not Status.OPTIMAL:
@@ -151,7 +151,7 @@ def solve_worst(curves: dict[str, tuple[Curve, np.ndarray, np.ndarray]], fixed: 
     # integer programs' share (the most calls over 22,451 picks ran for minutes where the
     # worst case took a second); none when only the cost is wanted.
     proven = tie_break and resolve_keys(prob, ((spend, 1), (calls, -1), (packs, 1)), solver,
-                                        out.seconds, deadline,
+                                        out.seconds, clock.deadline,
                                         lambda: chosen.update(_chosen(cand, pick)),
                                         presolve=presolve)
     ks = {p: int(cand[p].idx[i]) for p, i in chosen.items()}
