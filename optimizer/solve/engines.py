@@ -628,8 +628,6 @@ def _add_floors(req: Request, gm: GroupModel, floors: dict) -> None:
                 f"floor_{'_'.join(pm.product.id for pm in pms)}"
 
 
-# Long (99 lines): the exact search where one applies, then build, solve and each outcome's
-# result (with the tie-break) in turn; the outcomes share the model and the solver's answer.
 def by_integer_program(req: Request, index: int, group: list[str],
                        floors: dict | None = None, room: Room | None = None,
                        start: dict | None = None, ceiling: int | None = None,
@@ -651,16 +649,9 @@ def by_integer_program(req: Request, index: int, group: list[str],
     import pulp
 
     from .solvers import Status, reported_as, solve
-    searched = _searched(req, group, room or Room.of(req))
+    searched = _by_search(req, group, room, ceiling, rest)
     if searched is not None:
-        if ceiling is not None and searched.objective > ceiling:
-            return replace(searched, counts={group[0]: {}}, objective=None,
-                           status=Status.NO_SOLUTION.value)
-        if rest is not None or len(group) == len(req.forecast.demand):
-            tell_binding(req, searched.objective + (rest or 0))
-        # (its tie-break is proven within `room`, as the integer program's would be, where
-        # the search proved it: not where too many plans tie to list)
-        return replace(searched, tie_break=req.tie_break and searched.tie_break)
+        return searched
     t0 = time.perf_counter()
     label = group[0] if len(group) == 1 else "all" if len(group) == len(req.forecast.demand) \
         else ", ".join(group) if len(group) <= 3 else f"{len(group)} products"
@@ -711,24 +702,47 @@ def by_integer_program(req: Request, index: int, group: list[str],
                           f"{group[0] if len(group) == 1 else 'the joint model'} "
                           f"({out.message})")
     obj = round(out.objective)
-    values = _counts(gm)
-    seconds = out.seconds
+    values, bound, seconds, tie_break = _outcome(req, gm, group, out, obj, spent, least, rest)
+    return EngineResult(tuple(group), label, values, obj, bound, out.status.value,
+                        seconds, build, tie_break=tie_break)
+
+
+def _by_search(req: Request, group: list[str], room: Room | None, ceiling: int | None,
+               rest: int | None) -> EngineResult | None:
+    """`by_integer_program`'s answer from the exact search under the caps, where one
+    applies (`_searched`); None where it does not."""
+    from .solvers import Status
+    searched = _searched(req, group, room or Room.of(req))
+    if searched is None:
+        return None
+    if ceiling is not None and searched.objective > ceiling:
+        return replace(searched, counts={group[0]: {}}, objective=None,
+                       status=Status.NO_SOLUTION.value)
+    if rest is not None or len(group) == len(req.forecast.demand):
+        tell_binding(req, searched.objective + (rest or 0))
+    # (its tie-break is proven within `room`, as the integer program's would be, where the
+    # search proved it: not where too many plans tie to list)
+    return replace(searched, tie_break=req.tie_break and searched.tie_break)
+
+
+def _outcome(req: Request, gm: GroupModel, group: list[str], out, obj: int, spent: float,
+             least: tuple | None, rest: int | None) -> tuple[dict, int, float, bool]:
+    """(pack counts, bound, seconds, whether the tie-break is proven) of a solve that found
+    a plan of cost `obj` (`by_integer_program`): proven optimal, the tie-break's re-solves
+    follow; stopped, the solver's bound."""
+    from .solvers import Status
+    values, seconds = _counts(gm), out.seconds
     if out.status is Status.OPTIMAL and not req.tie_break:
-        bound, tie_break = obj, False
-    elif out.status is Status.OPTIMAL:
+        return values, obj, seconds, False
+    if out.status is Status.OPTIMAL:
         if rest is not None or len(group) == len(req.forecast.demand):
             tell_binding(req, obj + (rest or 0))
         values, tie_seconds, tie_break = _prefer_less_prepaid(
             req, gm, obj, values, max(out.work, spent),
             least[1:] if least is not None and least[0] == obj else None)
-        seconds += tie_seconds
-        bound = obj
-    else:
-        # Every cost is non-negative, so 0 bounds it even before the solver proves more.
-        bound = max(out.bound, 0) if out.bound is not None else 0
-        tie_break = False
-    return EngineResult(tuple(group), label, values, obj, bound, out.status.value,
-                        seconds, build, tie_break=tie_break)
+        return values, obj, seconds + tie_seconds, tie_break
+    # Every cost is non-negative, so 0 bounds it even before the solver proves more.
+    return values, max(out.bound, 0) if out.bound is not None else 0, seconds, False
 
 
 def tell_binding(req: Request, cost: int) -> None:
