@@ -55,12 +55,14 @@ class _Labels:
 
     balance: np.ndarray
     cost: np.ndarray
-    spend: np.ndarray
+    spend: np.ndarray           # one column per block (one column without blocks)
     calls: np.ndarray
     packs: np.ndarray
-    pred_month: np.ndarray      # month of the label this one extends (-1: the start)
-    pred_index: np.ndarray      # its index among that month's kept labels
-    option: np.ndarray          # capacity index bought in the predecessor month (-1: none)
+    mark: np.ndarray            # which bridges the state allows (product_frontier's canon)
+    pred_stage: np.ndarray      # stage (kept label set) of the label this one extends
+    pred_index: np.ndarray      # its index in that stage
+    option: np.ndarray          # capacity index bought (-1: none)
+    menu: np.ndarray            # the options it was bought from (-1: none)
 
     def take(self, which) -> _Labels:
         return _Labels(*(getattr(self, f)[which] for f in _FIELDS))
@@ -73,7 +75,9 @@ class _Labels:
         return _Labels(*(np.concatenate([getattr(p, f) for p in parts]) for f in _FIELDS))
 
 
-_FIELDS = ("balance", "cost", "spend", "calls", "packs", "pred_month", "pred_index", "option")
+_FIELDS = ("balance", "cost", "spend", "calls", "packs", "mark", "pred_stage", "pred_index",
+           "option", "menu")
+NEVER = np.iinfo(np.int64).max      # a canonical mark that allows no bridge
 
 
 @dataclass
@@ -92,7 +96,9 @@ class _Options:
 @dataclass
 class Frontier:
     """One product's exact (spend, cost) frontier: point i is the cheapest schedule with
-    spend at most spend[i] (among equal costs the most calls, then the fewest packs)."""
+    spend at most spend[i] (among equal costs the most calls, then the fewest packs).
+    With blocks (`block` months each) spend[i] is a row, point i's spend in each block,
+    and no point has every block's spend and its plan order beaten by another's."""
 
     product: str
     spend: np.ndarray
@@ -101,38 +107,50 @@ class Frontier:
     packs: np.ndarray
     _end: _Labels = field(repr=False)
     _kept: dict = field(repr=False)
-    _options: dict = field(repr=False)
+    _options: dict = field(repr=False)     # menu id -> _Options
+    _dated: dict = field(repr=False)       # menu id -> the month its purchases are dated
+    block: int | None = None
 
-    def points(self) -> list[tuple[int, int, int, int]]:
-        return list(zip(*(a.tolist() for a in (self.spend, self.cost, self.calls,
-                                               self.packs))))
+    def points(self) -> list[tuple]:
+        """(spend, cost, calls, packs) per point; spend a tuple per block with blocks."""
+        spend = self.spend.tolist() if self.spend.ndim == 1 else \
+            [tuple(row) for row in self.spend.tolist()]
+        return list(zip(spend, *(a.tolist() for a in (self.cost, self.calls, self.packs))))
 
     def schedule(self, i: int) -> dict[tuple[int, int], int]:
-        """Point i's purchases, {(month index, size): packs}."""
+        """Point i's purchases, {(month index, size): packs} (a bridge's dated in the last
+        month of its block)."""
         counts: dict[tuple[int, int], int] = {}
         at = self._end
-        t = int(at.pred_month[i])
-        while t >= 0:
+        stage = int(at.pred_stage[i])
+        while stage >= 0:
             option = int(at.option[i])
             if option >= 0:
-                opt = self._options[t]
+                menu = int(at.menu[i])
+                opt, t = self._options[menu], self._dated[menu]
                 mix = opt.knap.mix(opt.step, [s for s, _ in opt.sizes],
                                    int(opt.caps[option]) // opt.step)
                 for size, k in mix.items():
                     counts[t, size] = counts.get((t, size), 0) + k
-            at, i = self._kept[t], int(at.pred_index[i])
-            t = int(at.pred_month[i])
+            at, i = self._kept[stage], int(at.pred_index[i])
+            stage = int(at.pred_stage[i])
         return counts
 
 
-# Long (178 lines): the label search of dynamic.py with spend as a key; not yet split
-# into the DP's step functions (noted for the next round).
+# Long: the label search of dynamic.py with spend (per block) as a key, and bridge moves.
 def product_frontier(product: Product, calls, resid, validity: int, scale: int,
-                     spend_cap: int, clock: Clock = UNLIMITED) -> Frontier:
+                     spend_cap, clock: Clock = UNLIMITED,
+                     block: int | None = None) -> Frontier:
     """Every schedule of one product no other beats on both prepaid spend (at most
     `spend_cap`) and cost. `calls[m]` sets month m's rate; `resid[m]` is what new packs
     can serve. Raises TooLarge when a month would hold too many labels or its knapsack
-    lattice would pass MAX_LATTICE points; OutOfTime once `clock` runs out."""
+    lattice would pass MAX_LATTICE points; OutOfTime once `clock` runs out.
+
+    With `block` (months per block: 12 for --yearly-budget) the spend is kept per block of
+    `block` months from the horizon's start, `spend_cap` caps each block (one int for
+    every block, or a sequence with one per block), and the frontier is the Pareto set
+    over (spend of each block, plan order), bridge purchases included (module docstring);
+    `Frontier.spend` then has one row per point and one column per block."""
     T, V = len(resid), validity
     resid = np.asarray(resid, dtype=np.int64)
     rate = np.array([to_units(product.rate(d)[0], scale) for d in calls], dtype=np.int64)
@@ -148,11 +166,31 @@ def product_frontier(product: Product, calls, resid, validity: int, scale: int,
     widest = int(max((cum[min(t + V, T)] - cum[t] for t in range(T)), default=0))
     ceiling = int((rate * resid).sum())        # cost of buying nothing
     knaps: dict = {}
+    nb = 1 if block is None else max(1, -(-T // block))
+    caps = np.broadcast_to(np.asarray(spend_cap, dtype=np.int64), (nb,)).copy()
+    # Last month of each block that a later month of the horizon follows: where bridges
+    # are bought (none without blocks).
+    lasts = [] if block is None else list(range(block - 1, T - 1, block))
 
-    def month_options(t: int) -> _Options | None:
-        e = min(t + V - 1, T - 1)
+    def bridges(t: int) -> list[int]:
+        """Blocks whose bridge lots month t may draw first: L_k < t <= L_k + V - 1."""
+        return [k for k, L in enumerate(lasts) if L < t <= L + V - 1]
+
+    def canon(t: int, mark: np.ndarray) -> np.ndarray:
+        """`mark` (2 x the month of the last purchase or postpaid before t, +1 if postpaid)
+        as the least 2 L_k of the blocks whose bridges it allows at t (NEVER: none); equal
+        canonical marks allow the same bridges, a smaller one more."""
+        limits = np.array([2 * lasts[k] for k in bridges(t)] + [NEVER], dtype=np.int64)
+        return limits[np.searchsorted(limits, mark, "left")]
+
+    def same_block(t: int, m):
+        return True if block is None else m // block == t // block
+
+    def month_options(t: int, e: int, cap: int) -> _Options | None:
+        """What a lot drawn first in month t and valid through month e can buy."""
+        e = min(e, T - 1)
         useful = [(s, q) for s, q in sorted(price.items())
-                  if q < s * later_max[t] and q <= spend_cap]
+                  if q < s * later_max[t] and q <= cap]
         cover = int(cum[e + 1] - cum[t])
         if not useful or cover == 0:
             return None
@@ -169,28 +207,30 @@ def product_frontier(product: Product, calls, resid, validity: int, scale: int,
             knaps[key] = Knapsack([(s // step, q) for s, q in useful], top // step + 1)
         knap = knaps[key]
         keep = pareto_caps(knap.key, step, limit)
-        keep = keep[knap.spend[keep] <= spend_cap]
+        keep = keep[knap.spend[keep] <= cap]
         if not len(keep):
             return None
-        caps = keep * step
-        return _Options(step, caps, knap.spend[keep], knap.packs[keep],
-                        smallest_pack(knap, step, useful, caps), knap, useful)
+        cap_calls = keep * step
+        return _Options(step, cap_calls, knap.spend[keep], knap.packs[keep],
+                        smallest_pack(knap, step, useful, cap_calls), knap, useful)
 
     pending: dict[int, list[_Labels]] = {m: [] for m in range(T + 1)}
     z = np.zeros(1, dtype=np.int64)
-    pending[0].append(_Labels(z, z, z, z, z, z - 1, z - 1, z - 1))
+    pending[0].append(_Labels(z, z, np.zeros((1, nb), dtype=np.int64), z, z,
+                              z - 1, z - 1, z - 1, z - 1, z - 1))
     kept: dict[int, _Labels] = {}
-    options: dict[int, _Options] = {}
+    menus: dict[int, tuple[int, _Options]] = {}     # menu id -> (month dated, options)
     moves = [0]
 
-    def send(t, dest, balance, cost, spend, calls_, packs, pred, option):
+    def send(stage, dest, balance, cost, spend, calls_, packs, mark, pred, option, menu):
         clock.check()
-        ok = (cost <= ceiling) & (spend <= spend_cap)
-        arrays = (dest, balance, cost, spend, calls_, packs, pred, option)
+        ok = (cost <= ceiling) & (spend <= caps).all(axis=1)
+        arrays = (dest, balance, cost, spend, calls_, packs, mark, pred, option, menu)
         if not ok.all():
             arrays = tuple(a[ok] for a in arrays)
         order = np.argsort(arrays[0], kind="stable")
-        dest, balance, cost, spend, calls_, packs, pred, option = (a[order] for a in arrays)
+        dest, balance, cost, spend, calls_, packs, mark, pred, option, menu = \
+            (a[order] for a in arrays)
         cuts = np.nonzero(np.diff(dest))[0] + 1
         for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(dest)]):
             if hi <= lo:
@@ -198,82 +238,87 @@ def product_frontier(product: Product, calls, resid, validity: int, scale: int,
             d = int(dest[lo])
             pending[d].append(_Labels(balance[lo:hi], cost[lo:hi], spend[lo:hi],
                                       calls_[lo:hi], packs[lo:hi],
-                                      np.full(hi - lo, t, dtype=np.int64), pred[lo:hi],
-                                      option[lo:hi]))
+                                      canon(d, mark[lo:hi]) if d < T else
+                                      np.full(hi - lo, NEVER, dtype=np.int64),
+                                      np.full(hi - lo, stage, dtype=np.int64), pred[lo:hi],
+                                      option[lo:hi], menu[lo:hi]))
             if sum(len(p) for p in pending[d]) > MAX_LABELS:
                 merged = _Labels.join(pending[d])
                 pending[d] = [merged.take(_prune(merged))]
                 if len(pending[d][0]) > MAX_LABELS:
                     raise TooLarge(product.id)
 
-    def expand(t, e, after, opt, part, idx, r_i, o_i):
-        """The moves of one piece: label r_i of `part` buys capacity o_i of `opt`."""
+    def expand(t, e, stage, menu, blk, bridge, opt, part, idx, r_i, o_i):
+        """The moves of one piece: label r_i of `part` buys capacity o_i of `opt`, a lot
+        valid through month e (a bridge: bought in the last month of block `blk`)."""
         P = cum[t] + part.balance[r_i] + opt.caps[o_i]
         land = np.searchsorted(cum, P, side="right") - 1
         short = P < cum[t + 1]
         carry = ~short & (land < T) & (land <= e)
         b2 = np.where(carry, P - cum[np.minimum(land, T)], 0)
-        # A pack the carried balance could spare is as well bought where it is drawn;
+        # A pack the carried balance could spare is as well bought where it is drawn (in
+        # the same block: elsewhere that would move its spend; never from a bridge);
         # a purchase beyond the cap is never made.
-        ok = ~(carry & (b2 >= opt.smallest[o_i])) & \
-            (part.spend[r_i] + opt.prices[o_i] <= spend_cap)
+        spare = carry & (b2 >= opt.smallest[o_i])
+        if block is not None:
+            spare &= (land // block == t // block) & (not bridge)
+        ok = ~spare & (part.spend[r_i, blk] + opt.prices[o_i] <= caps[blk])
         r_i, o_i, P, land, short, carry, b2 = (a[ok] for a in (r_i, o_i, P, land, short,
                                                              carry, b2))
         ends = ~short & (land >= T) & (e >= T - 1)
         lapse = ~short & ~carry & ~ends
-        dest = np.where(carry, land, np.where(ends, T, after))
+        dest = np.where(carry, land, np.where(ends, T, nxt[t + 1]))
         if e + 1 <= T - 1:
             dest = np.where(lapse, nxt[e + 1], dest)
         paid = opt.prices[o_i]
-        c2 = part.cost[r_i] + paid + np.where(short, rate[t] * (cum[t + 1] - P), 0)
-        send(t, dest, b2, c2, part.spend[r_i] + paid, part.calls[r_i] + opt.caps[o_i],
-             part.packs[r_i] + opt.counts[o_i], idx[r_i], o_i)
+        if bridge:
+            # A bridge that runs out within month t leaves the rest of t to a purchase in
+            # t (or to postpaid): its label stays in month t with the larger balance.
+            dest = np.where(short, t, dest)
+            b2 = np.where(short, P - cum[t], b2)
+            c2 = part.cost[r_i] + paid
+        else:
+            c2 = part.cost[r_i] + paid + np.where(short, rate[t] * (cum[t + 1] - P), 0)
+        spend = part.spend[r_i]
+        if len(spend):
+            spend = spend.copy()
+            spend[:, blk] += paid
+        dated = menus[menu][0]
+        send(stage, dest, b2, c2, spend, part.calls[r_i] + opt.caps[o_i],
+             part.packs[r_i] + opt.counts[o_i], 2 * dated + short, idx[r_i], o_i,
+             np.full(len(r_i), menu, dtype=np.int64))
 
-    for t in range(T):
-        if not pending[t]:
-            continue
-        labels = _Labels.join(pending[t])
-        pending[t] = []
-        labels = labels.take(_prune(labels))
-        kept[t] = labels
+    def buy(t, e, stage, menu, blk, bridge, labels, idx):
+        """Every capacity worth buying, from each of `labels`, for a lot valid through e."""
+        opt = menus[menu][1]
         n = len(labels)
-        idx = np.arange(n, dtype=np.int64)
-        # No purchase: the rest of month t is postpaid, the next month starts empty.
-        send(t, np.full(n, int(nxt[t + 1])), np.zeros(n, dtype=np.int64),
-             labels.cost + rate[t] * (resid[t] - labels.balance), labels.spend,
-             labels.calls, labels.packs, idx, np.full(n, -1, dtype=np.int64))
-        if resid[t] == 0:
-            continue
-        opt = month_options(t)
-        if opt is None:
-            continue
-        options[t] = opt
-        e = t + V - 1
         last = min(e, T - 1)
-        after = int(nxt[t + 1])
-        caps, S = opt.caps, int(opt.smallest.max())
+        caps_, S = opt.caps, int(opt.smallest.max())
         # Only three kinds of capacity can be worth buying from a label with balance b:
         # * short of month t (C < r_t - b): the rest of t is postpaid;
         # * running out in a month m of the validity with less than a pack left over
-        #   (more could be left to the purchase in m);
+        #   (more could be left to the purchase in m; only within the purchase's block,
+        #   and never for a bridge: there any balance left in m);
         # * covering the whole validity (or the horizon): of those only the cheapest, as
         #   they all cost the same postpaid (none) and the caps rise in price (with the
         #   larger capacities at that same price, which buy more calls).
-        land_months = [m for m in range(t + 1, last + 1) if resid[m] > 0]
-        for lo in range(0, n, max(1, CHUNK // (len(land_months) + 2))):
-            part = labels.take(slice(lo, lo + max(1, CHUNK // (len(land_months) + 2))))
+        land_months = [(m, min(int(resid[m]), S)
+                        if not bridge and same_block(t, m) else int(resid[m]))
+                       for m in range(t + 1, last + 1) if resid[m] > 0]
+        piece = max(1, CHUNK // (len(land_months) + 2))
+        for lo in range(0, n, piece):
+            part = labels.take(slice(lo, lo + piece))
             b = part.balance
             base = cum[t] + b                                   # P = base + C
-            ranges = [(np.zeros_like(b), np.searchsorted(caps, cum[t + 1] - base, "left"))]
-            for m in land_months:
-                ranges.append((np.searchsorted(caps, cum[m] - base, "left"),
-                               np.searchsorted(caps, cum[m] + min(int(resid[m]), S) - base,
-                                               "left")))
-            full = np.searchsorted(caps, cum[last + 1] - base, "left")
+            ranges = [(np.zeros_like(b), np.searchsorted(caps_, cum[t + 1] - base, "left"))]
+            for m, upto in land_months:
+                ranges.append((np.searchsorted(caps_, cum[m] - base, "left"),
+                               np.searchsorted(caps_, cum[m] + upto - base, "left")))
+            full = np.searchsorted(caps_, cum[last + 1] - base, "left")
             # (at the cheapest price: a larger capacity at that price has more calls)
-            top = np.searchsorted(opt.prices, opt.prices[np.minimum(full, len(caps) - 1)],
+            top = np.searchsorted(opt.prices, opt.prices[np.minimum(full, len(caps_) - 1)],
                                   "right")
-            ranges.append((full, np.where(full < len(caps), top, full)))
+            ranges.append((full, np.where(full < len(caps_), top, full)))
             starts = np.concatenate([r[0] for r in ranges])
             stops = np.concatenate([r[1] for r in ranges])
             rows = np.tile(np.arange(len(b), dtype=np.int64), len(ranges))
@@ -294,34 +339,102 @@ def product_frontier(product: Product, calls, resid, validity: int, scale: int,
                     r_i = np.repeat(rows[first:upto], w)
                     o_i = np.repeat(starts[first:upto] - np.cumsum(w) + w, w) + \
                         np.arange(int(w.sum()), dtype=np.int64)
-                    expand(t, e, after, opt, part, idx[lo:lo + len(b)], r_i, o_i)
+                    expand(t, e, stage, menu, blk, bridge, opt, part, idx[lo:lo + len(b)],
+                           r_i, o_i)
                 first = upto
 
+    def keep(labels: _Labels) -> int:
+        kept[len(kept)] = labels
+        return len(kept) - 1
+
+    for t in range(T):
+        if not pending[t]:
+            continue
+        labels = _Labels.join(pending[t])
+        pending[t] = []
+        labels = labels.take(_prune(labels))
+        # Bridges first (a bridge expires before a lot bought in t, so it is drawn first),
+        # from the earliest block: one that runs out within t returns here (pending[t]).
+        for k in bridges(t):
+            able = np.nonzero(labels.mark <= 2 * lasts[k])[0]
+            if not len(able) or resid[t] == 0:
+                continue
+            opt = month_options(t, lasts[k] + V - 1, int(caps[k]))
+            if opt is None:
+                continue
+            menu = T + t * nb + k
+            menus[menu] = (lasts[k], opt)
+            stage = keep(labels)
+            buy(t, lasts[k] + V - 1, stage, menu, k, True, labels.take(able), able)
+            if pending[t]:
+                labels = _Labels.join([labels] + pending[t])
+                pending[t] = []
+                labels = labels.take(_prune(labels))
+        stage = keep(labels)
+        n = len(labels)
+        idx = np.arange(n, dtype=np.int64)
+        # No purchase: the rest of month t is postpaid, the next month starts empty.
+        send(stage, np.full(n, int(nxt[t + 1])), np.zeros(n, dtype=np.int64),
+             labels.cost + rate[t] * (resid[t] - labels.balance), labels.spend,
+             labels.calls, labels.packs,
+             labels.mark if resid[t] == 0 else np.full(n, 2 * t + 1, dtype=np.int64), idx,
+             np.full(n, -1, dtype=np.int64), np.full(n, -1, dtype=np.int64))
+        if resid[t] == 0:
+            continue
+        opt = month_options(t, t + V - 1, int(caps[0 if block is None else t // block]))
+        if opt is None:
+            continue
+        menus[t] = (t, opt)
+        buy(t, t + V - 1, stage, t, 0 if block is None else t // block, False, labels, idx)
+
     end = _Labels.join(pending[T])
-    # At the end only spend and the plan order matter: the 2-key frontier, by spend.
     rank = _lex_rank(end.cost, -end.calls, end.packs)
-    order = np.lexsort((rank, end.spend))
-    r = rank[order]
-    prev = np.minimum.accumulate(np.concatenate(([np.iinfo(np.int64).max], r[:-1])))
-    end = end.take(order[r < prev])
-    return Frontier(product.id, end.spend, end.cost, end.calls, end.packs, end, kept, options)
+    if block is None:
+        # At the end only spend and the plan order matter: the 2-key frontier, by spend.
+        spend = end.spend[:, 0]
+        order = np.lexsort((rank, spend))
+        r = rank[order]
+        prev = np.minimum.accumulate(np.concatenate(([np.iinfo(np.int64).max], r[:-1])))
+        end = end.take(order[r < prev])
+        out_spend = end.spend[:, 0]
+    else:
+        # The Pareto set over (spend of each block, plan order), by total spend.
+        end = end.take(_dominance(np.column_stack([end.spend, rank])))
+        rank = _lex_rank(end.cost, -end.calls, end.packs)
+        end = end.take(np.lexsort((rank, end.spend.sum(axis=1))))
+        out_spend = end.spend
+    return Frontier(product.id, out_spend, end.cost, end.calls, end.packs, end, kept,
+                    {m: o for m, (_, o) in menus.items()}, {m: d for m, (d, _) in menus.items()},
+                    block)
 
 
 def _prune(labels: _Labels) -> np.ndarray:
-    """Indices of the labels no other beats: at least as much balance, no more spend, and
-    no worse in the plan order (cost, then more calls, then fewer packs)."""
+    """Indices of the labels no other beats: at least as much balance, no more spend (in
+    every block), no worse in the plan order (cost, then more calls, then fewer packs) and
+    allowing every bridge they allow (mark no higher)."""
     n = len(labels)
     if n <= 1:
         return np.arange(n)
     rank = _lex_rank(labels.cost, -labels.calls, labels.packs)
-    order = np.lexsort((rank, labels.spend, -labels.balance))
+    spend = labels.spend
+    vary = [j for j in range(spend.shape[1]) if (spend[:, j] != spend[0, j]).any()]
+    if len(vary) > 1 or (labels.mark != labels.mark[0]).any():
+        return np.sort(_dominance(np.column_stack([-labels.balance, spend[:, vary], rank,
+                                                   labels.mark])))
+    return _sweep(labels.balance, spend[:, vary[0] if vary else 0], rank)
+
+
+def _sweep(balance: np.ndarray, spend: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    """_prune's keys with one spend: sorted by balance, a sweep over the spend levels."""
+    n = len(balance)
+    order = np.lexsort((rank, spend, -balance))
     # First the cheap cut: of labels with the same balance and spend only the best.
-    b_o, s_o = labels.balance[order], labels.spend[order]
+    b_o, s_o = balance[order], spend[order]
     first = np.ones(n, dtype=bool)
     first[1:] = (b_o[1:] != b_o[:-1]) | (s_o[1:] != s_o[:-1])
     order = order[first]
     n = len(order)
-    lvl = np.unique(labels.spend, return_inverse=True)[1].reshape(-1)[order]
+    lvl = np.unique(spend, return_inverse=True)[1].reshape(-1)[order]
     r = rank[order]
     # best[l]: least rank among labels already swept with spend level <= l.
     best = np.full(int(lvl.max()) + 1, np.iinfo(np.int64).max, dtype=np.int64)
@@ -338,6 +451,33 @@ def _prune(labels: _Labels) -> np.ndarray:
         np.minimum.at(here, bl, br)
         best = np.minimum.accumulate(np.minimum(best, here))
     return np.sort(order[~dominated])
+
+
+def _dominance(keys: np.ndarray) -> np.ndarray:
+    """Indices of the rows of `keys` (n x d, all to be minimised) that no other row is at
+    most in every column (of equal rows, the first). Sorted lexicographically a row's
+    dominators come before it; each piece is compared with the rows kept so far."""
+    n, d = keys.shape
+    order = np.lexsort(keys.T[::-1])
+    k = keys[order]
+    first = np.ones(n, dtype=bool)
+    first[1:] = (k[1:] != k[:-1]).any(axis=1)
+    order, k = order[first], k[first]
+    kept = np.empty((0, d), dtype=keys.dtype)
+    out = []
+    piece = max(1, (1 << 22) // (BLOCK * d))
+    upper = np.tri(BLOCK, k=-1, dtype=bool).T                # j (row) before i (column)
+    for lo in range(0, len(order), BLOCK):
+        c = k[lo:lo + BLOCK]
+        dom = (c[:, None, :] <= c[None, :, :]).all(axis=2)
+        dom &= upper[:len(c), :len(c)]
+        dom = dom.any(axis=0)
+        for plo in range(0, len(kept), piece):
+            p = kept[plo:plo + piece]
+            dom |= (p[:, None, :] <= c[None, :, :]).all(axis=2).any(axis=0)
+        kept = np.concatenate([kept, c[~dom]])
+        out.append(order[lo:lo + BLOCK][~dom])
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
 
 def _lex_rank(*keys: np.ndarray) -> np.ndarray:
