@@ -17,6 +17,35 @@ relaxation: the total cap the periodic caps allow in sum. When its optimum keeps
 month's or block's cap it is the optimum; otherwise the caller falls back to the integer
 program (`caps_kept` says which).
 
+Caps per block, exactly (`product_frontier(..., block=12)`). Blocks [0..B-1], [B..2B-1],
+... from the horizon's start, L_k = kB + B - 1 the last month of block k; one forecast,
+`total` basis, every new pack valid V months, so lots are drawn in purchase order.
+1. Bridges suffice. Take any plan and a lot bought in s, first drawn in f. Bought in f
+   instead it draws alike (under `total` a lot that lasts longer never costs more), and
+   its spend stays in its block if f is in the block of s; otherwise buy it in L_k, the
+   last month of the block k of s, which is no earlier than s. So some optimal plan buys
+   every lot either just in time (in the month it is first drawn: the search above) or
+   in some L_k while first drawn in a month t' > L_k (a "bridge": valid to L_k + V - 1,
+   priced in block k). Lots of one month are one lot.
+2. When a bridge is realisable. A bridge from L_k first drawn in t' needs every month
+   L_k..t'-1 served without it: no postpaid there (it would have been drawn) and no lot
+   bought after L_k drawn there (it expires later, so it would wait for the bridge).
+   Each label keeps `mark`, twice the month of the last purchase or postpaid before its
+   month, plus one for a postpaid (a no-purchase move in t: 2t + 1; a lot bought in t,
+   2t, or 2t + 1 if t is still short; a bridge, 2 L_k); a bridge from L_k is allowed
+   at L_k < t' <= L_k + V - 1 when mark <= 2 L_k (the start, -1, allows every one).
+   Within t' a bridge is drawn before a lot bought in t' (it expires sooner), so one
+   that runs out within t' keeps its label in t' (mark 2 L_k + 1: no second bridge from
+   L_k, which would be the same lot), from where t' buys, bridges from a later block or
+   pays postpaid. A bridge's capacities are a purchase's in t' with its own window
+   (t'..L_k + V - 1).
+3. Dominance. Labels carry the spend of each block; one beats another with at least its
+   balance, at most its spend in every block, no worse plan order and a mark no higher
+   (marks are kept canonical: the least 2 L_k of the bridges they allow at the label's
+   month). A pack the carried balance could spare is moved to the next purchase only
+   within the purchase's block (elsewhere that moves its spend), never from a bridge.
+   At the end: the Pareto set over (spend of each block, plan order).
+
 The search follows dynamic.py's: states (t, b) with carried balance b below month t's
 calls; from each, no purchase (the rest of t is postpaid) or a capacity that covers months
 until it runs out (next state), expires, or reaches the horizon's end.
