@@ -448,8 +448,8 @@ def _prune(labels: _Labels) -> np.ndarray:
     spend = labels.spend
     vary = [j for j in range(spend.shape[1]) if (spend[:, j] != spend[0, j]).any()]
     if len(vary) > 1 or (labels.mark != labels.mark[0]).any():
-        return np.sort(_dominance(np.column_stack([-labels.balance, spend[:, vary], rank,
-                                                   labels.mark])))
+        return np.sort(_dominance(np.column_stack([-labels.balance, spend[:, vary],
+                                                   labels.mark, rank])))
     return _sweep(labels.balance, spend[:, vary[0] if vary else 0], rank)
 
 
@@ -484,26 +484,32 @@ def _sweep(balance: np.ndarray, spend: np.ndarray, rank: np.ndarray) -> np.ndarr
 
 def _dominance(keys: np.ndarray) -> np.ndarray:
     """Indices of the rows of `keys` (n x d, all to be minimised) that no other row is at
-    most in every column (of equal rows, the first). Sorted lexicographically a row's
-    dominators come before it; each piece is compared with the rows kept so far."""
+    most in every column (of rows equal but in the last column, the least). Sorted
+    lexicographically a row's dominators come before it (so the first column needs no
+    comparing); each piece is compared with the rows kept so far that could beat one of
+    its rows (at most the piece's largest value in every column)."""
     n, d = keys.shape
     order = np.lexsort(keys.T[::-1])
     k = keys[order]
     first = np.ones(n, dtype=bool)
-    first[1:] = (k[1:] != k[:-1]).any(axis=1)
-    order, k = order[first], k[first]
-    kept = np.empty((0, d), dtype=keys.dtype)
+    first[1:] = (k[1:, :-1] != k[:-1, :-1]).any(axis=1)
+    order, k = order[first], k[first][:, 1:]
+    kept = np.empty((0, d - 1), dtype=keys.dtype)
     out = []
-    piece = max(1, (1 << 22) // (BLOCK * d))
     upper = np.tri(BLOCK, k=-1, dtype=bool).T                # j (row) before i (column)
     for lo in range(0, len(order), BLOCK):
         c = k[lo:lo + BLOCK]
-        dom = (c[:, None, :] <= c[None, :, :]).all(axis=2)
-        dom &= upper[:len(c), :len(c)]
+        dom = upper[:len(c), :len(c)].copy()
+        for j in range(d - 1):
+            dom &= c[:, None, j] <= c[None, :, j]
         dom = dom.any(axis=0)
-        for plo in range(0, len(kept), piece):
-            p = kept[plo:plo + piece]
-            dom |= (p[:, None, :] <= c[None, :, :]).all(axis=2).any(axis=0)
+        near = kept[(kept <= c.max(axis=0)).all(axis=1)]
+        for plo in range(0, len(near), 4 * BLOCK):
+            p = near[plo:plo + 4 * BLOCK]
+            pair = p[:, None, 0] <= c[None, :, 0]
+            for j in range(1, d - 1):
+                pair &= p[:, None, j] <= c[None, :, j]
+            dom |= pair.any(axis=0)
         kept = np.concatenate([kept, c[~dom]])
         out.append(order[lo:lo + BLOCK][~dom])
     return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
