@@ -66,6 +66,7 @@ from .knapsack import Knapsack
 
 CHUNK = 1 << 20      # labels × capacities expanded at once (bounds memory)
 BLOCK = 384          # labels compared pairwise at once when pruning
+FULL_PRUNE = 4096    # with blocks, labels compared over every key when no more are left
 MAX_LABELS = 400_000  # labels of one month: beyond this the frontier declines (None)
 # (label, capacity) moves of one product: beyond this the frontier declines too. A fine
 # lattice under a large cap makes many labels each with many capacities in range (1-call
@@ -448,8 +449,21 @@ def _prune(labels: _Labels) -> np.ndarray:
     spend = labels.spend
     vary = [j for j in range(spend.shape[1]) if (spend[:, j] != spend[0, j]).any()]
     if len(vary) > 1 or (labels.mark != labels.mark[0]).any():
-        return np.sort(_dominance(np.column_stack([-labels.balance, spend[:, vary],
-                                                   labels.mark, rank])))
+        # The sweep within each group of labels with the same mark and the same spend in
+        # every block but the last that varies (exact: a group's rank is offset above
+        # every later group's, so no group beats a label of another). Labels of different
+        # groups are compared too when few are left (elsewhere a cut they would make is
+        # rare, a few labels in a thousand, and comparing all pairs is not).
+        group = _lex_rank(labels.mark, *(spend[:, j] for j in vary[:-1])) - 1
+        top = int(rank.max()) + 1
+        last = spend[:, vary[-1]] if vary else np.zeros(n, dtype=np.int64)
+        level = np.unique(last, return_inverse=True)[1].reshape(-1)
+        cut = _sweep(labels.balance, group * (int(level.max()) + 1) + level,
+                     rank + (int(group.max()) - group) * top)
+        if len(cut) > FULL_PRUNE:
+            return cut
+        keys = np.column_stack([-labels.balance, spend[:, vary], labels.mark, rank])[cut]
+        return np.sort(cut[_dominance(keys)])
     return _sweep(labels.balance, spend[:, vary[0] if vary else 0], rank)
 
 
