@@ -201,3 +201,22 @@ def test_a_block_that_cannot_afford_its_packs_buys_them_in_the_last_month_before
     assert spend == (32000, 0) and n == 4000 and k == 4
     assert f.schedule(f.points().index((spend, cost, n, k))) == {(2, 1000): 4}
     assert billed(cat, calls, {(2, 1000): 4}, 3)[0] == cost == 32000 + 2000 * 10
+
+
+@pytest.mark.parametrize("block_size, full", [(2, 0), (3, 10 ** 9)])
+def test_pruning_in_small_pieces_or_by_groups_only_leaves_the_frontier_as_it_is(
+        monkeypatch, block_size, full):
+    """Labels compared a few at a time (`BLOCK`), and the cut by groups alone (`FULL_PRUNE`
+    0: no comparison over every key before the end) or always followed by it: the same
+    points as by default."""
+    from optimizer.solve import frontier
+    cases = []
+    for seed in range(0, 48, 3):
+        _, cat, calls, V, block = blocked_instance(seed)
+        product = cat.product("p")
+        args = (product, calls, resid(product, calls), V, SCALE, 10 ** 9)
+        cases.append((args, block, product_frontier(*args, block=block).points()))
+    monkeypatch.setattr(frontier, "BLOCK", block_size)
+    monkeypatch.setattr(frontier, "FULL_PRUNE", full)
+    for args, block, want in cases:
+        assert product_frontier(*args, block=block).points() == want
