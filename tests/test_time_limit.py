@@ -150,7 +150,7 @@ def test_frontier_expands_in_pieces_of_at_most_chunk_pairs(monkeypatch):
 
     def counting(a, w, *args, **kwargs):
         out = real(a, w, *args, **kwargs)
-        if sys._getframe(1).f_code.co_name == "product_frontier":   # the pairs' expansion
+        if sys._getframe(1).f_code.co_name == "buy":   # the pairs' expansion
             sizes.append((len(out), real(w, 1).size))   # (pairs, entries) of the piece
         return out
 
