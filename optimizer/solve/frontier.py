@@ -180,7 +180,11 @@ def product_frontier(product: Product, calls, resid, validity: int, scale: int,
     `block` months from the horizon's start, `spend_cap` caps each block (one int for
     every block, or a sequence with one per block), and the frontier is the Pareto set
     over (spend of each block, plan order), bridge purchases included (module docstring);
-    `Frontier.spend` then has one row per point and one column per block."""
+    `Frontier.spend` then has one row per point and one column per block. The labels
+    keep every block's spend, so their number grows with the blocks: 24 months of the
+    seed catalog's products under the yearly-any-24m family's cap take at most a few
+    seconds a product, while 36-60 months without a cap tighter than the demand often
+    pass MAX_LABELS (TooLarge, after a minute or so)."""
     T, V = len(resid), validity
     resid = np.asarray(resid, dtype=np.int64)
     rate = np.array([to_units(product.rate(d)[0], scale) for d in calls], dtype=np.int64)
