@@ -108,6 +108,8 @@ class _Labels:
 _FIELDS = ("balance", "cost", "spend", "calls", "packs", "mark", "pred_stage", "pred_index",
            "option", "menu")
 NEVER = np.iinfo(np.int64).max      # a canonical mark that allows no bridge
+FAR = np.iinfo(np.int64).max // 64  # a cost beyond every cost: no point fits (sums of a few
+                                    # stay within int64)
 
 
 @dataclass
@@ -170,7 +172,7 @@ class Frontier:
 # Long: the label search of dynamic.py with spend (per block) as a key, and bridge moves.
 def product_frontier(product: Product, calls, resid, validity: int, scale: int,
                      spend_cap, clock: Clock = UNLIMITED,
-                     block: int | None = None) -> Frontier:
+                     block: int | None = None, max_labels: int = MAX_LABELS) -> Frontier:
     """Every schedule of one product no other beats on both prepaid spend (at most
     `spend_cap`) and cost. `calls[m]` sets month m's rate; `resid[m]` is what new packs
     can serve. Raises TooLarge when a month would hold too many labels or its knapsack
@@ -184,7 +186,8 @@ def product_frontier(product: Product, calls, resid, validity: int, scale: int,
     keep every block's spend, so their number grows with the blocks: 24 months of the
     seed catalog's products under the yearly-any-24m family's cap take at most a few
     seconds a product, while 36-60 months without a cap tighter than the demand often
-    pass MAX_LABELS (TooLarge, after a minute or so)."""
+    pass MAX_LABELS (TooLarge, after a minute or so). `max_labels`: a month's labels after
+    pruning beyond which it declines sooner (TooLarge)."""
     T, V = len(resid), validity
     resid = np.asarray(resid, dtype=np.int64)
     rate = np.array([to_units(product.rate(d)[0], scale) for d in calls], dtype=np.int64)
@@ -387,6 +390,8 @@ def product_frontier(product: Product, calls, resid, validity: int, scale: int,
         labels = _Labels.join(pending[t])
         pending[t] = []
         labels = labels.take(_prune(labels))
+        if len(labels) > max_labels:
+            raise TooLarge(product.id)
         # Bridges first (a bridge expires before a lot bought in t, so it is drawn first),
         # from the earliest block: one that runs out within t returns here (pending[t]).
         for k in bridges(t):
@@ -542,6 +547,200 @@ def _lex_rank(*keys: np.ndarray) -> np.ndarray:
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.cumsum(new)
     return rank
+
+
+MERGE_SUMS = 4_000_000    # point pairs of two frontiers summed at once by `least_in_room`
+MERGE_KEPT = 50_000       # points of the merged frontiers beyond which it declines
+GRID = 1 << 22            # cells of a frontier's table of least costs over two blocks' spends
+
+
+def least_in_room(fronts: list[Frontier], room: list[int], total: int | None = None,
+                  clock: Clock = UNLIMITED):
+    """One point per frontier (each with spend per block) whose spends keep `room` (each
+    block's) and `total` (their sum, if not None), with the least key: cost, then spend,
+    then more calls, then fewer packs. (cost, [index per frontier]); None when the merged
+    frontiers would grow past MERGE_KEPT points; OutOfTime once `clock` runs out.
+
+    Exact: a plan found by descent (`_descent`) sets a ceiling, and a point dearer than it
+    less the others' cheapest is never chosen. Every frontier but the largest is then
+    merged into one: pairwise sums no other beats on every block's spend and the plan
+    order (as a frontier's own points; a sum beaten so is beaten in every completion), and
+    none past the ceiling. Each point of the largest takes the first merged point in key
+    order that fits the room it leaves, cheapest points first, until no cheaper point can
+    improve on the best found."""
+    room = np.asarray(room, dtype=np.int64)
+    pts = []
+    for f in fronts:
+        ok = (f.spend <= room).all(axis=1)
+        if total is not None:
+            ok &= f.spend.sum(axis=1) <= total
+        idx = np.nonzero(ok)[0]
+        pts.append((f.spend[idx], f.cost[idx], f.calls[idx], f.packs[idx], idx[:, None]))
+    if any(not len(p[0]) for p in pts):
+        return None
+    ceiling = _descent(pts, room, total)
+    least = [int(p[1].min()) for p in pts]
+    pts = [tuple(x[p[1] + sum(least) - least[i] <= ceiling] for x in p)
+           for i, p in enumerate(pts)]
+    order = sorted(range(len(fronts)), key=lambda i: len(pts[i][0]))
+    big = order.pop()
+    merged = pts[order[0]] if order else (np.zeros((1, len(room)), dtype=np.int64),) + \
+        tuple(np.zeros(1, dtype=np.int64) for _ in range(3)) + \
+        (np.zeros((1, 0), dtype=np.int64),)
+    floors = [_floor(p) for p in pts]
+    for at, i in enumerate(order[1:], start=2):
+        merged = _merged(merged, pts[i], room, total, ceiling,
+                         [floors[j] for j in order[at:] + [big]], clock)
+        if merged is None:
+            return None
+    s, c, k, n, which = merged
+    if order:
+        # (a merged point or a point of the largest whose cheapest partner breaks the
+        # ceiling is never chosen)
+        ok = c + floors[big](room - s) <= ceiling
+        s, c, k, n, which = s[ok], c[ok], k[ok], n[ok], which[ok]
+        mine = _floor((s, c))
+        bs = pts[big][0]
+        pts[big] = tuple(x[pts[big][1] + mine(room - bs) <= ceiling] for x in pts[big])
+    key = np.lexsort((n, -k, s.sum(axis=1), c))
+    s, c, k, n, which = s[key], c[key], k[key], n[key], which[key]
+    bs, bc, bk, bn, _ = pts[big]
+    best, cheapest = None, int(c.min())
+    along = np.argsort(bc, kind="stable")
+    step = max(1, MERGE_SUMS // max(1, len(c)))
+    for lo in range(0, len(along), step):
+        rows = along[lo:lo + step]
+        if best is not None and int(bc[rows[0]]) + cheapest > best[0][0]:
+            break
+        left = room[None, :] - bs[rows]
+        fit = (s[None, :, :] <= left[:, None, :]).all(axis=2)
+        if total is not None:
+            fit &= s.sum(axis=1)[None, :] <= (total - bs[rows].sum(axis=1))[:, None]
+        has = fit.any(axis=1)
+        first = fit.argmax(axis=1)
+        for r, j in zip(rows[has], first[has]):
+            cand = (int(bc[r] + c[j]), int(bs[r].sum() + s[j].sum()), -int(bk[r] + k[j]),
+                    int(bn[r] + n[j]))
+            if best is None or cand < best[0]:
+                best = (cand, r, j)
+    if best is None:        # (the descent's plan is within the ceiling: not reached)
+        return None
+    _, r, j = best
+    index = [0] * len(fronts)
+    index[big] = int(pts[big][4][r, 0])
+    for col, i in enumerate(order):
+        index[i] = int(which[j, col])
+    return best[0][0], index
+
+
+def _descent(pts, room, total) -> int:
+    """The cost of a plan within the room, as cheap as a few descents find: from the room
+    split evenly, and from all of it to each frontier in turn, each frontier in turn takes
+    its cheapest point within what the others leave, until none improves."""
+    m = len(pts)
+    best = None
+    for start in range(m + 1):
+        share = [room // m if start == m else (room if i == start else 0 * room)
+                 for i in range(m)]
+        tot = [None if total is None else (total // m if start == m else
+                                           (total if i == start else 0)) for i in range(m)]
+        pick = [_cheapest(pts[i], share[i], tot[i]) for i in range(m)]
+        changed = True
+        while changed:
+            changed = False
+            for i in range(m):
+                others = sum(pts[j][0][pick[j]] for j in range(m) if j != i)
+                left_total = None if total is None else total - int(others.sum()) \
+                    if m > 1 else total
+                got = _cheapest(pts[i], room - others if m > 1 else room, left_total)
+                if pts[i][1][got] < pts[i][1][pick[i]]:
+                    pick[i], changed = got, True
+        cost = sum(int(pts[i][1][pick[i]]) for i in range(m))
+        best = cost if best is None else min(best, cost)
+    return best
+
+
+def _floor(p):
+    """For points `p` (spend per block, cost, ...): a function giving, for each row of
+    `left` (room per block), the least cost of a point within it (none: FAR); with two
+    blocks exact, from a table over their spends (up to GRID cells), else a lower bound
+    from each block alone."""
+    spend, cost = p[0], p[1]
+    if spend.shape[1] == 2:
+        u1, i1 = np.unique(spend[:, 0], return_inverse=True)
+        u2, i2 = np.unique(spend[:, 1], return_inverse=True)
+        if len(u1) * len(u2) <= GRID:
+            grid = np.full((len(u1), len(u2)), FAR, dtype=np.int64)
+            np.minimum.at(grid, (i1.reshape(-1), i2.reshape(-1)), cost)
+            grid = np.minimum.accumulate(np.minimum.accumulate(grid, axis=0), axis=1)
+
+            def within(left: np.ndarray) -> np.ndarray:
+                left = np.atleast_2d(left)
+                a = np.searchsorted(u1, left[:, 0], "right") - 1
+                b = np.searchsorted(u2, left[:, 1], "right") - 1
+                out = grid[np.maximum(a, 0), np.maximum(b, 0)]
+                return np.where((a < 0) | (b < 0), FAR, out)
+            return within
+    sorts = []
+    for j in range(spend.shape[1]):
+        order = np.argsort(spend[:, j], kind="stable")
+        sorts.append((spend[order, j], np.concatenate(
+            ([FAR], np.minimum.accumulate(cost[order])))))
+
+    def at(left: np.ndarray) -> np.ndarray:
+        left = np.atleast_2d(left)
+        out = np.zeros(len(left), dtype=np.int64)
+        for j, (by, least) in enumerate(sorts):
+            out = np.maximum(out, least[np.searchsorted(by, left[:, j], "right")])
+        return out
+    return at
+
+
+def _cheapest(p, room, total) -> int:
+    """Index of the cheapest of points `p` within `room` (and `total`): the point buying
+    nothing, spend 0, is always among them."""
+    ok = (p[0] <= room).all(axis=1)
+    if total is not None:
+        ok &= p[0].sum(axis=1) <= total
+    return int(np.flatnonzero(ok)[np.argmin(p[1][ok])])
+
+
+def _merged(a, b, room, total, ceiling, later, clock):
+    """Every sum of a point of `a` and one of `b` within the room, less those another sum
+    beats on every block's spend and the plan order, costing at most `ceiling`; (spend,
+    cost, calls, packs, each frontier's point index per column), or None past MERGE_KEPT.
+    `later`: the `_floor`s of the frontiers still to come, which bound the cost a sum
+    leaves to them. Summed MERGE_SUMS pairs
+    at a time, each piece pruned alone, then their union."""
+    rows = max(1, MERGE_SUMS // max(1, len(b[0])))
+    pieces = []
+    for lo in range(0, len(a[0]), rows):
+        clock.check()
+        i, j = np.divmod(np.arange(min(rows, len(a[0]) - lo) * len(b[0]), dtype=np.int64),
+                         len(b[0]))
+        i += lo
+        s = a[0][i] + b[0][j]
+        ok = (s <= room).all(axis=1)
+        if total is not None:
+            ok &= s.sum(axis=1) <= total
+        i, j, s = i[ok], j[ok], s[ok]
+        c = a[1][i] + b[1][j]
+        bound = c.copy()
+        for f in later:         # (each product still to come needs a point in what is left)
+            bound += f(room - s)
+        under = bound <= ceiling
+        i, j, s, c = i[under], j[under], s[under], c[under]
+        k, n = a[2][i] + b[2][j], a[3][i] + b[3][j]
+        keep = _dominance(np.column_stack([s, _lex_rank(c, -k, n)]))
+        pieces.append((s[keep], c[keep], k[keep], n[keep],
+                       np.column_stack([a[4][i[keep]], b[4][j[keep]]])))
+        if sum(len(p[0]) for p in pieces) > 2 * MERGE_KEPT:
+            return None
+    s, c, k, n, which = (np.concatenate(x) for x in zip(*pieces))
+    if len(pieces) > 1:
+        keep = _dominance(np.column_stack([s, _lex_rank(c, -k, n)]))
+        s, c, k, n, which = s[keep], c[keep], k[keep], n[keep], which[keep]
+    return None if len(s) > MERGE_KEPT else (s, c, k, n, which)
 
 
 def period_spend(counts: dict, prices: dict, months: int, period: int) -> list[int]:

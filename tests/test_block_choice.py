@@ -1,0 +1,163 @@
+"""Products sharing caps per 12-month block, from their block frontiers.
+
+(a) `frontier.least_in_room` (one point per frontier within a room per block, and perhaps
+a total, with the least key: cost, spend, more calls, fewer packs) against every
+combination of the frontiers' points, on random small frontiers of blocks of 3 or 4
+months.
+(b) plan() under --yearly-budget over 24 months with the frontiers forced (the integer
+program's first try given no time) agrees on the key with the integer programs alone,
+and its plan bills to its cost.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from decimal import Decimal
+
+import pytest
+
+from optimizer import Forecast, Month, plan
+from optimizer.solve import engines
+from optimizer.solve.frontier import least_in_room, product_frontier
+from tests.test_block_frontier import SCALE, blocked_instance, resid
+
+
+def frontiers(seed, count):
+    """`count` block frontiers of seeded tiny instances sharing one block length."""
+    rng = random.Random(seed)
+    block = None
+    out = []
+    for i in range(count):
+        _, cat, calls, V, b = blocked_instance(rng.randrange(10 ** 6))
+        block = block or b
+        calls = (calls * 3)[:2 * block + rng.randint(0, block)]
+        product = cat.product("p")
+        out.append(product_frontier(product, calls, resid(product, calls), V, SCALE, 10 ** 9,
+                                    block=block))
+    return rng, out
+
+
+def brute(fronts, room, total):
+    """The least key over every combination of points within the room, or None."""
+    best = None
+    for combo in itertools.product(*(range(len(f.cost)) for f in fronts)):
+        spend = [sum(int(f.spend[i][j]) for f, i in zip(fronts, combo))
+                 for j in range(len(room))]
+        if any(s > r for s, r in zip(spend, room)) or (total is not None and
+                                                       sum(spend) > total):
+            continue
+        key = (sum(int(f.cost[i]) for f, i in zip(fronts, combo)), sum(spend),
+               -sum(int(f.calls[i]) for f, i in zip(fronts, combo)),
+               sum(int(f.packs[i]) for f, i in zip(fronts, combo)))
+        best = key if best is None else min(best, key)
+    return best
+
+
+def key_at(fronts, index):
+    return (sum(int(f.cost[i]) for f, i in zip(fronts, index)),
+            sum(int(f.spend[i].sum()) for f, i in zip(fronts, index)),
+            -sum(int(f.calls[i]) for f, i in zip(fronts, index)),
+            sum(int(f.packs[i]) for f, i in zip(fronts, index)))
+
+
+@pytest.mark.parametrize("count", [1, 2, 3])
+def test_the_choice_in_a_room_is_the_least_key_of_every_combination(count):
+    checked = 0
+    for seed in range(40 if count < 3 else 15):
+        rng, fronts = frontiers(seed, count)
+        if any(f.spend.shape[1] != fronts[0].spend.shape[1] for f in fronts) or \
+                count == 3 and sum(len(f.cost) for f in fronts) > 120:
+            continue
+        blocks = fronts[0].spend.shape[1]
+        most = [int(sum(f.spend[:, j].max() for f in fronts)) for j in range(blocks)]
+        for _ in range(30):
+            room = [rng.randint(0, m) for m in most]
+            total = rng.choice([None, rng.randint(0, max(sum(room), 1))])
+            got = least_in_room(fronts, room, total)
+            want = brute(fronts, room, total)
+            assert want is not None          # (buying nothing: spend 0, always a point)
+            assert got is not None, (seed, room, total)
+            cost, index = got
+            assert key_at(fronts, index) == want and cost == want[0], (seed, room, total)
+            spend = [sum(int(f.spend[i][j]) for f, i in zip(fronts, index))
+                     for j in range(blocks)]
+            assert all(s <= r for s, r in zip(spend, room))
+            checked += 1
+    assert checked >= 40
+
+
+CATALOG = """
+free_calls_per_month = 1000
+validity_months = 12
+tier_basis = "total"
+[[product]]
+id = "a"
+packs = [ { calls = 10000, price = "800" }, { calls = 100000, price = "5000" },
+          { calls = 1000000, price = "30000" } ]
+tiers = [ { up_to = 300000, rate = "0.10" }, { rate = "0.08" } ]
+[[product]]
+id = "b"
+packs = [ { calls = 10000, price = "900" }, { calls = 50000, price = "3500" } ]
+tiers = [ { up_to = 100000, rate = "0.15" }, { rate = "0.12" } ]
+"""
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_yearly_caps_from_the_frontiers_match_the_integer_programs(monkeypatch, seed):
+    from optimizer import parse_catalog
+    cat = parse_catalog(CATALOG, "c.toml")
+    rng = random.Random(seed)
+    a = [rng.randint(0, 250_000) for _ in range(24)]
+    b = [rng.choice([0, rng.randint(0, 60_000)]) for _ in range(24)]
+    f = Forecast(Month.parse("2027-01"), 24, (("a", tuple(a)), ("b", tuple(b))))
+    free = plan(cat, f, purchase_months="any", regret=False)
+    cap = (free.bill.pack_cost / 4).quantize(Decimal(1))
+    calls = []
+    real = engines.by_block_frontier
+
+    def counted(*args):
+        calls.append(args[1])
+        return real(*args)
+    monkeypatch.setattr(engines, "by_block_frontier", counted)
+    monkeypatch.setattr(engines, "QUICK_SECONDS", 0.0)
+    framed = plan(cat, f, purchase_months="any", yearly_budget=cap, regret=False)
+    assert calls, "the frontiers were not asked"
+    monkeypatch.setattr(engines, "FRONTIER_GROUP", 0)
+    alone = plan(cat, f, purchase_months="any", yearly_budget=cap, regret=False)
+    assert framed.status == alone.status == "optimal"
+
+    def key(r):
+        return (r.bill.total_cost, r.bill.pack_cost,
+                -sum(p.size * p.count for p in r.plan.purchases),
+                sum(p.count for p in r.plan.purchases))
+    assert key(framed) == key(alone)
+    for year in range(2):
+        spent = sum((pb.months[m].pack_spend for pb in framed.bill.products
+                     for m in range(12 * year, 12 * year + 12)), Decimal(0))
+        assert spent <= cap
+
+
+def test_among_equal_costs_the_choice_spends_least_then_buys_most_calls():
+    """Two frontiers whose cheapest combinations tie on cost: the one spending less wins
+    (listed second), and among equal spends the one with more calls."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    def front(points):
+        spend, cost, calls, packs = zip(*points)
+        return SimpleNamespace(spend=np.array(spend, dtype=np.int64),
+                               cost=np.array(cost, dtype=np.int64),
+                               calls=np.array(calls, dtype=np.int64),
+                               packs=np.array(packs, dtype=np.int64))
+    small = front([((0, 0), 100, 0, 0), ((4, 4), 60, 8, 1), ((3, 3), 60, 6, 1)])
+    large = front([((0, 0), 28, 0, 0), ((1, 0), 28, 1, 1), ((0, 1), 28, 1, 1),
+                   ((1, 1), 28, 2, 2)])
+    assert least_in_room([small, large], [10, 10]) == (88, [2, 0])
+    assert least_in_room([large, small], [10, 10]) == (88, [0, 2])
+    # Equal cost and spend: more calls first.
+    small = front([((0, 0), 100, 0, 0), ((3, 3), 60, 6, 2), ((3, 3), 60, 7, 3)])
+    assert least_in_room([small, large], [10, 10]) == (88, [2, 0])
+    # A room too small for the cheap points: buying nothing there.
+    assert least_in_room([small, large], [2, 2]) == (128, [0, 0])
