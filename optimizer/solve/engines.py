@@ -275,18 +275,12 @@ def by_block_frontier(req: Request, group: list[str], room: Room) -> EngineResul
     frontiers too large or out of the time's share (the integer program takes it)."""
     from .frontier import TooLarge, least_in_room
     t0 = time.perf_counter()
-    fronts, fixed, priced = [], 0, []
+    split = _with_packs(req, group)
+    if split is None:
+        return None
+    priced, fixed = split
     try:
-        for pid in group:
-            product = req.catalog.product(pid)
-            held, late = _held_lots(req, product)
-            if late:
-                return None
-            if not product.packs:
-                fixed += _postpaid_only_cost(req, product, held)
-                continue
-            fronts.append(_block_front(req, product, held, room))
-            priced.append(pid)
+        fronts = [_block_front(req, product, held, room) for product, held in priced]
         chosen = least_in_room(fronts, list(room.blocks), room.total, req.clock.share()) \
             if fronts else (0, [])
     except (TooLarge, OutOfTime):
@@ -295,7 +289,7 @@ def by_block_frontier(req: Request, group: list[str], room: Room) -> EngineResul
         return None
     cost, index = chosen
     counts = {pid: {} for pid in group}
-    counts.update({pid: f.schedule(i) for pid, f, i in zip(priced, fronts, index)})
+    counts.update({p.id: f.schedule(i) for (p, _), f, i in zip(priced, fronts, index)})
     label = group[0] if len(group) == 1 else ", ".join(group) if len(group) <= 3 \
         else f"{len(group)} products"
     return replace(EngineResult.exact(tuple(group), label, counts, cost + fixed,
@@ -346,15 +340,12 @@ def on_cost_curves(req: Request) -> EngineResult | None:
     t_build = time.perf_counter()
     clock = req.clock.share()
     curves: dict[str, Curve] = {}
-    fixed = 0                          # cost of the products without packs
-    for pid in req.forecast.products():
-        product = req.catalog.product(pid)
-        held, late = _held_lots(req, product)
-        if late:
-            return None
-        if not product.packs:
-            fixed += _postpaid_only_cost(req, product, held)
-            continue
+    split = _with_packs(req, req.forecast.products())
+    if split is None:
+        return None
+    priced, fixed = split               # (fixed: the cost of the products without packs)
+    for product, held in priced:
+        pid = product.id
         try:
             curve = _product_curve(req, product, held, clock)
         except OutOfTime:
@@ -456,6 +447,23 @@ def _postpaid_only_cost(req: Request, product: Product, held) -> int:
     return total
 
 
+def _with_packs(req: Request, pids) -> tuple[list[tuple[Product, Any]], int] | None:
+    """(product, early holdings) of those of `pids` with packs, and the cost of the others
+    (their postpaid, whatever is bought); None when a holding outlives new packs (only the
+    integer programs take it)."""
+    priced, fixed = [], 0
+    for pid in pids:
+        product = req.catalog.product(pid)
+        held, late = _held_lots(req, product)
+        if late:
+            return None
+        if product.packs:
+            priced.append((product, held))
+        else:
+            fixed += _postpaid_only_cost(req, product, held)
+    return priced, fixed
+
+
 # --------------------------------------------------------------------------- spend frontiers
 
 @dataclass(frozen=True)
@@ -497,15 +505,13 @@ def on_frontiers(req: Request) -> EngineResult | CostBounds | None:
     periods = [(c, p) for c, p in ((req.month_cap, 1), (req.year_cap, YEAR)) if c is not None]
     cap = relaxed_cap(req)
     clock = req.clock.share()
-    fronts, fixed = {}, 0
-    for pid in req.forecast.products():
-        product = req.catalog.product(pid)
-        held, late = _held_lots(req, product)
-        if late:
-            return None
-        if not product.packs:
-            fixed += _postpaid_only_cost(req, product, held)
-            continue
+    fronts = {}
+    split = _with_packs(req, req.forecast.products())
+    if split is None:
+        return None
+    priced, fixed = split
+    for product, held in priced:
+        pid = product.id
         calls = req.forecast.calls(pid)
         try:
             fronts[pid] = product_frontier(
