@@ -65,7 +65,8 @@ from .dynamic import MAX_LATTICE, pareto_caps, smallest_pack  # as the DP's
 from .knapsack import Knapsack
 
 CHUNK = 1 << 20      # labels × capacities expanded at once (bounds memory)
-BLOCK = 384          # labels compared pairwise at once when pruning
+BLOCK = 192          # labels compared pairwise at once when pruning (384 took 15-25 % longer
+                     # on yearly-any-24m's largest frontiers: the pairs grow as its square)
 FULL_PRUNE = 4096    # with blocks, labels compared over every key when no more are left
 MAX_LABELS = 400_000  # labels of one month: beyond this the frontier declines (None)
 # (label, capacity) moves of one product: beyond this the frontier declines too. A fine
@@ -476,6 +477,9 @@ def _prune(labels: _Labels) -> np.ndarray:
     return _sweep(labels.balance, spend[:, vary[0] if vary else 0], rank)
 
 
+_EARLIER = np.tri(BLOCK, k=-1, dtype=bool).T     # [j, i]: j comes before i
+
+
 def _sweep(balance: np.ndarray, spend: np.ndarray, rank: np.ndarray) -> np.ndarray:
     """_prune's keys with one spend: sorted by balance, a sweep over the spend levels."""
     n = len(balance)
@@ -496,7 +500,7 @@ def _sweep(balance: np.ndarray, spend: np.ndarray, rank: np.ndarray) -> np.ndarr
         bl, br = lvl[lo:hi], r[lo:hi]
         dom = best[bl] <= br
         pair = (bl[:, None] <= bl[None, :]) & (br[:, None] <= br[None, :])
-        pair &= np.tri(hi - lo, k=-1, dtype=bool).T      # j (row) before i (column)
+        pair &= _EARLIER[:hi - lo, :hi - lo]             # j (row) before i (column)
         dom |= pair.any(axis=0)
         dominated[lo:hi] = dom
         here = np.full(len(best), np.iinfo(np.int64).max, dtype=np.int64)
@@ -539,7 +543,18 @@ def _dominance(keys: np.ndarray) -> np.ndarray:
 
 
 def _lex_rank(*keys: np.ndarray) -> np.ndarray:
-    """Dense rank of the tuples of `keys` (most significant first) in lexicographic order."""
+    """Dense rank of the tuples of `keys` (most significant first) in lexicographic order.
+    Where their ranges multiply to less than 2^62, one sort of a single key (mixed radix)
+    gives it: five times faster than sorting by each key (300,000 labels: 27 against 138
+    ms), and a search sorts its labels every month."""
+    if len(keys[0]) and len(keys) > 1:
+        low = [int(k.min()) for k in keys]
+        span = [int(k.max()) - lo + 1 for k, lo in zip(keys, low)]
+        if math.prod(span) < 1 << 62:
+            key = np.zeros(len(keys[0]), dtype=np.int64)
+            for k, lo, s in zip(keys, low, span):
+                key = key * s + (k - lo)
+            return np.unique(key, return_inverse=True)[1].reshape(-1).astype(np.int64) + 1
     order = np.lexsort(keys[::-1])
     new = np.ones(len(order), dtype=np.int64)
     if len(order) > 1:
