@@ -624,9 +624,12 @@ def _in_threads(job, n: int, threads: int = SOLVE_THREADS, wide=None) -> list:
     lock = threading.Lock()
 
     def work(k: int):
-        with solvers.unreported() if quiet else contextlib.nullcontext(), \
-                solvers.stopped_by(halt) if solvers else contextlib.nullcontext():
-            take(k)
+        try:
+            with solvers.unreported() if quiet else contextlib.nullcontext(), \
+                    solvers.stopped_by(halt) if solvers else contextlib.nullcontext():
+                take(k)
+        finally:
+            finished[k].set()
 
     def take(k: int):
         while True:
@@ -644,21 +647,24 @@ def _in_threads(job, n: int, threads: int = SOLVE_THREADS, wide=None) -> list:
             except BaseException as e:      # handed to the calling thread
                 with lock:
                     errors.append(e)
+    # The wait is on events of our own: a Thread.join interrupted by Ctrl-C can leave the
+    # thread marked as ended while it runs (CPython before 3.13), and the joins after it
+    # returned at once, one job still running (a test failed 2 runs in 3).
+    finished = [threading.Event() for _ in range(threads)]
     workers = [threading.Thread(target=work, args=(k,), daemon=True) for k in range(threads)]
     for t in workers:
         t.start()
     try:
-        for t in workers:
-            while t.is_alive():
-                t.join(0.05)
+        for done in finished:
+            while not done.wait(0.05):
                 if stop is not None and stop.is_set():
                     halt.set()
     except BaseException as e:
         with lock:
             errors.append(e)        # (no job starts after it)
         halt.set()
-        for t in workers:
-            t.join()
+        for done in finished:
+            done.wait()
         raise
     if errors:
         raise errors[0]
