@@ -161,3 +161,34 @@ def test_among_equal_costs_the_choice_spends_least_then_buys_most_calls():
     assert least_in_room([small, large], [10, 10]) == (88, [2, 0])
     # A room too small for the cheap points: buying nothing there.
     assert least_in_room([small, large], [2, 2]) == (128, [0, 0])
+
+
+def test_frontiers_found_beside_a_proven_quick_solve_are_stopped_and_joined(monkeypatch):
+    """While the integer program has its first second, the frontiers are found on another
+    thread; when it proves the plan in that second, the thread is stopped (its clock
+    cancelled) and joined before plan() goes on: no thread outlives the request."""
+    import threading
+
+    from optimizer import parse_catalog
+    from optimizer.solve import cores
+    from optimizer.solve.clock import OutOfTime
+    cat = parse_catalog(CATALOG, "c.toml")
+    f = Forecast(Month.parse("2027-01"), 24, (("a", tuple([90_000] * 24)),))
+    free = plan(cat, f, purchase_months="any", regret=False)
+    ended = []
+
+    def endless(req, product, held, room):
+        try:
+            while True:             # (a frontier that never ends unless stopped)
+                req.clock.check()
+                threading.Event().wait(0.01)
+        except OutOfTime:
+            ended.append(threading.current_thread().name)
+            raise
+    monkeypatch.setattr(engines, "_block_front", endless)
+    monkeypatch.setattr(cores, "cores", lambda: 2)
+    capped = plan(cat, f, purchase_months="any", yearly_budget=free.bill.pack_cost / 3,
+                  regret=False)
+    assert capped.status == "optimal"
+    assert ended and set(ended) == {"block frontiers"}
+    assert not any(t.name == "block frontiers" for t in threading.enumerate())

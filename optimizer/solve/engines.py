@@ -19,8 +19,10 @@ per product, objective and proven bound in money units, status, seconds, method.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -294,6 +296,49 @@ def by_block_frontier(req: Request, group: list[str], room: Room) -> EngineResul
         else f"{len(group)} products"
     return replace(EngineResult.exact(tuple(group), label, counts, cost + fixed,
                                       time.perf_counter() - t0, "frontier"), tie_break=True)
+
+
+@contextmanager
+def _fronts_beside(req: Request, group: list[str], room: Room):
+    """Finds the group's block frontiers on another thread while the block runs; the block
+    gets a function that waits for them. Leaving the block stops the thread if they were
+    not waited for, and joins it (a thread left running outlived its request). Nothing runs
+    beside where they are known, or when every core is busy."""
+    import threading
+
+    from .cores import busy, cores, working
+    if _fronts_known(req, group, room) or busy() >= cores():
+        yield lambda: None
+        return
+    stop = threading.Event()
+    mine = replace(req, clock=Clock(None, deadline=req.clock.deadline, cancel=stop))
+
+    def run() -> None:
+        from .frontier import TooLarge
+        split = _with_packs(mine, group)
+        with working(), contextlib.suppress(TooLarge, OutOfTime):
+            for product, held in (split or ([], 0))[0]:
+                _block_front(mine, product, held, room)
+
+    done = threading.Event()        # (not Thread.join: see planner._in_threads)
+
+    def ran() -> None:
+        try:
+            run()
+        finally:
+            done.set()
+    thread = threading.Thread(target=ran, name="block frontiers")
+    thread.start()
+
+    def wait() -> None:
+        while not done.wait(0.05):
+            if req.clock.expired():
+                stop.set()
+    try:
+        yield wait
+    finally:
+        stop.set()
+        done.wait()
 
 
 def _fronts_known(req: Request, group: list[str], room: Room) -> bool:
@@ -754,10 +799,14 @@ def by_integer_program(req: Request, index: int, group: list[str],
     # Under caps per 12-month block the integer program first gets a second: most such
     # solves take less (the frontiers would cost 1-6 s a product), some take many (three
     # products of yearly-any-24m: 2.4 s, their keys 3.2 s more; the frontiers 2.1 s).
-    quick = _integer_program(replace(req, clock=req.clock.at_most(QUICK_SECONDS)), *args[1:])
-    if quick.optimal and (quick.tie_break or not req.tie_break) or (
-            ceiling is not None and quick.objective is None and quick.bound > ceiling):
-        return quick
+    # Meanwhile the frontiers are found on the other core, and stopped if not needed.
+    with _fronts_beside(req, group, room or Room.of(req)) as wanted:
+        quick = _integer_program(replace(req, clock=req.clock.at_most(QUICK_SECONDS)),
+                                 *args[1:])
+        if quick.optimal and (quick.tie_break or not req.tie_break) or (
+                ceiling is not None and quick.objective is None and quick.bound > ceiling):
+            return quick
+        wanted()
     framed = _by_search(req, group, room, ceiling, rest, frontier=True)
     if framed is not None:
         return framed
