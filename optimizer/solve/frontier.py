@@ -170,7 +170,9 @@ class Frontier:
         return counts
 
 
-# Long: the label search of dynamic.py with spend (per block) as a key, and bridge moves.
+# Long (275 lines): the label search of dynamic.py with spend (per block) as a key, and
+# bridge moves; its steps (month_options, send, expand, buy) are closures over the
+# month tables they share (a split into module functions is noted for a later round).
 def product_frontier(product: Product, calls, resid, validity: int, scale: int,
                      spend_cap, clock: Clock = UNLIMITED,
                      block: int | None = None, max_labels: int = MAX_LABELS) -> Frontier:
