@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -298,7 +297,7 @@ def by_block_frontier(req: Request, group: list[str], room: Room) -> EngineResul
                                       time.perf_counter() - t0, "frontier"), tie_break=True)
 
 
-@contextmanager
+@contextlib.contextmanager
 def _fronts_beside(req: Request, group: list[str], room: Room):
     """Finds the group's block frontiers on another thread while the block runs; the block
     gets a function that waits for them. Leaving the block stops the thread if they were
@@ -313,22 +312,17 @@ def _fronts_beside(req: Request, group: list[str], room: Room):
     stop = threading.Event()
     mine = replace(req, clock=Clock(None, deadline=req.clock.deadline, cancel=stop))
 
-    def run() -> None:
-        from .frontier import TooLarge
-        split = _with_packs(mine, group)
-        with working(), contextlib.suppress(TooLarge, OutOfTime):
-            for product, held in (split or ([], 0))[0]:
-                _block_front(mine, product, held, room)
-
     done = threading.Event()        # (not Thread.join: see planner._in_threads)
 
-    def ran() -> None:
+    def run() -> None:
+        from .frontier import TooLarge
         try:
-            run()
+            with working(), contextlib.suppress(TooLarge, OutOfTime):
+                for product, held in (_with_packs(mine, group) or ([], 0))[0]:
+                    _block_front(mine, product, held, room)
         finally:
             done.set()
-    thread = threading.Thread(target=ran, name="block frontiers")
-    thread.start()
+    threading.Thread(target=run, name="block frontiers").start()
 
     def wait() -> None:
         while not done.wait(0.05):
@@ -344,10 +338,18 @@ def _fronts_beside(req: Request, group: list[str], room: Room):
 def _fronts_known(req: Request, group: list[str], room: Room) -> bool:
     """Whether every product of `group` with packs has its block frontier found already,
     under caps no smaller than `room`'s (choosing from them then costs little)."""
-    known = req.found.get("block frontiers", {})
-    return all(not req.catalog.product(pid).packs or any(
-        front is not None and all(c >= r for c, r in zip(caps, room.blocks))
-        for caps, front in known.get(pid, ())) for pid in group)
+    return all(not req.catalog.product(pid).packs or _known_front(req, pid, room)[0]
+               for pid in group)
+
+
+def _known_front(req: Request, pid: str, room: Room) -> tuple:
+    """(the product's block frontier found under caps no smaller than `room`'s, or None;
+    whether one was too large under caps no larger: more room, more labels)."""
+    known = req.found.get("block frontiers", {}).get(pid, ())
+    return (next((front for caps, front in known if front is not None
+                  and all(c >= r for c, r in zip(caps, room.blocks))), None),
+            any(front is None and all(c <= r for c, r in zip(caps, room.blocks))
+                for caps, front in known))
 
 
 def _block_front(req: Request, product: Product, held, room: Room):
@@ -356,12 +358,12 @@ def _block_front(req: Request, product: Product, held, room: Room):
     found now under the room's caps and kept for the request's later rooms. TooLarge at
     once where it was too large under caps no larger (more room, more labels)."""
     from .frontier import TooLarge, product_frontier
+    front, too_large = _known_front(req, product.id, room)
+    if front is not None:
+        return front
+    if too_large:
+        raise TooLarge(product.id)
     known = req.found.setdefault("block frontiers", {}).setdefault(product.id, [])
-    for caps, front in known:
-        if front is not None and all(c >= r for c, r in zip(caps, room.blocks)):
-            return front
-        if front is None and all(c <= r for c, r in zip(caps, room.blocks)):
-            raise TooLarge(product.id)
     calls = req.forecast.calls(product.id)
     try:
         front = product_frontier(product, calls,
