@@ -446,7 +446,24 @@ def test_yearly_budget_from_the_command_line_config_and_environment(tmp_path):
     import json
     assert json.loads(env)["yearly_budget"] == 2000.0
     text = ok("plan", "--yearly-budget", "2000").stdout
-    assert "Prepaid cap 2,000.00 CNY (--yearly-budget)" in text
+    assert "Prepaid cap 2,000.00 CNY per 12-month block (--yearly-budget)" in text
+
+
+@pytest.mark.parametrize("flag, cap, per, where", [
+    ("--yearly-budget", "1500", "per 12-month block", "in the dearest 12-month block"),
+    ("--monthly-budget", "300", "per month", "in the dearest month")])
+def test_a_cap_per_block_or_month_is_shown_against_that_spend_not_the_total(tmp_path, flag, cap,
+                                                                            per, where):
+    """A cap per block (or month) beside the whole horizon's spend read as a cap broken."""
+    rows = "".join(f"id_card,{2027 + m // 12}-{m % 12 + 1:02d},9000\n" for m in range(24))
+    fc = write(tmp_path, "f.csv", "product,month,calls\n" + rows)
+    line = as_json("plan", fc, "--purchase-months", "any", flag, cap)
+    v = line["budget_value"]
+    assert v["cap_option"] == flag and v["binding"]
+    assert v["cap_spend"] <= float(cap) < v["spend"] == line["pack_cost"]
+    text = " ".join(ok("plan", fc, "--purchase-months", "any", flag, cap).stdout.split())
+    assert (f"Prepaid cap {int(cap):,}.00 CNY {per} ({flag}); prepaid spend "
+            f"{v['cap_spend']:,.2f} CNY {where}, {v['spend']:,.2f} CNY in all.") in text
 
 
 def test_bad_yearly_budget_exits_2_naming_the_option(tmp_path):

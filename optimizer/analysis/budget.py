@@ -29,6 +29,8 @@ class BudgetValue:
     step: Decimal
     raised_cost: Decimal
     measure: str = "cost"        # what `cost` is: "cost", "expected cost", "worst-case cost"
+    cap_spend: Decimal = Decimal(0)  # the spend the cap reads: `spend`, or the dearest
+                                     # 12-month block's or month's
 
     @property
     def uncapped_saving(self) -> Decimal:
@@ -107,7 +109,8 @@ def budget_value(catalog: Catalog, forecast: Forecast, result: PlanResult, *,
     if result.carry_over == "prorata":
         measure = measure.replace("cost", "net cost")     # less the carry-over credit
     return BudgetValue(cap, flag, result.bill.pack_cost, result.objective_cost,
-                       free.objective_cost, free.bill.pack_cost, step, raised_cost, measure)
+                       free.objective_cost, free.bill.pack_cost, step, raised_cost, measure,
+                       cap_spends(result.bill)[flag][0])
 
 
 def _within(result: PlanResult, budget, monthly, yearly) -> bool:
@@ -132,12 +135,20 @@ def caps_broken(billed: Bill, budget=None, monthly_budget=None,
     """The caps given (None: no such cap) that `billed`'s prepaid spend breaks: the total,
     each month's, each 12-month block's from the horizon's start. (The one reading of the
     caps on a bill: a budget's value, `--compare`'s rule of thumb, whatif's --plan.)"""
+    spends = cap_spends(billed)
+    found = (("--budget", budget), ("--monthly-budget", monthly_budget),
+             ("--yearly-budget", yearly_budget))
+    return tuple(CapBreak(flag, *spends[flag], cap) for flag, cap in found
+                 if cap is not None and spends[flag][0] > cap)
+
+
+def cap_spends(billed: Bill) -> dict[str, tuple[Decimal, int, int]]:
+    """Per cap option, the prepaid spend it reads on `billed`, where it is dearest: (spend,
+    first month's index, months covered) for the total, a month, a 12-month block."""
     months = [c.packs for c in billed.cashflow()[:billed.months]]
     blocks = [sum(months[y:y + YEAR], Decimal(0)) for y in range(0, len(months), YEAR)]
     m = max(range(len(months)), key=months.__getitem__)
     y = max(range(len(blocks)), key=blocks.__getitem__)
-    found = (("--budget", sum(months, Decimal(0)), 0, billed.months, budget),
-             ("--monthly-budget", months[m], m, 1, monthly_budget),
-             ("--yearly-budget", blocks[y], y * YEAR, min(YEAR, billed.months - y * YEAR),
-              yearly_budget))
-    return tuple(CapBreak(*f) for f in found if f[4] is not None and f[1] > f[4])
+    return {"--budget": (sum(months, Decimal(0)), 0, billed.months),
+            "--monthly-budget": (months[m], m, 1),
+            "--yearly-budget": (blocks[y], y * YEAR, min(YEAR, billed.months - y * YEAR))}

@@ -411,7 +411,7 @@ def scenario_dicts(result) -> list[dict[str, Any]]:
 
 def budget_value_dict(v: BudgetValue) -> dict[str, Any]:
     return {"cap": money(v.cap), "cap_option": v.flag, "measure": v.measure,
-            "spend": money(v.spend),
+            "spend": money(v.spend), "cap_spend": money(v.cap_spend),
             "cost": money(v.cost), "binding": v.uncapped_saving > 0,
             "no_cap": {"cost": money(v.uncapped_cost), "spend": money(v.uncapped_spend),
                        "saving": money(v.uncapped_saving)},
