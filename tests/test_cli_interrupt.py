@@ -221,3 +221,60 @@ def test_ctrl_c_in_a_library_caller_stops_the_solves_beside_it():
     timer.join()
     assert time.perf_counter() - t0 < 20
     assert len(ended) == 2 and Status.OPTIMAL not in ended
+
+
+def _interrupted(wait) -> None:
+    """`wait()` in this thread, Ctrl-C (a real SIGINT, as a library caller gets it) half a
+    second in."""
+    import threading
+    timer = threading.Timer(0.5, signal.pthread_kill,
+                            (threading.main_thread().ident, signal.SIGINT))
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        wait()
+    timer.join()
+
+
+def test_ctrl_c_while_the_raised_caps_plan_is_awaited_leaves_it_seen_running(monkeypatch):
+    """A Thread.join interrupted by Ctrl-C marks the thread ended while it runs (CPython
+    before 3.13): the budget's value then read a result that was never set, and the
+    interpreter's exit no longer waited for the solve."""
+    import threading
+
+    from optimizer.analysis import budget, planning
+    release = threading.Event()
+
+    def slow_plan(*args, cancel=None, **kwargs):
+        release.wait(30)
+        return "plan"
+    monkeypatch.setattr(budget, "raised_plan", slow_plan)
+    ahead = planning._Ahead(None, None, (None, None, None), {}, time.perf_counter())
+    ahead.start({})
+    _interrupted(lambda: ahead.result(30))
+    assert ahead.thread.is_alive()
+    assert ahead.result(0.1) is None            # still running, not a result
+    release.set()
+    assert ahead.result(10) == "plan"
+    ahead.thread.join()
+
+
+def test_ctrl_c_while_a_twin_is_settled_leaves_it_seen_running(monkeypatch):
+    """The same for the HiGHS twin the main solve waits for: the exit must wait for it (one
+    still in HiGHS when the interpreter ends aborts the process)."""
+    import threading
+
+    from optimizer.solve import solvers
+    monkeypatch.setattr(solvers, "TWIN_WAIT", 30)
+    release = threading.Event()
+    twin = solvers._Twin.__new__(solvers._Twin)
+    twin.done, twin.proved, twin.ended = threading.Event(), threading.Event(), \
+        threading.Event()
+    twin.highs = None
+    twin._draws = lambda: release.wait(30)      # a solve slow to see that it should stop
+    twin.thread = threading.Thread(target=twin._run)
+    twin.thread.start()
+    _interrupted(lambda: twin.settle(None))
+    assert twin.thread.is_alive() and not twin.ended.is_set()
+    release.set()
+    twin.thread.join()
+    assert twin.ended.is_set()

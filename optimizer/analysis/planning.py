@@ -123,6 +123,8 @@ class _Ahead:
         self.thread: threading.Thread | None = None
         self.wide = threading.Event()       # set when the plan is done
         self.cancel = threading.Event()     # set when nobody waits for it any more
+        self.ended = threading.Event()      # set when its thread ends (waited on, not
+        # joined: see solvers._Twin)
         self.done: dict = {}
 
     def start(self, known: dict) -> None:
@@ -147,6 +149,8 @@ class _Ahead:
                                                      known=known)
             except BaseException as e:      # handed to the thread that asks for it
                 self.done["error"] = e
+            finally:
+                self.ended.set()
         # (Not a daemon, as solvers._Twin: cancelled, its solve stops soon, and a library
         # caller's exit waits for that rather than abort inside HiGHS.)
         self.thread = threading.Thread(target=run)
@@ -160,8 +164,7 @@ class _Ahead:
             return None
 
         def wait(timeout: float | None) -> PlanResult | None:
-            self.thread.join(timeout)
-            if self.thread.is_alive():
+            if not self.ended.wait(timeout):
                 return None
             if "error" in self.done:
                 raise self.done["error"]

@@ -426,6 +426,9 @@ class _Twin:
         self.seconds = 0.0                    # how long it ran
         self.done = threading.Event()         # the main solve has ended
         self.proved = threading.Event()       # the twin has ended with a proof
+        self.ended = threading.Event()        # the twin's thread has ended (waited on, not
+        # joined: a join interrupted by Ctrl-C can mark the thread ended while it runs in
+        # CPython before 3.13, and the interpreter's exit would not wait for it)
         # (Not a daemon: one still in HiGHS when a library caller's interpreter exits
         # aborted the process, status 134, "terminate called without an active
         # exception"; told to stop by `settle`, it ends soon, and the exit waits.)
@@ -433,6 +436,12 @@ class _Twin:
         self.thread.start()
 
     def _run(self) -> None:
+        try:
+            self._draws()
+        finally:
+            self.ended.set()
+
+    def _draws(self) -> None:
         seed = self.options.random_seed
         while not self.done.wait(TWIN_AFTER):
             if not cores.spare():    # (looked at again while the main solve runs)
@@ -491,8 +500,7 @@ class _Twin:
         stands, the other's bound when neither proved). A twin still running after
         TWIN_WAIT is left to stop on its own: the main solve's answer stands."""
         self.done.set()
-        self.thread.join(TWIN_WAIT)
-        if self.thread.is_alive():
+        if not self.ended.wait(TWIN_WAIT):
             return False, None
         main, twin = lp.solverModel, self.highs
         if twin is None:
