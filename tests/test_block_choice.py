@@ -192,3 +192,47 @@ def test_frontiers_found_beside_a_proven_quick_solve_are_stopped_and_joined(monk
     assert capped.status == "optimal"
     assert ended and set(ended) == {"block frontiers"}
     assert not any(t.name == "block frontiers" for t in threading.enumerate())
+
+
+def test_frontiers_found_within_the_quick_second_stop_it(monkeypatch):
+    """Frontiers found while the integer program has its first second answer at once: the
+    solve is stopped (it proved nothing in 0.58 s that id_card of yearly-any-24m's seed 2027
+    waited for), and the plan has the integer programs' key."""
+    import threading
+
+    from optimizer import parse_catalog
+    from optimizer.solve import cores, solvers
+    cat = parse_catalog(CATALOG, "c.toml")
+    rng = random.Random(0)
+    a = [rng.randint(0, 250_000) for _ in range(24)]
+    b = [rng.choice([0, rng.randint(0, 60_000)]) for _ in range(24)]
+    f = Forecast(Month.parse("2027-01"), 24, (("a", tuple(a)), ("b", tuple(b))))
+    free = plan(cat, f, purchase_months="any", regret=False)
+    cap = (free.bill.pack_cost / 4).quantize(Decimal(1))
+    stopped = []
+    real = engines._integer_program
+
+    def slow_quick(req, *args):
+        if req.clock.deadline is None:          # (not the quick solve: no time limit here)
+            return real(req, *args)
+        stop = solvers.stop_event()
+        while not (stop is not None and stop.is_set()) and not req.clock.expired():
+            threading.Event().wait(0.01)        # (a solve proving nothing for 30 s)
+        stopped.append(stop is not None and stop.is_set())
+        return engines.EngineResult(tuple(args[1]), "quick", {pid: {} for pid in args[1]},
+                                    None, 0, "no_solution", 0.0)
+    monkeypatch.setattr(engines, "_integer_program", slow_quick)
+    monkeypatch.setattr(engines, "QUICK_SECONDS", 30.0)
+    monkeypatch.setattr(cores, "cores", lambda: 2)
+    framed = plan(cat, f, purchase_months="any", yearly_budget=cap, regret=False)
+    assert stopped and all(stopped)
+    monkeypatch.setattr(engines, "_integer_program", real)
+    monkeypatch.setattr(engines, "FRONTIER_GROUP", 0)
+    alone = plan(cat, f, purchase_months="any", yearly_budget=cap, regret=False)
+    assert framed.status == alone.status == "optimal"
+
+    def key(r):
+        return (r.bill.total_cost, r.bill.pack_cost,
+                -sum(p.size * p.count for p in r.plan.purchases),
+                sum(p.count for p in r.plan.purchases))
+    assert key(framed) == key(alone)

@@ -176,6 +176,23 @@ def stopped_by(event):
         _local.stop = saved
 
 
+class _Either:
+    """Set once any of its events is (what `stopped_by` and the solves read: `is_set`)."""
+
+    def __init__(self, *events):
+        self.events = [e for e in events if e is not None]
+
+    def is_set(self) -> bool:
+        return any(e.is_set() for e in self.events)
+
+
+def stopped_also(event):
+    """As `stopped_by`, keeping what stops this thread's solves already (None: nothing
+    more)."""
+    return contextlib.nullcontext() if event is None else \
+        stopped_by(_Either(stop_event(), event))
+
+
 _banner_silenced = False
 _banner_lock = threading.Lock()
 
