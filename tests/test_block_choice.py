@@ -19,7 +19,7 @@ import pytest
 
 from optimizer import Forecast, Month, plan
 from optimizer.solve import engines
-from optimizer.solve.frontier import least_in_room, product_frontier
+from optimizer.solve.frontier import least_by_program, least_in_room, product_frontier
 from tests.test_block_frontier import SCALE, blocked_instance, resid
 
 
@@ -61,8 +61,12 @@ def key_at(fronts, index):
             sum(int(f.packs[i]) for f, i in zip(fronts, index)))
 
 
-@pytest.mark.parametrize("count", [1, 2, 3])
-def test_the_choice_in_a_room_is_the_least_key_of_every_combination(count):
+@pytest.mark.parametrize("choose, count", [(least_in_room, 1), (least_in_room, 2),
+                                           (least_in_room, 3), (least_by_program, 2),
+                                           (least_by_program, 3)])
+def test_the_choice_in_a_room_is_the_least_key_of_every_combination(choose, count):
+    """Both ways of choosing: by merging (up to three products) and by the integer program
+    (the larger groups, raced beside their joint model)."""
     checked = 0
     for seed in range(40 if count < 3 else 15):
         rng, fronts = frontiers(seed, count)
@@ -71,10 +75,10 @@ def test_the_choice_in_a_room_is_the_least_key_of_every_combination(count):
             continue
         blocks = fronts[0].spend.shape[1]
         most = [int(sum(f.spend[:, j].max() for f in fronts)) for j in range(blocks)]
-        for _ in range(30):
+        for _ in range(30 if choose is least_in_room else 6):
             room = [rng.randint(0, m) for m in most]
             total = rng.choice([None, rng.randint(0, max(sum(room), 1))])
-            got = least_in_room(fronts, room, total)
+            got = choose(fronts, room, total)
             want = brute(fronts, room, total)
             assert want is not None          # (buying nothing: spend 0, always a point)
             assert got is not None, (seed, room, total)
@@ -84,7 +88,7 @@ def test_the_choice_in_a_room_is_the_least_key_of_every_combination(count):
                      for j in range(blocks)]
             assert all(s <= r for s, r in zip(spend, room))
             checked += 1
-    assert checked >= 40
+    assert checked >= (40 if choose is least_in_room else 12)
 
 
 CATALOG = """
@@ -124,6 +128,7 @@ def test_yearly_caps_from_the_frontiers_match_the_integer_programs(monkeypatch, 
     framed = plan(cat, f, purchase_months="any", yearly_budget=cap, regret=False)
     assert calls, "the frontiers were not asked"
     monkeypatch.setattr(engines, "FRONTIER_GROUP", 0)
+    monkeypatch.setattr(engines, "RACE_FRONTIERS", False)
     alone = plan(cat, f, purchase_months="any", yearly_budget=cap, regret=False)
     assert framed.status == alone.status == "optimal"
 
@@ -177,7 +182,7 @@ def test_frontiers_found_beside_a_proven_quick_solve_are_stopped_and_joined(monk
     free = plan(cat, f, purchase_months="any", regret=False)
     ended = []
 
-    def endless(req, product, held, room):
+    def endless(req, product, held, room, labels=None):
         try:
             while True:             # (a frontier that never ends unless stopped)
                 req.clock.check()
@@ -228,6 +233,7 @@ def test_frontiers_found_within_the_quick_second_stop_it(monkeypatch):
     assert stopped and all(stopped)
     monkeypatch.setattr(engines, "_integer_program", real)
     monkeypatch.setattr(engines, "FRONTIER_GROUP", 0)
+    monkeypatch.setattr(engines, "RACE_FRONTIERS", False)
     alone = plan(cat, f, purchase_months="any", yearly_budget=cap, regret=False)
     assert framed.status == alone.status == "optimal"
 
@@ -236,3 +242,60 @@ def test_frontiers_found_within_the_quick_second_stop_it(monkeypatch):
                 -sum(p.size * p.count for p in r.plan.purchases),
                 sum(p.count for p in r.plan.purchases))
     assert key(framed) == key(alone)
+
+
+def test_a_larger_group_raced_from_its_frontiers_has_the_joint_models_key(monkeypatch):
+    """Groups larger than FRONTIER_GROUP (here one product) race their joint integer
+    program against their frontiers and the choice among their points: with the joint
+    model slow, the frontiers answer, with the key of the integer programs alone."""
+    import threading
+
+    from optimizer import parse_catalog
+    from optimizer.solve import cores, solvers
+    cat = parse_catalog(CATALOG, "c.toml")
+    rng = random.Random(3)
+    a = [rng.randint(0, 250_000) for _ in range(24)]
+    b = [rng.choice([0, rng.randint(0, 60_000)]) for _ in range(24)]
+    f = Forecast(Month.parse("2027-01"), 24, (("a", tuple(a)), ("b", tuple(b))))
+    free = plan(cat, f, purchase_months="any", regret=False)
+    cap = (free.bill.pack_cost / 4).quantize(Decimal(1))
+    stopped, chosen = [], []
+    real, choose = engines._integer_program, engines.by_block_frontier
+
+    def slow_joint(req, *args):
+        if len(args[1]) < 2:
+            return real(req, *args)
+        stop = solvers.stop_event()
+        while not (stop is not None and stop.is_set()):
+            threading.Event().wait(0.01)        # (a joint model that never ends unstopped)
+        stopped.append(True)
+        return engines.EngineResult(tuple(args[1]), "all", {pid: {} for pid in args[1]},
+                                    None, 0, "no_solution", 0.0)
+
+    def counted(req, group, room):
+        chosen.append(tuple(group))
+        return choose(req, group, room)
+    monkeypatch.setattr(engines, "_integer_program", slow_joint)
+    monkeypatch.setattr(engines, "by_block_frontier", counted)
+    monkeypatch.setattr(engines, "FRONTIER_GROUP", 1)
+    monkeypatch.setattr(engines, "QUICK_SECONDS", 0.0)
+    monkeypatch.setattr(cores, "cores", lambda: 2)
+    raced = plan(cat, f, purchase_months="any", yearly_budget=cap, regret=False)
+    assert stopped and ("a", "b") in chosen
+    monkeypatch.setattr(engines, "_integer_program", real)
+    monkeypatch.setattr(engines, "FRONTIER_GROUP", 0)
+    monkeypatch.setattr(engines, "RACE_FRONTIERS", False)
+    alone = plan(cat, f, purchase_months="any", yearly_budget=cap, regret=False)
+    assert raced.status == alone.status == "optimal"
+    assert raced.tie_break_proven and alone.tie_break_proven
+
+    def key(r):
+        return (r.bill.total_cost, r.bill.pack_cost,
+                -sum(p.size * p.count for p in r.plan.purchases),
+                sum(p.count for p in r.plan.purchases))
+    assert key(raced) == key(alone)
+    for year in range(2):
+        spent = sum((pb.months[m].pack_spend for pb in raced.bill.products
+                     for m in range(12 * year, 12 * year + 12)), Decimal(0))
+        assert spent <= cap
+    assert not any(t.name == "block frontiers" for t in threading.enumerate())

@@ -571,6 +571,54 @@ MERGE_KEPT = 50_000       # points of the merged frontiers beyond which it decli
 GRID = 1 << 22            # cells of a frontier's table of least costs over two blocks' spends
 
 
+def least_by_program(fronts: list[Frontier], room: list[int], total: int | None = None,
+                     clock: Clock = UNLIMITED, solver: str = "highs"):
+    """`least_in_room` for many frontiers, as an integer program: a binary per point within
+    the room, one point per frontier, each block's spend (and the total) within the room;
+    solved for each part of the key in turn (least cost, then least spend, most calls,
+    fewest packs), each later solve keeping the parts before it at their optima and
+    starting from the plan before. (Merging nine frontiers grew past MERGE_KEPT points in
+    minutes; with two knapsack rows the program's relaxation leaves little to branch on.)
+    (cost, [index per frontier]); None when a solve is not proven within `clock`."""
+    import pulp
+
+    from .solvers import Status, solve
+    room = np.asarray(room, dtype=np.int64)
+    prob = pulp.LpProblem("choice", pulp.LpMinimize)
+    points = []                 # per frontier: [(point index, its binary)]
+    for i, f in enumerate(fronts):
+        ok = (f.spend <= room).all(axis=1)
+        if total is not None:
+            ok &= f.spend.sum(axis=1) <= total
+        points.append([(j, prob.add_variable(f"y_{i}_{j}", cat="Binary"))
+                       for j in np.nonzero(ok)[0].tolist()])
+        if not points[-1]:
+            return None
+        prob += pulp.lpSum(y for _, y in points[-1]) == 1, f"one_{i}"
+
+    def summed(values) -> pulp.LpAffineExpression:
+        return pulp.LpAffineExpression([(y, int(v)) for f, pts in zip(fronts, points)
+                                        for (j, y), v in zip(pts, values(f)[[j for j, _ in
+                                                                             pts]])])
+    for b in range(len(room)):
+        prob += summed(lambda f: f.spend[:, b]) <= int(room[b]), f"block_{b}"
+    spend = summed(lambda f: f.spend.sum(axis=1))
+    if total is not None:
+        prob += spend <= int(total), "total"
+    start = None
+    keys = (summed(lambda f: f.cost), spend, summed(lambda f: -f.calls),
+            summed(lambda f: f.packs))
+    for k, key in enumerate(keys):
+        prob.setObjective(key)
+        out = solve(prob, solver, clock.remaining(), start=start)
+        if out.status is not Status.OPTIMAL:
+            return None
+        chosen = [max(pts, key=lambda p: p[1].value() or 0)[0] for pts in points]
+        start = {y: int(j == c) for pts, c in zip(points, chosen) for j, y in pts}
+        prob += key <= round(out.objective), f"key_{k}"
+    return sum(int(f.cost[j]) for f, j in zip(fronts, chosen)), chosen
+
+
 def least_in_room(fronts: list[Frontier], room: list[int], total: int | None = None,
                   clock: Clock = UNLIMITED):
     """One point per frontier (each with spend per block) whose spends keep `room` (each
