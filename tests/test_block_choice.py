@@ -299,3 +299,15 @@ def test_a_larger_group_raced_from_its_frontiers_has_the_joint_models_key(monkey
                      for m in range(12 * year, 12 * year + 12)), Decimal(0))
         assert spent <= cap
     assert not any(t.name == "block frontiers" for t in threading.enumerate())
+
+
+def test_the_choice_by_program_declines_past_its_points(monkeypatch):
+    """Past CHOICE_POINTS points within the room the program would take longer than the
+    joint model it races (yearly-any-24m's seed 1: 19,168 points, 190 s): it declines, and
+    the integer program's answer stands."""
+    from optimizer.solve import frontier
+    _, fronts = frontiers(1, 2)
+    most = [int(sum(f.spend[:, j].max() for f in fronts)) for j in range(2)]
+    assert least_by_program(fronts, most) is not None
+    monkeypatch.setattr(frontier, "CHOICE_POINTS", sum(len(f.cost) for f in fronts) - 1)
+    assert least_by_program(fronts, most) is None

@@ -571,6 +571,12 @@ MERGE_KEPT = 50_000       # points of the merged frontiers beyond which it decli
 GRID = 1 << 22            # cells of a frontier's table of least costs over two blocks' spends
 
 
+# Points within the room beyond which `least_by_program` declines: the bundled example
+# over 24 months under a yearly cap of 150,000 (8,259 points) took 10-20 s for its four
+# solves; yearly-any-24m's seed 1 (19,168) 190 s, three times its joint integer program.
+CHOICE_POINTS = 12_000
+
+
 def least_by_program(fronts: list[Frontier], room: list[int], total: int | None = None,
                      clock: Clock = UNLIMITED, solver: str = "highs"):
     """`least_in_room` for many frontiers, as an integer program: a binary per point within
@@ -579,21 +585,34 @@ def least_by_program(fronts: list[Frontier], room: list[int], total: int | None 
     fewest packs), each later solve keeping the parts before it at their optima and
     starting from the plan before. (Merging nine frontiers grew past MERGE_KEPT points in
     minutes; with two knapsack rows the program's relaxation leaves little to branch on.)
-    (cost, [index per frontier]); None when a solve is not proven within `clock`."""
+    (cost, [index per frontier]); None past CHOICE_POINTS points, or when a solve is not
+    proven within `clock`; OutOfTime once it runs out between steps."""
     import pulp
 
     from .solvers import Status, solve
     room = np.asarray(room, dtype=np.int64)
-    prob = pulp.LpProblem("choice", pulp.LpMinimize)
-    points = []                 # per frontier: [(point index, its binary)]
-    for i, f in enumerate(fronts):
+    within = []
+    for f in fronts:
         ok = (f.spend <= room).all(axis=1)
         if total is not None:
             ok &= f.spend.sum(axis=1) <= total
-        points.append([(j, prob.add_variable(f"y_{i}_{j}", cat="Binary"))
-                       for j in np.nonzero(ok)[0].tolist()])
-        if not points[-1]:
+        idx = np.nonzero(ok)[0]
+        if not len(idx):
             return None
+        within.append((f.spend[idx], f.cost[idx], idx))
+    # (a point dearer than a plan found by descent less the others' cheapest is never
+    # chosen: most points go before the program is built)
+    if sum(len(c) for _, c, _ in within) > CHOICE_POINTS:
+        return None
+    ceiling = _descent(within, room, total)
+    least = [int(c.min()) for _, c, _ in within]
+    prob = pulp.LpProblem("choice", pulp.LpMinimize)
+    points = []                 # per frontier: [(point index, its binary)]
+    for i, (_, cost, idx) in enumerate(within):
+        clock.check()
+        kept = idx[cost + sum(least) - least[i] <= ceiling]
+        points.append([(j, prob.add_variable(f"y_{i}_{j}", cat="Binary"))
+                       for j in kept.tolist()])
         prob += pulp.lpSum(y for _, y in points[-1]) == 1, f"one_{i}"
 
     def summed(values) -> pulp.LpAffineExpression:
@@ -609,6 +628,7 @@ def least_by_program(fronts: list[Frontier], room: list[int], total: int | None 
     keys = (summed(lambda f: f.cost), spend, summed(lambda f: -f.calls),
             summed(lambda f: f.packs))
     for k, key in enumerate(keys):
+        clock.check()
         prob.setObjective(key)
         out = solve(prob, solver, clock.remaining(), start=start)
         if out.status is not Status.OPTIMAL:
