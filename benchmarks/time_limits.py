@@ -63,6 +63,15 @@ def _f4x24() -> str:
                  for p, (level, growth) in base.items() for m in range(24))
 
 
+def _example24() -> str:
+    """The bundled example forecast over 24 months: its 12 months, then the same ×1.08."""
+    from optimizer.io.catalog import load_catalog
+    from optimizer.io.forecast import example_forecast
+    f = example_forecast(load_catalog(None))
+    return _long((p, m, int(calls[m % 12] * (1.08 if m >= 12 else 1)))
+                 for p, calls in f.demand for m in range(24))
+
+
 def _fine(validity: int, products: str, free: int = 1000) -> str:
     """A catalog whose products are given as TOML (packs of 1 call and the like)."""
     return (f'currency = "CNY"\nfree_calls_per_month = {free}\n'
@@ -174,6 +183,11 @@ WORST_7_SCENARIO = {
            42297, 1894, 5955, 39778, 3665, 15689, 3282, 3150, 31809, 30460, 2992, 8895]}
 
 CASES = {
+    # the bundled example over 24 months under a yearly cap binding most products: their
+    # joint model (141 s) raced by their frontiers and the choice among their points
+    "example-24m-yearly-150000": ({"f.csv": _example24()},
+                                  ["{f.csv}", "--purchase-months", "any", "--yearly-budget",
+                                   "150000"]),
     # any month, prorata: the dynamic program over a 100-call lattice (4 million calls)
     "prorata-100-call": ({"c.toml": _catalog(100, "5"),
                           "f.csv": _long([("general_print", 0, 4_000_000),
