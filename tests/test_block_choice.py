@@ -107,16 +107,35 @@ tiers = [ { up_to = 100000, rate = "0.15" }, { rate = "0.12" } ]
 """
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_yearly_caps_from_the_frontiers_match_the_integer_programs(monkeypatch, seed):
-    from optimizer import parse_catalog
-    cat = parse_catalog(CATALOG, "c.toml")
+def two_products(cat, seed):
+    """A 24-month forecast of products a and b, and a yearly cap of a quarter of its
+    uncapped plan's spend."""
     rng = random.Random(seed)
     a = [rng.randint(0, 250_000) for _ in range(24)]
     b = [rng.choice([0, rng.randint(0, 60_000)]) for _ in range(24)]
     f = Forecast(Month.parse("2027-01"), 24, (("a", tuple(a)), ("b", tuple(b))))
     free = plan(cat, f, purchase_months="any", regret=False)
-    cap = (free.bill.pack_cost / 4).quantize(Decimal(1))
+    return f, (free.bill.pack_cost / 4).quantize(Decimal(1))
+
+
+def plan_key(r):
+    """(cost, spend, -calls, packs) of a plan's bill."""
+    return (r.bill.total_cost, r.bill.pack_cost,
+            -sum(p.size * p.count for p in r.plan.purchases),
+            sum(p.count for p in r.plan.purchases))
+
+
+def yearly_spends(r):
+    """The prepaid spend of each of a 24-month plan's two years."""
+    return [sum((pb.months[m].pack_spend for pb in r.bill.products
+                 for m in range(12 * year, 12 * year + 12)), Decimal(0)) for year in range(2)]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_yearly_caps_from_the_frontiers_match_the_integer_programs(monkeypatch, seed):
+    from optimizer import parse_catalog
+    cat = parse_catalog(CATALOG, "c.toml")
+    f, cap = two_products(cat, seed)
     calls = []
     real = engines.by_block_frontier
 
@@ -131,16 +150,8 @@ def test_yearly_caps_from_the_frontiers_match_the_integer_programs(monkeypatch, 
     monkeypatch.setattr(engines, "RACE_FRONTIERS", False)
     alone = plan(cat, f, purchase_months="any", yearly_budget=cap, regret=False)
     assert framed.status == alone.status == "optimal"
-
-    def key(r):
-        return (r.bill.total_cost, r.bill.pack_cost,
-                -sum(p.size * p.count for p in r.plan.purchases),
-                sum(p.count for p in r.plan.purchases))
-    assert key(framed) == key(alone)
-    for year in range(2):
-        spent = sum((pb.months[m].pack_spend for pb in framed.bill.products
-                     for m in range(12 * year, 12 * year + 12)), Decimal(0))
-        assert spent <= cap
+    assert plan_key(framed) == plan_key(alone)
+    assert all(spent <= cap for spent in yearly_spends(framed))
 
 
 def test_among_equal_costs_the_choice_spends_least_then_buys_most_calls():
@@ -208,12 +219,7 @@ def test_frontiers_found_within_the_quick_second_stop_it(monkeypatch):
     from optimizer import parse_catalog
     from optimizer.solve import cores, solvers
     cat = parse_catalog(CATALOG, "c.toml")
-    rng = random.Random(0)
-    a = [rng.randint(0, 250_000) for _ in range(24)]
-    b = [rng.choice([0, rng.randint(0, 60_000)]) for _ in range(24)]
-    f = Forecast(Month.parse("2027-01"), 24, (("a", tuple(a)), ("b", tuple(b))))
-    free = plan(cat, f, purchase_months="any", regret=False)
-    cap = (free.bill.pack_cost / 4).quantize(Decimal(1))
+    f, cap = two_products(cat, 0)
     stopped = []
     real = engines._integer_program
 
@@ -237,11 +243,7 @@ def test_frontiers_found_within_the_quick_second_stop_it(monkeypatch):
     alone = plan(cat, f, purchase_months="any", yearly_budget=cap, regret=False)
     assert framed.status == alone.status == "optimal"
 
-    def key(r):
-        return (r.bill.total_cost, r.bill.pack_cost,
-                -sum(p.size * p.count for p in r.plan.purchases),
-                sum(p.count for p in r.plan.purchases))
-    assert key(framed) == key(alone)
+    assert plan_key(framed) == plan_key(alone)
 
 
 def test_a_larger_group_raced_from_its_frontiers_has_the_joint_models_key(monkeypatch):
@@ -253,12 +255,7 @@ def test_a_larger_group_raced_from_its_frontiers_has_the_joint_models_key(monkey
     from optimizer import parse_catalog
     from optimizer.solve import cores, solvers
     cat = parse_catalog(CATALOG, "c.toml")
-    rng = random.Random(3)
-    a = [rng.randint(0, 250_000) for _ in range(24)]
-    b = [rng.choice([0, rng.randint(0, 60_000)]) for _ in range(24)]
-    f = Forecast(Month.parse("2027-01"), 24, (("a", tuple(a)), ("b", tuple(b))))
-    free = plan(cat, f, purchase_months="any", regret=False)
-    cap = (free.bill.pack_cost / 4).quantize(Decimal(1))
+    f, cap = two_products(cat, 3)
     stopped, chosen = [], []
     real, choose = engines._integer_program, engines.by_block_frontier
 
@@ -288,16 +285,8 @@ def test_a_larger_group_raced_from_its_frontiers_has_the_joint_models_key(monkey
     alone = plan(cat, f, purchase_months="any", yearly_budget=cap, regret=False)
     assert raced.status == alone.status == "optimal"
     assert raced.tie_break_proven and alone.tie_break_proven
-
-    def key(r):
-        return (r.bill.total_cost, r.bill.pack_cost,
-                -sum(p.size * p.count for p in r.plan.purchases),
-                sum(p.count for p in r.plan.purchases))
-    assert key(raced) == key(alone)
-    for year in range(2):
-        spent = sum((pb.months[m].pack_spend for pb in raced.bill.products
-                     for m in range(12 * year, 12 * year + 12)), Decimal(0))
-        assert spent <= cap
+    assert plan_key(raced) == plan_key(alone)
+    assert all(spent <= cap for spent in yearly_spends(raced))
     assert not any(t.name == "block frontiers" for t in threading.enumerate())
 
 

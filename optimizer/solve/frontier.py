@@ -593,10 +593,7 @@ def least_by_program(fronts: list[Frontier], room: list[int], total: int | None 
     room = np.asarray(room, dtype=np.int64)
     within = []
     for f in fronts:
-        ok = (f.spend <= room).all(axis=1)
-        if total is not None:
-            ok &= f.spend.sum(axis=1) <= total
-        idx = np.nonzero(ok)[0]
+        idx = _in_room(f, room, total)
         if not len(idx):
             return None
         within.append((f.spend[idx], f.cost[idx], idx))
@@ -656,10 +653,7 @@ def least_in_room(fronts: list[Frontier], room: list[int], total: int | None = N
     room = np.asarray(room, dtype=np.int64)
     pts = []
     for f in fronts:
-        ok = (f.spend <= room).all(axis=1)
-        if total is not None:
-            ok &= f.spend.sum(axis=1) <= total
-        idx = np.nonzero(ok)[0]
+        idx = _in_room(f, room, total)
         pts.append((f.spend[idx], f.cost[idx], f.calls[idx], f.packs[idx], idx[:, None]))
     if any(not len(p[0]) for p in pts):
         return None
@@ -716,6 +710,14 @@ def least_in_room(fronts: list[Frontier], room: list[int], total: int | None = N
     for col, i in enumerate(order):
         index[i] = int(which[j, col])
     return best[0][0], index
+
+
+def _in_room(f: Frontier, room: np.ndarray, total: int | None) -> np.ndarray:
+    """The indices of `f`'s points whose spend keeps each block's room (and `total`)."""
+    ok = (f.spend <= room).all(axis=1)
+    if total is not None:
+        ok &= f.spend.sum(axis=1) <= total
+    return np.nonzero(ok)[0]
 
 
 def _descent(pts, room, total) -> int:
