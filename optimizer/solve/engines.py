@@ -858,7 +858,8 @@ def _raced(req: Request, args: tuple) -> EngineResult:
     prove the plan and its keys stops the other. The bundled example over 24 months under
     a yearly cap of 150,000: the joint model took 141 s, its frontiers 5 s and the choice
     (four solves, one per part of the key) 10-20 s. Where a frontier is too large (more
-    than RACE_LABELS labels a month) the integer program goes on alone."""
+    than RACE_LABELS labels a month) or the points pass frontier.CHOICE_POINTS, the
+    integer program goes on alone."""
     from .solvers import stopped_also
     _, _, group, _, room, _, ceiling, _, rest, _ = args
     room = room or Room.of(req)
