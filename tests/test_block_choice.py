@@ -79,6 +79,9 @@ def test_the_choice_in_a_room_is_the_least_key_of_every_combination(choose, coun
             room = [rng.randint(0, m) for m in most]
             total = rng.choice([None, rng.randint(0, max(sum(room), 1))])
             got = choose(fronts, room, total)
+            if choose is least_by_program:      # (the cost alone, without a tie-break)
+                alone = least_by_program(fronts, room, total, parts=1)
+                assert alone is not None and alone[0] == got[0]
             want = brute(fronts, room, total)
             assert want is not None          # (buying nothing: spend 0, always a point)
             assert got is not None, (seed, room, total)

@@ -296,7 +296,8 @@ def by_block_frontier(req: Request, group: list[str], room: Room) -> EngineResul
             chosen = least_in_room(fronts, list(room.blocks), room.total, req.clock.share())
         else:
             chosen = least_by_program(fronts, list(room.blocks), room.total, req.clock,
-                                      req.solver.removesuffix(STRICT))
+                                      req.solver.removesuffix(STRICT),
+                                      parts=4 if req.tie_break else 1)
     except (TooLarge, OutOfTime):
         return None
     if chosen is None:

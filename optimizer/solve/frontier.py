@@ -578,15 +578,16 @@ CHOICE_POINTS = 12_000
 
 
 def least_by_program(fronts: list[Frontier], room: list[int], total: int | None = None,
-                     clock: Clock = UNLIMITED, solver: str = "highs"):
+                     clock: Clock = UNLIMITED, solver: str = "highs", parts: int = 4):
     """`least_in_room` for many frontiers, as an integer program: a binary per point within
     the room, one point per frontier, each block's spend (and the total) within the room;
     solved for each part of the key in turn (least cost, then least spend, most calls,
     fewest packs), each later solve keeping the parts before it at their optima and
     starting from the plan before. (Merging nine frontiers grew past MERGE_KEPT points in
     minutes; with two knapsack rows the program's relaxation leaves little to branch on.)
-    (cost, [index per frontier]); None past CHOICE_POINTS points, or when a solve is not
-    proven within `clock`; OutOfTime once it runs out between steps."""
+    `parts`: of the key, those solved for (1: the cost alone, where no tie-break is
+    asked). (cost, [index per frontier]); None past CHOICE_POINTS points, or when a solve
+    is not proven within `clock`; OutOfTime once it runs out between steps."""
     import pulp
 
     from .solvers import Status, solve
@@ -624,7 +625,7 @@ def least_by_program(fronts: list[Frontier], room: list[int], total: int | None 
     start = None
     keys = (summed(lambda f: f.cost), spend, summed(lambda f: -f.calls),
             summed(lambda f: f.packs))
-    for k, key in enumerate(keys):
+    for k, key in enumerate(keys[:parts]):
         clock.check()
         prob.setObjective(key)
         out = solve(prob, solver, clock.remaining(), start=start)
