@@ -225,14 +225,29 @@ def test_ctrl_c_in_a_library_caller_stops_the_solves_beside_it():
 
 def _interrupted(wait) -> None:
     """`wait()` in this thread, Ctrl-C (a real SIGINT, as a library caller gets it) half a
-    second in."""
+    second in. The SIGINT is answered only while `wait()` runs: one arriving after it (had
+    `wait()` ended early) would hit a later test, or end the run in a solve's Ctrl-C
+    handler (status 130)."""
     import threading
+    armed = [True]
+
+    def handler(signum, frame):
+        if armed[0]:
+            armed[0] = False
+            raise KeyboardInterrupt
+    before = signal.signal(signal.SIGINT, handler)
     timer = threading.Timer(0.5, signal.pthread_kill,
                             (threading.main_thread().ident, signal.SIGINT))
-    timer.start()
-    with pytest.raises(KeyboardInterrupt):
-        wait()
-    timer.join()
+    try:
+        timer.start()
+        with pytest.raises(KeyboardInterrupt):
+            wait()
+    finally:
+        armed[0] = False
+        timer.cancel()
+        timer.join()
+        time.sleep(0.05)            # (a signal already sent is handled here, disarmed)
+        signal.signal(signal.SIGINT, before)
 
 
 def test_ctrl_c_while_the_raised_caps_plan_is_awaited_leaves_it_seen_running(monkeypatch):
