@@ -364,3 +364,19 @@ def test_cbc_proves_the_optimum_of_a_yearly_cap_a_warm_highs_misreads():
     r = plan(cat, f, purchase_months="any", solver="cbc", yearly_budget=Decimal(441),
              tie_break=False, regret=False)
     assert r.status == "optimal" and r.bill.total_cost == Decimal("1857.51")
+
+
+def test_a_cbc_solve_stopped_because_its_answer_is_unwanted_is_no_failure():
+    """`stopped_by` kills CBC's process once its event is set (frontiers found beside made
+    the solve unwanted): that is a solve stopped with nothing to show, as HiGHS's
+    interrupted one, not an error (the planner raised SolverError on it)."""
+    import threading
+
+    from test_cli_interrupt import _market_split
+    stop = threading.Event()
+    timer = threading.Timer(1.0, stop.set)
+    timer.start()
+    with solvers.stopped_by(stop):
+        out = solve(_market_split(m=5), "cbc", 120)
+    timer.join()
+    assert out.status is Status.NO_SOLUTION, out

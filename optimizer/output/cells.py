@@ -267,12 +267,12 @@ def scenario_cells(result) -> tuple[list[list[str]], list[str]]:
 def budget_lines(v: BudgetValue, currency: str) -> list[str]:
     c = currency
     # A cap per block or month read against the whole horizon's spend looked broken.
-    per = {"--yearly-budget": (" per 12-month block", "in the dearest 12-month block"),
-           "--monthly-budget": (" per month", "in the dearest month")}.get(v.flag)
-    lines = [f"Prepaid cap {fmt_money(v.cap)} {c} ({v.flag}); prepaid spend "
-             f"{fmt_money(v.spend)} {c}." if per is None else
-             f"Prepaid cap {fmt_money(v.cap)} {c}{per[0]} ({v.flag}); prepaid spend "
-             f"{fmt_money(v.cap_spend)} {c} {per[1]}, {fmt_money(v.spend)} {c} in all."]
+    per, where = {"--yearly-budget": (" per 12-month block", "the dearest 12-month block"),
+                  "--monthly-budget": (" per month", "the dearest month")}.get(v.flag,
+                                                                             ("", None))
+    spend = f"{fmt_money(v.spend)} {c}" if where is None else \
+        f"{fmt_money(v.cap_spend)} {c} in {where}, {fmt_money(v.spend)} {c} in all"
+    lines = [f"Prepaid cap {fmt_money(v.cap)} {c}{per} ({v.flag}); prepaid spend {spend}."]
     if v.uncapped_saving > 0:
         lines.append(f"With no cap: {v.measure} {fmt_money(v.uncapped_cost)} {c}, spend "
                      f"{fmt_money(v.uncapped_spend)} {c}, saving {fmt_money(v.uncapped_saving)} "

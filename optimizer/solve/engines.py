@@ -834,11 +834,13 @@ def by_integer_program(req: Request, index: int, group: list[str],
     # solves take less (the frontiers would cost 1-6 s a product), some take many (three
     # products of yearly-any-24m: 2.4 s, their keys 3.2 s more; the frontiers 2.1 s).
     # Meanwhile the frontiers are found on the other core, and stopped if not needed.
+    from .solvers import stopped_also
     with _fronts_beside(req, group, room or Room.of(req)) as (wanted, found):
         # (frontiers found within the second stop it: they answer at once; id_card of
         # yearly-any-24m's seed 2027 waited 0.45 s for a solve that proved nothing)
-        quick = _stoppable((replace(req, clock=req.clock.at_most(QUICK_SECONDS)),
-                            *args[1:]), found)
+        with stopped_also(found):
+            quick = _integer_program(replace(req, clock=req.clock.at_most(QUICK_SECONDS)),
+                                     *args[1:])
         if quick.optimal and (quick.tie_break or not req.tie_break) or (
                 ceiling is not None and quick.objective is None and quick.bound > ceiling):
             return quick
@@ -859,6 +861,7 @@ def _raced(req: Request, args: tuple) -> EngineResult:
     (four solves, one per part of the key) 10-20 s. Where a frontier is too large (more
     than RACE_LABELS labels a month) or the points pass frontier.CHOICE_POINTS, the
     integer program goes on alone."""
+    from .solvers import stopped_also
     _, _, group, _, room, _, ceiling, _, rest, _ = args
     room = room or Room.of(req)
     chosen: list = []
@@ -871,27 +874,12 @@ def _raced(req: Request, args: tuple) -> EngineResult:
         return chosen[-1] is not None
     from .frontier import CHOICE_POINTS
     with _fronts_beside(req, group, room, RACE_LABELS, choose, CHOICE_POINTS) as (_, found):
-        solved = _stoppable(args, found)
+        with stopped_also(found):
+            solved = _integer_program(*args)
     if solved.optimal and (solved.tie_break or not req.tie_break) or not chosen or \
             chosen[0] is None:
         return solved
     return _framed(req, chosen[0], group, ceiling, rest)
-
-
-def _stoppable(args: tuple, found) -> EngineResult:
-    """`_integer_program(*args)`, stopped once `found` (an event, or None) is set, as an
-    answer found beside makes it unwanted: HiGHS then returns what it has, CBC's process is
-    killed, which is no failure here but a solve with nothing to show."""
-    from .solvers import stopped_also
-    try:
-        with stopped_also(found):
-            return _integer_program(*args)
-    except SolverError:
-        if found is None or not found.is_set():
-            raise
-        group = args[2]
-        return EngineResult(tuple(group), "stopped", {pid: {} for pid in group}, None, 0,
-                            "no_solution", 0.0)
 
 
 def _integer_program(req: Request, index: int, group: list[str], floors: dict | None,

@@ -598,25 +598,25 @@ def least_by_program(fronts: list[Frontier], room: list[int], total: int | None 
         if not len(idx):
             return None
         within.append((f.spend[idx], f.cost[idx], idx))
-    # (a point dearer than a plan found by descent less the others' cheapest is never
-    # chosen: most points go before the program is built)
     if sum(len(c) for _, c, _ in within) > CHOICE_POINTS:
         return None
+    # (a point dearer than a plan found by descent less the others' cheapest is never
+    # chosen: those go before the program is built)
     ceiling = _descent(within, room, total)
     least = [int(c.min()) for _, c, _ in within]
     prob = pulp.LpProblem("choice", pulp.LpMinimize)
-    points = []                 # per frontier: [(point index, its binary)]
+    points = []                 # per frontier: (its points kept, their binaries)
     for i, (_, cost, idx) in enumerate(within):
         clock.check()
         kept = idx[cost + sum(least) - least[i] <= ceiling]
-        points.append([(j, prob.add_variable(f"y_{i}_{j}", cat="Binary"))
-                       for j in kept.tolist()])
-        prob += pulp.lpSum(y for _, y in points[-1]) == 1, f"one_{i}"
+        points.append((kept, [prob.add_variable(f"y_{i}_{j}", cat="Binary")
+                              for j in kept.tolist()]))
+        prob += pulp.lpSum(points[-1][1]) == 1, f"one_{i}"
 
     def summed(values) -> pulp.LpAffineExpression:
-        return pulp.LpAffineExpression([(y, int(v)) for f, pts in zip(fronts, points)
-                                        for (j, y), v in zip(pts, values(f)[[j for j, _ in
-                                                                             pts]])])
+        """Σ over the binaries of `values(frontier)` at their points."""
+        return pulp.LpAffineExpression([(y, int(v)) for f, (kept, ys) in zip(fronts, points)
+                                        for y, v in zip(ys, values(f)[kept])])
     for b in range(len(room)):
         prob += summed(lambda f: f.spend[:, b]) <= int(room[b]), f"block_{b}"
     spend = summed(lambda f: f.spend.sum(axis=1))
@@ -631,8 +631,10 @@ def least_by_program(fronts: list[Frontier], room: list[int], total: int | None 
         out = solve(prob, solver, clock.remaining(), start=start)
         if out.status is not Status.OPTIMAL:
             return None
-        chosen = [max(pts, key=lambda p: p[1].value() or 0)[0] for pts in points]
-        start = {y: int(j == c) for pts, c in zip(points, chosen) for j, y in pts}
+        chosen = [int(kept[max(range(len(ys)), key=lambda n: ys[n].value() or 0)])
+                  for kept, ys in points]
+        start = {y: int(j == c) for (kept, ys), c in zip(points, chosen)
+                 for j, y in zip(kept.tolist(), ys)}
         prob += key <= round(out.objective), f"key_{k}"
     return sum(int(f.cost[j]) for f, j in zip(fronts, chosen)), chosen
 

@@ -916,6 +916,12 @@ def _solve_cbc_once(prob, time_limit, preprocess: bool = True):
     except (_Stalled, _Crashed):
         raise
     except Exception as e:
+        stop = stop_event()
+        if stop is not None and stop.is_set():
+            # Killed because its answer is no longer wanted (`stopped_by`): stopped with
+            # nothing to show, as HiGHS's interrupted solve, not a solver failure.
+            return SolveOutcome(Status.NO_SOLUTION, None, None, time.perf_counter() - t0,
+                                "cbc", "stopped: its answer no longer wanted")
         return SolveOutcome(Status.ERROR, None, None, time.perf_counter() - t0, "cbc", str(e))
     finally:
         _untrack(log)
