@@ -188,6 +188,11 @@ CASES = {
     "example-24m-yearly-150000": ({"f.csv": _example24()},
                                   ["{f.csv}", "--purchase-months", "any", "--yearly-budget",
                                    "150000"]),
+    # the same 24 months under after-packs with three scenarios: one stream model per
+    # product, business_license's solved first without its relaxable binaries
+    "example-24m-after-scenarios": ({"f.csv": _example24(), "s.csv": SCENARIOS_3},
+                                    ["{f.csv}", "--purchase-months", "any", "--tier-basis",
+                                     "after-packs", "--scenarios", "{s.csv}"]),
     # any month, prorata: the dynamic program over a 100-call lattice (4 million calls)
     "prorata-100-call": ({"c.toml": _catalog(100, "5"),
                           "f.csv": _long([("general_print", 0, 4_000_000),

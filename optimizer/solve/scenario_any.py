@@ -128,7 +128,7 @@ def add_any_scenarios(prob: pulp.LpProblem, product: Product, series_calls, seri
     stream = not plain and not late and not prorata
     if stream:
         useful = _spend_cuts(prob, x, bought, price, ubs, window, tag,
-                             exact=basis != "total")
+                             exact=pm.relaxable if basis != "total" else None)
         # cum[t]: useful calls bought at the start of months 0..t (the stream's end).
         cum, prev = {}, 0
         for t in sorted(ubs):
@@ -174,7 +174,8 @@ def add_any_scenarios(prob: pulp.LpProblem, product: Product, series_calls, seri
     return pm
 
 
-def _spend_cuts(prob, x, bought, price, ubs, window, tag, exact: bool = False) -> dict:
+def _spend_cuts(prob, x, bought, price, ubs, window, tag, exact: list | None = None
+                ) -> dict:
     """Each purchase's useful capacity, and cuts bounding its spend from below by it.
     Returns month -> the capacity the stream model counts (an expression or variable).
 
@@ -193,7 +194,10 @@ def _spend_cuts(prob, x, bought, price, ubs, window, tag, exact: bool = False) -
     calls").
 
     `exact` (under `after-packs`, where balance can cost more: drawing less may lower a
-    month's tier): u[t] = min(C, W) exactly, with one binary a purchase month.
+    month's tier), a list: u[t] = min(C, W) exactly, with one binary a purchase month,
+    each appended to the list. Without them (u[t] ≤ min(C, W): the model may leave some
+    of a purchase undrawn) the model is a relaxation, often tight and sometimes far
+    faster to prove (`engines._relaxed_first`).
     """
     from .knapsack import cheapest_spend
     sizes = sorted(price)
@@ -224,9 +228,10 @@ def _spend_cuts(prob, x, bought, price, ubs, window, tag, exact: bool = False) -
         # anyway.)
         u = prob.add_variable(f"useful{tag}_{t}", 0, w)
         prob += u <= calls, f"useful{tag}_{t}"
-        if exact:
+        if exact is not None:
             # over: the purchase holds at least the window, so it counts as the window.
             over = prob.add_variable(f"over{tag}_{t}", cat="Binary")
+            exact.append(over)
             prob += u >= w * over, f"usefulw{tag}_{t}"
             prob += u >= calls - hi * step * over, f"usefulc{tag}_{t}"
         useful[t] = u

@@ -38,6 +38,9 @@ class ProductModel:
     weighted: bool = False   # postpaid[0] is already the weighted sum over scenarios
     unit_prices: dict = field(default_factory=dict)   # pack size -> price, money units
     start: dict | None = None     # counts of a good plan for the solver to start from
+    # Binaries that only make the model exact where a cheaper answer is rare: without
+    # them it is a relaxation (engines._relaxed_first solves it so first).
+    relaxable: list = field(default_factory=list)
 
     @property
     def cost(self):
