@@ -119,3 +119,34 @@ def test_a_tie_break_the_relaxation_ends_off_the_optimum_is_found_again_exactly(
     assert runs[:2] == [True, False]        # the relaxed model's, then the exact model's
     assert first.status == "optimal" and first.tie_break_proven
     assert _keys(first) == _keys(exact)
+
+
+def test_a_relaxation_infeasible_under_a_ceiling_ends_the_solve(monkeypatch):
+    """No plan of the relaxation within a ceiling means none of the exact model either: the
+    answer is "none within it" without solving the exact model again (its first solve is
+    made to stop without a plan, so that the relaxation runs)."""
+    from optimizer.solve import planner, solvers
+    from optimizer.solve.solvers import SolveOutcome, Status
+    cat = parse_catalog(CATALOG_AP.format(validity=2, small="95"), "x.toml")
+    calls = (1800, 4300, 1200, 3100, 900)
+    base = Forecast(START, len(calls), (("p", calls),))
+    scen = scenarios_of(base, [Decimal("0.8")])
+    req = planner._request(cat, base, (), scen, "any", "highs", None, "expected", None, None,
+                           "zero", "auto")
+    best = engines.by_integer_program(req, 0, ["p"])
+    assert best.optimal
+    solved = []
+    solve = solvers.solve
+
+    def first_stopped(prob, *args, **kw):
+        solved.append(prob.name)
+        if len(solved) == 1:
+            return SolveOutcome(Status.NO_SOLUTION, None, None, 0.0, "highs", "stopped")
+        return solve(prob, *args, **kw)
+
+    monkeypatch.setattr(solvers, "solve", first_stopped)
+    monkeypatch.setattr(engines, "RELAX_AFTER", 0.0)
+    r = engines.by_integer_program(req, 1, ["p"], ceiling=best.objective - 1)
+    assert r.objective is None and r.status == "no_solution"
+    assert r.bound == best.objective           # the ceiling plus one: nothing at or below it
+    assert len(solved) == 2                    # the exact model's, the relaxation's

@@ -1064,7 +1064,10 @@ def _relaxed_first(req: Request, gm: GroupModel, start: dict | None):
     relaxed_plan = _counts(gm) if rel.has_solution else None
     for v in relaxable:
         v.cat = pulp.LpInteger             # (PuLP keeps a binary as 0-1 integer)
-    if rel.bound is not None:
+    if rel.status is Status.INFEASIBLE:
+        # (under a ceiling: no plan of the exact model is within it either)
+        return replace(rel, seconds=seconds), False
+    if rel.status is not Status.ERROR and rel.bound is not None:
         # (no plan of the exact model costs less than the relaxation's bound)
         gm.prob += gm.goal >= rel.bound - 1, "relaxed_bound"
     plans = [p for p in (found, relaxed_plan) if p is not None]
