@@ -150,3 +150,20 @@ def test_a_relaxation_infeasible_under_a_ceiling_ends_the_solve(monkeypatch):
     assert r.objective is None and r.status == "no_solution"
     assert r.bound == best.objective           # the ceiling plus one: nothing at or below it
     assert len(solved) == 2                    # the exact model's, the relaxation's
+
+
+def test_the_relaxations_progress_is_labelled_as_such(monkeypatch):
+    """Progress reports of the relaxed solve name it: its incumbent is the relaxation's
+    objective, which can lie below what its plan bills."""
+    from optimizer.solve import solvers
+    cat = parse_catalog(CATALOG_AP.format(validity=2, small="95"), "x.toml")
+    calls = (1800, 4300, 1200, 3100, 900)
+    base = Forecast(START, len(calls), (("p", calls),))
+    scen = scenarios_of(base, [Decimal("0.8")])
+    seen = []
+    monkeypatch.setattr(engines, "RELAX_AFTER", 0.0)
+    with solvers.reporting(seen.append):
+        r = plan(cat, base, purchase_months="any", scenarios=scen, regret=False)
+    assert r.status == "optimal"
+    labels = {p.label for p in seen}
+    assert "p (relaxed)" in labels and labels <= {"p", "p (relaxed)"}

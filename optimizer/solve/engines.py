@@ -1036,7 +1036,7 @@ def _relaxed_first(req: Request, gm: GroupModel, start: dict | None):
     """
     import pulp
 
-    from .solvers import Status, solve, stop_event
+    from .solvers import Status, reported_with, solve, stop_event
     # (one product's model over several scenarios only: a joint model under caps whose
     # relaxation did not prove in 30 s lost its race with the block frontiers, 39 s to
     # 95 s end to end for after-scenarios-4x24-yearly of benchmarks.time_limits)
@@ -1055,8 +1055,10 @@ def _relaxed_first(req: Request, gm: GroupModel, start: dict | None):
     for v in relaxable:
         v.cat = pulp.LpContinuous
     left = req.clock.remaining()
-    rel = solve(gm.prob, req.solver, RELAXED_SECONDS if left is None else min(
-        RELAXED_SECONDS, left / 2), start=_start_of(gm, found) or start, **kw)
+    # (its progress is the relaxation's: its plans can bill dearer than it says)
+    with reported_with(" (relaxed)"):
+        rel = solve(gm.prob, req.solver, RELAXED_SECONDS if left is None else min(
+            RELAXED_SECONDS, left / 2), start=_start_of(gm, found) or start, **kw)
     seconds = out.seconds + rel.seconds
     if rel.status is Status.OPTIMAL and rel.objective is not None and \
             _exact_goal(req, gm, _counts(gm)) == round(rel.objective):

@@ -143,6 +143,18 @@ def reported_as(label: str, units: float):
         _local.subject = saved
 
 
+@contextlib.contextmanager
+def reported_with(suffix: str):
+    """Solves in the block report as this thread's `reported_as` label with `suffix` (a
+    relaxation's progress, whose plans are not priced as billed)."""
+    subject = getattr(_local, "subject", None)
+    if subject is None:
+        yield
+        return
+    with reported_as(subject[0] + suffix, subject[1]):
+        yield
+
+
 def muted() -> bool:
     """Whether this thread's solves are inside `unreported` (threads it starts follow it)."""
     return getattr(_local, "muted", False)
