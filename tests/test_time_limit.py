@@ -254,7 +254,7 @@ def test_products_solved_in_turn_share_the_time_limit(monkeypatch):
     all of it): a first product that needed the whole limit left the others none (a
     4-product, 24-month forecast with three scenarios under prorata carry-over: the first
     took all 100 s, and three came back with no plan at all)."""
-    from optimizer.solve import solvers
+    from optimizer.solve import engines, solvers
     given = []
     real = solvers.solve
     def spy(prob, solver="highs", time_limit=None, **kw):
@@ -262,6 +262,8 @@ def test_products_solved_in_turn_share_the_time_limit(monkeypatch):
             given.append((prob.name, time_limit))
         return real(prob, solver, time_limit, **kw)
     monkeypatch.setattr(solvers, "solve", spy)
+    # (one solve a product: not the relaxation's 8 s try of the exact model first)
+    monkeypatch.setattr(engines, "RELAX_AFTER", float("inf"))
     f = forecast()
     scenarios = [Scenario("low", Decimal(1), forecast(0.6)), Scenario("base", Decimal(2), f)]
     r = plan(catalog("after-packs"), f, purchase_months="any", scenarios=scenarios,
