@@ -917,17 +917,13 @@ def _integer_program(req: Request, index: int, group: list[str], floors: dict | 
         fixed = round(gm.goal if isinstance(gm.goal, int) else gm.goal.constant)
         return EngineResult(tuple(group), label, nothing, fixed, fixed, "optimal", 0.0, build,
                             modelled=False)
-    gm.prob += gm.goal
-    if ceiling is not None:
-        gm.prob += gm.goal <= ceiling + 0.5, "ceiling"
+    _set_goal(gm, ceiling)
     per_currency = req.scale * (1 if req.worst_case else sum(req.weights))
     with reported_as(label, per_currency):       # the terminal's progress line, if any
         # (a product the start leaves out is left to HiGHS to complete)
         start = start or _within(room or Room.of(req), gm, req.forecast.months, {
             pid: pm.start for pid, pm in gm.models.items() if pm.start})
-        out, relaxed = _relaxed_first(req, gm, start and {
-            v: start[pid].get(key, 0) for pid, pm in gm.models.items() if pid in start
-            for key, v in pm.counts.items()})
+        out, relaxed = _relaxed_first(req, gm, _start_of(gm, start))
     if out.status is Status.INFEASIBLE and ceiling is not None:
         return EngineResult(tuple(group), label, nothing, None, ceiling + 1,
                             Status.NO_SOLUTION.value, out.seconds, build)
@@ -947,15 +943,20 @@ def _integer_program(req: Request, index: int, group: list[str], floors: dict | 
     def exact_model() -> GroupModel:
         fresh = _group_model(req, index, group, room)
         _add_floors(req, fresh, floors or {})
-        fresh.prob += fresh.goal
-        if ceiling is not None:
-            fresh.prob += fresh.goal <= ceiling + 0.5, "ceiling"
+        _set_goal(fresh, ceiling)
         return fresh
 
     values, bound, seconds, tie_break = _outcome(req, gm, group, out, obj, spent, least, rest,
                                                  exact_model if relaxed else None)
     return EngineResult(tuple(group), label, values, obj, bound, out.status.value,
                         seconds, build, tie_break=tie_break)
+
+
+def _set_goal(gm: GroupModel, ceiling: int | None) -> None:
+    """The model's objective, and no plan above `ceiling` (None: no such row)."""
+    gm.prob += gm.goal
+    if ceiling is not None:
+        gm.prob += gm.goal <= ceiling + 0.5, "ceiling"
 
 
 def _by_search(req: Request, group: list[str], room: Room | None, ceiling: int | None,
@@ -1080,10 +1081,11 @@ def _relaxed_first(req: Request, gm: GroupModel, start: dict | None):
 
 
 def _start_of(gm: GroupModel, counts: dict | None) -> dict | None:
-    """A plan's counts as the solver's start (variable -> value)."""
-    if counts is None:
+    """A plan's counts (product -> {key: packs}) as the solver's start (variable ->
+    value); a product they leave out is left to HiGHS to complete."""
+    if not counts:
         return None
-    return {v: counts[pid].get(key, 0) for pid, pm in gm.models.items()
+    return {v: counts[pid].get(key, 0) for pid, pm in gm.models.items() if pid in counts
             for key, v in pm.counts.items()}
 
 
@@ -1094,6 +1096,11 @@ def _exact_goal(req: Request, gm: GroupModel, counts: dict) -> int:
     for pid, pm in gm.models.items():
         for k, c in enumerate(_scenario_costs(req, pm.product, counts[pid])):
             costs[k] += c
+    return _combined(req, costs)
+
+
+def _combined(req: Request, costs: list[int]) -> int:
+    """The objective of the scenarios' costs: their weighted sum, or the worst."""
     return max(costs) if req.worst_case else sum(w * c for w, c in zip(req.weights, costs))
 
 
@@ -1352,8 +1359,7 @@ def _scenarios_agree(req: Request, pid: str, room: Room) -> EngineResult | None:
 def _scenario_objective(req: Request, product: Product, counts: dict) -> int:
     """The objective (weighted or worst, money units; under prorata net of the credit) of
     one product's purchases, billed under every scenario."""
-    costs = _scenario_costs(req, product, counts)
-    return max(costs) if req.worst_case else sum(w * c for w, c in zip(req.weights, costs))
+    return _combined(req, _scenario_costs(req, product, counts))
 
 
 def _scenario_costs(req: Request, product: Product, counts: dict) -> list[int]:
