@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -254,6 +255,23 @@ def test_solve_seconds_count_the_tie_break_re_solves(monkeypatch):
     res = plan(SEED, fc, algorithm="milp")
     assert len(calls) > 1                       # the cost, then at least one tie-break key
     assert res.solve_seconds == pytest.approx(len(calls))
+
+
+def test_search_seconds_count_the_phases_before_the_deciding_models(monkeypatch):
+    """A phase before the models that decide the plan (here: a pause of 0.3 s before the
+    search) is in the search's wall time, not in the deciding models' solving time."""
+    from optimizer.solve import planner
+    real = planner._solve
+
+    def paused(req):
+        time.sleep(0.3)
+        return real(req)
+
+    monkeypatch.setattr(planner, "_solve", paused)
+    fc = Forecast(START, 3, (("id_card", (50_000, 60_000, 70_000)),))
+    res = plan(SEED, fc)
+    assert res.search_seconds >= 0.3 > res.solve_seconds
+    assert res.search_seconds >= res.solve_seconds + res.bill_seconds
 
 
 def test_a_tie_break_out_of_time_is_reported_not_hidden(monkeypatch):

@@ -220,7 +220,8 @@ def plan_dict(result, *, cashflow: bool = False, lazy: bool = False) -> dict[str
         "purchase_months": result.purchase_months,
         "timings": {"build_seconds": round(result.build_seconds, 3),
                     "solve_seconds": round(result.solve_seconds, 3),
-                    "bill_seconds": round(result.bill_seconds, 3)},
+                    "bill_seconds": round(result.bill_seconds, 3),
+                    "search_seconds": round(result.search_seconds, 3)},
     }
     # status first, then what qualifies it, then the rest in the order of bill_dict
     head = {"status": out.pop("status"), **extra}

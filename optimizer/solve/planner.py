@@ -145,6 +145,10 @@ class PlanResult:
     solve_seconds: float
     bill_seconds: float
     solves: tuple[ProductSolve, ...] = ()
+    # The wall time of the whole search for the plan: every phase tried before the models
+    # that decided it (`solve_seconds` counts only theirs), retries, billing and checks;
+    # not the regrets that follow.
+    search_seconds: float = 0.0
     scenarios: tuple[ScenarioOutcome, ...] = ()
     objective: str = "expected"
     budget: Decimal | None = None
@@ -242,6 +246,7 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
     started = time.perf_counter()
     with _stopped_by(cancel):
         req, results, result_plan, bills, base_bill, bill_s, gap_units = _solved(req)
+    searched = time.perf_counter() - started
     all_optimal = all(r.optimal for r in results)
     uncapped_optimal = all_optimal and (not req.coupled or all(r.uncapped for r in results))
     if objective == "expected":
@@ -259,8 +264,9 @@ def plan(catalog: Catalog, forecast: Forecast, *, purchase_months: str = "start"
         solve_seconds=sum(r.seconds for r in results), bill_seconds=bill_s,
         solves=tuple(ProductSolve(r.label, r.status, r.objective, round(r.bound), r.seconds,
                                   r.method, r.products) for r in results if r.modelled),
+        search_seconds=searched,
         scenarios=_outcomes(replace(req, clock=follow_up_clock(
-            req.clock, time.perf_counter() - started)), bills, budget, monthly_budget, regret,
+            req.clock, searched)), bills, budget, monthly_budget, regret,
             yearly_budget),
         objective=objective, budget=budget, monthly_budget=monthly_budget,
         carry_over=carry_over, yearly_budget=yearly_budget,
