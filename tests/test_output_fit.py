@@ -151,3 +151,19 @@ def test_every_help_fits_an_80_column_terminal(command):
     r = CliRunner(env={"COLUMNS": "80"}).invoke(cli_module.cli, [*command.split(), "--help"])
     assert r.exit_code == 0
     assert max(map(cell_len, r.output.splitlines())) <= 80, r.output
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_heading_breaks_between_its_items(monkeypatch, tmp_path, width):
+    """The horizon line of a 24-month any-month plan (longer than 80 columns) breaks
+    between its " · " items, each printed whole on one line."""
+    forecast = write(tmp_path, "f24.csv", "product,month,calls\n" + "".join(
+        f"id_card,{2027 + m // 12}-{m % 12 + 1:02d},{50_000 + 1000 * m}\n" for m in range(24)))
+    out = on_terminal(monkeypatch, width, "plan", forecast, "--purchase-months", "any")
+    head = out.split("Packs to buy")[0].splitlines()
+    items = ["Horizon 2027-01..2028-12 (24 months)", "tier basis total", "money in CNY",
+             "packs bought at the start of any month"]
+    for item in items:
+        assert any(item in line for line in head), (item, head)
+    for line in head:
+        assert not line.rstrip().endswith("·") and not line.startswith("·"), head

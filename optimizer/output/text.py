@@ -284,13 +284,33 @@ def render(parts, *, width: int, terminal: bool = False, no_color: bool = False)
                 if isinstance(item, Styled):
                     item = Text(item.text, style=item.style)
                 if isinstance(item, str):
-                    item = Text(item)
+                    item = Text(_at_separators(item, width) if terminal else item)
                 # off a terminal prose stays whole (soft wrap); on one it wraps between words
                 console.print(item, soft_wrap=not terminal and isinstance(item, Text))
     text = cap.get()
     if console.color_system is None:    # Rich pads lines to the table width: trim them
         text = "".join(line.rstrip() + "\n" for line in text.splitlines())
     return text
+
+
+SEPARATOR = " · "
+
+
+def _at_separators(text: str, width: int) -> str:
+    """`text` with each line longer than `width` broken between its " · " items rather
+    than inside one (a heading's "packs bought at the start of any month" was cut after
+    "packs" at 80 columns); an item longer than a line is left to wrap between words."""
+    lines = []
+    for line in text.split("\n"):
+        now = ""
+        for item in line.split(SEPARATOR):
+            if now and len(now) + len(SEPARATOR) + len(item) > width:
+                lines.append(now)
+                now = item
+            else:
+                now = f"{now}{SEPARATOR}{item}" if now else item
+        lines.append(now)
+    return "\n".join(lines)
 
 
 def markdown_cell(s: str) -> str:
