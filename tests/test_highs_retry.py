@@ -377,8 +377,44 @@ def test_an_optimum_of_a_model_beyond_the_precision_is_checked_without_the_preso
     prob, x, y = big_model(1e13)
     out = solve(prob, "highs", 10)
     assert out.status is Status.OPTIMAL and round(out.objective) == 20
-    assert runs == [True, False]
+    # the first solve, without the presolve, with the tolerances tightened (then CBC)
+    assert runs == [True, False, True]
     assert 3 * round(x.value()) + 5 * round(y.value()) == 20
+
+
+def test_optima_that_disagree_leave_the_cheapest_plan_bounded_by_the_variables(monkeypatch):
+    """Where the checks of a model beyond the precision prove another optimum than the
+    first solve, no claimed bound holds: the cheapest plan stands as feasible, bounded by
+    the objective's least over the variables' bounds (0 here)."""
+    def dearer(prob, out):
+        return SolveOutcome(Status.OPTIMAL, out.objective + 5, out.objective + 5,
+                            out.seconds, "highs")
+    presolve_of_each_run(monkeypatch, dearer)
+    prob, x, y = big_model(1e13)
+    out = solve(prob, "highs", 10)
+    assert out.status is Status.FEASIBLE and out.bound == 0
+    assert round(out.objective) == 20 and 3 * round(x.value()) + 5 * round(y.value()) == 20
+
+
+def test_cbc_checks_an_optimum_beyond_the_precision(monkeypatch):
+    """A cheaper plan CBC finds refutes HiGHS's optimum of a model beyond the precision
+    (9·10^9-call packs under a budget: every HiGHS solve claimed a plan 58,500,000 CNY
+    dearer than CBC's)."""
+    real, seen = solvers._restarting_cbc, []
+
+    def cheaper(prob, time_limit, t0, preprocess=True):
+        out, stalls = real(prob, time_limit, t0, preprocess)
+        seen.append(out.objective)
+        x, y = (prob.variablesDict()[n] for n in ("x", "y"))
+        x.varValue, y.varValue = 2, 3
+        return SolveOutcome(Status.OPTIMAL, out.objective - 1, out.objective - 1,
+                            out.seconds, "cbc"), stalls
+    monkeypatch.setattr(solvers, "_restarting_cbc", cheaper)
+    prob, x, y = big_model(1e13)
+    out = solve(prob, "highs", 10)
+    assert [round(v) for v in seen] == [20]
+    assert round(out.objective) == 19 and (x.value(), y.value()) == (2, 3)
+    assert out.status is Status.FEASIBLE         # (the first claim said 20)
 
 
 def test_a_cheaper_plan_without_the_presolve_stands_and_a_tie_keeps_the_first(monkeypatch):

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from optimizer import (Forecast, Month, PackoptError, Scenario, SolverError, bill,
+from optimizer import (Forecast, Month, PackoptError, Scenario, SolverError, bill, load_catalog,
                        parse_catalog, plan)
 from optimizer.exceptions import BillingMismatchError, InputError
 from optimizer.domain.money import money_scale
@@ -54,6 +54,41 @@ def test_a_one_call_pack_against_billions_of_calls_plans_exactly(months, basis):
     assert bought == 999_999_937 + 3_000_000_000 - 2000
     assert r.bill.total_cost == Decimal("39999979.37")
     assert bill(cat, f, r.plan).total_cost == r.bill.total_cost
+
+
+HUGE_PACK = """
+validity_months = 2
+tier_basis = "after-packs"
+[[product]]
+id = "x"
+free_calls_per_month = 0
+packs = [ { calls = 9000000000, price = "600000000" } ]
+tiers = [ { up_to = 11820000000, rate = "0.05" }, { up_to = 39810000000, rate = "0.1" },
+          { rate = "0.15" } ]
+"""
+
+
+def test_an_optimum_claimed_wrongly_on_huge_numbers_is_not_called_optimal():
+    """9·10^9-call packs under a budget: every HiGHS solve called a plan optimal at
+    9,166,500,000 CNY; one that buys the last three packs a month later bills
+    9,108,000,000 within the same budget (brute force: the optimum)."""
+    cat = parse_catalog(HUGE_PACK, "huge.toml")
+    f = one_product([53_190_000_000, 39_600_000_000, 31_770_000_000])
+    r = plan(cat, f, purchase_months="any", budget=Decimal(5_400_000_000), regret=False)
+    assert r.status != "optimal" or r.bill.total_cost == Decimal("9108000000.00")
+    assert r.bill.total_cost <= Decimal("9166500000.00")
+    assert bill(cat, f, r.plan).total_cost == r.bill.total_cost
+
+
+@pytest.mark.parametrize("held", [10 ** 15, 10 ** 15 - 1])
+def test_a_holding_of_the_most_calls_taken_plans(held):
+    """A holding of 10^15 calls (the most an input takes) gave HiGHS a coefficient it
+    calls infinite, and `plan` exited 1 ("list index out of range")."""
+    from optimizer import Holding
+    cat = load_catalog()
+    f = Forecast(START, 1, (("id_card", (5000,)),), "f.csv")
+    r = plan(cat, f, holdings=(Holding("id_card", Month.parse("2028-01"), held),))
+    assert r.status == "optimal" and r.bill.total_cost == 0
 
 
 def test_the_dynamic_program_declines_a_lattice_beyond_its_limit():

@@ -175,7 +175,13 @@ def _held_lots(req: Request, product: Product):
     held = [h for h in req.holdings if h.product == product.id and h.expires >= forecast.start]
     lots = make_lots(product, [], held, forecast.start, validity)
     early = [l for l in lots if l.expiry <= validity - 1 or not product.packs]
-    late = [(l.expiry, l.calls) for l in lots if l not in early]
+    # A late lot gives at most the calls of the months it lasts (its rest lapses unused,
+    # and is valued at nothing): more only puts needless large numbers in the models (a
+    # holding of 10^15 calls, a coefficient HiGHS's checks then disagreed on).
+    most = [max(sum(f.calls(product.id)[:min(lot.expiry, forecast.months - 1) + 1])
+                for f in req.series) for lot in lots]
+    late = [(lot.expiry, min(lot.calls, cap)) for lot, cap in zip(lots, most)
+            if lot not in early]
     return early, late
 
 
