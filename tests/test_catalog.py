@@ -193,6 +193,17 @@ def test_pack_without_price(tmp_path):
     assert "no price" in err.message
 
 
+@pytest.mark.parametrize("free", ['"0"', '"0.00"', "0"])
+def test_a_free_pack_is_refused(tmp_path, free):
+    """A pack of price 0 leaves "the most calls bought" of the tie-break without an end
+    (each method stopped at its own count: 119, 120 or 30 free packs at one cost)."""
+    text = HEAD + product(packs=f'packs = [ {{ calls = 1000, price = "120" }}, '
+                                f'{{ calls = 10, price = {free} }} ]')
+    err = load_error(tmp_path, text)
+    assert err.line == 7 and err.field.endswith("price")
+    assert "above 0" in err.message and "free_calls_per_month" in err.message
+
+
 def test_pack_without_price_on_its_own_line(tmp_path):
     text = HEAD + product(packs='packs = [\n  { calls = 1000, price = "120" },\n'
                                 '  { calls = 10000 },\n]')

@@ -317,6 +317,13 @@ def _packs(raw: dict, err, found: Problems) -> tuple[Pack, ...]:
             found.add(perr("price")(f"pack {k + 1}{size} has no price"))
         else:
             price = found(_decimal, rp["price"], f"pack {k + 1} price", perr("price"))
+            if price == 0:
+                # (the tie-break's "most calls bought" would have no end: give free calls
+                # as the free quota, or as a holding)
+                found.add(perr("price")(
+                    f"pack {k + 1} price must be above 0: a free pack has no most calls "
+                    f"to buy; give free calls as free_calls_per_month or as a holding"))
+                price = None
         if calls is not None and any(p.calls == calls for p in packs):
             found.add(perr()(f"two packs of {calls} calls"))
         elif calls is not None and price is not None:
