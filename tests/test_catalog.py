@@ -393,3 +393,17 @@ def test_a_catalog_not_in_utf8_is_named_on_the_line_of_its_first_bad_byte(tmp_pa
         load_catalog(str(path))
     assert e.value.line == 6 and "not UTF-8 text" in e.value.message
     assert "save it as UTF-8" in e.value.message
+
+
+def test_a_free_pack_built_in_code_is_refused_by_the_planner():
+    """A catalog built in code, past the reader's check, is refused by `plan` too."""
+    from dataclasses import replace as swap
+
+    from optimizer import Forecast, InputError, Month, Pack, load_catalog, plan
+    cat = load_catalog()
+    product = swap(cat.product("id_card"), packs=(Pack(10, Decimal(0)),) +
+                   cat.product("id_card").packs)
+    cat = swap(cat, products=tuple(product if p.id == "id_card" else p for p in cat.products))
+    f = Forecast(Month.parse("2027-01"), 1, (("id_card", (5000,)),))
+    with pytest.raises(InputError, match="price must be above 0"):
+        plan(cat, f)

@@ -426,6 +426,12 @@ def _check_options(catalog, forecast, purchase_months, solver, time_limit, scena
         raise InputError("--time-limit must be a positive number of seconds", field="time_limit")
     if objective not in OBJECTIVES:
         raise InputError(f"--objective must be one of {', '.join(OBJECTIVES)}", field="objective")
+    free = next(((p, k) for p in catalog.products for k in p.packs if not k.price > 0), None)
+    if free is not None:
+        # (as the catalog reader says: "the most calls bought" would have no end)
+        raise InputError(f"{free[0].id}'s pack of {free[1].calls} calls has price "
+                         f"{free[1].price}; a pack's price must be above 0",
+                         source=catalog.source, field="price")
     for name, cap in (("--budget", budget), ("--monthly-budget", monthly_budget),
                       ("--yearly-budget", yearly_budget)):
         if cap is not None and (not cap.is_finite() or cap < 0 or too_large(cap)):
