@@ -396,38 +396,67 @@ def test_optima_that_disagree_leave_the_cheapest_plan_bounded_by_the_variables(m
     assert round(out.objective) == 20 and 3 * round(x.value()) + 5 * round(y.value()) == 20
 
 
-def test_cbc_checks_an_optimum_beyond_the_precision(monkeypatch):
-    """A cheaper plan CBC finds refutes HiGHS's optimum of a model beyond the precision
-    (9·10^9-call packs under a budget: every HiGHS solve claimed a plan 58,500,000 CNY
-    dearer than CBC's)."""
-    real, seen = solvers._restarting_cbc, []
+def claimed_at_21(monkeypatch, faked) -> None:
+    """HiGHS's integer programs for which `faked(options)` holds claim the plan (2, 3),
+    which costs 21, optimal at 21 (the model's optimum is 20)."""
+    real = solvers._solve_highs
 
-    def cheaper(prob, time_limit, t0, preprocess=True):
-        out, stalls = real(prob, time_limit, t0, preprocess)
-        seen.append(out.objective)
+    def wrong(prob, time_limit, warm=False, progress=None, start=None, seed=None,
+              options=None):
+        out = real(prob, time_limit, warm, progress, start, seed, options)
+        if not (prob.isMIP() and faked(options or {})):
+            return out
         x, y = (prob.variablesDict()[n] for n in ("x", "y"))
         x.varValue, y.varValue = 2, 3
-        return SolveOutcome(Status.OPTIMAL, out.objective - 1, out.objective - 1,
-                            out.seconds, "cbc"), stalls
-    monkeypatch.setattr(solvers, "_restarting_cbc", cheaper)
+        return SolveOutcome(Status.OPTIMAL, 21.0, 21.0, out.seconds, "highs")
+    monkeypatch.setattr(solvers, "_solve_highs", wrong)
+
+
+def test_a_wrong_optimum_beyond_the_precision_is_refuted_by_a_check(monkeypatch):
+    """The first solve claims a plan dearer than the optimum; the solve without the
+    presolve finds the optimum, which its whole counts confirm: it stands, but as
+    feasible (two solves proved different optima), bounded by 0."""
+    claimed_at_21(monkeypatch, lambda options: options == {})
     prob, x, y = big_model(1e13)
     out = solve(prob, "highs", 10)
-    assert [round(v) for v in seen] == [20]
-    assert round(out.objective) == 19 and (x.value(), y.value()) == (2, 3)
-    assert out.status is Status.FEASIBLE         # (the first claim said 20)
+    assert round(out.objective) == 20 and 3 * round(x.value()) + 5 * round(y.value()) == 20
+    assert out.status is Status.FEASIBLE and out.bound == 0
 
 
-def test_a_cheaper_plan_without_the_presolve_stands_and_a_tie_keeps_the_first(monkeypatch):
-    def cheaper(prob, out):
+def test_cbc_checks_an_optimum_beyond_the_precision(monkeypatch):
+    """Every HiGHS solve claims the dearer plan (9·10^9-call packs under a budget: every
+    HiGHS solve claimed a plan 58,500,000 CNY dearer than CBC's): CBC's refutes it."""
+    claimed_at_21(monkeypatch, lambda options: True)
+    real, seen = solvers._restarting_cbc, []
+
+    def recorded(prob, time_limit, t0, preprocess=True):
+        out, stalls = real(prob, time_limit, t0, preprocess)
+        seen.append(round(out.objective))
+        return out, stalls
+    monkeypatch.setattr(solvers, "_restarting_cbc", recorded)
+    prob, x, y = big_model(1e13)
+    out = solve(prob, "highs", 10)
+    assert seen == [20]
+    assert round(out.objective) == 20 and 3 * round(x.value()) + 5 * round(y.value()) == 20
+    assert out.status is Status.FEASIBLE
+
+
+def test_a_plan_cheaper_only_within_the_tolerances_refutes_nothing(monkeypatch):
+    """A check whose plan is cheaper only as its solver counts (CBC at 10^12 calls a
+    month: 72,000 units below a plan that bills at HiGHS's optimum) refutes nothing:
+    its whole counts cost no less."""
+    def fake_cbc(prob, time_limit, t0, preprocess=True):
         x, y = (prob.variablesDict()[n] for n in ("x", "y"))
-        x.varValue, y.varValue = 2, 3           # (a plan HiGHS "finds" at 21)
-        return SolveOutcome(Status.OPTIMAL, out.objective - 1, out.objective - 1,
-                            out.seconds, "highs")
-    presolve_of_each_run(monkeypatch, cheaper)
+        x.varValue, y.varValue = 2, 3                 # (costs 21)
+        return SolveOutcome(Status.OPTIMAL, 19.0, 19.0, 0.01, "cbc"), 0
+    monkeypatch.setattr(solvers, "_restarting_cbc", fake_cbc)
     prob, x, y = big_model(1e13)
     out = solve(prob, "highs", 10)
-    assert round(out.objective) == 19 and (x.value(), y.value()) == (2, 3)
+    assert out.status is Status.OPTIMAL and round(out.objective) == 20
+    assert 3 * round(x.value()) + 5 * round(y.value()) == 20
 
+
+def test_a_tie_without_the_presolve_keeps_the_first_plan(monkeypatch):
     def tied(prob, out):
         x, y = (prob.variablesDict()[n] for n in ("x", "y"))
         x.varValue, y.varValue = 0, 0

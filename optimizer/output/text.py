@@ -54,18 +54,21 @@ def _items(line: str) -> list[str]:
 def _flowed(cell: str, width: int) -> str:
     """`cell`'s items on lines of at most `width` cells, none split (Rich would break
     '1,000,000 × 2' after the size where the line's end falls)."""
+    return "\n".join(row for line in _lines(cell) for row in _packed(_items(line), width, " "))
+
+
+def _packed(items: list[str], width: int, sep: str) -> list[str]:
+    """`items` joined by `sep` on as few lines of at most `width` cells as go (an item
+    longer than a line has one of its own)."""
     from rich.cells import cell_len
-    out = []
-    for line in _lines(cell):
-        row = ""
-        for item in _items(line):
-            if row and cell_len(row) + 1 + cell_len(item) > width:
-                out.append(row)
-                row = item
-            else:
-                row = f"{row} {item}" if row else item
-        out.append(row)
-    return "\n".join(out)
+    rows, row = [], ""
+    for item in items:
+        if row and cell_len(row) + cell_len(sep) + cell_len(item) > width:
+            rows.append(row)
+            row = item
+        else:
+            row = f"{row}{sep}{item}" if row else item
+    return rows + [row]
 
 
 def total_lines(total) -> list:
@@ -300,17 +303,8 @@ def _at_separators(text: str, width: int) -> str:
     """`text` with each line longer than `width` broken between its " · " items rather
     than inside one (a heading's "packs bought at the start of any month" was cut after
     "packs" at 80 columns); an item longer than a line is left to wrap between words."""
-    lines = []
-    for line in text.split("\n"):
-        now = ""
-        for item in line.split(SEPARATOR):
-            if now and len(now) + len(SEPARATOR) + len(item) > width:
-                lines.append(now)
-                now = item
-            else:
-                now = f"{now}{SEPARATOR}{item}" if now else item
-        lines.append(now)
-    return "\n".join(lines)
+    return "\n".join(row for line in text.split("\n")
+                     for row in _packed(line.split(SEPARATOR), width, SEPARATOR))
 
 
 def markdown_cell(s: str) -> str:
