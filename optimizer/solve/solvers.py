@@ -58,8 +58,8 @@ STRICT_OPTIONS = {"mip_feasibility_tolerance": 1e-9, "primal_feasibility_toleran
 # so its presolve's reductions cannot tell a kept row from a broken one: on a model of
 # 7·10^10 calls a month (big-M coefficients of 10^13) it called a plan optimal that costs
 # 445.95 CNY more than one it finds without the presolve. Ordinary models stay below
-# 4·10^8 (benchmarks/README.md). An optimum found above it is checked by a solve without
-# the presolve (`_checked_without_presolve`).
+# 4·10^8 (benchmarks/README.md). An optimum found above it is checked by other solves
+# (`_checked_beyond_precision`).
 PRECISE_UP_TO = 2.0 ** 33
 # HiGHS refuses a model with a coefficient of 10^15 or more (its `large_matrix_value`),
 # which inputs within packopt's limits reach: a holding or a pack of 10^15 calls, a price
@@ -277,7 +277,7 @@ def _solve(prob, solver, time_limit, warm, start, scenarios, presolve=True) -> S
                                  options={**options, **TIGHT_OPTIONS})
             out = replace(again, seconds=again.seconds + out.seconds)
         if out.status is Status.OPTIMAL and presolve and _beyond_precision(prob):
-            out = _checked_without_presolve(prob, out, time_limit, subject, options)
+            out = _checked_beyond_precision(prob, out, time_limit, subject, options)
         return out
     if solver == "cbc":
         return _solve_cbc(prob, time_limit, options)
@@ -301,16 +301,18 @@ def _beyond_precision(prob) -> bool:
     return most > PRECISE_UP_TO
 
 
-def _checked_without_presolve(prob, out: SolveOutcome, time_limit, subject, options):
-    """HiGHS's optimum of a model beyond PRECISE_UP_TO, checked by solving it again
-    without the presolve, with the tolerances tightened (STRICT_OPTIONS) and by CBC, each
-    for as long as the first solve took (a second at least) and within the time left, each
-    from scratch: 7·10^10 calls a month, where the presolve's reductions hid a plan 445.95
-    CNY cheaper; a plan of 9·10^9-call packs under a budget that every HiGHS solve, warm or
-    cold, tight or not, called optimal 58,500,000 CNY above the plan CBC finds. The
-    cheapest plan found stands, with its own solve's status and bound; without a cheaper
-    one the first answer stands, its values restored. Where two of these solves prove
-    different optima, only the objective's least over the variables' bounds bounds it."""
+def _checked_beyond_precision(prob, out: SolveOutcome, time_limit, subject, options):
+    """HiGHS's optimum of a model beyond PRECISE_UP_TO, checked by solving it again from
+    scratch without the presolve, with the tolerances tightened (STRICT_OPTIONS) and by
+    CBC, each for as long as the first solve took (a second at least) and within the time
+    left: at 7·10^10 calls a month the presolve's reductions hid a plan 445.95 CNY
+    cheaper; on 9·10^9-call packs under a budget every HiGHS solve, warm or cold, tight or
+    not, called a plan optimal 58,500,000 CNY above the one CBC finds. A check's plan
+    replaces the first where its whole counts cost less. Where the solves prove different
+    optima (a cheaper plan refutes the first claim too), none of their bounds is trusted:
+    only the objective's least over the variables' bounds bounds it, so the plan is
+    `feasible` unless it reaches that. Otherwise the first answer stands, its values
+    restored."""
     share = max(out.seconds, 1.0)
     kept = [(v, v.varValue) for v in prob.variables()]
     best, seconds = None, out.seconds
@@ -343,8 +345,8 @@ def _checked_without_presolve(prob, out: SolveOutcome, time_limit, subject, opti
     got = best or out
     if any(abs(c - got.objective) > ABS_GAP for c in claims):
         # Solves of one model that prove different optima: none of their bounds holds (a
-        # tightened solve claimed one 171,000,000 CNY above the plan its twins found, and
-        # the true optimum is lower still). Only the objective's least value over the
+        # tightened solve claimed one 1,710,000,000 CNY above the plan its twins found, and
+        # the true optimum was lower still). Only the objective's least value over the
         # variables' bounds does (0 for a cost): a plan there is optimal all the same.
         least = _least_over_bounds(prob)
         proven = least is not None and got.objective - least <= ABS_GAP
