@@ -178,10 +178,9 @@ def _held_lots(req: Request, product: Product):
     # A late lot gives at most the calls of the months it lasts (its rest lapses unused,
     # and is valued at nothing): more only puts needless large numbers in the models (a
     # holding of 10^15 calls, a coefficient HiGHS's checks then disagreed on).
-    most = [max(sum(f.calls(product.id)[:min(lot.expiry, forecast.months - 1) + 1])
-                for f in req.series) for lot in lots]
-    late = [(lot.expiry, min(lot.calls, cap)) for lot, cap in zip(lots, most)
-            if lot not in early]
+    late = [(lot.expiry, min(lot.calls, max(sum(f.calls(product.id)[:lot.expiry + 1])
+                                            for f in req.series)))
+            for lot in lots if lot not in early]
     return early, late
 
 
@@ -1102,10 +1101,10 @@ def _exact_goal(req: Request, gm: GroupModel, counts: dict) -> int:
     for pid, pm in gm.models.items():
         for k, c in enumerate(_scenario_costs(req, pm.product, counts[pid])):
             costs[k] += c
-    return _combined(req, costs)
+    return combined_costs(req, costs)
 
 
-def _combined(req: Request, costs: list[int]) -> int:
+def combined_costs(req: Request, costs: list[int]) -> int:
     """The objective of the scenarios' costs: their weighted sum, or the worst."""
     return max(costs) if req.worst_case else sum(w * c for w, c in zip(req.weights, costs))
 
@@ -1365,7 +1364,7 @@ def _scenarios_agree(req: Request, pid: str, room: Room) -> EngineResult | None:
 def _scenario_objective(req: Request, product: Product, counts: dict) -> int:
     """The objective (weighted or worst, money units; under prorata net of the credit) of
     one product's purchases, billed under every scenario."""
-    return _combined(req, _scenario_costs(req, product, counts))
+    return combined_costs(req, _scenario_costs(req, product, counts))
 
 
 def _scenario_costs(req: Request, product: Product, counts: dict) -> list[int]:

@@ -50,6 +50,7 @@ from .engines import (
     by_after_packs,
     by_dynamic_program,
     by_integer_program,
+    combined_costs,
     holds_late,
     on_cost_curves,
     on_frontiers,
@@ -895,8 +896,7 @@ def _billed(req: Request, products, counts: dict) -> int:
     """The objective (money units, weighted or the worst scenario's; under prorata net
     of the credit) that billing gives `products`' purchases `counts` under `req`."""
     from .scenario_any import billed_units
-    per = [billed_units(req, list(products), counts, f) for f in req.series]
-    return max(per) if req.worst_case else sum(w * c for w, c in zip(req.weights, per))
+    return combined_costs(req, [billed_units(req, list(products), counts, f) for f in req.series])
 
 
 def _merged(hints: CostBounds | None, below: CostBounds | None) -> CostBounds | None:
