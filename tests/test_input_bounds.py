@@ -73,6 +73,22 @@ CASES = {
         f"id_card,9999-{m:02d},{5000 + m}\n" for m in range(1, 11))},
         ("plan", "--history", "@h.csv", "--horizon", "3"),
         ["h.csv: the history ends in 9999-10", "at most 2 months can follow it"]),
+    # (Python's parsers raise RecursionError and ValueError past these: a traceback before)
+    "a plan JSON nested 1,000 deep": ({"f.csv": forecast(), "p.json": "[" * 1000 + "]" * 1000},
+                                      ("bill", "@f.csv", "--plan", "@p.json"),
+                                      ["p.json", "line 1", "nested too deeply"]),
+    "a catalog nested 500 deep": ({"c.toml": "currency = 'CNY'\nx = " + "[" * 500 + "]" * 500},
+                                  ("catalog", "--catalog", "@c.toml"),
+                                  ["c.toml", "line 2", "nested too deeply"]),
+    "a catalog's number of 5,000 digits": ({"c.toml": "free_calls_per_month = " + "9" * 5000},
+                                           ("catalog", "--catalog", "@c.toml"),
+                                           ["c.toml", "line 1", "more than 4,300 digits"]),
+    "a config nested 500 deep": ({"k.toml": "x = " + "[" * 500 + "]" * 500},
+                                 ("--config", "@k.toml", "catalog"),
+                                 ["k.toml", "line 1", "nested too deeply"]),
+    "a config's number of 5,000 digits": ({"k.toml": "\ntime_limit = " + "9" * 5000},
+                                          ("--config", "@k.toml", "catalog"),
+                                          ["k.toml", "line 2", "more than 4,300 digits"]),
 }
 
 

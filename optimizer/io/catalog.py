@@ -16,8 +16,8 @@ from pathlib import Path
 
 from ..domain.catalog import TIER_BASES, UNPUBLISHED, Catalog, Pack, Product, Tier
 from ..exceptions import InputError
-from .text import (LIMIT_WORDS, MAX_WHOLE, Problems, bundled_text, parse_decimal, read_text,
-                   shown, too_large, too_large_words)
+from .text import (LIMIT_WORDS, MAX_WHOLE, Problems, beyond_parser, bundled_text,
+                   parse_decimal, read_text, shown, too_large, too_large_words)
 
 _TOP_KEYS = {"currency", "free_calls_per_month", "validity_months", "tier_basis", "product"}
 _PRODUCT_KEYS = {"id", "name", "packs", "tiers", "free_calls_per_month", "aliases"}
@@ -139,6 +139,12 @@ def parse_catalog(text: str, source: str) -> Catalog:
         # "at end of document" (e.g. an unclosed array) carries no number: the last line
         line = int(m.group(1)) if m else max(1, len(loc.lines))
         raise InputError(f"not valid TOML ({e})", source=source, line=line,
+                         field="toml") from None
+    except (RecursionError, ValueError) as e:
+        words = beyond_parser(text, e)
+        if words is None:
+            raise
+        raise InputError(f"not valid TOML: {words[0]}", source=source, line=words[1],
                          field="toml") from None
 
     def top_err(key):

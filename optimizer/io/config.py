@@ -17,6 +17,7 @@ import tomllib
 import click
 
 from ..exceptions import InputError
+from .text import beyond_parser
 
 
 ORIGINS = "packopt.config_origins"     # ctx.meta key: {command: {parameter: origin}}
@@ -48,6 +49,11 @@ def read_config(path: str, known: dict[str, dict[str, str]],
                          line=raw_bytes[:e.start].count(b"\n") + 1) from None
     except tomllib.TOMLDecodeError as e:
         raise InputError(f"not valid TOML ({e})", source=path) from None
+    except (RecursionError, ValueError) as e:
+        words = beyond_parser(raw_bytes.decode("utf-8"), e)
+        if words is None:
+            raise
+        raise InputError(f"not valid TOML: {words[0]}", source=path, line=words[1]) from None
 
     everything = set().union(*known.values())
     common, sections, spelled = {}, {}, {}

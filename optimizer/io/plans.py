@@ -17,6 +17,7 @@ from .text import (
     ZIP_MAGIC,
     Problems,
     Table,
+    beyond_parser,
     csv_rows,
     decode_text,
     data_rows,
@@ -139,6 +140,11 @@ def parse_plan_json(text: str, catalog: Catalog, source: str = "plan",
         data = json.loads(text, parse_int=_json_int)
     except json.JSONDecodeError as e:
         raise InputError(f"not valid JSON ({e.msg})", source=source, line=e.lineno) from None
+    except (RecursionError, ValueError) as e:
+        words = beyond_parser(text, e)
+        if words is None:
+            raise
+        raise InputError(f"not valid JSON: {words[0]}", source=source, line=words[1]) from None
     if not isinstance(data, dict) or not isinstance(data.get("products"), list):
         raise InputError("expected the JSON written by `packopt plan --format json` "
                          "(an object with a 'products' list)", source=source, field="products")

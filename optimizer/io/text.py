@@ -10,6 +10,7 @@ import csv
 import io
 import os
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -92,6 +93,27 @@ class Problems:
 
 
 # --------------------------------------------------------------------------- files
+
+def beyond_parser(text: str, error: Exception) -> tuple[str, int | None] | None:
+    """What a RecursionError or ValueError from Python's TOML or JSON parser means, and
+    the line it points at: nesting deeper than the parser follows, or a number of more
+    digits than Python converts (4,300). None for any other error (a bug: raised as is)."""
+    if isinstance(error, RecursionError):
+        depth = 0
+        for at, ch in enumerate(text):
+            depth += (ch in "[{") - (ch in "]}")
+            if depth > NESTING_SHOWN:
+                return "arrays or tables nested too deeply", text.count("\n", 0, at) + 1
+        return "arrays or tables nested too deeply", None
+    if isinstance(error, ValueError) and "digits" in str(error):
+        long = re.search(r"\d{%d,}" % (sys.get_int_max_str_digits() or 4300), text)
+        return (f"a number of more than {sys.get_int_max_str_digits() or 4300:,} digits",
+                text.count("\n", 0, long.start()) + 1 if long else None)
+    return None
+
+
+NESTING_SHOWN = 100     # brackets deep at which `beyond_parser` names the line
+
 
 def bundled_text(name: str) -> str:
     """A data file shipped inside the package (optimizer/data/), read beside this module
