@@ -322,6 +322,14 @@ def test_gb18030_note_and_the_utf8_with_bom_has_none(tmp_path):
     assert notes == []
 
 
+def test_gb18030_with_its_byte_order_mark_is_read(tmp_path):
+    """GB18030's own mark (84 31 95 33) decodes to U+FEFF: it was left at the header's
+    start, and the file refused ('field '\ufeffproduct': header must be ...')."""
+    path = tmp_path / "gb.csv"
+    path.write_bytes(b"\x84\x31\x95\x33" + BASE.replace("id_card", "身份证识别").encode("gb18030"))
+    assert read_forecast(path, SEED).demand == (("id_card", (25000, 3000, 0)),)
+
+
 def test_a_file_neither_utf8_nor_gb18030_names_the_likely_cause(tmp_path):
     path = tmp_path / "f.csv"
     path.write_bytes(b"product,month,calls\r\nid_card,2027-01,5\r\n\xff\xfe\xff,2027-01,5\r\n")

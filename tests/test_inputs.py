@@ -269,6 +269,16 @@ def test_plan_json_compact_and_read_plan_dispatch(tmp_path):
         == (Purchase("id_card", M("2027-01"), 1000, 1),)
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
+def test_plan_json_in_utf16_or_utf32_with_its_mark_is_read(tmp_path, encoding):
+    """What PowerShell's `>` writes; read as a CSV table before ('field '{': header must
+    be ...')."""
+    path = tmp_path / "p.json"
+    text = PLAN_JSON if encoding != "utf-16-be" else "\ufeff" + PLAN_JSON
+    path.write_bytes(text.encode(encoding))
+    assert read_plan(path, SEED).purchases == parse_plan_json(PLAN_JSON, SEED).purchases
+
+
 def test_a_pack_on_two_lines_of_one_month_is_added_up_with_a_note(tmp_path):
     """Summed silently before: a copied row doubled a purchase without a word."""
     notes = []

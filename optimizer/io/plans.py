@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -19,6 +20,7 @@ from .text import (
     Table,
     beyond_parser,
     csv_rows,
+    decode_table,
     decode_text,
     data_rows,
     ignored_columns_note,
@@ -275,11 +277,18 @@ def _a_forecast(products: list) -> bool:
     return bool(entries) and all("purchases" not in e and "calls" in e for e in entries)
 
 
-def _is_json(raw: bytes) -> bool:
-    """Whether a plan file is JSON (an object, or the array a hand-edited one may be)
-    rather than a table."""
-    return not raw.startswith(ZIP_MAGIC) and \
-        raw.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[")
+def _json_text(raw: bytes, path: str) -> str | None:
+    """The text of a plan file that is JSON (an object, or the array a hand-edited one may
+    be), else None (a table). UTF-8, or UTF-16 or UTF-32 with a byte-order mark (what
+    PowerShell's `>` writes)."""
+    if raw.startswith(ZIP_MAGIC):
+        return None
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # (and UTF-32's)
+        text = decode_table(raw, path)[0]
+        return text if text.lstrip("\ufeff \t\r\n")[:1] in ("{", "[") else None
+    if raw.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"["):
+        return decode_text(raw, path, "plan")
+    return None
 
 
 def read_plan(path: str | Path, catalog: Catalog, *, notes: list[str] | None = None,
@@ -295,8 +304,8 @@ def read_plan(path: str | Path, catalog: Catalog, *, notes: list[str] | None = N
     /dev/stdin`) can be read only once."""
     base, sheet = split_sheet(str(path))
     raw = read_bytes(base, "plan")
-    if _is_json(raw):
-        text = decode_text(raw, str(path), "plan")
+    text = _json_text(raw, str(path))
+    if text is not None:
         plan = parse_plan_json(text, catalog, str(path), forecast, notes=notes,
                                history=history)
         if cost_warnings is not None:

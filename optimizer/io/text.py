@@ -188,7 +188,7 @@ def decode_table(raw: bytes, source: str) -> tuple[str, str | None]:
                          "from Excel as \"CSV UTF-8 (Comma delimited)\"", source=source,
                          line=raw[:bad].count(b"\n") + 1) from None
     try:
-        text = raw.decode("gb18030")
+        text = raw.decode("gb18030").removeprefix("\ufeff")     # (GB18030's own mark)
     except UnicodeDecodeError:
         line = raw[:bad].count(b"\n") + 1
         raise InputError("not UTF-8 text, nor GB18030: save it from Excel as \"CSV UTF-8 "
