@@ -604,6 +604,31 @@ def test_a_missing_month_is_reported_with_the_files_other_problems():
     assert "bank_card in 2027-02, 2027-03" not in message
 
 
+@pytest.mark.parametrize("rows, told", [
+    # the horizon's first month only on a row whose calls are bad: bank_card's missing
+    # 2027-01, and id_card's 2027-03 in a horizon from 2027-01, were told a run later
+    ("id_card,2027-01,-1\nid_card,2027-02,5\nbank_card,2027-02,5\n",
+     [(2, "calls"), (4, "month")]),
+    ("id_card,2027-01,-1\nid_card,2027-02,1\nid_card,2027-04,1\n",
+     [(2, "calls"), (2, "month")]),
+    # a duplicate of a row whose calls are bad
+    ("id_card,2027-01,x\nid_card,2027-01,5\n", [(2, "calls"), (3, "month")]),
+    # a product whose every row is bad, and which misses a month
+    ("id_card,2027-01,1\nid_card,2027-02,1\nbank_card,2027-01,x\n",
+     [(4, "calls"), (4, "month")]),
+])
+def test_rows_with_bad_calls_still_place_their_month(rows, told):
+    err = error(parse_forecast, H + rows, SEED, "f.csv")
+    assert [(q.line, q.field) for q in err.problems] == told, str(err)
+    assert "from 2027-01 to" in str(err) or "duplicate" in str(err)
+
+
+def test_a_row_without_a_product_in_a_file_of_no_other_rows_is_named():
+    """It was taken for a total row, and the file said to have no data rows."""
+    err = error(parse_forecast, H + ",2027-01,5\n", SEED, "f.csv")
+    assert (err.line, err.field) == (2, "product") and "no product" in err.message
+
+
 @pytest.mark.parametrize("header, field, words", [
     ("product,2027-01,2027-03", "2027-03", "no column for 2027-02 (between 2027-01 and 2027-03)"),
     ("product,2027-01,2027-05,2027-02", "2027-05", "no column for 2027-03 to 2027-04"),

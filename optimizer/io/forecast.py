@@ -102,6 +102,13 @@ def _long_form(rows, catalog: Catalog, source: str, notes: list[str]) -> Forecas
     _extra_columns(header, rows, {0, 1, 2}, source, notes)
     order = day_first(row[1] for _, row in data + totals)
     cells, first_line, seen, unplaced = _long_cells(data, catalog, source, order, problems)
+    if not data:
+        # Every row lacks its product: not a total of nothing, but data without products.
+        for line, row in totals:
+            if not row[0] and row[2]:
+                problems.add(InputError("no product given (and no row with one for this to "
+                                        "be their total)", source=source, line=line,
+                                        field="product"))
     if unplaced or not cells:
         problems.check()
     # (a missing month reported with the other problems: it came one run later)
@@ -161,7 +168,7 @@ def _long_cells(data, catalog: Catalog, source: str, order, problems: Problems):
     # A product's and a month's text read once (the errors, though, on every line).
     products: dict[str, object] = {}
     month_of: dict[str, Month] = {}
-    seen: set = set()           # (pid, month) of rows whose calls may be bad
+    seen: dict = {}             # (pid, month) -> line, of rows whose calls may be bad
     unplaced = False            # a row whose product or month is unreadable
     for line, row in data:
         key, text, count = row[0], row[1], row[2]
@@ -183,17 +190,19 @@ def _long_cells(data, catalog: Catalog, source: str, order, problems: Problems):
         if prod is None or month is None:
             unplaced = True
             continue
-        seen.add((prod.id, month))
-        if calls is None:
-            continue
-        if (prod.id, month) in cells:
+        # (a row whose calls are bad still places its product and month: a duplicate of
+        # it, and the months missing around it, are told in the same message)
+        where = (prod.id, month)
+        if where in seen:
             problems.add(InputError(f"duplicate row for {prod.id} {month} (first given on "
-                                    f"line {cells[(prod.id, month)][1]})", source=source,
+                                    f"line {seen[where]})", source=source,
                                     line=line, field="month"))
             continue
-        cells[(prod.id, month)] = (calls, line)
+        seen[where] = line
         first_line.setdefault(prod.id, line)
-    return cells, first_line, seen, unplaced
+        if calls is not None:
+            cells[where] = (calls, line)
+    return cells, first_line, set(seen), unplaced
 
 
 def _total_row(source: str, line: int, label: str, checks, notes: list[str],
@@ -415,6 +424,9 @@ def assemble_forecast(cells: dict, first_line: dict, catalog: Catalog, source: s
         got[month.ordinal] = calls
     lo = min(min(got) for got in by_product.values())
     hi = max(max(got) for got in by_product.values())
+    if seen:        # (the months of rows whose calls were bad count for the horizon)
+        lo = min(lo, min(month.ordinal for _, month in seen))
+        hi = max(hi, max(month.ordinal for _, month in seen))
     start, end, n = Month(lo), Month(hi), hi - lo + 1
     span = range(lo, hi + 1)
     problems = Problems() if problems is None else problems
