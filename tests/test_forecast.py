@@ -320,3 +320,17 @@ def test_json_notes_tell_the_usage_no_product_took(tmp_path):
                         (("backtest", path), lambda d: d["notes"])):
         data = json.loads(ok(*args, "--format", "json", "--quiet").stdout)
         assert any(told in n for n in notes(data)), args
+
+
+@pytest.mark.parametrize("calls, method, held", [
+    ([9 * 10 ** 14] * 12, "median", "P90 band"),
+    ([10 ** 15 - (11 - i) * 10 ** 12 for i in range(12)], "trend", "forecast"),
+])
+def test_a_forecast_past_the_bound_is_held_at_it_with_a_note(calls, method, held):
+    """A flat history of 9·10^14 calls a month: its P90 band (×1.25) passed 10^15 and the
+    forecast was refused as a file's cell too large ('field id_card 2028-01'). A rising
+    history at the bound: its forecast itself passes it."""
+    out = fc.forecast_usage(as_forecast({"id_card": calls}), 3, method=method)
+    assert max(out.high.calls("id_card")) == 10 ** 15
+    assert out.base.calls("id_card")[0] == min(calls[-1] + (calls[-1] - calls[-2]), 10 ** 15)
+    assert any(f"the {held} passes 10^15" in n for n in out.notes), out.notes

@@ -41,7 +41,7 @@ from decimal import Decimal
 import numpy as np
 
 from ..domain.months import Month, months_text
-from ..domain.records import Forecast, Scenario
+from ..domain.records import MAX_CALLS, Forecast, Scenario
 from ..exceptions import InputError
 
 METHODS = ("median", "seasonal-naive", "trend", "ets")   # simplest first: the tie-break
@@ -332,12 +332,18 @@ def _forecast_product(pid: str, calls, start: Month, partial_idx: set[int], mont
     except _Unfit:                            # statsmodels failed on the full series
         notes.append(f"{pid}: {chosen} could not be fitted; the trailing median is used")
         chosen, point = "median", point_forecast("median", y, ahead)[-months:]
-    p50 = tuple(whole_calls(v) for v in point)
+    levels = [[whole_calls(v * b) for v in point] for b in (band[0], 1.0, band[1])]
+    if max(levels[2]) > MAX_CALLS:
+        # (a history near the bound: its forecast, or the band above it, passed it and
+        # was refused as if a cell of the file were too large)
+        which = "forecast" if max(levels[1]) > MAX_CALLS else "P90 band"
+        notes.append(f"{pid}: the {which} passes 10^15 calls a month, the most packopt "
+                     f"takes, and is held at 10^15")
+        levels = [[min(v, MAX_CALLS) for v in level] for level in levels]
+    p10, p50, p90 = (tuple(level) for level in levels)
     return ProductForecast(
         pid, chosen, score.mape if score else None, score.mase if score else None,
-        score.months if score else 0, len(y), band,
-        tuple(whole_calls(v * band[0]) for v in point), p50,
-        tuple(whole_calls(v * band[1]) for v in point), tried)
+        score.months if score else 0, len(y), band, p10, p50, p90, tried)
 
 
 def forecast_usage(usage: Forecast, months: int, *, method: str = "auto",
