@@ -168,6 +168,24 @@ def test_focus_whole_months_are_not_partial(tmp_path):
     assert read_history(write_csv(tmp_path / "f.csv", rows), SEED).partial == ()
 
 
+@pytest.mark.parametrize("end_of", [
+    lambda day: day + timedelta(days=1) - timedelta(seconds=1),   # 23:59:59, inclusive
+    lambda day: day,                                               # date-only, equal to it
+])
+def test_focus_inclusive_or_zero_length_ends_cover_their_day(tmp_path, end_of):
+    """An export whose daily rows end at 23:59:59 took February for partial ('the rows
+    reach only 2027-02-28 23:59:59') and fitted without it; one whose end equals the start
+    said the rows reach only the day before the last."""
+    rows = [FOCUS_HEADER]
+    for month in ("2027-01", "2027-02"):
+        for day in days_of(M(month)):
+            start = datetime.combine(day, datetime.min.time())
+            rows.append(focus_row(start, end_of(start), 1000))
+    h = read_history(write_csv(tmp_path / "f.csv", rows), SEED)
+    assert h.partial == () and not any("partial" in n for n in h.notes), h.notes
+    assert h.usage.calls("general_print") == (31000, 28000)
+
+
 def test_focus_corrections_are_netted_and_fractions_rounded_once_per_month(tmp_path):
     rows = [FOCUS_HEADER, daily(date(2027, 1, 1), 1000),
             daily(date(2027, 1, 2), -200, charge_class="Correction"),

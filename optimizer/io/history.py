@@ -41,7 +41,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -790,9 +790,9 @@ def _read_focus(table: Table, at: int, usage: _Usage) -> None:
             corrections += 1
         usage.add(line, tuple(row[c] for c in labels), label,
                   Month.of(began.year, began.month), amount * factor)
-        if ended is not None:
-            usage.cover(began, ended)
-        else:
+        if ended is not None and ended > began:
+            usage.cover(began, _exclusive(ended))
+        else:       # (no end, or one equal to the start: a date-only export's day)
             _cover_day(usage, began)
     counted = sum(1 for _ in table.rows[at + 1:]) - sum(other.values())
     note = f"{src}: read as a FOCUS export, {counted:,} Usage row{'s' if counted != 1 else ''}"
@@ -887,6 +887,18 @@ def _unit_notes(source: str, odd_units: dict, usage: _Usage) -> None:
         usage.notes.append(f"{source}: usage of '{label}' in '{unit_text}' (not a count of "
                            f"calls) skipped: {amount.normalize():f} in all, first on line "
                            f"{line}")
+
+
+def _exclusive(end: datetime) -> datetime:
+    """A period's end as FOCUS means it, the first instant after it: an end in a day's
+    last minute (23:59:59, as some exports write an inclusive end) is the next midnight, so
+    a month whose rows run to its last second is not taken for partial."""
+    if end.time() >= LAST_MINUTE and end.date() < datetime.max.date():
+        return datetime.combine(end.date() + timedelta(days=1), datetime.min.time())
+    return end
+
+
+LAST_MINUTE = time(23, 59)
 
 
 def _cover_day(usage: _Usage, moment: datetime) -> None:
