@@ -567,6 +567,18 @@ def test_plan_json_reports_every_bad_field_in_one_message():
     assert "outside the forecast" in err.message
 
 
+def test_plan_json_errors_name_the_line_of_their_own_key():
+    """Keys in another order, one a line, and a product spelt with escapes: the line was
+    that of the purchase's "month" (or the next purchase's), not of the bad field."""
+    text = ('{"products": [\n {"product": "\\u8eab\\u4efd\\u8bc1\\u8bc6\\u522b",\n'
+            '  "purchases": [\n   {\n    "size": 5000,\n    "count": 1,\n'
+            '    "month": "2027-01"\n   },\n   {\n    "month": "2027-02",\n'
+            '    "size": 1000,\n    "count": -1\n   }\n  ]\n }\n]}\n')
+    err = error(parse_plan_json, text, SEED, "p.json")
+    assert [(q.line, q.field) for q in err.problems] == [
+        (5, "products[0].purchases[0].size"), (12, "products[0].purchases[1].count")]
+
+
 @pytest.mark.parametrize("cell", ["1e+300", "1e20", "1E+16"])
 def test_a_whole_count_written_with_an_exponent_past_the_limit_is_too_large(cell):
     """A workbook's number 1e300 reaches the reader as '1e+300': it is whole, only too

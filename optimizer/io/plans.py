@@ -5,7 +5,9 @@ from __future__ import annotations
 import codecs
 import json
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
+from typing import Callable
 
 from ..domain.catalog import Catalog
 from ..domain.records import Forecast, Plan, Purchase
@@ -139,7 +141,7 @@ def parse_plan_json(text: str, catalog: Catalog, source: str = "plan",
     """Read the JSON that `plan --format json` writes (its products[].purchases): every bad
     field in one message, as a table's cells (with `forecast`, purchases outside it too)."""
     try:
-        data = json.loads(text, parse_int=_json_int)
+        data, key_line = _with_lines(text)
     except json.JSONDecodeError as e:
         raise InputError(f"not valid JSON ({e.msg})", source=source, line=e.lineno) from None
     except (RecursionError, ValueError) as e:
@@ -150,32 +152,22 @@ def parse_plan_json(text: str, catalog: Catalog, source: str = "plan",
     if not isinstance(data, dict) or not isinstance(data.get("products"), list):
         raise InputError("expected the JSON written by `packopt plan --format json` "
                          "(an object with a 'products' list)", source=source, field="products")
-    lines = text.splitlines()
-
-    def line_of(needle: str, start: int = 0, nth: int = 0) -> int | None:
-        """Line of the nth occurrence of needle from line index start (several may share one)."""
-        for i in range(start, len(lines)):
-            nth -= lines[i].count(needle)
-            if nth < 0:
-                return i + 1
-        return None
-
     if _a_forecast(data["products"]):
+        first = next(e for e in data["products"] if isinstance(e, dict))
         raise InputError("this is the JSON `packopt forecast` writes (a forecast, with no "
                          "purchases): `packopt plan --format json` writes a plan",
-                         source=source, line=line_of('"calls"'),
+                         source=source, line=key_line(first, "calls"),
                          field="products[0].purchases")
     problems = Problems()
     out = []
     paths: list[dict[str, str]] = []       # each purchase's fields as JSON paths
-    cursor = 0
     for k, entry in enumerate(data["products"]):
         if not isinstance(entry, dict) or not isinstance(entry.get("product"), str):
             problems.add(InputError(f"products[{k}] needs a 'product' name", source=source,
+                                    line=key_line(entry, "product"),
                                     field=f"products[{k}].product"))
             continue
-        pl = line_of(f'"{entry["product"]}"', cursor) or line_of(f'"{entry["product"]}"')
-        cursor = pl or cursor
+        pl = key_line(entry, "product")
         prod = problems(resolve_product, catalog, entry["product"], source=source, line=pl,
                         field_name=f"products[{k}].product")
         if "purchases" not in entry:
@@ -193,9 +185,8 @@ def parse_plan_json(text: str, catalog: Catalog, source: str = "plan",
                 problems.add(InputError("each purchase must be an object", source=source,
                                         line=pl, field=fld))
                 continue
-            mline = line_of('"month"', (pl or 1) - 1, j) or pl
-            purchase = _json_purchase(p, fld, prod, mline, catalog, source, problems,
-                                      f"products[{k}].product")
+            purchase = _json_purchase(p, fld, prod, partial(key_line, p), catalog, source,
+                                      problems, f"products[{k}].product")
             if purchase is not None:
                 out.append(purchase)
                 paths.append({"product": f"products[{k}].product", "month": f"{fld}.month"})
@@ -211,10 +202,42 @@ def parse_plan_json(text: str, catalog: Catalog, source: str = "plan",
     return Plan(tuple(out), source)
 
 
-def _json_purchase(p: dict, fld: str, prod, mline: int | None, catalog: Catalog, source: str,
-                   problems: Problems, product_field: str) -> Purchase | None:
-    """One purchase object of plan JSON at path `fld`, its problems added to `problems`;
-    None when it has one, or buys nothing."""
+def _with_lines(text: str) -> tuple[object, Callable[[object, str], int | None]]:
+    """JSON `text` read (its integers by `_json_int`), and a function giving the line of a
+    key in one of its objects (else the object's first line; None for what is no object
+    of it). The objects' spans come from the json module's own parser, run in Python (6 ms
+    for a 64 kB plan); searching the text for a key found another purchase's, or the
+    wrong key of the right purchase."""
+    from bisect import bisect_right
+    from json import decoder, scanner
+    spans: dict[int, tuple[int, int]] = {}
+    dec = json.JSONDecoder(parse_int=_json_int)
+
+    def parse_object(s_and_end, *args):
+        obj, end = decoder.JSONObject(s_and_end, *args)
+        spans[id(obj)] = (s_and_end[1] - 1, end)
+        return obj, end
+    dec.parse_object = parse_object
+    dec.scan_once = scanner.py_make_scanner(dec)
+    data = dec.decode(text)
+    breaks = [i for i, ch in enumerate(text) if ch == "\n"]
+
+    def key_line(obj, key: str) -> int | None:
+        span = spans.get(id(obj))
+        if span is None:
+            return None
+        at = text.find(json.dumps(key), *span)
+        at = span[0] if at < 0 else at      # (a key spelt with escapes: its object)
+        return bisect_right(breaks, at) + 1
+    return data, key_line
+
+
+def _json_purchase(p: dict, fld: str, prod, line_of: Callable[[str], int | None],
+                   catalog: Catalog, source: str, problems: Problems,
+                   product_field: str) -> Purchase | None:
+    """One purchase object of plan JSON at path `fld`, its problems added to `problems`
+    (each at the line of its key, `line_of(key)`); None when it has one, or buys nothing."""
+    mline = line_of("month")
     for key in PURCHASE_KEYS[:3]:
         if key not in p:
             problems.add(InputError(f"{key} is missing{_typo_hint(p, key)}",
@@ -232,12 +255,12 @@ def _json_purchase(p: dict, fld: str, prod, mline: int | None, catalog: Catalog,
             problems.add(InputError(
                 f"{key} must be a {'positive' if least else 'non-negative'} whole "
                 f"number ({LIMIT_WORDS}), not {shown(json.dumps(v, ensure_ascii=False))}",
-                source=source, line=mline, field=f"{fld}.{key}"))   # (as JSON spells it)
+                source=source, line=line_of(key), field=f"{fld}.{key}"))  # (as JSON spells it)
         else:
             vals[key] = v
     if prod is None or "size" not in vals or not problems(
             _check_purchase, catalog, prod.id, vals["size"], source=source,
-            line=mline or 0, fields=(product_field, f"{fld}.size")):
+            line=line_of("size") or 0, fields=(product_field, f"{fld}.size")):
         return None
     if month is None or not vals.get("count"):
         return None
