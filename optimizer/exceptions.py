@@ -57,7 +57,7 @@ class InputError(PackoptError):
         if self.line is not None:
             where.append(f"line {self.line}")
         if self.field:
-            where.append(f"field '{self.field}'")
+            where.append(f"field '{_shown_field(str(self.field))}'")
         return ", ".join(where)
 
     def _located(self, with_source: bool = True) -> str:
@@ -73,6 +73,21 @@ class InputError(PackoptError):
         if not self.hint:
             return text
         return f"{text}{'' if text.endswith(('.', '?', '!')) else '.'} {self.hint}"
+
+
+FIELD_SHOWN = 60        # characters of a field's name a message shows at most
+
+
+def _shown_field(field: str) -> str:
+    """A field's name as a message shows it: invisible and control characters escaped (a
+    header cell's second BOM or zero-width space made 'field 'product': header must be
+    product,...'), and a long one cut (a header cell of 5,000 characters)."""
+    import unicodedata
+    text = "".join(f"\\u{ord(c):04x}" if unicodedata.category(c) in ("Cc", "Cf") else c
+                   for c in field)
+    if len(text) <= FIELD_SHOWN:
+        return text
+    return f"{text[:FIELD_SHOWN // 2]}…{text[-(FIELD_SHOWN // 2):]} ({len(text):,} characters)"
 
 
 class InfeasibleError(PackoptError):

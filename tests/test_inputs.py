@@ -635,6 +635,18 @@ def test_rows_with_bad_calls_still_place_their_month(rows, told):
     assert "from 2027-01 to" in str(err) or "duplicate" in str(err)
 
 
+@pytest.mark.parametrize("head, field", [
+    ("\ufeffproduct", "field '\\ufeffproduct'"),        # a second BOM
+    ("product\u200b", "field 'product\\u200b'"),         # a zero-width space
+    ("x" * 5000, "(5,000 characters)"),                    # cut, not echoed whole
+])
+def test_a_header_field_with_invisible_characters_or_thousands_of_them_is_shown(head, field):
+    """It read "field 'product': header must be product,month,calls", its invisible
+    character printed as is."""
+    err = error(parse_forecast, head + ",month,calls\nid_card,2027-01,5\n", SEED, "f.csv")
+    assert field in str(err) and len(str(err)) < 300, str(err)
+
+
 def test_a_row_without_a_product_in_a_file_of_no_other_rows_is_named():
     """It was taken for a total row, and the file said to have no data rows."""
     err = error(parse_forecast, H + ",2027-01,5\n", SEED, "f.csv")
