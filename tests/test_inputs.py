@@ -647,6 +647,24 @@ def test_a_header_field_with_invisible_characters_or_thousands_of_them_is_shown(
     assert field in str(err) and len(str(err)) < 300, str(err)
 
 
+@pytest.mark.parametrize("header, row", [
+    ("month,calls,product", "{m},{c},id_card"),
+    ("calls,product,note,month", "{c},id_card,x,{m}"),
+])
+def test_the_long_forms_columns_in_another_order_are_read(header, row):
+    """`forecast` read such a history, `plan` refused it as a forecast."""
+    text = header + "\n" + "".join(row.format(m=m, c=c) + "\n"
+                                   for m, c in (("2027-01", 25000), ("2027-02", 26000)))
+    assert parse_forecast(text, SEED, "f.csv").demand == (("id_card", (25000, 26000)),)
+    err = error(parse_forecast, text.replace("26000", "-6"), SEED, "f.csv")
+    assert (err.line, err.field) == (3, "calls")
+
+
+def test_a_month_cell_of_thousands_of_characters_is_cut_in_the_message():
+    err = error(parse_forecast, H + "id_card,2027-" + "1" * 5000 + ",5\n", SEED, "f.csv")
+    assert "(5,005 characters)" in err.message and len(err.message) < 300
+
+
 def test_a_row_without_a_product_in_a_file_of_no_other_rows_is_named():
     """It was taken for a total row, and the file said to have no data rows."""
     err = error(parse_forecast, H + ",2027-01,5\n", SEED, "f.csv")

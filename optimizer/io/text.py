@@ -450,10 +450,16 @@ def parse_count(value: str, *, source: str, line: int, field_name: str, what: st
     raise InputError(msg, source=source, line=line, field=field_name, hint=hint)
 
 
+MONTH_MOST = 40     # characters of the longest month cell read (`2027年1月1日 0:00:00` has 19)
+
+
 def parse_month(value: str, *, source: str, line: int | None, field_name: str = "month",
                 day_is_first: bool | None = None) -> Month:
     """A month in any form `months.to_month` reads; `day_is_first` is the order of the
     column's `a/b/YYYY` dates (`months.day_first`)."""
+    if len(value.strip()) > MONTH_MOST:     # (no month is written so long: not echoed whole)
+        raise InputError(f"'{shown(value.strip())}' is not a month", source=source, line=line,
+                         field=field_name, hint=FORMS_HINT)
     try:
         return to_month(value, day_is_first=day_is_first)
     except ValueError as e:
