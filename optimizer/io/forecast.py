@@ -65,9 +65,10 @@ def forecast_from_table(table: Table, catalog: Catalog,
     rows, source = table.rows, table.source
     line0, header = rows[0]
     head = [h.lower() for h in header]
-    if head[:3] != LONG and all(head.count(name) == 1 for name in LONG):
+    if head[:3] != LONG and all(head.count(name) == 1 for name in LONG) and all(head):
         # The long form's columns in another order (month,calls,product, as `forecast`
         # reads a history): read as product,month,calls, the other columns after them.
+        # (Not with an empty header cell: a column left out shifts the names.)
         order = [head.index(name) for name in LONG] + \
             [c for c, h in enumerate(head) if h not in LONG]
         rows = [(line, [row[c] if c < len(row) else "" for c in order] + row[len(head):])
