@@ -904,3 +904,14 @@ def test_an_unwritable_workbook_is_an_input_error(tmp_path):
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == (f"Error: {tmp_path / 'no' / 'plan.xlsx'}: cannot write the "
                              f"workbook (No such file or directory)\n")
+
+
+def test_a_serial_number_month_in_a_workbook_is_not_told_to_give_the_workbook(tmp_path):
+    """The advice for a CSV ('..., or give packopt the .xlsx itself') was given for a
+    cell of the workbook itself."""
+    path = workbook(tmp_path / "f.xlsx", {"F": [["product", "month", "calls"],
+                                                ["id_card", 46388, 5000]]})
+    with pytest.raises(InputError) as e:
+        read_forecast(path, SEED)
+    assert "Excel date serial number (2027-01-01)" in str(e.value)
+    assert ".xlsx itself" not in str(e.value)

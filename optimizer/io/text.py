@@ -463,7 +463,10 @@ def parse_month(value: str, *, source: str, line: int | None, field_name: str = 
     try:
         return to_month(value, day_is_first=day_is_first)
     except ValueError as e:
-        raise InputError(_escaped(str(e)) + odd_note(value), source=source, line=line,
+        words = str(e)
+        if ", sheet '" in str(source):      # (a workbook's cell: giving the workbook is moot)
+            words = words.replace(", or give packopt the .xlsx itself", "")
+        raise InputError(_escaped(words) + odd_note(value), source=source, line=line,
                          field=field_name, hint=FORMS_HINT) from None
 
 
