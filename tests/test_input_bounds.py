@@ -121,6 +121,10 @@ def test_control_characters_of_a_cell_are_not_echoed(tmp_path):
 @pytest.mark.parametrize("text, words", [
     ("quiet = 2\n", ["'quiet'", "not a valid boolean"]),
     ("[plan]\nmonths = 3\n", ["[plan] key 'months'", "not a valid boolean"]),
+    # true or false for a value: `time_limit = true` was a limit of 1 second
+    ("[plan]\ntime_limit = true\n", ["[plan] key 'time_limit'", "'true' is not a valid"]),
+    ("time_limit = false\n", ["key 'time_limit'", "'false' is not a valid"]),
+    ("[plan]\nsolver = true\n", ["[plan] key 'solver'", "'true' is not one of"]),
 ])
 def test_a_number_for_a_yes_no_config_key_is_a_usage_error(tmp_path, text, words):
     r = run(tmp_path, {"f.csv": forecast(), "c.toml": text}, "plan", "@f.csv", "--config",

@@ -25,13 +25,15 @@ ORIGINS = "packopt.config_origins"     # ctx.meta key: {command: {parameter: ori
 
 def read_config(path: str, known: dict[str, dict[str, str]],
                 origins: dict[str, dict[str, str]] | None = None,
-                repeatable: frozenset[str] = frozenset()) -> dict[str, dict]:
+                repeatable: frozenset[str] = frozenset(),
+                flags: frozenset[str] | None = None) -> dict[str, dict]:
     """{command: {parameter name: value}} from the file at `path`.
 
     `known` maps each command to its option keys (long flag with '_' for '-') and the
     parameter name each stands for. Keys may be written with '-' or '_'; an unknown key
     or section is an error naming the file. The parameters in `repeatable` take a list,
-    the others one value. `origins`, if given, receives where each value was written:
+    the others one value; `flags` (None: all) are those that take true or false.
+    `origins`, if given, receives where each value was written:
     "config file FILE, key 'format'" or "..., [plan] key 'solver'".
     """
     try:
@@ -69,7 +71,8 @@ def read_config(path: str, known: dict[str, dict[str, str]],
                 raise InputError(f"key '{raw}' repeats '{spelled[key]}' (the same option): "
                                  f"keep one", source=path)
             param = next(keys[key] for keys in known.values() if key in keys)
-            common[key] = _shaped(value, raw, f"key '{raw}'", param in repeatable, path)
+            common[key] = _shaped(value, raw, f"key '{raw}'", param in repeatable, path,
+                                  flags is None or param in flags)
             spelled[key] = raw
         else:
             raise InputError(f"unknown option '{raw}'", source=path)
@@ -88,7 +91,8 @@ def read_config(path: str, known: dict[str, dict[str, str]],
                                  f"option): keep one", source=path)
             seen[key] = raw
             values[keys[key]] = _shaped(value, raw, f"[{name}] key '{raw}'",
-                                        keys[key] in repeatable, path)
+                                        keys[key] in repeatable, path,
+                                        flags is None or keys[key] in flags)
             where[keys[key]] = f"config file {path}, [{name}] key '{raw}'"
         out[name] = values
         if origins is not None:
@@ -96,10 +100,14 @@ def read_config(path: str, known: dict[str, dict[str, str]],
     return out
 
 
-def _shaped(value, raw: str, where: str, repeatable: bool, path: str):
+def _shaped(value, raw: str, where: str, repeatable: bool, path: str, flag: bool = True):
     """`value` of key `raw` (found at `where`) as Click takes it, after checking its shape:
     a list of plain values for a repeatable option, one value for any other. (Click would
-    say "Value must be an iterable.", or show a list as Python does: "['json']".)"""
+    say "Value must be an iterable.", or show a list as Python does: "['json']".) True or
+    false for an option that is no yes/no flag (`flag`) is given as the text it is, for
+    Click to refuse: as a boolean, `time_limit = true` was a limit of 1 second."""
+    if isinstance(value, bool) and not flag:
+        return str(value).lower()
     if repeatable:
         if not isinstance(value, list):
             example = json.dumps(value, ensure_ascii=False, default=str)
@@ -152,8 +160,11 @@ def set_config(ctx: click.Context, param: click.Parameter, value: str | None):
     try:
         repeatable = frozenset(p.name for c in commands.values() for p in c.params
                                if isinstance(p, click.Option) and p.multiple)
+        flags = frozenset(p.name for c in commands.values() for p in c.params
+                          if isinstance(p, click.Option) and (
+                              p.is_flag or isinstance(p.type, click.types.BoolParamType)))
         default_map = read_config(value, {n: config_keys(c) for n, c in commands.items()},
-                                  origins, repeatable)
+                                  origins, repeatable, flags)
     except InputError as e:          # a usage problem: one line, exit status 2
         error = click.ClickException(re.sub(r"\s*\n\s*", " ", str(e)).strip())
         error.exit_code = e.exit_code
