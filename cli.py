@@ -51,7 +51,7 @@ from optimizer.io.inputs import read_inputs
 from optimizer.io.options import catalog_in_force, parse_amount, parse_scales
 from optimizer.io.text import UNMAPPED_WORDS
 from optimizer.output import cells, forecasts, text, views
-from optimizer.output.files import check_paths, distinct_paths, write_extras
+from optimizer.output.files import check_csv_paths, check_paths, distinct_paths, write_extras
 from optimizer.output.progress import run_in_worker, spinner
 
 if _collecting:
@@ -896,6 +896,7 @@ def forecast_cmd(history, horizon, output, scenarios_path, method, columns, map_
     """
     distinct_paths(dict(HISTORY=history, catalog=catalog_path, map=map_path),
                    output=output, scenarios=scenarios_path)
+    check_csv_paths(output=output, scenarios=scenarios_path)
     bom = out.excel_bom            # (the files' too: the table below has none)
     if output and not given("fmt"):
         out = Output("table", out.no_color, False, out.quiet)

@@ -334,3 +334,15 @@ def test_a_forecast_past_the_bound_is_held_at_it_with_a_note(calls, method, held
     assert max(out.high.calls("id_card")) == 10 ** 15
     assert out.base.calls("id_card")[0] == min(calls[-1] + (calls[-1] - calls[-2]), 10 ** 15)
     assert any(f"the {held} passes 10^15" in n for n in out.notes), out.notes
+
+
+@pytest.mark.parametrize("flag, name", [("--output", "f.xlsx"), ("--scenarios", "s.json"),
+                                        ("--output", "F.XLS")])
+def test_a_csv_output_named_as_another_format_is_refused(tmp_path, flag, name):
+    """CSV text was written to f.xlsx, which Excel then would not open."""
+    history = tmp_path / "h.csv"
+    history.write_text(csv_text({"id_card": [8000] * 12}))
+    target = tmp_path / name
+    r = run("forecast", history, flag, target)
+    assert r.exit_code == 2 and r.stdout == "" and not target.exists()
+    assert f"{flag}: '{target}' is named as" in r.stderr and "name it .csv" in r.stderr

@@ -40,6 +40,20 @@ def check_paths(report_path: str | None = None, chart_path: str | None = None,
         file_format(chart_path, CHART_FORMATS, "--chart")
 
 
+# Extensions of formats other than CSV: a CSV file named so opens as nothing (Excel
+# refuses an .xlsx holding CSV text).
+NOT_CSV = (".xlsx", ".xlsm", ".xls", ".json", ".html", ".htm", ".pdf", ".png", ".svg", ".toml")
+
+
+def check_csv_paths(**paths: str | None) -> None:
+    """Refuse a CSV output (flag name with '_' for '-': path) named as another format."""
+    for flag, path in paths.items():
+        ext = PurePath(path or "").suffix.lower()
+        if ext in NOT_CSV:
+            raise InputError(f"'{path}' is named as {ext} but is written as CSV; name it "
+                             f".csv", source="--" + flag.replace("_", "-"))
+
+
 def distinct_paths(reads: dict[str, str | None] | None = None, **paths: str | None) -> None:
     """Refuse two output options naming one file (flag name with '_' for '-': path), which
     the later write would overwrite without a word, and an output naming a file the command
