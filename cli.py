@@ -79,6 +79,16 @@ class CommandError(click.ClickException):
 _NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
 
 
+_pipe_closed = []      # set once the kernel says stdout's reader has gone (SIGPIPE)
+
+
+def _reader_gone(signum, frame):
+    """SIGPIPE: `packopt ... | head` closed the pipe. Python's buffered write then returns
+    having written part of the output and raises nothing (its flush neither), so without
+    this the command ended with status 0, its output cut."""
+    _pipe_closed.append(signum)
+
+
 def _terminated(signum, frame):
     """SIGTERM (a script's `timeout`, a job killed): end as Python's default would, with
     status 143, but after the exit handlers (a solver's temporary files)."""
@@ -109,6 +119,8 @@ class PackoptGroup(click.Group):
         every module and object one by one (a tenth of a small plan's run). Tests and
         library callers use `main`, which returns or raises as Click's does."""
         signal.signal(signal.SIGTERM, _terminated)
+        if hasattr(signal, "SIGPIPE"):
+            signal.signal(signal.SIGPIPE, _reader_gone)
         try:
             self.main(*args, **kwargs)
             code = 0
@@ -126,6 +138,8 @@ class PackoptGroup(click.Group):
                 with contextlib.suppress(OSError, ValueError):
                     print(f"Error: cannot write the output: {e.strerror or e}",
                           file=sys.stderr)
+            code = code or 1
+        if _pipe_closed:
             code = code or 1
         with contextlib.suppress(OSError, ValueError):
             sys.stderr.flush()

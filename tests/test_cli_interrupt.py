@@ -293,3 +293,21 @@ def test_ctrl_c_while_a_twin_is_settled_leaves_it_seen_running(monkeypatch):
     release.set()
     twin.thread.join()
     assert twin.ended.is_set()
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGPIPE"), reason="no SIGPIPE on this platform")
+def test_a_reader_that_closes_the_pipe_ends_the_command_with_status_1(tmp_path):
+    """`packopt bill F --months --format csv | head -c 10`: Python's write stopped at the
+    pipe's capacity without an error, and the command ended with status 0, its output
+    cut. docs/cli.md: a closed output is status 1, nothing on stderr."""
+    forecast = tmp_path / "f.csv"
+    forecast.write_text("product,month,calls\n" + "".join(      # (200 kB: past the pipe's 64)
+        f"{p},{2027 + m // 12}-{m % 12 + 1:02d},{20000 + m}\n"
+        for p in ("general_print", "id_card", "bank_card") for m in range(600)))
+    proc = subprocess.Popen([sys.executable, "cli.py", "bill", str(forecast), "--months",
+                             "--format", "csv"], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    assert len(proc.stdout.read(10)) == 10
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 1 and err == b""
