@@ -485,3 +485,15 @@ def test_an_options_missing_value_points_to_its_commands_help(args, where):
     result = run(*args)
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr.endswith(f"(see '{where} --help')\n"), result.stderr
+
+
+def test_catalog_csv_shows_rates_with_two_decimals_at_least(tmp_path):
+    """As the table does (docs/cli.md): a rate written 0.1 in the catalog, or given by
+    --negotiated-rate, came out '0.1'."""
+    cat = tmp_path / "c.toml"
+    cat.write_text('[[product]]\nid = "p"\npacks = [ { calls = 1000, price = 5 } ]\n'
+                   'tiers = [ { up_to = 10000, rate = 0.1 }, { rate = "0.0035" } ]\n')
+    rows = ok("catalog", "--catalog", str(cat), "--format", "csv").stdout.splitlines()
+    assert [r.split(",")[7] for r in rows if ",tier," in r] == ["0.10", "0.0035"]
+    rows = ok("catalog", "--negotiated-rate", "vat_invoice=0.1", "--format", "csv").stdout
+    assert "vat_invoice,增值税发票,1000,tier,,,,0.10,true" in rows.splitlines()

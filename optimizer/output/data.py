@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 from ..billing import Bill, CashflowMonth, ProductBill
 from ..domain.catalog import Catalog
 from ..domain.months import LAST_MONTH
-from .formats import csv_money, csv_price, money, pct, price_number, rate_number, share
+from .formats import csv_money, csv_price, fmt_rate, money, pct, price_number, rate_number, share
 
 if TYPE_CHECKING:   # annotations only: the analysis modules load the solver stack
     from ..analysis.budget import BudgetValue
@@ -392,7 +392,7 @@ def catalog_rows(catalog: Catalog) -> list[tuple]:
                          "", ""))
         for up_to, rate, published in p.tier_rates():
             rows.append((p.id, p.name, p.free_calls, "tier", "", "" if up_to is None else up_to,
-                         "", str(rate), "true" if published else "false"))
+                         "", fmt_rate(rate), "true" if published else "false"))
     return rows
 
 
