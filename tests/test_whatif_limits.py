@@ -191,3 +191,12 @@ def test_break_even_packs_of_a_dated_plan_are_summed_per_size():
     rows = {line.split()[0]: line for line in out.splitlines()[-4:]}
     assert "10,000 × 4 (2 months), 100,000 × 6 (2 months)" in rows["bank_card"]
     assert "10,000 × 6, 100,000 × 3, 1,000,000 × 1 " in rows["id_card"]
+
+
+def test_a_level_past_the_exact_limit_blames_the_scale_not_the_file():
+    """×9·10^9 of a year of id_card keeps each month within 10^15 calls, but its postpaid
+    cost passes 2^53 money units: the message named the forecast's file and its 'calls'."""
+    r = run("whatif", ID_YEAR, "--scale", "9000000000", "--no-break-even")
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr.startswith("Error: --scale: at ×9000000000: id_card: a postpaid cost")
+    assert str(ID_YEAR) not in r.stderr

@@ -157,9 +157,16 @@ def _levels(catalog, forecast, scales, scenarios, plan, holdings, solver, caps: 
     rows = []
     for k, (label, f) in enumerate(levels):
         # (the forecast itself, ×1 among the default levels: the examined plan's solve)
-        best = found if found is not None and f.demand == forecast.demand else optimize(
-            catalog, f, solver=solver, holdings=holdings,
-            time_limit=clock.part(len(levels) - k + then).remaining(), **options)
+        try:
+            best = found if found is not None and f.demand == forecast.demand else optimize(
+                catalog, f, solver=solver, holdings=holdings,
+                time_limit=clock.part(len(levels) - k + then).remaining(), **options)
+        except InputError as e:
+            if k >= len(scales):
+                raise
+            # (a level past what packopt plans exactly is the scale's doing: the message
+            # named the forecast's file, which was fine)
+            raise InputError(f"at {label}: {e.message}", source="--scale") from None
         fixed, gap = bill(catalog, f, examined, holdings), best.gap
         if gap and mine_fits and fixed.total_cost < best.bill.total_cost:
             # Stopped early with a plan dearer than the examined one, which keeps the same
