@@ -300,3 +300,13 @@ def test_default_demand_levels_past_the_bound_are_left_out_with_a_note(tmp_path)
     import json
     levels = [row["label"] for row in json.loads(r.stdout)["levels"]]
     assert levels == ["×0.5", "×0.8", "×1", "×1.2"], levels
+
+
+@pytest.mark.parametrize("value, hint", [("５０００", "(digits 0-9, not full-width ones)"),
+                                         ("5,000", "(no thousands separators)"),
+                                         ("lots", "such as 20000 or 1500.50, not 'lots'")])
+def test_a_budget_in_full_width_digits_is_told_so(tmp_path, value, hint):
+    """It said "(no thousands separators)": Python's \\d matches full-width digits."""
+    r = run(tmp_path, {"f.csv": forecast()}, "plan", "@f.csv", "--budget", value)
+    assert r.exit_code == 2 and r.stderr.rstrip().endswith(hint) or hint in r.stderr, r.stderr
+    assert ("thousands" in r.stderr) == (value == "5,000")

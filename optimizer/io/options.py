@@ -46,7 +46,9 @@ def parse_amount(value: str | None, flag: str) -> Decimal | None:
     text = str(value).strip()
     amount = parse_decimal(text, plain=True)
     if amount is None:
-        hint = " (no thousands separators)" if re.fullmatch(r"[\d,]+(\.\d*)?", text) else ""
+        hint = " (no thousands separators)" if re.fullmatch(r"[\d,]+(\.\d*)?", text, re.A) \
+            else " (digits 0-9, not full-width ones)" if any(
+                c.isdigit() and not c.isascii() for c in text) else ""
         raise InputError(f"expected a non-negative amount in the catalog's currency, such as "
                          f"20000 or 1500.50, not '{shown(value)}'{hint}", source=flag)
     if too_large(amount):
