@@ -199,10 +199,12 @@ def test_config_option_names_accept_dashes_and_lists(tmp_path):
 
 
 @pytest.mark.parametrize("text, says", [
-    ('colour = "blue"\n', "unknown option 'colour'"),
-    ('[plan]\nmonths = true\nfoo = 1\n', r"\[plan\] has no option 'foo'"),
-    ('[deploy]\nx = 1\n', r"unknown section \[deploy\]"),
-    ('format = \n', "not valid TOML"),
+    # (each with its line: they named only the file)
+    ('colour = "blue"\n', r"line 1: unknown option 'colour'"),
+    ('[plan]\nmonths = true\nfoo = 1\n', r"line 3: \[plan\] has no option 'foo'"),
+    ('\n[deploy]\nx = 1\n', r"line 2: unknown section \[deploy\]"),
+    ('a = 1\nformat = \n', r"line 2: not valid TOML"),
+    ('[plan]\nsolver = "highs"\n[bill]\nsolver = 3\n', r"line 4: \[bill\] has no option"),
 ])
 def test_bad_config_files(tmp_path, text, says):
     cfg = write(tmp_path, "bad.toml", text)
@@ -211,13 +213,14 @@ def test_bad_config_files(tmp_path, text, says):
 
 @pytest.mark.parametrize("text, says", [
     # a scalar for a repeatable option: Click said "Value must be an iterable."
-    ('[plan]\nnegotiated_rate = "id_card=0.04"\n', r"c\.toml: \[plan\] key 'negotiated_rate' "
-     r"takes a list \(the option is repeatable\): write negotiated_rate = \[\"id_card=0\.04\"\]$"),
+    ('[plan]\nnegotiated_rate = "id_card=0.04"\n', r"c\.toml, line 2: \[plan\] key "
+     r"'negotiated_rate' takes a list \(the option is repeatable\): write negotiated_rate = \[\"id_card=0\.04\"\]$"),
     ('negotiated_rate = [["id_card=0.04"]]\n', "key 'negotiated_rate' takes a list of values, "
      "not of lists or tables$"),
     # a list for a one-value option: Click showed it as Python does, ['json']
-    ('format = ["json"]\n', r"c\.toml: key 'format' takes one value, not a list$"),
-    ('[plan]\nbudget = { yearly = 1 }\n', r"\[plan\] key 'budget' takes one value, not a table$"),
+    ('format = ["json"]\n', r"c\.toml, line 1: key 'format' takes one value, not a list$"),
+    ('[plan]\nbudget = { yearly = 1 }\n', r"c\.toml, line 2: \[plan\] key 'budget' takes one "
+     r"value, not a table$"),
 ])
 def test_config_value_of_the_wrong_shape(tmp_path, text, says):
     cfg = write(tmp_path, "c.toml", text)

@@ -45,14 +45,18 @@ def read_config(path: str, known: dict[str, dict[str, str]],
     except OSError as e:
         raise InputError(f"cannot read the config file ({e.strerror})", source=path) from None
     try:
-        data = tomllib.loads(raw_bytes.decode("utf-8"))
+        text = raw_bytes.decode("utf-8")
+        data = tomllib.loads(text)
     except UnicodeDecodeError as e:     # (TOML is UTF-8; the codec's words name no line)
         raise InputError("not UTF-8 text: save it as UTF-8", source=path,
                          line=raw_bytes[:e.start].count(b"\n") + 1) from None
     except tomllib.TOMLDecodeError as e:
-        raise InputError(f"not valid TOML ({e})", source=path) from None
+        at = re.search(r"line (\d+)", str(e))     # (none at the end of the document)
+        raise InputError(f"not valid TOML ({e})", source=path,
+                         line=int(at.group(1)) if at else max(1, len(text.splitlines()))
+                         ) from None
     except (RecursionError, ValueError) as e:
-        words = beyond_parser(raw_bytes.decode("utf-8"), e)
+        words = beyond_parser(text, e)
         if words is None:
             raise
         raise InputError(f"not valid TOML: {words[0]}", source=path, line=words[1]) from None
@@ -64,18 +68,19 @@ def read_config(path: str, known: dict[str, dict[str, str]],
         if isinstance(value, dict):
             if raw not in known:
                 raise InputError(f"unknown section [{raw}] (commands: "
-                                 f"{', '.join(sorted(known))})", source=path)
+                                 f"{', '.join(sorted(known))})", source=path,
+                                 line=_line_of(text, None, raw))
             sections[raw] = value
         elif key in everything:
             if key in spelled:
                 raise InputError(f"key '{raw}' repeats '{spelled[key]}' (the same option): "
-                                 f"keep one", source=path)
+                                 f"keep one", source=path, line=_line_of(text, raw))
             param = next(keys[key] for keys in known.values() if key in keys)
             common[key] = _shaped(value, raw, f"key '{raw}'", param in repeatable, path,
-                                  flags is None or param in flags)
+                                  flags is None or param in flags, _line_of(text, raw))
             spelled[key] = raw
         else:
-            raise InputError(f"unknown option '{raw}'", source=path)
+            raise InputError(f"unknown option '{raw}'", source=path, line=_line_of(text, raw))
     out: dict[str, dict] = {}
     for name, keys in known.items():
         values = {keys[k]: v for k, v in common.items() if k in keys}
@@ -85,14 +90,17 @@ def read_config(path: str, known: dict[str, dict[str, str]],
         for raw, value in sections.get(name, {}).items():
             key = raw.replace("-", "_")
             if key not in keys:
-                raise InputError(f"[{name}] has no option '{raw}'", source=path)
+                raise InputError(f"[{name}] has no option '{raw}'", source=path,
+                                 line=_line_of(text, raw, name))
             if key in seen:   # (time_limit and time-limit: the last won without a word)
                 raise InputError(f"[{name}] key '{raw}' repeats '{seen[key]}' (the same "
-                                 f"option): keep one", source=path)
+                                 f"option): keep one", source=path,
+                                 line=_line_of(text, raw, name))
             seen[key] = raw
             values[keys[key]] = _shaped(value, raw, f"[{name}] key '{raw}'",
                                         keys[key] in repeatable, path,
-                                        flags is None or keys[key] in flags)
+                                        flags is None or keys[key] in flags,
+                                        _line_of(text, raw, name))
             where[keys[key]] = f"config file {path}, [{name}] key '{raw}'"
         out[name] = values
         if origins is not None:
@@ -100,7 +108,8 @@ def read_config(path: str, known: dict[str, dict[str, str]],
     return out
 
 
-def _shaped(value, raw: str, where: str, repeatable: bool, path: str, flag: bool = True):
+def _shaped(value, raw: str, where: str, repeatable: bool, path: str, flag: bool = True,
+            line: int | None = None):
     """`value` of key `raw` (found at `where`) as Click takes it, after checking its shape:
     a list of plain values for a repeatable option, one value for any other. (Click would
     say "Value must be an iterable.", or show a list as Python does: "['json']".) True or
@@ -112,14 +121,35 @@ def _shaped(value, raw: str, where: str, repeatable: bool, path: str, flag: bool
         if not isinstance(value, list):
             example = json.dumps(value, ensure_ascii=False, default=str)
             raise InputError(f"{where} takes a list (the option is repeatable): write "
-                             f"{raw} = [{example}]", source=path)
+                             f"{raw} = [{example}]", source=path, line=line)
         if any(isinstance(v, (list, dict)) for v in value):
             raise InputError(f"{where} takes a list of values, not of lists or tables",
-                             source=path)
+                             source=path, line=line)
     elif isinstance(value, (list, dict)):
         raise InputError(f"{where} takes one value, not a "
-                         f"{'list' if isinstance(value, list) else 'table'}", source=path)
+                         f"{'list' if isinstance(value, list) else 'table'}", source=path,
+                         line=line)
     return _as_typed(value)
+
+
+def _line_of(text: str, key: str | None, section: str | None = None) -> int | None:
+    """The line that sets `key` at the top of a config file or in its [section] (tomllib
+    gives no positions), or the section's header line with `key` None."""
+    lines = text.splitlines()
+    start = 0
+    if section is not None:
+        head = re.compile(r"\s*\[\s*[\"']?" + re.escape(section) + r"[\"']?\s*\]")
+        start = next((i for i, ln in enumerate(lines) if head.match(ln)), None)
+        if start is None or key is None:
+            return None if start is None else start + 1
+        start += 1
+    pattern = re.compile(r"\s*[\"']?" + re.escape(key) + r"[\"']?\s*=")
+    for i in range(start, len(lines)):
+        if lines[i].lstrip().startswith("["):      # (the next table: the key is not here)
+            return None
+        if pattern.match(lines[i]):
+            return i + 1
+    return None
 
 
 def _as_typed(value):
