@@ -626,6 +626,11 @@ def test_xlsx_daily_sheet_with_real_dates_and_a_focus_sheet(tmp_path):
     ([["pattern", "product"], ["re:(", "id_card"]], 2, "pattern", "is not a regular expression"),
     ([["pattern", "product"], ["", "id_card"]], 2, "pattern", "pattern is empty"),
     ([["label", "product"], ["a", "id_card"]], 1, "label", "header must be pattern,product"),
+    # (tracebacks, exit 1, from the regular expression's compiler)
+    ([["pattern", "product"], ["re:a{99999999999}", "id_card"]], 2, "pattern",
+     "is not a regular expression (the repetition number is too large)"),
+    ([["pattern", "product"], ["re:" + "(" * 1500 + "a" + ")" * 1500, "id_card"]], 2,
+     "pattern", "is not a regular expression (nested too deeply)"),
 ])
 def test_bad_map_files(tmp_path, rows, line, field, message):
     mapping = write_csv(tmp_path / "map.csv", rows)
@@ -635,6 +640,23 @@ def test_bad_map_files(tmp_path, rows, line, field, message):
         read_history(daily_file, SEED, mapping=mapping)
     assert (e.value.source, e.value.line, e.value.field) == (str(mapping), line, field)
     assert message in str(e.value)
+
+
+@pytest.mark.parametrize("pattern, mapped", [
+    (r"re:^Mystery\SOCR", False),       # \S: no space (folded to \s it matched)
+    (r"re:^\D+ OCR$", True),             # \D: no digits (folded to \d it matched none)
+    (r"re:^mystery ocr\Z", True),        # \Z (folded to \z: refused)
+    (r"re:(?P<name>MYSTERY) OCR", True),  # a named group (folded: refused)
+])
+def test_map_regular_expressions_keep_their_escapes_and_ignore_case(tmp_path, pattern,
+                                                                     mapped):
+    """A `re:` pattern was case-folded before it was compiled: its escapes changed."""
+    mapping = write_csv(tmp_path / "map.csv", [["pattern", "product"], [pattern, "bank_card"]])
+    daily_file = write_csv(tmp_path / "d.csv", [["product", "date", "calls"],
+                                                ["id_card", "2027-01-01", "1"],
+                                                ["Mystery OCR", "2027-01-01", "5"]])
+    h = read_history(daily_file, SEED, mapping=mapping)
+    assert ("bank_card" in h.usage.products()) == mapped
 
 
 # --------------------------------------------------------------------------- units, aliases

@@ -62,6 +62,7 @@ from .text import (
     parse_count,
     parse_month,
     read_table,
+    shown,
     too_large,
     too_large_words,
     total_row_note,
@@ -216,11 +217,16 @@ def read_map(path: str | Path, catalog: Catalog) -> tuple[MapRule, ...]:
                 field="product"))
             continue
         try:
-            regex = (re.compile(_fold(pattern[3:]), re.I) if pattern.startswith("re:") else
+            # (a regular expression is not case-folded, only searched ignoring case:
+            # folding turned \S into \s and \D into \d, and refused \Z and (?P<name>))
+            regex = (re.compile(unicodedata.normalize("NFKC", pattern[3:]).strip(), re.I)
+                     if pattern.startswith("re:") else
                      re.compile(fnmatch.translate(_fold(pattern)), re.I | re.S))
-        except re.error as e:
-            problems.add(InputError(f"'{pattern[3:]}' is not a regular expression ({e})",
-                                    source=table.source, line=line, field="pattern"))
+        except (re.error, OverflowError, RecursionError) as e:
+            why = "nested too deeply" if isinstance(e, RecursionError) else str(e)
+            problems.add(InputError(f"'{shown(pattern[3:])}' is not a regular expression "
+                                    f"({why})", source=table.source, line=line,
+                                    field="pattern"))
             continue
         rules.append(MapRule(pattern, pid, line, regex))
     problems.check()
