@@ -310,3 +310,14 @@ def test_a_budget_in_full_width_digits_is_told_so(tmp_path, value, hint):
     r = run(tmp_path, {"f.csv": forecast()}, "plan", "@f.csv", "--budget", value)
     assert r.exit_code == 2 and r.stderr.rstrip().endswith(hint) or hint in r.stderr, r.stderr
     assert ("thousands" in r.stderr) == (value == "5,000")
+
+
+def test_scenario_weights_of_many_decimals_are_blamed_on_the_scenarios_file(tmp_path):
+    """Weights 0.30000000000000004 (a float's noise) count as whole numbers summing past
+    10^16, and the cost passed 2^53: the message named the forecast's file and 'calls'."""
+    files = {"f.csv": "product,month,calls\nid_card,2027-01,500000\n",
+             "s.csv": "scenario,weight,scale\nlow,0.30000000000000004,0.7\nbase,0.7,1\n"}
+    r = run(tmp_path, files, "plan", "@f.csv", "--scenarios", "@s.csv")
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr.startswith(f"Error: {tmp_path}/s.csv, field 'weight': id_card:"), r.stderr
+    assert "fewer decimals in the weights lower it" in r.stderr

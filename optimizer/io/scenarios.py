@@ -8,6 +8,7 @@ those are ignored with a note; every bad cell is reported at once.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -231,8 +232,9 @@ def check_scenarios(scenarios, base: Forecast, source: str,
 
 
 def _scaled(base: Forecast, scale, source: str, line: int) -> Forecast:
-    """`base` times `scale`, a scale past what packopt takes named at its own cell."""
+    """`base` times `scale`, a scale past what packopt takes named at its own cell; the
+    scenario's forecast is this file's (a limit it passes was blamed on the forecast's)."""
     try:
-        return base.scaled(scale)
+        return replace(base.scaled(scale), source=source)
     except InputError as e:
         raise InputError(e.message, source=source, line=line, field="scale") from None

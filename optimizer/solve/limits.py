@@ -89,4 +89,5 @@ def check_request(req) -> None:
                 raise InputError(
                     f"{pid}: {what} is beyond the largest figure packopt plans exactly "
                     f"({MAX_EXACT:,} = 2^53; see docs/cli.md, 'Limits'){why}",
-                    source=f.source, field="calls")
+                    source=f.source, field="weight" if most <= MAX_EXACT and
+                    total_weight > 1000 else "calls")
