@@ -122,6 +122,18 @@ def test_a_scenario_of_other_months_is_blamed_on_its_first_row(tmp_path):
                                            "2027-01..2027-11 but the forecast covers")
 
 
+def test_a_scenario_row_past_the_forecasts_months_is_named_at_its_line(tmp_path):
+    """One row of scenario b in 2028-01, past ID_YEAR's 2027: the message blamed b's first
+    row for a month 'missing' over 2027-01..2028-01."""
+    rows = ["scenario,weight,product,month,calls"] + \
+        [f"{name},1,id_card,2027-{m:02d},100" for name in "ab" for m in range(1, 13)] + \
+        ["b,1,id_card,2028-01,100"]
+    path = write(tmp_path, "sc.csv", "\n".join(rows) + "\n")
+    assert_input_error(run("plan", ID_YEAR, "--scenarios", path), "sc.csv", line=26,
+                       field="month", says="scenario 'b' gives 2028-01, outside the "
+                                           "forecast's months \\(2027-01 to 2027-12\\)")
+
+
 def test_scenarios_with_other_products(tmp_path):
     rows = ["scenario,weight,product,month,calls"] + \
         [f"a,1,bank_card,2027-{m:02d},100" for m in range(1, 13)]

@@ -67,7 +67,7 @@ def scenarios_from_table(table: Table, catalog: Catalog, base: Forecast | None,
     data = _scenario_rows(rows, form, source, problems, notes)
     if form == _SCALE:
         return _scale_scenarios(data, base, weights, source, problems)
-    return _full_scenarios(data, catalog, weights, source, line0, problems)
+    return _full_scenarios(data, catalog, weights, source, line0, problems, base)
 
 
 def _scenario_form(rows, base: Forecast | None, source: str, notes: list[str],
@@ -154,13 +154,17 @@ def _scale_scenarios(data, base: Forecast, weights: dict[str, tuple[Decimal, int
 
 
 def _full_scenarios(data, catalog: Catalog, weights: dict[str, tuple[Decimal, int]],
-                    source: str, line0: int, problems: Problems) -> tuple[Scenario, ...]:
+                    source: str, line0: int, problems: Problems,
+                    base: Forecast | None = None) -> tuple[Scenario, ...]:
     """Full form: each scenario's rows make a whole forecast, checked like one (every
-    product over the same months), in the order the scenarios first appear."""
+    product over the same months), in the order the scenarios first appear. With `base`,
+    a row outside its horizon is named at its own line (one row past it made the other
+    products of its scenario 'miss' that month, blamed on their first lines)."""
     order = day_first(row[3] for _, row in data)
     cells: dict[str, dict] = {}
     first: dict[str, dict] = {}
     names: list[str] = []
+    outside: dict[str, list] = {}       # rows past `base`'s horizon, per scenario
     for line, row in data:
         name = row[0]
         if name not in names:
@@ -171,6 +175,9 @@ def _full_scenarios(data, catalog: Catalog, weights: dict[str, tuple[Decimal, in
         calls = problems(parse_count, row[4], source=source, line=line, field_name="calls")
         if prod is None or month is None or calls is None:
             continue
+        if base is not None and not base.start <= month <= base.end:
+            outside.setdefault(name, []).append((line, month, prod, calls))
+            continue
         sc = cells.setdefault(name, {})
         if (prod.id, month) in sc:
             problems.add(InputError(f"duplicate row for scenario '{name}', {prod.id} {month} "
@@ -179,6 +186,16 @@ def _full_scenarios(data, catalog: Catalog, weights: dict[str, tuple[Decimal, in
             continue
         sc[(prod.id, month)] = (calls, line)
         first.setdefault(name, {}).setdefault(prod.id, line)
+    for name, rows in outside.items():
+        if name in cells:       # (a scenario wholly elsewhere is told so once, below)
+            for line, month, _, _ in rows:
+                problems.add(InputError(f"scenario '{name}' gives {month}, outside the "
+                                        f"forecast's months ({base.start} to {base.end})",
+                                        source=source, line=line, field="month"))
+        else:
+            for line, month, prod, calls in rows:
+                cells.setdefault(name, {})[(prod.id, month)] = (calls, line)
+                first.setdefault(name, {}).setdefault(prod.id, line)
     problems.check()
     out = []
     for name in names:
