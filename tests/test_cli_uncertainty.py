@@ -98,6 +98,8 @@ def test_plain_plan_json_has_no_uncertainty_fields():
     ("scenario,weight,scale\na,-1,1\n", 2, "weight", "weight must be positive, not -1$"),
     ("scenario,weight,scale\na,1,-0.5\n", 2, "scale", "scale must be positive, not -0.5$"),
     ("scenario,weight,scale\na,1,0\n", 2, "scale", "must be positive"),
+    # (a workbook's formula never calculated: it said "not a plain decimal number")
+    ("scenario,weight,scale\na,=A1/2,1\n", 2, "weight", "'=A1/2' is a formula with no saved"),
     ("scenario,prob,scale\na,1,1\n", 1, "prob", "header must be"),
     ("scenario,weight,scale\na,1,1,red\n", 2, "row", "expected 3 fields"),
     ("scenario,weight,scale\n", 2, "scenario", "no scenarios"),

@@ -19,7 +19,8 @@ from .forecast import assemble_forecast
 from .months import day_first
 from .text import (SHEET_IN_PATH, Problems, Table, csv_rows, ignored_columns_note, is_total,
                    parse_count, parse_decimal, parse_month, read_table, resolve_product,
-                   shown, too_large, too_large_words, total_row_note, trim, wrong_column)
+                   shown, too_large, too_large_words, total_row_note, trim, unsaved_formula,
+                   wrong_column)
 
 _FULL = ["scenario", "weight", "product", "month", "calls"]
 _SCALE = ["scenario", "weight", "scale"]
@@ -28,6 +29,9 @@ _SCALE = ["scenario", "weight", "scale"]
 def _positive(value: str, what: str, *, source: str, line: int) -> Decimal:
     text = value.strip()
     d = parse_decimal(text.removeprefix("-"), plain=True)    # '-1' is plain, but negative
+    if d is None and text.startswith("="):     # (a workbook saved without its values)
+        raise InputError(unsaved_formula(shown(text), what), source=source, line=line,
+                         field=what)
     if d is None or text.endswith("."):     # '5.' has never been a weight or scale
         comma = (f" (write the decimal point as '.': {text.replace(',', '.')})"
                  if re.fullmatch(r"\d*,\d+", text) else "")
