@@ -136,6 +136,17 @@ def test_a_scenario_row_past_the_forecasts_months_is_named_at_its_line(tmp_path)
                                            "forecast's months \\(2027-01 to 2027-12\\)")
 
 
+def test_a_scenarios_missing_month_is_told_with_its_bad_cells(tmp_path):
+    """Scenario a lacks 2027-05 and gives -7 calls in 2027-09: only the -7 was told, the
+    missing month a run later."""
+    rows = ["scenario,weight,product,month,calls"] + \
+        [f"a,1,id_card,2027-{m:02d},{-7 if m == 9 else 100}" for m in range(1, 13) if m != 5]
+    path = write(tmp_path, "sc.csv", "\n".join(rows) + "\n")
+    r = run("plan", ID_YEAR, "--scenarios", path)
+    assert r.exit_code == 2 and "2 problems" in r.stderr, r.stderr
+    assert "no calls given for id_card in 2027-05" in r.stderr and "'-7'" in r.stderr
+
+
 def test_scenarios_with_other_products(tmp_path):
     rows = ["scenario,weight,product,month,calls"] + \
         [f"a,1,bank_card,2027-{m:02d},100" for m in range(1, 13)]

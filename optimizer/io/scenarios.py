@@ -169,6 +169,8 @@ def _full_scenarios(data, catalog: Catalog, weights: dict[str, tuple[Decimal, in
     first: dict[str, dict] = {}
     names: list[str] = []
     outside: dict[str, list] = {}       # rows past `base`'s horizon, per scenario
+    bad: dict[str, set] = {}            # (product, month) of rows whose calls are bad
+    unplaced = False                    # a row whose product or month is unreadable
     for line, row in data:
         name = row[0]
         if name not in names:
@@ -177,7 +179,12 @@ def _full_scenarios(data, catalog: Catalog, weights: dict[str, tuple[Decimal, in
         prod = problems(resolve_product, catalog, row[2], source=source, line=line)
         month = problems(parse_month, row[3], source=source, line=line, day_is_first=order)
         calls = problems(parse_count, row[4], source=source, line=line, field_name="calls")
-        if prod is None or month is None or calls is None:
+        if prod is None or month is None:
+            unplaced = True
+            continue
+        if calls is None:   # (its month still counts: the scenario's gaps told with it)
+            bad.setdefault(name, set()).add((prod.id, month))
+            first.setdefault(name, {}).setdefault(prod.id, line)
             continue
         if base is not None and not base.start <= month <= base.end:
             outside.setdefault(name, []).append((line, month, prod, calls))
@@ -200,13 +207,16 @@ def _full_scenarios(data, catalog: Catalog, weights: dict[str, tuple[Decimal, in
             for line, month, prod, calls in rows:
                 cells.setdefault(name, {})[(prod.id, month)] = (calls, line)
                 first.setdefault(name, {}).setdefault(prod.id, line)
-    problems.check()
+    if unplaced:
+        problems.check()
     out = []
     for name in names:
-        f = problems(assemble_forecast, cells.get(name, {}), first.get(name, {}), catalog,
-                     source, line0)
-        if f is not None:
-            out.append(Scenario(name, weights[name][0], f))
+        if name not in cells:       # (every row of it bad: told already)
+            problems.check()
+        # (its problems joined to the file's, which it raises when there are any)
+        f = assemble_forecast(cells[name], first.get(name, {}), catalog, source, line0,
+                              problems, bad.get(name, frozenset()))
+        out.append(Scenario(name, weights[name][0], f))
     problems.check()
     return tuple(out)
 
