@@ -62,9 +62,9 @@ def day_first(values: Iterable[str]) -> bool | None:
     return day_first_ > month_first
 
 
-def to_month(text: str, *, day_is_first: bool | None = None) -> Month:
+def to_month(text: str, *, day_is_first: bool | None = None, workbook: bool = False) -> Month:
     """The month `text` names, or ValueError whose message says what `text` looks like
-    and how to write it."""
+    and how to write it (`workbook`: a cell of one, not told to give packopt the workbook)."""
     v = text.strip()
     if m := (_YEAR_MONTH.fullmatch(v) or _COMPACT.fullmatch(v) or _CHINESE.fullmatch(v)):
         return _of(v, int(m.group(1)), int(m.group(2)))
@@ -95,7 +95,7 @@ def to_month(text: str, *, day_is_first: bool | None = None) -> Month:
         if name in ABBREVIATIONS:
             return Month.of(int(year) + (2000 if len(year) == 2 else 0),
                             ABBREVIATIONS.index(name) + 1)
-    raise _not_month(v, _why(v))
+    raise _not_month(v, _why(v, workbook))
 
 
 def _of(text: str, year: int, month: int) -> Month:
@@ -118,7 +118,7 @@ def _not_month(text: str, why: str) -> ValueError:
     return ValueError(f"'{text}' is not a month: {why}")
 
 
-def _why(v: str) -> str:
+def _why(v: str, workbook: bool = False) -> str:
     """What a refused month looks like, and how to write it."""
     low = v.lower()
     if not v:
@@ -132,7 +132,8 @@ def _why(v: str) -> str:
     if _SERIAL.fullmatch(v) and 20000 <= float(v) < 80000:
         day = _EXCEL_EPOCH + timedelta(days=int(float(v)))
         return (f"it looks like an Excel date serial number ({day.isoformat()}); format the "
-                f"column as dates or as text YYYY-MM, or give packopt the .xlsx itself")
+                f"column as dates or as text YYYY-MM" +
+                ("" if workbook else ", or give packopt the .xlsx itself"))
     if _QUARTER.fullmatch(v):
         return "it is a quarter; give one row (or column) per month, as YYYY-MM"
     if _EXCEL_DAY.fullmatch(v):

@@ -424,7 +424,7 @@ def parse_count(value: str, *, source: str, line: int, field_name: str, what: st
                              source=source, line=line, field=field_name)
         return n
     hint = None
-    thousands = WORKBOOK_THOUSANDS_HINT if ", sheet '" in str(source) else THOUSANDS_HINT
+    thousands = WORKBOOK_THOUSANDS_HINT if _in_workbook(source) else THOUSANDS_HINT
     if v == "":
         msg = f"{what} is empty"
     elif v.startswith("="):
@@ -450,6 +450,12 @@ def parse_count(value: str, *, source: str, line: int, field_name: str, what: st
     raise InputError(msg, source=source, line=line, field=field_name, hint=hint)
 
 
+def _in_workbook(source) -> bool:
+    """Whether a cell's source is a workbook's sheet (its advice then is not to give packopt
+    the workbook)."""
+    return ", sheet '" in str(source)
+
+
 MONTH_MOST = 40     # characters of the longest month cell read (`2027年1月1日 0:00:00` has 19)
 
 
@@ -461,12 +467,9 @@ def parse_month(value: str, *, source: str, line: int | None, field_name: str = 
         raise InputError(f"'{shown(value.strip())}' is not a month", source=source, line=line,
                          field=field_name, hint=FORMS_HINT)
     try:
-        return to_month(value, day_is_first=day_is_first)
+        return to_month(value, day_is_first=day_is_first, workbook=_in_workbook(source))
     except ValueError as e:
-        words = str(e)
-        if ", sheet '" in str(source):      # (a workbook's cell: giving the workbook is moot)
-            words = words.replace(", or give packopt the .xlsx itself", "")
-        raise InputError(_escaped(words) + odd_note(value), source=source, line=line,
+        raise InputError(_escaped(str(e)) + odd_note(value), source=source, line=line,
                          field=field_name, hint=FORMS_HINT) from None
 
 
