@@ -16,8 +16,8 @@ from pathlib import Path
 
 from ..domain.catalog import TIER_BASES, UNPUBLISHED, Catalog, Pack, Product, Tier
 from ..exceptions import InputError
-from .text import (LIMIT_WORDS, MAX_WHOLE, Problems, beyond_parser, bundled_text,
-                   parse_decimal, read_text, shown, too_large, too_large_words)
+from .text import (LIMIT_WORDS, MAX_WHOLE, Problems, bundled_text, parse_decimal, read_text,
+                   shown, toml_error, too_large, too_large_words)
 
 _TOP_KEYS = {"currency", "free_calls_per_month", "validity_months", "tier_basis", "product"}
 _PRODUCT_KEYS = {"id", "name", "packs", "tiers", "free_calls_per_month", "aliases"}
@@ -134,18 +134,11 @@ def parse_catalog(text: str, source: str) -> Catalog:
     loc = _Locator(text)
     try:
         data = toml_loads(text)
-    except tomllib.TOMLDecodeError as e:
-        m = re.search(r"line (\d+)", str(e))
-        # "at end of document" (e.g. an unclosed array) carries no number: the last line
-        line = int(m.group(1)) if m else max(1, len(loc.lines))
-        raise InputError(f"not valid TOML ({e})", source=source, line=line,
-                         field="toml") from None
-    except (RecursionError, ValueError) as e:
-        words = beyond_parser(text, e)
-        if words is None:
+    except (ValueError, RecursionError) as e:      # (TOMLDecodeError is a ValueError)
+        error = toml_error(text, e, source, "toml")
+        if error is None:
             raise
-        raise InputError(f"not valid TOML: {words[0]}", source=source, line=words[1],
-                         field="toml") from None
+        raise error from None
 
     def top_err(key):
         return lambda msg: InputError(msg, source=source, line=loc.find(key), field=key)

@@ -17,7 +17,7 @@ import tomllib
 import click
 
 from ..exceptions import InputError
-from .text import beyond_parser
+from .text import toml_error
 
 
 ORIGINS = "packopt.config_origins"     # ctx.meta key: {command: {parameter: origin}}
@@ -36,31 +36,7 @@ def read_config(path: str, known: dict[str, dict[str, str]],
     `origins`, if given, receives where each value was written:
     "config file FILE, key 'format'" or "..., [plan] key 'solver'".
     """
-    try:
-        with open(path, "rb") as fh:
-            # (a BOM, as Windows' Notepad writes, is not TOML but is no reason to refuse)
-            raw_bytes = fh.read().removeprefix(b"\xef\xbb\xbf")
-    except FileNotFoundError:
-        raise InputError("config file not found", source=path) from None
-    except OSError as e:
-        raise InputError(f"cannot read the config file ({e.strerror})", source=path) from None
-    try:
-        text = raw_bytes.decode("utf-8")
-        data = tomllib.loads(text)
-    except UnicodeDecodeError as e:     # (TOML is UTF-8; the codec's words name no line)
-        raise InputError("not UTF-8 text: save it as UTF-8", source=path,
-                         line=raw_bytes[:e.start].count(b"\n") + 1) from None
-    except tomllib.TOMLDecodeError as e:
-        at = re.search(r"line (\d+)", str(e))     # (none at the end of the document)
-        raise InputError(f"not valid TOML ({e})", source=path,
-                         line=int(at.group(1)) if at else max(1, len(text.splitlines()))
-                         ) from None
-    except (RecursionError, ValueError) as e:
-        words = beyond_parser(text, e)
-        if words is None:
-            raise
-        raise InputError(f"not valid TOML: {words[0]}", source=path, line=words[1]) from None
-
+    text, data = _document(path)
     everything = set().union(*known.values())
     common, sections, spelled = {}, {}, {}
     for raw, value in data.items():
@@ -130,6 +106,30 @@ def _shaped(value, raw: str, where: str, repeatable: bool, path: str, flag: bool
                          f"{'list' if isinstance(value, list) else 'table'}", source=path,
                          line=line)
     return _as_typed(value)
+
+
+def _document(path: str) -> tuple[str, dict]:
+    """The config file's text and its TOML read, or an InputError naming its line."""
+    try:
+        with open(path, "rb") as fh:
+            # (a BOM, as Windows' Notepad writes, is not TOML but is no reason to refuse)
+            raw_bytes = fh.read().removeprefix(b"\xef\xbb\xbf")
+    except FileNotFoundError:
+        raise InputError("config file not found", source=path) from None
+    except OSError as e:
+        raise InputError(f"cannot read the config file ({e.strerror})", source=path) from None
+    try:
+        text = raw_bytes.decode("utf-8")
+    except UnicodeDecodeError as e:     # (TOML is UTF-8; the codec's words name no line)
+        raise InputError("not UTF-8 text: save it as UTF-8", source=path,
+                         line=raw_bytes[:e.start].count(b"\n") + 1) from None
+    try:
+        return text, tomllib.loads(text)
+    except (ValueError, RecursionError) as e:      # (TOMLDecodeError is a ValueError)
+        error = toml_error(text, e, path)
+        if error is None:
+            raise
+        raise error from None
 
 
 def _line_of(text: str, key: str | None, section: str | None = None) -> int | None:

@@ -115,6 +115,21 @@ def beyond_parser(text: str, error: Exception) -> tuple[str, int | None] | None:
 NESTING_SHOWN = 100     # brackets deep at which `beyond_parser` names the line
 
 
+def toml_error(text: str, error: Exception, source: str,
+               field: str | None = None) -> InputError | None:
+    """The InputError for a TOML text Python's parser refused (`error`), naming its line:
+    its own message's line (none at the end of the document: the last), or what
+    `beyond_parser` finds; None for any other error (a bug: raised as is)."""
+    import tomllib
+    if isinstance(error, tomllib.TOMLDecodeError):
+        at = re.search(r"line (\d+)", str(error))
+        return InputError(f"not valid TOML ({error})", source=source, field=field,
+                          line=int(at.group(1)) if at else max(1, len(text.splitlines())))
+    words = beyond_parser(text, error)
+    return None if words is None else InputError(f"not valid TOML: {words[0]}", source=source,
+                                                 line=words[1], field=field)
+
+
 def bundled_text(name: str) -> str:
     """A data file shipped inside the package (optimizer/data/), read beside this module
     rather than through importlib.resources, whose import costs more than the read."""
