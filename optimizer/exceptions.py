@@ -79,15 +79,11 @@ FIELD_SHOWN = 60        # characters of a field's name a message shows at most
 
 
 def _shown_field(field: str) -> str:
-    """A field's name as a message shows it: invisible and control characters escaped (a
-    header cell's second BOM or zero-width space made 'field 'product': header must be
-    product,...'), and a long one cut (a header cell of 5,000 characters)."""
-    import unicodedata
-    text = "".join(f"\\u{ord(c):04x}" if unicodedata.category(c) in ("Cc", "Cf") else c
-                   for c in field)
-    if len(text) <= FIELD_SHOWN:
-        return text
-    return f"{text[:FIELD_SHOWN // 2]}…{text[-(FIELD_SHOWN // 2):]} ({len(text):,} characters)"
+    """A field's name as a message shows a cell (`io.text.shown`: invisible characters
+    escaped, a long one cut): a header cell's second BOM or zero-width space made "field
+    'product': header must be product,...", and one of 5,000 characters was echoed whole."""
+    from .io.text import shown      # (only when a message is written: io imports this module)
+    return shown(field, FIELD_SHOWN)
 
 
 class InfeasibleError(PackoptError):
