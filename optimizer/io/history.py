@@ -895,6 +895,9 @@ def _unit_notes(source: str, odd_units: dict, usage: _Usage) -> None:
                            f"{line}")
 
 
+LAST_MINUTE = time(23, 59)      # an end within it stands for the next midnight (`_exclusive`)
+
+
 def _exclusive(end: datetime) -> datetime:
     """A period's end as FOCUS means it, the first instant after it: an end in a day's
     last minute (23:59:59, as some exports write an inclusive end) is the next midnight, so
@@ -902,9 +905,6 @@ def _exclusive(end: datetime) -> datetime:
     if end.time() >= LAST_MINUTE and end.date() < datetime.max.date():
         return datetime.combine(end.date() + timedelta(days=1), datetime.min.time())
     return end
-
-
-LAST_MINUTE = time(23, 59)
 
 
 def _cover_day(usage: _Usage, moment: datetime) -> None:

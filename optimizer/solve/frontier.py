@@ -837,26 +837,41 @@ def _exchanged(pts, room, total, pick: list[int], tables) -> list[int]:
 def _argmin_table(p):
     """For points `p` over two blocks: a function giving, for each row of `left` (room per
     block), the index and cost of the cheapest point within it (-1 and FAR where none
-    fits), from a table over the two spends; None past GRID cells, or where a cost is
-    negative or cost times points would overflow the table's packed key."""
+    fits), from `_least_grid` over a packed key (cost, then index); None past GRID cells,
+    or where a cost is negative or cost times points would overflow that key."""
     spend, cost = p[0], p[1]
     n = len(cost)
-    u1, i1 = np.unique(spend[:, 0], return_inverse=True)
-    u2, i2 = np.unique(spend[:, 1], return_inverse=True)
-    if len(u1) * len(u2) > GRID or int(cost.min()) < 0 or \
-            int(cost.max()) >= (1 << 62) // (n + 1):
+    if int(cost.min()) < 0 or int(cost.max()) >= (1 << 62) // (n + 1):
         return None
     none = np.iinfo(np.int64).max
-    grid = np.full((len(u1), len(u2)), none, dtype=np.int64)
-    np.minimum.at(grid, (i1.reshape(-1), i2.reshape(-1)), cost * n + np.arange(n))
-    grid = np.minimum.accumulate(np.minimum.accumulate(grid, axis=0), axis=1)
+    least = _least_grid(spend, cost * n + np.arange(n), none)
+    if least is None:
+        return None
 
     def best(left: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        a = np.searchsorted(u1, left[:, 0], "right") - 1
-        b = np.searchsorted(u2, left[:, 1], "right") - 1
-        out = np.where((a < 0) | (b < 0), none, grid[np.maximum(a, 0), np.maximum(b, 0)])
+        out = least(left)
         return np.where(out == none, -1, out % n), np.where(out == none, FAR, out // n)
     return best
+
+
+def _least_grid(spend: np.ndarray, values: np.ndarray, empty: int):
+    """For points over two blocks (`spend`): a function giving, for each row of `left`
+    (room per block), the least of `values` over the points within it (`empty` where none
+    fits), from a table over the two spends; None past GRID cells."""
+    u1, i1 = np.unique(spend[:, 0], return_inverse=True)
+    u2, i2 = np.unique(spend[:, 1], return_inverse=True)
+    if len(u1) * len(u2) > GRID:
+        return None
+    grid = np.full((len(u1), len(u2)), empty, dtype=np.int64)
+    np.minimum.at(grid, (i1.reshape(-1), i2.reshape(-1)), values)
+    grid = np.minimum.accumulate(np.minimum.accumulate(grid, axis=0), axis=1)
+
+    def within(left: np.ndarray) -> np.ndarray:
+        left = np.atleast_2d(left)
+        a = np.searchsorted(u1, left[:, 0], "right") - 1
+        b = np.searchsorted(u2, left[:, 1], "right") - 1
+        return np.where((a < 0) | (b < 0), empty, grid[np.maximum(a, 0), np.maximum(b, 0)])
+    return within
 
 
 def _rest_bounds(pts, room) -> list:
@@ -958,19 +973,8 @@ def _floor(p):
     from each block alone."""
     spend, cost = p[0], p[1]
     if spend.shape[1] == 2:
-        u1, i1 = np.unique(spend[:, 0], return_inverse=True)
-        u2, i2 = np.unique(spend[:, 1], return_inverse=True)
-        if len(u1) * len(u2) <= GRID:
-            grid = np.full((len(u1), len(u2)), FAR, dtype=np.int64)
-            np.minimum.at(grid, (i1.reshape(-1), i2.reshape(-1)), cost)
-            grid = np.minimum.accumulate(np.minimum.accumulate(grid, axis=0), axis=1)
-
-            def within(left: np.ndarray) -> np.ndarray:
-                left = np.atleast_2d(left)
-                a = np.searchsorted(u1, left[:, 0], "right") - 1
-                b = np.searchsorted(u2, left[:, 1], "right") - 1
-                out = grid[np.maximum(a, 0), np.maximum(b, 0)]
-                return np.where((a < 0) | (b < 0), FAR, out)
+        within = _least_grid(spend, cost, FAR)
+        if within is not None:
             return within
     sorts = []
     for j in range(spend.shape[1]):
