@@ -162,6 +162,7 @@ JAN = M("2027-01")
     ("202701", "2027-01"), ("2027年1月", "2027-01"), ("2027年12月", "2027-12"),
     ("2027-01-01", "2027-01"), ("2027/1/1", "2027-01"), ("2027/12/01", "2027-12"),
     ("1/1/2027", "2027-01"), ("Jan-27", "2027-01"), ("Jan 2027", "2027-01"),
+    ("1-Jan-27", "2027-01"), ("01-Dec-2027", "2027-12"),          # Excel's d-mmm-yy, the 1st
     ("dec-2027", "2027-12"), ("Sep 27", "2027-09"), (" 2027-3 ", "2027-03"),
     ("2027年1月1日", "2027-01"), ("2027年12月01日", "2027-12"),
 ])
@@ -179,7 +180,7 @@ def test_month_forms(text, month):
     ("2027-Q1", "it is a quarter"), ("Q3 2027", "it is a quarter"), ("2027年第1季度", "quarter"),
     ("46388", "it looks like an Excel date serial number (2027-01-01)"),
     ("2027-01-01 00:00:00", "it is a date and time"),
-    ("1-Jan-27", "it looks like an Excel date with a day"),
+    ("15-Jan-27", "it looks like an Excel date with a day"),
     ("January 2027", "write Jan 2027 or 2027-01"),
     ("Feb", "it has no year"),
     ("01/2027", "the month before the year is not read"),
@@ -556,6 +557,17 @@ def test_extra_columns_are_ignored_with_a_note():
     assert f.demand == (("id_card", (5,)),)
     assert notes == ["f.csv: columns 'notes', 'owner' ignored"]
 
+
+def test_extra_columns_with_digits_in_their_header_are_no_months():
+    """A wide sheet's `2027 Total`, `FY2027`, `Notes (v2)` beside its months were refused
+    as months ("write it as YYYY-MM"); they are extra columns, as `Owner` is."""
+    notes = []
+    f = parse_forecast("product,2027-01,2027-02,2027 Total,FY2027,Notes (v2),2027年合计\n"
+                       "id_card,1000,2000,3000,3000,new,3000\n", SEED, "f.csv", notes=notes)
+    assert f.demand == (("id_card", (1000, 2000)),)
+    assert notes == ["f.csv: columns '2027 Total', 'FY2027', 'Notes (v2)', '2027年合计' ignored"]
+    with pytest.raises(InputError, match="'2027-13' is not a month"):
+        parse_forecast("product,2027-12,2027-13\nid_card,1,2\n", SEED, "f.csv")
 
 
 def test_a_total_row_of_unsaved_formulas_is_one_phrase():

@@ -40,6 +40,9 @@ _EXCEL_DAY = re.compile(r"(\d{1,2})[- ]([A-Za-z]{3,9})[- ](\d{2}|\d{4})", re.A)
 _NAME_ONLY = re.compile(r"[A-Za-z]{3,9}\.?")
 _FULL_NAME = re.compile(r"([A-Za-z]{4,9})[- ,]+(\d{2}|\d{4})", re.A)
 _EXCEL_EPOCH = date(1899, 12, 30)
+# What a month's header may hold besides digits and separators (`looks_like_month`).
+_MONTH_WORDS = re.compile("|".join(sorted(_NAMES + ABBREVIATIONS + ("sept",), key=len,
+                                          reverse=True)) + "|[年月日]")
 
 
 def day_first(values: Iterable[str]) -> bool | None:
@@ -90,6 +93,8 @@ def to_month(text: str, *, day_is_first: bool | None = None, workbook: bool = Fa
             raise ValueError(f"'{v}' is a date that is not the 1st of a month (read as "
                              f"{order}): write the month as YYYY-MM")
         return _of(v, year, month)
+    if (m := _EXCEL_DAY.fullmatch(v)) and int(m.group(1)) == 1 and len(m.group(2)) == 3:
+        v = f"{m.group(2)} {m.group(3)}"        # 1-Jan-27 (Excel's d-mmm-yy): the month
     if m := _ABBREVIATED.fullmatch(v):
         name, year = m.group(1).lower(), m.group(2)
         if name in ABBREVIATIONS:
@@ -156,8 +161,14 @@ def _why(v: str, workbook: bool = False) -> str:
 
 def looks_like_month(text: str) -> bool:
     """Whether a column header is meant as a month (so a bad one is an error rather than
-    an extra column ignored): it has a digit, 年/月, or starts with a month's name."""
+    an extra column ignored): it has a digit, 年/月, or starts with a month's name, and no
+    other word (`2027 Total`, `FY2027`, `Notes (v2)` are extra columns; a quarter counts,
+    to be told to give months)."""
     v = text.strip().lower()
+    if _QUARTER.fullmatch(v) or _DATE_TIME.fullmatch(v):
+        return True
+    if re.search(r"[^\W\d_]", _MONTH_WORDS.sub("", v)):
+        return False            # a word that names no month
     word = re.match(r"[a-z]*", v).group()
     return bool(re.search(r"\d|年|月", v)) or word in ABBREVIATIONS or word in _NAMES \
         or word == "sept"
