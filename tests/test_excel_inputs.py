@@ -417,6 +417,19 @@ def test_an_old_xls_workbook_is_refused_with_the_fix(tmp_path):
         in result.stderr
 
 
+def test_a_workbook_with_a_password_is_told_apart_from_an_old_xls(tmp_path):
+    """Excel keeps a workbook with a password to open in an OLE container, as an .xls: the
+    user, who has an .xlsx, was told to save it as .xlsx."""
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100
+    for name, body in (("f.xlsx", ole), ("f.bin", ole + "EncryptedPackage".encode("utf-16-le"))):
+        path = tmp_path / name
+        path.write_bytes(body)
+        result = run("plan", path)
+        assert result.exit_code == 2 and result.stdout == ""
+        assert "a workbook with a password to open is not read: remove the password" \
+            in result.stderr and ".xls" not in result.stderr.replace(str(path), "")
+
+
 def test_a_broken_workbook_is_an_input_error(tmp_path):
     path = tmp_path / "f.xlsx"
     path.write_bytes(b"PK\x03\x04" + b"not really a zip" * 10)
@@ -927,3 +940,68 @@ def test_a_serial_number_month_in_a_workbook_is_not_told_to_give_the_workbook(tm
         read_forecast(path, SEED)
     assert "Excel date serial number (2027-01-01)" in str(e.value)
     assert ".xlsx itself" not in str(e.value)
+
+
+def _patched(path: Path, part: str, edit) -> Path:
+    """A workbook with one of its XML parts edited (what Excel writes that openpyxl
+    does not)."""
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    parts[part] = edit(parts[part])
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, data in parts.items():
+            z.writestr(n, data)
+    return path
+
+
+@pytest.mark.parametrize("fmt_id", [27, 31, 57, 58])
+def test_months_in_an_east_asian_date_format_read_as_months(tmp_path, fmt_id):
+    """Chinese, Japanese and Korean Excel store their date formats by id alone (27-36,
+    50-58, no definition in the file); openpyxl does not know them, so a month typed as
+    2027年1月 came as 46388 and was refused as "an Excel date serial number"."""
+    rows = [["product", "month", "calls"], ["id_card", datetime(2027, 1, 1), 25000],
+            ["id_card", datetime(2027, 2, 1), 26000]]
+    path = workbook(tmp_path / "f.xlsx", {"Forecast": rows},
+                    formats={"Forecast": 'yyyy"年"m"月"'})
+
+    def by_id(xml: bytes) -> bytes:
+        xml, n = re.subn(rb'<numFmt numFmtId="(\d+)"[^>]*/>', b"", xml)
+        assert n
+        return re.sub(rb'numFmtId="1[6-9]\d"', f'numFmtId="{fmt_id}"'.encode(), xml)
+    _patched(path, "xl/styles.xml", by_id)
+    f = read_forecast(path, SEED)
+    assert (f.start, f.months, f.demand) == (M("2027-01"), 2, (("id_card", (25000, 26000)),))
+
+
+def test_a_formula_that_shows_nothing_is_an_empty_cell(tmp_path):
+    """`=IF(...,"",...)` saved by Excel (an empty text result) was read as "a formula with no
+    saved value: open the workbook in Excel and save it", which cannot help."""
+    rows = [["product", "month", "calls"], ["id_card", "2027-01", 25000],
+            ['=IF(1>2,"x","")', '=IF(1>2,"x","")', '=IF(1>2,1,"")']]
+    path = workbook(tmp_path / "f.xlsx", {"Forecast": rows})
+    _patched(path, "xl/worksheets/sheet1.xml", lambda xml: re.sub(
+        rb'<c r="([A-C]3)"><f>(.*?)</f><v\s*/></c>', rb'<c r="\1" t="str"><f>\2</f><v/></c>',
+        xml))
+    assert read_forecast(path, SEED).demand == (("id_card", (25000,)),)
+    # (a formula never calculated is still told as one)
+    unsaved = workbook(tmp_path / "g.xlsx", {"Forecast": rows})
+    with pytest.raises(InputError, match="formula with no saved value"):
+        read_forecast(unsaved, SEED)
+
+
+def test_a_hidden_first_sheet_is_not_the_one_read(tmp_path):
+    """The first sheet the user sees is read: a hidden first sheet (an old version kept)
+    was read silently."""
+    path = tmp_path / "f.xlsx"
+    wb = openpyxl.Workbook()
+    old = wb.active
+    old.title = "Forecast v1 (old)"
+    old.append(["product", "month", "calls"])
+    old.append(["id_card", "2027-01", 99999])
+    old.sheet_state = "hidden"
+    new = wb.create_sheet("Forecast")
+    new.append(["product", "month", "calls"])
+    new.append(["id_card", "2027-01", 5000])
+    wb.active = 1
+    wb.save(path)
+    assert read_forecast(path, SEED).demand == (("id_card", (5000,)),)

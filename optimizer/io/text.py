@@ -244,6 +244,12 @@ def table_from_bytes(raw: bytes, path: str, what: str, *, sheet: str | None = No
         source, rows, others, notes = sheet_rows(raw, path, what, sheet)
         return Table(source, rows, notes, others)
     if raw.startswith(_OLE_MAGIC):
+        if "EncryptedPackage".encode("utf-16-le") in raw or \
+                path.lower().endswith((".xlsx", ".xlsm")):
+            # (Excel keeps a workbook with a password to open in an OLE container too.)
+            raise InputError("a workbook with a password to open is not read: remove the "
+                             "password in Excel (File > Info > Protect Workbook) and save "
+                             "it, or save it as CSV UTF-8", source=path)
         raise InputError("an Excel 97-2003 workbook (.xls) is not read: save it as .xlsx "
                          "or as CSV UTF-8", source=path)
     if sheet is not None:

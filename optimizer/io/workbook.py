@@ -12,6 +12,7 @@ the sheet's row numbers.
 
 from __future__ import annotations
 
+import contextlib
 import io
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -63,7 +64,8 @@ def _sheet(wb, path: str, what: str, name: str | None):
     if not sheets:
         raise InputError(f"the workbook has no worksheet with the {what}", source=path)
     if name is None:
-        return sheets[0]
+        # The first sheet the user sees: a hidden one (an old version kept) is not it.
+        return next((ws for ws in sheets if _shown(ws)), sheets[0])
     for ws in sheets:
         if ws.title == name:
             return ws
@@ -75,10 +77,33 @@ def _sheet(wb, path: str, what: str, name: str | None):
                      source=path)
 
 
+def _shown(ws) -> bool:
+    return getattr(ws, "sheet_state", "visible") == "visible"
+
+
+# Number formats that East-Asian Excel stores by id alone (ECMA-376 18.8.30: ids 27-36 and
+# 50-58 are dates and times in the zh, ja and ko locales), which openpyxl does not know:
+# their cells come as plain numbers, a month typed as 2027年1月 as 46388.
+_EAST_ASIAN_DATES = frozenset(range(27, 37)) | frozenset(range(50, 59))
+
+
 def _values(ws) -> list[list]:
-    """Every row of the sheet from row 1 (empty rows as []), as stored."""
+    """Every row of the sheet from row 1 (empty rows as []), as stored (a date cell as a
+    date, in East-Asian formats too)."""
+    from openpyxl.utils.datetime import from_excel
     ws.reset_dimensions()        # some writers record a wrong used range: read every row
-    return [list(values) for values in ws.iter_rows(values_only=True)]
+    epoch = getattr(ws.parent, "epoch", None)
+    out = []
+    for cells in ws.iter_rows():
+        row = [c.value for c in cells]
+        for i, c in enumerate(cells):
+            v = row[i]
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and \
+                    getattr(getattr(c, "style_array", None), "numFmtId", 0) in _EAST_ASIAN_DATES:
+                with contextlib.suppress(ValueError, OverflowError, TypeError):
+                    row[i] = from_excel(v, epoch) if epoch is not None else from_excel(v)
+        out.append(row)
+    return out
 
 
 def _trimmed(row: list[str]) -> list[str]:
@@ -109,7 +134,8 @@ def sheet_rows(raw: bytes, path: str, what: str, sheet: str | None
     finally:
         wb.close()
     if any(v is None for row in values for v in row):
-        values = _with_formulas(raw, path, title, values)
+        values = _with_formulas(raw, path, title, values,
+                                _blank_results(raw, getattr(ws, "_worksheet_path", None)))
     source = f"{path}, sheet '{title}'"
     merged = [m for m in merged if _at(values, m[1], m[0]) is not None]
     notes = [_filled_down(values, merged, source)] if merged else []
@@ -176,9 +202,11 @@ def other_sheets_hint(others: tuple[str, ...], how: str = "--sheet NAME") -> str
            f"with {how}."
 
 
-def _with_formulas(raw: bytes, path: str, title: str, values: list[list]) -> list[list]:
+def _with_formulas(raw: bytes, path: str, title: str, values: list[list],
+                   blank: set[tuple[int, int]]) -> list[list]:
     """`values` with each empty cell that holds a formula (no saved value) replaced by the
-    formula's text."""
+    formula's text; those in `blank` (row, column, from 1) saved an empty result and stay
+    empty."""
     wb = _open(raw, path, data_only=False)
     try:
         formulas = _values(_sheet(wb, path, "", title))
@@ -188,5 +216,31 @@ def _with_formulas(raw: bytes, path: str, title: str, values: list[list]) -> lis
     for r, row in enumerate(values):
         f = formulas[r] if r < len(formulas) else []
         out.append([f[c] if v is None and c < len(f) and isinstance(f[c], str)
-                    and f[c].startswith("=") else v for c, v in enumerate(row)])
+                    and f[c].startswith("=") and (r + 1, c + 1) not in blank else v
+                    for c, v in enumerate(row)])
+    return out
+
+
+def _blank_results(raw: bytes, part: str | None) -> set[tuple[int, int]]:
+    """(row, column) of the formula cells whose saved result is empty text: Excel writes
+    `=IF(...,"",...)` showing nothing as `<c t="str"><f>...</f><v/></c>`, which openpyxl
+    reads as no value, as it does a formula never calculated."""
+    if not part:
+        return set()
+    import zipfile
+    from xml.etree.ElementTree import ParseError, iterparse
+
+    from openpyxl.utils.cell import coordinate_to_tuple
+    out = set()
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)).open(part) as xml:
+            for _, el in iterparse(xml):
+                if el.tag.endswith("}c") or el.tag == "c":
+                    kids = {k.tag.rsplit("}", 1)[-1]: k for k in el}
+                    if "f" in kids and "v" in kids and not kids["v"].text and \
+                            el.get("t") == "str" and el.get("r"):
+                        out.add(coordinate_to_tuple(el.get("r")))
+                    el.clear()
+    except (KeyError, zipfile.BadZipFile, OSError, ParseError, ValueError):
+        return set()
     return out
