@@ -500,3 +500,36 @@ def test_catalog_csv_shows_rates_with_two_decimals_at_least(tmp_path):
     assert [r.split(",")[7] for r in rows if ",tier," in r] == ["0.10", "0.0035"]
     rows = ok("catalog", "--negotiated-rate", "vat_invoice=0.1", "--format", "csv").stdout
     assert "vat_invoice,增值税发票,1000,tier,,,,0.10,true" in rows.splitlines()
+
+
+def test_output_files_write_through_links_and_pipes_and_keep_permissions(tmp_path):
+    """Output files were renamed onto their paths: a symbolic link became a file (its
+    target untouched), a FIFO's reader got nothing, a private (0600) report came back
+    world-readable."""
+    import threading
+
+    from optimizer.output.files import write_together
+
+    def text(body: str):
+        return lambda p: open(p, "w").write(body)
+    (tmp_path / "real").mkdir()
+    target = tmp_path / "real" / "plan.csv"
+    target.write_text("old")
+    link = tmp_path / "link.csv"
+    link.symlink_to(target)
+    private = tmp_path / "report.html"
+    private.write_text("old")
+    private.chmod(0o600)
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()), daemon=True)
+    reader.start()
+    write_together([(str(link), text("new"), "CSV"), (str(private), text("<p>"), "report"),
+                    (str(fifo), text("piped"), "CSV")])
+    reader.join(10)
+    assert link.is_symlink() and target.read_text() == "new"
+    assert private.read_text() == "<p>" and private.stat().st_mode & 0o777 == 0o600
+    assert fifo.is_fifo() and got == ["piped"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.csv", "pipe.csv", "real",
+                                                           "report.html"]

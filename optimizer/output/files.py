@@ -5,7 +5,11 @@ naming it."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import stat
+import tempfile
 from pathlib import PurePath
 
 from ..billing import Bill
@@ -90,25 +94,41 @@ def _write(path: str, write, what: str) -> None:
 def write_together(files) -> None:
     """Write (path, write(path), what) files all or none: each to a new file beside its
     path, renamed into place once every one is written. A run that failed at its second
-    file (a folder that does not exist) left its first, replacing any file of that name."""
-    parts: list[tuple[str, str]] = []
+    file (a folder that does not exist) left its first, replacing any file of that name.
+    A symbolic link is written through (the file it names is replaced, the link stays), an
+    existing file keeps its permissions (a private report stays private), and a pipe or a
+    device (`/dev/stdout`, a FIFO) is written into, its content staged in the temporary
+    folder: renamed onto, it had become a regular file."""
+    parts: list[tuple[str, str, bool]] = []
     try:
         for path, write, what in files:
-            part = os.path.join(os.path.dirname(os.path.abspath(path)),
-                                f".{os.path.basename(path)}.{os.getpid()}.part")
+            special = os.path.exists(path) and not os.path.isfile(path)
+            target = path if special else os.path.realpath(path)
+            folder = tempfile.gettempdir() if special else os.path.dirname(target)
+            part = os.path.join(folder, f".{os.path.basename(target)}.{os.getpid()}.part")
             try:     # (made by os.open, so the file gets the umask's mode, as open() gives)
                 os.close(os.open(part, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
-                parts.append((part, path))
+                parts.append((part, target, special))
                 write(part)
             except OSError as e:
                 raise InputError(f"cannot write the {what} ({e.strerror or e})",
                                  source=path) from None
-        for part, path in parts:
-            _write(path, lambda p, part=part: os.replace(part, p), "file")
+        for part, target, special in parts:
+            if special:
+                _write(target, lambda p, part=part: _copy_into(part, p), "file")
+                continue
+            with contextlib.suppress(OSError):     # (a new file: the umask's mode)
+                os.chmod(part, stat.S_IMODE(os.stat(target).st_mode))
+            _write(target, lambda p, part=part: os.replace(part, p), "file")
     finally:
-        for part, _ in parts:
+        for part, _, _ in parts:
             if os.path.exists(part):
                 os.unlink(part)
+
+
+def _copy_into(part: str, path: str) -> None:
+    with open(part, "rb") as src, open(path, "wb") as dst:
+        shutil.copyfileobj(src, dst)
 
 
 def write_pdf(html: str, path: str) -> None:
