@@ -669,6 +669,48 @@ def test_a_start_only_plan_past_the_packs_validity_says_the_rule_of_thumb_renews
     assert as_json("plan", ID_YEAR, "--compare")["comparison"]["rule_of_thumb_renewals"] == []
 
 
+def test_compare_measures_the_strategies_on_what_the_plan_minimised(tmp_path):
+    """--compare measured every strategy by its total on the base forecast: a prorata plan
+    (cheapest net of its carry-over credit) was "worth -1,800.00 CNY", and a plan that
+    weighed a high scenario "-200.00", while on their own objective both beat the rule of
+    thumb. Each baseline is billed on every scenario (net of its credit under prorata)."""
+    f = write(tmp_path, "f.csv", "product,month,calls\nid_card,2027-01,11000\n")
+    s = write(tmp_path, "s.csv", "scenario,weight,scale\nlow,1,0.1\nbase,1,1\nhigh,1,3\n")
+    thumb = write(tmp_path, "thumb.csv", "product,month,size,count\nid_card,2027-01,10000,1\n")
+    scen = [("low", 1100), ("base", 11000), ("high", 33000)]
+    for extra, measure in ((["--carry-over-value", "prorata"], "net_cost"),
+                           (["--scenarios", s], "expected_cost"),
+                           (["--scenarios", s, "--objective", "worst-case"], "worst_cost"),
+                           (["--scenarios", s, "--carry-over-value", "prorata"],
+                            "expected_net_cost")):
+        data = as_json("plan", f, "--compare", *extra)
+        cmp = data["comparison"]
+        assert cmp["measure"] == measure
+        costs = {d["strategy"]: d["cost"] for d in cmp["strategies"]}
+        net = "net" in measure
+
+        def on(plan_file):
+            each = []
+            for name, calls in scen if "--scenarios" in extra else [("base", 11000)]:
+                g = write(tmp_path, f"{name}.csv", f"product,month,calls\nid_card,2027-01,"
+                                                   f"{calls}\n")
+                b = as_json("bill", g, *(["--plan", plan_file] if plan_file else []))
+                each.append(b["net_cost"] if net else b["total_cost"])
+            return max(each) if measure.startswith("worst") else sum(each) / len(each)
+        assert costs["rule_of_thumb"] == pytest.approx(on(thumb), abs=0.006)
+        assert costs["postpaid_only"] == pytest.approx(on(None), abs=0.006)
+        mine = data["worst_cost"] if measure == "worst_cost" else \
+            data["expected_cost"] if "--scenarios" in extra and not net else None
+        if mine is not None:
+            assert costs["optimal"] == mine
+        assert cmp["optimizer_value"] == round(costs["rule_of_thumb"] - costs["optimal"], 2)
+        assert cmp["optimizer_value"] >= 0      # (the optimum on its own measure)
+        rows = as_csv("plan", f, "--compare", *extra)
+        assert rows[0][4] == measure
+        text = " ".join(ok("plan", f, "--compare", *extra).stdout.split())
+        assert "(what the plan minimised" in text
+
+
 @pytest.mark.parametrize("flag", ["--budget", "--monthly-budget", "--yearly-budget"])
 def test_compare_under_a_cap_the_rule_of_thumb_breaks_says_so(flag):
     """The rule of thumb knows no cap: it buys 15,000 CNY of id_card packs up front, so

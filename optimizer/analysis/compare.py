@@ -19,8 +19,9 @@ class Strategy:
     """One compared strategy: its bill and what it saves against pure postpaid."""
 
     name: str                  # "postpaid_only", "rule_of_thumb", "optimal_start", "optimal"
-    bill: Bill
-    saving: Decimal
+    bill: Bill                 # on the base forecast
+    saving: Decimal            # on the comparison's measure
+    cost: Decimal              # its cost on that measure (the bill's total on "total_cost")
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,12 @@ class Comparison:
     # buy only at the start (a horizon past the packs' validity): there it can beat that
     # plan, and the output says why.
     thumb_later: tuple[str, ...] = ()
+    # What the strategies are compared on: the plan's own objective. "total_cost" (one
+    # forecast, carry-over at zero), "net_cost" (prorata), "expected_cost" or "worst_cost"
+    # over the scenarios (and "expected_net_cost", "worst_net_cost" under prorata); with
+    # each strategy's cost on it (by name) where it is not the bill's total.
+    measure: str = "total_cost"
+    costs: tuple[tuple[str, Decimal], ...] = ()
 
     @property
     def strategies(self) -> tuple[Strategy, ...]:
@@ -44,13 +51,16 @@ class Comparison:
         if self.start_only is not None:
             named.append(("optimal_start", self.start_only))
         named.append(("optimal", self.optimal))
-        base = self.postpaid.total_cost
-        return tuple(Strategy(name, b, base - b.total_cost) for name, b in named)
+        costs = dict(self.costs)
+        cost = {name: costs.get(name, b.total_cost) for name, b in named}
+        return tuple(Strategy(name, b, cost["postpaid_only"] - cost[name], cost[name])
+                     for name, b in named)
 
     @property
     def optimizer_value(self) -> Decimal:
-        """What the optimal plan saves over the rule of thumb."""
-        return self.thumb.total_cost - self.optimal.total_cost
+        """What the optimal plan saves over the rule of thumb (on the measure)."""
+        cost = {s.name: s.cost for s in self.strategies}
+        return cost["rule_of_thumb"] - cost["optimal"]
 
 
 def compare(catalog: Catalog, forecast: Forecast, result: PlanResult, *,
@@ -67,15 +77,48 @@ def compare(catalog: Catalog, forecast: Forecast, result: PlanResult, *,
         start_only = plan(catalog, forecast, **{**options, "purchase_months": "start"},
                           holdings=holdings, budget=result.budget,
                           monthly_budget=result.monthly_budget,
-                          yearly_budget=result.yearly_budget).bill
+                          yearly_budget=result.yearly_budget)
     thumb = bill(catalog, forecast, thumb_plan, holdings)
     # (the rule of thumb knows no cap: beside a capped plan it is no like-for-like baseline)
     breaks = tuple(b.flag for b in caps_broken(thumb, result.budget, result.monthly_budget,
                                                result.yearly_budget))
     later = () if result.purchase_months == "any" else tuple(sorted(
         {str(p.month) for p in thumb_plan.purchases if p.month != forecast.start}))
-    return Comparison(bill(catalog, forecast, None, holdings), thumb, result.bill, start_only,
-                      breaks, later)
+    measure, costs = _measured(catalog, forecast, result, options.get("scenarios") or (),
+                               holdings,
+                               {"postpaid_only": None, "rule_of_thumb": thumb_plan},
+                               start_only)
+    return Comparison(bill(catalog, forecast, None, holdings), thumb, result.bill,
+                      start_only.bill if start_only is not None else None, breaks, later,
+                      measure, costs)
+
+
+def _measured(catalog: Catalog, forecast: Forecast, result: PlanResult, scenarios,
+              holdings, plans: dict, start_only: PlanResult | None) -> tuple[str, tuple]:
+    """The measure the plan minimised and each strategy's cost on it (none on the bills'
+    totals): the baselines' plans billed on every scenario, under prorata net of their
+    carry-over credit. Compared on the base forecast, a plan that had weighed a high
+    scenario looked worse than the rule of thumb ("worth -200.00 CNY")."""
+    net = result.carry_over == "prorata"
+    if not result.scenarios and not net:
+        return "total_cost", ()
+    worst = result.objective == "worst-case" and bool(result.scenarios)
+    measure = ("worst" if worst else "expected") + ("_net" if net else "") + "_cost" \
+        if result.scenarios else "net_cost"
+    forecasts = [(s.forecast, s.weight) for s in scenarios] if result.scenarios else \
+        [(forecast, Decimal(1))]
+
+    def on_measure(p: Plan | None) -> Decimal:
+        cost = [((b.net_cost if net else b.total_cost), w) for b, w in
+                ((bill(catalog, f, p, holdings), w) for f, w in forecasts)]
+        if worst:
+            return max(c for c, _ in cost)
+        return sum(c * w for c, w in cost) / sum(w for _, w in cost)
+    costs = {name: on_measure(p) for name, p in plans.items()}
+    if start_only is not None:
+        costs["optimal_start"] = start_only.objective_cost
+    costs["optimal"] = result.objective_cost
+    return measure, tuple(costs.items())
 
 
 def rule_of_thumb(catalog: Catalog, forecast: Forecast, holdings: tuple[Holding, ...] = ()

@@ -142,12 +142,33 @@ STRATEGY_NAMES = {"postpaid_only": "Pure postpaid", "rule_of_thumb": "Rule of th
                   "optimal_start": "Optimal, all bought at the start", "optimal": "Optimal plan"}
 
 
+# What a comparison's costs are (`Comparison.measure`): a column's header and the words.
+MEASURES = {"net_cost": ("Net\ncost", "cost net of the carry-over credit"),
+            "expected_cost": ("Expected\ncost", "expected cost over the scenarios"),
+            "worst_cost": ("Worst\ncost", "worst scenario's cost"),
+            "expected_net_cost": ("Expected\nnet cost",
+                                  "expected cost over the scenarios, net of the carry-over "
+                                  "credit"),
+            "worst_net_cost": ("Worst\nnet cost",
+                               "worst scenario's cost net of the carry-over credit")}
+
+
+def comparison_columns(c: Comparison) -> tuple[str, ...]:
+    """COMPARE_COLUMNS, with the measure's cost before the saving where it is not the
+    total (the bills' columns are of the base forecast)."""
+    if c.measure not in MEASURES:
+        return COMPARE_COLUMNS
+    return COMPARE_COLUMNS[:4] + (MEASURES[c.measure][0],) + COMPARE_COLUMNS[4:]
+
+
 def comparison_cells(c: Comparison) -> tuple[list[list[str]], str]:
     """Rows of the comparison table and a sentence on what the optimizer is worth."""
     strategies, worth_pct = comparison_figures(c)
+    measured = c.measure in MEASURES
     rows = [[STRATEGY_NAMES[s.name], fmt_money(s.bill.pack_cost), fmt_money(s.bill.postpaid_cost),
-             fmt_money(s.bill.total_cost), fmt_money(s.saving), fmt_pct(p),
-             fmt_int(s.bill.waste_calls)] for s, p in strategies]
+             fmt_money(s.bill.total_cost)] + ([fmt_money(s.cost)] if measured else []) +
+            [fmt_money(s.saving), fmt_pct(p), fmt_int(s.bill.waste_calls)]
+            for s, p in strategies]
     optimal = strategies[-1][0]        # the optimal plan is shown last
     cur = optimal.bill.currency
     if c.thumb_breaks:
@@ -160,6 +181,11 @@ def comparison_cells(c: Comparison) -> tuple[list[list[str]], str]:
             f"({fmt_pct(worth_pct)} of the rule-of-thumb cost) over the "
             f"rule of thumb, and saves {fmt_money(optimal.saving)} "
             f"{cur} against pure postpaid.")
+    if measured:
+        base = "" if c.measure == "net_cost" else \
+            "; the pack, postpaid and total costs are the base forecast's"
+        line = (f"On the {MEASURES[c.measure][1]} (what the plan minimised{base}): " +
+                line[0].lower() + line[1:])
     if c.thumb_later:
         line += (f" The rule of thumb renews its packs in {', '.join(c.thumb_later)}, which "
                  f"--purchase-months start does not allow; --purchase-months any lets the "

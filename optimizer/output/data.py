@@ -237,9 +237,9 @@ def comparison_figures(c: Comparison) -> tuple[list[tuple[Strategy, float | None
                                                 float | None]:
     """Each strategy with its saving in percent of pure postpaid, and the optimizer's worth
     in percent of the rule of thumb: the percentages JSON, CSV and the table all show."""
-    base = c.postpaid.total_cost
-    return ([(s, pct(s.saving, base)) for s in c.strategies],
-            pct(c.optimizer_value, c.thumb.total_cost))
+    cost = {s.name: s.cost for s in c.strategies}
+    return ([(s, pct(s.saving, cost["postpaid_only"])) for s in c.strategies],
+            pct(c.optimizer_value, cost["rule_of_thumb"]))
 
 
 def strategy_dict(s: Strategy, saving_pct: float | None) -> dict[str, Any]:
@@ -248,6 +248,7 @@ def strategy_dict(s: Strategy, saving_pct: float | None) -> dict[str, Any]:
         "total_cost": money(s.bill.total_cost),
         "pack_cost": money(s.bill.pack_cost),
         "postpaid_cost": money(s.bill.postpaid_cost),
+        "cost": money(s.cost),
         "savings": money(s.saving),
         "savings_pct": saving_pct,
         "waste_calls": s.bill.waste_calls,
@@ -257,6 +258,10 @@ def strategy_dict(s: Strategy, saving_pct: float | None) -> dict[str, Any]:
 def comparison_dict(c: Comparison) -> dict[str, Any]:
     """Pure postpaid vs the rule of thumb vs the optimal plan, and what the optimizer is worth.
 
+    `measure` is what the strategies are compared on, the plan's own objective (each
+    strategy's `cost`): `total_cost`, `net_cost` under prorata, `expected_cost` or
+    `worst_cost` over scenarios (`expected_net_cost`, `worst_net_cost` under prorata); the
+    other costs are of the base forecast.
     Savings are against pure postpaid (with any holdings still drawn); `optimizer_value` is
     what the optimal plan saves over the rule of thumb; `rule_of_thumb_breaks` names the
     caps the rule of thumb (which knows none) spends beyond, and
@@ -270,7 +275,8 @@ def comparison_dict(c: Comparison) -> dict[str, Any]:
         if s.name == "rule_of_thumb":
             d["purchases"] = purchase_list(s.bill)
         out.append(d)
-    return {"strategies": out, "optimizer_value": money(c.optimizer_value),
+    return {"measure": c.measure, "strategies": out,
+            "optimizer_value": money(c.optimizer_value),
             "optimizer_value_pct": worth_pct, "rule_of_thumb_breaks": list(c.thumb_breaks),
             "rule_of_thumb_renewals": list(c.thumb_later)}
 
@@ -365,12 +371,15 @@ def cashflow_rows(bill: Bill) -> list[tuple]:
 
 
 def comparison_rows(c: Comparison) -> list[tuple]:
-    rows = [COMPARE_HEADER]
+    """COMPARE_HEADER's rows; where the strategies are compared on another measure than
+    the total (`Comparison.measure`), a column of it before the savings."""
+    measured = c.measure != "total_cost"
+    rows = [COMPARE_HEADER[:4] + ((c.measure,) if measured else ()) + COMPARE_HEADER[4:]]
     for s, p in comparison_figures(c)[0]:
         b = s.bill
         rows.append((s.name, csv_money(b.pack_cost), csv_money(b.postpaid_cost),
-                     csv_money(b.total_cost), csv_money(s.saving),
-                     "" if p is None else f"{p:.2f}", b.waste_calls))
+                     csv_money(b.total_cost)) + ((csv_money(s.cost),) if measured else ()) +
+                    (csv_money(s.saving), "" if p is None else f"{p:.2f}", b.waste_calls))
     return rows
 
 

@@ -111,7 +111,8 @@ def plan_view(fmt: str, result, *, months: bool = False, cashflow: bool = False,
         extra += ["", *forecasts.forecast_parts(forecast, history)]
     if comparison is not None:
         rows, line = cells.comparison_cells(comparison)
-        extra += ["", table(cells.COMPARE_COLUMNS, rows, title="Compared with"), line]
+        extra += ["", table(cells.comparison_columns(comparison), rows, title="Compared with"),
+                  line]
     if result.scenarios:
         extra += ["", *scenario_parts(result)]
     if budget_value is not None:
