@@ -37,6 +37,7 @@ import functools
 import importlib
 import os
 import re
+import shlex
 import sys
 from dataclasses import dataclass, replace
 
@@ -972,9 +973,9 @@ def backtest_cmd(history, plan_path, holdings_path, output_dir, solver,
         out.note(note)
     bt = replace(bt, notes=hi.notes + bt.notes)        # (JSON's: the reader's too)
     files = forecasts.write_window_files(output_dir, bt, hi.catalog) if output_dir else None
-    flags = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in (
+    flags = " ".join(f"--{k.replace('_', '-')} {shlex.quote(str(v))}" for k, v in (
         ("catalog", catalog_path), ("tier_basis", tier_basis)) if v is not None)
-    flags += "".join(f" --negotiated-rate {r}" for r in negotiated_rates)
+    flags += "".join(f" --negotiated-rate {shlex.quote(r)}" for r in negotiated_rates)
     emit(out, forecasts.backtest_view(out.fmt, bt, history, files, flags.strip()))
 
 

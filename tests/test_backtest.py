@@ -264,3 +264,22 @@ def test_a_note_that_holds_in_every_window_is_said_once():
     said = [n for n in res.notes if f"{silent}: no usage" in n]
     assert said == [f"windows 2025-01, 2026-01: {silent}: no usage in the history; forecast 0"]
     assert len(res.notes) == len(set(res.notes))
+
+
+def test_backtest_reproduce_commands_are_quoted_for_the_shell(history, tmp_path):
+    """A folder with a space gave `packopt bill b t/2026-07-actual.csv`, which fails when
+    pasted; each command, split as a shell would, names the written files."""
+    import shlex
+    from pathlib import Path
+    d = tmp_path / "b t"
+    catalog = tmp_path / "my catalog.toml"
+    catalog.write_text((Path(__file__).parent.parent / "optimizer" / "data" /
+                        "seed_catalog.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    text = ok("backtest", history, "--output-dir", d, "--catalog", catalog).stdout
+    commands = [shlex.split(line) for line in text.splitlines()
+                if line.strip().startswith("packopt bill")]
+    assert commands
+    for words in commands:
+        files = [w for w in words if w.endswith(".csv")]
+        assert files and all(Path(w).exists() for w in files), words
+        assert words[words.index("--catalog") + 1] == str(catalog)

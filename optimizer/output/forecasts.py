@@ -8,6 +8,8 @@ each backtest window's inputs for `packopt bill`.
 
 from __future__ import annotations
 
+import shlex
+
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -301,16 +303,17 @@ def reproduce_lines(bt: Backtest, files: dict | None, bill_flags: str = "") -> l
         return ["Every figure is `packopt bill` of a plan on the window's actual usage: add "
                 "--output-dir DIR to write each window's usage and plans as CSV files."]
     flags = f" {bill_flags}" if bill_flags else ""
+    q = shlex.quote        # (commands to paste: a folder "b t" was two words)
     out = ["Reproduce each figure with packopt bill:"]
     for w in bt.windows:
         f = files[str(w.start)]
         out.append(f"  {w.start}..{w.end}:")
         for name in ("plan", "hindsight", "rule_of_thumb"):
-            out.append(f"    packopt bill {f['actual']} --plan {f[name]}{flags}")
-        out.append(f"    packopt bill {f['actual']}{flags}      # pure postpaid")
+            out.append(f"    packopt bill {q(str(f['actual']))} --plan {q(str(f[name]))}{flags}")
+        out.append(f"    packopt bill {q(str(f['actual']))}{flags}      # pure postpaid")
         if "bought" in f:
-            out.append(f"    packopt bill {f['actual']} --plan {f['bought']} --holdings "
-                       f"{f['held']}{flags}")
+            out.append(f"    packopt bill {q(str(f['actual']))} --plan {q(str(f['bought']))} "
+                       f"--holdings {q(str(f['held']))}{flags}")
     return out
 
 
