@@ -912,6 +912,16 @@ def forecast_cmd(history, horizon, output, scenarios_path, method, columns, map_
     distinct_paths(dict(HISTORY=history, catalog=catalog_path, map=map_path),
                    output=output, scenarios=scenarios_path)
     check_csv_paths(output=output, scenarios=scenarios_path)
+    typed = [flag for flag, name in (("--tier-basis", "tier_basis"),
+                                     ("--negotiated-rate", "negotiated_rates"))
+             if click.get_current_context().get_parameter_source(name)
+             is click.core.ParameterSource.COMMANDLINE]
+    if typed:
+        # (accepted, they changed nothing: a forecast prices no call. From a config file
+        # or the environment, set for every command, they are let be.)
+        raise click.UsageError(f"{' and '.join(typed)} price plans and bills; a forecast "
+                               f"prices nothing: give {'them' if len(typed) > 1 else 'it'} "
+                               f"to plan, bill or backtest")
     bom = out.excel_bom            # (the files' too: the table below has none)
     if output and not given("fmt"):
         out = Output("table", out.no_color, False, out.quiet)

@@ -209,6 +209,19 @@ def history(tmp_path):
     return path
 
 
+def test_forecast_refuses_pricing_options_typed_for_it(history):
+    """`forecast --tier-basis after-packs --negotiated-rate id_card=0.04` ran as without
+    them (a forecast prices nothing); set for every command in the environment they are
+    let be."""
+    for args in (["--tier-basis", "after-packs"], ["--negotiated-rate", "id_card=0.04"]):
+        r = run("forecast", history, "--months", "1", *args)
+        assert r.exit_code == 2 and r.stdout == ""
+        assert f"{args[0]} price plans and bills; a forecast prices nothing" in r.stderr
+    r = CliRunner(env={"PACKOPT_TIER_BASIS": "after-packs"}).invoke(
+        cli, ["forecast", str(history), "--months", "1"])
+    assert r.exit_code == 0 and r.stdout == ok("forecast", history, "--months", "1").stdout
+
+
 @pytest.mark.parametrize("months, says", [(1, "1 month from 2027-01"),
                                            (2, "2 months from 2027-01")])
 def test_a_count_of_months_is_singular_for_one(history, months, says):
