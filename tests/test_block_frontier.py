@@ -220,3 +220,31 @@ def test_pruning_in_small_pieces_or_by_groups_only_leaves_the_frontier_as_it_is(
     monkeypatch.setattr(frontier, "FULL_PRUNE", full)
     for args, block, want in cases:
         assert product_frontier(*args, block=block).points() == want
+
+
+def test_the_compiled_sweep_keeps_the_labels_the_numpy_sweep_keeps(monkeypatch):
+    """sweepkernel.py's Fenwick-tree pass against the NumPy pass over blocks of labels:
+    the same labels kept, on random keys with many ties, and the same frontiers when every
+    sweep runs compiled."""
+    import numpy as np
+
+    from optimizer.solve import frontier, sweepkernel
+    assert sweepkernel.available()
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        n = int(rng.integers(1, 2000))
+        keys = [rng.integers(0, int(rng.integers(1, hi)), n) for hi in (40, 60, 80)]
+        monkeypatch.setattr(frontier, "COMPILED_SWEEP", 10 ** 9)
+        want = frontier._sweep(*keys)
+        monkeypatch.setattr(frontier, "COMPILED_SWEEP", 0)
+        assert np.array_equal(frontier._sweep(*keys), want)
+    cases = []
+    monkeypatch.setattr(frontier, "COMPILED_SWEEP", 10 ** 9)
+    for seed in range(1, 48, 4):
+        _, cat, calls, V, block = blocked_instance(seed)
+        product = cat.product("p")
+        args = (product, calls, resid(product, calls), V, SCALE, 10 ** 9)
+        cases.append((args, block, product_frontier(*args, block=block).points()))
+    monkeypatch.setattr(frontier, "COMPILED_SWEEP", 0)
+    for args, block, want in cases:
+        assert product_frontier(*args, block=block).points() == want

@@ -67,6 +67,8 @@ from .knapsack import Knapsack
 CHUNK = 1 << 20      # labels × capacities expanded at once (bounds memory)
 BLOCK = 192          # labels compared pairwise at once when pruning (384 took 15-25 % longer
                      # on yearly-any-24m's largest frontiers: the pairs grow as its square)
+COMPILED_SWEEP = 50_000  # labels from which `_sweep` runs compiled (sweepkernel.py: numba's
+                         # load, ~0.5 s once, pays for itself on a few such sweeps)
 FULL_PRUNE = 4096    # with blocks, labels compared over every key when no more are left
 MAX_LABELS = 400_000  # labels of one month: beyond this the frontier declines (None)
 # (label, capacity) moves of one product: beyond this the frontier declines too. A fine
@@ -492,8 +494,13 @@ def _sweep(balance: np.ndarray, spend: np.ndarray, rank: np.ndarray) -> np.ndarr
     first[1:] = (b_o[1:] != b_o[:-1]) | (s_o[1:] != s_o[:-1])
     order = order[first]
     n = len(order)
-    lvl = np.unique(spend, return_inverse=True)[1].reshape(-1)[order]
+    levels, lvl = np.unique(spend, return_inverse=True)
+    lvl = lvl.reshape(-1)[order]
     r = rank[order]
+    if n >= COMPILED_SWEEP:
+        from . import sweepkernel
+        if sweepkernel.available():
+            return np.sort(order[~sweepkernel.dominated(lvl, r, len(levels))])
     # best[l]: least rank among labels already swept with spend level <= l.
     best = np.full(int(lvl.max()) + 1, np.iinfo(np.int64).max, dtype=np.int64)
     dominated = np.zeros(n, dtype=bool)
