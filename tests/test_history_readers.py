@@ -247,6 +247,32 @@ def test_focus_map_file_wins_over_aliases(tmp_path):
     assert h.unmapped == (("Optical Character Recognition / SmartStructuralOCR", 10),)
 
 
+@pytest.mark.parametrize("wide", [False, True])
+def test_monthly_rows_of_labels_a_map_sends_to_one_product_add_up(tmp_path, wide):
+    """Two SKUs of one product in a monthly file (one through a --map rule) were refused as
+    duplicates, where a daily or FOCUS file sums them; the same label twice, or the product
+    under two of its catalog names, stays a duplicate."""
+    mapping = write_csv(tmp_path / "map.csv", [["pattern", "product"],
+                                               ["GeneralAccurateOCR", "general_print"]])
+    rows = ([["product", "2026-01", "2026-02"], ["GeneralBasicOCR", 1000, 1100],
+             ["GeneralAccurateOCR", 500, 600]] if wide else
+            [["product", "month", "calls"], ["GeneralBasicOCR", "2026-01", 1000],
+             ["GeneralAccurateOCR", "2026-01", 500], ["GeneralBasicOCR", "2026-02", 1100],
+             ["GeneralAccurateOCR", "2026-02", 600]])
+    h = read_history(write_csv(tmp_path / "f.csv", rows), SEED, mapping=mapping)
+    assert dict(h.usage.demand) == {"general_print": (1500, 1700)}
+    assert any("general_print: the monthly rows of 'GeneralAccurateOCR', 'GeneralBasicOCR' "
+               "added up" in n for n in h.notes)
+    twice = rows + [rows[2]]
+    with pytest.raises(InputError, match="duplicate row for"):
+        read_history(write_csv(tmp_path / "g.csv", twice), SEED, mapping=mapping)
+    names = ([["product", "2026-01"], ["id_card", 5], ["身份证识别", 6]] if wide else
+             [["product", "month", "calls"], ["id_card", "2026-01", 5],
+              ["身份证识别", "2026-01", 6]])
+    with pytest.raises(InputError, match="duplicate row for id_card"):
+        read_history(write_csv(tmp_path / "h.csv", names), SEED, mapping=mapping)
+
+
 # --------------------------------------------------------------------------- Tencent export
 
 TENCENT_TITLE = [["腾讯云 费用中心 账单明细"], ["账单周期：2026-11-01 至 2027-01-31"], []]

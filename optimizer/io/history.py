@@ -249,6 +249,7 @@ class Resolver:
                 self.keys.setdefault(alias_key(text), p.id)
         self.catalog = catalog
         self.cache: dict[tuple[str, ...], str | None] = {}
+        self.mapped: set[tuple[str, ...]] = set()      # labels a --map rule resolved
 
     def resolve(self, labels: tuple[str, ...]) -> str | None:
         if labels in self.cache:
@@ -258,6 +259,7 @@ class Resolver:
         for rule in self.rules:
             if any(rule.matches(t) for t in texts):
                 pid = rule.product
+                self.mapped.add(labels)
                 break
         if pid is None:
             for t in texts:
@@ -282,6 +284,8 @@ class _Usage:
         self.notes: list[str] = []
         self.cells: dict[tuple[str, Month], Decimal] = {}
         self.lines: dict[tuple[str, Month], int] = {}
+        self.labels: dict[tuple[str, Month], set[tuple[str, ...]]] = {}   # of its rows
+        self.summed: dict[str, set[str]] = {}   # product -> the labels of monthly rows summed
         self.unmapped: dict[str, Decimal] = {}
         self.unmapped_lines: dict[str, int] = {}
         self.months: set[Month] = set()
@@ -306,12 +310,19 @@ class _Usage:
             return
         key = (pid, month)
         if key in self.cells and unique:
-            self.problems.add(InputError(
-                f"duplicate row for {pid} {month} (first given on line {self.lines[key]})",
-                source=self.source, line=line, field="month"))
-            return
+            # Rows of another label that a --map rule sends to the same product (several
+            # SKUs of one product) add up, as daily rows do; the same label twice, or the
+            # product under two of its catalog names, is a duplicate.
+            seen = self.labels[key]
+            if labels in seen or not ((seen | {labels}) & self.resolver.mapped):
+                self.problems.add(InputError(
+                    f"duplicate row for {pid} {month} (first given on line {self.lines[key]})",
+                    source=self.source, line=line, field="month"))
+                return
+            self.summed.setdefault(pid, set()).update(x[0] for x in seen | {labels})
         self.cells[key] = self.cells.get(key, 0) + calls
         self.lines.setdefault(key, line)
+        self.labels.setdefault(key, set()).add(labels)
 
     def cover(self, start: datetime, end: datetime, *, period: bool = True) -> None:
         """The rows cover [start, end): a charge `period` as the file gives it, or a day."""
@@ -356,6 +367,9 @@ class _Usage:
         self.problems.check()
         usage = Forecast(start, n, tuple(demand), self.source)
         self._quantity_notes(rounded)
+        for pid, labels in self.summed.items():
+            self.notes.append(f"{self.source}: {pid}: the monthly rows of "
+                              f"{', '.join(repr(x) for x in sorted(labels))} added up")
         self._new_product_notes(usage)
         self._gap_notes(usage)
         unmapped = self._unmapped_totals()
@@ -686,6 +700,7 @@ def _read_wide(table: Table, usage: _Usage) -> None:
     _ignored(table, used, usage)
     by_month: dict[Month, int] = {}
     seen: dict[str, int] = {}
+    seen_label: dict[str, set[str]] = {}
     for line, row in table.rows[1:]:
         if _too_wide(row, header, src, line, p):
             continue
@@ -697,12 +712,15 @@ def _read_wide(table: Table, usage: _Usage) -> None:
             continue
         # (by product: its id and its name are one row; else each month was a duplicate)
         key = usage.resolver.resolve((row[0],)) or row[0]
-        if key in seen:
+        mapped = usage.resolver.mapped
+        if key in seen and (row[0] in seen_label[key] or not (
+                {(x,) for x in seen_label[key] | {row[0]}} & mapped)):   # (mapped ones add up)
             as_named = f" ('{row[0]}')" if key != row[0] else ""
             p.add(InputError(f"duplicate row for {key}{as_named} (first given on line "
                              f"{seen[key]})", source=src, line=line, field="product"))
             continue
-        seen[key] = line
+        seen.setdefault(key, line)
+        seen_label.setdefault(key, set()).add(row[0])
         for c, h, month in months:
             calls = p(parse_count, row[c] or "0", source=src, line=line, field_name=h)
             if calls is not None:
