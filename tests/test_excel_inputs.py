@@ -695,6 +695,26 @@ def test_plan_holdings_and_scenarios_ignore_extra_columns_and_total_rows(tmp_pat
                      f"{held}: column 'bought' ignored"]
 
 
+def test_a_plan_or_holdings_row_with_every_field_but_its_product_is_an_error(tmp_path):
+    """Excel saves a product cell merged over two purchases in the first row only: the
+    second purchase (600 CNY) was skipped as a "row without a product" and went unbilled;
+    a blank row with only a cost stays a total row, skipped."""
+    plan = tmp_path / "plan.csv"
+    plan.write_text("product,month,size,count\nid_card,2027-01,10000,2\n,2027-01,1000,5\n")
+    with pytest.raises(InputError) as e:
+        read_plan(plan, SEED)
+    assert str(e.value).startswith(f"{plan}, line 3, field 'product': the product is empty "
+                                   f"while every other field is filled")
+    held = tmp_path / "held.csv"
+    held.write_text("product,expires,calls_left\nid_card,2027-06,100\n,2027-09,50000\n")
+    with pytest.raises(InputError, match="line 3, field 'product': the product is empty"):
+        read_holdings(held, SEED)
+    notes = []
+    plan.write_text("product,month,size,count,cost\nid_card,2027-01,10000,2,1600\n,,,,1600\n")
+    assert len(read_plan(plan, SEED, notes=notes).purchases) == 1
+    assert notes == [f"{plan}, line 3: row without a product skipped"]
+
+
 # --------------------------------------------------------------------------- workbooks
 
 def test_numbers_dates_and_formulas_in_cells_are_taken_as_they_are(tmp_path):

@@ -580,7 +580,8 @@ def data_rows(table: Table, width: int, problems: Problems, notes: list[str],
               fields_message) -> list[tuple[int, list[str]]]:
     """The rows after the header that carry data: a row with fewer than `width` fields or
     more than the header is a problem (`fields_message(found)` says so); a total row or
-    one with no product is skipped with a note."""
+    one with no product is skipped with a note, unless it has every other field (then it
+    is data without its product: a problem)."""
     header = table.rows[0][1]
     data = []
     for line, row in table.rows[1:]:
@@ -588,6 +589,14 @@ def data_rows(table: Table, width: int, problems: Problems, notes: list[str],
         if len(row) < width or len(row) > len(header):
             problems.add(InputError(fields_message(len(row)), source=table.source, line=line,
                                     field="row"))
+        elif not row[0] and all(c.strip() for c in row[1:width]):
+            # Every field but the product: a purchase or a lot whose product cell was
+            # merged over rows or left blank, not a total; skipped, it went unbilled.
+            problems.add(InputError(
+                "the product is empty while every other field is filled: a row of data, "
+                "not a total",
+                source=table.source, line=line, field=table.rows[0][1][0] or "product",
+                hint="Give each row its product (a cell merged over rows, or blank?)."))
         elif not row[0] or is_total(row[0]):
             notes.append(total_row_note(table.source, line, row[0], ()))
         else:
