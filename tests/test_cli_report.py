@@ -180,6 +180,21 @@ def test_report_explains_itself(tmp_path):
     assert "100,000 × 3 (bought 2027-01) below 15%" in html
 
 
+def test_report_names_the_comparison_that_reaches_the_unpublished_rate(tmp_path):
+    """The plan's packs keep its postpaid below the top tier, but pure postpaid passes it:
+    the report's warning said the saving rests on the unpublished rate while its words on
+    prices said "No month reaches it"."""
+    f = tmp_path / "big.csv"
+    f.write_text("product,month,calls\nlicense_plate,2027-01,1500000\n"
+                 "license_plate,2027-02,200000\n")
+    report = tmp_path / "r.html"
+    ok("plan", f, "--report", report)
+    html = report.read_text("utf-8")
+    assert "No month reaches it" not in html
+    assert ("Reached by pure postpaid for license_plate, the comparison the saving is "
+            "measured against") in html
+
+
 def test_report_of_long_horizons_in_the_browser(tmp_path):
     """24 and 60 months: the pages render, their month axes are thinned (checked on the
     figures in test_charts.py); screenshots to look at."""

@@ -212,9 +212,17 @@ def unpublished_words(bill: Bill, catalog: Catalog | None) -> str:
     if open_top:
         rates = sorted({fmt_rate(p.rate(10 ** 18)[0]) for p in open_top})
         text += f" ({', '.join(rates)} per call)"
+    # (the pure-postpaid comparison the saving is measured against can reach it where the
+    # plan's own postpaid does not: "No month reaches it" beside a warning that it does)
+    baseline = [pb.product for pb in bill.products
+                if pb.postpaid_only_unpublished and not pb.unpublished_months]
     if reached:
         text += f". Reached by {', '.join(escape(p) for p in reached)} (see the warnings)"
-    else:
+    if baseline:
+        text += (f"{'; by' if reached else '. Reached by'} pure postpaid for "
+                 f"{', '.join(escape(p) for p in baseline)}, the comparison the saving is "
+                 f"measured against (see the warnings)")
+    if not reached and not baseline:
         text += ". No month reaches it"
     return text
 
