@@ -717,12 +717,13 @@ def plan_cmd(forecast, purchase_months, solver, time_limit, compare, scenarios_p
     workbook = []          # --format xlsx: written together with the report and chart
     if out.fmt == "xlsx":
         from optimizer.output.xlsx import plan_workbook
-        book = plan_workbook(result.bill, title=views.plan_title(result))
+        book = plan_workbook(result.bill, title=views.plan_title(result), result=result,
+                             comparison=report.comparison, cashflow=cashflow)
         workbook = [(output, book.save, "workbook")]
     write_extras(result.bill, command="plan", forecast=history_path or i.forecast.source,
                  catalog=i.catalog, carry_over=carry_over, report_path=report_path,
                  chart_path=chart_path, result=result, budget_value=report.budget_value,
-                 forecast_result=fr, also=workbook)
+                 comparison=report.comparison, forecast_result=fr, also=workbook)
     content = None if out.fmt == "xlsx" else views.plan_view(
         out.fmt, result, months=months, cashflow=cashflow, comparison=report.comparison,
         budget_value=report.budget_value, catalog=i.catalog, forecast=fr,

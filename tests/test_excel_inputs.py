@@ -916,6 +916,37 @@ def test_plan_as_a_workbook_bills_back_to_the_fen(tmp_path):
     assert json.loads(billed.stdout)["total_cost"] == README_TOTAL
 
 
+def test_a_plan_workbook_holds_the_scenarios_comparison_and_cash_flow_asked_for(tmp_path):
+    """`--format xlsx` with --compare, --cashflow and --scenarios wrote the three plan
+    sheets only, without a word; each is now a sheet holding the table the CSV output
+    writes for it (the report holds the comparison too)."""
+    forecast = tmp_path / "f.csv"
+    forecast.write_text(BASE, encoding="utf-8")
+    scen = tmp_path / "s.csv"
+    scen.write_text("scenario,weight,scale\nlow,1,0.7\nbase,2,1\nhigh,1,1.5\n")
+    out, report = tmp_path / "plan.xlsx", tmp_path / "r.html"
+    args = [forecast, "--scenarios", scen, "--compare"]
+    result = run("plan", *args, "--cashflow", "--format", "xlsx", "--output", out,
+                 "--report", report)
+    assert (result.exit_code, result.stdout) == (0, ""), result.stderr
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["Plan", "Costs", "Months", "Scenarios", "Compared", "Cash flow"]
+    data = json.loads(run("plan", *args, "--format", "json").stdout)
+    scenarios = list(wb["Scenarios"].iter_rows(values_only=True))
+    assert [(r[0], float(r[2])) for r in scenarios[1:]] == [
+        (x["name"], x["total_cost"]) for x in data["scenarios"]]
+    compared = list(wb["Compared"].iter_rows(values_only=True))
+    assert compared[0][4] == "expected_cost"
+    assert [(r[0], round(float(r[4]), 2)) for r in compared[1:]] == [
+        (x["strategy"], x["cost"]) for x in data["comparison"]["strategies"]]
+    flows = list(wb["Cash flow"].iter_rows(values_only=True))
+    csv_flows = list(csv.reader(io.StringIO(run("plan", *args[:3], "--cashflow", "--format",
+                                                "csv").stdout)))
+    assert [[str(c) for c in r[:1]] + [f"{float(c):.2f}" for c in r[1:]] for r in flows[1:]] \
+        == [r[:1] + [f"{float(c):.2f}" for c in r[1:]] for r in csv_flows[1:]]
+    assert "<h2>Compared with</h2>" in report.read_text("utf-8")
+
+
 def test_a_workbook_plans_cost_warnings_name_its_sheet(tmp_path):
     path = workbook(tmp_path / "plan.xlsx", {"Plan": [
         ["product", "month", "size", "count", "cost"], ["id_card", "2027-01", 100000, 3, "abc"],

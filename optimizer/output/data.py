@@ -370,6 +370,22 @@ def cashflow_rows(bill: Bill) -> list[tuple]:
     return rows
 
 
+SCENARIO_HEADER = ("scenario", "weight", "total_cost", "pack_cost", "postpaid_cost",
+                   "waste_calls", "carry_over_value", "net_cost", "regret")
+
+
+def scenario_rows(result) -> list[tuple]:
+    """Each scenario's bill of the plan (and its regret, empty where not proven)."""
+    rows = [SCENARIO_HEADER]
+    for s in result.scenarios:
+        b = s.bill
+        rows.append((s.name, f"{s.weight.normalize():f}", csv_money(b.total_cost),
+                     csv_money(b.pack_cost), csv_money(b.postpaid_cost), b.waste_calls,
+                     csv_money(b.carry_over_value), csv_money(b.net_cost),
+                     "" if s.regret is None else csv_money(s.regret)))
+    return rows
+
+
 def comparison_rows(c: Comparison) -> list[tuple]:
     """COMPARE_HEADER's rows; where the strategies are compared on another measure than
     the total (`Comparison.measure`), a column of it before the savings."""

@@ -366,9 +366,15 @@ def _forecast_section(forecast, about: About) -> list[str]:
 
 
 def _comparison_section(comparison) -> list[str]:
-    """An edited plan beside the optimal one (`bill --compare`); nothing without one."""
+    """An edited plan beside the optimal one (`bill --compare`), or the optimal plan beside
+    the baselines (`plan --compare`); nothing without one."""
     if comparison is None:
         return []
+    if hasattr(comparison, "strategies"):
+        rows, sentence = cells.comparison_cells(comparison)
+        return ["<h2>Compared with</h2>",
+                _table(cells.comparison_columns(comparison), rows),
+                f"<p>{escape(sentence)}</p>"]
     rows, total, sentence = cells.edited_cells(comparison)
     return ["<h2>Beside the optimal plan</h2>",
             _table(cells.EDITED_COLUMNS, rows, total=total, left=cells.EDITED_COLUMNS[-1:]),

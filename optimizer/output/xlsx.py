@@ -1,13 +1,16 @@
 """A plan as an Excel workbook (`plan --format xlsx --output FILE`; docs/cli.md).
 
-Three sheets, each the table the CSV output writes, with numbers as numbers:
+Three sheets (and those of the views asked for), each the table the CSV output writes, with
+numbers as numbers:
 - **Plan**: `product,month,size,count,cost`, one row per purchase. It is the first sheet,
   so `packopt bill FORECAST --plan FILE.xlsx` reads it back and bills the same cost to the
   fen;
 - **Costs**: per product what it costs and saves, a Total row, then the status, horizon,
   tier basis and currency;
 - **Months**: per product and month the calls, free, pack and postpaid calls, the rate,
-  postpaid cost, pack spend, balance, waste and reminders.
+  postpaid cost, pack spend, balance, waste and reminders;
+- with `--scenarios`, **Scenarios** (each scenario's bill of the plan and its regret); with
+  `--compare`, **Compared** (the baselines); with `--cashflow`, **Cash flow**.
 
 Money goes in as the exact decimal the CSV writes (`15000.00`), shown with 2 decimals;
 months as text `YYYY-MM`, so Excel does not turn them into dates. openpyxl is imported
@@ -24,8 +27,10 @@ from . import data
 from .formats import csv_money
 
 MONEY = {"cost", "pack_cost", "postpaid_cost", "total_cost", "postpaid_only_cost", "savings",
-         "pack_spend"}
-TEXT = {"product", "month", "reminders"}
+         "pack_spend", "packs", "postpaid", "outflow", "frozen", "carry_over_value", "net_cost",
+         "regret", "expected_cost", "worst_cost", "expected_net_cost", "worst_net_cost"}
+TEXT = {"product", "month", "reminders", "strategy", "scenario"}
+PERCENT = {"savings_pct", "weight"}
 MONEY_FORMAT, COUNT_FORMAT, RATE_FORMAT = "#,##0.00", "#,##0", "0.00##"
 
 
@@ -37,6 +42,8 @@ def _cell(column: str, value):
         return Decimal(value), MONEY_FORMAT
     if column == "rate":
         return Decimal(value), RATE_FORMAT
+    if column in PERCENT:
+        return Decimal(value), None
     return value, COUNT_FORMAT
 
 
@@ -66,8 +73,11 @@ def _sheet(wb, title: str, rows: list[tuple], *, first: bool = False):
     return ws
 
 
-def plan_workbook(b: Bill, *, title: str):
-    """The openpyxl Workbook of the plan billed in `b` (its purchases, costs and months)."""
+def plan_workbook(b: Bill, *, title: str, result=None, comparison=None, cashflow=False):
+    """The openpyxl Workbook of the plan billed in `b` (its purchases, costs and months);
+    with `result`'s scenarios, a Scenarios sheet, with a `comparison` (`--compare`) a
+    Compared sheet, with `cashflow` a Cash flow sheet: the tables the CSV output writes
+    for them (they were left out without a word)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -88,5 +98,11 @@ def plan_workbook(b: Bill, *, title: str):
                  f"Tier basis {b.tier_basis}", f"Money in {b.currency}"):
         costs.append([line])
     _sheet(wb, "Months", data.month_rows(b))
+    if result is not None and result.scenarios:
+        _sheet(wb, "Scenarios", data.scenario_rows(result))
+    if comparison is not None:
+        _sheet(wb, "Compared", data.comparison_rows(comparison))
+    if cashflow:
+        _sheet(wb, "Cash flow", data.cashflow_rows(b))
     return wb
 
