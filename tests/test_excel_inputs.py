@@ -1040,6 +1040,28 @@ def test_a_formula_that_shows_nothing_is_an_empty_cell(tmp_path):
         read_forecast(unsaved, SEED)
 
 
+def test_a_table_set_in_from_column_a_reads_as_from_column_a(tmp_path):
+    """A table from B2 (column A a margin) was refused by the forecast, plan and holdings
+    readers ("header must be", with no field named); it starts at its first column that
+    holds anything. A header with an empty first cell names that column."""
+    def set_in(path, rows):
+        wb = openpyxl.Workbook()
+        for r, row in enumerate(rows, start=2):
+            for c, v in enumerate(row, start=2):
+                wb.active.cell(r, c, v)
+        wb.save(path)
+        return path
+    forecast = set_in(tmp_path / "f.xlsx", [["product", "month", "calls"],
+                                            ["id_card", "2027-01", 5000]])
+    plan = set_in(tmp_path / "p.xlsx", [["product", "month", "size", "count"],
+                                        ["id_card", "2027-01", 1000, 2]])
+    assert read_forecast(forecast, SEED).demand == (("id_card", (5000,)),)
+    assert [(p.product, p.count) for p in read_plan(plan, SEED).purchases] == [("id_card", 2)]
+    with pytest.raises(InputError) as e:
+        parse_forecast(",,\n,a,b\n", SEED, "f.csv")
+    assert (e.value.line, e.value.field) == (2, "column 1 (empty)")
+
+
 def test_a_hidden_first_sheet_is_not_the_one_read(tmp_path):
     """The first sheet the user sees is read: a hidden first sheet (an old version kept)
     was read silently."""

@@ -86,7 +86,8 @@ def forecast_from_table(table: Table, catalog: Catalog,
         return _wide_form(rows, catalog, source, notes)
     raise InputError("header must be product,month,calls (long form) or "
                      "product,YYYY-MM,YYYY-MM,... (wide form)",
-                     source=source, line=line0, field=header[0] if header else "header",
+                     source=source, line=line0,
+                     field=(header[0] or "column 1 (empty)") if header else "header",
                      hint=table.sheet_hint())
 
 

@@ -141,6 +141,11 @@ def sheet_rows(raw: bytes, path: str, what: str, sheet: str | None
     notes = [_filled_down(values, merged, source)] if merged else []
     rows = [(r, cells) for r, row in enumerate(values, start=1)
             if (cells := _trimmed([cell_text(v) for v in row]))]
+    # A table set in from the sheet's edge (column A left as a margin) starts at its first
+    # column that holds anything, as it starts at its first row that does.
+    lead = min((next(i for i, c in enumerate(cells) if c) for _, cells in rows), default=0)
+    if lead:
+        rows = [(r, cells[lead:]) for r, cells in rows]
     # Every row as wide as the widest, as Excel pads a sheet saved as CSV: a row whose
     # last cells are empty then reads 'calls is empty', not 'expected 3 fields, found 2'.
     width = max((len(cells) for _, cells in rows), default=0)
