@@ -533,3 +533,18 @@ def test_output_files_write_through_links_and_pipes_and_keep_permissions(tmp_pat
     assert fifo.is_fifo() and got == ["piped"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["link.csv", "pipe.csv", "real",
                                                            "report.html"]
+
+
+def test_one_call_carried_over_is_one_call(tmp_path):
+    """"1 calls still valid": the count agrees with its noun."""
+    from decimal import Decimal
+
+    from optimizer import bill as bill_of
+    from optimizer import load_catalog
+    from optimizer.domain.records import Forecast, Month, Plan, Purchase
+    from optimizer.output import cells
+    catalog = load_catalog()
+    f = Forecast(Month.parse("2027-01"), 1, (("id_card", (999 + 1000,)),), "f")
+    b = bill_of(catalog, f, Plan((Purchase("id_card", Month.parse("2027-01"), 1000, 1),)))
+    assert b.carry_over_calls == 1 and b.carry_over_value > Decimal(0)
+    assert "Carry-over at the end: 1 call still valid" in cells.carry_over_line(b, "prorata")

@@ -265,7 +265,8 @@ def carry_over_line(bill: Bill, carry_over: str, *, planned: bool = True) -> str
     counted = ("valued at zero in the total" if carry_over != "prorata"
                else "the plan minimises the cost less this value" if planned
                else "credited in the net cost, not in the total")
-    return (f"Carry-over at the end: {fmt_int(bill.carry_over_calls)} calls still valid, worth "
+    calls = f"{fmt_int(bill.carry_over_calls)} call{'s' if bill.carry_over_calls != 1 else ''}"
+    return (f"Carry-over at the end: {calls} still valid, worth "
             f"{fmt_money(bill.carry_over_value)} {bill.currency} prorata ({counted}); cost net "
             f"of it {fmt_money(bill.net_cost)} {bill.currency}.")
 

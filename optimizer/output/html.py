@@ -235,7 +235,8 @@ def carry_over_words(bill: Bill, carry_over: str, command: str = "plan") -> str:
                   else "in the net cost, not in the total"))     # (bill replays a plan)
     else:
         how = "valued at zero in the total cost"
-    left = (f"{fmt_int(bill.carry_over_calls)} calls remain valid after the horizon, worth "
+    remain = "call remains" if bill.carry_over_calls == 1 else "calls remain"
+    left = (f"{fmt_int(bill.carry_over_calls)} {remain} valid after the horizon, worth "
             f"{fmt_money(bill.carry_over_value)} {c} prorata (cost net of it: "
             f"{fmt_money(bill.net_cost)} {c})" if bill.carry_over_calls
             else "no balance remains valid after the horizon")
