@@ -1062,6 +1062,16 @@ def test_a_table_set_in_from_column_a_reads_as_from_column_a(tmp_path):
     assert (e.value.line, e.value.field) == (2, "column 1 (empty)")
 
 
+def test_whole_numbers_with_zero_decimals_are_whole_numbers():
+    """pandas writes a float column as 25000.0, and the same value in a workbook was read:
+    in a CSV it was refused ("must be a whole number, not '25000.0'"). 12.5 still is."""
+    f = parse_forecast("product,month,calls\nid_card,2027-01,25000.0\nid_card,2027-02,3000.\n"
+                       "id_card,2027-03,0.00\n", SEED, "f.csv")
+    assert f.demand == (("id_card", (25000, 3000, 0)),)
+    with pytest.raises(InputError, match="calls must be a whole number, not '12.50'"):
+        parse_forecast("product,month,calls\nid_card,2027-01,12.50\n", SEED, "f.csv")
+
+
 def test_a_hidden_first_sheet_is_not_the_one_read(tmp_path):
     """The first sheet the user sees is read: a hidden first sheet (an old version kept)
     was read silently."""

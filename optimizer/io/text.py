@@ -432,9 +432,12 @@ def _whole_beyond(v: str) -> bool:
 
 def parse_count(value: str, *, source: str, line: int, field_name: str, what: str = "calls",
                 minimum: int = 0) -> int:
-    """A non-negative whole number written plainly; explains the usual mistakes."""
+    """A non-negative whole number written plainly (or with zero decimals, `25000.0`);
+    explains the usual mistakes."""
     v = value.strip()
     w = shown(v)
+    if re.fullmatch(r"\d+\.0*", v, re.A):
+        v = v.split(".")[0]     # 25000.0: a whole number as pandas and growth formulas write it
     if _INT_RE.match(v):
         if len(v.lstrip("0")) > len(str(MAX_WHOLE)) or int(v) > MAX_WHOLE:
             raise InputError(too_large_words(what, v, LIMIT_WORDS),
