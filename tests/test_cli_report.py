@@ -195,6 +195,24 @@ def test_report_names_the_comparison_that_reaches_the_unpublished_rate(tmp_path)
             "measured against") in html
 
 
+def test_report_states_the_negotiated_rates_its_figures_rest_on(tmp_path):
+    """`--negotiated-rate license_plate=0.04` priced 59,960.00 CNY of the bill, and the
+    report's prices and assumptions never said so."""
+    f = tmp_path / "big2.csv"
+    f.write_text("product,month,calls\nlicense_plate,2027-01,1500000\n"
+                 "id_card,2027-01,2000000\n")
+    report = tmp_path / "r.html"
+    ok("bill", f, "--negotiated-rate", "license_plate=0.04", "--report", report)
+    html = report.read_text("utf-8")
+    assert "priced at the negotiated rate per call given (--negotiated-rate): license_plate " \
+        "0.04" in html
+    ok("bill", f, "--negotiated-rate", "license_plate=0.04", "--negotiated-rate",
+       "id_card=0.03", "--report", report)
+    assert "every tier reached has a price (published or negotiated); above its top " \
+        "published tier, volume is priced at the negotiated rate per call given " \
+        "(--negotiated-rate): id_card 0.03, license_plate 0.04" in report.read_text("utf-8")
+
+
 def test_report_of_long_horizons_in_the_browser(tmp_path):
     """24 and 60 months: the pages render, their month axes are thinned (checked on the
     figures in test_charts.py); screenshots to look at."""

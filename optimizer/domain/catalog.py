@@ -144,6 +144,9 @@ class Catalog:
     tier_basis: str
     products: tuple[Product, ...]
     source: str = "built-in seed catalog"
+    # Products whose unpublished top tier a negotiated rate replaced (--negotiated-rate):
+    # the report names those rates among the prices its figures rest on.
+    negotiated: tuple[str, ...] = ()
 
     @cached_property
     def _index(self) -> dict[str, Product]:
@@ -184,11 +187,12 @@ class Catalog:
         """Replace the unpublished top tier of named products with a negotiated rate."""
         if not rates:
             return self
-        products = []
+        products, negotiated = [], list(self.negotiated)
         for p in self.products:
             r = rates.get(p.id)
             if r is not None and p.tiers[-1].rate is None:
                 p = replace(p, tiers=p.tiers[:-1] + (Tier(None, r),))
+                negotiated.append(p.id)
             products.append(p)
-        return replace(self, products=tuple(products))
+        return replace(self, products=tuple(products), negotiated=tuple(negotiated))
 

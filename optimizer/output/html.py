@@ -205,8 +205,15 @@ def unpublished_words(bill: Bill, catalog: Catalog | None) -> str:
                                                         for pb in bill.products)]
     else:
         open_top = []
+    deals = []
+    if catalog is not None:
+        billed = {pb.product for pb in bill.products}
+        deals = [f"{escape(p.id)} {fmt_rate(p.tiers[-1].rate)}" for p in catalog.products
+                 if p.id in catalog.negotiated and p.id in billed]
+    agreed = (f"; above its top published tier, volume is priced at the negotiated rate "
+              f"per call given (--negotiated-rate): {', '.join(deals)}") if deals else ""
     if not open_top and not reached:
-        return "every tier reached has a price (published or negotiated)"
+        return "every tier reached has a price (published or negotiated)" + agreed
     text = ("volume above the top published tier has no published rate (contact sales); "
             "it is priced at the last published rate")
     if open_top:
@@ -224,7 +231,7 @@ def unpublished_words(bill: Bill, catalog: Catalog | None) -> str:
                  f"measured against (see the warnings)")
     if not reached and not baseline:
         text += ". No month reaches it"
-    return text
+    return text + agreed
 
 
 def carry_over_words(bill: Bill, carry_over: str, command: str = "plan") -> str:
