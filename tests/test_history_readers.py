@@ -690,7 +690,10 @@ def test_map_regular_expressions_keep_their_escapes_and_ignore_case(tmp_path, pa
 @pytest.mark.parametrize("unit, factor", [
     ("Requests", 1), ("requests", 1), ("Count", 1), ("", 1), ("1000 Requests", 1000),
     ("API Calls", 1), ("次", 1), ("千次", 1000), ("万次", 10000), ("GB", None),
-    ("Hours", None), ("GB-Hours", None), ("1000 Tokens", None)])
+    ("Hours", None), ("GB-Hours", None), ("1000 Tokens", None),
+    # (Azure's and others' units: were skipped as "not a count of calls")
+    ("1K Requests", 1000), ("10K Transactions", 10000), ("1M Requests", 1000000),
+    ("1 Million API Calls", 1000000), ("10K", None), ("MB", None), ("Minutes", None)])
 def test_unit_factor(unit, factor):
     assert unit_factor(unit) == factor
 

@@ -97,6 +97,8 @@ _CALL_UNITS = {"count", "counts", "unit", "units", "request", "requests", "call"
                "apicall", "apicalls", "invocation", "invocations", "transaction",
                "transactions", "time", "times", "次", "次数", "个", "张", "条"}
 _CN_MULTIPLIERS = {"千": 1000, "万": 10000, "百万": 1000000}
+# `1K Requests`, `1M Requests`, `thousand calls`: before a unit of calls only.
+_LATIN_MULTIPLIERS = {"k": 1000, "thousand": 1000, "m": 1000000, "million": 1000000}
 
 _DATE = re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})|(\d{4})年\s*(\d{1,2})月\s*(\d{1,2})日?"
                    r"|(\d{4})(\d{2})(\d{2})", re.A)
@@ -566,7 +568,8 @@ def parse_quantity(text: str, *, source: str, line: int, field_name: str) -> Dec
 @functools.lru_cache(maxsize=256)
 def unit_factor(unit: str) -> int | None:
     """Calls per unit of `unit` when it counts calls (`Requests`, `1000 Requests`,
-    `Count`, `次`, `千次`; empty is read as calls), else None."""
+    `1K Requests`, `1M Requests`, `Count`, `次`, `千次`; empty is read as calls), else
+    None."""
     v = unicodedata.normalize("NFKC", unit).strip().casefold()
     if not v:
         return 1
@@ -579,6 +582,10 @@ def unit_factor(unit: str) -> int | None:
             factor, v = factor * k, v[len(prefix):]
             break
     v = re.sub(r"[\s_\-]+", "", v)
+    for prefix, k in sorted(_LATIN_MULTIPLIERS.items(), key=lambda pk: -len(pk[0])):
+        if v.startswith(prefix) and v[len(prefix):] in _CALL_UNITS:
+            factor, v = factor * k, v[len(prefix):]
+            break
     return factor if factor > 0 and v in _CALL_UNITS else None
 
 
