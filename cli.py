@@ -252,11 +252,11 @@ SHARED = {
     "sheet": (("--sheet",), dict(
         metavar="NAME", help="The sheet of a FORECAST workbook (.xlsx) to read (default: the "
                              "first). Other workbooks: FILE.xlsx#SHEET.")),
-    "months": (("--months", "-v", "months"), dict(
-        is_flag=True, help="Month-by-month view: calls, free, pack, postpaid, rate, postpaid "
+    "months": (("--months/--no-months", "-v", "months"), dict(
+        default=False, help="Month-by-month view: calls, free, pack, postpaid, rate, postpaid "
                            "cost, balance, waste and reminder months.")),
-    "cashflow": (("--cashflow",), dict(
-        is_flag=True, help="Cash flow: packs paid in their purchase month, postpaid paid the "
+    "cashflow": (("--cashflow/--no-cashflow",), dict(
+        default=False, help="Cash flow: packs paid in their purchase month, postpaid paid the "
                            "month after use, 120% of it frozen until the next settlement.")),
     "report": (("--report", "report_path"), dict(
         metavar="FILE.html|FILE.pdf",
@@ -348,10 +348,10 @@ def output_options(f=None, *, formats=FORMATS, default="table"):
             raise click.UsageError("--excel-bom applies only to --format csv")
         return f(*args, out=Output(fmt, no_color, excel_bom and fmt == "csv", quiet), **kwargs)
 
-    wrapper = click.option("-q", "--quiet", is_flag=True,
+    wrapper = click.option("-q", "--quiet/--no-quiet", default=False,
                            help="No notes or progress on stderr (errors, and usage that maps to no "
                                 "product, still go there).")(wrapper)
-    wrapper = click.option("--excel-bom", is_flag=True,
+    wrapper = click.option("--excel-bom/--no-excel-bom", default=False,
                            help="Start CSV output with a UTF-8 byte-order mark, so that Excel "
                                 "reads the UTF-8 correctly.")(wrapper)
     wrapper = click.option("--no-color", is_flag=True,
@@ -572,7 +572,7 @@ def catalog_cmd(catalog_path, tier_basis, negotiated_rates, out: Output):
               help="Purchase plan: CSV product,month,size,count (a cost column is checked "
                    "against the catalog) or the JSON of `packopt plan --format json`. "
                    "Without it, nothing is bought.")
-@click.option("--compare", is_flag=True,
+@click.option("--compare/--no-compare", default=False,
               help="Also plan the optimum and show it beside this plan: the difference per "
                    "product and the packs that differ.")
 @catalog_options
@@ -628,7 +628,7 @@ def bill_cmd(forecast, plan_path, compare, catalog_path, tier_basis, negotiated_
                    "at the start of any month (top-ups, delayed purchases).")
 @solver_option
 @shared("time_limit")
-@click.option("--compare", is_flag=True,
+@click.option("--compare/--no-compare", default=False,
               help="Also show pure postpaid and the rule of thumb, and what the optimizer "
                    "is worth.")
 @click.option("--scenarios", "scenarios_path", metavar="FILE",

@@ -165,6 +165,21 @@ def test_config_precedence(tmp_path):
     assert ok("--config", cfg, "catalog").stdout.startswith("product,name,")
 
 
+def test_a_switch_set_in_a_config_file_is_turned_off_on_the_command_line(tmp_path):
+    """`compare = true` in a config file made `plan -v --format csv` fail, with no way to
+    turn it off but the environment: every switch has its --no- form."""
+    cfg = write(tmp_path, "packopt.toml", "[plan]\ncompare = true\nmonths = true\n"
+                                          "cashflow = true\nquiet = true\n")
+    r = run("--config", cfg, "plan", ID_YEAR, "--format", "csv")
+    assert r.exit_code == 2 and "cannot be combined with --format csv" in r.stderr
+    csv_plan = ok("--config", cfg, "plan", ID_YEAR, "--format", "csv", "--no-compare",
+                  "--no-months", "--no-cashflow").stdout
+    assert csv_plan == ok("plan", ID_YEAR, "--format", "csv").stdout
+    shown = ok("--config", cfg, "plan", ID_YEAR, "--no-quiet", "--no-compare", "--no-months",
+               "--no-cashflow")
+    assert shown.stdout == ok("plan", ID_YEAR).stdout
+
+
 def test_config_after_the_command_and_from_the_environment(tmp_path):
     cfg = write(tmp_path, "c.toml", '[bill]\nformat = "json"\nmonths = true\n')
     data = as_json("bill", G6_FORECAST, "--plan", G6_PLAN, "--config", cfg)
