@@ -1072,6 +1072,19 @@ def test_whole_numbers_with_zero_decimals_are_whole_numbers():
         parse_forecast("product,month,calls\nid_card,2027-01,12.50\n", SEED, "f.csv")
 
 
+def test_quarter_subtotals_beside_months_are_extra_columns():
+    """A planner's sheet with a `Q1 2027` subtotal after every three months was told "it is
+    a quarter; give one column per month", which it does; a file of quarters alone still
+    is."""
+    notes = []
+    f = parse_forecast("product,2027-01,2027-02,2027-03,Q1 2027,2027-04\nid_card,1,2,3,6,4\n",
+                       SEED, "f.csv", notes=notes)
+    assert f.demand == (("id_card", (1, 2, 3, 4)),)
+    assert notes == ["f.csv: column 'Q1 2027' ignored"]
+    with pytest.raises(InputError, match="it is a quarter; give one row"):
+        parse_forecast("product,Q1 2027,Q2 2027\nid_card,1,2\n", SEED, "f.csv")
+
+
 def test_a_hidden_first_sheet_is_not_the_one_read(tmp_path):
     """The first sheet the user sees is read: a hidden first sheet (an old version kept)
     was read silently."""

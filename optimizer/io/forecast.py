@@ -17,7 +17,7 @@ from ..domain.catalog import Catalog
 from ..domain.months import Month
 from ..domain.records import Forecast
 from ..exceptions import InputError
-from .months import day_first, looks_like_month, to_month
+from .months import day_first, month_headers, to_month
 from .text import (
     PLAIN_DIGITS,
     Problems,
@@ -241,7 +241,7 @@ def _wide_form(rows, catalog: Catalog, source: str, notes: list[str]) -> Forecas
                          "product,YYYY-MM,YYYY-MM,... (wide form)", source=source,
                          line=line0, field=header[1] or "column 2 (empty)")
     used = {0, *(c for c, _, _ in months)} | ({total_col} if total_col is not None else set())
-    used |= {c for c, h in enumerate(header) if h and looks_like_month(h)}   # bad months
+    used |= {c for c, m in enumerate(month_headers(header)) if m}   # bad months
     _extra_columns(header, rows, used, source, notes)
     by_product, first_line, totals, row_totals = _wide_rows(rows, months, total_col, catalog,
                                                             source, problems)
@@ -259,11 +259,12 @@ def _wide_header(header: list[str], line0: int, source: str,
     """The month columns of a wide header as (column, header, month), and its first Total
     column. Bad or repeated months go to `problems`; other columns are left to the note on
     extra columns."""
-    order = day_first(h for h in header[1:] if looks_like_month(h))
+    marks = month_headers(header)
+    order = day_first(h for h, m in zip(header[1:], marks[1:]) if m)
     months: list[tuple[int, str, Month]] = []           # (column, header, month)
     total_col = None
     for col, h in enumerate(header[1:], start=1):
-        if not h or (not looks_like_month(h) and not is_total(h)):
+        if not h or (not marks[col] and not is_total(h)):
             continue                                    # an extra column: noted below
         if is_total(h):
             total_col = col if total_col is None else total_col
@@ -301,7 +302,7 @@ def _wide_rows(rows, months: list[tuple[int, str, Month]], total_col: int | None
     `problems`.
     """
     header = rows[0][1]
-    need = max(c for c, h in enumerate(header) if h and looks_like_month(h)) + 1
+    need = max(c for c, m in enumerate(month_headers(header)) if m) + 1
     cols = [col for col, _, _ in months]
     by_product: dict[str, list[int]] = {}      # product -> calls, in the header's order
     first_line: dict[str, int] = {}

@@ -51,7 +51,7 @@ from ..domain.records import MAX_CALLS, Forecast
 from ..exceptions import InputError
 from .catalog import alias_key
 from .forecast import _wide_header
-from .months import day_first, looks_like_month, to_month
+from .months import day_first, looks_like_month, month_headers, to_month
 from .text import (
     UNMAPPED_WORDS,
     Problems,
@@ -703,7 +703,7 @@ def _read_wide(table: Table, usage: _Usage) -> None:
     src, p = table.source, usage.problems
     months, total_col = _wide_header(header, line0, src, p)
     used = {0, *(c for c, _, _ in months)} | ({total_col} if total_col is not None else set())
-    used |= {c for c, h in enumerate(header) if h and looks_like_month(h)}
+    used |= {c for c, m in enumerate(month_headers(header)) if m}
     _ignored(table, used, usage)
     by_month: dict[Month, int] = {}
     seen: dict[str, int] = {}

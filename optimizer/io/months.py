@@ -172,3 +172,14 @@ def looks_like_month(text: str) -> bool:
     word = re.match(r"[a-z]*", v).group()
     return bool(re.search(r"\d|年|月", v)) or word in ABBREVIATIONS or word in _NAMES \
         or word == "sept"
+
+
+def month_headers(header: list[str]) -> list[bool]:
+    """Which cells of a wide header are meant as months (`looks_like_month`); a quarter
+    (`Q1 2027`) beside month columns is a subtotal column, not a month (a quarter alone is
+    told to give months)."""
+    like = [bool(h) and looks_like_month(h) for h in header]
+    quarter = [m and bool(_QUARTER.fullmatch(h.strip())) for m, h in zip(like, header)]
+    if any(m and not q for m, q in zip(like, quarter)):
+        return [m and not q for m, q in zip(like, quarter)]
+    return like
