@@ -16,6 +16,7 @@ import itertools
 from dataclasses import replace
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -92,7 +93,9 @@ COMBOS = st.fixed_dictionaries({
     "basis": st.sampled_from(["total", "after-packs"]),
     "holding": st.sampled_from(["none", "early", "late", "early+late"]),
     "carry_over": st.sampled_from(["zero", "prorata"]),
-    "scenarios": st.sampled_from(["none", "expected", "worst-case"]),
+    # ("one": a single scenario unlike the forecast, which the engines for one series
+    # must plan instead of it)
+    "scenarios": st.sampled_from(["none", "one", "expected", "worst-case"]),
     "budget": st.sampled_from(["none", "total", "monthly", "yearly"]),
 })
 MONTH = st.integers(0, 3400)
@@ -116,7 +119,9 @@ def test_every_combination_plans_exactly_or_refuses(combo, validity, small, call
     if "late" in combo["holding"]:
         held += (Holding("p", START + (validity + 1), 1200),)
     scenarios = ()
-    if combo["scenarios"] != "none":
+    if combo["scenarios"] == "one":
+        scenarios = (Scenario("only", Decimal(3), base.scaled(factors[0])),)
+    elif combo["scenarios"] != "none":
         scenarios = (Scenario("base", Decimal(2), base),) + tuple(
             Scenario(f"x{f}", Decimal(1), base.scaled(f)) for f in factors)
     budget = cap if combo["budget"] == "total" else None
@@ -162,6 +167,44 @@ def test_every_combination_plans_exactly_or_refuses(combo, validity, small, call
     if monthly is not None:
         assert all(sum((pb.months[m].pack_spend for pb in r.bill.products), Decimal(0))
                    <= monthly for m in range(T))
+
+
+@pytest.mark.parametrize("basis", ["total", "after-packs"])
+@pytest.mark.parametrize("caps", [dict(monthly_budget=Decimal(120)),
+                                  dict(yearly_budget=Decimal("32.40")),
+                                  dict(budget=Decimal(120))])
+@pytest.mark.parametrize("objective", ["expected", "worst-case"])
+def test_one_scenario_is_planned_as_its_own_forecast(basis, caps, objective):
+    """One scenario unlike the forecast, under a cap, in any month: the engines for one
+    series planned the base forecast, so the plan "did not bill to its model's cost" (a
+    bug, exit 1) or was called infeasible. Its plan is the one for that scenario's demand
+    as the forecast."""
+    cat = replace(catalog(2, basis, "80"), validity_months=6)
+    base = Forecast(START, 13, (("p", (0,) * 5 + (630,) + (0,) * 7), ("q", (0,) * 13)))
+    only = Forecast(START, 13, (("p", (0,) * 5 + (2466,) + (0,) * 7), ("q", (0,) * 13)))
+    for demand in (only, base.scaled(Decimal(2))):
+        r = plan(cat, base, purchase_months="any", scenarios=(Scenario("s", Decimal(1),
+                                                                        demand),),
+                 objective=objective, regret=False, **caps)
+        alone = plan(cat, demand, purchase_months="any", regret=False, **caps)
+        assert r.status == alone.status == "optimal"
+        # (the same keys; equal-key plans may date a purchase differently)
+        assert (r.scenarios[0].bill.total_cost, r.bill.pack_cost, *tie_break(r.plan)) == \
+            (alone.bill.total_cost, alone.bill.pack_cost, *tie_break(alone.plan))
+
+
+@pytest.mark.parametrize("basis", ["total", "after-packs"])
+def test_one_scenario_of_twice_the_forecast_under_a_monthly_cap(basis):
+    """The stress test's case: id_card at 5,000 calls, one scenario at twice that, 120 a
+    month, after-packs: "the model's cost 57000 differs from the billed cost 132000" (the
+    model was the forecast's). One 1,000-call pack and postpaid at 0.15: 1,320.00."""
+    from optimizer import load_catalog
+    cat = load_catalog().with_tier_basis(basis)
+    base = Forecast(START, 1, (("id_card", (5000,)),))
+    r = plan(cat, base, purchase_months="any", monthly_budget=Decimal(120), regret=False,
+             scenarios=(Scenario("s0", Decimal(1), base.scaled(Decimal(2))),))
+    assert r.status == "optimal" and r.scenarios[0].bill.total_cost == Decimal("1320.00")
+    assert [(b.size, b.count) for b in r.plan.purchases] == [(1000, 1)]
 
 
 def test_start_mode_with_holdings_that_leave_nothing_to_buy():

@@ -287,7 +287,8 @@ def _solved(req: Request) -> tuple[Request, list[EngineResult], Plan, list[Bill]
         try:
             # (routed inside: see _route; what a time limit stopped, against the rule of
             # thumb)
-            results = _better_when_stopped(req, _solve(req))
+            solving = _one_series(req)
+            results = _better_when_stopped(solving, _solve(solving))
         except InfeasibleError:
             if first is None:
                 raise
@@ -324,6 +325,17 @@ def _solved(req: Request) -> tuple[Request, list[EngineResult], Plan, list[Bill]
                               f"trouble with this model's large numbers (see docs/cli.md, "
                               f"'Limits')") from None
         req = replace(req, solver=then[tried])
+
+
+def _one_series(req: Request) -> Request:
+    """`req` as the engines plan it: with one scenario, that scenario is the one demand
+    the packs serve, and the engines for one series plan `req.forecast`: they get the
+    scenario's. (They had planned the base forecast: under a cap, "the model's cost differs
+    from the billed cost", or "infeasible" where buying nothing is a plan.) The base
+    forecast stays the request's, for the bill the plan is shown by."""
+    if len(req.scenarios) == 1:
+        return replace(req, forecast=req.scenarios[0].forecast)
+    return req
 
 
 def _better_when_stopped(req: Request, results: list[EngineResult]) -> list[EngineResult]:
