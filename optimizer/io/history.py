@@ -253,6 +253,13 @@ class Resolver:
         self.cache: dict[tuple[str, ...], str | None] = {}
         self.mapped: set[tuple[str, ...]] = set()      # labels a --map rule resolved
 
+    def adds_up(self, seen: set[tuple[str, ...]], labels: tuple[str, ...]) -> bool:
+        """Whether monthly rows of `labels` add to those of `seen` (the same product and
+        month): several SKUs of one product that a --map rule sends to it do, as daily
+        rows do; the same labels twice, or the product under two of its catalog names,
+        are a duplicate."""
+        return labels not in seen and bool((seen | {labels}) & self.mapped)
+
     def resolve(self, labels: tuple[str, ...]) -> str | None:
         if labels in self.cache:
             return self.cache[labels]
@@ -312,11 +319,8 @@ class _Usage:
             return
         key = (pid, month)
         if key in self.cells and unique:
-            # Rows of another label that a --map rule sends to the same product (several
-            # SKUs of one product) add up, as daily rows do; the same label twice, or the
-            # product under two of its catalog names, is a duplicate.
             seen = self.labels[key]
-            if labels in seen or not ((seen | {labels}) & self.resolver.mapped):
+            if not self.resolver.adds_up(seen, labels):
                 self.problems.add(InputError(
                     f"duplicate row for {pid} {month} (first given on line {self.lines[key]})",
                     source=self.source, line=line, field="month"))
@@ -707,7 +711,7 @@ def _read_wide(table: Table, usage: _Usage) -> None:
     _ignored(table, used, usage)
     by_month: dict[Month, int] = {}
     seen: dict[str, int] = {}
-    seen_label: dict[str, set[str]] = {}
+    seen_labels: dict[str, set[tuple[str, ...]]] = {}
     for line, row in table.rows[1:]:
         if _too_wide(row, header, src, line, p):
             continue
@@ -719,15 +723,13 @@ def _read_wide(table: Table, usage: _Usage) -> None:
             continue
         # (by product: its id and its name are one row; else each month was a duplicate)
         key = usage.resolver.resolve((row[0],)) or row[0]
-        mapped = usage.resolver.mapped
-        if key in seen and (row[0] in seen_label[key] or not (
-                {(x,) for x in seen_label[key] | {row[0]}} & mapped)):   # (mapped ones add up)
+        if key in seen and not usage.resolver.adds_up(seen_labels[key], (row[0],)):
             as_named = f" ('{row[0]}')" if key != row[0] else ""
             p.add(InputError(f"duplicate row for {key}{as_named} (first given on line "
                              f"{seen[key]})", source=src, line=line, field="product"))
             continue
         seen.setdefault(key, line)
-        seen_label.setdefault(key, set()).add(row[0])
+        seen_labels.setdefault(key, set()).add((row[0],))
         for c, h, month in months:
             calls = p(parse_count, row[c] or "0", source=src, line=line, field_name=h)
             if calls is not None:

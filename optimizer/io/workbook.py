@@ -90,9 +90,9 @@ _EAST_ASIAN_DATES = frozenset(range(27, 37)) | frozenset(range(50, 59))
 def _values(ws) -> list[list]:
     """Every row of the sheet from row 1 (empty rows as []), as stored (a date cell as a
     date, in East-Asian formats too)."""
-    from openpyxl.utils.datetime import from_excel
+    from openpyxl.utils.datetime import WINDOWS_EPOCH, from_excel
     ws.reset_dimensions()        # some writers record a wrong used range: read every row
-    epoch = getattr(ws.parent, "epoch", None)
+    epoch = getattr(ws.parent, "epoch", WINDOWS_EPOCH)
     out = []
     for cells in ws.iter_rows():
         row = [c.value for c in cells]
@@ -101,7 +101,7 @@ def _values(ws) -> list[list]:
             if isinstance(v, (int, float)) and not isinstance(v, bool) and \
                     getattr(getattr(c, "style_array", None), "numFmtId", 0) in _EAST_ASIAN_DATES:
                 with contextlib.suppress(ValueError, OverflowError, TypeError):
-                    row[i] = from_excel(v, epoch) if epoch is not None else from_excel(v)
+                    row[i] = from_excel(v, epoch)
         out.append(row)
     return out
 
